@@ -1,0 +1,29 @@
+"""gradsheet: the deep-learning cheat sheet made executable.
+
+A from-scratch deep-learning and reinforcement-learning library on NumPy with
+a PyTorch-shaped API: ``gradsheet.tensor``, ``gradsheet.nn``,
+``gradsheet.optim``, ``gradsheet.data``, ``gradsheet.train``.
+"""
+from .backend import get_default_dtype, manual_seed, set_default_dtype
+from .autograd import (Function, GradcheckError, Tensor, enable_grad, gradcheck,
+                       is_grad_enabled, no_grad, set_grad_enabled)
+from .factories import (arange, empty, full, full_like, linspace, ones, ones_like, rand,
+                        rand_like, randint, randn, randn_like, tensor, zeros, zeros_like)
+from .ops.elementwise import (abs, add, clamp, clip, div, exp, log, maximum, minimum, mul,
+                              neg, pow, sqrt, sub, where)
+from .ops.activation import sigmoid, softmax, log_softmax, tanh, relu
+from .ops.linalg import matmul
+from .ops.reduce import argmax, argmin, logsumexp, max, mean, min, std, sum, var
+from .ops.shape import (cat, chunk, expand, flatten, permute, reshape, split, squeeze, stack,
+                        transpose, unsqueeze)
+import numpy as _np
+
+float32 = _np.float32
+float64 = _np.float64
+float16 = _np.float16
+int64 = _np.int64
+int32 = _np.int32
+bool_ = _np.bool_
+long = _np.int64
+
+__version__ = "0.1.0"

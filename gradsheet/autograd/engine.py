@@ -1,0 +1,112 @@
+"""Reverse-mode differentiation: walk the graph backwards applying the chain rule.
+
+    dL/dx = sum over the nodes y that consumed x of  dL/dy * dy/dx
+
+The nodes are put in topological order with an explicit stack (no recursion,
+so a 100,000-node chain is fine), then visited from the loss back to the
+leaves. Each node's incoming gradient is the sum of what its consumers sent;
+each leaf accumulates into ``.grad``. Without ``retain_graph`` every visited
+node drops its inputs and saved arrays, so memory is freed as soon as
+possible and a second backward through the same graph is an error.
+"""
+import sys
+
+import numpy as np
+
+_FREED = ("backward: this graph was already freed by an earlier backward(); "
+          "call backward(retain_graph=True) the first time to backpropagate through it again")
+
+
+def unbroadcast(grad, shape):
+    """Sum ``grad`` over the axes that broadcasting added or stretched, giving ``shape``.
+
+    If y = broadcast(x) then dL/dx = sum of dL/dy over every broadcast axis.
+    """
+    if grad.shape == shape:
+        return grad
+    extra = grad.ndim - len(shape)
+    if extra:
+        grad = grad.sum(axis=tuple(range(extra)))
+    stretched = tuple(i for i, n in enumerate(shape) if n == 1 and grad.shape[i] != 1)
+    if stretched:
+        grad = grad.sum(axis=stretched, keepdims=True)
+    return grad
+
+
+def topological_order(root):
+    """Nodes reachable from ``root``, each after all the nodes it consumes."""
+    order = []
+    seen = {root}
+    stack = [(root, iter(root.parents))]
+    while stack:
+        node, parents = stack[-1]
+        for parent in parents:
+            child = getattr(parent, "_ctx", None)
+            if child is not None and child not in seen:
+                if child.parents is None:
+                    raise RuntimeError(_FREED)
+                seen.add(child)
+                stack.append((child, iter(child.parents)))
+                break
+        else:
+            stack.pop()
+            order.append(node)
+    return order
+
+
+# A gradient array held only by the grads tuple, the loop variable and the
+# getrefcount argument is ours to keep; any more references mean another
+# node or leaf shares it, so a leaf must take a copy (else clipping one
+# parameter's .grad in place would scale its twin's too).
+_UNSHARED_REFCOUNT = 3
+
+
+def _store_leaf_grad(leaf, grad, owned):
+    if grad.dtype != leaf.data.dtype:
+        grad, owned = grad.astype(leaf.data.dtype), True
+    if leaf.grad is None:
+        from .tensor import Tensor
+        leaf.grad = Tensor(grad if owned else grad.copy())
+    else:
+        np.add(leaf.grad.data, grad, out=leaf.grad.data)
+
+
+def backward(root, gradient, retain_graph=False):
+    """Backpropagate ``gradient`` (dL/droot, shaped like root) to every leaf that requires grad."""
+    node = root._ctx
+    if node is None:
+        _store_leaf_grad(root, gradient, owned=False)
+        return
+    if node.parents is None:
+        raise RuntimeError(_FREED)
+    order = topological_order(node)
+    node.grad = gradient
+    getrefcount = sys.getrefcount
+    for node in reversed(order):
+        grad_out = node.grad
+        parents = node.parents
+        node.grad = None
+        if grad_out is None:  # no path from the root reached this node's output
+            continue
+        grads = node.backward(grad_out)
+        del grad_out
+        if not retain_graph:
+            node.parents = None
+            node.__dict__.clear()
+        if type(grads) is not tuple:
+            grads = (grads,)
+        for parent, grad in zip(parents, grads):
+            if grad is None or not getattr(parent, "requires_grad", False):
+                continue
+            shape = parent.data.shape
+            fresh = False
+            if grad.shape != shape:
+                grad, fresh = unbroadcast(grad, shape), True
+            child = parent._ctx
+            if child is None:
+                owned = fresh or (grad.base is None and getrefcount(grad) <= _UNSHARED_REFCOUNT)
+                _store_leaf_grad(parent, grad, owned)
+            elif child.grad is None:
+                child.grad = grad
+            else:
+                child.grad = child.grad + grad

@@ -1,0 +1,56 @@
+"""Function: one node of the graph, with a forward on arrays and its backward.
+
+A subclass implements
+
+    forward(self, *arrays, **params) -> array     (saves what backward needs on self)
+    backward(self, grad_out) -> grad or tuple of grads, one per input (None = not needed)
+
+and is applied with ``MyFunction.apply(*inputs, **params)``. Inputs that are not
+Tensors (Python numbers, arrays) are constants: they get no gradient. Gradients
+may be returned at the broadcast output shape; the engine reduces each one to
+its input's shape (``unbroadcast``), so no op repeats that logic.
+"""
+from . import grad_mode
+from .tensor import Tensor
+
+
+class Function:
+    __slots__ = ("parents", "grad", "__dict__")
+
+    def forward(self, *arrays, **params):
+        raise NotImplementedError
+
+    def backward(self, grad_out):
+        raise NotImplementedError
+
+    def needs_grad(self, i):
+        """Whether input ``i`` wants a gradient (backward skips the work when not)."""
+        parents = self.parents
+        return parents is not None and isinstance(parents[i], Tensor) and parents[i].requires_grad
+
+    @classmethod
+    def apply(cls, *inputs, **params):
+        node = cls()
+        requires_grad = False
+        arrays = []
+        for x in inputs:
+            if isinstance(x, Tensor):
+                arrays.append(x.data)
+                requires_grad = requires_grad or x.requires_grad
+            else:
+                arrays.append(x)
+        record = requires_grad and grad_mode.state.enabled
+        node.parents = inputs if record else None
+        out = Tensor.__new__(Tensor)
+        out.data = node.forward(*arrays, **params)
+        out.grad = None
+        out.requires_grad = record
+        if record:
+            node.grad = None
+            out._ctx = node
+        else:
+            out._ctx = None
+        return out
+
+    def __repr__(self):
+        return f"<{type(self).__name__}>"

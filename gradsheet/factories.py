@@ -1,0 +1,98 @@
+"""Tensor factories, named and shaped as PyTorch's: tensor, zeros, ones, randn, ..."""
+import numpy as np
+
+from . import backend
+from .autograd.tensor import Tensor, _to_array
+
+
+def _shape(size):
+    if len(size) == 1 and isinstance(size[0], (tuple, list)):
+        return tuple(size[0])
+    return tuple(size)
+
+
+def _new(data, requires_grad):
+    return Tensor(data, requires_grad=requires_grad)
+
+
+def tensor(data, dtype=None, requires_grad=False):
+    """A new tensor holding a copy of ``data``. Python floats get the default dtype;
+    NumPy arrays keep theirs; ``dtype=`` overrides both."""
+    array = _to_array(data, None if dtype is None else backend.as_dtype(dtype))
+    if isinstance(data, np.ndarray) and array is data:
+        array = array.copy()
+    return _new(array, requires_grad)
+
+
+def zeros(*size, dtype=None, requires_grad=False):
+    return _new(np.zeros(_shape(size), dtype=backend.as_dtype(dtype)), requires_grad)
+
+
+def ones(*size, dtype=None, requires_grad=False):
+    return _new(np.ones(_shape(size), dtype=backend.as_dtype(dtype)), requires_grad)
+
+
+def empty(*size, dtype=None, requires_grad=False):
+    return _new(np.empty(_shape(size), dtype=backend.as_dtype(dtype)), requires_grad)
+
+
+def full(size, fill_value, dtype=None, requires_grad=False):
+    if dtype is None and isinstance(fill_value, (bool, int)):
+        dtype = np.bool_ if isinstance(fill_value, bool) else np.int64
+    return _new(np.full(tuple(size), fill_value, dtype=backend.as_dtype(dtype)), requires_grad)
+
+
+def zeros_like(x, dtype=None, requires_grad=False):
+    return _new(np.zeros(x.shape, dtype=dtype or x.dtype), requires_grad)
+
+
+def ones_like(x, dtype=None, requires_grad=False):
+    return _new(np.ones(x.shape, dtype=dtype or x.dtype), requires_grad)
+
+
+def full_like(x, fill_value, dtype=None, requires_grad=False):
+    return _new(np.full(x.shape, fill_value, dtype=dtype or x.dtype), requires_grad)
+
+
+def arange(start, end=None, step=1, dtype=None, requires_grad=False):
+    """Integers from start to end (exclusive); floats when any argument is a float."""
+    if end is None:
+        start, end = 0, start
+    values = np.arange(start, end, step)
+    if dtype is not None:
+        values = values.astype(backend.as_dtype(dtype))
+    elif values.dtype.kind == "f":
+        values = values.astype(backend.get_default_dtype())
+    return _new(values, requires_grad)
+
+
+def linspace(start, end, steps, dtype=None, requires_grad=False):
+    return _new(np.linspace(start, end, steps, dtype=backend.as_dtype(dtype)), requires_grad)
+
+
+def randn(*size, dtype=None, requires_grad=False, generator=None):
+    """Standard normal samples from the seeded generator (``manual_seed``)."""
+    rng = generator or backend.default_generator()
+    return _new(rng.standard_normal(_shape(size), dtype=backend.as_dtype(dtype)), requires_grad)
+
+
+def rand(*size, dtype=None, requires_grad=False, generator=None):
+    """Uniform samples on [0, 1) from the seeded generator."""
+    rng = generator or backend.default_generator()
+    return _new(rng.random(_shape(size), dtype=backend.as_dtype(dtype)), requires_grad)
+
+
+def randint(low, high=None, size=(), dtype=None, generator=None):
+    """Integers uniform on [low, high)."""
+    if high is None:
+        low, high = 0, low
+    rng = generator or backend.default_generator()
+    return _new(rng.integers(low, high, size=tuple(size), dtype=dtype or np.int64), False)
+
+
+def randn_like(x, dtype=None, requires_grad=False):
+    return randn(x.shape, dtype=dtype or x.dtype, requires_grad=requires_grad)
+
+
+def rand_like(x, dtype=None, requires_grad=False):
+    return rand(x.shape, dtype=dtype or x.dtype, requires_grad=requires_grad)

@@ -1,0 +1,328 @@
+"""Elementwise arithmetic and math, with NumPy broadcasting.
+
+Gradients are written at the broadcast shape; the engine sums them back to
+each input's shape. Python numbers are constants that keep the tensor's dtype
+(float32 * 2.0 stays float32).
+"""
+import numpy as np
+
+from ..autograd.function import Function
+from ..autograd.tensor import Tensor
+
+
+def _operand(x):
+    """A Tensor passes through; a NumPy scalar becomes a Python number so it cannot promote dtype."""
+    if isinstance(x, (Tensor, int, float, np.ndarray)):
+        return x
+    if isinstance(x, np.generic):
+        return x.item()
+    if isinstance(x, (list, tuple)):
+        return Tensor(x)
+    raise TypeError(f"unsupported operand type {type(x).__name__}")
+
+
+def _check_broadcast(op, a, b):
+    shape_a, shape_b = np.shape(a), np.shape(b)
+    try:
+        np.broadcast_shapes(shape_a, shape_b)
+    except ValueError:
+        raise ValueError(f"{op}: shapes {tuple(shape_a)} and {tuple(shape_b)} do not broadcast "
+                         "(trailing dimensions must be equal or 1)") from None
+
+
+class _Binary(Function):
+    """Shared forward guard: a broadcasting failure names the op and both shapes."""
+
+    op = ""
+
+    def forward(self, a, b):
+        try:
+            return self.compute(a, b)
+        except ValueError:
+            _check_broadcast(self.op, a, b)
+            raise
+
+
+class Add(_Binary):
+    """y = a + b;  dy/da = 1, dy/db = 1."""
+
+    op = "add"
+
+    def compute(self, a, b):
+        return a + b
+
+    def backward(self, g):
+        return g, g
+
+
+class Sub(_Binary):
+    """y = a - b;  dy/da = 1, dy/db = -1."""
+
+    op = "sub"
+
+    def compute(self, a, b):
+        return a - b
+
+    def backward(self, g):
+        return g, (-g if self.needs_grad(1) else None)
+
+
+class Mul(_Binary):
+    """y = a * b;  dy/da = b, dy/db = a."""
+
+    op = "mul"
+
+    def compute(self, a, b):
+        self.a, self.b = a, b
+        return a * b
+
+    def backward(self, g):
+        return (g * self.b if self.needs_grad(0) else None,
+                g * self.a if self.needs_grad(1) else None)
+
+
+class Div(_Binary):
+    """y = a / b;  dy/da = 1 / b, dy/db = -a / b**2."""
+
+    op = "div"
+
+    def compute(self, a, b):
+        self.a, self.b = a, b
+        return a / b
+
+    def backward(self, g):
+        grad_a = g / self.b
+        grad_b = -grad_a * self.a / self.b if self.needs_grad(1) else None
+        return grad_a, grad_b
+
+
+class Pow(_Binary):
+    """y = a ** p;  dy/da = p * a**(p - 1), dy/dp = y * log(a)."""
+
+    op = "pow"
+
+    def compute(self, a, p):
+        self.a, self.p = a, p
+        self.y = a ** p
+        return self.y
+
+    def backward(self, g):
+        a, p = self.a, self.p
+        grad_a = g * p * a ** (p - 1) if self.needs_grad(0) else None
+        grad_p = None
+        if self.needs_grad(1):
+            with np.errstate(divide="ignore", invalid="ignore"):
+                grad_p = g * np.where(a > 0, self.y * np.log(np.where(a > 0, a, 1)), 0)
+        return grad_a, grad_p
+
+
+class Neg(Function):
+    """y = -x;  dy/dx = -1."""
+
+    def forward(self, x):
+        return -x
+
+    def backward(self, g):
+        return -g
+
+
+class Exp(Function):
+    """y = e**x;  dy/dx = y."""
+
+    def forward(self, x):
+        self.y = np.exp(x)
+        return self.y
+
+    def backward(self, g):
+        return g * self.y
+
+
+class Log(Function):
+    """y = log(x) (natural);  dy/dx = 1 / x."""
+
+    def forward(self, x):
+        self.x = x
+        return np.log(x)
+
+    def backward(self, g):
+        return g / self.x
+
+
+class Sqrt(Function):
+    """y = sqrt(x);  dy/dx = 1 / (2 * y)."""
+
+    def forward(self, x):
+        self.y = np.sqrt(x)
+        return self.y
+
+    def backward(self, g):
+        return g / (2 * self.y)
+
+
+class Abs(Function):
+    """y = |x|;  dy/dx = sign(x) (0 at 0, as PyTorch)."""
+
+    def forward(self, x):
+        self.x = x
+        return np.abs(x)
+
+    def backward(self, g):
+        return g * np.sign(self.x)
+
+
+class Clip(Function):
+    """y = min(max(x, lo), hi);  dy/dx = 1 where lo <= x <= hi, else 0."""
+
+    def forward(self, x, lo, hi):
+        self.x, self.lo, self.hi = x, lo, hi
+        return np.clip(x, lo, hi)
+
+    def backward(self, g):
+        x, inside = self.x, True
+        if self.lo is not None:
+            inside = x >= self.lo
+        if self.hi is not None:
+            inside = inside & (x <= self.hi)
+        return g * inside, None, None
+
+
+class Maximum(_Binary):
+    """y = max(a, b);  the gradient goes to the larger input, split evenly on ties."""
+
+    op = "maximum"
+
+    def compute(self, a, b):
+        self.a, self.b = a, b
+        return np.maximum(a, b)
+
+    def backward(self, g):
+        return _split_by_winner(g, self.a, self.b, np.greater)
+
+
+class Minimum(_Binary):
+    """y = min(a, b);  the gradient goes to the smaller input, split evenly on ties."""
+
+    op = "minimum"
+
+    def compute(self, a, b):
+        self.a, self.b = a, b
+        return np.minimum(a, b)
+
+    def backward(self, g):
+        return _split_by_winner(g, self.a, self.b, np.less)
+
+
+def _split_by_winner(g, a, b, wins):
+    share_a = wins(a, b) + 0.5 * (a == b)
+    return g * share_a.astype(g.dtype), g * (1 - share_a).astype(g.dtype)
+
+
+class Where(Function):
+    """y = a where cond else b;  dy/da = cond, dy/db = not cond."""
+
+    def forward(self, cond, a, b):
+        self.cond = np.asarray(cond, dtype=bool)
+        return np.where(self.cond, a, b)
+
+    def backward(self, g):
+        zero = np.zeros((), dtype=g.dtype)
+        return (None,
+                np.where(self.cond, g, zero) if self.needs_grad(1) else None,
+                np.where(self.cond, zero, g) if self.needs_grad(2) else None)
+
+
+class Cast(Function):
+    """y = x converted to another dtype;  the gradient is converted back."""
+
+    def forward(self, x, dtype):
+        self.dtype = x.dtype
+        return x.astype(dtype, copy=False)
+
+    def backward(self, g):
+        return g.astype(self.dtype, copy=False), None
+
+
+class Clone(Function):
+    """y = a copy of x;  dy/dx = 1."""
+
+    def forward(self, x):
+        return x.copy()
+
+    def backward(self, g):
+        return g
+
+
+def add(a, b):
+    return Add.apply(_operand(a), _operand(b))
+
+
+def sub(a, b):
+    return Sub.apply(_operand(a), _operand(b))
+
+
+def mul(a, b):
+    return Mul.apply(_operand(a), _operand(b))
+
+
+def div(a, b):
+    return Div.apply(_operand(a), _operand(b))
+
+
+def pow(a, exponent):
+    return Pow.apply(_operand(a), _operand(exponent))
+
+
+def neg(x):
+    return Neg.apply(x)
+
+
+def exp(x):
+    return Exp.apply(x)
+
+
+def log(x):
+    return Log.apply(x)
+
+
+def sqrt(x):
+    return Sqrt.apply(x)
+
+
+def abs(x):
+    return Abs.apply(x)
+
+
+def clip(x, min=None, max=None):
+    """Clamp x into [min, max]; either bound may be None."""
+    if min is None and max is None:
+        raise ValueError("clip: at least one of min and max must be given")
+    return Clip.apply(x, _operand(min) if min is not None else None,
+                      _operand(max) if max is not None else None)
+
+
+clamp = clip
+
+
+def maximum(a, b):
+    return Maximum.apply(_operand(a), _operand(b))
+
+
+def minimum(a, b):
+    return Minimum.apply(_operand(a), _operand(b))
+
+
+def where(condition, a, b):
+    cond = condition.data if isinstance(condition, Tensor) else condition
+    return Where.apply(cond, _operand(a), _operand(b))
+
+
+def cast(x, dtype):
+    if x.data.dtype == dtype:
+        return x
+    if x.requires_grad and np.dtype(dtype).kind != "f":
+        return Tensor(x.data.astype(dtype))
+    return Cast.apply(x, dtype)
+
+
+def clone(x):
+    return Clone.apply(x)

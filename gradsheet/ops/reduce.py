@@ -1,0 +1,187 @@
+"""Reductions over dimensions: sum, mean, max, min, var, std, logsumexp, argmax, argmin.
+
+``dim`` is None (all dimensions), an int or a tuple; ``keepdim`` keeps the
+reduced dimensions as size 1. The backward of a reduction broadcasts the
+incoming gradient back over the reduced dimensions.
+"""
+import builtins
+from collections import namedtuple
+
+import numpy as np
+
+from ..autograd.function import Function
+from ..autograd.tensor import Tensor
+
+MaxMin = namedtuple("MaxMin", ["values", "indices"])
+
+
+def _axes(op, dim, ndim):
+    """Normalise ``dim`` to a sorted tuple of non-negative axes (None: all of them)."""
+    if dim is None:
+        return tuple(range(ndim))
+    dims = (dim,) if isinstance(dim, int) else tuple(dim)
+    axes = []
+    for d in dims:
+        if not -builtins.max(ndim, 1) <= d < builtins.max(ndim, 1):
+            raise IndexError(f"{op}: dim {d} is out of range for a tensor of {ndim} dimensions")
+        axes.append(d % builtins.max(ndim, 1))
+    return tuple(sorted(set(axes))) if ndim else ()
+
+
+def _expand_back(g, axes, keepdim, shape):
+    """Broadcast a reduced gradient back to the input's ``shape``."""
+    if not keepdim and axes:
+        g = np.expand_dims(g, axes)
+    return np.broadcast_to(g, shape)
+
+
+class Sum(Function):
+    """y = sum_i x_i over ``dim``;  dy/dx_i = 1."""
+
+    def forward(self, x, axes, keepdim):
+        self.shape, self.axes, self.keepdim = x.shape, axes, keepdim
+        return np.sum(x, axis=axes, keepdims=keepdim)
+
+    def backward(self, g):
+        return _expand_back(g, self.axes, self.keepdim, self.shape), None, None
+
+
+class Mean(Function):
+    """y = (1/n) sum_i x_i over ``dim``;  dy/dx_i = 1/n."""
+
+    def forward(self, x, axes, keepdim):
+        self.shape, self.axes, self.keepdim = x.shape, axes, keepdim
+        self.n = int(np.prod([x.shape[a] for a in axes])) if axes else 1
+        return np.mean(x, axis=axes, keepdims=keepdim)
+
+    def backward(self, g):
+        return _expand_back(g / self.n, self.axes, self.keepdim, self.shape), None, None
+
+
+class Extreme(Function):
+    """y = max (or min) over ``dim``;  the gradient goes to the elements equal to y,
+    shared evenly among ties (PyTorch's rule for a full reduction)."""
+
+    def forward(self, x, axes, keepdim, largest):
+        self.x, self.axes, self.keepdim = x, axes, keepdim
+        y = (np.max if largest else np.min)(x, axis=axes, keepdims=True)
+        self.y = y
+        return y if keepdim else np.squeeze(y, axis=axes)
+
+    def backward(self, g):
+        if not self.keepdim:
+            g = np.expand_dims(g, self.axes)
+        hit = (self.x == self.y)
+        count = hit.sum(axis=self.axes, keepdims=True)
+        return g * hit / count.astype(g.dtype), None, None, None
+
+
+class ExtremeAlong(Function):
+    """y = max (or min) along one ``dim``, with the index of the winner;
+    the gradient goes to that index only (as PyTorch's ``max(dim)``)."""
+
+    def forward(self, x, dim, keepdim, largest):
+        index = (np.argmax if largest else np.argmin)(x, axis=dim)
+        self.index = np.expand_dims(index, dim)
+        self.shape, self.dim, self.keepdim = x.shape, dim, keepdim
+        y = np.take_along_axis(x, self.index, axis=dim)
+        return y if keepdim else np.squeeze(y, axis=dim)
+
+    def backward(self, g):
+        if not self.keepdim:
+            g = np.expand_dims(g, self.dim)
+        grad = np.zeros(self.shape, dtype=g.dtype)
+        np.put_along_axis(grad, self.index, g, axis=self.dim)
+        return grad, None, None, None
+
+
+class Var(Function):
+    """y = sum_i (x_i - mean)**2 / (n - correction);  dy/dx_i = 2 (x_i - mean) / (n - correction)."""
+
+    def forward(self, x, axes, keepdim, correction):
+        n = int(np.prod([x.shape[a] for a in axes])) if axes else 1
+        self.centered = x - np.mean(x, axis=axes, keepdims=True)
+        self.denominator = builtins.max(n - correction, 0)
+        self.axes, self.keepdim = axes, keepdim
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.sum(self.centered ** 2, axis=axes, keepdims=keepdim) / self.denominator
+
+    def backward(self, g):
+        if not self.keepdim:
+            g = np.expand_dims(g, self.axes)
+        return g * (2 / self.denominator) * self.centered, None, None, None
+
+
+class LogSumExp(Function):
+    """y = log sum_i exp(x_i) = m + log sum_i exp(x_i - m) with m = max x (no overflow);
+    dy/dx_i = exp(x_i - y) = softmax(x)_i."""
+
+    def forward(self, x, axes, keepdim):
+        m = np.max(x, axis=axes, keepdims=True)
+        m = np.where(np.isfinite(m), m, 0)
+        y = np.log(np.sum(np.exp(x - m), axis=axes, keepdims=True)) + m
+        self.x, self.y, self.axes, self.keepdim = x, y, axes, keepdim
+        return y if keepdim else np.squeeze(y, axis=axes)
+
+    def backward(self, g):
+        if not self.keepdim:
+            g = np.expand_dims(g, self.axes)
+        return g * np.exp(self.x - self.y), None, None
+
+
+def sum(x, dim=None, keepdim=False):
+    return Sum.apply(x, _axes("sum", dim, x.ndim), keepdim)
+
+
+def mean(x, dim=None, keepdim=False):
+    if x.data.dtype.kind not in "fc":
+        raise TypeError(f"mean: needs a floating tensor, got {x.dtype}")
+    return Mean.apply(x, _axes("mean", dim, x.ndim), keepdim)
+
+
+def _extreme(op, x, dim, keepdim, largest):
+    if x.data.size == 0:
+        raise ValueError(f"{op}: cannot reduce an empty tensor of shape {x.shape}")
+    if dim is None:
+        return Extreme.apply(x, _axes(op, None, x.ndim), keepdim, largest)
+    (axis,) = _axes(op, dim, x.ndim) or (0,)
+    values = ExtremeAlong.apply(x, axis, keepdim, largest)
+    index = (np.argmax if largest else np.argmin)(x.data, axis=axis)
+    return MaxMin(values, Tensor(np.expand_dims(index, axis) if keepdim else index))
+
+
+def max(x, dim=None, keepdim=False):
+    """Largest element; with ``dim``, a (values, indices) pair as ``torch.max(x, dim)``."""
+    return _extreme("max", x, dim, keepdim, True)
+
+
+def min(x, dim=None, keepdim=False):
+    """Smallest element; with ``dim``, a (values, indices) pair as ``torch.min(x, dim)``."""
+    return _extreme("min", x, dim, keepdim, False)
+
+
+def var(x, dim=None, keepdim=False, correction=1):
+    """Variance with Bessel's correction by default (``correction=1``), as PyTorch."""
+    return Var.apply(x, _axes("var", dim, x.ndim), keepdim, correction)
+
+
+def std(x, dim=None, keepdim=False, correction=1):
+    """Standard deviation: sqrt(var(x))."""
+    return var(x, dim, keepdim, correction).sqrt()
+
+
+def logsumexp(x, dim, keepdim=False):
+    return LogSumExp.apply(x, _axes("logsumexp", dim, x.ndim), keepdim)
+
+
+def argmax(x, dim=None, keepdim=False):
+    """Index of the largest element (flattened when ``dim`` is None); carries no gradient."""
+    if dim is None:
+        return Tensor(np.argmax(x.data))
+    return Tensor(np.argmax(x.data, axis=dim, keepdims=keepdim))
+
+
+def argmin(x, dim=None, keepdim=False):
+    if dim is None:
+        return Tensor(np.argmin(x.data))
+    return Tensor(np.argmin(x.data, axis=dim, keepdims=keepdim))

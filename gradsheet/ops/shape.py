@@ -1,0 +1,227 @@
+"""Shape and indexing ops: they move elements around, so their gradients move them back.
+
+reshape/view, transpose, permute, squeeze, unsqueeze, flatten, expand, cat,
+stack, split, chunk and indexing (``x[...]``). Indexing with integer arrays
+may pick an element twice; its backward scatter-adds (np.add.at) so both
+picks contribute.
+"""
+import numpy as np
+
+from ..autograd.function import Function
+from ..autograd.tensor import Tensor, _index
+
+
+class Reshape(Function):
+    """y = x with a new shape (same elements, row-major order);  dL/dx = reshape(dL/dy)."""
+
+    def forward(self, x, shape):
+        self.shape = x.shape
+        try:
+            return x.reshape(shape)
+        except ValueError:
+            raise ValueError(f"reshape: cannot reshape a tensor of shape {x.shape} ({x.size} "
+                             f"elements) into {tuple(shape)}") from None
+
+    def backward(self, g):
+        return g.reshape(self.shape), None
+
+
+class Permute(Function):
+    """y = x with its dimensions reordered by ``dims``;  dL/dx = dL/dy permuted back."""
+
+    def forward(self, x, dims):
+        self.inverse = tuple(np.argsort(dims))
+        return np.transpose(x, dims)
+
+    def backward(self, g):
+        return np.transpose(g, self.inverse), None
+
+
+class Expand(Function):
+    """y = x broadcast to a larger shape;  dL/dx = dL/dy summed over the broadcast axes
+    (the engine's unbroadcast does the sum)."""
+
+    def forward(self, x, shape):
+        return np.broadcast_to(x, shape)
+
+    def backward(self, g):
+        return g, None
+
+
+class Concatenate(Function):
+    """y = [x_1, x_2, ...] joined along ``dim``;  dL/dx_k = the slice of dL/dy that came from x_k."""
+
+    def forward(self, *arrays, dim):
+        self.dim = dim
+        self.bounds = np.cumsum([a.shape[dim] for a in arrays])[:-1]
+        return np.concatenate(arrays, axis=dim)
+
+    def backward(self, g):
+        return tuple(np.split(g, self.bounds, axis=self.dim))
+
+
+class Stack(Function):
+    """y = [x_1, x_2, ...] stacked along a new ``dim``;  dL/dx_k = dL/dy[..., k, ...]."""
+
+    def forward(self, *arrays, dim):
+        self.dim = dim
+        return np.stack(arrays, axis=dim)
+
+    def backward(self, g):
+        return tuple(np.moveaxis(g, self.dim, 0))
+
+
+class GetItem(Function):
+    """y = x[index];  dL/dx = zeros with dL/dy scatter-added at ``index``."""
+
+    def forward(self, x, index):
+        self.shape, self.index = x.shape, index
+        try:
+            return x[index]
+        except IndexError as error:
+            raise IndexError(f"getitem: {error} (tensor of shape {x.shape})") from None
+
+    def backward(self, g):
+        grad = np.zeros(self.shape, dtype=g.dtype)
+        if _is_basic(self.index):
+            grad[self.index] = g
+        else:
+            np.add.at(grad, self.index, g)
+        return grad, None
+
+
+def _is_basic(index):
+    """Basic indexing (ints, slices, None, ...) never picks an element twice."""
+    parts = index if isinstance(index, tuple) else (index,)
+    return all(isinstance(p, (int, slice, type(None), type(Ellipsis))) or
+               (isinstance(p, np.ndarray) and p.dtype == bool) for p in parts)
+
+
+def _dim(op, dim, ndim):
+    if not -ndim <= dim < ndim:
+        raise IndexError(f"{op}: dim {dim} is out of range for a tensor of {ndim} dimensions")
+    return dim % ndim
+
+
+def reshape(x, shape):
+    return Reshape.apply(x, tuple(shape))
+
+
+view = reshape
+
+
+def transpose(x, dim0, dim1):
+    dims = list(range(x.ndim))
+    d0, d1 = _dim("transpose", dim0, x.ndim), _dim("transpose", dim1, x.ndim)
+    dims[d0], dims[d1] = dims[d1], dims[d0]
+    return Permute.apply(x, tuple(dims))
+
+
+def permute(x, dims):
+    dims = tuple(_dim("permute", d, x.ndim) for d in dims)
+    if sorted(dims) != list(range(x.ndim)):
+        raise ValueError(f"permute: dims {dims} are not a permutation of the {x.ndim} "
+                         f"dimensions of shape {x.shape}")
+    return Permute.apply(x, dims)
+
+
+def squeeze(x, dim=None):
+    if dim is None:
+        shape = tuple(n for n in x.shape if n != 1)
+    else:
+        dims = {_dim("squeeze", d, x.ndim) for d in ((dim,) if isinstance(dim, int) else dim)}
+        shape = tuple(n for i, n in enumerate(x.shape) if not (i in dims and n == 1))
+    return reshape(x, shape)
+
+
+def unsqueeze(x, dim):
+    dim = _dim("unsqueeze", dim, x.ndim + 1)
+    return reshape(x, x.shape[:dim] + (1,) + x.shape[dim:])
+
+
+def flatten(x, start_dim=0, end_dim=-1):
+    if x.ndim == 0:
+        return reshape(x, (1,))
+    start, end = _dim("flatten", start_dim, x.ndim), _dim("flatten", end_dim, x.ndim)
+    if start > end:
+        raise ValueError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim}")
+    return reshape(x, x.shape[:start] + (-1,) + x.shape[end + 1:])
+
+
+def expand(x, shape):
+    """Broadcast to ``shape``; -1 keeps a dimension's size. Expanded dimensions share memory."""
+    shape = tuple(shape)
+    lead = len(shape) - x.ndim
+    if lead < 0:
+        raise ValueError(f"expand: shape {shape} has fewer dimensions than the tensor's {x.shape}")
+    target = tuple(x.shape[i - lead] if n == -1 else n for i, n in enumerate(shape))
+    for i, n in enumerate(x.shape):
+        if n != 1 and n != target[i + lead]:
+            raise ValueError(f"expand: dimension {i} of size {n} cannot expand to "
+                             f"{target[i + lead]} (shape {x.shape} to {shape}); only size-1 "
+                             "dimensions expand")
+    return Expand.apply(x, target)
+
+
+def _check_same_shapes(op, tensors, skip_dim=None):
+    if not tensors:
+        raise ValueError(f"{op}: expects a non-empty sequence of tensors")
+    first = tensors[0].shape
+    for t in tensors[1:]:
+        same = len(t.shape) == len(first) and all(
+            a == b for i, (a, b) in enumerate(zip(t.shape, first)) if i != skip_dim)
+        if not same:
+            raise ValueError(f"{op}: shapes {[tuple(x.shape) for x in tensors]} differ "
+                             f"{'outside dim ' + str(skip_dim) if skip_dim is not None else ''}")
+
+
+def cat(tensors, dim=0):
+    """Join tensors along an existing dimension."""
+    tensors = [t if isinstance(t, Tensor) else Tensor(t) for t in tensors]
+    if not tensors:
+        raise ValueError("cat: expects a non-empty sequence of tensors")
+    dim = _dim("cat", dim, tensors[0].ndim)
+    _check_same_shapes("cat", tensors, skip_dim=dim)
+    return Concatenate.apply(*tensors, dim=dim)
+
+
+def stack(tensors, dim=0):
+    """Join tensors of equal shape along a new dimension."""
+    tensors = [t if isinstance(t, Tensor) else Tensor(t) for t in tensors]
+    _check_same_shapes("stack", tensors)
+    dim = _dim("stack", dim, tensors[0].ndim + 1)
+    return Stack.apply(*tensors, dim=dim)
+
+
+def split(x, split_size_or_sections, dim=0):
+    """Split into pieces of ``split_size`` (the last may be smaller) or of the listed sizes."""
+    dim = _dim("split", dim, x.ndim)
+    n = x.shape[dim]
+    if isinstance(split_size_or_sections, int):
+        size = split_size_or_sections
+        if size <= 0:
+            raise ValueError(f"split: split_size must be positive, got {size}")
+        sizes = [min(size, n - start) for start in range(0, n, size)]
+    else:
+        sizes = list(split_size_or_sections)
+        if sum(sizes) != n:
+            raise ValueError(f"split: sections {sizes} sum to {sum(sizes)}, but dim {dim} has "
+                             f"size {n}")
+    pieces, start = [], 0
+    for size in sizes:
+        index = (slice(None),) * dim + (slice(start, start + size),)
+        pieces.append(getitem(x, index))
+        start += size
+    return tuple(pieces)
+
+
+def chunk(x, chunks, dim=0):
+    """Split into ``chunks`` pieces of ceil(n / chunks) (the last may be smaller)."""
+    if chunks <= 0:
+        raise ValueError(f"chunk: chunks must be positive, got {chunks}")
+    n = x.shape[_dim("chunk", dim, x.ndim)]
+    return split(x, max(-(-n // chunks), 1), dim)
+
+
+def getitem(x, index):
+    return GetItem.apply(x, _index(index))
