@@ -16,6 +16,8 @@ from .ops.linalg import matmul
 from .ops.reduce import argmax, argmin, logsumexp, max, mean, min, std, sum, var
 from .ops.shape import (cat, chunk, expand, flatten, permute, reshape, split, squeeze, stack,
                         transpose, unsqueeze)
+import importlib as _importlib
+
 import numpy as _np
 
 float32 = _np.float32
@@ -27,3 +29,14 @@ bool_ = _np.bool_
 long = _np.int64
 
 __version__ = "0.1.0"
+
+# Subpackages load on first use so that `import gradsheet` stays fast.
+_SUBPACKAGES = ("nn", "optim", "data", "train", "io", "tour")
+
+
+def __getattr__(name):
+    if name in _SUBPACKAGES:
+        return _importlib.import_module(f".{name}", __name__)
+    if name in ("save", "load"):
+        return getattr(_importlib.import_module(".io", __name__), name)
+    raise AttributeError(f"module 'gradsheet' has no attribute {name!r}")

@@ -1,0 +1,102 @@
+"""Shared harness: interleaved side-by-side timing, BLAS report, peak memory.
+
+Absolute times on a shared 2-core machine are noisy, so every benchmark runs
+its contenders in alternation (round-robin, several rounds), takes each
+round's per-step time, and reports the median time and the median of the
+per-round ratios against PyTorch.
+"""
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import time
+
+
+def blas_report():
+    """Which BLAS library and kernel numpy runs (threadpoolctl), as one line."""
+    try:
+        from threadpoolctl import threadpool_info
+    except ImportError:
+        return "threadpoolctl not installed: BLAS kernel unknown"
+    parts = []
+    for pool in threadpool_info():
+        if pool.get("user_api") == "blas":
+            parts.append(f"{pool.get('internal_api')} {pool.get('version')} "
+                         f"kernel={pool.get('architecture')} threads={pool.get('num_threads')}")
+    env = {k: os.environ[k] for k in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE") if k in os.environ}
+    return "; ".join(parts) + (f" (env {env})" if env else " (OPENBLAS_* unset)")
+
+
+def set_threads(n):
+    """Limit numpy's BLAS and torch to ``n`` threads; returns the limiter to keep alive."""
+    from threadpoolctl import threadpool_limits
+    limiter = threadpool_limits(limits=n, user_api="blas")
+    try:
+        import torch
+        torch.set_num_threads(n)
+    except ImportError:
+        pass
+    return limiter
+
+
+def time_steps(step, n_steps):
+    """Milliseconds per call of ``step`` over ``n_steps`` calls."""
+    start = time.perf_counter()
+    for _ in range(n_steps):
+        step()
+    return (time.perf_counter() - start) * 1e3 / n_steps
+
+
+def interleaved(contenders, n_steps, rounds, warmup=3):
+    """Time each contender's ``step`` in round-robin; returns {name: [ms per step per round]}."""
+    for step in contenders.values():
+        for _ in range(warmup):
+            step()
+    times = {name: [] for name in contenders}
+    for _ in range(rounds):
+        for name, step in contenders.items():
+            times[name].append(time_steps(step, n_steps))
+    return times
+
+
+def summarise(times, reference="pytorch"):
+    """Median ms/step of each contender and its median per-round ratio to ``reference``."""
+    rows = {}
+    for name, series in times.items():
+        row = {"ms": statistics.median(series)}
+        if reference in times:
+            row["vs_" + reference] = statistics.median(
+                a / b for a, b in zip(series, times[reference]))
+        rows[name] = row
+    return rows
+
+
+def peak_rss_mb():
+    """This process's peak resident memory in MB (Linux reports KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def peak_rss_of(argv):
+    """Run ``argv`` in a fresh process; returns the peak RSS (MB) it printed last."""
+    out = subprocess.run([sys.executable] + argv, check=True, capture_output=True, text=True)
+    return float(out.stdout.strip().splitlines()[-1])
+
+
+def print_table(title, rows, reference="pytorch"):
+    print(f"\n{title}")
+    print(f"  {'contender':<12} {'ms/step':>9} {'vs ' + reference:>12}")
+    for name, row in rows.items():
+        ratio = row.get("vs_" + reference)
+        ratio_text = f"{ratio:.2f}x" if ratio is not None else "-"
+        print(f"  {name:<12} {row['ms']:>9.3f} {ratio_text:>12}")
+
+
+def import_time(module, repeats=7):
+    """Median wall time of ``python -c "import module"`` in fresh processes (seconds)."""
+    samples = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        subprocess.run([sys.executable, "-c", f"import {module}"], check=True)
+        samples.append(time.perf_counter() - start)
+    return statistics.median(samples)

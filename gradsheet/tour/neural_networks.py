@@ -1,0 +1,155 @@
+"""Tour section 1: the cheat sheet's "Neural networks" part, run.
+
+Prints each formula beside the gradsheet call that implements it (with a live
+example), gradient-checks a small network, trains an MLP with dropout and Adam
+on the 8x8 digits, and runs the dropout claim as an experiment.
+"""
+import time
+
+import numpy as np
+
+import gradsheet as gs
+import gradsheet.nn as nn
+import gradsheet.nn.functional as F
+from gradsheet import optim
+from gradsheet.data import load_digits, random_split, Subset
+from gradsheet.train import evaluate, fit
+
+
+def _fmt(values):
+    return np.array2string(np.asarray(values), precision=4, separator=", ")
+
+
+def formulas():
+    """(formula, gradsheet call, live example) for each line of the cheat sheet's NN part."""
+    z = gs.tensor([-2.0, 0.0, 2.0])
+    w, x, b = gs.tensor([[1.0, 2.0, 3.0]]), gs.tensor([1.0, 1.0, 1.0]), gs.tensor([0.5])
+    p, y = gs.tensor([0.9]), gs.tensor([1.0])
+
+    theta = gs.tensor([1.0], requires_grad=True)
+    adam = optim.Adam([theta], lr=1e-3)
+    (theta ** 2).sum().backward()
+    adam.step()
+
+    v = gs.tensor(0.5, requires_grad=True)
+    gs.sigmoid(v * 2.0).backward()
+    s = 1 / (1 + np.exp(-1.0))
+
+    sgd_w = gs.tensor([1.0], requires_grad=True)
+    (3.0 * sgd_w).sum().backward()
+    optim.SGD([sgd_w], lr=0.1).step()
+
+    gs.manual_seed(0)
+    dropped = F.dropout(gs.ones(10_000), p=0.5, training=True).data
+    return [
+        ("z = w^T x + b", "nn.Linear / F.linear(x, w, b)",
+         f"w=[1,2,3], x=[1,1,1], b=0.5 -> {F.linear(x, w, b).item():.4g}"),
+        ("g(z) = 1 / (1 + e^-z)", "F.sigmoid / nn.Sigmoid", f"z=[-2,0,2] -> {_fmt(F.sigmoid(z).data)}"),
+        ("g(z) = (e^z - e^-z) / (e^z + e^-z)", "F.tanh / nn.Tanh", f"-> {_fmt(F.tanh(z).data)}"),
+        ("g(z) = max(0, z)", "F.relu / nn.ReLU", f"-> {_fmt(F.relu(z).data)}"),
+        ("g(z) = max(eps z, z), eps << 1", "F.leaky_relu(z, 0.01)",
+         f"-> {_fmt(F.leaky_relu(z, 0.01).data)}"),
+        ("L(z,y) = -[y log z + (1-y) log(1-z)]", "F.binary_cross_entropy(z, y)",
+         f"z=0.9, y=1 -> {F.binary_cross_entropy(p, y).item():.4f} (= -log 0.9)"),
+        ("L = -log softmax(z)_y (C classes)", "F.cross_entropy(logits, y)",
+         f"logits=[-2,0,2], y=2 -> {F.cross_entropy(z[None], gs.tensor([2])).item():.4f}"),
+        ("Adam: adaptive learning rate alpha", "optim.Adam(params, lr=1e-3)",
+         f"one step on w^2 from w=1 -> w={theta.item():.4f}"),
+        ("dL/dw = dL/da * da/dz * dz/dw", "loss.backward()",
+         f"d sigmoid(2w)/dw at w=0.5 -> {v.grad.item():.4f} (by hand {2 * s * (1 - s):.4f})"),
+        ("w <- w - alpha dL/dw", "optim.SGD(params, lr).step()",
+         f"w=1, dL/dw=3, alpha=0.1 -> w={sgd_w.item():.4f}"),
+        ("batch -> forward -> backward -> update", "train.fit(model, loss, opt, data)",
+         "the four steps, one loop (below)"),
+        ("drop units with probability p", "nn.Dropout(p) / F.dropout",
+         f"p=0.5: {np.mean(dropped == 0):.3f} dropped, kept scaled by {dropped.max():.1f}"),
+    ]
+
+
+def gradcheck_small_network():
+    """gradcheck of a 4-8-3 tanh MLP's cross-entropy with respect to all its weights."""
+    rng = np.random.default_rng(0)
+    x = gs.tensor(rng.standard_normal((5, 4)), dtype="float64")
+    y = gs.tensor(rng.integers(0, 3, 5))
+    params = [gs.tensor(rng.standard_normal(s) * 0.5, dtype="float64", requires_grad=True)
+              for s in [(8, 4), (8,), (3, 8), (3,)]]
+
+    def loss(w1, b1, w2, b2):
+        return F.cross_entropy(F.linear(F.tanh(F.linear(x, w1, b1)), w2, b2), y)
+    return gs.gradcheck(loss, params)
+
+
+def digits_mlp(dropout):
+    return nn.Sequential(
+        nn.Linear(64, 256), nn.ReLU(), nn.Dropout(dropout),
+        nn.Linear(256, 128), nn.ReLU(), nn.Dropout(dropout),
+        nn.Linear(128, 10))
+
+
+def wide_mlp(dropout):
+    return nn.Sequential(
+        nn.Linear(64, 512), nn.ReLU(), nn.Dropout(dropout),
+        nn.Linear(512, 512), nn.ReLU(), nn.Dropout(dropout),
+        nn.Linear(512, 10))
+
+
+def _accuracy(model, data):
+    return evaluate(model, nn.CrossEntropyLoss(), data, metrics=("accuracy",))["accuracy"]
+
+
+def run(report, quick=False, seed=0, verbose=1):
+    report.section("neural_networks", "1. Neural networks: layers, activations, cross-entropy, "
+                   "Adam, backpropagation, dropout")
+    report.text("formula beside the gradsheet call that implements it, with a live example:")
+    rows = formulas()
+    report.formula_table(rows)
+    report.record("formulas", [{"formula": f, "call": c, "example": e} for f, c, e in rows])
+
+    report.text("\ngradcheck: backpropagation vs central differences, 4-8-3 tanh MLP, float64")
+    result = gradcheck_small_network()
+    report.figure("gradcheck_max_relative_error", result.relative_error,
+                  f"{'passed' if result.passed else 'FAILED'}, worst relative error", "{:.2e}")
+
+    gs.manual_seed(seed)
+    digits = load_digits()
+    train_set, test_set = random_split(digits, [0.8, 0.2], generator=np.random.default_rng(seed))
+    epochs = 12 if quick else 40
+    report.text(f"\nMLP 64-256-128-10, ReLU, dropout 0.2, Adam(lr=1e-3), batch 32, {epochs} "
+                f"epochs on digits ({len(train_set)} train / {len(test_set)} test)")
+    model = digits_mlp(0.2)
+    start = time.perf_counter()
+    history = fit(model, nn.CrossEntropyLoss(), optim.Adam(model.parameters(), lr=1e-3),
+                  train_set, epochs=epochs, batch_size=32, verbose=verbose)
+    seconds = time.perf_counter() - start
+    report.figure("mlp_train_seconds", round(seconds, 2), "training time (s)", "{:.2f}")
+    report.figure("mlp_final_train_loss", float(history.history["loss"][-1]), "final train loss",
+                  "{:.4f}")
+    report.figure("mlp_test_accuracy", _accuracy(model, test_set), "test accuracy", "{:.2%}")
+
+    _dropout_experiment(report, digits, quick, seed, verbose)
+
+
+def _dropout_experiment(report, digits, quick, seed, verbose):
+    n_small = 300
+    rng = np.random.default_rng(seed + 1)
+    order = rng.permutation(len(digits))
+    small_train, test = Subset(digits, order[:n_small]), Subset(digits, order[n_small:])
+    epochs = 60 if quick else 150
+    report.text(f"\nDropout experiment: wide MLP 64-512-512-10 on only {n_small} training "
+                f"samples, Adam(lr=1e-3), {epochs} epochs, with and without dropout 0.5")
+    outcome = {}
+    for p in (0.0, 0.5):
+        gs.manual_seed(seed)
+        model = wide_mlp(p)
+        fit(model, nn.CrossEntropyLoss(), optim.Adam(model.parameters(), lr=1e-3), small_train,
+            epochs=epochs, batch_size=32, verbose=verbose)
+        train_acc, test_acc = _accuracy(model, small_train), _accuracy(model, test)
+        outcome[f"p={p}"] = {"train_accuracy": train_acc, "test_accuracy": test_acc,
+                             "gap": train_acc - test_acc}
+        report.text(f"  dropout p={p}: train {train_acc:.2%}, test {test_acc:.2%}, "
+                    f"gap {train_acc - test_acc:.2%}")
+    report.record("dropout_experiment", outcome)
+    plain, dropped = outcome["p=0.0"]["gap"], outcome["p=0.5"]["gap"]
+    report.claim("dropout_claim", "dropout prevents overfitting the training data",
+                 dropped < plain,
+                 f"train/test gap {plain:.2%} without dropout, {dropped:.2%} with")
