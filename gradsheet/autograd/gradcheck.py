@@ -91,13 +91,13 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, seed=0, raise_exceptio
             down = objective()
             x[element] = original
             numeric = (up - down) / (2 * eps)
-            error = abs(analytic[element] - numeric)
+            error = abs(float(analytic[element]) - numeric)
             excess = error - (atol + rtol * abs(numeric))
             if excess > worst_excess:
                 worst_excess = excess
                 worst = GradcheckResult(excess <= 0, i, element, float(analytic[element]),
                                         numeric, error / max(abs(numeric), 1e-12))
-    worst.passed = worst_excess <= 0
+    worst.passed = bool(worst_excess <= 0)
     if not worst.passed and raise_exception:
         raise GradcheckError(str(worst))
     return worst

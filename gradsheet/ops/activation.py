@@ -10,9 +10,11 @@ def _stable_sigmoid(z):
     """1 / (1 + e^-z) without overflow: e^-|z| never exceeds 1.
 
     For z >= 0 it is 1 / (1 + e^-z); for z < 0 the same value is e^z / (1 + e^z).
+    e^-|z| underflowing to 0 is the exact limit (sigmoid(-1000) = 0), not an error.
     """
-    e = np.exp(-np.abs(z))
-    return np.where(z >= 0, 1, e) / (1 + e)
+    with np.errstate(under="ignore"):
+        e = np.exp(-np.abs(z))
+        return np.where(z >= 0, 1, e) / (1 + e)
 
 
 class Sigmoid(Function):
@@ -83,8 +85,10 @@ class Softplus(Function):
         bz = z * beta
         self.linear = bz > threshold
         self.bz = bz
-        # log(1 + e^t) = max(t, 0) + log1p(e^-|t|): no overflow for large t.
-        soft = (np.maximum(bz, 0) + np.log1p(np.exp(-np.abs(bz)))) / beta
+        # log(1 + e^t) = max(t, 0) + log1p(e^-|t|): no overflow for large t (and e^-|t|
+        # underflowing to 0 is the exact limit).
+        with np.errstate(under="ignore"):
+            soft = (np.maximum(bz, 0) + np.log1p(np.exp(-np.abs(bz)))) / beta
         return np.where(self.linear, z, soft)
 
     def backward(self, g):
@@ -122,7 +126,8 @@ class GELU(Function):
             k = math.sqrt(2 / math.pi)
             t = self.inner
             return g * (0.5 * (1 + t) + 0.5 * z * (1 - t * t) * k * (1 + 3 * 0.044715 * z * z)), None
-        pdf = np.exp(-0.5 * z * z) / math.sqrt(2 * math.pi)
+        with np.errstate(under="ignore"):  # phi(z) -> 0 for large |z| is exact enough
+            pdf = np.exp(-0.5 * z * z) / math.sqrt(2 * math.pi)
         return g * (self.cdf + z * pdf), None
 
 
@@ -140,7 +145,8 @@ class Softmax(Function):
     dL/dz = y * (dL/dy - sum_j dL/dy_j y_j)."""
 
     def forward(self, z, dim):
-        e = np.exp(z - np.max(z, axis=dim, keepdims=True))
+        with np.errstate(under="ignore"):  # far-below-max logits get probability 0
+            e = np.exp(z - np.max(z, axis=dim, keepdims=True))
         e /= np.sum(e, axis=dim, keepdims=True)
         self.y, self.dim = e, dim
         return e
@@ -156,12 +162,14 @@ class LogSoftmax(Function):
 
     def forward(self, z, dim):
         shifted = z - np.max(z, axis=dim, keepdims=True)
-        y = shifted - np.log(np.sum(np.exp(shifted), axis=dim, keepdims=True))
+        with np.errstate(under="ignore"):  # the max term contributes e^0 = 1, so the sum >= 1
+            y = shifted - np.log(np.sum(np.exp(shifted), axis=dim, keepdims=True))
         self.y, self.dim = y, dim
         return y
 
     def backward(self, g):
-        return g - np.exp(self.y) * np.sum(g, axis=self.dim, keepdims=True), None
+        with np.errstate(under="ignore"):
+            return g - np.exp(self.y) * np.sum(g, axis=self.dim, keepdims=True), None
 
 
 def sigmoid(input):

@@ -1,24 +1,71 @@
 """Elementwise arithmetic and math, with NumPy broadcasting.
 
 Gradients are written at the broadcast shape; the engine sums them back to
-each input's shape. Python numbers are constants that keep the tensor's dtype
-(float32 * 2.0 stays float32).
+each input's shape. Dtypes follow PyTorch, not NumPy: numbers and plain arrays
+are constants that take the tensor's floating dtype (float32 * 2.0,
+x / np.float64(3) and np.ones(3) * x stay float32), and an integer tensor
+meeting a float tensor becomes that float (float32 + int64 is float32).
 """
 import numpy as np
 
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor
+from ..backend import get_default_dtype
 
 
 def _operand(x):
     """A Tensor passes through; a NumPy scalar becomes a Python number so it cannot promote dtype."""
+    if isinstance(x, np.generic):  # first: np.float64 is also a float
+        return x.item()
     if isinstance(x, (Tensor, int, float, np.ndarray)):
         return x
-    if isinstance(x, np.generic):
-        return x.item()
     if isinstance(x, (list, tuple)):
         return Tensor(x)
     raise TypeError(f"unsupported operand type {type(x).__name__}")
+
+
+def _operands(a, b, floating=False):
+    """The operands of a binary op, converted so the result has PyTorch's dtype.
+
+    The result is floating when a tensor is (the widest float tensor's dtype wins), or when a
+    constant is a float or ``floating`` asks for it (true division: the default dtype).
+    Integer tensors and array constants are converted to that dtype; Python numbers need no
+    conversion (NumPy keeps the array's dtype for them).
+    """
+    a, b = _operand(a), _operand(b)
+    if _fits(a, b) or _fits(b, a):  # the common case: nothing to convert
+        return a, b
+    target = _result_float(a, b, floating)
+    if target is None:
+        return a, b
+    return _convert(a, target), _convert(b, target)
+
+
+def _fits(x, other):
+    """x is a float tensor and ``other`` a Python number or a tensor of the same dtype."""
+    if not isinstance(x, Tensor) or x.data.dtype.kind != "f":
+        return False
+    return isinstance(other, (int, float)) or (isinstance(other, Tensor)
+                                               and other.data.dtype == x.data.dtype)
+
+
+def _result_float(a, b, floating):
+    floats = [x.data.dtype for x in (a, b) if isinstance(x, Tensor) and x.data.dtype.kind == "f"]
+    if floats:
+        return max(floats, key=lambda dtype: dtype.itemsize)
+    if floating or any(isinstance(x, float) or np.asarray(x).dtype.kind == "f" for x in (a, b)):
+        return get_default_dtype()
+    return None
+
+
+def _convert(x, dtype):
+    """An integer tensor or an array constant in ``dtype``. Float tensors keep theirs (as in
+    PyTorch, float32 with float64 computes in float64), and Python numbers are weak already."""
+    if isinstance(x, Tensor):
+        return x if x.data.dtype.kind == "f" else Tensor(x.data.astype(dtype))
+    if isinstance(x, np.ndarray) and x.dtype != dtype:
+        return x.astype(dtype)
+    return x
 
 
 def _check_broadcast(op, a, b):
@@ -253,23 +300,23 @@ class Clone(Function):
 
 
 def add(a, b):
-    return Add.apply(_operand(a), _operand(b))
+    return Add.apply(*_operands(a, b))
 
 
 def sub(a, b):
-    return Sub.apply(_operand(a), _operand(b))
+    return Sub.apply(*_operands(a, b))
 
 
 def mul(a, b):
-    return Mul.apply(_operand(a), _operand(b))
+    return Mul.apply(*_operands(a, b))
 
 
 def div(a, b):
-    return Div.apply(_operand(a), _operand(b))
+    return Div.apply(*_operands(a, b, floating=True))
 
 
 def pow(a, exponent):
-    return Pow.apply(_operand(a), _operand(exponent))
+    return Pow.apply(*_operands(a, exponent))
 
 
 def neg(x):
@@ -304,16 +351,16 @@ clamp = clip
 
 
 def maximum(a, b):
-    return Maximum.apply(_operand(a), _operand(b))
+    return Maximum.apply(*_operands(a, b))
 
 
 def minimum(a, b):
-    return Minimum.apply(_operand(a), _operand(b))
+    return Minimum.apply(*_operands(a, b))
 
 
 def where(condition, a, b):
     cond = condition.data if isinstance(condition, Tensor) else condition
-    return Where.apply(cond, _operand(a), _operand(b))
+    return Where.apply(cond, *_operands(a, b))
 
 
 def cast(x, dtype):

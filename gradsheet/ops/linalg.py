@@ -2,7 +2,7 @@
 import numpy as np
 
 from ..autograd.function import Function
-from .elementwise import _operand
+from .elementwise import _operands
 
 
 def _matmul_error(a, b):
@@ -85,7 +85,7 @@ class Linear(Function):
 
 
 def matmul(a, b):
-    return MatMul.apply(_operand(a), _operand(b))
+    return MatMul.apply(*_operands(a, b))
 
 
 def linear(input, weight, bias=None):

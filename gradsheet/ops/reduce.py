@@ -119,14 +119,18 @@ class LogSumExp(Function):
     def forward(self, x, axes, keepdim):
         m = np.max(x, axis=axes, keepdims=True)
         m = np.where(np.isfinite(m), m, 0)
-        y = np.log(np.sum(np.exp(x - m), axis=axes, keepdims=True)) + m
+        # exp underflowing to 0 is exact here, and log(0) = -inf is the right answer for a
+        # slice that is all -inf.
+        with np.errstate(under="ignore", divide="ignore"):
+            y = np.log(np.sum(np.exp(x - m), axis=axes, keepdims=True)) + m
         self.x, self.y, self.axes, self.keepdim = x, y, axes, keepdim
         return y if keepdim else np.squeeze(y, axis=axes)
 
     def backward(self, g):
         if not self.keepdim:
             g = np.expand_dims(g, self.axes)
-        return g * np.exp(self.x - self.y), None, None
+        with np.errstate(under="ignore"):
+            return g * np.exp(self.x - self.y), None, None
 
 
 def sum(x, dim=None, keepdim=False):

@@ -1,0 +1,307 @@
+"""The engine (reverse topological order, accumulation, retain_graph), grad modes and gradcheck."""
+import numpy as np
+import pytest
+
+import gradsheet as gs
+from gradsheet.autograd.function import Function
+from gradsheet.autograd.gradcheck import GradcheckResult
+from tests.helpers import check_against_torch, check_gradients
+
+
+def leaf(values, dtype="float64"):
+    return gs.tensor(values, dtype=dtype, requires_grad=True)
+
+
+# ---------------------------------------------------------------- backward
+def test_scalar_backward_applies_the_chain_rule():
+    x = leaf([1.0, 2.0, 3.0])
+    y = (x * x).sum()  # dy/dx = 2x
+    y.backward()
+    np.testing.assert_allclose(x.grad.data, [2.0, 4.0, 6.0])
+
+
+def test_backward_with_explicit_gradient_is_a_vector_jacobian_product():
+    x = leaf([1.0, 2.0, 3.0])
+    y = x * x
+    y.backward(gs.tensor([1.0, 10.0, 100.0], dtype="float64"))
+    np.testing.assert_allclose(x.grad.data, [2.0, 40.0, 600.0])
+
+
+def test_backward_accepts_a_numpy_gradient():
+    x = leaf([1.0, 2.0])
+    (x * 3.0).backward(np.array([1.0, -1.0]))
+    np.testing.assert_allclose(x.grad.data, [3.0, -3.0])
+
+
+def test_backward_on_non_scalar_without_gradient_raises():
+    y = leaf([1.0, 2.0]) * 2.0
+    with pytest.raises(RuntimeError, match=r"one-element.*\(2,\)"):
+        y.backward()
+
+
+def test_backward_gradient_of_wrong_shape_raises_naming_both_shapes():
+    y = leaf([1.0, 2.0]) * 2.0
+    with pytest.raises(ValueError, match=r"\(3,\).*\(2,\)"):
+        y.backward(np.ones(3))
+
+
+def test_backward_without_graph_raises():
+    with pytest.raises(RuntimeError, match="does not require grad"):
+        gs.tensor([1.0]).sum().backward()
+
+
+def test_backward_on_a_leaf_sets_its_gradient():
+    x = leaf(2.0)
+    x.backward()
+    assert x.grad.item() == 1.0
+
+
+def test_a_node_used_twice_sums_both_paths():
+    x = leaf([3.0])
+    y = x * 2.0
+    z = (y * y + y).sum()  # z = 4x^2 + 2x, dz/dx = 8x + 2
+    z.backward()
+    np.testing.assert_allclose(x.grad.data, [26.0])
+
+
+def test_diamond_graph_matches_torch():
+    check_against_torch(lambda x: (x.exp() * x + x.tanh() * x.exp()).sum(0),
+                        lambda x: (x.exp() * x + x.tanh() * x.exp()).sum(0),
+                        [np.random.default_rng(0).standard_normal((3, 4))])
+
+
+def test_unused_branch_gets_no_gradient_and_constants_are_skipped():
+    x, w = leaf([1.0, 2.0]), leaf([5.0])
+    _unused = w * 3.0
+    (x * 2.0).sum().backward()
+    assert w.grad is None
+    np.testing.assert_allclose(x.grad.data, [2.0, 2.0])
+
+
+def test_only_inputs_requiring_grad_receive_gradients():
+    x, c = leaf([1.0, 2.0]), gs.tensor([3.0, 4.0], dtype="float64")
+    (x * c).sum().backward()
+    assert c.grad is None
+    np.testing.assert_allclose(x.grad.data, [3.0, 4.0])
+
+
+def test_deep_chain_of_100000_ops_backpropagates_iteratively():
+    x = gs.tensor(1.0, dtype="float64", requires_grad=True)
+    y = x
+    for _ in range(100_000):
+        y = y + 1e-6
+    y = y * 2.0
+    y.backward()
+    assert x.grad.item() == 2.0
+    assert y.item() == pytest.approx(2.0 * 1.1)
+
+
+def test_gradients_accumulate_across_backward_calls():
+    x = leaf([1.0, 2.0])
+    (x * 3.0).sum().backward()
+    (x * x).sum().backward()
+    np.testing.assert_allclose(x.grad.data, [3.0 + 2.0, 3.0 + 4.0])
+
+
+def test_retain_graph_allows_a_second_backward_and_accumulates():
+    x = leaf([1.0, 2.0])
+    y = (x.exp() * x).sum()
+    y.backward(retain_graph=True)
+    first = x.grad.data.copy()
+    y.backward()
+    np.testing.assert_allclose(x.grad.data, 2 * first)
+
+
+def test_second_backward_without_retain_graph_raises():
+    x = leaf([1.0, 2.0])
+    y = (x.exp() * 2.0).sum()
+    y.backward()
+    with pytest.raises(RuntimeError, match="retain_graph=True"):
+        y.backward()
+
+
+def test_backward_through_a_freed_intermediate_raises():
+    x = leaf([1.0, 2.0])
+    h = x.exp()
+    h.sum().backward()
+    with pytest.raises(RuntimeError, match="retain_graph"):
+        (h * 2.0).sum().backward()
+
+
+def test_leaf_gradients_do_not_alias_each_other():
+    a, b = leaf([1.0, 2.0]), leaf([3.0, 4.0])
+    (a + b).sum().backward()
+    assert not np.shares_memory(a.grad.data, b.grad.data)
+    a.grad.data *= 10  # an in-place change (gradient clipping) must not leak into b
+    np.testing.assert_allclose(b.grad.data, [1.0, 1.0])
+
+
+def test_leaf_gradient_does_not_alias_the_upstream_gradient():
+    a = leaf([1.0, 2.0])
+    upstream = np.array([5.0, 6.0])
+    (a + 0.0).backward(upstream)
+    assert not np.shares_memory(a.grad.data, upstream)
+
+
+def test_leaf_gradient_does_not_alias_a_node_gradient():
+    a, b = leaf([1.0, 2.0]), leaf([3.0, 4.0])
+    c = a + b
+    (c * 1.0 + a).sum().backward()  # a's two paths and b's path all start from one array
+    assert not np.shares_memory(a.grad.data, b.grad.data)
+    np.testing.assert_allclose(a.grad.data, [2.0, 2.0])
+    np.testing.assert_allclose(b.grad.data, [1.0, 1.0])
+
+
+def test_float32_leaf_receives_a_float32_gradient_from_a_float64_graph():
+    x = gs.tensor([1.0, 2.0], requires_grad=True)
+    (x.double() * 3.0).sum().backward()
+    assert x.grad.dtype == np.float32
+    np.testing.assert_allclose(x.grad.data, [3.0, 3.0])
+
+
+# ---------------------------------------------------------------- graph surgery
+def test_detach_shares_data_but_cuts_the_graph():
+    x = leaf([1.0, 2.0])
+    d = (x * 2.0).detach()
+    assert not d.requires_grad and d.grad_fn is None and d.is_leaf
+    (x * d).sum().backward()  # d is a constant here
+    np.testing.assert_allclose(x.grad.data, [2.0, 4.0])
+
+
+def test_requires_grad_on_a_leaf_and_the_errors_around_it():
+    x = gs.tensor([1.0, 2.0])
+    assert x.requires_grad_() is x and x.requires_grad
+    x.requires_grad_(False)
+    assert not x.requires_grad
+    with pytest.raises(RuntimeError, match="floating.*int64"):
+        gs.tensor([1, 2]).requires_grad_()
+    y = leaf([1.0]) * 2.0
+    with pytest.raises(RuntimeError, match="only leaves"):
+        y.requires_grad_(False)
+
+
+def test_grad_fn_and_is_leaf():
+    x = leaf([1.0])
+    y = x * 2.0
+    assert x.is_leaf and x.grad_fn is None
+    assert not y.is_leaf and y.grad_fn is not None
+
+
+# ---------------------------------------------------------------- grad modes
+def test_no_grad_records_nothing():
+    x = leaf([1.0, 2.0])
+    with gs.no_grad():
+        assert not gs.is_grad_enabled()
+        y = x * 2.0
+    assert gs.is_grad_enabled()
+    assert not y.requires_grad and y.grad_fn is None
+    with pytest.raises(RuntimeError):
+        y.sum().backward()
+
+
+def test_no_grad_as_a_decorator():
+    @gs.no_grad()
+    def double(t):
+        assert not gs.is_grad_enabled()
+        return t * 2.0
+
+    y = double(leaf([1.0]))
+    assert not y.requires_grad and double.__name__ == "double"
+    assert gs.is_grad_enabled()
+
+
+def test_enable_grad_inside_no_grad():
+    x = leaf([1.0])
+    with gs.no_grad():
+        with gs.enable_grad():
+            y = x * 2.0
+        z = x * 2.0
+    assert y.requires_grad and not z.requires_grad
+
+
+@pytest.mark.parametrize("mode", [True, False])
+def test_set_grad_enabled_as_context_and_decorator(mode):
+    x = leaf([1.0])
+    with gs.set_grad_enabled(mode):
+        assert (x * 2.0).requires_grad is mode
+    assert gs.is_grad_enabled()
+
+    @gs.set_grad_enabled(mode)
+    def f():
+        return (x * 2.0).requires_grad
+
+    assert f() is mode
+    assert gs.is_grad_enabled()
+
+
+def test_grad_mode_is_restored_after_an_exception():
+    with pytest.raises(KeyError):
+        with gs.no_grad():
+            raise KeyError
+    assert gs.is_grad_enabled()
+
+
+def test_in_place_change_of_a_leaf_requiring_grad_is_refused_unless_no_grad():
+    x = leaf([1.0, 2.0])
+    with pytest.raises(RuntimeError, match="zero_.*no_grad"):
+        x.zero_()
+    with gs.no_grad():
+        x.fill_(3.0)
+    np.testing.assert_array_equal(x.data, [3.0, 3.0])
+
+
+# ---------------------------------------------------------------- gradcheck
+class WrongSquare(Function):
+    """y = x**2 with a deliberately wrong gradient (3x instead of 2x)."""
+
+    def forward(self, x):
+        self.x = x
+        return x * x
+
+    def backward(self, g):
+        return g * 3 * self.x
+
+
+def test_gradcheck_passes_a_correct_op_and_reports_the_worst_element():
+    x = leaf(np.random.default_rng(0).standard_normal((2, 3)))
+    result = gs.gradcheck(lambda t: t.exp() * t, [x])
+    assert isinstance(result, GradcheckResult) and result.passed and bool(result)
+    assert result.input_index == 0 and len(result.element) == 2
+    assert result.relative_error < 1e-6
+    assert "passed" in str(result)
+
+
+def test_gradcheck_catches_a_wrong_backward():
+    x = leaf([[1.0, -2.0], [0.5, 3.0]])
+    with pytest.raises(gs.GradcheckError, match=r"input 0 at \(1, 1\).*relative error"):
+        gs.gradcheck(lambda t: WrongSquare.apply(t).sum(), [x])
+
+
+def test_gradcheck_without_raising_names_the_worst_element_and_its_error():
+    x = leaf([1.0, -2.0, 0.5, 3.0])
+    y = leaf([1.0])
+    result = gs.gradcheck(lambda a, b: (WrongSquare.apply(a) * b).sum(), [x, y],
+                           raise_exception=False)
+    assert not result.passed and not bool(result)
+    assert result.input_index == 0 and result.element == (3,)  # largest |x|: largest error
+    assert result.relative_error == pytest.approx(0.5, rel=1e-4)  # |3x - 2x| / |2x|
+    assert "FAILED" in str(result) and "(3,)" in str(result)
+
+
+def test_gradcheck_checks_every_input_and_multiple_outputs():
+    a, b = leaf([1.0, 2.0]), leaf([0.5, -1.0])
+    assert gs.gradcheck(lambda p, q: (p * q, p.exp()), [a, b]).passed
+    with pytest.raises(gs.GradcheckError, match="input 1"):
+        gs.gradcheck(lambda p, q: p + WrongSquare.apply(q), [a, b])
+
+
+def test_gradcheck_refuses_float32_and_inputs_without_grad():
+    with pytest.raises(TypeError, match="float32"):
+        gs.gradcheck(lambda t: t * 2.0, [gs.tensor([1.0], requires_grad=True)])
+    with pytest.raises(ValueError, match="no input requires grad"):
+        gs.gradcheck(lambda t: t * 2.0, [gs.tensor([1.0], dtype="float64")])
+
+
+def test_check_gradients_helper_fails_on_a_wrong_backward():
+    with pytest.raises(gs.GradcheckError):
+        check_gradients(lambda t: WrongSquare.apply(t).sum(), [np.array([1.0, 2.0])])
