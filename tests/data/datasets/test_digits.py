@@ -1,0 +1,32 @@
+import sys
+
+import numpy as np
+import pytest
+
+from gradsheet.data.datasets import load_digits
+
+
+def test_flat_digits():
+    sklearn_datasets = pytest.importorskip("sklearn.datasets")
+    X, y = load_digits().tensors
+    assert X.shape == (1797, 64) and X.dtype == np.float32
+    assert y.shape == (1797,) and y.dtype == np.int64
+    assert X.data.min() == 0.0 and X.data.max() == 1.0
+    assert set(np.unique(y.data)) == set(range(10))
+    reference = sklearn_datasets.load_digits()
+    np.testing.assert_allclose(X.data * 16, reference.data, atol=1e-5)
+    np.testing.assert_array_equal(y.data, reference.target)
+
+
+def test_image_digits_are_the_same_pixels():
+    pytest.importorskip("sklearn")
+    flat = load_digits().tensors[0].data
+    images = load_digits(image=True).tensors[0].data
+    assert images.shape == (1797, 1, 8, 8)
+    np.testing.assert_array_equal(images.reshape(1797, 64), flat)
+
+
+def test_missing_sklearn_says_how_to_install(monkeypatch):
+    monkeypatch.setitem(sys.modules, "sklearn", None)  # makes `import sklearn` fail
+    with pytest.raises(ImportError, match=r"pip install gradsheet\[data\]"):
+        load_digits()

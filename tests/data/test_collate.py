@@ -1,0 +1,79 @@
+import collections
+
+import numpy as np
+import pytest
+
+import gradsheet as gs
+from gradsheet.data import default_collate
+from tests.helpers import torch_or_skip
+
+Point = collections.namedtuple("Point", "x y")
+
+
+def _to_numpy(batch):
+    """A collated batch (gradsheet or torch) as nested plain containers of numpy arrays."""
+    if hasattr(batch, "detach"):
+        return batch.detach().numpy()
+    if isinstance(batch, gs.Tensor):
+        return batch.data
+    if isinstance(batch, dict):
+        return {k: _to_numpy(v) for k, v in batch.items()}
+    if isinstance(batch, tuple) and hasattr(batch, "_fields"):
+        return type(batch).__name__, [_to_numpy(v) for v in batch]
+    if isinstance(batch, (list, tuple)):
+        return type(batch).__name__, [_to_numpy(v) for v in batch]
+    return batch
+
+
+def _assert_same(a, b):
+    if isinstance(a, np.ndarray):
+        assert isinstance(b, np.ndarray) and a.dtype == b.dtype and a.shape == b.shape
+        np.testing.assert_array_equal(a, b)
+    elif isinstance(a, dict):
+        assert a.keys() == b.keys()
+        for k in a:
+            _assert_same(a[k], b[k])
+    elif isinstance(a, tuple):
+        assert a[0] == b[0] and len(a[1]) == len(b[1])
+        for x, y in zip(a[1], b[1]):
+            _assert_same(x, y)
+    else:
+        assert a == b
+
+
+SAMPLES = {
+    "tuples of arrays and ints": [(np.full(3, i, dtype=np.float32), i) for i in range(4)],
+    "lists of floats": [[0.5 * i, -1.0] for i in range(3)],
+    "dicts": [{"image": np.ones((2, 2)) * i, "label": i, "name": f"s{i}"} for i in range(3)],
+    "numpy scalars": [np.float32(i) for i in range(5)],
+    "bools": [True, False, True],
+    "namedtuples": [Point(np.arange(2) + i, float(i)) for i in range(3)],
+}
+
+
+@pytest.mark.parametrize("name", sorted(SAMPLES))
+def test_default_collate_matches_torch(name):
+    torch = torch_or_skip()
+    samples = SAMPLES[name]
+    ours = _to_numpy(default_collate(samples))
+    theirs = _to_numpy(torch.utils.data.default_collate(samples))
+    _assert_same(ours, theirs)
+
+
+def test_default_collate_stacks_tensors():
+    batch = default_collate([(gs.tensor([1.0, 2.0]), gs.tensor(0)), (gs.tensor([3.0, 4.0]),
+                                                                    gs.tensor(1))])
+    assert isinstance(batch, list)
+    np.testing.assert_array_equal(batch[0].data, [[1, 2], [3, 4]])
+    assert batch[0].dtype == np.float32 and batch[1].dtype == np.int64
+
+
+def test_default_collate_errors_name_the_problem():
+    with pytest.raises(ValueError, match=r"\(2,\).*\(3,\)"):
+        default_collate([np.zeros(2), np.zeros(3)])
+    with pytest.raises(ValueError, match=r"\[1, 2\]"):
+        default_collate([(1,), (1, 2)])
+    with pytest.raises(TypeError, match="NoneType"):
+        default_collate([None, None])
+    with pytest.raises(TypeError, match="<U1"):
+        default_collate([np.array("a"), np.array("b")])
