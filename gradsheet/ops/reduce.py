@@ -143,12 +143,23 @@ def mean(x, dim=None, keepdim=False):
     return Mean.apply(x, _axes("mean", dim, x.ndim), keepdim)
 
 
+def _one_axis(op, dim, ndim):
+    """The axis of ``dim``, which must be one int (as in torch.max, torch.argmax); None when the
+    tensor is 0-d (its one element is the answer, at index 0)."""
+    if isinstance(dim, bool) or not isinstance(dim, (int, np.integer)):
+        raise TypeError(f"{op}: dim must be one int, as in torch.{op}, got {dim!r}")
+    axes = _axes(op, int(dim), ndim)
+    return axes[0] if axes else None
+
+
 def _extreme(op, x, dim, keepdim, largest):
     if x.data.size == 0:
         raise ValueError(f"{op}: cannot reduce an empty tensor of shape {x.shape}")
     if dim is None:
         return Extreme.apply(x, _axes(op, None, x.ndim), keepdim, largest)
-    (axis,) = _axes(op, dim, x.ndim) or (0,)
+    axis = _one_axis(op, dim, x.ndim)
+    if axis is None:
+        return MaxMin(Extreme.apply(x, (), keepdim, largest), Tensor(np.zeros((), np.int64)))
     values = ExtremeAlong.apply(x, axis, keepdim, largest)
     index = (np.argmax if largest else np.argmin)(x.data, axis=axis)
     return MaxMin(values, Tensor(np.expand_dims(index, axis) if keepdim else index))
@@ -178,14 +189,25 @@ def logsumexp(x, dim, keepdim=False):
     return LogSumExp.apply(x, _axes("logsumexp", dim, x.ndim), keepdim)
 
 
-def argmax(x, dim=None, keepdim=False):
-    """Index of the largest element (flattened when ``dim`` is None); carries no gradient."""
+def _arg_extreme(op, x, dim, keepdim, largest):
+    find = np.argmax if largest else np.argmin
+    if x.data.size == 0:
+        raise ValueError(f"{op}: cannot reduce an empty tensor of shape {x.shape}")
     if dim is None:
-        return Tensor(np.argmax(x.data))
-    return Tensor(np.argmax(x.data, axis=dim, keepdims=keepdim))
+        index = find(x.data)
+        return Tensor(np.reshape(index, (1,) * x.ndim) if keepdim else index)
+    axis = _one_axis(op, dim, x.ndim)
+    if axis is None:
+        return Tensor(np.zeros((), np.int64))
+    return Tensor(find(x.data, axis=axis, keepdims=keepdim))
+
+
+def argmax(x, dim=None, keepdim=False):
+    """Index of the largest element (of the flattened tensor when ``dim`` is None); the first
+    one on ties. Carries no gradient."""
+    return _arg_extreme("argmax", x, dim, keepdim, True)
 
 
 def argmin(x, dim=None, keepdim=False):
-    if dim is None:
-        return Tensor(np.argmin(x.data))
-    return Tensor(np.argmin(x.data, axis=dim, keepdims=keepdim))
+    """Index of the smallest element (of the flattened tensor when ``dim`` is None)."""
+    return _arg_extreme("argmin", x, dim, keepdim, False)
