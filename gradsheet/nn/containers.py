@@ -1,0 +1,198 @@
+"""Containers: Sequential (a chain y = f_n(...f_2(f_1(x)))), ModuleList and ModuleDict.
+
+Their children are named '0', '1', ... (ModuleDict: by key), so parameter
+names read '0.weight', '2.bias' exactly as in PyTorch.
+"""
+import collections
+import operator
+
+from .module import Module, _addindent
+
+
+class _IndexedModules(Module):
+    """What Sequential and ModuleList share: children named '0'..'n-1', list-like access."""
+
+    def __init__(self, modules=()):
+        super().__init__()
+        for module in modules:
+            self.append(module)
+
+    def _key(self, idx):
+        """The name of the child at position ``idx`` (negative counts from the end)."""
+        idx = operator.index(idx)
+        names = list(self._modules)
+        if not -len(names) <= idx < len(names):
+            raise IndexError(f"{type(self).__name__}: index {idx} is out of range for "
+                             f"{len(names)} modules")
+        return names[idx]
+
+    def _renumber(self, modules):
+        """Replace every child by ``modules``, named '0', '1', ... again."""
+        for name in list(self._modules):
+            self._forget(name)
+        for i, module in enumerate(modules):
+            self.add_module(str(i), module)
+
+    def __getitem__(self, idx):
+        if isinstance(idx, slice):
+            return type(self)(list(self._modules.values())[idx])
+        return self._modules[self._key(idx)]
+
+    def __setitem__(self, idx, module):
+        self.add_module(self._key(idx), module)
+
+    def __delitem__(self, idx):
+        modules = list(self._modules.values())
+        if isinstance(idx, slice):
+            del modules[idx]
+        else:
+            self._key(idx)  # an IndexError naming the size when out of range
+            del modules[idx]
+        self._renumber(modules)
+
+    def __len__(self):
+        return len(self._modules)
+
+    def __iter__(self):
+        return iter(self._modules.values())
+
+    def append(self, module):
+        self.add_module(str(len(self._modules)), module)
+        return self
+
+    def extend(self, modules):
+        for module in modules:
+            self.append(module)
+        return self
+
+    def insert(self, index, module):
+        modules = list(self._modules.values())
+        modules.insert(index, module)
+        self._renumber(modules)
+
+    def pop(self, idx=-1):
+        module = self[idx]
+        del self[idx]
+        return module
+
+    def __iadd__(self, modules):
+        return self.extend(modules)
+
+    def __dir__(self):
+        return [key for key in super().__dir__() if not key.isdigit()]
+
+
+class Sequential(_IndexedModules):
+    """Apply the modules in order: y = f_n(...f_2(f_1(x))).
+
+    ``Sequential(m1, m2, ...)`` names them '0', '1', ...; ``Sequential(OrderedDict(...))``
+    keeps the given names. Indexing gives a module, slicing a new Sequential.
+
+    Example::
+
+        model = Sequential(Linear(8, 64), Tanh(), Linear(64, 2))
+    """
+
+    def __init__(self, *args):
+        if len(args) == 1 and isinstance(args[0], collections.OrderedDict):
+            Module.__init__(self)
+            for name, module in args[0].items():
+                self.add_module(name, module)
+        else:
+            super().__init__(args)
+
+    def __getitem__(self, idx):
+        if isinstance(idx, slice):  # keep the children's names, as PyTorch does
+            return Sequential(collections.OrderedDict(list(self._modules.items())[idx]))
+        return self._modules[self._key(idx)]
+
+    def forward(self, input):
+        for module in self._modules.values():
+            input = module(input)
+        return input
+
+
+class ModuleList(_IndexedModules):
+    """A list of modules whose parameters the parent registers; it has no forward.
+
+    Example: ``self.layers = ModuleList(Linear(16, 16) for _ in range(3))``.
+    """
+
+    def __init__(self, modules=None):
+        super().__init__(modules if modules is not None else ())
+
+    def __add__(self, other):
+        return ModuleList(list(self) + list(other))
+
+    def __repr__(self):
+        """One line per run of equal children: '(0-2): 3 x Linear(...)', as in PyTorch."""
+        reprs = [repr(module) for module in self]
+        if not reprs:
+            return self._get_name() + "()"
+        runs = []  # [first index, last index, repr]
+        for i, text in enumerate(reprs):
+            if runs and runs[-1][2] == text:
+                runs[-1][1] = i
+            else:
+                runs.append([i, i, text])
+        lines = []
+        for first, last, text in runs:
+            head = f"({first}): " if first == last else f"({first}-{last}): {last - first + 1} x "
+            lines.append(_addindent(head + text, 2))
+        return self._get_name() + "(\n  " + "\n  ".join(lines) + "\n)"
+
+
+class ModuleDict(Module):
+    """An ordered dict of modules whose parameters the parent registers.
+
+    Example: ``self.heads = ModuleDict({'policy': Linear(64, 4), 'value': Linear(64, 1)})``.
+    """
+
+    def __init__(self, modules=None):
+        super().__init__()
+        if modules is not None:
+            self.update(modules)
+
+    def __getitem__(self, key):
+        return self._modules[key]
+
+    def __setitem__(self, key, module):
+        self.add_module(key, module)
+
+    def __delitem__(self, key):
+        if key not in self._modules:
+            raise KeyError(key)
+        self._forget(key)
+
+    def __len__(self):
+        return len(self._modules)
+
+    def __iter__(self):
+        return iter(self._modules)
+
+    def __contains__(self, key):
+        return key in self._modules
+
+    def keys(self):
+        return self._modules.keys()
+
+    def items(self):
+        return self._modules.items()
+
+    def values(self):
+        return self._modules.values()
+
+    def pop(self, key):
+        module = self[key]
+        del self[key]
+        return module
+
+    def clear(self):
+        for key in list(self._modules):
+            self._forget(key)
+
+    def update(self, modules):
+        """Add (key, module) pairs from a mapping or an iterable of pairs."""
+        items = modules.items() if hasattr(modules, "items") else modules
+        for key, module in items:
+            self[key] = module

@@ -1,0 +1,19 @@
+"""``gradsheet.nn.functional`` (imported as F): the stateless ops, under PyTorch's names.
+
+Nothing is defined here: every name is the function from ``gradsheet.ops``, where its
+formula and gradient are written down.
+
+    import gradsheet.nn.functional as F
+    loss = F.cross_entropy(F.linear(F.relu(x), w, b), target)
+"""
+from ..ops.activation import (elu, gelu, leaky_relu, log_softmax, relu, sigmoid, silu,
+                              softmax, softplus, tanh)
+from ..ops.dropout import dropout
+from ..ops.linalg import linear
+from ..ops.loss import (binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy,
+                        huber_loss, l1_loss, mse_loss, nll_loss, smooth_l1_loss)
+
+__all__ = ["elu", "gelu", "leaky_relu", "log_softmax", "relu", "sigmoid", "silu", "softmax",
+           "softplus", "tanh", "dropout", "linear", "binary_cross_entropy",
+           "binary_cross_entropy_with_logits", "cross_entropy", "huber_loss", "l1_loss",
+           "mse_loss", "nll_loss", "smooth_l1_loss"]

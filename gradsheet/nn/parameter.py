@@ -1,0 +1,28 @@
+"""Parameter: a leaf Tensor that a Module registers as one of its learnable weights.
+
+Assigning a Parameter to a Module attribute (``self.weight = Parameter(...)``)
+makes it appear in ``module.parameters()`` and ``module.state_dict()``; a plain
+Tensor does not. Otherwise it behaves exactly like a Tensor.
+"""
+from ..autograd.tensor import Tensor
+
+
+class Parameter(Tensor):
+    """A Tensor that is a module's parameter: a leaf that requires grad by default.
+
+    Args:
+        data: a Tensor (its array is shared, not copied, as in PyTorch), an ndarray (shared)
+            or nested lists of numbers (floats get the default dtype).
+        requires_grad: whether the optimiser should train it (default True).
+
+    Example: ``Parameter(gs.zeros(3))`` prints as ``Parameter containing:`` then the tensor.
+    """
+
+    __slots__ = ()
+
+    # __init__, not __new__: copy.deepcopy rebuilds a Parameter with cls.__new__(cls) and no args.
+    def __init__(self, data, requires_grad=True):
+        super().__init__(data, requires_grad=requires_grad)
+
+    def __repr__(self):
+        return "Parameter containing:\n" + super().__repr__()
