@@ -1,0 +1,233 @@
+"""Optimizer: the base of every update rule  θ ← θ - α · direction(∇L, state).
+
+An optimizer holds ``param_groups`` (lists of parameters, each with its own
+hyper-parameters, missing ones filled from ``defaults``) and ``state`` (per
+parameter: moment estimates, step counts). ``step()`` updates every parameter
+whose ``.grad`` is not None, in place on ``p.data``; ``zero_grad()`` clears the
+gradients before the next backward. ``state_dict()`` / ``load_state_dict()``
+use PyTorch's format: parameters are numbered in group order, ``state`` maps
+those integers to per-parameter dicts, each group lists its ``params`` by
+number. A state dict saved by ``torch.optim`` (tensors or numpy arrays) loads
+into the matching gradsheet optimizer.
+
+Speed: updates run as numpy ufuncs with ``out=`` into the parameter, its
+state, or a scratch array from ``self._workspace(p, slot)`` (see ``_Workspace``), so a step
+allocates nothing parameter-sized after the first one.
+"""
+from collections import defaultdict
+
+import numpy as np
+
+from ..autograd.grad_mode import enable_grad
+from ..autograd.tensor import Tensor
+
+
+class _Workspace:
+    """Scratch arrays shaped like the parameters, shared by all of an optimizer's parameters.
+
+    An update such as θ ← θ - α g needs α g somewhere. Allocating it anew costs an allocation
+    per parameter per step; a buffer per parameter doubles the memory of plain SGD. Steps touch
+    one parameter at a time, so one flat buffer per (dtype, slot), as long as the largest
+    parameter of that dtype, serves them all: each parameter gets a view of its first numel
+    entries, made once and remade only if ``p.data`` is replaced.
+    """
+
+    SLOTS = 2  # an update needs at most two live temporaries: g' = g + λθ and one more
+
+    def __init__(self, params):
+        self._params = params
+        self._flat = {}
+        self._views = tuple({} for _ in range(self.SLOTS))
+
+    def __call__(self, p, slot=0):
+        entry = self._views[slot].get(id(p))
+        if entry is None or entry[0] is not p.data:
+            entry = self._make_view(p, slot)
+        return entry[1]
+
+    def _make_view(self, p, slot):
+        data = p.data
+        flat = self._flat.get((data.dtype, slot))
+        if flat is None or flat.size < data.size:
+            size = max([q.data.size for q in self._params if q.data.dtype == data.dtype]
+                       + [data.size])
+            flat = self._flat[(data.dtype, slot)] = np.empty(size, dtype=data.dtype)
+            # views of the old buffer would keep it alive: let every parameter remake its view
+            self._views[slot].clear()
+        entry = self._views[slot][id(p)] = (data, flat[:data.size].reshape(data.shape))
+        return entry
+
+
+class Optimizer:
+    """Base class: parameter groups, per-parameter state, zero_grad, state_dict.
+
+    A subclass passes its hyper-parameters as ``defaults``, lists the rules they must satisfy
+    in ``_rules`` (checked for the defaults and for every group), and implements ``step()``.
+
+    Args:
+        params: an iterable of Tensors, or of dicts with a ``params`` entry (one group each)
+            and per-group hyper-parameters that override ``defaults``.
+        defaults: the hyper-parameters every group starts from.
+    """
+
+    # (name, predicate(group), rule): a group whose predicate is false raises ValueError
+    _rules = ()
+
+    def __init__(self, params, defaults):
+        if isinstance(params, Tensor):
+            raise TypeError(f"{type(self).__name__}: params should be an iterable of Tensors or "
+                            f"dicts, got a single Tensor of shape {params.shape}: wrap it in a list")
+        self.defaults = defaults
+        self._check_rules(defaults)
+        self.state = defaultdict(dict)
+        self.param_groups = []
+        self._workspace = _Workspace([])
+        groups = list(params)
+        if not groups:
+            raise ValueError(f"{type(self).__name__}: optimizer got an empty parameter list")
+        if not isinstance(groups[0], dict):
+            groups = [{"params": groups}]
+        for group in groups:
+            self.add_param_group(group)
+
+    def __repr__(self):
+        lines = [type(self).__name__ + " ("]
+        for i, group in enumerate(self.param_groups):
+            lines.append(f"Parameter Group {i}")
+            lines += [f"    {key}: {group[key]}" for key in sorted(group) if key != "params"]
+        return "\n".join(lines) + "\n)"
+
+    # ------------------------------------------------------------ groups
+    def add_param_group(self, param_group):
+        """Add a group of parameters with its own hyper-parameters (e.g. to unfreeze layers)."""
+        name = type(self).__name__
+        if not isinstance(param_group, dict):
+            raise TypeError(f"{name}: param_group must be a dict, got {type(param_group).__name__}")
+        params = param_group["params"]
+        if isinstance(params, Tensor):
+            params = [params]
+        elif isinstance(params, set):
+            raise TypeError(f"{name}: parameters must be an ordered collection (a list), not a "
+                            "set, whose order changes between runs")
+        params = list(params)
+        for i, p in enumerate(params):
+            if not isinstance(p, Tensor):
+                raise TypeError(f"{name}: can only optimize Tensors, but parameter {i} is a "
+                                f"{type(p).__name__}")
+            if not p.is_leaf:
+                raise ValueError(f"{name}: can't optimize a non-leaf Tensor (parameter {i} of "
+                                 f"shape {p.shape} was computed by {type(p.grad_fn).__name__})")
+        group = {**self.defaults, **param_group, "params": params}
+        self._check_rules(group)
+        seen = {id(q): (g, j) for g, other in enumerate(self.param_groups)
+                for j, q in enumerate(other["params"])}
+        for i, p in enumerate(params):
+            if id(p) in seen:
+                where = "this group" if seen[id(p)][0] == len(self.param_groups) else \
+                    f"group {seen[id(p)][0]}"
+                raise ValueError(f"{name}: some parameters appear in more than one parameter "
+                                 f"group: parameter {i} of shape {p.shape} is already parameter "
+                                 f"{seen[id(p)][1]} of {where}")
+            seen[id(p)] = (len(self.param_groups), i)
+        self.param_groups.append(group)
+        self._workspace = _Workspace([p for g in self.param_groups for p in g["params"]])
+
+    def _check_rules(self, group):
+        for key, holds, rule in self._rules:
+            if not holds(group):
+                raise ValueError(f"{type(self).__name__}: invalid {key}={group[key]!r}; "
+                                 f"expected {rule}")
+
+    # ------------------------------------------------------------ stepping
+    def zero_grad(self, set_to_none=True):
+        """Clear every parameter's gradient: ``p.grad = None`` (default) or fill it with zeros."""
+        for group in self.param_groups:
+            for p in group["params"]:
+                if p.grad is not None:
+                    if set_to_none:
+                        p.grad = None
+                    else:
+                        p.grad.data.fill(0)
+
+    def step(self, closure=None):
+        """Update every parameter that has a gradient; returns ``closure()``'s loss if given."""
+        raise NotImplementedError
+
+    @staticmethod
+    def _evaluate(closure):
+        """The loss from ``closure`` (which re-runs forward and backward), or None."""
+        if closure is None:
+            return None
+        with enable_grad():
+            return closure()
+
+    def _grad(self, p, weight_decay, maximize):
+        """The gradient the update uses: g = ±∇ + λ θ (L2 weight decay; sign flipped to maximize).
+
+        Returns ``p.grad.data`` itself when there is nothing to add: it is never written to.
+        """
+        g = p.grad.data
+        if not weight_decay and not maximize:
+            return g
+        out = self._workspace(p, 1)
+        if not weight_decay:
+            return np.negative(g, out)
+        np.multiply(p.data, weight_decay, out)
+        return (np.subtract if maximize else np.add)(out, g, out)
+
+    # ------------------------------------------------------------ checkpoints
+    def state_dict(self):
+        """``{'state': {index: {...}}, 'param_groups': [{..., 'params': [index, ...]}]}``.
+
+        Parameters are numbered in group order. The arrays are the optimizer's live state (as in
+        PyTorch): copy them (``copy.deepcopy``) to keep a snapshot while training goes on.
+        """
+        index = {}
+        groups = []
+        for group in self.param_groups:
+            packed = {k: v for k, v in group.items() if k != "params"}
+            packed["params"] = [index.setdefault(id(p), len(index)) for p in group["params"]]
+            groups.append(packed)
+        state = {index[id(p)]: dict(s) for p, s in self.state.items() if id(p) in index}
+        return {"state": state, "param_groups": groups}
+
+    def load_state_dict(self, state_dict):
+        """Restore hyper-parameters and state saved by ``state_dict()`` (gradsheet's or torch's).
+
+        Arrays are copied (cast to the parameter's dtype, shape-checked); ``step`` counts may be
+        numbers, 0-d arrays or tensors.
+        """
+        name = type(self).__name__
+        saved_groups = state_dict["param_groups"]
+        if len(saved_groups) != len(self.param_groups):
+            raise ValueError(f"{name}.load_state_dict: the state dict has {len(saved_groups)} "
+                             f"parameter groups, the optimizer has {len(self.param_groups)}")
+        for i, (saved, group) in enumerate(zip(saved_groups, self.param_groups)):
+            if len(saved["params"]) != len(group["params"]):
+                raise ValueError(f"{name}.load_state_dict: group {i} has {len(saved['params'])} "
+                                 f"parameters in the state dict, {len(group['params'])} here")
+        params = {k: p for saved, group in zip(saved_groups, self.param_groups)
+                  for k, p in zip(saved["params"], group["params"])}
+        state = defaultdict(dict)
+        for k, values in state_dict["state"].items():
+            if k in params:
+                p = params[k]
+                state[p] = {key: _state_value(name, key, v, p) for key, v in values.items()}
+        self.state = state
+        self.param_groups = [{**self.defaults, **saved, "params": group["params"]}
+                             for saved, group in zip(saved_groups, self.param_groups)]
+
+
+def _state_value(name, key, value, p):
+    """One loaded state entry: step counts become ints, arrays become copies shaped like ``p``."""
+    if key == "step":
+        return int(float(value))
+    if isinstance(value, Tensor):
+        value = value.data
+    if isinstance(value, (bool, int, float)) or value is None:
+        return value
+    array = np.array(value, dtype=p.data.dtype if p.data.dtype.kind == "f" else None)
+    if array.shape != p.data.shape:
+        raise ValueError(f"{name}.load_state_dict: state {key!r} has shape {array.shape} but its "
+                         f"parameter has shape {p.shape}")
+    return array
