@@ -19,7 +19,11 @@ class _IndexedModules(Module):
 
     def _key(self, idx):
         """The name of the child at position ``idx`` (negative counts from the end)."""
-        idx = operator.index(idx)
+        try:
+            idx = operator.index(idx)
+        except TypeError:
+            raise TypeError(f"{type(self).__name__}: indices must be integers or slices, "
+                            f"got {type(idx).__name__}") from None
         names = list(self._modules)
         if not -len(names) <= idx < len(names):
             raise IndexError(f"{type(self).__name__}: index {idx} is out of range for "

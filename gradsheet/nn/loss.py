@@ -15,11 +15,10 @@ _REDUCTIONS = ("none", "mean", "sum")
 
 def _reduction(loss, size_average, reduce, reduction):
     if size_average is not None or reduce is not None:
-        warnings.warn(f"{loss}: size_average and reduce are deprecated; use reduction=",
-                      DeprecationWarning, stacklevel=3)
-        if reduce is False:
-            return "none"
-        return "sum" if size_average is False else "mean"
+        legacy = "none" if reduce is False else "sum" if size_average is False else "mean"
+        warnings.warn(f"{loss}: size_average and reduce are deprecated; use "
+                      f"reduction={legacy!r} instead", DeprecationWarning, stacklevel=3)
+        return legacy
     if reduction not in _REDUCTIONS:
         raise ValueError(f"{loss}: reduction must be one of {_REDUCTIONS}, got {reduction!r}")
     return reduction

@@ -1,0 +1,21 @@
+"""nn.functional re-exports the ops under torch.nn.functional's names."""
+import pytest
+
+import gradsheet.nn.functional as F
+from gradsheet.ops import activation, dropout, linalg, loss
+from tests.helpers import torch_or_skip
+
+
+@pytest.mark.parametrize("name", F.__all__)
+def test_every_name_is_the_op_and_exists_in_torch(name):
+    torch = torch_or_skip()
+    ours = getattr(F, name)
+    assert any(getattr(module, name, None) is ours
+               for module in (activation, dropout, linalg, loss))
+    assert callable(getattr(torch.nn.functional, name))
+
+
+def test_star_import_matches_all():
+    namespace = {}
+    exec("from gradsheet.nn.functional import *", namespace)
+    assert {"relu", "linear", "cross_entropy", "dropout"} <= set(namespace)

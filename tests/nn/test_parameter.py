@@ -1,0 +1,50 @@
+"""Parameter: a leaf Tensor that requires grad, shares its data, prints as a Parameter."""
+import copy
+
+import numpy as np
+import pytest
+
+import gradsheet as gs
+import gradsheet.nn as nn
+from tests.helpers import torch_or_skip
+
+
+def test_parameter_is_a_leaf_tensor_requiring_grad():
+    p = nn.Parameter(gs.zeros(2, 3))
+    assert isinstance(p, gs.Tensor) and p.is_leaf and p.requires_grad
+    assert not nn.Parameter(gs.zeros(2), requires_grad=False).requires_grad
+
+
+def test_parameter_shares_the_tensors_array():
+    t = gs.zeros(3)
+    array = np.zeros(3)
+    assert nn.Parameter(t).data is t.data
+    assert nn.Parameter(array).data is array
+
+
+def test_results_of_ops_are_plain_tensors():
+    p = nn.Parameter(gs.ones(2))
+    assert type(p * 2) is gs.Tensor and type(p.detach()) is gs.Tensor
+    (p * p).sum().backward()
+    np.testing.assert_array_equal(p.grad.data, [2, 2])
+
+
+def test_repr_matches_torch_layout():
+    torch = torch_or_skip()
+    p = nn.Parameter(gs.tensor([1.0, 2.0]))
+    ref = torch.nn.Parameter(torch.tensor([1.0, 2.0]))
+    assert repr(p).splitlines()[0] == repr(ref).splitlines()[0] == "Parameter containing:"
+    assert repr(p).endswith("requires_grad=True)")
+
+
+def test_deepcopy_gives_an_independent_parameter():
+    p = nn.Parameter(gs.ones(2))
+    q = copy.deepcopy(p)
+    assert type(q) is nn.Parameter and q.requires_grad
+    q.data[0] = 5
+    assert p.data[0] == 1
+
+
+def test_integer_parameter_cannot_require_grad():
+    with pytest.raises(RuntimeError, match="only floating tensors can require grad, not int64"):
+        nn.Parameter(gs.tensor([1, 2]))
