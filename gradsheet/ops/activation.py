@@ -66,16 +66,19 @@ class LeakyReLU(Function):
 
 
 class ELU(Function):
-    """g(z) = z if z > 0 else alpha (e^z - 1);  g'(z) = 1 if z > 0 else g(z) + alpha."""
+    """g(z) = z if z > 0 else alpha (e^z - 1);  g'(z) = 1 if z > 0 else alpha e^z."""
 
     def forward(self, z, alpha):
         self.positive = z > 0
-        self.y = np.where(self.positive, z, alpha * np.expm1(np.minimum(z, 0)))
+        self.negative_part = np.minimum(z, 0)
         self.alpha = alpha
-        return self.y
+        return np.where(self.positive, z, alpha * np.expm1(self.negative_part))
 
     def backward(self, g):
-        return np.where(self.positive, g, g * (self.y + self.alpha)), None
+        # alpha e^z, not g(z) + alpha: that sum cancels to 0 for z below about -17 (float32)
+        with np.errstate(under="ignore"):
+            slope = self.alpha * np.exp(self.negative_part)
+        return np.where(self.positive, g, g * slope), None
 
 
 class Softplus(Function):
