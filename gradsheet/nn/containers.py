@@ -99,7 +99,7 @@ class Sequential(_IndexedModules):
 
     def __init__(self, *args):
         if len(args) == 1 and isinstance(args[0], collections.OrderedDict):
-            Module.__init__(self)
+            super().__init__()
             for name, module in args[0].items():
                 self.add_module(name, module)
         else:

@@ -6,14 +6,33 @@ formula and gradient are written down.
     import gradsheet.nn.functional as F
     loss = F.cross_entropy(F.linear(F.relu(x), w, b), target)
 """
-from ..ops.activation import (elu, gelu, leaky_relu, log_softmax, relu, sigmoid, silu,
-                              softmax, softplus, tanh)
+from ..ops.activation import (
+    elu,
+    gelu,
+    leaky_relu,
+    log_softmax,
+    relu,
+    sigmoid,
+    silu,
+    softmax,
+    softplus,
+    tanh,
+)
 from ..ops.dropout import dropout
 from ..ops.linalg import linear
-from ..ops.loss import (binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy,
-                        huber_loss, l1_loss, mse_loss, nll_loss, smooth_l1_loss)
+from ..ops.loss import (
+    binary_cross_entropy,
+    binary_cross_entropy_with_logits,
+    cross_entropy,
+    huber_loss,
+    l1_loss,
+    mse_loss,
+    nll_loss,
+    smooth_l1_loss,
+)
 
-__all__ = ["elu", "gelu", "leaky_relu", "log_softmax", "relu", "sigmoid", "silu", "softmax",
-           "softplus", "tanh", "dropout", "linear", "binary_cross_entropy",
-           "binary_cross_entropy_with_logits", "cross_entropy", "huber_loss", "l1_loss",
-           "mse_loss", "nll_loss", "smooth_l1_loss"]
+__all__ = [
+    "binary_cross_entropy", "binary_cross_entropy_with_logits", "cross_entropy", "dropout",
+    "elu", "gelu", "huber_loss", "l1_loss", "leaky_relu", "linear", "log_softmax", "mse_loss",
+    "nll_loss", "relu", "sigmoid", "silu", "smooth_l1_loss", "softmax", "softplus", "tanh",
+]

@@ -258,8 +258,8 @@ class Module:
     # ------------------------------------------------------------ modes and gradients
     def train(self, mode=True):
         """Set training mode (Dropout drops, BatchNorm uses batch statistics) on the whole tree."""
-        if not isinstance(mode, bool):
-            raise ValueError(f"train: mode is expected to be a bool, got {mode!r}")
+        if not isinstance(mode, bool):  # torch raises ValueError here too
+            raise ValueError(f"train: mode must be a bool, got {mode!r}")  # noqa: TRY004
         self.training = mode
         for module in self.children():
             module.train(mode)

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 import gradsheet as gs
-import gradsheet.nn as nn
+from gradsheet import nn
 from tests.helpers import check_against_torch, torch_or_skip
 
 LAYERS = [("Sigmoid", (), {}), ("Tanh", (), {}), ("ReLU", (), {}), ("SiLU", (), {}),

@@ -3,10 +3,11 @@ import collections
 
 import numpy as np
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import gradsheet as gs
-import gradsheet.nn as nn
+from gradsheet import nn
 from tests.helpers import torch_or_skip
 
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import gradsheet as gs
-import gradsheet.nn as nn
+from gradsheet import nn
 from gradsheet.nn import init
 from tests.helpers import torch_or_skip
 

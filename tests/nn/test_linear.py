@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 import gradsheet as gs
-import gradsheet.nn as nn
+from gradsheet import nn
 from tests.helpers import torch_or_skip
 
 
@@ -96,10 +96,9 @@ def test_linear_zero_in_features():
     assert layer(gs.zeros(2, 0)).shape == (2, 3)
 
 
-@pytest.mark.parametrize("args, message", [((-1, 3), "in_features must be a non-negative "
-                                                     "integer, got -1"),
-                                           ((2, 2.5), "out_features must be a non-negative "
-                                                      "integer, got 2.5")])
+@pytest.mark.parametrize("args, message", [
+    ((-1, 3), "in_features must be a non-negative integer, got -1"),
+    ((2, 2.5), "out_features must be a non-negative integer, got 2.5")])
 def test_linear_bad_sizes_raise(args, message):
     with pytest.raises(ValueError, match=message):
         nn.Linear(*args)

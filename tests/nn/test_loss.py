@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 import gradsheet as gs
-import gradsheet.nn as nn
 import gradsheet.nn.functional as F
+from gradsheet import nn
 from tests.helpers import torch_or_skip
 
 RNG = np.random.default_rng(0)

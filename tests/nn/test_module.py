@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import gradsheet as gs
-import gradsheet.nn as nn
+from gradsheet import nn
 from tests.helpers import torch_or_skip
 
 
@@ -204,7 +204,7 @@ def test_train_eval_propagate():
     assert not any(m.training for m in net.modules())
     net.blocks.train()
     assert net.blocks[1].fc.training and not net.encoder.training
-    with pytest.raises(ValueError, match="mode is expected to be a bool, got 'no'"):
+    with pytest.raises(ValueError, match="mode must be a bool, got 'no'"):
         net.train("no")
 
 
@@ -227,11 +227,9 @@ def test_requires_grad_freezes():
 
 
 def test_apply_visits_children_first_like_torch(torch):
-    order = {}
-    for lib in (gs, torch):
-        seen = []
-        make_net(lib).apply(lambda m: seen.append(type(m).__name__))
-        order[lib] = seen
+    order = {gs: [], torch: []}
+    for lib, seen in order.items():
+        make_net(lib).apply(lambda m, seen=seen: seen.append(type(m).__name__))
     assert order[gs] == order[torch]
 
 
