@@ -235,9 +235,8 @@ def test_set_grad_enabled_as_context_and_decorator(mode):
 
 
 def test_grad_mode_is_restored_after_an_exception():
-    with pytest.raises(KeyError):
-        with gs.no_grad():
-            raise KeyError
+    with pytest.raises(KeyError), gs.no_grad():
+        raise KeyError
     assert gs.is_grad_enabled()
 
 

@@ -120,9 +120,7 @@ class Tensor:
     def __repr__(self):
         body = np.array2string(self.data, separator=", ", prefix="tensor(", precision=4)
         extras = []
-        if self.data.dtype != backend.get_default_dtype() and self.data.dtype.kind == "f":
-            extras.append(f"dtype={self.data.dtype}")
-        elif self.data.dtype.kind != "f":
+        if self.data.dtype != backend.get_default_dtype():
             extras.append(f"dtype={self.data.dtype}")
         if self._ctx is not None:
             extras.append(f"grad_fn=<{type(self._ctx).__name__}Backward>")

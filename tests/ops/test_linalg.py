@@ -70,8 +70,8 @@ def test_matmul_with_array_constants_on_either_side():
     ((2, 3), (4, 5), r"matmul: shapes \(2, 3\) and \(4, 5\) are not aligned.*\(3\).*\(4\)"),
     ((3,), (4,), r"matmul: shapes \(3,\) and \(4,\) are not aligned"),
     ((2, 3), (2,), r"matmul: shapes \(2, 3\) and \(2,\) are not aligned"),
-    ((2, 2, 3), (3, 3, 4), r"matmul: the batch dimensions of shapes \(2, 2, 3\) and "
-                           r"\(3, 3, 4\) do not broadcast"),
+    ((2, 2, 3), (3, 3, 4), (r"matmul: the batch dimensions of shapes \(2, 2, 3\) and "
+                            r"\(3, 3, 4\) do not broadcast")),
     ((), (3,), r"matmul: both operands need at least 1 dimension.*\(\) and \(3,\)"),
 ])
 def test_matmul_shape_mismatch_raises_naming_both_shapes(shape_a, shape_b, pattern):
