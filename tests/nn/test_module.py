@@ -371,3 +371,22 @@ def test_repr_multiline_extra_repr():
             return "a=1\nb=2"
 
     assert repr(Noted()) == "Noted(\n  a=1\n  b=2\n)"
+
+
+def test_optimizer_built_before_double_still_trains():
+    optim = pytest.importorskip("gradsheet.optim")
+    gs.manual_seed(0)
+    model = nn.Sequential(nn.Linear(3, 8), nn.Tanh(), nn.Linear(8, 1))
+    optimizer = optim.SGD(model.parameters(), lr=0.1)
+    model.double()
+    x = gs.randn(32, 3, dtype="float64")
+    y = (x * gs.tensor([1.0, -2.0, 0.5], dtype="float64")).sum(1, keepdim=True)
+    losses = []
+    for _ in range(30):
+        optimizer.zero_grad()
+        loss = nn.MSELoss()(model(x), y)
+        loss.backward()
+        optimizer.step()
+        losses.append(loss.item())
+    assert model[0].weight.dtype == np.float64
+    assert losses[-1] < 0.5 * losses[0]
