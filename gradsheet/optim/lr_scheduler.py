@@ -7,6 +7,7 @@ The updates themselves follow PyTorch's chainable form (the new lr computed from
 the current one), so schedulers compose (``SequentialLR``) and the lr sequence
 matches ``torch.optim.lr_scheduler`` number for number.
 """
+import itertools
 import math
 import numbers
 import types
@@ -295,7 +296,7 @@ class SequentialLR(LRScheduler):
                              f"{len(schedulers)} schedulers and milestones={list(milestones)}")
         milestones = list(milestones)
         _require("SequentialLR", "milestones", milestones,
-                 all(a < b for a, b in zip(milestones, milestones[1:])), "increasing epochs")
+                 all(a < b for a, b in itertools.pairwise(milestones)), "increasing epochs")
         self._schedulers = list(schedulers)
         self._milestones = milestones
         self.last_epoch = last_epoch + 1

@@ -76,7 +76,8 @@ class Optimizer:
     def __init__(self, params, defaults):
         if isinstance(params, Tensor):
             raise TypeError(f"{type(self).__name__}: params should be an iterable of Tensors or "
-                            f"dicts, got a single Tensor of shape {params.shape}: wrap it in a list")
+                            f"dicts, got a single Tensor of shape {params.shape}: wrap it in a "
+                            "list")
         self.defaults = defaults
         self._check_rules(defaults)
         self.state = defaultdict(dict)
@@ -226,7 +227,8 @@ def _state_value(name, key, value, p):
         value = value.data
     if isinstance(value, (bool, int, float)) or value is None:
         return value
-    array = np.array(value, dtype=p.data.dtype if p.data.dtype.kind == "f" else None)
+    # asarray first: torch's __array__ predates numpy 2's copy= argument
+    array = np.array(np.asarray(value), dtype=p.data.dtype if p.data.dtype.kind == "f" else None)
     if array.shape != p.data.shape:
         raise ValueError(f"{name}.load_state_dict: state {key!r} has shape {array.shape} but its "
                          f"parameter has shape {p.shape}")

@@ -7,8 +7,8 @@ import gradsheet as gs
 from gradsheet import optim
 from tests.optim.torch_twin import run_against_torch
 
-GRID = [dict(lr=0.1, lr_decay=d, weight_decay=wd, initial_accumulator_value=s0, eps=eps,
-             maximize=mx)
+GRID = [{"lr": 0.1, "lr_decay": d, "weight_decay": wd, "initial_accumulator_value": s0,
+         "eps": eps, "maximize": mx}
         for d, wd, s0, eps, mx in itertools.product([0, 0.1], [0, 0.1], [0, 0.5], [1e-10, 0.1],
                                                     [False, True])]
 
@@ -41,9 +41,9 @@ def test_adagrad_steps_shrink_with_the_accumulated_squares():
 
 
 @pytest.mark.parametrize("kwargs, message", [
-    (dict(lr=-0.01), "lr=-0.01"), (dict(lr_decay=-0.1), "lr_decay=-0.1"),
-    (dict(weight_decay=-0.1), "weight_decay=-0.1"), (dict(eps=-1.0), "eps=-1.0"),
-    (dict(initial_accumulator_value=-0.5), "initial_accumulator_value=-0.5"),
+    ({"lr": -0.01}, "lr=-0.01"), ({"lr_decay": -0.1}, "lr_decay=-0.1"),
+    ({"weight_decay": -0.1}, "weight_decay=-0.1"), ({"eps": -1.0}, "eps=-1.0"),
+    ({"initial_accumulator_value": -0.5}, "initial_accumulator_value=-0.5"),
 ])
 def test_adagrad_rejects_bad_hyperparameters(kwargs, message):
     with pytest.raises(ValueError, match=f"Adagrad: invalid {message}"):

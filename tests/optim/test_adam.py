@@ -7,7 +7,7 @@ import gradsheet as gs
 from gradsheet import optim
 from tests.optim.torch_twin import run_against_torch
 
-GRID = [dict(lr=0.05, betas=b, weight_decay=wd, amsgrad=a, maximize=mx)
+GRID = [{"lr": 0.05, "betas": b, "weight_decay": wd, "amsgrad": a, "maximize": mx}
         for b, wd, a, mx in itertools.product([(0.9, 0.999), (0.5, 0.8)], [0, 0.1],
                                               [False, True], [False, True])]
 
@@ -23,8 +23,8 @@ def test_adam_matches_torch_step_by_step(name, options):
                       lambda ps: getattr(__import__("torch").optim, name)(ps, **options))
 
 
-@pytest.mark.parametrize("options", [dict(weight_decay=0.01), dict(weight_decay=0.1, amsgrad=True)],
-                         ids=_ids)
+@pytest.mark.parametrize("options", [{"weight_decay": 0.01},
+                                     {"weight_decay": 0.1, "amsgrad": True}], ids=_ids)
 def test_adam_decoupled_weight_decay_is_adamw(options):
     torch = __import__("pytest").importorskip("torch")
     run_against_torch(lambda ps: optim.Adam(ps, lr=0.05, decoupled_weight_decay=True, **options),
@@ -33,8 +33,8 @@ def test_adam_decoupled_weight_decay_is_adamw(options):
 
 def test_adamw_defaults_follow_torch():
     opt = optim.AdamW([gs.zeros(1, requires_grad=True)])
-    expected = dict(lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2, amsgrad=False,
-                    maximize=False, decoupled_weight_decay=True)
+    expected = {"lr": 1e-3, "betas": (0.9, 0.999), "eps": 1e-8, "weight_decay": 1e-2,
+                "amsgrad": False, "maximize": False, "decoupled_weight_decay": True}
     assert {k: opt.defaults[k] for k in expected} == expected
     assert optim.Adam([gs.zeros(1, requires_grad=True)]).defaults["weight_decay"] == 0
 
@@ -56,11 +56,11 @@ def test_adamw_loads_an_adam_state_dict_and_still_decouples():
 
 
 @pytest.mark.parametrize("kwargs, message", [
-    (dict(lr=-1e-3), "lr=-0.001"),
-    (dict(eps=-1.0), "eps=-1.0"),
-    (dict(betas=(1.0, 0.999)), r"betas=\(1.0, 0.999\).*betas\[0\]"),
-    (dict(betas=(0.9, -0.1)), r"betas=\(0.9, -0.1\).*betas\[1\]"),
-    (dict(weight_decay=-0.1), "weight_decay=-0.1"),
+    ({"lr": -1e-3}, "lr=-0.001"),
+    ({"eps": -1.0}, "eps=-1.0"),
+    ({"betas": (1.0, 0.999)}, r"betas=\(1.0, 0.999\).*betas\[0\]"),
+    ({"betas": (0.9, -0.1)}, r"betas=\(0.9, -0.1\).*betas\[1\]"),
+    ({"weight_decay": -0.1}, "weight_decay=-0.1"),
 ])
 @pytest.mark.parametrize("name", ["Adam", "AdamW"])
 def test_adam_rejects_bad_hyperparameters(name, kwargs, message):

@@ -7,7 +7,7 @@ import gradsheet as gs
 from gradsheet import optim
 from tests.optim.torch_twin import run_against_torch
 
-GRID = [dict(lr=0.01, alpha=a, centered=c, momentum=m, weight_decay=wd, maximize=mx)
+GRID = [{"lr": 0.01, "alpha": a, "centered": c, "momentum": m, "weight_decay": wd, "maximize": mx}
         for a, c, m, wd, mx in itertools.product([0.99, 0.7], [False, True], [0, 0.5], [0, 0.1],
                                                  [False, True])]
 
@@ -27,9 +27,9 @@ def test_rmsprop_first_step_by_hand():
 
 
 @pytest.mark.parametrize("kwargs, message", [
-    (dict(lr=-0.01), "lr=-0.01"), (dict(eps=-1e-8), "eps=-1e-08"),
-    (dict(momentum=-0.1), "momentum=-0.1"), (dict(weight_decay=-0.1), "weight_decay=-0.1"),
-    (dict(alpha=-0.5), "alpha=-0.5"),
+    ({"lr": -0.01}, "lr=-0.01"), ({"eps": -1e-8}, "eps=-1e-08"),
+    ({"momentum": -0.1}, "momentum=-0.1"), ({"weight_decay": -0.1}, "weight_decay=-0.1"),
+    ({"alpha": -0.5}, "alpha=-0.5"),
 ])
 def test_rmsprop_rejects_bad_hyperparameters(kwargs, message):
     with pytest.raises(ValueError, match=f"RMSprop: invalid {message}"):

@@ -7,7 +7,8 @@ import gradsheet as gs
 from gradsheet import optim
 from tests.optim.torch_twin import run_against_torch
 
-GRID = [dict(lr=0.05, momentum=m, dampening=d, nesterov=n, weight_decay=wd, maximize=mx)
+GRID = [{"lr": 0.05, "momentum": m, "dampening": d, "nesterov": n, "weight_decay": wd,
+         "maximize": mx}
         for m, d, n, wd, mx in itertools.product([0, 0.9], [0, 0.3], [False, True], [0, 0.1],
                                                  [False, True])
         if not n or (m > 0 and d == 0)]
@@ -42,11 +43,11 @@ def test_sgd_momentum_buffer_starts_at_the_first_gradient():
 
 
 @pytest.mark.parametrize("kwargs, message", [
-    (dict(lr=-0.1), "lr=-0.1"),
-    (dict(momentum=-0.5), "momentum=-0.5"),
-    (dict(weight_decay=-1e-4), "weight_decay=-0.0001"),
-    (dict(nesterov=True), "nesterov=True.*momentum > 0"),
-    (dict(nesterov=True, momentum=0.9, dampening=0.1), "nesterov=True.*dampening == 0"),
+    ({"lr": -0.1}, "lr=-0.1"),
+    ({"momentum": -0.5}, "momentum=-0.5"),
+    ({"weight_decay": -1e-4}, "weight_decay=-0.0001"),
+    ({"nesterov": True}, "nesterov=True.*momentum > 0"),
+    ({"nesterov": True, "momentum": 0.9, "dampening": 0.1}, "nesterov=True.*dampening == 0"),
 ])
 def test_sgd_rejects_bad_hyperparameters(kwargs, message):
     with pytest.raises(ValueError, match=message):

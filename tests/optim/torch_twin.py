@@ -38,6 +38,15 @@ class Twins:
         self._loss(self.gs_params, self._gs_consts, skip).backward()
         self._loss(self.torch_params, self._torch_consts, skip).backward()
 
+    def gs_backward(self, params, skip=()):
+        """Fresh gradients of the same L for another set of gradsheet parameters."""
+        for p in params:
+            p.grad = None
+        self._loss(params, self._gs_consts, skip).backward()
+
+    def copy_gs_params(self):
+        return [gs.tensor(p.data.copy(), requires_grad=True) for p in self.gs_params]
+
     def assert_close(self, rtol=1e-10, atol=1e-12, context=""):
         for i, (g, t) in enumerate(zip(self.gs_params, self.torch_params)):
             assert g.data.dtype == t.detach().numpy().dtype, f"parameter {i} changed dtype"
