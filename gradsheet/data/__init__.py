@@ -9,5 +9,5 @@ from .collate import default_collate
 from .dataloader import DataLoader
 from .dataset import Dataset, Subset, TensorDataset, random_split
 
-__all__ = ["Dataset", "TensorDataset", "Subset", "random_split", "DataLoader", "default_collate",
-           "datasets"]
+__all__ = ["DataLoader", "Dataset", "Subset", "TensorDataset", "datasets", "default_collate",
+           "random_split"]

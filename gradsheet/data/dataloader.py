@@ -45,7 +45,7 @@ class DataLoader:
         n = len(self.dataset)
         if self.drop_last:
             return n // self.batch_size
-        return -(-n // self.batch_size)
+        return (n + self.batch_size - 1) // self.batch_size
 
     def __iter__(self):
         n = len(self.dataset)

@@ -11,6 +11,7 @@ each batch with that one call instead of one ``__getitem__`` per sample.
 TensorDataset and Subset do, so training on arrays never loops in Python over
 samples.
 """
+import itertools
 import math
 
 import numpy as np
@@ -90,7 +91,7 @@ def _split_lengths(n, lengths):
             if not 0 <= frac <= 1:
                 raise ValueError(f"random_split: fraction at index {i} is {frac}, "
                                  f"not between 0 and 1")
-        sizes = [int(math.floor(n * frac)) for frac in lengths]
+        sizes = [math.floor(n * frac) for frac in lengths]
         for i in range(n - sum(sizes)):
             sizes[i % len(sizes)] += 1
         return sizes
@@ -121,4 +122,4 @@ def random_split(dataset, lengths, generator=None):
     order = rng.permutation(len(dataset))
     bounds = np.cumsum([0] + sizes)
     return [Subset(dataset, order[start:stop].tolist())
-            for start, stop in zip(bounds[:-1], bounds[1:])]
+            for start, stop in itertools.pairwise(bounds)]

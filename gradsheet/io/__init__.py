@@ -1,4 +1,4 @@
 """Model files: save / load state dicts in the safetensors format (no pickle, no code)."""
 from .serialization import load, load_metadata, save
 
-__all__ = ["save", "load", "load_metadata"]
+__all__ = ["load", "load_metadata", "save"]

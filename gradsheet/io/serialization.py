@@ -101,7 +101,8 @@ def load(path):
     path = os.fspath(path)
     with _open(path) as f:
         try:
-            return {name: Tensor(f.get_tensor(name)) for name in f.keys()}
+            # safe_open has keys() but is not iterable
+            return {name: Tensor(f.get_tensor(name)) for name in f.keys()}  # noqa: SIM118
         except SafetensorError as err:
             raise ValueError(f"load: {path} is not a valid safetensors file ({err})") from None
 

@@ -1,0 +1,149 @@
+"""Callbacks: code that ``fit`` runs at the start and end of training, epochs and batches.
+
+EarlyStopping ends training when a monitored quantity stops improving;
+ModelCheckpoint saves the model's state dict (safetensors) after each epoch or
+each improvement. Subclass Callback for your own.
+"""
+import math
+
+from .. import io
+
+
+class Callback:
+    """Base class: override any hook. ``fit`` sets ``self.model`` before training starts;
+    setting ``self.stop_training = True`` ends training after the current epoch.
+
+    ``epoch`` counts from 0; ``logs`` holds the epoch's values (loss, accuracy, val_loss, ...,
+    lr) or, for ``on_batch_end``, the running means over the epoch so far.
+    """
+
+    model = None
+    stop_training = False
+
+    def set_model(self, model):
+        self.model = model
+
+    def on_train_begin(self, logs=None):
+        pass
+
+    def on_train_end(self, logs=None):
+        pass
+
+    def on_epoch_begin(self, epoch, logs=None):
+        pass
+
+    def on_epoch_end(self, epoch, logs=None):
+        pass
+
+    def on_batch_end(self, batch, logs=None):
+        pass
+
+
+class _Monitor:
+    """Reads ``monitor`` from the logs and says whether a value beats the best so far by more
+    than ``min_delta``: lower is better in 'min' mode, higher in 'max' mode; 'auto' means
+    'max' for accuracies and 'min' for everything else (losses, errors), as Keras."""
+
+    def __init__(self, owner, monitor, mode, min_delta=0.0):
+        if mode == "auto":
+            mode = "max" if "acc" in monitor else "min"
+        if mode not in ("min", "max"):
+            raise ValueError(f"{owner}: mode must be 'auto', 'min' or 'max', got {mode!r}")
+        self.owner, self.monitor, self.mode = owner, monitor, mode
+        self.sign = 1.0 if mode == "max" else -1.0
+        self.min_delta = abs(min_delta)
+
+    def value(self, logs):
+        if self.monitor not in logs:
+            hint = "; pass val_data= to fit" if self.monitor.startswith("val_") else ""
+            raise ValueError(f"{self.owner}: monitor {self.monitor!r} is not among the logged "
+                             f"values {sorted(logs)}{hint}")
+        return logs[self.monitor]
+
+    def improved(self, current, best):
+        if best is None:
+            return not math.isnan(current)
+        return self.sign * (current - best) > self.min_delta
+
+
+class EarlyStopping(Callback):
+    """Stop training after ``patience`` epochs in a row in which ``monitor`` did not improve.
+
+    An epoch improves when its value beats the best so far by more than ``min_delta``
+    (lower for losses, higher for accuracies: see ``mode``).
+
+    Args:
+        monitor: the logged value to watch, e.g. 'val_loss' or 'val_accuracy'.
+        patience: how many epochs in a row without improvement stop training (0: the first).
+        min_delta: the smallest change that counts as an improvement.
+        mode: 'min', 'max' or 'auto' ('max' when the name contains 'acc').
+        restore_best_weights: at the end of training, load the weights of the best epoch.
+
+    Attributes: ``best``, ``best_epoch``, ``stopped_epoch`` (None when training ran to the end).
+    """
+
+    def __init__(self, monitor="val_loss", patience=0, min_delta=0.0, mode="auto",
+                 restore_best_weights=False):
+        if patience < 0:
+            raise ValueError(f"EarlyStopping: patience must be >= 0, got {patience}")
+        self._monitor = _Monitor("EarlyStopping", monitor, mode, min_delta)
+        self.monitor = monitor
+        self.patience = patience
+        self.restore_best_weights = restore_best_weights
+
+    def on_train_begin(self, logs=None):
+        self.stop_training = False
+        self.best = self.best_epoch = self.stopped_epoch = self.best_weights = None
+        self.wait = 0
+
+    def on_epoch_end(self, epoch, logs=None):
+        current = self._monitor.value(logs)
+        if self._monitor.improved(current, self.best):
+            self.best, self.best_epoch, self.wait = current, epoch, 0
+            if self.restore_best_weights:
+                self.best_weights = {name: tensor.data.copy()
+                                     for name, tensor in self.model.state_dict().items()}
+            return
+        self.wait += 1
+        if self.wait >= self.patience:
+            self.stop_training = True
+            self.stopped_epoch = epoch
+
+    def on_train_end(self, logs=None):
+        if self.best_weights is not None:
+            self.model.load_state_dict(self.best_weights)
+
+
+class ModelCheckpoint(Callback):
+    """Save ``model.state_dict()`` to ``path`` (safetensors) after each epoch, or only after
+    epochs that improve ``monitor`` when ``save_best_only``.
+
+    Args:
+        path: the file; may contain ``{epoch}`` (counted from 1) and logged names with format
+            specs, e.g. ``"ckpt-{epoch:03d}-{val_loss:.3f}.safetensors"``.
+        monitor: the logged value that decides "best" (used only with ``save_best_only``).
+        save_best_only: save only when ``monitor`` improves on every earlier epoch.
+        mode: 'min', 'max' or 'auto', as in EarlyStopping.
+
+    The file's metadata records the epoch and the logged values (``gradsheet.io.load_metadata``).
+    """
+
+    def __init__(self, path, monitor="val_loss", save_best_only=False, mode="auto"):
+        self.path = path
+        self.monitor = monitor
+        self.save_best_only = save_best_only
+        self._monitor = _Monitor("ModelCheckpoint", monitor, mode)
+
+    def on_train_begin(self, logs=None):
+        self.best = None
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs = logs or {}
+        if self.save_best_only:
+            current = self._monitor.value(logs)
+            if not self._monitor.improved(current, self.best):
+                return
+            self.best = current
+        path = str(self.path).format(epoch=epoch + 1, **logs)
+        metadata = {"epoch": str(epoch + 1), **{name: repr(value) for name, value in logs.items()}}
+        io.save(self.model.state_dict(), path, metadata=metadata)

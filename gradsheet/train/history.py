@@ -1,0 +1,37 @@
+"""History: what ``fit`` records, one entry per epoch for every logged quantity."""
+
+
+class History:
+    """Per-epoch logs: ``history.history["loss"]`` (as Keras) or ``history.loss``.
+
+    Attributes:
+        history: dict from a name (loss, accuracy, val_loss, val_accuracy, lr, ...) to a
+            list with one value per completed epoch.
+        epoch: the indices (from 0) of the completed epochs.
+    """
+
+    def __init__(self):
+        self.history = {}
+        self.epoch = []
+
+    def append(self, epoch, logs):
+        """Record the ``logs`` dict of epoch ``epoch``."""
+        self.epoch.append(epoch)
+        for name, value in logs.items():
+            self.history.setdefault(name, []).append(value)
+
+    def __getattr__(self, name):
+        history = self.__dict__.get("history", {})
+        if name in history:
+            return history[name]
+        raise AttributeError(f"History has no {name!r}; it recorded {sorted(history)}")
+
+    def __getitem__(self, name):
+        return self.history[name]
+
+    def __len__(self):
+        return len(self.epoch)
+
+    def __repr__(self):
+        last = ", ".join(f"{name}={values[-1]:.4g}" for name, values in self.history.items())
+        return f"History({len(self)} epochs; last: {last})"

@@ -1,0 +1,242 @@
+"""fit, evaluate, predict: the cheat sheet's weight update, run epoch after epoch.
+
+Per batch, ``fit`` does the four steps of "updating weights":
+    1. take a batch of training data
+    2. forward propagation to get the loss
+    3. backpropagate the loss to get the gradients
+    4. use the gradients to update the weights (w <- w - alpha dL/dw for SGD)
+and logs, per epoch, the mean loss and metrics over the training samples, the
+same on the validation data (under eval() and no_grad()), and the learning rate.
+"""
+import math
+import sys
+
+import numpy as np
+from tqdm import tqdm
+
+from .. import nn
+from ..autograd.grad_mode import no_grad
+from ..autograd.tensor import Tensor
+from ..data import DataLoader, TensorDataset
+from ..nn import functional as F
+from ..optim import lr_scheduler
+from .history import History
+from .metrics import accuracy, get_metric
+
+
+def _loader(data, batch_size, shuffle, who):
+    """A DataLoader for ``data``: a DataLoader (used as is), a Dataset, or an (X, y) pair."""
+    if isinstance(data, DataLoader):
+        return data
+    if isinstance(data, (tuple, list)) and all(isinstance(t, (Tensor, np.ndarray)) for t in data):
+        data = TensorDataset(*data)
+    if not (hasattr(data, "__getitem__") and hasattr(data, "__len__")):
+        raise TypeError(f"{who}: expected a Dataset, a DataLoader or an (inputs, targets) pair, "
+                        f"got {type(data).__name__}")
+    return DataLoader(data, batch_size=batch_size, shuffle=shuffle)
+
+
+def _expects_probabilities(loss_fn):
+    """Whether the loss takes probabilities (BCELoss) rather than logits: sets the binary
+    accuracy threshold to 0.5 instead of 0."""
+    return isinstance(loss_fn, nn.BCELoss) or loss_fn is F.binary_cross_entropy
+
+
+def _metrics(metrics, loss_fn):
+    named = dict(get_metric(m) for m in metrics)
+    if named.get("accuracy") is accuracy and _expects_probabilities(loss_fn):
+        named["accuracy"] = lambda output, target: accuracy(output, target, threshold=0.5)
+    return named
+
+
+def _split(batch, who):
+    if not isinstance(batch, (tuple, list)) or len(batch) != 2:
+        got = f"a {type(batch).__name__} of {len(batch)}" if isinstance(batch, (tuple, list)) \
+            else f"a {type(batch).__name__}"
+        raise TypeError(f"{who}: each batch must be an (inputs, targets) pair, got {got}")
+    return batch
+
+
+class _Running:
+    """Means over the samples seen so far (each batch weighted by its size)."""
+
+    def __init__(self):
+        self.sums, self.count = {}, 0
+
+    def add(self, n, values):
+        self.count += n
+        for name, value in values.items():
+            self.sums[name] = self.sums.get(name, 0.0) + value * n
+
+    def means(self, prefix=""):
+        return {prefix + name: total / self.count for name, total in self.sums.items()}
+
+
+def _batch_logs(loss, output, target, metric_fns):
+    logs = {"loss": loss}
+    for name, fn in metric_fns.items():
+        logs[name] = fn(output.data, target.data)
+    return logs
+
+
+def _check_finite(loss, epoch, epochs, step, steps):
+    if not math.isfinite(loss):
+        raise FloatingPointError(
+            f"fit: the loss became {loss} at epoch {epoch + 1}/{epochs}, step {step + 1}/{steps}; "
+            f"lower the learning rate, check the inputs for NaN/inf, or clip gradients")
+
+
+def _train_epoch(model, loss_fn, optimizer, loader, metric_fns, callbacks, epoch, epochs, bar):
+    model.train()
+    running = _Running()
+    steps = len(loader)
+    for step, batch in enumerate(loader):  # 1. take a batch of training data
+        x, y = _split(batch, "fit")
+        output = model(x)
+        loss = loss_fn(output, y)  # 2. forward propagation to get the loss
+        loss_value = loss.item()
+        _check_finite(loss_value, epoch, epochs, step, steps)
+        optimizer.zero_grad()
+        loss.backward()  # 3. backpropagate the loss to get the gradients
+        optimizer.step()  # 4. use the gradients to update the weights
+        running.add(len(y), _batch_logs(loss_value, output, y, metric_fns))
+        logs = running.means()
+        for callback in callbacks:
+            callback.on_batch_end(step, logs)
+        if not bar.disable:
+            bar.set_postfix(logs, refresh=False)
+            bar.update()
+    if running.count == 0:
+        raise ValueError(f"fit: train_data gave no batches ({len(loader.dataset)} samples, "
+                         f"batch_size={loader.batch_size}, drop_last={loader.drop_last})")
+    return running.means()
+
+
+def _evaluate(model, loss_fn, loader, metric_fns, prefix=""):
+    was_training = model.training
+    model.eval()
+    running = _Running()
+    try:
+        with no_grad():
+            for batch in loader:
+                x, y = _split(batch, "evaluate")
+                output = model(x)
+                running.add(len(y), _batch_logs(loss_fn(output, y).item(), output, y, metric_fns))
+    finally:
+        model.train(was_training)
+    if running.count == 0:
+        raise ValueError(f"evaluate: the data gave no batches ({len(loader.dataset)} samples)")
+    return running.means(prefix)
+
+
+def _step_scheduler(scheduler, logs):
+    if isinstance(scheduler, getattr(lr_scheduler, "ReduceLROnPlateau", ())):
+        scheduler.step(logs.get("val_loss", logs["loss"]))
+    else:
+        scheduler.step()
+
+
+def _report(epoch, epochs, logs):
+    values = " - ".join(f"{name}: {value:.4g}" for name, value in logs.items())
+    print(f"Epoch {epoch + 1}/{epochs} - {values}", flush=True)
+
+
+def fit(model, loss_fn, optimizer, train_data, val_data=None, epochs=1, batch_size=32,
+        shuffle=True, metrics=("accuracy",), scheduler=None, callbacks=(), verbose=1):
+    """Train ``model`` for ``epochs`` passes over ``train_data``; return the History.
+
+    Args:
+        model: a Module mapping a batch of inputs to outputs.
+        loss_fn: ``loss_fn(output, target) -> scalar Tensor``, a mean over the batch
+            (e.g. ``nn.CrossEntropyLoss()``).
+        optimizer: e.g. ``optim.Adam(model.parameters(), lr=1e-3)``.
+        train_data, val_data: a Dataset, a DataLoader (its own batch_size and shuffle are
+            kept) or an (inputs, targets) pair of Tensors. Batches are (inputs, targets).
+        epochs: passes over the training data.
+        batch_size, shuffle: how a Dataset is batched (validation is never shuffled).
+        metrics: names from ``train.metrics.METRICS`` or functions (output, target) -> float.
+            The binary accuracy threshold is 0.5 after BCELoss (probabilities), else 0 (logits).
+        scheduler: a learning-rate scheduler, stepped once per epoch (ReduceLROnPlateau with
+            val_loss, or loss without validation data).
+        callbacks: Callback objects (EarlyStopping, ModelCheckpoint, ...).
+        verbose: 0 silent; 1 a progress bar per epoch with the running loss and metrics
+            (only when stderr is a terminal); 2 one printed line per epoch.
+
+    Returns:
+        History with, per epoch, loss and each metric (means over the training samples),
+        val_loss and val_<metric> when ``val_data`` is given, and lr (of the first group).
+
+    Raises:
+        FloatingPointError when the loss becomes NaN or infinite, naming epoch and step.
+    """
+    train_loader = _loader(train_data, batch_size, shuffle, "fit: train_data")
+    val_loader = None if val_data is None else _loader(val_data, batch_size, False,
+                                                       "fit: val_data")
+    metric_fns = _metrics(metrics, loss_fn)
+    callbacks = list(callbacks)
+    show_bar = verbose == 1 and sys.stderr.isatty()
+    history = History()
+    for callback in callbacks:
+        callback.set_model(model)
+        callback.on_train_begin()
+    logs = {}
+    for epoch in range(epochs):
+        for callback in callbacks:
+            callback.on_epoch_begin(epoch)
+        lr = optimizer.param_groups[0]["lr"]
+        with tqdm(total=len(train_loader), desc=f"Epoch {epoch + 1}/{epochs}", unit="batch",
+                  disable=not show_bar, dynamic_ncols=True) as bar:
+            logs = _train_epoch(model, loss_fn, optimizer, train_loader, metric_fns, callbacks,
+                                epoch, epochs, bar)
+            if val_loader is not None:
+                logs.update(_evaluate(model, loss_fn, val_loader, metric_fns, prefix="val_"))
+            logs["lr"] = lr
+            bar.set_postfix(logs)
+        if verbose == 2:
+            _report(epoch, epochs, logs)
+        history.append(epoch, logs)
+        if scheduler is not None:
+            _step_scheduler(scheduler, logs)
+        for callback in callbacks:
+            callback.on_epoch_end(epoch, dict(logs))
+        if any(callback.stop_training for callback in callbacks):
+            break
+    for callback in callbacks:
+        callback.on_train_end(dict(logs))
+    return history
+
+
+def evaluate(model, loss_fn, data, metrics=("accuracy",), batch_size=32):
+    """The mean loss and metrics of ``model`` over ``data``, in eval mode under no_grad.
+
+    Returns a dict such as ``{"loss": 0.31, "accuracy": 0.92}``; ``data`` as in ``fit``.
+    """
+    loader = _loader(data, batch_size, False, "evaluate: data")
+    return _evaluate(model, loss_fn, loader, _metrics(metrics, loss_fn))
+
+
+def predict(model, data, batch_size=32):
+    """``model``'s outputs for every input in ``data``, in eval mode under no_grad.
+
+    Args:
+        data: a Tensor or array of inputs (batched along dimension 0), or a Dataset or
+            DataLoader whose batches are inputs or (inputs, targets) pairs.
+
+    Returns one Tensor: the outputs of all batches concatenated along dimension 0.
+    """
+    if isinstance(data, (Tensor, np.ndarray)):
+        data = TensorDataset(data)
+    loader = _loader(data, batch_size, False, "predict: data")
+    was_training = model.training
+    model.eval()
+    outputs = []
+    try:
+        with no_grad():
+            for batch in loader:
+                x = batch[0] if isinstance(batch, (tuple, list)) else batch
+                outputs.append(model(x).data)
+    finally:
+        model.train(was_training)
+    if not outputs:
+        raise ValueError("predict: the data gave no batches (is it empty?)")
+    return Tensor(np.concatenate(outputs))

@@ -1,0 +1,151 @@
+import os
+
+import numpy as np
+import pytest
+
+import gradsheet as gs
+from gradsheet import nn, optim
+from gradsheet.data import DataLoader
+from gradsheet.data.datasets import make_xor
+from gradsheet.io import load, load_metadata
+from gradsheet.train import Callback, EarlyStopping, ModelCheckpoint, fit
+from gradsheet.train.callbacks import _Monitor
+
+
+def _drive(callback, values, monitor="val_loss"):
+    """Run ``callback`` over a scripted sequence of epoch values; the epochs it ran."""
+    callback.on_train_begin()
+    for epoch, value in enumerate(values):
+        callback.on_epoch_end(epoch, {monitor: value, "loss": 0.0})
+        if callback.stop_training:
+            return epoch + 1
+    return len(values)
+
+
+@pytest.mark.parametrize("values, kwargs, epochs_run, best_epoch", [
+    ([1.0, 0.8, 0.9, 0.85, 0.7], {"patience": 2}, 4, 1),
+    ([1.0, 0.8, 0.9, 0.7, 0.75, 0.6], {"patience": 2}, 6, 5),
+    ([1.0, 0.8, 0.9, 0.7], {"patience": 0}, 3, 1),
+    ([1.0, 0.95, 0.91, 0.5], {"patience": 2, "min_delta": 0.1}, 3, 0),
+    ([0.5, 0.6, 0.55, 0.58, 0.59], {"patience": 2}, 3, 0),
+])
+def test_early_stopping_on_scripted_losses(values, kwargs, epochs_run, best_epoch):
+    stopper = EarlyStopping(**kwargs)
+    assert _drive(stopper, values) == epochs_run
+    assert stopper.best_epoch == best_epoch and stopper.best == values[best_epoch]
+    assert stopper.stopped_epoch == (epochs_run - 1 if epochs_run < len(values) else None)
+
+
+@pytest.mark.parametrize("monitor, mode, values, epochs_run", [
+    ("val_accuracy", "auto", [0.5, 0.6, 0.55, 0.58], 3),  # auto -> max for accuracies
+    ("val_loss", "max", [0.5, 0.6, 0.55, 0.58], 3),
+    ("val_mae", "auto", [0.5, 0.6, 0.55, 0.58], 2),
+])
+def test_early_stopping_modes(monitor, mode, values, epochs_run):
+    assert _drive(EarlyStopping(monitor, patience=1, mode=mode), values, monitor) == epochs_run
+
+
+def test_nan_never_counts_as_an_improvement():
+    monitor = _Monitor("test", "val_loss", "min")
+    assert not monitor.improved(float("nan"), None) and not monitor.improved(float("nan"), 1.0)
+
+
+def test_bad_arguments_and_missing_monitor():
+    with pytest.raises(ValueError, match="mode.*'lowest'"):
+        EarlyStopping(mode="lowest")
+    with pytest.raises(ValueError, match="patience.*-1"):
+        EarlyStopping(patience=-1)
+    stopper = EarlyStopping()
+    stopper.on_train_begin()
+    with pytest.raises(ValueError, match=r"'val_loss'.*\['accuracy', 'loss'\].*val_data"):
+        stopper.on_epoch_end(0, {"loss": 1.0, "accuracy": 0.5})
+
+
+def _scripted_metric(values):
+    """A metric that reads the next scripted value in each validation pass (one batch)."""
+    values = iter(values)
+
+    def score(output, target):
+        return next(values) if not gs.is_grad_enabled() else 0.0
+
+    return score
+
+
+def _setup(seed=0):
+    gs.manual_seed(seed)
+    model = nn.Sequential(nn.Linear(2, 8), nn.ReLU(), nn.Linear(8, 2))
+    data = make_xor(n_samples=16, seed=seed)
+    return model, optim.SGD(model.parameters(), lr=0.5), data
+
+
+def _one_batch(data):
+    return DataLoader(data, batch_size=len(data))
+
+
+class _Snapshots(Callback):
+    def on_train_begin(self, logs=None):
+        self.weights = []
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.weights.append({k: v.data.copy() for k, v in self.model.state_dict().items()})
+
+
+@pytest.mark.parametrize("restore", [False, True])
+def test_early_stopping_in_fit_restores_the_best_weights(restore):
+    model, opt, data = _setup()
+    snapshots = _Snapshots()
+    stopper = EarlyStopping("val_score", patience=2, restore_best_weights=restore)
+    history = fit(model, nn.CrossEntropyLoss(), opt, data, val_data=_one_batch(data), epochs=10,
+                  batch_size=4, metrics=(_scripted_metric([3, 2, 1, 1.5, 1.2, 0.1, 5]),),
+                  callbacks=[snapshots, stopper], verbose=0)
+    assert len(history) == 5 and history.val_score == [3, 2, 1, 1.5, 1.2]
+    expected = snapshots.weights[2 if restore else 4]
+    for name, tensor in model.state_dict().items():
+        np.testing.assert_array_equal(tensor.data, expected[name])
+
+
+def test_model_checkpoint_every_epoch(tmp_path):
+    model, opt, data = _setup()
+    snapshots = _Snapshots()
+    path = tmp_path / "ckpt-{epoch:02d}-{loss:.2f}.safetensors"
+    history = fit(model, nn.CrossEntropyLoss(), opt, data, epochs=3, batch_size=4,
+                  callbacks=[snapshots, ModelCheckpoint(path)], verbose=0)
+    names = sorted(os.listdir(tmp_path))
+    assert names == [f"ckpt-{e + 1:02d}-{history.loss[e]:.2f}.safetensors" for e in range(3)]
+    for epoch, name in enumerate(names):
+        fresh, _, _ = _setup(seed=1)
+        fresh.load_state_dict(load(tmp_path / name))
+        for key, tensor in fresh.state_dict().items():
+            np.testing.assert_array_equal(tensor.data, snapshots.weights[epoch][key])
+        metadata = load_metadata(tmp_path / name)
+        assert metadata["epoch"] == str(epoch + 1)
+        assert float(metadata["loss"]) == history.loss[epoch]
+
+
+def test_model_checkpoint_save_best_only(tmp_path):
+    model, opt, data = _setup()
+    snapshots = _Snapshots()
+    path = tmp_path / "best.safetensors"
+    saved_epochs = []
+
+    class Watch(Callback):  # runs after the checkpoint: which epoch is in the file now?
+        def on_epoch_end(self, epoch, logs=None):
+            saved_epochs.append(load_metadata(path)["epoch"] if path.exists() else None)
+
+    fit(model, nn.CrossEntropyLoss(), opt, data, val_data=_one_batch(data), epochs=5, batch_size=4,
+        metrics=(_scripted_metric([0.5, 0.7, 0.6, 0.8, 0.1]),),
+        callbacks=[snapshots, ModelCheckpoint(path, monitor="val_score", save_best_only=True,
+                                              mode="max"), Watch()], verbose=0)
+    assert saved_epochs == ["1", "2", "2", "4", "4"]
+    for key, tensor in load(path).items():
+        np.testing.assert_array_equal(tensor.data, snapshots.weights[3][key])
+
+
+def test_model_checkpoint_needs_the_monitor_only_for_best(tmp_path):
+    model, opt, data = _setup()
+    with pytest.raises(ValueError, match="ModelCheckpoint.*'val_loss'.*val_data"):
+        fit(model, nn.CrossEntropyLoss(), opt, data, epochs=1, verbose=0,
+            callbacks=[ModelCheckpoint(tmp_path / "m.safetensors", save_best_only=True)])
+    fit(model, nn.CrossEntropyLoss(), opt, data, epochs=1, verbose=0,
+        callbacks=[ModelCheckpoint(tmp_path / "m.safetensors")])
+    assert (tmp_path / "m.safetensors").exists()
