@@ -138,7 +138,6 @@ def test_reduce_lr_on_plateau_gets_the_validation_loss():
     model = _mlp()
     opt = optim.SGD(model.parameters(), lr=0.0)  # a frozen model never improves
     scheduler = lr_scheduler.ReduceLROnPlateau(opt, patience=0, factor=0.5)
-    opt.param_groups[0]["lr"] = 0.0
     fit(model, nn.CrossEntropyLoss(), opt, _spirals(n=20), val_data=_spirals(n=20), epochs=3,
         scheduler=scheduler, verbose=0)
     assert scheduler.best == pytest.approx(evaluate(model, nn.CrossEntropyLoss(),
