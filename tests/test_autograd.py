@@ -96,6 +96,26 @@ def test_deep_chain_of_100000_ops_backpropagates_iteratively():
     assert y.item() == pytest.approx(2.0 * 1.1)
 
 
+def test_an_unused_deep_graph_is_freed_without_recursion():
+    x = gs.tensor(1.0, requires_grad=True)
+    y = x
+    for _ in range(100_000):
+        y = y * 1.0
+    del y  # dropping the last reference frees 100,000 nodes one after another
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_0d_results_hold_arrays_and_0d_leaves_get_gradients_in_their_dtype(dtype):
+    x = gs.tensor(3.0, dtype=dtype, requires_grad=True)
+    y = x * x
+    assert isinstance(y.data, np.ndarray) and isinstance(x.sum().data, np.ndarray)
+    y.backward()
+    assert isinstance(x.grad.data, np.ndarray) and x.grad.dtype == dtype
+    assert x.grad.item() == 6.0
+    (x.exp() * 0.0).backward()  # accumulates in place into the 0-d gradient
+    assert x.grad.item() == 6.0 and x.grad.dtype == dtype
+
+
 def test_gradients_accumulate_across_backward_calls():
     x = leaf([1.0, 2.0])
     (x * 3.0).sum().backward()

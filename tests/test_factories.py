@@ -34,7 +34,9 @@ def test_tensor_from_nested_lists_scalars_and_dtypes():
     assert gs.tensor([[1, 2], [3, 4]]).shape == (2, 2)
     assert gs.tensor(3.0).shape == () and gs.tensor(3.0).dtype == np.float32
     assert gs.tensor([1, 2], dtype=gs.float32).dtype == np.float32
-    assert gs.tensor(np.float64(2.0)).dtype == np.float32  # a NumPy scalar is a number
+    assert gs.tensor(np.float64(2.0)).dtype == np.float64  # NumPy scalars keep theirs, as torch
+    assert gs.tensor(np.float32(2.0)).dtype == np.float32
+    assert isinstance(gs.tensor(np.float64(2.0)).data, np.ndarray)
 
 
 def test_full_infers_the_dtype_from_the_fill_value_as_torch():

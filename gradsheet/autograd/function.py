@@ -10,6 +10,8 @@ Tensors (Python numbers, arrays) are constants: they get no gradient. Gradients
 may be returned at the broadcast output shape; the engine reduces each one to
 its input's shape (``unbroadcast``), so no op repeats that logic.
 """
+import numpy as np
+
 from . import grad_mode
 from .tensor import Tensor
 
@@ -42,7 +44,9 @@ class Function:
         record = requires_grad and grad_mode.state.enabled
         node.parents = inputs if record else None
         out = Tensor.__new__(Tensor)
-        out.data = node.forward(*arrays, **params)
+        data = node.forward(*arrays, **params)
+        # NumPy reductions and ufuncs on 0-d arrays give scalars; a Tensor always holds an array
+        out.data = np.asarray(data) if isinstance(data, np.generic) else data
         out.grad = None
         out.requires_grad = record
         if record:

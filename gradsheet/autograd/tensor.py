@@ -12,9 +12,12 @@ from . import engine
 
 
 def _to_array(data, dtype=None):
-    """An ndarray for ``data``: floats get the default dtype unless ``dtype`` or an ndarray says."""
+    """An ndarray for ``data``: floats get the default dtype unless ``dtype`` or an ndarray (or a
+    NumPy scalar, as in torch.tensor) says."""
     if isinstance(data, Tensor):
         data = data.data
+    if isinstance(data, np.generic):
+        data = np.asarray(data)
     if isinstance(data, np.ndarray):
         return data if dtype is None or data.dtype == dtype else data.astype(dtype)
     if isinstance(data, (list, tuple)) and any(isinstance(x, Tensor) for x in data):

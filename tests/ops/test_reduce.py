@@ -93,6 +93,14 @@ def test_ties_follow_torch(op):
     np.testing.assert_array_equal(getattr(gs.tensor(ties), op)(1).indices.data, expected)
 
 
+@pytest.mark.parametrize("op", ["argmax", "argmin"])
+def test_argmax_argmin_pick_the_first_tie_as_torch(op):
+    ties = np.array([[2.0, 5.0, 5.0, 2.0], [2.0, 2.0, 2.0, 2.0], [5.0, 5.0, 2.0, 5.0]])
+    for dim in (None, 0, 1):
+        expected = getattr(torch, op)(torch.tensor(ties), dim=dim).numpy()
+        np.testing.assert_array_equal(getattr(gs, op)(gs.tensor(ties), dim=dim).data, expected)
+
+
 @pytest.mark.parametrize("keepdim", [False, True])
 @pytest.mark.parametrize("dim", [None, 0, 1, -1])
 @pytest.mark.parametrize("op", ["argmax", "argmin"])

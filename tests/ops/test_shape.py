@@ -170,6 +170,15 @@ def test_mask_from_a_comparison_selects_and_routes_gradient():
     np.testing.assert_array_equal(x.grad.data, [0.0, 1.0, 0.0, 1.0])
 
 
+def test_tuple_of_tensor_indices_matches_torch():
+    rows, cols = np.array([0, 2, 2]), np.array([1, 0, 1])
+    check_against_torch(lambda x: x[gs.tensor(rows), gs.tensor(cols)],
+                        lambda x: x[torch.tensor(rows), torch.tensor(cols)],
+                        random_inputs([(3, 2)], seed=11))
+    check_against_torch(lambda x: x[gs.tensor(rows), 1:], lambda x: x[torch.tensor(rows), 1:],
+                        random_inputs([(3, 2)], seed=12))
+
+
 def test_index_with_a_0d_integer_tensor():
     x = gs.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
     i = gs.tensor(1)
