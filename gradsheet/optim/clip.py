@@ -41,8 +41,9 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
                            "to scale them by the non-finite norm anyway")
     coef = max_norm / (total + 1e-6)  # a numpy scalar of the gradients' dtype (NEP 50)
     if not coef >= 1.0:  # a nan norm makes every gradient nan, as in torch
-        for g in grads:
-            np.multiply(g, coef, g)
+        with np.errstate(invalid="ignore"):  # inf · 0 (an inf norm) is nan too, silently
+            for g in grads:
+                np.multiply(g, coef, g)
     return Tensor(np.asarray(total))
 
 
