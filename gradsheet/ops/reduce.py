@@ -16,8 +16,9 @@ MaxMin = namedtuple("MaxMin", ["values", "indices"])
 
 
 def _axes(op, dim, ndim):
-    """Normalise ``dim`` to a sorted tuple of non-negative axes (None: all of them)."""
-    if dim is None:
+    """Normalise ``dim`` to a sorted tuple of non-negative axes (None or (): all of them, as
+    in PyTorch)."""
+    if dim is None or (isinstance(dim, (tuple, list)) and not dim):
         return tuple(range(ndim))
     dims = (dim,) if isinstance(dim, int) else tuple(dim)
     axes = []

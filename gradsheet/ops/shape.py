@@ -154,6 +154,9 @@ def expand(x, shape):
     lead = len(shape) - x.ndim
     if lead < 0:
         raise ValueError(f"expand: shape {shape} has fewer dimensions than the tensor's {x.shape}")
+    if -1 in shape[:lead]:
+        raise ValueError(f"expand: size -1 (keep the size) is not allowed for the new leading "
+                         f"dimension {shape.index(-1)} (shape {x.shape} to {shape})")
     target = tuple(x.shape[i - lead] if n == -1 else n for i, n in enumerate(shape))
     for i, n in enumerate(x.shape):
         if n != 1 and n != target[i + lead]:

@@ -239,6 +239,9 @@ def test_expand_of_a_non_1_dim_names_the_shapes():
     with pytest.raises(ValueError, match=r"expand: shape \(3,\) has fewer dimensions than .*"
                                          r"\(3, 1\)"):
         gs.ones(3, 1).expand(3)
+    with pytest.raises(ValueError, match=r"expand: size -1 .* leading dimension 0 \(shape "
+                                         r"\(3,\) to \(-1, 3\)\)"):
+        gs.ones(3).expand(-1, 3)
 
 
 def test_split_sections_must_sum_to_the_dim():
