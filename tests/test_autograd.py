@@ -1,4 +1,6 @@
 """The engine (reverse topological order, accumulation, retain_graph), grad modes and gradcheck."""
+import threading
+
 import numpy as np
 import pytest
 
@@ -228,6 +230,31 @@ def test_no_grad_as_a_decorator():
     y = double(leaf([1.0]))
     assert not y.requires_grad and double.__name__ == "double"
     assert gs.is_grad_enabled()
+
+
+def test_no_grad_and_enable_grad_as_bare_decorators_as_torch():
+    @gs.no_grad
+    def off(t):
+        return (t * 2.0).requires_grad
+
+    @gs.enable_grad
+    def on(t):
+        return (t * 2.0).requires_grad
+
+    x = leaf([1.0])
+    assert off(x) is False and off.__name__ == "off"
+    with gs.no_grad():
+        assert on(x) is True
+    assert gs.is_grad_enabled()
+
+
+def test_grad_mode_is_per_thread():
+    seen = []
+    with gs.no_grad():
+        worker = threading.Thread(target=lambda: seen.append(gs.is_grad_enabled()))
+        worker.start()
+        worker.join()
+    assert seen == [True]
 
 
 def test_enable_grad_inside_no_grad():

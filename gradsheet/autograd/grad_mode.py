@@ -1,8 +1,13 @@
-"""Whether operations record the graph: ``no_grad()`` and ``enable_grad()``."""
+"""Whether operations record the graph: ``no_grad()`` and ``enable_grad()``.
+
+The switch is per thread, as in PyTorch: a ``no_grad`` block in one thread does not stop
+another thread from recording.
+"""
 import functools
+import threading
 
 
-class _State:
+class _State(threading.local):
     enabled = True
 
 
@@ -33,13 +38,22 @@ class _GradMode:
         return wrapper
 
 
-class no_grad(_GradMode):
+class _BareDecorator(_GradMode):
+    """Also usable as a bare decorator, ``@no_grad`` without parentheses, as in PyTorch."""
+
+    def __new__(cls, fn=None):
+        if fn is None:
+            return super().__new__(cls)
+        return cls()(fn)
+
+
+class no_grad(_BareDecorator):
     """Record nothing inside: results have ``requires_grad=False`` and hold no graph."""
 
     mode = False
 
 
-class enable_grad(_GradMode):
+class enable_grad(_BareDecorator):
     """Record the graph again inside a ``no_grad`` block."""
 
     mode = True
