@@ -73,7 +73,18 @@ def summarise(times, reference="pytorch"):
 
 
 def peak_rss_mb():
-    """This process's peak resident memory in MB (Linux reports KiB)."""
+    """This process's peak resident memory in MB.
+
+    Read from VmHWM, which exec resets; ru_maxrss would carry over the peak of
+    the (large) parent that forked this process.
+    """
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 

@@ -12,7 +12,8 @@ import gradsheet as gs
 import gradsheet.nn as nn
 import gradsheet.nn.functional as F
 from gradsheet import optim
-from gradsheet.data import load_digits, random_split, Subset
+from gradsheet.data import Subset, random_split
+from gradsheet.data.datasets import load_digits
 from gradsheet.train import evaluate, fit
 
 
@@ -87,14 +88,15 @@ def digits_mlp(dropout):
 
 
 def wide_mlp(dropout):
+    """Dropout as in Srivastava et al. (2014): 0.2 on the inputs, ``dropout`` on hidden units."""
     return nn.Sequential(
-        nn.Linear(64, 512), nn.ReLU(), nn.Dropout(dropout),
-        nn.Linear(512, 512), nn.ReLU(), nn.Dropout(dropout),
-        nn.Linear(512, 10))
+        nn.Dropout(0.2 if dropout else 0.0), nn.Linear(64, 1024), nn.ReLU(), nn.Dropout(dropout),
+        nn.Linear(1024, 1024), nn.ReLU(), nn.Dropout(dropout),
+        nn.Linear(1024, 10))
 
 
-def _accuracy(model, data):
-    return evaluate(model, nn.CrossEntropyLoss(), data, metrics=("accuracy",))["accuracy"]
+def _scores(model, data):
+    return evaluate(model, nn.CrossEntropyLoss(), data, metrics=("accuracy",))
 
 
 def run(report, quick=False, seed=0, verbose=1):
@@ -124,32 +126,42 @@ def run(report, quick=False, seed=0, verbose=1):
     report.figure("mlp_train_seconds", round(seconds, 2), "training time (s)", "{:.2f}")
     report.figure("mlp_final_train_loss", float(history.history["loss"][-1]), "final train loss",
                   "{:.4f}")
-    report.figure("mlp_test_accuracy", _accuracy(model, test_set), "test accuracy", "{:.2%}")
+    report.figure("mlp_test_accuracy", _scores(model, test_set)["accuracy"], "test accuracy", "{:.2%}")
 
     _dropout_experiment(report, digits, quick, seed, verbose)
 
 
 def _dropout_experiment(report, digits, quick, seed, verbose):
-    n_small = 300
+    n_small = 200
     rng = np.random.default_rng(seed + 1)
     order = rng.permutation(len(digits))
     small_train, test = Subset(digits, order[:n_small]), Subset(digits, order[n_small:])
     epochs = 60 if quick else 150
-    report.text(f"\nDropout experiment: wide MLP 64-512-512-10 on only {n_small} training "
-                f"samples, Adam(lr=1e-3), {epochs} epochs, with and without dropout 0.5")
+    report.text(f"\nDropout experiment: wide MLP 64-1024-1024-10 on only {n_small} training "
+                f"samples, Adam(lr=1e-3), {epochs} epochs, without dropout and with dropout "
+                "(0.2 on inputs, 0.5 on hidden units)")
     outcome = {}
     for p in (0.0, 0.5):
         gs.manual_seed(seed)
         model = wide_mlp(p)
         fit(model, nn.CrossEntropyLoss(), optim.Adam(model.parameters(), lr=1e-3), small_train,
             epochs=epochs, batch_size=32, verbose=verbose)
-        train_acc, test_acc = _accuracy(model, small_train), _accuracy(model, test)
-        outcome[f"p={p}"] = {"train_accuracy": train_acc, "test_accuracy": test_acc,
-                             "gap": train_acc - test_acc}
-        report.text(f"  dropout p={p}: train {train_acc:.2%}, test {test_acc:.2%}, "
-                    f"gap {train_acc - test_acc:.2%}")
+        train, held_out = _scores(model, small_train), _scores(model, test)
+        gaps = {"accuracy_gap": train["accuracy"] - held_out["accuracy"],
+                "loss_gap": held_out["loss"] - train["loss"]}
+        outcome[f"p={p}"] = {"train_accuracy": train["accuracy"], "train_loss": train["loss"],
+                             "test_accuracy": held_out["accuracy"], "test_loss": held_out["loss"],
+                             **gaps}
+        report.text(f"  dropout p={p}: train accuracy {train['accuracy']:.2%} (loss "
+                    f"{train['loss']:.4f}), test accuracy {held_out['accuracy']:.2%} (loss "
+                    f"{held_out['loss']:.4f})")
     report.record("dropout_experiment", outcome)
-    plain, dropped = outcome["p=0.0"]["gap"], outcome["p=0.5"]["gap"]
-    report.claim("dropout_claim", "dropout prevents overfitting the training data",
-                 dropped < plain,
-                 f"train/test gap {plain:.2%} without dropout, {dropped:.2%} with")
+    plain, dropped = outcome["p=0.0"], outcome["p=0.5"]
+    # The gap counts in both measures: the cross-entropy gap is the sharper one on a
+    # small data set where both nets reach 100% training accuracy.
+    holds = (dropped["loss_gap"] < plain["loss_gap"]
+             and dropped["accuracy_gap"] <= plain["accuracy_gap"])
+    report.claim("dropout_claim", "dropout prevents overfitting the training data", holds,
+                 f"test-minus-train loss gap {plain['loss_gap']:.4f} without dropout, "
+                 f"{dropped['loss_gap']:.4f} with; accuracy gap {plain['accuracy_gap']:.2%} "
+                 f"without, {dropped['accuracy_gap']:.2%} with")
