@@ -359,8 +359,12 @@ def minimum(a, b):
 
 
 def where(condition, a, b):
+    """a where condition else b; numbers for both branches give the default dtype, as torch."""
     cond = condition.data if isinstance(condition, Tensor) else condition
-    return Where.apply(cond, *_operands(a, b))
+    a, b = _operands(a, b)
+    if not isinstance(a, (Tensor, np.ndarray)) and not isinstance(b, (Tensor, np.ndarray)):
+        a = Tensor(a)
+    return Where.apply(cond, a, b)
 
 
 def cast(x, dtype):

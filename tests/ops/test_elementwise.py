@@ -154,6 +154,13 @@ def test_where_with_a_scalar_branch_gives_the_tensor_branch_its_gradient():
     np.testing.assert_array_equal(x.grad.data, [0.0, 1.0, 0.0])
 
 
+def test_where_with_two_numbers_gives_the_default_dtype_as_torch():
+    cond = gs.tensor([True, False])
+    assert gs.where(cond, 1.0, 0.0).dtype == np.float32
+    np.testing.assert_array_equal(gs.where(cond, 1.0, 0.0).data, [1.0, 0.0])
+    assert gs.where(cond, 1, 0).dtype == np.int64
+
+
 def test_constant_operands_get_no_gradient_and_no_work():
     a = gs.tensor([1.0, 2.0], requires_grad=True)
     b = gs.tensor([3.0, 4.0])
