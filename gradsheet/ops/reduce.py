@@ -11,6 +11,7 @@ import numpy as np
 
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor
+from . import elementwise
 
 MaxMin = namedtuple("MaxMin", ["values", "indices"])
 
@@ -167,12 +168,18 @@ def _extreme(op, x, dim, keepdim, largest):
 
 
 def max(x, dim=None, keepdim=False):
-    """Largest element; with ``dim``, a (values, indices) pair as ``torch.max(x, dim)``."""
+    """Largest element; with ``dim``, a (values, indices) pair as ``torch.max(x, dim)``;
+    with a tensor in place of ``dim``, the elementwise ``maximum`` (as ``torch.max(a, b)``)."""
+    if isinstance(dim, Tensor):
+        return elementwise.maximum(x, dim)
     return _extreme("max", x, dim, keepdim, True)
 
 
 def min(x, dim=None, keepdim=False):
-    """Smallest element; with ``dim``, a (values, indices) pair as ``torch.min(x, dim)``."""
+    """Smallest element; with ``dim``, a (values, indices) pair as ``torch.min(x, dim)``;
+    with a tensor in place of ``dim``, the elementwise ``minimum``."""
+    if isinstance(dim, Tensor):
+        return elementwise.minimum(x, dim)
     return _extreme("min", x, dim, keepdim, False)
 
 

@@ -88,6 +88,14 @@ def test_max_min_along_dim_return_values_and_indices_as_torch(op, dim, keepdim):
 
 
 @pytest.mark.parametrize("op", ["max", "min"])
+def test_max_min_of_two_tensors_are_elementwise_as_torch(op):
+    arrays = random_inputs([(2, 3), (3,)], seed=14)
+    check_against_torch(lambda a, b: getattr(gs, op)(a, b), lambda a, b: getattr(torch, op)(a, b),
+                        arrays)
+    check_against_torch(lambda a, b: getattr(a, op)(b), lambda a, b: getattr(a, op)(b), arrays)
+
+
+@pytest.mark.parametrize("op", ["max", "min"])
 def test_ties_follow_torch(op):
     ties = np.array([[1.0, 3.0, 3.0], [-2.0, 0.0, -2.0]])
     # a full reduction shares the gradient evenly among the tied elements ...
