@@ -13,6 +13,8 @@ import sys
 
 import numpy as np
 
+from . import tensor as _tensor  # a cycle (tensor imports engine): used at call time only
+
 _FREED = ("backward: this graph was already freed by an earlier backward(); "
           "call backward(retain_graph=True) the first time to backpropagate through it again")
 
@@ -55,18 +57,18 @@ def topological_order(root):
 
 
 # A gradient array held only by the grads tuple, the loop variable and the
-# getrefcount argument is ours to keep; any more references mean another
-# node or leaf shares it, so a leaf must take a copy (else clipping one
-# parameter's .grad in place would scale its twin's too).
+# getrefcount argument is ours to keep (as PyTorch's AccumulateGrad steals a
+# gradient nobody else holds); any more references mean another node or leaf
+# shares it, so the leaf takes a copy (else clipping one parameter's .grad in
+# place would scale its twin's too).
 _UNSHARED_REFCOUNT = 3
 
 
 def _store_leaf_grad(leaf, grad, owned):
-    if grad.dtype != leaf.data.dtype:
-        grad, owned = grad.astype(leaf.data.dtype), True
+    if type(grad) is not np.ndarray or grad.dtype != leaf.data.dtype:  # NumPy scalars too
+        grad, owned = np.array(grad, dtype=leaf.data.dtype), True
     if leaf.grad is None:
-        from .tensor import Tensor
-        leaf.grad = Tensor(grad if owned else grad.copy())
+        leaf.grad = _tensor.Tensor._wrap(grad if owned else grad.copy())
     else:
         np.add(leaf.grad.data, grad, out=leaf.grad.data)
 
@@ -95,7 +97,9 @@ def backward(root, gradient, retain_graph=False):
             node.__dict__.clear()
         if type(grads) is not tuple:
             grads = (grads,)
-        for parent, grad in zip(parents, grads):
+        for i in range(len(grads)):  # (indexing, not zip: zip's tuple would hold a reference)
+            grad = grads[i]
+            parent = parents[i]
             if grad is None or not getattr(parent, "requires_grad", False):
                 continue
             shape = parent.data.shape

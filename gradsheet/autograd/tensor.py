@@ -44,6 +44,13 @@ class Tensor:
         if requires_grad:
             self.requires_grad_(True)
 
+    @classmethod
+    def _wrap(cls, array):
+        """A leaf holding ``array`` as it is: no conversion, no copy (for the engine's hot path)."""
+        out = cls.__new__(cls)
+        out.data, out.grad, out.requires_grad, out._ctx = array, None, False, None
+        return out
+
     # ------------------------------------------------------------ properties
     @property
     def shape(self):
