@@ -30,6 +30,19 @@ long = _np.int64
 
 __version__ = "0.1.0"
 
+__all__ = [
+    "Function", "GradcheckError", "Tensor", "abs", "add", "arange", "argmax", "argmin", "bool_",
+    "cat", "chunk", "clamp", "clip", "div", "empty", "enable_grad", "exp", "expand", "flatten",
+    "float16", "float32", "float64", "full", "full_like", "get_default_dtype", "gradcheck",
+    "int32", "int64", "is_grad_enabled", "linspace", "load", "log", "log_softmax", "logsumexp",
+    "long", "manual_seed", "matmul", "max", "maximum", "mean", "min", "minimum", "mul", "neg",
+    "no_grad", "ones", "ones_like", "permute", "pow", "rand", "rand_like", "randint", "randn",
+    "randn_like", "relu", "reshape", "save", "set_default_dtype", "set_grad_enabled", "sigmoid",
+    "softmax", "split", "sqrt", "squeeze", "stack", "std", "sub", "sum", "tanh", "tensor",
+    "transpose", "unsqueeze", "var", "where", "zeros", "zeros_like",
+    "nn", "optim", "data", "train", "io", "tour",
+]
+
 # Subpackages load on first use so that `import gradsheet` stays fast.
 _SUBPACKAGES = ("nn", "optim", "data", "train", "io", "tour")
 

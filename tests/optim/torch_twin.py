@@ -70,7 +70,10 @@ def run_against_torch(make_gs, make_torch, steps=20, dtype=np.float64, skip=(), 
 def torch_state_to_numpy(state_dict):
     """A torch optimizer state dict with every tensor turned into a numpy array."""
     torch = torch_or_skip()
-    convert = (lambda v: v.detach().numpy().copy() if isinstance(v, torch.Tensor) else v)
+
+    def convert(v):
+        return v.detach().numpy().copy() if isinstance(v, torch.Tensor) else v
+
     return {"state": {k: {key: convert(v) for key, v in s.items()}
                       for k, s in state_dict["state"].items()},
             "param_groups": [dict(g) for g in state_dict["param_groups"]]}
