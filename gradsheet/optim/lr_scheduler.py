@@ -338,3 +338,84 @@ class SequentialLR(LRScheduler):
         self.__dict__.update(state)
         for scheduler, s in zip(self._schedulers, saved):
             scheduler.load_state_dict(s)
+
+
+class ReduceLROnPlateau:
+    """Cut the learning rate when a monitored metric stops improving.
+
+    After ``patience`` epochs without improvement, η ← max(η · factor, min_lr) (changes
+    smaller than ``eps`` are skipped), then ``cooldown`` epochs pass before counting again.
+    "Improvement" for mode 'min' with threshold_mode 'rel' means m < best · (1 - threshold);
+    with 'abs', m < best - threshold ('max' mirrors both). Call ``step(metric)`` once per
+    epoch with the validation loss (``train.fit`` does).
+
+    Args:
+        optimizer: the Optimizer whose learning rates are cut.
+        mode: 'min' (a loss) or 'max' (an accuracy).
+        factor: the multiplier, < 1 (default 0.1).
+        patience: epochs without improvement tolerated (default 10).
+        threshold, threshold_mode: what counts as an improvement (default 1e-4, 'rel').
+        cooldown: epochs to wait after a cut (default 0).
+        min_lr: a floor, one number or one per group (default 0).
+        eps: the smallest change of lr worth making (default 1e-8).
+    """
+
+    def __init__(self, optimizer, mode="min", factor=0.1, patience=10, threshold=1e-4,
+                 threshold_mode="rel", cooldown=0, min_lr=0, eps=1e-8):
+        name = type(self).__name__
+        if not isinstance(optimizer, Optimizer):
+            raise TypeError(f"{name}: {type(optimizer).__name__} is not an Optimizer")
+        _require(name, "factor", factor, 0 <= factor < 1, "0 <= factor < 1")
+        _require(name, "mode", mode, mode in ("min", "max"), "'min' or 'max'")
+        _require(name, "threshold_mode", threshold_mode, threshold_mode in ("rel", "abs"),
+                 "'rel' or 'abs'")
+        groups = optimizer.param_groups
+        min_lrs = list(min_lr) if isinstance(min_lr, (list, tuple)) else [min_lr] * len(groups)
+        _require(name, "min_lr", min_lr, len(min_lrs) == len(groups),
+                 f"one number or {len(groups)} (one per parameter group)")
+        self.optimizer = optimizer
+        self.mode, self.factor, self.patience = mode, factor, patience
+        self.threshold, self.threshold_mode = threshold, threshold_mode
+        self.cooldown, self.min_lrs, self.eps = cooldown, min_lrs, eps
+        self.best = math.inf if mode == "min" else -math.inf
+        self.num_bad_epochs = 0
+        self.cooldown_counter = 0
+        self.last_epoch = 0
+        self._last_lr = [group["lr"] for group in groups]
+
+    def _improves(self, metric):
+        if self.threshold_mode == "rel":
+            scale = 1 - self.threshold if self.mode == "min" else 1 + self.threshold
+            bound = self.best * scale
+        else:
+            bound = self.best - self.threshold if self.mode == "min" else self.best + self.threshold
+        return metric < bound if self.mode == "min" else metric > bound
+
+    def step(self, metrics):
+        """Record this epoch's metric; cut the lrs if it has not improved for ``patience`` epochs."""
+        metric = float(metrics)
+        self.last_epoch += 1
+        if self._improves(metric):
+            self.best, self.num_bad_epochs = metric, 0
+        else:
+            self.num_bad_epochs += 1
+        if self.cooldown_counter > 0:
+            self.cooldown_counter -= 1
+            self.num_bad_epochs = 0
+        if self.num_bad_epochs > self.patience:
+            for group, floor in zip(self.optimizer.param_groups, self.min_lrs):
+                new_lr = max(group["lr"] * self.factor, floor)
+                if group["lr"] - new_lr > self.eps:
+                    group["lr"] = new_lr
+            self.cooldown_counter = self.cooldown
+            self.num_bad_epochs = 0
+        self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
+
+    def get_last_lr(self):
+        return list(self._last_lr)
+
+    def state_dict(self):
+        return {key: value for key, value in self.__dict__.items() if key != "optimizer"}
+
+    def load_state_dict(self, state_dict):
+        self.__dict__.update(state_dict)

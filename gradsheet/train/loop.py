@@ -130,7 +130,7 @@ def _evaluate(model, loss_fn, loader, metric_fns, prefix=""):
 
 
 def _step_scheduler(scheduler, logs):
-    if isinstance(scheduler, getattr(lr_scheduler, "ReduceLROnPlateau", ())):
+    if isinstance(scheduler, lr_scheduler.ReduceLROnPlateau):
         scheduler.step(logs.get("val_loss", logs["loss"]))
     else:
         scheduler.step()

@@ -160,3 +160,29 @@ def test_resuming_without_initial_lr_raises():
 def test_bad_arguments_raise(build, error, message):
     with pytest.raises(error, match=message):
         build(gs_optimizer())
+
+
+@pytest.mark.parametrize("options", [
+    {},
+    {"mode": "max", "factor": 0.5, "patience": 1},
+    {"patience": 2, "threshold": 0.1, "threshold_mode": "abs", "cooldown": 2, "min_lr": 0.02},
+])
+def test_reduce_lr_on_plateau_matches_torch(options):
+    torch = pytest.importorskip("torch")
+    metrics = [1.0, 0.9, 0.95, 0.95, 0.94, 0.96, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0, 1.1, 0.4, 0.4]
+    metrics = metrics * 2
+    ours_opt = optim.SGD([gs.tensor([1.0], requires_grad=True)], lr=0.1)
+    theirs_opt = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.1)
+    ours = lr_scheduler.ReduceLROnPlateau(ours_opt, **options)
+    theirs = torch.optim.lr_scheduler.ReduceLROnPlateau(theirs_opt, **options)
+    for metric in metrics:
+        ours.step(metric)
+        theirs.step(metric)
+        assert ours.get_last_lr() == pytest.approx(theirs.get_last_lr(), rel=1e-12)
+        assert ours.num_bad_epochs == theirs.num_bad_epochs
+
+
+def test_reduce_lr_on_plateau_rejects_bad_factor():
+    opt = optim.SGD([gs.tensor([1.0], requires_grad=True)], lr=0.1)
+    with pytest.raises(ValueError, match="factor=1.5"):
+        lr_scheduler.ReduceLROnPlateau(opt, factor=1.5)
