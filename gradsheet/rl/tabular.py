@@ -1,0 +1,318 @@
+"""Tabular learning from experience: Q-learning, SARSA and Expected SARSA on a Q table.
+
+Each step (s, a, r, s′) moves one entry of the table towards a target:
+
+    Q(s, a) ← Q(s, a) + α [ y − Q(s, a) ]
+    Q-learning:      y = r + γ max_a′ Q(s′, a′)              (the cheat sheet's; off-policy)
+    SARSA:           y = r + γ Q(s′, a′),  a′ the action the agent takes next (on-policy)
+    Expected SARSA:  y = r + γ Σ_a′ π(a′|s′) Q(s′, a′)       (SARSA's target in expectation)
+
+with y = r when s′ is terminal (``terminated``: no future to bootstrap from) but the
+bootstrapped y when the episode was only ``truncated`` (a time limit: s′ has a future, we
+just stop watching). The agent acts ε-greedily: a uniformly random action with probability
+ε, else argmax_a Q(s, a) with ties broken at random. ε follows a schedule over episodes
+(``ConstantSchedule``, ``LinearSchedule``, ``ExponentialSchedule``, or any callable).
+α is a constant or ``"visits"``: α = 1 / N(s, a), the sample mean of the targets, which
+meets the Robbins-Monro conditions (Σ α = ∞, Σ α² < ∞) under which Q-learning converges
+to Q* (Watkins & Dayan, 1992).
+
+Speed: the inner loop runs on plain Python ints and floats; the table is read with
+``Q.item`` and written with scalar assignment, and random numbers come from blocks drawn
+in advance from the agent's one seeded ``numpy.random.Generator``, so a step allocates no
+array.
+
+Example: ``agent = QLearning(alpha=0.1, gamma=0.99, epsilon=0.1, seed=0)``;
+``returns = agent.learn(gymnasium.make("FrozenLake-v1"), 5000)``; ``agent.greedy_policy()``.
+"""
+import collections
+import itertools
+
+import numpy as np
+
+
+class ConstantSchedule:
+    """ε_t = value for every t."""
+
+    def __init__(self, value):
+        self.start = self.end = self.value = float(value)
+
+    def __call__(self, t):
+        return self.value
+
+    def __repr__(self):
+        return f"ConstantSchedule({self.value})"
+
+
+class LinearSchedule:
+    """ε_t = start + (end − start) · min(t / duration, 1): a straight line, then flat at end."""
+
+    def __init__(self, start, end, duration):
+        if not duration > 0:
+            raise ValueError(f"LinearSchedule: duration must be positive, got {duration!r}")
+        self.start, self.end, self.duration = float(start), float(end), float(duration)
+
+    def __call__(self, t):
+        return self.start + (self.end - self.start) * min(t / self.duration, 1.0)
+
+    def __repr__(self):
+        return f"LinearSchedule(start={self.start}, end={self.end}, duration={self.duration})"
+
+
+class ExponentialSchedule:
+    """ε_t = max(end, start · decay^t)."""
+
+    def __init__(self, start, end, decay):
+        if not 0 < decay <= 1:
+            raise ValueError(f"ExponentialSchedule: decay must be in (0, 1], got {decay!r}")
+        self.start, self.end, self.decay = float(start), float(end), float(decay)
+
+    def __call__(self, t):
+        return max(self.end, self.start * self.decay ** t)
+
+    def __repr__(self):
+        return f"ExponentialSchedule(start={self.start}, end={self.end}, decay={self.decay})"
+
+
+Evaluation = collections.namedtuple("Evaluation", ["mean_return", "success_rate", "returns"])
+Evaluation.__doc__ = """What ``evaluate`` measured: the mean return, the success rate (the
+fraction of episodes that ended ``terminated`` with a positive last reward, or with
+``info["is_success"]`` where the env reports it; e.g. reaching FrozenLake's goal) and the
+return of every episode."""
+
+
+def evaluate_policy(env, policy, episodes=100, seed=None):
+    """Run ``policy`` (observation -> action) for ``episodes`` episodes; an ``Evaluation``.
+
+    The first reset gets ``seed`` (Gymnasium's convention: later resets continue the env's
+    seeded stream), so the same seed gives the same episodes.
+    """
+    if not (isinstance(episodes, int) and episodes > 0):
+        raise ValueError(f"evaluate: episodes must be a positive int, got {episodes!r}")
+    returns = np.empty(episodes)
+    successes = 0
+    obs, _ = env.reset(seed=seed)
+    for episode in range(episodes):
+        total, done = 0.0, False
+        while not done:
+            obs, reward, terminated, truncated, info = env.step(policy(obs))
+            total += float(reward)
+            done = terminated or truncated
+        successes += bool(info.get("is_success", terminated and reward > 0))
+        returns[episode] = total
+        if episode + 1 < episodes:
+            obs, _ = env.reset()
+    return Evaluation(float(returns.mean()), successes / episodes, returns)
+
+
+def _as_schedule(epsilon):
+    if callable(epsilon):
+        return epsilon
+    if isinstance(epsilon, bool) or not isinstance(epsilon, (int, float)) or not 0 <= epsilon <= 1:
+        raise ValueError(f"epsilon must be in [0, 1] or a schedule (callable of the episode "
+                         f"index), got epsilon={epsilon!r}")
+    return ConstantSchedule(epsilon)
+
+
+def _check_alpha(alpha):
+    if alpha == "visits":
+        return alpha
+    if isinstance(alpha, bool) or not isinstance(alpha, (int, float)) or not 0 < alpha <= 1:
+        raise ValueError(f"alpha must be in (0, 1] or 'visits' (alpha = 1/N(s, a)), "
+                         f"got alpha={alpha!r}")
+    return float(alpha)
+
+
+def _discrete_size(space, what):
+    """n of a ``Discrete(n)`` space (starting at 0), else a ValueError naming the space."""
+    from gymnasium.spaces import Discrete
+    if not isinstance(space, Discrete) or int(space.start) != 0:
+        raise ValueError(f"tabular learning needs Discrete {what} numbered from 0; the env's "
+                         f"{what} space is {space!r}")
+    return int(space.n)
+
+
+class TabularAgent:
+    """The shared machinery of the tabular learners: the table, ε-greedy acting, the loop.
+
+    A subclass names its target in ``_bootstrap(s′, ε) -> (value, a′)``: the value that γ
+    multiplies in y, and the next action when the target already chose it (SARSA), else -1
+    (the agent then picks a′ after the update, from the updated table).
+
+    Args:
+        alpha: the step size α in (0, 1], or ``"visits"`` for α = 1 / N(s, a) (default 0.1).
+        gamma: the discount γ in [0, 1] (default 0.99).
+        epsilon: exploration: a constant in [0, 1] or a schedule, a callable of the episode
+            index (counted over all ``learn`` calls) (default 0.1).
+        seed: seeds the one ``numpy.random.Generator`` behind exploration, tie-breaking and
+            the env's first reset; the same seed gives the same run (default None: fresh).
+
+    Attributes:
+        Q: the (n_states, n_actions) float64 table, created zero on the first ``learn``.
+        N: the (n_states, n_actions) visit counts N(s, a).
+        episodes_done: episodes learned so far (the schedule's clock).
+    """
+
+    _BLOCK = 4096  # random numbers drawn per refill
+
+    def __init__(self, alpha=0.1, gamma=0.99, epsilon=0.1, seed=None):
+        self.alpha = _check_alpha(alpha)
+        if isinstance(gamma, bool) or not isinstance(gamma, (int, float)) or not 0 <= gamma <= 1:
+            raise ValueError(f"gamma must be in [0, 1], got gamma={gamma!r}")
+        self.gamma = float(gamma)
+        self.epsilon = _as_schedule(epsilon)
+        self.rng = np.random.default_rng(seed)
+        self.Q = self.N = None
+        self.episodes_done = 0
+        self._uniform = itertools.chain.from_iterable(self._blocks()).__next__
+
+    def _blocks(self):
+        while True:
+            yield self.rng.random(self._BLOCK).tolist()
+
+    def __repr__(self):
+        return (f"{type(self).__name__}(alpha={self.alpha!r}, gamma={self.gamma}, "
+                f"epsilon={self.epsilon!r})")
+
+    # ------------------------------------------------------------ acting
+    def _greedy(self, s):
+        """argmax_a Q(s, a), a tie broken uniformly: the k-th tied maximum replaces the
+        choice with probability 1/k (reservoir sampling), one plain loop over the actions."""
+        q = self._q
+        best, action, ties = q(s, 0), 0, 1
+        for a in range(1, self._n_actions):
+            value = q(s, a)
+            if value > best:
+                best, action, ties = value, a, 1
+            elif value == best:
+                ties += 1
+                if self._uniform() * ties < 1.0:
+                    action = a
+        return action
+
+    def _act(self, s, epsilon):
+        if self._uniform() < epsilon:
+            return int(self._uniform() * self._n_actions)
+        return self._greedy(s)
+
+    def _max_q(self, s):
+        q = self._q
+        best = q(s, 0)
+        for a in range(1, self._n_actions):
+            value = q(s, a)
+            if value > best:
+                best = value
+        return best
+
+    def _bootstrap(self, s, epsilon):
+        raise NotImplementedError
+
+    # ------------------------------------------------------------ learning
+    def _prepare(self, env):
+        n_states = _discrete_size(env.observation_space, "observation")
+        n_actions = _discrete_size(env.action_space, "action")
+        if self.Q is None:
+            self.Q = np.zeros((n_states, n_actions))
+            self.N = np.zeros((n_states, n_actions), dtype=np.int64)
+        elif self.Q.shape != (n_states, n_actions):
+            raise ValueError(f"{type(self).__name__}: the Q table is {self.Q.shape} but this env "
+                             f"has {n_states} states and {n_actions} actions")
+        self._n_actions = n_actions
+        self._q = self.Q.item
+
+    def _epsilon_at(self, episode):
+        epsilon = self.epsilon(episode)
+        if not 0 <= epsilon <= 1:
+            raise ValueError(f"the epsilon schedule gave epsilon={epsilon!r} at episode "
+                             f"{episode}; epsilon must be in [0, 1]")
+        return epsilon
+
+    def learn(self, env, episodes):
+        """Learn from ``episodes`` episodes of ``env``; returns each episode's return (undiscounted).
+
+        The env's first reset is seeded from the agent's generator; learning continues from
+        the current table, so ``learn`` may be called again.
+        """
+        if isinstance(episodes, bool) or not isinstance(episodes, int) or episodes < 0:
+            raise ValueError(f"learn: episodes must be a non-negative int, got {episodes!r}")
+        self._prepare(env)
+        Q, N, q, gamma = self.Q, self.N, self._q, self.gamma
+        alpha = None if self.alpha == "visits" else self.alpha
+        act, bootstrap, step = self._act, self._bootstrap, env.step
+        returns = np.empty(episodes)
+        seed = int(self.rng.integers(2**31))
+        for episode in range(episodes):
+            epsilon = self._epsilon_at(self.episodes_done)
+            s, _ = env.reset(seed=seed if episode == 0 else None)
+            a = act(s, epsilon)
+            total = 0.0
+            while True:
+                s_next, r, terminated, truncated, _ = step(a)
+                total += r
+                if terminated:
+                    target, a_next = r, -1
+                else:
+                    value, a_next = bootstrap(s_next, epsilon)
+                    target = r + gamma * value
+                n = N.item(s, a) + 1
+                N[s, a] = n
+                q_sa = q(s, a)
+                Q[s, a] = q_sa + (alpha or 1.0 / n) * (target - q_sa)
+                if terminated or truncated:
+                    break
+                s = s_next
+                a = a_next if a_next >= 0 else act(s, epsilon)
+            returns[episode] = total
+            self.episodes_done += 1
+        return returns
+
+    # ------------------------------------------------------------ reading the result
+    def _check_learned(self, what):
+        if self.Q is None:
+            raise RuntimeError(f"{type(self).__name__}.{what}: nothing learned yet; "
+                               f"call learn(env, episodes) first")
+
+    def greedy_policy(self):
+        """π(s) = argmax_a Q(s, a) for every state, an int array (ties: the lowest action)."""
+        self._check_learned("greedy_policy")
+        return self.Q.argmax(axis=1)
+
+    def evaluate(self, env, episodes=100, seed=None):
+        """Mean return and success rate of the greedy policy over ``episodes`` (an ``Evaluation``)."""
+        policy = self.greedy_policy()
+        return evaluate_policy(env, lambda s: int(policy[s]), episodes, seed)
+
+
+class QLearning(TabularAgent):
+    """Q-learning: y = r + γ max_a′ Q(s′, a′) (off-policy: it learns Q* while exploring).
+
+    Reference: Watkins, "Learning from Delayed Rewards", 1989; Sutton & Barto (2018), 6.5.
+    See ``TabularAgent`` for the arguments.
+    """
+
+    def _bootstrap(self, s, epsilon):
+        return self._max_q(s), -1
+
+
+class SARSA(TabularAgent):
+    """SARSA: y = r + γ Q(s′, a′) with a′ the ε-greedy action the agent then takes (on-policy:
+    it learns the value of the ε-greedy policy itself, so it keeps away from risky edges).
+
+    Reference: Rummery & Niranjan, 1994; Sutton & Barto (2018), 6.4.
+    """
+
+    def _bootstrap(self, s, epsilon):
+        a = self._act(s, epsilon)
+        return self._q(s, a), a
+
+
+class ExpectedSARSA(TabularAgent):
+    """Expected SARSA: y = r + γ [(1 − ε) max_a′ Q(s′, a′) + ε mean_a′ Q(s′, a′)], the ε-greedy
+    expectation of SARSA's target (same fixed point, less variance).
+
+    Reference: van Seijen et al., "A Theoretical and Empirical Analysis of Expected Sarsa", 2009.
+    """
+
+    def _bootstrap(self, s, epsilon):
+        q = self._q
+        mean = sum([q(s, a) for a in range(self._n_actions)]) / self._n_actions
+        return (1.0 - epsilon) * self._max_q(s) + epsilon * mean, -1
