@@ -12,11 +12,11 @@ $(BIN)/python:
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
 $(VENV)/.installed-run: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e ".[data]"
+	$(BIN)/pip install --quiet -e ".[data,rl,viz]"
 	touch $@
 
 $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e ".[data,dev]"
+	$(BIN)/pip install --quiet -e ".[data,rl,viz,dev]"
 	touch $@ $(VENV)/.installed-run
 
 tour: $(VENV)/.installed-run

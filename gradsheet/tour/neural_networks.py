@@ -12,6 +12,10 @@ import gradsheet as gs
 import gradsheet.nn as nn
 import gradsheet.nn.functional as F
 from gradsheet import optim
+from gradsheet.autograd import engine
+from gradsheet.ops import activation, linalg, loss
+from gradsheet.ops import dropout as dropout_op
+from gradsheet.train import loop
 from gradsheet.data import Subset, random_split
 from gradsheet.data.datasets import load_digits
 from gradsheet.train import evaluate, fit
@@ -44,26 +48,32 @@ def formulas():
     dropped = F.dropout(gs.ones(10_000), p=0.5, training=True).data
     return [
         ("z = w^T x + b", "nn.Linear / F.linear(x, w, b)",
-         f"w=[1,2,3], x=[1,1,1], b=0.5 -> {F.linear(x, w, b).item():.4g}"),
-        ("g(z) = 1 / (1 + e^-z)", "F.sigmoid / nn.Sigmoid", f"z=[-2,0,2] -> {_fmt(F.sigmoid(z).data)}"),
-        ("g(z) = (e^z - e^-z) / (e^z + e^-z)", "F.tanh / nn.Tanh", f"-> {_fmt(F.tanh(z).data)}"),
-        ("g(z) = max(0, z)", "F.relu / nn.ReLU", f"-> {_fmt(F.relu(z).data)}"),
+         f"w=[1,2,3], x=[1,1,1], b=0.5 -> {F.linear(x, w, b).item():.4g}", linalg.Linear),
+        ("g(z) = 1 / (1 + e^-z)", "F.sigmoid / nn.Sigmoid",
+         f"z=[-2,0,2] -> {_fmt(F.sigmoid(z).data)}", activation.Sigmoid),
+        ("g(z) = (e^z - e^-z) / (e^z + e^-z)", "F.tanh / nn.Tanh", f"-> {_fmt(F.tanh(z).data)}",
+         activation.Tanh),
+        ("g(z) = max(0, z)", "F.relu / nn.ReLU", f"-> {_fmt(F.relu(z).data)}", activation.ReLU),
         ("g(z) = max(eps z, z), eps << 1", "F.leaky_relu(z, 0.01)",
-         f"-> {_fmt(F.leaky_relu(z, 0.01).data)}"),
+         f"-> {_fmt(F.leaky_relu(z, 0.01).data)}", activation.LeakyReLU),
         ("L(z,y) = -[y log z + (1-y) log(1-z)]", "F.binary_cross_entropy(z, y)",
-         f"z=0.9, y=1 -> {F.binary_cross_entropy(p, y).item():.4f} (= -log 0.9)"),
+         f"z=0.9, y=1 -> {F.binary_cross_entropy(p, y).item():.4f} (= -log 0.9)",
+         loss.BinaryCrossEntropy),
         ("L = -log softmax(z)_y (C classes)", "F.cross_entropy(logits, y)",
-         f"logits=[-2,0,2], y=2 -> {F.cross_entropy(z[None], gs.tensor([2])).item():.4f}"),
+         f"logits=[-2,0,2], y=2 -> {F.cross_entropy(z[None], gs.tensor([2])).item():.4f}",
+         loss.CrossEntropy),
         ("Adam: adaptive learning rate alpha", "optim.Adam(params, lr=1e-3)",
-         f"one step on w^2 from w=1 -> w={theta.item():.4f}"),
+         f"one step on w^2 from w=1 -> w={theta.item():.4f}", optim.Adam),
         ("dL/dw = dL/da * da/dz * dz/dw", "loss.backward()",
-         f"d sigmoid(2w)/dw at w=0.5 -> {v.grad.item():.4f} (by hand {2 * s * (1 - s):.4f})"),
+         f"d sigmoid(2w)/dw at w=0.5 -> {v.grad.item():.4f} (by hand {2 * s * (1 - s):.4f})",
+         engine.backward),
         ("w <- w - alpha dL/dw", "optim.SGD(params, lr).step()",
-         f"w=1, dL/dw=3, alpha=0.1 -> w={sgd_w.item():.4f}"),
+         f"w=1, dL/dw=3, alpha=0.1 -> w={sgd_w.item():.4f}", optim.SGD.step),
         ("batch -> forward -> backward -> update", "train.fit(model, loss, opt, data)",
-         "the four steps, one loop (below)"),
+         "the four steps, one loop (below)", loop.fit),
         ("drop units with probability p", "nn.Dropout(p) / F.dropout",
-         f"p=0.5: {np.mean(dropped == 0):.3f} dropped, kept scaled by {dropped.max():.1f}"),
+         f"p=0.5: {np.mean(dropped == 0):.3f} dropped, kept scaled by {dropped.max():.1f}",
+         dropout_op.Dropout),
     ]
 
 
@@ -105,7 +115,6 @@ def run(report, quick=False, seed=0, verbose=1):
     report.text("formula beside the gradsheet call that implements it, with a live example:")
     rows = formulas()
     report.formula_table(rows)
-    report.record("formulas", [{"formula": f, "call": c, "example": e} for f, c, e in rows])
 
     report.text("\ngradcheck: backpropagation vs central differences, 4-8-3 tanh MLP, float64")
     result = gradcheck_small_network()
@@ -121,12 +130,17 @@ def run(report, quick=False, seed=0, verbose=1):
     model = digits_mlp(0.2)
     start = time.perf_counter()
     history = fit(model, nn.CrossEntropyLoss(), optim.Adam(model.parameters(), lr=1e-3),
-                  train_set, epochs=epochs, batch_size=32, verbose=verbose)
+                  train_set, val_data=test_set, epochs=epochs, batch_size=32, verbose=verbose)
     seconds = time.perf_counter() - start
     report.figure("mlp_train_seconds", round(seconds, 2), "training time (s)", "{:.2f}")
     report.figure("mlp_final_train_loss", float(history.history["loss"][-1]), "final train loss",
                   "{:.4f}")
-    report.figure("mlp_test_accuracy", _scores(model, test_set)["accuracy"], "test accuracy", "{:.2%}")
+    report.figure("mlp_test_accuracy", _scores(model, test_set)["accuracy"], "test accuracy",
+                  "{:.2%}")
+    report.plot("nn_digits_training", "digits MLP: loss per epoch",
+                lambda plt: _curves(plt, {"train": history.history["loss"],
+                                          "held-out": history.history["val_loss"]},
+                                    "cross-entropy loss"))
 
     _dropout_experiment(report, digits, quick, seed, verbose)
 
@@ -140,12 +154,14 @@ def _dropout_experiment(report, digits, quick, seed, verbose):
     report.text(f"\nDropout experiment: wide MLP 64-1024-1024-10 on only {n_small} training "
                 f"samples, Adam(lr=1e-3), {epochs} epochs, without dropout and with dropout "
                 "(0.2 on inputs, 0.5 on hidden units)")
-    outcome = {}
+    outcome, curves = {}, {}
     for p in (0.0, 0.5):
         gs.manual_seed(seed)
         model = wide_mlp(p)
-        fit(model, nn.CrossEntropyLoss(), optim.Adam(model.parameters(), lr=1e-3), small_train,
-            epochs=epochs, batch_size=32, verbose=verbose)
+        history = fit(model, nn.CrossEntropyLoss(), optim.Adam(model.parameters(), lr=1e-3),
+                      small_train, val_data=test, epochs=epochs, batch_size=32, verbose=verbose)
+        curves[f"train, p={p}"] = history.history["loss"]
+        curves[f"held-out, p={p}"] = history.history["val_loss"]
         train, held_out = _scores(model, small_train), _scores(model, test)
         gaps = {"accuracy_gap": train["accuracy"] - held_out["accuracy"],
                 "loss_gap": held_out["loss"] - train["loss"]}
@@ -156,6 +172,8 @@ def _dropout_experiment(report, digits, quick, seed, verbose):
                     f"{train['loss']:.4f}), test accuracy {held_out['accuracy']:.2%} (loss "
                     f"{held_out['loss']:.4f})")
     report.record("dropout_experiment", outcome)
+    report.plot("nn_dropout_experiment", f"dropout experiment: {n_small} training samples",
+                lambda plt: _curves(plt, curves, "cross-entropy loss", log=True))
     plain, dropped = outcome["p=0.0"], outcome["p=0.5"]
     # The gap counts in both measures: the cross-entropy gap is the sharper one on a
     # small data set where both nets reach 100% training accuracy.
@@ -165,3 +183,16 @@ def _dropout_experiment(report, digits, quick, seed, verbose):
                  f"test-minus-train loss gap {plain['loss_gap']:.4f} without dropout, "
                  f"{dropped['loss_gap']:.4f} with; accuracy gap {plain['accuracy_gap']:.2%} "
                  f"without, {dropped['accuracy_gap']:.2%} with")
+
+
+def _curves(plt, series, ylabel, log=False):
+    """A figure with one line per named series of per-epoch values."""
+    figure, ax = plt.subplots(figsize=(6, 3.5))
+    for name, values in series.items():
+        ax.plot(range(1, len(values) + 1), values, label=name)
+    ax.set_xlabel("epoch")
+    ax.set_ylabel(ylabel)
+    if log:
+        ax.set_yscale("log")
+    ax.legend()
+    return figure

@@ -1,24 +1,66 @@
-"""The tour's report: what it prints, it also records, and writes to results.json."""
+"""The tour's report: what it prints, it also records, and writes to results.json,
+with the plots as PNG files and a self-contained ``index.html`` (see ``html.py``)."""
+import inspect
 import json
 import os
 import tempfile
 import time
 
 
+def _atomic_write(path, data, mode="w"):
+    """Write ``data`` to ``path`` through a temporary file and a rename: never a half file."""
+    folder = os.path.dirname(path) or "."
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-")
+    try:
+        with os.fdopen(fd, mode) as f:
+            f.write(data)
+        os.chmod(tmp, 0o644)  # mkstemp makes it private; a report is for reading
+        os.replace(tmp, path)
+    except BaseException:
+        os.unlink(tmp)
+        raise
+
+
+def source_of(obj):
+    """The source code of the class or function that implements a formula ('' if unavailable)."""
+    try:
+        return inspect.getsource(obj)
+    except (TypeError, OSError):
+        return ""
+
+
 class Report:
-    """Collects every figure the tour prints under ``results[section][key]``."""
+    """Collects every figure the tour prints under ``results[section][key]``.
+
+    Beside the numbers it keeps, per section, the printed lines, the formula table
+    (with the source of each implementation), the claims and the plots: what the
+    HTML page shows.
+    """
 
     def __init__(self, out_dir=None, stream=print):
         self.out_dir = out_dir
         self.results = {}
+        self.sections = []
         self.section_name = None
-        self.say = stream
+        self.stream = stream
         self.started = time.perf_counter()
+
+    # ------------------------------------------------------------ recording
+    @property
+    def current(self):
+        return self.sections[-1]
 
     def section(self, key, title):
         self.section_name = key
         self.results.setdefault(key, {})
+        self.sections.append({"key": key, "title": title, "lines": [], "formulas": [],
+                              "claims": [], "plots": []})
         self.say(f"\n{'=' * 78}\n{title}\n{'=' * 78}")
+
+    def say(self, text):
+        self.stream(text)
+        if self.sections:
+            self.current["lines"].append(text)
 
     def text(self, line=""):
         self.say(line)
@@ -32,27 +74,55 @@ class Report:
         self.say(f"  {label}: {fmt.format(value)}")
 
     def formula_table(self, rows):
-        """Rows of (formula, gradsheet call, live example); printed side by side."""
+        """Rows of (formula, gradsheet call, live example[, implementing object]), side by side."""
         width = max(len(r[0]) for r in rows)
         call_width = max(len(r[1]) for r in rows)
-        for formula, call, example in rows:
+        for row in rows:
+            formula, call, example = row[:3]
             self.say(f"  {formula:<{width}}  {call:<{call_width}}  {example}")
+            code = source_of(row[3]) if len(row) > 3 else ""
+            self.current["formulas"].append(
+                {"formula": formula, "call": call, "example": example, "code": code})
+        self.record("formulas", [{"formula": r[0], "call": r[1], "example": r[2]} for r in rows])
 
     def claim(self, key, statement, holds, evidence):
         """A cheat-sheet claim run as an experiment: print and record whether it held."""
         verdict = "HOLDS" if holds else "DOES NOT HOLD here"
-        self.record(key, {"claim": statement, "holds": bool(holds), "evidence": evidence})
+        entry = {"claim": statement, "holds": bool(holds), "evidence": evidence}
+        self.record(key, entry)
+        self.current["claims"].append(entry)
         self.say(f"  claim: {statement}\n  verdict: {verdict} ({evidence})")
 
-    def write(self):
-        """Write results.json atomically into ``out_dir``; returns its path."""
+    def plot(self, key, title, draw):
+        """Save ``draw(plt) -> figure`` as ``<out_dir>/<key>.png`` (needs matplotlib)."""
         if self.out_dir is None:
             return None
+        try:
+            import matplotlib
+            matplotlib.use("Agg")
+            import matplotlib.pyplot as plt
+        except ImportError:
+            self.say(f"  (plot '{title}' skipped: pip install gradsheet[viz] for plots)")
+            return None
         os.makedirs(self.out_dir, exist_ok=True)
-        path = os.path.join(self.out_dir, "results.json")
-        self.results["elapsed_seconds"] = round(time.perf_counter() - self.started, 2)
-        fd, tmp = tempfile.mkstemp(dir=self.out_dir, prefix=".results-", suffix=".json")
-        with os.fdopen(fd, "w") as f:
-            json.dump(self.results, f, indent=2)
-        os.replace(tmp, path)
+        figure = draw(plt)
+        path = os.path.join(self.out_dir, f"{key}.png")
+        figure.savefig(path, dpi=90, bbox_inches="tight")
+        plt.close(figure)
+        self.current["plots"].append({"file": f"{key}.png", "title": title})
+        self.results[self.section_name].setdefault("plots", []).append(f"{key}.png")
         return path
+
+    # ------------------------------------------------------------ output
+    def write(self):
+        """Write results.json and index.html into ``out_dir``; returns the folder."""
+        if self.out_dir is None:
+            return None
+        from .html import render
+        os.makedirs(self.out_dir, exist_ok=True)
+        self.results["elapsed_seconds"] = round(time.perf_counter() - self.started, 2)
+        _atomic_write(os.path.join(self.out_dir, "results.json"),
+                      json.dumps(self.results, indent=2, default=float))
+        _atomic_write(os.path.join(self.out_dir, "index.html"),
+                      render(self.sections, self.results, self.out_dir))
+        return self.out_dir

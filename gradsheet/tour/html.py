@@ -1,0 +1,76 @@
+"""The tour's page: one self-contained HTML file (inline CSS, PNGs as data URIs, no script,
+no network), a section per part of the cheat sheet."""
+import base64
+import html
+import json
+import os
+
+_STYLE = """
+body { font-family: system-ui, sans-serif; max-width: 70em; margin: 2em auto; padding: 0 1em;
+       color: #222; line-height: 1.45; }
+h1 { border-bottom: 3px solid #333; } h2 { border-bottom: 1px solid #999; margin-top: 2.5em; }
+table { border-collapse: collapse; margin: 1em 0; width: 100%; }
+td, th { border: 1px solid #ccc; padding: .3em .5em; vertical-align: top; text-align: left; }
+th { background: #f0f0f0; } code, pre { font-family: ui-monospace, monospace; font-size: .9em; }
+pre { background: #f7f7f7; padding: .6em; overflow-x: auto; }
+.holds { color: #176117; font-weight: bold; } .fails { color: #a31515; font-weight: bold; }
+figure { display: inline-block; margin: .5em; } figure img { max-width: 32em; }
+nav a { margin-right: 1em; }
+"""
+
+
+def _e(text):
+    return html.escape(str(text))
+
+
+def _image(out_dir, name):
+    with open(os.path.join(out_dir, name), "rb") as f:
+        return "data:image/png;base64," + base64.b64encode(f.read()).decode("ascii")
+
+
+def _formulas(rows):
+    if not rows:
+        return ""
+    body = []
+    for row in rows:
+        code = (f"<details><summary>code</summary><pre><code>{_e(row['code'])}</code></pre>"
+                "</details>") if row["code"] else ""
+        body.append(f"<tr><td><code>{_e(row['formula'])}</code></td><td><code>{_e(row['call'])}"
+                    f"</code>{code}</td><td>{_e(row['example'])}</td></tr>")
+    return ("<table><tr><th>formula</th><th>gradsheet</th><th>measured here</th></tr>"
+            + "".join(body) + "</table>")
+
+
+def _claims(claims):
+    items = []
+    for claim in claims:
+        css, verdict = ("holds", "holds") if claim["holds"] else ("fails", "does not hold here")
+        items.append(f"<li>{_e(claim['claim'])}: <span class='{css}'>{verdict}</span> "
+                     f"({_e(claim['evidence'])})</li>")
+    return f"<h3>Claims, run as experiments</h3><ul>{''.join(items)}</ul>" if items else ""
+
+
+def _plots(plots, out_dir):
+    return "".join(f"<figure><img src='{_image(out_dir, p['file'])}' alt='{_e(p['title'])}'>"
+                   f"<figcaption>{_e(p['title'])}</figcaption></figure>" for p in plots)
+
+
+def render(sections, results, out_dir):
+    """The page for the recorded ``sections`` and the ``results`` dict."""
+    nav = "".join(f"<a href='#{_e(s['key'])}'>{_e(s['title'].split(':')[0])}</a>"
+                  for s in sections)
+    parts = []
+    for s in sections:
+        figures = json.dumps({k: v for k, v in results.get(s["key"], {}).items()
+                              if k not in ("formulas", "plots")}, indent=1, default=float)
+        parts.append(
+            f"<section id='{_e(s['key'])}'><h2>{_e(s['title'])}</h2>"
+            f"{_formulas(s['formulas'])}{_claims(s['claims'])}{_plots(s['plots'], out_dir)}"
+            f"<h3>Output</h3><pre>{_e(chr(10).join(s['lines']))}</pre>"
+            f"<details><summary>every figure (results.json)</summary><pre>{_e(figures)}</pre>"
+            "</details></section>")
+    return ("<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
+            "<title>gradsheet tour</title>"
+            f"<style>{_STYLE}</style></head><body><h1>gradsheet tour: the deep-learning cheat "
+            f"sheet, run</h1><nav>{nav}</nav>{''.join(parts)}"
+            f"<p>Total time: {_e(results.get('elapsed_seconds', '?'))} s.</p></body></html>")
