@@ -9,12 +9,13 @@ and logs, per epoch, the mean loss and metrics over the training samples, the
 same on the validation data (under eval() and no_grad()), and the learning rate.
 """
 import math
+import os
 import sys
 
 import numpy as np
 from tqdm import tqdm
 
-from .. import nn
+from .. import io, nn
 from ..autograd.grad_mode import no_grad
 from ..autograd.tensor import Tensor
 from ..data import DataLoader, TensorDataset
@@ -142,7 +143,8 @@ def _report(epoch, epochs, logs):
 
 
 def fit(model, loss_fn, optimizer, train_data, val_data=None, epochs=1, batch_size=32,
-        shuffle=True, metrics=("accuracy",), scheduler=None, callbacks=(), verbose=1):
+        shuffle=True, metrics=("accuracy",), scheduler=None, callbacks=(), verbose=1,
+        checkpoint_dir=None, resume_from=None):
     """Train ``model`` for ``epochs`` passes over ``train_data``; return the History.
 
     Args:
@@ -161,10 +163,17 @@ def fit(model, loss_fn, optimizer, train_data, val_data=None, epochs=1, batch_si
         callbacks: Callback objects (EarlyStopping, ModelCheckpoint, ...).
         verbose: 0 silent; 1 a progress bar per epoch with the running loss and metrics
             (only when stderr is a terminal); 2 one printed line per epoch.
+        checkpoint_dir: after each epoch, write a checkpoint of the whole run (model,
+            optimizer, scheduler, epoch, step, random generators, History) to
+            ``checkpoint_dir/epoch-NNNN.safetensors`` (``io.save_checkpoint``).
+        resume_from: a checkpoint file to continue from: training resumes at the epoch after
+            the checkpoint's, up to ``epochs`` in all, and ends bit for bit as the run that
+            was never interrupted (callbacks start afresh).
 
     Returns:
-        History with, per epoch, loss and each metric (means over the training samples),
-        val_loss and val_<metric> when ``val_data`` is given, and lr (of the first group).
+        History (a resumed run's includes the checkpoint's epochs) with, per epoch, loss and
+        each metric (means over the training samples), val_loss and val_<metric> when
+        ``val_data`` is given, and lr (of the first group).
 
     Raises:
         FloatingPointError when the loss becomes NaN or infinite, naming epoch and step.
@@ -175,12 +184,18 @@ def fit(model, loss_fn, optimizer, train_data, val_data=None, epochs=1, batch_si
     metric_fns = _metrics(metrics, loss_fn)
     callbacks = list(callbacks)
     show_bar = verbose == 1 and sys.stderr.isatty()
-    history = History()
+    # a DataLoader's own shuffling generator is part of the run's random state
+    generators = [g for g in (getattr(train_loader, "generator", None),) if g is not None]
+    history, start, step = History(), 0, 0
+    if resume_from is not None:
+        checkpoint = io.restore_checkpoint(resume_from, model, optimizer, scheduler, generators)
+        start, step = checkpoint["epoch"], checkpoint["step"]
+        history = checkpoint["history"] if checkpoint["history"] is not None else history
     for callback in callbacks:
         callback.set_model(model)
         callback.on_train_begin()
     logs = {}
-    for epoch in range(epochs):
+    for epoch in range(start, epochs):
         for callback in callbacks:
             callback.on_epoch_begin(epoch)
         lr = optimizer.param_groups[0]["lr"]
@@ -197,6 +212,12 @@ def fit(model, loss_fn, optimizer, train_data, val_data=None, epochs=1, batch_si
         history.append(epoch, logs)
         if scheduler is not None:
             _step_scheduler(scheduler, logs)
+        step += len(train_loader)
+        if checkpoint_dir is not None:
+            os.makedirs(checkpoint_dir, exist_ok=True)
+            io.save_checkpoint(io.epoch_checkpoint_path(checkpoint_dir, epoch + 1), model,
+                               optimizer, scheduler, epoch=epoch + 1, step=step, history=history,
+                               generators=generators)
         for callback in callbacks:
             callback.on_epoch_end(epoch, dict(logs))
         if any(callback.stop_training for callback in callbacks):
