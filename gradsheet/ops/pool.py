@@ -1,0 +1,375 @@
+"""Pooling: the max or the mean of each window of a feature map.
+
+    y[n, c, i, j] = max (or mean) over a, b < F of  x[n, c, i*S + a*D - P, j*S + b*D - P]
+
+Along each spatial axis the number of windows is the conv layer's formula
+N = floor((W + 2P - D(F - 1) - 1) / S) + 1, i.e. (W - F + 2P) / S + 1 rounded down for D = 1
+(rounded up with ``ceil_mode``, as long as the last window starts inside the input or its left
+padding, PyTorch's rule). Windows are strided views of the (padded) input: the code loops over
+the F*F kernel offsets, each a whole-array operation, never over output pixels, and the
+backward writes each offset's share with a strided add (no np.add.at).
+"""
+import numpy as np
+
+from ..autograd.function import Function
+from ..autograd.tensor import Tensor
+
+_AXES = {1: ("length",), 2: ("height", "width")}
+
+
+def pool_output_size(W, F, P=0, S=1, D=1, ceil_mode=False):
+    """N = floor((W + 2P - D(F - 1) - 1) / S) + 1 windows (ceil with ``ceil_mode``, minus the
+    last one if it would start past the input and its left padding: PyTorch's rule)."""
+    span = W + 2 * P - D * (F - 1) - 1
+    if not ceil_mode:
+        return span // S + 1
+    n = -(-span // S) + 1
+    return n - 1 if (n - 1) * S >= W + P else n
+
+
+def _pair(op, name, value, dims):
+    """An int or a sequence of ``dims`` ints as a tuple of ``dims`` positive ints."""
+    values = (value,) * dims if isinstance(value, (int, np.integer)) else tuple(value)
+    if len(values) == 1 and dims > 1:
+        values = values * dims
+    if len(values) != dims or not all(isinstance(v, (int, np.integer)) and not
+                                      isinstance(v, bool) for v in values):
+        raise TypeError(f"{op}: {name} must be an int or a tuple of {dims} ints, got {value!r}")
+    return tuple(int(v) for v in values)
+
+
+class _Axis:
+    """One spatial axis of a pooling: its input size W, kernel F, stride S, padding P,
+    dilation D, and the window count N."""
+
+    __slots__ = ("W", "F", "S", "P", "D", "N", "padded")
+
+    def __init__(self, W, F, S, P, D, N):
+        self.W, self.F, self.S, self.P, self.D, self.N = W, F, S, P, D, N
+        # ceil_mode's last window may run past the right padding: pad that far too
+        self.padded = max(W + 2 * P, (N - 1) * S + D * (F - 1) + 1)
+
+    def offsets(self):
+        """The slice of the padded axis that kernel offset a reads, for every a < F."""
+        return [slice(a * self.D, a * self.D + self.S * (self.N - 1) + 1, self.S)
+                for a in range(self.F)]
+
+    @property
+    def disjoint(self):
+        """No input position lies in two windows (the span D(F-1)+1 fits in the stride)."""
+        return self.D * (self.F - 1) + 1 <= self.S
+
+    @property
+    def covers(self):
+        """The windows tile the padded axis exactly: every position in exactly one window."""
+        return (self.F == 1 or self.D == 1) and self.S == self.F and self.N * self.S == self.padded
+
+
+class _Geometry:
+    """Where the windows of a pooling lie: the input seen as (batch, C, H, W) and one _Axis
+    per spatial axis (a 1-d pooling is a 2-d one over a height of 1)."""
+
+    def __init__(self, op, x, kernel_size, stride, padding, dilation, ceil_mode, dims):
+        if x.ndim not in (dims + 1, dims + 2):
+            layout = "(N, C, H, W)" if dims == 2 else "(N, C, L)"
+            raise ValueError(f"{op}: expected a {dims + 1}-d (unbatched) or {dims + 2}-d "
+                             f"(batched) input {layout}, got shape {tuple(x.shape)}")
+        kernel = _pair(op, "kernel_size", kernel_size, dims)
+        stride = kernel if stride is None or stride == () or stride == [] else \
+            _pair(op, "stride", stride, dims)
+        padding = _pair(op, "padding", padding, dims)
+        dilation = _pair(op, "dilation", dilation, dims)
+        for name, values in (("kernel_size", kernel), ("stride", stride),
+                             ("dilation", dilation)):
+            if min(values) < 1:
+                raise ValueError(f"{op}: {name} must be positive, got {name}={values}")
+        for F, P, D in zip(kernel, padding, dilation):
+            if P < 0 or P > F // 2:
+                raise ValueError(f"{op}: padding must lie in [0, F/2] (at most half the kernel "
+                                 f"size), got P={P} with F={F}")
+        sizes = x.shape[-dims:]
+        axes = []
+        for name, W, F, S, P, D in zip(_AXES[dims], sizes, kernel, stride, padding, dilation):
+            N = pool_output_size(W, F, P, S, D, ceil_mode)
+            if N < 1:
+                raise ValueError(
+                    f"{op}: input of shape {tuple(x.shape)} is too small along the {name}: "
+                    f"W={W}, F={F}, P={P}, S={S}, D={D} give N = floor((W + 2P - D(F - 1) - 1) "
+                    f"/ S) + 1 = {N}; N must be a positive integer")
+            axes.append(_Axis(W, F, S, P, D, N))
+        if dims == 1:
+            axes.insert(0, _Axis(1, 1, 1, 0, 1, 1))
+        self.h, self.w = axes
+        self.in_shape = x.shape
+        lead = x.shape[:-dims] if x.ndim == dims + 2 else (1,) + x.shape[:-dims]
+        self.shape4 = lead + (self.h.W, self.w.W)
+        self.out_shape = x.shape[:-dims] + tuple(a.N for a in axes[-dims:])
+        self.windows = [(Ellipsis, hs, ws) for hs in self.h.offsets() for ws in self.w.offsets()]
+        self.disjoint = self.h.disjoint and self.w.disjoint
+        self.covers = self.h.covers and self.w.covers
+
+    def padded(self, x, fill):
+        """x as (batch, C, H, W) with P rows/columns of ``fill`` around (and ceil_mode's extra)."""
+        x4 = x.reshape(self.shape4)
+        h, w = self.h, self.w
+        if h.padded == h.W and w.padded == w.W:
+            return x4
+        out = np.full(self.shape4[:2] + (h.padded, w.padded), fill, dtype=x.dtype)
+        out[..., h.P:h.P + h.W, w.P:w.P + w.W] = x4
+        return out
+
+    def gradient_buffer(self, padded_shape, dtype):
+        """The array the backward writes the windows' gradients into: uninitialised only
+        when the windows write every element exactly once."""
+        return (np.empty if self.disjoint and self.covers else np.zeros)(padded_shape, dtype)
+
+    def unpad(self, grad):
+        """The gradient with respect to the unpadded input, in the input's shape."""
+        h, w = self.h, self.w
+        if grad.shape[-2:] != (h.W, w.W):
+            grad = grad[..., h.P:h.P + h.W, w.P:w.P + w.W]
+        return grad.reshape(self.in_shape)
+
+
+class MaxPool(Function):
+    """y = max over the window of x;  dL/dx gets dL/dy at the window's argmax, 0 elsewhere
+    (ties go to the first position in row-major order within the window, as in PyTorch).
+
+    NaN propagates: a window holding a NaN gives NaN.
+    """
+
+    def forward(self, x, geometry, return_indices):
+        self.geometry = geometry
+        xp = geometry.padded(x, -np.inf)
+        out = None
+        winner = None
+        for k, window in enumerate(geometry.windows):
+            values = xp[window]
+            if out is None:
+                out = values.copy()
+                winner = np.zeros(out.shape, np.int64) if return_indices else None
+                continue
+            if return_indices:
+                np.copyto(winner, k, where=values > out)
+            np.maximum(out, values, out=out)
+        self.xp, self.out = xp, out
+        if return_indices:
+            self.indices = self._flat_indices(winner)
+        return out.reshape(geometry.out_shape)
+
+    def _flat_indices(self, winner):
+        """PyTorch's indices: the row-major position in the unpadded H x W plane of each max."""
+        h, w = self.geometry.h, self.geometry.w
+        row = np.arange(h.N)[:, None] * h.S - h.P + (winner // w.F) * h.D
+        col = np.arange(w.N)[None, :] * w.S - w.P + (winner % w.F) * w.D
+        return (row * w.W + col).reshape(self.geometry.out_shape)
+
+    def backward(self, g):
+        geometry, xp, out = self.geometry, self.xp, self.out
+        g = g.reshape(out.shape)
+        grad = geometry.gradient_buffer(xp.shape, g.dtype)
+        taken = None
+        last = len(geometry.windows) - 1
+        for k, window in enumerate(geometry.windows):
+            hit = xp[window] == out
+            if taken is None:
+                taken = hit
+            else:
+                np.greater(hit, taken, out=hit)  # hit and not taken: the first winner only
+                if k < last:
+                    taken |= hit
+            if geometry.disjoint:
+                np.multiply(g, hit, out=grad[window])
+            else:
+                grad[window] += g * hit
+        return geometry.unpad(grad)
+
+
+class AvgPool(Function):
+    """y = (1/d) sum over the window of x;  dL/dx = sum over the windows holding x of dL/dy / d.
+
+    d is the window size F*F (with ``count_include_pad``: padded positions count, but not the
+    positions ceil_mode adds past the padding), or the count of real input positions in the
+    window (without it), or ``divisor_override``.
+    """
+
+    def forward(self, x, geometry, count_include_pad, divisor_override):
+        self.geometry = geometry
+        xp = geometry.padded(x, 0)
+        out = None
+        for window in geometry.windows:
+            if out is None:
+                out = xp[window].copy()
+            else:
+                out += xp[window]
+        self.padded_shape = xp.shape
+        self.scale = self._scale(count_include_pad, divisor_override, x.dtype)
+        out *= self.scale
+        return out.reshape(geometry.out_shape)
+
+    def _scale(self, count_include_pad, divisor_override, dtype):
+        """1/d per output position (a Python float when it is the same everywhere)."""
+        if divisor_override:
+            return 1.0 / divisor_override
+        counts = []
+        for axis in (self.geometry.h, self.geometry.w):
+            start = np.arange(axis.N) * axis.S - axis.P
+            end = np.minimum(start + axis.F, axis.W + axis.P)
+            if not count_include_pad:
+                start, end = np.maximum(start, 0), np.minimum(end, axis.W)
+            counts.append(end - start)
+        divisor = counts[0][:, None] * counts[1][None, :]
+        if np.all(divisor == divisor.flat[0]):
+            return 1.0 / int(divisor.flat[0])
+        return (1.0 / divisor).astype(dtype)
+
+    def backward(self, g):
+        geometry = self.geometry
+        share = g.reshape(geometry.shape4[:2] + (geometry.h.N, geometry.w.N)) * self.scale
+        grad = geometry.gradient_buffer(self.padded_shape, share.dtype)
+        for window in geometry.windows:
+            if geometry.disjoint:
+                grad[window] = share
+            else:
+                grad[window] += share
+        return geometry.unpad(grad)
+
+
+class AdaptiveAvgPool(Function):
+    """y = A_h x A_w^T: output (i, j) is the mean of x over rows floor(i H / OH) ..
+    ceil((i + 1) H / OH) - 1 and the columns alike (PyTorch's windows), written as one
+    averaging matrix per axis;  dL/dx = A_h^T (dL/dy) A_w.
+    """
+
+    def forward(self, x, out_hw, shape4, out_shape):
+        self.in_shape, self.mid_shape = x.shape, shape4[:-2] + out_hw
+        self.a_h = _averaging_matrix(shape4[-2], out_hw[0], x.dtype)
+        self.a_w_t = _averaging_matrix(shape4[-1], out_hw[1], x.dtype).T
+        y = np.matmul(np.matmul(self.a_h, x.reshape(shape4)), self.a_w_t)
+        return y.reshape(out_shape)
+
+    def backward(self, g):
+        grad = np.matmul(np.matmul(self.a_h.T, g.reshape(self.mid_shape)), self.a_w_t.T)
+        return grad.reshape(self.in_shape)
+
+
+def _averaging_matrix(size, out, dtype):
+    """(out, size) rows averaging x over PyTorch's adaptive windows
+    [floor(i size / out), ceil((i + 1) size / out))."""
+    i = np.arange(out)
+    start = (i * size) // out
+    end = -((-(i + 1) * size) // out)
+    cols = np.arange(size)
+    inside = (cols >= start[:, None]) & (cols < end[:, None])
+    return (inside / (end - start)[:, None]).astype(dtype)
+
+
+def _check_tensor(op, input):
+    if not isinstance(input, Tensor):
+        raise TypeError(f"{op}: expected a Tensor, got {type(input).__name__}")
+
+
+def _max_pool(op, dims, input, kernel_size, stride, padding, dilation, ceil_mode,
+              return_indices):
+    _check_tensor(op, input)
+    geometry = _Geometry(op, input.data, kernel_size, stride, padding, dilation, ceil_mode, dims)
+    out = MaxPool.apply(input, geometry=geometry, return_indices=bool(return_indices))
+    if not return_indices:
+        return out
+    node = out._ctx
+    indices = node.indices if node is not None else _indices_without_graph(input, geometry)
+    return out, Tensor._wrap(indices)
+
+
+def _indices_without_graph(input, geometry):
+    node = MaxPool()
+    node.forward(input.data, geometry, True)
+    return node.indices
+
+
+def _avg_pool(op, dims, input, kernel_size, stride, padding, ceil_mode, count_include_pad,
+              divisor_override=None):
+    _check_tensor(op, input)
+    if divisor_override is not None and (isinstance(divisor_override, bool)
+                                         or int(divisor_override) != divisor_override
+                                         or divisor_override < 1):
+        raise ValueError(f"{op}: divisor_override must be a positive integer, got "
+                         f"{divisor_override!r}")
+    geometry = _Geometry(op, input.data, kernel_size, stride, padding, 1, ceil_mode, dims)
+    return AvgPool.apply(input, geometry=geometry, count_include_pad=bool(count_include_pad),
+                         divisor_override=divisor_override)
+
+
+def _adaptive_avg_pool(op, dims, input, output_size):
+    _check_tensor(op, input)
+    x = input.data
+    if x.ndim not in (dims + 1, dims + 2):
+        raise ValueError(f"{op}: expected a {dims + 1}-d (unbatched) or {dims + 2}-d (batched) "
+                         f"input, got shape {tuple(x.shape)}")
+    sizes = x.shape[-dims:]
+    wanted = (output_size,) * dims if output_size is None or isinstance(
+        output_size, (int, np.integer)) else tuple(output_size)
+    if len(wanted) == 1 and dims > 1:
+        wanted = wanted * dims
+    if len(wanted) != dims:
+        raise ValueError(f"{op}: output_size must be an int or a tuple of {dims}, got "
+                         f"{output_size!r}")
+    out = tuple(size if o is None else int(o) for size, o in zip(sizes, wanted))
+    if min(out) < 1:
+        raise ValueError(f"{op}: output_size must be positive, got {out} for input of shape "
+                         f"{tuple(x.shape)}")
+    if min(sizes) < 1:
+        raise ValueError(f"{op}: input of shape {tuple(x.shape)} has an empty spatial axis")
+    out_hw = (1,) + out if dims == 1 else out
+    shape4 = x.shape[:-dims] + ((1,) if dims == 1 else ()) + sizes
+    return AdaptiveAvgPool.apply(input, out_hw=out_hw, shape4=shape4,
+                                 out_shape=x.shape[:-dims] + out)
+
+
+def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
+               return_indices=False):
+    """Max over each F x F window of (N, C, H, W) or (C, H, W) input; stride defaults to the
+    kernel. With ``return_indices`` also returns each max's flat position in its H x W plane.
+
+    Example: max_pool2d of arange(16).reshape(1, 1, 4, 4) with kernel 2 is [[5, 7], [13, 15]].
+    """
+    return _max_pool("max_pool2d", 2, input, kernel_size, stride, padding, dilation, ceil_mode,
+                     return_indices)
+
+
+def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
+               return_indices=False):
+    """Max over each window of F positions of (N, C, L) or (C, L) input."""
+    return _max_pool("max_pool1d", 1, input, kernel_size, stride, padding, dilation, ceil_mode,
+                     return_indices)
+
+
+def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
+               count_include_pad=True, divisor_override=None):
+    """Mean over each F x F window of (N, C, H, W) or (C, H, W) input (see AvgPool for the
+    divisor)."""
+    return _avg_pool("avg_pool2d", 2, input, kernel_size, stride, padding, ceil_mode,
+                     count_include_pad, divisor_override)
+
+
+def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
+               count_include_pad=True):
+    """Mean over each window of F positions of (N, C, L) or (C, L) input."""
+    return _avg_pool("avg_pool1d", 1, input, kernel_size, stride, padding, ceil_mode,
+                     count_include_pad)
+
+
+def adaptive_avg_pool2d(input, output_size):
+    """Mean over PyTorch's adaptive windows, giving an OH x OW map whatever H x W is
+    (``output_size`` an int, a pair, or None in a place to keep that size). Output 1 is
+    global average pooling."""
+    return _adaptive_avg_pool("adaptive_avg_pool2d", 2, input, output_size)
+
+
+def adaptive_avg_pool1d(input, output_size):
+    """Mean over PyTorch's adaptive windows of a length-L axis, giving ``output_size`` values."""
+    return _adaptive_avg_pool("adaptive_avg_pool1d", 1, input, output_size)
+
+
+__all__ = ["adaptive_avg_pool1d", "adaptive_avg_pool2d", "avg_pool1d", "avg_pool2d",
+           "max_pool1d", "max_pool2d", "pool_output_size"]
