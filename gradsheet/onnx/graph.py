@@ -1,0 +1,131 @@
+"""The ONNX graph under construction, the converter registry, and the walk over a model.
+
+A converter turns one layer into ONNX nodes. It is a function
+``convert(g, module, x, shape, path) -> name``: ``g`` is the Graph, ``x`` the name of
+the layer's input value in the graph, ``shape`` that input's shape in the example run,
+``path`` the layer's name in the model (for node names and errors); it returns the name
+of the layer's output. Converters register themselves for a layer
+class with ``@converts(LayerClass)``.
+
+The walk runs the example input through the model one layer at a time (in eval mode,
+without recording gradients), so every converter sees the real input shape and the
+exported graph is checked against gradsheet's own output at each step.
+"""
+import numpy as np
+
+from ..autograd.grad_mode import no_grad
+from ..autograd.tensor import Tensor
+from ..nn.containers import Sequential
+
+CONVERTERS = {}
+
+
+def converts(*classes):
+    """Register the decorated function as the converter of each layer class in ``classes``."""
+    def register(fn):
+        for cls in classes:
+            CONVERTERS[cls] = fn
+        return fn
+    return register
+
+
+def converter_for(module):
+    """The converter of ``module``'s class, or of the nearest registered base class whose
+    ``forward`` the module still uses (a subclass with its own forward is a new layer)."""
+    for cls in type(module).__mro__:
+        if cls in CONVERTERS:
+            return CONVERTERS[cls] if type(module).forward is cls.forward else None
+    return None
+
+
+class Graph:
+    """Nodes and initializers (the weights) of one ONNX graph, with unique value names.
+
+    ``dtype`` is the numpy float dtype of the model; ``batch_axis`` is the axis of the
+    current value that holds the batch (converters that move it, such as a sequence-first
+    RNN, update it), so the graph's output can declare it symbolic.
+    """
+
+    def __init__(self, onnx, opset, dtype, batch_axis):
+        self.onnx = onnx
+        self.opset = opset
+        self.dtype = np.dtype(dtype)
+        self.batch_axis = batch_axis
+        self.nodes = []
+        self.initializers = []
+        self._names = set()
+
+    def fresh(self, hint):
+        """A value name not used before, built from ``hint``."""
+        name, i = hint, 1
+        while name in self._names:
+            name, i = f"{hint}_{i}", i + 1
+        self._names.add(name)
+        return name
+
+    def const(self, array, hint):
+        """Add ``array`` as an initializer and return its name. Floats take the model dtype;
+        shapes and indices are int64, as ONNX wants them."""
+        array = np.asarray(array)
+        array = array.astype(self.dtype if array.dtype.kind == "f" else np.int64)
+        name = self.fresh(hint)
+        self.initializers.append(self.onnx.numpy_helper.from_array(np.ascontiguousarray(array),
+                                                                   name))
+        return name
+
+    def scalar(self, value, hint="c"):
+        """A 0-d float constant in the model dtype (Python floats would be float64 in ONNX)."""
+        return self.const(np.array(value, dtype=self.dtype), hint)
+
+    def add(self, op_type, inputs, hint, outputs=1, **attrs):
+        """Append one node; return its output name (or a list of ``outputs`` names).
+        An input given as "" is an omitted optional input, as ONNX spells it."""
+        names = [self.fresh(f"{hint}_{op_type}" if outputs == 1 else f"{hint}_{op_type}_{i}")
+                 for i in range(outputs)]
+        self.nodes.append(self.onnx.helper.make_node(op_type, list(inputs), names,
+                                                     name=self.fresh(f"{hint}/{op_type}"),
+                                                     **attrs))
+        return names[0] if outputs == 1 else names
+
+
+def _is_plain_sequential(module):
+    return isinstance(module, Sequential) and type(module).forward is Sequential.forward
+
+
+def _describe(module, path):
+    return f"{type(module).__name__} at {path or '<model>'!r}"
+
+
+def convert(g, module, x, value, path):
+    """Emit ``module``'s nodes on the graph value ``x``, whose example value is ``value``.
+
+    Returns (output name, output example value). Sequentials are walked child by child;
+    every other module needs a registered converter.
+    """
+    if _is_plain_sequential(module):
+        children = list(module.named_children())
+        for i, (name, child) in enumerate(children):
+            child_path = f"{path}.{name}" if path else name
+            x, value = convert(g, child, x, value, child_path)
+            if isinstance(value, tuple) and i < len(children) - 1:
+                raise TypeError(f"onnx.export: {_describe(child, child_path)} returns a tuple, "
+                                "which the next layer cannot take; wrap it in "
+                                "gradsheet.onnx.SequenceOutput to pass its output on")
+        return x, value
+    fn = converter_for(module)
+    if fn is None:
+        if type(module).__module__.startswith("gradsheet."):
+            raise NotImplementedError(
+                f"onnx.export: no ONNX converter for {_describe(module, path)}")
+        raise NotImplementedError(
+            f"onnx.export: cannot export {_describe(module, path)}: a module with its own "
+            "forward() is not traced; build the model from Sequential and the layers listed "
+            "in gradsheet.onnx.export's docstring")
+    with no_grad():
+        out = module(value)
+    return fn(g, module, x, value.shape, path or "model"), out
+
+
+def as_tensor(example):
+    """The example input as a Tensor (arrays, lists and Tensors accepted)."""
+    return example if isinstance(example, Tensor) else Tensor(np.asarray(example))

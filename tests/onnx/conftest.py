@@ -1,0 +1,42 @@
+"""The round trip every ONNX test makes: export, check the file, run it in onnxruntime on the
+example and on a batch of another size, and compare with gradsheet's own output."""
+import numpy as np
+import pytest
+
+import gradsheet as gs
+
+
+@pytest.fixture
+def roundtrip(tmp_path):
+    onnx = pytest.importorskip("onnx")
+    ort = pytest.importorskip("onnxruntime")
+    from gradsheet.onnx import export
+
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = 1  # the test machine's cores are shared
+    options.inter_op_num_threads = 1
+
+    def check(model, example, other=None, opset_version=17, atol=1e-5):
+        """Export ``model`` (in eval mode) for ``example``; assert onnxruntime's outputs on
+        ``example`` and ``other`` (another batch size: the batch axis is symbolic) match
+        gradsheet's within ``atol``. Returns the ModelProto."""
+        model.eval()
+        path = tmp_path / "model.onnx"
+        proto = export(model, example, path, opset_version=opset_version)
+        onnx.checker.check_model(str(path), full_check=True)
+        session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        for x in (example, other):
+            if x is None:
+                continue
+            x = x if isinstance(x, gs.Tensor) else gs.tensor(x)
+            with gs.no_grad():
+                expected = model(x)
+            if isinstance(expected, tuple):
+                expected = expected[0]
+            feed = x.data.astype(np.int64) if x.data.dtype.kind in "iu" else x.data
+            (got,) = session.run(None, {"input": feed})
+            assert got.dtype == expected.data.dtype
+            np.testing.assert_allclose(got, expected.data, rtol=1e-5, atol=atol)
+        return proto
+
+    return check
