@@ -19,6 +19,7 @@ from ..ops.activation import (
     tanh,
 )
 from ..ops.dropout import dropout
+from ..ops.embedding import embedding
 from ..ops.linalg import linear
 from ..ops.loss import (
     binary_cross_entropy,
@@ -35,4 +36,5 @@ __all__ = [
     "binary_cross_entropy", "binary_cross_entropy_with_logits", "cross_entropy", "dropout",
     "elu", "gelu", "huber_loss", "l1_loss", "leaky_relu", "linear", "log_softmax", "mse_loss",
     "nll_loss", "relu", "sigmoid", "silu", "smooth_l1_loss", "softmax", "softplus", "tanh",
+    "embedding",
 ]

@@ -1,0 +1,354 @@
+"""Recurrent layers: the cells (one step) and the sequence modules RNN, LSTM and GRU.
+
+The LSTM's gates: input gate i (write to the cell or not?), forget gate f (erase the cell or
+not?), gate g (how much to write to the cell?), output gate o (how much of the cell to reveal?):
+
+    c_t = f * c_{t-1} + i * g,      h_t = o * tanh(c_t)
+
+Names, shapes, gate order and initialisation are PyTorch's, so a PyTorch state_dict loads
+unchanged. Each layer and direction is one fused node (``gradsheet.ops.recurrent``).
+"""
+import math
+import warnings
+
+import numpy as np
+
+from .. import backend
+from ..ops import recurrent
+from ..ops import shape as shape_ops
+from ..ops.dropout import dropout as _dropout
+from . import init
+from .module import Module
+from .parameter import Parameter
+
+
+def _check_size(layer, name, value, minimum=1):
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
+        raise ValueError(f"{layer}: {name} must be an integer >= {minimum}, got {value!r}")
+    return int(value)
+
+
+def _check_state(layer, name, state, expected):
+    if tuple(state.shape) != expected:
+        raise ValueError(f"{layer}: {name} must have shape {expected}, got {tuple(state.shape)}")
+
+
+class _Uniform(Module):
+    """Every parameter from U(-1/sqrt(hidden_size), 1/sqrt(hidden_size)), PyTorch's RNN init."""
+
+    def reset_parameters(self):
+        bound = 1.0 / math.sqrt(self.hidden_size)
+        for param in self.parameters():
+            init.uniform_(param, -bound, bound)
+
+
+# ------------------------------------------------------------------ cells
+class RNNCellBase(_Uniform):
+    """One step of a recurrent layer. Parameters: weight_ih (G*H, I), weight_hh (G*H, H),
+    bias_ih and bias_hh (G*H,), with G gate blocks (1 for RNN, 4 for LSTM, 3 for GRU)."""
+
+    gates = 1
+
+    def __init__(self, input_size, hidden_size, bias=True, dtype=None):
+        super().__init__()
+        name = type(self).__name__
+        self.input_size = _check_size(name, "input_size", input_size, 0)
+        self.hidden_size = _check_size(name, "hidden_size", hidden_size)
+        self.bias = bias
+        dtype = backend.as_dtype(dtype)
+        G, H = self.gates, self.hidden_size
+        self.weight_ih = Parameter(np.empty((G * H, self.input_size), dtype=dtype))
+        self.weight_hh = Parameter(np.empty((G * H, H), dtype=dtype))
+        if bias:
+            self.bias_ih = Parameter(np.empty(G * H, dtype=dtype))
+            self.bias_hh = Parameter(np.empty(G * H, dtype=dtype))
+        else:
+            self.register_parameter("bias_ih", None)
+            self.register_parameter("bias_hh", None)
+        self.reset_parameters()
+
+    def _prepare(self, input, states):
+        """Check input (I,) or (B, I) and each state (H,) or (B, H); batch the unbatched."""
+        name = type(self).__name__
+        if input.ndim not in (1, 2) or input.shape[-1] != self.input_size:
+            raise ValueError(f"{name}: input must have shape (input_size,) or (batch, input_size) "
+                             f"with input_size={self.input_size}, got {tuple(input.shape)}")
+        batched = input.ndim == 2
+        expected = (input.shape[0], self.hidden_size) if batched else (self.hidden_size,)
+        for state_name, state in states.items():
+            if state is not None:
+                _check_state(name, state_name, state, expected)
+        if batched:
+            return input, list(states.values()), True
+        return (input[None], [None if s is None else s[None] for s in states.values()], False)
+
+    def extra_repr(self):
+        text = f"{self.input_size}, {self.hidden_size}"
+        if not self.bias:
+            text += ", bias=False"
+        if getattr(self, "nonlinearity", "tanh") != "tanh":
+            text += f", nonlinearity={self.nonlinearity}"
+        return text
+
+    def _weights(self):
+        return self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh
+
+
+class RNNCell(RNNCellBase):
+    """h' = tanh(W_ih x + b_ih + W_hh h + b_hh) (or relu), one fused node.
+
+    Args: input_size, hidden_size, bias (default True), nonlinearity ('tanh' or 'relu').
+    Shapes: input (B, I) or (I,), hx (B, H) or (H,) or None (zeros) -> h' like hx.
+    """
+
+    def __init__(self, input_size, hidden_size, bias=True, nonlinearity="tanh", dtype=None):
+        if nonlinearity not in ("tanh", "relu"):
+            raise ValueError(f"RNNCell: unknown nonlinearity {nonlinearity!r}; use 'tanh' or "
+                             "'relu'")
+        self.__dict__["nonlinearity"] = nonlinearity
+        super().__init__(input_size, hidden_size, bias, dtype)
+
+    def forward(self, input, hx=None):
+        x, (h,), batched = self._prepare(input, {"hx": hx})
+        cell = recurrent.rnn_tanh_cell if self.nonlinearity == "tanh" else recurrent.rnn_relu_cell
+        out = cell(x, h, *self._weights())
+        return out if batched else out[0]
+
+
+class LSTMCell(RNNCellBase):
+    """i, f, g, o = sigma, sigma, tanh, sigma of (W_ih x + b_ih + W_hh h + b_hh) (torch's order);
+    c' = f * c + i * g,  h' = o * tanh(c'). One fused node.
+
+    Shapes: input (B, I) or (I,), hx = (h, c) each (B, H) or (H,), or None -> (h', c').
+    """
+
+    gates = 4
+
+    def forward(self, input, hx=None):
+        h, c = (None, None) if hx is None else hx
+        x, (h, c), batched = self._prepare(input, {"h_0": h, "c_0": c})
+        h, c = recurrent.lstm_cell(x, (h, c), *self._weights())
+        return (h, c) if batched else (h[0], c[0])
+
+
+class GRUCell(RNNCellBase):
+    """r, z = sigma(W_i{r,z} x + b_i{r,z} + W_h{r,z} h + b_h{r,z}),
+    n = tanh(W_in x + b_in + r * (W_hn h + b_hn)),  h' = (1 - z) * n + z * h. One fused node.
+
+    Shapes: input (B, I) or (I,), hx (B, H) or (H,) or None -> h'.
+    """
+
+    gates = 3
+
+    def forward(self, input, hx=None):
+        x, (h,), batched = self._prepare(input, {"hx": hx})
+        out = recurrent.gru_cell(x, h, *self._weights())
+        return out if batched else out[0]
+
+
+# ------------------------------------------------------------------ sequence modules
+class RNNBase(_Uniform):
+    """A stack of recurrent layers, each optionally bidirectional, over whole sequences.
+
+    Args:
+        input_size, hidden_size: features of x_t and of h_t.
+        num_layers: stacked layers; layer k > 0 reads layer k-1's output (default 1).
+        bias: learn b_ih and b_hh (default True).
+        batch_first: input and output are (B, T, feature) instead of (T, B, feature).
+        dropout: dropout probability on every layer's output except the last (training only).
+        bidirectional: add a layer running t = T-1 .. 0; outputs are concatenated.
+
+    forward(input, hx=None, lengths=None):
+        input (T, B, I), (B, T, I) with batch_first, or unbatched (T, I);
+        hx: initial states (num_layers * D, B, H) (D = 2 if bidirectional), zeros when None;
+        lengths: B ints in [1, T] for a padded batch: the padded steps neither change the
+        state nor get gradient, their outputs are 0 (PyTorch's pack_padded_sequence +
+        pad_packed_sequence(total_length=T)); h_n is each sequence's state at its own end.
+
+    Parameters of layer k: weight_ih_lk (G*H, I or D*H), weight_hh_lk (G*H, H), bias_ih_lk,
+    bias_hh_lk (G*H,), and the same with the suffix _reverse for the reverse direction.
+    """
+
+    gates = 1
+
+    def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False,
+                 dropout=0.0, bidirectional=False, dtype=None):
+        super().__init__()
+        name = type(self).__name__
+        self.input_size = _check_size(name, "input_size", input_size, 0)
+        self.hidden_size = _check_size(name, "hidden_size", hidden_size)
+        self.num_layers = _check_size(name, "num_layers", num_layers)
+        if isinstance(dropout, bool) or not isinstance(dropout, (int, float)) or \
+                not 0 <= dropout <= 1:
+            raise ValueError(f"{name}: dropout should be a number in range [0, 1] representing "
+                             f"the probability of an element being zeroed, got {dropout!r}")
+        if dropout > 0 and num_layers == 1:
+            warnings.warn(f"{name}: dropout={dropout} acts between layers, so with "
+                          "num_layers=1 it does nothing", UserWarning, stacklevel=2)
+        self.bias, self.batch_first = bias, batch_first
+        self.dropout, self.bidirectional = float(dropout), bidirectional
+        dtype = backend.as_dtype(dtype)
+        G, H, D = self.gates, self.hidden_size, 2 if bidirectional else 1
+        self._flat_weights_names = []
+        for layer in range(self.num_layers):
+            layer_input = self.input_size if layer == 0 else D * H
+            for suffix in ("", "_reverse")[:D]:
+                shapes = {"weight_ih": (G * H, layer_input), "weight_hh": (G * H, H)}
+                if bias:
+                    shapes.update(bias_ih=(G * H,), bias_hh=(G * H,))
+                for kind, shape in shapes.items():
+                    param_name = f"{kind}_l{layer}{suffix}"
+                    setattr(self, param_name, Parameter(np.empty(shape, dtype=dtype)))
+                    self._flat_weights_names.append(param_name)
+        self.reset_parameters()
+
+    def flatten_parameters(self):
+        """Does nothing: PyTorch packs cuDNN weights here; gradsheet's are always ready."""
+
+    def _layer_weights(self, layer, reverse):
+        suffix = f"_l{layer}" + ("_reverse" if reverse else "")
+        d = self.__dict__
+        if self.bias:
+            return (d["weight_ih" + suffix], d["weight_hh" + suffix], d["bias_ih" + suffix],
+                    d["bias_hh" + suffix])
+        return d["weight_ih" + suffix], d["weight_hh" + suffix], None, None
+
+    def _state_names(self):
+        return ("h_0",)
+
+    def _split_hx(self, hx):
+        return (hx,)
+
+    def forward(self, input, hx=None, lengths=None):
+        name = type(self).__name__
+        if input.ndim not in (2, 3) or input.shape[-1] != self.input_size:
+            raise ValueError(f"{name}: input must be 3-D (T, batch, input_size) (batch first with "
+                             f"batch_first=True) or unbatched 2-D (T, input_size), with "
+                             f"input_size={self.input_size}; got shape {tuple(input.shape)}")
+        batched = input.ndim == 3
+        if not batched:
+            x = shape_ops.unsqueeze(input, 1)
+        else:
+            x = shape_ops.transpose(input, 0, 1) if self.batch_first else input
+        T, B = x.shape[0], x.shape[1]
+        D = 2 if self.bidirectional else 1
+        states = self._initial_states(hx, B, batched, D)
+        lengths = recurrent.as_lengths(lengths, T, B, name)
+
+        finals = [[] for _ in states]
+        for layer in range(self.num_layers):
+            outputs = []
+            for direction in range(D):
+                k = layer * D + direction
+                init_states = [None if s is None else s[k] for s in states]
+                output, *ends = self._run_layer(x, init_states, self._layer_weights(
+                    layer, direction == 1), direction == 1, lengths)
+                outputs.append(output)
+                for collected, end in zip(finals, ends):
+                    collected.append(end)
+            x = outputs[0] if D == 1 else shape_ops.cat(outputs, dim=2)
+            if self.dropout > 0 and self.training and layer < self.num_layers - 1:
+                x = _dropout(x, self.dropout, True)
+
+        ends = [shape_ops.stack(collected, 0) for collected in finals]
+        if not batched:
+            x = x[:, 0]
+            ends = [end[:, 0] for end in ends]
+        elif self.batch_first:
+            x = shape_ops.transpose(x, 0, 1)
+        return x, (ends[0] if len(ends) == 1 else tuple(ends))
+
+    def _initial_states(self, hx, B, batched, D):
+        """The initial states, each checked and batched to (num_layers * D, B, H), or None."""
+        name = type(self).__name__
+        parts = self._split_hx(hx) if hx is not None else (None,) * len(self._state_names())
+        expected = (self.num_layers * D, B, self.hidden_size)
+        states = []
+        for state_name, state in zip(self._state_names(), parts):
+            if state is not None:
+                _check_state(name, f"{state_name} (num_layers * num_directions, "
+                             f"{'batch, ' if batched else ''}hidden_size)", state,
+                             expected if batched else (expected[0], expected[2]))
+                if not batched:
+                    state = shape_ops.unsqueeze(state, 1)
+            states.append(state)
+        return states
+
+    def extra_repr(self):
+        text = f"{self.input_size}, {self.hidden_size}"
+        if self.num_layers != 1:
+            text += f", num_layers={self.num_layers}"
+        if getattr(self, "nonlinearity", "tanh") != "tanh":
+            text += f", nonlinearity={self.nonlinearity}"
+        for key, default in (("bias", True), ("batch_first", False), ("dropout", 0.0),
+                             ("bidirectional", False)):
+            if getattr(self, key) != default:
+                text += f", {key}={getattr(self, key)}"
+        return text
+
+
+class RNN(RNNBase):
+    """Elman RNN: h_t = tanh(W_ih x_t + b_ih + W_hh h_{t-1} + b_hh) (or relu), per layer.
+
+    Args: as ``RNNBase``, plus nonlinearity ('tanh' or 'relu') after num_layers, as in torch.
+    Returns (output, h_n): output (T, B, D*H) holds the last layer's h_t for every t;
+    h_n (num_layers * D, B, H) every layer's final state.
+
+    Example: ``RNN(4, 8, batch_first=True)(gs.randn(2, 5, 4))[0].shape == (2, 5, 8)``.
+    """
+
+    def __init__(self, input_size, hidden_size, num_layers=1, nonlinearity="tanh", bias=True,
+                 batch_first=False, dropout=0.0, bidirectional=False, dtype=None):
+        if nonlinearity not in ("tanh", "relu"):
+            raise ValueError(f"RNN: unknown nonlinearity {nonlinearity!r}; use 'tanh' or 'relu'")
+        self.__dict__["nonlinearity"] = nonlinearity
+        super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout,
+                         bidirectional, dtype)
+
+    def _run_layer(self, x, states, weights, reverse, lengths):
+        return recurrent.rnn_layer(x, states[0], *weights, nonlinearity=self.nonlinearity,
+                                   reverse=reverse, lengths=lengths)
+
+
+class LSTM(RNNBase):
+    """Long short-term memory, per layer: i, f, g, o = sigma, sigma, tanh, sigma of
+    (W_ih x_t + b_ih + W_hh h_{t-1} + b_hh);  c_t = f * c_{t-1} + i * g;  h_t = o * tanh(c_t).
+
+    The forget gate lets dL/dc flow back through c_t = f * c_{t-1} + ... multiplied only by f,
+    not by a squashing derivative and W_hh at every step: the LSTM avoids the vanishing gradient.
+
+    Args: as ``RNNBase``. forward(input, hx=(h_0, c_0) or None, lengths=None).
+    Returns (output, (h_n, c_n)), each state (num_layers * D, B, H).
+
+    Reference: Hochreiter and Schmidhuber, "Long Short-Term Memory", Neural Computation 1997;
+    the forget gate: Gers, Schmidhuber and Cummins, 2000.
+    """
+
+    gates = 4
+
+    def _state_names(self):
+        return ("h_0", "c_0")
+
+    def _split_hx(self, hx):
+        if not isinstance(hx, (tuple, list)) or len(hx) != 2:
+            raise TypeError(f"LSTM: hx must be a tuple (h_0, c_0), got {type(hx).__name__}")
+        return tuple(hx)
+
+    def _run_layer(self, x, states, weights, reverse, lengths):
+        return recurrent.lstm_layer(x, states[0], states[1], *weights, reverse=reverse,
+                                    lengths=lengths)
+
+
+class GRU(RNNBase):
+    """Gated recurrent unit, per layer: r, z = sigma(W_i{r,z} x_t + b_i{r,z} + W_h{r,z} h_{t-1}
+    + b_h{r,z}), n = tanh(W_in x_t + b_in + r * (W_hn h_{t-1} + b_hn)), h_t = (1 - z) * n + z * h_{t-1}.
+
+    Args: as ``RNNBase``. Returns (output, h_n) as ``RNN``.
+
+    Reference: Cho et al., "Learning Phrase Representations using RNN Encoder-Decoder", 2014.
+    """
+
+    gates = 3
+
+    def _run_layer(self, x, states, weights, reverse, lengths):
+        return recurrent.gru_layer(x, states[0], *weights, reverse=reverse, lengths=lengths)

@@ -1,0 +1,68 @@
+"""Embedding: a learned table of vectors, one per token id (nn.Embedding)."""
+import numpy as np
+
+from .. import backend
+from ..ops.embedding import embedding
+from . import init
+from .module import Module
+from .parameter import Parameter
+
+
+class Embedding(Module):
+    """y = W[idx]: each integer index picks a row of the table W (num_embeddings, embedding_dim).
+
+    Args:
+        num_embeddings: size of the vocabulary (indices lie in [0, num_embeddings)).
+        embedding_dim: length of each vector.
+        padding_idx: a row that is initialised to 0 and never gets a gradient (a padding token);
+            negative values count from the end, as in PyTorch.
+        dtype: dtype of the table (default: ``gradsheet.get_default_dtype()``).
+
+    Shapes: input (*) integers -> output (*, embedding_dim).
+    Attributes: weight (num_embeddings, embedding_dim), initialised from N(0, 1).
+
+    Example: ``Embedding(10, 3)(gs.tensor([[1, 2], [4, 9]])).shape == (2, 2, 3)``.
+    """
+
+    def __init__(self, num_embeddings, embedding_dim, padding_idx=None, dtype=None):
+        super().__init__()
+        for name, value in (("num_embeddings", num_embeddings), ("embedding_dim", embedding_dim)):
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0:
+                raise ValueError(f"Embedding: {name} must be a non-negative integer, got {value!r}")
+        if padding_idx is not None:
+            if not -num_embeddings <= padding_idx < num_embeddings:
+                raise ValueError(f"Embedding: padding_idx={padding_idx} must be within "
+                                 f"num_embeddings={num_embeddings} ([-{num_embeddings}, "
+                                 f"{num_embeddings}))")
+            padding_idx = int(padding_idx) % num_embeddings
+        self.num_embeddings, self.embedding_dim = int(num_embeddings), int(embedding_dim)
+        self.padding_idx = padding_idx
+        dtype = backend.as_dtype(dtype)
+        self.weight = Parameter(np.empty((self.num_embeddings, self.embedding_dim), dtype=dtype))
+        self.reset_parameters()
+
+    def reset_parameters(self):
+        init.normal_(self.weight)
+        if self.padding_idx is not None:
+            self.weight.data[self.padding_idx] = 0
+
+    @classmethod
+    def from_pretrained(cls, embeddings, freeze=True, padding_idx=None):
+        """An Embedding holding a copy of the 2-D ``embeddings``; trained only if not ``freeze``."""
+        array = np.asarray(embeddings.data if hasattr(embeddings, "data") else embeddings)
+        if array.ndim != 2:
+            raise ValueError(f"Embedding.from_pretrained: embeddings must be 2-D, got shape "
+                             f"{array.shape}")
+        module = cls(array.shape[0], array.shape[1], padding_idx, dtype=array.dtype)
+        module.weight.data[...] = array
+        module.weight.requires_grad_(not freeze)
+        return module
+
+    def forward(self, input):
+        return embedding(input, self.weight, self.padding_idx)
+
+    def extra_repr(self):
+        text = f"{self.num_embeddings}, {self.embedding_dim}"
+        if self.padding_idx is not None:
+            text += f", padding_idx={self.padding_idx}"
+        return text
