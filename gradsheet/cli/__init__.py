@@ -1,0 +1,57 @@
+"""The ``gradsheet`` command.
+
+    gradsheet tour       the executable cheat sheet (every section, a report folder)
+    gradsheet train      train an mlp, a cnn or an architecture file on digits/IDX/CSV/NPZ
+    gradsheet evaluate   loss and accuracy of a saved model
+    gradsheet predict    class predictions of a saved model
+    gradsheet rl         plan or learn on a named environment
+
+Every failure prints one line, ``gradsheet COMMAND: error: ...``, and exits non-zero.
+"""
+import argparse
+import sys
+
+from .. import tour as _tour
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line (and exit code 2), as every other error."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def _run_tour(args):
+    _tour.run(sections=args.section, quick=args.quick, seed=args.seed, out=args.out,
+              verbose=0 if args.no_progress else 1)
+    return 0
+
+
+def build_parser():
+    parser = _Parser(prog="gradsheet",
+                     description="The deep-learning cheat sheet made executable.")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    tour = commands.add_parser("tour", help="run the cheat sheet's sections and write a report")
+    tour.add_argument("--section", action="append", choices=list(_tour.SECTIONS),
+                      help="run only this section (repeatable)")
+    tour.add_argument("--quick", action="store_true", help="shorter runs (under a minute)")
+    tour.add_argument("--seed", type=int, default=0)
+    tour.add_argument("--out", default="tour-report",
+                      help="folder for index.html, results.json and the plots")
+    tour.add_argument("--no-progress", action="store_true", help="hide progress bars")
+    tour.set_defaults(run=_run_tour)
+    from . import training
+    training.add_commands(commands)
+    return parser
+
+
+def main(argv=None):
+    args = build_parser().parse_args(argv)
+    try:
+        return args.run(args)
+    except KeyboardInterrupt:
+        print(f"gradsheet {args.command}: interrupted", file=sys.stderr)
+        return 130
+    except Exception as error:  # a one-line message, never a traceback
+        print(f"gradsheet {args.command}: error: {error}", file=sys.stderr)
+        return 1

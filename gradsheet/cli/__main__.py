@@ -1,0 +1,6 @@
+"""``python -m gradsheet.cli`` runs the ``gradsheet`` command."""
+import sys
+
+from . import main
+
+sys.exit(main())

@@ -1,0 +1,155 @@
+"""``gradsheet train``, ``evaluate`` and ``predict``: supervised models from the command line."""
+import json
+import os
+
+import numpy as np
+
+from .. import backend, models, nn, optim
+from ..data import random_split
+from ..train import evaluate, fit, predict
+from .data_sources import load_inputs, load_source
+
+OPTIMIZERS = {"sgd": optim.SGD, "adam": optim.Adam, "adamw": optim.AdamW,
+              "rmsprop": optim.RMSprop, "adagrad": optim.Adagrad}
+
+
+def _architecture(args, sample, num_classes):
+    if args.model == "mlp":
+        hidden = [int(h) for h in args.hidden.split(",")] if args.hidden else []
+        return models.mlp_spec(int(np.prod(sample.shape)), hidden, num_classes, args.dropout)
+    if args.model == "cnn":
+        return models.cnn_spec(sample.shape[0], num_classes)
+    with open(args.model) as f:
+        return json.load(f)
+
+
+def train(args):
+    backend.manual_seed(args.seed)
+    dataset = load_source(args.data, image=args.model == "cnn")
+    labels = dataset.tensors[1].data
+    num_classes = int(labels.max()) + 1
+    train_set, val_set = random_split(dataset, [1 - args.val_fraction, args.val_fraction],
+                                      generator=np.random.default_rng(args.seed))
+    spec = _architecture(args, dataset.tensors[0].data[0], num_classes)
+    model = models.build_model(spec)
+    optimizer = OPTIMIZERS[args.optimizer](model.parameters(), lr=args.lr)
+    os.makedirs(args.out, exist_ok=True)
+    history = fit(model, nn.CrossEntropyLoss(), optimizer, train_set, val_data=val_set,
+                  epochs=args.epochs, batch_size=args.batch_size, verbose=args.verbose,
+                  checkpoint_dir=os.path.join(args.out, "checkpoints"), resume_from=args.resume)
+    model_path = os.path.join(args.out, "model.safetensors")
+    models.save_model(model, spec, model_path,
+                      metadata={"num_classes": str(num_classes), "data": args.data})
+    with open(os.path.join(args.out, "history.json"), "w") as f:
+        json.dump(history.history, f, indent=2)
+    _plot_history(history, os.path.join(args.out, "training_curve.png"))
+    last = {name: values[-1] for name, values in history.history.items()}
+    print(f"trained {args.model} for {args.epochs} epochs: " +
+          ", ".join(f"{k} {v:.4g}" for k, v in last.items()))
+    print(f"model: {model_path}")
+    return 0
+
+
+def _plot_history(history, path):
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        print("(no training-curve plot: pip install gradsheet[viz])")
+        return
+    figure, ax = plt.subplots(figsize=(6, 3.5))
+    for name in ("loss", "val_loss"):
+        if name in history.history:
+            ax.plot(range(1, len(history) + 1), history.history[name], label=name)
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("cross-entropy loss")
+    ax.legend()
+    figure.savefig(path, dpi=90, bbox_inches="tight")
+    plt.close(figure)
+
+
+def evaluate_command(args):
+    model, spec, _ = models.load_model(args.model)
+    image = any(layer.get("type", "").startswith("Conv") for layer in spec)
+    scores = evaluate(model, nn.CrossEntropyLoss(), load_source(args.data, image=image),
+                      batch_size=args.batch_size)
+    print(", ".join(f"{name} {value:.4f}" for name, value in scores.items()))
+    return 0
+
+
+def predict_command(args):
+    model, spec, _ = models.load_model(args.model)
+    inputs = load_inputs(args.input).astype(backend.get_default_dtype())
+    if any(layer.get("type", "").startswith("Conv") for layer in spec) and inputs.ndim == 2:
+        side = int(round(np.sqrt(inputs.shape[1])))
+        inputs = inputs.reshape(-1, 1, side, side)
+    logits = predict(model, inputs, batch_size=args.batch_size).data
+    classes = logits.argmax(axis=1)
+    if args.out:
+        np.savetxt(args.out, classes, fmt="%d")
+        print(f"{len(classes)} predictions written to {args.out}")
+    else:
+        print("\n".join(str(c) for c in classes))
+    return 0
+
+
+def add_commands(commands):
+    train_parser = commands.add_parser("train", help="train a model on digits, IDX, CSV or NPZ data")
+    train_parser.add_argument("--model", default="mlp",
+                              help="mlp, cnn, or a JSON architecture file (a list of layer specs)")
+    train_parser.add_argument("--data", default="digits",
+                              help="digits | idx:IMAGES,LABELS | FILE.csv | FILE.npz")
+    train_parser.add_argument("--epochs", type=_positive_int, default=10)
+    train_parser.add_argument("--batch-size", type=_positive_int, default=32)
+    train_parser.add_argument("--optimizer", choices=sorted(OPTIMIZERS), default="adam")
+    train_parser.add_argument("--lr", type=_positive_float, default=1e-3)
+    train_parser.add_argument("--hidden", default="256,128", help="mlp hidden sizes, e.g. 256,128")
+    train_parser.add_argument("--dropout", type=float, default=0.2, help="mlp dropout")
+    train_parser.add_argument("--val-fraction", type=_fraction, default=0.2)
+    train_parser.add_argument("--seed", type=int, default=0)
+    train_parser.add_argument("--resume", help="a checkpoint to continue from")
+    train_parser.add_argument("--out", default="run", help="folder for the model, checkpoints, "
+                              "history.json and training_curve.png")
+    train_parser.add_argument("--verbose", type=int, default=2, choices=(0, 1, 2))
+    train_parser.set_defaults(run=train)
+
+    evaluate_parser = commands.add_parser("evaluate", help="loss and accuracy of a saved model")
+    evaluate_parser.add_argument("--model", required=True, help="a model.safetensors file")
+    evaluate_parser.add_argument("--data", default="digits")
+    evaluate_parser.add_argument("--batch-size", type=_positive_int, default=256)
+    evaluate_parser.set_defaults(run=evaluate_command)
+
+    predict_parser = commands.add_parser("predict", help="class predictions of a saved model")
+    predict_parser.add_argument("--model", required=True, help="a model.safetensors file")
+    predict_parser.add_argument("--input", required=True, help="FILE.csv or FILE.npz (array X)")
+    predict_parser.add_argument("--out", help="write one class per line here (else stdout)")
+    predict_parser.add_argument("--batch-size", type=_positive_int, default=256)
+    predict_parser.set_defaults(run=predict_command)
+
+
+def _positive_int(text):
+    value = int(text)
+    if value <= 0:
+        raise ValueError(f"expected a positive integer, got {text}")
+    return value
+
+
+def _positive_float(text):
+    value = float(text)
+    if not value > 0:
+        raise ValueError(f"expected a positive number, got {text}")
+    return value
+
+
+def _fraction(text):
+    value = float(text)
+    if not 0 < value < 1:
+        raise ValueError(f"expected a fraction in (0, 1), got {text}")
+    return value
+
+
+# argparse names the converter in its messages ("invalid positive integer value: 'x'")
+_positive_int.__name__ = "positive integer"
+_positive_float.__name__ = "positive number"
+_fraction.__name__ = "fraction in (0, 1)"
