@@ -6,7 +6,7 @@ P_sa(s') = #(s, a, s') / #(s, a) is `estimate_mdp`.
 """
 
 from gradsheet.rl.mdp import MDP
-from gradsheet.rl.model import ModelEstimate, estimate_mdp, model_based_agent
+from gradsheet.rl.model import AgentResult, ModelEstimate, estimate_mdp, explore, model_based_agent
 from gradsheet.rl.planning import (
     PlanningResult,
     bellman_residual,
@@ -19,11 +19,13 @@ from gradsheet.rl.planning import (
 )
 
 __all__ = [
+    "AgentResult",
     "MDP",
     "ModelEstimate",
     "PlanningResult",
     "bellman_residual",
     "estimate_mdp",
+    "explore",
     "greedy_policy",
     "model_based_agent",
     "modified_policy_iteration",
