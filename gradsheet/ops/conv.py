@@ -1,0 +1,408 @@
+"""Convolutions (conv1d, conv2d, conv_transpose2d), one fused node each, and the size formula.
+
+    y[n, o, p, q] = b[o] + sum over c in o's group, i < kh, j < kw of
+                    w[o, c, i, j] * xpad[n, c, p*sh + i*dh, q*sw + j*dw]
+
+computed as im2col and one GEMM per group (see ``im2col``):
+
+    y (O, OH*OW*N) = W (O, C/groups*kh*kw) @ col (C/groups*kh*kw, OH*OW*N)
+
+With g = dL/dy as a (O, OH*OW*N) matrix:
+
+    dL/dW = g @ col^T,   dL/db = sum of g over n, p, q,   dL/dx = col2im(W^T @ g)
+
+The transposed convolution is the adjoint of the convolution in its input:
+
+    y = col2im(W^T @ x),   dL/dx = W @ im2col(g),   dL/dW = x @ im2col(g)^T
+
+Output size: the cheat sheet's N = (W - F + 2P)/S + 1, generalised by PyTorch to
+
+    N = floor((W + 2P - D(F - 1) - 1) / S) + 1                 (D: dilation)
+    transposed: N = (W - 1) S - 2P + D(F - 1) + output_padding + 1
+
+Shapes: conv2d input (N, C, H, W) or (C, H, W), weight (O, C/groups, kh, kw), bias (O,),
+output (N, O, OH, OW); conv1d the same without H; conv_transpose2d weight
+(C, O/groups, kh, kw). Outputs and input gradients are (N, C, H, W) views of
+(C, H, W, N) arrays, the layout the next convolution reads fastest.
+"""
+import collections
+
+import numpy as np
+
+from ..autograd.function import Function
+from .im2col import col2im_add, im2col, padded_chwn, pool
+
+
+def _is_int(value):
+    return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
+
+
+def _size_1d(W, F, P, S, D, strict, op):
+    for name, value, low in (("W", W, 0), ("F", F, 1), ("P", P, 0), ("S", S, 1), ("D", D, 1)):
+        if not _is_int(value) or value < low:
+            raise ValueError(f"{op}: {name} must be an integer >= {low}, got {value!r}")
+    n = (W + 2 * P - D * (F - 1) - 1) // S + 1
+    if strict:
+        span = D * (F - 1) + 1
+        if (W - span + 2 * P) % S or n < 1:
+            dilated = f" (F={F} dilated by D={D})" if D != 1 else ""
+            raise ValueError(
+                f"{op}: (W - F + 2P)/S + 1 = ({W} - {span} + 2*{P})/{S} + 1 = "
+                f"{(W - span + 2 * P) / S + 1:g} is not a positive integer for W={W}, "
+                f"F={span}{dilated}, P={P}, S={S} (N = floor of it = {n})")
+    return int(n)
+
+
+def conv_output_size(W, F, P=0, S=1, D=1, strict=False):
+    """N = floor((W + 2P - D(F - 1) - 1) / S) + 1: the number of positions a filter fits.
+
+    With D = 1 this is the cheat sheet's N = (W - F + 2P)/S + 1 rounded down, as
+    PyTorch's convolutions and pools do.
+
+    Args:
+        W: input size; F: filter (kernel) size; P: zero padding on each side;
+            S: stride; D: dilation. Ints, or pairs (height, width) giving a tuple.
+        strict: raise ValueError unless (W - F + 2P)/S + 1 (F the dilated span
+            D(F - 1) + 1) is a positive integer: the filter tiles the padded input
+            exactly, the cheat sheet's requirement.
+
+    Example: ``conv_output_size(28, 5, P=2) == 28``; ``conv_output_size((32, 7), 3, S=2)
+    == (15, 3)``; ``conv_output_size(32, 4, S=2, strict=True)`` raises ((32-4)/2+1 = 15
+    is fine, but (32-5)/2+1 = 14.5 for F=5 is not).
+    """
+    values = {"W": W, "F": F, "P": P, "S": S, "D": D}
+    lengths = {len(v) for v in values.values() if isinstance(v, (tuple, list))}
+    if not lengths:
+        return _size_1d(W, F, P, S, D, strict, "conv_output_size")
+    if len(lengths) > 1:
+        raise ValueError(f"conv_output_size: pairs of different lengths in {values}")
+    return tuple(
+        _size_1d(*(v[i] if isinstance(v, (tuple, list)) else v for v in values.values()),
+                 strict, "conv_output_size")
+        for i in range(lengths.pop()))
+
+
+# The checked arguments of one convolution, in the 2-D form forward works in
+# (1-D and unbatched calls are viewed as 2-D with H = 1 and N = 1).
+Geometry = collections.namedtuple(
+    "Geometry", "x_shape weight_shape out_shape kernel stride dilation pads out_size groups")
+
+
+def _ints(value, n, name, op, low):
+    if _is_int(value):
+        value = (int(value),) * n
+    elif (isinstance(value, (tuple, list)) and len(value) == n
+          and all(_is_int(v) for v in value)):
+        value = tuple(int(v) for v in value)
+    else:
+        raise ValueError(f"{op}: {name} must be an int or a tuple of {n} ints, got {value!r}")
+    if any(v < low for v in value):
+        raise ValueError(f"{op}: {name} must be >= {low}, got {value!r}")
+    return value
+
+
+def _paddings(padding, n, kernel, stride, dilation, op):
+    """(before, after) zero padding per spatial dim, from an int, a tuple, 'valid' or 'same'."""
+    if not isinstance(padding, str):
+        return tuple((p, p) for p in _ints(padding, n, "padding", op, 0))
+    if padding == "valid":
+        return ((0, 0),) * n
+    if padding != "same":
+        raise ValueError(f"{op}: invalid padding string {padding!r}, should be one of "
+                         "'same', 'valid'")
+    if any(s != 1 for s in stride):
+        raise ValueError(f"{op}: padding='same' is not supported for strided convolutions "
+                         f"(stride={stride})")
+    # total D(F-1) keeps N = W; when it is odd the extra zero goes after, as in PyTorch
+    totals = [d * (k - 1) for k, d in zip(kernel, dilation)]
+    return tuple((t // 2, t - t // 2) for t in totals)
+
+
+def _check_rank(op, x, weight, spatial, weight_dims):
+    if weight.ndim != spatial + 2:
+        raise ValueError(f"{op}: weight of shape {weight.shape} must have {spatial + 2} "
+                         f"dimensions {weight_dims}")
+    if x.ndim not in (spatial + 1, spatial + 2):
+        raise ValueError(f"{op}: expected a {spatial + 1}-D (unbatched) or {spatial + 2}-D "
+                         f"(batched) input, got shape {x.shape}")
+    if x.dtype != weight.dtype:
+        raise TypeError(f"{op}: input dtype {x.dtype} and weight dtype {weight.dtype} differ")
+
+
+def _check_groups(op, groups, channels, what):
+    if not _is_int(groups) or groups < 1:
+        raise ValueError(f"{op}: groups must be a positive integer, got {groups!r}")
+    if channels % groups:
+        raise ValueError(f"{op}: {what} {channels} is not divisible by groups={groups}")
+
+
+def _check_bias(op, bias, channels, weight):
+    if bias is not None and tuple(bias.shape) != (channels,):
+        raise ValueError(f"{op}: bias of shape {tuple(bias.shape)} does not match the "
+                         f"{channels} output channels of weight {tuple(weight.shape)}")
+
+
+def _as_2d(x_shape, spatial):
+    """The (N, C, H, W) shape an input of ``x_shape`` is viewed as."""
+    shape = tuple(x_shape) if len(x_shape) == spatial + 2 else (1,) + tuple(x_shape)
+    return shape if spatial == 2 else shape[:2] + (1,) + shape[2:]
+
+
+_SIZE = "N = floor((W + 2P - D(F-1) - 1)/S) + 1"
+_SIZE_T = "N = (W - 1)S - 2P + D(F-1) + output_padding + 1"
+
+
+def _too_small(op, x_shape, sizes, kernel, pads, stride, dilation, n_out, formula=_SIZE):
+    names = ("height", "width")[-len(sizes):]
+    bad = [f"{name}: W={w}, F={f}, P={p if p[0] != p[1] else p[0]}, S={s}, D={d} give N={n}"
+           for name, w, f, p, s, d, n in zip(names, sizes, kernel, pads, stride, dilation, n_out)
+           if n < 1]
+    return ValueError(f"{op}: input of shape {tuple(x_shape)} is too small: {formula} < 1 for "
+                      + "; ".join(bad))
+
+
+def conv_geometry(op, x, weight, bias, stride, padding, dilation, groups, spatial):
+    """Check a convolution's arguments (raising errors that name ``op`` and the values);
+    returns its Geometry."""
+    x_shape, w_shape = tuple(x.shape), tuple(weight.shape)
+    _check_rank(op, x, weight, spatial, "(out_channels, in_channels/groups, *kernel_size)")
+    out_channels, channels = w_shape[0], x_shape[-spatial - 1]
+    _check_groups(op, groups, out_channels, "out_channels (weight.shape[0]) of weight "
+                  f"{w_shape}:")
+    if channels != w_shape[1] * groups:
+        raise ValueError(f"{op}: input of shape {x_shape} has {channels} channels, but weight "
+                         f"of shape {w_shape} with groups={groups} expects "
+                         f"{w_shape[1] * groups} (in_channels = weight.shape[1] * groups)")
+    _check_bias(op, bias, out_channels, weight)
+    kernel = w_shape[2:]
+    stride = _ints(stride, spatial, "stride", op, 1)
+    dilation = _ints(dilation, spatial, "dilation", op, 1)
+    pads = _paddings(padding, spatial, kernel, stride, dilation, op)
+    sizes = x_shape[-spatial:]
+    n_out = tuple((w + a + b - d * (f - 1) - 1) // s + 1
+                  for w, f, (a, b), s, d in zip(sizes, kernel, pads, stride, dilation))
+    if any(n < 1 for n in n_out):
+        raise _too_small(op, x_shape, sizes, kernel, pads, stride, dilation, n_out)
+    return _geometry(x_shape, w_shape, out_channels, n_out, kernel, stride, dilation, pads,
+                     groups, spatial)
+
+
+def _geometry(x_shape, w_shape, out_channels, n_out, kernel, stride, dilation, pads, groups,
+              spatial):
+    batch = x_shape[:1] if len(x_shape) == spatial + 2 else ()
+    out_shape = batch + (out_channels,) + n_out
+    if spatial == 1:  # viewed as 2-D with a height of 1
+        kernel, stride, dilation, pads, n_out = ((1,) + kernel, (1,) + stride, (1,) + dilation,
+                                                 ((0, 0),) + pads, (1,) + n_out)
+    return Geometry(_as_2d(x_shape, spatial), w_shape[:2] + kernel, out_shape, kernel, stride,
+                    dilation, pads[0] + pads[1], n_out, groups)
+
+
+def conv_transpose_geometry(op, x, weight, bias, stride, padding, output_padding, groups,
+                            dilation, spatial):
+    """Check a transposed convolution's arguments; returns its Geometry (out_size is the
+    output's spatial size)."""
+    x_shape, w_shape = tuple(x.shape), tuple(weight.shape)
+    _check_rank(op, x, weight, spatial, "(in_channels, out_channels/groups, *kernel_size)")
+    in_channels, channels = w_shape[0], x_shape[-spatial - 1]
+    _check_groups(op, groups, in_channels, "in_channels (weight.shape[0]) of weight "
+                  f"{w_shape}:")
+    if channels != in_channels:
+        raise ValueError(f"{op}: input of shape {x_shape} has {channels} channels, but weight "
+                         f"of shape {w_shape} expects {in_channels} (in_channels = "
+                         "weight.shape[0])")
+    out_channels = w_shape[1] * groups
+    _check_bias(op, bias, out_channels, weight)
+    kernel = w_shape[2:]
+    stride = _ints(stride, spatial, "stride", op, 1)
+    dilation = _ints(dilation, spatial, "dilation", op, 1)
+    if isinstance(padding, str):
+        raise ValueError(f"{op}: padding={padding!r} is not supported for transposed "
+                         "convolutions; give an int or a tuple of ints")
+    pads = _paddings(padding, spatial, kernel, stride, dilation, op)
+    extra = _ints(output_padding, spatial, "output_padding", op, 0)
+    if any(e >= s and e >= d for e, s, d in zip(extra, stride, dilation)):
+        raise ValueError(f"{op}: output_padding={extra} must be smaller than either "
+                         f"stride={stride} or dilation={dilation}")
+    sizes = x_shape[-spatial:]
+    n_out = tuple((w - 1) * s - a - b + d * (f - 1) + e + 1 for w, f, (a, b), s, d, e
+                  in zip(sizes, kernel, pads, stride, dilation, extra))
+    if any(n < 1 for n in n_out):
+        raise _too_small(op, x_shape, sizes, kernel, pads, stride, dilation, n_out, _SIZE_T)
+    return _geometry(x_shape, w_shape, out_channels, n_out, kernel, stride, dilation, pads,
+                     groups, spatial)
+
+
+def _weight_grad(cols, g, groups):
+    """sum over positions of g (O, P) times cols (R, P), as (O, R) = g @ cols^T per group.
+
+    Computed as (cols @ g^T)^T: OpenBLAS runs the tall-times-thin product on these
+    shapes (long reduction over P, small O) about 1.5x faster than g @ cols^T.
+    """
+    cols3 = cols.reshape(groups, -1, cols.shape[-1])
+    g3 = g.reshape(groups, -1, g.shape[-1])
+    return np.matmul(cols3, g3.transpose(0, 2, 1)).transpose(0, 2, 1)
+
+
+class Convolution(Function):
+    """y = conv(x, W) + b as im2col + one GEMM per group (the module docstring has the math).
+
+    Only the gradients that are needed are computed: the columns are kept for
+    backward only when W needs a gradient, and dL/dx (a GEMM and a col2im) is
+    skipped for a network's first layer, whose input needs none.
+    """
+
+    def forward(self, x, weight, bias, geometry):
+        geo = self.geo = geometry
+        out_channels, _, kh, kw = geo.weight_shape
+        groups = geo.groups
+        xpad, pad_key = padded_chwn(x.reshape(geo.x_shape), geo.pads)
+        rows = xpad.shape[0] * kh * kw
+        positions = geo.out_size[0] * geo.out_size[1] * xpad.shape[3]
+        key = ("col", (rows, positions), x.dtype.str)
+        keep = self.needs_grad(1)
+        if keep:  # the columns are dL/dW's input; the lease frees them with this node
+            self.cols = pool.lease(key, (rows, positions), x.dtype)
+            cols = self.cols.array
+        else:
+            cols = pool.take(key, (rows, positions), x.dtype)
+        im2col(xpad, geo.kernel, geo.stride, geo.dilation, geo.out_size, cols)
+        if pad_key is not None:
+            pool.give(pad_key, xpad)
+        y = np.empty((out_channels, positions), x.dtype)
+        w3 = weight.reshape(groups, out_channels // groups, rows // groups)
+        np.matmul(w3, cols.reshape(groups, rows // groups, positions),
+                  out=y.reshape(groups, out_channels // groups, positions))
+        if not keep:
+            pool.give(key, cols)
+        if bias is not None:
+            y += bias[:, None]
+        if self.needs_grad(0):
+            self.w3 = w3
+        self.shapes = x.shape, weight.shape
+        y = y.reshape((out_channels,) + geo.out_size + (xpad.shape[3],))
+        return y.transpose(3, 0, 1, 2).reshape(geo.out_shape)
+
+    def backward(self, grad):
+        geo = self.geo
+        n, channels, h, w = geo.x_shape
+        out_channels, (oh, ow) = geo.weight_shape[0], geo.out_size
+        g = grad.reshape(n, out_channels, oh, ow).transpose(1, 2, 3, 0).reshape(out_channels, -1)
+        x_shape, weight_shape = self.shapes
+        grad_x = grad_w = grad_b = None
+        if self.needs_grad(2):
+            grad_b = np.add.reduce(g, axis=1)
+        if self.needs_grad(1):
+            grad_w = _weight_grad(self.cols.array, g, geo.groups).reshape(weight_shape)
+        if self.needs_grad(0):
+            w3 = self.w3
+            rows, positions = w3.shape[0] * w3.shape[2], g.shape[1]
+            key = ("col", (rows, positions), g.dtype.str)
+            dcols = pool.take(key, (rows, positions), g.dtype)
+            np.matmul(w3.transpose(0, 2, 1), g.reshape(geo.groups, -1, positions),
+                      out=dcols.reshape(w3.shape[0], w3.shape[2], positions))
+            dx = np.zeros((channels, h, w, n), g.dtype)
+            col2im_add(dcols, dx, geo.kernel, geo.stride, geo.dilation, geo.pads, geo.out_size)
+            pool.give(key, dcols)
+            grad_x = dx.transpose(3, 0, 1, 2).reshape(x_shape)
+        return grad_x, grad_w, grad_b, None
+
+
+class ConvolutionTranspose(Function):
+    """y = conv_transpose(x, W) + b = col2im(W^T @ x) + b, one GEMM per group (the module
+    docstring has the math); dL/dx and dL/dW share the columns im2col(dL/dy)."""
+
+    def forward(self, x, weight, bias, geometry):
+        geo = self.geo = geometry
+        in_channels, group_out, kh, kw = geo.weight_shape
+        groups = geo.groups
+        n, _, h, w = geo.x_shape
+        positions = h * w * n
+        rows = group_out * groups * kh * kw
+        x3 = x.reshape(geo.x_shape).transpose(1, 2, 3, 0).reshape(groups, -1, positions)
+        w3 = weight.reshape(groups, in_channels // groups, group_out * kh * kw)
+        key = ("col", (rows, positions), x.dtype.str)
+        cols = pool.take(key, (rows, positions), x.dtype)
+        np.matmul(w3.transpose(0, 2, 1), x3, out=cols.reshape(groups, -1, positions))
+        y = np.zeros((group_out * groups,) + geo.out_size + (n,), x.dtype)
+        col2im_add(cols, y, geo.kernel, geo.stride, geo.dilation, geo.pads, (h, w))
+        pool.give(key, cols)
+        if bias is not None:
+            y += bias[:, None, None, None]
+        if self.needs_grad(0):
+            self.w3 = w3
+        if self.needs_grad(1):
+            self.x3 = x3
+        self.shapes = x.shape, weight.shape
+        return y.transpose(3, 0, 1, 2).reshape(geo.out_shape)
+
+    def backward(self, grad):
+        geo = self.geo
+        n, in_channels, h, w = geo.x_shape
+        _, group_out, kh, kw = geo.weight_shape
+        out_channels, positions = group_out * geo.groups, h * w * n
+        g4 = grad.reshape((n, out_channels) + geo.out_size)
+        x_shape, weight_shape = self.shapes
+        grad_x = grad_w = grad_b = None
+        if self.needs_grad(2):
+            grad_b = g4.sum(axis=(0, 2, 3))
+        if not (self.needs_grad(0) or self.needs_grad(1)):
+            return grad_x, grad_w, grad_b, None
+        rows = out_channels * kh * kw
+        key = ("col", (rows, positions), grad.dtype.str)
+        gcols = pool.take(key, (rows, positions), grad.dtype)
+        gpad, pad_key = padded_chwn(g4, geo.pads)
+        im2col(gpad, geo.kernel, geo.stride, geo.dilation, (h, w), gcols)
+        if pad_key is not None:
+            pool.give(pad_key, gpad)
+        if self.needs_grad(0):
+            dx = np.matmul(self.w3, gcols.reshape(geo.groups, -1, positions))
+            grad_x = dx.reshape(in_channels, h, w, n).transpose(3, 0, 1, 2).reshape(x_shape)
+        if self.needs_grad(1):
+            grad_w = _weight_grad(gcols, self.x3.reshape(in_channels, positions),
+                                  geo.groups).reshape(weight_shape)
+        pool.give(key, gcols)
+        return grad_x, grad_w, grad_b, None
+
+
+def convolution(input, weight, bias, stride, padding, dilation, groups, spatial, op):
+    """The convolution behind conv1d/conv2d and the Conv layers; ``op`` (a name or the
+    layer itself) is what error messages name."""
+    geometry = conv_geometry(op, input, weight, bias, stride, padding, dilation, groups, spatial)
+    return Convolution.apply(input, weight, bias, geometry)
+
+
+def convolution_transpose(input, weight, bias, stride, padding, output_padding, groups,
+                          dilation, spatial, op):
+    """The transposed convolution behind conv_transpose2d and ConvTranspose2d."""
+    geometry = conv_transpose_geometry(op, input, weight, bias, stride, padding,
+                                       output_padding, groups, dilation, spatial)
+    return ConvolutionTranspose.apply(input, weight, bias, geometry)
+
+
+def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """2-D convolution (cross-correlation, as in PyTorch) of (N, C, H, W) or (C, H, W) input
+    with weight (O, C/groups, kh, kw); padding is an int, a pair, 'valid' or 'same'.
+
+    Example: ``conv2d(gs.ones(1, 1, 3, 3), gs.ones(1, 1, 2, 2))`` is 4 everywhere, shape
+    (1, 1, 2, 2).
+    """
+    return convolution(input, weight, bias, stride, padding, dilation, groups, 2, "conv2d")
+
+
+def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """1-D convolution of (N, C, L) or (C, L) input with weight (O, C/groups, k)."""
+    return convolution(input, weight, bias, stride, padding, dilation, groups, 1, "conv1d")
+
+
+def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0,
+                     groups=1, dilation=1):
+    """Transposed 2-D convolution (the gradient of conv2d with respect to its input) of
+    (N, C, H, W) input with weight (C, O/groups, kh, kw): each input pixel scatters a
+    weighted copy of the kernel into the output, S apart.
+
+    Example: a 2x2 input of ones with a 2x2 kernel of ones and stride 2 gives a 4x4
+    output of ones.
+    """
+    return convolution_transpose(input, weight, bias, stride, padding, output_padding, groups,
+                                 dilation, 2, "conv_transpose2d")

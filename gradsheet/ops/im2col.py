@@ -1,0 +1,162 @@
+"""im2col and col2im: a convolution as one matrix product, and reusable scratch arrays.
+
+Notation: C channels, N images, input H x W, kernel kh x kw, stride (sh, sw),
+dilation (dh, dw), zero padding (top, bottom, left, right), output OH x OW.
+
+    col[c, i, j, oh, ow, n] = xpad[c, oh*sh + i*dh, ow*sw + j*dw, n]
+
+so a convolution is  y = W (O, C*kh*kw) @ col (C*kh*kw, OH*OW*N).  The arrays
+are laid out channel-major with the batch innermost, (C, H, W, N): every
+strided copy then moves runs of ``OW * N`` contiguous numbers (not runs of OW
+as in (N, C, H, W)), and the product's output (O, OH, OW, N) is already in the
+layout the next convolution reads. Layers hand out (N, C, H, W) views of it.
+
+col2im is the adjoint of im2col, a sum over the kernel offsets only:
+
+    dx[c, oh*sh + i*dh - top, ow*sw + j*dw - left, n] += dcol[c, i, j, oh, ow, n]
+
+one strided add per offset (i, j), clipped to the unpadded input (kh*kw adds,
+no np.add.at, no loop over output pixels).
+
+Scratch arrays (padded inputs, column matrices) are multi-megabyte and needed
+on every training step; a fresh one costs page faults each time, so they come
+from ``pool``. A pooled array is never returned to the user: outputs and
+gradients are allocated fresh.
+"""
+import collections
+import threading
+
+import numpy as np
+from numpy.lib.stride_tricks import as_strided
+
+
+class ScratchPool:
+    """Work arrays reused across calls, keyed by (tag, shape, dtype, ...), at most
+    ``max_bytes`` kept (least recently returned keys are dropped first).
+
+    ``take`` hands an array out (it leaves the pool), ``give`` puts it back. ``lease``
+    wraps a taken array in a Lease that gives it back when the lease is garbage: an op
+    saves the lease for backward, so the array returns to the pool only once the graph
+    node that needs it is freed, never while it can still be read.
+    """
+
+    def __init__(self, max_bytes=512 << 20):
+        self.max_bytes = max_bytes
+        self._free = collections.OrderedDict()
+        self._bytes = 0
+        self._lock = threading.Lock()
+
+    def take(self, key, shape, dtype, zeros=False):
+        """An array of ``shape`` and ``dtype``: a pooled one under ``key``, else a new one
+        (zero-filled when ``zeros``; a pooled one holds whatever its last user left)."""
+        with self._lock:
+            arrays = self._free.get(key)
+            if arrays:
+                array = arrays.pop()
+                self._bytes -= array.nbytes
+                if not arrays:
+                    del self._free[key]
+                return array
+        return np.zeros(shape, dtype) if zeros else np.empty(shape, dtype)
+
+    def give(self, key, array):
+        with self._lock:
+            self._free.setdefault(key, []).append(array)
+            self._free.move_to_end(key)
+            self._bytes += array.nbytes
+            while self._bytes > self.max_bytes:
+                _, dropped = self._free.popitem(last=False)
+                self._bytes -= sum(a.nbytes for a in dropped)
+
+    def lease(self, key, shape, dtype):
+        return Lease(self, key, self.take(key, shape, dtype))
+
+    def clear(self):
+        with self._lock:
+            self._free.clear()
+            self._bytes = 0
+
+    @property
+    def nbytes(self):
+        """Bytes held by the pool now (arrays handed out are not counted)."""
+        return self._bytes
+
+
+class Lease:
+    """Holds a pooled ``array``; gives it back to the pool when garbage-collected."""
+
+    __slots__ = ("array", "_pool", "_key")
+
+    def __init__(self, pool, key, array):
+        self.array, self._pool, self._key = array, pool, key
+
+    def __del__(self):
+        self._pool.give(self._key, self.array)
+
+
+pool = ScratchPool()
+
+
+def padded_chwn(x, pads):
+    """x (N, C, H, W) as a (C, H + top + bottom, W + left + right, N) array, zero-padded.
+
+    Returns (array, key): ``key`` is not None when the array is pooled scratch to give
+    back. Without padding it is a view of ``x`` (no copy). A pooled padded array keeps
+    its zero border across uses, because only the interior, the same region for the
+    same key, is ever written.
+    """
+    top, bottom, left, right = pads
+    chwn = x.transpose(1, 2, 3, 0)
+    if not any(pads):
+        return chwn, None
+    c, h, w, n = chwn.shape
+    shape = (c, h + top + bottom, w + left + right, n)
+    key = ("pad", shape, x.dtype.str, pads)
+    array = pool.take(key, shape, x.dtype, zeros=True)
+    array[:, top:top + h, left:left + w] = chwn
+    return array, key
+
+
+def im2col(xpad, kernel, stride, dilation, out_size, col):
+    """Fill ``col`` (C*kh*kw, OH*OW*N) from the padded (C, Hp, Wp, N) ``xpad`` in one
+    strided copy: col[c, i, j, oh, ow, n] = xpad[c, oh*sh + i*dh, ow*sw + j*dw, n]."""
+    c, _, _, n = xpad.shape
+    (kh, kw), (sh, sw), (dh, dw), (oh, ow) = kernel, stride, dilation, out_size
+    s_c, s_h, s_w, s_n = xpad.strides
+    windows = as_strided(xpad, (c, kh, kw, oh, ow, n),
+                         (s_c, s_h * dh, s_w * dw, s_h * sh, s_w * sw, s_n), writeable=False)
+    np.copyto(col.reshape(c, kh, kw, oh, ow, n), windows)
+    return col
+
+
+def _valid_range(offset, step, n_out, n_in):
+    """The outputs o in [0, n_out) whose input o*step + offset lies in [0, n_in):
+    (first o, how many, first input index), or None when there are none."""
+    first = max(0, -(offset // step))          # ceil(-offset / step)
+    stop = min(n_out, -((offset - n_in) // step))  # ceil((n_in - offset) / step)
+    if stop <= first:
+        return None
+    return first, stop - first, first * step + offset
+
+
+def col2im_add(dcol, dx, kernel, stride, dilation, pads, out_size):
+    """dx (C, H, W, N) += the adjoint of im2col applied to ``dcol`` (C*kh*kw, OH*OW*N):
+    one strided add per kernel offset (i, j), clipped to the unpadded input."""
+    c, h, w, n = dx.shape
+    (kh, kw), (sh, sw), (dh, dw), (oh, ow) = kernel, stride, dilation, out_size
+    top, _, left, _ = pads
+    cols = dcol.reshape(c, kh, kw, oh, ow, n)
+    for i in range(kh):
+        rows = _valid_range(i * dh - top, sh, oh, h)
+        if rows is None:
+            continue
+        o_row, n_rows, x_row = rows
+        for j in range(kw):
+            columns = _valid_range(j * dw - left, sw, ow, w)
+            if columns is None:
+                continue
+            o_col, n_cols, x_col = columns
+            target = dx[:, x_row:x_row + (n_rows - 1) * sh + 1:sh,
+                        x_col:x_col + (n_cols - 1) * sw + 1:sw]
+            np.add(target, cols[:, i, j, o_row:o_row + n_rows, o_col:o_col + n_cols], out=target)
+    return dx
