@@ -8,7 +8,7 @@ from gradsheet.tour import neural_networks
 
 
 def test_formula_table_examples_match_the_formulas():
-    rows = {formula: example for formula, _, example in neural_networks.formulas()}
+    rows = {formula: example for formula, _, example, _ in neural_networks.formulas()}
     assert rows["z = w^T x + b"].endswith("-> 6.5")          # 1 + 2 + 3 + 0.5
     assert "0.1054" in rows["L(z,y) = -[y log z + (1-y) log(1-z)]"]  # -log 0.9
     assert "w=0.7000" in rows["w <- w - alpha dL/dw"]          # 1 - 0.1 * 3
