@@ -1,0 +1,128 @@
+"""Pooling layers: the max or the mean of each F x F window, slid with stride S.
+
+Each layer holds PyTorch's arguments and calls one function of ``gradsheet.ops.pool``, where
+the formula lives. The output size per axis is the conv formula
+N = floor((W + 2P - D(F - 1) - 1) / S) + 1 (ceil with ``ceil_mode``); an input too small
+for one window raises ValueError naming the layer, W, F, P, S and N.
+"""
+from ..ops import pool
+from .module import Module
+
+
+class _MaxPool(Module):
+    _dims = 2
+
+    def __init__(self, kernel_size, stride=None, padding=0, dilation=1, return_indices=False,
+                 ceil_mode=False):
+        super().__init__()
+        self.kernel_size = kernel_size
+        self.stride = stride if stride is not None else kernel_size
+        self.padding, self.dilation = padding, dilation
+        self.return_indices, self.ceil_mode = return_indices, ceil_mode
+
+    def forward(self, input):
+        return pool._max_pool(type(self).__name__, self._dims, input, self.kernel_size,
+                              self.stride, self.padding, self.dilation, self.ceil_mode,
+                              self.return_indices)
+
+    def extra_repr(self):
+        return (f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}, "
+                f"dilation={self.dilation}, ceil_mode={self.ceil_mode}")
+
+
+class MaxPool2d(_MaxPool):
+    """y[n, c, i, j] = max over a, b < F of x[n, c, i*S + a*D - P, j*S + b*D - P]
+    (padding counts as -inf). Stride defaults to the kernel size.
+
+    Shapes: (N, C, H, W) -> (N, C, H_out, W_out), or without N.
+    Example: ``MaxPool2d(2)`` halves 28 x 28 feature maps to 14 x 14.
+    """
+
+
+class MaxPool1d(_MaxPool):
+    """y[n, c, i] = max over a < F of x[n, c, i*S + a*D - P]. Shapes: (N, C, L) -> (N, C, L_out)."""
+
+    _dims = 1
+
+
+class AvgPool2d(Module):
+    """y[n, c, i, j] = (1/d) sum over a, b < F of x[n, c, i*S + a - P, j*S + b - P]
+    (padding counts as 0), d = F*F, or the count of real input positions in the window when
+    ``count_include_pad=False``, or ``divisor_override``.
+
+    Shapes: (N, C, H, W) -> (N, C, H_out, W_out), or without N.
+    """
+
+    def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False,
+                 count_include_pad=True, divisor_override=None):
+        super().__init__()
+        self.kernel_size = kernel_size
+        self.stride = stride if stride is not None else kernel_size
+        self.padding, self.ceil_mode = padding, ceil_mode
+        self.count_include_pad, self.divisor_override = count_include_pad, divisor_override
+
+    def forward(self, input):
+        return pool._avg_pool("AvgPool2d", 2, input, self.kernel_size, self.stride, self.padding,
+                              self.ceil_mode, self.count_include_pad, self.divisor_override)
+
+    def extra_repr(self):
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+
+def _single(value):
+    return tuple(value) if isinstance(value, (tuple, list)) else (value,)
+
+
+class AvgPool1d(Module):
+    """y[n, c, i] = (1/d) sum over a < F of x[n, c, i*S + a - P] (see AvgPool2d for d).
+
+    Shapes: (N, C, L) -> (N, C, L_out), or without N.
+    """
+
+    def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False,
+                 count_include_pad=True):
+        super().__init__()
+        self.kernel_size = _single(kernel_size)
+        self.stride = _single(stride if stride is not None else kernel_size)
+        self.padding = _single(padding)
+        self.ceil_mode, self.count_include_pad = ceil_mode, count_include_pad
+
+    def forward(self, input):
+        return pool._avg_pool("AvgPool1d", 1, input, self.kernel_size, self.stride, self.padding,
+                              self.ceil_mode, self.count_include_pad)
+
+    def extra_repr(self):
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+
+class _AdaptiveAvgPool(Module):
+    _dims = 2
+
+    def __init__(self, output_size):
+        super().__init__()
+        self.output_size = output_size
+
+    def forward(self, input):
+        return pool._adaptive_avg_pool(type(self).__name__, self._dims, input, self.output_size)
+
+    def extra_repr(self):
+        return f"output_size={self.output_size}"
+
+
+class AdaptiveAvgPool2d(_AdaptiveAvgPool):
+    """The mean over PyTorch's adaptive windows (rows floor(i H / OH) .. ceil((i+1) H / OH) - 1,
+    columns alike), giving an output_size map whatever the input's H x W.
+    ``AdaptiveAvgPool2d(1)`` is global average pooling.
+
+    Shapes: (N, C, H, W) -> (N, C, OH, OW); None in output_size keeps that input size.
+    """
+
+
+class AdaptiveAvgPool1d(_AdaptiveAvgPool):
+    """The mean over PyTorch's adaptive windows of the length axis: (N, C, L) -> (N, C, out)."""
+
+    _dims = 1
+
+
+__all__ = ["AdaptiveAvgPool1d", "AdaptiveAvgPool2d", "AvgPool1d", "AvgPool2d", "MaxPool1d",
+           "MaxPool2d"]

@@ -1,0 +1,247 @@
+"""Normalization: standardize over some axes, then scale and shift per feature.
+
+    x_hat = (x - mu) / sqrt(sigma^2 + eps),   y = gamma * x_hat + beta
+
+mu and sigma^2 are the mean and the biased variance over the normalized axes: the batch (and
+spatial) axes per channel for batch norm, the trailing ``normalized_shape`` per sample for
+layer norm, a group of channels (and space) per sample for group norm. Each is one fused node
+whose backward is the closed form (M values per statistic, means over the same axes):
+
+    dL/dx = (1 / sigma) (dx_hat - mean(dx_hat) - x_hat * mean(dx_hat * x_hat)),
+    dx_hat = gamma * dL/dy,   dL/dgamma = sum of dL/dy * x_hat,   dL/dbeta = sum of dL/dy
+
+References: Ioffe & Szegedy, "Batch Normalization", ICML 2015; Ba et al., "Layer
+Normalization", 2016; Wu & He, "Group Normalization", ECCV 2018.
+"""
+import numpy as np
+
+from ..autograd.function import Function
+from ..autograd.tensor import Tensor
+
+
+def _standardize(x, axes, eps):
+    """(x_hat, 1/sigma, mu, sigma^2) with the statistics over ``axes`` (kept as size-1 dims)."""
+    mean = x.mean(axis=axes, keepdims=True)
+    centred = x - mean
+    var = np.square(centred).mean(axis=axes, keepdims=True)  # two passes: no cancellation
+    invstd = 1.0 / np.sqrt(var + eps)
+    return np.multiply(centred, invstd, out=centred), invstd, mean, var
+
+
+def _standardize_backward(dxhat, xhat, invstd, axes):
+    """dL/dx = (1/sigma) (dx_hat - mean(dx_hat) - x_hat mean(dx_hat x_hat)), means over ``axes``."""
+    dx = xhat * (dxhat * xhat).mean(axis=axes, keepdims=True)
+    np.subtract(dxhat, dx, out=dx)
+    dx -= dxhat.mean(axis=axes, keepdims=True)
+    dx *= invstd
+    return dx
+
+
+def _affine(xhat, weight, bias, view):
+    """y = gamma x_hat + beta with gamma, beta reshaped to ``view``; x_hat itself without them."""
+    if weight is None and bias is None:
+        return xhat
+    y = xhat * weight.reshape(view) if weight is not None else xhat.copy()
+    if bias is not None:
+        y += bias.reshape(view)
+    return y
+
+
+def _affine_grads(node, g, xhat, axes, shape):
+    """dL/dgamma = sum of g * x_hat and dL/dbeta = sum of g over ``axes``, in ``shape``."""
+    grad_w = (g * xhat).sum(axis=axes).reshape(shape) if node.needs_grad(1) else None
+    grad_b = g.sum(axis=axes).reshape(shape) if node.needs_grad(2) else None
+    return grad_w, grad_b
+
+
+class BatchNorm(Function):
+    """Per channel c, over the batch and spatial axes (M values):
+
+        x_hat = (x - mu_B) / sqrt(sigma_B^2 + eps),   y = gamma x_hat + beta
+
+    Training: mu_B, sigma_B^2 are the batch mean and biased variance, and the running estimates
+    move towards the batch's: r <- (1 - momentum) r + momentum * stat, with the unbiased
+    variance sigma_B^2 M / (M - 1) (as PyTorch keeps it). Evaluation: the running estimates
+    are used and are constants, so the backward is dL/dx = gamma / sigma * dL/dy.
+
+    Training backward, with dbeta = sum g and dgamma = sum g x_hat over the M values:
+        dL/dx = (gamma / sigma) (g - dbeta / M - x_hat dgamma / M)
+
+    Shapes: x (N, C, *), gamma, beta, running_mean, running_var (C,).
+    """
+
+    def forward(self, x, weight, bias, running_mean, running_var, training, momentum, eps):
+        axes = (0,) + tuple(range(2, x.ndim))
+        view = (x.shape[1],) + (1,) * (x.ndim - 2)
+        if training:
+            xhat, invstd, mean, var = _standardize(x, axes, eps)
+            if running_mean is not None:
+                m = x.size // x.shape[1]
+                _move_towards(running_mean, mean.reshape(-1), momentum)
+                _move_towards(running_var, var.reshape(-1) * (m / (m - 1)), momentum)
+        else:
+            invstd = (1.0 / np.sqrt(running_var + eps)).astype(x.dtype, copy=False).reshape(view)
+            xhat = x - running_mean.reshape(view).astype(x.dtype, copy=False)
+            xhat *= invstd
+        self.xhat, self.invstd, self.weight = xhat, invstd, weight
+        self.axes, self.view, self.training = axes, view, training
+        return _affine(xhat, weight, bias, view)
+
+    def backward(self, g):
+        xhat, axes = self.xhat, self.axes
+        grad_w, grad_b = _affine_grads(self, g, xhat, axes, (xhat.shape[1],))
+        grad_x = None
+        if self.needs_grad(0):
+            scale = self.invstd.reshape(self.view)
+            if self.weight is not None:
+                scale = scale * self.weight.reshape(self.view)
+            if self.training:
+                m = xhat.size // xhat.shape[1]
+                dgamma = grad_w if grad_w is not None else (g * xhat).sum(axis=axes)
+                dbeta = grad_b if grad_b is not None else g.sum(axis=axes)
+                grad_x = xhat * (dgamma.reshape(self.view) * (1.0 / m))
+                grad_x += dbeta.reshape(self.view) * (1.0 / m)
+                np.subtract(g, grad_x, out=grad_x)
+                grad_x *= scale
+            else:
+                grad_x = g * scale
+        return grad_x, grad_w, grad_b
+
+
+def _move_towards(running, stat, momentum):
+    """running <- (1 - momentum) running + momentum stat, in place."""
+    running *= 1.0 - momentum
+    running += momentum * stat.astype(running.dtype, copy=False)
+
+
+class LayerNorm(Function):
+    """Per sample, over the trailing ``normalized_shape`` axes:
+    y = gamma x_hat + beta with x_hat = (x - mu) / sqrt(sigma^2 + eps); gamma, beta have
+    ``normalized_shape``. Backward: the module docstring's closed form with dx_hat = gamma g.
+    """
+
+    def forward(self, x, weight, bias, n_axes, eps):
+        self.axes = tuple(range(x.ndim - n_axes, x.ndim))
+        self.xhat, self.invstd, _, _ = _standardize(x, self.axes, eps)
+        self.weight = weight
+        return _affine(self.xhat, weight, bias, self.xhat.shape[x.ndim - n_axes:])
+
+    def backward(self, g):
+        xhat, weight = self.xhat, self.weight
+        batch_axes = tuple(range(xhat.ndim - len(self.axes)))
+        grad_w, grad_b = _affine_grads(self, g, xhat, batch_axes, xhat.shape[len(batch_axes):])
+        grad_x = None
+        if self.needs_grad(0):
+            dxhat = g * weight if weight is not None else g
+            grad_x = _standardize_backward(dxhat, xhat, self.invstd, self.axes)
+        return grad_x, grad_w, grad_b
+
+
+class GroupNorm(Function):
+    """Per sample and group of C/G channels, over those channels and the spatial axes:
+    x_hat = (x - mu) / sqrt(sigma^2 + eps), y = gamma x_hat + beta with per-channel gamma, beta.
+    Backward: the module docstring's closed form over each group, dx_hat = gamma g.
+
+    Shapes: x (N, C, *), gamma, beta (C,).
+    """
+
+    def forward(self, x, weight, bias, num_groups, eps):
+        grouped = x.reshape(x.shape[0], num_groups, -1)
+        xhat, self.invstd, _, _ = _standardize(grouped, (2,), eps)
+        self.xhat = xhat.reshape(x.shape)
+        self.weight = weight
+        self.view = (x.shape[1],) + (1,) * (x.ndim - 2)
+        return _affine(self.xhat, weight, bias, self.view)
+
+    def backward(self, g):
+        xhat, weight = self.xhat, self.weight
+        axes = (0,) + tuple(range(2, xhat.ndim))
+        grad_w, grad_b = _affine_grads(self, g, xhat, axes, (xhat.shape[1],))
+        grad_x = None
+        if self.needs_grad(0):
+            dxhat = g * weight.reshape(self.view) if weight is not None else g
+            grouped = (xhat.shape[0], self.invstd.shape[1], -1)
+            grad_x = _standardize_backward(dxhat.reshape(grouped), xhat.reshape(grouped),
+                                           self.invstd, (2,)).reshape(xhat.shape)
+        return grad_x, grad_w, grad_b
+
+
+def _shape(t):
+    return None if t is None else tuple(t.shape)
+
+
+def _check_per_channel(op, input, **tensors):
+    """Each given tensor must hold one value per channel: shape (C,) with C = input.shape[1]."""
+    channels = input.shape[1]
+    for name, t in tensors.items():
+        if t is not None and tuple(t.shape) != (channels,):
+            raise ValueError(f"{op}: {name} of shape {_shape(t)} does not match the "
+                             f"{channels} channels of input of shape {tuple(input.shape)} "
+                             f"(expected ({channels},))")
+
+
+def _check_input(op, input, min_dims):
+    if not isinstance(input, Tensor):
+        raise TypeError(f"{op}: expected a Tensor, got {type(input).__name__}")
+    if input.ndim < min_dims:
+        raise ValueError(f"{op}: expected an input with at least {min_dims} dimensions "
+                         f"(N, C, ...), got shape {tuple(input.shape)}")
+
+
+def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False,
+               momentum=0.1, eps=1e-05):
+    """Batch normalization of (N, C, *) input per channel (see BatchNorm).
+
+    In training the batch statistics normalize and, when ``running_mean`` and ``running_var``
+    are given, those buffers are updated in place with ``momentum``. In evaluation the running
+    statistics normalize (and must be given).
+    """
+    _check_input("batch_norm", input, 2)
+    _check_per_channel("batch_norm", input, running_mean=running_mean, running_var=running_var,
+                       weight=weight, bias=bias)
+    if (running_mean is None) != (running_var is None):
+        raise ValueError("batch_norm: give both running_mean and running_var or neither")
+    if training:
+        per_channel = input.data.size // input.shape[1] if input.shape[1] else 0
+        if per_channel <= 1:
+            raise ValueError(f"batch_norm: expected more than 1 value per channel when "
+                             f"training, got input of shape {tuple(input.shape)} "
+                             f"(sigma_B^2 of one value is 0 and its unbiased estimate 0/0)")
+    elif running_mean is None:
+        raise ValueError("batch_norm: running_mean and running_var must be given in evaluation "
+                         "mode (training=False)")
+    return BatchNorm.apply(input, weight, bias, running_mean, running_var, training=training,
+                           momentum=float(momentum), eps=float(eps))
+
+
+def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-05):
+    """Layer normalization over the trailing ``normalized_shape`` axes of each sample."""
+    normalized_shape = (normalized_shape,) if isinstance(normalized_shape, (int, np.integer)) \
+        else tuple(normalized_shape)
+    if not isinstance(input, Tensor):
+        raise TypeError(f"layer_norm: expected a Tensor, got {type(input).__name__}")
+    k = len(normalized_shape)
+    if k == 0 or input.ndim < k or tuple(input.shape[input.ndim - k:]) != normalized_shape:
+        raise ValueError(f"layer_norm: normalized_shape={normalized_shape} expects input of "
+                         f"shape (*, {', '.join(map(str, normalized_shape))}), got shape "
+                         f"{tuple(input.shape)}")
+    for name, t in (("weight", weight), ("bias", bias)):
+        if t is not None and tuple(t.shape) != normalized_shape:
+            raise ValueError(f"layer_norm: {name} of shape {_shape(t)} must have "
+                             f"normalized_shape {normalized_shape}")
+    return LayerNorm.apply(input, weight, bias, n_axes=k, eps=float(eps))
+
+
+def group_norm(input, num_groups, weight=None, bias=None, eps=1e-05):
+    """Group normalization: channels split into ``num_groups`` groups, each normalized per
+    sample over its channels and the spatial axes."""
+    _check_input("group_norm", input, 2)
+    channels = input.shape[1]
+    if num_groups < 1 or channels % num_groups:
+        raise ValueError(f"group_norm: num_groups={num_groups} must divide the number of "
+                         f"channels C={channels} of input of shape {tuple(input.shape)}")
+    _check_per_channel("group_norm", input, weight=weight, bias=bias)
+    return GroupNorm.apply(input, weight, bias, num_groups=int(num_groups), eps=float(eps))
+
+
+__all__ = ["batch_norm", "group_norm", "layer_norm"]
