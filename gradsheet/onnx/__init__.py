@@ -15,8 +15,9 @@ import numpy as np
 
 from ..io.serialization import _write_atomically
 from ..nn.module import Module
-from . import basic  # noqa: F401  (registers the converters)
+from . import basic, recurrent  # noqa: F401  (importing registers the converters)
 from .graph import Graph, as_tensor, convert
+from .recurrent import SequenceOutput
 
 DEFAULT_OPSET = 17
 MIN_OPSET = 17  # LayerNormalization; every other op exported exists since opset 14
@@ -139,4 +140,4 @@ def export(model, example_input, path, dynamic_batch=True, opset_version=DEFAULT
     return proto
 
 
-__all__ = ["export"]
+__all__ = ["SequenceOutput", "export"]

@@ -67,10 +67,10 @@ class Graph:
         """Add ``array`` as an initializer and return its name. Floats take the model dtype;
         shapes and indices are int64, as ONNX wants them."""
         array = np.asarray(array)
-        array = array.astype(self.dtype if array.dtype.kind == "f" else np.int64)
+        # a C-ordered copy that keeps 0-d arrays 0-d (np.ascontiguousarray would make them 1-d)
+        array = array.astype(self.dtype if array.dtype.kind == "f" else np.int64, order="C")
         name = self.fresh(hint)
-        self.initializers.append(self.onnx.numpy_helper.from_array(np.ascontiguousarray(array),
-                                                                   name))
+        self.initializers.append(self.onnx.numpy_helper.from_array(array, name))
         return name
 
     def scalar(self, value, hint="c"):
@@ -96,6 +96,19 @@ def _describe(module, path):
     return f"{type(module).__name__} at {path or '<model>'!r}"
 
 
+def require_converter(module, path):
+    """``module``'s converter, or NotImplementedError naming its type and path in the model."""
+    fn = converter_for(module)
+    if fn is not None:
+        return fn
+    if type(module).__module__.startswith("gradsheet."):
+        raise NotImplementedError(f"onnx.export: no ONNX converter for {_describe(module, path)}")
+    raise NotImplementedError(
+        f"onnx.export: cannot export {_describe(module, path)}: a module with its own "
+        "forward() is not traced; build the model from Sequential and the layers listed "
+        "in gradsheet.onnx.export's docstring")
+
+
 def convert(g, module, x, value, path):
     """Emit ``module``'s nodes on the graph value ``x``, whose example value is ``value``.
 
@@ -112,15 +125,7 @@ def convert(g, module, x, value, path):
                                 "which the next layer cannot take; wrap it in "
                                 "gradsheet.onnx.SequenceOutput to pass its output on")
         return x, value
-    fn = converter_for(module)
-    if fn is None:
-        if type(module).__module__.startswith("gradsheet."):
-            raise NotImplementedError(
-                f"onnx.export: no ONNX converter for {_describe(module, path)}")
-        raise NotImplementedError(
-            f"onnx.export: cannot export {_describe(module, path)}: a module with its own "
-            "forward() is not traced; build the model from Sequential and the layers listed "
-            "in gradsheet.onnx.export's docstring")
+    fn = require_converter(module, path)
     with no_grad():
         out = module(value)
     return fn(g, module, x, value.shape, path or "model"), out

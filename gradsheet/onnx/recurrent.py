@@ -1,0 +1,112 @@
+"""Converters for Embedding and the recurrent layers RNN, LSTM, GRU (ONNX's own RNN, LSTM and
+GRU ops), and SequenceOutput, the wrapper that lets a recurrent layer sit inside a Sequential.
+
+ONNX orders the gate blocks of W, R and B differently from PyTorch (and gradsheet):
+    LSTM: PyTorch i, f, g, o  ->  ONNX i, o, f, c (c is PyTorch's g)
+    GRU:  PyTorch r, z, n     ->  ONNX z, r, h, with linear_before_reset=1, which is
+          PyTorch's n = tanh(W_in x + b_in + r * (W_hn h + b_hn))
+ONNX's layers read (T, B, I) and write Y as (T, D, B, H); a Transpose and a Reshape give
+PyTorch's (T, B, D*H), and Transposes around the stack handle batch_first.
+"""
+import numpy as np
+
+from ..nn.module import Module
+from ..nn.rnn import GRU, LSTM, RNN
+from ..nn.sparse import Embedding
+from .graph import converts, require_converter
+
+_GATE_ORDER = {RNN: [0], LSTM: [0, 3, 1, 2], GRU: [1, 0, 2]}
+
+
+class SequenceOutput(Module):
+    """y = rnn(x)[0], the sequence output of a recurrent layer (its last time step with
+    ``last=True``), so the layer can feed the next one in a Sequential, here and in ONNX.
+
+    Shapes: as the rnn's output, (B, T, D*H) or (T, B, D*H); with last=True (B, D*H).
+
+    Example: ``Sequential(Embedding(100, 16), SequenceOutput(LSTM(16, 32, batch_first=True),
+    last=True), Linear(32, 2))`` classifies token sequences from the LSTM's final output.
+    """
+
+    def __init__(self, rnn, last=False):
+        super().__init__()
+        self.rnn = rnn
+        self.last = last
+
+    def forward(self, input):
+        output = self.rnn(input)[0]
+        if not self.last:
+            return output
+        if output.ndim == 3 and self.rnn.batch_first:
+            return output[:, -1]
+        return output[-1]
+
+    def extra_repr(self):
+        return f"last={self.last}"
+
+
+@converts(Embedding)
+def embedding(g, m, x, shape, path):
+    """y = W[x]: Gather rows of the weight."""
+    return g.add("Gather", [g.const(m.weight.data, f"{path}.weight"), x], path, axis=0)
+
+
+def _stacked(g, m, layer, kind, path):
+    """The ONNX W, R or B input of one layer: (D, G*H, ...) with the gates in ONNX order."""
+    H, order = m.hidden_size, _GATE_ORDER[type(m)]
+    directions = []
+    for suffix in ("", "_reverse")[:2 if m.bidirectional else 1]:
+        if kind == "B":
+            blocks = [getattr(m, f"{name}_l{layer}{suffix}").data
+                      for name in ("bias_ih", "bias_hh")]
+        else:
+            name = "weight_ih" if kind == "W" else "weight_hh"
+            blocks = [getattr(m, f"{name}_l{layer}{suffix}").data]
+        directions.append(np.concatenate(
+            [b.reshape(len(order), H, *b.shape[1:])[order].reshape(b.shape) for b in blocks]))
+    return g.const(np.stack(directions), f"{path}.{kind}_l{layer}")
+
+
+@converts(RNN, LSTM, GRU)
+def recurrent(g, m, x, shape, path):
+    """One ONNX RNN/LSTM/GRU node per layer (both directions in one), outputs Y only."""
+    batched = len(shape) == 3
+    if not batched:
+        if g.batch_axis is not None:
+            raise ValueError(f"onnx.export: {type(m).__name__} at {path!r} got unbatched input "
+                             f"of shape {tuple(shape)}; export it with dynamic_batch=False or "
+                             "pass a batched example")
+        x = g.add("Unsqueeze", [x, g.const([1], f"{path}.axes")], path)
+    elif m.batch_first:
+        x = g.add("Transpose", [x], path, perm=[1, 0, 2])
+    op_type, attrs = type(m).__name__, {}
+    if isinstance(m, RNN):
+        attrs["activations"] = [m.nonlinearity.capitalize()] * (2 if m.bidirectional else 1)
+    elif isinstance(m, GRU):
+        attrs["linear_before_reset"] = 1
+    merge = g.const([0, 0, -1], f"{path}.merge_directions")
+    for layer in range(m.num_layers):
+        inputs = [x, _stacked(g, m, layer, "W", path), _stacked(g, m, layer, "R", path)]
+        if m.bias:
+            inputs.append(_stacked(g, m, layer, "B", path))
+        y = g.add(op_type, inputs, f"{path}.l{layer}", hidden_size=m.hidden_size,
+                  direction="bidirectional" if m.bidirectional else "forward", **attrs)
+        y = g.add("Transpose", [y], path, perm=[0, 2, 1, 3])  # (T, D, B, H) -> (T, B, D, H)
+        x = g.add("Reshape", [y, merge], path)
+    if not batched:
+        return g.add("Squeeze", [x, g.const([1], f"{path}.axes")], path)
+    if g.batch_axis is not None:
+        g.batch_axis = 0 if m.batch_first else 1
+    return g.add("Transpose", [x], path, perm=[1, 0, 2]) if m.batch_first else x
+
+
+@converts(SequenceOutput)
+def sequence_output(g, m, x, shape, path):
+    """The rnn's output, or its last time step: Gather index -1 along the time axis."""
+    y = require_converter(m.rnn, f"{path}.rnn")(g, m.rnn, x, shape, f"{path}.rnn")
+    if not m.last:
+        return y
+    time_axis = 1 if len(shape) == 3 and m.rnn.batch_first else 0
+    if g.batch_axis is not None:
+        g.batch_axis = 0
+    return g.add("Gather", [y, g.const(np.array(-1), f"{path}.last")], path, axis=time_axis)
