@@ -26,7 +26,22 @@ def _require(owner, key, value, holds, rule):
         raise ValueError(f"{owner}: invalid {key}={value!r}; expected {rule}")
 
 
-class LRScheduler:
+class _SchedulerState:
+    """What every scheduler shares: the last lrs it set, and its state as a dict."""
+
+    def get_last_lr(self):
+        """The lrs the last ``step()`` set, one per parameter group."""
+        return list(self._last_lr)
+
+    def state_dict(self):
+        """Every attribute but the optimizer (the format of torch's schedulers)."""
+        return {key: value for key, value in self.__dict__.items() if key != "optimizer"}
+
+    def load_state_dict(self, state_dict):
+        self.__dict__.update(state_dict)
+
+
+class LRScheduler(_SchedulerState):
     """Base class: tracks ``last_epoch`` (t) and writes each group's lr on ``step()``.
 
     Creating a scheduler stores each group's lr as ``initial_lr`` (η_0) and takes step t = 0.
@@ -92,17 +107,6 @@ class LRScheduler:
 
     def _current_lrs(self):
         return [group["lr"] for group in self.optimizer.param_groups]
-
-    def get_last_lr(self):
-        """The lrs the last ``step()`` set, one per parameter group."""
-        return list(self._last_lr)
-
-    def state_dict(self):
-        """Every attribute but the optimizer (the format of torch's schedulers)."""
-        return {key: value for key, value in self.__dict__.items() if key != "optimizer"}
-
-    def load_state_dict(self, state_dict):
-        self.__dict__.update(state_dict)
 
 
 class LambdaLR(LRScheduler):
@@ -340,7 +344,7 @@ class SequentialLR(LRScheduler):
             scheduler.load_state_dict(s)
 
 
-class ReduceLROnPlateau:
+class ReduceLROnPlateau(_SchedulerState):
     """Cut the learning rate when a monitored metric stops improving.
 
     After ``patience`` epochs without improvement, η ← max(η · factor, min_lr) (changes
@@ -410,12 +414,3 @@ class ReduceLROnPlateau:
             self.cooldown_counter = self.cooldown
             self.num_bad_epochs = 0
         self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
-
-    def get_last_lr(self):
-        return list(self._last_lr)
-
-    def state_dict(self):
-        return {key: value for key, value in self.__dict__.items() if key != "optimizer"}
-
-    def load_state_dict(self, state_dict):
-        self.__dict__.update(state_dict)
