@@ -201,7 +201,7 @@ def _check_rows(a, smallest, Pa, sums):
     bad = np.flatnonzero(np.abs(sums - 1.0) > _ROW_TOLERANCE)
     if bad.size:
         s = bad[0]
-        raise ValueError(f"MDP: row P[{a}, {s}, :] sums to {sums[s]!r}, not 1 (within "
+        raise ValueError(f"MDP: row P[{a}, {s}, :] sums to {float(sums[s])!r}, not 1 (within "
                          f"{_ROW_TOLERANCE}): P_sa must be a distribution over next states "
                          f"(action {a}, state {s}; {bad.size} such rows for action {a})")
 
