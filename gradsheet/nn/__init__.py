@@ -4,6 +4,7 @@ Module, Parameter and the containers; Linear and the activation, dropout and
 loss layers; ``nn.init`` (weight initialisation) and ``nn.functional`` (F, the
 stateless ops). Each layer's docstring opens with its formula.
 """
+from ..ops.conv import conv_output_size
 from . import functional, init
 from .activation import (
     ELU,
@@ -18,6 +19,7 @@ from .activation import (
     Tanh,
 )
 from .containers import ModuleDict, ModuleList, Sequential
+from .conv import Conv1d, Conv2d, ConvTranspose2d
 from .dropout import Dropout
 from .linear import Flatten, Identity, Linear
 from .loss import (
@@ -52,4 +54,5 @@ __all__ = [
     "AdaptiveAvgPool1d", "AdaptiveAvgPool2d", "AvgPool1d", "AvgPool2d", "BatchNorm1d",
     "BatchNorm2d", "GroupNorm", "LayerNorm", "MaxPool1d", "MaxPool2d",
     "Embedding", "GRU", "GRUCell", "LSTM", "LSTMCell", "RNN", "RNNBase", "RNNCell", "RNNCellBase",
+    "Conv1d", "Conv2d", "ConvTranspose2d", "conv_output_size",
 ]

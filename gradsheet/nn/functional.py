@@ -18,6 +18,7 @@ from ..ops.activation import (
     softplus,
     tanh,
 )
+from ..ops.conv import conv1d, conv2d, conv_transpose2d
 from ..ops.dropout import dropout
 from ..ops.embedding import embedding
 from ..ops.linalg import linear
@@ -48,4 +49,5 @@ __all__ = [
     "embedding",
     "adaptive_avg_pool1d", "adaptive_avg_pool2d", "avg_pool1d", "avg_pool2d", "batch_norm",
     "group_norm", "layer_norm", "max_pool1d", "max_pool2d",
+    "conv1d", "conv2d", "conv_transpose2d",
 ]

@@ -1,0 +1,207 @@
+"""Convolution layers: Conv1d, Conv2d and ConvTranspose2d, as in ``torch.nn``.
+
+    y[n, o] = b[o] + sum over c in o's group of  W[o, c] (cross-correlated with) x[n, c]
+
+Each layer checks its input against the cheat sheet's size formula
+N = floor((W + 2P - D(F-1) - 1)/S) + 1 and names itself, W, F, P, S and N when
+the input is too small; the math is one fused node in ``gradsheet.ops.conv``.
+"""
+import math
+
+import numpy as np
+
+from .. import backend
+from ..ops.conv import convolution, convolution_transpose
+from . import init
+from .module import Module
+from .parameter import Parameter
+
+
+def _is_int(value):
+    return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
+
+
+def _tuple(layer, name, value, n, low):
+    values = (value,) * n if _is_int(value) else value
+    if (not isinstance(values, (tuple, list)) or len(values) != n
+            or not all(_is_int(v) and v >= low for v in values)):
+        raise ValueError(f"{layer}: {name} must be an int >= {low} or a tuple of {n} such ints, "
+                         f"got {value!r}")
+    return tuple(int(v) for v in values)
+
+
+class _ConvNd(Module):
+    """What Conv1d, Conv2d and ConvTranspose2d share: arguments, parameters, init, repr."""
+
+    _spatial = 2
+
+    def __init__(self, in_channels, out_channels, kernel_size, stride, padding, dilation,
+                 transposed, output_padding, groups, bias, padding_mode, dtype):
+        super().__init__()
+        layer, n = type(self).__name__, self._spatial
+        for name, value in (("in_channels", in_channels), ("out_channels", out_channels)):
+            if not _is_int(value) or value < 1:
+                raise ValueError(f"{layer}: {name} must be a positive integer, got {value!r}")
+        if not _is_int(groups) or groups < 1:
+            raise ValueError(f"{layer}: groups must be a positive integer, got {groups!r}")
+        for name, value in (("in_channels", in_channels), ("out_channels", out_channels)):
+            if value % groups:
+                raise ValueError(f"{layer}: {name}={value} must be divisible by groups={groups}")
+        self.in_channels, self.out_channels = int(in_channels), int(out_channels)
+        self.kernel_size = _tuple(layer, "kernel_size", kernel_size, n, 1)
+        self.stride = _tuple(layer, "stride", stride, n, 1)
+        self.dilation = _tuple(layer, "dilation", dilation, n, 1)
+        self.padding = self._check_padding(layer, padding)
+        self.transposed = transposed
+        self.output_padding = _tuple(layer, "output_padding", output_padding, n, 0)
+        self.groups = int(groups)
+        if padding_mode != "zeros":
+            raise ValueError(f"{layer}: padding_mode={padding_mode!r} is not supported; "
+                             "only 'zeros' is")
+        self.padding_mode = padding_mode
+        dtype = backend.as_dtype(dtype)
+        if transposed:
+            shape = (self.in_channels, self.out_channels // self.groups) + self.kernel_size
+        else:
+            shape = (self.out_channels, self.in_channels // self.groups) + self.kernel_size
+        self.weight = Parameter(np.empty(shape, dtype=dtype))
+        if bias:
+            self.bias = Parameter(np.empty(self.out_channels, dtype=dtype))
+        else:
+            self.register_parameter("bias", None)
+        self.reset_parameters()
+
+    def _check_padding(self, layer, padding):
+        if not isinstance(padding, str):
+            return _tuple(layer, "padding", padding, self._spatial, 0)
+        if padding not in ("same", "valid"):
+            raise ValueError(f"{layer}: invalid padding string {padding!r}, should be one of "
+                             "'same', 'valid'")
+        if padding == "same" and any(s != 1 for s in self.stride):
+            raise ValueError(f"{layer}: padding='same' is not supported for strided "
+                             f"convolutions (stride={self.stride})")
+        return padding
+
+    def reset_parameters(self):
+        """W ~ U(-1/sqrt(fan_in), 1/sqrt(fan_in)) (kaiming_uniform_ with a = sqrt(5)), and the
+        bias from the same law; fan_in = weight.shape[1] * kh * kw, as in PyTorch."""
+        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
+        if self.bias is not None:
+            fan_in, _ = init._calculate_fan_in_and_fan_out(self.weight)
+            bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0.0
+            init.uniform_(self.bias, -bound, bound)
+
+    def extra_repr(self):
+        n = self._spatial
+        text = (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
+                f"stride={self.stride}")
+        if self.padding != (0,) * n:
+            text += f", padding={self.padding}"
+        if self.dilation != (1,) * n:
+            text += f", dilation={self.dilation}"
+        if self.output_padding != (0,) * n:
+            text += f", output_padding={self.output_padding}"
+        if self.groups != 1:
+            text += f", groups={self.groups}"
+        if self.bias is None:
+            text += ", bias=False"
+        return text
+
+    def forward(self, input):
+        return convolution(input, self.weight, self.bias, self.stride, self.padding,
+                           self.dilation, self.groups, self._spatial, self)
+
+
+class Conv2d(_ConvNd):
+    """y[n, o] = b[o] + sum over c of W[o, c] (cross-correlated with) x[n, c], 2-D.
+
+    Args:
+        in_channels, out_channels: C and O (both divisible by ``groups``).
+        kernel_size, stride, dilation: int or (height, width) pair.
+        padding: zeros on each side (int or pair), 'valid' (none) or 'same' (output size =
+            input size; stride 1 only).
+        groups: split channels into this many independent convolutions.
+        bias: learn b (default True). padding_mode: 'zeros' only.
+        dtype: parameters' dtype (default ``gradsheet.get_default_dtype()``).
+
+    Shapes: input (N, C, H, W) or (C, H, W) -> output (N, O, OH, OW), each output size
+    N = floor((W + 2P - D(F-1) - 1)/S) + 1 (``nn.conv_output_size``).
+
+    Attributes:
+        weight: (O, C/groups, kh, kw) from U(-k, k), k = 1/sqrt(C/groups * kh * kw)
+            (kaiming_uniform_ with a = sqrt(5), PyTorch's default).
+        bias: (O,) from U(-k, k); None when ``bias=False``.
+
+    Example: ``Conv2d(1, 16, 5, padding=2)(gs.randn(64, 1, 28, 28)).shape == (64, 16, 28, 28)``.
+    """
+
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1,
+                 groups=1, bias=True, padding_mode="zeros", dtype=None):
+        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation,
+                         False, 0, groups, bias, padding_mode, dtype)
+
+
+class Conv1d(_ConvNd):
+    """Conv2d's formula in 1-D: input (N, C, L) or (C, L), weight (O, C/groups, k), output
+    (N, O, L_out) with L_out = floor((L + 2P - D(k-1) - 1)/S) + 1. Same arguments and init.
+    """
+
+    _spatial = 1
+
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1,
+                 groups=1, bias=True, padding_mode="zeros", dtype=None):
+        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation,
+                         False, 0, groups, bias, padding_mode, dtype)
+
+
+class ConvTranspose2d(_ConvNd):
+    """y = the transposed convolution of x: each input pixel adds W[c] times its value into the
+    output, S apart (the gradient of Conv2d with respect to its input; upsamples by S).
+
+    Args: as Conv2d (padding an int or pair), plus ``output_padding``: extra rows/columns on
+    one side of the output (smaller than stride or dilation) to pick among the sizes that
+    a strided Conv2d maps to the same input size.
+
+    Shapes: input (N, C, H, W) or (C, H, W) -> output (N, O, OH, OW), each output size
+    (W - 1)S - 2P + D(F - 1) + output_padding + 1. ``forward(input, output_size)`` may ask
+    for a size instead of output_padding.
+
+    Attributes:
+        weight: (C, O/groups, kh, kw) from U(-k, k), k = 1/sqrt(O/groups * kh * kw).
+        bias: (O,) from U(-k, k); None when ``bias=False``.
+
+    Example: ``ConvTranspose2d(16, 8, 2, stride=2)(gs.randn(1, 16, 7, 7)).shape == (1, 8, 14, 14)``.
+    """
+
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0,
+                 output_padding=0, groups=1, bias=True, dilation=1, padding_mode="zeros",
+                 dtype=None):
+        if isinstance(padding, str):
+            raise ValueError(f"ConvTranspose2d: padding={padding!r} is not supported; give an "
+                             "int or a pair")
+        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation,
+                         True, output_padding, groups, bias, padding_mode, dtype)
+
+    def _output_padding(self, input, output_size):
+        """The output_padding that gives ``output_size`` ((H, W), or with N and C in front)."""
+        if output_size is None:
+            return self.output_padding
+        size = tuple(int(s) for s in output_size)[-2:]
+        if len(size) != 2 or len(tuple(output_size)) not in (2, input.ndim):
+            raise ValueError(f"{self}: output_size {tuple(output_size)} must have 2 or "
+                             f"{input.ndim} elements")
+        extra = []
+        for d, (h, target) in enumerate(zip(input.shape[-2:], size)):
+            smallest = ((h - 1) * self.stride[d] - 2 * self.padding[d]
+                        + self.dilation[d] * (self.kernel_size[d] - 1) + 1)
+            if not smallest <= target < smallest + self.stride[d]:
+                raise ValueError(f"{self}: requested output_size {size} is not reachable from "
+                                 f"input {tuple(input.shape)}: dimension {d} must lie in "
+                                 f"[{smallest}, {smallest + self.stride[d] - 1}]")
+            extra.append(target - smallest)
+        return tuple(extra)
+
+    def forward(self, input, output_size=None):
+        return convolution_transpose(input, self.weight, self.bias, self.stride, self.padding,
+                                     self._output_padding(input, output_size), self.groups,
+                                     self.dilation, 2, self)
