@@ -65,6 +65,18 @@ class _Axis:
         return (self.F == 1 or self.D == 1) and self.S == self.F and self.N * self.S == self.padded
 
 
+def _memory_order(a):
+    """a's axes from the slowest-varying in memory to the fastest."""
+    return sorted(range(a.ndim), key=lambda i: -abs(a.strides[i]))
+
+
+def _allocate(shape, dtype, order):
+    """An uninitialised array of ``shape`` whose axes lie in memory in ``order``: pooling keeps
+    its input's layout (the convolutions hand out (N, C, H, W) views of (C, H, W, N) arrays),
+    so neither it nor the next layer pays for a transposing copy."""
+    return np.empty([shape[i] for i in order], dtype).transpose(np.argsort(order))
+
+
 class _Geometry:
     """Where the windows of a pooling lie: the input seen as (batch, C, H, W) and one _Axis
     per spatial axis (a 1-d pooling is a 2-d one over a height of 1)."""
@@ -114,14 +126,18 @@ class _Geometry:
         h, w = self.h, self.w
         if h.padded == h.W and w.padded == w.W:
             return x4
-        out = np.full(self.shape4[:2] + (h.padded, w.padded), fill, dtype=x.dtype)
+        out = _allocate(self.shape4[:2] + (h.padded, w.padded), x.dtype, _memory_order(x4))
+        out.fill(fill)
         out[..., h.P:h.P + h.W, w.P:w.P + w.W] = x4
         return out
 
-    def gradient_buffer(self, padded_shape, dtype):
-        """The array the backward writes the windows' gradients into: uninitialised only
-        when the windows write every element exactly once."""
-        return (np.empty if self.disjoint and self.covers else np.zeros)(padded_shape, dtype)
+    def gradient_buffer(self, padded_shape, dtype, order):
+        """The array the backward writes the windows' gradients into, laid out in memory as
+        the input: uninitialised only when the windows write every element exactly once."""
+        out = _allocate(padded_shape, dtype, order)
+        if not (self.disjoint and self.covers):
+            out.fill(0)
+        return out
 
     def unpad(self, grad):
         """The gradient with respect to the unpadded input, in the input's shape."""
@@ -146,7 +162,7 @@ class MaxPool(Function):
         for k, window in enumerate(geometry.windows):
             values = xp[window]
             if out is None:
-                out = values.copy()
+                out = values.copy(order="K")
                 winner = np.zeros(out.shape, np.int64) if return_indices else None
                 continue
             if return_indices:
@@ -167,7 +183,7 @@ class MaxPool(Function):
     def backward(self, g):
         geometry, xp, out = self.geometry, self.xp, self.out
         g = g.reshape(out.shape)
-        grad = geometry.gradient_buffer(xp.shape, g.dtype)
+        grad = geometry.gradient_buffer(xp.shape, g.dtype, _memory_order(xp))
         taken = None
         last = len(geometry.windows) - 1
         for k, window in enumerate(geometry.windows):
@@ -199,10 +215,10 @@ class AvgPool(Function):
         out = None
         for window in geometry.windows:
             if out is None:
-                out = xp[window].copy()
+                out = xp[window].copy(order="K")
             else:
                 out += xp[window]
-        self.padded_shape = xp.shape
+        self.padded_shape, self.order = xp.shape, _memory_order(xp)
         self.scale = self._scale(count_include_pad, divisor_override, x.dtype)
         out *= self.scale
         return out.reshape(geometry.out_shape)
@@ -226,7 +242,7 @@ class AvgPool(Function):
     def backward(self, g):
         geometry = self.geometry
         share = g.reshape(geometry.shape4[:2] + (geometry.h.N, geometry.w.N)) * self.scale
-        grad = geometry.gradient_buffer(self.padded_shape, share.dtype)
+        grad = geometry.gradient_buffer(self.padded_shape, share.dtype, self.order)
         for window in geometry.windows:
             if geometry.disjoint:
                 grad[window] = share
