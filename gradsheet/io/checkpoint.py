@@ -27,12 +27,12 @@ import re
 from collections import Counter
 
 import numpy as np
-from safetensors import SafetensorError
+from safetensors import SafetensorError, safe_open
 
 from .. import backend
 from ..autograd.tensor import Tensor
 from ..train.history import History
-from .serialization import _open, save
+from .serialization import save
 
 FORMAT = "gradsheet.checkpoint"
 VERSION = 1
@@ -162,12 +162,12 @@ def _damaged(path, why):
 def _read(path):
     """The metadata and arrays of the safetensors file at ``path``; ValueError if unreadable."""
     try:
-        with _open(path) as f:
+        with safe_open(path, framework="np") as f:
             metadata = f.metadata() or {}
             # safe_open has keys() but is not iterable
             return metadata, {name: f.get_tensor(name) for name in f.keys()}  # noqa: SIM118
-    except (ValueError, SafetensorError) as err:
-        raise _damaged(path, f"not a valid safetensors file: {err}") from None
+    except SafetensorError as err:
+        raise _damaged(path, f"truncated, or not a safetensors file: {err}") from None
 
 
 def load_checkpoint(path):
