@@ -139,7 +139,7 @@ class MDP:
         Reads ``env.unwrapped.P[s][a] = [(prob, next_state, reward, terminated), ...]``
         (FrozenLake-v1, FrozenLake8x8-v1, Taxi-v4, CliffWalking-v1). Repeated next states add
         up; R(s, a) is the expected reward. A state is terminal when transitions into it end
-        the episode; it is made absorbing, since nothing follows it.
+        the episode; it is made absorbing with reward 0, since nothing follows it.
         """
         table = getattr(env.unwrapped, "P", None)
         if not isinstance(table, dict):
@@ -147,28 +147,48 @@ class MDP:
                             "table env.unwrapped.P[s][a] = [(prob, next_state, reward, "
                             "terminated), ...]")
         n_states, n_actions = len(table), len(table[0])
-        rows, cols, probs, reward = [], [], [], np.zeros((n_states, n_actions))
-        ends = {}
-        for s, actions in table.items():
-            for a, outcomes in actions.items():
-                for prob, nxt, r, terminated in outcomes:
-                    nxt = int(nxt)
-                    if ends.setdefault(nxt, bool(terminated)) != bool(terminated):
-                        raise ValueError(f"MDP.from_gymnasium: transitions into state {nxt} "
-                                         "both end and continue the episode")
-                    rows.append(a * n_states + s)
-                    cols.append(nxt)
-                    probs.append(prob)
-                    reward[s, a] += prob * r
+        entries = [(s, a, prob, int(nxt), r, bool(terminated))
+                   for s, actions in table.items() for a, outcomes in actions.items()
+                   for prob, nxt, r, terminated in outcomes]
+        src, act, probs, cols, rewards, ends = (np.array(column) for column in zip(*entries))
+        terminal = np.zeros(n_states, dtype=bool)
+        terminal[cols[ends]] = True
+        # Rows of terminal states are dropped below (Taxi's table goes on after a drop-off,
+        # through states that exist only after one); but from a state an episode can reach,
+        # entering a terminal state must end the episode.
+        start = getattr(env.unwrapped, "initial_state_distrib", None)
+        live = _reachable(src, cols, ends, n_states, start)
+        mixed = live[src] & terminal[cols] & ~ends
+        if mixed.any():
+            i = np.flatnonzero(mixed)[0]
+            raise ValueError(f"MDP.from_gymnasium: state {cols[i]} is terminal (entered by a "
+                             f"terminating transition) but entered from state {src[i]} by action "
+                             f"{act[i]} without ending the episode")
+        rows = act * n_states + src
+        reward = np.zeros(n_states * n_actions)
+        np.add.at(reward, src * n_actions + act, probs * rewards)
+        reward = reward.reshape(n_states, n_actions)
         P = np.zeros((n_actions * n_states, n_states))
         np.add.at(P, (rows, cols), probs)
         P = P.reshape(n_actions, n_states, n_states)
-        terminal = np.zeros(n_states, dtype=bool)
-        terminal[[s for s, end in ends.items() if end]] = True
         P[:, terminal] = 0.0
         P[:, terminal, terminal] = 1.0
         reward[terminal] = 0.0
         return cls(P, reward, gamma, terminal=terminal)
+
+
+def _reachable(src, dst, ends, n_states, start_distribution):
+    """States an episode can visit: from the start states along transitions that do not end it
+    (every state when the start distribution is unknown)."""
+    if start_distribution is None:
+        return np.ones(n_states, dtype=bool)
+    reached = np.asarray(start_distribution) > 0
+    while True:
+        more = reached.copy()
+        more[dst[reached[src] & ~ends]] = True
+        if (more == reached).all():
+            return reached
+        reached = more
 
 
 def _validate_transitions(P):

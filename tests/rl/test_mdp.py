@@ -155,3 +155,19 @@ def test_from_gymnasium_needs_a_model_table():
     gym = pytest.importorskip("gymnasium")
     with pytest.raises(TypeError, match=r"CartPoleEnv has no model table"):
         MDP.from_gymnasium(gym.make("CartPole-v1"), gamma=0.9)
+
+
+class TableEnv:
+    """A minimal env exposing a model table, as the toy-text envs do."""
+
+    def __init__(self, table):
+        self.P, self.unwrapped, self.initial_state_distrib = table, self, np.array([1.0, 0, 0])
+
+
+def test_from_gymnasium_rejects_a_state_that_both_ends_and_continues_episodes():
+    ends = {0: {0: [(1.0, 1, 0.0, False)]}, 1: {0: [(1.0, 2, 1.0, True)]},
+            2: {0: [(1.0, 2, 0.0, False)]}}
+    assert MDP.from_gymnasium(TableEnv(ends), 0.9).terminal.tolist() == [False, False, True]
+    ends[0][0] = [(0.5, 1, 0.0, False), (0.5, 2, 0.0, False)]
+    with pytest.raises(ValueError, match=r"state 2 is terminal .* from state 0 by action 0"):
+        MDP.from_gymnasium(TableEnv(ends), 0.9)
