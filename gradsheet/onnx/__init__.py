@@ -15,7 +15,7 @@ import numpy as np
 
 from ..io.serialization import _write_atomically
 from ..nn.module import Module
-from . import basic, norm, pooling, recurrent  # noqa: F401  (importing registers converters)
+from . import basic, conv, norm, pooling, recurrent  # noqa: F401  (registers converters)
 from .graph import Graph, as_tensor, convert
 from .recurrent import SequenceOutput
 

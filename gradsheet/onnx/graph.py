@@ -88,6 +88,20 @@ class Graph:
         return names[0] if outputs == 1 else names
 
 
+def ntuple(value, dims):
+    """An int or a sequence as a list of ``dims`` Python ints (None kept), as PyTorch's _pair."""
+    values = list(value) if isinstance(value, (tuple, list)) else [value]
+    return [None if v is None else int(v) for v in (values * dims if len(values) == 1 else values)]
+
+
+def spatial_input(m, shape, dims, path):
+    """Refuse an unbatched input: ONNX's Conv and pooling ops read (N, C, spatial...)."""
+    if len(shape) != dims + 2:
+        raise ValueError(f"onnx.export: {type(m).__name__} at {path!r} got input of shape "
+                         f"{tuple(shape)}; ONNX needs a batched {dims + 2}-d input "
+                         "(N, C, ...): pass a batched example")
+
+
 def _is_plain_sequential(module):
     return isinstance(module, Sequential) and type(module).forward is Sequential.forward
 

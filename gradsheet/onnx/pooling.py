@@ -5,21 +5,7 @@ import math
 
 from ..nn import pooling as layers
 from ..ops.pool import pool_output_size
-from .graph import converts
-
-
-def ntuple(value, dims):
-    """An int or a sequence as a list of ``dims`` Python ints (None kept), as PyTorch's _pair."""
-    values = list(value) if isinstance(value, (tuple, list)) else [value]
-    return [None if v is None else int(v) for v in (values * dims if len(values) == 1 else values)]
-
-
-def spatial_input(m, shape, dims, path):
-    """Refuse an unbatched input: ONNX's Conv and pooling ops read (N, C, spatial...)."""
-    if len(shape) != dims + 2:
-        raise ValueError(f"onnx.export: {type(m).__name__} at {path!r} got input of shape "
-                         f"{tuple(shape)}; ONNX needs a batched {dims + 2}-d input "
-                         "(N, C, ...): pass a batched example")
+from .graph import converts, ntuple, spatial_input
 
 
 def _window(m, shape, dims, dilation=1):
