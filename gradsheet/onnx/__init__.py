@@ -86,6 +86,9 @@ def export(model, example_input, path, dynamic_batch=True, opset_version=DEFAULT
     layer, or sit anywhere inside ``SequenceOutput(rnn)``, which passes ``output`` (or, with
     ``last=True``, its last time step) on to the next layer in gradsheet and in ONNX alike.
 
+    The graph keeps the model's dtype. Use float32 for files meant to travel: onnxruntime
+    lacks float64 kernels for some ops (Erf, which GELU needs before opset 20, among them).
+
     Args:
         model: a Module (e.g. a Sequential of the layers above).
         example_input: a Tensor or array of the input's shape and dtype (int for Embedding).

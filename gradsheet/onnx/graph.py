@@ -4,12 +4,12 @@ A converter turns one layer into ONNX nodes. It is a function
 ``convert(g, module, x, shape, path) -> name``: ``g`` is the Graph, ``x`` the name of
 the layer's input value in the graph, ``shape`` that input's shape in the example run,
 ``path`` the layer's name in the model (for node names and errors); it returns the name
-of the layer's output. Converters register themselves for a layer
-class with ``@converts(LayerClass)``.
+of the layer's output. Converters register themselves for a layer class with
+``@converts(LayerClass)``.
 
 The walk runs the example input through the model one layer at a time (in eval mode,
-without recording gradients), so every converter sees the real input shape and the
-exported graph is checked against gradsheet's own output at each step.
+without recording gradients), so every converter sees its layer's real input shape, and
+gradsheet's own checks reject a bad example before any node is emitted.
 """
 import numpy as np
 
@@ -77,15 +77,13 @@ class Graph:
         """A 0-d float constant in the model dtype (Python floats would be float64 in ONNX)."""
         return self.const(np.array(value, dtype=self.dtype), hint)
 
-    def add(self, op_type, inputs, hint, outputs=1, **attrs):
-        """Append one node; return its output name (or a list of ``outputs`` names).
-        An input given as "" is an omitted optional input, as ONNX spells it."""
-        names = [self.fresh(f"{hint}_{op_type}" if outputs == 1 else f"{hint}_{op_type}_{i}")
-                 for i in range(outputs)]
-        self.nodes.append(self.onnx.helper.make_node(op_type, list(inputs), names,
+    def add(self, op_type, inputs, hint, **attrs):
+        """Append one node with one output; return the output's name."""
+        output = self.fresh(f"{hint}_{op_type}")
+        self.nodes.append(self.onnx.helper.make_node(op_type, list(inputs), [output],
                                                      name=self.fresh(f"{hint}/{op_type}"),
                                                      **attrs))
-        return names[0] if outputs == 1 else names
+        return output
 
 
 def ntuple(value, dims):
