@@ -6,6 +6,9 @@ import pytest
 import gradsheet as gs
 from gradsheet import nn
 
+onnx = pytest.importorskip("onnx")
+ort = pytest.importorskip("onnxruntime")
+
 ACTIVATIONS = [
     nn.ReLU(), nn.Sigmoid(), nn.Tanh(), nn.LeakyReLU(0.2), nn.ELU(0.7), nn.SiLU(),
     nn.Softplus(), nn.Softplus(beta=2.0, threshold=5.0), nn.GELU(), nn.GELU("tanh"),

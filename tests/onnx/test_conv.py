@@ -6,6 +6,9 @@ import gradsheet as gs
 from gradsheet import nn
 from gradsheet.onnx import export
 
+onnx = pytest.importorskip("onnx")
+ort = pytest.importorskip("onnxruntime")
+
 CONV2D = [
     dict(), dict(stride=2, padding=1), dict(padding=(2, 0), dilation=(1, 2)),
     dict(padding="same", dilation=2), dict(kernel_size=(2, 4), padding="same"),
@@ -53,6 +56,5 @@ def test_small_cnn(roundtrip):
 
 
 def test_unbatched_conv_is_refused(tmp_path):
-    pytest.importorskip("onnx")
     with pytest.raises(ValueError, match=r"Conv2d at '0' got input of shape \(4, 7, 8\)"):
         export(nn.Sequential(nn.Conv2d(4, 6, 3)), gs.randn(4, 7, 8), tmp_path / "m.onnx")

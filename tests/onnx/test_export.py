@@ -1,6 +1,5 @@
 """export's contract: the file it writes, dynamic batch, modes, and every refusal."""
 import os
-import sys
 
 import numpy as np
 import pytest
@@ -113,9 +112,3 @@ def test_tuple_output_inside_a_sequential_is_refused(tmp_path, monkeypatch):
     monkeypatch.setitem(CONVERTERS, Pair, lambda g, m, x, shape, path: x)
     with pytest.raises(TypeError, match="Pair at '0' returns a tuple.*SequenceOutput"):
         export(nn.Sequential(Pair(), nn.ReLU()), gs.randn(2, 4), tmp_path / "m.onnx")
-
-
-def test_missing_onnx_names_the_extra(tmp_path, monkeypatch):
-    monkeypatch.setitem(sys.modules, "onnx", None)
-    with pytest.raises(ImportError, match=r"pip install gradsheet\[onnx\]"):
-        export(nn.ReLU(), gs.randn(2, 4), tmp_path / "m.onnx")

@@ -6,6 +6,9 @@ import gradsheet as gs
 from gradsheet import nn
 from gradsheet.onnx import export
 
+onnx = pytest.importorskip("onnx")
+ort = pytest.importorskip("onnxruntime")
+
 
 def _trained(norm, *shape):
     """``norm`` after a few training batches, so running statistics and affine parameters are
@@ -48,7 +51,6 @@ def test_group_norm(roundtrip, norm, shape, opset):
 
 
 def test_batch_norm_without_running_stats_is_refused(tmp_path):
-    pytest.importorskip("onnx")
     with pytest.raises(NotImplementedError, match="BatchNorm1d at '1'.*track_running_stats"):
         export(nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4, track_running_stats=False)),
                gs.randn(2, 3), tmp_path / "m.onnx")

@@ -6,6 +6,9 @@ import gradsheet as gs
 from gradsheet import nn
 from gradsheet.onnx import export
 
+onnx = pytest.importorskip("onnx")
+ort = pytest.importorskip("onnxruntime")
+
 POOLS_2D = [
     nn.MaxPool2d(2), nn.MaxPool2d(3, stride=2, padding=1), nn.MaxPool2d((2, 3), dilation=2),
     nn.MaxPool2d(3, stride=2, ceil_mode=True), nn.MaxPool2d(2, padding=1, ceil_mode=True),
@@ -47,12 +50,10 @@ def test_global_average_pool_is_one_op(roundtrip):
     (nn.MaxPool2d(2, return_indices=True), (1, 2, 4, 4), "MaxPool2d at .*return_indices"),
 ])
 def test_pool_without_an_onnx_form_is_refused(tmp_path, pool, shape, message):
-    pytest.importorskip("onnx")
     with pytest.raises(NotImplementedError, match=message):
         export(pool, gs.randn(*shape), tmp_path / "m.onnx")
 
 
 def test_unbatched_input_is_refused(tmp_path):
-    pytest.importorskip("onnx")
     with pytest.raises(ValueError, match=r"MaxPool2d at .*shape \(3, 4, 4\).*batched 4-d"):
         export(nn.Sequential(nn.MaxPool2d(2)), gs.randn(3, 4, 4), tmp_path / "m.onnx")

@@ -6,6 +6,9 @@ import gradsheet as gs
 from gradsheet import nn
 from gradsheet.onnx import SequenceOutput, export
 
+onnx = pytest.importorskip("onnx")
+ort = pytest.importorskip("onnxruntime")
+
 
 def _tokens(*shape):
     return gs.tensor(np.random.default_rng(sum(shape)).integers(0, 20, shape))
@@ -40,7 +43,6 @@ def test_relu_rnn(roundtrip):
 
 @pytest.mark.parametrize("cls", [nn.LSTM, nn.GRU])
 def test_unbatched_input_with_static_shapes(tmp_path, cls):
-    ort = pytest.importorskip("onnxruntime")
     gs.manual_seed(3)
     layer = cls(3, 4, num_layers=2, bidirectional=True).eval()
     x = gs.randn(5, 3)
