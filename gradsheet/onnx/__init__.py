@@ -91,7 +91,8 @@ def export(model, example_input, path, dynamic_batch=True, opset_version=DEFAULT
 
     Args:
         model: a Module (e.g. a Sequential of the layers above).
-        example_input: a Tensor or array of the input's shape and dtype (int for Embedding).
+        example_input: a Tensor or array of the input's shape and dtype (integers for
+            Embedding, declared int64 in the graph).
         path: the ``.onnx`` file to write.
         dynamic_batch: make the batch axis symbolic ("batch"), so any batch size runs; the
             batch axis is 0, or 1 when the first recurrent layer has ``batch_first=False``.

@@ -55,11 +55,13 @@ converts(act.Tanh)(_unary("Tanh"))
 
 @converts(act.LeakyReLU)
 def leaky_relu(g, m, x, shape, path):
+    """max(eps z, z), eps = negative_slope."""
     return g.add("LeakyRelu", [x], path, alpha=float(m.negative_slope))
 
 
 @converts(act.ELU)
 def elu(g, m, x, shape, path):
+    """z if z > 0 else alpha (e^z - 1)."""
     return g.add("Elu", [x], path, alpha=float(m.alpha))
 
 
@@ -108,9 +110,11 @@ def gelu(g, m, x, shape, path):
 
 @converts(act.Softmax)
 def softmax(g, m, x, shape, path):
+    """e^(z_i) / sum_j e^(z_j) along dim."""
     return g.add("Softmax", [x], path, axis=m.dim % len(shape))
 
 
 @converts(act.LogSoftmax)
 def log_softmax(g, m, x, shape, path):
+    """z_i - log sum_j e^(z_j) along dim."""
     return g.add("LogSoftmax", [x], path, axis=m.dim % len(shape))

@@ -67,6 +67,8 @@ def avg_pool(g, m, x, shape, path):
 
 @converts(layers.AdaptiveAvgPool1d, layers.AdaptiveAvgPool2d)
 def adaptive_avg_pool(g, m, x, shape, path):
+    """The mean over PyTorch's adaptive windows, which are the plain windows kernel = stride =
+    in / out when out divides in (and the whole map when out is 1)."""
     dims = m._dims
     spatial_input(m, shape, dims, path)
     sizes = list(shape[2:])
