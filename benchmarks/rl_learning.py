@@ -1,0 +1,148 @@
+"""rl_learning: how fast the learners run and how much experience DQN needs.
+
+    qlearning: Q-learning on FrozenLake8x8-v1 (slippery) in steps per second, against a bare
+               loop of env.step with random actions (action_space.sample()) on the same env:
+               the two alternate round by round; the ratio is the median of per-round ratios.
+               Target: Q-learning at >= 60% of the bare loop's speed.
+    dqn:       DQN (default hyper-parameters: RL Zoo's tuned CartPole-v1 set) on CartPole-v1,
+               one run per seed: the env steps and wall time until the mean return of the last
+               100 training episodes first reaches 475 (the v1 solve threshold), capped.
+               Target: solved within 100,000 env steps in at least 3 of 5 seeds.
+
+Usage: python benchmarks/rl_learning.py [--part qlearning dqn] [--rounds N] [--seeds 0 1 2 3 4]
+                                        [--cap 150000] [--threads 1] [--json out.json]
+"""
+import argparse
+import json
+import os
+import statistics
+import sys
+import time
+
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(__file__))
+import common  # noqa: E402
+
+SOLVED_AT = 475.0
+WINDOW = 100
+
+
+def qlearning_throughput(rounds, episodes_per_round=300):
+    """Per round: µs per step of Q-learning, then of the bare loop over as many steps."""
+    import gymnasium as gym
+
+    from gradsheet.rl.tabular import ExponentialSchedule, QLearning
+    env = gym.make("FrozenLake8x8-v1")
+    agent = QLearning(alpha=0.1, gamma=0.99, epsilon=ExponentialSchedule(1.0, 0.05, 0.999),
+                      seed=0)
+    bare_env = gym.make("FrozenLake8x8-v1")
+    bare_env.reset(seed=0)
+    bare_env.action_space.seed(0)
+
+    def bare(n_steps):
+        step, sample, reset = bare_env.step, bare_env.action_space.sample, bare_env.reset
+        for _ in range(n_steps):
+            _, _, terminated, truncated, _ = step(sample())
+            if terminated or truncated:
+                reset()
+
+    agent.learn(env, 50)  # warm-up: the table exists, the code paths are hot
+    bare(1000)
+    learner_us, bare_us, ratios = [], [], []
+    for _ in range(rounds):
+        visits = int(agent.N.sum())
+        start = time.perf_counter()
+        agent.learn(env, episodes_per_round)
+        n_steps = int(agent.N.sum()) - visits
+        learner_us.append((time.perf_counter() - start) * 1e6 / n_steps)
+        start = time.perf_counter()
+        bare(n_steps)
+        bare_us.append((time.perf_counter() - start) * 1e6 / n_steps)
+        ratios.append(bare_us[-1] / learner_us[-1])
+    row = {"qlearning_us_per_step": statistics.median(learner_us),
+           "bare_env_step_us_per_step": statistics.median(bare_us),
+           "speed_ratio": statistics.median(ratios),
+           "greedy_success_rate": agent.evaluate(env, 1000, seed=1).success_rate}
+    print(f"\nQ-learning on FrozenLake8x8-v1 (slippery), median of {rounds} rounds")
+    print(f"  Q-learning   {1e6 / row['qlearning_us_per_step']:>10,.0f} steps/s")
+    print(f"  bare loop    {1e6 / row['bare_env_step_us_per_step']:>10,.0f} steps/s")
+    print(f"  ratio        {row['speed_ratio']:>10.2f}  (target >= 0.60)")
+    print(f"  (its greedy policy after {agent.episodes_done} episodes reaches the goal in "
+          f"{row['greedy_success_rate']:.0%} of 1000 episodes)")
+    return row
+
+
+def dqn_run(seed, cap, overrides):
+    """One seeded DQN run: steps and seconds to a 100-episode mean >= 475, or None."""
+    import gymnasium as gym
+
+    from gradsheet.rl.dqn import DQN
+    agent = DQN(gym.make("CartPole-v1"), seed=seed, **overrides)
+    solved = {}
+    start = time.perf_counter()
+
+    def stop_when_solved(agent):
+        returns = agent.episode_returns
+        if len(returns) >= WINDOW and sum(returns[-WINDOW:]) >= SOLVED_AT * WINDOW:
+            solved["steps"] = agent.num_timesteps
+            return False
+        return True
+
+    agent.learn(cap, callback=stop_when_solved)
+    seconds = time.perf_counter() - start
+    returns = agent.episode_returns
+    return {"seed": seed, "solved_at_step": solved.get("steps"), "seconds": seconds,
+            "steps_taken": agent.num_timesteps, "episodes": len(returns),
+            "best_mean_100": max(np.convolve(returns, np.ones(WINDOW) / WINDOW, "valid"),
+                                 default=None)}
+
+
+def dqn_sample_efficiency(seeds, cap, overrides):
+    print(f"\nDQN on CartPole-v1: env steps until the last {WINDOW} training episodes average "
+          f">= {SOLVED_AT:.0f} (cap {cap:,})" + (f", overrides {overrides}" if overrides else ""))
+    print(f"  {'seed':>4} {'solved at step':>15} {'wall s':>8} {'episodes':>9} "
+          f"{'best mean-100':>14}")
+    rows = []
+    for seed in seeds:
+        row = dqn_run(seed, cap, overrides)
+        rows.append(row)
+        solved = f"{row['solved_at_step']:,}" if row["solved_at_step"] else "not solved"
+        print(f"  {seed:>4} {solved:>15} {row['seconds']:>8.1f} {row['episodes']:>9} "
+              f"{row['best_mean_100']:>14.1f}", flush=True)
+    within = sum(1 for r in rows if r["solved_at_step"] and r["solved_at_step"] <= 100_000)
+    solved_steps = [r["solved_at_step"] for r in rows if r["solved_at_step"]]
+    median = f"{statistics.median(solved_steps):,.0f}" if solved_steps else "-"
+    print(f"  solved within 100,000 steps: {within} of {len(rows)} seeds (target >= 3 of 5); "
+          f"median steps of the solved runs: {median}")
+    return {"runs": rows, "solved_within_100k": within}
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--part", nargs="+", choices=["qlearning", "dqn"],
+                        default=["qlearning", "dqn"])
+    parser.add_argument("--rounds", type=int, default=15)
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
+    parser.add_argument("--cap", type=int, default=150_000, help="env steps per DQN run at most")
+    parser.add_argument("--threads", type=int, default=1, help="BLAS threads for DQN")
+    parser.add_argument("--dqn-kwargs", default="{}",
+                        help="JSON dict of DQN hyper-parameters to override")
+    parser.add_argument("--json", help="write the results here")
+    args = parser.parse_args()
+    print("BLAS:", common.blas_report())
+    results = {}
+    if "qlearning" in args.part:
+        results["qlearning"] = qlearning_throughput(args.rounds)
+    if "dqn" in args.part:
+        limiter = common.set_threads(args.threads)
+        results["dqn"] = dqn_sample_efficiency(args.seeds, args.cap, json.loads(args.dqn_kwargs))
+        results["dqn"]["threads"] = args.threads
+        del limiter
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(results, f, indent=2)
+
+
+if __name__ == "__main__":
+    main()

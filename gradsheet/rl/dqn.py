@@ -1,0 +1,252 @@
+"""Deep Q-network: Q-learning with a neural network Q(s, ·; θ), experience replay and a target net.
+
+    y = r + γ (1 − terminated) max_a′ Q(s′, a′; θ⁻)                        (DQN)
+    y = r + γ (1 − terminated) Q(s′, argmax_a′ Q(s′, a′; θ); θ⁻)            (double DQN)
+    L(θ) = mean over a replayed minibatch of Huber(Q(s, a; θ) − y)
+    θ⁻ ← τ θ + (1 − τ) θ⁻   every ``target_update_interval`` steps         (τ = 1: a hard copy)
+
+The cheat sheet's Q-learning update with the table replaced by a network trained by gradient
+descent on the TD error. Three things keep that stable: the replay buffer decorrelates
+samples, the target network θ⁻ holds y still between updates, and the Huber loss keeps the
+gradient bounded for large errors. The agent acts ε-greedily, with ε falling linearly from
+``exploration_initial_eps`` to ``exploration_final_eps`` over the first
+``exploration_fraction`` of each ``learn`` call (actions are uniformly random until
+``learning_starts`` steps have filled the buffer).
+
+The defaults are RL Baselines3 Zoo's tuned CartPole-v1 hyper-parameters; the names are
+Stable-Baselines3's, so its users' settings carry over.
+
+Reference: Mnih et al., "Human-level control through deep reinforcement learning", Nature 2015;
+van Hasselt, Guez & Silver, "Deep Reinforcement Learning with Double Q-learning", AAAI 2016.
+"""
+import collections
+import math
+
+import numpy as np
+
+from ..autograd.grad_mode import no_grad
+from ..autograd.tensor import Tensor
+from .. import io, nn, optim
+from ..nn import functional as F
+from ..nn import init
+from .buffers import ReplayBuffer
+from .tabular import LinearSchedule, evaluate_policy
+
+Episodes = collections.namedtuple("Episodes", ["returns", "lengths"])
+Episodes.__doc__ = "The return and length of each episode completed during a ``learn`` call."
+
+
+def _check(name, value, rule, ok):
+    if isinstance(value, bool) or not ok:
+        raise ValueError(f"DQN: {name} must be {rule}, got {name}={value!r}")
+
+
+class DQN:
+    """A DQN agent for a Gymnasium env with a flat Box observation space and Discrete actions.
+
+    Args:
+        env: the environment (e.g. ``gymnasium.make("CartPole-v1")``).
+        learning_rate: Adam's step size (default 2.3e-3).
+        buffer_size: replay buffer capacity (default 100,000).
+        learning_starts: random-action steps that fill the buffer before training (default 1000).
+        batch_size: transitions per gradient step (default 64).
+        tau: the target update's τ, 1 for a hard copy (default 1.0).
+        gamma: the discount γ (default 0.99).
+        train_freq: env steps between training phases (default 256).
+        gradient_steps: gradient steps per training phase (default 128).
+        target_update_interval: env steps between target updates (default 10).
+        exploration_fraction: the fraction of a ``learn`` call over which ε decays (default 0.16).
+        exploration_initial_eps, exploration_final_eps: ε's start and end (defaults 1.0, 0.04).
+        max_grad_norm: clip the gradient's global norm to this, None for no clipping (default 10).
+        net_arch: hidden layer sizes of the ReLU MLP (default (256, 256)).
+        double_q: use the double-DQN target (default False).
+        seed: seeds the one ``numpy.random.Generator`` behind the weights, exploration, replay
+            sampling and the env's first reset: the same seed gives the same run, bit for bit.
+
+    Attributes:
+        q_net, q_net_target: the online and target networks (``nn.Sequential``).
+        replay_buffer: the ``ReplayBuffer``; optimizer: the ``optim.Adam``.
+        num_timesteps: env steps taken over all ``learn`` calls.
+        episode_returns, episode_lengths: every completed episode's return and length.
+
+    Example: ``agent = DQN(gymnasium.make("CartPole-v1"), seed=0); agent.learn(50_000)``.
+    """
+
+    def __init__(self, env, learning_rate=2.3e-3, buffer_size=100_000, learning_starts=1000,
+                 batch_size=64, tau=1.0, gamma=0.99, train_freq=256, gradient_steps=128,
+                 target_update_interval=10, exploration_fraction=0.16,
+                 exploration_initial_eps=1.0, exploration_final_eps=0.04, max_grad_norm=10.0,
+                 net_arch=(256, 256), double_q=False, seed=None):
+        obs_space, action_space = env.observation_space, env.action_space
+        if type(obs_space).__name__ != "Box" or len(obs_space.shape) != 1:
+            raise ValueError(f"DQN: needs a flat Box observation space, got {obs_space!r}")
+        if type(action_space).__name__ != "Discrete" or int(action_space.start) != 0:
+            raise ValueError(f"DQN: needs a Discrete action space numbered from 0, "
+                             f"got {action_space!r}")
+        for name, value in (("buffer_size", buffer_size), ("batch_size", batch_size),
+                            ("train_freq", train_freq), ("gradient_steps", gradient_steps),
+                            ("target_update_interval", target_update_interval)):
+            _check(name, value, "a positive int", isinstance(value, int) and value > 0)
+        _check("learning_starts", learning_starts, "a non-negative int",
+               isinstance(learning_starts, int) and learning_starts >= 0)
+        _check("learning_rate", learning_rate, "positive",
+               isinstance(learning_rate, (int, float)) and learning_rate > 0)
+        _check("tau", tau, "in (0, 1]", isinstance(tau, (int, float)) and 0 < tau <= 1)
+        for name, value in (("gamma", gamma), ("exploration_fraction", exploration_fraction),
+                            ("exploration_initial_eps", exploration_initial_eps),
+                            ("exploration_final_eps", exploration_final_eps)):
+            _check(name, value, "in [0, 1]", isinstance(value, (int, float)) and 0 <= value <= 1)
+        _check("max_grad_norm", max_grad_norm, "positive or None", max_grad_norm is None or (
+            isinstance(max_grad_norm, (int, float)) and max_grad_norm > 0))
+        _check("net_arch", net_arch, "a sequence of positive ints",
+               all(isinstance(n, int) and n > 0 for n in net_arch))
+
+        self.env = env
+        self.learning_rate, self.batch_size, self.tau, self.gamma = (
+            learning_rate, batch_size, float(tau), float(gamma))
+        self.learning_starts, self.train_freq, self.gradient_steps = (
+            learning_starts, train_freq, gradient_steps)
+        self.target_update_interval = target_update_interval
+        self.exploration_fraction = exploration_fraction
+        self.exploration_initial_eps = exploration_initial_eps
+        self.exploration_final_eps = exploration_final_eps
+        self.max_grad_norm, self.net_arch, self.double_q = max_grad_norm, tuple(net_arch), double_q
+
+        self.rng = np.random.default_rng(seed)
+        self.n_actions = int(action_space.n)
+        self.observation_size = int(obs_space.shape[0])
+        self.q_net = self._mlp()
+        self.q_net_target = self._mlp()
+        self.q_net_target.load_state_dict(self.q_net.state_dict())
+        self.optimizer = optim.Adam(self.q_net.parameters(), lr=learning_rate)
+        self.replay_buffer = ReplayBuffer(buffer_size, obs_space.shape, seed=self.rng)
+        self.num_timesteps = 0
+        self.exploration_rate = float(exploration_initial_eps)
+        self.episode_returns, self.episode_lengths = [], []
+        self._rows = np.arange(batch_size)
+
+    def _mlp(self):
+        """observation -> Linear -> ReLU -> ... -> Linear -> one Q value per action, initialised
+        as nn.Linear is (U(-1/sqrt(fan_in), 1/sqrt(fan_in))) but from the agent's generator."""
+        sizes = (self.observation_size, *self.net_arch, self.n_actions)
+        layers = []
+        for fan_in, fan_out in zip(sizes[:-1], sizes[1:]):
+            linear = nn.Linear(fan_in, fan_out)
+            init.kaiming_uniform_(linear.weight, a=math.sqrt(5), generator=self.rng)
+            bound = 1 / math.sqrt(fan_in)
+            init.uniform_(linear.bias, -bound, bound, generator=self.rng)
+            layers += [linear, nn.ReLU()]
+        return nn.Sequential(*layers[:-1])
+
+    def __repr__(self):
+        return (f"DQN(net_arch={self.net_arch}, n_actions={self.n_actions}, "
+                f"double_q={self.double_q}, num_timesteps={self.num_timesteps})")
+
+    # ------------------------------------------------------------ acting
+    def predict(self, observation):
+        """argmax_a Q(s, a; θ): an int for one observation, an int array for a batch of them."""
+        obs = np.asarray(observation, dtype=self.replay_buffer.observations.dtype)
+        with no_grad():
+            q = self.q_net(Tensor(obs.reshape(-1, self.observation_size))).data
+        actions = q.argmax(axis=1)
+        return int(actions[0]) if obs.ndim == 1 else actions
+
+    def evaluate(self, env=None, episodes=10, seed=None):
+        """Mean return (and success rate) of the greedy policy, an ``rl.tabular.Evaluation``."""
+        return evaluate_policy(env or self.env, self.predict, episodes, seed)
+
+    # ------------------------------------------------------------ learning
+    def learn(self, total_timesteps, callback=None):
+        """Take ``total_timesteps`` env steps, training as configured; an ``Episodes`` of the
+        episodes completed. ``callback(agent)`` runs after each episode; returning False stops.
+        """
+        _check("total_timesteps", total_timesteps, "a positive int",
+               isinstance(total_timesteps, int) and total_timesteps > 0)
+        env, rng, buffer = self.env, self.rng, self.replay_buffer
+        epsilon_at = LinearSchedule(self.exploration_initial_eps, self.exploration_final_eps,
+                                    max(self.exploration_fraction * total_timesteps, 1.0))
+        first_episode = len(self.episode_returns)
+        obs, _ = env.reset(seed=int(rng.integers(2**31)))
+        episode_return, episode_length = 0.0, 0
+        for t in range(total_timesteps):
+            warming_up = self.num_timesteps < self.learning_starts
+            self.exploration_rate = 1.0 if warming_up else epsilon_at(t)
+            if rng.random() < self.exploration_rate:
+                action = int(rng.integers(self.n_actions))
+            else:
+                action = self.predict(obs)
+            next_obs, reward, terminated, truncated, _ = env.step(action)
+            # store terminated only: a time limit's cut is not the end of the task
+            buffer.add(obs, action, reward, next_obs, terminated)
+            self.num_timesteps += 1
+            episode_return += float(reward)
+            episode_length += 1
+
+            if self.num_timesteps % self.target_update_interval == 0:
+                self._update_target()
+            if self.num_timesteps > self.learning_starts and \
+                    self.num_timesteps % self.train_freq == 0:
+                self.train(self.gradient_steps)
+
+            if terminated or truncated:
+                self.episode_returns.append(episode_return)
+                self.episode_lengths.append(episode_length)
+                episode_return, episode_length = 0.0, 0
+                obs, _ = env.reset()
+                if callback is not None and callback(self) is False:
+                    break
+            else:
+                obs = next_obs
+        return Episodes(np.array(self.episode_returns[first_episode:]),
+                        np.array(self.episode_lengths[first_episode:], dtype=np.int64))
+
+    def train(self, gradient_steps):
+        """``gradient_steps`` steps of gradient descent on the TD error of replayed minibatches."""
+        rows = self._rows
+        for _ in range(gradient_steps):
+            # 1. a minibatch of transitions, sampled uniformly from the replay buffer
+            batch = self.replay_buffer.sample(self.batch_size)
+            # 2. the TD target y, a constant: no gradient flows into it
+            with no_grad():
+                next_q = self.q_net_target(Tensor(batch.next_observations)).data
+                if self.double_q:
+                    # the online network picks a′, the target network values it
+                    best = self.q_net(Tensor(batch.next_observations)).data.argmax(axis=1)
+                    next_value = next_q[rows, best]
+                else:
+                    next_value = next_q.max(axis=1)
+                # (1 − terminated): nothing follows a terminal state; a truncated one bootstraps
+                target = batch.rewards + self.gamma * next_value * ~batch.terminated
+            # 3. Q(s, a; θ) of the actions taken
+            q = self.q_net(Tensor(batch.observations))[rows, batch.actions]
+            # 4. the Huber loss between them
+            loss = F.smooth_l1_loss(q, Tensor(target))
+            # 5. backpropagate, clip the gradient's global norm, take one Adam step
+            self.optimizer.zero_grad()
+            loss.backward()
+            if self.max_grad_norm is not None:
+                optim.clip_grad_norm_(self.q_net.parameters(), self.max_grad_norm)
+            self.optimizer.step()
+
+    def _update_target(self):
+        """θ⁻ ← τ θ + (1 − τ) θ⁻, in place (τ = 1 copies exactly)."""
+        for target, online in zip(self.q_net_target.parameters(), self.q_net.parameters()):
+            if self.tau == 1.0:
+                np.copyto(target.data, online.data)
+            else:
+                target.data *= 1.0 - self.tau
+                target.data += self.tau * online.data
+
+    # ------------------------------------------------------------ files
+    def save(self, path):
+        """Write the Q-network's state dict to ``path`` (safetensors, via ``gradsheet.io.save``)."""
+        io.save(self.q_net.state_dict(), path,
+                metadata={"net_arch": ",".join(map(str, self.net_arch)),
+                          "n_actions": str(self.n_actions)})
+
+    def load(self, path):
+        """Load Q-network weights saved by ``save`` into both networks; returns the agent."""
+        state = io.load(path)
+        self.q_net.load_state_dict(state)
+        self.q_net_target.load_state_dict(state)
+        return self
