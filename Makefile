@@ -16,7 +16,7 @@ $(VENV)/.installed-run: pyproject.toml | $(BIN)/python
 	touch $@
 
 $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e ".[data,rl,viz,dev]"
+	$(BIN)/pip install --quiet -e ".[data,rl,viz,onnx,dev]"
 	touch $@ $(VENV)/.installed-run
 
 tour: $(VENV)/.installed-run

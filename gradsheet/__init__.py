@@ -40,11 +40,11 @@ __all__ = [
     "randn_like", "relu", "reshape", "save", "set_default_dtype", "set_grad_enabled", "sigmoid",
     "softmax", "split", "sqrt", "squeeze", "stack", "std", "sub", "sum", "tanh", "tensor",
     "transpose", "unsqueeze", "var", "where", "zeros", "zeros_like",
-    "nn", "optim", "data", "train", "io", "tour",
+    "nn", "optim", "data", "train", "io", "tour", "rl", "onnx", "models",
 ]
 
 # Subpackages load on first use so that `import gradsheet` stays fast.
-_SUBPACKAGES = ("nn", "optim", "data", "train", "io", "tour")
+_SUBPACKAGES = ("nn", "optim", "data", "train", "io", "tour", "rl", "onnx", "models")
 
 
 def __getattr__(name):
