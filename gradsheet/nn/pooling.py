@@ -10,7 +10,7 @@ from .module import Module
 
 
 class _MaxPool(Module):
-    _dims = 2
+    _spatial = 2
 
     def __init__(self, kernel_size, stride=None, padding=0, dilation=1, return_indices=False,
                  ceil_mode=False):
@@ -21,7 +21,7 @@ class _MaxPool(Module):
         self.return_indices, self.ceil_mode = return_indices, ceil_mode
 
     def forward(self, input):
-        return pool._max_pool(type(self).__name__, self._dims, input, self.kernel_size,
+        return pool._max_pool(type(self).__name__, self._spatial, input, self.kernel_size,
                               self.stride, self.padding, self.dilation, self.ceil_mode,
                               self.return_indices)
 
@@ -42,7 +42,7 @@ class MaxPool2d(_MaxPool):
 class MaxPool1d(_MaxPool):
     """y[n, c, i] = max over a < F of x[n, c, i*S + a*D - P]. Shapes: (N, C, L) -> (N, C, L_out)."""
 
-    _dims = 1
+    _spatial = 1
 
 
 class AvgPool2d(Module):
@@ -52,6 +52,8 @@ class AvgPool2d(Module):
 
     Shapes: (N, C, H, W) -> (N, C, H_out, W_out), or without N.
     """
+
+    _spatial = 2
 
     def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False,
                  count_include_pad=True, divisor_override=None):
@@ -79,6 +81,8 @@ class AvgPool1d(Module):
     Shapes: (N, C, L) -> (N, C, L_out), or without N.
     """
 
+    _spatial = 1
+
     def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False,
                  count_include_pad=True):
         super().__init__()
@@ -96,14 +100,14 @@ class AvgPool1d(Module):
 
 
 class _AdaptiveAvgPool(Module):
-    _dims = 2
+    _spatial = 2
 
     def __init__(self, output_size):
         super().__init__()
         self.output_size = output_size
 
     def forward(self, input):
-        return pool._adaptive_avg_pool(type(self).__name__, self._dims, input, self.output_size)
+        return pool._adaptive_avg_pool(type(self).__name__, self._spatial, input, self.output_size)
 
     def extra_repr(self):
         return f"output_size={self.output_size}"
@@ -121,7 +125,7 @@ class AdaptiveAvgPool2d(_AdaptiveAvgPool):
 class AdaptiveAvgPool1d(_AdaptiveAvgPool):
     """The mean over PyTorch's adaptive windows of the length axis: (N, C, L) -> (N, C, out)."""
 
-    _dims = 1
+    _spatial = 1
 
 
 __all__ = ["AdaptiveAvgPool1d", "AdaptiveAvgPool2d", "AvgPool1d", "AvgPool2d", "MaxPool1d",
