@@ -90,15 +90,15 @@ Geometry = collections.namedtuple(
 
 def _ints(value, n, name, op, low):
     if _is_int(value):
-        value = (int(value),) * n
+        values = (int(value),) * n
     elif (isinstance(value, (tuple, list)) and len(value) == n
           and all(_is_int(v) for v in value)):
-        value = tuple(int(v) for v in value)
+        values = tuple(int(v) for v in value)
     else:
         raise ValueError(f"{op}: {name} must be an int or a tuple of {n} ints, got {value!r}")
-    if any(v < low for v in value):
+    if any(v < low for v in values):
         raise ValueError(f"{op}: {name} must be >= {low}, got {value!r}")
-    return value
+    return values
 
 
 def _paddings(padding, n, kernel, stride, dilation, op):
