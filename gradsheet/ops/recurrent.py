@@ -10,12 +10,13 @@ W_ih (G*H, I) and W_hh (G*H, H) hold the G gate blocks stacked in PyTorch's orde
     GRU:   r, z = sigma of (W_i{r,z} x_t + b_i{r,z} + W_h{r,z} h_{t-1} + b_h{r,z})
            n = tanh(W_in x_t + b_in + r * (W_hn h_{t-1} + b_hn)),  h_t = (1 - z) * n + z * h_{t-1}
 
-How the node is fast: the input projection of all T steps is one GEMM (T*B, I) @ (I, G*H);
-each step's gates are one GEMM (B, H) @ (H, G*H) added to it. Backpropagation through time
-runs the steps in reverse, writing each step's gate gradient dA_t into one (T, B, G*H) array,
-so that dW_ih = dA^T X, dW_hh = dA^T H_prev, db = sum dA and dX = dA W_ih are again one GEMM
-each. The elementwise work is done step by step in scratch buffers reused across steps (that
-stays in cache; vectorising it over the whole sequence was slower), float32 kept float32.
+How the node is fast: the input projection of all T steps is one GEMM per gate block,
+(T*B, I) @ (I, H); each step's gates are one small GEMM per block on h_{t-1}. Backpropagation
+through time runs the steps in reverse, writing each step's gate gradient dA_t into one
+(G, T, B, H) array, so that dW_ih = dA^T X, dW_hh = dA^T H_prev, db = sum dA and dX = dA W_ih
+are again one GEMM per block over all steps. The elementwise work is done step by step in
+scratch buffers reused across steps (that stays in cache; vectorising it over the whole
+sequence was slower), float32 kept float32.
 
 Variable lengths (``lengths``): sequences are sorted longest first, so at step t the sequences
 still running are a prefix of n_t rows (PyTorch's PackedSequence ``batch_sizes``); a step
@@ -55,6 +56,26 @@ def _batch_order(lengths, T):
     return order, sizes
 
 
+def _transposed(w):
+    """Each gate block of w (G, H, K) transposed, contiguous: NumPy's matmul is several times
+    slower with a transposed view as its right operand (measured with OpenBLAS)."""
+    return np.ascontiguousarray(w.transpose(0, 2, 1))
+
+
+def _gate_matmul(a, w, out):
+    """out[k] = a @ w[k] for every gate block k: separate 2-D GEMMs, which beat one batched
+    matmul and one (B, G*H) product for these sizes (measured with OpenBLAS)."""
+    for k in range(len(w)):
+        np.matmul(a, w[k], out=out[k])
+
+
+def _back_matmul(d, w, scratch, out):
+    """out = sum over gate blocks k of d[k] @ w[k]: dL/dh_{t-1} from the gate gradients."""
+    for k in range(len(w)):
+        np.matmul(d[k], w[k], out=scratch[k])
+    np.add.reduce(scratch, axis=0, out=out)
+
+
 class _Recurrence(Function):
     """One layer, one direction, all T steps in one node (see the module docstring).
 
@@ -62,39 +83,61 @@ class _Recurrence(Function):
     W_ih (G*H, I), W_hh (G*H, H), b_ih and b_hh (G*H,) or None.
     Output: [y (T, B, H) if ``sequence``, h_T, c_T (LSTM)] stacked on the first axis; a single
     (B, H) state when ``sequence`` is False and there is one state (the cells).
-    Subclasses write the forward step loop (``_steps``) and its reverse (``_steps_back``).
+
+    Inside, the gates are kept gate-major, (G, T, B, H), so that every gate of a step is a
+    contiguous (B, H) block: NumPy runs an elementwise op on a strided column block of a
+    (B, G*H) array about 4x slower. The GEMMs become batched over the G gate blocks. The blocks
+    are reordered so that the sigmoid gates come first (``gate_order``), and their weights are
+    halved: one tanh over all G blocks then gives sigma(a) = 0.5 + 0.5 tanh(a / 2) for those
+    (halving is exact in binary floating point). Subclasses write the step loop (``_steps``)
+    and its reverse (``_steps_back``).
     """
 
     states = 1  # number of state tensors: h (and c for the LSTM)
+    gate_order = (0,)  # PyTorch's gate blocks in the order the loop keeps them
+    sigmoid_gates = 0  # the first ones in that order go through a sigmoid
 
     def forward(self, x, h0, c0, w_ih, w_hh, b_ih, b_hh, reverse=False, lengths=None,
                 sequence=True):
         if x.ndim == 2:  # a cell: one step (the engine sums dL/dx back over the added axis)
             x = x[None]
-        T, B, _ = x.shape
+        T, B, I = x.shape
         H = w_hh.shape[1]
         order, sizes = _batch_order(lengths, T)
         if order is not None:
             x = x[:, order]
             h0 = None if h0 is None else h0[order]
             c0 = None if c0 is None else c0[order]
-        steps = range(T - 1, -1, -1) if reverse else range(T)
-        # one GEMM for the input projection of every step; it becomes the gate buffer in place
-        xw = np.matmul(x.reshape(T * B, -1), w_ih.T).reshape(T, B, -1)
-        self._add_input_bias(xw, b_ih, b_hh, H)
+        G, gates = len(self.gate_order), list(self.gate_order)
+        scale = np.ones((G, 1, 1), dtype=x.dtype)
+        scale[:self.sigmoid_gates] = 0.5
+        self.w_ih, self.w_hh = w_ih.reshape(G, H, I)[gates], w_hh.reshape(G, H, H)[gates]
+        # one GEMM per gate block for the input projection of all steps; it becomes the gates
+        xw = np.empty((G, T * B, H), dtype=x.dtype)
+        _gate_matmul(x.reshape(T * B, I), _transposed(self.w_ih * scale), xw)
+        if b_ih is not None:
+            xw += self._input_bias(b_ih, b_hh, H, gates) * scale
+        xw = xw.reshape(G, T, B, H)
+        whh_t = _transposed(self.w_hh * scale)
         first = T if sequence else 0
         alloc = np.empty if sizes is None else np.zeros  # padded outputs stay 0
         out = alloc((first + self.states, B, H), dtype=x.dtype)
         out[first] = 0 if h0 is None else h0
         if self.states == 2:
             out[first + 1] = 0 if c0 is None else c0
+        steps = range(T - 1, -1, -1) if reverse else range(T)
         self.hprev = np.empty((T, B, H), dtype=x.dtype)
-        self._steps(xw, out[first:], w_hh, b_hh, steps, sizes, out[:T] if sequence else None)
-        self.x, self.w_ih, self.w_hh, self.gates = x, w_ih, w_hh, xw
+        self.b_hh = b_hh
+        self._steps(xw, out[first:], whh_t, steps, sizes, out[:T] if sequence else None)
+        self.x, self.gates = x, xw
         self.order, self.sizes, self.steps, self.sequence = order, sizes, steps, sequence
         if order is not None:
             out = out[:, np.argsort(order)]
         return out if sequence or self.states == 2 else out[0]
+
+    def _input_bias(self, b_ih, b_hh, H, gates):
+        """The biases that sit outside any product, folded into the input projection (G, 1, H)."""
+        return (b_ih + b_hh).reshape(-1, 1, H)[gates]
 
     def backward(self, g):
         if g.ndim == 2:
@@ -105,34 +148,33 @@ class _Recurrence(Function):
         first = T if self.sequence else 0
         state = g[first:].copy()  # dL/dh_T (and dL/dc_T), carried back step by step
         dx_gates, dh_gates = self._steps_back(g[:T] if self.sequence else None, state)
-        GH = dh_gates.shape[-1]
-        dh_flat = dh_gates.reshape(T * B, GH)
-        dx_flat = dh_flat if dx_gates is None else dx_gates.reshape(T * B, GH)
+        G = dh_gates.shape[0]
+        back = np.argsort(self.gate_order)  # to PyTorch's block order
+        dh_flat = dh_gates.reshape(G, T * B, H)
+        dx_flat = dh_flat if dx_gates is None else dx_gates.reshape(G, T * B, H)
         grads = [None] * 7
         if self.needs_grad(0):
-            grads[0] = np.matmul(dx_flat, self.w_ih).reshape(T, B, -1)
+            grads[0] = np.matmul(dx_flat, self.w_ih).sum(axis=0).reshape(T, B, -1)
         for i in (1, 2):
             if i <= self.states and self.needs_grad(i):
                 grads[i] = state[i - 1]
         if self.needs_grad(3):
-            grads[3] = np.matmul(dx_flat.T, self.x.reshape(T * B, -1))
+            grads[3] = np.matmul(dx_flat.transpose(0, 2, 1),
+                                 self.x.reshape(T * B, -1))[back].reshape(G * H, -1)
         if self.needs_grad(4):
-            grads[4] = np.matmul(dh_flat.T, self.hprev.reshape(T * B, H))
+            grads[4] = np.matmul(dh_flat.transpose(0, 2, 1),
+                                 self.hprev.reshape(T * B, H))[back].reshape(G * H, H)
         if self.needs_grad(5):
-            grads[5] = dx_flat.sum(axis=0)
+            grads[5] = dx_flat.sum(axis=1)[back].reshape(G * H)
         if self.needs_grad(6):
-            grads[6] = dh_flat.sum(axis=0)
+            same = dx_gates is None and grads[5] is not None
+            grads[6] = grads[5] if same else dh_flat.sum(axis=1)[back].reshape(G * H)
         if self.order is not None:
             inverse = np.argsort(self.order)
             for i in (0, 1, 2):
                 if grads[i] is not None:
                     grads[i] = grads[i][:, inverse] if i == 0 else grads[i][inverse]
         return tuple(grads)
-
-    def _add_input_bias(self, xw, b_ih, b_hh, H):
-        """Fold the biases that sit outside any product into the input projection."""
-        if b_ih is not None:
-            xw += b_ih + b_hh
 
     def _zeros_or_empty(self, shape, dtype):
         # rows of padded steps must read as 0 in the weight-gradient GEMMs
@@ -154,8 +196,8 @@ class RNNTanh(_Recurrence):
         np.multiply(h, h, out=out)
         np.subtract(1, out, out=out)
 
-    def _steps(self, xw, state, w_hh, b_hh, steps, sizes, y):
-        h, whh_t, hprev = state[0], w_hh.T, self.hprev
+    def _steps(self, xw, state, whh_t, steps, sizes, y):
+        h, whh_t, hprev, xw = state[0], whh_t[0], self.hprev, xw[0]  # one gate block
         hh = np.empty_like(h)
         B = h.shape[0]
         for t in steps:
@@ -172,9 +214,9 @@ class RNNTanh(_Recurrence):
                 y[t, :n] = a
 
     def _steps_back(self, gy, state):
-        dh, hs, w_hh = state[0], self.gates, self.w_hh
+        dh, hs, w_hh = state[0], self.gates[0], self.w_hh[0]
         T, B, H = hs.shape
-        da = self._zeros_or_empty((T, B, H), hs.dtype)
+        da = self._zeros_or_empty((1, T, B, H), hs.dtype)
         slope = np.empty((B, H), dtype=hs.dtype)
         for t in reversed(self.steps):
             n = B if self.sizes is None else self.sizes[t]
@@ -184,8 +226,8 @@ class RNNTanh(_Recurrence):
             if gy is not None:
                 dhn += gy[t, :n]
             self._derivative(hs[t, :n], slope[:n])
-            np.multiply(dhn, slope[:n], out=da[t, :n])
-            np.matmul(da[t, :n], w_hh, out=dhn)
+            np.multiply(dhn, slope[:n], out=da[0, t, :n])
+            np.matmul(da[0, t, :n], w_hh, out=dhn)
         return None, da
 
 
@@ -214,13 +256,15 @@ class LSTM(_Recurrence):
     """
 
     states = 2
+    gate_order = (0, 1, 3, 2)  # i, f, o (sigmoids), then g
+    sigmoid_gates = 3
 
-    def _steps(self, xw, state, w_hh, b_hh, steps, sizes, y):
-        h, c, whh_t, hprev = state[0], state[1], w_hh.T, self.hprev
+    def _steps(self, xw, state, whh_t, steps, sizes, y):
+        h, c, hprev = state[0], state[1], self.hprev
         B, H = h.shape
         self.cprev = cprev = np.empty_like(hprev)
         self.tanh_c = tanh_c = np.empty_like(hprev)
-        hh = np.empty((B, 4 * H), dtype=h.dtype)
+        hh = np.empty((4, B, H), dtype=h.dtype)
         ig = np.empty((B, H), dtype=h.dtype)
         for t in steps:
             hprev[t] = h
@@ -228,55 +272,55 @@ class LSTM(_Recurrence):
             n = B if sizes is None else sizes[t]
             if n == 0:
                 continue
-            a = xw[t, :n]
-            np.matmul(h[:n], whh_t, out=hh[:n])
-            a += hh[:n]
-            _sigmoid_(a[:, :2 * H])
-            np.tanh(a[:, 2 * H:3 * H], out=a[:, 2 * H:3 * H])
-            _sigmoid_(a[:, 3 * H:])
-            cn = c[:n]
-            cn *= a[:, H:2 * H]
-            np.multiply(a[:, :H], a[:, 2 * H:3 * H], out=ig[:n])
+            a, u, cn, tc = xw[:, t, :n], hh[:, :n], c[:n], tanh_c[t, :n]
+            _gate_matmul(h[:n], whh_t, u)
+            a += u
+            np.tanh(a, out=a)  # tanh(a_g), and tanh(a / 2) on the halved sigmoid gates
+            np.multiply(a[:3], 0.5, out=a[:3])
+            np.add(a[:3], 0.5, out=a[:3])
+            i, f, o, g = a
+            cn *= f
+            np.multiply(i, g, out=ig[:n])
             cn += ig[:n]
-            np.tanh(cn, out=tanh_c[t, :n])
-            np.multiply(a[:, 3 * H:], tanh_c[t, :n], out=h[:n])
+            np.tanh(cn, out=tc)
+            np.multiply(o, tc, out=h[:n])
             if y is not None:
                 y[t, :n] = h[:n]
 
     def _steps_back(self, gy, state):
         dh, dc, gates, w_hh = state[0], state[1], self.gates, self.w_hh
-        T, B, H = self.hprev.shape
-        da = self._zeros_or_empty((T, B, 4 * H), gates.dtype)
-        slope = np.empty((B, 4 * H), dtype=gates.dtype)
+        _, T, B, H = gates.shape
+        da = self._zeros_or_empty((4, T, B, H), gates.dtype)
+        slope = np.empty((4, B, H), dtype=gates.dtype)
+        back = np.empty((4, B, H), dtype=gates.dtype)
         s = np.empty((B, H), dtype=gates.dtype)
         for t in reversed(self.steps):
             n = B if self.sizes is None else self.sizes[t]
             if n == 0:
                 continue
-            dhn, dcn, sn, d = dh[:n], dc[:n], s[:n], da[t, :n]
+            dhn, dcn, sn, d, sl = dh[:n], dc[:n], s[:n], da[:, t, :n], slope[:, :n]
             if gy is not None:
                 dhn += gy[t, :n]
-            a, tc = gates[t, :n], self.tanh_c[t, :n]
-            i, f, g, o = a[:, :H], a[:, H:2 * H], a[:, 2 * H:3 * H], a[:, 3 * H:]
+            a, tc = gates[:, t, :n], self.tanh_c[t, :n]
+            i, f, o, g = a
             # gate slopes: sigma' = s (1 - s) on i, f, o; tanh' = 1 - g**2 on g
-            sl = slope[:n]
-            np.subtract(1, a, out=sl)
-            sl *= a
-            np.multiply(g, g, out=sl[:, 2 * H:3 * H])
-            np.subtract(1, sl[:, 2 * H:3 * H], out=sl[:, 2 * H:3 * H])
+            np.subtract(1, a[:3], out=sl[:3])
+            sl[:3] *= a[:3]
+            np.multiply(g, g, out=sl[3])
+            np.subtract(1, sl[3], out=sl[3])
             # dc += dh * o * (1 - tanh(c)**2)
             np.multiply(tc, tc, out=sn)
             np.subtract(1, sn, out=sn)
             sn *= o
             sn *= dhn
             dcn += sn
-            np.multiply(dcn, g, out=d[:, :H])
-            np.multiply(dcn, self.cprev[t, :n], out=d[:, H:2 * H])
-            np.multiply(dcn, i, out=d[:, 2 * H:3 * H])
-            np.multiply(dhn, tc, out=d[:, 3 * H:])
+            np.multiply(dcn, g, out=d[0])
+            np.multiply(dcn, self.cprev[t, :n], out=d[1])
+            np.multiply(dhn, tc, out=d[2])
+            np.multiply(dcn, i, out=d[3])
             d *= sl
             dcn *= f
-            np.matmul(d, w_hh, out=dhn)
+            _back_matmul(d, w_hh, back[:, :n], dhn)
         return None, da
 
 
@@ -292,60 +336,64 @@ class GRU(_Recurrence):
     [da_r, da_z, dm] in the n block, so the two are kept apart.
     """
 
-    def _add_input_bias(self, xw, b_ih, b_hh, H):
-        if b_ih is not None:
-            xw += b_ih
-            xw[..., :2 * H] += b_hh[:2 * H]  # b_hn stays inside r * (W_hn h + b_hn)
+    gate_order = (0, 1, 2)
+    sigmoid_gates = 2
 
-    def _steps(self, xw, state, w_hh, b_hh, steps, sizes, y):
-        h, whh_t, hprev = state[0], w_hh.T, self.hprev
+    def _input_bias(self, b_ih, b_hh, H, gates):
+        bias = b_ih.reshape(3, 1, H).copy()
+        bias[:2] += b_hh.reshape(3, 1, H)[:2]  # b_hn stays inside r * (W_hn h + b_hn)
+        return bias
+
+    def _steps(self, xw, state, whh_t, steps, sizes, y):
+        h, hprev, b_hh = state[0], self.hprev, self.b_hh
         B, H = h.shape
+        b_hn = None if b_hh is None else b_hh[2 * H:]
         self.m = m_saved = np.empty_like(hprev)
-        hh = np.empty((B, 3 * H), dtype=h.dtype)
+        hh = np.empty((3, B, H), dtype=h.dtype)
         s = np.empty((B, H), dtype=h.dtype)
         for t in steps:
             hprev[t] = h
             n = B if sizes is None else sizes[t]
             if n == 0:
                 continue
-            a, u, sn, hn = xw[t, :n], hh[:n], s[:n], h[:n]
-            np.matmul(hn, whh_t, out=u)
-            m = m_saved[t, :n]
-            if b_hh is None:
-                m[...] = u[:, 2 * H:]
+            a, u, sn, hn, m = xw[:, t, :n], hh[:, :n], s[:n], h[:n], m_saved[t, :n]
+            _gate_matmul(hn, whh_t, u)
+            if b_hn is None:
+                m[...] = u[2]
             else:
-                np.add(u[:, 2 * H:], b_hh[2 * H:], out=m)
-            rz = a[:, :2 * H]
-            rz += u[:, :2 * H]
-            _sigmoid_(rz)
-            new = a[:, 2 * H:]
-            np.multiply(a[:, :H], m, out=sn)
+                np.add(u[2], b_hn, out=m)
+            rz = a[:2]
+            rz += u[:2]
+            np.tanh(rz, out=rz)  # tanh(a / 2) on the halved weights: sigma = 0.5 + 0.5 tanh
+            np.multiply(rz, 0.5, out=rz)
+            np.add(rz, 0.5, out=rz)
+            r, z, new = a
+            np.multiply(r, m, out=sn)
             new += sn
             np.tanh(new, out=new)
             np.subtract(hn, new, out=sn)
-            sn *= a[:, H:2 * H]
+            sn *= z
             np.add(new, sn, out=hn)
             if y is not None:
                 y[t, :n] = hn
 
     def _steps_back(self, gy, state):
         dh, gates, w_hh = state[0], self.gates, self.w_hh
-        T, B, H = self.hprev.shape
-        dx_gates = self._zeros_or_empty((T, B, 3 * H), gates.dtype)
-        dh_gates = self._zeros_or_empty((T, B, 3 * H), gates.dtype)
+        _, T, B, H = gates.shape
+        dx_gates = self._zeros_or_empty((3, T, B, H), gates.dtype)
+        dh_gates = self._zeros_or_empty((3, T, B, H), gates.dtype)
         s1 = np.empty((B, H), dtype=gates.dtype)
         s2 = np.empty((B, H), dtype=gates.dtype)
-        back = np.empty((B, H), dtype=gates.dtype)
+        back = np.empty((3, B, H), dtype=gates.dtype)
         for t in reversed(self.steps):
             n = B if self.sizes is None else self.sizes[t]
             if n == 0:
                 continue
-            dhn, p, q, dx, dhg = dh[:n], s1[:n], s2[:n], dx_gates[t, :n], dh_gates[t, :n]
+            dhn, p, q, dx, dhg = dh[:n], s1[:n], s2[:n], dx_gates[:, t, :n], dh_gates[:, t, :n]
             if gy is not None:
                 dhn += gy[t, :n]
-            a = gates[t, :n]
-            r, z, new = a[:, :H], a[:, H:2 * H], a[:, 2 * H:]
-            dn_pre = dx[:, 2 * H:]
+            r, z, new = gates[:, t, :n]
+            dn_pre = dx[2]
             # dn_pre = dh * (1 - z) * (1 - n**2)
             np.subtract(1, z, out=p)
             p *= dhn
@@ -357,17 +405,17 @@ class GRU(_Recurrence):
             p *= dhn
             np.subtract(1, z, out=q)
             q *= z
-            np.multiply(p, q, out=dx[:, H:2 * H])
+            np.multiply(p, q, out=dx[1])
             # da_r = dn_pre * m * r (1 - r)
             np.multiply(dn_pre, self.m[t, :n], out=p)
             np.subtract(1, r, out=q)
             q *= r
-            np.multiply(p, q, out=dx[:, :H])
-            dhg[:, :2 * H] = dx[:, :2 * H]
-            np.multiply(dn_pre, r, out=dhg[:, 2 * H:])
-            np.matmul(dhg, w_hh, out=back[:n])
+            np.multiply(p, q, out=dx[0])
+            dhg[:2] = dx[:2]
+            np.multiply(dn_pre, r, out=dhg[2])
             dhn *= z
-            dhn += back[:n]
+            _back_matmul(dhg, w_hh, back[:, :n], p)
+            dhn += p
         return dx_gates, dh_gates
 
 

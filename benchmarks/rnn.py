@@ -1,0 +1,280 @@
+"""lstm and gru: one full training step (forward, BPTT, SGD update) of a one-layer recurrent
+classifier, float32.
+
+    input (T=50, B=32, I=32) -> LSTM or GRU (H=128) -> Linear(128, 10) on h_T -> cross-entropy
+
+Contenders: gradsheet (nn.LSTM / nn.GRU, fused), PyTorch, and a hand-written NumPy
+forward/BPTT of the same network (buffers reused across steps).
+
+Usage: python benchmarks/rnn.py [--threads 1 2] [--rounds N] [--only lstm gru]
+       python benchmarks/rnn.py --memory-of {gradsheet,pytorch,numpy} (peak RSS in MB)
+"""
+import argparse
+import json
+import os
+import sys
+
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(__file__))
+import common  # noqa: E402
+
+SHAPES = dict(T=50, B=32, I=32, H=128, classes=10)
+CONFIGS = {"lstm": dict(gates=4, steps=10, **SHAPES), "gru": dict(gates=3, steps=10, **SHAPES)}
+LR = 0.01
+
+
+def make_batch(cfg, seed=0):
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((cfg["T"], cfg["B"], cfg["I"]), dtype=np.float32)
+    y = rng.integers(0, cfg["classes"], size=cfg["B"])
+    return x, y
+
+
+def init_weights(cfg, seed=0):
+    """PyTorch's init (U(+-1/sqrt(H)) for the recurrent layer, Linear's for the head), shared by
+    all contenders so they train the same network. Order: w_ih, w_hh, b_ih, b_hh, w_out, b_out."""
+    rng = np.random.default_rng(seed)
+    G, I, H, C = cfg["gates"], cfg["I"], cfg["H"], cfg["classes"]
+    k = 1 / np.sqrt(H)
+    shapes = [(G * H, I), (G * H, H), (G * H,), (G * H,), (C, H), (C,)]
+    return [rng.uniform(-k, k, s).astype(np.float32) for s in shapes]
+
+
+def gradsheet_step(name, cfg):
+    import gradsheet as gs
+    import gradsheet.nn as nn
+    import gradsheet.nn.functional as F
+    rnn = (nn.LSTM if name == "lstm" else nn.GRU)(cfg["I"], cfg["H"])
+    head = nn.Linear(cfg["H"], cfg["classes"])
+    for p, w in zip(list(rnn.parameters()) + list(head.parameters()), init_weights(cfg)):
+        p.data[...] = w
+    optimizer = gs.optim.SGD(list(rnn.parameters()) + list(head.parameters()), lr=LR)
+    x, y = make_batch(cfg)
+    x, y = gs.tensor(x), gs.tensor(y)
+
+    def step():
+        optimizer.zero_grad()
+        output, _ = rnn(x)
+        loss = F.cross_entropy(head(output[-1]), y)
+        loss.backward()
+        optimizer.step()
+    return step
+
+
+def pytorch_step(name, cfg):
+    import torch
+    rnn = (torch.nn.LSTM if name == "lstm" else torch.nn.GRU)(cfg["I"], cfg["H"])
+    head = torch.nn.Linear(cfg["H"], cfg["classes"])
+    params = list(rnn.parameters()) + list(head.parameters())
+    with torch.no_grad():
+        for p, w in zip(params, init_weights(cfg)):
+            p.copy_(torch.from_numpy(w))
+    optimizer = torch.optim.SGD(params, lr=LR)
+    x, y = make_batch(cfg)
+    x, y = torch.from_numpy(x), torch.from_numpy(y)
+
+    def step():
+        optimizer.zero_grad()
+        output, _ = rnn(x)
+        loss = torch.nn.functional.cross_entropy(head(output[-1]), y)
+        loss.backward()
+        optimizer.step()
+    return step
+
+
+def _sigmoid(a):
+    np.multiply(a, 0.5, out=a)
+    np.tanh(a, out=a)
+    np.multiply(a, 0.5, out=a)
+    np.add(a, 0.5, out=a)
+
+
+def _head_backward(h, w_out, b_out, y):
+    """Cross-entropy of the linear head on h_T: its parameter gradients and dL/dh_T."""
+    logits = h @ w_out.T + b_out
+    logits -= logits.max(axis=1, keepdims=True)
+    np.exp(logits, out=logits)
+    logits /= logits.sum(axis=1, keepdims=True)
+    logits[np.arange(len(y)), y] -= 1
+    logits /= len(y)
+    return logits.T @ h, logits.sum(axis=0), logits @ w_out
+
+
+def numpy_lstm_step(cfg):
+    """LSTM forward and BPTT by hand: one input GEMM, one GEMM per step each way."""
+    params = init_weights(cfg)
+    w_ih, w_hh, b_ih, b_hh, w_out, b_out = params
+    x, y = make_batch(cfg)
+    T, B, I, H = cfg["T"], cfg["B"], cfg["I"], cfg["H"]
+    gates = np.empty((T, B, 4 * H), np.float32)
+    cs = np.empty((T + 1, B, H), np.float32)
+    hs = np.empty((T + 1, B, H), np.float32)
+    tanh_c = np.empty((T, B, H), np.float32)
+    dgates = np.empty((T, B, 4 * H), np.float32)
+    scratch = (np.empty((B, 4 * H), np.float32), np.empty((B, 4 * H), np.float32),
+               np.empty((B, H), np.float32))
+
+    def step():
+        hh, slope, tmp = scratch
+        np.matmul(x.reshape(T * B, I), w_ih.T, out=gates.reshape(T * B, 4 * H))
+        np.add(gates, b_ih + b_hh, out=gates)
+        hs[0] = 0
+        cs[0] = 0
+        for t in range(T):
+            a = gates[t]
+            np.matmul(hs[t], w_hh.T, out=hh)
+            a += hh
+            _sigmoid(a[:, :2 * H])
+            np.tanh(a[:, 2 * H:3 * H], out=a[:, 2 * H:3 * H])
+            _sigmoid(a[:, 3 * H:])
+            np.multiply(a[:, H:2 * H], cs[t], out=cs[t + 1])
+            np.multiply(a[:, :H], a[:, 2 * H:3 * H], out=tmp)
+            cs[t + 1] += tmp
+            np.tanh(cs[t + 1], out=tanh_c[t])
+            np.multiply(a[:, 3 * H:], tanh_c[t], out=hs[t + 1])
+        grad_w_out, grad_b_out, dh = _head_backward(hs[T], w_out, b_out, y)
+        dc = np.zeros((B, H), np.float32)
+        for t in range(T - 1, -1, -1):
+            a, tc, d = gates[t], tanh_c[t], dgates[t]
+            np.subtract(1, a, out=slope)
+            slope *= a
+            np.multiply(a[:, 2 * H:3 * H], a[:, 2 * H:3 * H], out=slope[:, 2 * H:3 * H])
+            np.subtract(1, slope[:, 2 * H:3 * H], out=slope[:, 2 * H:3 * H])
+            np.multiply(tc, tc, out=tmp)
+            np.subtract(1, tmp, out=tmp)
+            tmp *= a[:, 3 * H:]
+            tmp *= dh
+            dc += tmp
+            np.multiply(dc, a[:, 2 * H:3 * H], out=d[:, :H])
+            np.multiply(dc, cs[t], out=d[:, H:2 * H])
+            np.multiply(dc, a[:, :H], out=d[:, 2 * H:3 * H])
+            np.multiply(dh, tc, out=d[:, 3 * H:])
+            d *= slope
+            dc *= a[:, H:2 * H]
+            dh = d @ w_hh
+        flat = dgates.reshape(T * B, 4 * H)
+        grads = [flat.T @ x.reshape(T * B, I), flat.T @ hs[:T].reshape(T * B, H),
+                 flat.sum(axis=0)]
+        grads.append(grads[2])
+        for p, g in zip(params, grads + [grad_w_out, grad_b_out]):
+            p -= LR * g
+    return step
+
+
+def numpy_gru_step(cfg):
+    """GRU forward and BPTT by hand (torch's n = tanh(W_in x + b_in + r * (W_hn h + b_hn)))."""
+    params = init_weights(cfg)
+    w_ih, w_hh, b_ih, b_hh, w_out, b_out = params
+    x, y = make_batch(cfg)
+    T, B, I, H = cfg["T"], cfg["B"], cfg["I"], cfg["H"]
+    gates = np.empty((T, B, 3 * H), np.float32)
+    hs = np.empty((T + 1, B, H), np.float32)
+    ms = np.empty((T, B, H), np.float32)
+    dx_gates = np.empty((T, B, 3 * H), np.float32)
+    dh_gates = np.empty((T, B, 3 * H), np.float32)
+    scratch = (np.empty((B, 3 * H), np.float32), np.empty((B, H), np.float32),
+               np.empty((B, H), np.float32))
+
+    def step():
+        hh, p, q = scratch
+        np.matmul(x.reshape(T * B, I), w_ih.T, out=gates.reshape(T * B, 3 * H))
+        np.add(gates, b_ih, out=gates)
+        gates[..., :2 * H] += b_hh[:2 * H]
+        hs[0] = 0
+        for t in range(T):
+            a = gates[t]
+            np.matmul(hs[t], w_hh.T, out=hh)
+            np.add(hh[:, 2 * H:], b_hh[2 * H:], out=ms[t])
+            a[:, :2 * H] += hh[:, :2 * H]
+            _sigmoid(a[:, :2 * H])
+            np.multiply(a[:, :H], ms[t], out=p)
+            a[:, 2 * H:] += p
+            np.tanh(a[:, 2 * H:], out=a[:, 2 * H:])
+            np.subtract(hs[t], a[:, 2 * H:], out=p)
+            p *= a[:, H:2 * H]
+            np.add(a[:, 2 * H:], p, out=hs[t + 1])
+        grad_w_out, grad_b_out, dh = _head_backward(hs[T], w_out, b_out, y)
+        for t in range(T - 1, -1, -1):
+            a, dx, dhg = gates[t], dx_gates[t], dh_gates[t]
+            r, z, n = a[:, :H], a[:, H:2 * H], a[:, 2 * H:]
+            np.subtract(1, z, out=p)
+            p *= dh
+            np.multiply(n, n, out=q)
+            np.subtract(1, q, out=q)
+            np.multiply(p, q, out=dx[:, 2 * H:])
+            np.subtract(hs[t], n, out=p)
+            p *= dh
+            np.subtract(1, z, out=q)
+            q *= z
+            np.multiply(p, q, out=dx[:, H:2 * H])
+            np.multiply(dx[:, 2 * H:], ms[t], out=p)
+            np.subtract(1, r, out=q)
+            q *= r
+            np.multiply(p, q, out=dx[:, :H])
+            dhg[:, :2 * H] = dx[:, :2 * H]
+            np.multiply(dx[:, 2 * H:], r, out=dhg[:, 2 * H:])
+            dh = dh * z + dhg @ w_hh
+        fx, fh = dx_gates.reshape(T * B, 3 * H), dh_gates.reshape(T * B, 3 * H)
+        grads = [fx.T @ x.reshape(T * B, I), fh.T @ hs[:T].reshape(T * B, H), fx.sum(axis=0),
+                 fh.sum(axis=0), grad_w_out, grad_b_out]
+        for param, g in zip(params, grads):
+            param -= LR * g
+    return step
+
+
+STEPS = {"gradsheet": gradsheet_step, "pytorch": pytorch_step,
+         "numpy": lambda name, cfg: (numpy_lstm_step if name == "lstm" else numpy_gru_step)(cfg)}
+
+
+def run(threads, rounds, only):
+    limiter = common.set_threads(threads)
+    results = {}
+    for name in only:
+        cfg = CONFIGS[name]
+        contenders = {who: make(name, cfg) for who, make in STEPS.items()}
+        times = common.interleaved(contenders, cfg["steps"], rounds)
+        rows = common.summarise(times)
+        for who in rows:
+            rows[who]["vs_numpy"] = float(np.median(
+                [a / b for a, b in zip(times[who], times["numpy"])]))
+        results[name] = rows
+        common.print_table(f"{name}, {threads} thread(s), median of {rounds} rounds", rows)
+        print(f"  gradsheet / numpy: {rows['gradsheet']['vs_numpy']:.2f}x")
+    del limiter
+    return results
+
+
+def memory_of(who):
+    """Run lstm training steps in this process; print its peak RSS (MB)."""
+    step = STEPS[who]("lstm", CONFIGS["lstm"])
+    for _ in range(20):
+        step()
+    print(common.peak_rss_mb())
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--threads", type=int, nargs="+", default=[1, 2])
+    parser.add_argument("--rounds", type=int, default=15)
+    parser.add_argument("--only", nargs="+", choices=sorted(CONFIGS), default=list(CONFIGS))
+    parser.add_argument("--memory-of", choices=sorted(STEPS))
+    parser.add_argument("--json", help="write the results here")
+    args = parser.parse_args()
+    if args.memory_of:
+        memory_of(args.memory_of)
+        return
+    print("BLAS:", common.blas_report())
+    results = {f"{t}_threads": run(t, args.rounds, args.only) for t in args.threads}
+    memory = {who: common.peak_rss_of([__file__, "--memory-of", who])
+              for who in ("gradsheet", "pytorch", "numpy")}
+    print("\npeak RSS of an lstm training process (MB):",
+          ", ".join(f"{k} {v:.0f}" for k, v in memory.items()))
+    results["peak_rss_mb"] = memory
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(results, f, indent=2)
+
+
+if __name__ == "__main__":
+    main()
