@@ -17,14 +17,33 @@ from gradsheet.rl.planning import (
     q_values,
     value_iteration,
 )
+from gradsheet.rl.buffers import ReplayBuffer
+from gradsheet.rl.tabular import (
+    SARSA,
+    ConstantSchedule,
+    ExpectedSARSA,
+    ExponentialSchedule,
+    LinearSchedule,
+    QLearning,
+    evaluate_policy,
+)
 
 __all__ = [
     "AgentResult",
+    "ConstantSchedule",
+    "DQN",
+    "ExpectedSARSA",
+    "ExponentialSchedule",
+    "LinearSchedule",
     "MDP",
     "ModelEstimate",
     "PlanningResult",
+    "QLearning",
+    "ReplayBuffer",
+    "SARSA",
     "bellman_residual",
     "estimate_mdp",
+    "evaluate_policy",
     "explore",
     "greedy_policy",
     "model_based_agent",
@@ -34,3 +53,11 @@ __all__ = [
     "q_values",
     "value_iteration",
 ]
+
+
+def __getattr__(name):
+    # DQN pulls in nn, optim and io: load it on first use so planning stays a light import
+    if name == "DQN":
+        from gradsheet.rl.dqn import DQN
+        return DQN
+    raise AttributeError(f"module 'gradsheet.rl' has no attribute {name!r}")

@@ -132,7 +132,7 @@ def test_seeded_runs_are_identical(cls):
                     seed=seed)
         return agent.learn(gym.make("FrozenLake-v1"), 200), agent.Q
 
-    (r1, q1), (r2, q2), (r3, q3) = run(7), run(7), run(8)
+    (r1, q1), (r2, q2), (_, q3) = run(7), run(7), run(8)
     np.testing.assert_array_equal(r1, r2)
     np.testing.assert_array_equal(q1, q2)
     assert not np.array_equal(q1, q3)
