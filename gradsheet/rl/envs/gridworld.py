@@ -65,6 +65,8 @@ class GridWorld(gym.Env):
         self.arrival_reward = np.array([self.exits.get(self.layout[r][c], self.living_reward)
                                         for r, c in self.cells])
         self.mdp = self._build_mdp(gamma)
+        # Sampling s' by inverting the cumulative row: one uniform draw per step.
+        self._cumulative = np.cumsum(self.mdp.P, axis=2)
         self.observation_space = gym.spaces.Discrete(len(self.cells))
         self.action_space = gym.spaces.Discrete(4)
         self.state = self.start
@@ -104,10 +106,13 @@ class GridWorld(gym.Env):
             raise ValueError(f"GridWorld.step: action {action!r} is not in {{0, 1, 2, 3}}")
         if self.terminal[self.state]:
             raise RuntimeError("GridWorld.step: the episode has ended; call reset()")
-        probs = self.mdp.P[int(action), self.state]
-        nxt = int(self.np_random.choice(len(probs), p=probs))
+        action = int(action)
+        cumulative = self._cumulative[action, self.state]
+        nxt = min(int(cumulative.searchsorted(self.np_random.random(), side="right")),
+                  len(cumulative) - 1)
+        prob = float(self.mdp.P[action, self.state, nxt])
         self.state = nxt
-        return nxt, float(self.arrival_reward[nxt]), bool(self.terminal[nxt]), False, {"prob": float(probs[nxt])}
+        return nxt, float(self.arrival_reward[nxt]), bool(self.terminal[nxt]), False, {"prob": prob}
 
     def render(self):
         if self.render_mode != "ansi":
