@@ -26,8 +26,10 @@ import common  # noqa: E402
 GAMMA, EPSILON = 0.99, 1e-6
 # pymdptoolbox needs about two minutes per sparse solve (its set-up is quadratic in S), so the
 # sparse case runs at most 3 rounds and no warm-up round.
+SPARSE_STATES = int(os.environ.get("PLANNING_SPARSE_S", 20_000))  # smaller for a smoke run
 CONFIGS = {"dense": dict(n_states=500, n_actions=4, successors=None, max_rounds=None, warmup=1),
-           "sparse": dict(n_states=int(os.environ.get("PLANNING_SPARSE_S", 20_000)), n_actions=4, successors=5, max_rounds=3, warmup=0)}
+           "sparse": dict(n_states=SPARSE_STATES, n_actions=4, successors=5, max_rounds=3,
+                          warmup=0)}
 
 
 def make_arrays(cfg, seed=0):

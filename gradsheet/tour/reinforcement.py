@@ -27,7 +27,11 @@ def formulas():
                  np.array([0.0, 1.0]), 0.9, terminal=[1])
     vi = value_iteration(choice, epsilon=1e-9)
     counts = estimate_mdp([(0, 0, 0.0, 0), (0, 0, 0.0, 1), (0, 0, 0.0, 1)], 2, 1).mdp.P[0, 0]
+    # one episode on a two-cell corridor "S+": the step into the +1 exit updates
+    # Q(S, right) = 0 + 0.5 (1 - 0) = 0.5 (a bump into the edge leaves Q at 0)
+    from gradsheet.rl.envs import GridWorld
     agent = QLearning(alpha=0.5, gamma=0.9, epsilon=0.0, seed=0)
+    agent.learn(GridWorld("S+", living_reward=0.0, slip=0.0), 1)
     return [
         ("MDP (S, A, P_sa, gamma, R)", "rl.MDP(P, R, gamma)", repr(choice), mdp_module.MDP),
         ("V^pi(s) = E[sum_t gamma^t R(s_t)]", "rl.policy_evaluation(mdp, pi)",
@@ -41,7 +45,7 @@ def formulas():
         ("P_sa(s') = #(s, a, s') / #(s, a)", "rl.estimate_mdp(transitions, S, A)",
          f"s'=0 once, s'=1 twice -> {np.round(counts, 4).tolist()}", model.estimate_mdp),
         ("Q(s,a) += alpha [r + gamma max Q(s',.) - Q(s,a)]", "rl.QLearning(alpha, gamma)",
-         f"alpha={agent.alpha}, gamma={agent.gamma}: Q = 0, r = 1 to terminal -> Q = 0.5",
+         f"alpha=0.5, Q = 0, r = 1 into a terminal -> Q = {agent.Q[0, 2]:.4g}",
          tabular.QLearning),
     ]
 
