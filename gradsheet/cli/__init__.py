@@ -40,8 +40,9 @@ def build_parser():
                       help="folder for index.html, results.json and the plots")
     tour.add_argument("--no-progress", action="store_true", help="hide progress bars")
     tour.set_defaults(run=_run_tour)
-    from . import training
+    from . import reinforcement, training
     training.add_commands(commands)
+    reinforcement.add_command(commands)
     return parser
 
 

@@ -56,7 +56,7 @@ def test_csv_data_with_a_header(tmp_path, blobs_npz):
                      str(tmp_path / "run"), "--verbose", "0"]) == 0
 
 
-@pytest.mark.parametrize("command", ["tour", "train", "evaluate", "predict"])
+@pytest.mark.parametrize("command", ["tour", "train", "evaluate", "predict", "rl"])
 def test_help_of_every_command(command):
     done = subprocess.run([sys.executable, "-m", "gradsheet.cli", command, "--help"],
                           capture_output=True, text=True)
