@@ -4,10 +4,11 @@
                loop of env.step with random actions (action_space.sample()) on the same env:
                the two alternate round by round; the ratio is the median of per-round ratios.
                Target: Q-learning at >= 60% of the bare loop's speed.
-    dqn:       DQN (default hyper-parameters) on CartPole-v1, one run per seed: the env steps
-               and wall time until a 100-episode mean return first reaches 475 (the v1 solve
-               threshold), for the training episodes (exploring) and for the greedy policy
-               (100 evaluation episodes), capped. Target: solved within 100,000 env steps in
+    dqn:       DQN (default hyper-parameters: RL Zoo's CartPole-v1 set, exploration over the
+               first 8,000 steps) on CartPole-v1, one run per seed: the env steps and wall
+               time (evaluations included) until a 100-episode mean return first reaches
+               475 (the v1 solve threshold), for the training episodes (exploring) and for
+               the greedy policy (100 evaluation episodes), capped. Target: solved within 100,000 env steps in
                at least 3 of 5 seeds.
 
 Usage: python benchmarks/rl_learning.py [--part qlearning dqn] [--rounds N] [--seeds 0 1 2 3 4]
@@ -27,6 +28,7 @@ import common  # noqa: E402
 
 SOLVED_AT = 475.0
 WINDOW = 100
+EXPLORATION_STEPS = 8000
 
 
 def qlearning_throughput(rounds, episodes_per_round=300):
@@ -78,17 +80,21 @@ def dqn_run(seed, cap, overrides):
     """One seeded DQN run: the env steps (and seconds) at which each criterion was first met.
 
     training: the last 100 training episodes (exploring with the final epsilon) average >= 475.
-    greedy:   the greedy policy averages >= 475 over 100 evaluation episodes; evaluated (on a
-              separate env, its steps not counted) when the last 10 training episodes average
-              >= 450, at most once per 2,000 steps.
+    greedy:   the greedy policy averages >= 475 over 100 evaluation episodes (on a separate
+              env, its steps not counted); screened every 2,000 steps by 10 episodes, the full
+              100 run only when the screen averages >= 475.
+
+    Exploration decays over the first 8,000 steps whatever the cap: the RL Zoo setting, 0.16
+    of its 50,000-step runs (DQN's exploration_fraction is a fraction of the learn call).
     """
     import gymnasium as gym
 
     from gradsheet.rl.dqn import DQN
-    agent = DQN(gym.make("CartPole-v1"), seed=seed, **overrides)
+    options = {"exploration_fraction": EXPLORATION_STEPS / cap, **overrides}
+    agent = DQN(gym.make("CartPole-v1"), seed=seed, **options)
     eval_env = gym.make("CartPole-v1")
     solved = {}
-    last_check = [-2000]
+    next_check = [2000]
     start = time.perf_counter()
 
     def record(agent):
@@ -96,10 +102,10 @@ def dqn_run(seed, cap, overrides):
         if "training" not in solved and len(returns) >= WINDOW and \
                 sum(returns[-WINDOW:]) >= SOLVED_AT * WINDOW:
             solved["training"] = (agent.num_timesteps, time.perf_counter() - start)
-        if "greedy" not in solved and np.mean(returns[-10:]) >= 450 and \
-                agent.num_timesteps - last_check[0] >= 2000:
-            last_check[0] = agent.num_timesteps
-            if agent.evaluate(eval_env, WINDOW, seed=seed).mean_return >= SOLVED_AT:
+        if "greedy" not in solved and agent.num_timesteps >= next_check[0]:
+            next_check[0] = agent.num_timesteps + 2000
+            if agent.evaluate(eval_env, 10, seed=seed).mean_return >= SOLVED_AT and \
+                    agent.evaluate(eval_env, WINDOW, seed=seed + 1).mean_return >= SOLVED_AT:
                 solved["greedy"] = (agent.num_timesteps, time.perf_counter() - start)
         return len(solved) < 2
 
