@@ -4,7 +4,8 @@ import importlib
 from .report import Report
 
 # section name -> module (each has run(report, quick, seed, verbose))
-SECTIONS = {"nn": "neural_networks", "cnn": "convolutional", "rl": "reinforcement"}
+SECTIONS = {"nn": "neural_networks", "cnn": "convolutional", "rnn": "recurrent",
+            "rl": "reinforcement"}
 
 
 def run(sections=None, quick=False, seed=0, out="tour-report", verbose=1):
