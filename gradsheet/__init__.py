@@ -14,6 +14,7 @@ from .ops.elementwise import (abs, add, clamp, clip, div, exp, log, maximum, min
 from .ops.activation import sigmoid, softmax, log_softmax, tanh, relu
 from .ops.linalg import matmul
 from .ops.reduce import argmax, argmin, logsumexp, max, mean, min, std, sum, var
+from .summary import summary
 from .ops.shape import (cat, chunk, expand, flatten, permute, reshape, split, squeeze, stack,
                         transpose, unsqueeze)
 import importlib as _importlib
@@ -38,7 +39,8 @@ __all__ = [
     "long", "manual_seed", "matmul", "max", "maximum", "mean", "min", "minimum", "mul", "neg",
     "no_grad", "ones", "ones_like", "permute", "pow", "rand", "rand_like", "randint", "randn",
     "randn_like", "relu", "reshape", "save", "set_default_dtype", "set_grad_enabled", "sigmoid",
-    "softmax", "split", "sqrt", "squeeze", "stack", "std", "sub", "sum", "tanh", "tensor",
+    "softmax", "split", "sqrt", "squeeze", "stack", "std", "sub", "sum", "summary", "tanh",
+    "tensor",
     "transpose", "unsqueeze", "var", "where", "zeros", "zeros_like",
     "nn", "optim", "data", "train", "io", "tour", "rl", "onnx", "models",
 ]

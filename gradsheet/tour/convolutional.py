@@ -23,7 +23,7 @@ from gradsheet.summary import summary
 from gradsheet.train import evaluate, fit
 from gradsheet.train.callbacks import Callback
 
-from .neural_networks import _curves
+from .report import curves_figure
 
 # The learning-rate experiment: a rate where both nets train, and a high one. Found by a
 # sweep over 0.1, 0.3, 0.5, 0.7, 1.0 (seeds 0-2, 6 epochs): without batch norm the CNN trains
@@ -139,7 +139,7 @@ def run(report, quick=False, seed=0, verbose=1):
                   "final train loss", "{:.4f}")
     report.figure("cnn_test_accuracy", accuracy, "test accuracy", "{:.2%}")
     report.plot("cnn_digits_training", "digits CNN with batch norm: loss per epoch",
-                lambda plt: _curves(plt, {"train": history.history["loss"],
+                lambda plt: curves_figure(plt, {"train": history.history["loss"],
                                           "held-out": history.history["val_loss"]},
                                     "cross-entropy loss", log=True))
 
@@ -191,7 +191,7 @@ def _learning_rate_experiment(report, train_set, quick, seed, verbose):
     outcome, curves = _compare(report, train_set, settings, epochs, verbose)
     report.record("learning_rate_experiment", outcome)
     report.plot("cnn_batchnorm_learning_rate", "with and without batch norm, plain SGD",
-                lambda plt: _curves(plt, curves, "training loss", log=True))
+                lambda plt: curves_figure(plt, curves, "training loss", log=True))
     bn = outcome[f"lr={high}"]["bn"]["median_final_loss"]
     plain = outcome[f"lr={high}"]["plain"]["median_final_loss"]
     report.figure("high_lr_median_final_loss_bn", bn, f"lr={high}, median final loss with "
@@ -216,7 +216,7 @@ def _initialization_experiment(report, train_set, quick, seed, verbose):
     outcome, curves = _compare(report, train_set, settings, epochs, verbose)
     report.record("initialization_experiment", outcome)
     report.plot("cnn_batchnorm_initialization", "with and without batch norm, scaled inits",
-                lambda plt: _curves(plt, curves, "training loss", log=True))
+                lambda plt: curves_figure(plt, curves, "training loss", log=True))
     worst_bn = max(outcome[label]["bn"]["median_final_loss"] for label, *_ in settings)
     worst_plain = max(outcome[label]["plain"]["median_final_loss"] for label, *_ in settings)
     report.figure("init_worst_final_loss_bn", worst_bn, "worst final loss over the scales "

@@ -15,10 +15,11 @@ from gradsheet import optim
 from gradsheet.autograd import engine
 from gradsheet.ops import activation, linalg, loss
 from gradsheet.ops import dropout as dropout_op
-from gradsheet.train import loop
 from gradsheet.data import Subset, random_split
 from gradsheet.data.datasets import load_digits
-from gradsheet.train import evaluate, fit
+from gradsheet.train import evaluate, fit, loop
+
+from .report import curves_figure
 
 
 def _fmt(values):
@@ -138,7 +139,7 @@ def run(report, quick=False, seed=0, verbose=1):
     report.figure("mlp_test_accuracy", _scores(model, test_set)["accuracy"], "test accuracy",
                   "{:.2%}")
     report.plot("nn_digits_training", "digits MLP: loss per epoch",
-                lambda plt: _curves(plt, {"train": history.history["loss"],
+                lambda plt: curves_figure(plt, {"train": history.history["loss"],
                                           "held-out": history.history["val_loss"]},
                                     "cross-entropy loss"))
 
@@ -173,7 +174,7 @@ def _dropout_experiment(report, digits, quick, seed, verbose):
                     f"{held_out['loss']:.4f})")
     report.record("dropout_experiment", outcome)
     report.plot("nn_dropout_experiment", f"dropout experiment: {n_small} training samples",
-                lambda plt: _curves(plt, curves, "cross-entropy loss", log=True))
+                lambda plt: curves_figure(plt, curves, "cross-entropy loss", log=True))
     plain, dropped = outcome["p=0.0"], outcome["p=0.5"]
     # The gap counts in both measures: the cross-entropy gap is the sharper one on a
     # small data set where both nets reach 100% training accuracy.
@@ -184,15 +185,3 @@ def _dropout_experiment(report, digits, quick, seed, verbose):
                  f"{dropped['loss_gap']:.4f} with; accuracy gap {plain['accuracy_gap']:.2%} "
                  f"without, {dropped['accuracy_gap']:.2%} with")
 
-
-def _curves(plt, series, ylabel, log=False):
-    """A figure with one line per named series of per-epoch values."""
-    figure, ax = plt.subplots(figsize=(6, 3.5))
-    for name, values in series.items():
-        ax.plot(range(1, len(values) + 1), values, label=name)
-    ax.set_xlabel("epoch")
-    ax.set_ylabel(ylabel)
-    if log:
-        ax.set_yscale("log")
-    ax.legend()
-    return figure

@@ -19,7 +19,6 @@ from gradsheet.data import DataLoader
 from gradsheet.data.datasets import CharDataset, adding_problem
 from gradsheet.ops import recurrent
 
-from .neural_networks import _curves
 
 ADDING_T = 50
 HIDDEN = 32

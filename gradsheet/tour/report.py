@@ -126,3 +126,16 @@ class Report:
         _atomic_write(os.path.join(self.out_dir, "index.html"),
                       render(self.sections, self.results, self.out_dir))
         return self.out_dir
+
+
+def curves_figure(plt, series, ylabel, log=False):
+    """A figure with one line per named series of per-epoch values."""
+    figure, ax = plt.subplots(figsize=(6, 3.5))
+    for name, values in series.items():
+        ax.plot(range(1, len(values) + 1), values, label=name)
+    ax.set_xlabel("epoch")
+    ax.set_ylabel(ylabel)
+    if log:
+        ax.set_yscale("log")
+    ax.legend()
+    return figure
