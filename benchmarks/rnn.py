@@ -35,9 +35,9 @@ def init_weights(cfg, seed=0):
     """PyTorch's init (U(+-1/sqrt(H)) for the recurrent layer, Linear's for the head), shared by
     all contenders so they train the same network. Order: w_ih, w_hh, b_ih, b_hh, w_out, b_out."""
     rng = np.random.default_rng(seed)
-    G, I, H, C = cfg["gates"], cfg["I"], cfg["H"], cfg["classes"]
+    G, n_in, H, C = cfg["gates"], cfg["I"], cfg["H"], cfg["classes"]
     k = 1 / np.sqrt(H)
-    shapes = [(G * H, I), (G * H, H), (G * H,), (G * H,), (C, H), (C,)]
+    shapes = [(G * H, n_in), (G * H, H), (G * H,), (G * H,), (C, H), (C,)]
     return [rng.uniform(-k, k, s).astype(np.float32) for s in shapes]
 
 
@@ -106,7 +106,7 @@ def numpy_lstm_step(cfg):
     params = init_weights(cfg)
     w_ih, w_hh, b_ih, b_hh, w_out, b_out = params
     x, y = make_batch(cfg)
-    T, B, I, H = cfg["T"], cfg["B"], cfg["I"], cfg["H"]
+    T, B, n_in, H = cfg["T"], cfg["B"], cfg["I"], cfg["H"]
     gates = np.empty((T, B, 4 * H), np.float32)
     cs = np.empty((T + 1, B, H), np.float32)
     hs = np.empty((T + 1, B, H), np.float32)
@@ -117,7 +117,7 @@ def numpy_lstm_step(cfg):
 
     def step():
         hh, slope, tmp = scratch
-        np.matmul(x.reshape(T * B, I), w_ih.T, out=gates.reshape(T * B, 4 * H))
+        np.matmul(x.reshape(T * B, n_in), w_ih.T, out=gates.reshape(T * B, 4 * H))
         np.add(gates, b_ih + b_hh, out=gates)
         hs[0] = 0
         cs[0] = 0
@@ -154,7 +154,7 @@ def numpy_lstm_step(cfg):
             dc *= a[:, H:2 * H]
             dh = d @ w_hh
         flat = dgates.reshape(T * B, 4 * H)
-        grads = [flat.T @ x.reshape(T * B, I), flat.T @ hs[:T].reshape(T * B, H),
+        grads = [flat.T @ x.reshape(T * B, n_in), flat.T @ hs[:T].reshape(T * B, H),
                  flat.sum(axis=0)]
         grads.append(grads[2])
         for p, g in zip(params, grads + [grad_w_out, grad_b_out]):
@@ -167,7 +167,7 @@ def numpy_gru_step(cfg):
     params = init_weights(cfg)
     w_ih, w_hh, b_ih, b_hh, w_out, b_out = params
     x, y = make_batch(cfg)
-    T, B, I, H = cfg["T"], cfg["B"], cfg["I"], cfg["H"]
+    T, B, n_in, H = cfg["T"], cfg["B"], cfg["I"], cfg["H"]
     gates = np.empty((T, B, 3 * H), np.float32)
     hs = np.empty((T + 1, B, H), np.float32)
     ms = np.empty((T, B, H), np.float32)
@@ -178,7 +178,7 @@ def numpy_gru_step(cfg):
 
     def step():
         hh, p, q = scratch
-        np.matmul(x.reshape(T * B, I), w_ih.T, out=gates.reshape(T * B, 3 * H))
+        np.matmul(x.reshape(T * B, n_in), w_ih.T, out=gates.reshape(T * B, 3 * H))
         np.add(gates, b_ih, out=gates)
         gates[..., :2 * H] += b_hh[:2 * H]
         hs[0] = 0
@@ -216,7 +216,7 @@ def numpy_gru_step(cfg):
             np.multiply(dx[:, 2 * H:], r, out=dhg[:, 2 * H:])
             dh = dh * z + dhg @ w_hh
         fx, fh = dx_gates.reshape(T * B, 3 * H), dh_gates.reshape(T * B, 3 * H)
-        grads = [fx.T @ x.reshape(T * B, I), fh.T @ hs[:T].reshape(T * B, H), fx.sum(axis=0),
+        grads = [fx.T @ x.reshape(T * B, n_in), fh.T @ hs[:T].reshape(T * B, H), fx.sum(axis=0),
                  fh.sum(axis=0), grad_w_out, grad_b_out]
         for param, g in zip(params, grads):
             param -= LR * g

@@ -340,8 +340,9 @@ class LSTM(RNNBase):
 
 
 class GRU(RNNBase):
-    """Gated recurrent unit, per layer: r, z = sigma(W_i{r,z} x_t + b_i{r,z} + W_h{r,z} h_{t-1}
-    + b_h{r,z}), n = tanh(W_in x_t + b_in + r * (W_hn h_{t-1} + b_hn)), h_t = (1 - z) * n + z * h_{t-1}.
+    """Gated recurrent unit, per layer:
+    r, z = sigma(W_i{r,z} x_t + b_i{r,z} + W_h{r,z} h_{t-1} + b_h{r,z}),
+    n = tanh(W_in x_t + b_in + r * (W_hn h_{t-1} + b_hn)),  h_t = (1 - z) * n + z * h_{t-1}.
 
     Args: as ``RNNBase``. Returns (output, h_n) as ``RNN``.
 

@@ -22,6 +22,11 @@ def _pair(torch, name, *args, **kwargs):
     return mine, ref
 
 
+def _pack(states):
+    """A module's hx argument from a list of states: (h, c) for the LSTM, else h."""
+    return tuple(states) if len(states) == 2 else states[0]
+
+
 def _flat(outputs):
     """(output, h_n) or (output, (h_n, c_n)) as a flat list."""
     out, state = outputs
@@ -35,9 +40,8 @@ def _run_both(torch, mine, ref, x, hx=None, torch_forward=None, **kwargs):
     if hx is not None:
         ghx = [gs.tensor(h, requires_grad=True) for h in hx]
         thx = [torch.tensor(h, requires_grad=True) for h in hx]
-    pack = (lambda s: tuple(s) if len(s) == 2 else s[0])
-    outs = _flat(mine(gx, None if ghx is None else pack(ghx), **kwargs))
-    ref_outs = _flat((torch_forward or ref)(tx, None if thx is None else pack(thx)))
+    outs = _flat(mine(gx, None if ghx is None else _pack(ghx), **kwargs))
+    ref_outs = _flat((torch_forward or ref)(tx, None if thx is None else _pack(thx)))
     rng = np.random.default_rng(3)
     loss, ref_loss = 0, 0
     for out, r in zip(outs, ref_outs, strict=True):
@@ -148,9 +152,8 @@ def test_cells_match_torch(name, nonlinearity, batched, given_state):
     gx, tx = gs.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
     gh = [gs.tensor(s, requires_grad=True) for s in states]
     th = [torch.tensor(s, requires_grad=True) for s in states]
-    pack = (lambda s: tuple(s) if len(s) == 2 else s[0])
-    out = mine(gx, pack(gh) if given_state else None)
-    ref_out = ref(tx, pack(th) if given_state else None)
+    out = mine(gx, _pack(gh) if given_state else None)
+    ref_out = ref(tx, _pack(th) if given_state else None)
     out = out if isinstance(out, tuple) else (out,)
     ref_out = ref_out if isinstance(ref_out, tuple) else (ref_out,)
     loss, ref_loss = 0, 0

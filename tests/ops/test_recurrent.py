@@ -8,14 +8,14 @@ from gradsheet.ops import recurrent
 from tests.helpers import check_gradients, torch_or_skip
 
 GATES = {"lstm": 4, "gru": 3, "tanh": 1, "relu": 1}
-T, B, I, H = 5, 3, 4, 6
+T, B, IN, H = 5, 3, 4, 6
 
 
-def _arrays(kind, seed=0, T=T, B=B, I=I, H=H):
+def _arrays(kind, seed=0, T=T, B=B, IN=IN, H=H):
     """x, h0, c0, w_ih, w_hh, b_ih, b_hh as float64 arrays (weights scaled so gates vary)."""
     rng = np.random.default_rng(seed)
     G = GATES[kind]
-    shapes = [(T, B, I), (B, H), (B, H), (G * H, I), (G * H, H), (G * H,), (G * H,)]
+    shapes = [(T, B, IN), (B, H), (B, H), (G * H, IN), (G * H, H), (G * H,), (G * H,)]
     return [rng.standard_normal(s) * (0.6 if i >= 3 else 1.0) for i, s in enumerate(shapes)]
 
 
@@ -122,7 +122,7 @@ def test_rnn_and_gru_cells_are_one_node():
 @pytest.mark.parametrize("kind", ["lstm", "gru", "tanh"])
 @pytest.mark.parametrize("reverse, lengths", [(False, None), (True, [3, 1])])
 def test_layer_gradcheck(kind, reverse, lengths):
-    arrays = _arrays(kind, T=3, B=2, I=2, H=2)
+    arrays = _arrays(kind, T=3, B=2, IN=2, H=2)
     if kind != "lstm":
         arrays = arrays[:2] + arrays[3:]
 
