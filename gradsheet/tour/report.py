@@ -51,11 +51,19 @@ class Report:
         return self.sections[-1]
 
     def section(self, key, title):
+        self._end_section()
+        self.section_started = time.perf_counter()
         self.section_name = key
         self.results.setdefault(key, {})
         self.sections.append({"key": key, "title": title, "lines": [], "formulas": [],
                               "claims": [], "plots": []})
         self.say(f"\n{'=' * 78}\n{title}\n{'=' * 78}")
+
+    def _end_section(self):
+        """Record and print how long the section that is ending took."""
+        if self.section_name and "section_seconds" not in self.results[self.section_name]:
+            seconds = round(time.perf_counter() - self.section_started, 2)
+            self.figure("section_seconds", seconds, "section time (s)")
 
     def say(self, text):
         self.stream(text)
@@ -116,6 +124,7 @@ class Report:
     # ------------------------------------------------------------ output
     def write(self):
         """Write results.json and index.html into ``out_dir``; returns the folder."""
+        self._end_section()
         if self.out_dir is None:
             return None
         from .html import render
