@@ -34,9 +34,9 @@ def max_pool(g, m, x, shape, path):
     if m.return_indices:
         raise NotImplementedError(f"onnx.export: {type(m).__name__} at {path!r} has "
                                   "return_indices=True; export the pooling without indices")
-    spatial_input(m, shape, m._dims, path)
-    window, _, _ = _window(m, shape, m._dims, m.dilation)
-    return g.add("MaxPool", [x], path, dilations=ntuple(m.dilation, m._dims), **window)
+    spatial_input(m, shape, m._spatial, path)
+    window, _, _ = _window(m, shape, m._spatial, m.dilation)
+    return g.add("MaxPool", [x], path, dilations=ntuple(m.dilation, m._spatial), **window)
 
 
 @converts(layers.AvgPool1d, layers.AvgPool2d)
@@ -69,7 +69,7 @@ def avg_pool(g, m, x, shape, path):
 def adaptive_avg_pool(g, m, x, shape, path):
     """The mean over PyTorch's adaptive windows, which are the plain windows kernel = stride =
     in / out when out divides in (and the whole map when out is 1)."""
-    dims = m._dims
+    dims = m._spatial
     spatial_input(m, shape, dims, path)
     sizes = list(shape[2:])
     out = [size if o is None else o for size, o in zip(sizes, ntuple(m.output_size, dims))]
