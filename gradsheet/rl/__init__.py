@@ -60,4 +60,8 @@ def __getattr__(name):
     if name == "DQN":
         from gradsheet.rl.dqn import DQN
         return DQN
+    # the subpackages with optional dependencies (gymnasium, matplotlib) load when asked for
+    if name in ("envs", "render"):
+        import importlib
+        return importlib.import_module(f"gradsheet.rl.{name}")
     raise AttributeError(f"module 'gradsheet.rl' has no attribute {name!r}")

@@ -166,3 +166,8 @@ def test_optimal_expected_return_matches_monte_carlo(env_id, gamma, episodes):
     assert abs(returns.mean() - expected) <= tolerance
     if env_id == "CliffWalking-v1":
         assert expected == pytest.approx(-13.0)  # the 13-step path along the cliff edge
+
+
+def test_envs_and_render_are_reachable_as_attributes_of_rl():
+    from gradsheet import rl
+    assert rl.envs.GridWorld is not None and callable(rl.render.text_policy)
