@@ -94,3 +94,16 @@ def test_weights_without_an_architecture_are_refused_with_advice(tmp_path):
     done = subprocess.run([sys.executable, "-m", "gradsheet.cli", "evaluate", "--model",
                            str(path)], capture_output=True, text=True)
     assert done.returncode == 1 and "no architecture" in done.stderr
+
+
+def test_cnn_on_digits_trains_and_resumes_from_a_checkpoint(tmp_path):
+    out = tmp_path / "run"
+    common = ["train", "--model", "cnn", "--data", "digits", "--out", str(out), "--verbose", "0"]
+    assert cli.main(common + ["--epochs", "1"]) == 0
+    first = json.loads((out / "history.json").read_text())
+    assert cli.main(common + ["--epochs", "2", "--resume",
+                              str(out / "checkpoints" / "epoch-0001.safetensors")]) == 0
+    resumed = json.loads((out / "history.json").read_text())
+    assert len(resumed["loss"]) == 2 and resumed["loss"][0] == first["loss"][0]
+    _, spec, _ = models.load_model(out / "model.safetensors")
+    assert spec[0]["type"] == "Conv2d"
