@@ -62,4 +62,7 @@ def get_rng_state():
 
 
 def set_rng_state(state):
+    """Restore the generator to ``state``, a dict from ``get_rng_state``: the draws that follow
+    repeat those that followed it.
+    """
     _generator.bit_generator.state = state

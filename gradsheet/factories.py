@@ -26,32 +26,45 @@ def tensor(data, dtype=None, requires_grad=False):
 
 
 def zeros(*size, dtype=None, requires_grad=False):
+    """A tensor of 0s of the given size, as ``zeros(2, 3)`` or ``zeros((2, 3))``; the default
+    float dtype unless ``dtype`` says.
+    """
     return _new(np.zeros(_shape(size), dtype=backend.as_dtype(dtype)), requires_grad)
 
 
 def ones(*size, dtype=None, requires_grad=False):
+    """A tensor of 1s of the given size (``ones(2, 3)`` or ``ones((2, 3))``); the default float dtype
+    unless ``dtype`` says.
+    """
     return _new(np.ones(_shape(size), dtype=backend.as_dtype(dtype)), requires_grad)
 
 
 def empty(*size, dtype=None, requires_grad=False):
+    """An uninitialised tensor of the given size (its values are whatever memory held)."""
     return _new(np.empty(_shape(size), dtype=backend.as_dtype(dtype)), requires_grad)
 
 
 def full(size, fill_value, dtype=None, requires_grad=False):
+    """A tensor of ``size`` filled with ``fill_value``; as in PyTorch a bool value gives a bool
+    tensor, an int an int64 one, a float the default float dtype.
+    """
     if dtype is None and isinstance(fill_value, (bool, int)):
         dtype = np.bool_ if isinstance(fill_value, bool) else np.int64
     return _new(np.full(tuple(size), fill_value, dtype=backend.as_dtype(dtype)), requires_grad)
 
 
 def zeros_like(x, dtype=None, requires_grad=False):
+    """A tensor of 0s with ``x``'s shape and (unless ``dtype`` says) dtype."""
     return _new(np.zeros(x.shape, dtype=dtype or x.dtype), requires_grad)
 
 
 def ones_like(x, dtype=None, requires_grad=False):
+    """A tensor of 1s with ``x``'s shape and (unless ``dtype`` says) dtype."""
     return _new(np.ones(x.shape, dtype=dtype or x.dtype), requires_grad)
 
 
 def full_like(x, fill_value, dtype=None, requires_grad=False):
+    """A tensor of ``fill_value`` with ``x``'s shape and (unless ``dtype`` says) dtype."""
     return _new(np.full(x.shape, fill_value, dtype=dtype or x.dtype), requires_grad)
 
 
@@ -68,6 +81,9 @@ def arange(start, end=None, step=1, dtype=None, requires_grad=False):
 
 
 def linspace(start, end, steps, dtype=None, requires_grad=False):
+    """``steps`` evenly spaced values from ``start`` to ``end``, both included:
+    start + i (end - start) / (steps - 1).
+    """
     return _new(np.linspace(start, end, steps, dtype=backend.as_dtype(dtype)), requires_grad)
 
 
@@ -92,8 +108,10 @@ def randint(low, high=None, size=(), dtype=None, generator=None):
 
 
 def randn_like(x, dtype=None, requires_grad=False):
+    """Standard normal samples with ``x``'s shape and dtype, from the seeded generator."""
     return randn(x.shape, dtype=dtype or x.dtype, requires_grad=requires_grad)
 
 
 def rand_like(x, dtype=None, requires_grad=False):
+    """Uniform samples on [0, 1) with ``x``'s shape and dtype, from the seeded generator."""
     return rand(x.shape, dtype=dtype or x.dtype, requires_grad=requires_grad)

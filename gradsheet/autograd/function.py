@@ -17,12 +17,26 @@ from .tensor import Tensor
 
 
 class Function:
+    """One differentiable op: ``forward`` on arrays, ``backward`` on the output's gradient.
+
+    Subclasses document their formula and its gradient on the class; ``apply`` runs
+    ``forward`` and records the node in the graph when an input requires grad.
+    """
+
     __slots__ = ("parents", "grad", "__dict__")
 
     def forward(self, *arrays, **params):
+        """The op's value from the input arrays (constants pass through as given) and keyword
+        ``params``; saves on ``self`` what ``backward`` needs. Subclasses implement it.
+        """
         raise NotImplementedError
 
     def backward(self, grad_out):
+        """The gradient of the loss with respect to each positional input, given ``grad_out`` =
+        dL/d(output): a tuple with one entry per input (a bare array for one input), None where
+        no gradient is needed. It may be at the broadcast shape; the engine unbroadcasts it.
+        Subclasses implement it.
+        """
         raise NotImplementedError
 
     def needs_grad(self, i):
@@ -32,6 +46,10 @@ class Function:
 
     @classmethod
     def apply(cls, *inputs, **params):
+        """Run the op on ``inputs`` (Tensors; anything else is a constant) and return the output
+        Tensor. The node joins the graph only when some input requires grad and recording is on
+        (not under ``no_grad``).
+        """
         node = cls()
         requires_grad = False
         arrays = []

@@ -15,6 +15,7 @@ state = _State()
 
 
 def is_grad_enabled():
+    """Whether operations in this thread record the graph now (False inside ``no_grad``)."""
     return state.enabled
 
 

@@ -54,48 +54,62 @@ class Tensor:
     # ------------------------------------------------------------ properties
     @property
     def shape(self):
+        """The size of each dimension, a tuple (PyTorch's ``torch.Size``)."""
         return self.data.shape
 
     @property
     def ndim(self):
+        """The number of dimensions."""
         return self.data.ndim
 
     @property
     def dtype(self):
+        """The NumPy dtype of the data (float32 by default for floats)."""
         return self.data.dtype
 
     @property
     def T(self):
+        """This tensor with all its dimensions reversed (x.permute(n-1, ..., 0)); differentiable."""
         return shape_ops.permute(self, tuple(range(self.data.ndim - 1, -1, -1)))
 
     @property
     def is_leaf(self):
+        """True when no op made this tensor (a user-created tensor or a parameter)."""
         return self._ctx is None
 
     @property
     def grad_fn(self):
+        """The Function node that produced this tensor, None for a leaf."""
         return self._ctx
 
     def size(self, dim=None):
+        """The shape, or the size of dimension ``dim``."""
         return self.data.shape if dim is None else self.data.shape[dim]
 
     def dim(self):
+        """The number of dimensions."""
         return self.data.ndim
 
     def numel(self):
+        """The number of elements: the product of the shape."""
         return self.data.size
 
     def item(self):
+        """The value of a one-element tensor as a Python number (ValueError for any other size)."""
         if self.data.size != 1:
             raise ValueError(f"item: only a one-element tensor converts to a number, got shape {self.shape}")
         return self.data.item()
 
     def numpy(self):
+        """The data as a NumPy array, shared, not copied; RuntimeError when the tensor requires
+        grad (call ``detach()`` first, as in PyTorch).
+        """
         if self.requires_grad:
             raise RuntimeError("numpy: call .detach().numpy() on a tensor that requires grad")
         return self.data
 
     def tolist(self):
+        """The data as (nested) Python lists of numbers."""
         return self.data.tolist()
 
     def __array__(self, dtype=None, copy=None):
@@ -166,6 +180,10 @@ class Tensor:
         return out
 
     def requires_grad_(self, requires_grad=True):
+        """Set whether this leaf records operations for autograd; returns self.
+
+        Only floating tensors can require grad, and only leaves can be switched off (RuntimeError).
+        """
         if requires_grad and self.data.dtype.kind not in "fc":
             raise RuntimeError(f"requires_grad_: only floating tensors can require grad, not {self.dtype}")
         if not requires_grad and self._ctx is not None:
@@ -174,19 +192,27 @@ class Tensor:
         return self
 
     def retain_grad(self):
+        """Not supported: gradsheet keeps ``.grad`` on leaves only (raises NotImplementedError)."""
         raise NotImplementedError("retain_grad: gradsheet keeps gradients of leaves only")
 
     def zero_(self):
+        """Set every element to 0 in place; returns self. Forbidden on a tensor that requires grad
+        while the graph is recorded (use ``no_grad()``).
+        """
         self._check_inplace("zero_")
         self.data[...] = 0
         return self
 
     def fill_(self, value):
+        """Set every element to ``value`` in place; returns self (same rule as ``zero_``)."""
         self._check_inplace("fill_")
         self.data[...] = value
         return self
 
     def copy_(self, other):
+        """Copy ``other`` (a Tensor, array or number, broadcast) into this tensor in place; returns
+        self (same rule as ``zero_``).
+        """
         self._check_inplace("copy_")
         self.data[...] = other.data if isinstance(other, Tensor) else other
         return self
@@ -203,30 +229,41 @@ class Tensor:
 
     # ------------------------------------------------------------ dtype
     def to(self, dtype):
+        """This tensor in ``dtype`` (a NumPy dtype or a name such as 'float64'); differentiable
+        between floating dtypes. Only a dtype is accepted: gradsheet has one device, the CPU.
+        """
         return elementwise.cast(self, backend.as_dtype(dtype))
 
     def type(self, dtype):
+        """This tensor in ``dtype``: ``to(dtype)``."""
         return self.to(dtype)
 
     def float(self):
+        """This tensor as float32 (a differentiable cast)."""
         return self.to(np.float32)
 
     def double(self):
+        """This tensor as float64 (a differentiable cast)."""
         return self.to(np.float64)
 
     def long(self):
+        """This tensor as int64 (no gradient flows through an integer cast)."""
         return self.to(np.int64)
 
     def int(self):
+        """This tensor as int32 (no gradient flows through an integer cast)."""
         return self.to(np.int32)
 
     def bool(self):
+        """This tensor as bool (no gradient)."""
         return self.to(np.bool_)
 
     def clone(self):
+        """A copy that stays in the graph (gradient 1)."""
         return elementwise.clone(self)
 
     def contiguous(self):
+        """This tensor itself: NumPy handles any memory layout, so there is nothing to do."""
         return self
 
     # ------------------------------------------------------------ arithmetic
@@ -304,126 +341,171 @@ class Tensor:
         return Tensor(self.data | _data(other))
 
     def eq(self, other):
+        """Elementwise ``self == other``, a bool tensor without gradient."""
         return self == other
 
     def add(self, other):
+        """self + other (broadcast)."""
         return self + other
 
     def sub(self, other):
+        """self - other (broadcast)."""
         return self - other
 
     def mul(self, other):
+        """self * other (elementwise, broadcast)."""
         return self * other
 
     def div(self, other):
+        """self / other (true division, broadcast)."""
         return self / other
 
     def pow(self, exponent):
+        """self ** exponent."""
         return self ** exponent
 
     def matmul(self, other):
+        """self @ other (see ``gradsheet.ops.linalg.matmul``)."""
         return linalg.matmul(self, other)
 
     def exp(self):
+        """e**x, elementwise; gradient e**x."""
         return elementwise.exp(self)
 
     def log(self):
+        """The natural log, elementwise; gradient 1 / x."""
         return elementwise.log(self)
 
     def sqrt(self):
+        """sqrt(x), elementwise; gradient 1 / (2 sqrt(x))."""
         return elementwise.sqrt(self)
 
     def abs(self):
+        """|x|, elementwise; gradient sign(x)."""
         return elementwise.abs(self)
 
     def clip(self, min=None, max=None):
+        """min(max(x, min), max), elementwise; either bound may be None (``clamp`` is the same);
+        gradient 1 inside [min, max], else 0.
+        """
         return elementwise.clip(self, min, max)
 
     clamp = clip
 
     def maximum(self, other):
+        """max(self, other), elementwise; the gradient goes to the larger input (split on ties)."""
         return elementwise.maximum(self, other)
 
     def minimum(self, other):
+        """min(self, other), elementwise; the gradient goes to the smaller input (split on ties)."""
         return elementwise.minimum(self, other)
 
     def sigmoid(self):
+        """1 / (1 + e^(-x)), elementwise."""
         return activation.sigmoid(self)
 
     def tanh(self):
+        """tanh(x), elementwise."""
         return activation.tanh(self)
 
     def relu(self):
+        """max(0, x), elementwise."""
         return activation.relu(self)
 
     def softmax(self, dim):
+        """e^(x_i) / sum_j e^(x_j) along ``dim``."""
         return activation.softmax(self, dim)
 
     def log_softmax(self, dim):
+        """x_i - log sum_j e^(x_j) along ``dim``, computed stably."""
         return activation.log_softmax(self, dim)
 
     # ------------------------------------------------------------ reductions
     def sum(self, dim=None, keepdim=False):
+        """The sum over ``dim`` (None: all elements); see ``gradsheet.ops.reduce.sum``."""
         return reduce.sum(self, dim, keepdim)
 
     def mean(self, dim=None, keepdim=False):
+        """The mean over ``dim`` (None: all elements); floating tensors only."""
         return reduce.mean(self, dim, keepdim)
 
     def max(self, dim=None, keepdim=False):
+        """The largest element; with ``dim``, a (values, indices) pair, as ``torch.max``."""
         return reduce.max(self, dim, keepdim)
 
     def min(self, dim=None, keepdim=False):
+        """The smallest element; with ``dim``, a (values, indices) pair, as ``torch.min``."""
         return reduce.min(self, dim, keepdim)
 
     def var(self, dim=None, keepdim=False, correction=1):
+        """sum (x - mean)**2 / (n - correction) over ``dim``; ``correction=1`` is Bessel's, as PyTorch."""
         return reduce.var(self, dim, keepdim, correction)
 
     def std(self, dim=None, keepdim=False, correction=1):
+        """sqrt(var(x)) over ``dim``, with the same ``correction``."""
         return reduce.std(self, dim, keepdim, correction)
 
     def logsumexp(self, dim, keepdim=False):
+        """log sum_i e^(x_i) over ``dim``, without overflow."""
         return reduce.logsumexp(self, dim, keepdim)
 
     def argmax(self, dim=None, keepdim=False):
+        """The index of the largest element (flattened when ``dim`` is None); no gradient."""
         return reduce.argmax(self, dim, keepdim)
 
     def argmin(self, dim=None, keepdim=False):
+        """The index of the smallest element (flattened when ``dim`` is None); no gradient."""
         return reduce.argmin(self, dim, keepdim)
 
     # ------------------------------------------------------------ shapes
     def reshape(self, *shape):
+        """This tensor with a new shape, given as ``reshape(2, 3)`` or ``reshape((2, 3))``; one size
+        may be -1.
+        """
         return shape_ops.reshape(self, _shape_args(shape))
 
     def view(self, *shape):
+        """The same as ``reshape`` (NumPy decides whether the result shares memory)."""
         return shape_ops.reshape(self, _shape_args(shape))
 
     def transpose(self, dim0, dim1):
+        """This tensor with dimensions ``dim0`` and ``dim1`` swapped."""
         return shape_ops.transpose(self, dim0, dim1)
 
     def t(self):
+        """The transpose of a tensor of at most 2 dimensions (ValueError otherwise), as ``torch.t``."""
         if self.data.ndim > 2:
             raise ValueError(f"t: expects a tensor of at most 2 dimensions, got shape {self.shape}")
         return self.T
 
     def permute(self, *dims):
+        """This tensor with its dimensions reordered by ``dims`` (as separate ints or one tuple)."""
         return shape_ops.permute(self, _shape_args(dims))
 
     def squeeze(self, dim=None):
+        """This tensor without its size-1 dimensions (all, or those in ``dim``)."""
         return shape_ops.squeeze(self, dim)
 
     def unsqueeze(self, dim):
+        """This tensor with a new size-1 dimension at ``dim``."""
         return shape_ops.unsqueeze(self, dim)
 
     def flatten(self, start_dim=0, end_dim=-1):
+        """This tensor with dimensions ``start_dim`` .. ``end_dim`` merged into one."""
         return shape_ops.flatten(self, start_dim, end_dim)
 
     def expand(self, *shape):
+        """This tensor broadcast to ``shape`` (-1 keeps a size); only size-1 dimensions expand."""
         return shape_ops.expand(self, _shape_args(shape))
 
     def split(self, split_size_or_sections, dim=0):
+        """A tuple of pieces along ``dim``: of size ``split_size`` (the last may be smaller), or of
+        the listed section sizes.
+        """
         return shape_ops.split(self, split_size_or_sections, dim)
 
     def chunk(self, chunks, dim=0):
+        """A tuple of ``chunks`` pieces along ``dim``, each of ceil(n / chunks) (the last may be smaller)."""
         return shape_ops.chunk(self, chunks, dim)
 
     def __getitem__(self, index):

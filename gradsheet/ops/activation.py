@@ -176,34 +176,55 @@ class LogSoftmax(Function):
 
 
 def sigmoid(input):
+    """g(z) = 1 / (1 + e^(-z)), elementwise (the cheat sheet's sigmoid); gradient g(z) (1 - g(z)).
+
+    Computed without overflow for large |z| (as ``torch.sigmoid``).
+    """
     return Sigmoid.apply(input)
 
 
 def tanh(input):
+    """g(z) = (e^z - e^(-z)) / (e^z + e^(-z)), elementwise; gradient 1 - g(z)**2."""
     return Tanh.apply(input)
 
 
 def relu(input):
+    """g(z) = max(0, z), elementwise (the cheat sheet's ReLU); gradient 1 where z > 0, else 0."""
     return ReLU.apply(input)
 
 
 def leaky_relu(input, negative_slope=0.01):
+    """g(z) = z if z > 0 else negative_slope * z, elementwise (Leaky ReLU, eps = ``negative_slope``);
+    gradient 1 where z > 0, else negative_slope.
+    """
     return LeakyReLU.apply(input, negative_slope)
 
 
 def elu(input, alpha=1.0):
+    """g(z) = z if z > 0 else alpha (e^z - 1), elementwise; gradient 1 where z > 0, else alpha e^z."""
     return ELU.apply(input, alpha)
 
 
 def softplus(input, beta=1.0, threshold=20.0):
+    """g(z) = log(1 + e^(beta z)) / beta, elementwise; gradient sigmoid(beta z).
+
+    Where beta z > ``threshold`` it returns z itself, as ``torch.nn.functional.softplus``.
+    """
     return Softplus.apply(input, beta, threshold)
 
 
 def silu(input):
+    """g(z) = z sigmoid(z), elementwise (SiLU, also called swish); gradient s (1 + z (1 - s)), s = sigmoid(z).
+    """
     return SiLU.apply(input)
 
 
 def gelu(input, approximate="none"):
+    """g(z) = z Phi(z), Phi the standard normal CDF, elementwise; gradient Phi(z) + z phi(z).
+
+    ``approximate='tanh'`` uses Phi(z) ~ (1 + tanh(sqrt(2/pi) (z + 0.044715 z**3))) / 2, as PyTorch.
+    Raises ValueError for any other value than 'none' or 'tanh'.
+    """
     if approximate not in ("none", "tanh"):
         raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
     return GELU.apply(input, approximate)
@@ -218,8 +239,16 @@ def _softmax_dim(op, input, dim):
 
 
 def softmax(input, dim=None):
+    """y_i = e^(z_i) / sum_j e^(z_j) along ``dim`` (each slice sums to 1);
+    gradient dL/dz = y * (dL/dy - sum_j dL/dy_j y_j).
+
+    ``dim`` is required (a TypeError says so), unlike PyTorch's deprecated implicit choice.
+    """
     return Softmax.apply(input, _softmax_dim("softmax", input, dim))
 
 
 def log_softmax(input, dim=None):
+    """y_i = z_i - log sum_j e^(z_j) along ``dim``, computed stably (no exp overflow);
+    gradient dL/dz = dL/dy - softmax(z) * sum_j dL/dy_j. ``dim`` is required.
+    """
     return LogSoftmax.apply(input, _softmax_dim("log_softmax", input, dim))

@@ -300,42 +300,59 @@ class Clone(Function):
 
 
 def add(a, b):
+    """a + b, broadcast (NumPy rules); gradient 1 to each input, summed over broadcast axes.
+
+    Numbers and arrays are constants that take the tensor's dtype, as in PyTorch.
+    """
     return Add.apply(*_operands(a, b))
 
 
 def sub(a, b):
+    """a - b, broadcast; gradient 1 to a and -1 to b."""
     return Sub.apply(*_operands(a, b))
 
 
 def mul(a, b):
+    """a * b, elementwise and broadcast; gradient b to a and a to b."""
     return Mul.apply(*_operands(a, b))
 
 
 def div(a, b):
+    """a / b (true division: integer inputs give the default float dtype); gradient 1 / b to a
+    and -a / b**2 to b.
+    """
     return Div.apply(*_operands(a, b, floating=True))
 
 
 def pow(a, exponent):
+    """a ** exponent, broadcast; gradient p a**(p - 1) to a and a**p log(a) to the exponent
+    (0 where a <= 0). Either side may be a number.
+    """
     return Pow.apply(*_operands(a, exponent))
 
 
 def neg(x):
+    """-x; gradient -1."""
     return Neg.apply(x)
 
 
 def exp(x):
+    """e**x, elementwise; gradient e**x."""
     return Exp.apply(x)
 
 
 def log(x):
+    """The natural log, log(x), elementwise; gradient 1 / x."""
     return Log.apply(x)
 
 
 def sqrt(x):
+    """sqrt(x), elementwise; gradient 1 / (2 sqrt(x))."""
     return Sqrt.apply(x)
 
 
 def abs(x):
+    """|x|, elementwise; gradient sign(x) (0 at x = 0, as PyTorch)."""
     return Abs.apply(x)
 
 
@@ -351,10 +368,16 @@ clamp = clip
 
 
 def maximum(a, b):
+    """max(a, b), elementwise and broadcast; the gradient goes to the larger input, split evenly
+    on ties (as ``torch.maximum``).
+    """
     return Maximum.apply(*_operands(a, b))
 
 
 def minimum(a, b):
+    """min(a, b), elementwise and broadcast; the gradient goes to the smaller input, split evenly
+    on ties (as ``torch.minimum``).
+    """
     return Minimum.apply(*_operands(a, b))
 
 
@@ -368,6 +391,9 @@ def where(condition, a, b):
 
 
 def cast(x, dtype):
+    """x converted to ``dtype`` (x itself when it already has it); a cast between floating dtypes
+    is differentiable (the gradient is cast back), a cast to an integer or bool dtype is not.
+    """
     if x.data.dtype == dtype:
         return x
     if x.requires_grad and np.dtype(dtype).kind != "f":
@@ -376,4 +402,5 @@ def cast(x, dtype):
 
 
 def clone(x):
+    """A copy of x that stays in the graph; gradient 1."""
     return Clone.apply(x)

@@ -60,6 +60,9 @@ class ScratchPool:
         return np.zeros(shape, dtype) if zeros else np.empty(shape, dtype)
 
     def give(self, key, array):
+        """Put ``array`` back under ``key``; drops the least recently returned keys while the pool
+        holds more than ``max_bytes``.
+        """
         with self._lock:
             self._free.setdefault(key, []).append(array)
             self._free.move_to_end(key)
@@ -69,9 +72,13 @@ class ScratchPool:
                 self._bytes -= sum(a.nbytes for a in dropped)
 
     def lease(self, key, shape, dtype):
+        """A Lease holding ``take(key, shape, dtype)``: the array returns to the pool when the lease
+        is garbage-collected.
+        """
         return Lease(self, key, self.take(key, shape, dtype))
 
     def clear(self):
+        """Drop every pooled array."""
         with self._lock:
             self._free.clear()
             self._bytes = 0

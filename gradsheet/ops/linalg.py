@@ -85,6 +85,10 @@ class Linear(Function):
 
 
 def matmul(a, b):
+    """y = a @ b with NumPy's (and torch.matmul's) rules: 1-d operands are a row / a column
+    vector, leading dimensions broadcast as batches. Gradients dL/da = dL/dy @ b^T and
+    dL/db = a^T @ dL/dy. Raises ValueError naming both shapes when they do not align.
+    """
     return MatMul.apply(*_operands(a, b))
 
 

@@ -136,10 +136,16 @@ class LogSumExp(Function):
 
 
 def sum(x, dim=None, keepdim=False):
+    """y = sum_i x_i over ``dim`` (None: every dimension; an int or a tuple); gradient 1 for each
+    summed element. ``keepdim`` keeps the reduced dimensions as size 1.
+    """
     return Sum.apply(x, _axes("sum", dim, x.ndim), keepdim)
 
 
 def mean(x, dim=None, keepdim=False):
+    """y = (1/n) sum_i x_i over ``dim`` (None: every dimension); gradient 1/n for each element.
+    Needs a floating tensor (TypeError otherwise), as PyTorch.
+    """
     if x.data.dtype.kind not in "fc":
         raise TypeError(f"mean: needs a floating tensor, got {x.dtype}")
     return Mean.apply(x, _axes("mean", dim, x.ndim), keepdim)
@@ -194,6 +200,9 @@ def std(x, dim=None, keepdim=False, correction=1):
 
 
 def logsumexp(x, dim, keepdim=False):
+    """y = log sum_i e^(x_i) over ``dim``, computed as m + log sum_i e^(x_i - m) with m = max x
+    (no overflow); gradient softmax(x)_i.
+    """
     return LogSumExp.apply(x, _axes("logsumexp", dim, x.ndim), keepdim)
 
 

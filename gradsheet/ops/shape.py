@@ -104,6 +104,9 @@ def _dim(op, dim, ndim):
 
 
 def reshape(x, shape):
+    """x with a new ``shape`` (same elements in row-major order; one size may be -1);
+    the gradient is reshaped back. Raises ValueError naming both shapes when the sizes differ.
+    """
     return Reshape.apply(x, tuple(shape))
 
 
@@ -111,6 +114,7 @@ view = reshape
 
 
 def transpose(x, dim0, dim1):
+    """x with dimensions ``dim0`` and ``dim1`` swapped (a view); the gradient is swapped back."""
     dims = list(range(x.ndim))
     d0, d1 = _dim("transpose", dim0, x.ndim), _dim("transpose", dim1, x.ndim)
     dims[d0], dims[d1] = dims[d1], dims[d0]
@@ -118,6 +122,9 @@ def transpose(x, dim0, dim1):
 
 
 def permute(x, dims):
+    """x with its dimensions reordered: output dimension i is input dimension ``dims[i]``;
+    the gradient is permuted back. Raises ValueError when ``dims`` is not a permutation.
+    """
     dims = tuple(_dim("permute", d, x.ndim) for d in dims)
     if sorted(dims) != list(range(x.ndim)):
         raise ValueError(f"permute: dims {dims} are not a permutation of the {x.ndim} "
@@ -126,6 +133,9 @@ def permute(x, dims):
 
 
 def squeeze(x, dim=None):
+    """x without its size-1 dimensions (all of them, or only those in ``dim``, an int or a
+    tuple; a listed dimension whose size is not 1 stays, as PyTorch).
+    """
     if dim is None:
         shape = tuple(n for n in x.shape if n != 1)
     else:
@@ -135,11 +145,15 @@ def squeeze(x, dim=None):
 
 
 def unsqueeze(x, dim):
+    """x with a new size-1 dimension inserted at ``dim`` (-1 appends one at the end)."""
     dim = _dim("unsqueeze", dim, x.ndim + 1)
     return reshape(x, x.shape[:dim] + (1,) + x.shape[dim:])
 
 
 def flatten(x, start_dim=0, end_dim=-1):
+    """x with dimensions ``start_dim`` .. ``end_dim`` (inclusive) merged into one; a 0-d tensor
+    becomes shape (1,), as ``torch.flatten``.
+    """
     if x.ndim == 0:
         return reshape(x, (1,))
     start, end = _dim("flatten", start_dim, x.ndim), _dim("flatten", end_dim, x.ndim)
@@ -227,4 +241,7 @@ def chunk(x, chunks, dim=0):
 
 
 def getitem(x, index):
+    """x[index] (NumPy basic and advanced indexing; Tensors in the index are allowed);
+    the gradient is scatter-added, so an element picked twice gets both contributions.
+    """
     return GetItem.apply(x, _index(index))
