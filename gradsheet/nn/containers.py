@@ -178,20 +178,25 @@ class ModuleDict(Module):
         return key in self._modules
 
     def keys(self):
+        """The keys, in insertion order."""
         return self._modules.keys()
 
     def items(self):
+        """The (key, module) pairs, in insertion order."""
         return self._modules.items()
 
     def values(self):
+        """The modules, in insertion order."""
         return self._modules.values()
 
     def pop(self, key):
+        """Remove the module under ``key`` and return it (KeyError when absent)."""
         module = self[key]
         del self[key]
         return module
 
     def clear(self):
+        """Remove every module."""
         for key in list(self._modules):
             self._forget(key)
 

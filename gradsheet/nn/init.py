@@ -96,14 +96,17 @@ def normal_(tensor, mean=0.0, std=1.0, generator=None):
 
 
 def constant_(tensor, val):
+    """Fill ``tensor`` with ``val`` in place; returns it."""
     return _fill(tensor, val)
 
 
 def zeros_(tensor):
+    """Fill ``tensor`` with 0 in place; returns it."""
     return _fill(tensor, 0)
 
 
 def ones_(tensor):
+    """Fill ``tensor`` with 1 in place; returns it."""
     return _fill(tensor, 1)
 
 

@@ -50,6 +50,9 @@ class Linear(Module):
         self.reset_parameters()
 
     def reset_parameters(self):
+        """PyTorch's init: weight ~ U(-1/sqrt(in_features), 1/sqrt(in_features)) (Kaiming uniform
+        with a = sqrt(5)), and bias ~ the same U.
+        """
         init.kaiming_uniform_(self.weight, a=math.sqrt(5))
         if self.bias is not None:
             bound = 1 / math.sqrt(self.in_features) if self.in_features > 0 else 0.0

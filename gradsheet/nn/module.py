@@ -75,6 +75,9 @@ class Module:
             cls.__call__ = cls.forward
 
     def forward(self, *args, **kwargs):
+        """The module's computation: ``module(*args)`` calls it. Every subclass defines it (this base
+        version raises NotImplementedError).
+        """
         raise NotImplementedError(f"{type(self).__name__} has no forward(); define it in the "
                                   "subclass")
 
@@ -196,6 +199,7 @@ class Module:
                 yield from module.named_modules(memo, child_prefix, remove_duplicate)
 
     def modules(self):
+        """Every module of the tree, this one first, depth first, each once."""
         for _, module in self.named_modules():
             yield module
 
@@ -208,6 +212,7 @@ class Module:
                 yield name, module
 
     def children(self):
+        """The direct child modules, each once."""
         for _, module in self.named_children():
             yield module
 
@@ -227,13 +232,20 @@ class Module:
         return self._named_members("_parameters", prefix, recurse, remove_duplicate)
 
     def parameters(self, recurse=True):
+        """Every Parameter of this module (and of its descendants when ``recurse``), shared ones
+        once: what an optimiser is given.
+        """
         for _, param in self.named_parameters(recurse=recurse):
             yield param
 
     def named_buffers(self, prefix="", recurse=True, remove_duplicate=True):
+        """(dotted name, buffer) for every buffer, depth first, shared ones once (as
+        ``named_parameters``).
+        """
         return self._named_members("_buffers", prefix, recurse, remove_duplicate)
 
     def buffers(self, recurse=True):
+        """Every buffer (state saved but not trained, such as BatchNorm's running mean)."""
         for _, buffer in self.named_buffers(recurse=recurse):
             yield buffer
 
@@ -303,9 +315,11 @@ class Module:
         return self
 
     def double(self):
+        """Convert every floating parameter and buffer to float64 in place; returns self."""
         return self.to(np.float64)
 
     def float(self):
+        """Convert every floating parameter and buffer to float32 in place; returns self."""
         return self.to(np.float32)
 
     # ------------------------------------------------------------ state dict

@@ -170,6 +170,7 @@ class LayerNorm(Module):
         _add_affine(self, elementwise_affine, bias, self.normalized_shape, dtype)
 
     def reset_parameters(self):
+        """gamma (weight) = 1 and beta (bias) = 0: the layer starts as the plain normalisation."""
         _reset_affine(self)
 
     def forward(self, input):
@@ -207,6 +208,7 @@ class GroupNorm(Module):
         _add_affine(self, affine, bias, num_channels, dtype)
 
     def reset_parameters(self):
+        """gamma (weight) = 1 and beta (bias) = 0: the layer starts as the plain normalisation."""
         _reset_affine(self)
 
     def forward(self, input):

@@ -42,6 +42,7 @@ class Embedding(Module):
         self.reset_parameters()
 
     def reset_parameters(self):
+        """weight ~ N(0, 1), as PyTorch; the row ``padding_idx`` (if any) is set to 0."""
         init.normal_(self.weight)
         if self.padding_idx is not None:
             self.weight.data[self.padding_idx] = 0

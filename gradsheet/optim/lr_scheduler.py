@@ -38,6 +38,7 @@ class _SchedulerState:
         return {key: value for key, value in self.__dict__.items() if key != "optimizer"}
 
     def load_state_dict(self, state_dict):
+        """Restore the attributes saved by ``state_dict``."""
         self.__dict__.update(state_dict)
 
 
@@ -138,6 +139,9 @@ class LambdaLR(LRScheduler):
         return state
 
     def load_state_dict(self, state_dict):
+        """Restore ``state_dict``; each callable object's saved ``__dict__`` is written back into
+        the matching lambda (plain functions, saved as None, stay as they are).
+        """
         state = dict(state_dict)
         lambdas = state.pop("lr_lambdas")
         self.__dict__.update(state)
@@ -332,11 +336,15 @@ class SequentialLR(LRScheduler):
         self._last_lr = scheduler.get_last_lr()
 
     def state_dict(self):
+        """Every attribute but the optimizer, with each inner scheduler's own state dict in place of
+        the schedulers.
+        """
         state = {k: v for k, v in self.__dict__.items() if k not in ("optimizer", "_schedulers")}
         state["_schedulers"] = [s.state_dict() for s in self._schedulers]
         return state
 
     def load_state_dict(self, state_dict):
+        """Restore ``state_dict``, and each inner scheduler from its saved state dict."""
         state = dict(state_dict)
         saved = state.pop("_schedulers")
         self.__dict__.update(state)

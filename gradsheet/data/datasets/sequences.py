@@ -126,6 +126,7 @@ class CharDataset(Dataset):
 
     @property
     def vocab_size(self):
+        """The number of distinct characters, len(vocab)."""
         return len(self.vocab)
 
     def encode(self, text):
