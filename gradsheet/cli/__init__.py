@@ -28,6 +28,9 @@ def _run_tour(args):
 
 
 def build_parser():
+    """The ``gradsheet`` argument parser: the tour, train, evaluate, predict and rl commands,
+    each with its options and the function that runs it as ``run``.
+    """
     parser = _Parser(prog="gradsheet",
                      description="The deep-learning cheat sheet made executable.")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -47,6 +50,11 @@ def build_parser():
 
 
 def main(argv=None):
+    """Run the ``gradsheet`` command on ``argv`` (sys.argv[1:] when None); returns the exit code.
+
+    Any failure prints one line, ``gradsheet COMMAND: error: ...``, and returns 1 (130 on
+    Ctrl-C); usage errors exit with 2.
+    """
     args = build_parser().parse_args(argv)
     try:
         return args.run(args)

@@ -65,6 +65,11 @@ def _learn(args, env):
 
 
 def run(args):
+    """``gradsheet rl``: plan (value/policy iteration) or learn (Q-learning, SARSA, DQN) on
+    ``args.env``, print the result (V and the policy as grids for GridWorld), evaluate the
+    greedy policy over ``args.eval_episodes`` episodes, and with ``--out`` write result.json
+    (and, for a learner, a learning-curve PNG). Returns 0.
+    """
     from ..rl.tabular import evaluate_policy
     env, mdp = make_env(args.env, args.gamma)
     if args.algo in PLANNERS:
@@ -108,6 +113,9 @@ def _plot_returns(returns, path):
 
 
 def add_command(commands):
+    """Add the ``rl`` subcommand (its options, and ``run``) to ``commands``, an argparse
+    subparsers object.
+    """
     parser = commands.add_parser("rl", help="plan or learn on a named environment")
     parser.add_argument("--algo", choices=PLANNERS + LEARNERS, default="value-iteration")
     parser.add_argument("--env", choices=list(ENVIRONMENTS), default="GridWorld")

@@ -24,6 +24,11 @@ def _architecture(args, sample, num_classes):
 
 
 def train(args):
+    """``gradsheet train``: fit the chosen model (mlp, cnn or a JSON architecture) with
+    cross-entropy on ``args.data``, holding out ``args.val_fraction`` for validation; write
+    model.safetensors, a checkpoint per epoch, history.json and training_curve.png to
+    ``args.out``. Returns 0.
+    """
     backend.manual_seed(args.seed)
     dataset = load_source(args.data, image=args.model == "cnn")
     labels = dataset.tensors[1].data
@@ -70,6 +75,9 @@ def _plot_history(history, path):
 
 
 def evaluate_command(args):
+    """``gradsheet evaluate``: print the loss and accuracy of a saved model on ``args.data``.
+    Returns 0.
+    """
     model, spec, _ = models.load_model(args.model)
     image = any(layer.get("type", "").startswith("Conv") for layer in spec)
     scores = evaluate(model, nn.CrossEntropyLoss(), load_source(args.data, image=image),
@@ -79,6 +87,10 @@ def evaluate_command(args):
 
 
 def predict_command(args):
+    """``gradsheet predict``: print (or write to ``args.out``) the predicted class of each row of
+    ``args.input``; flat rows are reshaped to square images for a convolutional model.
+    Returns 0.
+    """
     model, spec, _ = models.load_model(args.model)
     inputs = load_inputs(args.input).astype(backend.get_default_dtype())
     if any(layer.get("type", "").startswith("Conv") for layer in spec) and inputs.ndim == 2:
@@ -95,6 +107,9 @@ def predict_command(args):
 
 
 def add_commands(commands):
+    """Add the ``train``, ``evaluate`` and ``predict`` subcommands to ``commands``, an argparse
+    subparsers object.
+    """
     train_parser = commands.add_parser("train", help="train a model on digits, IDX, CSV or NPZ data")
     train_parser.add_argument("--model", default="mlp",
                               help="mlp, cnn, or a JSON architecture file (a list of layer specs)")

@@ -110,6 +110,14 @@ def train_digits_cnn(model, train_set, test_set, epochs, verbose=0):
 
 
 def run(report, quick=False, seed=0, verbose=1):
+    """Section 2, convolutional networks: the size formula N = (W - F + 2P)/S + 1 on examples,
+    the layer table, the digits CNN trained with batch norm, and the two batch-norm experiments
+    (higher learning rates, less dependence on initialization).
+
+    Every figure is printed and recorded in ``report``. ``quick`` shrinks the experiments to
+    fit the tour's --quick budget; ``seed`` fixes every random draw; ``verbose`` (0 or 1)
+    shows training progress.
+    """
     report.section("convolutional", "2. Convolutional neural networks: the size formula, "
                    "pooling, batch normalization")
     report.text("formula beside the gradsheet call that implements it, with a live example:")

@@ -92,6 +92,9 @@ def gradcheck_small_network():
 
 
 def digits_mlp(dropout):
+    """The tour's digits classifier: 64 -> 256 -> 128 -> 10 with ReLU and Dropout(``dropout``)
+    after each hidden layer.
+    """
     return nn.Sequential(
         nn.Linear(64, 256), nn.ReLU(), nn.Dropout(dropout),
         nn.Linear(256, 128), nn.ReLU(), nn.Dropout(dropout),
@@ -111,6 +114,13 @@ def _scores(model, data):
 
 
 def run(report, quick=False, seed=0, verbose=1):
+    """Section 1, neural networks: the formula table, a gradient check of a small MLP, the
+    digits MLP trained with dropout and Adam, and the dropout experiment.
+
+    Every figure is printed and recorded in ``report``. ``quick`` shrinks the experiments to
+    fit the tour's --quick budget; ``seed`` fixes every random draw; ``verbose`` (0 or 1)
+    shows training progress.
+    """
     report.section("neural_networks", "1. Neural networks: layers, activations, cross-entropy, "
                    "Adam, backpropagation, dropout")
     report.text("formula beside the gradsheet call that implements it, with a live example:")

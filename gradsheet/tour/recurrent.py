@@ -318,6 +318,14 @@ def _language_model(report, quick, seed):
 
 
 def run(report, quick=False, seed=0, verbose=1):
+    """Section 3, recurrent networks: the LSTM gate equations (checked against LSTMCell), a
+    gradient check of the LSTM, the adding problem (RNN vs LSTM, gradient norms over time) and
+    the character language model.
+
+    Every figure is printed and recorded in ``report``. ``quick`` shrinks the experiments to
+    fit the tour's --quick budget; ``seed`` fixes every random draw; ``verbose`` is taken for
+    the sections' common signature (this section shows no progress bars).
+    """
     report.section("recurrent", "3. Recurrent neural networks: gates, the LSTM, the vanishing "
                    "gradient")
     report.text("the LSTM's gates, each checked live against nn.LSTMCell (one step, float64):")

@@ -51,6 +51,13 @@ def formulas():
 
 
 def run(report, quick=False, seed=0, verbose=1):
+    """Section 4, reinforcement learning: value iteration on GridWorld, model estimation from a
+    random walk, Q-learning, and FrozenLake 8x8.
+
+    Every figure is printed and recorded in ``report``. ``quick`` shrinks the experiments to
+    fit the tour's --quick budget; ``seed`` fixes every random draw; ``verbose`` is taken for
+    the sections' common signature (this section shows no progress bars).
+    """
     from gradsheet.rl.envs import GridWorld
     report.section("reinforcement", "4. Reinforcement learning and control: MDPs, Bellman, "
                    "value iteration, model estimation, Q-learning")

@@ -48,9 +48,13 @@ class Report:
     # ------------------------------------------------------------ recording
     @property
     def current(self):
+        """The section being written: its dict of lines, formulas, claims and plots."""
         return self.sections[-1]
 
     def section(self, key, title):
+        """Start section ``key`` with a printed ``title`` (ending the previous one, whose time is
+        recorded as ``section_seconds``).
+        """
         self._end_section()
         self.section_started = time.perf_counter()
         self.section_name = key
@@ -66,14 +70,17 @@ class Report:
             self.figure("section_seconds", seconds, "section time (s)")
 
     def say(self, text):
+        """Print ``text`` and keep it among the current section's lines."""
         self.stream(text)
         if self.sections:
             self.current["lines"].append(text)
 
     def text(self, line=""):
+        """Print one line (empty by default) and keep it: ``say`` for plain lines."""
         self.say(line)
 
     def record(self, key, value):
+        """Store ``value`` as ``results[section][key]`` without printing it."""
         self.results[self.section_name][key] = value
 
     def figure(self, key, value, label, fmt="{}"):

@@ -21,21 +21,27 @@ class Callback:
     stop_training = False
 
     def set_model(self, model):
+        """Remember the model being trained as ``self.model`` (``fit`` calls it first)."""
         self.model = model
 
     def on_train_begin(self, logs=None):
+        """Called once before the first epoch."""
         pass
 
     def on_train_end(self, logs=None):
+        """Called once after the last epoch, with the last epoch's ``logs``."""
         pass
 
     def on_epoch_begin(self, epoch, logs=None):
+        """Called before epoch ``epoch`` (counted from 0)."""
         pass
 
     def on_epoch_end(self, epoch, logs=None):
+        """Called after epoch ``epoch`` with its logged values (loss, accuracy, val_*, lr)."""
         pass
 
     def on_batch_end(self, batch, logs=None):
+        """Called after each training batch, with the running means over the epoch so far."""
         pass
 
 
@@ -92,11 +98,15 @@ class EarlyStopping(Callback):
         self.restore_best_weights = restore_best_weights
 
     def on_train_begin(self, logs=None):
+        """Forget the best value and the wait count, so the callback can be reused."""
         self.stop_training = False
         self.best = self.best_epoch = self.stopped_epoch = self.best_weights = None
         self.wait = 0
 
     def on_epoch_end(self, epoch, logs=None):
+        """Record an improvement of ``monitor`` (and, with ``restore_best_weights``, copy the
+        weights), else count one more epoch without; stop after ``patience`` such epochs in a row.
+        """
         current = self._monitor.value(logs)
         if self._monitor.improved(current, self.best):
             self.best, self.best_epoch, self.wait = current, epoch, 0
@@ -110,6 +120,7 @@ class EarlyStopping(Callback):
             self.stopped_epoch = epoch
 
     def on_train_end(self, logs=None):
+        """Load the best epoch's weights back when ``restore_best_weights`` kept them."""
         if self.best_weights is not None:
             self.model.load_state_dict(self.best_weights)
 
@@ -135,9 +146,13 @@ class ModelCheckpoint(Callback):
         self._monitor = _Monitor("ModelCheckpoint", monitor, mode)
 
     def on_train_begin(self, logs=None):
+        """Forget the best value, so the callback can be reused."""
         self.best = None
 
     def on_epoch_end(self, epoch, logs=None):
+        """Save the state dict to ``path`` formatted with this epoch (from 1) and its logs; with
+        ``save_best_only``, only when ``monitor`` improved.
+        """
         logs = logs or {}
         if self.save_best_only:
             current = self._monitor.value(logs)
