@@ -26,8 +26,15 @@ test: $(VENV)/.installed-dev
 	$(BIN)/python -m pytest $(ARGS)
 
 # Benchmarks measure with OpenBLAS's own kernel choice: the two variables are unset here only.
+# Results go to benchmarks/results/*.json (about 10 minutes in all, pymdptoolbox's sparse
+# solve being most of it).
+BENCH_ENV := env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE
 bench: $(VENV)/.installed-dev
-	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE $(BIN)/python benchmarks/mlp.py $(ARGS)
+	for b in mlp cnn batchnorm_mlp rnn planning; do \
+		$(BENCH_ENV) $(BIN)/python benchmarks/$$b.py --json benchmarks/results/$$b.json || exit 1; \
+	done
+	$(BENCH_ENV) $(BIN)/python benchmarks/rl_learning.py --part qlearning \
+		--json benchmarks/results/qlearning.json
 
 clean:
 	rm -rf $(VENV) build *.egg-info

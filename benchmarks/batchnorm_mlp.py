@@ -10,8 +10,6 @@ alternation (see common.py).
 Usage: python benchmarks/batchnorm_mlp.py [--threads 1 2] [--rounds N] [--json FILE]
        python benchmarks/batchnorm_mlp.py --memory-of {gradsheet,pytorch,numpy}
 """
-import argparse
-import json
 import os
 import sys
 
@@ -138,52 +136,10 @@ def numpy_step():
     return step
 
 
-STEPS_BY_NAME = {"gradsheet": gradsheet_step, "pytorch": pytorch_step, "numpy": numpy_step}
-
-
-def run(threads, rounds):
-    limiter = common.set_threads(threads)
-    contenders = {who: make() for who, make in STEPS_BY_NAME.items()}
-    times = common.interleaved(contenders, STEPS, rounds)
-    rows = common.summarise(times)
-    for who in rows:
-        rows[who]["vs_numpy"] = float(np.median(
-            [a / b for a, b in zip(times[who], times["numpy"])]))
-    common.print_table(f"batchnorm_mlp, {threads} thread(s), median of {rounds} rounds", rows)
-    print(f"  gradsheet / numpy: {rows['gradsheet']['vs_numpy']:.2f}x")
-    del limiter
-    return rows
-
-
-def memory_of(who):
-    """Run training steps in this process; print its peak RSS (MB)."""
-    step = STEPS_BY_NAME[who]()
-    for _ in range(30):
-        step()
-    print(common.peak_rss_mb())
-
-
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--threads", type=int, nargs="+", default=[1, 2])
-    parser.add_argument("--rounds", type=int, default=15)
-    parser.add_argument("--memory-of", choices=sorted(STEPS_BY_NAME))
-    parser.add_argument("--json", help="write the results here")
-    args = parser.parse_args()
-    if args.memory_of:
-        memory_of(args.memory_of)
-        return
-    print("BLAS:", common.blas_report())
-    results = {f"{t}_threads": run(t, args.rounds) for t in args.threads}
-    memory = {who: common.peak_rss_of([__file__, "--memory-of", who])
-              for who in STEPS_BY_NAME}
-    print("\npeak RSS of a batchnorm_mlp training process (MB):",
-          ", ".join(f"{k} {v:.0f}" for k, v in memory.items()))
-    results["peak_rss_mb"] = memory
-    if args.json:
-        with open(args.json, "w") as f:
-            json.dump(results, f, indent=2)
+CASES = {"batchnorm_mlp": (STEPS, {"gradsheet": gradsheet_step, "pytorch": pytorch_step,
+                                   "numpy": numpy_step})}
 
 
 if __name__ == "__main__":
-    main()
+    common.benchmark_main(__file__, __doc__.splitlines()[0], CASES, "batchnorm_mlp",
+                          memory_steps=30)

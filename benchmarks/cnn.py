@@ -12,8 +12,6 @@ Usage: python benchmarks/cnn.py [--threads 1 2] [--rounds N]
        python benchmarks/cnn.py --check (the contenders agree after 3 steps)
        python benchmarks/cnn.py --memory-of {gradsheet,pytorch,numpy} (prints the peak RSS in MB)
 """
-import argparse
-import json
 import os
 import sys
 
@@ -179,6 +177,7 @@ def numpy_step():
 
 
 STEPS_OF = {"gradsheet": gradsheet_step, "pytorch": pytorch_step, "numpy": numpy_step}
+CASES = {"cnn": (STEPS, STEPS_OF)}
 
 
 def check(n_steps=3):
@@ -194,54 +193,9 @@ def check(n_steps=3):
     print(f"check: gradsheet, numpy and pytorch agree after {n_steps} steps")
 
 
-def run(threads, rounds):
-    limiter = common.set_threads(threads)
-    contenders = {who: make() for who, make in STEPS_OF.items()}
-    times = common.interleaved(contenders, STEPS, rounds)
-    rows = common.summarise(times)
-    for who in rows:
-        rows[who]["vs_numpy"] = float(np.median(
-            [a / b for a, b in zip(times[who], times["numpy"])]))
-    common.print_table(f"cnn, {threads} thread(s), median of {rounds} rounds", rows)
-    print(f"  gradsheet / numpy: {rows['gradsheet']['vs_numpy']:.2f}x")
-    del limiter
-    return rows
-
-
-def memory_of(who):
-    """Run cnn training steps in this process; print its peak RSS (MB)."""
-    step = STEPS_OF[who]()
-    for _ in range(20):
-        step()
-    print(common.peak_rss_mb())
-
-
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--threads", type=int, nargs="+", default=[1, 2])
-    parser.add_argument("--rounds", type=int, default=15)
-    parser.add_argument("--memory-of", choices=sorted(STEPS_OF))
-    parser.add_argument("--json", help="write the results here")
-    parser.add_argument("--check", action="store_true", help="only check the contenders agree")
-    args = parser.parse_args()
-    if args.check:
-        check()
-        return
-    if args.memory_of:
-        memory_of(args.memory_of)
-        return
-    print("BLAS:", common.blas_report())
-    check()
-    results = {f"{t}_threads": run(t, args.rounds) for t in args.threads}
-    memory = {who: common.peak_rss_of([__file__, "--memory-of", who]) for who in STEPS_OF}
-    print("\npeak RSS of a cnn training process (MB):",
-          ", ".join(f"{k} {v:.0f}" for k, v in memory.items()))
-    print(f"  gradsheet / pytorch: {memory['gradsheet'] / memory['pytorch']:.2f}x")
-    results["peak_rss_mb"] = memory
-    if args.json:
-        with open(args.json, "w") as f:
-            json.dump(results, f, indent=2)
-
 
 if __name__ == "__main__":
-    main()
+    if "--check" in sys.argv[1:]:
+        check()
+    else:
+        common.benchmark_main(__file__, __doc__.splitlines()[0], CASES, "cnn", before=check)

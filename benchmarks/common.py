@@ -111,3 +111,66 @@ def import_time(module, repeats=7):
         subprocess.run([sys.executable, "-c", f"import {module}"], check=True)
         samples.append(time.perf_counter() - start)
     return statistics.median(samples)
+
+
+def compare(title, contenders, n_steps, rounds):
+    """Time ``contenders`` ({name: step}) interleaved; print and return their rows, with the
+    median per-round ratios to PyTorch and to the hand-written NumPy step."""
+    times = interleaved(contenders, n_steps, rounds)
+    rows = summarise(times)
+    if "numpy" in times:
+        for who in rows:
+            rows[who]["vs_numpy"] = statistics.median(
+                a / b for a, b in zip(times[who], times["numpy"]))
+    print_table(title, rows)
+    if "numpy" in rows:
+        print(f"  gradsheet / numpy: {rows['gradsheet']['vs_numpy']:.2f}x")
+    return rows
+
+
+def benchmark_main(script, description, cases, memory_case, memory_steps=20, before=None):
+    """The command line every side-by-side benchmark shares.
+
+    ``cases`` maps a case name to (steps per round, {contender: a factory returning its step
+    function}); ``memory_case`` is the case whose peak RSS is measured, one fresh process per
+    contender. ``before()`` runs once before timing (e.g. a check that the contenders agree).
+    """
+    import argparse
+    import json
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--threads", type=int, nargs="+", default=[1, 2])
+    parser.add_argument("--rounds", type=int, default=15)
+    parser.add_argument("--only", nargs="+", choices=list(cases), default=list(cases))
+    contenders = list(cases[memory_case][1])
+    parser.add_argument("--memory-of", choices=contenders,
+                        help="run the memory case here and print this process's peak RSS")
+    parser.add_argument("--json", help="write the results here")
+    args = parser.parse_args()
+    if args.memory_of:
+        step = cases[memory_case][1][args.memory_of]()
+        for _ in range(memory_steps):
+            step()
+        print(peak_rss_mb())
+        return
+    print("BLAS:", blas_report())
+    if before is not None:
+        before()
+    results = {}
+    for threads in args.threads:
+        limiter = set_threads(threads)
+        results[f"{threads}_threads"] = {
+            name: compare(f"{name}, {threads} thread(s), median of {args.rounds} rounds",
+                          {who: make() for who, make in cases[name][1].items()},
+                          cases[name][0], args.rounds)
+            for name in args.only}
+        del limiter
+    memory = {who: peak_rss_of([script, "--memory-of", who]) for who in contenders}
+    print(f"\npeak RSS of a {memory_case} training process (MB):",
+          ", ".join(f"{k} {v:.0f}" for k, v in memory.items()))
+    if "pytorch" in memory:
+        print(f"  gradsheet / pytorch: {memory['gradsheet'] / memory['pytorch']:.2f}x")
+    results["peak_rss_mb"] = memory
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(results, f, indent=2)
+    return results

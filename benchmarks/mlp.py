@@ -10,8 +10,7 @@ the autograd tax).
 Usage: python benchmarks/mlp.py [--threads 1 2] [--rounds N]
        python benchmarks/mlp.py --memory-of {gradsheet,pytorch} (prints the peak RSS in MB)
 """
-import argparse
-import json
+import functools
 import os
 import sys
 
@@ -145,56 +144,13 @@ def numpy_step(cfg):
 
 
 STEPS = {"gradsheet": gradsheet_step, "pytorch": pytorch_step, "numpy": numpy_step}
-
-
-def run(threads, rounds):
-    limiter = common.set_threads(threads)
-    results = {}
-    for name, cfg in CONFIGS.items():
-        contenders = {who: make(cfg) for who, make in STEPS.items()}
-        times = common.interleaved(contenders, cfg["steps"], rounds)
-        rows = common.summarise(times)
-        for who in rows:
-            rows[who]["vs_numpy"] = float(np.median(
-                [a / b for a, b in zip(times[who], times["numpy"])]))
-        results[name] = rows
-        common.print_table(f"{name}, {threads} thread(s), median of {rounds} rounds", rows)
-        print(f"  gradsheet / numpy: {rows['gradsheet']['vs_numpy']:.2f}x")
-    del limiter
-    return results
-
-
-def memory_of(who):
-    """Run mlp_large training steps in this process; print its peak RSS (MB)."""
-    step = STEPS[who](CONFIGS["mlp_large"])
-    for _ in range(30):
-        step()
-    print(common.peak_rss_mb())
-
-
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--threads", type=int, nargs="+", default=[1, 2])
-    parser.add_argument("--rounds", type=int, default=15)
-    parser.add_argument("--memory-of", choices=sorted(STEPS))
-    parser.add_argument("--json", help="write the results here")
-    args = parser.parse_args()
-    if args.memory_of:
-        memory_of(args.memory_of)
-        return
-    print("BLAS:", common.blas_report())
-    results = {f"{t}_threads": run(t, args.rounds) for t in args.threads}
-    memory = {who: common.peak_rss_of([__file__, "--memory-of", who])
-              for who in ("gradsheet", "pytorch", "numpy")}
-    print("\npeak RSS of an mlp_large training process (MB):",
-          ", ".join(f"{k} {v:.0f}" for k, v in memory.items()))
-    results["peak_rss_mb"] = memory
-    results["import_seconds"] = common.import_time("gradsheet")
-    print(f"python -c 'import gradsheet': {results['import_seconds']:.3f} s (median of 7)")
-    if args.json:
-        with open(args.json, "w") as f:
-            json.dump(results, f, indent=2)
+CASES = {name: (cfg["steps"], {who: functools.partial(make, cfg) for who, make in STEPS.items()})
+         for name, cfg in CONFIGS.items()}
 
 
 if __name__ == "__main__":
-    main()
+    results = common.benchmark_main(__file__, __doc__.splitlines()[0], CASES, "mlp_large",
+                                    memory_steps=30)
+    if results is not None:
+        seconds = common.import_time("gradsheet")
+        print(f"python -c 'import gradsheet': {seconds:.3f} s (median of 7)")

@@ -9,8 +9,7 @@ forward/BPTT of the same network (buffers reused across steps).
 Usage: python benchmarks/rnn.py [--threads 1 2] [--rounds N] [--only lstm gru]
        python benchmarks/rnn.py --memory-of {gradsheet,pytorch,numpy} (peak RSS in MB)
 """
-import argparse
-import json
+import functools
 import os
 import sys
 
@@ -223,58 +222,12 @@ def numpy_gru_step(cfg):
     return step
 
 
-STEPS = {"gradsheet": gradsheet_step, "pytorch": pytorch_step,
-         "numpy": lambda name, cfg: (numpy_lstm_step if name == "lstm" else numpy_gru_step)(cfg)}
-
-
-def run(threads, rounds, only):
-    limiter = common.set_threads(threads)
-    results = {}
-    for name in only:
-        cfg = CONFIGS[name]
-        contenders = {who: make(name, cfg) for who, make in STEPS.items()}
-        times = common.interleaved(contenders, cfg["steps"], rounds)
-        rows = common.summarise(times)
-        for who in rows:
-            rows[who]["vs_numpy"] = float(np.median(
-                [a / b for a, b in zip(times[who], times["numpy"])]))
-        results[name] = rows
-        common.print_table(f"{name}, {threads} thread(s), median of {rounds} rounds", rows)
-        print(f"  gradsheet / numpy: {rows['gradsheet']['vs_numpy']:.2f}x")
-    del limiter
-    return results
-
-
-def memory_of(who):
-    """Run lstm training steps in this process; print its peak RSS (MB)."""
-    step = STEPS[who]("lstm", CONFIGS["lstm"])
-    for _ in range(20):
-        step()
-    print(common.peak_rss_mb())
-
-
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--threads", type=int, nargs="+", default=[1, 2])
-    parser.add_argument("--rounds", type=int, default=15)
-    parser.add_argument("--only", nargs="+", choices=sorted(CONFIGS), default=list(CONFIGS))
-    parser.add_argument("--memory-of", choices=sorted(STEPS))
-    parser.add_argument("--json", help="write the results here")
-    args = parser.parse_args()
-    if args.memory_of:
-        memory_of(args.memory_of)
-        return
-    print("BLAS:", common.blas_report())
-    results = {f"{t}_threads": run(t, args.rounds, args.only) for t in args.threads}
-    memory = {who: common.peak_rss_of([__file__, "--memory-of", who])
-              for who in ("gradsheet", "pytorch", "numpy")}
-    print("\npeak RSS of an lstm training process (MB):",
-          ", ".join(f"{k} {v:.0f}" for k, v in memory.items()))
-    results["peak_rss_mb"] = memory
-    if args.json:
-        with open(args.json, "w") as f:
-            json.dump(results, f, indent=2)
+NUMPY_STEPS = {"lstm": numpy_lstm_step, "gru": numpy_gru_step}
+CASES = {name: (cfg["steps"], {"gradsheet": functools.partial(gradsheet_step, name, cfg),
+                               "pytorch": functools.partial(pytorch_step, name, cfg),
+                               "numpy": functools.partial(NUMPY_STEPS[name], cfg)})
+         for name, cfg in CONFIGS.items()}
 
 
 if __name__ == "__main__":
-    main()
+    common.benchmark_main(__file__, __doc__.splitlines()[0], CASES, "lstm")
