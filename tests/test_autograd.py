@@ -351,3 +351,36 @@ def test_gradcheck_refuses_float32_and_inputs_without_grad():
 def test_check_gradients_helper_fails_on_a_wrong_backward():
     with pytest.raises(gs.GradcheckError):
         check_gradients(lambda t: WrongSquare.apply(t).sum(), [np.array([1.0, 2.0])])
+
+
+def test_retain_grad_keeps_the_gradient_of_an_intermediate_tensor():
+    torch = pytest.importorskip("torch")
+    values = np.array([0.5, -1.0, 2.0])
+    x = gs.tensor(values, dtype="float64", requires_grad=True)
+    h = x * 3.0
+    h.retain_grad()
+    y = (h.tanh() * h).sum()
+    y.backward()
+    tx = torch.tensor(values, requires_grad=True)
+    th = tx * 3.0
+    th.retain_grad()
+    (th.tanh() * th).sum().backward()
+    np.testing.assert_allclose(h.grad.data, th.grad.numpy(), rtol=1e-12)
+    np.testing.assert_allclose(x.grad.data, tx.grad.numpy(), rtol=1e-12)
+
+
+def test_retain_grad_accumulates_across_backward_calls_and_does_not_alias():
+    x = gs.tensor([1.0, 2.0], requires_grad=True)
+    h = x * 2.0
+    h.retain_grad()
+    loss = h.sum()
+    loss.backward(retain_graph=True)
+    loss.backward()
+    np.testing.assert_array_equal(h.grad.data, [2.0, 2.0])
+    np.testing.assert_array_equal(x.grad.data, [4.0, 4.0])
+    assert not np.shares_memory(h.grad.data, x.grad.data)
+
+
+def test_retain_grad_on_a_tensor_without_grad_raises():
+    with pytest.raises(RuntimeError, match="does not require grad"):
+        gs.tensor([1.0]).retain_grad()

@@ -56,6 +56,10 @@ def topological_order(root):
     return order
 
 
+# The key under which Tensor.retain_grad() leaves, on the node that made the tensor, a weak
+# reference to it: the engine then keeps dL/dtensor in its .grad, as for a leaf.
+RETAINED = "_retained_output"
+
 # A gradient array held only by the grads tuple, the loop variable and the
 # getrefcount argument is ours to keep (as PyTorch's AccumulateGrad steals a
 # gradient nobody else holds); any more references mean another node or leaf
@@ -90,6 +94,9 @@ def backward(root, gradient, retain_graph=False):
         node.grad = None
         if grad_out is None:  # no path from the root reached this node's output
             continue
+        retained = node.__dict__.get(RETAINED)
+        if retained is not None and retained() is not None:
+            _store_leaf_grad(retained(), grad_out, owned=False)
         grads = node.backward(grad_out)
         del grad_out
         if not retain_graph:

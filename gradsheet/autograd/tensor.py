@@ -5,6 +5,8 @@ reached it), ``requires_grad`` and ``_ctx``, the Function node that produced
 it (None for leaves). Operators and methods call the ops in ``gradsheet.ops``;
 each records one node when any input requires grad and recording is on.
 """
+import weakref
+
 import numpy as np
 
 from .. import backend
@@ -192,8 +194,13 @@ class Tensor:
         return self
 
     def retain_grad(self):
-        """Not supported: gradsheet keeps ``.grad`` on leaves only (raises NotImplementedError)."""
-        raise NotImplementedError("retain_grad: gradsheet keeps gradients of leaves only")
+        """Keep dL/d(self) in ``.grad`` at the next backward, though self is not a leaf
+        (as PyTorch's ``retain_grad``; leaves keep theirs anyway). Accumulates like a leaf's."""
+        if self._ctx is None:
+            if not self.requires_grad:
+                raise RuntimeError("retain_grad: this tensor does not require grad")
+            return
+        self._ctx.__dict__[engine.RETAINED] = weakref.ref(self)
 
     def zero_(self):
         """Set every element to 0 in place; returns self. Forbidden on a tensor that requires grad
