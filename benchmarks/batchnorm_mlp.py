@@ -57,12 +57,7 @@ def gradsheet_step():
     x, y = make_batch()
     x, y = gs.tensor(x), gs.tensor(y)
 
-    def step():
-        optimizer.zero_grad()
-        loss = F.cross_entropy(model(x), y)
-        loss.backward()
-        optimizer.step()
-    return step
+    return common.training_step(model, F.cross_entropy, optimizer, x, y)
 
 
 def pytorch_step():
@@ -78,12 +73,7 @@ def pytorch_step():
     x, y = make_batch()
     x, y = torch.from_numpy(x), torch.from_numpy(y)
 
-    def step():
-        optimizer.zero_grad()
-        loss = torch.nn.functional.cross_entropy(model(x), y)
-        loss.backward()
-        optimizer.step()
-    return step
+    return common.training_step(model, torch.nn.functional.cross_entropy, optimizer, x, y)
 
 
 def numpy_step():

@@ -62,11 +62,7 @@ def gradsheet_step():
     x, y = make_batch()
     x, y = gs.tensor(x), gs.tensor(y)
 
-    def step():
-        optimizer.zero_grad()
-        loss = F.cross_entropy(model(x), y)
-        loss.backward()
-        optimizer.step()
+    step = common.training_step(model, F.cross_entropy, optimizer, x, y)
     step.weights = lambda: [p.data for m in params for p in (m.weight, m.bias)]
     return step
 
@@ -87,11 +83,7 @@ def pytorch_step():
     x, y = make_batch()
     x, y = torch.from_numpy(x), torch.from_numpy(y)
 
-    def step():
-        optimizer.zero_grad()
-        loss = torch.nn.functional.cross_entropy(model(x), y)
-        loss.backward()
-        optimizer.step()
+    step = common.training_step(model, torch.nn.functional.cross_entropy, optimizer, x, y)
     step.weights = lambda: [p.detach().numpy() for m in params for p in (m.weight, m.bias)]
     return step
 

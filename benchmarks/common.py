@@ -174,3 +174,14 @@ def benchmark_main(script, description, cases, memory_case, memory_steps=20, bef
         with open(args.json, "w") as f:
             json.dump(results, f, indent=2)
     return results
+
+
+def training_step(model, loss_fn, optimizer, x, y):
+    """The cheat sheet's four steps as one closure. The same code drives gradsheet and
+    PyTorch: their APIs match, which is the point."""
+    def step():
+        optimizer.zero_grad()
+        loss = loss_fn(model(x), y)
+        loss.backward()
+        optimizer.step()
+    return step

@@ -65,12 +65,7 @@ def gradsheet_step(cfg):
     x, y = gs.tensor(x), gs.tensor(y)
     loss_fn = F.cross_entropy if cfg["loss"] == "cross_entropy" else F.mse_loss
 
-    def step():
-        optimizer.zero_grad()
-        loss = loss_fn(model(x), y)
-        loss.backward()
-        optimizer.step()
-    return step
+    return common.training_step(model, loss_fn, optimizer, x, y)
 
 
 def pytorch_step(cfg):
@@ -90,12 +85,7 @@ def pytorch_step(cfg):
     loss_fn = (torch.nn.functional.cross_entropy if cfg["loss"] == "cross_entropy"
                else torch.nn.functional.mse_loss)
 
-    def step():
-        optimizer.zero_grad()
-        loss = loss_fn(model(x), y)
-        loss.backward()
-        optimizer.step()
-    return step
+    return common.training_step(model, loss_fn, optimizer, x, y)
 
 
 def numpy_step(cfg):
