@@ -136,7 +136,6 @@ def benchmark_main(script, description, cases, memory_case, memory_steps=20, bef
     contender. ``before()`` runs once before timing (e.g. a check that the contenders agree).
     """
     import argparse
-    import json
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--threads", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--rounds", type=int, default=15)
@@ -170,9 +169,7 @@ def benchmark_main(script, description, cases, memory_case, memory_steps=20, bef
     if "pytorch" in memory:
         print(f"  gradsheet / pytorch: {memory['gradsheet'] / memory['pytorch']:.2f}x")
     results["peak_rss_mb"] = memory
-    if args.json:
-        with open(args.json, "w") as f:
-            json.dump(results, f, indent=2)
+    write_json(args.json, results)
     return results
 
 
@@ -185,3 +182,11 @@ def training_step(model, loss_fn, optimizer, x, y):
         loss.backward()
         optimizer.step()
     return step
+
+
+def write_json(path, results):
+    """Write ``results`` to ``path`` as indented JSON (nothing when ``path`` is None)."""
+    if path:
+        import json
+        with open(path, "w") as f:
+            json.dump(results, f, indent=2)

@@ -13,7 +13,6 @@ MacQueen/Porteus bracket.
 Usage: python benchmarks/planning.py [--rounds N] [--threads 1]
 """
 import argparse
-import json
 import os
 import sys
 import warnings
@@ -109,9 +108,7 @@ def main():
     limiter = common.set_threads(args.threads)
     results = run(args.rounds)
     del limiter
-    if args.json:
-        with open(args.json, "w") as f:
-            json.dump(results, f, indent=2)
+    common.write_json(args.json, results)
 
 
 if __name__ == "__main__":

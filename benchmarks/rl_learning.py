@@ -168,9 +168,7 @@ def main():
         results["dqn"] = dqn_sample_efficiency(args.seeds, args.cap, json.loads(args.dqn_kwargs))
         results["dqn"]["threads"] = args.threads
         del limiter
-    if args.json:
-        with open(args.json, "w") as f:
-            json.dump(results, f, indent=2)
+    common.write_json(args.json, results)
 
 
 if __name__ == "__main__":

@@ -120,7 +120,6 @@ def run(report, quick=False, seed=0, verbose=1):
     """
     report.section("convolutional", "2. Convolutional neural networks: the size formula, "
                    "pooling, batch normalization")
-    report.text("formula beside the gradsheet call that implements it, with a live example:")
     report.formula_table(formulas())
     try:
         nn.Conv2d(1, 8, 5)(gs.zeros(1, 1, 3, 3))

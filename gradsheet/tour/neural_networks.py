@@ -123,9 +123,7 @@ def run(report, quick=False, seed=0, verbose=1):
     """
     report.section("neural_networks", "1. Neural networks: layers, activations, cross-entropy, "
                    "Adam, backpropagation, dropout")
-    report.text("formula beside the gradsheet call that implements it, with a live example:")
-    rows = formulas()
-    report.formula_table(rows)
+    report.formula_table(formulas())
 
     report.text("\ngradcheck: backpropagation vs central differences, 4-8-3 tanh MLP, float64")
     result = gradcheck_small_network()

@@ -328,8 +328,8 @@ def run(report, quick=False, seed=0, verbose=1):
     """
     report.section("recurrent", "3. Recurrent neural networks: gates, the LSTM, the vanishing "
                    "gradient")
-    report.text("the LSTM's gates, each checked live against nn.LSTMCell (one step, float64):")
-    report.formula_table(formulas())
+    report.formula_table(formulas(), "the LSTM's gates, each checked live against nn.LSTMCell "
+                                      "(one step, float64):")
     result = gradcheck_small_lstm()
     report.text("\ngradcheck: the fused BPTT of a 2-layer bidirectional LSTM vs central "
                 "differences, float64")

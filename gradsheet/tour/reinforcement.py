@@ -61,7 +61,6 @@ def run(report, quick=False, seed=0, verbose=1):
     from gradsheet.rl.envs import GridWorld
     report.section("reinforcement", "4. Reinforcement learning and control: MDPs, Bellman, "
                    "value iteration, model estimation, Q-learning")
-    report.text("formula beside the gradsheet call that implements it, with a live example:")
     report.formula_table(formulas())
     world = GridWorld(gamma=GAMMA)
     optimum = _gridworld_planning(report, world)

@@ -88,8 +88,12 @@ class Report:
         self.record(key, value)
         self.say(f"  {label}: {fmt.format(value)}")
 
-    def formula_table(self, rows):
-        """Rows of (formula, gradsheet call, live example[, implementing object]), side by side."""
+    def formula_table(self, rows,
+                      heading="formula beside the gradsheet call that implements it, "
+                              "with a live example:"):
+        """Print ``heading``, then rows of (formula, gradsheet call, live example[,
+        implementing object]) side by side."""
+        self.say(heading)
         width = max(len(r[0]) for r in rows)
         call_width = max(len(r[1]) for r in rows)
         for row in rows:
