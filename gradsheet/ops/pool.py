@@ -77,6 +77,17 @@ def _allocate(shape, dtype, order):
     return np.empty([shape[i] for i in order], dtype).transpose(np.argsort(order))
 
 
+def _laid_out(a, order):
+    """``a`` with its axes in memory in ``order``: itself when they are, else a copy. Mixing
+    layouts in one elementwise op (a gradient arriving (N, C, H, W)-contiguous from a Flatten
+    against (C, H, W, N) windows) makes NumPy stride across memory: several times slower."""
+    if _memory_order(a) == order:
+        return a
+    out = _allocate(a.shape, a.dtype, order)
+    np.copyto(out, a)
+    return out
+
+
 class _Geometry:
     """Where the windows of a pooling lie: the input seen as (batch, C, H, W) and one _Axis
     per spatial axis (a 1-d pooling is a 2-d one over a height of 1)."""
@@ -182,7 +193,7 @@ class MaxPool(Function):
 
     def backward(self, g):
         geometry, xp, out = self.geometry, self.xp, self.out
-        g = g.reshape(out.shape)
+        g = _laid_out(g.reshape(out.shape), _memory_order(out))
         grad = geometry.gradient_buffer(xp.shape, g.dtype, _memory_order(xp))
         taken = None
         last = len(geometry.windows) - 1
@@ -241,7 +252,8 @@ class AvgPool(Function):
 
     def backward(self, g):
         geometry = self.geometry
-        share = g.reshape(geometry.shape4[:2] + (geometry.h.N, geometry.w.N)) * self.scale
+        g = g.reshape(geometry.shape4[:2] + (geometry.h.N, geometry.w.N))
+        share = _laid_out(g, self.order) * self.scale
         grad = geometry.gradient_buffer(self.padded_shape, share.dtype, self.order)
         for window in geometry.windows:
             if geometry.disjoint:

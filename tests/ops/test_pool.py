@@ -169,6 +169,21 @@ def test_channel_major_layout_is_kept(fn):
     np.testing.assert_array_equal(out.data, expected)
 
 
+@pytest.mark.parametrize("node, options", [(pool.MaxPool, (False,)), (pool.AvgPool, (True, None))])
+def test_a_gradient_in_another_layout_gives_the_same_gradient_in_the_inputs_layout(node, options):
+    # a Flatten hands the pool a (N, C, H, W)-contiguous gradient for a (C, H, W, N) input
+    rng = np.random.default_rng(1)
+    chwn = np.maximum(rng.standard_normal((3, 8, 8, 4)), 0)  # ReLU'd: ties at zero
+    g = rng.standard_normal((4, 3, 4, 4))
+    grads = []
+    for x in (chwn.transpose(3, 0, 1, 2), np.ascontiguousarray(chwn.transpose(3, 0, 1, 2))):
+        function = node()
+        function.forward(x, pool._Geometry("pool", x, 2, None, 0, 1, False, 2), *options)
+        grads.append(function.backward(g))
+    np.testing.assert_array_equal(grads[0], grads[1])
+    assert grads[0].strides[0] == grads[0].itemsize  # batch innermost, as the input
+
+
 def test_pool_output_size_formula():
     for W in range(1, 12):
         for F in range(1, 4):
