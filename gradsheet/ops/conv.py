@@ -30,7 +30,8 @@ import collections
 import numpy as np
 
 from ..autograd.function import Function
-from .im2col import col2im_add, im2col, padded_chwn, pool
+from .im2col import (Lease, col2im_add, columns_of, im2col, output_row_chunks,
+                     padded_chwn, pool, take_columns)
 
 
 def _is_int(value):
@@ -234,20 +235,23 @@ def conv_transpose_geometry(op, x, weight, bias, stride, padding, output_padding
 
 
 def _weight_grad(cols, g, groups):
-    """sum over positions of g (O, P) times cols (R, P), as (O, R) = g @ cols^T per group.
+    """sum over positions of g (O, P) times cols (R, P), as (O, R) = g @ cols^T per group,
+    returned transposed, (groups, R/groups, O/groups).
 
-    Computed as (cols @ g^T)^T: OpenBLAS runs the tall-times-thin product on these
+    Computed as cols @ g^T: OpenBLAS runs the tall-times-thin product on these
     shapes (long reduction over P, small O) about 1.5x faster than g @ cols^T.
     """
     cols3 = cols.reshape(groups, -1, cols.shape[-1])
-    g3 = g.reshape(groups, -1, g.shape[-1])
-    return np.matmul(cols3, g3.transpose(0, 2, 1)).transpose(0, 2, 1)
+    return np.matmul(cols3, g.transpose(0, 2, 1))
 
 
 class Convolution(Function):
-    """y = conv(x, W) + b as im2col + one GEMM per group (the module docstring has the math).
+    """y = conv(x, W) + b as im2col + one GEMM per group (the module docstring has the math),
+    a block of output rows at a time so that each block's columns stay in the CPU cache
+    (``output_row_chunks``); backward rebuilds each block's columns from the saved padded
+    input rather than keeping the whole matrix, kh*kw times the input's size.
 
-    Only the gradients that are needed are computed: the columns are kept for
+    Only the gradients that are needed are computed: the padded input is kept for
     backward only when W needs a gradient, and dL/dx (a GEMM and a col2im) is
     skipped for a network's first layer, whose input needs none.
     """
@@ -255,32 +259,29 @@ class Convolution(Function):
     def forward(self, x, weight, bias, geometry):
         geo = self.geo = geometry
         out_channels, _, kh, kw = geo.weight_shape
-        groups = geo.groups
         xpad, pad_key = padded_chwn(x.reshape(geo.x_shape), geo.pads)
-        rows = xpad.shape[0] * kh * kw
-        positions = geo.out_size[0] * geo.out_size[1] * xpad.shape[3]
-        key = ("col", (rows, positions), x.dtype.str)
-        keep = self.needs_grad(1)
-        if keep:  # the columns are dL/dW's input; the lease frees them with this node
-            self.cols = pool.lease(key, (rows, positions), x.dtype)
-            cols = self.cols.array
-        else:
-            cols = pool.take(key, (rows, positions), x.dtype)
-        im2col(xpad, geo.kernel, geo.stride, geo.dilation, geo.out_size, cols)
-        if pad_key is not None:
-            pool.give(pad_key, xpad)
-        y = np.empty((out_channels, positions), x.dtype)
-        w3 = weight.reshape(groups, out_channels // groups, rows // groups)
-        np.matmul(w3, cols.reshape(groups, rows // groups, positions),
-                  out=y.reshape(groups, out_channels // groups, positions))
-        if not keep:
-            pool.give(key, cols)
+        rows, n = xpad.shape[0] * kh * kw, xpad.shape[3]
+        chunks = output_row_chunks(rows, geo.out_size, n, x.dtype.itemsize)
+        w3 = weight.reshape(geo.groups, out_channels // geo.groups, rows // geo.groups)
+        y = np.empty((out_channels,) + geo.out_size + (n,), x.dtype)
+        y3 = y.reshape(w3.shape[:2] + (-1,))
+        flat, key = take_columns(rows, geo.out_size, n, x.dtype, chunks)
+        row_positions = geo.out_size[1] * n
+        for first, count in chunks:
+            cols = columns_of(flat, rows, count * row_positions)
+            im2col(xpad, geo.kernel, geo.stride, geo.dilation, (count, geo.out_size[1]), cols,
+                   first)
+            block = slice(first * row_positions, (first + count) * row_positions)
+            np.matmul(w3, cols.reshape(geo.groups, -1, cols.shape[1]), out=y3[:, :, block])
+        pool.give(key, flat)
         if bias is not None:
-            y += bias[:, None]
-        if self.needs_grad(0):
-            self.w3 = w3
+            y += bias[:, None, None, None]
+        if self.needs_grad(1):  # dL/dW rebuilds the columns from xpad
+            self.xpad = Lease(pool, pad_key, xpad) if pad_key is not None else xpad
+        elif pad_key is not None:
+            pool.give(pad_key, xpad)
+        self.w3 = w3
         self.shapes = x.shape, weight.shape
-        y = y.reshape((out_channels,) + geo.out_size + (xpad.shape[3],))
         return y.transpose(3, 0, 1, 2).reshape(geo.out_shape)
 
     def backward(self, grad):
@@ -289,22 +290,34 @@ class Convolution(Function):
         out_channels, (oh, ow) = geo.weight_shape[0], geo.out_size
         g = grad.reshape(n, out_channels, oh, ow).transpose(1, 2, 3, 0).reshape(out_channels, -1)
         x_shape, weight_shape = self.shapes
-        grad_x = grad_w = grad_b = None
-        if self.needs_grad(2):
-            grad_b = np.add.reduce(g, axis=1)
-        if self.needs_grad(1):
-            grad_w = _weight_grad(self.cols.array, g, geo.groups).reshape(weight_shape)
-        if self.needs_grad(0):
-            w3 = self.w3
-            rows, positions = w3.shape[0] * w3.shape[2], g.shape[1]
-            key = ("col", (rows, positions), g.dtype.str)
-            dcols = pool.take(key, (rows, positions), g.dtype)
-            np.matmul(w3.transpose(0, 2, 1), g.reshape(geo.groups, -1, positions),
-                      out=dcols.reshape(w3.shape[0], w3.shape[2], positions))
+        grad_b = np.add.reduce(g, axis=1) if self.needs_grad(2) else None
+        need_w, need_x = self.needs_grad(1), self.needs_grad(0)
+        if not (need_w or need_x):
+            return None, None, grad_b, None
+        w3 = self.w3
+        rows = w3.shape[0] * w3.shape[2]
+        g3 = g.reshape(w3.shape[:2] + (-1,))
+        chunks = output_row_chunks(rows, geo.out_size, n, g.dtype.itemsize)
+        flat, key = take_columns(rows, geo.out_size, n, g.dtype, chunks)
+        if need_w:
+            xpad = self.xpad.array if isinstance(self.xpad, Lease) else self.xpad
+            grad_w = np.zeros((w3.shape[0], w3.shape[2], w3.shape[1]), g.dtype)
+        if need_x:
             dx = np.zeros((channels, h, w, n), g.dtype)
-            col2im_add(dcols, dx, geo.kernel, geo.stride, geo.dilation, geo.pads, geo.out_size)
-            pool.give(key, dcols)
-            grad_x = dx.transpose(3, 0, 1, 2).reshape(x_shape)
+        for first, count in chunks:
+            cols = columns_of(flat, rows, count * ow * n)
+            g_block = g3[:, :, first * ow * n:(first + count) * ow * n]
+            if need_w:
+                im2col(xpad, geo.kernel, geo.stride, geo.dilation, (count, ow), cols, first)
+                grad_w += _weight_grad(cols, g_block, geo.groups)
+            if need_x:  # cols now holds dL/dcols of the block
+                np.matmul(w3.transpose(0, 2, 1), g_block,
+                          out=cols.reshape(geo.groups, -1, cols.shape[1]))
+                col2im_add(cols, dx, geo.kernel, geo.stride, geo.dilation, geo.pads,
+                           (count, ow), first)
+        pool.give(key, flat)
+        grad_w = grad_w.transpose(0, 2, 1).reshape(weight_shape) if need_w else None
+        grad_x = dx.transpose(3, 0, 1, 2).reshape(x_shape) if need_x else None
         return grad_x, grad_w, grad_b, None
 
 
@@ -359,8 +372,8 @@ class ConvolutionTranspose(Function):
             dx = np.matmul(self.w3, gcols.reshape(geo.groups, -1, positions))
             grad_x = dx.reshape(in_channels, h, w, n).transpose(3, 0, 1, 2).reshape(x_shape)
         if self.needs_grad(1):
-            grad_w = _weight_grad(gcols, self.x3.reshape(in_channels, positions),
-                                  geo.groups).reshape(weight_shape)
+            grad_w = _weight_grad(gcols, self.x3, geo.groups).transpose(0, 2, 1).reshape(
+                weight_shape)
         pool.give(key, gcols)
         return grad_x, grad_w, grad_b, None
 

@@ -18,8 +18,15 @@ col2im is the adjoint of im2col, a sum over the kernel offsets only:
 one strided add per offset (i, j), clipped to the unpadded input (kh*kw adds,
 no np.add.at, no loop over output pixels).
 
-Scratch arrays (padded inputs, column matrices) are multi-megabyte and needed
-on every training step; a fresh one costs page faults each time, so they come
+The column matrix is kh*kw times the size of the input (20 MB for 16
+channels of 14x14 images, batch 64, kernel 5), so it is never built whole:
+``output_row_chunks`` cuts the output rows into blocks whose columns fit in
+about ``CHUNK_BYTES``, and each block's columns are filled, multiplied and
+dropped while they are still in the CPU cache (streaming the whole matrix
+through memory and back cost a fifth of a training step).
+
+Scratch arrays (padded inputs, column blocks) are needed on every training
+step; a fresh multi-megabyte one costs page faults each time, so they come
 from ``pool``. A pooled array is never returned to the user: outputs and
 gradients are allocated fresh.
 """
@@ -103,6 +110,34 @@ class Lease:
 
 pool = ScratchPool()
 
+# The size of one block of columns: a few MB, to stay in the CPU's cache (measured on the
+# cnn benchmark's second convolution: 1.4 MB and 2.9 MB blocks both beat 10 MB by 10%, and
+# the whole 20 MB matrix by 20%).
+CHUNK_BYTES = 3 << 20
+
+
+def output_row_chunks(rows_per_position, out_size, n, itemsize):
+    """(first output row, number of rows) blocks covering out_size[0] rows, each holding the
+    columns of at least one output row and at most about CHUNK_BYTES of them."""
+    oh, ow = out_size
+    per_row = rows_per_position * ow * n * itemsize
+    step = max(1, min(oh, CHUNK_BYTES // max(per_row, 1)))
+    return [(first, min(step, oh - first)) for first in range(0, oh, step)]
+
+
+def take_columns(rows_per_position, out_size, n, dtype, chunks):
+    """A flat pooled scratch array (and its key) large enough for the columns of the largest
+    of ``chunks``; ``columns_of`` views a block of it."""
+    size = rows_per_position * max(count for _, count in chunks) * out_size[1] * n
+    key = ("columns", size, np.dtype(dtype).str)
+    return pool.take(key, (size,), dtype), key
+
+
+def columns_of(flat, rows_per_position, positions):
+    """The first rows_per_position * positions numbers of ``flat`` as a contiguous
+    (rows_per_position, positions) matrix."""
+    return flat[:rows_per_position * positions].reshape(rows_per_position, positions)
+
 
 def padded_chwn(x, pads):
     """x (N, C, H, W) as a (C, H + top + bottom, W + left + right, N) array, zero-padded.
@@ -124,13 +159,17 @@ def padded_chwn(x, pads):
     return array, key
 
 
-def im2col(xpad, kernel, stride, dilation, out_size, col):
+def im2col(xpad, kernel, stride, dilation, out_size, col, first_row=0):
     """Fill ``col`` (C*kh*kw, OH*OW*N) from the padded (C, Hp, Wp, N) ``xpad`` in one
-    strided copy: col[c, i, j, oh, ow, n] = xpad[c, oh*sh + i*dh, ow*sw + j*dw, n]."""
+    strided copy: col[c, i, j, oh, ow, n] = xpad[c, oh*sh + i*dh, ow*sw + j*dw, n].
+
+    With ``first_row`` the columns are those of output rows first_row .. first_row + OH - 1
+    (a block of a larger output).
+    """
     c, _, _, n = xpad.shape
     (kh, kw), (sh, sw), (dh, dw), (oh, ow) = kernel, stride, dilation, out_size
     s_c, s_h, s_w, s_n = xpad.strides
-    windows = as_strided(xpad, (c, kh, kw, oh, ow, n),
+    windows = as_strided(xpad[:, first_row * sh:], (c, kh, kw, oh, ow, n),
                          (s_c, s_h * dh, s_w * dw, s_h * sh, s_w * sw, s_n), writeable=False)
     np.copyto(col.reshape(c, kh, kw, oh, ow, n), windows)
     return col
@@ -146,15 +185,16 @@ def _valid_range(offset, step, n_out, n_in):
     return first, stop - first, first * step + offset
 
 
-def col2im_add(dcol, dx, kernel, stride, dilation, pads, out_size):
+def col2im_add(dcol, dx, kernel, stride, dilation, pads, out_size, first_row=0):
     """dx (C, H, W, N) += the adjoint of im2col applied to ``dcol`` (C*kh*kw, OH*OW*N):
-    one strided add per kernel offset (i, j), clipped to the unpadded input."""
+    one strided add per kernel offset (i, j), clipped to the unpadded input. ``first_row``
+    as in ``im2col``: ``dcol`` holds output rows first_row .. first_row + OH - 1."""
     c, h, w, n = dx.shape
     (kh, kw), (sh, sw), (dh, dw), (oh, ow) = kernel, stride, dilation, out_size
     top, _, left, _ = pads
     cols = dcol.reshape(c, kh, kw, oh, ow, n)
     for i in range(kh):
-        rows = _valid_range(i * dh - top, sh, oh, h)
+        rows = _valid_range(first_row * sh + i * dh - top, sh, oh, h)
         if rows is None:
             continue
         o_row, n_rows, x_row = rows

@@ -1,6 +1,7 @@
 """conv1d, conv2d, conv_transpose2d against torch (values and every gradient, float64) over
 hypothesis-drawn configurations; gradchecks; conv_output_size against an enumeration of the
 windows; the scratch pool; every bad input."""
+import contextlib
 import gc
 import warnings
 
@@ -56,6 +57,18 @@ def _conv_arrays(config, weight_shape, seed):
     return random_inputs(shapes, seed=seed)
 
 
+@contextlib.contextmanager
+def _column_blocks_of(chunk_bytes):
+    """Convolutions inside cut their columns into blocks of about ``chunk_bytes`` (0: one output
+    row per block; None: the default)."""
+    saved = im2col_ops.CHUNK_BYTES
+    im2col_ops.CHUNK_BYTES = saved if chunk_bytes is None else chunk_bytes
+    try:
+        yield
+    finally:
+        im2col_ops.CHUNK_BYTES = saved
+
+
 def _check_conv(config, spatial, seed):
     ours, theirs = {1: (conv1d, TF.conv1d), 2: (conv2d, TF.conv2d)}[spatial]
     weight_shape = (config["out_channels"], config["in_channels"] // config["groups"]) \
@@ -69,10 +82,44 @@ def _check_conv(config, spatial, seed):
     assert out.shape == expected
 
 
-@settings(max_examples=30, deadline=None)
-@given(config=conv_configs(2), seed=st.integers(0, 99))
-def test_conv2d_matches_torch(config, seed):
-    _check_conv(config, 2, seed)
+@settings(max_examples=40, deadline=None)
+@given(config=conv_configs(2), seed=st.integers(0, 99),
+       chunk_bytes=st.sampled_from([None, 0, 3000]))
+def test_conv2d_matches_torch(config, seed, chunk_bytes):
+    with _column_blocks_of(chunk_bytes):
+        _check_conv(config, 2, seed)
+
+
+def test_blocks_of_output_rows_give_the_same_convolution(monkeypatch):
+    """7 output rows in blocks of 3, 3 and 1 (strided, dilated, padded, grouped): values and
+    every gradient as torch's."""
+    x, w, b = random_inputs([(2, 4, 15, 6), (6, 2, 3, 2), (6,)], seed=4)
+    kwargs = dict(stride=(2, 1), padding=(1, 2), dilation=(2, 1), groups=2)
+    blocks = []
+
+    def im2col_spy(xpad, kernel, stride, dilation, out_size, col, first_row=0):
+        blocks.append((first_row, out_size[0]))
+        return im2col_ops.im2col(xpad, kernel, stride, dilation, out_size, col, first_row)
+    monkeypatch.setattr(conv_ops, "im2col", im2col_spy)
+    per_row = 4 * 3 * 2 * 9 * 2 * 8  # (C*kh*kw) * OW * N * itemsize
+    with _column_blocks_of(3 * per_row):
+        out = check_against_torch(lambda *t: conv2d(*t, **kwargs),
+                                  lambda *t: TF.conv2d(*t, **kwargs), [x, w, b])
+    assert out.shape == (2, 6, 7, 9)
+    assert blocks[:3] == [(0, 3), (3, 3), (6, 1)]  # forward's blocks (backward's follow)
+
+
+@pytest.mark.parametrize("rows, out_size, n, chunk_bytes", [
+    (400, (14, 14), 64, 3 << 20), (25, (28, 28), 64, 3 << 20), (3, (5, 1), 1, 0),
+    (10_000, (3, 100), 512, 3 << 20)])
+def test_output_row_chunks_cover_the_rows_in_blocks_within_the_budget(rows, out_size, n,
+                                                                       chunk_bytes):
+    with _column_blocks_of(chunk_bytes):
+        chunks = im2col_ops.output_row_chunks(rows, out_size, n, 4)
+    assert [first for first, _ in chunks] == list(np.cumsum([0] + [c for _, c in chunks[:-1]]))
+    assert sum(count for _, count in chunks) == out_size[0]
+    row_bytes = rows * out_size[1] * n * 4
+    assert all(count == 1 or count * row_bytes <= chunk_bytes for _, count in chunks)
 
 
 @settings(max_examples=30, deadline=None)
