@@ -8,7 +8,8 @@ Contenders: gradsheet, PyTorch, and a hand-written NumPy forward/backward of the
 alternation (see common.py).
 
 Usage: python benchmarks/batchnorm_mlp.py [--threads 1 2] [--rounds N] [--json FILE]
-       python benchmarks/batchnorm_mlp.py --memory-of {gradsheet,pytorch,numpy}
+       python benchmarks/batchnorm_mlp.py --alone {gradsheet,pytorch,numpy}
+           (that contender alone in this process: its ms/step and peak RSS in MB)
 """
 import os
 import sys
@@ -131,5 +132,4 @@ CASES = {"batchnorm_mlp": (STEPS, {"gradsheet": gradsheet_step, "pytorch": pytor
 
 
 if __name__ == "__main__":
-    common.benchmark_main(__file__, __doc__.splitlines()[0], CASES, "batchnorm_mlp",
-                          memory_steps=30)
+    common.benchmark_main(__file__, __doc__.splitlines()[0], CASES, "batchnorm_mlp")

@@ -4,13 +4,15 @@
     maxpool2; flatten; linear 1568->10; cross-entropy; SGD step
 
 Contenders: gradsheet (nn.Conv2d, nn.MaxPool2d, ... through autograd), PyTorch, and a
-hand-written NumPy forward/backward of the same network (im2col in (C*K*K, H*W*N) layout,
-one GEMM per conv, channel-major activations, scratch buffers reused across steps,
-col2im as K*K strided adds): the floor for a NumPy engine.
+hand-written NumPy forward/backward of the same network as issue #3 describes the careful
+one (im2col in (C*K*K, H*W*N) layout, one GEMM per conv, channel-major activations, scratch
+buffers reused across steps, col2im as K*K strided adds). gradsheet goes one step further:
+it builds the columns a cache-sized block of output rows at a time (gradsheet/ops/im2col.py).
 
 Usage: python benchmarks/cnn.py [--threads 1 2] [--rounds N]
        python benchmarks/cnn.py --check (the contenders agree after 3 steps)
-       python benchmarks/cnn.py --memory-of {gradsheet,pytorch,numpy} (prints the peak RSS in MB)
+       python benchmarks/cnn.py --alone {gradsheet,pytorch,numpy}
+           (that contender alone in this process: its ms/step and peak RSS in MB)
 """
 import os
 import sys

@@ -29,14 +29,14 @@ def blas_report():
 
 
 def set_threads(n):
-    """Limit numpy's BLAS and torch to ``n`` threads; returns the limiter to keep alive."""
+    """Limit numpy's BLAS, and torch if it is imported, to ``n`` threads; returns the limiter to
+    keep alive. (It never imports torch itself: a process timing gradsheet or NumPy alone must
+    not carry torch's libraries in its memory.)"""
     from threadpoolctl import threadpool_limits
     limiter = threadpool_limits(limits=n, user_api="blas")
-    try:
-        import torch
+    torch = sys.modules.get("torch")
+    if torch is not None:
         torch.set_num_threads(n)
-    except ImportError:
-        pass
     return limiter
 
 
@@ -88,10 +88,37 @@ def peak_rss_mb():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def peak_rss_of(argv):
-    """Run ``argv`` in a fresh process; returns the peak RSS (MB) it printed last."""
-    out = subprocess.run([sys.executable] + argv, check=True, capture_output=True, text=True)
-    return float(out.stdout.strip().splitlines()[-1])
+def time_alone(step, seconds=0.5, warmup=5):
+    """Milliseconds per call of ``step``, called for at least ``seconds`` after ``warmup`` calls
+    (for a contender alone in its process, where the steps per round are not fixed)."""
+    for _ in range(warmup):
+        step()
+    calls, start = 0, time.perf_counter()
+    while time.perf_counter() - start < seconds:
+        step()
+        calls += 1
+    return (time.perf_counter() - start) * 1e3 / calls
+
+
+def run_alone(script, contenders, rounds):
+    """Each contender alone in a fresh process (``script --alone WHO``), ``rounds`` times in
+    alternation; returns {who: {"ms", "peak_rss_mb"}} (medians) plus "vs_pytorch" (the median
+    per-round ratio)."""
+    runs = {who: [] for who in contenders}
+    for _ in range(rounds):
+        for who in contenders:
+            out = subprocess.run([sys.executable, script, "--alone", who], check=True,
+                                 capture_output=True, text=True)
+            ms, rss = map(float, out.stdout.split()[-2:])
+            runs[who].append((ms, rss))
+    rows = {who: {"ms": statistics.median(ms for ms, _ in series),
+                  "peak_rss_mb": statistics.median(rss for _, rss in series)}
+            for who, series in runs.items()}
+    if "pytorch" in runs:
+        for who, series in runs.items():
+            rows[who]["vs_pytorch"] = statistics.median(
+                a / b for (a, _), (b, _) in zip(series, runs["pytorch"]))
+    return rows
 
 
 def print_table(title, rows, reference="pytorch"):
@@ -128,47 +155,57 @@ def compare(title, contenders, n_steps, rounds):
     return rows
 
 
-def benchmark_main(script, description, cases, memory_case, memory_steps=20, before=None):
+def benchmark_main(script, description, cases, alone_case, alone_rounds=3, before=None):
     """The command line every side-by-side benchmark shares.
 
     ``cases`` maps a case name to (steps per round, {contender: a factory returning its step
-    function}); ``memory_case`` is the case whose peak RSS is measured, one fresh process per
-    contender. ``before()`` runs once before timing (e.g. a check that the contenders agree).
+    function}). Each case is timed interleaved in one process (``compare``), at each thread
+    count. Then ``alone_case`` runs each contender alone in fresh processes at 1 thread, as a
+    user would run it: its ms/step there (no other library's memory habits in the process)
+    and its peak resident memory. ``before()`` runs once before timing (e.g. a check that the
+    contenders agree).
     """
     import argparse
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--threads", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--rounds", type=int, default=15)
     parser.add_argument("--only", nargs="+", choices=list(cases), default=list(cases))
-    contenders = list(cases[memory_case][1])
-    parser.add_argument("--memory-of", choices=contenders,
-                        help="run the memory case here and print this process's peak RSS")
+    contenders = list(cases[alone_case][1])
+    parser.add_argument("--alone", choices=contenders,
+                        help=f"run {alone_case} with only this contender in the process, at 1 "
+                             "thread; print its ms/step and peak RSS (MB)")
     parser.add_argument("--json", help="write the results here")
     args = parser.parse_args()
-    if args.memory_of:
-        step = cases[memory_case][1][args.memory_of]()
-        for _ in range(memory_steps):
-            step()
-        print(peak_rss_mb())
+    if args.alone:
+        step = cases[alone_case][1][args.alone]()
+        limiter = set_threads(1)
+        print(f"{time_alone(step):.4f} {peak_rss_mb():.1f}")
+        del limiter
         return
     print("BLAS:", blas_report())
     if before is not None:
         before()
     results = {}
     for threads in args.threads:
-        limiter = set_threads(threads)
+        steps = {name: {who: make() for who, make in cases[name][1].items()}
+                 for name in args.only}
+        limiter = set_threads(threads)  # after the factories have imported torch
         results[f"{threads}_threads"] = {
             name: compare(f"{name}, {threads} thread(s), median of {args.rounds} rounds",
-                          {who: make() for who, make in cases[name][1].items()},
-                          cases[name][0], args.rounds)
+                          steps[name], cases[name][0], args.rounds)
             for name in args.only}
         del limiter
-    memory = {who: peak_rss_of([script, "--memory-of", who]) for who in contenders}
-    print(f"\npeak RSS of a {memory_case} training process (MB):",
-          ", ".join(f"{k} {v:.0f}" for k, v in memory.items()))
-    if "pytorch" in memory:
-        print(f"  gradsheet / pytorch: {memory['gradsheet'] / memory['pytorch']:.2f}x")
-    results["peak_rss_mb"] = memory
+    alone = run_alone(script, contenders, alone_rounds)
+    print(f"\n{alone_case}, each contender alone in a fresh process, 1 thread, median of "
+          f"{alone_rounds} runs")
+    print(f"  {'contender':<12} {'ms/step':>9} {'vs pytorch':>12} {'peak RSS MB':>12}")
+    for who, row in alone.items():
+        ratio = f"{row['vs_pytorch']:.2f}x" if "vs_pytorch" in row else "-"
+        print(f"  {who:<12} {row['ms']:>9.3f} {ratio:>12} {row['peak_rss_mb']:>12.0f}")
+    if "pytorch" in alone:
+        print("  peak RSS gradsheet / pytorch: "
+              f"{alone['gradsheet']['peak_rss_mb'] / alone['pytorch']['peak_rss_mb']:.2f}x")
+    results["alone"] = alone
     write_json(args.json, results)
     return results
 

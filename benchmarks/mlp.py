@@ -8,7 +8,8 @@ the autograd tax).
     mlp_small: 8-64-64-1, tanh, MSE, batch 32   (Python overhead dominates)
 
 Usage: python benchmarks/mlp.py [--threads 1 2] [--rounds N]
-       python benchmarks/mlp.py --memory-of {gradsheet,pytorch} (prints the peak RSS in MB)
+       python benchmarks/mlp.py --alone {gradsheet,pytorch}
+           (that contender alone in this process: its ms/step and peak RSS in MB)
 """
 import functools
 import os
@@ -139,8 +140,7 @@ CASES = {name: (cfg["steps"], {who: functools.partial(make, cfg) for who, make i
 
 
 if __name__ == "__main__":
-    results = common.benchmark_main(__file__, __doc__.splitlines()[0], CASES, "mlp_large",
-                                    memory_steps=30)
+    results = common.benchmark_main(__file__, __doc__.splitlines()[0], CASES, "mlp_large")
     if results is not None:
         seconds = common.import_time("gradsheet")
         print(f"python -c 'import gradsheet': {seconds:.3f} s (median of 7)")

@@ -5,6 +5,7 @@ a PyTorch-shaped API: ``gradsheet.tensor``, ``gradsheet.nn``,
 ``gradsheet.optim``, ``gradsheet.data``, ``gradsheet.train``.
 """
 from .backend import get_default_dtype, manual_seed, set_default_dtype
+from . import memory as _memory
 from .autograd import (Function, GradcheckError, Tensor, enable_grad, gradcheck,
                        is_grad_enabled, no_grad, set_grad_enabled)
 from .factories import (arange, empty, full, full_like, linspace, ones, ones_like, rand,
@@ -30,6 +31,8 @@ bool_ = _np.bool_
 long = _np.int64
 
 __version__ = "0.1.0"
+
+_memory.keep_freed_memory_unless_disabled()  # see gradsheet.memory
 
 __all__ = [
     "Function", "GradcheckError", "Tensor", "abs", "add", "arange", "argmax", "argmin", "bool_",
