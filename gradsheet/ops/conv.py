@@ -30,8 +30,7 @@ import collections
 import numpy as np
 
 from ..autograd.function import Function
-from .im2col import (Lease, col2im_add, columns_of, im2col, output_row_chunks,
-                     padded_chwn, pool, take_columns)
+from .im2col import Lease, col2im_add, column_blocks, im2col, padded_chwn, pool
 
 
 def _is_int(value):
@@ -248,8 +247,8 @@ def _weight_grad(cols, g, groups):
 class Convolution(Function):
     """y = conv(x, W) + b as im2col + one GEMM per group (the module docstring has the math),
     a block of output rows at a time so that each block's columns stay in the CPU cache
-    (``output_row_chunks``); backward rebuilds each block's columns from the saved padded
-    input rather than keeping the whole matrix, kh*kw times the input's size.
+    (``column_blocks``); backward rebuilds each block's columns from the saved padded input
+    rather than keeping the whole matrix, kh*kw times the input's size.
 
     Only the gradients that are needed are computed: the padded input is kept for
     backward only when W needs a gradient, and dL/dx (a GEMM and a col2im) is
@@ -261,19 +260,13 @@ class Convolution(Function):
         out_channels, _, kh, kw = geo.weight_shape
         xpad, pad_key = padded_chwn(x.reshape(geo.x_shape), geo.pads)
         rows, n = xpad.shape[0] * kh * kw, xpad.shape[3]
-        chunks = output_row_chunks(rows, geo.out_size, n, x.dtype.itemsize)
         w3 = weight.reshape(geo.groups, out_channels // geo.groups, rows // geo.groups)
         y = np.empty((out_channels,) + geo.out_size + (n,), x.dtype)
         y3 = y.reshape(w3.shape[:2] + (-1,))
-        flat, key = take_columns(rows, geo.out_size, n, x.dtype, chunks)
-        row_positions = geo.out_size[1] * n
-        for first, count in chunks:
-            cols = columns_of(flat, rows, count * row_positions)
+        for cols, first, count, span in column_blocks(rows, geo.out_size, n, x.dtype):
             im2col(xpad, geo.kernel, geo.stride, geo.dilation, (count, geo.out_size[1]), cols,
                    first)
-            block = slice(first * row_positions, (first + count) * row_positions)
-            np.matmul(w3, cols.reshape(geo.groups, -1, cols.shape[1]), out=y3[:, :, block])
-        pool.give(key, flat)
+            np.matmul(w3, cols.reshape(geo.groups, -1, cols.shape[1]), out=y3[:, :, span])
         if bias is not None:
             y += bias[:, None, None, None]
         if self.needs_grad(1):  # dL/dW rebuilds the columns from xpad
@@ -295,27 +288,22 @@ class Convolution(Function):
         if not (need_w or need_x):
             return None, None, grad_b, None
         w3 = self.w3
-        rows = w3.shape[0] * w3.shape[2]
         g3 = g.reshape(w3.shape[:2] + (-1,))
-        chunks = output_row_chunks(rows, geo.out_size, n, g.dtype.itemsize)
-        flat, key = take_columns(rows, geo.out_size, n, g.dtype, chunks)
         if need_w:
             xpad = self.xpad.array if isinstance(self.xpad, Lease) else self.xpad
             grad_w = np.zeros((w3.shape[0], w3.shape[2], w3.shape[1]), g.dtype)
         if need_x:
             dx = np.zeros((channels, h, w, n), g.dtype)
-        for first, count in chunks:
-            cols = columns_of(flat, rows, count * ow * n)
-            g_block = g3[:, :, first * ow * n:(first + count) * ow * n]
+        for cols, first, count, span in column_blocks(w3.shape[0] * w3.shape[2], geo.out_size,
+                                                      n, g.dtype):
             if need_w:
                 im2col(xpad, geo.kernel, geo.stride, geo.dilation, (count, ow), cols, first)
-                grad_w += _weight_grad(cols, g_block, geo.groups)
+                grad_w += _weight_grad(cols, g3[:, :, span], geo.groups)
             if need_x:  # cols now holds dL/dcols of the block
-                np.matmul(w3.transpose(0, 2, 1), g_block,
+                np.matmul(w3.transpose(0, 2, 1), g3[:, :, span],
                           out=cols.reshape(geo.groups, -1, cols.shape[1]))
                 col2im_add(cols, dx, geo.kernel, geo.stride, geo.dilation, geo.pads,
                            (count, ow), first)
-        pool.give(key, flat)
         grad_w = grad_w.transpose(0, 2, 1).reshape(weight_shape) if need_w else None
         grad_x = dx.transpose(3, 0, 1, 2).reshape(x_shape) if need_x else None
         return grad_x, grad_w, grad_b, None
@@ -323,27 +311,25 @@ class Convolution(Function):
 
 class ConvolutionTranspose(Function):
     """y = conv_transpose(x, W) + b = col2im(W^T @ x) + b, one GEMM per group (the module
-    docstring has the math); dL/dx and dL/dW share the columns im2col(dL/dy)."""
+    docstring has the math), a block of input rows at a time as in Convolution; backward's
+    dL/dx and dL/dW share each block's columns im2col(dL/dy)."""
 
     def forward(self, x, weight, bias, geometry):
         geo = self.geo = geometry
         in_channels, group_out, kh, kw = geo.weight_shape
         groups = geo.groups
         n, _, h, w = geo.x_shape
-        positions = h * w * n
-        rows = group_out * groups * kh * kw
-        x3 = x.reshape(geo.x_shape).transpose(1, 2, 3, 0).reshape(groups, -1, positions)
+        x3 = x.reshape(geo.x_shape).transpose(1, 2, 3, 0).reshape(groups, -1, h * w * n)
         w3 = weight.reshape(groups, in_channels // groups, group_out * kh * kw)
-        key = ("col", (rows, positions), x.dtype.str)
-        cols = pool.take(key, (rows, positions), x.dtype)
-        np.matmul(w3.transpose(0, 2, 1), x3, out=cols.reshape(groups, -1, positions))
         y = np.zeros((group_out * groups,) + geo.out_size + (n,), x.dtype)
-        col2im_add(cols, y, geo.kernel, geo.stride, geo.dilation, geo.pads, (h, w))
-        pool.give(key, cols)
+        for cols, first, count, span in column_blocks(group_out * groups * kh * kw, (h, w), n,
+                                                      x.dtype):
+            np.matmul(w3.transpose(0, 2, 1), x3[:, :, span],
+                      out=cols.reshape(groups, -1, cols.shape[1]))
+            col2im_add(cols, y, geo.kernel, geo.stride, geo.dilation, geo.pads, (count, w), first)
         if bias is not None:
             y += bias[:, None, None, None]
-        if self.needs_grad(0):
-            self.w3 = w3
+        self.w3 = w3
         if self.needs_grad(1):
             self.x3 = x3
         self.shapes = x.shape, weight.shape
@@ -353,28 +339,32 @@ class ConvolutionTranspose(Function):
         geo = self.geo
         n, in_channels, h, w = geo.x_shape
         _, group_out, kh, kw = geo.weight_shape
-        out_channels, positions = group_out * geo.groups, h * w * n
+        out_channels = group_out * geo.groups
         g4 = grad.reshape((n, out_channels) + geo.out_size)
         x_shape, weight_shape = self.shapes
-        grad_x = grad_w = grad_b = None
-        if self.needs_grad(2):
-            grad_b = g4.sum(axis=(0, 2, 3))
-        if not (self.needs_grad(0) or self.needs_grad(1)):
-            return grad_x, grad_w, grad_b, None
-        rows = out_channels * kh * kw
-        key = ("col", (rows, positions), grad.dtype.str)
-        gcols = pool.take(key, (rows, positions), grad.dtype)
+        grad_b = g4.sum(axis=(0, 2, 3)) if self.needs_grad(2) else None
+        need_x, need_w = self.needs_grad(0), self.needs_grad(1)
+        if not (need_x or need_w):
+            return None, None, grad_b, None
         gpad, pad_key = padded_chwn(g4, geo.pads)
-        im2col(gpad, geo.kernel, geo.stride, geo.dilation, (h, w), gcols)
+        w3 = self.w3
+        if need_x:
+            dx = np.empty((in_channels, h * w * n), grad.dtype)
+            dx3 = dx.reshape(w3.shape[:2] + (-1,))
+        if need_w:
+            grad_w = np.zeros((w3.shape[0], w3.shape[2], w3.shape[1]), grad.dtype)
+        for cols, first, count, span in column_blocks(out_channels * kh * kw, (h, w), n,
+                                                      grad.dtype):
+            im2col(gpad, geo.kernel, geo.stride, geo.dilation, (count, w), cols, first)
+            if need_x:
+                np.matmul(w3, cols.reshape(geo.groups, -1, cols.shape[1]), out=dx3[:, :, span])
+            if need_w:
+                grad_w += _weight_grad(cols, self.x3[:, :, span], geo.groups)
         if pad_key is not None:
             pool.give(pad_key, gpad)
-        if self.needs_grad(0):
-            dx = np.matmul(self.w3, gcols.reshape(geo.groups, -1, positions))
-            grad_x = dx.reshape(in_channels, h, w, n).transpose(3, 0, 1, 2).reshape(x_shape)
-        if self.needs_grad(1):
-            grad_w = _weight_grad(gcols, self.x3, geo.groups).transpose(0, 2, 1).reshape(
-                weight_shape)
-        pool.give(key, gcols)
+        grad_x = dx.reshape(in_channels, h, w, n).transpose(3, 0, 1, 2).reshape(x_shape) \
+            if need_x else None
+        grad_w = grad_w.transpose(0, 2, 1).reshape(weight_shape) if need_w else None
         return grad_x, grad_w, grad_b, None
 
 

@@ -20,10 +20,11 @@ no np.add.at, no loop over output pixels).
 
 The column matrix is kh*kw times the size of the input (20 MB for 16
 channels of 14x14 images, batch 64, kernel 5), so it is never built whole:
-``output_row_chunks`` cuts the output rows into blocks whose columns fit in
-about ``CHUNK_BYTES``, and each block's columns are filled, multiplied and
-dropped while they are still in the CPU cache (streaming the whole matrix
-through memory and back cost a fifth of a training step).
+``column_blocks`` hands it out a block of output rows at a time, blocks whose
+columns fit in about ``CHUNK_BYTES`` (``output_row_chunks``), and each block's
+columns are filled, multiplied and dropped while they are still in the CPU
+cache (streaming the whole matrix through memory and back cost a fifth of a
+training step).
 
 Scratch arrays (padded inputs, column blocks) are needed on every training
 step; a fresh multi-megabyte one costs page faults each time, so they come
@@ -125,18 +126,24 @@ def output_row_chunks(rows_per_position, out_size, n, itemsize):
     return [(first, min(step, oh - first)) for first in range(0, oh, step)]
 
 
-def take_columns(rows_per_position, out_size, n, dtype, chunks):
-    """A flat pooled scratch array (and its key) large enough for the columns of the largest
-    of ``chunks``; ``columns_of`` views a block of it."""
-    size = rows_per_position * max(count for _, count in chunks) * out_size[1] * n
+def column_blocks(rows_per_position, out_size, n, dtype):
+    """The column matrix (rows_per_position, OH*OW*N) a block of output rows at a time, for
+    the caller to fill and use: yields (cols, first, count, span) per block of
+    ``output_row_chunks``: cols a (rows_per_position, count*OW*N) pooled scratch matrix,
+    output rows first .. first + count - 1, and ``span`` the slice of the OH*OW*N positions
+    they are. The scratch goes back to the pool after the last block."""
+    chunks = output_row_chunks(rows_per_position, out_size, n, np.dtype(dtype).itemsize)
+    row_positions = out_size[1] * n
+    size = rows_per_position * max(count for _, count in chunks) * row_positions
     key = ("columns", size, np.dtype(dtype).str)
-    return pool.take(key, (size,), dtype), key
-
-
-def columns_of(flat, rows_per_position, positions):
-    """The first rows_per_position * positions numbers of ``flat`` as a contiguous
-    (rows_per_position, positions) matrix."""
-    return flat[:rows_per_position * positions].reshape(rows_per_position, positions)
+    flat = pool.take(key, (size,), dtype)
+    try:
+        for first, count in chunks:
+            positions = count * row_positions
+            cols = flat[:rows_per_position * positions].reshape(rows_per_position, positions)
+            yield cols, first, count, slice(first * row_positions, first * row_positions + positions)
+    finally:
+        pool.give(key, flat)
 
 
 def padded_chwn(x, pads):

@@ -128,10 +128,10 @@ def test_conv1d_matches_torch(config, seed):
     _check_conv(config, 1, seed)
 
 
-@settings(max_examples=30, deadline=None)
+@settings(max_examples=40, deadline=None)
 @given(config=conv_configs(2), output_padding=st.tuples(st.integers(0, 2), st.integers(0, 2)),
-       seed=st.integers(0, 99))
-def test_conv_transpose2d_matches_torch(config, output_padding, seed):
+       seed=st.integers(0, 99), chunk_bytes=st.sampled_from([None, 0, 3000]))
+def test_conv_transpose2d_matches_torch(config, output_padding, seed, chunk_bytes):
     assume(not isinstance(config["padding"], str))
     stride, dilation = (np.broadcast_to(config[k], 2) for k in ("stride", "dilation"))
     output_padding = tuple(min(e, max(s, d) - 1) for e, s, d in zip(output_padding, stride,
@@ -142,8 +142,9 @@ def test_conv_transpose2d_matches_torch(config, output_padding, seed):
     kwargs = {k: config[k] for k in ("stride", "padding", "dilation", "groups")}
     kwargs["output_padding"] = output_padding
     assume(_torch_output_or_none(TF.conv_transpose2d, *map(torch.tensor, arrays), **kwargs))
-    check_against_torch(lambda *t: conv_transpose2d(*t, **kwargs),
-                        lambda *t: TF.conv_transpose2d(*t, **kwargs), arrays)
+    with _column_blocks_of(chunk_bytes):
+        check_against_torch(lambda *t: conv_transpose2d(*t, **kwargs),
+                            lambda *t: TF.conv_transpose2d(*t, **kwargs), arrays)
 
 
 @pytest.mark.parametrize("fn, shapes, kwargs", [
