@@ -384,3 +384,81 @@ def test_retain_grad_accumulates_across_backward_calls_and_does_not_alias():
 def test_retain_grad_on_a_tensor_without_grad_raises():
     with pytest.raises(RuntimeError, match="does not require grad"):
         gs.tensor([1.0]).retain_grad()
+
+
+# ---------------------------------------------------------------- gradient hooks
+def _hooked_run(lib, values, hooks_on):
+    """x -> h = 3x -> y = sum(tanh(h) * h + 2x) in ``lib`` (gs or torch), with the hooks of
+    ``hooks_on`` ({'x' or 'h': hook}) registered; returns (x.grad, h.grad, calls per hook)."""
+    x = lib.tensor(values, dtype=lib.float64, requires_grad=True)
+    h = x * 3.0
+    h.retain_grad()
+    calls = {name: [] for name in hooks_on}
+    tensors = {"x": x, "h": h}
+    for name, hook in hooks_on.items():
+        def recording(g, name=name, hook=hook):
+            calls[name].append(np.array(g.detach().numpy()))
+            return hook(g)
+        tensors[name].register_hook(recording)
+    (h.tanh() * h + x * 2.0).sum().backward()
+    return x.grad.numpy(), h.grad.numpy(), calls
+
+
+@pytest.mark.parametrize("hooks_on", [
+    {"x": lambda g: None},            # a leaf used twice: the hook sees the total, once
+    {"x": lambda g: g * 2},           # a leaf's hook replaces what goes into .grad
+    {"h": lambda g: g * 10},          # a non-leaf's replaces what flows on and its .grad
+    {"h": lambda g: None, "x": lambda g: g - 1},
+])
+def test_register_hook_sees_and_replaces_gradients_as_torch(hooks_on):
+    torch = pytest.importorskip("torch")
+    values = np.array([0.5, -1.0, 2.0])
+    ours = _hooked_run(gs, values, hooks_on)
+    theirs = _hooked_run(torch, values, hooks_on)
+    for a, b in zip(ours[:2], theirs[:2]):
+        np.testing.assert_allclose(a, b, rtol=1e-12)
+    for name in hooks_on:
+        assert len(ours[2][name]) == len(theirs[2][name]) == 1
+        np.testing.assert_allclose(ours[2][name][0], theirs[2][name][0], rtol=1e-12)
+
+
+def test_hooks_run_in_order_stay_on_leaves_and_come_off_with_their_handle():
+    x = leaf([1.0, 2.0])
+    first = x.register_hook(lambda g: g + 1)
+    second = x.register_hook(lambda g: g * 10)   # sees the first's result
+    (x * x).sum().backward()
+    np.testing.assert_allclose(x.grad.data, [30.0, 50.0])   # (2x + 1) * 10
+    x.grad = None
+    (x * x).sum().backward()                       # still there at the next backward
+    np.testing.assert_allclose(x.grad.data, [30.0, 50.0])
+    first.remove()
+    first.remove()                                 # twice is harmless
+    x.grad = None
+    with second:
+        (x * x).sum().backward()
+    np.testing.assert_allclose(x.grad.data, [20.0, 40.0])
+    x.grad = None
+    (x * x).sum().backward()                       # the with block removed the second
+    np.testing.assert_allclose(x.grad.data, [2.0, 4.0])
+
+
+def test_a_hook_on_the_root_leaf_sees_the_given_gradient():
+    x = leaf([1.0, 2.0])
+    x.register_hook(lambda g: g * 3)
+    x.backward(gs.tensor([1.0, -1.0], dtype="float64"))
+    np.testing.assert_allclose(x.grad.data, [3.0, -3.0])
+
+
+def test_bad_hooks_raise_naming_the_problem():
+    with pytest.raises(RuntimeError, match="does not require grad"):
+        gs.ones(2).register_hook(lambda g: g)
+    with pytest.raises(TypeError, match="must be callable, got int"):
+        leaf([1.0]).register_hook(3)
+    x = leaf([1.0, 2.0])
+    x.register_hook(lambda g: gs.ones(3))
+    with pytest.raises(ValueError, match=r"returned \(3,\) for a gradient of shape \(2,\)"):
+        (x * x).sum().backward()
+    y = leaf([1.0, 2.0]) * 2
+    y.sum().backward()
+    with pytest.raises(RuntimeError, match="already freed"):
+        y.register_hook(lambda g: g)

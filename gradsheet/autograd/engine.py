@@ -60,6 +60,27 @@ def topological_order(root):
 # reference to it: the engine then keeps dL/dtensor in its .grad, as for a leaf.
 RETAINED = "_retained_output"
 
+# The key under which Tensor.register_hook() keeps a non-leaf tensor's gradient hooks on the node
+# that made it ({handle id: hook}); a leaf keeps its own in its ``_hooks`` slot.
+HOOKS = "_gradient_hooks"
+
+
+def run_hooks(hooks, grad):
+    """dL/dtensor after the tensor's hooks: each gets it as a Tensor, in registration order,
+    and may return a replacement of the same shape (None keeps it)."""
+    for hook in list(hooks.values()):
+        result = hook(_tensor.Tensor._wrap(grad))
+        if result is None:
+            continue
+        replacement = result.data if isinstance(result, _tensor.Tensor) else result
+        if not isinstance(replacement, np.ndarray) or replacement.shape != grad.shape:
+            raise ValueError(f"register_hook: a hook returned "
+                             f"{getattr(replacement, 'shape', type(replacement).__name__)} for a "
+                             f"gradient of shape {grad.shape}; return None or the same shape")
+        grad = replacement.astype(grad.dtype, copy=False)
+    return grad
+
+
 # A gradient array held only by the grads tuple, the loop variable and the
 # getrefcount argument is ours to keep (as PyTorch's AccumulateGrad steals a
 # gradient nobody else holds); any more references mean another node or leaf
@@ -78,22 +99,32 @@ def _store_leaf_grad(leaf, grad, owned):
 
 
 def backward(root, gradient, retain_graph=False):
-    """Backpropagate ``gradient`` (dL/droot, shaped like root) to every leaf that requires grad."""
+    """Backpropagate ``gradient`` (dL/droot, shaped like root) to every leaf that requires grad.
+
+    Gradient hooks (``Tensor.register_hook``) run on a non-leaf's total gradient before its
+    node's backward, and on a leaf's total gradient (summed over its consumers) before it is
+    accumulated into ``.grad``.
+    """
     node = root._ctx
     if node is None:
-        _store_leaf_grad(root, gradient, owned=False)
+        hooks = getattr(root, "_hooks", None)
+        _store_leaf_grad(root, run_hooks(hooks, gradient) if hooks else gradient, owned=False)
         return
     if node.parents is None:
         raise RuntimeError(_FREED)
     order = topological_order(node)
     node.grad = gradient
     getrefcount = sys.getrefcount
+    hooked_leaves = {}  # id(leaf) -> [leaf, sum of its gradients]: hooks run on the total
     for node in reversed(order):
         grad_out = node.grad
         parents = node.parents
         node.grad = None
         if grad_out is None:  # no path from the root reached this node's output
             continue
+        hooks = node.__dict__.get(HOOKS)
+        if hooks:
+            grad_out = run_hooks(hooks, grad_out)
         retained = node.__dict__.get(RETAINED)
         if retained is not None and retained() is not None:
             _store_leaf_grad(retained(), grad_out, owned=False)
@@ -115,9 +146,15 @@ def backward(root, gradient, retain_graph=False):
                 grad, fresh = unbroadcast(grad, shape), True
             child = parent._ctx
             if child is None:
+                if getattr(parent, "_hooks", None):
+                    pending = hooked_leaves.setdefault(id(parent), [parent, None])
+                    pending[1] = grad if pending[1] is None else pending[1] + grad
+                    continue
                 owned = fresh or (grad.base is None and getrefcount(grad) <= _UNSHARED_REFCOUNT)
                 _store_leaf_grad(parent, grad, owned)
             elif child.grad is None:
                 child.grad = grad
             else:
                 child.grad = child.grad + grad
+    for leaf, grad in hooked_leaves.values():
+        _store_leaf_grad(leaf, run_hooks(leaf._hooks, grad), owned=False)

@@ -10,7 +10,7 @@ import weakref
 import numpy as np
 
 from .. import backend
-from . import engine
+from . import engine, hooks
 
 
 def _to_array(data, dtype=None):
@@ -35,13 +35,14 @@ def _to_array(data, dtype=None):
 class Tensor:
     """An array with reverse-mode autograd. Shapes, names and semantics follow PyTorch."""
 
-    __slots__ = ("data", "grad", "requires_grad", "_ctx", "__weakref__")
+    __slots__ = ("data", "grad", "requires_grad", "_ctx", "_hooks", "__weakref__")
     __array_ufunc__ = None  # ndarray <op> Tensor defers to Tensor's reflected operator
 
     def __init__(self, data, requires_grad=False, dtype=None):
         self.data = _to_array(data, None if dtype is None else backend.as_dtype(dtype))
         self.grad = None
         self._ctx = None
+        self._hooks = None  # a leaf's gradient hooks (register_hook)
         self.requires_grad = False
         if requires_grad:
             self.requires_grad_(True)
@@ -50,7 +51,7 @@ class Tensor:
     def _wrap(cls, array):
         """A leaf holding ``array`` as it is: no conversion, no copy (for the engine's hot path)."""
         out = cls.__new__(cls)
-        out.data, out.grad, out.requires_grad, out._ctx = array, None, False, None
+        out.data, out.grad, out.requires_grad, out._ctx, out._hooks = array, None, False, None, None
         return out
 
     # ------------------------------------------------------------ properties
@@ -177,9 +178,7 @@ class Tensor:
 
     def detach(self):
         """The same data, cut from the graph."""
-        out = Tensor.__new__(Tensor)
-        out.data, out.grad, out.requires_grad, out._ctx = self.data, None, False, None
-        return out
+        return Tensor._wrap(self.data)
 
     def requires_grad_(self, requires_grad=True):
         """Set whether this leaf records operations for autograd; returns self.
@@ -201,6 +200,28 @@ class Tensor:
                 raise RuntimeError("retain_grad: this tensor does not require grad")
             return
         self._ctx.__dict__[engine.RETAINED] = weakref.ref(self)
+
+    def register_hook(self, hook):
+        """Run ``hook(grad)`` on dL/d(self) each time backward computes it; if it returns a
+        tensor (same shape), that replaces the gradient, both for what flows on to the
+        tensors self was computed from and for ``.grad`` (as PyTorch's ``register_hook``).
+
+        A leaf's hooks see its total gradient before it is accumulated into ``.grad``, and stay
+        for every later backward; a non-leaf's see its total gradient before its node's backward
+        and live as long as its graph. Returns a handle: ``handle.remove()`` takes it out.
+        """
+        if not self.requires_grad:
+            raise RuntimeError("register_hook: cannot register a hook on a tensor that does not "
+                               "require grad")
+        if self._ctx is None:
+            if getattr(self, "_hooks", None) is None:  # (tensors made by ops start without)
+                self._hooks = {}
+            return hooks.add_hook(self._hooks, hook, "register_hook")
+        if self._ctx.parents is None:
+            raise RuntimeError("register_hook: the graph of this tensor was already freed by "
+                               "backward()")
+        return hooks.add_hook(self._ctx.__dict__.setdefault(engine.HOOKS, {}), hook,
+                              "register_hook")
 
     def zero_(self):
         """Set every element to 0 in place; returns self. Forbidden on a tensor that requires grad

@@ -12,7 +12,8 @@ Each kind is kept in an ordered registry (``_parameters``, ``_buffers``,
 ``forward`` is a plain attribute lookup (PyTorch resolves it through a slow
 ``__getattr__`` fallback). ``module(x)`` calls ``forward`` directly: every
 subclass that defines ``forward`` gets it as its ``__call__``, so a call costs
-one Python frame, not two. All writes go through ``__setattr__``,
+one Python frame, not two (a class whose instance gets a forward hook switches
+to a wrapper that runs the hooks). All writes go through ``__setattr__``,
 ``__delattr__`` and the ``register_*`` methods, which keep the two views equal.
 """
 import collections
@@ -20,6 +21,7 @@ import collections
 import numpy as np
 
 from .. import backend
+from ..autograd.hooks import add_hook
 from ..autograd.tensor import Tensor
 from .parameter import Parameter
 
@@ -83,6 +85,46 @@ class Module:
 
     def __call__(self, *args, **kwargs):
         return self.forward(*args, **kwargs)
+
+    # ------------------------------------------------------------ hooks
+    def register_forward_pre_hook(self, hook):
+        """Run ``hook(module, args)`` before every forward of this module (``args``: the
+        positional inputs, a tuple); if it returns something other than None, that replaces
+        the inputs (a tuple, or one value). Returns a handle: ``handle.remove()`` takes it out.
+        """
+        return self._add_forward_hook("_forward_pre_hooks", hook, "register_forward_pre_hook")
+
+    def register_forward_hook(self, hook):
+        """Run ``hook(module, args, output)`` after every forward of this module; if it returns
+        something other than None, that replaces the output. Returns a handle, as
+        ``register_forward_pre_hook``.
+        """
+        return self._add_forward_hook("_forward_hooks", hook, "register_forward_hook")
+
+    def _add_forward_hook(self, key, hook, owner):
+        """Add ``hook`` to this module's hooks under ``key``. Module classes call ``forward``
+        directly (no wrapper frame); the class of a module that gets a hook switches, for all
+        its instances, to ``_call_with_hooks``, which costs them a frame and two lookups."""
+        handle = add_hook(self.__dict__.setdefault(key, {}), hook, owner)
+        cls = type(self)
+        if cls.__call__ is not Module._call_with_hooks:
+            cls.__call__ = Module._call_with_hooks
+        return handle
+
+    def _call_with_hooks(self, *args, **kwargs):
+        """module(*args, **kwargs) as forward between the module's forward pre-hooks and hooks
+        (each in registration order)."""
+        d = self.__dict__
+        for hook in list(d.get("_forward_pre_hooks", {}).values()):
+            result = hook(self, args)
+            if result is not None:
+                args = result if isinstance(result, tuple) else (result,)
+        output = self.forward(*args, **kwargs)
+        for hook in list(d.get("_forward_hooks", {}).values()):
+            result = hook(self, args, output)
+            if result is not None:
+                output = result
+        return output
 
     # ------------------------------------------------------------ registration
     def _registry(self, key, name, kind):

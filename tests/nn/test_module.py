@@ -390,3 +390,58 @@ def test_optimizer_built_before_double_still_trains():
         losses.append(loss.item())
     assert model[0].weight.dtype == np.float64
     assert losses[-1] < 0.5 * losses[0]
+
+
+# ---------------------------------------------------------------- forward hooks
+def test_forward_hooks_see_and_replace_inputs_and_outputs_as_torch():
+    torch = pytest.importorskip("torch")
+    weights = np.random.default_rng(0).standard_normal((3, 4))
+    data = np.random.default_rng(1).standard_normal((2, 4))
+    seen = {}
+    for lib, nn_ in (("gs", nn), ("torch", torch.nn)):
+        tensor = gs.tensor if lib == "gs" else torch.tensor
+        model = nn_.Sequential(nn_.Linear(4, 3), nn_.ReLU(), nn_.Linear(3, 2)).double()
+        with (gs.no_grad() if lib == "gs" else torch.no_grad()):
+            model[0].weight.copy_(tensor(weights))
+            model[0].bias.zero_()
+        log = seen[lib] = []
+        model[0].register_forward_pre_hook(lambda m, args: (args[0] * 2,))   # tuple
+        model[1].register_forward_pre_hook(lambda m, args: args[0] - 0.1)    # one value
+        model[1].register_forward_hook(lambda m, args, out: log.append(
+            (np.array(args[0].detach().numpy()), np.array(out.detach().numpy()))))
+        model[2].register_forward_hook(lambda m, args, out: out * 0)
+        out = model(tensor(data))
+        log.append(np.array(out.detach().numpy()))
+    (ours_in, ours_out), ours_final = seen["gs"]
+    (theirs_in, theirs_out), theirs_final = seen["torch"]
+    np.testing.assert_allclose(ours_in, theirs_in, rtol=1e-12)   # the input as replaced
+    np.testing.assert_allclose(ours_out, theirs_out, rtol=1e-12)
+    np.testing.assert_array_equal(ours_final, theirs_final)
+    assert not ours_final.any()
+
+
+def test_hooks_are_per_instance_run_in_order_and_come_off_with_their_handles():
+    layer, other = nn.Identity(), nn.Identity()
+    calls = []
+    first = layer.register_forward_hook(lambda m, args, out: calls.append("first"))
+    layer.register_forward_hook(lambda m, args, out: calls.append("second"))
+    x = gs.ones(2)
+    assert layer(x) is x and other(x) is x
+    assert calls == ["first", "second"]        # the other Identity has none
+    first.remove()
+    layer(x)
+    assert calls == ["first", "second", "second"]
+
+
+def test_keyword_arguments_reach_forward_through_the_hooks():
+    lstm = nn.LSTM(3, 4)
+    shapes = []
+    lstm.register_forward_hook(lambda m, args, out: shapes.append(tuple(out[0].shape)))
+    h0 = (gs.zeros(1, 2, 4), gs.zeros(1, 2, 4))
+    out, _ = lstm(gs.ones(5, 2, 3), hx=h0)
+    assert shapes == [(5, 2, 4)] and out.shape == (5, 2, 4)
+
+
+def test_a_hook_must_be_callable():
+    with pytest.raises(TypeError, match="register_forward_hook: the hook must be callable"):
+        nn.ReLU().register_forward_hook("not a function")
