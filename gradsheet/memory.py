@@ -31,14 +31,18 @@ def keep_freed_memory(trim_threshold=256 << 20, mmap_threshold=32 << 20):
     (32 MB is glibc's own ceiling for the threshold it raises by itself).
 
     Returns True when glibc took both settings, else a string saying why nothing changed
-    (not glibc, or mallopt refused). The result is also left in ``kept``.
+    (not glibc, no mallopt to call, or mallopt refused). The result is also left in ``kept``.
     """
     global kept
     if platform.system() != "Linux" or platform.libc_ver()[0] != "glibc":
         kept = f"not glibc ({platform.system()} {platform.libc_ver()[0] or 'unknown libc'})"
         return kept
     import ctypes
-    mallopt = ctypes.CDLL(None).mallopt
+    try:
+        mallopt = ctypes.CDLL(None).mallopt
+    except (OSError, AttributeError) as error:  # a Python that does not expose libc's symbols
+        kept = f"mallopt not found ({error})"
+        return kept
     mallopt.argtypes, mallopt.restype = (ctypes.c_int, ctypes.c_int), ctypes.c_int
     if mallopt(_M_MMAP_THRESHOLD, mmap_threshold) != 1 or \
             mallopt(_M_TRIM_THRESHOLD, trim_threshold) != 1:

@@ -54,3 +54,21 @@ def test_without_glibc_nothing_is_changed_and_the_reason_is_given(monkeypatch):
         assert gs.memory.keep_freed_memory().startswith("not glibc")
     finally:
         gs.memory.kept = saved
+
+
+@pytest.mark.skipif(not GLIBC, reason="the lookup of glibc's mallopt")
+def test_a_python_without_mallopt_imports_anyway_and_says_why(monkeypatch):
+    import ctypes
+
+    class NoSymbols:
+        def __init__(self, name):
+            pass
+
+        def __getattr__(self, name):
+            raise AttributeError(f"undefined symbol: {name}")
+    monkeypatch.setattr(ctypes, "CDLL", NoSymbols)
+    saved = gs.memory.kept
+    try:
+        assert gs.memory.keep_freed_memory() == "mallopt not found (undefined symbol: mallopt)"
+    finally:
+        gs.memory.kept = saved
