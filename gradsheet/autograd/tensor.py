@@ -414,7 +414,8 @@ class Tensor:
 
     def clip(self, min=None, max=None):
         """min(max(x, min), max), elementwise; either bound may be None (``clamp`` is the same);
-        gradient 1 inside [min, max], else 0.
+        gradient 1 to x inside [min, max], else to the bound that clamped it when that bound is
+        a Tensor (ties go to x, as ``torch.clamp``; see ``gradsheet.ops.elementwise.Clip``).
         """
         return elementwise.clip(self, min, max)
 

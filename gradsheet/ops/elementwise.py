@@ -35,7 +35,7 @@ def _operands(a, b, floating=False):
     a, b = _operand(a), _operand(b)
     if _fits(a, b) or _fits(b, a):  # the common case: nothing to convert
         return a, b
-    target = _result_float(a, b, floating)
+    target = _result_float((a, b), floating)
     if target is None:
         return a, b
     return _convert(a, target), _convert(b, target)
@@ -49,11 +49,11 @@ def _fits(x, other):
                                                and other.data.dtype == x.data.dtype)
 
 
-def _result_float(a, b, floating):
-    floats = [x.data.dtype for x in (a, b) if isinstance(x, Tensor) and x.data.dtype.kind == "f"]
+def _result_float(operands, floating):
+    floats = [x.data.dtype for x in operands if isinstance(x, Tensor) and x.data.dtype.kind == "f"]
     if floats:
         return max(floats, key=lambda dtype: dtype.itemsize)
-    if floating or any(isinstance(x, float) or np.asarray(x).dtype.kind == "f" for x in (a, b)):
+    if floating or any(isinstance(x, float) or np.asarray(x).dtype.kind == "f" for x in operands):
         return get_default_dtype()
     return None
 
@@ -218,19 +218,29 @@ class Abs(Function):
 
 
 class Clip(Function):
-    """y = min(max(x, lo), hi);  dy/dx = 1 where lo <= x <= hi, else 0."""
+    """y = min(max(x, lo), hi), either bound may be absent (so y = hi where lo > hi, and a NaN
+    in x, lo or hi gives NaN);  dy/dx = 1 where lo <= x <= hi, dy/dlo = 1 where x < lo < hi,
+    dy/dhi = 1 where x > hi or hi < lo, else 0 (as PyTorch; a comparison with NaN is false).
+    A tie x = lo or x = hi sends the gradient to x alone, and x < lo = hi sends it nowhere.
+    """
 
     def forward(self, x, lo, hi):
         self.x, self.lo, self.hi = x, lo, hi
         return np.clip(x, lo, hi)
 
     def backward(self, g):
-        x, inside = self.x, True
-        if self.lo is not None:
-            inside = x >= self.lo
-        if self.hi is not None:
-            inside = inside & (x <= self.hi)
-        return g * inside, None, None
+        x, lo, hi = self.x, self.lo, self.hi
+        has_lo, has_hi = lo is not None, hi is not None
+        zero = np.zeros((), dtype=g.dtype)
+        grad_x = grad_lo = grad_hi = None
+        if self.needs_grad(0):
+            inside = (x >= lo if has_lo else True) & (x <= hi if has_hi else True)
+            grad_x = np.where(inside, g, zero)
+        if self.needs_grad(1):
+            grad_lo = np.where((x < lo) & (lo < hi if has_hi else True), g, zero)
+        if self.needs_grad(2):
+            grad_hi = np.where((x > hi) | (hi < lo if has_lo else False), g, zero)
+        return grad_x, grad_lo, grad_hi
 
 
 class Maximum(_Binary):
@@ -357,11 +367,17 @@ def abs(x):
 
 
 def clip(x, min=None, max=None):
-    """Clamp x into [min, max]; either bound may be None."""
+    """min(max(x, min), max), elementwise and broadcast; either bound may be None. Tensor bounds
+    get gradients too: x where min <= x <= max, min where x < min < max, max where x > max or
+    max < min (ties go to x, as ``torch.clamp``); number bounds are constants.
+    """
     if min is None and max is None:
         raise ValueError("clip: at least one of min and max must be given")
-    return Clip.apply(x, _operand(min) if min is not None else None,
-                      _operand(max) if max is not None else None)
+    operands = [None if v is None else _operand(v) for v in (x, min, max)]
+    target = _result_float([v for v in operands if v is not None], floating=False)
+    if target is not None:
+        operands = [None if v is None else _convert(v, target) for v in operands]
+    return Clip.apply(*operands)
 
 
 clamp = clip

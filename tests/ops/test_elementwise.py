@@ -124,6 +124,130 @@ def test_clip_needs_a_bound():
         gs.clip(gs.ones(2))
 
 
+# ---------------------------------------------------------------- clamp with tensor bounds
+CLAMPS = {
+    "gs.clamp": gs.clamp,
+    "gs.clip": lambda x, lo, hi: gs.clip(x, min=lo, max=hi),
+    "Tensor.clamp": lambda x, lo, hi: x.clamp(lo, hi),
+    "Tensor.clip": lambda x, lo, hi: x.clip(min=lo, max=hi),
+}
+
+
+@st.composite
+def clamp_shapes(draw):
+    """Shapes of x, lo and hi, each (), (1, n), (m, 1) or (m, n): they broadcast to (m, n)."""
+    m, n = draw(st.integers(1, 3)), draw(st.integers(1, 3))
+    return [draw(st.sampled_from([(), (1, n), (m, 1), (m, n)])) for _ in range(3)]
+
+
+def torch_clamp(x, lo=None, hi=None):
+    """torch.clamp on its operands expanded to one shape (the expand sums each gradient back):
+    torch 2.13's clamp backward combines its masks in place, and raises "output with shape [...]
+    doesn't match the broadcast shape" for many broadcasts, x of shape () and max of (1, 3) say.
+    """
+    expanded = iter(torch.broadcast_tensors(*(v for v in (x, lo, hi) if v is not None)))
+    return torch.clamp(*(None if v is None else next(expanded) for v in (x, lo, hi)))
+
+
+def clamp_inputs(shapes, seed, step):
+    """Normal arrays, rounded to multiples of ``step`` when given so that x often equals a
+    bound and lo == hi happens; lo > hi happens either way."""
+    arrays = random_inputs(shapes, seed=seed)
+    return [np.round(a / step) * step for a in arrays] if step else arrays
+
+
+@pytest.mark.parametrize("name", list(CLAMPS))
+@settings(max_examples=30, deadline=None)
+@given(shapes=clamp_shapes(), seed=st.integers(0, 2**16), step=st.sampled_from([None, 0.5, 1.0]))
+def test_clamp_with_tensor_bounds_matches_torch_values_and_gradients(name, shapes, seed, step):
+    check_against_torch(CLAMPS[name], torch_clamp, clamp_inputs(shapes, seed, step))
+
+
+@settings(max_examples=15, deadline=None)
+@given(shapes=clamp_shapes(), seed=st.integers(0, 2**16))
+def test_clamp_with_tensor_bounds_gradchecks_away_from_the_kinks(shapes, seed):
+    rng = np.random.default_rng(seed)
+    x_shape, lo_shape, hi_shape = shapes
+    # x halfway between integers, lo even, hi odd: x is >= 0.5 from both bounds and lo != hi
+    x = rng.integers(-3, 3, x_shape) + 0.5
+    lo = 2.0 * rng.integers(-2, 2, lo_shape)
+    hi = 2.0 * rng.integers(-2, 2, hi_shape) + 1.0
+    check_gradients(gs.clamp, [x, lo, hi])
+
+
+# torch.clamp takes two tensors or two numbers; a number mixed with a tensor is a constant
+ONE_TENSOR_BOUND = {
+    "min tensor, max number": (lambda x, b, c: gs.clamp(x, b, c),
+                               lambda x, b, c: torch_clamp(x, b, torch.tensor(c).double())),
+    "min number, max tensor": (lambda x, b, c: x.clamp(c, b),
+                               lambda x, b, c: torch_clamp(x, torch.tensor(c).double(), b)),
+    "min tensor, max None": (lambda x, b, c: gs.clip(x, min=b),
+                             lambda x, b, c: torch.clamp(x, min=b)),
+    "min None, max tensor": (lambda x, b, c: x.clip(max=b),
+                             lambda x, b, c: torch.clamp(x, max=b)),
+}
+
+
+@pytest.mark.parametrize("name", list(ONE_TENSOR_BOUND))
+@settings(max_examples=25, deadline=None)
+@given(shapes=clamp_shapes(), seed=st.integers(0, 2**16), step=st.sampled_from([None, 0.5]),
+       c=st.sampled_from([-0.5, 0.0, 0.5]))
+def test_clamp_with_one_tensor_bound_matches_torch(name, shapes, seed, step, c):
+    gs_fn, torch_fn = ONE_TENSOR_BOUND[name]
+    check_against_torch(lambda x, b: gs_fn(x, b, c), lambda x, b: torch_fn(x, b, c),
+                        clamp_inputs(shapes[:2], seed, step))
+
+
+@pytest.mark.parametrize("x, lo, hi, y, grads", [
+    (-1.0, -1.0, 1.0, -1.0, (1, 0, 0)),  # x == lo: x takes the gradient
+    (1.0, -1.0, 1.0, 1.0, (1, 0, 0)),  # x == hi: x takes it
+    (0.0, 0.0, 0.0, 0.0, (1, 0, 0)),  # x == lo == hi: x takes it
+    (-1.0, 0.0, 0.0, 0.0, (0, 0, 0)),  # x < lo == hi: nobody does
+    (1.0, 0.0, 0.0, 0.0, (0, 0, 1)),  # x > lo == hi: hi does
+    (-2.0, 1.0, -1.0, -1.0, (0, 0, 1)),  # lo > hi: y = hi wherever x is, and hi takes it
+    (0.0, 1.0, -1.0, -1.0, (0, 0, 1)),
+    (1.0, 1.0, -1.0, -1.0, (0, 0, 1)),
+])
+def test_clamp_tie_rules_by_hand(x, lo, hi, y, grads):
+    inputs = [gs.tensor(v, dtype="float64", requires_grad=True) for v in (x, lo, hi)]
+    out = gs.clamp(*inputs)
+    out.backward()
+    assert out.item() == y
+    assert tuple(v.grad.item() for v in inputs) == grads
+
+
+def test_clamp_with_nan_matches_torch():
+    nan = np.nan
+    arrays = [np.array([nan, 0.0, 0.0, 2.0, -2.0, nan, nan, 0.0]),
+              np.array([-1.0, nan, -1.0, nan, -1.0, 1.0, nan, nan]),
+              np.array([1.0, 1.0, nan, 1.0, nan, -1.0, nan, nan])]
+    check_against_torch(gs.clamp, torch.clamp, arrays)
+    check_against_torch(lambda x: x.clamp(-1.0, 1.0), lambda x: x.clamp(-1.0, 1.0), arrays[:1])
+
+
+def test_clamp_sends_nothing_where_it_clamps_even_from_a_non_finite_gradient_as_torch():
+    upstream = np.array([np.inf, 1.0, np.nan, -np.inf])
+    values = [[-2.0, 0.0, 2.0, 0.5], [-1.0, 0.0, 1.0, 0.25]]
+    x, lo = (gs.tensor(v, dtype="float64", requires_grad=True) for v in values)
+    tx, tlo = (torch.tensor(v, dtype=torch.float64, requires_grad=True) for v in values)
+    gs.clamp(x, lo, 1.0).backward(gs.tensor(upstream, dtype="float64"))
+    torch.clamp(tx, tlo, torch.tensor(1.0).double()).backward(torch.tensor(upstream))
+    np.testing.assert_array_equal(x.grad.data, tx.grad.numpy())
+    np.testing.assert_array_equal(lo.grad.data, tlo.grad.numpy())
+
+
+def test_clamp_with_float32_tensor_bounds_stays_float32():
+    x, lo = gs.tensor([0.5, -1.5, 2.0], requires_grad=True), gs.tensor(0.0, requires_grad=True)
+    hi = gs.tensor([[1.0, 1.0, 1.0], [0.0, 0.0, 0.0]], requires_grad=True)
+    y = gs.clamp(x, lo, hi)
+    assert y.dtype == np.float32 and gs.clamp(x, gs.tensor([0, 1, 2])).dtype == np.float32
+    y.sum().backward()
+    assert x.grad.dtype == lo.grad.dtype == hi.grad.dtype == np.float32
+    np.testing.assert_array_equal(x.grad.data, [1.0, 0.0, 0.0])
+    assert lo.grad.item() == 1.0
+    np.testing.assert_array_equal(hi.grad.data, [[0.0, 0.0, 1.0], [1.0, 0.0, 1.0]])
+
+
 def test_maximum_and_minimum_split_the_gradient_evenly_on_ties_as_torch():
     a, b = [np.array([1.0, 2.0, 3.0])], np.array([1.0, 5.0, 0.0])
     check_against_torch(gs.maximum, torch.maximum, a + [b])
