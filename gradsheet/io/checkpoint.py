@@ -3,7 +3,8 @@
 A checkpoint is one safetensors file. Its tensors are every array of the run (the model's
 state dict under ``model.``, the optimizer's moment estimates under ``optimizer.``, ...);
 its metadata is JSON for everything else (epoch, global step, the optimizer's structure and
-hyper-parameters, the scheduler, the random generators' states, the History, ``extra``),
+hyper-parameters, the scheduler, the random generators' states, the History, the callbacks'
+states, ``extra``),
 with each array replaced by the name of its tensor. Nothing is pickled: loading runs no code.
 
 A SHA-256 digest of the JSON and of every array, stored beside them, makes damage
@@ -116,7 +117,7 @@ def _generator_states(generators):
 
 
 def save_checkpoint(path, model, optimizer=None, scheduler=None, epoch=0, step=0, history=None,
-                    extra=None, generators=()):
+                    extra=None, generators=(), callbacks=None):
     """Write a checkpoint of a training run to ``path`` (safetensors + JSON metadata), atomically.
 
     Args:
@@ -129,6 +130,8 @@ def save_checkpoint(path, model, optimizer=None, scheduler=None, epoch=0, step=0
         extra: anything else JSON-like (numbers, strings, arrays, lists/dicts of them).
         generators: further ``numpy.random.Generator``s whose states to save, e.g. a
             DataLoader's own shuffling generator; gradsheet's generator is always saved.
+        callbacks: the run's Callbacks, whose ``state_dict()``s are saved in order, each
+            with its class name; None saves no callback state.
 
     Example: ``save_checkpoint("run/epoch-3.safetensors", model, opt, epoch=3, step=96)``.
     """
@@ -144,6 +147,9 @@ def save_checkpoint(path, model, optimizer=None, scheduler=None, epoch=0, step=0
                 "generators": _generator_states(generators)},
         "history": None if history is None else {"epoch": history.epoch,
                                                   "history": history.history},
+        "callbacks": None if callbacks is None else [
+            {"class": type(callback).__name__, "state": callback.state_dict()}
+            for callback in callbacks],
         "extra": extra,
     }
     packer = _Packer()
@@ -175,7 +181,9 @@ def load_checkpoint(path):
 
     Keys: ``model`` (state dict of Tensors), ``optimizer`` and ``scheduler`` (state dicts or
     None), ``epoch``, ``step``, ``rng`` (``{"gradsheet": state, "generators": [states]}``),
-    ``history`` (a History or None), ``extra``.
+    ``history`` (a History or None), ``callbacks`` (``[{"class": name, "state": state_dict}]``
+    in the run's order, or None: also for checkpoints written before callbacks were saved),
+    ``extra``.
 
     Raises ValueError naming the file when it is truncated, corrupted (its digest does not
     match) or not a checkpoint; FileNotFoundError when it does not exist.
@@ -194,6 +202,7 @@ def load_checkpoint(path):
     if metadata.get("sha256") != _digest(state_json, arrays):
         raise _damaged(path, "its SHA-256 digest does not match its contents")
     state = {key: _unpack(value, arrays) for key, value in json.loads(state_json).items()}
+    state.setdefault("callbacks", None)
     if state["history"] is not None:
         history = History()
         history.epoch, history.history = state["history"]["epoch"], state["history"]["history"]
@@ -223,11 +232,29 @@ def _snapshot(obj):
         else copy.deepcopy(state)
 
 
-def restore_checkpoint(checkpoint, model, optimizer=None, scheduler=None, generators=()):
+def _callback_targets(where, saved, callbacks):
+    """(callback, state) pairs restoring ``saved`` (the checkpoint's callback states) into
+    ``callbacks``; none when the checkpoint holds no callback states."""
+    if saved is None:
+        return []
+    saved_names = [entry["class"] for entry in saved]
+    names = [type(callback).__name__ for callback in callbacks]
+    if saved_names != names:
+        raise ValueError(f"restore_checkpoint: {where} holds the states of the callbacks "
+                         f"{saved_names}, got the callbacks {names}; pass the callbacks of the "
+                         f"run that wrote it, in the same order")
+    return [(callback, entry["state"]) for callback, entry in zip(callbacks, saved)]
+
+
+def restore_checkpoint(checkpoint, model, optimizer=None, scheduler=None, generators=(),
+                       callbacks=None):
     """Load a checkpoint (a path, or the dict ``load_checkpoint`` returned) into a run.
 
     Restores the model's parameters and buffers, the optimizer's and scheduler's state when
-    given, gradsheet's random generator and ``generators`` (as passed to ``save_checkpoint``).
+    given, gradsheet's random generator and ``generators`` (as passed to ``save_checkpoint``),
+    and, when ``callbacks`` is given, their states (``load_state_dict``); a checkpoint without
+    callback states leaves the callbacks as they are. Raises ValueError naming the file when
+    the callbacks' classes differ from those saved, in count or order.
     All or nothing: if any part fails to load, the parts already restored are put back.
 
     Returns the checkpoint dict (``epoch``, ``step``, ``history``, ``extra``, ...).
@@ -248,6 +275,8 @@ def restore_checkpoint(checkpoint, model, optimizer=None, scheduler=None, genera
         raise ValueError(f"restore_checkpoint: {where} holds {len(saved_generators)} generator "
                          f"states besides gradsheet's, got {len(generators)} generators")
     targets.append((_Rng(generators), checkpoint["rng"]))
+    if callbacks is not None:
+        targets += _callback_targets(where, checkpoint["callbacks"], list(callbacks))
     done = []
     try:
         for obj, state in targets:

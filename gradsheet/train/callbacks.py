@@ -2,7 +2,8 @@
 
 EarlyStopping ends training when a monitored quantity stops improving;
 ModelCheckpoint saves the model's state dict (safetensors) after each epoch or
-each improvement. Subclass Callback for your own.
+each improvement. Subclass Callback for your own. A callback's ``state_dict()`` holds what
+changes while it runs, so that ``fit(..., resume_from=...)`` continues it exactly.
 """
 import math
 
@@ -11,14 +12,38 @@ from .. import io
 
 class Callback:
     """Base class: override any hook. ``fit`` sets ``self.model`` before training starts;
-    setting ``self.stop_training = True`` ends training after the current epoch.
+    setting ``self.stop_training = True`` ends training after the current epoch (``fit``
+    starts no epoch while a callback's ``stop_training`` is True).
 
     ``epoch`` counts from 0; ``logs`` holds the epoch's values (loss, accuracy, val_loss, ...,
     lr) or, for ``on_batch_end``, the running means over the epoch so far.
+
+    ``state_attributes`` names the attributes that change during training; ``state_dict()``
+    and ``load_state_dict()`` save and restore them (numbers, strings, None, arrays and
+    lists/dicts of them), and ``fit`` stores them in its checkpoints. A subclass with such
+    state lists it there (or overrides both methods).
     """
 
     model = None
     stop_training = False
+    state_attributes = ()
+
+    def state_dict(self):
+        """``{name: value}`` for each of ``state_attributes`` (the live values, not copies);
+        empty for a callback without state."""
+        return {name: getattr(self, name) for name in self.state_attributes}
+
+    def load_state_dict(self, state):
+        """Restore the attributes saved by ``state_dict()``.
+
+        Raises ValueError naming the callback when ``state``'s keys are not exactly
+        ``state_attributes`` (a callback without state accepts only an empty dict).
+        """
+        if sorted(state) != sorted(self.state_attributes):
+            raise ValueError(f"{type(self).__name__}.load_state_dict: expected the keys "
+                             f"{sorted(self.state_attributes)}, got {sorted(state)}")
+        for name in self.state_attributes:
+            setattr(self, name, state[name])
 
     def set_model(self, model):
         """Remember the model being trained as ``self.model`` (``fit`` calls it first)."""
@@ -86,7 +111,13 @@ class EarlyStopping(Callback):
         restore_best_weights: at the end of training, load the weights of the best epoch.
 
     Attributes: ``best``, ``best_epoch``, ``stopped_epoch`` (None when training ran to the end).
+    These, the wait count, the stop flag and the best weights are its ``state_dict()``.
     """
+
+    state_attributes = ("best", "best_epoch", "wait", "stopped_epoch", "best_weights",
+                        "stop_training")
+    best = best_epoch = stopped_epoch = best_weights = None
+    wait = 0
 
     def __init__(self, monitor="val_loss", patience=0, min_delta=0.0, mode="auto",
                  restore_best_weights=False):
@@ -137,7 +168,11 @@ class ModelCheckpoint(Callback):
         mode: 'min', 'max' or 'auto', as in EarlyStopping.
 
     The file's metadata records the epoch and the logged values (``gradsheet.io.load_metadata``).
+    Its ``state_dict()`` holds ``best``, the best value of ``monitor`` so far.
     """
+
+    state_attributes = ("best",)
+    best = None
 
     def __init__(self, path, monitor="val_loss", save_best_only=False, mode="auto"):
         self.path = path

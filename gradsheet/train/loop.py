@@ -163,12 +163,18 @@ def fit(model, loss_fn, optimizer, train_data, val_data=None, epochs=1, batch_si
         callbacks: Callback objects (EarlyStopping, ModelCheckpoint, ...).
         verbose: 0 silent; 1 a progress bar per epoch with the running loss and metrics
             (only when stderr is a terminal); 2 one printed line per epoch.
-        checkpoint_dir: after each epoch, write a checkpoint of the whole run (model,
-            optimizer, scheduler, epoch, step, random generators, History) to
+        checkpoint_dir: after each epoch (once the callbacks' ``on_epoch_end`` ran), write a
+            checkpoint of the whole run (model, optimizer, scheduler, epoch, step, random
+            generators, History, the callbacks' ``state_dict()``s) to
             ``checkpoint_dir/epoch-NNNN.safetensors`` (``io.save_checkpoint``).
         resume_from: a checkpoint file to continue from: training resumes at the epoch after
             the checkpoint's, up to ``epochs`` in all, and ends bit for bit as the run that
-            was never interrupted (callbacks start afresh).
+            was never interrupted. ``callbacks`` must be of the same classes, in the same
+            order, as those of the run that wrote it: after their ``on_train_begin``, each
+            gets its saved state back (EarlyStopping its best value, wait count and best
+            weights, ModelCheckpoint its best value), so it goes on as if never interrupted;
+            a resumed run whose EarlyStopping had stopped trains no further epoch. Callbacks
+            start afresh only from a checkpoint written without their states.
 
     Returns:
         History (a resumed run's includes the checkpoint's epochs) with, per epoch, loss and
@@ -177,6 +183,7 @@ def fit(model, loss_fn, optimizer, train_data, val_data=None, epochs=1, batch_si
 
     Raises:
         FloatingPointError when the loss becomes NaN or infinite, naming epoch and step.
+        ValueError when ``resume_from`` holds the states of other callbacks than ``callbacks``.
     """
     train_loader = _loader(train_data, batch_size, shuffle, "fit: train_data")
     val_loader = None if val_data is None else _loader(val_data, batch_size, False,
@@ -186,16 +193,21 @@ def fit(model, loss_fn, optimizer, train_data, val_data=None, epochs=1, batch_si
     show_bar = verbose == 1 and sys.stderr.isatty()
     # a DataLoader's own shuffling generator is part of the run's random state
     generators = [g for g in (getattr(train_loader, "generator", None),) if g is not None]
-    history, start, step = History(), 0, 0
-    if resume_from is not None:
-        checkpoint = io.restore_checkpoint(resume_from, model, optimizer, scheduler, generators)
-        start, step = checkpoint["epoch"], checkpoint["step"]
-        history = checkpoint["history"] if checkpoint["history"] is not None else history
     for callback in callbacks:
         callback.set_model(model)
         callback.on_train_begin()
-    logs = {}
+    history, start, step = History(), 0, 0
+    if resume_from is not None:
+        # after on_train_begin, which resets the callbacks, so that their saved state stays
+        checkpoint = io.restore_checkpoint(resume_from, model, optimizer, scheduler, generators,
+                                           callbacks)
+        start, step = checkpoint["epoch"], checkpoint["step"]
+        history = checkpoint["history"] if checkpoint["history"] is not None else history
+    # on_train_end gets the last epoch's logs, also when a resumed run trains no epoch
+    logs = {name: values[-1] for name, values in history.history.items()}
     for epoch in range(start, epochs):
+        if any(callback.stop_training for callback in callbacks):
+            break
         for callback in callbacks:
             callback.on_epoch_begin(epoch)
         lr = optimizer.param_groups[0]["lr"]
@@ -213,15 +225,13 @@ def fit(model, loss_fn, optimizer, train_data, val_data=None, epochs=1, batch_si
         if scheduler is not None:
             _step_scheduler(scheduler, logs)
         step += len(train_loader)
+        for callback in callbacks:
+            callback.on_epoch_end(epoch, dict(logs))
         if checkpoint_dir is not None:
             os.makedirs(checkpoint_dir, exist_ok=True)
             io.save_checkpoint(io.epoch_checkpoint_path(checkpoint_dir, epoch + 1), model,
                                optimizer, scheduler, epoch=epoch + 1, step=step, history=history,
-                               generators=generators)
-        for callback in callbacks:
-            callback.on_epoch_end(epoch, dict(logs))
-        if any(callback.stop_training for callback in callbacks):
-            break
+                               generators=generators, callbacks=callbacks)
     for callback in callbacks:
         callback.on_train_end(dict(logs))
     return history

@@ -1,3 +1,5 @@
+import contextlib
+import json
 import math
 import os
 import re
@@ -10,10 +12,10 @@ import gradsheet as gs
 from gradsheet import nn, optim
 from gradsheet.data import DataLoader, TensorDataset
 from gradsheet.io import (epoch_checkpoint_path, latest_checkpoint, load_checkpoint,
-                          restore_checkpoint, save, save_checkpoint)
-from gradsheet.io import serialization
+                          load_metadata, restore_checkpoint, save, save_checkpoint)
+from gradsheet.io import checkpoint, serialization
 from gradsheet.optim import lr_scheduler
-from gradsheet.train import fit
+from gradsheet.train import Callback, EarlyStopping, ModelCheckpoint, fit
 
 
 def _data(n=48, seed=0):
@@ -178,6 +180,107 @@ def test_fit_writes_one_checkpoint_per_epoch_with_epoch_and_step(tmp_path):
         assert checkpoint["history"].loss == history.loss[:epoch]
     assert latest_checkpoint(tmp_path / "ckpts").endswith("epoch-0003.safetensors")
     assert latest_checkpoint(tmp_path) is None
+
+
+# ------------------------------------------------------------ callbacks resume too
+
+def _callbacks(path):
+    """EarlyStopping and ModelCheckpoint; in ``_fit`` for 12 epochs the EarlyStopping stops at
+    epoch 8, its best epoch 6."""
+    return [EarlyStopping(patience=2, min_delta=0.01, restore_best_weights=True),
+            ModelCheckpoint(path, save_best_only=True)]
+
+
+class _Interrupt(Callback):
+    """Stands for the process dying once ``after`` epochs are checkpointed (None: never);
+    counts the epochs it saw, its state."""
+
+    state_attributes = ("epochs",)
+
+    def __init__(self, after):
+        self.after, self.epochs = after, 0
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.epochs += 1
+
+    def on_epoch_begin(self, epoch, logs=None):
+        if epoch == self.after:
+            raise KeyboardInterrupt
+
+
+@pytest.mark.parametrize("interrupt_after", [8, 9])  # 9: resumed after the stop, trains none
+def test_resumed_callbacks_go_on_as_if_never_interrupted(tmp_path, interrupt_after):
+    whole, whole_callbacks = _run(), _callbacks(tmp_path / "whole.safetensors")
+    whole_history = _fit(whole, 12, callbacks=whole_callbacks)
+    stopper = whole_callbacks[0]
+    assert (stopper.best_epoch, stopper.stopped_epoch, len(whole_history)) == (6, 8, 9)
+
+    best_path, checkpoints = tmp_path / "best.safetensors", tmp_path / "ckpts"
+    with contextlib.suppress(KeyboardInterrupt):  # after 9 epochs the run had stopped by itself
+        _fit(_run(), 12, callbacks=[*_callbacks(best_path), _Interrupt(interrupt_after)],
+             checkpoint_dir=checkpoints)
+    assert latest_checkpoint(checkpoints) == epoch_checkpoint_path(checkpoints, interrupt_after)
+    gs.manual_seed(1234)
+    resumed, resumed_callbacks = _run(seed=99), [*_callbacks(best_path), _Interrupt(None)]
+    resumed_history = _fit(resumed, 12, callbacks=resumed_callbacks,
+                           resume_from=latest_checkpoint(checkpoints))
+    _assert_same_run(whole, resumed, whole_history, resumed_history)  # best weights restored
+    for callback, other in zip(whole_callbacks, resumed_callbacks):
+        _assert_same_state(callback.state_dict(), other.state_dict())
+    assert resumed_callbacks[2].epochs == 9
+    _assert_same_state(gs.io.load(best_path), gs.io.load(tmp_path / "whole.safetensors"))
+    assert load_metadata(best_path) == load_metadata(tmp_path / "whole.safetensors")
+
+
+def test_callback_states_round_trip_with_their_arrays(tmp_path):
+    run, callbacks = _run(), _callbacks(tmp_path / "best.safetensors")
+    _fit(run, 3, callbacks=callbacks)
+    path = tmp_path / "c.safetensors"
+    save_checkpoint(path, *run, epoch=3, step=18, callbacks=callbacks)
+    assert {f"callbacks.0.state.best_weights.{key}" for key in run[0].state_dict()} \
+        <= set(gs.io.load(path))
+    saved = load_checkpoint(path)["callbacks"]
+    assert [entry["class"] for entry in saved] == ["EarlyStopping", "ModelCheckpoint"]
+    fresh = _callbacks(tmp_path / "other.safetensors")
+    restore_checkpoint(path, *_run(seed=1), callbacks=fresh)
+    for callback, other in zip(callbacks, fresh):
+        assert other.best is not None
+        _assert_same_state(other.state_dict(), callback.state_dict())
+
+
+def test_other_callbacks_than_the_checkpoints_raise_naming_both(tmp_path):
+    _fit(_run(), 1, callbacks=_callbacks(tmp_path / "best.safetensors"),
+         checkpoint_dir=tmp_path)
+    path = epoch_checkpoint_path(tmp_path, 1)
+    target = _run(seed=3)
+    untouched = _untouched(target)
+    saved = re.escape("['EarlyStopping', 'ModelCheckpoint']")
+    other = _callbacks(tmp_path / "other.safetensors")
+    for given in (other[::-1], other[:1], []):
+        names = re.escape(str([type(callback).__name__ for callback in given]))
+        with pytest.raises(ValueError, match=f"{re.escape(str(path))} holds the states of the "
+                                             f"callbacks {saved}, got the callbacks {names}"):
+            _fit(target, 2, callbacks=given, resume_from=path)
+        untouched()
+
+
+def test_a_checkpoint_without_callback_states_resumes_with_fresh_callbacks(tmp_path):
+    _fit(_run(), 2, callbacks=[*_callbacks(tmp_path / "best.safetensors"), _Interrupt(None)],
+         checkpoint_dir=tmp_path)
+    path = epoch_checkpoint_path(tmp_path, 2)
+    metadata, arrays = checkpoint._read(str(path))  # as written before callbacks were saved
+    state = json.loads(metadata["state"])
+    del state["callbacks"]
+    arrays = {name: array for name, array in arrays.items() if not name.startswith("callbacks.")}
+    metadata["state"] = json.dumps(state)
+    metadata["sha256"] = checkpoint._digest(metadata["state"], arrays)
+    save(arrays, path, metadata=metadata)
+    assert load_checkpoint(path)["callbacks"] is None
+
+    callbacks = [*_callbacks(tmp_path / "best.safetensors"), _Interrupt(None)]
+    history = _fit(_run(seed=5), 3, callbacks=callbacks, resume_from=path)
+    assert history.epoch == [0, 1, 2]
+    assert callbacks[2].epochs == 1  # afresh: it saw only the resumed epoch
 
 
 # ------------------------------------------------------------ damaged files

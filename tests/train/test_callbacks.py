@@ -149,3 +149,44 @@ def test_model_checkpoint_needs_the_monitor_only_for_best(tmp_path):
     fit(model, nn.CrossEntropyLoss(), opt, data, epochs=1, verbose=0,
         callbacks=[ModelCheckpoint(tmp_path / "m.safetensors")])
     assert (tmp_path / "m.safetensors").exists()
+
+
+# ------------------------------------------------------------ state_dict / load_state_dict
+
+@pytest.mark.parametrize("split", [2, 5])
+def test_early_stopping_state_continues_a_scripted_run(split):
+    values = [1.0, 0.8, 0.9, 0.7, 0.75, 0.72, 0.74]
+    whole = EarlyStopping(patience=2)
+    epochs_run = _drive(whole, values)
+    first = EarlyStopping(patience=2)
+    _drive(first, values[:split])
+    second = EarlyStopping(patience=2)
+    second.on_train_begin()
+    second.load_state_dict(first.state_dict())
+    for epoch in range(split, len(values)):
+        second.on_epoch_end(epoch, {"val_loss": values[epoch]})
+        if second.stop_training:
+            break
+    assert (epoch + 1, second.state_dict()) == (epochs_run, whole.state_dict())
+    assert second.state_dict() == {"best": 0.7, "best_epoch": 3, "wait": 2,
+                                   "stopped_epoch": 5, "best_weights": None,
+                                   "stop_training": True}
+
+
+def test_model_checkpoint_state_is_its_best_value(tmp_path):
+    checkpoint = ModelCheckpoint(tmp_path / "m.safetensors", save_best_only=True)
+    assert checkpoint.state_dict() == {"best": None}
+    checkpoint.on_train_begin()
+    checkpoint.load_state_dict({"best": 0.5})
+    checkpoint.on_epoch_end(3, {"val_loss": 0.6})  # no better than the restored best
+    assert not (tmp_path / "m.safetensors").exists() and checkpoint.best == 0.5
+
+
+def test_callback_state_keys_are_checked():
+    Callback().load_state_dict({})
+    assert Callback().state_dict() == {}
+    with pytest.raises(ValueError, match=r"Callback.load_state_dict.*\[\], got \['best'\]"):
+        Callback().load_state_dict({"best": 1.0})
+    with pytest.raises(ValueError, match=r"EarlyStopping.load_state_dict: expected the keys "
+                                         r"\['best', .*'wait'\], got \['best'\]"):
+        EarlyStopping().load_state_dict({"best": 1.0})
