@@ -31,3 +31,13 @@ def test_dqn_cartpole_runs():
     pytest.importorskip("gymnasium")
     out = run_example("dqn_cartpole.py", "--steps", "1500")
     assert "greedy" in out.lower()
+
+
+def test_digits_cnn_learns_and_its_hook_counts_the_relu_zeros():
+    out = run_example("digits_cnn.py", "--epochs", "2")
+    assert "conv: N = 8 ; pool: N = 4" in out
+    zeros = out.split("fraction of zeros after each ReLU on the test set:")[1].splitlines()[0]
+    fractions = [float(part.split(": ")[1]) for part in zeros.split(", ")]
+    assert len(fractions) == 2 and all(0 < f < 1 for f in fractions)
+    accuracy = float(out.strip().splitlines()[-1].split("test accuracy ")[1].rstrip("%"))
+    assert accuracy > 80
