@@ -3,7 +3,8 @@
     y[n, o, p, q] = b[o] + sum over c in o's group, i < kh, j < kw of
                     w[o, c, i, j] * xpad[n, c, p*sh + i*dh, q*sw + j*dw]
 
-computed as im2col and one GEMM per group (see ``im2col``):
+computed as im2col and one GEMM per group (see ``im2col``), a cache-sized block of
+output rows (a slice of the OH*OW*N positions) at a time:
 
     y (O, OH*OW*N) = W (O, C/groups*kh*kw) @ col (C/groups*kh*kw, OH*OW*N)
 
