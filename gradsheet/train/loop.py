@@ -174,7 +174,8 @@ def fit(model, loss_fn, optimizer, train_data, val_data=None, epochs=1, batch_si
             gets its saved state back (EarlyStopping its best value, wait count and best
             weights, ModelCheckpoint its best value), so it goes on as if never interrupted;
             a resumed run whose EarlyStopping had stopped trains no further epoch. Callbacks
-            start afresh only from a checkpoint written without their states.
+            start afresh only from a checkpoint written without their states; a resume with
+            no callbacks at all leaves the saved states unused.
 
     Returns:
         History (a resumed run's includes the checkpoint's epochs) with, per epoch, loss and
@@ -183,7 +184,8 @@ def fit(model, loss_fn, optimizer, train_data, val_data=None, epochs=1, batch_si
 
     Raises:
         FloatingPointError when the loss becomes NaN or infinite, naming epoch and step.
-        ValueError when ``resume_from`` holds the states of other callbacks than ``callbacks``.
+        ValueError when ``resume_from`` holds the states of other callbacks than ``callbacks``
+        (and ``callbacks`` is not empty).
     """
     train_loader = _loader(train_data, batch_size, shuffle, "fit: train_data")
     val_loader = None if val_data is None else _loader(val_data, batch_size, False,
@@ -200,7 +202,7 @@ def fit(model, loss_fn, optimizer, train_data, val_data=None, epochs=1, batch_si
     if resume_from is not None:
         # after on_train_begin, which resets the callbacks, so that their saved state stays
         checkpoint = io.restore_checkpoint(resume_from, model, optimizer, scheduler, generators,
-                                           callbacks)
+                                           callbacks or None)  # none given: states unused
         start, step = checkpoint["epoch"], checkpoint["step"]
         history = checkpoint["history"] if checkpoint["history"] is not None else history
     # on_train_end gets the last epoch's logs, also when a resumed run trains no epoch

@@ -248,7 +248,8 @@ def test_callback_states_round_trip_with_their_arrays(tmp_path):
         _assert_same_state(other.state_dict(), callback.state_dict())
 
 
-def test_other_callbacks_than_the_checkpoints_raise_naming_both(tmp_path):
+def test_other_callbacks_than_the_checkpoints_raise_naming_both_but_none_resume(
+        tmp_path):
     _fit(_run(), 1, callbacks=_callbacks(tmp_path / "best.safetensors"),
          checkpoint_dir=tmp_path)
     path = epoch_checkpoint_path(tmp_path, 1)
@@ -256,12 +257,13 @@ def test_other_callbacks_than_the_checkpoints_raise_naming_both(tmp_path):
     untouched = _untouched(target)
     saved = re.escape("['EarlyStopping', 'ModelCheckpoint']")
     other = _callbacks(tmp_path / "other.safetensors")
-    for given in (other[::-1], other[:1], []):
+    for given in (other[::-1], other[:1]):
         names = re.escape(str([type(callback).__name__ for callback in given]))
         with pytest.raises(ValueError, match=f"{re.escape(str(path))} holds the states of the "
                                              f"callbacks {saved}, got the callbacks {names}"):
             _fit(target, 2, callbacks=given, resume_from=path)
         untouched()
+    assert _fit(target, 2, resume_from=path).epoch == [0, 1]  # no callbacks: states unused
 
 
 def test_a_checkpoint_without_callback_states_resumes_with_fresh_callbacks(tmp_path):
