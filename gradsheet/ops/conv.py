@@ -31,7 +31,7 @@ import collections
 import numpy as np
 
 from ..autograd.function import Function
-from .im2col import Lease, col2im_add, column_blocks, im2col, padded_chwn, pool
+from .im2col import col2im_add, column_blocks, im2col, padded_chwn, pool
 
 
 def _is_int(value):
@@ -234,6 +234,11 @@ def conv_transpose_geometry(op, x, weight, bias, stride, padding, output_padding
                      groups, spatial)
 
 
+def _as_nchw(chwn, shape):
+    """The (C, H, W, N) array ``chwn`` seen as (N, C, H, W), reshaped to ``shape`` (a view)."""
+    return chwn.transpose(3, 0, 1, 2).reshape(shape)
+
+
 def _weight_grad(cols, g, groups):
     """sum over positions of g (O, P) times cols (R, P), as (O, R) = g @ cols^T per group,
     returned transposed, (groups, R/groups, O/groups).
@@ -271,12 +276,13 @@ class Convolution(Function):
         if bias is not None:
             y += bias[:, None, None, None]
         if self.needs_grad(1):  # dL/dW rebuilds the columns from xpad
-            self.xpad = Lease(pool, pad_key, xpad) if pad_key is not None else xpad
+            self.xpad = xpad  # a pooled one goes back with the lease, when this node is freed
+            self.xpad_lease = pool.lease(pad_key, xpad) if pad_key is not None else None
         elif pad_key is not None:
             pool.give(pad_key, xpad)
         self.w3 = w3
         self.shapes = x.shape, weight.shape
-        return y.transpose(3, 0, 1, 2).reshape(geo.out_shape)
+        return _as_nchw(y, geo.out_shape)
 
     def backward(self, grad):
         geo = self.geo
@@ -291,14 +297,13 @@ class Convolution(Function):
         w3 = self.w3
         g3 = g.reshape(w3.shape[:2] + (-1,))
         if need_w:
-            xpad = self.xpad.array if isinstance(self.xpad, Lease) else self.xpad
             grad_w = np.zeros((w3.shape[0], w3.shape[2], w3.shape[1]), g.dtype)
         if need_x:
             dx = np.zeros((channels, h, w, n), g.dtype)
         for cols, first, count, span in column_blocks(w3.shape[0] * w3.shape[2], geo.out_size,
                                                       n, g.dtype):
             if need_w:
-                im2col(xpad, geo.kernel, geo.stride, geo.dilation, (count, ow), cols, first)
+                im2col(self.xpad, geo.kernel, geo.stride, geo.dilation, (count, ow), cols, first)
                 grad_w += _weight_grad(cols, g3[:, :, span], geo.groups)
             if need_x:  # cols now holds dL/dcols of the block
                 np.matmul(w3.transpose(0, 2, 1), g3[:, :, span],
@@ -306,7 +311,7 @@ class Convolution(Function):
                 col2im_add(cols, dx, geo.kernel, geo.stride, geo.dilation, geo.pads,
                            (count, ow), first)
         grad_w = grad_w.transpose(0, 2, 1).reshape(weight_shape) if need_w else None
-        grad_x = dx.transpose(3, 0, 1, 2).reshape(x_shape) if need_x else None
+        grad_x = _as_nchw(dx, x_shape) if need_x else None
         return grad_x, grad_w, grad_b, None
 
 
@@ -334,7 +339,7 @@ class ConvolutionTranspose(Function):
         if self.needs_grad(1):
             self.x3 = x3
         self.shapes = x.shape, weight.shape
-        return y.transpose(3, 0, 1, 2).reshape(geo.out_shape)
+        return _as_nchw(y, geo.out_shape)
 
     def backward(self, grad):
         geo = self.geo
@@ -363,8 +368,7 @@ class ConvolutionTranspose(Function):
                 grad_w += _weight_grad(cols, self.x3[:, :, span], geo.groups)
         if pad_key is not None:
             pool.give(pad_key, gpad)
-        grad_x = dx.reshape(in_channels, h, w, n).transpose(3, 0, 1, 2).reshape(x_shape) \
-            if need_x else None
+        grad_x = _as_nchw(dx.reshape(in_channels, h, w, n), x_shape) if need_x else None
         grad_w = grad_w.transpose(0, 2, 1).reshape(weight_shape) if need_w else None
         return grad_x, grad_w, grad_b, None
 

@@ -44,8 +44,9 @@ class ScratchPool:
 
     ``take`` hands an array out (it leaves the pool), ``give`` puts it back. ``lease``
     wraps a taken array in a Lease that gives it back when the lease is garbage: an op
-    saves the lease for backward, so the array returns to the pool only once the graph
-    node that needs it is freed, never while it can still be read.
+    saves the lease for backward (a convolution its padded input), so the array returns
+    to the pool only once the graph node that needs it is freed, never while it can
+    still be read.
     """
 
     def __init__(self, max_bytes=512 << 20):
@@ -79,11 +80,10 @@ class ScratchPool:
                 _, dropped = self._free.popitem(last=False)
                 self._bytes -= sum(a.nbytes for a in dropped)
 
-    def lease(self, key, shape, dtype):
-        """A Lease holding ``take(key, shape, dtype)``: the array returns to the pool when the lease
-        is garbage-collected.
-        """
-        return Lease(self, key, self.take(key, shape, dtype))
+    def lease(self, key, array):
+        """A Lease on ``array``, taken under ``key``: it returns to the pool when the lease is
+        garbage-collected."""
+        return Lease(self, key, array)
 
     def clear(self):
         """Drop every pooled array."""
@@ -132,10 +132,11 @@ def column_blocks(rows_per_position, out_size, n, dtype):
     ``output_row_chunks``: cols a (rows_per_position, count*OW*N) pooled scratch matrix,
     output rows first .. first + count - 1, and ``span`` the slice of the OH*OW*N positions
     they are. The scratch goes back to the pool after the last block."""
-    chunks = output_row_chunks(rows_per_position, out_size, n, np.dtype(dtype).itemsize)
+    dtype = np.dtype(dtype)
+    chunks = output_row_chunks(rows_per_position, out_size, n, dtype.itemsize)
     row_positions = out_size[1] * n
     size = rows_per_position * max(count for _, count in chunks) * row_positions
-    key = ("columns", size, np.dtype(dtype).str)
+    key = ("columns", size, dtype.str)
     flat = pool.take(key, (size,), dtype)
     try:
         for first, count in chunks:

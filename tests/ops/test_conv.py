@@ -320,7 +320,7 @@ def test_scratch_pool_reuses_returns_leases_and_evicts():
     a = pool.take("k", (10,), np.float32)
     pool.give("k", a)
     assert pool.take("k", (10,), np.float32) is a and pool.nbytes == 0
-    lease = pool.lease("k", (10,), np.float32)
+    lease = pool.lease("k", pool.take("k", (10,), np.float32))
     held = lease.array
     del lease
     gc.collect()
