@@ -158,6 +158,16 @@ def test_gradcheck(fn, shapes, kwargs):
     check_gradients(lambda *t: fn(*t, **kwargs), random_inputs(shapes, seed=3))
 
 
+@pytest.mark.parametrize("fn, shapes, kwargs", [
+    (conv2d, [(2, 4, 7, 4), (6, 2, 3, 2), (6,)], dict(stride=(2, 1), padding=1, groups=2)),
+    (conv_transpose2d, [(2, 4, 3, 2), (4, 1, 3, 2), (2,)],
+     dict(stride=2, padding=(1, 0), output_padding=1, groups=2)),
+])
+def test_gradcheck_with_one_output_row_per_block(fn, shapes, kwargs):
+    with _column_blocks_of(0):
+        check_gradients(lambda *t: fn(*t, **kwargs), random_inputs(shapes, seed=3))
+
+
 def test_float32_stays_float32_and_only_needed_gradients_are_computed(monkeypatch):
     x = gs.randn(2, 3, 6, 6)
     w = gs.randn(4, 3, 3, 3, requires_grad=True)
