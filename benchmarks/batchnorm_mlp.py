@@ -51,8 +51,8 @@ def gradsheet_step():
     (w1, b1), (w2, b2) = init_weights()
     first, last = nn.Linear(SIZES[0], SIZES[1]), nn.Linear(SIZES[1], SIZES[2])
     for layer, (w, b) in ((first, (w1, b1)), (last, (w2, b2))):
-        layer.weight.data[...] = w
-        layer.bias.data[...] = b
+        layer.weight.array[...] = w
+        layer.bias.array[...] = b
     model = nn.Sequential(first, nn.BatchNorm1d(SIZES[1]), nn.ReLU(), last)
     optimizer = gs.optim.SGD(model.parameters(), lr=LR)
     x, y = make_batch()

@@ -58,14 +58,14 @@ def gradsheet_step():
     model = nn.Sequential(*layers, nn.Flatten(), nn.Linear(FLAT, CLASSES))
     params = [m for m in model if isinstance(m, (nn.Conv2d, nn.Linear))]
     for module, (w, b) in zip(params, init_weights()):
-        module.weight.data[...] = w
-        module.bias.data[...] = b
+        module.weight.array[...] = w
+        module.bias.array[...] = b
     optimizer = gs.optim.SGD(model.parameters(), lr=LR)
     x, y = make_batch()
     x, y = gs.tensor(x), gs.tensor(y)
 
     step = common.training_step(model, F.cross_entropy, optimizer, x, y)
-    step.weights = lambda: [p.data for m in params for p in (m.weight, m.bias)]
+    step.weights = lambda: [p.array for m in params for p in (m.weight, m.bias)]
     return step
 
 

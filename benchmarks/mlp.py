@@ -57,8 +57,8 @@ def gradsheet_step(cfg):
     layers = []
     for i, (w, b) in enumerate(init_weights(cfg["sizes"])):
         linear = nn.Linear(w.shape[1], w.shape[0])
-        linear.weight.data[...] = w
-        linear.bias.data[...] = b
+        linear.weight.array[...] = w
+        linear.bias.array[...] = b
         layers += [linear, act()] if i < len(cfg["sizes"]) - 2 else [linear]
     model = nn.Sequential(*layers)
     optimizer = gs.optim.SGD(model.parameters(), lr=LR)

@@ -48,7 +48,7 @@ def gradsheet_step(name, cfg):
     rnn = (nn.LSTM if name == "lstm" else nn.GRU)(cfg["I"], cfg["H"])
     head = nn.Linear(cfg["H"], cfg["classes"])
     for p, w in zip(list(rnn.parameters()) + list(head.parameters()), init_weights(cfg)):
-        p.data[...] = w
+        p.array[...] = w
     optimizer = gs.optim.SGD(list(rnn.parameters()) + list(head.parameters()), lr=LR)
     x, y = make_batch(cfg)
     x, y = gs.tensor(x), gs.tensor(y)

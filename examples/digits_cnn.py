@@ -44,8 +44,8 @@ def main():
 
     def count_zeros(layer, args, out, name):
         counts = zeros.setdefault(name, [0, 0])
-        counts[0] += int((out.data == 0).sum())
-        counts[1] += out.data.size
+        counts[0] += int((out.array == 0).sum())
+        counts[1] += out.array.size
 
     for name, layer in model.named_children():
         if isinstance(layer, nn.ReLU):

@@ -18,7 +18,7 @@ def _new(data, requires_grad):
 def tensor(data, dtype=None, requires_grad=False):
     """A new tensor holding a copy of ``data``. Python floats get the default dtype;
     NumPy arrays keep theirs; ``dtype=`` overrides both."""
-    source = data.data if isinstance(data, Tensor) else data
+    source = data.array if isinstance(data, Tensor) else data
     array = _to_array(source, None if dtype is None else backend.as_dtype(dtype))
     if array is source:
         array = array.copy()

@@ -200,8 +200,8 @@ def summary(model, input_shape, dtype=None, verbose=1):
         name = recorded[id(module)][0]
         own = list(module.parameters(recurse=False)) if next(module.children(), None) \
             else list(module.parameters())
-        count = sum(p.data.size for p in own)
-        trainable = sum(p.data.size for p in own if p.requires_grad)
+        count = sum(p.array.size for p in own)
+        trainable = sum(p.array.size for p in own if p.requires_grad)
         if id(module) in seen:
             count, trainable = "(recursive)", 0
         seen.add(id(module))
@@ -209,9 +209,9 @@ def summary(model, input_shape, dtype=None, verbose=1):
                                _formula(module, args, output)))
 
     params = list(model.parameters())
-    total = sum(p.data.size for p in params)
-    trainable = sum(p.data.size for p in params if p.requires_grad)
-    float_buffers = sum(b.data.size for b in model.buffers() if b.data.dtype.kind == "f")
+    total = sum(p.array.size for p in params)
+    trainable = sum(p.array.size for p in params if p.requires_grad)
+    float_buffers = sum(b.array.size for b in model.buffers() if b.array.dtype.kind == "f")
     result = ModelSummary(rows, shapes, total, trainable, 4 * (total + float_buffers) / 1e6)
     if verbose:
         print(result)

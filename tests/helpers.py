@@ -45,7 +45,7 @@ def check_against_torch(gs_fn, torch_fn, arrays, rtol=1e-6, atol=1e-9, grad=True
                     for a in arrays]
     gs_out = gs_fn(*gs_inputs)
     torch_out = torch_fn(*torch_inputs)
-    np.testing.assert_allclose(gs_out.data, torch_out.detach().numpy(), rtol=rtol, atol=atol,
+    np.testing.assert_allclose(gs_out.array, torch_out.detach().numpy(), rtol=rtol, atol=atol,
                                err_msg="forward values differ from torch")
     if not grad:
         return gs_out
@@ -54,9 +54,9 @@ def check_against_torch(gs_fn, torch_fn, arrays, rtol=1e-6, atol=1e-9, grad=True
     torch_out.backward(torch.tensor(upstream))
     for i, (g, t) in enumerate(zip(gs_inputs, torch_inputs)):
         if t.grad is None:
-            assert g.grad is None or not np.any(g.grad.data), f"input {i}: torch has no grad"
+            assert g.grad is None or not np.any(g.grad.array), f"input {i}: torch has no grad"
             continue
         assert g.grad is not None, f"input {i}: gradsheet computed no gradient"
-        np.testing.assert_allclose(g.grad.data, t.grad.numpy(), rtol=rtol, atol=atol,
+        np.testing.assert_allclose(g.grad.array, t.grad.numpy(), rtol=rtol, atol=atol,
                                    err_msg=f"gradient of input {i} differs from torch")
     return gs_out

@@ -19,20 +19,20 @@ def test_scalar_backward_applies_the_chain_rule():
     x = leaf([1.0, 2.0, 3.0])
     y = (x * x).sum()  # dy/dx = 2x
     y.backward()
-    np.testing.assert_allclose(x.grad.data, [2.0, 4.0, 6.0])
+    np.testing.assert_allclose(x.grad.array, [2.0, 4.0, 6.0])
 
 
 def test_backward_with_explicit_gradient_is_a_vector_jacobian_product():
     x = leaf([1.0, 2.0, 3.0])
     y = x * x
     y.backward(gs.tensor([1.0, 10.0, 100.0], dtype="float64"))
-    np.testing.assert_allclose(x.grad.data, [2.0, 40.0, 600.0])
+    np.testing.assert_allclose(x.grad.array, [2.0, 40.0, 600.0])
 
 
 def test_backward_accepts_a_numpy_gradient():
     x = leaf([1.0, 2.0])
     (x * 3.0).backward(np.array([1.0, -1.0]))
-    np.testing.assert_allclose(x.grad.data, [3.0, -3.0])
+    np.testing.assert_allclose(x.grad.array, [3.0, -3.0])
 
 
 def test_backward_on_non_scalar_without_gradient_raises():
@@ -63,7 +63,7 @@ def test_a_node_used_twice_sums_both_paths():
     y = x * 2.0
     z = (y * y + y).sum()  # z = 4x^2 + 2x, dz/dx = 8x + 2
     z.backward()
-    np.testing.assert_allclose(x.grad.data, [26.0])
+    np.testing.assert_allclose(x.grad.array, [26.0])
 
 
 def test_diamond_graph_matches_torch():
@@ -77,14 +77,14 @@ def test_unused_branch_gets_no_gradient_and_constants_are_skipped():
     _unused = w * 3.0
     (x * 2.0).sum().backward()
     assert w.grad is None
-    np.testing.assert_allclose(x.grad.data, [2.0, 2.0])
+    np.testing.assert_allclose(x.grad.array, [2.0, 2.0])
 
 
 def test_only_inputs_requiring_grad_receive_gradients():
     x, c = leaf([1.0, 2.0]), gs.tensor([3.0, 4.0], dtype="float64")
     (x * c).sum().backward()
     assert c.grad is None
-    np.testing.assert_allclose(x.grad.data, [3.0, 4.0])
+    np.testing.assert_allclose(x.grad.array, [3.0, 4.0])
 
 
 def test_deep_chain_of_100000_ops_backpropagates_iteratively():
@@ -110,9 +110,9 @@ def test_an_unused_deep_graph_is_freed_without_recursion():
 def test_0d_results_hold_arrays_and_0d_leaves_get_gradients_in_their_dtype(dtype):
     x = gs.tensor(3.0, dtype=dtype, requires_grad=True)
     y = x * x
-    assert isinstance(y.data, np.ndarray) and isinstance(x.sum().data, np.ndarray)
+    assert isinstance(y.array, np.ndarray) and isinstance(x.sum().array, np.ndarray)
     y.backward()
-    assert isinstance(x.grad.data, np.ndarray) and x.grad.dtype == dtype
+    assert isinstance(x.grad.array, np.ndarray) and x.grad.dtype == dtype
     assert x.grad.item() == 6.0
     (x.exp() * 0.0).backward()  # accumulates in place into the 0-d gradient
     assert x.grad.item() == 6.0 and x.grad.dtype == dtype
@@ -122,16 +122,16 @@ def test_gradients_accumulate_across_backward_calls():
     x = leaf([1.0, 2.0])
     (x * 3.0).sum().backward()
     (x * x).sum().backward()
-    np.testing.assert_allclose(x.grad.data, [3.0 + 2.0, 3.0 + 4.0])
+    np.testing.assert_allclose(x.grad.array, [3.0 + 2.0, 3.0 + 4.0])
 
 
 def test_retain_graph_allows_a_second_backward_and_accumulates():
     x = leaf([1.0, 2.0])
     y = (x.exp() * x).sum()
     y.backward(retain_graph=True)
-    first = x.grad.data.copy()
+    first = x.grad.array.copy()
     y.backward()
-    np.testing.assert_allclose(x.grad.data, 2 * first)
+    np.testing.assert_allclose(x.grad.array, 2 * first)
 
 
 def test_second_backward_without_retain_graph_raises():
@@ -153,32 +153,32 @@ def test_backward_through_a_freed_intermediate_raises():
 def test_leaf_gradients_do_not_alias_each_other():
     a, b = leaf([1.0, 2.0]), leaf([3.0, 4.0])
     (a + b).sum().backward()
-    assert not np.shares_memory(a.grad.data, b.grad.data)
-    a.grad.data *= 10  # an in-place change (gradient clipping) must not leak into b
-    np.testing.assert_allclose(b.grad.data, [1.0, 1.0])
+    assert not np.shares_memory(a.grad.array, b.grad.array)
+    a.grad.array *= 10  # an in-place change (gradient clipping) must not leak into b
+    np.testing.assert_allclose(b.grad.array, [1.0, 1.0])
 
 
 def test_leaf_gradient_does_not_alias_the_upstream_gradient():
     a = leaf([1.0, 2.0])
     upstream = np.array([5.0, 6.0])
     (a + 0.0).backward(upstream)
-    assert not np.shares_memory(a.grad.data, upstream)
+    assert not np.shares_memory(a.grad.array, upstream)
 
 
 def test_leaf_gradient_does_not_alias_a_node_gradient():
     a, b = leaf([1.0, 2.0]), leaf([3.0, 4.0])
     c = a + b
     (c * 1.0 + a).sum().backward()  # a's two paths and b's path all start from one array
-    assert not np.shares_memory(a.grad.data, b.grad.data)
-    np.testing.assert_allclose(a.grad.data, [2.0, 2.0])
-    np.testing.assert_allclose(b.grad.data, [1.0, 1.0])
+    assert not np.shares_memory(a.grad.array, b.grad.array)
+    np.testing.assert_allclose(a.grad.array, [2.0, 2.0])
+    np.testing.assert_allclose(b.grad.array, [1.0, 1.0])
 
 
 def test_float32_leaf_receives_a_float32_gradient_from_a_float64_graph():
     x = gs.tensor([1.0, 2.0], requires_grad=True)
     (x.double() * 3.0).sum().backward()
     assert x.grad.dtype == np.float32
-    np.testing.assert_allclose(x.grad.data, [3.0, 3.0])
+    np.testing.assert_allclose(x.grad.array, [3.0, 3.0])
 
 
 # ---------------------------------------------------------------- graph surgery
@@ -187,7 +187,7 @@ def test_detach_shares_data_but_cuts_the_graph():
     d = (x * 2.0).detach()
     assert not d.requires_grad and d.grad_fn is None and d.is_leaf
     (x * d).sum().backward()  # d is a constant here
-    np.testing.assert_allclose(x.grad.data, [2.0, 4.0])
+    np.testing.assert_allclose(x.grad.array, [2.0, 4.0])
 
 
 def test_requires_grad_on_a_leaf_and_the_errors_around_it():
@@ -293,7 +293,7 @@ def test_in_place_change_of_a_leaf_requiring_grad_is_refused_unless_no_grad():
         x.zero_()
     with gs.no_grad():
         x.fill_(3.0)
-    np.testing.assert_array_equal(x.data, [3.0, 3.0])
+    np.testing.assert_array_equal(x.array, [3.0, 3.0])
 
 
 # ---------------------------------------------------------------- gradcheck
@@ -365,8 +365,8 @@ def test_retain_grad_keeps_the_gradient_of_an_intermediate_tensor():
     th = tx * 3.0
     th.retain_grad()
     (th.tanh() * th).sum().backward()
-    np.testing.assert_allclose(h.grad.data, th.grad.numpy(), rtol=1e-12)
-    np.testing.assert_allclose(x.grad.data, tx.grad.numpy(), rtol=1e-12)
+    np.testing.assert_allclose(h.grad.array, th.grad.numpy(), rtol=1e-12)
+    np.testing.assert_allclose(x.grad.array, tx.grad.numpy(), rtol=1e-12)
 
 
 def test_retain_grad_accumulates_across_backward_calls_and_does_not_alias():
@@ -376,9 +376,9 @@ def test_retain_grad_accumulates_across_backward_calls_and_does_not_alias():
     loss = h.sum()
     loss.backward(retain_graph=True)
     loss.backward()
-    np.testing.assert_array_equal(h.grad.data, [2.0, 2.0])
-    np.testing.assert_array_equal(x.grad.data, [4.0, 4.0])
-    assert not np.shares_memory(h.grad.data, x.grad.data)
+    np.testing.assert_array_equal(h.grad.array, [2.0, 2.0])
+    np.testing.assert_array_equal(x.grad.array, [4.0, 4.0])
+    assert not np.shares_memory(h.grad.array, x.grad.array)
 
 
 def test_retain_grad_on_a_tensor_without_grad_raises():
@@ -427,26 +427,26 @@ def test_hooks_run_in_order_stay_on_leaves_and_come_off_with_their_handle():
     first = x.register_hook(lambda g: g + 1)
     second = x.register_hook(lambda g: g * 10)   # sees the first's result
     (x * x).sum().backward()
-    np.testing.assert_allclose(x.grad.data, [30.0, 50.0])   # (2x + 1) * 10
+    np.testing.assert_allclose(x.grad.array, [30.0, 50.0])   # (2x + 1) * 10
     x.grad = None
     (x * x).sum().backward()                       # still there at the next backward
-    np.testing.assert_allclose(x.grad.data, [30.0, 50.0])
+    np.testing.assert_allclose(x.grad.array, [30.0, 50.0])
     first.remove()
     first.remove()                                 # twice is harmless
     x.grad = None
     with second:
         (x * x).sum().backward()
-    np.testing.assert_allclose(x.grad.data, [20.0, 40.0])
+    np.testing.assert_allclose(x.grad.array, [20.0, 40.0])
     x.grad = None
     (x * x).sum().backward()                       # the with block removed the second
-    np.testing.assert_allclose(x.grad.data, [2.0, 4.0])
+    np.testing.assert_allclose(x.grad.array, [2.0, 4.0])
 
 
 def test_a_hook_on_the_root_leaf_sees_the_given_gradient():
     x = leaf([1.0, 2.0])
     x.register_hook(lambda g: g * 3)
     x.backward(gs.tensor([1.0, -1.0], dtype="float64"))
-    np.testing.assert_allclose(x.grad.data, [3.0, -3.0])
+    np.testing.assert_allclose(x.grad.array, [3.0, -3.0])
 
 
 def test_bad_hooks_raise_naming_the_problem():

@@ -9,7 +9,7 @@ import gradsheet as gs
 def test_zeros_ones_accept_sizes_as_arguments_or_a_tuple(make, fill):
     for t in (make(2, 3), make((2, 3)), make([2, 3])):
         assert t.shape == (2, 3) and t.dtype == np.float32 and not t.requires_grad
-        assert np.all(t.data == fill)
+        assert np.all(t.array == fill)
     assert make(()).shape == () and make(0).shape == (0,)
 
 
@@ -23,10 +23,10 @@ def test_tensor_copies_its_input():
     array = np.array([1.0, 2.0])
     t = gs.tensor(array)
     array[0] = 99.0
-    assert t.data[0] == 1.0
+    assert t.array[0] == 1.0
     other = gs.tensor([5.0])
     copy = gs.tensor(other)
-    other.data[0] = 0.0
+    other.array[0] = 0.0
     assert copy.item() == 5.0
 
 
@@ -36,27 +36,27 @@ def test_tensor_from_nested_lists_scalars_and_dtypes():
     assert gs.tensor([1, 2], dtype=gs.float32).dtype == np.float32
     assert gs.tensor(np.float64(2.0)).dtype == np.float64  # NumPy scalars keep theirs, as torch
     assert gs.tensor(np.float32(2.0)).dtype == np.float32
-    assert isinstance(gs.tensor(np.float64(2.0)).data, np.ndarray)
+    assert isinstance(gs.tensor(np.float64(2.0)).array, np.ndarray)
 
 
 def test_full_infers_the_dtype_from_the_fill_value_as_torch():
     assert gs.full((2,), 1.5).dtype == np.float32
     assert gs.full((2,), 3).dtype == np.int64
     assert gs.full((2,), True).dtype == np.bool_
-    np.testing.assert_array_equal(gs.full((2, 2), 7.0, dtype="float64").data, np.full((2, 2), 7.0))
+    np.testing.assert_array_equal(gs.full((2, 2), 7.0, dtype="float64").array, np.full((2, 2), 7.0))
 
 
 @pytest.mark.parametrize("make, fill", [(gs.zeros_like, 0), (gs.ones_like, 1)])
 def test_like_factories_copy_shape_and_dtype(make, fill):
     source = gs.tensor(np.arange(6.0).reshape(2, 3))  # float64 from the array
     t = make(source)
-    assert t.shape == (2, 3) and t.dtype == np.float64 and np.all(t.data == fill)
+    assert t.shape == (2, 3) and t.dtype == np.float64 and np.all(t.array == fill)
     assert make(source, dtype=gs.float32).dtype == np.float32
 
 
 def test_full_like_rand_like_randn_like():
     source = gs.zeros(4, 2, dtype="float64")
-    assert np.all(gs.full_like(source, 2.5).data == 2.5)
+    assert np.all(gs.full_like(source, 2.5).array == 2.5)
     for t in (gs.rand_like(source), gs.randn_like(source)):
         assert t.shape == (4, 2) and t.dtype == np.float64
 
@@ -72,23 +72,23 @@ def test_arange_follows_torch_dtypes():
 def test_linspace_includes_both_ends():
     t = gs.linspace(0, 1, 5)
     assert t.dtype == np.float32
-    np.testing.assert_allclose(t.data, [0.0, 0.25, 0.5, 0.75, 1.0])
+    np.testing.assert_allclose(t.array, [0.0, 0.25, 0.5, 0.75, 1.0])
 
 
 def test_rand_randn_randint_distributions():
     gs.manual_seed(0)
     u = gs.rand(20_000)
-    assert 0.0 <= u.data.min() and u.data.max() < 1.0 and abs(u.data.mean() - 0.5) < 0.01
+    assert 0.0 <= u.array.min() and u.array.max() < 1.0 and abs(u.array.mean() - 0.5) < 0.01
     n = gs.randn(20_000)
-    assert abs(n.data.mean()) < 0.03 and abs(n.data.std() - 1.0) < 0.03
+    assert abs(n.array.mean()) < 0.03 and abs(n.array.std() - 1.0) < 0.03
     i = gs.randint(3, 7, (1000,))
-    assert i.dtype == np.int64 and set(np.unique(i.data)) == {3, 4, 5, 6}
+    assert i.dtype == np.int64 and set(np.unique(i.array)) == {3, 4, 5, 6}
     assert gs.randint(4, size=(2, 2)).shape == (2, 2)
 
 
 def random_run():
-    return [gs.randn(3, 2).data, gs.rand(4).data, gs.randint(0, 100, (5,)).data,
-            gs.randn_like(gs.zeros(2)).data]
+    return [gs.randn(3, 2).array, gs.rand(4).array, gs.randint(0, 100, (5,)).array,
+            gs.randn_like(gs.zeros(2)).array]
 
 
 def test_manual_seed_makes_runs_bit_for_bit_identical():

@@ -59,7 +59,7 @@ def test_rows_match_a_forward_pass_and_parameter_counts():
     expected = _leaf_shapes_by_hand(model.eval(), gs.zeros(2, 1, 15, 14))
     leaf_rows = [row for row in result.rows if row.name != "block"]
     assert [row.output_shape for row in leaf_rows] == expected
-    assert result.total_params == sum(p.data.size for p in model.parameters())
+    assert result.total_params == sum(p.array.size for p in model.parameters())
     assert result.trainable_params == result.total_params
     counted = sum(row.num_params for row in result.rows if isinstance(row.num_params, int))
     assert counted == result.total_params  # every parameter in exactly one row
@@ -99,12 +99,12 @@ def test_frozen_parameters_are_not_trainable():
 def test_model_is_left_unchanged():
     model = Net()
     model.features[1].momentum = 1.0
-    before = {k: v.data.copy() for k, v in model.state_dict().items()}
+    before = {k: v.array.copy() for k, v in model.state_dict().items()}
     calls = {cls: cls.__dict__.get("__call__") for cls in (nn.Conv2d, nn.Sequential, Block)}
     model.block.eval()
     summary(model, (1, 1, 15, 14), verbose=0)  # a batch of one is fine: eval mode
     for key, value in model.state_dict().items():
-        np.testing.assert_array_equal(value.data, before[key], err_msg=key)
+        np.testing.assert_array_equal(value.array, before[key], err_msg=key)
     assert model.training and model.features[1].training and not model.block.training
     assert {cls: cls.__dict__.get("__call__") for cls in calls} == calls
     assert not gs.zeros(1).requires_grad

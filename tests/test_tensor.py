@@ -21,9 +21,9 @@ def test_shape_ndim_size_dtype(x32):
 def test_transpose_property_T_reverses_dims_and_carries_gradient():
     x = gs.randn(2, 3, 4, requires_grad=True)
     assert x.T.shape == (4, 3, 2)
-    np.testing.assert_array_equal(x.T.data, x.data.transpose())
+    np.testing.assert_array_equal(x.T.array, x.array.transpose())
     (x.T * gs.tensor([0.0, 1.0])).sum().backward()  # weights the last dim of x.T
-    np.testing.assert_array_equal(x.grad.data, np.broadcast_to([[[0.0]], [[1.0]]], (2, 3, 4)))
+    np.testing.assert_array_equal(x.grad.array, np.broadcast_to([[[0.0]], [[1.0]]], (2, 3, 4)))
 
 
 def test_item_numpy_tolist():
@@ -43,7 +43,7 @@ def test_item_of_many_elements_raises_naming_the_shape():
 def test_numpy_of_a_tensor_requiring_grad_asks_for_detach(x32):
     with pytest.raises(RuntimeError, match="detach"):
         x32.numpy()
-    np.testing.assert_array_equal(x32.detach().numpy(), x32.data)
+    np.testing.assert_array_equal(x32.detach().numpy(), x32.array)
 
 
 def test_bool_of_many_elements_is_ambiguous():
@@ -56,7 +56,7 @@ def test_iteration_yields_rows_that_carry_gradient(x32):
     rows = list(x32)
     assert [r.shape for r in rows] == [(3,), (3,)]
     (rows[1] * 2.0).sum().backward()
-    np.testing.assert_array_equal(x32.grad.data, [[0, 0, 0], [2, 2, 2]])
+    np.testing.assert_array_equal(x32.grad.array, [[0, 0, 0], [2, 2, 2]])
 
 
 def test_repr_mentions_dtype_and_grad():
@@ -106,7 +106,7 @@ def test_double_float_to_convert_and_backpropagate_in_the_source_dtype(x32):
     assert x32.to(gs.float32) is x32  # no-op conversion
     (d * d).sum().backward()
     assert x32.grad.dtype == np.float32
-    np.testing.assert_allclose(x32.grad.data, 2 * x32.data)
+    np.testing.assert_allclose(x32.grad.array, 2 * x32.array)
 
 
 def test_integer_conversions_carry_no_gradient(x32):
@@ -167,7 +167,7 @@ def test_integer_tensors_follow_torch_promotion():
     assert (i + 1).dtype == np.int64
     assert (i * 2.5).dtype == np.float32  # torch: the default float dtype, not float64
     assert (i / 2).dtype == np.float32  # true division of integers is floating
-    np.testing.assert_allclose((i / 2).data, [0.5, 1.0, 1.5])
+    np.testing.assert_allclose((i / 2).array, [0.5, 1.0, 1.5])
 
 
 # ---------------------------------------------------------------- operators
@@ -188,18 +188,18 @@ def test_reversed_and_unary_operators(expression, expected, grad):
     x = gs.tensor([1.0, 2.0], dtype="float64", requires_grad=True)
     y = expression(x)
     assert isinstance(y, gs.Tensor)
-    np.testing.assert_allclose(y.data, expected)
+    np.testing.assert_allclose(y.array, expected)
     y.sum().backward()
-    np.testing.assert_allclose(x.grad.data, grad)
+    np.testing.assert_allclose(x.grad.array, grad)
 
 
 def test_matmul_operator_and_reversed_with_an_array():
     x = gs.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
-    np.testing.assert_allclose((x @ x).data, x.data @ x.data)
+    np.testing.assert_allclose((x @ x).array, x.array @ x.array)
     left = np.array([[1.0, 0.0]])
     y = left @ x
     assert isinstance(y, gs.Tensor)
-    np.testing.assert_allclose(y.data, [[1.0, 2.0]])
+    np.testing.assert_allclose(y.array, [[1.0, 2.0]])
 
 
 def test_comparisons_give_bool_tensors_without_gradient():
@@ -210,9 +210,9 @@ def test_comparisons_give_bool_tensors_without_gradient():
                              (np.array([3.0, 2.0, 1.0]) < x, [0, 0, 1])]:
         assert isinstance(result, gs.Tensor)
         assert result.dtype == np.bool_ and not result.requires_grad
-        np.testing.assert_array_equal(result.data, np.array(expected, dtype=bool))
+        np.testing.assert_array_equal(result.array, np.array(expected, dtype=bool))
     mask = (x > 1) & (x < 3) | (x == 1)
-    np.testing.assert_array_equal((~mask).data, [False, False, True])
+    np.testing.assert_array_equal((~mask).array, [False, False, True])
 
 
 def test_tensors_stay_hashable_despite_elementwise_eq():
@@ -224,7 +224,7 @@ def test_setitem_writes_outside_the_graph():
     t = gs.zeros(3)
     t[1] = 5.0
     t[gs.tensor([0, 2])] = gs.tensor([1.0, 2.0])
-    np.testing.assert_array_equal(t.data, [1.0, 5.0, 2.0])
+    np.testing.assert_array_equal(t.array, [1.0, 5.0, 2.0])
     with pytest.raises(RuntimeError, match="__setitem__"):
         gs.zeros(3, requires_grad=True)[0] = 1.0
 
@@ -237,6 +237,6 @@ def test_unsupported_operand_raises_type_error():
 def test_clone_copies_and_carries_gradient():
     x = gs.tensor([1.0, 2.0], requires_grad=True)
     c = x.clone()
-    assert not np.shares_memory(c.data, x.data)
+    assert not np.shares_memory(c.array, x.array)
     (c * 3.0).sum().backward()
-    np.testing.assert_array_equal(x.grad.data, [3.0, 3.0])
+    np.testing.assert_array_equal(x.grad.array, [3.0, 3.0])

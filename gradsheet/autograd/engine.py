@@ -72,7 +72,7 @@ def run_hooks(hooks, grad):
         result = hook(_tensor.Tensor._wrap(grad))
         if result is None:
             continue
-        replacement = result.data if isinstance(result, _tensor.Tensor) else result
+        replacement = result.array if isinstance(result, _tensor.Tensor) else result
         if not isinstance(replacement, np.ndarray) or replacement.shape != grad.shape:
             raise ValueError(f"register_hook: a hook returned "
                              f"{getattr(replacement, 'shape', type(replacement).__name__)} for a "
@@ -90,12 +90,12 @@ _UNSHARED_REFCOUNT = 3
 
 
 def _store_leaf_grad(leaf, grad, owned):
-    if type(grad) is not np.ndarray or grad.dtype != leaf.data.dtype:  # NumPy scalars too
-        grad, owned = np.array(grad, dtype=leaf.data.dtype), True
+    if type(grad) is not np.ndarray or grad.dtype != leaf.array.dtype:  # NumPy scalars too
+        grad, owned = np.array(grad, dtype=leaf.array.dtype), True
     if leaf.grad is None:
         leaf.grad = _tensor.Tensor._wrap(grad if owned else grad.copy())
     else:
-        np.add(leaf.grad.data, grad, out=leaf.grad.data)
+        np.add(leaf.grad.array, grad, out=leaf.grad.array)
 
 
 def backward(root, gradient, retain_graph=False):
@@ -140,7 +140,7 @@ def backward(root, gradient, retain_graph=False):
             parent = parents[i]
             if grad is None or not getattr(parent, "requires_grad", False):
                 continue
-            shape = parent.data.shape
+            shape = parent.array.shape
             fresh = False
             if grad.shape != shape:
                 grad, fresh = unbroadcast(grad, shape), True

@@ -55,7 +55,7 @@ class Function:
         arrays = []
         for x in inputs:
             if isinstance(x, Tensor):
-                arrays.append(x.data)
+                arrays.append(x.array)
                 requires_grad = requires_grad or x.requires_grad
             else:
                 arrays.append(x)
@@ -64,8 +64,10 @@ class Function:
         out = Tensor.__new__(Tensor)
         data = node.forward(*arrays, **params)
         # NumPy reductions and ufuncs on 0-d arrays give scalars; a Tensor always holds an array
-        out.data = np.asarray(data) if isinstance(data, np.generic) else data
+        out.array = np.asarray(data) if isinstance(data, np.generic) else data
         out.grad = None
+        out._hooks = None
+        out._version = 0
         out.requires_grad = record
         if record:
             node.grad = None

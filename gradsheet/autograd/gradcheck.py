@@ -69,7 +69,7 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, seed=0, raise_exceptio
     def objective():
         with no_grad():
             outs = _as_tuple(fn(*inputs))
-        return sum(float(np.sum(u * o.data)) for u, o in zip(directions, outs))
+        return sum(float(np.sum(u * o.array)) for u, o in zip(directions, outs))
 
     for i in checked:
         inputs[i].grad = None
@@ -81,8 +81,8 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, seed=0, raise_exceptio
     worst = GradcheckResult(True, checked[0], (), 0.0, 0.0, 0.0)
     worst_excess = -np.inf
     for i in checked:
-        x = inputs[i].data
-        analytic = np.zeros_like(x) if inputs[i].grad is None else inputs[i].grad.data
+        x = inputs[i].array
+        analytic = np.zeros_like(x) if inputs[i].grad is None else inputs[i].grad.array
         for element in np.ndindex(x.shape):
             original = x[element]
             x[element] = original + eps

@@ -1,6 +1,6 @@
 """Tensor: an n-dimensional array that remembers how it was made.
 
-A Tensor holds ``data`` (a NumPy array), ``grad`` (a Tensor once backward has
+A Tensor holds ``array`` (a NumPy array; ``data`` is a Tensor sharing it, as in PyTorch), ``grad`` (a Tensor once backward has
 reached it), ``requires_grad`` and ``_ctx``, the Function node that produced
 it (None for leaves). Operators and methods call the ops in ``gradsheet.ops``;
 each records one node when any input requires grad and recording is on.
@@ -17,13 +17,13 @@ def _to_array(data, dtype=None):
     """An ndarray for ``data``: floats get the default dtype unless ``dtype`` or an ndarray (or a
     NumPy scalar, as in torch.tensor) says."""
     if isinstance(data, Tensor):
-        data = data.data
+        data = data.array
     if isinstance(data, np.generic):
         data = np.asarray(data)
     if isinstance(data, np.ndarray):
         return data if dtype is None or data.dtype == dtype else data.astype(dtype)
     if isinstance(data, (list, tuple)) and any(isinstance(x, Tensor) for x in data):
-        data = [x.data if isinstance(x, Tensor) else x for x in data]
+        data = [x.array if isinstance(x, Tensor) else x for x in data]
     array = np.asarray(data)
     if dtype is not None:
         return array.astype(backend.as_dtype(dtype), copy=False)
@@ -35,14 +35,15 @@ def _to_array(data, dtype=None):
 class Tensor:
     """An array with reverse-mode autograd. Shapes, names and semantics follow PyTorch."""
 
-    __slots__ = ("data", "grad", "requires_grad", "_ctx", "_hooks", "__weakref__")
+    __slots__ = ("array", "grad", "requires_grad", "_ctx", "_hooks", "_version", "__weakref__")
     __array_ufunc__ = None  # ndarray <op> Tensor defers to Tensor's reflected operator
 
     def __init__(self, data, requires_grad=False, dtype=None):
-        self.data = _to_array(data, None if dtype is None else backend.as_dtype(dtype))
+        self.array = _to_array(data, None if dtype is None else backend.as_dtype(dtype))
         self.grad = None
         self._ctx = None
         self._hooks = None  # a leaf's gradient hooks (register_hook)
+        self._version = 0  # bumped by every in-place change (see autograd.inplace)
         self.requires_grad = False
         if requires_grad:
             self.requires_grad_(True)
@@ -51,29 +52,43 @@ class Tensor:
     def _wrap(cls, array):
         """A leaf holding ``array`` as it is: no conversion, no copy (for the engine's hot path)."""
         out = cls.__new__(cls)
-        out.data, out.grad, out.requires_grad, out._ctx, out._hooks = array, None, False, None, None
+        out.array, out.grad, out.requires_grad, out._ctx, out._hooks = array, None, False, None, None
+        out._version = 0
         return out
 
     # ------------------------------------------------------------ properties
     @property
+    def data(self):
+        """A Tensor sharing this tensor's array, cut from the graph and with its own version
+        counter (as PyTorch's ``.data``: ``p.data.add_(g, alpha=-lr)`` changes ``p`` without
+        autograd seeing it). Assigning ``t.data = other`` makes ``t`` hold ``other``'s array.
+        gradsheet's own code reads the raw NumPy array as ``t.array``.
+        """
+        return Tensor._wrap(self.array)
+
+    @data.setter
+    def data(self, value):
+        self.array = value.array if isinstance(value, Tensor) else np.asarray(value)
+
+    @property
     def shape(self):
         """The size of each dimension, a tuple (PyTorch's ``torch.Size``)."""
-        return self.data.shape
+        return self.array.shape
 
     @property
     def ndim(self):
         """The number of dimensions."""
-        return self.data.ndim
+        return self.array.ndim
 
     @property
     def dtype(self):
         """The NumPy dtype of the data (float32 by default for floats)."""
-        return self.data.dtype
+        return self.array.dtype
 
     @property
     def T(self):
         """This tensor with all its dimensions reversed (x.permute(n-1, ..., 0)); differentiable."""
-        return shape_ops.permute(self, tuple(range(self.data.ndim - 1, -1, -1)))
+        return shape_ops.permute(self, tuple(range(self.array.ndim - 1, -1, -1)))
 
     @property
     def is_leaf(self):
@@ -87,21 +102,21 @@ class Tensor:
 
     def size(self, dim=None):
         """The shape, or the size of dimension ``dim``."""
-        return self.data.shape if dim is None else self.data.shape[dim]
+        return self.array.shape if dim is None else self.array.shape[dim]
 
     def dim(self):
         """The number of dimensions."""
-        return self.data.ndim
+        return self.array.ndim
 
     def numel(self):
         """The number of elements: the product of the shape."""
-        return self.data.size
+        return self.array.size
 
     def item(self):
         """The value of a one-element tensor as a Python number (ValueError for any other size)."""
-        if self.data.size != 1:
+        if self.array.size != 1:
             raise ValueError(f"item: only a one-element tensor converts to a number, got shape {self.shape}")
-        return self.data.item()
+        return self.array.item()
 
     def numpy(self):
         """The data as a NumPy array, shared, not copied; RuntimeError when the tensor requires
@@ -109,27 +124,27 @@ class Tensor:
         """
         if self.requires_grad:
             raise RuntimeError("numpy: call .detach().numpy() on a tensor that requires grad")
-        return self.data
+        return self.array
 
     def tolist(self):
         """The data as (nested) Python lists of numbers."""
-        return self.data.tolist()
+        return self.array.tolist()
 
     def __array__(self, dtype=None, copy=None):
-        return self.data if dtype is None else self.data.astype(dtype)
+        return self.array if dtype is None else self.array.astype(dtype)
 
     def __len__(self):
-        if self.data.ndim == 0:
+        if self.array.ndim == 0:
             raise TypeError("len() of a 0-d tensor")
-        return self.data.shape[0]
+        return self.array.shape[0]
 
     def __iter__(self):
         return (self[i] for i in range(len(self)))
 
     def __bool__(self):
-        if self.data.size != 1:
+        if self.array.size != 1:
             raise RuntimeError(f"bool: the truth value of a tensor of shape {self.shape} is ambiguous")
-        return bool(self.data)
+        return bool(self.array)
 
     def __float__(self):
         return float(self.item())
@@ -138,17 +153,17 @@ class Tensor:
         return int(self.item())
 
     def __index__(self):
-        if self.data.dtype.kind not in "iub":
+        if self.array.dtype.kind not in "iub":
             raise TypeError(f"only integer tensors can be used as an index, not {self.dtype}")
         return int(self.item())
 
     __hash__ = object.__hash__
 
     def __repr__(self):
-        body = np.array2string(self.data, separator=", ", prefix="tensor(", precision=4)
+        body = np.array2string(self.array, separator=", ", prefix="tensor(", precision=4)
         extras = []
-        if self.data.dtype != backend.get_default_dtype():
-            extras.append(f"dtype={self.data.dtype}")
+        if self.array.dtype != backend.get_default_dtype():
+            extras.append(f"dtype={self.array.dtype}")
         if self._ctx is not None:
             extras.append(f"grad_fn=<{type(self._ctx).__name__}Backward>")
         elif self.requires_grad:
@@ -165,27 +180,27 @@ class Tensor:
             raise RuntimeError("backward: this tensor does not require grad and has no graph "
                                "(was it computed under no_grad, or from tensors without requires_grad?)")
         if gradient is None:
-            if self.data.size != 1:
+            if self.array.size != 1:
                 raise RuntimeError(f"backward: grad can be implicitly created only for a one-element "
                                    f"tensor; this one has shape {self.shape}: pass gradient=")
-            gradient = np.ones_like(self.data)
+            gradient = np.ones_like(self.array)
         else:
-            gradient = _to_array(gradient, self.data.dtype)
-            if gradient.shape != self.data.shape:
+            gradient = _to_array(gradient, self.array.dtype)
+            if gradient.shape != self.array.shape:
                 raise ValueError(f"backward: gradient of shape {gradient.shape} does not match "
                                  f"the tensor's shape {self.shape}")
         engine.backward(self, gradient, retain_graph)
 
     def detach(self):
         """The same data, cut from the graph."""
-        return Tensor._wrap(self.data)
+        return Tensor._wrap(self.array)
 
     def requires_grad_(self, requires_grad=True):
         """Set whether this leaf records operations for autograd; returns self.
 
         Only floating tensors can require grad, and only leaves can be switched off (RuntimeError).
         """
-        if requires_grad and self.data.dtype.kind not in "fc":
+        if requires_grad and self.array.dtype.kind not in "fc":
             raise RuntimeError(f"requires_grad_: only floating tensors can require grad, not {self.dtype}")
         if not requires_grad and self._ctx is not None:
             raise RuntimeError("requires_grad_(False): only leaves can be changed; use detach()")
@@ -228,13 +243,13 @@ class Tensor:
         while the graph is recorded (use ``no_grad()``).
         """
         self._check_inplace("zero_")
-        self.data[...] = 0
+        self.array[...] = 0
         return self
 
     def fill_(self, value):
         """Set every element to ``value`` in place; returns self (same rule as ``zero_``)."""
         self._check_inplace("fill_")
-        self.data[...] = value
+        self.array[...] = value
         return self
 
     def copy_(self, other):
@@ -242,7 +257,7 @@ class Tensor:
         self (same rule as ``zero_``).
         """
         self._check_inplace("copy_")
-        self.data[...] = other.data if isinstance(other, Tensor) else other
+        self.array[...] = other.array if isinstance(other, Tensor) else other
         return self
 
     def _check_inplace(self, op):
@@ -253,7 +268,7 @@ class Tensor:
 
     def __setitem__(self, index, value):
         self._check_inplace("__setitem__")
-        self.data[_index(index)] = value.data if isinstance(value, Tensor) else value
+        self.array[_index(index)] = value.array if isinstance(value, Tensor) else value
 
     # ------------------------------------------------------------ dtype
     def to(self, dtype):
@@ -342,31 +357,31 @@ class Tensor:
 
     # comparisons give boolean tensors and carry no gradient
     def __lt__(self, other):
-        return Tensor(self.data < _data(other))
+        return Tensor(self.array < _data(other))
 
     def __le__(self, other):
-        return Tensor(self.data <= _data(other))
+        return Tensor(self.array <= _data(other))
 
     def __gt__(self, other):
-        return Tensor(self.data > _data(other))
+        return Tensor(self.array > _data(other))
 
     def __ge__(self, other):
-        return Tensor(self.data >= _data(other))
+        return Tensor(self.array >= _data(other))
 
     def __eq__(self, other):
-        return Tensor(self.data == _data(other))
+        return Tensor(self.array == _data(other))
 
     def __ne__(self, other):
-        return Tensor(self.data != _data(other))
+        return Tensor(self.array != _data(other))
 
     def __invert__(self):
-        return Tensor(~self.data)
+        return Tensor(~self.array)
 
     def __and__(self, other):
-        return Tensor(self.data & _data(other))
+        return Tensor(self.array & _data(other))
 
     def __or__(self, other):
-        return Tensor(self.data | _data(other))
+        return Tensor(self.array | _data(other))
 
     def eq(self, other):
         """Elementwise ``self == other``, a bool tensor without gradient."""
@@ -503,7 +518,7 @@ class Tensor:
 
     def t(self):
         """The transpose of a tensor of at most 2 dimensions (ValueError otherwise), as ``torch.t``."""
-        if self.data.ndim > 2:
+        if self.array.ndim > 2:
             raise ValueError(f"t: expects a tensor of at most 2 dimensions, got shape {self.shape}")
         return self.T
 
@@ -542,15 +557,15 @@ class Tensor:
 
 
 def _data(x):
-    return x.data if isinstance(x, Tensor) else x
+    return x.array if isinstance(x, Tensor) else x
 
 
 def _index(index):
     """An index with Tensors replaced by their arrays (for ndarray indexing)."""
     if isinstance(index, Tensor):
-        return index.data
+        return index.array
     if isinstance(index, tuple):
-        return tuple(i.data if isinstance(i, Tensor) else i for i in index)
+        return tuple(i.array if isinstance(i, Tensor) else i for i in index)
     return index
 
 

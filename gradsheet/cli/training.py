@@ -31,11 +31,11 @@ def train(args):
     """
     backend.manual_seed(args.seed)
     dataset = load_source(args.data, image=args.model == "cnn")
-    labels = dataset.tensors[1].data
+    labels = dataset.tensors[1].array
     num_classes = int(labels.max()) + 1
     train_set, val_set = random_split(dataset, [1 - args.val_fraction, args.val_fraction],
                                       generator=np.random.default_rng(args.seed))
-    spec = _architecture(args, dataset.tensors[0].data[0], num_classes)
+    spec = _architecture(args, dataset.tensors[0].array[0], num_classes)
     model = models.build_model(spec)
     optimizer = OPTIMIZERS[args.optimizer](model.parameters(), lr=args.lr)
     os.makedirs(args.out, exist_ok=True)
@@ -96,7 +96,7 @@ def predict_command(args):
     if any(layer.get("type", "").startswith("Conv") for layer in spec) and inputs.ndim == 2:
         side = int(round(np.sqrt(inputs.shape[1])))
         inputs = inputs.reshape(-1, 1, side, side)
-    logits = predict(model, inputs, batch_size=args.batch_size).data
+    logits = predict(model, inputs, batch_size=args.batch_size).array
     classes = logits.argmax(axis=1)
     if args.out:
         np.savetxt(args.out, classes, fmt="%d")

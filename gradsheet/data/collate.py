@@ -26,7 +26,7 @@ def default_collate(batch):
     """Collate a list of samples into a batch (see the module docstring for the rules)."""
     elem = batch[0]
     if isinstance(elem, Tensor):
-        return _stack([sample.data for sample in batch])
+        return _stack([sample.array for sample in batch])
     if isinstance(elem, (np.ndarray, np.generic)):
         if elem.dtype.kind in "OSUV":
             raise TypeError(f"default_collate: cannot batch arrays of dtype {elem.dtype}")

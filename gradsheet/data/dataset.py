@@ -51,14 +51,14 @@ class TensorDataset(Dataset):
 
     def __getitem__(self, index):
         # a[i, ...] is an ndarray (a 0-d one for a vector), so the dtype survives
-        return tuple(Tensor(t.data[index, ...]) for t in self.tensors)
+        return tuple(Tensor(t.array[index, ...]) for t in self.tensors)
 
     def __len__(self):
         return self.tensors[0].shape[0]
 
     def get_batch(self, indices):
         """The collated batch for an integer array of indices: one fancy-index per tensor."""
-        return [Tensor(t.data[indices]) for t in self.tensors]
+        return [Tensor(t.array[indices]) for t in self.tensors]
 
 
 class Subset(Dataset):

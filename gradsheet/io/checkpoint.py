@@ -58,7 +58,7 @@ class _Packer:
 
     def pack(self, value, where):
         if isinstance(value, Tensor):
-            return {"tensor": self._store(value.data, where)}
+            return {"tensor": self._store(value.array, where)}
         if isinstance(value, np.ndarray):
             return {"array": self._store(value, where)}
         if isinstance(value, np.generic):
@@ -228,7 +228,7 @@ class _Rng:
 
 def _snapshot(obj):
     state = obj.state_dict()
-    return {k: v.data.copy() for k, v in state.items()} if hasattr(obj, "named_modules") \
+    return {k: v.array.copy() for k, v in state.items()} if hasattr(obj, "named_modules") \
         else copy.deepcopy(state)
 
 

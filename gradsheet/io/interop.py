@@ -64,7 +64,7 @@ def to_torch_state_dict(state_dict):
                           "pip install torch") from err
     result = collections.OrderedDict()
     for name, value in _items(state_dict, "to_torch_state_dict"):
-        array = value.data if isinstance(value, Tensor) else value
+        array = value.array if isinstance(value, Tensor) else value
         if not isinstance(array, np.ndarray):
             raise TypeError(f"to_torch_state_dict: {name!r} is a {type(value).__name__}, "
                             f"expected a Tensor or ndarray")

@@ -35,7 +35,7 @@ def _arrays(state_dict, path):
             raise TypeError(f"save: {name!r} is a {type(value).__name__}, "
                             f"expected a Tensor or ndarray")
         # safetensors writes a non-contiguous array's buffer as if it were contiguous
-        array = value.data if isinstance(value, Tensor) else value
+        array = value.array if isinstance(value, Tensor) else value
         arrays[name] = array if array.flags.c_contiguous else array.copy(order="C")
     return arrays
 

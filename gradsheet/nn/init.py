@@ -1,6 +1,6 @@
 """Weight initialisation, in place, as in ``torch.nn.init``.
 
-Each function fills ``tensor.data`` with draws from the seeded generator
+Each function fills ``tensor.array`` with draws from the seeded generator
 (``gradsheet.manual_seed``) in the tensor's own dtype, records nothing in the
 graph, and returns the tensor.
 
@@ -66,21 +66,21 @@ def _calculate_correct_fan(tensor, mode):
 
 
 def _fill(tensor, values):
-    tensor.data[...] = values
+    tensor.array[...] = values
     return tensor
 
 
 def _uniform(tensor, low, high, generator):
     """U(low, high) in the tensor's dtype: Generator.random draws float32 directly."""
     rng = generator or backend.default_generator()
-    dtype = tensor.data.dtype if tensor.data.dtype.kind == "f" else np.float64
+    dtype = tensor.array.dtype if tensor.array.dtype.kind == "f" else np.float64
     draws = rng.random(tensor.shape, dtype=dtype)
     return _fill(tensor, draws * (high - low) + low)
 
 
 def _normal(tensor, mean, std, generator):
     rng = generator or backend.default_generator()
-    dtype = tensor.data.dtype if tensor.data.dtype.kind == "f" else np.float64
+    dtype = tensor.array.dtype if tensor.array.dtype.kind == "f" else np.float64
     draws = rng.standard_normal(tensor.shape, dtype=dtype)
     return _fill(tensor, draws * std + mean)
 
@@ -115,7 +115,7 @@ def eye_(tensor):
     if tensor.ndim != 2:
         raise ValueError(f"eye_: only 2-dimensional tensors are supported, got shape "
                          f"{tuple(tensor.shape)}")
-    return _fill(tensor, np.eye(*tensor.shape, dtype=tensor.data.dtype))
+    return _fill(tensor, np.eye(*tensor.shape, dtype=tensor.array.dtype))
 
 
 def orthogonal_(tensor, gain=1.0, generator=None):
@@ -129,7 +129,7 @@ def orthogonal_(tensor, gain=1.0, generator=None):
         raise ValueError(f"orthogonal_: only tensors with 2 or more dimensions are supported, "
                          f"got shape {tuple(tensor.shape)}")
     rows = tensor.shape[0]
-    cols = tensor.data.size // max(rows, 1)
+    cols = tensor.array.size // max(rows, 1)
     rng = generator or backend.default_generator()
     flat = rng.standard_normal((rows, cols))
     if rows < cols:

@@ -335,7 +335,7 @@ class Module:
             if set_to_none:
                 param.grad = None
             elif param.grad is not None:
-                param.grad.data[...] = 0
+                param.grad.array[...] = 0
 
     # ------------------------------------------------------------ dtype
     def to(self, dtype):
@@ -350,10 +350,10 @@ class Module:
         if dtype.kind != "f":
             raise TypeError(f"Module.to: expected a floating dtype, got {dtype}")
         for tensor in list(self.parameters()) + list(self.buffers()):
-            if tensor.data.dtype.kind == "f":
-                tensor.data = tensor.data.astype(dtype, copy=False)
+            if tensor.array.dtype.kind == "f":
+                tensor.array = tensor.array.astype(dtype, copy=False)
                 if tensor.grad is not None:
-                    tensor.grad.data = tensor.grad.data.astype(dtype, copy=False)
+                    tensor.grad.array = tensor.grad.array.astype(dtype, copy=False)
         return self
 
     def double(self):
@@ -413,13 +413,13 @@ class Module:
             if key not in state_dict:
                 continue
             value = state_dict[key]
-            array = value.data if isinstance(value, Tensor) else _as_array(value)
+            array = value.array if isinstance(value, Tensor) else _as_array(value)
             if array is None:
                 problems.append(f"while copying '{key}': expected a Tensor or array, got "
                                 f"{type(value).__name__}")
-            elif array.shape != tensor.data.shape:
+            elif array.shape != tensor.array.shape:
                 problems.append(f"size mismatch for {key}: expected shape "
-                                f"{tuple(tensor.data.shape)} (the model's), got "
+                                f"{tuple(tensor.array.shape)} (the model's), got "
                                 f"{tuple(array.shape)} from the state_dict")
             else:
                 arrays[key] = array
@@ -434,7 +434,7 @@ class Module:
             raise RuntimeError(f"Error(s) in loading state_dict for {type(self).__name__} "
                                "(nothing was copied):\n\t" + "\n\t".join(problems))
         for key, array in arrays.items():
-            targets[key].data[...] = array
+            targets[key].array[...] = array
         return _IncompatibleKeys(missing, unexpected)
 
     # ------------------------------------------------------------ printing

@@ -87,9 +87,9 @@ class _BatchNorm(Module):
 
     def reset_running_stats(self):
         if self.track_running_stats:
-            self.running_mean.data[...] = 0
-            self.running_var.data[...] = 1
-            self.num_batches_tracked.data[...] = 0
+            self.running_mean.array[...] = 0
+            self.running_var.array[...] = 1
+            self.num_batches_tracked.array[...] = 0
 
     def reset_parameters(self):
         self.reset_running_stats()
@@ -103,11 +103,11 @@ class _BatchNorm(Module):
         factor = 0.0 if self.momentum is None else self.momentum
         update = self.training and self.track_running_stats
         if update:
-            if input.data.size // max(input.shape[1], 1) <= 1:
+            if input.array.size // max(input.shape[1], 1) <= 1:
                 batch_norm(input, None, None, training=True)  # raises, before counting a batch
-            self.num_batches_tracked.data += 1
+            self.num_batches_tracked.array += 1
             if self.momentum is None:  # cumulative average: the n-th batch weighs 1/n
-                factor = 1.0 / int(self.num_batches_tracked.data)
+                factor = 1.0 / int(self.num_batches_tracked.array)
         use_batch_stats = self.training or self.running_mean is None
         return batch_norm(input,
                           self.running_mean if update or not self.training else None,

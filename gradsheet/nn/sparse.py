@@ -2,6 +2,7 @@
 import numpy as np
 
 from .. import backend
+from ..autograd.tensor import Tensor
 from ..ops.embedding import embedding
 from . import init
 from .module import Module
@@ -45,17 +46,17 @@ class Embedding(Module):
         """weight ~ N(0, 1), as PyTorch; the row ``padding_idx`` (if any) is set to 0."""
         init.normal_(self.weight)
         if self.padding_idx is not None:
-            self.weight.data[self.padding_idx] = 0
+            self.weight.array[self.padding_idx] = 0
 
     @classmethod
     def from_pretrained(cls, embeddings, freeze=True, padding_idx=None):
         """An Embedding holding a copy of the 2-D ``embeddings``; trained only if not ``freeze``."""
-        array = np.asarray(embeddings.data if hasattr(embeddings, "data") else embeddings)
+        array = np.asarray(embeddings.array if isinstance(embeddings, Tensor) else embeddings)
         if array.ndim != 2:
             raise ValueError(f"Embedding.from_pretrained: embeddings must be 2-D, got shape "
                              f"{array.shape}")
         module = cls(array.shape[0], array.shape[1], padding_idx, dtype=array.dtype)
-        module.weight.data[...] = array
+        module.weight.array[...] = array
         module.weight.requires_grad_(not freeze)
         return module
 

@@ -35,13 +35,13 @@ def _import_onnx():
 def _model_dtype(model, example):
     """The float dtype of the graph: the parameters', else a float input's, else the default."""
     for p in model.parameters():
-        if p.data.dtype.kind == "f":
-            dtype = p.data.dtype
+        if p.array.dtype.kind == "f":
+            dtype = p.array.dtype
             break
     else:
-        dtype = example.data.dtype if example.data.dtype.kind == "f" else np.dtype(np.float32)
-    if example.data.dtype.kind == "f" and example.data.dtype != dtype:
-        raise ValueError(f"onnx.export: the example input is {example.data.dtype} but the model's "
+        dtype = example.array.dtype if example.array.dtype.kind == "f" else np.dtype(np.float32)
+    if example.array.dtype.kind == "f" and example.array.dtype != dtype:
+        raise ValueError(f"onnx.export: the example input is {example.array.dtype} but the model's "
                          f"parameters are {dtype}; cast one to the other (model.float(), "
                          "model.double() or the input's dtype)")
     return dtype
@@ -111,8 +111,8 @@ def export(model, example_input, path, dynamic_batch=True, opset_version=DEFAULT
                          f"(the installed onnx's newest), got {opset_version!r}")
     example = as_tensor(example_input)
     dtype = _model_dtype(model, example)
-    if example.data.dtype.kind in "iu":
-        example = as_tensor(example.data.astype(np.int64))
+    if example.array.dtype.kind in "iu":
+        example = as_tensor(example.array.astype(np.int64))
     batch_axis = _input_batch_axis(model) if dynamic_batch else None
     if batch_axis is not None and example.ndim <= batch_axis:
         raise ValueError(f"onnx.export: dynamic_batch needs a batch axis {batch_axis} in the "
@@ -133,8 +133,8 @@ def export(model, example_input, path, dynamic_batch=True, opset_version=DEFAULT
     g.nodes.append(onnx.helper.make_node("Identity", [y], [output], name="output"))
 
     graph = onnx.helper.make_graph(
-        g.nodes, "gradsheet", [_value_info(onnx, x, example.data, batch_axis)],
-        [_value_info(onnx, output, out.data, g.batch_axis)], initializer=g.initializers)
+        g.nodes, "gradsheet", [_value_info(onnx, x, example.array, batch_axis)],
+        [_value_info(onnx, output, out.array, g.batch_axis)], initializer=g.initializers)
     opsets = [onnx.helper.make_opsetid("", opset_version)]
     proto = onnx.helper.make_model(
         graph, opset_imports=opsets, producer_name="gradsheet",

@@ -11,16 +11,16 @@ from .graph import converts
 @converts(Linear)
 def linear(g, m, x, shape, path):
     """z = x W^T + b: Gemm for a batch of vectors, MatMul + Add for any other rank."""
-    w = m.weight.data
+    w = m.weight.array
     if len(shape) == 2:
         inputs = [x, g.const(w, f"{path}.weight")]
         if m.bias is not None:
-            inputs.append(g.const(m.bias.data, f"{path}.bias"))
+            inputs.append(g.const(m.bias.array, f"{path}.bias"))
         return g.add("Gemm", inputs, path, transB=1)
     z = g.add("MatMul", [x, g.const(w.T, f"{path}.weight_t")], path)
     if m.bias is None:
         return z
-    return g.add("Add", [z, g.const(m.bias.data, f"{path}.bias")], path)
+    return g.add("Add", [z, g.const(m.bias.array, f"{path}.bias")], path)
 
 
 @converts(Identity, Dropout)

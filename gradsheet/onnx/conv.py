@@ -5,9 +5,9 @@ from .graph import converts, spatial_input
 
 
 def _inputs(g, m, x, path):
-    inputs = [x, g.const(m.weight.data, f"{path}.weight")]
+    inputs = [x, g.const(m.weight.array, f"{path}.weight")]
     if m.bias is not None:
-        inputs.append(g.const(m.bias.data, f"{path}.bias"))
+        inputs.append(g.const(m.bias.array, f"{path}.bias"))
     return inputs
 
 

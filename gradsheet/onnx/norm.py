@@ -10,8 +10,8 @@ from .graph import converts
 def _affine(g, m, size, path):
     """The names of gamma and beta, with 1 and 0 standing in for the ones the layer lacks."""
     dtype = g.dtype
-    weight = m.weight.data if m.weight is not None else np.ones(size, dtype)
-    bias = m.bias.data if m.bias is not None else np.zeros(size, dtype)
+    weight = m.weight.array if m.weight is not None else np.ones(size, dtype)
+    bias = m.bias.array if m.bias is not None else np.zeros(size, dtype)
     return g.const(weight, f"{path}.weight"), g.const(bias, f"{path}.bias")
 
 
@@ -24,8 +24,8 @@ def batch_norm(g, m, x, shape, path):
             "it normalizes with each batch's statistics even in eval mode; ONNX's "
             "BatchNormalization needs running statistics")
     scale, bias = _affine(g, m, m.num_features, path)
-    mean = g.const(m.running_mean.data, f"{path}.running_mean")
-    var = g.const(m.running_var.data, f"{path}.running_var")
+    mean = g.const(m.running_mean.array, f"{path}.running_mean")
+    var = g.const(m.running_var.array, f"{path}.running_var")
     return g.add("BatchNormalization", [x, scale, bias, mean, var], path, epsilon=float(m.eps))
 
 
@@ -55,7 +55,7 @@ def group_norm(g, m, x, shape, path):
     if not m.affine:
         return y
     per_channel = (m.num_channels,) + (1,) * (len(shape) - 2)
-    y = g.add("Mul", [y, g.const(m.weight.data.reshape(per_channel), f"{path}.weight")], path)
+    y = g.add("Mul", [y, g.const(m.weight.array.reshape(per_channel), f"{path}.weight")], path)
     if m.bias is None:
         return y
-    return g.add("Add", [y, g.const(m.bias.data.reshape(per_channel), f"{path}.bias")], path)
+    return g.add("Add", [y, g.const(m.bias.array.reshape(per_channel), f"{path}.bias")], path)

@@ -48,7 +48,7 @@ class SequenceOutput(Module):
 @converts(Embedding)
 def embedding(g, m, x, shape, path):
     """y = W[x]: Gather rows of the weight."""
-    return g.add("Gather", [g.const(m.weight.data, f"{path}.weight"), x], path, axis=0)
+    return g.add("Gather", [g.const(m.weight.array, f"{path}.weight"), x], path, axis=0)
 
 
 def _stacked(g, m, layer, kind, path):
@@ -57,11 +57,11 @@ def _stacked(g, m, layer, kind, path):
     directions = []
     for suffix in ("", "_reverse")[:2 if m.bidirectional else 1]:
         if kind == "B":
-            blocks = [getattr(m, f"{name}_l{layer}{suffix}").data
+            blocks = [getattr(m, f"{name}_l{layer}{suffix}").array
                       for name in ("bias_ih", "bias_hh")]
         else:
             name = "weight_ih" if kind == "W" else "weight_hh"
-            blocks = [getattr(m, f"{name}_l{layer}{suffix}").data]
+            blocks = [getattr(m, f"{name}_l{layer}{suffix}").array]
         directions.append(np.concatenate(
             [b.reshape(len(order), H, *b.shape[1:])[order].reshape(b.shape) for b in blocks]))
     return g.const(np.stack(directions), f"{path}.{kind}_l{layer}")

@@ -43,14 +43,14 @@ def _operands(a, b, floating=False):
 
 def _fits(x, other):
     """x is a float tensor and ``other`` a Python number or a tensor of the same dtype."""
-    if not isinstance(x, Tensor) or x.data.dtype.kind != "f":
+    if not isinstance(x, Tensor) or x.array.dtype.kind != "f":
         return False
     return isinstance(other, (int, float)) or (isinstance(other, Tensor)
-                                               and other.data.dtype == x.data.dtype)
+                                               and other.array.dtype == x.array.dtype)
 
 
 def _result_float(operands, floating):
-    floats = [x.data.dtype for x in operands if isinstance(x, Tensor) and x.data.dtype.kind == "f"]
+    floats = [x.array.dtype for x in operands if isinstance(x, Tensor) and x.array.dtype.kind == "f"]
     if floats:
         return max(floats, key=lambda dtype: dtype.itemsize)
     if floating or any(isinstance(x, float) or np.asarray(x).dtype.kind == "f" for x in operands):
@@ -62,7 +62,7 @@ def _convert(x, dtype):
     """An integer tensor or an array constant in ``dtype``. Float tensors keep theirs (as in
     PyTorch, float32 with float64 computes in float64), and Python numbers are weak already."""
     if isinstance(x, Tensor):
-        return x if x.data.dtype.kind == "f" else Tensor(x.data.astype(dtype))
+        return x if x.array.dtype.kind == "f" else Tensor(x.array.astype(dtype))
     if isinstance(x, np.ndarray) and x.dtype != dtype:
         return x.astype(dtype)
     return x
@@ -399,7 +399,7 @@ def minimum(a, b):
 
 def where(condition, a, b):
     """a where condition else b; numbers for both branches give the default dtype, as torch."""
-    cond = condition.data if isinstance(condition, Tensor) else condition
+    cond = condition.array if isinstance(condition, Tensor) else condition
     a, b = _operands(a, b)
     if not isinstance(a, (Tensor, np.ndarray)) and not isinstance(b, (Tensor, np.ndarray)):
         a = Tensor(a)
@@ -410,10 +410,10 @@ def cast(x, dtype):
     """x converted to ``dtype`` (x itself when it already has it); a cast between floating dtypes
     is differentiable (the gradient is cast back), a cast to an integer or bool dtype is not.
     """
-    if x.data.dtype == dtype:
+    if x.array.dtype == dtype:
         return x
     if x.requires_grad and np.dtype(dtype).kind != "f":
-        return Tensor(x.data.astype(dtype))
+        return Tensor(x.array.astype(dtype))
     return Cast.apply(x, dtype)
 
 

@@ -42,8 +42,8 @@ def embedding(input, weight, padding_idx=None):
     ``padding_idx`` (may be negative, counted from the end) names a row that gets no gradient.
     Example: ``embedding(tensor([2, 0]), W)`` is ``stack([W[2], W[0]])``.
     """
-    indices = input.data if isinstance(input, Tensor) else np.asarray(input)
-    table = weight.data if isinstance(weight, Tensor) else np.asarray(weight)
+    indices = input.array if isinstance(input, Tensor) else np.asarray(input)
+    table = weight.array if isinstance(weight, Tensor) else np.asarray(weight)
     if table.ndim != 2:
         raise ValueError(f"embedding: weight must be 2-D (num_embeddings, embedding_dim), got "
                          f"shape {table.shape}")

@@ -202,7 +202,7 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     if (running_mean is None) != (running_var is None):
         raise ValueError("batch_norm: give both running_mean and running_var or neither")
     if training:
-        per_channel = input.data.size // input.shape[1] if input.shape[1] else 0
+        per_channel = input.array.size // input.shape[1] if input.shape[1] else 0
         if per_channel <= 1:
             raise ValueError(f"batch_norm: expected more than 1 value per channel when "
                              f"training, got input of shape {tuple(input.shape)} "

@@ -300,7 +300,7 @@ def _check_tensor(op, input):
 def _max_pool(op, dims, input, kernel_size, stride, padding, dilation, ceil_mode,
               return_indices):
     _check_tensor(op, input)
-    geometry = _Geometry(op, input.data, kernel_size, stride, padding, dilation, ceil_mode, dims)
+    geometry = _Geometry(op, input.array, kernel_size, stride, padding, dilation, ceil_mode, dims)
     out = MaxPool.apply(input, geometry=geometry, return_indices=bool(return_indices))
     if not return_indices:
         return out
@@ -311,7 +311,7 @@ def _max_pool(op, dims, input, kernel_size, stride, padding, dilation, ceil_mode
 
 def _indices_without_graph(input, geometry):
     node = MaxPool()
-    node.forward(input.data, geometry, True)
+    node.forward(input.array, geometry, True)
     return node.indices
 
 
@@ -323,14 +323,14 @@ def _avg_pool(op, dims, input, kernel_size, stride, padding, ceil_mode, count_in
                                          or divisor_override < 1):
         raise ValueError(f"{op}: divisor_override must be a positive integer, got "
                          f"{divisor_override!r}")
-    geometry = _Geometry(op, input.data, kernel_size, stride, padding, 1, ceil_mode, dims)
+    geometry = _Geometry(op, input.array, kernel_size, stride, padding, 1, ceil_mode, dims)
     return AvgPool.apply(input, geometry=geometry, count_include_pad=bool(count_include_pad),
                          divisor_override=divisor_override)
 
 
 def _adaptive_avg_pool(op, dims, input, output_size):
     _check_tensor(op, input)
-    x = input.data
+    x = input.array
     if x.ndim not in (dims + 1, dims + 2):
         raise ValueError(f"{op}: expected a {dims + 1}-d (unbatched) or {dims + 2}-d (batched) "
                          f"input, got shape {tuple(x.shape)}")

@@ -428,7 +428,7 @@ _FUNCTIONS = {"rnn_tanh": RNNTanh, "rnn_relu": RNNReLU, "lstm": LSTM, "gru": GRU
 
 # ------------------------------------------------------------------ validation
 def _data(x):
-    return x.data if isinstance(x, Tensor) else np.asarray(x)
+    return x.array if isinstance(x, Tensor) else np.asarray(x)
 
 
 def as_lengths(lengths, T, B, op):

@@ -146,7 +146,7 @@ def mean(x, dim=None, keepdim=False):
     """y = (1/n) sum_i x_i over ``dim`` (None: every dimension); gradient 1/n for each element.
     Needs a floating tensor (TypeError otherwise), as PyTorch.
     """
-    if x.data.dtype.kind not in "fc":
+    if x.array.dtype.kind not in "fc":
         raise TypeError(f"mean: needs a floating tensor, got {x.dtype}")
     return Mean.apply(x, _axes("mean", dim, x.ndim), keepdim)
 
@@ -161,7 +161,7 @@ def _one_axis(op, dim, ndim):
 
 
 def _extreme(op, x, dim, keepdim, largest):
-    if x.data.size == 0:
+    if x.array.size == 0:
         raise ValueError(f"{op}: cannot reduce an empty tensor of shape {x.shape}")
     if dim is None:
         return Extreme.apply(x, _axes(op, None, x.ndim), keepdim, largest)
@@ -169,7 +169,7 @@ def _extreme(op, x, dim, keepdim, largest):
     if axis is None:
         return MaxMin(Extreme.apply(x, (), keepdim, largest), Tensor(np.zeros((), np.int64)))
     values = ExtremeAlong.apply(x, axis, keepdim, largest)
-    index = (np.argmax if largest else np.argmin)(x.data, axis=axis)
+    index = (np.argmax if largest else np.argmin)(x.array, axis=axis)
     return MaxMin(values, Tensor(np.expand_dims(index, axis) if keepdim else index))
 
 
@@ -208,15 +208,15 @@ def logsumexp(x, dim, keepdim=False):
 
 def _arg_extreme(op, x, dim, keepdim, largest):
     find = np.argmax if largest else np.argmin
-    if x.data.size == 0:
+    if x.array.size == 0:
         raise ValueError(f"{op}: cannot reduce an empty tensor of shape {x.shape}")
     if dim is None:
-        index = find(x.data)
+        index = find(x.array)
         return Tensor(np.reshape(index, (1,) * x.ndim) if keepdim else index)
     axis = _one_axis(op, dim, x.ndim)
     if axis is None:
         return Tensor(np.zeros((), np.int64))
-    return Tensor(find(x.data, axis=axis, keepdims=keepdim))
+    return Tensor(find(x.array, axis=axis, keepdims=keepdim))
 
 
 def argmax(x, dim=None, keepdim=False):

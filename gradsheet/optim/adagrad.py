@@ -67,10 +67,10 @@ class Adagrad(Optimizer):
                 np.add(total, np.multiply(g, g, work), total)
                 denom = np.add(np.sqrt(total, work), eps, work)
                 step = np.multiply(np.divide(g, denom, work), lr / (1 + (t - 1) * lr_decay), work)
-                np.subtract(p.data, step, p.data)
+                np.subtract(p.array, step, p.array)
         return loss
 
     @staticmethod
     def _init_state(state, p, group):
         state["step"] = 0
-        state["sum"] = np.full_like(p.data, float(group["initial_accumulator_value"]))
+        state["sum"] = np.full_like(p.array, float(group["initial_accumulator_value"]))

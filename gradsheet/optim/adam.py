@@ -67,7 +67,7 @@ class Adam(Optimizer):
                     self._init_state(state, p, group["amsgrad"])
                 t = state["step"] = state["step"] + 1
                 if weight_decay and decoupled:
-                    np.multiply(p.data, 1.0 - lr * weight_decay, p.data)
+                    np.multiply(p.array, 1.0 - lr * weight_decay, p.array)
                 g = self._grad(p, 0.0 if decoupled else weight_decay, group["maximize"])
                 m, v = state["exp_avg"], state["exp_avg_sq"]
                 work = self._workspace(p)
@@ -83,16 +83,16 @@ class Adam(Optimizer):
                 np.add(denom, eps, denom)
                 step = np.divide(m, denom, work)
                 np.multiply(step, lr / (1.0 - beta1 ** t), step)
-                np.subtract(p.data, step, p.data)
+                np.subtract(p.array, step, p.array)
         return loss
 
     @staticmethod
     def _init_state(state, p, amsgrad):
         state["step"] = 0
-        state["exp_avg"] = np.zeros_like(p.data)
-        state["exp_avg_sq"] = np.zeros_like(p.data)
+        state["exp_avg"] = np.zeros_like(p.array)
+        state["exp_avg_sq"] = np.zeros_like(p.array)
         if amsgrad:
-            state["max_exp_avg_sq"] = np.zeros_like(p.data)
+            state["max_exp_avg_sq"] = np.zeros_like(p.array)
 
 
 class AdamW(Adam):

@@ -24,7 +24,7 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
 
     Example: gradients (3, 4) with max_norm 1 have N = 5 and become (0.6, 0.8) (times 5/5.000001).
     """
-    grads = [p.grad.data for p in _as_list(parameters) if p.grad is not None]
+    grads = [p.grad.array for p in _as_list(parameters) if p.grad is not None]
     max_norm, norm_type = float(max_norm), float(norm_type)
     if max_norm < 0 or math.isnan(max_norm):
         raise ValueError(f"clip_grad_norm_: invalid max_norm={max_norm}; expected max_norm >= 0")
@@ -60,7 +60,7 @@ def clip_grad_value_(parameters, clip_value):
                          "expected clip_value >= 0")
     for p in _as_list(parameters):
         if p.grad is not None:
-            np.clip(p.grad.data, -clip_value, clip_value, out=p.grad.data)
+            np.clip(p.grad.array, -clip_value, clip_value, out=p.grad.array)
 
 
 def _as_list(parameters):

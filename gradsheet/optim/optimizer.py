@@ -3,7 +3,7 @@
 An optimizer holds ``param_groups`` (lists of parameters, each with its own
 hyper-parameters, missing ones filled from ``defaults``) and ``state`` (per
 parameter: moment estimates, step counts). ``step()`` updates every parameter
-whose ``.grad`` is not None, in place on ``p.data``; ``zero_grad()`` clears the
+whose ``.grad`` is not None, in place on ``p.array``; ``zero_grad()`` clears the
 gradients before the next backward. ``state_dict()`` / ``load_state_dict()``
 use PyTorch's format: parameters are numbered in group order, ``state`` maps
 those integers to per-parameter dicts, each group lists its ``params`` by
@@ -29,7 +29,7 @@ class _Workspace:
     per parameter per step; a buffer per parameter doubles the memory of plain SGD. Steps touch
     one parameter at a time, so one flat buffer per (dtype, slot), as long as the largest
     parameter of that dtype, serves them all: each parameter gets a view of its first numel
-    entries, made once and remade only if ``p.data`` is replaced.
+    entries, made once and remade only if ``p.array`` is replaced.
     """
 
     SLOTS = 2  # an update needs at most two live temporaries: g' = g + λθ and one more
@@ -41,15 +41,15 @@ class _Workspace:
 
     def __call__(self, p, slot=0):
         entry = self._views[slot].get(id(p))
-        if entry is None or entry[0] is not p.data:
+        if entry is None or entry[0] is not p.array:
             entry = self._make_view(p, slot)
         return entry[1]
 
     def _make_view(self, p, slot):
-        data = p.data
+        data = p.array
         flat = self._flat.get((data.dtype, slot))
         if flat is None or flat.size < data.size:
-            size = max([q.data.size for q in self._params if q.data.dtype == data.dtype]
+            size = max([q.array.size for q in self._params if q.array.dtype == data.dtype]
                        + [data.size])
             flat = self._flat[(data.dtype, slot)] = np.empty(size, dtype=data.dtype)
             # views of the old buffer would keep it alive: let every parameter remake its view
@@ -148,7 +148,7 @@ class Optimizer:
                     if set_to_none:
                         p.grad = None
                     else:
-                        p.grad.data.fill(0)
+                        p.grad.array.fill(0)
 
     def step(self, closure=None):
         """Update every parameter that has a gradient; returns ``closure()``'s loss if given."""
@@ -165,15 +165,15 @@ class Optimizer:
     def _grad(self, p, weight_decay, maximize):
         """The gradient the update uses: g = ±∇ + λ θ (L2 weight decay; sign flipped to maximize).
 
-        Returns ``p.grad.data`` itself when there is nothing to add: it is never written to.
+        Returns ``p.grad.array`` itself when there is nothing to add: it is never written to.
         """
-        g = p.grad.data
+        g = p.grad.array
         if not weight_decay and not maximize:
             return g
         out = self._workspace(p, 1)
         if not weight_decay:
             return np.negative(g, out)
-        np.multiply(p.data, weight_decay, out)
+        np.multiply(p.array, weight_decay, out)
         return (np.subtract if maximize else np.add)(out, g, out)
 
     # ------------------------------------------------------------ checkpoints
@@ -224,12 +224,12 @@ def _state_value(name, key, value, p):
     if key == "step":
         return int(float(value))
     if isinstance(value, Tensor):
-        value = value.data
+        value = value.array
     if isinstance(value, (bool, int, float)) or value is None:
         return value
     # asarray first: torch's __array__ predates numpy 2's copy= argument
-    array = np.array(np.asarray(value), dtype=p.data.dtype if p.data.dtype.kind == "f" else None)
-    if array.shape != p.data.shape:
+    array = np.array(np.asarray(value), dtype=p.array.dtype if p.array.dtype.kind == "f" else None)
+    if array.shape != p.array.shape:
         raise ValueError(f"{name}.load_state_dict: state {key!r} has shape {array.shape} but its "
                          f"parameter has shape {p.shape}")
     return array

@@ -83,14 +83,14 @@ class RMSprop(Optimizer):
                     step = np.multiply(buf, lr, work)
                 else:
                     step = np.multiply(np.divide(g, denom, work), lr, work)
-                np.subtract(p.data, step, p.data)
+                np.subtract(p.array, step, p.array)
         return loss
 
     @staticmethod
     def _init_state(state, p, momentum, centered):
         state["step"] = 0
-        state["square_avg"] = np.zeros_like(p.data)
+        state["square_avg"] = np.zeros_like(p.array)
         if momentum > 0:
-            state["momentum_buffer"] = np.zeros_like(p.data)
+            state["momentum_buffer"] = np.zeros_like(p.array)
         if centered:
-            state["grad_avg"] = np.zeros_like(p.data)
+            state["grad_avg"] = np.zeros_like(p.array)

@@ -58,8 +58,8 @@ class SGD(Optimizer):
                 for p in group["params"]:
                     if p.grad is not None:
                         scaled = work(p)
-                        np.multiply(p.grad.data, lr, scaled)
-                        update(p.data, scaled, p.data)
+                        np.multiply(p.grad.array, lr, scaled)
+                        update(p.array, scaled, p.array)
                 continue
             for p in group["params"]:
                 if p.grad is not None:
@@ -69,7 +69,7 @@ class SGD(Optimizer):
                                            group["nesterov"])
                     scaled = work(p)
                     np.multiply(g, lr, scaled)
-                    np.subtract(p.data, scaled, p.data)
+                    np.subtract(p.array, scaled, p.array)
         return loss
 
     def _momentum(self, p, g, momentum, dampening, nesterov):

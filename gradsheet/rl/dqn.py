@@ -147,7 +147,7 @@ class DQN:
         """argmax_a Q(s, a; θ): an int for one observation, an int array for a batch of them."""
         obs = np.asarray(observation, dtype=self.replay_buffer.observations.dtype)
         with no_grad():
-            q = self.q_net(Tensor(obs.reshape(-1, self.observation_size))).data
+            q = self.q_net(Tensor(obs.reshape(-1, self.observation_size))).array
         actions = q.argmax(axis=1)
         return int(actions[0]) if obs.ndim == 1 else actions
 
@@ -208,10 +208,10 @@ class DQN:
             batch = self.replay_buffer.sample(self.batch_size)
             # 2. the TD target y, a constant: no gradient flows into it
             with no_grad():
-                next_q = self.q_net_target(Tensor(batch.next_observations)).data
+                next_q = self.q_net_target(Tensor(batch.next_observations)).array
                 if self.double_q:
                     # the online network picks a′, the target network values it
-                    best = self.q_net(Tensor(batch.next_observations)).data.argmax(axis=1)
+                    best = self.q_net(Tensor(batch.next_observations)).array.argmax(axis=1)
                     next_value = next_q[rows, best]
                 else:
                     next_value = next_q.max(axis=1)
@@ -232,10 +232,10 @@ class DQN:
         """θ⁻ ← τ θ + (1 − τ) θ⁻, in place (τ = 1 copies exactly)."""
         for target, online in zip(self.q_net_target.parameters(), self.q_net.parameters()):
             if self.tau == 1.0:
-                np.copyto(target.data, online.data)
+                np.copyto(target.array, online.array)
             else:
-                target.data *= 1.0 - self.tau
-                target.data += self.tau * online.data
+                target.array *= 1.0 - self.tau
+                target.array += self.tau * online.array
 
     # ------------------------------------------------------------ files
     def save(self, path):

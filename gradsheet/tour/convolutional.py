@@ -73,7 +73,7 @@ def formulas():
          pool.MaxPool),
         ("x_i <- gamma (x_i - mu_B)/sqrt(sigma_B^2 + eps) + beta", "nn.BatchNorm2d(C)",
          f"batch [1, 2, 3, 4], gamma=1, beta=0 -> "
-         f"{np.array2string(normalized.data.ravel(), precision=3, separator=', ')}",
+         f"{np.array2string(normalized.array.ravel(), precision=3, separator=', ')}",
          norm.BatchNorm),
     ]
 
@@ -173,7 +173,7 @@ def _compare(report, train_set, settings, epochs, verbose):
                 model = digits_cnn(batch_norm, width=8)
                 for layer in model:
                     if isinstance(layer, nn.Conv2d):
-                        layer.weight.data *= scale
+                        layer.weight.array *= scale
                 losses, diverged = _train(model, optim.SGD(model.parameters(), lr=lr),
                                           train_set, epochs, verbose)
                 runs.append({"seed": seed, "losses": losses, "diverged": diverged})

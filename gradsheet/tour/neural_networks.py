@@ -46,17 +46,17 @@ def formulas():
     optim.SGD([sgd_w], lr=0.1).step()
 
     gs.manual_seed(0)
-    dropped = F.dropout(gs.ones(10_000), p=0.5, training=True).data
+    dropped = F.dropout(gs.ones(10_000), p=0.5, training=True).array
     return [
         ("z = w^T x + b", "nn.Linear / F.linear(x, w, b)",
          f"w=[1,2,3], x=[1,1,1], b=0.5 -> {F.linear(x, w, b).item():.4g}", linalg.Linear),
         ("g(z) = 1 / (1 + e^-z)", "F.sigmoid / nn.Sigmoid",
-         f"z=[-2,0,2] -> {_fmt(F.sigmoid(z).data)}", activation.Sigmoid),
-        ("g(z) = (e^z - e^-z) / (e^z + e^-z)", "F.tanh / nn.Tanh", f"-> {_fmt(F.tanh(z).data)}",
+         f"z=[-2,0,2] -> {_fmt(F.sigmoid(z).array)}", activation.Sigmoid),
+        ("g(z) = (e^z - e^-z) / (e^z + e^-z)", "F.tanh / nn.Tanh", f"-> {_fmt(F.tanh(z).array)}",
          activation.Tanh),
-        ("g(z) = max(0, z)", "F.relu / nn.ReLU", f"-> {_fmt(F.relu(z).data)}", activation.ReLU),
+        ("g(z) = max(0, z)", "F.relu / nn.ReLU", f"-> {_fmt(F.relu(z).array)}", activation.ReLU),
         ("g(z) = max(eps z, z), eps << 1", "F.leaky_relu(z, 0.01)",
-         f"-> {_fmt(F.leaky_relu(z, 0.01).data)}", activation.LeakyReLU),
+         f"-> {_fmt(F.leaky_relu(z, 0.01).array)}", activation.LeakyReLU),
         ("L(z,y) = -[y log z + (1-y) log(1-z)]", "F.binary_cross_entropy(z, y)",
          f"z=0.9, y=1 -> {F.binary_cross_entropy(p, y).item():.4f} (= -log 0.9)",
          loss.BinaryCrossEntropy),

@@ -64,16 +64,16 @@ def formulas():
     cell = nn.LSTMCell(3, 4, dtype="float64")
     x, h, c = (gs.tensor(rng.standard_normal(s), dtype="float64") for s in [(2, 3), (2, 4), (2, 4)])
     h1, c1 = cell(x, (h, c))
-    a = (x.data @ cell.weight_ih.data.T + cell.bias_ih.data + h.data @ cell.weight_hh.data.T
-         + cell.bias_hh.data)
+    a = (x.array @ cell.weight_ih.array.T + cell.bias_ih.array + h.array @ cell.weight_hh.array.T
+         + cell.bias_hh.array)
     i, f, g, o = (a[:, k * 4:(k + 1) * 4] for k in range(4))
     i, f, o, g = 1 / (1 + np.exp(-i)), 1 / (1 + np.exp(-f)), 1 / (1 + np.exp(-o)), np.tanh(g)
-    c_hand = f * c.data + i * g
+    c_hand = f * c.array + i * g
     h_hand = o * np.tanh(c_hand)
 
     rnn_cell = nn.RNNCell(3, 4, dtype="float64")
-    rnn_hand = np.tanh(x.data @ rnn_cell.weight_ih.data.T + rnn_cell.bias_ih.data
-                       + h.data @ rnn_cell.weight_hh.data.T + rnn_cell.bias_hh.data)
+    rnn_hand = np.tanh(x.array @ rnn_cell.weight_ih.array.T + rnn_cell.bias_ih.array
+                       + h.array @ rnn_cell.weight_hh.array.T + rnn_cell.bias_hh.array)
     table = nn.Embedding(5, 2)
     grad_norm = _clip_example()
 
@@ -89,11 +89,11 @@ def formulas():
         ("Γ_o = σ(W_io x_t + W_ho h_{t-1} + b_o): how much to reveal?",
          "nn.LSTMCell, gate block 3", f"o {span(o)}", recurrent.LSTM),
         ("c_t = Γ_f ⊙ c_{t−1} + Γ_i ⊙ g_t", "h, c = nn.LSTMCell(...)(x, (h, c))",
-         f"max |c - by hand| = {np.abs(c1.data - c_hand).max():.1e}", nn.LSTMCell),
+         f"max |c - by hand| = {np.abs(c1.array - c_hand).max():.1e}", nn.LSTMCell),
         ("h_t = Γ_o ⊙ tanh(c_t)", "nn.LSTM(input_size, hidden_size)",
-         f"max |h - by hand| = {np.abs(h1.data - h_hand).max():.1e}", nn.LSTM),
+         f"max |h - by hand| = {np.abs(h1.array - h_hand).max():.1e}", nn.LSTM),
         ("h_t = tanh(W_ih x_t + b_ih + W_hh h_{t-1} + b_hh)", "nn.RNN / nn.RNNCell",
-         f"max |h - by hand| = {np.abs(rnn_cell(x, h).data - rnn_hand).max():.1e}", nn.RNN),
+         f"max |h - by hand| = {np.abs(rnn_cell(x, h).array - rnn_hand).max():.1e}", nn.RNN),
         ("token id -> learned vector", "nn.Embedding(5, 2)",
          f"ids [4, 0] -> rows 4, 0 (shape {tuple(table(gs.tensor([4, 0])).shape)})",
          nn.Embedding),
@@ -106,7 +106,7 @@ def _clip_example():
     w = gs.tensor([0.0, 0.0], requires_grad=True)
     (w * gs.tensor([3.0, 4.0])).sum().backward()
     optim.clip_grad_norm_([w], 1.0)
-    return float(np.linalg.norm(w.grad.data))
+    return float(np.linalg.norm(w.grad.array))
 
 
 def gradcheck_small_lstm():
@@ -172,7 +172,7 @@ def hidden_gradient_norms(model, x, y):
         probes.append(probe)
         h = h + probe
     F.mse_loss(model.head(h), y, reduction="sum").backward()
-    return [float(np.linalg.norm(p.grad.data, axis=1).mean()) for p in probes]
+    return [float(np.linalg.norm(p.grad.array, axis=1).mean()) for p in probes]
 
 
 def _adding_experiment(report, quick, seed):
@@ -194,7 +194,7 @@ def _adding_experiment(report, quick, seed):
         norms[cell] = {"initial": hidden_gradient_norms(untrained, probe_x, probe_y),
                        "trained": hidden_gradient_norms(model, probe_x, probe_y)}
         results[cell] = {"test_mse": curve[-1][1], "curve": curve, "seconds": round(seconds, 2)}
-    baseline = float(np.mean((test.tensors[1].data - 1.0) ** 2))
+    baseline = float(np.mean((test.tensors[1].array - 1.0) ** 2))
     report.figure("adding_baseline_mse", baseline, "trivial baseline (always predict 1) test "
                   "MSE", "{:.4f}")
     for cell, name in (("rnn", "vanilla RNN"), ("lstm", "LSTM")):
@@ -286,7 +286,7 @@ def sample(model, data, prompt, length, temperature=0.8, seed=0):
         logits, state = model(gs.tensor(data.encode(prompt)[None]))
         out = []
         for _ in range(length):
-            z = logits.data[0, -1].astype(np.float64) / temperature
+            z = logits.array[0, -1].astype(np.float64) / temperature
             p = np.exp(z - z.max())
             index = int(rng.choice(len(p), p=p / p.sum()))
             out.append(index)

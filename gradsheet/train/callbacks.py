@@ -142,7 +142,7 @@ class EarlyStopping(Callback):
         if self._monitor.improved(current, self.best):
             self.best, self.best_epoch, self.wait = current, epoch, 0
             if self.restore_best_weights:
-                self.best_weights = {name: tensor.data.copy()
+                self.best_weights = {name: tensor.array.copy()
                                      for name, tensor in self.model.state_dict().items()}
             return
         self.wait += 1

@@ -76,7 +76,7 @@ class _Running:
 def _batch_logs(loss, output, target, metric_fns):
     logs = {"loss": loss}
     for name, fn in metric_fns.items():
-        logs[name] = fn(output.data, target.data)
+        logs[name] = fn(output.array, target.array)
     return logs
 
 
@@ -267,7 +267,7 @@ def predict(model, data, batch_size=32):
         with no_grad():
             for batch in loader:
                 x = batch[0] if isinstance(batch, (tuple, list)) else batch
-                outputs.append(model(x).data)
+                outputs.append(model(x).array)
     finally:
         model.train(was_training)
     if not outputs:

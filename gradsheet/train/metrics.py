@@ -12,7 +12,7 @@ from ..autograd.tensor import Tensor
 
 
 def _array(x):
-    return x.data if isinstance(x, Tensor) else np.asarray(x)
+    return x.array if isinstance(x, Tensor) else np.asarray(x)
 
 
 def _same_size(name, output, target):

@@ -15,7 +15,7 @@ def _to_numpy(batch):
     if hasattr(batch, "detach"):
         return batch.detach().numpy()
     if isinstance(batch, gs.Tensor):
-        return batch.data
+        return batch.array
     if isinstance(batch, dict):
         return {k: _to_numpy(v) for k, v in batch.items()}
     if isinstance(batch, tuple) and hasattr(batch, "_fields"):
@@ -64,7 +64,7 @@ def test_default_collate_stacks_tensors():
     batch = default_collate([(gs.tensor([1.0, 2.0]), gs.tensor(0)), (gs.tensor([3.0, 4.0]),
                                                                     gs.tensor(1))])
     assert isinstance(batch, list)
-    np.testing.assert_array_equal(batch[0].data, [[1, 2], [3, 4]])
+    np.testing.assert_array_equal(batch[0].array, [[1, 2], [3, 4]])
     assert batch[0].dtype == np.float32 and batch[1].dtype == np.int64
 
 

@@ -27,16 +27,16 @@ def test_len_and_batch_shapes(n, batch_size, drop_last):
     assert sum(sizes) == (n // batch_size * batch_size if drop_last else n)
     for x, y in batches:
         assert x.shape == (len(y), 2) and x.dtype == np.float32 and y.dtype == np.int64
-        np.testing.assert_array_equal(x.data[:, 0], 2 * y.data)  # rows stay paired
+        np.testing.assert_array_equal(x.array[:, 0], 2 * y.array)  # rows stay paired
 
 
 def test_in_order_without_shuffle():
-    ys = np.concatenate([y.data for _, y in DataLoader(_data(10), batch_size=4)])
+    ys = np.concatenate([y.array for _, y in DataLoader(_data(10), batch_size=4)])
     np.testing.assert_array_equal(ys, np.arange(10))
 
 
 def _epoch(loader):
-    return np.concatenate([y.data for _, y in loader])
+    return np.concatenate([y.array for _, y in loader])
 
 
 def test_shuffle_is_reproducible_under_manual_seed_and_differs_across_epochs():
@@ -66,7 +66,7 @@ def test_fast_path_fetches_whole_batches_without_getitem(monkeypatch):
     data = _data(12)
     monkeypatch.setattr(TensorDataset, "__getitem__", no_per_sample_access)
     batches = list(DataLoader(Subset(data, list(range(11, -1, -1))), batch_size=5, shuffle=True))
-    assert sorted(np.concatenate([y.data for _, y in batches])) == list(range(12))
+    assert sorted(np.concatenate([y.array for _, y in batches])) == list(range(12))
 
 
 def test_fast_path_equals_collating_samples():
@@ -75,8 +75,8 @@ def test_fast_path_equals_collating_samples():
     slow = DataLoader(data, batch_size=4, shuffle=True, generator=np.random.default_rng(9),
                       collate_fn=default_collate)
     for (xf, yf), (xs, ys) in zip(fast, slow, strict=True):
-        np.testing.assert_array_equal(xf.data, xs.data)
-        np.testing.assert_array_equal(yf.data, ys.data)
+        np.testing.assert_array_equal(xf.array, xs.array)
+        np.testing.assert_array_equal(yf.array, ys.array)
         assert xf.dtype == xs.dtype and yf.dtype == ys.dtype
 
 
@@ -91,7 +91,7 @@ class _Dicts(Dataset):
 def test_generic_dataset_and_custom_collate_fn():
     batches = list(DataLoader(_Dicts(), batch_size=2))
     assert [b["x"].shape for b in batches] == [(2, 3), (2, 3), (1, 3)]
-    np.testing.assert_array_equal(batches[1]["y"].data, [2, 3])
+    np.testing.assert_array_equal(batches[1]["y"].array, [2, 3])
     sums = list(DataLoader(_Dicts(), batch_size=2, collate_fn=lambda s: sum(d["y"] for d in s)))
     assert sums == [1, 5, 4]
 

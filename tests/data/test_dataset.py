@@ -19,7 +19,7 @@ def test_tensor_dataset_pairs_samples_and_keeps_dtypes():
     data = TensorDataset(gs.tensor(X), y)
     assert len(data) == 4
     x2, y2 = data[2]
-    np.testing.assert_array_equal(x2.data, X[2])
+    np.testing.assert_array_equal(x2.array, X[2])
     assert x2.dtype == np.float64 and y2.dtype == np.int64
     assert y2.shape == () and y2.item() == 4
 
@@ -35,8 +35,8 @@ def test_tensor_dataset_get_batch_matches_samples():
     data = TensorDataset(gs.randn(6, 2), gs.arange(6))
     indices = np.array([5, 0, 3])
     xb, yb = data.get_batch(indices)
-    np.testing.assert_array_equal(xb.data, np.stack([data[i][0].data for i in indices]))
-    np.testing.assert_array_equal(yb.data, indices)
+    np.testing.assert_array_equal(xb.array, np.stack([data[i][0].array for i in indices]))
+    np.testing.assert_array_equal(yb.array, indices)
 
 
 def test_subset_maps_indices_and_forwards_get_batch():
@@ -44,7 +44,7 @@ def test_subset_maps_indices_and_forwards_get_batch():
     subset = Subset(data, [7, 2, 9])
     assert len(subset) == 3 and subset[1][0].item() == 20
     (batch,) = subset.get_batch(np.array([2, 0]))
-    np.testing.assert_array_equal(batch.data, [90, 70])
+    np.testing.assert_array_equal(batch.array, [90, 70])
 
 
 def test_subset_of_a_plain_dataset_has_no_get_batch():

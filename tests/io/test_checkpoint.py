@@ -55,7 +55,7 @@ def _assert_same_state(a, b):
         for x, y in zip(a, b):
             _assert_same_state(x, y)
     elif isinstance(a, (gs.Tensor, np.ndarray, np.generic)):
-        a, b = (v.data if isinstance(v, gs.Tensor) else v for v in (a, b))
+        a, b = (v.array if isinstance(v, gs.Tensor) else v for v in (a, b))
         assert a.dtype == b.dtype and a.shape == b.shape
         np.testing.assert_array_equal(a, b)
     elif isinstance(a, float) and math.isnan(a):
@@ -167,7 +167,7 @@ def test_without_the_random_state_the_run_differs(tmp_path):
     model, optimizer, scheduler = resumed
     fit(model, nn.CrossEntropyLoss(), optimizer, _data(), epochs=1, batch_size=8,
         scheduler=scheduler, verbose=0)
-    assert not np.array_equal(model[0].weight.data, whole[0][0].weight.data)
+    assert not np.array_equal(model[0].weight.array, whole[0][0].weight.array)
 
 
 def test_fit_writes_one_checkpoint_per_epoch_with_epoch_and_step(tmp_path):
@@ -298,11 +298,11 @@ def _saved_checkpoint(tmp_path):
 def _untouched(run):
     """A check that ``run`` (model, optimizer, scheduler) and the generator did not change."""
     before = [dict(part.state_dict()) for part in run[1:]]
-    weights = {k: v.data.copy() for k, v in run[0].state_dict().items()}
+    weights = {k: v.array.copy() for k, v in run[0].state_dict().items()}
     rng = gs.backend.get_rng_state()
 
     def check():
-        _assert_same_state({k: v.data for k, v in run[0].state_dict().items()}, weights)
+        _assert_same_state({k: v.array for k, v in run[0].state_dict().items()}, weights)
         for part, state in zip(run[1:], before):
             _assert_same_state(part.state_dict(), state)
         assert gs.backend.get_rng_state() == rng

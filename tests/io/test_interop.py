@@ -71,7 +71,7 @@ def _random_state(state_dict, rng):
     """Random values for every entry (positive variances, a nonzero batch count)."""
     state = collections.OrderedDict()
     for name, value in state_dict.items():
-        array = np.asarray(value.data if isinstance(value, gs.Tensor) else value.numpy())
+        array = np.asarray(value.array if isinstance(value, gs.Tensor) else value.numpy())
         if array.dtype.kind != "f":
             state[name] = np.full(array.shape, 7, dtype=array.dtype)
         elif name.endswith("running_var"):
@@ -84,7 +84,7 @@ def _random_state(state_dict, rng):
 def _flat(output):
     if isinstance(output, (tuple, list)):
         return [array for part in output for array in _flat(part)]
-    return [output.data if isinstance(output, gs.Tensor) else output.detach().numpy()]
+    return [output.array if isinstance(output, gs.Tensor) else output.detach().numpy()]
 
 
 def _pair(build):
@@ -107,7 +107,7 @@ def _assert_same_state(gs_model, torch_model):
     gs_state, torch_state = gs_model.state_dict(), torch_model.state_dict()
     assert list(gs_state) == list(torch_state)  # the same names, in the same order
     for name, value in gs_state.items():
-        np.testing.assert_array_equal(value.data, torch_state[name].numpy(), err_msg=name)
+        np.testing.assert_array_equal(value.array, torch_state[name].numpy(), err_msg=name)
         assert value.dtype == torch_state[name].numpy().dtype, name
 
 
@@ -153,9 +153,9 @@ def test_conversions_keep_names_order_dtypes_and_copy():
     assert list(state) == list(torch_state)
     for name, value in state.items():
         assert isinstance(value, gs.Tensor)
-        np.testing.assert_array_equal(value.data, torch_state[name].numpy())
+        np.testing.assert_array_equal(value.array, torch_state[name].numpy())
         assert value.dtype == torch_state[name].numpy().dtype
-    state["b.weight"].data[...] = 0  # a copy: torch's tensor keeps its values
+    state["b.weight"].array[...] = 0  # a copy: torch's tensor keeps its values
     assert torch.count_nonzero(torch_state["b.weight"]) == 6
     back = to_torch_state_dict(state)
     assert list(back) == list(torch_state)
@@ -169,7 +169,7 @@ def test_conversions_keep_names_order_dtypes_and_copy():
 def test_from_torch_takes_tensors_that_require_grad():
     linear = torch.nn.Linear(2, 2)
     state = from_torch_state_dict(dict(linear.named_parameters()))
-    np.testing.assert_array_equal(state["weight"].data, linear.weight.detach().numpy())
+    np.testing.assert_array_equal(state["weight"].array, linear.weight.detach().numpy())
 
 
 def test_bad_inputs_name_the_entry():

@@ -28,19 +28,19 @@ def test_round_trip_keeps_values_dtypes_and_shapes(tmp_path):
     loaded = load(path)
     assert loaded.keys() == state.keys()
     for name, value in state.items():
-        expected = value.data if isinstance(value, gs.Tensor) else value
+        expected = value.array if isinstance(value, gs.Tensor) else value
         assert isinstance(loaded[name], gs.Tensor)
         assert loaded[name].dtype == expected.dtype and loaded[name].shape == expected.shape
-        np.testing.assert_array_equal(loaded[name].data, expected)
-    loaded["w_float32"].data += 1  # loaded tensors own writable memory
+        np.testing.assert_array_equal(loaded[name].array, expected)
+    loaded["w_float32"].array += 1  # loaded tensors own writable memory
 
 
 def test_non_contiguous_arrays_are_saved_by_value(tmp_path):
     base = np.arange(12, dtype=np.float32).reshape(3, 4)
     save({"strided": base[:, ::2], "transposed": gs.tensor(base).T}, tmp_path / "a.safetensors")
     loaded = load(tmp_path / "a.safetensors")
-    np.testing.assert_array_equal(loaded["strided"].data, base[:, ::2])
-    np.testing.assert_array_equal(loaded["transposed"].data, base.T)
+    np.testing.assert_array_equal(loaded["strided"].array, base[:, ::2])
+    np.testing.assert_array_equal(loaded["transposed"].array, base.T)
 
 
 def test_metadata_round_trip(tmp_path):
@@ -57,10 +57,10 @@ def test_files_interoperate_with_pytorch(tmp_path):
     save(state, tmp_path / "ours.safetensors")
     theirs = safetensors_torch.load_file(str(tmp_path / "ours.safetensors"))
     for name, value in state.items():
-        np.testing.assert_array_equal(theirs[name].numpy(), value.data)
+        np.testing.assert_array_equal(theirs[name].numpy(), value.array)
     safetensors_torch.save_file({"w": torch.arange(6.0).reshape(2, 3)},
                                 str(tmp_path / "theirs.safetensors"))
-    np.testing.assert_array_equal(load(tmp_path / "theirs.safetensors")["w"].data,
+    np.testing.assert_array_equal(load(tmp_path / "theirs.safetensors")["w"].array,
                                   np.arange(6.0, dtype=np.float32).reshape(2, 3))
 
 
@@ -77,7 +77,7 @@ def test_failed_write_leaves_the_previous_file_intact(tmp_path, monkeypatch, fai
         save({"w": gs.zeros(3), "extra": gs.zeros(100)}, path)
     monkeypatch.undo()
     assert os.listdir(tmp_path) == ["model.safetensors"]  # no temporary file left behind
-    np.testing.assert_array_equal(load(path)["w"].data, np.ones(3))
+    np.testing.assert_array_equal(load(path)["w"].array, np.ones(3))
 
 
 def test_overwrite_replaces_the_file(tmp_path):

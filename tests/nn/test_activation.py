@@ -34,8 +34,8 @@ def test_reprs_of_flags_match_torch(name, kwargs):
 def test_inplace_flag_gives_same_values_out_of_place():
     x = gs.tensor([-1.0, 2.0])
     y = nn.ReLU(inplace=True)(x)
-    np.testing.assert_array_equal(y.data, [0, 2])
-    np.testing.assert_array_equal(x.data, [-1, 2])
+    np.testing.assert_array_equal(y.array, [0, 2])
+    np.testing.assert_array_equal(x.array, [-1, 2])
 
 
 def test_bad_arguments_raise():

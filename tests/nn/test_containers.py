@@ -15,7 +15,7 @@ def test_sequential_applies_in_order():
     model = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 2))
     x = gs.randn(5, 3)
     expected = model[2](model[1](model[0](x)))
-    np.testing.assert_array_equal(model(x).data, expected.data)
+    np.testing.assert_array_equal(model(x).array, expected.array)
     assert len(model) == 3 and list(model) == [model[0], model[1], model[2]]
     assert model[-1] is model[2]
 

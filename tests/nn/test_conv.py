@@ -28,9 +28,9 @@ def _pair_of_layers(name, args, kwargs):
     ours = getattr(nn, name)(*args, **kwargs).double()
     theirs = getattr(torch.nn, name)(*args, **kwargs).double()
     with torch.no_grad():
-        theirs.weight.copy_(torch.tensor(ours.weight.data))
+        theirs.weight.copy_(torch.tensor(ours.weight.array))
         if ours.bias is not None:
-            theirs.bias.copy_(torch.tensor(ours.bias.data))
+            theirs.bias.copy_(torch.tensor(ours.bias.array))
     return ours, theirs
 
 
@@ -42,14 +42,14 @@ def test_layer_matches_torch_with_copied_weights(name, args, kwargs, batched):
     x = random_inputs([shape if batched else shape[1:]], seed=len(kwargs))[0]
     x_gs, x_t = gs.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
     y, y_t = ours(x_gs), theirs(x_t)
-    np.testing.assert_allclose(y.data, y_t.detach().numpy(), rtol=1e-6, atol=1e-12)
+    np.testing.assert_allclose(y.array, y_t.detach().numpy(), rtol=1e-6, atol=1e-12)
     upstream = np.random.default_rng(0).standard_normal(y.shape)
     y.backward(gs.tensor(upstream))
     y_t.backward(torch.tensor(upstream))
-    np.testing.assert_allclose(x_gs.grad.data, x_t.grad.numpy(), rtol=1e-6, atol=1e-12)
-    np.testing.assert_allclose(ours.weight.grad.data, theirs.weight.grad.numpy(), rtol=1e-6)
+    np.testing.assert_allclose(x_gs.grad.array, x_t.grad.numpy(), rtol=1e-6, atol=1e-12)
+    np.testing.assert_allclose(ours.weight.grad.array, theirs.weight.grad.numpy(), rtol=1e-6)
     if ours.bias is not None:
-        np.testing.assert_allclose(ours.bias.grad.data, theirs.bias.grad.numpy(), rtol=1e-6)
+        np.testing.assert_allclose(ours.bias.grad.array, theirs.bias.grad.numpy(), rtol=1e-6)
 
 
 @pytest.mark.parametrize("name, args, kwargs", LAYERS)
@@ -68,17 +68,17 @@ def test_repr_attributes_and_state_match_torch(name, args, kwargs):
 def test_default_init_bounds(name, args, kwargs):
     gs.manual_seed(0)
     layer = getattr(nn, name)(*args, **kwargs)
-    w = layer.weight.data
+    w = layer.weight.array
     fan_in = w.shape[1] * math.prod(w.shape[2:])  # (in or out)/groups * kernel area
     bound = 1 / math.sqrt(fan_in)
     assert np.abs(w).max() <= bound and np.abs(w).max() > 0.5 * bound
     if layer.bias is not None:
-        assert np.abs(layer.bias.data).max() <= bound
+        assert np.abs(layer.bias.array).max() <= bound
     big = nn.Conv2d(8, 64, 3)
     bound = 1 / math.sqrt(8 * 9)
     # U(-b, b): max near b, standard deviation b / sqrt(3)
-    assert 0.98 * bound < np.abs(big.weight.data).max() <= bound
-    assert abs(big.weight.data.std() - bound / math.sqrt(3)) < 0.05 * bound
+    assert 0.98 * bound < np.abs(big.weight.array).max() <= bound
+    assert abs(big.weight.array.std() - bound / math.sqrt(3)) < 0.05 * bound
 
 
 def test_conv_transpose_output_size_matches_torch():
@@ -87,7 +87,7 @@ def test_conv_transpose_output_size_matches_torch():
     for size in [(10, 13), (1, 3, 12, 15), [11, 14]]:
         expected = theirs(torch.tensor(x), output_size=size)
         got = ours(gs.tensor(x), output_size=size)
-        np.testing.assert_allclose(got.data, expected.detach().numpy(), rtol=1e-6)
+        np.testing.assert_allclose(got.array, expected.detach().numpy(), rtol=1e-6)
     with pytest.raises(ValueError, match=r"output_size \(13, 13\) is not reachable from input "
                                          r"\(1, 2, 4, 5\): dimension 0 must lie in \[10, 12\]"):
         ours(gs.tensor(x), output_size=(13, 13))

@@ -12,7 +12,7 @@ from tests.helpers import torch_or_skip
 @pytest.mark.parametrize("p", [0.2, 0.5, 0.9])
 def test_training_drops_a_fraction_p_and_scales_survivors(p):
     x = gs.ones(200, 100)
-    y = nn.Dropout(p)(x).data
+    y = nn.Dropout(p)(x).array
     kept = y != 0
     np.testing.assert_allclose(y[kept], 1 / (1 - p), rtol=1e-6)
     n = y.size
@@ -23,24 +23,24 @@ def test_gradient_is_the_scaled_mask():
     x = gs.randn(30, 20, requires_grad=True)
     y = nn.Dropout(0.4)(x)
     y.sum().backward()
-    np.testing.assert_allclose(x.grad.data, (y.data != 0) / 0.6, rtol=1e-6)
+    np.testing.assert_allclose(x.grad.array, (y.array != 0) / 0.6, rtol=1e-6)
 
 
 def test_eval_mode_is_identity_and_follows_the_parent():
     model = nn.Sequential(nn.Linear(4, 4), nn.Dropout(0.5))
     x = gs.randn(3, 4)
     model.eval()
-    np.testing.assert_array_equal(model(x).data, model[0](x).data)
+    np.testing.assert_array_equal(model(x).array, model[0](x).array)
     assert model[1](x) is x
     model.train()
-    assert not np.array_equal(model(gs.ones(50, 4)).data, model[0](gs.ones(50, 4)).data)
+    assert not np.array_equal(model(gs.ones(50, 4)).array, model[0](gs.ones(50, 4)).array)
 
 
 def test_seeded_masks_repeat():
     gs.manual_seed(3)
-    first = nn.Dropout()(gs.ones(10, 10)).data
+    first = nn.Dropout()(gs.ones(10, 10)).array
     gs.manual_seed(3)
-    np.testing.assert_array_equal(nn.Dropout()(gs.ones(10, 10)).data, first)
+    np.testing.assert_array_equal(nn.Dropout()(gs.ones(10, 10)).array, first)
 
 
 def test_repr_matches_torch():

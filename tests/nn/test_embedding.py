@@ -21,11 +21,11 @@ def test_embedding_matches_torch(index_shape, padding_idx):
     # few rows, many positions: most indices repeat, and the padding row is among them
     indices = np.random.default_rng(0).integers(0, 6, size=index_shape)
     out, ref_out = layer(gs.tensor(indices)), ref(torch.tensor(indices))
-    np.testing.assert_array_equal(out.data, ref_out.detach().numpy())
+    np.testing.assert_array_equal(out.array, ref_out.detach().numpy())
     upstream = np.random.default_rng(1).standard_normal(out.shape)
     out.backward(gs.tensor(upstream))
     ref_out.backward(torch.tensor(upstream))
-    np.testing.assert_allclose(layer.weight.grad.data, ref.weight.grad.numpy(), rtol=1e-12,
+    np.testing.assert_allclose(layer.weight.grad.array, ref.weight.grad.numpy(), rtol=1e-12,
                                atol=1e-15)
     assert repr(layer) == repr(ref)
 
@@ -41,22 +41,22 @@ def test_scatter_add_equals_np_add_at(indices, dim):
     out.backward(gs.tensor(upstream))
     expected = np.zeros((10, dim))
     np.add.at(expected, index, upstream)
-    np.testing.assert_allclose(weight.grad.data, expected, rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(weight.grad.array, expected, rtol=1e-12, atol=1e-15)
 
 
 def test_padding_row_starts_at_zero_and_gets_no_gradient():
     gs.manual_seed(0)
     layer = nn.Embedding(5, 4, padding_idx=-2)
-    assert layer.padding_idx == 3 and not np.any(layer.weight.data[3])
+    assert layer.padding_idx == 3 and not np.any(layer.weight.array[3])
     assert layer.weight.dtype == np.float32
     layer(gs.tensor([[3, 3, 1]])).sum().backward()
-    assert not np.any(layer.weight.grad.data[3])
-    np.testing.assert_array_equal(layer.weight.grad.data[1], np.ones(4, dtype=np.float32))
+    assert not np.any(layer.weight.grad.array[3])
+    np.testing.assert_array_equal(layer.weight.grad.array[1], np.ones(4, dtype=np.float32))
 
 
 def test_default_init_is_standard_normal():
     gs.manual_seed(0)
-    values = nn.Embedding(1000, 50).weight.data
+    values = nn.Embedding(1000, 50).weight.array
     # mean and std of 50,000 N(0, 1) draws: within 6 standard errors
     assert abs(values.mean()) < 6 / np.sqrt(values.size)
     assert abs(values.std() - 1) < 6 / np.sqrt(2 * values.size)
@@ -65,10 +65,10 @@ def test_default_init_is_standard_normal():
 def test_from_pretrained_copies_and_freezes():
     table = np.arange(6.0).reshape(3, 2)
     frozen = nn.Embedding.from_pretrained(table)
-    np.testing.assert_array_equal(frozen(gs.tensor([2, 0])).data, [[4.0, 5.0], [0.0, 1.0]])
+    np.testing.assert_array_equal(frozen(gs.tensor([2, 0])).array, [[4.0, 5.0], [0.0, 1.0]])
     assert not frozen.weight.requires_grad
     table[0, 0] = 99.0  # a copy, not a view
-    assert frozen.weight.data[0, 0] == 0.0
+    assert frozen.weight.array[0, 0] == 0.0
     trainable = nn.Embedding.from_pretrained(gs.tensor(table), freeze=False)
     assert trainable.weight.requires_grad and trainable.weight.dtype == np.float64
 

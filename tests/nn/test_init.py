@@ -68,29 +68,29 @@ def test_fans_need_two_dimensions():
 
 
 def test_uniform_and_normal():
-    assert_uniform(init.uniform_(empty(200, 150), -0.5, 0.5).data, 0.5)
-    values = init.uniform_(empty(300, 100), 2.0, 3.0).data
+    assert_uniform(init.uniform_(empty(200, 150), -0.5, 0.5).array, 0.5)
+    values = init.uniform_(empty(300, 100), 2.0, 3.0).array
     assert values.min() >= 2 and values.max() <= 3
-    assert_normal(init.normal_(empty(300, 100), mean=1.5, std=0.3).data, 0.3, mean=1.5)
+    assert_normal(init.normal_(empty(300, 100), mean=1.5, std=0.3).array, 0.3, mean=1.5)
 
 
 def test_xavier():
     fan_in, fan_out = 120, 250
     gain = init.calculate_gain("tanh")
     bound = gain * math.sqrt(6 / (fan_in + fan_out))
-    assert_uniform(init.xavier_uniform_(empty(fan_out, fan_in), gain=gain).data, bound)
+    assert_uniform(init.xavier_uniform_(empty(fan_out, fan_in), gain=gain).array, bound)
     std = math.sqrt(2 / (fan_in + fan_out))
-    assert_normal(init.xavier_normal_(empty(fan_out, fan_in)).data, std)
+    assert_normal(init.xavier_normal_(empty(fan_out, fan_in)).array, std)
 
 
 def test_kaiming():
     # defaults: a = 0, fan_in, leaky_relu -> gain sqrt(2), bound sqrt(3) * sqrt(2 / fan_in)
-    assert_uniform(init.kaiming_uniform_(empty(300, 150)).data, math.sqrt(6 / 150))
+    assert_uniform(init.kaiming_uniform_(empty(300, 150)).array, math.sqrt(6 / 150))
     # conv weight (out, in, kh, kw) with fan_out: fan = 64 * 3 * 3
     weight = init.kaiming_normal_(empty(64, 32, 3, 3), mode="fan_out", nonlinearity="relu")
-    assert_normal(weight.data, math.sqrt(2 / (64 * 9)))
+    assert_normal(weight.array, math.sqrt(2 / (64 * 9)))
     # nn.Linear's choice a = sqrt(5): bound = 1 / sqrt(fan_in)
-    assert_uniform(init.kaiming_uniform_(empty(400, 60), a=math.sqrt(5)).data,
+    assert_uniform(init.kaiming_uniform_(empty(400, 60), a=math.sqrt(5)).array,
                    1 / math.sqrt(60))
 
 
@@ -111,34 +111,34 @@ def test_kaiming_zero_size_is_left_alone():
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 def test_fills_in_place_keeping_dtype_and_leaf(fill, dtype):
     param = empty(6, 4, dtype=dtype)
-    array = param.data
+    array = param.array
     assert fill(param) is param
-    assert param.data is array and param.dtype == np.dtype(dtype)
-    assert param.is_leaf and param.requires_grad and np.any(param.data)
+    assert param.array is array and param.dtype == np.dtype(dtype)
+    assert param.is_leaf and param.requires_grad and np.any(param.array)
 
 
 def test_seeding_and_explicit_generator():
     gs.manual_seed(7)
-    first = init.normal_(empty(4, 4)).data.copy()
+    first = init.normal_(empty(4, 4)).array.copy()
     gs.manual_seed(7)
-    np.testing.assert_array_equal(init.normal_(empty(4, 4)).data, first)
-    a = init.xavier_uniform_(empty(3, 5), generator=np.random.default_rng(1)).data
-    b = init.xavier_uniform_(empty(3, 5), generator=np.random.default_rng(1)).data
+    np.testing.assert_array_equal(init.normal_(empty(4, 4)).array, first)
+    a = init.xavier_uniform_(empty(3, 5), generator=np.random.default_rng(1)).array
+    b = init.xavier_uniform_(empty(3, 5), generator=np.random.default_rng(1)).array
     np.testing.assert_array_equal(a, b)
 
 
 def test_constants_and_eye():
-    np.testing.assert_array_equal(init.constant_(empty(2, 3), 0.5).data, 0.5)
-    np.testing.assert_array_equal(init.ones_(empty(2, 3)).data, 1)
-    np.testing.assert_array_equal(init.zeros_(init.ones_(empty(2, 3))).data, 0)
-    np.testing.assert_array_equal(init.eye_(empty(2, 3)).data, np.eye(2, 3))
+    np.testing.assert_array_equal(init.constant_(empty(2, 3), 0.5).array, 0.5)
+    np.testing.assert_array_equal(init.ones_(empty(2, 3)).array, 1)
+    np.testing.assert_array_equal(init.zeros_(init.ones_(empty(2, 3))).array, 0)
+    np.testing.assert_array_equal(init.eye_(empty(2, 3)).array, np.eye(2, 3))
     with pytest.raises(ValueError, match=r"only 2-dimensional.*got shape \(2, 2, 2\)"):
         init.eye_(empty(2, 2, 2))
 
 
 @pytest.mark.parametrize("shape", [(3, 7), (7, 3), (5, 5), (4, 2, 3)])
 def test_orthogonal(shape):
-    q = init.orthogonal_(empty(*shape, dtype="float64"), gain=2.0).data
+    q = init.orthogonal_(empty(*shape, dtype="float64"), gain=2.0).array
     flat = q.reshape(shape[0], -1) / 2.0
     small = min(flat.shape)
     gram = flat @ flat.T if flat.shape[0] == small else flat.T @ flat

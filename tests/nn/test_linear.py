@@ -19,13 +19,13 @@ def test_linear_forward_backward_match_torch(input_shape, bias):
     x = np.random.default_rng(0).standard_normal(input_shape)
     gx, tx = gs.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
     out, ref_out = layer(gx), ref(tx)
-    np.testing.assert_allclose(out.data, ref_out.detach().numpy(), rtol=1e-12)
+    np.testing.assert_allclose(out.array, ref_out.detach().numpy(), rtol=1e-12)
     upstream = np.random.default_rng(1).standard_normal(out.shape)
     out.backward(gs.tensor(upstream))
     ref_out.backward(torch.tensor(upstream))
     pairs = [(gx, tx), (layer.weight, ref.weight)] + ([(layer.bias, ref.bias)] if bias else [])
     for mine, theirs in pairs:
-        np.testing.assert_allclose(mine.grad.data, theirs.grad.numpy(), rtol=1e-12, atol=1e-14)
+        np.testing.assert_allclose(mine.grad.array, theirs.grad.numpy(), rtol=1e-12, atol=1e-14)
 
 
 def test_linear_shapes_and_repr_match_torch():
@@ -42,14 +42,14 @@ def test_linear_default_init_bounds_and_spread():
     gs.manual_seed(0)
     layer = nn.Linear(50, 400)
     bound = 1 / math.sqrt(50)
-    for values in (layer.weight.data, layer.bias.data):
+    for values in (layer.weight.array, layer.bias.array):
         n = values.size
         assert values.min() >= -bound and values.max() <= bound
         # the extremes come within a few spacings 2k/n of the bounds
         assert values.max() > bound * (1 - 20 / n) and values.min() < -bound * (1 - 20 / n)
-    n = layer.weight.data.size
+    n = layer.weight.array.size
     tolerance = 6 * math.sqrt((9 / 5 - 1) / (4 * n))
-    assert abs(layer.weight.data.std() / (bound / math.sqrt(3)) - 1) < tolerance
+    assert abs(layer.weight.array.std() / (bound / math.sqrt(3)) - 1) < tolerance
 
 
 def test_linear_dtype_default_and_explicit():
@@ -77,22 +77,22 @@ def test_manual_seed_makes_init_reproducible():
     gs.manual_seed(123)
     second = nn.Sequential(nn.Linear(4, 5), nn.Linear(5, 2)).state_dict()
     for key in first:
-        np.testing.assert_array_equal(first[key].data, second[key].data)
+        np.testing.assert_array_equal(first[key].array, second[key].array)
     gs.manual_seed(124)
-    assert not np.array_equal(nn.Linear(4, 5).weight.data, first["0.weight"].data)
+    assert not np.array_equal(nn.Linear(4, 5).weight.array, first["0.weight"].array)
 
 
 def test_reset_parameters_redraws():
     layer = nn.Linear(3, 3)
-    before = layer.weight.data.copy()
+    before = layer.weight.array.copy()
     weight = layer.weight
     layer.reset_parameters()
-    assert layer.weight is weight and not np.array_equal(before, layer.weight.data)
+    assert layer.weight is weight and not np.array_equal(before, layer.weight.array)
 
 
 def test_linear_zero_in_features():
     layer = nn.Linear(0, 3)
-    np.testing.assert_array_equal(layer.bias.data, 0)
+    np.testing.assert_array_equal(layer.bias.array, 0)
     assert layer(gs.zeros(2, 0)).shape == (2, 3)
 
 
@@ -119,5 +119,5 @@ def test_flatten_matches_torch(dims):
     torch = torch_or_skip()
     x = np.arange(2 * 3 * 4 * 5, dtype=np.float64).reshape(2, 3, 4, 5)
     mine, ref = nn.Flatten(*dims), torch.nn.Flatten(*dims)
-    np.testing.assert_array_equal(mine(gs.tensor(x)).data, ref(torch.tensor(x)).numpy())
+    np.testing.assert_array_equal(mine(gs.tensor(x)).array, ref(torch.tensor(x)).numpy())
     assert repr(mine) == repr(ref)

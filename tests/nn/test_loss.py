@@ -54,10 +54,10 @@ def test_layer_equals_functional(layer, functional, opts, x, target, reduction):
     outputs = [loss(inputs[0], as_target(gs.tensor, target)),
                getattr(F, functional)(inputs[1], as_target(gs.tensor, target),
                                       reduction=reduction, **options(opts, gs.tensor))]
-    np.testing.assert_array_equal(outputs[0].data, outputs[1].data)
+    np.testing.assert_array_equal(outputs[0].array, outputs[1].array)
     for out in outputs:
         out.sum().backward()
-    np.testing.assert_array_equal(inputs[0].grad.data, inputs[1].grad.data)
+    np.testing.assert_array_equal(inputs[0].grad.array, inputs[1].grad.array)
 
 
 @pytest.mark.parametrize("layer, functional, opts, x, target", CASES, ids=IDS)
@@ -67,10 +67,10 @@ def test_layer_matches_torch(layer, functional, opts, x, target):
     ref = getattr(torch.nn, layer)(**options(opts, torch.tensor))
     gx, tx = gs.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
     out, ref_out = mine(gx, as_target(gs.tensor, target)), ref(tx, as_target(torch.tensor, target))
-    np.testing.assert_allclose(out.data, ref_out.detach().numpy(), rtol=1e-7)
+    np.testing.assert_allclose(out.array, ref_out.detach().numpy(), rtol=1e-7)
     out.backward()
     ref_out.backward()
-    np.testing.assert_allclose(gx.grad.data, tx.grad.numpy(), rtol=1e-7, atol=1e-15)
+    np.testing.assert_allclose(gx.grad.array, tx.grad.numpy(), rtol=1e-7, atol=1e-15)
     assert repr(mine) == repr(ref)
     assert list(mine.state_dict()) == list(ref.state_dict())
 

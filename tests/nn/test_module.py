@@ -119,7 +119,7 @@ def test_buffer_reassignment_updates_registry():
     module = nn.Module()
     module.register_buffer("mean", gs.zeros(2))
     module.mean = gs.ones(2)
-    np.testing.assert_array_equal(module.state_dict()["mean"].data, [1, 1])
+    np.testing.assert_array_equal(module.state_dict()["mean"].array, [1, 1])
     with pytest.raises(TypeError, match="buffer 'mean'"):
         module.mean = 3.0
 
@@ -180,7 +180,7 @@ def test_register_name_type_raises():
 def test_call_runs_forward_and_base_module_has_none():
     net = make_net(gs)
     x = gs.randn(5, 4)
-    np.testing.assert_array_equal(net(x).data, net.forward(x).data)
+    np.testing.assert_array_equal(net(x).array, net.forward(x).array)
     with pytest.raises(NotImplementedError, match="Module has no forward"):
         nn.Module()(x)
 
@@ -193,7 +193,7 @@ def test_subclass_with_own_call_keeps_it():
         def __call__(self, x):
             return self.forward(x) * 2
 
-    np.testing.assert_array_equal(Doubled()(gs.ones(2)).data, [2, 2])
+    np.testing.assert_array_equal(Doubled()(gs.ones(2)).array, [2, 2])
 
 
 # ------------------------------------------------------------ modes and gradients
@@ -212,9 +212,9 @@ def test_zero_grad():
     net = make_net(gs)
     net(gs.randn(5, 4)).sum().backward()
     grads = [p.grad for p in net.parameters()]
-    assert all(g is not None and np.any(g.data) for g in grads)
+    assert all(g is not None and np.any(g.array) for g in grads)
     net.zero_grad(set_to_none=False)
-    assert all(p.grad is g and not np.any(g.data) for p, g in zip(net.parameters(), grads))
+    assert all(p.grad is g and not np.any(g.array) for p, g in zip(net.parameters(), grads))
     net.zero_grad()
     assert all(p.grad is None for p in net.parameters())
 
@@ -261,8 +261,8 @@ def test_deepcopy_is_independent():
     net = make_net(gs)
     clone = copy.deepcopy(net)
     assert isinstance(clone.head.weight, nn.Parameter)
-    clone.head.weight.data[...] = 0
-    assert np.any(net.head.weight.data)
+    clone.head.weight.array[...] = 0
+    assert np.any(net.head.weight.array)
     assert clone.head.__dict__["weight"] is clone.head._parameters["weight"]
 
 
@@ -270,7 +270,7 @@ def test_deepcopy_is_independent():
 def test_state_dict_shares_memory_and_is_detached():
     layer = nn.Linear(2, 3)
     state = layer.state_dict()
-    assert state["weight"].data is layer.weight.data
+    assert state["weight"].array is layer.weight.array
     assert not state["weight"].requires_grad and type(state["weight"]) is gs.Tensor
     assert layer.state_dict(keep_vars=True)["weight"] is layer.weight
 
@@ -278,14 +278,14 @@ def test_state_dict_shares_memory_and_is_detached():
 def test_state_dict_round_trip():
     gs.manual_seed(0)
     source, target = make_net(gs), make_net(gs)
-    saved = {k: v.data.copy() for k, v in source.state_dict().items()}
+    saved = {k: v.array.copy() for k, v in source.state_dict().items()}
     weight = target.head.weight
     result = target.load_state_dict(saved)
     assert result.missing_keys == [] and result.unexpected_keys == []
     assert repr(result) == "<All keys matched successfully>"
     assert target.head.weight is weight
     x = gs.randn(3, 4)
-    np.testing.assert_array_equal(target(x).data, source(x).data)
+    np.testing.assert_array_equal(target(x).array, source(x).array)
 
 
 def test_load_torch_state_dict_gives_torch_outputs(torch):
@@ -296,19 +296,19 @@ def test_load_torch_state_dict_gives_torch_outputs(torch):
     net.load_state_dict(torch_state_as_numpy(ref))
     x = np.random.default_rng(0).standard_normal((7, 4))
     expected = ref(torch.tensor(x)).detach().numpy()
-    np.testing.assert_allclose(net(gs.tensor(x)).data, expected, rtol=1e-6, atol=1e-12)
+    np.testing.assert_allclose(net(gs.tensor(x)).array, expected, rtol=1e-6, atol=1e-12)
 
 
 def test_load_torch_tensors_directly(torch):
     ref = make_net(torch)
     net = make_net(gs)
     net.load_state_dict(ref.state_dict())
-    np.testing.assert_array_equal(net.head.bias.data, ref.head.bias.detach().numpy())
+    np.testing.assert_array_equal(net.head.bias.array, ref.head.bias.detach().numpy())
 
 
 def test_load_state_dict_lists_every_problem_and_copies_nothing():
     net = make_net(gs)
-    before = {k: v.data.copy() for k, v in net.state_dict().items()}
+    before = {k: v.array.copy() for k, v in net.state_dict().items()}
     state = dict(before)
     del state["encoder.0.bias"], state["blocks.1.count"]
     state["head.weight"] = np.zeros((3, 3))
@@ -323,18 +323,18 @@ def test_load_state_dict_lists_every_problem_and_copies_nothing():
                      "size mismatch for head.weight", "(2, 3)", "(3, 3)"):
         assert fragment in message, fragment
     for key, value in net.state_dict().items():
-        np.testing.assert_array_equal(value.data, before[key], err_msg=key)
+        np.testing.assert_array_equal(value.array, before[key], err_msg=key)
 
 
 def test_load_state_dict_non_strict():
     net = make_net(gs)
-    state = {k: v.data.copy() for k, v in net.state_dict().items()}
+    state = {k: v.array.copy() for k, v in net.state_dict().items()}
     del state["head.bias"]
     state["ghost"] = np.ones(1)
     state["scale"] = np.full(3, 2.0)
     missing, unexpected = net.load_state_dict(state, strict=False)
     assert (missing, unexpected) == (["head.bias"], ["ghost"])
-    np.testing.assert_array_equal(net.scale.data, [2, 2, 2])
+    np.testing.assert_array_equal(net.scale.array, [2, 2, 2])
     state["head.weight"] = np.zeros(6)
     with pytest.raises(RuntimeError, match=r"size mismatch for head.weight: expected shape "
                                            r"\(2, 3\).*got \(6,\)"):
@@ -351,7 +351,7 @@ def test_load_state_dict_casts_to_parameter_dtype():
     layer = nn.Linear(2, 1)
     layer.load_state_dict({"weight": np.array([[1.0, 2.0]]), "bias": np.array([0.5])})
     assert layer.weight.dtype == np.float32
-    np.testing.assert_array_equal(layer.weight.data, [[1, 2]])
+    np.testing.assert_array_equal(layer.weight.array, [[1, 2]])
 
 
 # ------------------------------------------------------------ repr

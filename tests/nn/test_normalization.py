@@ -43,12 +43,12 @@ def _step(layer, layer_t, x, upstream):
     xg = gs.tensor(x, requires_grad=True)
     xt = torch.tensor(x, requires_grad=True)
     out, out_t = layer(xg), layer_t(xt)
-    np.testing.assert_allclose(out.data, out_t.detach().numpy(), rtol=1e-6, atol=1e-9)
+    np.testing.assert_allclose(out.array, out_t.detach().numpy(), rtol=1e-6, atol=1e-9)
     out.backward(gs.tensor(upstream))
     out_t.backward(torch.tensor(upstream))
-    np.testing.assert_allclose(xg.grad.data, xt.grad.numpy(), rtol=1e-6, atol=1e-9)
+    np.testing.assert_allclose(xg.grad.array, xt.grad.numpy(), rtol=1e-6, atol=1e-9)
     for (name, p), p_t in zip(layer.named_parameters(), layer_t.parameters()):
-        np.testing.assert_allclose(p.grad.data, p_t.grad.numpy(), rtol=1e-6, atol=1e-9,
+        np.testing.assert_allclose(p.grad.array, p_t.grad.numpy(), rtol=1e-6, atol=1e-9,
                                    err_msg=name)
 
 
@@ -60,7 +60,7 @@ def test_five_training_steps_then_eval_match_torch(name, args, shape, options):
         x = rng.standard_normal(shape) * 2 + 1
         _step(layer, layer_t, x, rng.standard_normal(shape))
     for key, value in layer_t.state_dict().items():
-        np.testing.assert_allclose(layer.state_dict()[key].data, value.numpy(), rtol=1e-10,
+        np.testing.assert_allclose(layer.state_dict()[key].array, value.numpy(), rtol=1e-10,
                                    err_msg=key)
     layer.eval()
     layer_t.eval()
@@ -69,12 +69,12 @@ def test_five_training_steps_then_eval_match_torch(name, args, shape, options):
 
 def test_eval_mode_normalizes_with_the_running_statistics():
     bn = nn.BatchNorm1d(2, dtype="float64")
-    bn.running_mean.data[...] = [1.0, -2.0]
-    bn.running_var.data[...] = [4.0, 0.25]
+    bn.running_mean.array[...] = [1.0, -2.0]
+    bn.running_var.array[...] = [4.0, 0.25]
     bn.eval()
     x = np.array([[3.0, -1.0], [5.0, -2.0]])
     expected = (x - [1.0, -2.0]) / np.sqrt(np.array([4.0, 0.25]) + 1e-5)
-    np.testing.assert_allclose(bn(gs.tensor(x)).data, expected)
+    np.testing.assert_allclose(bn(gs.tensor(x)).array, expected)
 
 
 def test_momentum_none_is_the_cumulative_average():
@@ -82,10 +82,10 @@ def test_momentum_none_is_the_cumulative_average():
     batches = [np.random.default_rng(i).standard_normal((8, 2)) + i for i in range(4)]
     for x in batches:
         bn(gs.tensor(x))
-    np.testing.assert_allclose(bn.running_mean.data, np.mean([b.mean(0) for b in batches], 0))
-    np.testing.assert_allclose(bn.running_var.data,
+    np.testing.assert_allclose(bn.running_mean.array, np.mean([b.mean(0) for b in batches], 0))
+    np.testing.assert_allclose(bn.running_var.array,
                                np.mean([b.var(0, ddof=1) for b in batches], 0))
-    assert int(bn.num_batches_tracked.data) == 4
+    assert int(bn.num_batches_tracked.array) == 4
 
 
 def test_state_dict_keys_and_dtypes_are_torchs():
@@ -97,7 +97,7 @@ def test_state_dict_keys_and_dtypes_are_torchs():
             assert list(ours) == list(theirs)
             for key in ours:
                 assert ours[key].shape == tuple(theirs[key].shape)
-                np.testing.assert_array_equal(ours[key].data, theirs[key].numpy())
+                np.testing.assert_array_equal(ours[key].array, theirs[key].numpy())
     assert nn.BatchNorm2d(3).num_batches_tracked.dtype == np.int64
 
 
@@ -107,7 +107,7 @@ def test_torch_loads_our_state_dict():
     for _ in range(2):
         bn(gs.randn(4, 3, 2, 2, dtype="float64"))
     bn_t = torch.nn.BatchNorm2d(3).double()
-    bn_t.load_state_dict({k: torch.tensor(np.asarray(v.data)) for k, v in bn.state_dict().items()})
+    bn_t.load_state_dict({k: torch.tensor(np.asarray(v.array)) for k, v in bn.state_dict().items()})
     assert int(bn_t.num_batches_tracked) == 2
 
 
@@ -130,16 +130,16 @@ def test_float32_parameters_keep_float32():
 def test_track_running_stats_false_uses_batch_statistics_in_eval():
     bn = nn.BatchNorm1d(2, track_running_stats=False, affine=False).eval()
     x = gs.tensor([[1.0, 2.0], [3.0, 6.0]])
-    np.testing.assert_allclose(bn(x).data, [[-1, -1], [1, 1]], atol=1e-4)
+    np.testing.assert_allclose(bn(x).array, [[-1, -1], [1, 1]], atol=1e-4)
 
 
 def test_reset_running_stats():
     bn = nn.BatchNorm1d(2)
     bn(gs.randn(5, 2) * 3 + 4)
     bn.reset_running_stats()
-    np.testing.assert_array_equal(bn.running_mean.data, 0)
-    np.testing.assert_array_equal(bn.running_var.data, 1)
-    assert int(bn.num_batches_tracked.data) == 0
+    np.testing.assert_array_equal(bn.running_mean.array, 0)
+    np.testing.assert_array_equal(bn.running_var.array, 1)
+    assert int(bn.num_batches_tracked.array) == 0
 
 
 @pytest.mark.parametrize("call, match", [
@@ -172,6 +172,6 @@ def test_a_batch_of_one_is_not_counted():
     bn = nn.BatchNorm1d(3)
     with pytest.raises(ValueError):
         bn(gs.zeros(1, 3))
-    assert int(bn.num_batches_tracked.data) == 0
+    assert int(bn.num_batches_tracked.array) == 0
     bn.eval()
     assert bn(gs.zeros(1, 3)).shape == (1, 3)  # eval mode takes a single sample

@@ -18,15 +18,15 @@ def test_parameter_is_a_leaf_tensor_requiring_grad():
 def test_parameter_shares_the_tensors_array():
     t = gs.zeros(3)
     array = np.zeros(3)
-    assert nn.Parameter(t).data is t.data
-    assert nn.Parameter(array).data is array
+    assert nn.Parameter(t).array is t.array
+    assert nn.Parameter(array).array is array
 
 
 def test_results_of_ops_are_plain_tensors():
     p = nn.Parameter(gs.ones(2))
     assert type(p * 2) is gs.Tensor and type(p.detach()) is gs.Tensor
     (p * p).sum().backward()
-    np.testing.assert_array_equal(p.grad.data, [2, 2])
+    np.testing.assert_array_equal(p.grad.array, [2, 2])
 
 
 def test_repr_matches_torch_layout():
@@ -41,8 +41,8 @@ def test_deepcopy_gives_an_independent_parameter():
     p = nn.Parameter(gs.ones(2))
     q = copy.deepcopy(p)
     assert type(q) is nn.Parameter and q.requires_grad
-    q.data[0] = 5
-    assert p.data[0] == 1
+    q.array[0] = 5
+    assert p.array[0] == 1
 
 
 def test_integer_parameter_cannot_require_grad():

@@ -35,8 +35,8 @@ def test_max_pool_layer_returns_indices_like_torch():
     x = np.random.default_rng(0).standard_normal((2, 3, 6, 6))
     out, indices = nn.MaxPool2d(2, return_indices=True)(gs.tensor(x))
     out_t, indices_t = torch.nn.MaxPool2d(2, return_indices=True)(torch.tensor(x))
-    np.testing.assert_array_equal(out.data, out_t.numpy())
-    np.testing.assert_array_equal(indices.data, indices_t.numpy())
+    np.testing.assert_array_equal(out.array, out_t.numpy())
+    np.testing.assert_array_equal(indices.array, indices_t.numpy())
 
 
 def test_pooling_has_no_parameters_and_works_in_sequential():
@@ -52,7 +52,7 @@ def test_the_cnn_benchmark_shapes():
         out = nn.MaxPool2d(2)(x)
         assert out.shape == shape[:2] + (shape[2] // 2, shape[3] // 2)
         out.sum().backward()
-        assert x.grad.data.sum() == out.data.size  # one winner per window
+        assert x.grad.array.sum() == out.array.size  # one winner per window
 
 
 @pytest.mark.parametrize("layer, shape, match", [

@@ -45,18 +45,18 @@ def _run_both(torch, mine, ref, x, hx=None, torch_forward=None, **kwargs):
     rng = np.random.default_rng(3)
     loss, ref_loss = 0, 0
     for out, r in zip(outs, ref_outs, strict=True):
-        np.testing.assert_allclose(out.data, r.detach().numpy(), rtol=1e-6, atol=1e-12)
+        np.testing.assert_allclose(out.array, r.detach().numpy(), rtol=1e-6, atol=1e-12)
         u = rng.standard_normal(out.shape)
         loss, ref_loss = loss + (out * gs.tensor(u)).sum(), ref_loss + (r * torch.tensor(u)).sum()
     loss.backward()
     ref_loss.backward()
-    np.testing.assert_allclose(gx.grad.data, tx.grad.numpy(), rtol=1e-6, atol=1e-12)
+    np.testing.assert_allclose(gx.grad.array, tx.grad.numpy(), rtol=1e-6, atol=1e-12)
     for g, t in zip(ghx or [], thx or []):
-        np.testing.assert_allclose(g.grad.data, t.grad.numpy(), rtol=1e-6, atol=1e-12)
+        np.testing.assert_allclose(g.grad.array, t.grad.numpy(), rtol=1e-6, atol=1e-12)
     names = [n for n, _ in mine.named_parameters()]
     assert names == [n for n, _ in ref.named_parameters()]
     for (name, p), (_, q) in zip(mine.named_parameters(), ref.named_parameters()):
-        np.testing.assert_allclose(p.grad.data, q.grad.numpy(), rtol=1e-6, atol=1e-12,
+        np.testing.assert_allclose(p.grad.array, q.grad.numpy(), rtol=1e-6, atol=1e-12,
                                    err_msg=name)
 
 
@@ -124,9 +124,9 @@ def test_padded_batch_equals_each_sequence_alone(name):
     for b, n in enumerate(lengths):
         alone, alone_state = module(gs.tensor(x[b:b + 1, :n]))
         alone_h = alone_state[0] if name == "LSTM" else alone_state
-        np.testing.assert_allclose(out.data[b, :n], alone.data[0], rtol=1e-12, atol=1e-14)
-        assert not np.any(out.data[b, n:])
-        np.testing.assert_allclose(h_n.data[:, b], alone_h.data[:, 0], rtol=1e-12, atol=1e-14)
+        np.testing.assert_allclose(out.array[b, :n], alone.array[0], rtol=1e-12, atol=1e-14)
+        assert not np.any(out.array[b, n:])
+        np.testing.assert_allclose(h_n.array[:, b], alone_h.array[:, 0], rtol=1e-12, atol=1e-14)
 
 
 def test_padded_steps_receive_no_gradient():
@@ -134,7 +134,7 @@ def test_padded_steps_receive_no_gradient():
     x = gs.tensor(np.random.default_rng(0).standard_normal((2, 4, 2)), requires_grad=True)
     out, (h, c) = lstm(x, lengths=[4, 2])
     (out.sum() + h.sum() + c.sum()).backward()
-    assert not np.any(x.grad.data[1, 2:]) and np.all(x.grad.data[1, :2] != 0)
+    assert not np.any(x.grad.array[1, 2:]) and np.all(x.grad.array[1, :2] != 0)
 
 
 @pytest.mark.parametrize("name, nonlinearity", [("RNNCell", "tanh"), ("RNNCell", "relu"),
@@ -158,7 +158,7 @@ def test_cells_match_torch(name, nonlinearity, batched, given_state):
     ref_out = ref_out if isinstance(ref_out, tuple) else (ref_out,)
     loss, ref_loss = 0, 0
     for o, r in zip(out, ref_out, strict=True):
-        np.testing.assert_allclose(o.data, r.detach().numpy(), rtol=1e-6, atol=1e-12)
+        np.testing.assert_allclose(o.array, r.detach().numpy(), rtol=1e-6, atol=1e-12)
         u = rng.standard_normal(o.shape)
         loss, ref_loss = loss + (o * gs.tensor(u)).sum(), ref_loss + (r * torch.tensor(u)).sum()
     loss.backward()
@@ -166,7 +166,7 @@ def test_cells_match_torch(name, nonlinearity, batched, given_state):
     pairs = [(gx, tx)] + (list(zip(gh, th)) if given_state else [])
     pairs += [(p, q) for (_, p), (_, q) in zip(mine.named_parameters(), ref.named_parameters())]
     for p, q in pairs:
-        np.testing.assert_allclose(p.grad.data, q.grad.numpy(), rtol=1e-6, atol=1e-12)
+        np.testing.assert_allclose(p.grad.array, q.grad.numpy(), rtol=1e-6, atol=1e-12)
 
 
 def test_gradcheck_stacked_bidirectional_gru_with_lengths():
@@ -193,7 +193,7 @@ def test_torch_state_dict_loads_unchanged_and_repr_matches(name):
     assert list(mine.state_dict()) == list(ref.state_dict())
     mine.load_state_dict(ref.state_dict())
     for key, value in ref.state_dict().items():
-        np.testing.assert_array_equal(mine.state_dict()[key].data, value.numpy())
+        np.testing.assert_array_equal(mine.state_dict()[key].array, value.numpy())
 
 
 @pytest.mark.parametrize("name", MODULES + ["LSTMCell"])
@@ -203,7 +203,7 @@ def test_init_is_uniform_within_one_over_sqrt_hidden(name):
     gs.manual_seed(0)
     module = getattr(nn, name)(20, 64)
     bound = 1 / math.sqrt(64)
-    values = np.concatenate([p.data.ravel() for p in module.parameters()])
+    values = np.concatenate([p.array.ravel() for p in module.parameters()])
     assert values.dtype == np.float32
     assert values.min() >= -bound and values.max() <= bound
     tolerance = 6 * math.sqrt((9 / 5 - 1) / (4 * values.size))
@@ -217,10 +217,10 @@ def test_dropout_between_layers_only_in_training():
     plain = nn.LSTM(3, 8, num_layers=2)
     plain.load_state_dict(lstm.state_dict())
     lstm.eval()
-    np.testing.assert_array_equal(lstm(x)[0].data, plain(x)[0].data)
+    np.testing.assert_array_equal(lstm(x)[0].array, plain(x)[0].array)
     lstm.train()
-    first, second = lstm(x)[0].data, lstm(x)[0].data
-    assert not np.allclose(first, plain(x)[0].data) and not np.allclose(first, second)
+    first, second = lstm(x)[0].array, lstm(x)[0].array
+    assert not np.allclose(first, plain(x)[0].array) and not np.allclose(first, second)
     with pytest.warns(UserWarning, match="num_layers=1"):
         nn.GRU(3, 4, dropout=0.2)
     with warnings.catch_warnings():

@@ -33,10 +33,10 @@ def roundtrip(tmp_path):
                 expected = model(x)
             if isinstance(expected, tuple):
                 expected = expected[0]
-            feed = x.data.astype(np.int64) if x.data.dtype.kind in "iu" else x.data
+            feed = x.array.astype(np.int64) if x.array.dtype.kind in "iu" else x.array
             (got,) = session.run(None, {"input": feed})
-            assert got.dtype == expected.data.dtype
-            np.testing.assert_allclose(got, expected.data, rtol=1e-5, atol=atol)
+            assert got.dtype == expected.array.dtype
+            np.testing.assert_allclose(got, expected.array, rtol=1e-5, atol=atol)
         return proto
 
     return check

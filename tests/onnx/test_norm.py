@@ -17,7 +17,7 @@ def _trained(norm, *shape):
     for _ in range(3):
         norm(gs.tensor(rng.normal(2.0, 3.0, shape).astype(np.float32)))
     for p in norm.parameters():
-        p.data[...] = rng.normal(size=p.shape)
+        p.array[...] = rng.normal(size=p.shape)
     return norm
 
 

@@ -49,8 +49,8 @@ def test_unbatched_input_with_static_shapes(tmp_path, cls):
     path = tmp_path / "m.onnx"
     export(layer, x, path, dynamic_batch=False)
     (got,) = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"]).run(
-        None, {"input": x.data})
-    np.testing.assert_allclose(got, layer(x)[0].data, rtol=1e-5, atol=1e-5)
+        None, {"input": x.array})
+    np.testing.assert_allclose(got, layer(x)[0].array, rtol=1e-5, atol=1e-5)
     message = r"(LSTM|GRU) at 'model' got unbatched input of shape \(5, 3\)"
     with pytest.raises(ValueError, match=message):
         export(layer, x, path)

@@ -78,8 +78,8 @@ def test_sigmoid_of_plus_minus_1000_is_exactly_1_and_0_without_warnings(dtype):
         warnings.simplefilter("error")
         y = x.sigmoid()
         y.sum().backward()
-    assert y.data.tolist() == [1.0, 0.0, 0.5]
-    assert x.grad.data.tolist() == [0.0, 0.0, 0.25]
+    assert y.array.tolist() == [1.0, 0.0, 0.5]
+    assert x.grad.array.tolist() == [0.0, 0.0, 0.25]
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
@@ -92,12 +92,12 @@ def test_activation_at_extreme_inputs_is_finite_without_warnings(name, dtype):
         warnings.simplefilter("error")
         y = gs_fn(x)
         y.sum().backward()
-    assert np.all(np.isfinite(y.data)) and np.all(np.isfinite(x.grad.data))
+    assert np.all(np.isfinite(y.array)) and np.all(np.isfinite(x.grad.array))
     t = torch.tensor(values, dtype=getattr(torch, dtype), requires_grad=True)
     torch_fn(t).sum().backward()
     # atol: torch flushes float32 subnormals (sigmoid(-100) = 3.8e-44) to 0
-    np.testing.assert_allclose(y.data, torch_fn(t.detach()).numpy(), rtol=1e-6, atol=1e-30)
-    np.testing.assert_allclose(x.grad.data, t.grad.numpy(), rtol=1e-6, atol=1e-30)
+    np.testing.assert_allclose(y.array, torch_fn(t.detach()).numpy(), rtol=1e-6, atol=1e-30)
+    np.testing.assert_allclose(x.grad.array, t.grad.numpy(), rtol=1e-6, atol=1e-30)
 
 
 LARGE_LOGITS = np.array([[1e4, 1e4 + 1.0, 1e4 - 2.0, -1e4],
@@ -108,20 +108,20 @@ LARGE_LOGITS = np.array([[1e4, 1e4 + 1.0, 1e4 - 2.0, -1e4],
 def test_softmax_of_logits_around_1e4_matches_torch_without_nan(name):
     gs_fn, torch_fn = ACTIVATIONS[name]
     out = check_against_torch(gs_fn, torch_fn, [LARGE_LOGITS])
-    assert not np.any(np.isnan(out.data))
+    assert not np.any(np.isnan(out.array))
     with warnings.catch_warnings(), np.errstate(all="raise"):
         warnings.simplefilter("error")
         x = gs.tensor(LARGE_LOGITS.astype(np.float32), requires_grad=True)
         y = gs_fn(x)
         (y * gs.randn(*y.shape)).sum().backward()
     assert y.dtype == np.float32
-    assert np.all(np.isfinite(y.data)) and np.all(np.isfinite(x.grad.data))
+    assert np.all(np.isfinite(y.array)) and np.all(np.isfinite(x.grad.array))
 
 
 def test_softmax_rows_sum_to_one_and_log_softmax_is_its_log():
     x = gs.randn(4, 5, dtype="float64")
-    np.testing.assert_allclose(A.softmax(x, 1).sum(1).data, np.ones(4))
-    np.testing.assert_allclose(A.log_softmax(x, 1).data, np.log(A.softmax(x, 1).data))
+    np.testing.assert_allclose(A.softmax(x, 1).sum(1).array, np.ones(4))
+    np.testing.assert_allclose(A.log_softmax(x, 1).array, np.log(A.softmax(x, 1).array))
 
 
 # ---------------------------------------------------------------- bad input

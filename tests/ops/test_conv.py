@@ -180,7 +180,7 @@ def test_float32_stays_float32_and_only_needed_gradients_are_computed(monkeypatc
     monkeypatch.setattr(conv_ops, "col2im_add", fail)
     y.sum().backward()
     assert x.grad is None and w.grad.dtype == np.float32 and b.grad.dtype == np.float32
-    np.testing.assert_allclose(b.grad.data, np.full(4, 2 * 6 * 6))
+    np.testing.assert_allclose(b.grad.array, np.full(4, 2 * 6 * 6))
 
 
 def test_same_layer_twice_before_backward_and_retained_graph():
@@ -197,9 +197,9 @@ def test_same_layer_twice_before_backward_and_retained_graph():
     w_gs = gs.tensor(w, requires_grad=True)
     y = conv2d(gs.tensor(x1), w_gs).sum()
     y.backward(retain_graph=True)
-    first = w_gs.grad.data.copy()
+    first = w_gs.grad.array.copy()
     y.backward()
-    np.testing.assert_allclose(w_gs.grad.data, 2 * first)
+    np.testing.assert_allclose(w_gs.grad.array, 2 * first)
 
 
 def test_no_grad_forward_matches_and_keeps_no_columns():
@@ -207,7 +207,7 @@ def test_no_grad_forward_matches_and_keeps_no_columns():
     with gs.no_grad():
         y = conv2d(gs.tensor(x), gs.tensor(w, requires_grad=True), padding=1)
     assert y._ctx is None and not y.requires_grad
-    np.testing.assert_allclose(y.data, TF.conv2d(torch.tensor(x), torch.tensor(w),
+    np.testing.assert_allclose(y.array, TF.conv2d(torch.tensor(x), torch.tensor(w),
                                                  padding=1).numpy(), rtol=1e-6)
 
 
@@ -319,9 +319,9 @@ def test_same_padding_puts_the_odd_zero_after():
     """'same' with an even kernel pads D(F-1) = 1 in total, after the input (as torch)."""
     x, w = random_inputs([(1, 1, 1, 5), (1, 1, 1, 2)], seed=0)
     y = conv2d(gs.tensor(x), gs.tensor(w), padding="same")
-    np.testing.assert_allclose(y.data[0, 0, 0, :4], (x[0, 0, 0, :4] * w[0, 0, 0, 0]
+    np.testing.assert_allclose(y.array[0, 0, 0, :4], (x[0, 0, 0, :4] * w[0, 0, 0, 0]
                                                      + x[0, 0, 0, 1:] * w[0, 0, 0, 1]))
-    np.testing.assert_allclose(y.data[0, 0, 0, 4], x[0, 0, 0, 4] * w[0, 0, 0, 0])
+    np.testing.assert_allclose(y.array[0, 0, 0, 4], x[0, 0, 0, 4] * w[0, 0, 0, 0])
 
 
 # ------------------------------------------------------------------ the scratch pool
@@ -345,6 +345,6 @@ def test_padded_scratch_keeps_its_zero_border():
     expected = TF.conv2d(torch.tensor(x), torch.tensor(w), padding=2).numpy()
     for _ in range(2):  # the second call reuses the padded buffer of the first
         y = conv2d(gs.tensor(x), gs.tensor(w), padding=2)
-        np.testing.assert_allclose(y.data, expected, rtol=1e-6)
+        np.testing.assert_allclose(y.array, expected, rtol=1e-6)
         x = x + 1
         expected = TF.conv2d(torch.tensor(x), torch.tensor(w), padding=2).numpy()

@@ -74,7 +74,7 @@ def test_reversed_operators_with_arrays_broadcast_and_reduce_gradients():
     y = np.ones((2, 3)) * x - np.full((2, 1), 2.0)
     assert y.shape == (2, 3)
     y.sum().backward()
-    np.testing.assert_array_equal(x.grad.data, [2.0, 2.0, 2.0])
+    np.testing.assert_array_equal(x.grad.array, [2.0, 2.0, 2.0])
 
 
 # ---------------------------------------------------------------- unary ops
@@ -232,8 +232,8 @@ def test_clamp_sends_nothing_where_it_clamps_even_from_a_non_finite_gradient_as_
     tx, tlo = (torch.tensor(v, dtype=torch.float64, requires_grad=True) for v in values)
     gs.clamp(x, lo, 1.0).backward(gs.tensor(upstream, dtype="float64"))
     torch.clamp(tx, tlo, torch.tensor(1.0).double()).backward(torch.tensor(upstream))
-    np.testing.assert_array_equal(x.grad.data, tx.grad.numpy())
-    np.testing.assert_array_equal(lo.grad.data, tlo.grad.numpy())
+    np.testing.assert_array_equal(x.grad.array, tx.grad.numpy())
+    np.testing.assert_array_equal(lo.grad.array, tlo.grad.numpy())
 
 
 def test_clamp_with_float32_tensor_bounds_stays_float32():
@@ -243,9 +243,9 @@ def test_clamp_with_float32_tensor_bounds_stays_float32():
     assert y.dtype == np.float32 and gs.clamp(x, gs.tensor([0, 1, 2])).dtype == np.float32
     y.sum().backward()
     assert x.grad.dtype == lo.grad.dtype == hi.grad.dtype == np.float32
-    np.testing.assert_array_equal(x.grad.data, [1.0, 0.0, 0.0])
+    np.testing.assert_array_equal(x.grad.array, [1.0, 0.0, 0.0])
     assert lo.grad.item() == 1.0
-    np.testing.assert_array_equal(hi.grad.data, [[0.0, 0.0, 1.0], [1.0, 0.0, 1.0]])
+    np.testing.assert_array_equal(hi.grad.array, [[0.0, 0.0, 1.0], [1.0, 0.0, 1.0]])
 
 
 def test_maximum_and_minimum_split_the_gradient_evenly_on_ties_as_torch():
@@ -273,15 +273,15 @@ def test_where_matches_torch_with_broadcasting(shapes):
 def test_where_with_a_scalar_branch_gives_the_tensor_branch_its_gradient():
     x = gs.tensor([-1.0, 2.0, -3.0], requires_grad=True)
     y = gs.where(x > 0, x, 0.0)
-    np.testing.assert_array_equal(y.data, [0.0, 2.0, 0.0])
+    np.testing.assert_array_equal(y.array, [0.0, 2.0, 0.0])
     y.sum().backward()
-    np.testing.assert_array_equal(x.grad.data, [0.0, 1.0, 0.0])
+    np.testing.assert_array_equal(x.grad.array, [0.0, 1.0, 0.0])
 
 
 def test_where_with_two_numbers_gives_the_default_dtype_as_torch():
     cond = gs.tensor([True, False])
     assert gs.where(cond, 1.0, 0.0).dtype == np.float32
-    np.testing.assert_array_equal(gs.where(cond, 1.0, 0.0).data, [1.0, 0.0])
+    np.testing.assert_array_equal(gs.where(cond, 1.0, 0.0).array, [1.0, 0.0])
     assert gs.where(cond, 1, 0).dtype == np.int64
 
 

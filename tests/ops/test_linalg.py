@@ -54,16 +54,16 @@ def test_matmul_keeps_float32_and_gives_only_required_gradients():
     assert y.dtype == np.float32
     y.sum().backward()
     assert a.grad.dtype == np.float32 and b.grad is None
-    np.testing.assert_allclose(a.grad.data, np.ones((2, 4)) @ b.data.T, rtol=1e-6)
+    np.testing.assert_allclose(a.grad.array, np.ones((2, 4)) @ b.array.T, rtol=1e-6)
 
 
 def test_matmul_with_array_constants_on_either_side():
     x = gs.tensor(np.eye(2), requires_grad=True)
     constant = np.array([[1.0, 2.0], [3.0, 4.0]])
-    np.testing.assert_allclose((constant @ x).data, constant)
-    np.testing.assert_allclose((x @ constant).data, constant)
+    np.testing.assert_allclose((constant @ x).array, constant)
+    np.testing.assert_allclose((x @ constant).array, constant)
     (constant @ x).sum().backward()
-    np.testing.assert_allclose(x.grad.data, constant.T @ np.ones((2, 2)))
+    np.testing.assert_allclose(x.grad.array, constant.T @ np.ones((2, 2)))
 
 
 @pytest.mark.parametrize("shape_a, shape_b, pattern", [

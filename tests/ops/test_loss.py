@@ -123,10 +123,10 @@ def test_binary_cross_entropy_at_zero_and_one_is_finite_and_matches_torch(F):
     z = np.array([0.0, 0.0, 1.0, 1.0, 0.5])
     y = np.array([0.0, 1.0, 0.0, 1.0, 1.0])
     out = check_against_torch(*same_call(F, "binary_cross_entropy", y, reduction="none"), [z])
-    np.testing.assert_allclose(out.data, [0, 100, 100, 0, math.log(2)], rtol=1e-12)
+    np.testing.assert_allclose(out.array, [0, 100, 100, 0, math.log(2)], rtol=1e-12)
     z32 = gs.tensor(z.astype(np.float32), requires_grad=True)
     L.binary_cross_entropy(z32, gs.tensor(y)).backward()
-    assert np.isfinite(z32.grad.data).all()
+    assert np.isfinite(z32.grad.array).all()
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
@@ -138,8 +138,8 @@ def test_bce_with_logits_is_stable_at_huge_logits(F, torch, dtype):
     out.sum().backward()
     expected = F.binary_cross_entropy_with_logits(torch.tensor(x), torch.tensor(y),
                                                   reduction="none")
-    np.testing.assert_allclose(out.data, expected.numpy(), rtol=1e-6)
-    np.testing.assert_allclose(xt.grad.data, [0, -1, 1, 0, -0.5], atol=1e-7)
+    np.testing.assert_allclose(out.array, expected.numpy(), rtol=1e-6)
+    np.testing.assert_allclose(xt.grad.array, [0, -1, 1, 0, -0.5], atol=1e-7)
 
 
 # ---------------------------------------------------------------- cross-entropy, nll
@@ -253,7 +253,7 @@ def test_cross_entropy_equals_nll_of_log_softmax():
     target = gs.tensor([4, 0, 2, 2])
     fused = L.cross_entropy(x, target, reduction="none")
     composed = L.nll_loss(gs.log_softmax(x, dim=1), target, reduction="none")
-    np.testing.assert_allclose(fused.data, composed.data, rtol=1e-6)
+    np.testing.assert_allclose(fused.array, composed.array, rtol=1e-6)
 
 
 def test_cross_entropy_with_every_target_ignored_is_nan_with_zero_gradient(F, torch):
@@ -262,7 +262,7 @@ def test_cross_entropy_with_every_target_ignored_is_nan_with_zero_gradient(F, to
     out.backward()
     expected = F.cross_entropy(torch.ones(2, 3), torch.tensor([-100, -100]))
     assert math.isnan(out.item()) and math.isnan(expected.item())
-    np.testing.assert_array_equal(x.grad.data, np.zeros((2, 3)))
+    np.testing.assert_array_equal(x.grad.array, np.zeros((2, 3)))
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
@@ -275,8 +275,8 @@ def test_cross_entropy_is_stable_at_huge_logits(F, torch, dtype, label_smoothing
     out.sum().backward()
     expected = F.cross_entropy(torch.tensor(x), torch.tensor(target), reduction="none",
                                label_smoothing=label_smoothing)
-    assert np.isfinite(out.data).all() and np.isfinite(xt.grad.data).all()
-    np.testing.assert_allclose(out.data, expected.numpy(), rtol=1e-6)
+    assert np.isfinite(out.array).all() and np.isfinite(xt.grad.array).all()
+    np.testing.assert_allclose(out.array, expected.numpy(), rtol=1e-6)
 
 
 # ---------------------------------------------------------------- float32 stays float32

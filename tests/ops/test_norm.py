@@ -53,15 +53,15 @@ def test_running_statistics_update_like_torch(shape, momentum, seed):
     norm.batch_norm(gs.tensor(x), mean, var, training=True, momentum=momentum)
     torch.nn.functional.batch_norm(torch.tensor(x), t_mean, t_var, training=True,
                                    momentum=momentum)
-    np.testing.assert_allclose(mean.data, t_mean.numpy(), rtol=1e-10, atol=1e-12)
-    np.testing.assert_allclose(var.data, t_var.numpy(), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(mean.array, t_mean.numpy(), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(var.array, t_var.numpy(), rtol=1e-10, atol=1e-12)
 
 
 def test_running_variance_is_the_unbiased_batch_variance():
     x = np.random.default_rng(0).standard_normal((6, 2, 3))
     var = gs.zeros(2, dtype="float64")
     norm.batch_norm(gs.tensor(x), gs.zeros(2, dtype="float64"), var, training=True, momentum=1.0)
-    np.testing.assert_allclose(var.data, x.transpose(1, 0, 2).reshape(2, -1).var(axis=1, ddof=1))
+    np.testing.assert_allclose(var.array, x.transpose(1, 0, 2).reshape(2, -1).var(axis=1, ddof=1))
 
 
 @pytest.mark.parametrize("shape", SHAPES)
@@ -108,7 +108,7 @@ def test_gradcheck_layer_norm():
 
 def test_batch_norm_output_is_standardized_per_channel():
     x = _inputs((64, 3, 5, 5))[0]
-    y = norm.batch_norm(gs.tensor(x), None, None, training=True, eps=0.0).data
+    y = norm.batch_norm(gs.tensor(x), None, None, training=True, eps=0.0).array
     np.testing.assert_allclose(y.mean(axis=(0, 2, 3)), 0, atol=1e-12)
     np.testing.assert_allclose(y.var(axis=(0, 2, 3)), 1, rtol=1e-12)
 
@@ -160,5 +160,5 @@ def test_a_failed_training_call_leaves_the_running_statistics_alone():
     mean, var = gs.zeros(3), gs.ones(3)
     with pytest.raises(ValueError):
         norm.batch_norm(gs.ones(1, 3), mean, var, training=True)
-    np.testing.assert_array_equal(mean.data, 0)
-    np.testing.assert_array_equal(var.data, 1)
+    np.testing.assert_array_equal(mean.array, 0)
+    np.testing.assert_array_equal(var.array, 1)

@@ -58,8 +58,8 @@ def test_max_pool_indices_match_torch(config, seed):
     values, indices = pool.max_pool2d(gs.tensor(x), k, s, p, d, ceil, return_indices=True)
     expected, expected_indices = torch.nn.functional.max_pool2d(
         torch.tensor(x), k, s, p, d, ceil, return_indices=True)
-    np.testing.assert_array_equal(values.data, expected.numpy())
-    np.testing.assert_array_equal(indices.data, expected_indices.numpy())
+    np.testing.assert_array_equal(values.array, expected.numpy())
+    np.testing.assert_array_equal(indices.array, expected_indices.numpy())
     assert indices.dtype == np.int64
 
 
@@ -68,7 +68,7 @@ def test_indices_are_the_same_with_and_without_a_graph():
     _, free = pool.max_pool2d(gs.tensor(x), 3, 2, 1, return_indices=True)
     out, recorded = pool.max_pool2d(gs.tensor(x, requires_grad=True), 3, 2, 1,
                                     return_indices=True)
-    np.testing.assert_array_equal(free.data, recorded.data)
+    np.testing.assert_array_equal(free.array, recorded.array)
     assert out.requires_grad and not recorded.requires_grad
 
 
@@ -120,7 +120,7 @@ def test_adaptive_avg_pool_sizes_and_1d_match_torch(output_size):
 def test_global_average_pooling_is_the_spatial_mean():
     x = np.random.default_rng(0).standard_normal((2, 3, 5, 7))
     out = pool.adaptive_avg_pool2d(gs.tensor(x), 1)
-    np.testing.assert_allclose(out.data[..., 0, 0], x.mean(axis=(2, 3)), rtol=1e-12)
+    np.testing.assert_allclose(out.array[..., 0, 0], x.mean(axis=(2, 3)), rtol=1e-12)
 
 
 @pytest.mark.parametrize("fn, args", [
@@ -139,14 +139,14 @@ def test_gradcheck(fn, args):
 
 def test_small_example_by_hand():
     x = gs.tensor(np.arange(16.0).reshape(1, 1, 4, 4))
-    np.testing.assert_array_equal(pool.max_pool2d(x, 2).data[0, 0], [[5, 7], [13, 15]])
-    np.testing.assert_array_equal(pool.avg_pool2d(x, 2).data[0, 0], [[2.5, 4.5], [10.5, 12.5]])
+    np.testing.assert_array_equal(pool.max_pool2d(x, 2).array[0, 0], [[5, 7], [13, 15]])
+    np.testing.assert_array_equal(pool.avg_pool2d(x, 2).array[0, 0], [[2.5, 4.5], [10.5, 12.5]])
 
 
 def test_ties_send_the_gradient_to_the_first_maximum_only():
     x = gs.tensor(np.zeros((1, 1, 2, 2)), requires_grad=True)
     pool.max_pool2d(x, 2).sum().backward()
-    np.testing.assert_array_equal(x.grad.data[0, 0], [[1, 0], [0, 0]])
+    np.testing.assert_array_equal(x.grad.array[0, 0], [[1, 0], [0, 0]])
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
@@ -164,9 +164,9 @@ def test_channel_major_layout_is_kept(fn):
     chwn = np.random.default_rng(0).standard_normal((3, 8, 8, 4)).astype(np.float32)
     x = gs.Tensor(chwn.transpose(3, 0, 1, 2), requires_grad=True)
     out = fn(x, 2)
-    assert out.data.strides[0] == out.dtype.itemsize  # batch innermost, as the input
-    expected = fn(gs.tensor(np.ascontiguousarray(x.data)), 2).data
-    np.testing.assert_array_equal(out.data, expected)
+    assert out.array.strides[0] == out.dtype.itemsize  # batch innermost, as the input
+    expected = fn(gs.tensor(np.ascontiguousarray(x.array)), 2).array
+    np.testing.assert_array_equal(out.array, expected)
 
 
 @pytest.mark.parametrize("node, options", [(pool.MaxPool, (False,)), (pool.AvgPool, (True, None))])

@@ -71,7 +71,7 @@ def test_layer_matches_torch_values_states_and_every_gradient(kind, reverse, len
     rng = np.random.default_rng(1)
     loss, ref_loss = 0, 0
     for out, ref in zip(outs, ref_outs):
-        np.testing.assert_allclose(out.data, ref.detach().numpy(), rtol=1e-6, atol=1e-12)
+        np.testing.assert_allclose(out.array, ref.detach().numpy(), rtol=1e-6, atol=1e-12)
         upstream = rng.standard_normal(out.shape)
         loss = loss + (out * gs.tensor(upstream)).sum()
         ref_loss = ref_loss + (ref * torch.tensor(upstream)).sum()
@@ -81,7 +81,7 @@ def test_layer_matches_torch_values_states_and_every_gradient(kind, reverse, len
     for i, mine in enumerate(inputs):
         if mine is None:
             continue
-        np.testing.assert_allclose(mine.grad.data, refs[i].grad.numpy(), rtol=1e-6, atol=1e-12,
+        np.testing.assert_allclose(mine.grad.array, refs[i].grad.numpy(), rtol=1e-6, atol=1e-12,
                                    err_msg=f"gradient of input {i}")
 
 
@@ -102,14 +102,14 @@ def test_cells_match_torch_cells(kind):
     rng = np.random.default_rng(2)
     loss, ref_loss = 0, 0
     for o, r in zip(out, ref):
-        np.testing.assert_allclose(o.data, r.detach().numpy(), rtol=1e-6, atol=1e-12)
+        np.testing.assert_allclose(o.array, r.detach().numpy(), rtol=1e-6, atol=1e-12)
         u = rng.standard_normal(o.shape)
         loss, ref_loss = loss + (o * gs.tensor(u)).sum(), ref_loss + (r * torch.tensor(u)).sum()
     loss.backward()
     ref_loss.backward()
     pairs = [(gx, tx), (gh, th)] + ([(gc, tc)] if kind == "lstm" else []) + list(zip(gw, tw))
     for mine, theirs in pairs:
-        np.testing.assert_allclose(mine.grad.data, theirs.grad.numpy(), rtol=1e-6, atol=1e-12)
+        np.testing.assert_allclose(mine.grad.array, theirs.grad.numpy(), rtol=1e-6, atol=1e-12)
 
 
 def test_rnn_and_gru_cells_are_one_node():
@@ -139,11 +139,11 @@ def test_padded_steps_leave_the_state_and_get_no_gradient():
     x = gs.tensor(arrays[0], requires_grad=True)
     rest = [gs.tensor(a) for a in arrays[1:]]
     y, h, c = recurrent.lstm_layer(x, *rest, lengths=[2, 5, 3])
-    assert not np.any(y.data[2:, 0]) and not np.any(y.data[3:, 2])
-    np.testing.assert_array_equal(h.data[0], y.data[1, 0])  # the state at each sequence's end
+    assert not np.any(y.array[2:, 0]) and not np.any(y.array[3:, 2])
+    np.testing.assert_array_equal(h.array[0], y.array[1, 0])  # the state at each sequence's end
     (y.sum() + h.sum() + c.sum()).backward()
-    assert not np.any(x.grad.data[2:, 0]) and not np.any(x.grad.data[3:, 2])
-    assert np.all(x.grad.data[:2, 0] != 0)
+    assert not np.any(x.grad.array[2:, 0]) and not np.any(x.grad.array[3:, 2])
+    assert np.all(x.grad.array[:2, 0] != 0)
 
 
 def test_float32_stays_float32_and_default_states_are_zeros():
@@ -153,7 +153,7 @@ def test_float32_stays_float32_and_default_states_are_zeros():
     zeros = gs.zeros(B, H)
     y0, _, _ = recurrent.lstm_layer(x, zeros, zeros, w_ih, w_hh, b_ih, b_hh)
     assert y.dtype == h.dtype == c.dtype == np.float32
-    np.testing.assert_array_equal(y.data, y0.data)
+    np.testing.assert_array_equal(y.array, y0.array)
     (y.sum() + c.sum()).backward()
     assert all(p.grad.dtype == np.float32 for p in (x, w_ih, w_hh, b_ih, b_hh))
 
@@ -163,7 +163,7 @@ def test_no_bias_matches_zero_bias():
     zero = gs.zeros(*b_ih.shape, dtype="float64")
     y, h = recurrent.gru_layer(x, h0, w_ih, w_hh)
     y0, h0_ = recurrent.gru_layer(x, h0, w_ih, w_hh, zero, zero)
-    np.testing.assert_allclose(y.data, y0.data, rtol=1e-12)
+    np.testing.assert_allclose(y.array, y0.array, rtol=1e-12)
 
 
 @pytest.mark.parametrize("call, match", [
@@ -190,7 +190,7 @@ def test_bad_input_names_the_shapes(call, match):
 
 def test_mixed_dtypes_and_bad_nonlinearity_raise():
     arrays = [gs.tensor(a) for a in _arrays("tanh")]
-    x32 = gs.tensor(arrays[0].data.astype(np.float32))
+    x32 = gs.tensor(arrays[0].array.astype(np.float32))
     with pytest.raises(TypeError, match=r"share one dtype.*float32.*float64"):
         recurrent.rnn_layer(x32, *arrays[1:2], *arrays[3:])
     with pytest.raises(ValueError, match=r"nonlinearity 'sigmoid'"):
@@ -204,5 +204,5 @@ def test_lengths_accept_an_integer_tensor_and_unsorted_order():
     args = arrays[:2] + arrays[3:]
     a = recurrent.gru_layer(*args, lengths=gs.tensor([4, 5, 2]))
     b = recurrent.gru_layer(*args, lengths=np.array([4, 5, 2]))
-    np.testing.assert_array_equal(a[0].data, b[0].data)
-    np.testing.assert_array_equal(a[1].data, b[1].data)
+    np.testing.assert_array_equal(a[0].array, b[0].array)
+    np.testing.assert_array_equal(a[1].array, b[1].array)

@@ -60,7 +60,7 @@ def test_logsumexp_does_not_overflow_and_handles_minus_infinity():
     np.testing.assert_allclose(big.logsumexp(0).item(), 1e4 + np.log(4.0))
     minus_inf = gs.tensor([[-np.inf, -np.inf], [0.0, -np.inf]])
     with np.errstate(all="raise"):
-        np.testing.assert_array_equal(minus_inf.logsumexp(1).data, [-np.inf, 0.0])
+        np.testing.assert_array_equal(minus_inf.logsumexp(1).array, [-np.inf, 0.0])
 
 
 @pytest.mark.parametrize("op", ["max", "min"])
@@ -79,8 +79,8 @@ def test_max_min_along_dim_return_values_and_indices_as_torch(op, dim, keepdim):
     expected = getattr(torch, op)(torch.tensor(array), dim, keepdim)
     values, indices = result  # a namedtuple unpacks like torch's
     assert result.values is values and result.indices is indices
-    np.testing.assert_array_equal(values.data, expected.values.numpy())
-    np.testing.assert_array_equal(indices.data, expected.indices.numpy())
+    np.testing.assert_array_equal(values.array, expected.values.numpy())
+    np.testing.assert_array_equal(indices.array, expected.indices.numpy())
     assert indices.dtype == np.int64 and not indices.requires_grad
     check_against_torch(lambda x: getattr(x, op)(dim, keepdim).values,
                         lambda x: getattr(x, op)(dim, keepdim).values, [array])
@@ -104,7 +104,7 @@ def test_ties_follow_torch(op):
     check_against_torch(lambda x: getattr(x, op)(1).values, lambda x: getattr(x, op)(1).values,
                         [ties])
     expected = getattr(torch, op)(torch.tensor(ties), 1).indices.numpy()
-    np.testing.assert_array_equal(getattr(gs.tensor(ties), op)(1).indices.data, expected)
+    np.testing.assert_array_equal(getattr(gs.tensor(ties), op)(1).indices.array, expected)
 
 
 @pytest.mark.parametrize("op", ["argmax", "argmin"])
@@ -112,7 +112,7 @@ def test_argmax_argmin_pick_the_first_tie_as_torch(op):
     ties = np.array([[2.0, 5.0, 5.0, 2.0], [2.0, 2.0, 2.0, 2.0], [5.0, 5.0, 2.0, 5.0]])
     for dim in (None, 0, 1):
         expected = getattr(torch, op)(torch.tensor(ties), dim=dim).numpy()
-        np.testing.assert_array_equal(getattr(gs, op)(gs.tensor(ties), dim=dim).data, expected)
+        np.testing.assert_array_equal(getattr(gs, op)(gs.tensor(ties), dim=dim).array, expected)
 
 
 @pytest.mark.parametrize("keepdim", [False, True])
@@ -124,8 +124,8 @@ def test_argmax_argmin_match_torch(op, dim, keepdim):
     ours = getattr(gs, op)(gs.tensor(array), **kwargs)
     expected = getattr(torch, op)(torch.tensor(array), **kwargs)
     assert ours.shape == tuple(expected.shape) and ours.dtype == np.int64
-    np.testing.assert_array_equal(ours.data, expected.numpy())
-    np.testing.assert_array_equal(getattr(gs.tensor(array), op)(**kwargs).data, expected.numpy())
+    np.testing.assert_array_equal(ours.array, expected.numpy())
+    np.testing.assert_array_equal(getattr(gs.tensor(array), op)(**kwargs).array, expected.numpy())
 
 
 def test_float32_reductions_stay_float32_and_integer_sums_stay_integer():

@@ -72,7 +72,7 @@ def test_view_of_0d_and_flatten_of_0d_as_torch():
 def test_expanded_gradient_is_summed_over_the_expanded_dims():
     x = gs.tensor([[1.0], [2.0]], requires_grad=True)
     x.expand(3, 2, 4).sum().backward()
-    np.testing.assert_array_equal(x.grad.data, [[12.0], [12.0]])
+    np.testing.assert_array_equal(x.grad.array, [[12.0], [12.0]])
 
 
 # ---------------------------------------------------------------- cat, stack, split, chunk
@@ -95,7 +95,7 @@ def test_cat_with_a_constant_gives_only_the_tensor_a_gradient():
     x = gs.tensor([1.0, 2.0], requires_grad=True)
     y = gs.cat([x, gs.tensor([5.0, 6.0, 7.0])])
     (y * gs.arange(5).float()).sum().backward()
-    np.testing.assert_array_equal(x.grad.data, [0.0, 1.0])
+    np.testing.assert_array_equal(x.grad.array, [0.0, 1.0])
 
 
 @pytest.mark.parametrize("split, dim", [(2, 0), (3, 0), (1, 1), ([1, 4], 0), ((2, 2, 1), 0),
@@ -130,7 +130,7 @@ def test_integer_array_index_with_repeats_scatter_adds_as_torch():
                         random_inputs([(4, 3)], seed=8))
     x = gs.tensor(np.zeros(4), dtype="float64", requires_grad=True)
     x[index].sum().backward()
-    np.testing.assert_array_equal(x.grad.data, [3.0, 0.0, 1.0, 1.0])
+    np.testing.assert_array_equal(x.grad.array, [3.0, 0.0, 1.0, 1.0])
 
 
 @pytest.mark.parametrize("name, index", [
@@ -165,9 +165,9 @@ def test_boolean_mask_index_matches_torch(as_tensor):
 def test_mask_from_a_comparison_selects_and_routes_gradient():
     x = gs.tensor([-1.0, 2.0, -3.0, 4.0], requires_grad=True)
     y = x[x > 0]
-    np.testing.assert_array_equal(y.data, [2.0, 4.0])
+    np.testing.assert_array_equal(y.array, [2.0, 4.0])
     y.sum().backward()
-    np.testing.assert_array_equal(x.grad.data, [0.0, 1.0, 0.0, 1.0])
+    np.testing.assert_array_equal(x.grad.array, [0.0, 1.0, 0.0, 1.0])
 
 
 def test_tuple_of_tensor_indices_matches_torch():

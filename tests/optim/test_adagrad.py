@@ -37,7 +37,7 @@ def test_adagrad_steps_shrink_with_the_accumulated_squares():
         p.grad = gs.tensor([1.0], dtype="float64")
         opt.step()
     # step t moves by 1 / sqrt(t)
-    np.testing.assert_allclose(p.data, [-sum(1 / np.sqrt(t) for t in range(1, 5))], rtol=1e-12)
+    np.testing.assert_allclose(p.array, [-sum(1 / np.sqrt(t) for t in range(1, 5))], rtol=1e-12)
 
 
 @pytest.mark.parametrize("kwargs, message", [

@@ -45,7 +45,7 @@ def test_adam_first_step_moves_by_lr_times_sign():
     p.grad = gs.tensor([3.0, -0.5, 1e-3], dtype="float64")
     optim.Adam([p], lr=0.1, eps=1e-8).step()
     g = np.array([3.0, -0.5, 1e-3])
-    np.testing.assert_allclose(p.data, 1.0 - 0.1 * g / (np.abs(g) + 1e-8), rtol=1e-12)
+    np.testing.assert_allclose(p.array, 1.0 - 0.1 * g / (np.abs(g) + 1e-8), rtol=1e-12)
 
 
 def test_adamw_loads_an_adam_state_dict_and_still_decouples():

@@ -30,7 +30,7 @@ def assert_grads_equal(gs_params, torch_params, rtol):
         if t.grad is None:
             assert p.grad is None
         else:
-            np.testing.assert_allclose(p.grad.data, t.grad.numpy(), rtol=rtol, atol=0)
+            np.testing.assert_allclose(p.grad.array, t.grad.numpy(), rtol=rtol, atol=0)
 
 
 @pytest.mark.parametrize("max_norm", [0.5, 1e3])
@@ -42,7 +42,7 @@ def test_clip_grad_norm_matches_torch(max_norm, norm_type, dtype, rtol):
     total = clip_grad_norm_(gs_params, max_norm, norm_type)
     reference = torch.nn.utils.clip_grad_norm_(torch_params, max_norm, norm_type)
     assert isinstance(total, gs.Tensor) and total.shape == () and total.dtype == dtype
-    np.testing.assert_allclose(total.data, reference.numpy(), rtol=rtol)
+    np.testing.assert_allclose(total.array, reference.numpy(), rtol=rtol)
     assert_grads_equal(gs_params, torch_params, rtol)
 
 
@@ -50,9 +50,9 @@ def test_clip_grad_norm_by_hand():
     p = gs.zeros(2, dtype="float64", requires_grad=True)
     p.grad = gs.tensor([3.0, 4.0], dtype="float64")
     assert clip_grad_norm_(p, max_norm=1.0).item() == 5.0  # a single Tensor is accepted
-    np.testing.assert_allclose(p.grad.data, [0.6, 0.8], rtol=1e-6)
+    np.testing.assert_allclose(p.grad.array, [0.6, 0.8], rtol=1e-6)
     clip_grad_norm_([p], max_norm=2.0)  # already below the limit: unchanged
-    np.testing.assert_allclose(p.grad.data, [0.6, 0.8], rtol=1e-6)
+    np.testing.assert_allclose(p.grad.array, [0.6, 0.8], rtol=1e-6)
 
 
 def test_clip_grad_norm_without_gradients_is_zero():
@@ -71,10 +71,10 @@ def test_nonfinite_norm_raises_when_asked_and_otherwise_scales_like_torch(bad):
     assert_grads_equal(gs_params, twin_params(grads)[1], rtol=0)  # raising leaves them alone
     total = clip_grad_norm_(gs_params, 1.0)
     reference = torch.nn.utils.clip_grad_norm_(torch_params, 1.0)
-    np.testing.assert_array_equal(total.data, reference.numpy())
+    np.testing.assert_array_equal(total.array, reference.numpy())
     for p, t in zip(gs_params, torch_params):
         if t.grad is not None:
-            np.testing.assert_array_equal(p.grad.data, t.grad.numpy())
+            np.testing.assert_array_equal(p.grad.array, t.grad.numpy())
 
 
 @pytest.mark.parametrize("clip_value", [0.0, 0.3, 10.0])

@@ -48,10 +48,10 @@ def test_param_groups_with_different_lrs_match_torch(config):
 
 @each_config
 def test_parameters_without_grad_are_left_alone(config):
-    initial = Twins().gs_params[1].data.copy()  # the twins are deterministic
+    initial = Twins().gs_params[1].array.copy()  # the twins are deterministic
     twins, gs_opt, _ = run_against_torch(lambda ps: make_gs(config, ps),
                                          lambda ps: make_torch(config, ps), skip=(1,))
-    np.testing.assert_array_equal(twins.gs_params[1].data, initial)
+    np.testing.assert_array_equal(twins.gs_params[1].array, initial)
     if config != "Adagrad":  # Adagrad creates all of its state up front, as torch does
         assert twins.gs_params[1] not in gs_opt.state
 
@@ -95,7 +95,7 @@ def test_adagrad_add_param_group_starts_the_new_parameters_fresh():
         twins.gs_backward(fresh_params, skip=(1, 2))
         late.step()
         fresh.step()
-    np.testing.assert_array_equal(twins.gs_params[0].data, fresh_params[0].data)
+    np.testing.assert_array_equal(twins.gs_params[0].array, fresh_params[0].array)
 
 
 # ------------------------------------------------------------ state dicts
@@ -118,7 +118,7 @@ def test_state_dict_round_trip_continues_identically(config):
         original.step()
         restored.step()
     for a, b in zip(twins.gs_params, params):
-        np.testing.assert_array_equal(a.data, b.data)
+        np.testing.assert_array_equal(a.array, b.array)
 
 
 @each_config
@@ -144,7 +144,7 @@ def test_torch_state_dict_loads_and_continues_like_torch(config, convert):
     twins, _, torch_opt = run_against_torch(lambda ps: make_gs(config, ps),
                                             lambda ps: make_torch(config, ps), steps=7)
     for g, t in zip(twins.gs_params, twins.torch_params):
-        g.data[...] = t.detach().numpy()
+        g.array[...] = t.detach().numpy()
     gs_opt = make_gs(config, twins.gs_params, lr=1.0)
     gs_opt.load_state_dict(convert(torch_opt.state_dict()))
     for step in range(8):
@@ -175,7 +175,7 @@ def test_zero_grad_sets_none_or_zeros_in_place():
     p.grad = gs.ones(3)
     grad = p.grad
     opt.zero_grad(set_to_none=False)
-    assert p.grad is grad and not p.grad.data.any()
+    assert p.grad is grad and not p.grad.array.any()
     opt.zero_grad()
     assert p.grad is None
 
@@ -193,7 +193,7 @@ def test_step_returns_the_closure_loss_computed_with_grad_enabled():
     with gs.no_grad():
         loss = opt.step(closure)
     assert loss.item() == 9.0
-    np.testing.assert_allclose(p.data, [3.0 - 0.1 * 6.0])
+    np.testing.assert_allclose(p.array, [3.0 - 0.1 * 6.0])
 
 
 def test_replaced_parameter_arrays_get_fresh_scratch():
@@ -201,10 +201,10 @@ def test_replaced_parameter_arrays_get_fresh_scratch():
     opt = optim.SGD([p], lr=0.5)
     p.grad = gs.ones(4)
     opt.step()
-    p.data = np.ones((2, 3), dtype=np.float32)  # e.g. a checkpoint loaded with another shape
+    p.array = np.ones((2, 3), dtype=np.float32)  # e.g. a checkpoint loaded with another shape
     p.grad = gs.ones(2, 3)
     opt.step()
-    np.testing.assert_array_equal(p.data, np.full((2, 3), 0.5, dtype=np.float32))
+    np.testing.assert_array_equal(p.array, np.full((2, 3), 0.5, dtype=np.float32))
 
 
 def test_repr_lists_each_group():
@@ -254,4 +254,4 @@ def test_steps_allocate_nothing_parameter_sized(config):
         peak = tracemalloc.get_traced_memory()[1] - start
     finally:
         tracemalloc.stop()
-    assert peak < p.data.nbytes // 16, f"a step allocated {peak} bytes"
+    assert peak < p.array.nbytes // 16, f"a step allocated {peak} bytes"

@@ -23,7 +23,7 @@ def test_rmsprop_first_step_by_hand():
     p = gs.tensor([0.0, 0.0], dtype="float64", requires_grad=True)
     p.grad = gs.tensor([2.0, -1.0], dtype="float64")
     optim.RMSprop([p], lr=0.1, alpha=0.75, eps=0.0).step()
-    np.testing.assert_allclose(p.data, [-0.1 / 0.5, 0.1 / 0.5], rtol=1e-12)
+    np.testing.assert_allclose(p.array, [-0.1 / 0.5, 0.1 / 0.5], rtol=1e-12)
 
 
 @pytest.mark.parametrize("kwargs, message", [

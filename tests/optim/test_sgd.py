@@ -27,7 +27,7 @@ def test_sgd_default_lr_and_a_hand_computed_step():
     p.grad = gs.tensor([2.0, 4.0], dtype="float64")
     opt.param_groups[0]["lr"] = 0.1
     opt.step()
-    np.testing.assert_allclose(p.data, [1.0 - 0.1 * 2.0, -2.0 - 0.1 * 4.0])
+    np.testing.assert_allclose(p.array, [1.0 - 0.1 * 2.0, -2.0 - 0.1 * 4.0])
     assert opt.state_dict()["state"] == {}  # plain SGD keeps no state, as in torch
 
 
@@ -39,7 +39,7 @@ def test_sgd_momentum_buffer_starts_at_the_first_gradient():
         opt.step()
     # b1 = g = 1 (no dampening on the first step), b2 = 0.5 b1 + 0.5 g = 1
     np.testing.assert_allclose(opt.state[p]["momentum_buffer"], [1.0])
-    np.testing.assert_allclose(p.data, [-2.0])
+    np.testing.assert_allclose(p.array, [-2.0])
 
 
 @pytest.mark.parametrize("kwargs, message", [

@@ -45,13 +45,13 @@ class Twins:
         self._loss(params, self._gs_consts, skip).backward()
 
     def copy_gs_params(self):
-        return [gs.tensor(p.data.copy(), requires_grad=True) for p in self.gs_params]
+        return [gs.tensor(p.array.copy(), requires_grad=True) for p in self.gs_params]
 
     def assert_close(self, rtol=1e-10, atol=1e-12, context=""):
         for i, (g, t) in enumerate(zip(self.gs_params, self.torch_params)):
-            assert g.data.dtype == t.detach().numpy().dtype, f"parameter {i} changed dtype"
-            assert np.isfinite(g.data).all(), f"parameter {i} is not finite {context}"
-            np.testing.assert_allclose(g.data, t.detach().numpy(), rtol=rtol, atol=atol,
+            assert g.array.dtype == t.detach().numpy().dtype, f"parameter {i} changed dtype"
+            assert np.isfinite(g.array).all(), f"parameter {i} is not finite {context}"
+            np.testing.assert_allclose(g.array, t.detach().numpy(), rtol=rtol, atol=atol,
                                        err_msg=f"parameter {i} differs from torch {context}")
 
 

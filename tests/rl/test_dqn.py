@@ -35,7 +35,7 @@ class OneStep(gym.Env):
 
 def q_values(agent, obs):
     with gs.no_grad():
-        return agent.q_net(gs.tensor(np.asarray([obs], np.float32))).data[0]
+        return agent.q_net(gs.tensor(np.asarray([obs], np.float32))).array[0]
 
 
 def one_step_agent(terminate, **kwargs):
@@ -74,8 +74,8 @@ def test_seeded_runs_are_bit_reproducible():
     np.testing.assert_array_equal(e1.lengths, e2.lengths)
     assert e1.lengths.sum() <= 1500 and len(e1.returns) > 10
     for (name, w1), w2 in zip(a1.q_net.state_dict().items(), a2.q_net.state_dict().values()):
-        np.testing.assert_array_equal(w1.data, w2.data, err_msg=name)
-    assert not np.array_equal(a1.q_net[0].weight.data, a3.q_net[0].weight.data)
+        np.testing.assert_array_equal(w1.array, w2.array, err_msg=name)
+    assert not np.array_equal(a1.q_net[0].weight.array, a3.q_net[0].weight.array)
 
 
 def test_greedy_return_rises_above_a_random_policys():
@@ -112,12 +112,12 @@ def test_target_network_follows_by_polyak_updates():
     # no training (learning_starts beyond the run): only the target update moves weights
     agent = DQN(gym.make("CartPole-v1"), learning_starts=10_000, tau=0.25,
                 target_update_interval=10, net_arch=(8,), seed=0)
-    before = {k: v.data.copy() for k, v in agent.q_net_target.state_dict().items()}
-    online = {k: v.data + 1.0 for k, v in agent.q_net.state_dict().items()}
+    before = {k: v.array.copy() for k, v in agent.q_net_target.state_dict().items()}
+    online = {k: v.array + 1.0 for k, v in agent.q_net.state_dict().items()}
     agent.q_net.load_state_dict(online)
     agent.learn(10)  # exactly one update, at step 10
     for name, value in agent.q_net_target.state_dict().items():
-        np.testing.assert_allclose(value.data, 0.75 * before[name] + 0.25 * online[name],
+        np.testing.assert_allclose(value.array, 0.75 * before[name] + 0.25 * online[name],
                                    rtol=1e-6, err_msg=name)
 
 
@@ -132,7 +132,7 @@ def test_save_and_load_round_trip(tmp_path):
     assert other.predict(obs).shape == (20,) and isinstance(other.predict(obs[0]), int)
     for value, loaded in zip(agent.q_net.state_dict().values(),
                              other.q_net_target.state_dict().values()):
-        np.testing.assert_array_equal(value.data, loaded.data)
+        np.testing.assert_array_equal(value.array, loaded.array)
 
 
 def test_unsupported_spaces_raise_naming_them():

@@ -43,7 +43,7 @@ def test_digits_cnn_shapes_and_parameter_count(batch_norm):
     model = convolutional.digits_cnn(batch_norm, width=8)
     table = summary(model, (2, 1, 8, 8), verbose=0)
     assert table.rows[-1].output_shape == (2, 10)
-    assert table.total_params == sum(p.data.size for p in model.parameters())
+    assert table.total_params == sum(p.array.size for p in model.parameters())
     # the two pools halve 8x8 to 4x4 to 2x2
     assert [row.formula.split("-> ")[1] for row in table.rows if row.layer_type == "MaxPool2d"] \
         == ["N=4", "N=2"]

@@ -38,9 +38,9 @@ def test_gradient_probe_at_the_last_step_matches_the_head(cell):
     norms = recurrent.hidden_gradient_norms(model, x, y)
     assert len(norms) == 6
     output, _ = model.rnn(x)
-    h_T = output.data[:, -1]
-    w, b = model.head.weight.data, model.head.bias.data
-    residual = h_T @ w.T + b - y.data
+    h_T = output.array[:, -1]
+    w, b = model.head.weight.array, model.head.bias.array
+    residual = h_T @ w.T + b - y.array
     expected = np.linalg.norm(2 * residual * w, axis=1).mean()
     np.testing.assert_allclose(norms[-1], expected, rtol=1e-5)
     assert all(n > 0 for n in norms)

@@ -87,7 +87,7 @@ class _Snapshots(Callback):
         self.weights = []
 
     def on_epoch_end(self, epoch, logs=None):
-        self.weights.append({k: v.data.copy() for k, v in self.model.state_dict().items()})
+        self.weights.append({k: v.array.copy() for k, v in self.model.state_dict().items()})
 
 
 @pytest.mark.parametrize("restore", [False, True])
@@ -101,7 +101,7 @@ def test_early_stopping_in_fit_restores_the_best_weights(restore):
     assert len(history) == 5 and history.val_score == [3, 2, 1, 1.5, 1.2]
     expected = snapshots.weights[2 if restore else 4]
     for name, tensor in model.state_dict().items():
-        np.testing.assert_array_equal(tensor.data, expected[name])
+        np.testing.assert_array_equal(tensor.array, expected[name])
 
 
 def test_model_checkpoint_every_epoch(tmp_path):
@@ -116,7 +116,7 @@ def test_model_checkpoint_every_epoch(tmp_path):
         fresh, _, _ = _setup(seed=1)
         fresh.load_state_dict(load(tmp_path / name))
         for key, tensor in fresh.state_dict().items():
-            np.testing.assert_array_equal(tensor.data, snapshots.weights[epoch][key])
+            np.testing.assert_array_equal(tensor.array, snapshots.weights[epoch][key])
         metadata = load_metadata(tmp_path / name)
         assert metadata["epoch"] == str(epoch + 1)
         assert float(metadata["loss"]) == history.loss[epoch]
@@ -138,7 +138,7 @@ def test_model_checkpoint_save_best_only(tmp_path):
                                               mode="max"), Watch()], verbose=0)
     assert saved_epochs == ["1", "2", "2", "4", "4"]
     for key, tensor in load(path).items():
-        np.testing.assert_array_equal(tensor.data, snapshots.weights[3][key])
+        np.testing.assert_array_equal(tensor.array, snapshots.weights[3][key])
 
 
 def test_model_checkpoint_needs_the_monitor_only_for_best(tmp_path):

@@ -46,7 +46,7 @@ def test_epoch_logs_are_sample_means_over_uneven_batches():
     assert history.val_loss[0] == pytest.approx(expected["loss"], rel=1e-5)
     assert history.accuracy[0] == pytest.approx(expected["accuracy"])
     X, y = data.tensors
-    by_hand = np.mean(model(X).data.argmax(axis=1) == y.data)
+    by_hand = np.mean(model(X).array.argmax(axis=1) == y.array)
     assert expected["accuracy"] == pytest.approx(by_hand)
 
 
@@ -54,7 +54,7 @@ def test_fit_accepts_loaders_and_pairs():
     model = _mlp()
     X, y = _spirals().tensors
     opt = optim.SGD(model.parameters(), lr=0.1)
-    history = fit(model, nn.CrossEntropyLoss(), opt, (X, y), val_data=(X.data, y.data),
+    history = fit(model, nn.CrossEntropyLoss(), opt, (X, y), val_data=(X.array, y.array),
                   epochs=2, verbose=0)
     assert len(history) == 2
     history = fit(model, nn.CrossEntropyLoss(), opt, DataLoader(TensorDataset(X, y), 50),
@@ -82,13 +82,13 @@ def test_non_finite_loss_names_epoch_and_step(value):
 
     class Snapshot(Callback):
         def on_batch_end(self, batch, logs=None):
-            before.update({k: v.data.copy() for k, v in model.state_dict().items()})
+            before.update({k: v.array.copy() for k, v in model.state_dict().items()})
 
     with pytest.raises(FloatingPointError, match=r"(nan|inf).*epoch 2/3, step 3/4"):
         fit(model, _nan_on_call(7, value), optim.SGD(model.parameters(), lr=0.1), data,
             epochs=3, batch_size=4, shuffle=False, callbacks=[Snapshot()], verbose=0)
     for name, tensor in model.state_dict().items():  # the bad step updated nothing
-        np.testing.assert_array_equal(tensor.data, before[name])
+        np.testing.assert_array_equal(tensor.array, before[name])
 
 
 class _ModeProbe(nn.Module):
@@ -189,7 +189,7 @@ def test_predict_shapes_and_values():
     X = gs.randn(23, 2)
     out = predict(model, X, batch_size=5)
     assert out.shape == (23, 3) and not out.requires_grad
-    np.testing.assert_allclose(out.data, model(X).data, rtol=1e-6)
+    np.testing.assert_allclose(out.array, model(X).array, rtol=1e-6)
     assert predict(model, TensorDataset(X, gs.zeros(23)), batch_size=7).shape == (23, 3)
     assert predict(model, DataLoader(TensorDataset(X), batch_size=4)).shape == (23, 3)
     result = evaluate(model, nn.CrossEntropyLoss(), _spirals(n=9))
@@ -202,7 +202,7 @@ def test_regression_metrics_in_evaluate():
     X, y = gs.randn(13, 2), gs.randn(13, 1)
     result = evaluate(model, nn.MSELoss(), (X, y), metrics=("mse", "mae"), batch_size=4)
     assert result["mse"] == pytest.approx(result["loss"], rel=1e-5)
-    assert result["mae"] == pytest.approx(np.mean(np.abs(model(X).data - y.data)), rel=1e-5)
+    assert result["mae"] == pytest.approx(np.mean(np.abs(model(X).array - y.array)), rel=1e-5)
 
 
 def test_verbose_output(capsys):

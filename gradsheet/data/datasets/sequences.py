@@ -139,7 +139,7 @@ class CharDataset(Dataset):
 
     def decode(self, ids):
         """The text spelled by the indices ``ids`` (a sequence, an array or a Tensor)."""
-        ids = np.asarray(ids.data if isinstance(ids, Tensor) else ids).reshape(-1)
+        ids = np.asarray(ids.array if isinstance(ids, Tensor) else ids).reshape(-1)
         if ids.size and (ids.min() < 0 or ids.max() >= self.vocab_size):
             bad = ids.min() if ids.min() < 0 else ids.max()
             raise IndexError(f"CharDataset.decode: index {int(bad)} is out of range for a "

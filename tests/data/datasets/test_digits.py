@@ -11,17 +11,17 @@ def test_flat_digits():
     X, y = load_digits().tensors
     assert X.shape == (1797, 64) and X.dtype == np.float32
     assert y.shape == (1797,) and y.dtype == np.int64
-    assert X.data.min() == 0.0 and X.data.max() == 1.0
-    assert set(np.unique(y.data)) == set(range(10))
+    assert X.array.min() == 0.0 and X.array.max() == 1.0
+    assert set(np.unique(y.array)) == set(range(10))
     reference = sklearn_datasets.load_digits()
-    np.testing.assert_allclose(X.data * 16, reference.data, atol=1e-5)
-    np.testing.assert_array_equal(y.data, reference.target)
+    np.testing.assert_allclose(X.array * 16, reference.data, atol=1e-5)
+    np.testing.assert_array_equal(y.array, reference.target)
 
 
 def test_image_digits_are_the_same_pixels():
     pytest.importorskip("sklearn")
-    flat = load_digits().tensors[0].data
-    images = load_digits(image=True).tensors[0].data
+    flat = load_digits().tensors[0].array
+    images = load_digits(image=True).tensors[0].array
     assert images.shape == (1797, 1, 8, 8)
     np.testing.assert_array_equal(images.reshape(1797, 64), flat)
 

@@ -87,12 +87,12 @@ def test_mnist_dataset_scales_to_unit_interval(tmp_path):
     images, labels, images_path, labels_path = _pair(tmp_path)
     X, y = MNIST(images_path, labels_path).tensors
     assert X.shape == (5, 12) and X.dtype == np.float32
-    np.testing.assert_allclose(X.data, images.reshape(5, 12) / 255.0, rtol=1e-6)
+    np.testing.assert_allclose(X.array, images.reshape(5, 12) / 255.0, rtol=1e-6)
     assert y.dtype == np.int64
-    np.testing.assert_array_equal(y.data, labels)
+    np.testing.assert_array_equal(y.array, labels)
     X_image, _ = load_idx_dataset(images_path, labels_path, image=True).tensors
     assert X_image.shape == (5, 1, 4, 3)
-    np.testing.assert_array_equal(X_image.data.reshape(5, 12), X.data)
+    np.testing.assert_array_equal(X_image.array.reshape(5, 12), X.array)
 
 
 def test_mnist_label_count_mismatch_names_both_files(tmp_path):

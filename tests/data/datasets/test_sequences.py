@@ -16,7 +16,7 @@ from gradsheet.data.datasets import (
 
 @pytest.mark.parametrize("T", [2, 7, 50])
 def test_adding_problem_marks_one_step_in_each_half_and_sums_them(T):
-    X, y = (t.data for t in adding_problem(200, T, seed=0).tensors)
+    X, y = (t.array for t in adding_problem(200, T, seed=0).tensors)
     assert X.shape == (200, T, 2) and y.shape == (200, 1)
     assert X.dtype == y.dtype == np.float32
     values, marks = X[..., 0], X[..., 1]
@@ -29,25 +29,25 @@ def test_adding_problem_marks_one_step_in_each_half_and_sums_them(T):
 def test_adding_problem_baseline_is_one_sixth():
     """Predicting 1 has MSE Var(u + u') = 2/12; the mean of 20,000 squared errors (variance
     (E[d^4] - (1/6)^2) / n, E[d^4] = 1/15 for d = u + u' - 1) lies within 6 standard errors."""
-    y = adding_problem(20_000, 10, seed=1).tensors[1].data.astype(np.float64)
+    y = adding_problem(20_000, 10, seed=1).tensors[1].array.astype(np.float64)
     se = np.sqrt((1 / 15 - 1 / 36) / y.size)
     assert abs(np.mean((y - 1) ** 2) - 1 / 6) < 6 * se
 
 
 def test_tasks_are_deterministic_per_seed_and_follow_manual_seed():
     for make in (adding_problem, copy_task, recall_task):
-        a, b, c = (make(20, 12, seed=s).tensors[0].data for s in (3, 3, 4))
+        a, b, c = (make(20, 12, seed=s).tensors[0].array for s in (3, 3, 4))
         np.testing.assert_array_equal(a, b)
         assert not np.array_equal(a, c)
         gs.manual_seed(5)
-        d = make(20, 12).tensors[0].data
+        d = make(20, 12).tensors[0].array
         gs.manual_seed(5)
-        np.testing.assert_array_equal(d, make(20, 12).tensors[0].data)
+        np.testing.assert_array_equal(d, make(20, 12).tensors[0].array)
 
 
 @pytest.mark.parametrize("T, L", [(1, 1), (5, 3), (30, 10)])
 def test_copy_task_layout(T, L):
-    X, y = (t.data for t in copy_task(50, T, n_symbols=8, copy_length=L, seed=0).tensors)
+    X, y = (t.array for t in copy_task(50, T, n_symbols=8, copy_length=L, seed=0).tensors)
     assert X.shape == y.shape == (50, T + 2 * L) and X.dtype == y.dtype == np.int64
     symbols = X[:, :L]
     assert np.all((symbols >= 1) & (symbols <= 8))
@@ -58,7 +58,7 @@ def test_copy_task_layout(T, L):
 
 
 def test_recall_task_target_is_the_first_symbol():
-    X, y = (t.data for t in recall_task(300, 9, n_symbols=3, seed=0).tensors)
+    X, y = (t.array for t in recall_task(300, 9, n_symbols=3, seed=0).tensors)
     assert X.shape == (300, 9) and y.shape == (300,)
     np.testing.assert_array_equal(y, X[:, 0])
     assert set(np.unique(X)) == {0, 1, 2}
@@ -97,11 +97,11 @@ def test_char_dataset_get_batch_and_dataloader():
     assert data.text == load_sonnets() and "Shall I compare thee" in data.text
     X, Y = data.get_batch(np.array([0, 10, 200]))
     for row, i in enumerate((0, 10, 200)):
-        np.testing.assert_array_equal(X.data[row], data[i][0].data)
-        np.testing.assert_array_equal(Y.data[row], data[i][1].data)
+        np.testing.assert_array_equal(X.array[row], data[i][0].array)
+        np.testing.assert_array_equal(Y.array[row], data[i][1].array)
     x, y = next(iter(DataLoader(data, batch_size=8, shuffle=True)))
     assert x.shape == y.shape == (8, 16)
-    np.testing.assert_array_equal(x.data[:, 1:], y.data[:, :-1])
+    np.testing.assert_array_equal(x.array[:, 1:], y.array[:, :-1])
 
 
 def test_encode_decode_round_trip_and_errors():

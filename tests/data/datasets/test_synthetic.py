@@ -8,7 +8,7 @@ MAKERS = [make_spirals, make_moons, make_xor]
 
 
 def _arrays(data):
-    return [t.data for t in data.tensors]
+    return [t.array for t in data.tensors]
 
 
 @pytest.mark.parametrize("make", MAKERS)
