@@ -8,16 +8,26 @@ from .backend import get_default_dtype, manual_seed, set_default_dtype
 from . import memory as _memory
 from .autograd import (Function, GradcheckError, Tensor, enable_grad, gradcheck,
                        is_grad_enabled, no_grad, set_grad_enabled)
-from .factories import (arange, empty, full, full_like, linspace, ones, ones_like, rand,
-                        rand_like, randint, randn, randn_like, tensor, zeros, zeros_like)
-from .ops.elementwise import (abs, add, clamp, clip, div, exp, log, maximum, minimum, mul,
-                              neg, pow, sqrt, sub, where)
-from .ops.activation import sigmoid, softmax, log_softmax, tanh, relu
-from .ops.linalg import matmul
-from .ops.reduce import argmax, argmin, logsumexp, max, mean, min, std, sum, var
+from .autograd.tensor import as_tensor
+# The torch.* functions: each module's __all__ lists its own.
+from .factories import *
+from .ops.activation import *
+from .ops.binary import *
+from .ops.comparison import *
+from .ops.elementwise import *
+from .ops.indexing import *
+from .ops.linalg import *
+from .ops.reduce import *
+from .ops.scan import *
+from .ops.shape import *
+from .ops.sort import *
+from .ops.unary import *
+from .ops import (activation as _activation, binary as _binary, comparison as _comparison,
+                  elementwise as _elementwise, indexing as _indexing, linalg as _linalg,
+                  reduce as _reduce, scan as _scan, shape as _shape, sort as _sort,
+                  unary as _unary)
+from . import factories as _factories
 from .summary import summary
-from .ops.shape import (cat, chunk, expand, flatten, permute, reshape, split, squeeze, stack,
-                        transpose, unsqueeze)
 import importlib as _importlib
 
 import numpy as _np
@@ -35,18 +45,13 @@ __version__ = "0.1.0"
 _memory.keep_freed_memory_unless_disabled()  # see gradsheet.memory
 
 __all__ = [
-    "Function", "GradcheckError", "Tensor", "abs", "add", "arange", "argmax", "argmin", "bool_",
-    "cat", "chunk", "clamp", "clip", "div", "empty", "enable_grad", "exp", "expand", "flatten",
-    "float16", "float32", "float64", "full", "full_like", "get_default_dtype", "gradcheck",
-    "int32", "int64", "is_grad_enabled", "linspace", "load", "log", "log_softmax", "logsumexp",
-    "long", "manual_seed", "matmul", "max", "maximum", "mean", "min", "minimum", "mul", "neg",
-    "no_grad", "ones", "ones_like", "permute", "pow", "rand", "rand_like", "randint", "randn",
-    "randn_like", "relu", "reshape", "save", "set_default_dtype", "set_grad_enabled", "sigmoid",
-    "softmax", "split", "sqrt", "squeeze", "stack", "std", "sub", "sum", "summary", "tanh",
-    "tensor",
-    "transpose", "unsqueeze", "var", "where", "zeros", "zeros_like",
-    "nn", "optim", "data", "train", "io", "tour", "rl", "onnx", "models",
-]
+    "Function", "GradcheckError", "Tensor", "as_tensor", "bool_", "enable_grad", "float16",
+    "float32", "float64", "get_default_dtype", "gradcheck", "int32", "int64", "is_grad_enabled",
+    "load", "long", "manual_seed", "no_grad", "save", "set_default_dtype", "set_grad_enabled",
+    "summary", "nn", "optim", "data", "train", "io", "tour", "rl", "onnx", "models",
+] + [name for module in (_factories, _activation, _binary, _comparison, _elementwise, _indexing,
+                         _linalg, _reduce, _scan, _shape, _sort, _unary)
+     for name in module.__all__]
 
 # Subpackages load on first use so that `import gradsheet` stays fast.
 _SUBPACKAGES = ("nn", "optim", "data", "train", "io", "tour", "rl", "onnx", "models")

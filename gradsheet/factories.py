@@ -11,8 +11,9 @@ def _shape(size):
     return tuple(size)
 
 
-def _new(data, requires_grad):
-    return Tensor(data, requires_grad=requires_grad)
+def _new(array, requires_grad):
+    out = Tensor._wrap(array)
+    return out.requires_grad_(True) if requires_grad else out
 
 
 def tensor(data, dtype=None, requires_grad=False):
@@ -115,3 +116,10 @@ def randn_like(x, dtype=None, requires_grad=False):
 def rand_like(x, dtype=None, requires_grad=False):
     """Uniform samples on [0, 1) with ``x``'s shape and dtype, from the seeded generator."""
     return rand(x.shape, dtype=dtype or x.dtype, requires_grad=requires_grad)
+
+
+# gradsheet.* (torch.*) names defined here; gradsheet/__init__.py imports them with *
+__all__ = [
+    "arange", "empty", "full", "full_like", "linspace", "ones", "ones_like", "rand", "rand_like",
+    "randint", "randn", "randn_like", "tensor", "zeros", "zeros_like",
+]

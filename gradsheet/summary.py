@@ -11,7 +11,7 @@ import numpy as np
 
 from . import backend
 from .autograd.grad_mode import no_grad
-from .autograd.tensor import Tensor
+from .autograd.tensor import Tensor, as_tensor
 
 SummaryRow = collections.namedtuple(
     "SummaryRow", "name layer_type output_shape num_params trainable formula")
@@ -183,7 +183,7 @@ def summary(model, input_shape, dtype=None, verbose=1):
     first = next(model.parameters(), None)
     dtype = backend.as_dtype(dtype) if dtype is not None else (
         first.dtype if first is not None else backend.get_default_dtype())
-    inputs = [Tensor(np.zeros(shape, dtype)) for shape in shapes]
+    inputs = [as_tensor(np.zeros(shape, dtype)) for shape in shapes]
 
     recorded = _recorded_modules(model)
     modes = [(module, module.training) for module in model.modules()]

@@ -13,6 +13,7 @@ import sys
 
 import numpy as np
 
+from . import inplace
 from . import tensor as _tensor  # a cycle (tensor imports engine): used at call time only
 
 _FREED = ("backward: this graph was already freed by an earlier backward(); "
@@ -115,6 +116,7 @@ def backward(root, gradient, retain_graph=False):
     order = topological_order(node)
     node.grad = gradient
     getrefcount = sys.getrefcount
+    check_versions = inplace.counter.changes > 0  # no in-place change yet: nothing to check
     hooked_leaves = {}  # id(leaf) -> [leaf, sum of its gradients]: hooks run on the total
     for node in reversed(order):
         grad_out = node.grad
@@ -122,6 +124,8 @@ def backward(root, gradient, retain_graph=False):
         node.grad = None
         if grad_out is None:  # no path from the root reached this node's output
             continue
+        if check_versions:
+            inplace.check_unchanged(node)
         hooks = node.__dict__.get(HOOKS)
         if hooks:
             grad_out = run_hooks(hooks, grad_out)

@@ -23,7 +23,7 @@ class Function:
     ``forward`` and records the node in the graph when an input requires grad.
     """
 
-    __slots__ = ("parents", "grad", "__dict__")
+    __slots__ = ("parents", "grad", "versions", "__dict__")
 
     def forward(self, *arrays, **params):
         """The op's value from the input arrays (constants pass through as given) and keyword
@@ -52,15 +52,20 @@ class Function:
         """
         node = cls()
         requires_grad = False
+        changed = 0  # the inputs' in-place versions, summed: nonzero only after x.add_(...) & co
         arrays = []
         for x in inputs:
             if isinstance(x, Tensor):
                 arrays.append(x.array)
                 requires_grad = requires_grad or x.requires_grad
+                changed += x._version
             else:
                 arrays.append(x)
         record = requires_grad and grad_mode.state.enabled
         node.parents = inputs if record else None
+        # the versions backward checks against (None: all 0, the usual case; autograd.inplace)
+        node.versions = tuple(getattr(x, "_version", 0) for x in inputs) if record and changed \
+            else None
         out = Tensor.__new__(Tensor)
         data = node.forward(*arrays, **params)
         # NumPy reductions and ufuncs on 0-d arrays give scalars; a Tensor always holds an array

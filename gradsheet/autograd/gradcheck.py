@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .grad_mode import no_grad
-from .tensor import Tensor
+from .tensor import Tensor, as_tensor
 
 
 class GradcheckError(AssertionError):
@@ -73,7 +73,7 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, seed=0, raise_exceptio
 
     for i in checked:
         inputs[i].grad = None
-    total = sum((o * Tensor(u)).sum() for o, u in zip(outputs, directions) if o.requires_grad)
+    total = sum((o * as_tensor(u)).sum() for o, u in zip(outputs, directions) if o.requires_grad)
     if not isinstance(total, Tensor):
         raise ValueError("gradcheck: no output of fn depends on an input that requires grad")
     total.backward()

@@ -1,9 +1,13 @@
 """Tensor: an n-dimensional array that remembers how it was made.
 
-A Tensor holds ``array`` (a NumPy array; ``data`` is a Tensor sharing it, as in PyTorch), ``grad`` (a Tensor once backward has
-reached it), ``requires_grad`` and ``_ctx``, the Function node that produced
-it (None for leaves). Operators and methods call the ops in ``gradsheet.ops``;
-each records one node when any input requires grad and recording is on.
+A Tensor holds ``array`` (a NumPy array: the one name gradsheet's own code reads it by;
+``data`` is a Tensor sharing it, as in PyTorch), ``grad`` (a Tensor once backward has
+reached it), ``requires_grad``, ``_ctx`` (the Function node that produced it, None for
+leaves) and ``_version`` (bumped by each in-place change, ``autograd.inplace``).
+
+This module defines only what a tensor is; its methods (``x.exp()``, ``x + y``,
+``x.sum(dim)``, ``x.add_(y)``, ...) are bound by the ops beside their definitions
+(``autograd.methods``), each recording one node when an input requires grad.
 """
 import weakref
 
@@ -38,8 +42,36 @@ class Tensor:
     __slots__ = ("array", "grad", "requires_grad", "_ctx", "_hooks", "_version", "__weakref__")
     __array_ufunc__ = None  # ndarray <op> Tensor defers to Tensor's reflected operator
 
-    def __init__(self, data, requires_grad=False, dtype=None):
-        self.array = _to_array(data, None if dtype is None else backend.as_dtype(dtype))
+    def __init__(self, *args, requires_grad=False, dtype=None):
+        """As ``torch.Tensor``: ``Tensor(2, 3)`` (or a ``torch.Size``) is an uninitialised tensor
+        of that shape, ``Tensor([1, 2])`` or ``Tensor(array)`` copies the data into the default
+        float dtype (``dtype=`` for another), ``Tensor()`` is empty. (``as_tensor`` and
+        ``tensor`` keep an array's dtype.)"""
+        dtype = backend.as_dtype(dtype)
+        if not args:
+            array = np.empty((0,), dtype)
+        elif all(isinstance(a, (int, np.integer)) and not isinstance(a, bool) for a in args) or \
+                (len(args) == 1 and type(args[0]).__name__ == "Size"):
+            shape = tuple(args[0]) if len(args) == 1 and not isinstance(args[0], (int, np.integer)) \
+                else tuple(int(a) for a in args)
+            if any(n < 0 for n in shape):
+                raise ValueError(f"Tensor: negative dimension in size {shape}")
+            array = np.empty(shape, dtype)
+        elif len(args) == 1:
+            data = args[0]
+            if isinstance(data, (float, complex, bool)) or data is None or isinstance(data, str):
+                raise TypeError(f"Tensor: new(): data must be a sequence (got "
+                                f"{type(data).__name__}); use gs.tensor({data!r}) for a 0-d tensor")
+            array = _to_array(data, dtype)
+            if array is getattr(data, "array", data):
+                array = array.copy()
+        else:
+            raise TypeError(f"Tensor: expects sizes (ints) or one sequence of data, got "
+                            f"{tuple(type(a).__name__ for a in args)}")
+        self._init(array, requires_grad)
+
+    def _init(self, array, requires_grad):
+        self.array = array
         self.grad = None
         self._ctx = None
         self._hooks = None  # a leaf's gradient hooks (register_hook)
@@ -84,11 +116,6 @@ class Tensor:
     def dtype(self):
         """The NumPy dtype of the data (float32 by default for floats)."""
         return self.array.dtype
-
-    @property
-    def T(self):
-        """This tensor with all its dimensions reversed (x.permute(n-1, ..., 0)); differentiable."""
-        return shape_ops.permute(self, tuple(range(self.array.ndim - 1, -1, -1)))
 
     @property
     def is_leaf(self):
@@ -238,326 +265,30 @@ class Tensor:
         return hooks.add_hook(self._ctx.__dict__.setdefault(engine.HOOKS, {}), hook,
                               "register_hook")
 
-    def zero_(self):
-        """Set every element to 0 in place; returns self. Forbidden on a tensor that requires grad
-        while the graph is recorded (use ``no_grad()``).
-        """
-        self._check_inplace("zero_")
-        self.array[...] = 0
-        return self
-
-    def fill_(self, value):
-        """Set every element to ``value`` in place; returns self (same rule as ``zero_``)."""
-        self._check_inplace("fill_")
-        self.array[...] = value
-        return self
-
-    def copy_(self, other):
-        """Copy ``other`` (a Tensor, array or number, broadcast) into this tensor in place; returns
-        self (same rule as ``zero_``).
-        """
-        self._check_inplace("copy_")
-        self.array[...] = other.array if isinstance(other, Tensor) else other
-        return self
-
-    def _check_inplace(self, op):
-        from .grad_mode import state
-        if self.requires_grad and state.enabled:
-            raise RuntimeError(f"{op}: a tensor that requires grad cannot be changed in place while "
-                               "the graph is recorded; wrap the change in no_grad()")
-
     def __setitem__(self, index, value):
-        self._check_inplace("__setitem__")
-        self.array[_index(index)] = value.array if isinstance(value, Tensor) else value
-
-    # ------------------------------------------------------------ dtype
-    def to(self, dtype):
-        """This tensor in ``dtype`` (a NumPy dtype or a name such as 'float64'); differentiable
-        between floating dtypes. Only a dtype is accepted: gradsheet has one device, the CPU.
-        """
-        return elementwise.cast(self, backend.as_dtype(dtype))
-
-    def type(self, dtype):
-        """This tensor in ``dtype``: ``to(dtype)``."""
-        return self.to(dtype)
-
-    def float(self):
-        """This tensor as float32 (a differentiable cast)."""
-        return self.to(np.float32)
-
-    def double(self):
-        """This tensor as float64 (a differentiable cast)."""
-        return self.to(np.float64)
-
-    def long(self):
-        """This tensor as int64 (no gradient flows through an integer cast)."""
-        return self.to(np.int64)
-
-    def int(self):
-        """This tensor as int32 (no gradient flows through an integer cast)."""
-        return self.to(np.int32)
-
-    def bool(self):
-        """This tensor as bool (no gradient)."""
-        return self.to(np.bool_)
-
-    def clone(self):
-        """A copy that stays in the graph (gradient 1)."""
-        return elementwise.clone(self)
-
-    def contiguous(self):
-        """This tensor itself: NumPy handles any memory layout, so there is nothing to do."""
-        return self
-
-    # ------------------------------------------------------------ arithmetic
-    def __add__(self, other):
-        return elementwise.add(self, other)
-
-    def __radd__(self, other):
-        return elementwise.add(other, self)
-
-    def __sub__(self, other):
-        return elementwise.sub(self, other)
-
-    def __rsub__(self, other):
-        return elementwise.sub(other, self)
-
-    def __mul__(self, other):
-        return elementwise.mul(self, other)
-
-    def __rmul__(self, other):
-        return elementwise.mul(other, self)
-
-    def __truediv__(self, other):
-        return elementwise.div(self, other)
-
-    def __rtruediv__(self, other):
-        return elementwise.div(other, self)
-
-    def __pow__(self, exponent):
-        return elementwise.pow(self, exponent)
-
-    def __rpow__(self, base):
-        return elementwise.pow(base, self)
-
-    def __neg__(self):
-        return elementwise.neg(self)
-
-    def __pos__(self):
-        return self
-
-    def __abs__(self):
-        return elementwise.abs(self)
-
-    def __matmul__(self, other):
-        return linalg.matmul(self, other)
-
-    def __rmatmul__(self, other):
-        return linalg.matmul(other, self)
-
-    # comparisons give boolean tensors and carry no gradient
-    def __lt__(self, other):
-        return Tensor(self.array < _data(other))
-
-    def __le__(self, other):
-        return Tensor(self.array <= _data(other))
-
-    def __gt__(self, other):
-        return Tensor(self.array > _data(other))
-
-    def __ge__(self, other):
-        return Tensor(self.array >= _data(other))
-
-    def __eq__(self, other):
-        return Tensor(self.array == _data(other))
-
-    def __ne__(self, other):
-        return Tensor(self.array != _data(other))
-
-    def __invert__(self):
-        return Tensor(~self.array)
-
-    def __and__(self, other):
-        return Tensor(self.array & _data(other))
-
-    def __or__(self, other):
-        return Tensor(self.array | _data(other))
-
-    def eq(self, other):
-        """Elementwise ``self == other``, a bool tensor without gradient."""
-        return self == other
-
-    def add(self, other):
-        """self + other (broadcast)."""
-        return self + other
-
-    def sub(self, other):
-        """self - other (broadcast)."""
-        return self - other
-
-    def mul(self, other):
-        """self * other (elementwise, broadcast)."""
-        return self * other
-
-    def div(self, other):
-        """self / other (true division, broadcast)."""
-        return self / other
-
-    def pow(self, exponent):
-        """self ** exponent."""
-        return self ** exponent
-
-    def matmul(self, other):
-        """self @ other (see ``gradsheet.ops.linalg.matmul``)."""
-        return linalg.matmul(self, other)
-
-    def exp(self):
-        """e**x, elementwise; gradient e**x."""
-        return elementwise.exp(self)
-
-    def log(self):
-        """The natural log, elementwise; gradient 1 / x."""
-        return elementwise.log(self)
-
-    def sqrt(self):
-        """sqrt(x), elementwise; gradient 1 / (2 sqrt(x))."""
-        return elementwise.sqrt(self)
-
-    def abs(self):
-        """|x|, elementwise; gradient sign(x)."""
-        return elementwise.abs(self)
-
-    def clip(self, min=None, max=None):
-        """min(max(x, min), max), elementwise; either bound may be None (``clamp`` is the same);
-        gradient 1 to x inside [min, max], else to the bound that clamped it when that bound is
-        a Tensor (ties go to x, as ``torch.clamp``; see ``gradsheet.ops.elementwise.Clip``).
-        """
-        return elementwise.clip(self, min, max)
-
-    clamp = clip
-
-    def maximum(self, other):
-        """max(self, other), elementwise; the gradient goes to the larger input (split on ties)."""
-        return elementwise.maximum(self, other)
-
-    def minimum(self, other):
-        """min(self, other), elementwise; the gradient goes to the smaller input (split on ties)."""
-        return elementwise.minimum(self, other)
-
-    def sigmoid(self):
-        """1 / (1 + e^(-x)), elementwise."""
-        return activation.sigmoid(self)
-
-    def tanh(self):
-        """tanh(x), elementwise."""
-        return activation.tanh(self)
-
-    def relu(self):
-        """max(0, x), elementwise."""
-        return activation.relu(self)
-
-    def softmax(self, dim):
-        """e^(x_i) / sum_j e^(x_j) along ``dim``."""
-        return activation.softmax(self, dim)
-
-    def log_softmax(self, dim):
-        """x_i - log sum_j e^(x_j) along ``dim``, computed stably."""
-        return activation.log_softmax(self, dim)
-
-    # ------------------------------------------------------------ reductions
-    def sum(self, dim=None, keepdim=False):
-        """The sum over ``dim`` (None: all elements); see ``gradsheet.ops.reduce.sum``."""
-        return reduce.sum(self, dim, keepdim)
-
-    def mean(self, dim=None, keepdim=False):
-        """The mean over ``dim`` (None: all elements); floating tensors only."""
-        return reduce.mean(self, dim, keepdim)
-
-    def max(self, dim=None, keepdim=False):
-        """The largest element; with ``dim``, a (values, indices) pair, as ``torch.max``."""
-        return reduce.max(self, dim, keepdim)
-
-    def min(self, dim=None, keepdim=False):
-        """The smallest element; with ``dim``, a (values, indices) pair, as ``torch.min``."""
-        return reduce.min(self, dim, keepdim)
-
-    def var(self, dim=None, keepdim=False, correction=1):
-        """sum (x - mean)**2 / (n - correction) over ``dim``; ``correction=1`` is Bessel's, as PyTorch."""
-        return reduce.var(self, dim, keepdim, correction)
-
-    def std(self, dim=None, keepdim=False, correction=1):
-        """sqrt(var(x)) over ``dim``, with the same ``correction``."""
-        return reduce.std(self, dim, keepdim, correction)
-
-    def logsumexp(self, dim, keepdim=False):
-        """log sum_i e^(x_i) over ``dim``, without overflow."""
-        return reduce.logsumexp(self, dim, keepdim)
-
-    def argmax(self, dim=None, keepdim=False):
-        """The index of the largest element (flattened when ``dim`` is None); no gradient."""
-        return reduce.argmax(self, dim, keepdim)
-
-    def argmin(self, dim=None, keepdim=False):
-        """The index of the smallest element (flattened when ``dim`` is None); no gradient."""
-        return reduce.argmin(self, dim, keepdim)
-
-    # ------------------------------------------------------------ shapes
-    def reshape(self, *shape):
-        """This tensor with a new shape, given as ``reshape(2, 3)`` or ``reshape((2, 3))``; one size
-        may be -1.
-        """
-        return shape_ops.reshape(self, _shape_args(shape))
-
-    def view(self, *shape):
-        """The same as ``reshape`` (NumPy decides whether the result shares memory)."""
-        return shape_ops.reshape(self, _shape_args(shape))
-
-    def transpose(self, dim0, dim1):
-        """This tensor with dimensions ``dim0`` and ``dim1`` swapped."""
-        return shape_ops.transpose(self, dim0, dim1)
-
-    def t(self):
-        """The transpose of a tensor of at most 2 dimensions (ValueError otherwise), as ``torch.t``."""
-        if self.array.ndim > 2:
-            raise ValueError(f"t: expects a tensor of at most 2 dimensions, got shape {self.shape}")
-        return self.T
-
-    def permute(self, *dims):
-        """This tensor with its dimensions reordered by ``dims`` (as separate ints or one tuple)."""
-        return shape_ops.permute(self, _shape_args(dims))
-
-    def squeeze(self, dim=None):
-        """This tensor without its size-1 dimensions (all, or those in ``dim``)."""
-        return shape_ops.squeeze(self, dim)
-
-    def unsqueeze(self, dim):
-        """This tensor with a new size-1 dimension at ``dim``."""
-        return shape_ops.unsqueeze(self, dim)
-
-    def flatten(self, start_dim=0, end_dim=-1):
-        """This tensor with dimensions ``start_dim`` .. ``end_dim`` merged into one."""
-        return shape_ops.flatten(self, start_dim, end_dim)
-
-    def expand(self, *shape):
-        """This tensor broadcast to ``shape`` (-1 keeps a size); only size-1 dimensions expand."""
-        return shape_ops.expand(self, _shape_args(shape))
-
-    def split(self, split_size_or_sections, dim=0):
-        """A tuple of pieces along ``dim``: of size ``split_size`` (the last may be smaller), or of
-        the listed section sizes.
-        """
-        return shape_ops.split(self, split_size_or_sections, dim)
-
-    def chunk(self, chunks, dim=0):
-        """A tuple of ``chunks`` pieces along ``dim``, each of ceil(n / chunks) (the last may be smaller)."""
-        return shape_ops.chunk(self, chunks, dim)
+        subscript.setitem(self, index, value)
 
     def __getitem__(self, index):
-        return shape_ops.getitem(self, index)
+        return subscript.getitem(self, index)
+
+    def __format__(self, spec):
+        if self.array.ndim == 0 and spec:
+            return format(self.array.item(), spec)
+        if spec:
+            raise TypeError(f"unsupported format string {spec!r} passed to Tensor.__format__ (only "
+                            f"a 0-d tensor formats as a number; this one has shape {self.shape})")
+        return str(self)
+
+    # The ops bind every other method (x.exp(), x + y, x.sum(dim), x.add_(y), ...) beside their
+    # definitions: see gradsheet.autograd.methods.
 
 
-def _data(x):
-    return x.array if isinstance(x, Tensor) else x
+def as_tensor(data, dtype=None):
+    """A Tensor holding ``data`` without a copy where it can: an ndarray (or a Tensor's array)
+    is shared when ``dtype`` is None or its own; lists of floats get the default dtype.
+    (This is ``torch.as_tensor``; ``Tensor(...)`` itself follows ``torch.Tensor``.)
+    """
+    return Tensor._wrap(_to_array(data, None if dtype is None else backend.as_dtype(dtype)))
 
 
 def _index(index):
@@ -576,6 +307,5 @@ def _shape_args(args):
     return args
 
 
-# The ops import Tensor; importing them after the class keeps the cycle harmless.
-from ..ops import activation, elementwise, linalg, reduce  # noqa: E402
-from ..ops import shape as shape_ops  # noqa: E402
+# x[index] needs the ops; importing them after the class keeps the cycle harmless.
+from ..ops import subscript  # noqa: E402

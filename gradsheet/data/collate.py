@@ -10,12 +10,12 @@ import collections.abc
 
 import numpy as np
 
-from ..autograd.tensor import Tensor
+from ..autograd.tensor import Tensor, as_tensor
 
 
 def _stack(arrays):
     try:
-        return Tensor(np.stack(arrays))
+        return as_tensor(np.stack(arrays))
     except ValueError:
         shapes = sorted({np.shape(a) for a in arrays})
         raise ValueError(f"default_collate: cannot stack samples of different shapes {shapes}; "
@@ -32,11 +32,11 @@ def default_collate(batch):
             raise TypeError(f"default_collate: cannot batch arrays of dtype {elem.dtype}")
         return _stack(batch)
     if isinstance(elem, bool):
-        return Tensor(np.array(batch, dtype=np.bool_))
+        return as_tensor(np.array(batch, dtype=np.bool_))
     if isinstance(elem, int):
-        return Tensor(np.array(batch, dtype=np.int64))
+        return as_tensor(np.array(batch, dtype=np.int64))
     if isinstance(elem, float):
-        return Tensor(np.array(batch, dtype=np.float64))
+        return as_tensor(np.array(batch, dtype=np.float64))
     if isinstance(elem, (str, bytes)):
         return list(batch)
     if isinstance(elem, collections.abc.Mapping):

@@ -17,7 +17,7 @@ import math
 import numpy as np
 
 from .. import backend
-from ..autograd.tensor import Tensor
+from ..autograd.tensor import Tensor, as_tensor
 
 
 class Dataset:
@@ -42,7 +42,7 @@ class TensorDataset(Dataset):
     def __init__(self, *tensors):
         if not tensors:
             raise ValueError("TensorDataset: needs at least one tensor")
-        tensors = tuple(t if isinstance(t, Tensor) else Tensor(t) for t in tensors)
+        tensors = tuple(t if isinstance(t, Tensor) else as_tensor(t) for t in tensors)
         sizes = [t.shape[0] if t.ndim else None for t in tensors]
         if None in sizes or len(set(sizes)) != 1:
             raise ValueError(f"TensorDataset: size mismatch between tensors: every tensor needs "
@@ -51,14 +51,14 @@ class TensorDataset(Dataset):
 
     def __getitem__(self, index):
         # a[i, ...] is an ndarray (a 0-d one for a vector), so the dtype survives
-        return tuple(Tensor(t.array[index, ...]) for t in self.tensors)
+        return tuple(as_tensor(t.array[index, ...]) for t in self.tensors)
 
     def __len__(self):
         return self.tensors[0].shape[0]
 
     def get_batch(self, indices):
         """The collated batch for an integer array of indices: one fancy-index per tensor."""
-        return [Tensor(t.array[indices]) for t in self.tensors]
+        return [as_tensor(t.array[indices]) for t in self.tensors]
 
 
 class Subset(Dataset):

@@ -31,7 +31,7 @@ import numpy as np
 from safetensors import SafetensorError, safe_open
 
 from .. import backend
-from ..autograd.tensor import Tensor
+from ..autograd.tensor import Tensor, as_tensor
 from ..train.history import History
 from .serialization import save
 
@@ -89,7 +89,7 @@ def _unpack(value, arrays):
     if len(value) == 1:
         (marker, content), = value.items()
         if marker == "tensor":
-            return Tensor(arrays[content])
+            return as_tensor(arrays[content])
         if marker == "array":
             return arrays[content]
         if marker == "scalar":

@@ -15,7 +15,7 @@ import collections
 
 import numpy as np
 
-from ..autograd.tensor import Tensor
+from ..autograd.tensor import Tensor, as_tensor
 
 
 def _items(state_dict, who):
@@ -36,7 +36,7 @@ def _from_torch(name, value):
     if not isinstance(value, np.ndarray):
         raise TypeError(f"from_torch_state_dict: {name!r} is a {type(value).__name__}, "
                         f"expected a torch.Tensor or ndarray")
-    return Tensor(value.copy())
+    return as_tensor(value.copy())
 
 
 def from_torch_state_dict(state_dict):

@@ -17,7 +17,7 @@ import numpy as np
 import safetensors.numpy
 from safetensors import SafetensorError, safe_open
 
-from ..autograd.tensor import Tensor
+from ..autograd.tensor import Tensor, as_tensor
 
 
 def _arrays(state_dict, path):
@@ -102,7 +102,7 @@ def load(path):
     with _open(path) as f:
         try:
             # safe_open has keys() but is not iterable
-            return {name: Tensor(f.get_tensor(name)) for name in f.keys()}  # noqa: SIM118
+            return {name: as_tensor(f.get_tensor(name)) for name in f.keys()}  # noqa: SIM118
         except SafetensorError as err:
             raise ValueError(f"load: {path} is not a valid safetensors file ({err})") from None
 

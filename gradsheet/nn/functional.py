@@ -42,12 +42,4 @@ from ..ops.pool import (
     max_pool2d,
 )
 
-__all__ = [
-    "binary_cross_entropy", "binary_cross_entropy_with_logits", "cross_entropy", "dropout",
-    "elu", "gelu", "huber_loss", "l1_loss", "leaky_relu", "linear", "log_softmax", "mse_loss",
-    "nll_loss", "relu", "sigmoid", "silu", "smooth_l1_loss", "softmax", "softplus", "tanh",
-    "embedding",
-    "adaptive_avg_pool1d", "adaptive_avg_pool2d", "avg_pool1d", "avg_pool2d", "batch_norm",
-    "group_norm", "layer_norm", "max_pool1d", "max_pool2d",
-    "conv1d", "conv2d", "conv_transpose2d",
-]
+__all__ = sorted(name for name in dir() if not name.startswith("_"))

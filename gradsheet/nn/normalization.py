@@ -11,7 +11,7 @@ import numbers
 import numpy as np
 
 from .. import backend
-from ..autograd.tensor import Tensor
+from ..autograd.tensor import as_tensor
 from ..ops.norm import batch_norm, group_norm, layer_norm
 from . import init
 from .module import Module
@@ -77,9 +77,9 @@ class _BatchNorm(Module):
         _add_affine(self, affine, bias, num_features, dtype)
         dtype = backend.as_dtype(dtype)
         if track_running_stats:
-            self.register_buffer("running_mean", Tensor(np.zeros(num_features, dtype=dtype)))
-            self.register_buffer("running_var", Tensor(np.ones(num_features, dtype=dtype)))
-            self.register_buffer("num_batches_tracked", Tensor(np.array(0, dtype=np.int64)))
+            self.register_buffer("running_mean", as_tensor(np.zeros(num_features, dtype=dtype)))
+            self.register_buffer("running_var", as_tensor(np.ones(num_features, dtype=dtype)))
+            self.register_buffer("num_batches_tracked", as_tensor(np.array(0, dtype=np.int64)))
         else:
             for buffer in ("running_mean", "running_var", "num_batches_tracked"):
                 self.register_buffer(buffer, None)

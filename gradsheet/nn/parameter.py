@@ -4,7 +4,10 @@ Assigning a Parameter to a Module attribute (``self.weight = Parameter(...)``)
 makes it appear in ``module.parameters()`` and ``module.state_dict()``; a plain
 Tensor does not. Otherwise it behaves exactly like a Tensor.
 """
-from ..autograd.tensor import Tensor
+import numpy as np
+
+from .. import backend
+from ..autograd.tensor import Tensor, _to_array
 
 
 class Parameter(Tensor):
@@ -21,8 +24,9 @@ class Parameter(Tensor):
     __slots__ = ()
 
     # __init__, not __new__: copy.deepcopy rebuilds a Parameter with cls.__new__(cls) and no args.
-    def __init__(self, data, requires_grad=True):
-        super().__init__(data, requires_grad=requires_grad)
+    def __init__(self, data=None, requires_grad=True):
+        self._init(np.empty((0,), backend.get_default_dtype()) if data is None else _to_array(data),
+                   requires_grad)
 
     def __repr__(self):
         return "Parameter containing:\n" + super().__repr__()

@@ -15,6 +15,7 @@ import numpy as np
 
 from ..autograd.grad_mode import no_grad
 from ..autograd.tensor import Tensor
+from ..autograd.tensor import as_tensor as as_array_tensor
 from ..nn.containers import Sequential
 
 CONVERTERS = {}
@@ -145,4 +146,4 @@ def convert(g, module, x, value, path):
 
 def as_tensor(example):
     """The example input as a Tensor (arrays, lists and Tensors accepted)."""
-    return example if isinstance(example, Tensor) else Tensor(np.asarray(example))
+    return example if isinstance(example, Tensor) else as_array_tensor(np.asarray(example))

@@ -4,6 +4,7 @@ import math
 import numpy as np
 
 from ..autograd.function import Function
+from ..autograd.methods import tensor_method
 
 
 def _stable_sigmoid(z):
@@ -175,6 +176,7 @@ class LogSoftmax(Function):
             return g - np.exp(self.y) * np.sum(g, axis=self.dim, keepdims=True), None
 
 
+@tensor_method("sigmoid", inplace="sigmoid_")
 def sigmoid(input):
     """g(z) = 1 / (1 + e^(-z)), elementwise (the cheat sheet's sigmoid); gradient g(z) (1 - g(z)).
 
@@ -183,11 +185,13 @@ def sigmoid(input):
     return Sigmoid.apply(input)
 
 
+@tensor_method("tanh", inplace="tanh_")
 def tanh(input):
     """g(z) = (e^z - e^(-z)) / (e^z + e^(-z)), elementwise; gradient 1 - g(z)**2."""
     return Tanh.apply(input)
 
 
+@tensor_method("relu", inplace="relu_")
 def relu(input):
     """g(z) = max(0, z), elementwise (the cheat sheet's ReLU); gradient 1 where z > 0, else 0."""
     return ReLU.apply(input)
@@ -238,6 +242,7 @@ def _softmax_dim(op, input, dim):
     return dim
 
 
+@tensor_method("softmax")
 def softmax(input, dim=None):
     """y_i = e^(z_i) / sum_j e^(z_j) along ``dim`` (each slice sums to 1);
     gradient dL/dz = y * (dL/dy - sum_j dL/dy_j y_j).
@@ -247,8 +252,15 @@ def softmax(input, dim=None):
     return Softmax.apply(input, _softmax_dim("softmax", input, dim))
 
 
+@tensor_method("log_softmax")
 def log_softmax(input, dim=None):
     """y_i = z_i - log sum_j e^(z_j) along ``dim``, computed stably (no exp overflow);
     gradient dL/dz = dL/dy - softmax(z) * sum_j dL/dy_j. ``dim`` is required.
     """
     return LogSoftmax.apply(input, _softmax_dim("log_softmax", input, dim))
+
+
+# gradsheet.* (torch.*) names defined here; gradsheet/__init__.py imports them with *
+__all__ = [
+    "sigmoid", "softmax", "log_softmax", "tanh", "relu",
+]

@@ -1,43 +1,42 @@
 """Elementwise arithmetic and math, with NumPy broadcasting.
 
 Gradients are written at the broadcast shape; the engine sums them back to
-each input's shape. Dtypes follow PyTorch, not NumPy: numbers and plain arrays
-are constants that take the tensor's floating dtype (float32 * 2.0,
-x / np.float64(3) and np.ones(3) * x stay float32), and an integer tensor
-meeting a float tensor becomes that float (float32 + int64 is float32).
+each input's shape. Dtypes follow PyTorch, not NumPy (``promotion``): numbers,
+0-d tensors and plain arrays do not widen a tensor of their category
+(float32 * 2.0, x / np.float64(3), np.ones(3) * x and x * tensor(2.0, float64)
+stay float32), and an integer tensor meeting a float tensor becomes that float
+(float32 + int64 is float32).
 """
 import numpy as np
 
 from ..autograd.function import Function
-from ..autograd.tensor import Tensor
-from ..backend import get_default_dtype
+from ..autograd.tensor import Tensor, as_tensor
+from ..autograd.methods import tensor_method
+from . import promotion
 
 
 def _operand(x):
     """A Tensor passes through; a NumPy scalar becomes a Python number so it cannot promote dtype."""
     if isinstance(x, np.generic):  # first: np.float64 is also a float
         return x.item()
-    if isinstance(x, (Tensor, int, float, np.ndarray)):
+    if isinstance(x, (Tensor, int, float, complex, np.ndarray)):
         return x
     if isinstance(x, (list, tuple)):
-        return Tensor(x)
+        return as_tensor(x)
     raise TypeError(f"unsupported operand type {type(x).__name__}")
 
 
 def _operands(a, b, floating=False):
-    """The operands of a binary op, converted so the result has PyTorch's dtype.
-
-    The result is floating when a tensor is (the widest float tensor's dtype wins), or when a
-    constant is a float or ``floating`` asks for it (true division: the default dtype).
-    Integer tensors and array constants are converted to that dtype; Python numbers need no
-    conversion (NumPy keeps the array's dtype for them).
-    """
+    """The operands of a binary op, converted to the dtype PyTorch gives the result
+    (``promotion.result_type``; ``floating``: true division, an integer result becomes the
+    default float dtype). Python numbers need no conversion (NumPy keeps an array's dtype
+    for them)."""
     a, b = _operand(a), _operand(b)
     if _fits(a, b) or _fits(b, a):  # the common case: nothing to convert
         return a, b
-    target = _result_float((a, b), floating)
-    if target is None:
-        return a, b
+    target = promotion.result_type(a, b)
+    if floating:
+        target = promotion.floating(target)
     return _convert(a, target), _convert(b, target)
 
 
@@ -49,20 +48,11 @@ def _fits(x, other):
                                                and other.array.dtype == x.array.dtype)
 
 
-def _result_float(operands, floating):
-    floats = [x.array.dtype for x in operands if isinstance(x, Tensor) and x.array.dtype.kind == "f"]
-    if floats:
-        return max(floats, key=lambda dtype: dtype.itemsize)
-    if floating or any(isinstance(x, float) or np.asarray(x).dtype.kind == "f" for x in operands):
-        return get_default_dtype()
-    return None
-
-
 def _convert(x, dtype):
-    """An integer tensor or an array constant in ``dtype``. Float tensors keep theirs (as in
-    PyTorch, float32 with float64 computes in float64), and Python numbers are weak already."""
+    """A tensor or an array constant in ``dtype`` (between floats a differentiable cast);
+    Python numbers are weak already."""
     if isinstance(x, Tensor):
-        return x if x.array.dtype.kind == "f" else Tensor(x.array.astype(dtype))
+        return x if x.array.dtype == dtype else cast(x, dtype)
     if isinstance(x, np.ndarray) and x.dtype != dtype:
         return x.astype(dtype)
     return x
@@ -309,24 +299,33 @@ class Clone(Function):
         return g
 
 
-def add(a, b):
-    """a + b, broadcast (NumPy rules); gradient 1 to each input, summed over broadcast axes.
-
-    Numbers and arrays are constants that take the tensor's dtype, as in PyTorch.
+@tensor_method("add", "__add__", inplace=("add_", "__iadd__"), reflected="__radd__")
+def add(input, other, *, alpha=1):
+    """input + alpha * other, broadcast (NumPy rules); gradient 1 to input and alpha to other,
+    summed over broadcast axes. Numbers and arrays are constants that take the tensor's dtype,
+    as in PyTorch.
     """
-    return Add.apply(*_operands(a, b))
+    if alpha != 1:
+        other = mul(other, alpha)
+    return Add.apply(*_operands(input, other))
 
 
-def sub(a, b):
-    """a - b, broadcast; gradient 1 to a and -1 to b."""
-    return Sub.apply(*_operands(a, b))
+@tensor_method("sub", "subtract", "__sub__", inplace=("sub_", "__isub__"), reflected="__rsub__")
+def sub(input, other, *, alpha=1):
+    """input - alpha * other, broadcast; gradient 1 to input and -alpha to other."""
+    if alpha != 1:
+        other = mul(other, alpha)
+    return Sub.apply(*_operands(input, other))
 
 
+@tensor_method("mul", "multiply", "__mul__", inplace=("mul_", "__imul__"), reflected="__rmul__")
 def mul(a, b):
     """a * b, elementwise and broadcast; gradient b to a and a to b."""
     return Mul.apply(*_operands(a, b))
 
 
+@tensor_method("div", "divide", "true_divide", "__truediv__", inplace=("div_", "__itruediv__"),
+               reflected="__rtruediv__")
 def div(a, b):
     """a / b (true division: integer inputs give the default float dtype); gradient 1 / b to a
     and -a / b**2 to b.
@@ -334,6 +333,7 @@ def div(a, b):
     return Div.apply(*_operands(a, b, floating=True))
 
 
+@tensor_method("pow", "__pow__", inplace=("pow_", "__ipow__"), reflected="__rpow__")
 def pow(a, exponent):
     """a ** exponent, broadcast; gradient p a**(p - 1) to a and a**p log(a) to the exponent
     (0 where a <= 0). Either side may be a number.
@@ -341,31 +341,43 @@ def pow(a, exponent):
     return Pow.apply(*_operands(a, exponent))
 
 
+@tensor_method("neg", "negative", "__neg__", inplace="neg_")
 def neg(x):
     """-x; gradient -1."""
     return Neg.apply(x)
 
 
+@tensor_method("positive", "__pos__")
+def positive(x):
+    """+x: x itself (as ``torch.positive``)."""
+    return x
+
+
+@tensor_method("exp", inplace="exp_")
 def exp(x):
     """e**x, elementwise; gradient e**x."""
     return Exp.apply(x)
 
 
+@tensor_method("log", inplace="log_")
 def log(x):
     """The natural log, log(x), elementwise; gradient 1 / x."""
     return Log.apply(x)
 
 
+@tensor_method("sqrt", inplace="sqrt_")
 def sqrt(x):
     """sqrt(x), elementwise; gradient 1 / (2 sqrt(x))."""
     return Sqrt.apply(x)
 
 
+@tensor_method("abs", "absolute", "__abs__", inplace="abs_")
 def abs(x):
     """|x|, elementwise; gradient sign(x) (0 at x = 0, as PyTorch)."""
     return Abs.apply(x)
 
 
+@tensor_method("clip", "clamp", inplace=("clip_", "clamp_"))
 def clip(x, min=None, max=None):
     """min(max(x, min), max), elementwise and broadcast; either bound may be None. Tensor bounds
     get gradients too: x where min <= x <= max, min where x < min < max, max where x > max or
@@ -374,15 +386,15 @@ def clip(x, min=None, max=None):
     if min is None and max is None:
         raise ValueError("clip: at least one of min and max must be given")
     operands = [None if v is None else _operand(v) for v in (x, min, max)]
-    target = _result_float([v for v in operands if v is not None], floating=False)
-    if target is not None:
-        operands = [None if v is None else _convert(v, target) for v in operands]
+    target = promotion.result_type(*operands)
+    operands = [None if v is None else _convert(v, target) for v in operands]
     return Clip.apply(*operands)
 
 
 clamp = clip
 
 
+@tensor_method("maximum")
 def maximum(a, b):
     """max(a, b), elementwise and broadcast; the gradient goes to the larger input, split evenly
     on ties (as ``torch.maximum``).
@@ -390,6 +402,7 @@ def maximum(a, b):
     return Maximum.apply(*_operands(a, b))
 
 
+@tensor_method("minimum")
 def minimum(a, b):
     """min(a, b), elementwise and broadcast; the gradient goes to the smaller input, split evenly
     on ties (as ``torch.minimum``).
@@ -397,12 +410,18 @@ def minimum(a, b):
     return Minimum.apply(*_operands(a, b))
 
 
-def where(condition, a, b):
-    """a where condition else b; numbers for both branches give the default dtype, as torch."""
+@tensor_method("where", as_method=lambda self, condition, y: where(condition, self, y))
+def where(condition, a=None, b=None):
+    """a where condition else b; numbers for both branches give the default dtype, as torch.
+    With the condition alone, ``nonzero(condition, as_tuple=True)``: the indices where it holds.
+    """
+    if a is None and b is None:
+        cond = condition.array if isinstance(condition, Tensor) else np.asarray(condition)
+        return tuple(as_tensor(i) for i in np.nonzero(cond))
     cond = condition.array if isinstance(condition, Tensor) else condition
     a, b = _operands(a, b)
     if not isinstance(a, (Tensor, np.ndarray)) and not isinstance(b, (Tensor, np.ndarray)):
-        a = Tensor(a)
+        a = as_tensor(a)
     return Where.apply(cond, a, b)
 
 
@@ -413,10 +432,21 @@ def cast(x, dtype):
     if x.array.dtype == dtype:
         return x
     if x.requires_grad and np.dtype(dtype).kind != "f":
-        return Tensor(x.array.astype(dtype))
+        return as_tensor(x.array.astype(dtype))
     return Cast.apply(x, dtype)
 
 
+@tensor_method("clone")
 def clone(x):
     """A copy of x that stays in the graph; gradient 1."""
     return Clone.apply(x)
+
+
+absolute, divide, true_divide, multiply, negative, subtract = abs, div, div, mul, neg, sub
+
+# gradsheet.* (torch.*) names defined here; gradsheet/__init__.py imports them with *
+__all__ = [
+    "abs", "absolute", "add", "clamp", "clip", "clone", "div", "divide", "true_divide", "exp",
+    "log", "maximum", "minimum", "mul", "multiply", "neg", "negative", "positive", "pow", "sqrt",
+    "sub", "subtract", "where",
+]

@@ -2,6 +2,7 @@
 import numpy as np
 
 from ..autograd.function import Function
+from ..autograd.methods import tensor_method
 from .elementwise import _operands
 
 
@@ -84,6 +85,7 @@ class Linear(Function):
         return grad_x, grad_w, grad_b
 
 
+@tensor_method("matmul", "__matmul__", reflected="__rmatmul__")
 def matmul(a, b):
     """y = a @ b with NumPy's (and torch.matmul's) rules: 1-d operands are a row / a column
     vector, leading dimensions broadcast as batches. Gradients dL/da = dL/dy @ b^T and
@@ -95,3 +97,9 @@ def matmul(a, b):
 def linear(input, weight, bias=None):
     """The affine map of ``nn.Linear``: input @ weight^T + bias."""
     return Linear.apply(input, weight, bias)
+
+
+# gradsheet.* (torch.*) names defined here; gradsheet/__init__.py imports them with *
+__all__ = [
+    "matmul",
+]

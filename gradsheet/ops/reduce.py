@@ -10,7 +10,8 @@ from collections import namedtuple
 import numpy as np
 
 from ..autograd.function import Function
-from ..autograd.tensor import Tensor
+from ..autograd.tensor import Tensor, as_tensor
+from ..autograd.methods import tensor_method
 from . import elementwise
 
 MaxMin = namedtuple("MaxMin", ["values", "indices"])
@@ -135,6 +136,7 @@ class LogSumExp(Function):
             return g * np.exp(self.x - self.y), None, None
 
 
+@tensor_method("sum")
 def sum(x, dim=None, keepdim=False):
     """y = sum_i x_i over ``dim`` (None: every dimension; an int or a tuple); gradient 1 for each
     summed element. ``keepdim`` keeps the reduced dimensions as size 1.
@@ -142,6 +144,7 @@ def sum(x, dim=None, keepdim=False):
     return Sum.apply(x, _axes("sum", dim, x.ndim), keepdim)
 
 
+@tensor_method("mean")
 def mean(x, dim=None, keepdim=False):
     """y = (1/n) sum_i x_i over ``dim`` (None: every dimension); gradient 1/n for each element.
     Needs a floating tensor (TypeError otherwise), as PyTorch.
@@ -167,12 +170,13 @@ def _extreme(op, x, dim, keepdim, largest):
         return Extreme.apply(x, _axes(op, None, x.ndim), keepdim, largest)
     axis = _one_axis(op, dim, x.ndim)
     if axis is None:
-        return MaxMin(Extreme.apply(x, (), keepdim, largest), Tensor(np.zeros((), np.int64)))
+        return MaxMin(Extreme.apply(x, (), keepdim, largest), as_tensor(np.zeros((), np.int64)))
     values = ExtremeAlong.apply(x, axis, keepdim, largest)
     index = (np.argmax if largest else np.argmin)(x.array, axis=axis)
-    return MaxMin(values, Tensor(np.expand_dims(index, axis) if keepdim else index))
+    return MaxMin(values, as_tensor(np.expand_dims(index, axis) if keepdim else index))
 
 
+@tensor_method("max")
 def max(x, dim=None, keepdim=False):
     """Largest element; with ``dim``, a (values, indices) pair as ``torch.max(x, dim)``;
     with a tensor in place of ``dim``, the elementwise ``maximum`` (as ``torch.max(a, b)``)."""
@@ -181,6 +185,7 @@ def max(x, dim=None, keepdim=False):
     return _extreme("max", x, dim, keepdim, True)
 
 
+@tensor_method("min")
 def min(x, dim=None, keepdim=False):
     """Smallest element; with ``dim``, a (values, indices) pair as ``torch.min(x, dim)``;
     with a tensor in place of ``dim``, the elementwise ``minimum``."""
@@ -189,16 +194,19 @@ def min(x, dim=None, keepdim=False):
     return _extreme("min", x, dim, keepdim, False)
 
 
+@tensor_method("var")
 def var(x, dim=None, keepdim=False, correction=1):
     """Variance with Bessel's correction by default (``correction=1``), as PyTorch."""
     return Var.apply(x, _axes("var", dim, x.ndim), keepdim, correction)
 
 
+@tensor_method("std")
 def std(x, dim=None, keepdim=False, correction=1):
     """Standard deviation: sqrt(var(x))."""
     return var(x, dim, keepdim, correction).sqrt()
 
 
+@tensor_method("logsumexp")
 def logsumexp(x, dim, keepdim=False):
     """y = log sum_i e^(x_i) over ``dim``, computed as m + log sum_i e^(x_i - m) with m = max x
     (no overflow); gradient softmax(x)_i.
@@ -212,19 +220,27 @@ def _arg_extreme(op, x, dim, keepdim, largest):
         raise ValueError(f"{op}: cannot reduce an empty tensor of shape {x.shape}")
     if dim is None:
         index = find(x.array)
-        return Tensor(np.reshape(index, (1,) * x.ndim) if keepdim else index)
+        return as_tensor(np.reshape(index, (1,) * x.ndim) if keepdim else index)
     axis = _one_axis(op, dim, x.ndim)
     if axis is None:
-        return Tensor(np.zeros((), np.int64))
-    return Tensor(find(x.array, axis=axis, keepdims=keepdim))
+        return as_tensor(np.zeros((), np.int64))
+    return as_tensor(find(x.array, axis=axis, keepdims=keepdim))
 
 
+@tensor_method("argmax")
 def argmax(x, dim=None, keepdim=False):
     """Index of the largest element (of the flattened tensor when ``dim`` is None); the first
     one on ties. Carries no gradient."""
     return _arg_extreme("argmax", x, dim, keepdim, True)
 
 
+@tensor_method("argmin")
 def argmin(x, dim=None, keepdim=False):
     """Index of the smallest element (of the flattened tensor when ``dim`` is None)."""
     return _arg_extreme("argmin", x, dim, keepdim, False)
+
+
+# gradsheet.* (torch.*) names defined here; gradsheet/__init__.py imports them with *
+__all__ = [
+    "argmax", "argmin", "logsumexp", "max", "mean", "min", "std", "sum", "var",
+]

@@ -1,14 +1,14 @@
 """Shape and indexing ops: they move elements around, so their gradients move them back.
 
 reshape/view, transpose, permute, squeeze, unsqueeze, flatten, expand, cat,
-stack, split, chunk and indexing (``x[...]``). Indexing with integer arrays
-may pick an element twice; its backward scatter-adds (np.add.at) so both
-picks contribute.
+stack, split and chunk (``x[...]`` is in ``subscript``).
 """
 import numpy as np
 
 from ..autograd.function import Function
-from ..autograd.tensor import Tensor, _index
+from ..autograd.tensor import Tensor, _shape_args, as_tensor
+from .subscript import getitem
+from ..autograd.methods import tensor_method, tensor_property
 
 
 class Reshape(Function):
@@ -71,38 +71,13 @@ class Stack(Function):
         return tuple(np.moveaxis(g, self.dim, 0))
 
 
-class GetItem(Function):
-    """y = x[index];  dL/dx = zeros with dL/dy scatter-added at ``index``."""
-
-    def forward(self, x, index):
-        self.shape, self.index = x.shape, index
-        try:
-            return x[index]
-        except IndexError as error:
-            raise IndexError(f"getitem: {error} (tensor of shape {x.shape})") from None
-
-    def backward(self, g):
-        grad = np.zeros(self.shape, dtype=g.dtype)
-        if _is_basic(self.index):
-            grad[self.index] = g
-        else:
-            np.add.at(grad, self.index, g)
-        return grad, None
-
-
-def _is_basic(index):
-    """Basic indexing (ints, slices, None, ...) never picks an element twice."""
-    parts = index if isinstance(index, tuple) else (index,)
-    return all(isinstance(p, (int, slice, type(None), type(Ellipsis))) or
-               (isinstance(p, np.ndarray) and p.dtype == bool) for p in parts)
-
-
 def _dim(op, dim, ndim):
     if not -ndim <= dim < ndim:
         raise IndexError(f"{op}: dim {dim} is out of range for a tensor of {ndim} dimensions")
     return dim % ndim
 
 
+@tensor_method("reshape", as_method=lambda self, *shape: reshape(self, _shape_args(shape)))
 def reshape(x, shape):
     """x with a new ``shape`` (same elements in row-major order; one size may be -1);
     the gradient is reshaped back. Raises ValueError naming both shapes when the sizes differ.
@@ -110,9 +85,14 @@ def reshape(x, shape):
     return Reshape.apply(x, tuple(shape))
 
 
-view = reshape
+
+@tensor_method("view", as_method=lambda self, *shape: view(self, _shape_args(shape)))
+def view(x, shape):
+    """x with a new ``shape``, as ``reshape`` (NumPy decides whether the result shares memory)."""
+    return Reshape.apply(x, tuple(shape))
 
 
+@tensor_method("transpose", "swapdims")
 def transpose(x, dim0, dim1):
     """x with dimensions ``dim0`` and ``dim1`` swapped (a view); the gradient is swapped back."""
     dims = list(range(x.ndim))
@@ -121,6 +101,29 @@ def transpose(x, dim0, dim1):
     return Permute.apply(x, tuple(dims))
 
 
+@tensor_property("T")
+def reversed_dims(x):
+    """x with all its dimensions reversed, x.permute(n-1, ..., 0) (``x.T``); differentiable."""
+    return Permute.apply(x, tuple(range(x.ndim - 1, -1, -1)))
+
+
+@tensor_property("mT")
+def matrix_transpose(x):
+    """x with its last two dimensions swapped (``x.mT``, a batch of transposed matrices)."""
+    if x.ndim < 2:
+        raise ValueError(f"mT: expects a tensor of at least 2 dimensions, got shape {x.shape}")
+    return transpose(x, -2, -1)
+
+
+@tensor_method("t")
+def t(x):
+    """The transpose of a tensor of at most 2 dimensions (ValueError otherwise), as ``torch.t``."""
+    if x.ndim > 2:
+        raise ValueError(f"t: expects a tensor of at most 2 dimensions, got shape {x.shape}")
+    return reversed_dims(x)
+
+
+@tensor_method("permute", as_method=lambda self, *dims: permute(self, _shape_args(dims)))
 def permute(x, dims):
     """x with its dimensions reordered: output dimension i is input dimension ``dims[i]``;
     the gradient is permuted back. Raises ValueError when ``dims`` is not a permutation.
@@ -132,6 +135,7 @@ def permute(x, dims):
     return Permute.apply(x, dims)
 
 
+@tensor_method("squeeze")
 def squeeze(x, dim=None):
     """x without its size-1 dimensions (all of them, or only those in ``dim``, an int or a
     tuple; a listed dimension whose size is not 1 stays, as PyTorch).
@@ -144,12 +148,14 @@ def squeeze(x, dim=None):
     return reshape(x, shape)
 
 
+@tensor_method("unsqueeze")
 def unsqueeze(x, dim):
     """x with a new size-1 dimension inserted at ``dim`` (-1 appends one at the end)."""
     dim = _dim("unsqueeze", dim, x.ndim + 1)
     return reshape(x, x.shape[:dim] + (1,) + x.shape[dim:])
 
 
+@tensor_method("flatten")
 def flatten(x, start_dim=0, end_dim=-1):
     """x with dimensions ``start_dim`` .. ``end_dim`` (inclusive) merged into one; a 0-d tensor
     becomes shape (1,), as ``torch.flatten``.
@@ -162,6 +168,7 @@ def flatten(x, start_dim=0, end_dim=-1):
     return reshape(x, x.shape[:start] + (-1,) + x.shape[end + 1:])
 
 
+@tensor_method("expand", as_method=lambda self, *sizes: expand(self, _shape_args(sizes)))
 def expand(x, shape):
     """Broadcast to ``shape``; -1 keeps a dimension's size. Expanded dimensions share memory."""
     shape = tuple(shape)
@@ -194,7 +201,7 @@ def _check_same_shapes(op, tensors, skip_dim=None):
 
 def cat(tensors, dim=0):
     """Join tensors along an existing dimension."""
-    tensors = [t if isinstance(t, Tensor) else Tensor(t) for t in tensors]
+    tensors = [t if isinstance(t, Tensor) else as_tensor(t) for t in tensors]
     if not tensors:
         raise ValueError("cat: expects a non-empty sequence of tensors")
     dim = _dim("cat", dim, tensors[0].ndim)
@@ -204,12 +211,13 @@ def cat(tensors, dim=0):
 
 def stack(tensors, dim=0):
     """Join tensors of equal shape along a new dimension."""
-    tensors = [t if isinstance(t, Tensor) else Tensor(t) for t in tensors]
+    tensors = [t if isinstance(t, Tensor) else as_tensor(t) for t in tensors]
     _check_same_shapes("stack", tensors)
     dim = _dim("stack", dim, tensors[0].ndim + 1)
     return Stack.apply(*tensors, dim=dim)
 
 
+@tensor_method("split")
 def split(x, split_size_or_sections, dim=0):
     """Split into pieces of ``split_size`` (the last may be smaller) or of the listed sizes."""
     dim = _dim("split", dim, x.ndim)
@@ -232,6 +240,7 @@ def split(x, split_size_or_sections, dim=0):
     return tuple(pieces)
 
 
+@tensor_method("chunk")
 def chunk(x, chunks, dim=0):
     """Split into ``chunks`` pieces of ceil(n / chunks) (the last may be smaller)."""
     if chunks <= 0:
@@ -240,8 +249,8 @@ def chunk(x, chunks, dim=0):
     return split(x, max(-(-n // chunks), 1), dim)
 
 
-def getitem(x, index):
-    """x[index] (NumPy basic and advanced indexing; Tensors in the index are allowed);
-    the gradient is scatter-added, so an element picked twice gets both contributions.
-    """
-    return GetItem.apply(x, _index(index))
+# gradsheet.* (torch.*) names defined here; gradsheet/__init__.py imports them with *
+__all__ = [
+    "cat", "chunk", "expand", "flatten", "permute", "reshape", "split", "squeeze", "stack", "t",
+    "transpose", "unsqueeze",
+]

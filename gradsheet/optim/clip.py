@@ -4,7 +4,7 @@ import math
 import numpy as np
 
 from .. import backend
-from ..autograd.tensor import Tensor
+from ..autograd.tensor import Tensor, as_tensor
 
 
 def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=False):
@@ -32,7 +32,7 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
         raise ValueError(f"clip_grad_norm_: invalid norm_type={norm_type}; expected a positive "
                          "number or inf")
     if not grads:
-        return Tensor(np.zeros((), dtype=backend.get_default_dtype()))
+        return as_tensor(np.zeros((), dtype=backend.get_default_dtype()))
     norms = np.array([_norm(g, norm_type) for g in grads], dtype=grads[0].dtype)
     total = _norm(norms, norm_type)
     if error_if_nonfinite and not np.isfinite(total):
@@ -44,7 +44,7 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
         with np.errstate(invalid="ignore"):  # inf · 0 (an inf norm) is nan too, silently
             for g in grads:
                 np.multiply(g, coef, g)
-    return Tensor(np.asarray(total))
+    return as_tensor(np.asarray(total))
 
 
 def clip_grad_value_(parameters, clip_value):

@@ -25,7 +25,7 @@ import math
 import numpy as np
 
 from ..autograd.grad_mode import no_grad
-from ..autograd.tensor import Tensor
+from ..autograd.tensor import as_tensor
 from .. import io, nn, optim
 from ..nn import functional as F
 from ..nn import init
@@ -147,7 +147,7 @@ class DQN:
         """argmax_a Q(s, a; θ): an int for one observation, an int array for a batch of them."""
         obs = np.asarray(observation, dtype=self.replay_buffer.observations.dtype)
         with no_grad():
-            q = self.q_net(Tensor(obs.reshape(-1, self.observation_size))).array
+            q = self.q_net(as_tensor(obs.reshape(-1, self.observation_size))).array
         actions = q.argmax(axis=1)
         return int(actions[0]) if obs.ndim == 1 else actions
 
@@ -208,19 +208,19 @@ class DQN:
             batch = self.replay_buffer.sample(self.batch_size)
             # 2. the TD target y, a constant: no gradient flows into it
             with no_grad():
-                next_q = self.q_net_target(Tensor(batch.next_observations)).array
+                next_q = self.q_net_target(as_tensor(batch.next_observations)).array
                 if self.double_q:
                     # the online network picks a′, the target network values it
-                    best = self.q_net(Tensor(batch.next_observations)).array.argmax(axis=1)
+                    best = self.q_net(as_tensor(batch.next_observations)).array.argmax(axis=1)
                     next_value = next_q[rows, best]
                 else:
                     next_value = next_q.max(axis=1)
                 # (1 − terminated): nothing follows a terminal state; a truncated one bootstraps
                 target = batch.rewards + self.gamma * next_value * ~batch.terminated
             # 3. Q(s, a; θ) of the actions taken
-            q = self.q_net(Tensor(batch.observations))[rows, batch.actions]
+            q = self.q_net(as_tensor(batch.observations))[rows, batch.actions]
             # 4. the Huber loss between them
-            loss = F.smooth_l1_loss(q, Tensor(target))
+            loss = F.smooth_l1_loss(q, as_tensor(target))
             # 5. backpropagate, clip the gradient's global norm, take one Adam step
             self.optimizer.zero_grad()
             loss.backward()

@@ -17,7 +17,7 @@ from tqdm import tqdm
 
 from .. import io, nn
 from ..autograd.grad_mode import no_grad
-from ..autograd.tensor import Tensor
+from ..autograd.tensor import Tensor, as_tensor
 from ..data import DataLoader, TensorDataset
 from ..nn import functional as F
 from ..optim import lr_scheduler
@@ -272,4 +272,4 @@ def predict(model, data, batch_size=32):
         model.train(was_training)
     if not outputs:
         raise ValueError("predict: the data gave no batches (is it empty?)")
-    return Tensor(np.concatenate(outputs))
+    return as_tensor(np.concatenate(outputs))

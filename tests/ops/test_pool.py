@@ -162,7 +162,7 @@ def test_dtype_is_kept(dtype, fn):
 def test_channel_major_layout_is_kept(fn):
     # the convolutions hand out (N, C, H, W) views of (C, H, W, N) arrays
     chwn = np.random.default_rng(0).standard_normal((3, 8, 8, 4)).astype(np.float32)
-    x = gs.Tensor(chwn.transpose(3, 0, 1, 2), requires_grad=True)
+    x = gs.as_tensor(chwn.transpose(3, 0, 1, 2)).requires_grad_()
     out = fn(x, 2)
     assert out.array.strides[0] == out.dtype.itemsize  # batch innermost, as the input
     expected = fn(gs.tensor(np.ascontiguousarray(x.array)), 2).array

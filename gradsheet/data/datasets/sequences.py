@@ -12,7 +12,7 @@ ships eight of Shakespeare's sonnets (``load_sonnets``) to train on.
 import numpy as np
 
 from ... import backend
-from ...autograd.tensor import Tensor
+from ...autograd.tensor import Tensor, as_tensor
 from ..dataset import Dataset, TensorDataset
 from .sonnets import SONNETS
 
@@ -154,10 +154,10 @@ class CharDataset(Dataset):
             raise IndexError(f"CharDataset: index {index} is out of range for {len(self)} windows")
         index %= len(self)
         window = self.ids[index:index + self.seq_len + 1]
-        return Tensor(window[:-1]), Tensor(window[1:])
+        return as_tensor(window[:-1]), as_tensor(window[1:])
 
     def get_batch(self, indices):
         """X and Y (n, T) for an integer array of window starts: one gather, no Python loop."""
         rows = np.asarray(indices)[:, None] + np.arange(self.seq_len + 1)
         windows = self.ids[rows]
-        return [Tensor(windows[:, :-1]), Tensor(windows[:, 1:])]
+        return [as_tensor(windows[:, :-1]), as_tensor(windows[:, 1:])]

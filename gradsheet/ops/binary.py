@@ -1,0 +1,5 @@
+"""Binary math, elementwise and broadcast: atan2, fmod, remainder, floor division, hypot,
+lerp, logaddexp, xlogy, ..., each with its gradients.
+"""
+
+__all__ = []

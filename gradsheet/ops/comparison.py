@@ -1,0 +1,154 @@
+"""Comparisons and logical ops: boolean results, no gradient.
+
+    eq(a, b) = (a == b),  ne, lt (<), le (<=), gt (>), ge (>=)   elementwise, broadcast
+    logical_and / or / xor / not:  on truth values (nonzero is True)
+    bitwise_and / or / xor / not (&, |, ^, ~):  on the bits of integers and bools
+
+Both operands are first brought to PyTorch's common dtype (``promotion``), so an int64
+tensor compared with 2.5 compares as floats.
+"""
+import numpy as np
+
+from ..autograd.methods import tensor_method
+from ..autograd.tensor import Tensor
+from . import promotion
+
+
+def _arrays(op, a, b):
+    """Both operands as arrays of their common dtype (numbers stay numbers)."""
+    target = promotion.result_type(a, b)
+    out = []
+    for x in (a, b):
+        if isinstance(x, Tensor):
+            x = x.array
+        elif isinstance(x, np.generic):
+            x = x.item()
+        elif not isinstance(x, (bool, int, float, complex, np.ndarray)):
+            x = np.asarray(x)
+        if isinstance(x, np.ndarray) and x.dtype != target:
+            x = x.astype(target)
+        out.append(x)
+    try:
+        np.broadcast_shapes(np.shape(out[0]), np.shape(out[1]))
+    except ValueError:
+        raise ValueError(f"{op}: shapes {tuple(np.shape(out[0]))} and {tuple(np.shape(out[1]))} "
+                         "do not broadcast (trailing dimensions must be equal or 1)") from None
+    return out
+
+
+def _compare(op, ufunc, a, b):
+    x, y = _arrays(op, a, b)
+    return Tensor._wrap(np.asarray(ufunc(x, y)))
+
+
+@tensor_method("eq", "__eq__")
+def eq(input, other):
+    """input == other, elementwise (a bool tensor, no gradient)."""
+    return _compare("eq", np.equal, input, other)
+
+
+@tensor_method("ne", "not_equal", "__ne__")
+def ne(input, other):
+    """input != other, elementwise (bool, no gradient)."""
+    return _compare("ne", np.not_equal, input, other)
+
+
+@tensor_method("lt", "less", "__lt__")
+def lt(input, other):
+    """input < other, elementwise (bool, no gradient)."""
+    return _compare("lt", np.less, input, other)
+
+
+@tensor_method("le", "less_equal", "__le__")
+def le(input, other):
+    """input <= other, elementwise (bool, no gradient)."""
+    return _compare("le", np.less_equal, input, other)
+
+
+@tensor_method("gt", "greater", "__gt__")
+def gt(input, other):
+    """input > other, elementwise (bool, no gradient)."""
+    return _compare("gt", np.greater, input, other)
+
+
+@tensor_method("ge", "greater_equal", "__ge__")
+def ge(input, other):
+    """input >= other, elementwise (bool, no gradient)."""
+    return _compare("ge", np.greater_equal, input, other)
+
+
+def _integral(op, *arrays):
+    for x in arrays:
+        if np.asarray(x).dtype.kind not in "biu":
+            raise TypeError(f"{op}: bitwise ops need integer or bool tensors, got "
+                            f"{np.asarray(x).dtype}")
+
+
+def _bitwise(op, ufunc, a, b):
+    x, y = _arrays(op, a, b)
+    _integral(op, x, y)
+    return Tensor._wrap(np.asarray(ufunc(x, y)))
+
+
+@tensor_method("bitwise_and", "__and__", inplace=("bitwise_and_", "__iand__"),
+               reflected="__rand__")
+def bitwise_and(input, other):
+    """input & other: bitwise AND of integers, logical AND of bools."""
+    return _bitwise("bitwise_and", np.bitwise_and, input, other)
+
+
+@tensor_method("bitwise_or", "__or__", inplace=("bitwise_or_", "__ior__"), reflected="__ror__")
+def bitwise_or(input, other):
+    """input | other: bitwise OR of integers, logical OR of bools."""
+    return _bitwise("bitwise_or", np.bitwise_or, input, other)
+
+
+@tensor_method("bitwise_xor", "__xor__", inplace=("bitwise_xor_", "__ixor__"),
+               reflected="__rxor__")
+def bitwise_xor(input, other):
+    """input ^ other: bitwise XOR of integers, logical XOR of bools."""
+    return _bitwise("bitwise_xor", np.bitwise_xor, input, other)
+
+
+@tensor_method("bitwise_not", "__invert__", inplace="bitwise_not_")
+def bitwise_not(input):
+    """~input: bitwise NOT of integers, logical NOT of bools."""
+    _integral("bitwise_not", input.array)
+    return Tensor._wrap(np.asarray(np.invert(input.array)))
+
+
+def _logical(ufunc, a, b):
+    x = a.array if isinstance(a, Tensor) else np.asarray(a)
+    y = b.array if isinstance(b, Tensor) else np.asarray(b)
+    return Tensor._wrap(np.asarray(ufunc(x.astype(bool), y.astype(bool))))
+
+
+@tensor_method("logical_and", inplace="logical_and_")
+def logical_and(input, other):
+    """(input != 0) and (other != 0), elementwise (bool)."""
+    return _logical(np.logical_and, input, other)
+
+
+@tensor_method("logical_or", inplace="logical_or_")
+def logical_or(input, other):
+    """(input != 0) or (other != 0), elementwise (bool)."""
+    return _logical(np.logical_or, input, other)
+
+
+@tensor_method("logical_xor", inplace="logical_xor_")
+def logical_xor(input, other):
+    """(input != 0) xor (other != 0), elementwise (bool)."""
+    return _logical(np.logical_xor, input, other)
+
+
+@tensor_method("logical_not", inplace="logical_not_")
+def logical_not(input):
+    """input == 0, elementwise (bool)."""
+    return Tensor._wrap(np.asarray(np.logical_not(input.array)))
+
+
+__all__ = ["eq", "ne", "lt", "le", "gt", "ge", "not_equal", "less", "less_equal", "greater",
+           "greater_equal", "bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_not",
+           "logical_and", "logical_or", "logical_xor", "logical_not"]
+
+not_equal, less, less_equal, greater, greater_equal = ne, lt, le, gt, ge

@@ -1,0 +1,55 @@
+"""Filling a tensor in place: ``zero_``, ``fill_``, ``copy_``.
+
+    x.fill_(v):  x_i = v for every i;       dL/dx_old = 0, dL/dv = sum_i dL/dx_i
+    x.copy_(s):  x = s broadcast to x's shape and converted to x's dtype;  dL/ds = dL/dx summed
+                 over the broadcast dimensions
+
+They follow ``autograd.inplace``'s rules (a leaf that requires grad is changed only under
+``no_grad()``).
+"""
+import numpy as np
+
+from ..autograd import inplace
+from ..autograd.methods import tensor_method
+from ..autograd.tensor import Tensor
+from .elementwise import cast
+from .shape import expand
+
+
+def _broadcast_into(op, source, target):
+    """``source`` (Tensor or number) broadcast to target's shape in target's dtype, recorded."""
+    if not isinstance(source, Tensor):
+        return Tensor._wrap(np.broadcast_to(np.asarray(source, dtype=target.dtype), target.shape))
+    try:
+        np.broadcast_shapes(source.shape, target.shape)
+    except ValueError:
+        raise RuntimeError(f"{op}: the source of shape {source.shape} does not broadcast to the "
+                           f"tensor's shape {target.shape}") from None
+    return expand(cast(source, target.dtype), target.shape)
+
+
+def _fill(op, target, value):
+    if isinstance(value, Tensor) and value.ndim:
+        raise RuntimeError(f"{op}: only a 0-d tensor or a number fills a tensor, got a value of "
+                           f"shape {value.shape}")
+    return inplace.write(target, op, lambda source: _broadcast_into(op, value, source), [value])
+
+
+@tensor_method("fill_")
+def fill_(input, value):
+    """Set every element to ``value`` (a number or a 0-d tensor) in place; returns input."""
+    return _fill("fill_", input, value)
+
+
+@tensor_method("zero_")
+def zero_(input):
+    """Set every element to 0 in place; returns input."""
+    return _fill("zero_", input, 0)
+
+
+@tensor_method("copy_")
+def copy_(input, src, non_blocking=False):
+    """Copy ``src`` (broadcast to input's shape, converted to its dtype) into input in place;
+    returns input. The gradient reaches src; input's earlier value gets none."""
+    return inplace.write(input, "copy_", lambda source: _broadcast_into("copy_", src, source), [src])
+

@@ -1,0 +1,4 @@
+"""Scans along a dimension: cumsum, cumprod, cummax, cummin, logcumsumexp.
+"""
+
+__all__ = []

@@ -1,0 +1,4 @@
+"""Sorting and order statistics: sort, argsort, topk, kthvalue, median, mode, unique.
+"""
+
+__all__ = []
