@@ -36,11 +36,12 @@ def unbroadcast(grad, shape):
     return grad
 
 
-def topological_order(root):
-    """Nodes reachable from ``root``, each after all the nodes it consumes."""
+def topological_order(root, inputs_of=lambda node: node.parents):
+    """Nodes reachable from ``root``, each after all the nodes it consumes (``inputs_of``:
+    a node's input tensors)."""
     order = []
     seen = {root}
-    stack = [(root, iter(root.parents))]
+    stack = [(root, iter(inputs_of(root)))]
     while stack:
         node, parents = stack[-1]
         for parent in parents:
@@ -49,7 +50,7 @@ def topological_order(root):
                 if child.parents is None:
                     raise RuntimeError(_FREED)
                 seen.add(child)
-                stack.append((child, iter(child.parents)))
+                stack.append((child, iter(inputs_of(child))))
                 break
         else:
             stack.pop()
@@ -64,6 +65,13 @@ RETAINED = "_retained_output"
 # The key under which Tensor.register_hook() keeps a non-leaf tensor's gradient hooks on the node
 # that made it ({handle id: hook}); a leaf keeps its own in its ``_hooks`` slot.
 HOOKS = "_gradient_hooks"
+
+
+def _inputs_as_seen(node):
+    """node's inputs as they were when it was made (``inplace.as_of``: an input changed in
+    place since then stands for its earlier value and history)."""
+    return tuple(inplace.as_of(node, i, x) if isinstance(x, _tensor.Tensor) else x
+                 for i, x in enumerate(node.parents))
 
 
 def run_hooks(hooks, grad):
@@ -113,10 +121,10 @@ def backward(root, gradient, retain_graph=False):
         return
     if node.parents is None:
         raise RuntimeError(_FREED)
-    order = topological_order(node)
+    check_versions = inplace.counter.changes > 0  # no in-place change yet: nothing to check
+    order = topological_order(node, _inputs_as_seen) if check_versions else topological_order(node)
     node.grad = gradient
     getrefcount = sys.getrefcount
-    check_versions = inplace.counter.changes > 0  # no in-place change yet: nothing to check
     hooked_leaves = {}  # id(leaf) -> [leaf, sum of its gradients]: hooks run on the total
     for node in reversed(order):
         grad_out = node.grad
@@ -126,6 +134,7 @@ def backward(root, gradient, retain_graph=False):
             continue
         if check_versions:
             inplace.check_unchanged(node)
+            parents = _inputs_as_seen(node)
         hooks = node.__dict__.get(HOOKS)
         if hooks:
             grad_out = run_hooks(hooks, grad_out)

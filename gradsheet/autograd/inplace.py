@@ -11,14 +11,25 @@ tensor's own array, so every view of that memory sees the change. The rules:
 - every change bumps the tensor's version counter: a node that saved an input and finds
   its version changed at backward raises, naming the op, instead of using the new values;
   and a node that saved memory the change overwrote (an op that kept its output) is marked,
-  so that its backward raises too.
+  so that its backward raises too;
+- nodes made before a recorded change still reach the history the tensor had when they
+  used it: graph nodes hold Tensors, so the tensor's earlier value and node are kept, by
+  version, in ``PREVIOUS``, and the engine resolves an input whose version moved on
+  (``as_of``) to the snapshot of the version the node saw.
 """
+import weakref
+
 import numpy as np
 
 from . import grad_mode
 from . import tensor as _tensor  # a cycle (tensor -> engine -> here): used at call time only
 
 OVERWRITTEN = "_overwritten_by"  # on a node whose saved arrays an in-place op overwrote
+
+
+# id(tensor) -> [(version, snapshot of it at that version, with the node it had then), ...],
+# dropped with the tensor (by id: a Tensor's == is elementwise, so it cannot key a WeakKeyDict)
+PREVIOUS = {}
 
 
 class counter:
@@ -61,10 +72,29 @@ def write(target, op, compute, operands):
 
 
 def _snapshot(target):
-    """target's current value and history, in an array of its own."""
+    """target's current value and history, in an array of its own, remembered by version for
+    the nodes that used target before the change (``as_of``)."""
     source = _tensor.Tensor._wrap(target.array.copy())
     source.requires_grad, source._ctx = target.requires_grad, target._ctx
+    source._version = target._version
+    key = id(target)
+    if key not in PREVIOUS:
+        PREVIOUS[key] = []
+        weakref.finalize(target, PREVIOUS.pop, key, None)
+    PREVIOUS[key].append((target._version, source))
     return source
+
+
+def as_of(node, i, parent):
+    """Input ``i`` of ``node`` as the node saw it: ``parent`` itself, or the snapshot of the
+    version it had when the node was made, if a recorded in-place change came since."""
+    seen = 0 if node.versions is None else node.versions[i]
+    if parent._version == seen:
+        return parent
+    for version, snapshot in PREVIOUS.get(id(parent), ()):
+        if version >= seen:
+            return snapshot
+    return parent
 
 
 def _write_through_view(target, op, compute, node):
