@@ -44,7 +44,7 @@ def _part(p):
     if isinstance(p, Tensor):
         p = p.array
     elif isinstance(p, list):
-        p = np.asarray(p)
+        p = np.asarray(p) if p else np.zeros(0, np.int64)  # ([] indexes nothing, as in torch)
     if isinstance(p, np.ndarray):
         if p.dtype.kind not in "biu":
             raise IndexError(f"getitem: tensors used as indices must be integer or bool tensors, "
