@@ -373,10 +373,24 @@ class ConvolutionTranspose(Function):
         return grad_x, grad_w, grad_b, None
 
 
+class EmptyBatch(Function):
+    """A convolution of an input with no elements (a batch of 0): y has no elements either,
+    and every gradient is 0."""
+
+    def forward(self, x, weight, bias, shape):
+        self.shapes = (x.shape, weight.shape, None if bias is None else bias.shape)
+        return np.zeros(shape, dtype=x.dtype)
+
+    def backward(self, grad):
+        return tuple(None if s is None else np.zeros(s, grad.dtype) for s in self.shapes) + (None,)
+
+
 def convolution(input, weight, bias, stride, padding, dilation, groups, spatial, op):
     """The convolution behind conv1d/conv2d and the Conv layers; ``op`` (a name or the
     layer itself) is what error messages name."""
     geometry = conv_geometry(op, input, weight, bias, stride, padding, dilation, groups, spatial)
+    if input.numel() == 0:
+        return EmptyBatch.apply(input, weight, bias, geometry.out_shape)
     return Convolution.apply(input, weight, bias, geometry)
 
 
@@ -385,6 +399,8 @@ def convolution_transpose(input, weight, bias, stride, padding, output_padding, 
     """The transposed convolution behind conv_transpose2d and ConvTranspose2d."""
     geometry = conv_transpose_geometry(op, input, weight, bias, stride, padding,
                                        output_padding, groups, dilation, spatial)
+    if input.numel() == 0:
+        return EmptyBatch.apply(input, weight, bias, geometry.out_shape)
     return ConvolutionTranspose.apply(input, weight, bias, geometry)
 
 

@@ -146,7 +146,7 @@ class GroupNorm(Function):
     """
 
     def forward(self, x, weight, bias, num_groups, eps):
-        grouped = x.reshape(x.shape[0], num_groups, -1)
+        grouped = x.reshape(x.shape[0], num_groups, int(np.prod(x.shape[1:])) // num_groups)
         xhat, self.invstd, _, _ = _standardize(grouped, (2,), eps)
         self.xhat = xhat.reshape(x.shape)
         self.weight = weight
@@ -160,7 +160,8 @@ class GroupNorm(Function):
         grad_x = None
         if self.needs_grad(0):
             dxhat = g * weight.reshape(self.view) if weight is not None else g
-            grouped = (xhat.shape[0], self.invstd.shape[1], -1)
+            groups = self.invstd.shape[1]
+            grouped = (xhat.shape[0], groups, int(np.prod(xhat.shape[1:])) // groups)
             grad_x = _standardize_backward(dxhat.reshape(grouped), xhat.reshape(grouped),
                                            self.invstd, (2,)).reshape(xhat.shape)
         return grad_x, grad_w, grad_b

@@ -160,12 +160,13 @@ class _Recurrence(Function):
         dx_flat = dh_flat if dx_gates is None else dx_gates.reshape(G, T * B, H)
         grads = [None] * 7
         if self.needs_grad(0):
-            grads[0] = np.matmul(dx_flat, self.w_ih).sum(axis=0).reshape(T, B, -1)
+            grads[0] = np.matmul(dx_flat, self.w_ih).sum(axis=0).reshape(T, B, self.w_ih.shape[-1])
         for i in (1, 2):
             if i <= self.states and self.needs_grad(i):
                 grads[i] = state[i - 1]
         if self.needs_grad(3):
-            grads[3] = _weight_grad(dx_flat, self.x.reshape(T * B, -1))[back].reshape(G * H, -1)
+            x_flat = self.x.reshape(T * B, self.x.shape[-1])
+            grads[3] = _weight_grad(dx_flat, x_flat)[back].reshape(G * H, self.x.shape[-1])
         if self.needs_grad(4):
             grads[4] = _weight_grad(dh_flat, self.hprev.reshape(T * B, H))[back].reshape(G * H, H)
         if self.needs_grad(5):

@@ -165,7 +165,8 @@ def flatten(x, start_dim=0, end_dim=-1):
     start, end = _dim("flatten", start_dim, x.ndim), _dim("flatten", end_dim, x.ndim)
     if start > end:
         raise ValueError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim}")
-    return reshape(x, x.shape[:start] + (-1,) + x.shape[end + 1:])
+    merged = int(np.prod(x.shape[start:end + 1]))  # (not -1: that is ambiguous with 0 elements)
+    return reshape(x, x.shape[:start] + (merged,) + x.shape[end + 1:])
 
 
 @tensor_method("expand", as_method=lambda self, *sizes: expand(self, _shape_args(sizes)))
