@@ -19,7 +19,7 @@ REDUCTIONS = {
     "var biased": (lambda x, d, k: gs.var(x, d, keepdim=k, correction=0),
                    lambda x, d, k: torch.var(x, dim=d, keepdim=k, correction=0)),
     "std": (lambda x, d, k: x.std(d, keepdim=k), lambda x, d, k: x.std(dim=d, keepdim=k)),
-    "std biased": (lambda x, d, k: gs.std(x, d, k, correction=0),
+    "std biased": (lambda x, d, k: gs.std(x, d, keepdim=k, correction=0),
                    lambda x, d, k: torch.std(x, dim=d, keepdim=k, correction=0)),
 }
 
