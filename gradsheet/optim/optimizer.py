@@ -32,7 +32,7 @@ class _Workspace:
     entries, made once and remade only if ``p.array`` is replaced.
     """
 
-    SLOTS = 2  # an update needs at most two live temporaries: g' = g + λθ and one more
+    SLOTS = 3  # g' = g + λθ and at most two more (Adadelta, NAdam); unused slots cost nothing
 
     def __init__(self, params):
         self._params = params
@@ -70,8 +70,11 @@ class Optimizer:
         defaults: the hyper-parameters every group starts from.
     """
 
-    # (name, predicate(group), rule): a group whose predicate is false raises ValueError
+    # (name, predicate(group), rule): a group whose predicate is false raises ValueError;
+    # (name, predicate(group), message(group), rule): the same, with torch's own message
     _rules = ()
+    # per-parameter state entries that are numbers (0-d), not arrays shaped like the parameter
+    _scalar_state = ()
 
     def __init__(self, params, defaults):
         if isinstance(params, Tensor):
@@ -134,8 +137,11 @@ class Optimizer:
         self._workspace = _Workspace([p for g in self.param_groups for p in g["params"]])
 
     def _check_rules(self, group):
-        for key, holds, rule in self._rules:
+        for key, holds, *message, rule in self._rules:
             if not holds(group):
+                if message:
+                    raise ValueError(f"{type(self).__name__}: {message[0](group)} (expected "
+                                     f"{rule})")
                 raise ValueError(f"{type(self).__name__}: invalid {key}={group[key]!r}; "
                                  f"expected {rule}")
 
@@ -213,20 +219,24 @@ class Optimizer:
         for k, values in state_dict["state"].items():
             if k in params:
                 p = params[k]
-                state[p] = {key: _state_value(name, key, v, p) for key, v in values.items()}
+                state[p] = {key: _state_value(name, key, v, p, key in self._scalar_state)
+                            for key, v in values.items()}
         self.state = state
         self.param_groups = [{**self.defaults, **saved, "params": group["params"]}
                              for saved, group in zip(saved_groups, self.param_groups)]
 
 
-def _state_value(name, key, value, p):
-    """One loaded state entry: step counts become ints, arrays become copies shaped like ``p``."""
+def _state_value(name, key, value, p, scalar=False):
+    """One loaded state entry: step counts become ints, arrays become copies shaped like ``p``,
+    ``scalar`` entries (0-d tensors in torch) numpy scalars of their own dtype."""
     if key == "step":
         return int(float(value))
     if isinstance(value, Tensor):
         value = value.array
     if isinstance(value, (bool, int, float)) or value is None:
         return value
+    if scalar:
+        return np.asarray(value).reshape(())[()].copy()
     # asarray first: torch's __array__ predates numpy 2's copy= argument
     array = np.array(np.asarray(value), dtype=p.array.dtype if p.array.dtype.kind == "f" else None)
     if array.shape != p.array.shape:
