@@ -48,13 +48,13 @@ __all__ = [
     "Function", "GradcheckError", "Tensor", "as_tensor", "bool_", "enable_grad", "float16",
     "float32", "float64", "get_default_dtype", "gradcheck", "int32", "int64", "is_grad_enabled",
     "load", "long", "manual_seed", "no_grad", "save", "set_default_dtype", "set_grad_enabled",
-    "summary", "nn", "optim", "data", "train", "io", "tour", "rl", "onnx", "models",
+    "summary", "nn", "optim", "data", "train", "io", "tour", "rl", "onnx", "models", "linalg",
 ] + [name for module in (_factories, _activation, _binary, _comparison, _elementwise, _indexing,
                          _linalg, _reduce, _scan, _shape, _sort, _unary)
      for name in module.__all__]
 
 # Subpackages load on first use so that `import gradsheet` stays fast.
-_SUBPACKAGES = ("nn", "optim", "data", "train", "io", "tour", "rl", "onnx", "models")
+_SUBPACKAGES = ("nn", "optim", "data", "train", "io", "tour", "rl", "onnx", "models", "linalg")
 
 
 def __getattr__(name):
