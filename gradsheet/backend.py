@@ -12,22 +12,58 @@ xp = np
 _default_dtype = np.dtype(np.float32)
 _generator = np.random.default_rng()
 
+# PyTorch's dtype names (gs.float is float32, gs.long int64, ...) and NumPy's
 _DTYPE_NAMES = {
-    "float32": np.float32, "float64": np.float64, "float16": np.float16,
-    "int64": np.int64, "int32": np.int32, "int8": np.int8, "uint8": np.uint8,
-    "bool": np.bool_,
+    "float32": np.float32, "float": np.float32, "float64": np.float64, "double": np.float64,
+    "float16": np.float16, "half": np.float16, "int64": np.int64, "long": np.int64,
+    "int32": np.int32, "int": np.int32, "int16": np.int16, "short": np.int16, "int8": np.int8,
+    "uint8": np.uint8, "bool": np.bool_, "complex64": np.complex64, "cfloat": np.complex64,
+    "complex128": np.complex128, "cdouble": np.complex128,
 }
 
 
+class UnsupportedDtype:
+    """A PyTorch dtype NumPy cannot hold (``gs.bfloat16``): using it raises, saying so."""
+
+    def __init__(self, name, advice):
+        self.name, self.advice = name, advice
+
+    def __repr__(self):
+        return f"gradsheet.{self.name} (not supported)"
+
+    def error(self):
+        """The TypeError that using this dtype raises."""
+        return TypeError(f"dtype {self.name}: NumPy has no {self.name} type, so gradsheet cannot "
+                         f"hold {self.name} tensors; {self.advice}")
+
+
+bfloat16 = UnsupportedDtype("bfloat16", "use gs.float32 (or gs.float16 to save memory)")
+
+
+def dtype_names():
+    """The dtype names ``as_dtype`` accepts (PyTorch's and NumPy's), and 'bfloat16'."""
+    return set(_DTYPE_NAMES) | {"bfloat16"}
+
+
 def as_dtype(dtype):
-    """Normalise ``dtype`` (a numpy dtype, a type or a name such as 'float64')."""
+    """Normalise ``dtype`` (a numpy dtype, a type, or a name such as 'float64', 'long' or
+    'torch.float32'); None is the default float dtype."""
     if dtype is None:
         return _default_dtype
+    if isinstance(dtype, UnsupportedDtype):
+        raise dtype.error()
     if isinstance(dtype, str):
-        if dtype not in _DTYPE_NAMES:
+        name = dtype.removeprefix("torch.").removeprefix("gradsheet.")
+        if name == "bfloat16":
+            raise bfloat16.error()
+        if name not in _DTYPE_NAMES:
             raise TypeError(f"unknown dtype {dtype!r}; expected one of {sorted(_DTYPE_NAMES)}")
-        dtype = _DTYPE_NAMES[dtype]
-    return np.dtype(dtype)
+        dtype = _DTYPE_NAMES[name]
+    try:
+        return np.dtype(dtype)
+    except TypeError:
+        raise TypeError(f"{dtype!r} is not a dtype (expected e.g. gs.float32, gs.int64 or "
+                        "'float64')") from None
 
 
 def get_default_dtype():

@@ -1,8 +1,8 @@
 """Reverse-mode automatic differentiation: Tensor, Function, the engine, gradcheck."""
-from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from .grad_mode import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from .tensor import Tensor
 from .function import Function
 from .gradcheck import gradcheck, GradcheckError
 
 __all__ = ["Tensor", "Function", "no_grad", "enable_grad", "set_grad_enabled",
-           "is_grad_enabled", "gradcheck", "GradcheckError"]
+           "is_grad_enabled", "inference_mode", "gradcheck", "GradcheckError"]

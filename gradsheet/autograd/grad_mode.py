@@ -61,12 +61,20 @@ class enable_grad(_BareDecorator):
 
 
 class set_grad_enabled(_GradMode):
-    """``with set_grad_enabled(flag):`` records the graph when ``flag`` is true."""
+    """``set_grad_enabled(flag)`` turns recording on or off at once, as a statement; as
+    ``with set_grad_enabled(flag):`` it restores the previous mode on leaving, and as a
+    decorator ``@set_grad_enabled(flag)`` it applies to each call (PyTorch's three uses)."""
 
     def __init__(self, mode=True):
         self.mode = bool(mode)
+        self._before = state.enabled
+        state.enabled = self.mode
+
+    def __enter__(self):
+        self._previous = self._before
 
     def __call__(self, fn):
+        state.enabled = self._before  # decorating changes nothing until the function runs
         mode = self.mode
 
         @functools.wraps(fn)
@@ -74,3 +82,16 @@ class set_grad_enabled(_GradMode):
             with set_grad_enabled(mode):
                 return fn(*args, **kwargs)
         return wrapper
+
+
+class inference_mode(_BareDecorator):
+    """``no_grad`` under PyTorch's name for inference (``with gs.inference_mode():``, also a
+    decorator, bare or called); ``inference_mode(False)`` records as usual."""
+
+    def __init__(self, mode=True):
+        self.mode = not mode
+
+    def __new__(cls, mode=True):
+        if callable(mode):  # @inference_mode without parentheses
+            return cls()(mode)
+        return object.__new__(cls)

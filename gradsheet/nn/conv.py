@@ -11,6 +11,7 @@ import math
 import numpy as np
 
 from .. import backend
+from .. import devices
 from ..ops.conv import convolution, convolution_transpose
 from . import init
 from .module import Module
@@ -36,8 +37,9 @@ class _ConvNd(Module):
     _spatial = 2
 
     def __init__(self, in_channels, out_channels, kernel_size, stride, padding, dilation,
-                 transposed, output_padding, groups, bias, padding_mode, dtype):
+                 transposed, output_padding, groups, bias, padding_mode, device, dtype):
         super().__init__()
+        devices.check(device, type(self).__name__)
         layer, n = type(self).__name__, self._spatial
         for name, value in (("in_channels", in_channels), ("out_channels", out_channels)):
             if not _is_int(value) or value < 1:
@@ -136,9 +138,9 @@ class Conv2d(_ConvNd):
     """
 
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1,
-                 groups=1, bias=True, padding_mode="zeros", dtype=None):
+                 groups=1, bias=True, padding_mode="zeros", device=None, dtype=None):
         super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation,
-                         False, 0, groups, bias, padding_mode, dtype)
+                         False, 0, groups, bias, padding_mode, device, dtype)
 
 
 class Conv1d(_ConvNd):
@@ -149,9 +151,9 @@ class Conv1d(_ConvNd):
     _spatial = 1
 
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1,
-                 groups=1, bias=True, padding_mode="zeros", dtype=None):
+                 groups=1, bias=True, padding_mode="zeros", device=None, dtype=None):
         super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation,
-                         False, 0, groups, bias, padding_mode, dtype)
+                         False, 0, groups, bias, padding_mode, device, dtype)
 
 
 class ConvTranspose2d(_ConvNd):
@@ -175,12 +177,12 @@ class ConvTranspose2d(_ConvNd):
 
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0,
                  output_padding=0, groups=1, bias=True, dilation=1, padding_mode="zeros",
-                 dtype=None):
+                 device=None, dtype=None):
         if isinstance(padding, str):
             raise ValueError(f"ConvTranspose2d: padding={padding!r} is not supported; give an "
                              "int or a pair")
         super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation,
-                         True, output_padding, groups, bias, padding_mode, dtype)
+                         True, output_padding, groups, bias, padding_mode, device, dtype)
 
     def _output_padding(self, input, output_size):
         """The output_padding that gives ``output_size`` ((H, W), or with N and C in front)."""

@@ -4,6 +4,7 @@ import math
 import numpy as np
 
 from .. import backend
+from .. import devices
 from ..ops import shape as shape_ops
 from ..ops.linalg import linear
 from . import init
@@ -36,8 +37,9 @@ class Linear(Module):
     Example: ``Linear(8, 64)(gs.randn(32, 8)).shape == (32, 64)``.
     """
 
-    def __init__(self, in_features, out_features, bias=True, dtype=None):
+    def __init__(self, in_features, out_features, bias=True, device=None, dtype=None):
         super().__init__()
+        devices.check(device, "Linear")
         _check_features("Linear", in_features=in_features, out_features=out_features)
         self.in_features = int(in_features)
         self.out_features = int(out_features)

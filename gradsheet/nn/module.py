@@ -21,6 +21,7 @@ import collections
 import numpy as np
 
 from .. import backend
+from .. import devices
 from ..autograd.hooks import add_hook
 from ..autograd.tensor import Tensor
 from .parameter import Parameter
@@ -338,13 +339,15 @@ class Module:
                 param.grad.array[...] = 0
 
     # ------------------------------------------------------------ dtype
-    def to(self, dtype):
-        """Convert every floating parameter and buffer (and gradient) to ``dtype`` in place.
-
-        The Parameter objects stay the same, so an optimiser built earlier keeps working.
-        ``to('cpu')`` is accepted and does nothing: gradsheet arrays live on the CPU.
+    def to(self, *args, device=None, dtype=None, non_blocking=False):
+        """Convert every floating parameter and buffer (and gradient) to ``dtype`` in place, as
+        PyTorch's ``Module.to``: ``to(dtype)``, ``to(device)``, ``to(device, dtype)``,
+        ``to(tensor)``; returns self. The Parameter objects stay the same, so an optimiser
+        built earlier keeps working. The CPU is gradsheet's only device (another raises).
         """
-        if isinstance(dtype, str) and dtype == "cpu":
+        device, dtype = devices.to_arguments(args, device, dtype)
+        devices.check(device, f"{type(self).__name__}.to")
+        if dtype is None:
             return self
         dtype = backend.as_dtype(dtype)
         if dtype.kind != "f":
@@ -355,6 +358,22 @@ class Module:
                 if tensor.grad is not None:
                     tensor.grad.array = tensor.grad.array.astype(dtype, copy=False)
         return self
+
+    def cpu(self):
+        """self: gradsheet's modules live on the CPU."""
+        return self
+
+    def cuda(self, device=None):
+        """Raises: gradsheet has no CUDA device (``gs.cuda.is_available()`` is False)."""
+        devices.check("cuda" if device is None else device, f"{type(self).__name__}.cuda")
+
+    def type(self, dst_type):
+        """Convert every floating parameter and buffer to ``dst_type`` (``to(dst_type)``)."""
+        return self.to(dst_type)
+
+    def half(self):
+        """Convert every floating parameter and buffer to float16 in place; returns self."""
+        return self.to(np.float16)
 
     def double(self):
         """Convert every floating parameter and buffer to float64 in place; returns self."""

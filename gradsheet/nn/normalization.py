@@ -11,6 +11,7 @@ import numbers
 import numpy as np
 
 from .. import backend
+from .. import devices
 from ..autograd.tensor import as_tensor
 from ..ops.norm import batch_norm, group_norm, layer_norm
 from . import init
@@ -24,7 +25,8 @@ def _positive_int(layer, name, value):
     return int(value)
 
 
-def _add_affine(module, enabled, bias, shape, dtype):
+def _add_affine(module, enabled, bias, shape, device, dtype):
+    devices.check(device, type(module).__name__)
     """Register gamma ('weight', ones) and beta ('bias', zeros) of ``shape``, or None."""
     dtype = backend.as_dtype(dtype)
     module.register_parameter("weight", Parameter(np.ones(shape, dtype=dtype)) if enabled
@@ -64,7 +66,7 @@ class _BatchNorm(Module):
     """
 
     def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True,
-                 track_running_stats=True, dtype=None, *, bias=True):
+                 track_running_stats=True, device=None, dtype=None, *, bias=True):
         super().__init__()
         name = type(self).__name__
         self.num_features = _positive_int(name, "num_features", num_features)
@@ -74,7 +76,7 @@ class _BatchNorm(Module):
             raise ValueError(f"{name}: eps must be non-negative, got {eps!r}")
         self.eps, self.momentum = eps, momentum
         self.affine, self.track_running_stats = affine, track_running_stats
-        _add_affine(self, affine, bias, num_features, dtype)
+        _add_affine(self, affine, bias, num_features, device, dtype)
         dtype = backend.as_dtype(dtype)
         if track_running_stats:
             self.register_buffer("running_mean", as_tensor(np.zeros(num_features, dtype=dtype)))
@@ -160,14 +162,14 @@ class LayerNorm(Module):
     """
 
     def __init__(self, normalized_shape, eps=1e-5, elementwise_affine=True, bias=True,
-                 dtype=None):
+                 device=None, dtype=None):
         super().__init__()
         if isinstance(normalized_shape, numbers.Integral):
             normalized_shape = (normalized_shape,)
         self.normalized_shape = tuple(_positive_int("LayerNorm", "normalized_shape", n)
                                       for n in normalized_shape)
         self.eps, self.elementwise_affine = eps, elementwise_affine
-        _add_affine(self, elementwise_affine, bias, self.normalized_shape, dtype)
+        _add_affine(self, elementwise_affine, bias, self.normalized_shape, device, dtype)
 
     def reset_parameters(self):
         """gamma (weight) = 1 and beta (bias) = 0: the layer starts as the plain normalisation."""
@@ -195,7 +197,7 @@ class GroupNorm(Module):
     Reference: Wu & He, "Group Normalization", ECCV 2018.
     """
 
-    def __init__(self, num_groups, num_channels, eps=1e-5, affine=True, dtype=None, *,
+    def __init__(self, num_groups, num_channels, eps=1e-5, affine=True, device=None, dtype=None, *,
                  bias=True):
         super().__init__()
         num_groups = _positive_int("GroupNorm", "num_groups", num_groups)
@@ -205,7 +207,7 @@ class GroupNorm(Module):
                              f"num_groups={num_groups}")
         self.num_groups, self.num_channels = num_groups, num_channels
         self.eps, self.affine = eps, affine
-        _add_affine(self, affine, bias, num_channels, dtype)
+        _add_affine(self, affine, bias, num_channels, device, dtype)
 
     def reset_parameters(self):
         """gamma (weight) = 1 and beta (bias) = 0: the layer starts as the plain normalisation."""

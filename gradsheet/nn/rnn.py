@@ -14,6 +14,7 @@ import warnings
 import numpy as np
 
 from .. import backend
+from .. import devices
 from ..ops import recurrent
 from ..ops import shape as shape_ops
 from ..ops.dropout import dropout as _dropout
@@ -49,8 +50,9 @@ class RNNCellBase(_Uniform):
 
     gates = 1
 
-    def __init__(self, input_size, hidden_size, bias=True, dtype=None):
+    def __init__(self, input_size, hidden_size, bias=True, device=None, dtype=None):
         super().__init__()
+        devices.check(device, type(self).__name__)
         name = type(self).__name__
         self.input_size = _check_size(name, "input_size", input_size, 0)
         self.hidden_size = _check_size(name, "hidden_size", hidden_size)
@@ -101,12 +103,13 @@ class RNNCell(RNNCellBase):
     Shapes: input (B, I) or (I,), hx (B, H) or (H,) or None (zeros) -> h' like hx.
     """
 
-    def __init__(self, input_size, hidden_size, bias=True, nonlinearity="tanh", dtype=None):
+    def __init__(self, input_size, hidden_size, bias=True, nonlinearity="tanh", device=None,
+                 dtype=None):
         if nonlinearity not in ("tanh", "relu"):
             raise ValueError(f"RNNCell: unknown nonlinearity {nonlinearity!r}; use 'tanh' or "
                              "'relu'")
         self.__dict__["nonlinearity"] = nonlinearity
-        super().__init__(input_size, hidden_size, bias, dtype)
+        super().__init__(input_size, hidden_size, bias, device, dtype)
 
     def forward(self, input, hx=None):
         x, (h,), batched = self._prepare(input, {"hx": hx})
@@ -172,8 +175,9 @@ class RNNBase(_Uniform):
     gates = 1
 
     def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False,
-                 dropout=0.0, bidirectional=False, dtype=None):
+                 dropout=0.0, bidirectional=False, device=None, dtype=None):
         super().__init__()
+        devices.check(device, type(self).__name__)
         name = type(self).__name__
         self.input_size = _check_size(name, "input_size", input_size, 0)
         self.hidden_size = _check_size(name, "hidden_size", hidden_size)
@@ -298,12 +302,12 @@ class RNN(RNNBase):
     """
 
     def __init__(self, input_size, hidden_size, num_layers=1, nonlinearity="tanh", bias=True,
-                 batch_first=False, dropout=0.0, bidirectional=False, dtype=None):
+                 batch_first=False, dropout=0.0, bidirectional=False, device=None, dtype=None):
         if nonlinearity not in ("tanh", "relu"):
             raise ValueError(f"RNN: unknown nonlinearity {nonlinearity!r}; use 'tanh' or 'relu'")
         self.__dict__["nonlinearity"] = nonlinearity
         super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout,
-                         bidirectional, dtype)
+                         bidirectional, device, dtype)
 
     def _run_layer(self, x, states, weights, reverse, lengths):
         return recurrent.rnn_layer(x, states[0], *weights, nonlinearity=self.nonlinearity,
@@ -317,7 +321,8 @@ class LSTM(RNNBase):
     The forget gate lets dL/dc flow back through c_t = f * c_{t-1} + ... multiplied only by f,
     not by a squashing derivative and W_hh at every step: the LSTM avoids the vanishing gradient.
 
-    Args: as ``RNNBase``. forward(input, hx=(h_0, c_0) or None, lengths=None).
+    Args: as ``RNNBase``, and ``proj_size`` (only 0: gradsheet's LSTM has no projection).
+    forward(input, hx=(h_0, c_0) or None, lengths=None).
     Returns (output, (h_n, c_n)), each state (num_layers * D, B, H).
 
     Reference: Hochreiter and Schmidhuber, "Long Short-Term Memory", Neural Computation 1997;
@@ -325,6 +330,14 @@ class LSTM(RNNBase):
     """
 
     gates = 4
+
+    def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False,
+                 dropout=0.0, bidirectional=False, proj_size=0, device=None, dtype=None):
+        if proj_size != 0:
+            raise NotImplementedError(f"LSTM: proj_size={proj_size} (a projected hidden state) is "
+                                      "not implemented in gradsheet; use proj_size=0")
+        super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout,
+                         bidirectional, device, dtype)
 
     def _state_names(self):
         return ("h_0", "c_0")

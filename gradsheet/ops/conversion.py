@@ -1,33 +1,59 @@
-"""dtype conversions: ``x.to(dtype)``, ``x.float()``, ``x.long()``, ...
+"""dtype and device conversions: ``x.to(dtype)``, ``x.to(device)``, ``x.float()``, ``x.cpu()``
 
     y = x converted to another dtype;  between floating dtypes the gradient is converted back,
     to an integer or bool dtype no gradient flows (as in PyTorch).
+
+gradsheet has one device, the CPU (``gradsheet.devices``): moving a tensor there returns it.
 """
 import numpy as np
 
 from .. import backend
-from ..autograd.methods import tensor_method
-from ..autograd.tensor import Tensor
+from .. import devices
+from ..autograd.methods import tensor_method, tensor_property
 from .elementwise import cast
 
 
 @tensor_method("to")
-def to(input, *args, dtype=None, non_blocking=False, copy=False, **kwargs):
-    """input in ``dtype``: ``x.to(dtype)``, ``x.to(other)`` (other's dtype), ``x.to("cpu")``
-    (gradsheet's one device); ``copy=True`` always returns a new tensor. Differentiable
-    between floating dtypes."""
-    for arg in args:
-        if isinstance(arg, Tensor):
-            dtype = arg.dtype
-        elif isinstance(arg, str) and arg.split(":")[0] in ("cpu",):
-            continue
-        else:
-            dtype = arg
-    kwargs.pop("device", None)
-    if kwargs:
-        raise TypeError(f"to: unexpected keyword arguments {sorted(kwargs)}")
+def to(input, *args, dtype=None, device=None, non_blocking=False, copy=False,
+       memory_format=None):
+    """input in another dtype, as PyTorch's ``x.to``: ``x.to(dtype)``, ``x.to(device)``,
+    ``x.to(device, dtype)``, ``x.to(other)`` (other's dtype and device), keywords ``dtype=``,
+    ``device=``; ``copy=True`` always returns a new tensor. The CPU is the only device
+    (another raises); differentiable between floating dtypes."""
+    device, dtype = devices.to_arguments(args, device, dtype)
+    devices.check(device, "to")
     result = input if dtype is None else cast(input, backend.as_dtype(dtype))
     return result.clone() if copy and result is input else result
+
+
+@tensor_property("device")
+def device_of(input):
+    """The device the tensor is on: always ``device(type='cpu')`` in gradsheet."""
+    return devices.CPU
+
+
+@tensor_property("is_cuda")
+def is_cuda(input):
+    """False: gradsheet tensors live on the CPU."""
+    return False
+
+
+@tensor_property("is_cpu")
+def is_cpu(input):
+    """True: gradsheet tensors live on the CPU."""
+    return True
+
+
+@tensor_method("cpu")
+def cpu(input, memory_format=None):
+    """input itself: it is on the CPU already."""
+    return input
+
+
+@tensor_method("cuda")
+def cuda(input, device=None, non_blocking=False, memory_format=None):
+    """Raises: gradsheet has no CUDA device (``gs.cuda.is_available()`` is False)."""
+    devices.check("cuda" if device is None else device, "cuda")
 
 
 @tensor_method("type", as_method=lambda self, dtype=None: type_(self, dtype))
