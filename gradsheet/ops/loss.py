@@ -7,9 +7,14 @@ target of another shape (with a warning), gradsheet raises ValueError naming bot
 usual cause is an (N, 1) prediction against an (N,) target, silently an (N, N) loss.
 Class weights, ``weight`` and ``pos_weight`` are constants: they get no gradient.
 """
+import math
+import warnings
+
 import numpy as np
 
 from ..autograd.function import Function
+from ..autograd.tensor import Tensor
+from .activation import _stable_sigmoid
 
 _REDUCTIONS = ("mean", "sum", "none")
 
@@ -25,12 +30,15 @@ def _reduce(loss, reduction):
         return loss
     # np.add.reduce skips ndarray.mean's Python-level wrapper: this is on every step's path
     total = np.add.reduce(loss, axis=None)
+    if reduction == "mean" and not loss.size:  # the mean of an empty batch: nan (0 / 0), as torch
+        return np.asarray(np.nan, dtype=loss.dtype)
     return np.asarray(total / loss.size if reduction == "mean" else total)
 
 
 def _upstream(g, reduction, n):
-    """dL/dl for each of the n elements l of the loss: g / n for 'mean', else g."""
-    return g / n if reduction == "mean" else g
+    """dL/dl for each of the n elements l of the loss: g / n for 'mean', else g (n = 0: no
+    element gets it)."""
+    return g / n if reduction == "mean" and n else g
 
 
 def _same_shape_target(op, x, target):
@@ -504,3 +512,637 @@ def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
     """Negative log-likelihood -input[target] of log-probabilities (e.g. log_softmax output)."""
     _check_reduction("nll_loss", reduction)
     return NLLLoss.apply(input, target, weight, ignore_index=ignore_index, reduction=reduction)
+
+
+# ---------------------------------------------------------------- more losses (issue 10)
+def _legacy_reduction(op, size_average, reduce, reduction):
+    """torch's deprecated ``size_average`` / ``reduce`` arguments mapped to a reduction."""
+    if size_average is None and reduce is None:
+        return reduction
+    size_average = True if size_average is None else size_average
+    reduce = True if reduce is None else reduce
+    reduction = ("mean" if size_average else "sum") if reduce else "none"
+    warnings.warn(f"{op}: size_average and reduce args will be deprecated, please use "
+                  f"reduction='{reduction}' instead.", stacklevel=3)
+    return reduction
+
+
+def _array(x):
+    return x.array if isinstance(x, Tensor) else np.asarray(x)
+
+
+def _check_margin(op, margin):
+    if not margin > 0:
+        raise ValueError(f"{op}: margin must be greater than 0, got {margin}")
+
+
+def _broadcast_all(op, names, arrays):
+    """The common broadcast shape of ``arrays`` (same ranks, as torch), naming each shape when not."""
+    shapes = [np.shape(a) for a in arrays]
+    described = ", ".join(f"{n} {tuple(s)}" for n, s in zip(names, shapes))
+    if len({len(s) for s in shapes}) > 1:
+        raise ValueError(f"{op}: all inputs must have the same number of dimensions, got {described}")
+    try:
+        return np.broadcast_shapes(*shapes)
+    except ValueError:
+        raise ValueError(f"{op}: shapes do not broadcast: {described}") from None
+
+
+class KLDiv(Function):
+    """Kullback-Leibler divergence of log-probabilities x from target t, elementwise:
+        l = t (log t - x) (0 where t = 0: xlogy);     dl/dx = -t,   dl/dt = log t + 1 - x
+        log_target: l = e^t (t - x);                   dl/dx = -e^t, dl/dt = e^t (t - x + 1)
+    At t = 0 torch's dl/dt is nan (its xlogy gradient t / t); gradsheet gives the same.
+    'batchmean' divides the sum by the batch size (input.shape[0]); 'mean' by the element count.
+    """
+
+    def forward(self, x, t, reduction, log_target):
+        t = _same_shape_target("kl_div", x, t)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            if log_target:
+                self.et = np.exp(t)
+                loss = self.et * (t - x)
+            else:
+                log_t = np.log(t)
+                loss = np.where(t == 0, 0, t * log_t) - t * x
+                self.log_t = log_t
+        self.x, self.t, self.log_target, self.reduction = x, t, log_target, reduction
+        if reduction == "batchmean":
+            total = np.asarray(loss.sum())
+            if x.ndim == 0:
+                return total
+            with np.errstate(divide="ignore", invalid="ignore"):
+                return np.asarray(total / x.shape[0])
+        return _reduce(loss, reduction)
+
+    def backward(self, g):
+        if self.reduction == "batchmean":
+            u = g / self.x.shape[0] if self.x.ndim and self.x.shape[0] else g
+        else:
+            u = _upstream(g, self.reduction, self.x.size)
+        grad_x = grad_t = None
+        if self.log_target:
+            if self.needs_grad(0):
+                grad_x = -self.et * u
+            if self.needs_grad(1):
+                grad_t = self.et * (self.t - self.x + 1) * u
+        else:
+            if self.needs_grad(0):
+                grad_x = -self.t * u
+            if self.needs_grad(1):
+                with np.errstate(invalid="ignore"):
+                    grad_t = np.where(self.t == 0, np.nan, self.log_t + 1) - self.x
+                grad_t = grad_t * u
+        return grad_x, grad_t
+
+
+class PoissonNLL(Function):
+    """Poisson negative log-likelihood of target t under rate e^x (log_input) or x:
+        log_input: l = e^x - t x;                dl/dx = e^x - t,          dl/dt = -x
+        else:      l = x - t log(x + eps);       dl/dx = 1 - t / (x + eps), dl/dt = -log(x + eps)
+    full adds Stirling's t log t - t + log(2 pi t) / 2 where t > 1 (dl/dt += log t + 1 / (2 t)).
+    """
+
+    def forward(self, x, t, log_input, full, eps, reduction):
+        t = _same_shape_target("poisson_nll_loss", x, t)
+        if log_input:
+            self.ex = np.exp(x)
+            loss = self.ex - t * x
+        else:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                self.log_x = np.log(x + eps)
+            loss = x - t * self.log_x
+        self.stirling = None
+        if full:
+            big = t > 1
+            with np.errstate(divide="ignore", invalid="ignore"):
+                log_t = np.log(np.where(big, t, 1))
+                stirling = t * log_t - t + 0.5 * np.log(2 * math.pi * np.where(big, t, 1))
+                loss = loss + np.where(big, stirling, 0)
+                self.stirling = np.where(big, log_t + 0.5 / np.where(big, t, 1), 0)
+        self.x, self.t, self.log_input, self.eps, self.reduction = x, t, log_input, eps, reduction
+        return _reduce(loss, reduction)
+
+    def backward(self, g):
+        u = _upstream(g, self.reduction, self.x.size)
+        grad_x = grad_t = None
+        if self.needs_grad(0):
+            grad_x = (self.ex - self.t if self.log_input else 1 - self.t / (self.x + self.eps)) * u
+        if self.needs_grad(1):
+            grad_t = -self.x if self.log_input else -self.log_x
+            if self.stirling is not None:
+                grad_t = grad_t + self.stirling
+            grad_t = grad_t * u
+        return grad_x, grad_t, None, None, None, None
+
+
+class GaussianNLL(Function):
+    """Gaussian negative log-likelihood of target t under N(x, v), v = max(var, eps):
+        l = (log v + (x - t)**2 / v) / 2  (+ log(2 pi) / 2 when full);
+        dl/dx = (x - t) / v = -dl/dt,  dl/dvar = (1 / v - (x - t)**2 / v**2) / 2
+    (the clamp is not differentiated, as torch clamps without recording it). var has the
+    input's shape, or one dimension of size 1 (or the last one missing): one variance shared.
+    """
+
+    def forward(self, x, t, var, var_shape, full, eps, reduction):
+        t = _same_shape_target("gaussian_nll_loss", x, t)
+        self.var_shape = np.shape(var)
+        v = np.maximum(np.asarray(var, dtype=x.dtype).reshape(var_shape), eps)
+        d = x - t
+        loss = 0.5 * (np.log(v) + d * d / v)
+        if full:
+            loss = loss + 0.5 * math.log(2 * math.pi)
+        self.d, self.v, self.reduction = d, v, reduction
+        return _reduce(loss, reduction)
+
+    def backward(self, g):
+        u = _upstream(g, self.reduction, self.d.size)
+        d, v = self.d, self.v
+        grad_x = d / v * u
+        grad_var = None
+        if self.needs_grad(2):
+            full = 0.5 * (1 / v - d * d / (v * v)) * u
+            axes = tuple(i for i, n in enumerate(v.shape) if n == 1 and full.shape[i] != 1)
+            grad_var = full.sum(axis=axes, keepdims=True).reshape(self.var_shape)
+        return (grad_x if self.needs_grad(0) else None), (-grad_x if self.needs_grad(1) else None), \
+            grad_var, None, None, None, None
+
+
+class MarginRanking(Function):
+    """l = max(0, -y (x1 - x2) + margin): x1 should rank above x2 where y = 1, below where -1;
+    with h = -y (x1 - x2) + margin and m = [h >= 0] (the gradient passes at h = 0, as torch):
+    dl/dx1 = -y m, dl/dx2 = y m, dl/dy = -(x1 - x2) m. Inputs broadcast (same rank)."""
+
+    def forward(self, x1, x2, y, margin, reduction):
+        diff = x1 - x2
+        h = -y * diff + margin
+        self.m, self.diff, self.y, self.reduction = h >= 0, diff, y, reduction
+        return _reduce(np.where(self.m, h, 0), reduction)
+
+    def backward(self, g):
+        u = _upstream(g, self.reduction, self.m.size) * self.m
+        grad_y = -self.diff * u if self.needs_grad(2) else None
+        yu = self.y * u
+        return -yu, yu, grad_y, None, None
+
+
+class HingeEmbedding(Function):
+    """l = x where y = 1, max(0, margin - x) where y = -1 (both terms for any other y, as torch);
+    dl/dx = [y != -1] - [y != 1] [margin - x >= 0]; the target gets no gradient."""
+
+    def forward(self, x, y, margin, reduction):
+        y = _same_shape_target("hinge_embedding_loss", x, y)
+        h = margin - x
+        self.in_margin = (y != 1) & (h >= 0)
+        self.on_self = y != -1
+        loss = np.where(self.in_margin, h, 0) + np.where(self.on_self, x, 0)
+        self.reduction, self.dtype = reduction, x.dtype
+        return _reduce(loss, reduction)
+
+    def backward(self, g):
+        u = _upstream(g, self.reduction, self.on_self.size)
+        return (self.on_self.astype(self.dtype) - self.in_margin) * u, None, None, None
+
+
+class CosineEmbedding(Function):
+    """With c = x1 . x2 / sqrt((|x1|**2 + 1e-12)(|x2|**2 + 1e-12)) per row (torch's epsilon):
+    l = 1 - c where y = 1, max(0, c - margin) where y = -1, 0 for any other y;
+        dc/dx1 = x2 / D - c x1 / (|x1|**2 + 1e-12), D the denominator (and the same for x2),
+        dl/dc = -1 (y = 1), [c - margin >= 0] (y = -1). The target gets no gradient.
+    """
+
+    def forward(self, x1, x2, y, margin, reduction):
+        axis = -1
+        s = (x1 * x2).sum(axis)
+        m1 = (x1 * x1).sum(axis) + 1e-12
+        m2 = (x2 * x2).sum(axis) + 1e-12
+        denom = np.sqrt(m1 * m2)
+        c = s / denom
+        pos, neg = y == 1, (y == -1) & (c - margin >= 0)
+        loss = np.where(pos, 1 - c, 0) + np.where(neg, c - margin, 0)
+        self.x1, self.x2, self.m1, self.m2, self.denom, self.c = x1, x2, m1, m2, denom, c
+        self.dl_dc = neg.astype(x1.dtype) - pos
+        self.reduction = reduction
+        return _reduce(loss, reduction)
+
+    def backward(self, g):
+        u = (_upstream(g, self.reduction, self.c.size) * self.dl_dc)[..., None]
+        c, denom = self.c[..., None], self.denom[..., None]
+        grad1 = grad2 = None
+        if self.needs_grad(0):
+            grad1 = (self.x2 / denom - c * self.x1 / self.m1[..., None]) * u
+        if self.needs_grad(1):
+            grad2 = (self.x1 / denom - c * self.x2 / self.m2[..., None]) * u
+        return grad1, grad2, None, None, None
+
+
+def _norm(v, p):
+    """||v||_p over the last axis (p = 0 counts the nonzero entries, p = inf is max |v|)."""
+    a = np.abs(v)
+    if p == 2:
+        return np.sqrt((v * v).sum(-1))
+    if p == 1:
+        return a.sum(-1)
+    if p == 0:
+        return (a != 0).sum(-1).astype(v.dtype)
+    if p == math.inf:
+        return a.max(-1, initial=0)
+    with np.errstate(divide="ignore"):
+        return (a ** p).sum(-1) ** (1 / p)
+
+
+def _norm_grad(v, n, p):
+    """d ||v||_p / dv, given the norms n: sign(v) |v|**(p - 1) / n**(p - 1), 0 where n = 0 (as
+    torch); p = inf shares it among the entries tied at the max; p = 0 has none."""
+    n = n[..., None]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if p == 2:
+            grad = v / n
+        elif p == 1:
+            return np.sign(v)
+        elif p == 0:
+            return np.zeros_like(v)
+        elif p == math.inf:
+            at_max = np.abs(v) == n
+            grad = np.sign(v) * at_max / at_max.sum(-1, keepdims=True)
+        else:
+            grad = np.sign(v) * np.abs(v) ** (p - 1) / n ** (p - 1)
+    return np.where(n == 0, 0, grad)
+
+
+class TripletMargin(Function):
+    """l = max(0, margin + d(a, p) - d(a, n)), d(x, y) = ||x - y + eps||_p over the last dim
+    (torch's pairwise_distance); with swap, d(a, n) becomes min(d(a, n), d(p, n)) (a tie
+    splits the gradient in half, as torch's minimum). The gradient passes where the hinge is
+    >= 0:  dl/da = G(a - p) - w_an G(a - n),  dl/dp = -G(a - p) - w_pn G(p - n),
+    dl/dn = w_an G(a - n) + w_pn G(p - n), G the norm's gradient, w the min's weights.
+    """
+
+    def forward(self, a, p_, n, margin, p, eps, swap, reduction):
+        v_ap, v_an = a - p_ + eps, a - n + eps
+        d_ap, d_an = _norm(v_ap, p), _norm(v_an, p)
+        w_an = np.ones_like(d_an)
+        self.v_pn = None
+        d_neg = d_an
+        if swap:
+            v_pn = p_ - n + eps
+            d_pn = _norm(v_pn, p)
+            w_an = np.where(d_an < d_pn, 1.0, np.where(d_an == d_pn, 0.5, 0.0))
+            d_neg = np.minimum(d_an, d_pn)
+            self.v_pn, self.d_pn = v_pn, d_pn
+        h = margin + d_ap - d_neg
+        self.active = h >= 0
+        self.v_ap, self.v_an, self.d_ap, self.d_an, self.w_an = v_ap, v_an, d_ap, d_an, w_an
+        self.p, self.reduction = p, reduction
+        return _reduce(np.where(self.active, h, 0), reduction)
+
+    def backward(self, g):
+        u = _upstream(g, self.reduction, self.active.size) * self.active
+        g_ap = _norm_grad(self.v_ap, self.d_ap, self.p) * u[..., None]
+        g_an = _norm_grad(self.v_an, self.d_an, self.p) * (u * self.w_an)[..., None]
+        grad_a, grad_p, grad_n = g_ap - g_an, -g_ap, g_an
+        if self.v_pn is not None:
+            g_pn = _norm_grad(self.v_pn, self.d_pn, self.p) * (u * (1 - self.w_an))[..., None]
+            grad_p = grad_p - g_pn
+            grad_n = grad_n + g_pn
+        return grad_a, grad_p, grad_n, None, None, None, None, None
+
+
+class MultilabelSoftMargin(Function):
+    """l_n = -(1 / C) sum_c w_c [y_c log sigmoid(x_c) + (1 - y_c) log sigmoid(-x_c)] (classes on
+    the last dim), computed as (1 / C) sum_c w_c [softplus(-x_c) + (1 - y_c) x_c] (stable);
+    dl/dx = w (sigmoid(x) - y) / C,  dl/dy = -w x / C."""
+
+    def forward(self, x, y, weight, reduction):
+        op = "multilabel_soft_margin_loss"
+        y = _same_shape_target(op, x, y)
+        if x.ndim == 0:
+            raise ValueError(f"{op}: input must have a class dimension (its last), got a 0-d input")
+        w = _broadcast_weight(op, "weight", weight, x.shape, x.dtype)
+        num_classes = x.shape[-1]
+        with np.errstate(under="ignore"):
+            per_class = np.maximum(-x, 0) + np.log1p(np.exp(-np.abs(x))) + (1 - y) * x
+        if w is not None:
+            per_class = per_class * w
+        with np.errstate(invalid="ignore", divide="ignore"):
+            loss = per_class.sum(-1) / num_classes
+        self.x, self.y, self.w, self.c, self.reduction = x, y, w, num_classes, reduction
+        return _reduce(loss, reduction)
+
+    def backward(self, g):
+        u = _upstream(g, self.reduction, self.x.size // max(self.c, 1))
+        u = np.asarray(u)[..., None] / max(self.c, 1)
+        if self.w is not None:
+            u = u * self.w
+        grad_x = (_stable_sigmoid(self.x) - self.y) * u if self.needs_grad(0) else None
+        grad_y = -self.x * u if self.needs_grad(1) else None
+        return grad_x, grad_y, None, None
+
+
+def _class_index_target(op, x, target):
+    """For (C,) or (N, C) inputs: the targets as an (N,) int array, checked."""
+    if x.ndim not in (1, 2) or x.shape[-1] == 0:
+        raise ValueError(f"{op}: expected a non-empty vector (C,) or matrix (N, C) input with an "
+                         f"optional 0-dim batch size, got shape {x.shape}")
+    target = np.asarray(target)
+    if target.dtype.kind not in "iu":
+        raise TypeError(f"{op}: class-index targets must be integers, got {target.dtype}")
+    expected = x.shape[:1] if x.ndim == 2 else ()
+    if target.shape != expected:
+        raise ValueError(f"{op}: target shape {target.shape} does not fit input shape {x.shape}: "
+                         f"expected {expected}, one class index per sample")
+    return target.reshape(-1)
+
+
+class MultiMargin(Function):
+    """Multi-class hinge loss of scores x (C,) or (N, C) and class index y:
+        l = (1 / C) sum_{i != y} w_y max(0, margin - x_y + x_i)**p,  p = 1 or 2;
+    with h_i = margin - x_y + x_i and active i (h_i > 0, strictly, as torch):
+        dl/dx_i = w_y p h_i**(p - 1) / C,  dl/dx_y = -sum_i dl/dx_i."""
+
+    def forward(self, x, target, p, margin, weight, reduction):
+        op = "multi_margin_loss"
+        y = _class_index_target(op, x, target)
+        rows = x.reshape(-1, x.shape[-1])
+        num_classes = rows.shape[1]
+        if y.size and (y.min() < 0 or y.max() >= num_classes):
+            bad = y[(y < 0) | (y >= num_classes)]
+            raise IndexError(f"{op}: target {bad[0]} is out of range for {num_classes} classes")
+        w = _class_weight(op, weight, num_classes, x.dtype)
+        index = np.arange(len(y))
+        h = margin - rows[index, y][:, None] + rows
+        active = h > 0
+        active[index, y] = False
+        hp = np.where(active, h if p == 1 else h * h, 0)
+        coef = np.full(len(y), 1.0 / num_classes, dtype=x.dtype) if w is None else w[y] / num_classes
+        loss = hp.sum(1) * coef
+        self.slope = np.where(active, 1 if p == 1 else 2 * h, 0) * coef[:, None]
+        self.y, self.shape, self.reduction = y, x.shape, reduction
+        return _reduce(loss.reshape(x.shape[:-1]), reduction)
+
+    def backward(self, g):
+        u = _upstream(g, self.reduction, len(self.y))
+        u = np.asarray(u).reshape(-1, 1) if np.ndim(u) else u
+        grad = self.slope * u
+        grad[np.arange(len(self.y)), self.y] = -grad.sum(1)
+        return grad.reshape(self.shape), None, None, None, None, None
+
+
+class MultilabelMargin(Function):
+    """Multi-label hinge loss of scores x (C,) or (N, C); each target row lists class indices,
+    ended by the first -1 (j in it counted as often as listed, as torch):
+        l = (1 / C) sum_{j listed} sum_{i not a target} max(0, 1 - (x_j - x_i));
+    with the active pairs A_ji = [1 - x_j + x_i > 0] (strictly, as torch) times j's count:
+        dl/dx_i = sum_j A_ji / C (i not a target),  dl/dx_j = -sum_i A_ji / C."""
+
+    def forward(self, x, target, reduction):
+        op = "multilabel_margin_loss"
+        if x.ndim not in (1, 2) or x.shape[-1] == 0:
+            raise ValueError(f"{op}: expected a non-empty vector (C,) or matrix (N, C) input with "
+                             f"an optional 0-dim batch size, got shape {x.shape}")
+        target = np.asarray(target)
+        if target.dtype.kind not in "iu":
+            raise TypeError(f"{op}: targets must be integer class indices, got {target.dtype}")
+        if target.shape != x.shape:
+            raise ValueError(f"{op}: target shape {target.shape} must equal input shape {x.shape} "
+                             "(class indices, ended by -1)")
+        rows = x.reshape(-1, x.shape[-1])
+        t = target.reshape(rows.shape)
+        num_classes = rows.shape[1]
+        listed = np.cumprod(t != -1, axis=1).astype(bool)  # before the first -1
+        if t.size and ((t < -1) | (t >= num_classes)).any():
+            bad = t[(t < -1) | (t >= num_classes)]
+            raise IndexError(f"{op}: target {bad[0]} is out of range: class indices lie in "
+                             f"[0, {num_classes}), -1 ends a row's list")
+        counts = np.zeros(rows.shape, dtype=x.dtype)
+        row_index = np.broadcast_to(np.arange(len(t))[:, None], t.shape)
+        np.add.at(counts, (row_index[listed], t[listed]), 1)
+        not_target = counts == 0
+        h = 1 - rows[:, :, None] + rows[:, None, :]  # (row, j, i): 1 - x_j + x_i
+        pairs = (h > 0) * counts[:, :, None] * not_target[:, None, :]
+        loss = (np.where(pairs > 0, h, 0) * pairs).sum((1, 2)) / num_classes
+        self.pairs, self.c, self.shape, self.reduction = pairs, num_classes, x.shape, reduction
+        return _reduce(loss.reshape(x.shape[:-1]), reduction)
+
+    def backward(self, g):
+        u = _upstream(g, self.reduction, len(self.pairs))
+        u = np.asarray(u).reshape(-1, 1) if np.ndim(u) else u
+        pairs = self.pairs
+        grad = (pairs.sum(1) - pairs.sum(2)) / self.c * u
+        return grad.reshape(self.shape), None, None
+
+
+class SoftMargin(Function):
+    """l = log(1 + e^(-y x)) = softplus(-y x) (stable), for targets y = +-1;
+    dl/dx = -y sigmoid(-y x). The target gets no gradient, as torch."""
+
+    def forward(self, x, y, reduction):
+        y = _same_shape_target("soft_margin_loss", x, y)
+        z = -y * x
+        with np.errstate(under="ignore"):
+            loss = np.maximum(z, 0) + np.log1p(np.exp(-np.abs(z)))
+        self.z, self.y, self.reduction = z, y, reduction
+        return _reduce(loss, reduction)
+
+    def backward(self, g):
+        u = _upstream(g, self.reduction, self.z.size)
+        return -self.y * _stable_sigmoid(self.z) * u, None, None
+
+
+# ---------------------------------------------------------------- functional API (issue 10)
+def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_target=False):
+    """KL divergence sum t (log t - x) of log-probabilities ``input`` x from probabilities
+    ``target`` t (log-probabilities with ``log_target``), elementwise then reduced.
+
+    'batchmean' divides the sum by the batch size (the KL divergence per sample); 'mean', the
+    default, divides by the element count and warns, as torch. Shapes must be equal.
+    """
+    reduction = _legacy_reduction("kl_div", size_average, reduce, reduction)
+    if reduction == "mean" and size_average is None and reduce is None:
+        warnings.warn("reduction: 'mean' divides the total loss by both the batch size and the "
+                      "support size.'batchmean' divides only by the batch size, and aligns with "
+                      "the KL div math definition.'mean' will be changed to behave the same as "
+                      "'batchmean' in the next major release.", stacklevel=2)
+    if reduction != "batchmean":
+        _check_reduction("kl_div", reduction)
+    return KLDiv.apply(input, target, reduction=reduction, log_target=bool(log_target))
+
+
+def poisson_nll_loss(input, target, log_input=True, full=False, size_average=None, eps=1e-8,
+                     reduce=None, reduction="mean"):
+    """Poisson NLL: e^x - t x of log-rates x (``log_input``), or x - t log(x + eps) of rates x;
+    ``full`` adds Stirling's approximation t log t - t + log(2 pi t) / 2 where t > 1.
+    """
+    reduction = _legacy_reduction("poisson_nll_loss", size_average, reduce, reduction)
+    _check_reduction("poisson_nll_loss", reduction)
+    return PoissonNLL.apply(input, target, log_input=bool(log_input), full=bool(full),
+                            eps=eps, reduction=reduction)
+
+
+def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"):
+    """Gaussian NLL (log v + (x - t)**2 / v) / 2, v = max(var, eps) (+ log(2 pi) / 2 if full).
+
+    ``var``: a number, or a tensor of the input's shape, of its shape without the last
+    dimension, or with one dimension of size 1 (a shared variance), as torch; ValueError for
+    any other shape or a negative entry.
+    """
+    op = "gaussian_nll_loss"
+    shape = tuple(input.shape)
+    values = _array(var)
+    if np.any(values < 0):
+        raise ValueError(f"{op}: var has negative entry/entries")
+    var_shape = values.shape
+    if isinstance(var, (int, float)):
+        var_shape = ()
+    elif var_shape != shape:
+        if shape[:-1] == var_shape:
+            var_shape = var_shape + (1,)
+        elif not (len(shape) == len(var_shape) and
+                  sum(v for s, v in zip(shape, var_shape) if s != v) == 1):
+            raise ValueError(f"{op}: var is of incorrect size: var shape {values.shape} for input "
+                             f"shape {shape} (expected the input's shape, it without the last "
+                             "dimension, or one dimension of size 1)")
+    _check_reduction(op, reduction)
+    return GaussianNLL.apply(input, target, var, var_shape=var_shape, full=bool(full), eps=eps,
+                             reduction=reduction)
+
+
+def margin_ranking_loss(input1, input2, target, margin=0, size_average=None, reduce=None,
+                        reduction="mean"):
+    """max(0, -y (x1 - x2) + margin), y = 1 where x1 should rank higher, -1 where lower.
+
+    The three inputs broadcast, with equal ranks (ValueError naming the shapes otherwise).
+    """
+    op = "margin_ranking_loss"
+    reduction = _legacy_reduction(op, size_average, reduce, reduction)
+    _check_reduction(op, reduction)
+    _broadcast_all(op, ("input1", "input2", "target"), (input1, input2, target))
+    return MarginRanking.apply(input1, input2, target, margin=margin, reduction=reduction)
+
+
+def hinge_embedding_loss(input, target, margin=1.0, size_average=None, reduce=None,
+                         reduction="mean"):
+    """x where y = 1, max(0, margin - x) where y = -1 (for distances x between pairs labelled
+    similar, y = 1, or dissimilar, y = -1). Shapes must be equal."""
+    op = "hinge_embedding_loss"
+    reduction = _legacy_reduction(op, size_average, reduce, reduction)
+    _check_reduction(op, reduction)
+    return HingeEmbedding.apply(input, target, margin=margin, reduction=reduction)
+
+
+def cosine_embedding_loss(input1, input2, target, margin=0, size_average=None, reduce=None,
+                          reduction="mean"):
+    """1 - cos(x1, x2) where y = 1, max(0, cos(x1, x2) - margin) where y = -1, per row.
+
+    Inputs (N, D) with target (N,), or (D,) with a 0-d target; ValueError otherwise.
+    """
+    op = "cosine_embedding_loss"
+    reduction = _legacy_reduction(op, size_average, reduce, reduction)
+    _check_reduction(op, reduction)
+    t_dim = np.ndim(_array(target))
+    s1, s2, st = tuple(np.shape(_array(input1))), tuple(np.shape(_array(input2))), \
+        tuple(np.shape(_array(target)))
+    if t_dim not in (0, 1):
+        raise ValueError(f"{op}: 0D or 1D target tensor expected, multi-target not supported; "
+                         f"got target shape {st}")
+    if len(s1) != t_dim + 1 or len(s2) != t_dim + 1:
+        raise ValueError(f"{op}: a {t_dim}D target expects {t_dim + 1}D input tensors, but found "
+                         f"inputs with shapes {s1} and {s2} (target shape {st})")
+    try:
+        np.broadcast_shapes(s1, s2)
+        np.broadcast_shapes(s1[:-1], s2[:-1], st)
+    except ValueError:
+        raise ValueError(f"{op}: shapes do not broadcast: input1 {s1}, input2 {s2}, "
+                         f"target {st}") from None
+    return CosineEmbedding.apply(input1, input2, target, margin=margin, reduction=reduction)
+
+
+def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2, eps=1e-6, swap=False,
+                        size_average=None, reduce=None, reduction="mean"):
+    """max(0, margin + d(a, p) - d(a, n)), d(x, y) = ||x - y + eps||_p over the last dimension;
+    ``swap`` uses min(d(a, n), d(p, n)) for the negative distance.
+
+    The inputs broadcast, with equal ranks; ValueError for margin <= 0, as torch.
+    """
+    op = "triplet_margin_loss"
+    reduction = _legacy_reduction(op, size_average, reduce, reduction)
+    _check_reduction(op, reduction)
+    _check_margin(op, margin)
+    shape = _broadcast_all(op, ("anchor", "positive", "negative"), (anchor, positive, negative))
+    if len(shape) == 0:
+        raise ValueError(f"{op}: inputs need at least one dimension (the vectors compared), got "
+                         "0-d inputs")
+    return TripletMargin.apply(anchor, positive, negative, margin=margin, p=p, eps=eps,
+                               swap=bool(swap), reduction=reduction)
+
+
+def triplet_margin_with_distance_loss(anchor, positive, negative, *, distance_function=None,
+                                      margin=1.0, swap=False, reduction="mean"):
+    """max(0, margin + d(a, p) - d(a, n)) for any ``distance_function`` d (default: the pairwise
+    distance ||x - y + 1e-6||_2, i.e. triplet_margin_loss); ``swap`` uses min(d(a, n), d(p, n)).
+
+    With a custom distance the loss is built from gradsheet ops, differentiated through d.
+    """
+    op = "triplet_margin_with_distance_loss"
+    _check_reduction(op, reduction)
+    _check_margin(op, margin)
+    dims = [np.ndim(_array(x)) for x in (anchor, positive, negative)]
+    if len(set(dims)) > 1:
+        raise ValueError(f"{op}: the anchor, positive, and negative tensors are expected to have "
+                         f"the same number of dimensions, but got: anchor {dims[0]}D, positive "
+                         f"{dims[1]}D, and negative {dims[2]}D inputs")
+    if distance_function is None:
+        return triplet_margin_loss(anchor, positive, negative, margin=margin, p=2, eps=1e-6,
+                                   swap=swap, reduction=reduction)
+    from .elementwise import clamp, minimum
+    dist_pos = distance_function(anchor, positive)
+    dist_neg = distance_function(anchor, negative)
+    if swap:
+        dist_neg = minimum(dist_neg, distance_function(positive, negative))
+    loss = clamp(dist_pos - dist_neg + margin, min=0)
+    if reduction == "none":
+        return loss
+    return loss.sum() if reduction == "sum" else loss.mean()
+
+
+def multilabel_soft_margin_loss(input, target, weight=None, size_average=None, reduce=None,
+                                reduction="mean"):
+    """-(1 / C) sum_c w_c [y_c log sigmoid(x_c) + (1 - y_c) log sigmoid(-x_c)] per sample (classes
+    on the last dimension), computed stably; ``weight`` broadcasts to the input's shape."""
+    op = "multilabel_soft_margin_loss"
+    reduction = _legacy_reduction(op, size_average, reduce, reduction)
+    _check_reduction(op, reduction)
+    return MultilabelSoftMargin.apply(input, target, weight, reduction=reduction)
+
+
+def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=None,
+                      reduce=None, reduction="mean"):
+    """(1 / C) sum_{i != y} w_y max(0, margin - x_y + x_i)**p: a multi-class hinge loss for
+    scores (N, C) or (C,) and class indices y; p is 1 or 2 (ValueError otherwise)."""
+    op = "multi_margin_loss"
+    reduction = _legacy_reduction(op, size_average, reduce, reduction)
+    _check_reduction(op, reduction)
+    if p not in (1, 2):
+        raise ValueError(f"{op}: only p == 1 and p == 2 supported, got p={p}")
+    if weight is not None and np.ndim(_array(weight)) != 1:
+        raise ValueError(f"{op}: weight must be one-dimensional, got shape "
+                         f"{tuple(np.shape(_array(weight)))}")
+    return MultiMargin.apply(input, target, p=int(p), margin=margin, weight=weight,
+                             reduction=reduction)
+
+
+def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
+    """(1 / C) sum_{j target} sum_{i not target} max(0, 1 - (x_j - x_i)) per sample; each target
+    row lists the sample's classes and ends at the first -1 (it has the input's shape)."""
+    op = "multilabel_margin_loss"
+    reduction = _legacy_reduction(op, size_average, reduce, reduction)
+    _check_reduction(op, reduction)
+    return MultilabelMargin.apply(input, target, reduction=reduction)
+
+
+def soft_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
+    """log(1 + e^(-y x)) for targets y = +-1 (a two-class logistic loss). Shapes must be equal."""
+    op = "soft_margin_loss"
+    reduction = _legacy_reduction(op, size_average, reduce, reduction)
+    _check_reduction(op, reduction)
+    return SoftMargin.apply(input, target, reduction=reduction)
