@@ -4,6 +4,8 @@
     logical_and / or / xor / not:  on truth values (nonzero is True)
     bitwise_and / or / xor / not (&, |, ^, ~):  on the bits of integers and bools
 
+    isclose(a, b) = |a - b| <= atol + rtol |b|;  allclose, equal (Python bools);  isin
+
 Both operands are first brought to PyTorch's common dtype (``promotion``), so an int64
 tensor compared with 2.5 compares as floats.
 """
@@ -11,6 +13,7 @@ import numpy as np
 
 from ..autograd.methods import tensor_method
 from ..autograd.tensor import Tensor
+from ..backend import get_default_dtype
 from . import promotion
 
 
@@ -147,8 +150,87 @@ def logical_not(input):
     return Tensor._wrap(np.asarray(np.logical_not(input.array)))
 
 
+def _same_dtype_arrays(op, input, other):
+    """input's and other's arrays for isclose: one dtype (as torch; a number takes input's)."""
+    if not isinstance(input, Tensor):
+        raise TypeError(f"{op}: argument 'input' must be a Tensor, not {type(input).__name__}")
+    a = input.array
+    if isinstance(other, Tensor):
+        b = other.array
+        if b.dtype != a.dtype:
+            raise RuntimeError(f"{op}: {a.dtype} did not match {b.dtype} (input and other must "
+                               "have the same dtype, as torch)")
+    else:
+        b = np.asarray(other.item() if isinstance(other, np.generic) else other).astype(a.dtype)
+    try:
+        np.broadcast_shapes(a.shape, b.shape)
+    except ValueError:
+        raise ValueError(f"{op}: shapes {a.shape} and {b.shape} do not broadcast (trailing "
+                         "dimensions must be equal or 1)") from None
+    return a, b
+
+
+def _isclose(op, input, other, rtol, atol, equal_nan):
+    a, b = _same_dtype_arrays(op, input, other)
+    for name, value in (("rtol", rtol), ("atol", atol)):
+        if value < 0:
+            raise RuntimeError(f"{op}: {name} must be greater than or equal to zero, but got "
+                               f"{value}")
+    close = a == b
+    if equal_nan and a.dtype.kind in "fc":
+        close = close | (np.isnan(a) & np.isnan(b))
+    if rtol == 0 and atol == 0:
+        return np.asarray(close)
+    if a.dtype.kind in "biu":  # as torch: integers are compared in the default float dtype
+        a, b = a.astype(get_default_dtype()), b.astype(get_default_dtype())
+    with np.errstate(all="ignore"):  # inf - inf: NaN, which is not close
+        actual = np.abs(a - b)
+        allowed = atol + np.abs(rtol * b)
+        return np.asarray(close | (np.isfinite(actual) & (actual <= allowed)))
+
+
+@tensor_method("isclose")
+def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+    """|input - other| <= atol + rtol |other|, elementwise and broadcast (bool): equal values,
+    infinities of one sign included, are close; NaNs only with ``equal_nan``. Both tensors must
+    have one dtype (RuntimeError otherwise, as torch)."""
+    return Tensor._wrap(_isclose("isclose", input, other, rtol, atol, equal_nan))
+
+
+@tensor_method("allclose")
+def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+    """all(|input - other| <= atol + rtol |other|): ``isclose`` everywhere, as a Python bool."""
+    return bool(np.all(_isclose("allclose", input, other, rtol, atol, equal_nan)))
+
+
+@tensor_method("equal")
+def equal(input, other):
+    """True when input and other have the same shape and equal elements (compared in their
+    common dtype; NaN is not equal to itself), as a Python bool."""
+    if not isinstance(input, Tensor) or not isinstance(other, Tensor):
+        raise TypeError(f"equal: expects two Tensors, got {type(input).__name__} and "
+                        f"{type(other).__name__}")
+    if input.shape != other.shape:
+        return False
+    x, y = _arrays("equal", input, other)
+    return bool(np.all(x == y))
+
+
+def isin(elements, test_elements, *, assume_unique=False, invert=False):
+    """elements[i] in test_elements, elementwise (bool, the shape of ``elements``; a number for
+    either is allowed), compared in their common dtype; ``invert`` gives "not in"."""
+    if not isinstance(elements, Tensor) and not isinstance(test_elements, Tensor):
+        raise TypeError(f"isin: expects a Tensor, got {type(elements).__name__} and "
+                        f"{type(test_elements).__name__}")
+    target = promotion.result_type(elements, test_elements)
+    x, y = (np.asarray(v.array if isinstance(v, Tensor) else v).astype(target, copy=False)
+            for v in (elements, test_elements))
+    return Tensor._wrap(np.asarray(np.isin(x, y, assume_unique=assume_unique, invert=invert)))
+
+
 __all__ = ["eq", "ne", "lt", "le", "gt", "ge", "not_equal", "less", "less_equal", "greater",
            "greater_equal", "bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_not",
-           "logical_and", "logical_or", "logical_xor", "logical_not"]
+           "logical_and", "logical_or", "logical_xor", "logical_not", "isclose", "allclose",
+           "equal", "isin"]
 
 not_equal, less, less_equal, greater, greater_equal = ne, lt, le, gt, ge

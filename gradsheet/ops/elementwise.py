@@ -134,7 +134,8 @@ class Div(_Binary):
 
 
 class Pow(_Binary):
-    """y = a ** p;  dy/da = p * a**(p - 1), dy/dp = y * log(a)."""
+    """y = a ** p;  dy/da = p * a**(p - 1) (0 where p = 0), dy/dp = y * log(a) (0 where a = 0
+    and p >= 0; NaN for a < 0): PyTorch's formulas, so 0 ** -1 gives -inf to p, as torch."""
 
     op = "pow"
 
@@ -145,11 +146,13 @@ class Pow(_Binary):
 
     def backward(self, g):
         a, p = self.a, self.p
-        grad_a = g * p * a ** (p - 1) if self.needs_grad(0) else None
-        grad_p = None
-        if self.needs_grad(1):
-            with np.errstate(divide="ignore", invalid="ignore"):
-                grad_p = g * np.where(a > 0, self.y * np.log(np.where(a > 0, a, 1)), 0)
+        grad_a = grad_p = None
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            if self.needs_grad(0):
+                grad_a = np.where(np.equal(p, 0), 0, g * p * a ** (p - 1)).astype(g.dtype, copy=False)
+            if self.needs_grad(1):
+                log_a = np.log(np.asarray(a, dtype=g.dtype))
+                grad_p = g * np.where(np.equal(a, 0) & (np.asarray(p) >= 0), 0, self.y * log_a)
         return grad_a, grad_p
 
 
@@ -326,17 +329,21 @@ def mul(a, b):
 
 @tensor_method("div", "divide", "true_divide", "__truediv__", inplace=("div_", "__itruediv__"),
                reflected="__rtruediv__")
-def div(a, b):
+def div(a, b, *, rounding_mode=None):
     """a / b (true division: integer inputs give the default float dtype); gradient 1 / b to a
-    and -a / b**2 to b.
+    and -a / b**2 to b. ``rounding_mode='trunc'`` or ``'floor'`` rounds the quotient towards
+    zero or down (integers stay integers; gradient 0), as ``torch.div``.
     """
+    if rounding_mode is not None:
+        from .binary import rounded_divide  # binary builds on this module
+        return rounded_divide(a, b, rounding_mode)
     return Div.apply(*_operands(a, b, floating=True))
 
 
 @tensor_method("pow", "__pow__", inplace=("pow_", "__ipow__"), reflected="__rpow__")
 def pow(a, exponent):
     """a ** exponent, broadcast; gradient p a**(p - 1) to a and a**p log(a) to the exponent
-    (0 where a <= 0). Either side may be a number.
+    (0 where a = 0 and p >= 0, NaN where a < 0, as torch). Either side may be a number.
     """
     return Pow.apply(*_operands(a, exponent))
 
