@@ -52,7 +52,19 @@ from ..ops.dropout import (
     dropout3d,
     feature_alpha_dropout,
 )
+from ..ops.distance import (
+    cosine_similarity,
+    normalize,
+    pairwise_distance,
+)
 from ..ops.embedding import embedding
+from ..ops.embedding import (
+    one_hot,
+)
+from ..ops.fold import (
+    fold,
+    unfold,
+)
 from ..ops.linalg import linear
 from ..ops.loss import (
     binary_cross_entropy,
@@ -84,6 +96,14 @@ from ..ops.pool import (
     avg_pool2d,
     max_pool1d,
     max_pool2d,
+)
+from ..ops.padding import (
+    pad,
+)
+from ..ops.resample import (
+    interpolate,
+    pixel_shuffle,
+    pixel_unshuffle,
 )
 
 __all__ = sorted(name for name in dir() if not name.startswith("_"))

@@ -1,7 +1,7 @@
 """Embedding: a learned table of vectors, one per token id (nn.Embedding)."""
 import numpy as np
 
-from .. import backend
+from .. import backend, devices
 from ..autograd.tensor import Tensor
 from ..ops.embedding import embedding
 from . import init
@@ -17,7 +17,14 @@ class Embedding(Module):
         embedding_dim: length of each vector.
         padding_idx: a row that is initialised to 0 and never gets a gradient (a padding token);
             negative values count from the end, as in PyTorch.
-        dtype: dtype of the table (default: ``gradsheet.get_default_dtype()``).
+        max_norm, norm_type: rows looked up whose norm_type-norm exceeds max_norm are rescaled
+            in place to that norm (``F.embedding``).
+        scale_grad_by_freq: divide each row's gradient by its count in the mini-batch.
+        sparse: accepted; the gradient is dense (gradsheet has no sparse tensors).
+        _weight, _freeze: an initial table (num_embeddings, embedding_dim), and whether it is
+            frozen, as in PyTorch.
+        device: the CPU (``None``, ``"cpu"``); dtype: dtype of the table (default:
+            ``gradsheet.get_default_dtype()``).
 
     Shapes: input (*) integers -> output (*, embedding_dim).
     Attributes: weight (num_embeddings, embedding_dim), initialised from N(0, 1).
@@ -25,8 +32,11 @@ class Embedding(Module):
     Example: ``Embedding(10, 3)(gs.tensor([[1, 2], [4, 9]])).shape == (2, 2, 3)``.
     """
 
-    def __init__(self, num_embeddings, embedding_dim, padding_idx=None, dtype=None):
+    def __init__(self, num_embeddings, embedding_dim, padding_idx=None, max_norm=None,
+                 norm_type=2.0, scale_grad_by_freq=False, sparse=False, _weight=None,
+                 _freeze=False, device=None, dtype=None):
         super().__init__()
+        devices.check(device, "Embedding")
         for name, value in (("num_embeddings", num_embeddings), ("embedding_dim", embedding_dim)):
             if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0:
                 raise ValueError(f"Embedding: {name} must be a non-negative integer, got {value!r}")
@@ -38,9 +48,19 @@ class Embedding(Module):
             padding_idx = int(padding_idx) % num_embeddings
         self.num_embeddings, self.embedding_dim = int(num_embeddings), int(embedding_dim)
         self.padding_idx = padding_idx
-        dtype = backend.as_dtype(dtype)
-        self.weight = Parameter(np.empty((self.num_embeddings, self.embedding_dim), dtype=dtype))
-        self.reset_parameters()
+        self.max_norm, self.norm_type = max_norm, norm_type
+        self.scale_grad_by_freq, self.sparse = scale_grad_by_freq, sparse
+        if _weight is None:
+            dtype = backend.as_dtype(dtype)
+            self.weight = Parameter(np.empty((self.num_embeddings, self.embedding_dim), dtype=dtype),
+                                    requires_grad=not _freeze)
+            self.reset_parameters()
+        else:
+            table = np.asarray(_weight.array if isinstance(_weight, Tensor) else _weight)
+            if table.shape != (self.num_embeddings, self.embedding_dim):
+                raise ValueError(f"Embedding: _weight has shape {table.shape}, expected "
+                                 f"({self.num_embeddings}, {self.embedding_dim})")
+            self.weight = Parameter(table, requires_grad=not _freeze)
 
     def reset_parameters(self):
         """weight ~ N(0, 1), as PyTorch; the row ``padding_idx`` (if any) is set to 0."""
@@ -49,22 +69,33 @@ class Embedding(Module):
             self.weight.array[self.padding_idx] = 0
 
     @classmethod
-    def from_pretrained(cls, embeddings, freeze=True, padding_idx=None):
+    def from_pretrained(cls, embeddings, freeze=True, padding_idx=None, max_norm=None,
+                        norm_type=2.0, scale_grad_by_freq=False, sparse=False):
         """An Embedding holding a copy of the 2-D ``embeddings``; trained only if not ``freeze``."""
         array = np.asarray(embeddings.array if isinstance(embeddings, Tensor) else embeddings)
         if array.ndim != 2:
             raise ValueError(f"Embedding.from_pretrained: embeddings must be 2-D, got shape "
                              f"{array.shape}")
-        module = cls(array.shape[0], array.shape[1], padding_idx, dtype=array.dtype)
+        module = cls(array.shape[0], array.shape[1], padding_idx, max_norm, norm_type,
+                     scale_grad_by_freq, sparse, dtype=array.dtype)
         module.weight.array[...] = array
         module.weight.requires_grad_(not freeze)
         return module
 
     def forward(self, input):
-        return embedding(input, self.weight, self.padding_idx)
+        return embedding(input, self.weight, self.padding_idx, self.max_norm, self.norm_type,
+                         self.scale_grad_by_freq, self.sparse)
 
     def extra_repr(self):
         text = f"{self.num_embeddings}, {self.embedding_dim}"
         if self.padding_idx is not None:
             text += f", padding_idx={self.padding_idx}"
+        if self.max_norm is not None:
+            text += f", max_norm={self.max_norm}"
+        if self.norm_type != 2:
+            text += f", norm_type={self.norm_type}"
+        if self.scale_grad_by_freq is not False:
+            text += f", scale_grad_by_freq={self.scale_grad_by_freq}"
+        if self.sparse is not False:
+            text += ", sparse=True"
         return text
