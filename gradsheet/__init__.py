@@ -17,6 +17,7 @@ from .ops.comparison import *
 from .ops.elementwise import *
 from .ops.indexing import *
 from .ops.linalg import *
+from .ops.random import *
 from .ops.reduce import *
 from .ops.scan import *
 from .ops.shape import *
@@ -24,8 +25,8 @@ from .ops.sort import *
 from .ops.unary import *
 from .ops import (activation as _activation, binary as _binary, comparison as _comparison,
                   elementwise as _elementwise, indexing as _indexing, linalg as _linalg,
-                  reduce as _reduce, scan as _scan, shape as _shape, sort as _sort,
-                  unary as _unary)
+                  random as _random, reduce as _reduce, scan as _scan, shape as _shape,
+                  sort as _sort, unary as _unary)
 from . import factories as _factories
 from .summary import summary
 import importlib as _importlib
@@ -50,7 +51,7 @@ __all__ = [
     "load", "long", "manual_seed", "no_grad", "save", "set_default_dtype", "set_grad_enabled",
     "summary", "nn", "optim", "data", "train", "io", "tour", "rl", "onnx", "models", "linalg",
 ] + [name for module in (_factories, _activation, _binary, _comparison, _elementwise, _indexing,
-                         _linalg, _reduce, _scan, _shape, _sort, _unary)
+                         _linalg, _random, _reduce, _scan, _shape, _sort, _unary)
      for name in module.__all__]
 
 # Subpackages load on first use so that `import gradsheet` stays fast.

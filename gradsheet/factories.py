@@ -1,125 +1,536 @@
-"""Tensor factories, named and shaped as PyTorch's: tensor, zeros, ones, randn, ..."""
+"""Tensor factories, named and shaped as PyTorch's: tensor, zeros, ones, randn, arange, ...
+
+Sizes come as varargs or one tuple (``zeros(2, 3)``, ``zeros((2, 3))``, ``size=(2, 3)``);
+``dtype=``, ``device=`` (the CPU only: see ``ops.random.check_device``) and ``requires_grad=``
+are keyword-only, as in PyTorch. Random factories draw from gradsheet's seeded generator
+(``manual_seed``) or ``generator=``. ``FloatTensor``, ``LongTensor``, ... construct as
+PyTorch's legacy constructors and, with ``isinstance``, test a tensor's dtype.
+"""
+import math
+import operator
+
 import numpy as np
 
 from . import backend
+from .autograd.methods import tensor_method, tensor_property
 from .autograd.tensor import Tensor, _to_array
+from .autograd.tensor import as_tensor as _as_tensor
+from .ops.elementwise import cast
+from .ops.random import check_device, draw_dtype, floating_only, generator_of
 
 
-def _shape(size):
-    if len(size) == 1 and isinstance(size[0], (tuple, list)):
-        return tuple(size[0])
-    return tuple(size)
+def _is_size(value):
+    return isinstance(value, (tuple, list)) or type(value).__name__ == "Size"
 
 
-def _new(array, requires_grad):
+def _size(op, size, keywords=None):
+    """The shape from ``size`` (the varargs: ints, or one tuple/list/Size) or ``size=``; TypeError
+    for a non-int, ValueError for a negative dimension."""
+    keywords = dict(keywords or {})
+    if "size" in keywords:
+        if size:
+            raise TypeError(f"{op}: got the size both as arguments {size} and as size=")
+        size = (keywords.pop("size"),)
+    if keywords:
+        raise TypeError(f"{op}: unexpected keyword arguments {sorted(keywords)}")
+    if not size:
+        raise TypeError(f"{op}: missing the size: give ints or one tuple of ints (() for a 0-d "
+                        "tensor)")
+    if len(size) == 1 and _is_size(size[0]):
+        size = tuple(size[0])
+    shape = []
+    for n in size:
+        try:
+            if isinstance(n, float):
+                raise TypeError
+            shape.append(operator.index(n))
+        except TypeError:
+            raise TypeError(f"{op}: size must be ints (or one tuple of ints), got "
+                            f"{type(n).__name__} {n!r} in {tuple(size)}") from None
+    if any(n < 0 for n in shape):
+        raise ValueError(f"{op}: negative dimension in size {tuple(shape)}")
+    return tuple(shape)
+
+
+def _new(op, array, requires_grad):
+    """A leaf holding ``array``; only a floating one may require grad (RuntimeError, as torch)."""
     out = Tensor._wrap(array)
-    return out.requires_grad_(True) if requires_grad else out
+    if requires_grad:
+        if array.dtype.kind not in "fc":
+            raise RuntimeError(f"{op}: only tensors of floating point dtype can require "
+                               f"gradients, not {array.dtype}")
+        out.requires_grad = True
+    return out
 
 
-def tensor(data, dtype=None, requires_grad=False):
-    """A new tensor holding a copy of ``data``. Python floats get the default dtype;
-    NumPy arrays keep theirs; ``dtype=`` overrides both."""
+def _tensor_input(op, input):
+    if not isinstance(input, Tensor):
+        raise TypeError(f"{op}: expects a Tensor as input, got {type(input).__name__}")
+    return input
+
+
+def _like_dtype(input, dtype):
+    return input.dtype if dtype is None else backend.as_dtype(dtype)
+
+
+# ---------------------------------------------------------------- from data
+def tensor(data, *, dtype=None, device=None, requires_grad=False):
+    """A new tensor holding a copy of ``data``: y = data. Python floats get the default dtype,
+    ints int64, bools bool; NumPy arrays and scalars keep theirs; ``dtype=`` overrides all.
+    None, strings and lists holding them raise TypeError."""
+    check_device("tensor", device)
     source = data.array if isinstance(data, Tensor) else data
     array = _to_array(source, None if dtype is None else backend.as_dtype(dtype))
     if array is source:
         array = array.copy()
-    return _new(array, requires_grad)
+    return _new("tensor", array, requires_grad)
 
 
-def zeros(*size, dtype=None, requires_grad=False):
-    """A tensor of 0s of the given size, as ``zeros(2, 3)`` or ``zeros((2, 3))``; the default
-    float dtype unless ``dtype`` says.
-    """
-    return _new(np.zeros(_shape(size), dtype=backend.as_dtype(dtype)), requires_grad)
+def as_tensor(data, dtype=None, device=None):
+    """y = data as a Tensor, sharing memory where it can: a Tensor of the dtype asked is returned
+    itself (another dtype: ``data.to(dtype)``), an ndarray of it is wrapped without a copy;
+    other data (lists, numbers) is converted as by ``tensor``."""
+    check_device("as_tensor", device)
+    if isinstance(data, Tensor):
+        return data if dtype is None or backend.as_dtype(dtype) == data.dtype else \
+            cast(data, backend.as_dtype(dtype))
+    return _as_tensor(data, dtype)
 
 
-def ones(*size, dtype=None, requires_grad=False):
-    """A tensor of 1s of the given size (``ones(2, 3)`` or ``ones((2, 3))``); the default float dtype
-    unless ``dtype`` says.
-    """
-    return _new(np.ones(_shape(size), dtype=backend.as_dtype(dtype)), requires_grad)
+def asarray(obj, *, dtype=None, device=None, copy=None, requires_grad=False):
+    """y = obj as a Tensor (``torch.asarray``): shares obj's memory unless ``copy=True`` or a
+    ``dtype`` conversion needs one (then ``copy=False`` raises ValueError); ``requires_grad``
+    makes the result a leaf that requires grad."""
+    check_device("asarray", device)
+    array = obj.array if isinstance(obj, Tensor) else obj
+    dtype = None if dtype is None else backend.as_dtype(dtype)
+    if isinstance(array, np.ndarray):
+        if dtype is not None and dtype != array.dtype and copy is False:
+            raise ValueError(f"asarray: can't alias an array of dtype {array.dtype} as {dtype} "
+                             "with copy=False")
+        if copy is True:
+            array = array.astype(dtype or array.dtype, copy=True)
+        elif dtype is not None:
+            array = array.astype(dtype, copy=False)
+        if isinstance(obj, Tensor) and array is obj.array and not requires_grad:
+            return obj
+        return _new("asarray", array, requires_grad)
+    if copy is False:
+        raise ValueError(f"asarray: {type(obj).__name__} data cannot be shared with copy=False; "
+                         "it must be copied into a new tensor")
+    return _new("asarray", _to_array(obj, dtype), requires_grad)
 
 
-def empty(*size, dtype=None, requires_grad=False):
-    """An uninitialised tensor of the given size (its values are whatever memory held)."""
-    return _new(np.empty(_shape(size), dtype=backend.as_dtype(dtype)), requires_grad)
+def from_numpy(ndarray):
+    """y = the NumPy array as a Tensor sharing its memory: a change through either is seen by
+    the other. The array must be numeric (bool, int, uint, float, complex) and native-endian."""
+    if not isinstance(ndarray, np.ndarray):
+        raise TypeError(f"from_numpy: expected np.ndarray (got {type(ndarray).__name__})")
+    if ndarray.dtype.kind not in "biufc":
+        raise TypeError(f"from_numpy: can't convert an array of dtype {ndarray.dtype}; the "
+                        "supported ones are bool, integer, unsigned, floating and complex")
+    if not ndarray.dtype.isnative:
+        raise ValueError(f"from_numpy: the array's byte order ({ndarray.dtype.str}) is not the "
+                         "machine's; convert it with ndarray.astype(ndarray.dtype.newbyteorder('='))")
+    return Tensor._wrap(ndarray)
 
 
-def full(size, fill_value, dtype=None, requires_grad=False):
-    """A tensor of ``size`` filled with ``fill_value``; as in PyTorch a bool value gives a bool
-    tensor, an int an int64 one, a float the default float dtype.
-    """
-    if dtype is None and isinstance(fill_value, (bool, int)):
-        dtype = np.bool_ if isinstance(fill_value, bool) else np.int64
-    return _new(np.full(tuple(size), fill_value, dtype=backend.as_dtype(dtype)), requires_grad)
+# ---------------------------------------------------------------- filled with a constant
+def zeros(*size, dtype=None, device=None, requires_grad=False, **size_keyword):
+    """y_i = 0 for every index of the given size (``zeros(2, 3)``, ``zeros((2, 3))`` or
+    ``size=(2, 3)``); the default float dtype unless ``dtype`` says."""
+    check_device("zeros", device)
+    return _new("zeros", np.zeros(_size("zeros", size, size_keyword), backend.as_dtype(dtype)),
+                requires_grad)
 
 
-def zeros_like(x, dtype=None, requires_grad=False):
-    """A tensor of 0s with ``x``'s shape and (unless ``dtype`` says) dtype."""
-    return _new(np.zeros(x.shape, dtype=dtype or x.dtype), requires_grad)
+def ones(*size, dtype=None, device=None, requires_grad=False, **size_keyword):
+    """y_i = 1 for every index of the given size (``ones(2, 3)`` or ``ones((2, 3))``); the
+    default float dtype unless ``dtype`` says."""
+    check_device("ones", device)
+    return _new("ones", np.ones(_size("ones", size, size_keyword), backend.as_dtype(dtype)),
+                requires_grad)
 
 
-def ones_like(x, dtype=None, requires_grad=False):
-    """A tensor of 1s with ``x``'s shape and (unless ``dtype`` says) dtype."""
-    return _new(np.ones(x.shape, dtype=dtype or x.dtype), requires_grad)
+def empty(*size, dtype=None, device=None, requires_grad=False, **size_keyword):
+    """y = an uninitialised tensor of the given size (its values are whatever memory held)."""
+    check_device("empty", device)
+    return _new("empty", np.empty(_size("empty", size, size_keyword), backend.as_dtype(dtype)),
+                requires_grad)
 
 
-def full_like(x, fill_value, dtype=None, requires_grad=False):
-    """A tensor of ``fill_value`` with ``x``'s shape and (unless ``dtype`` says) dtype."""
-    return _new(np.full(x.shape, fill_value, dtype=dtype or x.dtype), requires_grad)
+def _fill_dtype(fill_value, dtype):
+    if dtype is None and isinstance(fill_value, (bool, np.bool_)):
+        return np.dtype(np.bool_)
+    if dtype is None and isinstance(fill_value, (int, np.integer)):
+        return np.dtype(np.int64)
+    return backend.as_dtype(dtype)
 
 
-def arange(start, end=None, step=1, dtype=None, requires_grad=False):
-    """Integers from start to end (exclusive); floats when any argument is a float."""
+def _filled(op, shape, fill_value, dtype):
+    if isinstance(fill_value, Tensor):
+        if fill_value.numel() != 1:
+            raise RuntimeError(f"{op}: fill_value must be a number or a one-element tensor, got "
+                               f"shape {fill_value.shape}")
+        fill_value = fill_value.item()
+    if dtype.kind in "iub" and isinstance(fill_value, float) and not math.isfinite(fill_value):
+        raise RuntimeError(f"{op}: value {fill_value} cannot be converted to {dtype}")
+    return np.full(shape, fill_value, dtype=dtype)
+
+
+def full(size, fill_value, *, dtype=None, device=None, requires_grad=False):
+    """y_i = fill_value for every index of ``size`` (a tuple); as in PyTorch a bool value gives
+    a bool tensor, an int an int64 one, a float the default float dtype."""
+    check_device("full", device)
+    if not _is_size(size):
+        raise TypeError(f"full: size must be a tuple of ints, not {type(size).__name__}")
+    dtype = _fill_dtype(fill_value, dtype)
+    return _new("full", _filled("full", _size("full", (size,)), fill_value, dtype), requires_grad)
+
+
+def zeros_like(input, *, dtype=None, device=None, requires_grad=False):
+    """y_i = 0 with input's shape and (unless ``dtype`` says) dtype."""
+    check_device("zeros_like", device)
+    input = _tensor_input("zeros_like", input)
+    return _new("zeros_like", np.zeros(input.shape, _like_dtype(input, dtype)), requires_grad)
+
+
+def ones_like(input, *, dtype=None, device=None, requires_grad=False):
+    """y_i = 1 with input's shape and (unless ``dtype`` says) dtype (True for bool)."""
+    check_device("ones_like", device)
+    input = _tensor_input("ones_like", input)
+    return _new("ones_like", np.ones(input.shape, _like_dtype(input, dtype)), requires_grad)
+
+
+def empty_like(input, *, dtype=None, device=None, requires_grad=False):
+    """y = an uninitialised tensor with input's shape and (unless ``dtype`` says) dtype."""
+    check_device("empty_like", device)
+    input = _tensor_input("empty_like", input)
+    return _new("empty_like", np.empty(input.shape, _like_dtype(input, dtype)), requires_grad)
+
+
+def full_like(input, fill_value, *, dtype=None, device=None, requires_grad=False):
+    """y_i = fill_value with input's shape and (unless ``dtype`` says) dtype: the value is
+    converted to that dtype (2.7 into an int tensor is 2, as in PyTorch)."""
+    check_device("full_like", device)
+    input = _tensor_input("full_like", input)
+    return _new("full_like", _filled("full_like", input.shape, fill_value,
+                                     _like_dtype(input, dtype)), requires_grad)
+
+
+# ---------------------------------------------------------------- ranges
+def _scalar(op, name, value):
+    """A range bound as a Python int or float (0-d tensors and NumPy scalars included)."""
+    if isinstance(value, Tensor):
+        if value.numel() != 1:
+            raise TypeError(f"{op}: {name} must be a number, got a tensor of shape {value.shape}")
+        value = value.item()
+    if isinstance(value, (bool, np.bool_)):
+        return int(value)
+    if isinstance(value, (int, np.integer)):
+        return int(value)
+    if isinstance(value, (float, np.floating)):
+        return float(value)
+    raise TypeError(f"{op}: {name} must be a number, got {type(value).__name__} {value!r}")
+
+
+def _range_dtype(op, dtype, values):
+    if dtype is None:
+        floating = any(isinstance(v, float) for v in values)
+        return backend.get_default_dtype() if floating else np.dtype(np.int64)
+    dtype = backend.as_dtype(dtype)
+    if dtype.kind not in "iuf":
+        raise TypeError(f"{op}: not implemented for dtype {dtype}")
+    return dtype
+
+
+def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=False):
+    """y_i = start + i * step for i = 0, 1, ... while y_i < end (> end for a negative step):
+    ceil((end - start) / step) values, end excluded; ``arange(n)`` is 0, ..., n - 1. Integers
+    (int64) unless an argument is a float (the default float dtype). With an integer ``dtype``
+    the values are int(start) + i * int(step) as PyTorch's (int64 also truncates end before
+    counting; a step that truncates to 0 raises there)."""
+    check_device("arange", device)
     if end is None:
         start, end = 0, start
-    values = np.arange(start, end, step)
-    if dtype is not None:
-        values = values.astype(backend.as_dtype(dtype))
-    elif values.dtype.kind == "f":
-        values = values.astype(backend.get_default_dtype())
-    return _new(values, requires_grad)
+    start, end, step = (_scalar("arange", n, v) for n, v in
+                        (("start", start), ("end", end), ("step", step)))
+    dtype = _range_dtype("arange", dtype, (start, end, step))
+    if step == 0 or not math.isfinite(step):
+        raise ValueError(f"arange: step must be nonzero and finite, got step={step}")
+    if not (math.isfinite(start) and math.isfinite(end)):
+        raise RuntimeError(f"arange: unsupported range: {start} -> {end}")
+    if (step > 0 and end < start) or (step < 0 and end > start):
+        raise RuntimeError(f"arange: upper bound and lower bound inconsistent with step sign: "
+                           f"start={start}, end={end}, step={step}")
+    if dtype == np.int64:  # PyTorch counts int64 ranges from the truncated bounds
+        if int(step) == 0:
+            raise ValueError(f"arange: step must be nonzero once truncated to int64, got "
+                             f"step={step}")
+        start, end, step = int(start), int(end), int(step)
+    count = max(0, math.ceil((end - start) / step))
+    if dtype.kind in "iu":
+        start, step = int(start), int(step)
+    ramp = np.arange(count, dtype=np.int64 if dtype.kind in "iu" else np.float64)
+    return _new("arange", (start + ramp * step).astype(dtype), requires_grad)
 
 
-def linspace(start, end, steps, dtype=None, requires_grad=False):
-    """``steps`` evenly spaced values from ``start`` to ``end``, both included:
-    start + i (end - start) / (steps - 1).
-    """
-    return _new(np.linspace(start, end, steps, dtype=backend.as_dtype(dtype)), requires_grad)
+def _spaced(op, start, end, steps, dtype):
+    """PyTorch's linspace values: step = (end - start) / (steps - 1); the first half counts up
+    from start, the second half down from end. Computed in ``dtype`` for floats, in float64
+    from int-truncated start and end for integer dtypes (then truncated)."""
+    start, end = _scalar(op, "start", start), _scalar(op, "end", end)
+    if isinstance(steps, float):
+        raise TypeError(f"{op}: steps must be an int, got float {steps!r}")
+    steps = _scalar(op, "steps", steps)
+    if steps < 0:
+        raise RuntimeError(f"{op}: number of steps must be non-negative, got {steps}")
+    compute = dtype if dtype.kind == "f" and dtype != np.float16 else np.dtype(np.float64)
+    if steps == 1:  # start itself (not truncated first)
+        return np.full(1, start, dtype=compute)
+    if dtype.kind in "iu":
+        start, end = int(start), int(end)
+    first, last = compute.type(start), compute.type(end)
+    index = np.arange(steps).astype(compute)
+    step = (last - first) / compute.type(max(steps - 1, 1))
+    with np.errstate(invalid="ignore", over="ignore"):
+        return np.where(np.arange(steps) < steps // 2, first + step * index,
+                        last - step * (compute.type(steps - 1) - index))
 
 
-def randn(*size, dtype=None, requires_grad=False, generator=None):
-    """Standard normal samples from the seeded generator (``manual_seed``)."""
-    rng = generator or backend.default_generator()
-    return _new(rng.standard_normal(_shape(size), dtype=backend.as_dtype(dtype)), requires_grad)
+def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False):
+    """y_i = start + i (end - start) / (steps - 1), i = 0, ..., steps - 1: ``steps`` evenly spaced
+    values from start to end, both included. The default float dtype unless ``dtype`` says; an
+    integer dtype truncates (as PyTorch: linspace(0, 10, 7, dtype=int64) is 0, 1, 3, 5, 6, 8, 10)."""
+    check_device("linspace", device)
+    dtype = backend.as_dtype(dtype)
+    if dtype.kind not in "iuf":
+        raise TypeError(f"linspace: not implemented for dtype {dtype}")
+    return _new("linspace", _spaced("linspace", start, end, steps, dtype).astype(dtype),
+                requires_grad)
 
 
-def rand(*size, dtype=None, requires_grad=False, generator=None):
-    """Uniform samples on [0, 1) from the seeded generator."""
-    rng = generator or backend.default_generator()
-    return _new(rng.random(_shape(size), dtype=backend.as_dtype(dtype)), requires_grad)
+def logspace(start, end, steps, base=10.0, *, dtype=None, device=None, requires_grad=False):
+    """y_i = base ** (start + i (end - start) / (steps - 1)), i = 0, ..., steps - 1: ``steps``
+    values evenly spaced on a log scale from base**start to base**end. The default float dtype
+    unless ``dtype`` says (an integer dtype truncates)."""
+    check_device("logspace", device)
+    dtype = backend.as_dtype(dtype)
+    if dtype.kind not in "iuf":
+        raise TypeError(f"logspace: not implemented for dtype {dtype}")
+    exponents = _spaced("logspace", start, end, steps, dtype)
+    base = _scalar("logspace", "base", base)
+    with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
+        values = np.power(exponents.dtype.type(base), exponents)
+        return _new("logspace", values.astype(dtype), requires_grad)
 
 
-def randint(low, high=None, size=(), dtype=None, generator=None):
-    """Integers uniform on [low, high)."""
+# ---------------------------------------------------------------- random
+def _uniform01(rng, shape, dtype):
+    values = rng.random(shape, dtype=draw_dtype(dtype)).astype(dtype, copy=False)
+    if dtype == np.float16:  # rounding float32 draws to float16 must not reach 1
+        np.minimum(values, np.nextafter(np.float16(1), np.float16(0)), out=values)
+    return values
+
+
+def rand(*size, generator=None, dtype=None, device=None, requires_grad=False, **size_keyword):
+    """y_i ~ U[0, 1) independently, of the given size, from the seeded generator (``manual_seed``);
+    the default float dtype unless ``dtype`` says (a floating one)."""
+    check_device("rand", device)
+    dtype = backend.as_dtype(dtype)
+    floating_only("rand", dtype, "dtype")
+    shape = _size("rand", size, size_keyword)
+    return _new("rand", _uniform01(generator_of("rand", generator), shape, dtype), requires_grad)
+
+
+def randn(*size, generator=None, dtype=None, device=None, requires_grad=False, **size_keyword):
+    """y_i ~ N(0, 1) independently, of the given size, from the seeded generator (``manual_seed``);
+    the default float dtype unless ``dtype`` says (a floating one)."""
+    check_device("randn", device)
+    dtype = backend.as_dtype(dtype)
+    floating_only("randn", dtype, "dtype")
+    rng = generator_of("randn", generator)
+    values = rng.standard_normal(_size("randn", size, size_keyword), dtype=draw_dtype(dtype))
+    return _new("randn", values.astype(dtype, copy=False), requires_grad)
+
+
+def rand_like(input, *, generator=None, dtype=None, device=None, requires_grad=False):
+    """y_i ~ U[0, 1) with input's shape and (unless ``dtype`` says) its floating dtype."""
+    input = _tensor_input("rand_like", input)
+    return rand(input.shape, generator=generator, dtype=_like_dtype(input, dtype), device=device,
+                requires_grad=requires_grad)
+
+
+def randn_like(input, *, generator=None, dtype=None, device=None, requires_grad=False):
+    """y_i ~ N(0, 1) with input's shape and (unless ``dtype`` says) its floating dtype."""
+    input = _tensor_input("randn_like", input)
+    return randn(input.shape, generator=generator, dtype=_like_dtype(input, dtype), device=device,
+                 requires_grad=requires_grad)
+
+
+def _int_bound(op, name, value):
+    try:
+        if isinstance(value, (float, np.floating)):
+            raise TypeError
+        return operator.index(value)
+    except TypeError:
+        raise TypeError(f"{op}: {name} must be an int, got {type(value).__name__} {value!r}") from None
+
+
+def _low_high(op, args, low, high):
+    """PyTorch's (low=0, high) from positional ``args`` and the keywords."""
+    args = list(args)
+    if len(args) > 2 - (high is not None) - (low is not None):
+        raise TypeError(f"{op}: expects the bounds as (high) or (low, high), got {len(args)} "
+                        f"positional bounds {tuple(args)} with low={low}, high={high}")
     if high is None:
-        low, high = 0, low
-    rng = generator or backend.default_generator()
-    return _new(rng.integers(low, high, size=tuple(size), dtype=dtype or np.int64), False)
+        if not args:
+            raise TypeError(f"{op}: missing the upper bound high")
+        high = args.pop()
+    if args:
+        low = args.pop()
+    low = _int_bound(op, "low", 0 if low is None else low)
+    return low, _int_bound(op, "high", high)
 
 
-def randn_like(x, dtype=None, requires_grad=False):
-    """Standard normal samples with ``x``'s shape and dtype, from the seeded generator."""
-    return randn(x.shape, dtype=dtype or x.dtype, requires_grad=requires_grad)
+def _integers(op, rng, low, high, shape, dtype):
+    """Integers uniform on [low, high) in ``dtype`` (whose range must hold low and high - 1)."""
+    if low >= high:
+        raise RuntimeError(f"{op}: expects 'low' to be less than 'high', but got low={low} >= "
+                           f"high={high}")
+    if dtype.kind in "iub":
+        info = (0, 1) if dtype.kind == "b" else (int(np.iinfo(dtype).min), int(np.iinfo(dtype).max))
+        if not info[0] <= low <= info[1]:
+            raise RuntimeError(f"{op}: low={low} is out of bounds for {dtype}")
+        if not info[0] <= high - 1 <= info[1]:
+            raise RuntimeError(f"{op}: high - 1 = {high - 1} is out of bounds for {dtype}")
+    elif dtype.kind != "f":
+        raise TypeError(f"{op}: not implemented for dtype {dtype}")
+    draw = dtype if dtype.kind in "iu" else np.dtype(np.int64)
+    return rng.integers(low, high, size=shape, dtype=draw).astype(dtype, copy=False)
 
 
-def rand_like(x, dtype=None, requires_grad=False):
-    """Uniform samples on [0, 1) with ``x``'s shape and dtype, from the seeded generator."""
-    return rand(x.shape, dtype=dtype or x.dtype, requires_grad=requires_grad)
+def randint(*args, size=None, low=None, high=None, generator=None, dtype=None, device=None,
+            requires_grad=False):
+    """y_i uniform on the integers low, ..., high - 1, of shape ``size``, with PyTorch's signature
+    randint(low=0, high, size): ``randint(10, (2, 3))`` is high=10 with size (2, 3),
+    ``randint(3, 10, (2,))`` low=3, high=10. int64 unless ``dtype`` says."""
+    check_device("randint", device)
+    args = list(args)
+    if size is None:
+        if not args or not _is_size(args[-1]):
+            raise TypeError(f"randint: size must be a tuple of ints, got "
+                            f"{type(args[-1]).__name__ if args else 'nothing'}: call "
+                            "randint(high, size) or randint(low, high, size)")
+        size = args.pop()
+    low, high = _low_high("randint", args, low, high)
+    dtype = np.dtype(np.int64) if dtype is None else backend.as_dtype(dtype)
+    values = _integers("randint", generator_of("randint", generator), low, high,
+                       _size("randint", (size,)), dtype)
+    return _new("randint", values, requires_grad)
+
+
+def randint_like(input, *args, low=None, high=None, generator=None, dtype=None, device=None,
+                 requires_grad=False):
+    """y_i uniform on the integers low, ..., high - 1 with input's shape and (unless ``dtype``
+    says) dtype: ``randint_like(x, high)`` or ``randint_like(x, low, high)``."""
+    check_device("randint_like", device)
+    input = _tensor_input("randint_like", input)
+    low, high = _low_high("randint_like", args, low, high)
+    dtype = _like_dtype(input, dtype)
+    values = _integers("randint_like", generator_of("randint_like", generator), low, high,
+                       input.shape, dtype)
+    return _new("randint_like", values, requires_grad)
+
+
+def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False):
+    """y = a random permutation of 0, ..., n - 1 (every order equally likely); int64 unless
+    ``dtype`` says."""
+    check_device("randperm", device)
+    n = _int_bound("randperm", "n", n)
+    if n < 0:
+        raise ValueError(f"randperm: n must be non-negative, got {n}")
+    dtype = np.dtype(np.int64) if dtype is None else backend.as_dtype(dtype)
+    if dtype.kind in "iu" and n - 1 > np.iinfo(dtype).max:
+        raise RuntimeError(f"randperm: n={n} is too large for {dtype}")
+    values = generator_of("randperm", generator).permutation(n).astype(dtype)
+    return _new("randperm", values, requires_grad)
+
+
+# ---------------------------------------------------------------- type tests and sizes
+def is_tensor(obj):
+    """True exactly when ``obj`` is a gradsheet Tensor."""
+    return isinstance(obj, Tensor)
+
+
+@tensor_method("is_floating_point")
+def is_floating_point(input):
+    """True when input's dtype is a floating one (float16, float32, float64)."""
+    return _tensor_input("is_floating_point", input).dtype.kind == "f"
+
+
+def numel(input):
+    """The number of elements of input: the product of its shape."""
+    return _tensor_input("numel", input).numel()
+
+
+@tensor_method("element_size")
+def element_size(input):
+    """The size of one element in bytes (4 for float32)."""
+    return input.dtype.itemsize
+
+
+@tensor_property("itemsize")
+def itemsize(input):
+    """The size of one element in bytes (``element_size()``)."""
+    return input.dtype.itemsize
+
+
+@tensor_property("nbytes")
+def nbytes(input):
+    """numel() * element_size(): the bytes the elements take (counting each position once)."""
+    return input.numel() * input.dtype.itemsize
+
+
+class _TensorType(type):
+    """The metaclass of FloatTensor & co.: calling one constructs a Tensor of its dtype as
+    ``torch.Tensor`` does; ``isinstance(x, FloatTensor)`` is True exactly for float32 tensors."""
+
+    def __instancecheck__(cls, obj):
+        return isinstance(obj, Tensor) and obj.dtype == cls.dtype
+
+    def __call__(cls, *args, device=None):
+        check_device(cls.__name__, device)
+        if len(args) == 1 and isinstance(args[0], Tensor) and args[0].dtype != cls.dtype:
+            raise TypeError(f"{cls.__name__}: expected a tensor of dtype {cls.dtype}, got "
+                            f"{args[0].dtype}; convert it with .to({cls.dtype})")
+        return Tensor(*args, dtype=cls.dtype)
+
+
+def _tensor_type(name, dtype):
+    doc = (f"PyTorch's legacy {name} constructor: ``{name}(2, 3)`` is an uninitialised "
+           f"{np.dtype(dtype)} tensor of shape (2, 3), ``{name}(data)`` copies data into "
+           f"{np.dtype(dtype)}; ``isinstance(x, {name})`` tests that x is a {np.dtype(dtype)} "
+           "Tensor.")
+    return _TensorType(name, (), {"__doc__": doc, "__module__": __name__, "dtype": np.dtype(dtype)})
+
+
+FloatTensor = _tensor_type("FloatTensor", np.float32)
+DoubleTensor = _tensor_type("DoubleTensor", np.float64)
+HalfTensor = _tensor_type("HalfTensor", np.float16)
+LongTensor = _tensor_type("LongTensor", np.int64)
+IntTensor = _tensor_type("IntTensor", np.int32)
+ShortTensor = _tensor_type("ShortTensor", np.int16)
+CharTensor = _tensor_type("CharTensor", np.int8)
+ByteTensor = _tensor_type("ByteTensor", np.uint8)
+BoolTensor = _tensor_type("BoolTensor", np.bool_)
 
 
 # gradsheet.* (torch.*) names defined here; gradsheet/__init__.py imports them with *
 __all__ = [
-    "arange", "empty", "full", "full_like", "linspace", "ones", "ones_like", "rand", "rand_like",
-    "randint", "randn", "randn_like", "tensor", "zeros", "zeros_like",
+    "BoolTensor", "ByteTensor", "CharTensor", "DoubleTensor", "FloatTensor", "HalfTensor",
+    "IntTensor", "LongTensor", "ShortTensor", "arange", "as_tensor", "asarray", "empty",
+    "empty_like", "from_numpy", "full", "full_like", "is_floating_point", "is_tensor",
+    "linspace", "logspace", "numel", "ones", "ones_like", "rand", "rand_like", "randint",
+    "randint_like", "randn", "randn_like", "randperm", "tensor", "zeros", "zeros_like",
 ]

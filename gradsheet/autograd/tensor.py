@@ -25,15 +25,32 @@ def _to_array(data, dtype=None):
     if isinstance(data, np.generic):
         data = np.asarray(data)
     if isinstance(data, np.ndarray):
+        if data.dtype.kind in "USV":
+            raise TypeError(f"tensor: can't convert an array of dtype {data.dtype}: data must be "
+                            "numbers or bools")
         return data if dtype is None or data.dtype == dtype else data.astype(dtype)
     if isinstance(data, (list, tuple)) and any(isinstance(x, Tensor) for x in data):
         data = [x.array if isinstance(x, Tensor) else x for x in data]
     array = np.asarray(data)
+    if array.dtype.kind in "OUSV":
+        _reject_non_numbers(data)
     if dtype is not None:
         return array.astype(backend.as_dtype(dtype), copy=False)
     if array.dtype.kind == "f" or array.dtype == object:
         return array.astype(backend.get_default_dtype())
     return array
+
+
+def _reject_non_numbers(data):
+    """TypeError naming the first value in (nested) ``data`` that is None or a string."""
+    stack = [data]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, (list, tuple)):
+            stack.extend(reversed(value))
+        elif value is None or isinstance(value, (str, bytes)):
+            raise TypeError(f"tensor: could not infer the dtype of {value!r} "
+                            f"({type(value).__name__}): data must be numbers or bools")
 
 
 class Tensor:
@@ -60,8 +77,10 @@ class Tensor:
         elif len(args) == 1:
             data = args[0]
             if isinstance(data, (float, complex, bool)) or data is None or isinstance(data, str):
-                raise TypeError(f"Tensor: new(): data must be a sequence (got "
-                                f"{type(data).__name__}); use gs.tensor({data!r}) for a 0-d tensor")
+                hint = "" if data is None or isinstance(data, str) else \
+                    f"; use gs.tensor({data!r}) for a 0-d tensor"
+                raise TypeError(f"Tensor: new(): data must be a sequence of numbers (got "
+                                f"{type(data).__name__} {data!r}){hint}")
             array = _to_array(data, dtype)
             if array is getattr(data, "array", data):
                 array = array.copy()
