@@ -623,6 +623,7 @@ def type_as(input, other):
     return input if input.dtype == other.dtype else cast(input, other.dtype)
 
 
+@tensor_method("broadcast_to")
 def broadcast_to(input, shape):
     """input broadcast to ``shape`` (-1 keeps a size), as ``expand``; the gradient is summed
     over the broadcast dimensions."""
