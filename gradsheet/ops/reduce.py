@@ -140,9 +140,9 @@ class NanSum(Function):
 
     def backward(self, g):
         g = _keep(g, self.axes, self.keepdim)
-        if self.n is not None:
+        if self.n is not None:  # nanmean: (g / n) * [x is not NaN], NaN where n is 0 (as torch)
             with np.errstate(divide="ignore", invalid="ignore"):
-                g = g / self.n.astype(g.dtype)
+                return g / self.n.astype(g.dtype) * ~self.nan, None, None, None
         return np.where(self.nan, 0, g) if self.nan is not None else \
             np.broadcast_to(g, self.shape), None, None, None
 
@@ -163,9 +163,9 @@ class Mean(Function):
 
 
 class Prod(Function):
-    """y = prod_i x_i over ``dim``;  dy/dx_k = prod_{i != k} x_i: y / x_k where the slice has no
-    zero, the product of the others at the one zero of a slice with a single zero, 0 elsewhere
-    (as torch)."""
+    """y = prod_i x_i over ``dim``;  dy/dx_k = prod_{i != k} x_i: y / x_k when the input has no
+    zero, else the product of the others (exclusive cumulative products from both sides, so
+    right with zeros; a full product with several zeros has gradient 0), as torch."""
 
     def forward(self, x, axes, keepdim):
         self.x, self.axes, self.keepdim = x, axes, keepdim
@@ -178,13 +178,28 @@ class Prod(Function):
     def backward(self, g):
         g = _keep(g, self.axes, self.keepdim)
         x, y = self.x, self.y
-        zero = x == 0
-        zeros = zero.sum(axis=self.axes, keepdims=True)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            plain = y / np.where(zero, 1, x)
-        others = np.prod(np.where(zero, 1, x), axis=self.axes, keepdims=True)
-        grad = np.where(zeros == 0, plain, np.where(zero & (zeros == 1), others, 0))
-        return g * grad, None, None
+        if x.ndim == 0:
+            return g, None, None
+        zeros = int(np.count_nonzero(x == 0))
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            if zeros == 0:
+                return g * (y / x), None, None
+            if len(self.axes) == x.ndim and zeros > 1:
+                return np.zeros(x.shape, g.dtype), None, None
+            if len(self.axes) == 1:
+                return g * _others_product(x, self.axes[0]), None, None
+            return g * _others_product(x.reshape(-1), 0).reshape(x.shape), None, None
+
+
+def _others_product(x, axis):
+    """prod_{i != k} x_i along ``axis`` for each k, without division: the product of the
+    elements before k times the product of those after it."""
+    ones = np.ones_like(np.take(x, [0], axis=axis))
+    n = x.shape[axis]
+    before = np.cumprod(np.concatenate([ones, np.take(x, np.arange(n - 1), axis=axis)], axis), axis)
+    after = np.flip(np.cumprod(np.flip(np.concatenate(
+        [np.take(x, np.arange(1, n), axis=axis), ones], axis), axis), axis), axis)
+    return before * after
 
 
 class Extreme(Function):
@@ -226,24 +241,25 @@ class Select(Function):
 
 
 def _dof(op, n, correction):
-    """n - correction, with torch's warning when it is <= 0 (the result is then inf or NaN)."""
+    """n - correction, with torch's warning when it is <= 0 (the value is then inf or NaN; the
+    gradient keeps n - correction, as torch's)."""
     dof = n - correction
     if dof <= 0:
         warnings.warn(f"{op}(): degrees of freedom is <= 0. Correction should be strictly less "
                       "than the reduction factor (input numel divided by output numel).",
-                      UserWarning, stacklevel=3)
-    return builtins.max(dof, 0)
+                      UserWarning, stacklevel=4)
+    return dof
 
 
 class Var(Function):
     """y = sum_i (x_i - mean)**2 / max(n - correction, 0) (inf or NaN where that is 0);
-    dy/dx_i = 2 (x_i - mean) / (n - correction)."""
+    dy/dx_i = 2 (x_i - mean) / (n - correction) (unclamped, as torch)."""
 
     def forward(self, x, axes, keepdim, dof, root=False):
         self.centered = x - np.mean(x, axis=axes, keepdims=True) if x.size else x
         self.dof, self.axes, self.keepdim, self.root = dof, axes, keepdim, root
         with np.errstate(divide="ignore", invalid="ignore"):
-            y = np.sum(self.centered ** 2, axis=axes, keepdims=True) / x.dtype.type(dof)
+            y = np.sum(self.centered ** 2, axis=axes, keepdims=True) / x.dtype.type(builtins.max(dof, 0))
             if root:
                 y = np.sqrt(y)
         self.y = y
@@ -263,11 +279,11 @@ class LogSumExp(Function):
     over an empty dim); dy/dx_i = exp(x_i - y) = softmax(x)_i."""
 
     def forward(self, x, axes, keepdim):
-        m = np.max(x, axis=axes, keepdims=True, initial=-np.inf)
-        m = np.where(np.isfinite(m), m, 0)
         # exp underflowing to 0 is exact here, and log(0) = -inf is the right answer for a
         # slice that is all -inf (or empty).
         with np.errstate(under="ignore", divide="ignore", invalid="ignore"):
+            m = np.max(x, axis=axes, keepdims=True, initial=-np.inf)
+            m = np.where(np.isfinite(m), m, 0)
             y = np.log(np.sum(np.exp(x - m), axis=axes, keepdims=True)) + m
         self.x, self.y, self.axes, self.keepdim = x, y, axes, keepdim
         return y if keepdim else np.squeeze(y, axis=axes)
@@ -306,22 +322,23 @@ class VectorNorm(Function):
     def backward(self, g):
         g = _keep(g, self.axes, self.keepdim)
         x, y, p = self.x, self.y, self.p
+        sgn = np.where(np.isnan(x), 0, np.sign(x))  # torch's sgn: 0 at NaN
         with np.errstate(divide="ignore", invalid="ignore", over="ignore", under="ignore"):
             if p == 0:
                 grad = np.zeros(x.shape, g.dtype)
             elif p == 1:
-                grad = np.sign(x) * g
+                grad = sgn * g
             elif p == 2:
                 grad = g * np.where(y == 0, 0, x / y)
             elif math.isinf(p):
                 a = np.abs(x)
                 mask = (a == y) | np.isnan(a)
-                grad = np.sign(x) * (g / mask.sum(axis=self.axes, keepdims=True) * mask)
+                grad = sgn * (g / mask.sum(axis=self.axes, keepdims=True) * mask)
             elif p < 1:
-                scaled = np.sign(x) * np.where(x == 0, 0, np.abs(x) ** (p - 1))
+                scaled = sgn * np.where(x == 0, 0, np.abs(x) ** (p - 1))
                 grad = scaled * g * y ** (1 - p)
             else:
-                scaled = np.sign(x) * np.abs(x) ** (p - 1) if p < 2 else x * np.abs(x) ** (p - 2)
+                scaled = sgn * np.abs(x) ** (p - 1) if p < 2 else x * np.abs(x) ** (p - 2)
                 grad = scaled * np.where(y == 0, 0, g / y ** (p - 1))
         return grad.astype(g.dtype, copy=False), None, None, None
 
