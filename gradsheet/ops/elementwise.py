@@ -141,7 +141,7 @@ class Pow(_Binary):
 
     def compute(self, a, p):
         self.a, self.p = a, p
-        self.y = a ** p
+        self.y = _power(a, p)
         return self.y
 
     def backward(self, g):
@@ -149,11 +149,21 @@ class Pow(_Binary):
         grad_a = grad_p = None
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             if self.needs_grad(0):
-                grad_a = np.where(np.equal(p, 0), 0, g * p * a ** (p - 1)).astype(g.dtype, copy=False)
+                grad_a = np.where(np.equal(p, 0), 0, g * p * _power(a, p - 1)).astype(g.dtype, copy=False)
             if self.needs_grad(1):
                 log_a = np.log(np.asarray(a, dtype=g.dtype))
                 grad_p = g * np.where(np.equal(a, 0) & (np.asarray(p) >= 0), 0, self.y * log_a)
         return grad_a, grad_p
+
+
+def _power(a, p):
+    """a ** p as torch computes it: a number exponent of 0.5 or -0.5 is sqrt or 1 / sqrt (so
+    (-inf) ** 0.5 is NaN and (-0.0) ** 0.5 is -0.0, where C's pow gives inf and 0.0)."""
+    if isinstance(p, float) and (p == 0.5 or p == -0.5) and isinstance(a, np.ndarray):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            root = np.sqrt(a)
+            return root if p == 0.5 else 1 / root
+    return a ** p
 
 
 class Neg(Function):

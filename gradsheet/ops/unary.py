@@ -107,7 +107,7 @@ def _bessel_i1_fallback(x):
         big = np.maximum(ax, 15.0)
         a, total = np.ones_like(big), np.ones_like(big)
         for k in range(1, 30):
-            a = a * -(4.0 - (2 * k - 1) ** 2) / (k * 8.0 * big)
+            a = a * (4.0 - (2 * k - 1) ** 2) / (k * 8.0 * big)
             total = total + (-1) ** k * a
         asymptotic = np.exp(big) / np.sqrt(2.0 * np.pi * big) * total
     return np.copysign(np.where(ax <= 15.0, series, asymptotic), x)
