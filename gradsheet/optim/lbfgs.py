@@ -157,7 +157,8 @@ class LBFGS(Optimizer):
 
     Reference: Nocedal & Wright, "Numerical Optimization" (2nd ed.), Alg. 7.4 and 3.5-3.6;
     Liu & Nocedal, "On the limited memory BFGS method", Math. Programming 1989.
-    Example: on L = ½ Σ θ² one step with 'strong_wolfe' lands on θ = 0 (t = 1 along d = -θ).
+    Example: on L = ½ Σ θ² the first iteration moves θ by t = min(1, 1 / Σ|g|) along -g; then
+    y = s, so H₀ = 1 is the exact inverse Hessian and the second iteration lands on θ = 0.
     """
 
     _rules = (LR,)
