@@ -443,10 +443,10 @@ def take_along_dim(input, indices, dim=None):
                            f"dimensions, but got {input.ndim} dimensions for input (shape "
                            f"{tuple(input.shape)}) and {array.ndim} for indices (shape "
                            f"{tuple(array.shape)})")
-    dim = _dim("take_along_dim", dim, input.ndim)
     if input.ndim == 0:
-        return gather(input, 0, Tensor._wrap(_in_range("take_along_dim", array, 1, 0,
-                                                       negative=True)))
+        raise IndexError(f"take_along_dim: dim {dim} is out of range for a 0-d tensor (use "
+                         "dim=None)")
+    dim = _dim("take_along_dim", dim, input.ndim)
     outside = [n for i, n in enumerate(input.shape) if i != dim]
     index_outside = [n for i, n in enumerate(array.shape) if i != dim]
     try:

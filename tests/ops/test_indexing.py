@@ -725,6 +725,8 @@ def test_index_op_errors():
     with pytest.raises(RuntimeError, match=r"take_along_dim: .*2 dimensions for input .*1 for "
                                            "indices"):
         gs.take_along_dim(x, gs.tensor([0, 1]), 0)
+    with pytest.raises(IndexError, match=r"take_along_dim: dim 0 is out of range for a 0-d"):
+        gs.take_along_dim(gs.tensor(2.0), gs.tensor(0), 0)
     with pytest.raises(RuntimeError, match=r"take_along_dim: input of shape \(2, 3\) and indices "
                                            r"of shape \(1, 2\) do not broadcast outside dim 0"):
         gs.take_along_dim(x, gs.tensor([[0, 1]]), 0)
