@@ -21,8 +21,6 @@ class Embedding(Module):
             in place to that norm (``F.embedding``).
         scale_grad_by_freq: divide each row's gradient by its count in the mini-batch.
         sparse: accepted; the gradient is dense (gradsheet has no sparse tensors).
-        _weight, _freeze: an initial table (num_embeddings, embedding_dim), and whether it is
-            frozen, as in PyTorch.
         device: the CPU (``None``, ``"cpu"``); dtype: dtype of the table (default:
             ``gradsheet.get_default_dtype()``).
 
@@ -33,8 +31,8 @@ class Embedding(Module):
     """
 
     def __init__(self, num_embeddings, embedding_dim, padding_idx=None, max_norm=None,
-                 norm_type=2.0, scale_grad_by_freq=False, sparse=False, _weight=None,
-                 _freeze=False, device=None, dtype=None):
+                 norm_type=2.0, scale_grad_by_freq=False, sparse=False, device=None,
+                 dtype=None):
         super().__init__()
         devices.check(device, "Embedding")
         for name, value in (("num_embeddings", num_embeddings), ("embedding_dim", embedding_dim)):
@@ -50,17 +48,9 @@ class Embedding(Module):
         self.padding_idx = padding_idx
         self.max_norm, self.norm_type = max_norm, norm_type
         self.scale_grad_by_freq, self.sparse = scale_grad_by_freq, sparse
-        if _weight is None:
-            dtype = backend.as_dtype(dtype)
-            self.weight = Parameter(np.empty((self.num_embeddings, self.embedding_dim), dtype=dtype),
-                                    requires_grad=not _freeze)
-            self.reset_parameters()
-        else:
-            table = np.asarray(_weight.array if isinstance(_weight, Tensor) else _weight)
-            if table.shape != (self.num_embeddings, self.embedding_dim):
-                raise ValueError(f"Embedding: _weight has shape {table.shape}, expected "
-                                 f"({self.num_embeddings}, {self.embedding_dim})")
-            self.weight = Parameter(table, requires_grad=not _freeze)
+        dtype = backend.as_dtype(dtype)
+        self.weight = Parameter(np.empty((self.num_embeddings, self.embedding_dim), dtype=dtype))
+        self.reset_parameters()
 
     def reset_parameters(self):
         """weight ~ N(0, 1), as PyTorch; the row ``padding_idx`` (if any) is set to 0."""

@@ -181,7 +181,7 @@ def cosine_similarity(x1, x2, dim=1, eps=1e-8):
     a, b, shape = _floating_pair(op, x1, x2, require_float=True)
     (axis,) = _axes(op, dim, len(shape)) or (None,)
     if axis is None:  # 0-d inputs: the whole (one-element) vectors
-        return CosineSimilarity.apply(a.reshape(1), b.reshape(1), axis=0, eps=float(eps))[0]
+        return CosineSimilarity.apply(a.reshape(1), b.reshape(1), axis=0, eps=float(eps))
     if a.shape != shape:
         a = a.expand(*shape)
     if b.shape != shape:

@@ -31,9 +31,10 @@ def gather_axis(x, axis, index, weight=None):
     shape = [1] * x.ndim
     shape[axis] = -1
     out = None
-    for t in range(index.shape[1]):  # taps: at most 4 (cubic) or the widest area window
-        term = np.take(x, index[:, t], axis=axis) * weight[:, t].reshape(shape)
-        out = term if out is None else out + term
+    with np.errstate(invalid="ignore"):  # inf * 0 is NaN, as in torch's kernels
+        for t in range(index.shape[1]):  # taps: at most 4 (cubic) or the widest area window
+            term = np.take(x, index[:, t], axis=axis) * weight[:, t].reshape(shape)
+            out = term if out is None else out + term
     return out
 
 
