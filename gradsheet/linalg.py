@@ -1,13 +1,14 @@
 """``gradsheet.linalg``: PyTorch's ``torch.linalg`` namespace.
 
 The ops live in ``gradsheet.ops.linalg`` (each one node with its backward); this module gives
-them their ``torch.linalg`` names. ``vector_norm`` is ``gradsheet.ops.reduce.vector_norm``.
+them their ``torch.linalg`` names (``vector_norm`` is defined with the reductions).
 """
 from .ops.linalg import (LinAlgError, cholesky_ex, det, eigh, eigvalsh, inv, inv_ex, lstsq,
                          matmul, matrix_norm, matrix_power, matrix_rank, multi_dot, norm, pinv,
                          qr, slogdet, solve, svd, svdvals, vecdot)
 from .ops.linalg import linalg_cholesky as cholesky
 from .ops.linalg import linalg_cross as cross
+from .ops.reduce import vector_norm
 
 __all__ = [
     "LinAlgError", "cholesky", "cholesky_ex", "cross", "det", "eigh", "eigvalsh", "inv", "inv_ex",
@@ -15,10 +16,3 @@ __all__ = [
     "qr", "slogdet", "solve", "svd", "svdvals", "vecdot", "vector_norm",
 ]
 
-
-def __getattr__(name):
-    if name == "vector_norm":  # defined beside the other reductions, looked up on first use
-        from .ops import reduce
-        if hasattr(reduce, "vector_norm"):
-            return reduce.vector_norm
-    raise AttributeError(f"module 'gradsheet.linalg' has no attribute {name!r}")

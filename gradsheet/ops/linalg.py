@@ -18,6 +18,7 @@ from ..autograd.methods import tensor_method
 from ..autograd.tensor import Tensor, as_tensor
 from . import promotion
 from .elementwise import _convert, _operand, _operands, cast, mul, where
+from .reduce import vector_norm
 from .shape import permute, reshape
 from .subscript import getitem
 
@@ -162,11 +163,13 @@ def _matrices(op, A, square=False, name="A"):
     return A
 
 
-def _pack(*arrays):
-    """Several outputs sharing leading batch dims, flattened side by side on one last axis (a
-    node has one output; ``_unpack_outputs`` hands them back as Tensors)."""
-    batch = arrays[0].shape[:-1] if arrays[0].ndim else ()
-    return np.concatenate([np.reshape(a, batch + (-1,)) for a in arrays], axis=-1)
+def _pack(batch, *arrays):
+    """Several outputs sharing the leading ``batch`` dims, flattened side by side on one last
+    axis (a node has one output; ``_unpack_outputs`` hands them back as Tensors)."""
+    batch = tuple(batch)
+    return np.concatenate([np.reshape(a, batch + (int(np.prod(a.shape[len(batch):],
+                                                                dtype=np.int64)),))
+                           for a in arrays], axis=-1)
 
 
 def _split(g, batch, shapes):
@@ -1072,6 +1075,11 @@ def vecdot(x, y, *, dim=-1):
         raise IndexError(f"linalg.vecdot: dim {dim} is out of range for shapes "
                          f"{tuple(a.shape)} and {tuple(b.shape)}")
     nd = len(shape)
+    back = dim % nd - nd  # the dim counted from the end, as both operands see it
+    sizes = [x.shape[back] if x.ndim >= -back else 1 for x in (a, b)]
+    if sizes[0] != sizes[1]:
+        raise ValueError(f"linalg.vecdot: dimension {dim} has size {sizes[0]} in shape "
+                         f"{tuple(a.shape)} but {sizes[1]} in shape {tuple(b.shape)}")
     full = _letters(nd)
     k = full[dim % nd]
     sa, sb = full[nd - a.ndim:], full[nd - b.ndim:]
@@ -1157,35 +1165,26 @@ def inverse(input):
     return inv(input)
 
 
-def _cofactor(A):
-    """d det(A) / dA for any square A, singular too: det(U) det(V) U diag(prod_{j!=i} s_j) V^T
-    from the SVD A = U diag(s) V^T."""
-    U, s, Vh = np.linalg.svd(A)
-    ones = np.ones(s.shape[:-1] + (1,), dtype=s.dtype)
-    before = np.cumprod(np.concatenate([ones, s[..., :-1]], axis=-1), axis=-1)
-    after = np.cumprod(np.concatenate([ones, s[..., :0:-1]], axis=-1), axis=-1)[..., ::-1]
-    sign = np.linalg.det(U) * np.linalg.det(Vh)
-    return sign[..., None, None] * np.matmul(U * (before * after)[..., None, :], Vh)
-
-
 class Det(Function):
-    """y = det(A) (batched);  dL/dA = g * cofactor(A) = g det(A) A^{-T} (through the SVD, so
-    that a singular A has its gradient too)."""
+    """y = det(A) (batched);  dL/dA = g det(A) A^{-T}, and 0 where det(A) is exactly 0 (as
+    PyTorch's)."""
 
     def forward(self, A):
         self.A = A
-        return np.linalg.det(A)
+        self.y = np.linalg.det(A)
+        return self.y
 
     def backward(self, g):
-        if self.A.size == 0:
-            return np.zeros_like(self.A)
-        return g[..., None, None] * _cofactor(self.A)
+        A, y = self.A, self.y
+        singular = (y == 0)[..., None, None]
+        inverse = np.linalg.inv(np.where(singular, _eye_like(A), A))
+        return np.where(singular, 0, (g * y)[..., None, None] * _T(inverse))
 
 
 @tensor_method("det")
 def det(A):
     """y = det(A) for (batches of) square matrices; gradient g * det(A) * A^{-T} (the cofactor
-    matrix, also for singular A).
+    matrix; 0 for an exactly singular A, as in PyTorch).
     """
     A = _matrices("linalg.det", A, square=True)
     return Det.apply(A)
@@ -1198,7 +1197,7 @@ class Slogdet(Function):
     def forward(self, A):
         self.A = A
         sign, logabs = np.linalg.slogdet(A)
-        return np.stack([sign, logabs], axis=-1)
+        return _pack(A.shape[:-2], sign, logabs)
 
     def backward(self, g):
         if self.A.size == 0:
@@ -1275,9 +1274,9 @@ class Solve(Function):
 
 def solve(A, B, *, left=True):
     """X = A^{-1} B solving A X = B (``left=False``: X A = B) for square A (*, n, n) and B
-    (*, n, k), or a batch of vectors B (*, n) when B has one dimension fewer than A and matches
-    its leading shape (or B is 1-D); batch dims broadcast. Gradients dL/dB = A^{-T} g and
-    dL/dA = -dL/dB X^T. A singular A raises ``LinAlgError``.
+    (*, n, k) (or (*, k, n)), or with ``left`` a batch of vectors B (*, n) when B has one
+    dimension fewer than A and matches its leading shape (or B is 1-D); batch dims broadcast.
+    Gradients dL/dB = A^{-T} g and dL/dA = -dL/dB X^T. A singular A raises ``LinAlgError``.
     """
     A = _matrices("linalg.solve", A, square=True)
     A, B = _tensors(A, B)
@@ -1285,7 +1284,7 @@ def solve(A, B, *, left=True):
     vector = B.ndim == 1 or (B.ndim == A.ndim - 1 and tuple(B.shape) == tuple(A.shape[:-1]))
     side = "AX = B" if left else "XA = B"
     rows = B.shape[-1] if vector else (B.shape[-2] if left else B.shape[-1])
-    if B.ndim == 0 or rows != n:
+    if B.ndim == 0 or rows != n or (vector and not left):
         shown = (B.shape[-1], 1) if vector else tuple(B.shape[-2:])
         raise ValueError(f"linalg.solve: incompatible shapes of A {tuple(A.shape)} and B "
                          f"{tuple(B.shape)} for the equation {side} ({n}x{n} and "
@@ -1386,7 +1385,7 @@ class QR(Function):
     """(Q, R) = qr(A), A = Q R with Q's columns orthonormal and R upper triangular, packed.
 
     m >= n:  dL/dA = (gQ + Q copyltu(M)) R^{-T},  M = R gR^T - gQ^T Q, copyltu(M) the symmetric
-    matrix with M's lower triangle.  m < n, R = [X | Y]: the same for X with gQ + Y gY^T, and
+    matrix with M's lower triangle.  m < n, R = [X | Y]: the same for X with gQ + Q Y gY^T, and
     dL/dA_Y = Q gY.  Not differentiable for mode='complete' with m > n (as in PyTorch).
     """
 
@@ -1394,7 +1393,7 @@ class QR(Function):
         Q, R = np.linalg.qr(A, mode=mode)
         self.Q, self.R, self.mode = Q, R, mode
         self.shapes = (Q.shape[-2:], R.shape[-2:])
-        return _pack(Q, R)
+        return _pack(A.shape[:-2], Q, R)
 
     def backward(self, g):
         Q, R = self.Q, self.R
@@ -1406,7 +1405,7 @@ class QR(Function):
         if m >= n:
             return _qr_square_grad(Q, R, gQ, gR)
         X, Y, gX, gY = R[..., :m], R[..., m:], gR[..., :m], gR[..., m:]
-        gQ = gQ + np.matmul(Y, _T(gY))
+        gQ = gQ + np.matmul(np.matmul(Q, Y), _T(gY))
         return np.concatenate([_qr_square_grad(Q, X, gQ, gX), np.matmul(Q, gY)], axis=-1)
 
 
@@ -1485,7 +1484,7 @@ class SVD(Function):
         U, S, Vh = np.linalg.svd(A, full_matrices=full_matrices)
         self.U, self.S, self.Vh = U, S, Vh
         self.shapes = (U.shape[-2:], S.shape[-1:], Vh.shape[-2:])
-        return _pack(U, S, Vh)
+        return _pack(A.shape[:-2], U, S, Vh)
 
     def backward(self, g):
         U, S, Vh = self.U, self.S, self.Vh
@@ -1503,13 +1502,6 @@ def svd(A, full_matrices=True, *, driver=None):
     A = _matrices("linalg.svd", A)
     m, n = A.shape[-2:]
     k = min(m, n)
-    if A.array.size == 0:
-        batch = A.shape[:-2]
-        cols = (m, n) if full_matrices else (k, k)
-        U = np.broadcast_to(np.eye(m, cols[0], dtype=A.dtype), batch + (m, cols[0])).copy()
-        Vh = np.broadcast_to(np.eye(cols[1], n, dtype=A.dtype), batch + (cols[1], n)).copy()
-        return _SVDResult(Tensor._wrap(U), Tensor._wrap(np.zeros(batch + (k,), A.dtype)),
-                          Tensor._wrap(Vh))
     shapes = [(m, m if full_matrices else k), (k,), (n if full_matrices else k, n)]
     U, S, Vh = _unpack_outputs(SVD.apply(A, full_matrices=bool(full_matrices)), A.shape[:-2],
                                shapes)
@@ -1534,8 +1526,6 @@ def svdvals(A, *, driver=None):
     U diag(g) Vh.
     """
     A = _matrices("linalg.svdvals", A)
-    if A.array.size == 0:
-        return Tensor._wrap(np.zeros(A.shape[:-2] + (min(A.shape[-2:]),), A.dtype))
     return SVDVals.apply(A)
 
 
@@ -1550,7 +1540,7 @@ class Eigh(Function):
     def forward(self, A, UPLO):
         L, Q = np.linalg.eigh(A, UPLO=UPLO)
         self.L, self.Q = L, Q
-        return _pack(L, Q)
+        return _pack(A.shape[:-2], L, Q)
 
     def backward(self, g):
         L, Q = self.L, self.Q
@@ -1578,10 +1568,6 @@ def eigh(A, UPLO="L"):
     _check_uplo("linalg.eigh", UPLO)
     A = _matrices("linalg.eigh", A, square=True)
     n = A.shape[-1]
-    if A.array.size == 0:
-        batch = A.shape[:-2]
-        return _EighResult(Tensor._wrap(np.zeros(batch + (n,), A.dtype)),
-                           Tensor._wrap(np.zeros(batch + (n, n), A.dtype)))
     L, Q = _unpack_outputs(Eigh.apply(A, UPLO=UPLO), A.shape[:-2], [(n,), (n, n)])
     return _EighResult(L, Q)
 
@@ -1605,8 +1591,6 @@ def eigvalsh(A, UPLO="L"):
     """
     _check_uplo("linalg.eigvalsh", UPLO)
     A = _matrices("linalg.eigvalsh", A, square=True)
-    if A.array.size == 0:
-        return Tensor._wrap(np.zeros(A.shape[:-1], A.dtype))
     return EigvalsH.apply(A, UPLO=UPLO)
 
 
@@ -1670,8 +1654,6 @@ def pinv(A, *, atol=None, rtol=None, hermitian=False):
     P^T P g^T (I - PA).
     """
     A = _matrices("linalg.pinv", A)
-    if A.array.size == 0:
-        return Tensor._wrap(np.zeros(A.shape[:-2] + (A.shape[-1], A.shape[-2]), A.dtype))
     return Pinv.apply(A, atol=atol, rtol=rtol, hermitian=bool(hermitian))
 
 
@@ -1760,8 +1742,6 @@ def lstsq(A, B, rcond=None, *, driver=None):
         b = B.array[..., None] if vector else B.array
         x = X.array[..., None] if vector else X.array
         residuals = ((np.matmul(a, x) - b) ** 2).sum(axis=-2)
-        if vector:
-            residuals = residuals[..., 0]
     rank = np.zeros((0,), dtype=np.int64) if driver == "gels" else rank
     values = S if driver in ("gelsd", "gelss") else empty
     return _LstsqResult(X, Tensor._wrap(residuals), Tensor._wrap(rank), Tensor._wrap(values))
@@ -1849,14 +1829,6 @@ def _move_last(A, d0, d1):
     return permute(A, rest + [d0, d1])
 
 
-def _vector_norm():
-    from . import reduce as _reduce  # another module's op, looked up when first needed
-    function = getattr(_reduce, "vector_norm", None)
-    if function is None:
-        raise NotImplementedError("linalg.norm: vector norms need ops.reduce.vector_norm")
-    return function
-
-
 def norm(A, ord=None, dim=None, keepdim=False, *, dtype=None):
     """y = ||A||: a vector norm over ``dim`` when it is an int (or A is 1-D, or ord and dim
     are None: the 2-norm of A flattened), ``matrix_norm`` when dim is a pair or A is 2-D
@@ -1864,14 +1836,14 @@ def norm(A, ord=None, dim=None, keepdim=False, *, dtype=None):
     """
     (A,) = _tensors(A)
     if isinstance(dim, int) or (dim is not None and len(dim) == 1):
-        return _vector_norm()(A, 2 if ord is None else ord, dim, keepdim, dtype=dtype)
+        return vector_norm(A, 2 if ord is None else ord, dim, keepdim, dtype=dtype)
     if dim is None:
         if ord is None:
             flat = reshape(A, (-1,))
-            y = _vector_norm()(flat, 2, None, False, dtype=dtype)
+            y = vector_norm(flat, 2, None, False, dtype=dtype)
             return reshape(y, (1,) * A.ndim) if keepdim else y
         if A.ndim == 1:
-            return _vector_norm()(A, ord, None, keepdim, dtype=dtype)
+            return vector_norm(A, ord, None, keepdim, dtype=dtype)
         if A.ndim != 2:
             raise ValueError(f"linalg.norm: with ord={ord!r} and dim=None the input must be 1-D "
                              f"or 2-D, got shape {tuple(A.shape)}")
