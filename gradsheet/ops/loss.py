@@ -633,7 +633,7 @@ class PoissonNLL(Function):
             if self.stirling is not None:
                 grad_t = grad_t + self.stirling
             grad_t = grad_t * u
-        return grad_x, grad_t, None, None, None, None
+        return grad_x, grad_t
 
 
 class GaussianNLL(Function):
@@ -665,7 +665,7 @@ class GaussianNLL(Function):
             axes = tuple(i for i, n in enumerate(v.shape) if n == 1 and full.shape[i] != 1)
             grad_var = full.sum(axis=axes, keepdims=True).reshape(self.var_shape)
         return (grad_x if self.needs_grad(0) else None), (-grad_x if self.needs_grad(1) else None), \
-            grad_var, None, None, None, None
+            grad_var
 
 
 class MarginRanking(Function):
@@ -683,7 +683,7 @@ class MarginRanking(Function):
         u = _upstream(g, self.reduction, self.m.size) * self.m
         grad_y = -self.diff * u if self.needs_grad(2) else None
         yu = self.y * u
-        return -yu, yu, grad_y, None, None
+        return -yu, yu, grad_y
 
 
 class HingeEmbedding(Function):
@@ -701,7 +701,7 @@ class HingeEmbedding(Function):
 
     def backward(self, g):
         u = _upstream(g, self.reduction, self.on_self.size)
-        return (self.on_self.astype(self.dtype) - self.in_margin) * u, None, None, None
+        return (self.on_self.astype(self.dtype) - self.in_margin) * u, None
 
 
 class CosineEmbedding(Function):
@@ -733,7 +733,7 @@ class CosineEmbedding(Function):
             grad1 = (self.x2 / denom - c * self.x1 / self.m1[..., None]) * u
         if self.needs_grad(1):
             grad2 = (self.x1 / denom - c * self.x2 / self.m2[..., None]) * u
-        return grad1, grad2, None, None, None
+        return grad1, grad2, None
 
 
 def _norm(v, p):
@@ -805,7 +805,7 @@ class TripletMargin(Function):
             g_pn = _norm_grad(self.v_pn, self.d_pn, self.p) * (u * (1 - self.w_an))[..., None]
             grad_p = grad_p - g_pn
             grad_n = grad_n + g_pn
-        return grad_a, grad_p, grad_n, None, None, None, None, None
+        return grad_a, grad_p, grad_n
 
 
 class MultilabelSoftMargin(Function):
@@ -836,7 +836,7 @@ class MultilabelSoftMargin(Function):
             u = u * self.w
         grad_x = (_stable_sigmoid(self.x) - self.y) * u if self.needs_grad(0) else None
         grad_y = -self.x * u if self.needs_grad(1) else None
-        return grad_x, grad_y, None, None
+        return grad_x, grad_y, None
 
 
 def _class_index_target(op, x, target):
@@ -860,7 +860,7 @@ class MultiMargin(Function):
     with h_i = margin - x_y + x_i and active i (h_i > 0, strictly, as torch):
         dl/dx_i = w_y p h_i**(p - 1) / C,  dl/dx_y = -sum_i dl/dx_i."""
 
-    def forward(self, x, target, p, margin, weight, reduction):
+    def forward(self, x, target, weight, p, margin, reduction):
         op = "multi_margin_loss"
         y = _class_index_target(op, x, target)
         rows = x.reshape(-1, x.shape[-1])
@@ -885,7 +885,7 @@ class MultiMargin(Function):
         u = np.asarray(u).reshape(-1, 1) if np.ndim(u) else u
         grad = self.slope * u
         grad[np.arange(len(self.y)), self.y] = -grad.sum(1)
-        return grad.reshape(self.shape), None, None, None, None, None
+        return grad.reshape(self.shape), None, None
 
 
 class MultilabelMargin(Function):
@@ -929,7 +929,7 @@ class MultilabelMargin(Function):
         u = np.asarray(u).reshape(-1, 1) if np.ndim(u) else u
         pairs = self.pairs
         grad = (pairs.sum(1) - pairs.sum(2)) / self.c * u
-        return grad.reshape(self.shape), None, None
+        return grad.reshape(self.shape), None
 
 
 class SoftMargin(Function):
@@ -946,7 +946,7 @@ class SoftMargin(Function):
 
     def backward(self, g):
         u = _upstream(g, self.reduction, self.z.size)
-        return -self.y * _stable_sigmoid(self.z) * u, None, None
+        return -self.y * _stable_sigmoid(self.z) * u, None
 
 
 # ---------------------------------------------------------------- functional API (issue 10)
@@ -1127,8 +1127,7 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=
     if weight is not None and np.ndim(_array(weight)) != 1:
         raise ValueError(f"{op}: weight must be one-dimensional, got shape "
                          f"{tuple(np.shape(_array(weight)))}")
-    return MultiMargin.apply(input, target, p=int(p), margin=margin, weight=weight,
-                             reduction=reduction)
+    return MultiMargin.apply(input, target, weight, p=int(p), margin=margin, reduction=reduction)
 
 
 def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
