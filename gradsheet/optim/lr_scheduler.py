@@ -11,10 +11,15 @@ import itertools
 import math
 import numbers
 import types
+import warnings
 from bisect import bisect_right
 from collections import Counter
 
 from .optimizer import Optimizer
+
+_EPOCH_DEPRECATION = ("scheduler.step(epoch): the epoch argument is deprecated (as in torch); call "
+                      "scheduler.step() instead. With an epoch, the closed form is used where the "
+                      "scheduler has one.")
 
 
 def _is_positive_int(value):
@@ -83,10 +88,16 @@ class LRScheduler(_SchedulerState):
         finally:
             self._is_initial = False
 
-    def step(self):
-        """Advance one epoch: t ← t + 1, then set every group's lr to η_t."""
+    def step(self, epoch=None):
+        """Advance one epoch: t ← t + 1, then set every group's lr to η_t.
+
+        ``step(epoch)`` (deprecated in torch, and warned about as there) jumps to t = epoch and
+        uses the closed form where the scheduler has one.
+        """
         self._step_count += 1
-        self._update_lr()
+        if epoch is not None:
+            warnings.warn(_EPOCH_DEPRECATION, UserWarning, stacklevel=2)
+        self._update_lr(epoch)
 
     def _update_lr(self, epoch=None):
         if epoch is None:
@@ -110,25 +121,12 @@ class LRScheduler(_SchedulerState):
         return [group["lr"] for group in self.optimizer.param_groups]
 
 
-class LambdaLR(LRScheduler):
-    """η_t = η_0 · λ(t), with λ a function of the epoch (one per group, or one for all).
-
-    Example: ``LambdaLR(opt, lambda t: 0.95 ** t)`` decays by 5% per epoch.
-    """
+class _LambdaScheduler(LRScheduler):
+    """A scheduler driven by functions of the epoch, one per group (LambdaLR, MultiplicativeLR)."""
 
     def __init__(self, optimizer, lr_lambda, last_epoch=-1):
-        groups = len(optimizer.param_groups)
-        if isinstance(lr_lambda, (list, tuple)):
-            if len(lr_lambda) != groups:
-                raise ValueError(f"LambdaLR: expected {groups} lr_lambdas (one per parameter "
-                                 f"group), got {len(lr_lambda)}")
-            self.lr_lambdas = list(lr_lambda)
-        else:
-            self.lr_lambdas = [lr_lambda] * groups
+        self.lr_lambdas = _lr_lambdas(type(self).__name__, optimizer, lr_lambda)
         super().__init__(optimizer, last_epoch)
-
-    def get_lr(self):
-        return [base * fn(self.last_epoch) for fn, base in zip(self.lr_lambdas, self.base_lrs)]
 
     def state_dict(self):
         """As the base's, with each lambda's ``__dict__`` if it is a callable object (plain
@@ -148,6 +146,48 @@ class LambdaLR(LRScheduler):
         for fn, saved in zip(self.lr_lambdas, lambdas):
             if saved is not None:
                 fn.__dict__.update(saved)
+
+
+class LambdaLR(_LambdaScheduler):
+    """η_t = η_0 · λ(t), with λ a function of the epoch (one per group, or one for all).
+
+    Example: ``LambdaLR(opt, lambda t: 0.95 ** t)`` decays by 5% per epoch.
+    """
+
+    def get_lr(self):
+        return [base * fn(self.last_epoch) for fn, base in zip(self.lr_lambdas, self.base_lrs)]
+
+
+def _lr_lambdas(owner, optimizer, lr_lambda):
+    """One callable per parameter group (the same one for all, or a list of them)."""
+    groups = len(optimizer.param_groups)
+    if isinstance(lr_lambda, (list, tuple)):
+        if len(lr_lambda) != groups:
+            raise ValueError(f"{owner}: expected {groups} lr_lambdas (one per parameter group), "
+                             f"got {len(lr_lambda)}")
+        lambdas = list(lr_lambda)
+    else:
+        lambdas = [lr_lambda] * groups
+    for i, fn in enumerate(lambdas):
+        if not callable(fn):
+            raise TypeError(f"{owner}: lr_lambda should be a function, but lr_lambda {i} is a "
+                            f"{type(fn).__name__}")
+    return lambdas
+
+
+class MultiplicativeLR(_LambdaScheduler):
+    """η_t = η_{t-1} · λ(t) (so η_t = η_0 · Π_{s=1..t} λ(s)): multiply by λ(epoch) every epoch.
+
+    λ is one function of the epoch for every group, or one per group; the state dict saves
+    callable objects' ``__dict__`` (plain functions as None), as ``LambdaLR``'s does.
+
+    Example: ``MultiplicativeLR(opt, lambda t: 0.95)`` decays by 5% per epoch.
+    """
+
+    def get_lr(self):
+        if self._is_initial:
+            return self._current_lrs()
+        return [lr * fn(self.last_epoch) for fn, lr in zip(self.lr_lambdas, self._current_lrs())]
 
 
 class StepLR(LRScheduler):
@@ -422,3 +462,428 @@ class ReduceLROnPlateau(_SchedulerState):
             self.cooldown_counter = self.cooldown
             self.num_bad_epochs = 0
         self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
+
+
+class ConstantLR(LRScheduler):
+    """η_t = η_0 · f for t < T, then η_0: a constant factor f for the first T epochs.
+
+    f = factor (default 1/3), T = total_iters (default 5). Chainable: the factor is applied at
+    t = 0 and undone at t = T, so other schedulers' changes in between are kept.
+
+    Example: η_0 = 1, f = 0.5, T = 2 gives 0.5, 0.5, 1, 1, ...
+    """
+
+    def __init__(self, optimizer, factor=1.0 / 3, total_iters=5, last_epoch=-1):
+        _require("ConstantLR", "factor", factor, 0 <= factor <= 1, "0 <= factor <= 1")
+        self.factor = factor
+        self.total_iters = total_iters
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self):
+        if self.last_epoch == 0:
+            return [lr * self.factor for lr in self._current_lrs()]
+        if self.last_epoch != self.total_iters:
+            return self._current_lrs()
+        return [lr * (1.0 / self.factor) for lr in self._current_lrs()]
+
+    def _get_closed_form_lr(self):
+        factor = self.factor + (self.last_epoch >= self.total_iters) * (1 - self.factor)
+        return [base * factor for base in self.base_lrs]
+
+
+class PolynomialLR(LRScheduler):
+    """η_t = η_0 · (1 - min(t, T) / T)^p: a polynomial decay to 0 at t = T.
+
+    T = total_iters (default 5), p = power (default 1: linear decay).
+
+    Example: η_0 = 1, T = 4, p = 2 gives 1, 0.5625, 0.25, 0.0625, 0, 0, ...
+    """
+
+    def __init__(self, optimizer, total_iters=5, power=1.0, last_epoch=-1):
+        _require("PolynomialLR", "total_iters", total_iters, _is_positive_int(total_iters),
+                 "a positive integer")
+        self.total_iters = total_iters
+        self.power = power
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self):
+        t, T = self.last_epoch, self.total_iters
+        if self._is_initial or t > T:
+            return self._current_lrs()
+        # factor(t) / factor(t - 1), applied to the current lr
+        ratio = ((1.0 - t / T) / (1.0 - (t - 1) / T)) ** self.power
+        return [lr * ratio for lr in self._current_lrs()]
+
+    def _get_closed_form_lr(self):
+        factor = (1.0 - min(self.total_iters, self.last_epoch) / self.total_iters) ** self.power
+        return [base * factor for base in self.base_lrs]
+
+
+class ChainedScheduler(LRScheduler):
+    """Step several schedulers at once: η_t is what they give applied one after the other.
+
+        η_t = S_k(... S_2(S_1(η_{t-1})))      (each S_i the chainable update of schedulers[i])
+
+    Example: ``ChainedScheduler([ConstantLR(opt, 0.1, total_iters=2), ExponentialLR(opt, 0.9)])``
+    gives 0.1, 0.09, 0.81, 0.729, ... times η_0.
+
+    Args:
+        schedulers: the schedulers, all of the same optimizer (ReduceLROnPlateau cannot be
+            chained: its step needs a metric).
+        optimizer: that optimizer (default: the first scheduler's).
+    """
+
+    def __init__(self, schedulers, optimizer=None):
+        if len(schedulers) < 1:
+            raise ValueError("ChainedScheduler: expected at least one scheduler to chain, got none")
+        for i, scheduler in enumerate(schedulers):
+            if not hasattr(scheduler, "optimizer"):
+                raise TypeError(f"ChainedScheduler: scheduler {i} ({type(scheduler).__name__}) has "
+                                "no optimizer")
+        optimizer = optimizer or schedulers[0].optimizer
+        for i, scheduler in enumerate(schedulers):
+            if isinstance(scheduler, ReduceLROnPlateau):
+                raise ValueError(f"ChainedScheduler: scheduler {i} is a ReduceLROnPlateau, which "
+                                 "cannot be chained: its step() needs the metric")
+            if scheduler.optimizer is not optimizer:
+                raise ValueError(f"ChainedScheduler: all schedulers must belong to the same "
+                                 f"optimizer, but scheduler {i} ({type(scheduler).__name__}) does "
+                                 "not")
+        self._schedulers = list(schedulers)
+        self.optimizer = optimizer
+        self._last_lr = [group["lr"] for group in self._schedulers[-1].optimizer.param_groups]
+
+    def step(self):
+        """Step every scheduler, in order."""
+        for scheduler in self._schedulers:
+            scheduler.step()
+        self._last_lr = [group["lr"] for group in self._schedulers[-1].optimizer.param_groups]
+
+    def state_dict(self):
+        """Every attribute but the optimizer, with each inner scheduler's own state dict in place of
+        the schedulers.
+        """
+        state = {k: v for k, v in self.__dict__.items() if k not in ("optimizer", "_schedulers")}
+        state["_schedulers"] = [s.state_dict() for s in self._schedulers]
+        return state
+
+    def load_state_dict(self, state_dict):
+        """Restore ``state_dict``, and each inner scheduler from its saved state dict."""
+        state = dict(state_dict)
+        saved = state.pop("_schedulers")
+        self.__dict__.update(state)
+        for scheduler, s in zip(self._schedulers, saved):
+            scheduler.load_state_dict(s)
+
+
+class CosineAnnealingWarmRestarts(LRScheduler):
+    """η = η_min + (η_0 - η_min) (1 + cos(π T_cur / T_i)) / 2, restarting at η_0 every T_i epochs.
+
+    T_cur counts the epochs since the last restart; the first period is T_0 and each restart
+    multiplies it by T_mult (periods T_0, T_0 T_mult, T_0 T_mult², ...). ``step(epoch)`` takes
+    fractional epochs (e.g. ``epoch + i / iters_per_epoch`` once per batch), as in torch.
+
+    Reference: Loshchilov & Hutter, "SGDR: Stochastic Gradient Descent with Warm Restarts",
+    ICLR 2017.
+    Example: T_0 = 2, T_mult = 2 restarts at epochs 2, 6, 14, ...
+    """
+
+    def __init__(self, optimizer, T_0, T_mult=1, eta_min=0.0, last_epoch=-1):
+        name = "CosineAnnealingWarmRestarts"
+        _require(name, "T_0", T_0, _is_positive_int(T_0), "a positive integer")
+        _require(name, "T_mult", T_mult, isinstance(T_mult, numbers.Integral) and T_mult >= 1,
+                 "an integer >= 1")
+        if not isinstance(eta_min, (float, int)):
+            raise ValueError(f"{name}: invalid eta_min={eta_min!r}; expected a float or int, got "
+                             f"{type(eta_min).__name__}")
+        self.T_0 = T_0
+        self.T_i = T_0
+        self.T_mult = T_mult
+        self.eta_min = eta_min
+        self.T_cur = last_epoch
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self):
+        cosine = (1 + math.cos(math.pi * self.T_cur / self.T_i)) / 2
+        return [self.eta_min + (base - self.eta_min) * cosine for base in self.base_lrs]
+
+    def step(self, epoch=None):
+        """Advance one epoch (or jump to ``epoch``, which may be fractional) and set the lrs.
+
+        Without an argument T_cur ← T_cur + 1, restarting (T_cur ← T_cur - T_i,
+        T_i ← T_i T_mult) when it reaches T_i. With one, T_cur and T_i are those of that epoch:
+        epoch mod T_0 when T_mult = 1, else with n = floor(log_{T_mult}(epoch / T_0
+        (T_mult - 1) + 1)) restarts so far, T_cur = epoch - T_0 (T_mult^n - 1) / (T_mult - 1)
+        and T_i = T_0 T_mult^n.
+        """
+        if epoch is None and self.last_epoch < 0:
+            epoch = 0
+        if epoch is None:
+            epoch = self.last_epoch + 1
+            self.T_cur = self.T_cur + 1
+            if self.T_cur >= self.T_i:
+                self.T_cur = self.T_cur % self.T_i
+                self.T_i = self.T_i * self.T_mult
+        else:
+            if epoch < 0:
+                raise ValueError(f"CosineAnnealingWarmRestarts.step: expected a non-negative "
+                                 f"epoch, got {epoch}")
+            if epoch >= self.T_0:
+                if self.T_mult == 1:
+                    self.T_cur = epoch % self.T_0
+                else:
+                    n = int(math.log(epoch / self.T_0 * (self.T_mult - 1) + 1, self.T_mult))
+                    self.T_cur = epoch - self.T_0 * (self.T_mult ** n - 1) / (self.T_mult - 1)
+                    self.T_i = self.T_0 * self.T_mult ** n
+            else:
+                self.T_i = self.T_0
+                self.T_cur = epoch
+        self.last_epoch = math.floor(epoch)
+        for group, lr in zip(self.optimizer.param_groups, self.get_lr()):
+            group["lr"] = lr
+        self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
+
+
+def _per_group(owner, name, optimizer, value):
+    """One value per parameter group: a list or tuple of that length, or one value for all."""
+    groups = len(optimizer.param_groups)
+    if isinstance(value, (list, tuple)):
+        if len(value) != groups:
+            raise ValueError(f"{owner}: {name} must have one value per parameter group: got "
+                             f"{len(value)} values for {groups} groups")
+        return list(value)
+    return [value] * groups
+
+
+def _momentum_key(owner, optimizer):
+    """'betas' for Adam-like optimizers (β1 is cycled), 'momentum' for SGD-like ones."""
+    if "momentum" not in optimizer.defaults and "betas" not in optimizer.defaults:
+        raise ValueError(f"{owner}: optimizer must support momentum or beta1 with the "
+                         f"cycle_momentum option enabled ({type(optimizer).__name__} has neither "
+                         "'momentum' nor 'betas')")
+    return "betas" in optimizer.defaults
+
+
+def _set_momentum(group, use_beta1, momentum):
+    if use_beta1:
+        group["betas"] = (momentum, *group["betas"][1:])
+    else:
+        group["momentum"] = momentum
+
+
+class CyclicLR(LRScheduler):
+    """η_t = η_base + (η_max - η_base) · tri(t) · s: a triangular wave between base_lr and max_lr.
+
+    With a cycle of S = step_size_up + step_size_down iterations, cycle c = floor(1 + t / S) and
+    x = 1 + t / S - c ∈ [0, 1): tri = x / r while x <= r (r = step_size_up / S), else
+    (x - 1) / (r - 1). The amplitude scale s is 1 ('triangular'), 1 / 2^(c - 1)
+    ('triangular2'), γ^t ('exp_range'), or ``scale_fn`` of c or of t (``scale_mode``). With
+    ``cycle_momentum`` the momentum (β1 for Adam-like optimizers) runs the other way:
+    μ_t = μ_max - (μ_max - μ_base) · tri(t) · s. Step once per batch.
+
+    Reference: Smith, "Cyclical Learning Rates for Training Neural Networks", WACV 2017.
+    Example: base_lr 0.1, max_lr 1, step_size_up 2: 0.1, 0.55, 1, 0.55, 0.1, 0.55, ...
+    """
+
+    def __init__(self, optimizer, base_lr, max_lr, step_size_up=2000, step_size_down=None,
+                 mode="triangular", gamma=1.0, scale_fn=None, scale_mode="cycle",
+                 cycle_momentum=True, base_momentum=0.8, max_momentum=0.9, last_epoch=-1):
+        name = "CyclicLR"
+        if not isinstance(optimizer, Optimizer):
+            raise TypeError(f"{name}: {type(optimizer).__name__} is not an Optimizer")
+        self.optimizer = optimizer
+        base_lrs = _per_group(name, "base_lr", optimizer, base_lr)
+        if last_epoch == -1:
+            for lr, group in zip(base_lrs, optimizer.param_groups):
+                group["lr"] = lr
+        self.max_lrs = _per_group(name, "max_lr", optimizer, max_lr)
+        step_size_up = float(step_size_up)
+        step_size_down = float(step_size_down) if step_size_down is not None else step_size_up
+        _require(name, "step_size_up", step_size_up, step_size_up + step_size_down > 0,
+                 "step_size_up + step_size_down > 0")
+        self.total_size = step_size_up + step_size_down
+        self.step_ratio = step_size_up / self.total_size
+        if mode not in ("triangular", "triangular2", "exp_range") and scale_fn is None:
+            raise ValueError(f"{name}: invalid mode={mode!r} and no scale_fn; expected "
+                             "'triangular', 'triangular2' or 'exp_range'")
+        _require(name, "scale_mode", scale_mode, scale_mode in ("cycle", "iterations"),
+                 "'cycle' or 'iterations'")
+        self.mode = mode
+        self.gamma = gamma
+        self._scale_fn_custom = scale_fn
+        self.scale_mode = scale_mode
+        self._init_scale_fn()
+        self.cycle_momentum = cycle_momentum
+        if cycle_momentum:
+            self.use_beta1 = _momentum_key(name, optimizer)
+            self.base_momentums = _per_group(name, "base_momentum", optimizer, base_momentum)
+            self.max_momentums = _per_group(name, "max_momentum", optimizer, max_momentum)
+            if last_epoch == -1:
+                for high, low, group in zip(self.max_momentums, self.base_momentums,
+                                            optimizer.param_groups):
+                    _set_momentum(group, self.use_beta1, high)
+                    group["max_momentum"] = high
+                    group["base_momentum"] = low
+        super().__init__(optimizer, last_epoch)
+        self.base_lrs = base_lrs
+
+    def _init_scale_fn(self):
+        # the built-in modes fix the scale mode (as in torch)
+        if self._scale_fn_custom is None:
+            self.scale_mode = "iterations" if self.mode == "exp_range" else "cycle"
+
+    def scale_fn(self, x):
+        """The amplitude scale s at x (the cycle number or the iteration, per ``scale_mode``)."""
+        if self._scale_fn_custom is not None:
+            return self._scale_fn_custom(x)
+        if self.mode == "triangular":
+            return 1.0
+        if self.mode == "triangular2":
+            return 1 / (2.0 ** (x - 1))
+        return self.gamma ** x
+
+    def get_lr(self):
+        cycle = math.floor(1 + self.last_epoch / self.total_size)
+        x = 1.0 + self.last_epoch / self.total_size - cycle
+        if x <= self.step_ratio:
+            scale_factor = x / self.step_ratio
+        else:
+            scale_factor = (x - 1) / (self.step_ratio - 1)
+        scale = self.scale_fn(cycle if self.scale_mode == "cycle" else self.last_epoch)
+        lrs = [base + (high - base) * scale_factor * scale
+               for base, high in zip(self.base_lrs, self.max_lrs)]
+        if self.cycle_momentum:
+            for group, low, high in zip(self.optimizer.param_groups, self.base_momentums,
+                                        self.max_momentums):
+                _set_momentum(group, self.use_beta1, high - (high - low) * scale_factor * scale)
+        return lrs
+
+    def state_dict(self):
+        """Every attribute but the optimizer; a custom ``scale_fn`` is saved as its ``__dict__``
+        if it is a callable object, as None if a plain function (which cannot be saved).
+        """
+        state = {k: v for k, v in self.__dict__.items() if k not in ("optimizer",)}
+        fn = state.pop("_scale_fn_custom")
+        state["_scale_fn_custom"] = (None if fn is None or isinstance(fn, types.FunctionType)
+                                     else dict(fn.__dict__))
+        return state
+
+    def load_state_dict(self, state_dict):
+        """Restore ``state_dict``; a saved callable object's ``__dict__`` goes back into this
+        scheduler's ``scale_fn``.
+        """
+        state = dict(state_dict)
+        fn = state.pop("_scale_fn_custom", None)
+        state.pop("_scale_fn_ref", None)
+        self.__dict__.update(state)
+        if fn is not None:
+            self._scale_fn_custom.__dict__.update(fn)
+        self._init_scale_fn()
+
+
+class OneCycleLR(LRScheduler):
+    """The 1cycle policy: η rises from max_lr / d to max_lr, then anneals to max_lr / (d · d_f).
+
+    Over T = total_steps (or epochs · steps_per_epoch) steps, with p = pct_start, the phases
+    (each annealed by ``anneal_strategy``: 'cos' a(s, e, u) = e + (s - e)(1 + cos(π u)) / 2,
+    'linear' a = s + (e - s) u, u the fraction of the phase done) are::
+
+        two phases (default):  η_0 → η_max over steps [0, pT - 1], η_max → η_min to T - 1
+        three_phase:           η_0 → η_max, η_max → η_0 (to 2pT - 2), η_0 → η_min (to T - 1)
+
+    with η_0 = max_lr / div_factor and η_min = η_0 / final_div_factor. With
+    ``cycle_momentum`` the momentum (β1 for Adam-like optimizers) runs the other way, between
+    max_momentum and base_momentum. Not chainable; step once per batch, T times at most.
+
+    Reference: Smith & Topin, "Super-Convergence: Very Fast Training of Neural Networks Using
+    Large Learning Rates", 2017.
+    """
+
+    def __init__(self, optimizer, max_lr, total_steps=None, epochs=None, steps_per_epoch=None,
+                 pct_start=0.3, anneal_strategy="cos", cycle_momentum=True, base_momentum=0.85,
+                 max_momentum=0.95, div_factor=25.0, final_div_factor=1e4, three_phase=False,
+                 last_epoch=-1):
+        name = "OneCycleLR"
+        if not isinstance(optimizer, Optimizer):
+            raise TypeError(f"{name}: {type(optimizer).__name__} is not an Optimizer")
+        self.optimizer = optimizer
+        if total_steps is not None:
+            _require(name, "total_steps", total_steps, _is_positive_int(total_steps),
+                     "a positive integer")
+            self.total_steps = total_steps
+        elif epochs is not None and steps_per_epoch is not None:
+            _require(name, "epochs", epochs, _is_positive_int(epochs), "a positive integer")
+            _require(name, "steps_per_epoch", steps_per_epoch, _is_positive_int(steps_per_epoch),
+                     "a positive integer")
+            self.total_steps = epochs * steps_per_epoch
+        else:
+            raise ValueError(f"{name}: define either total_steps or both epochs and "
+                             f"steps_per_epoch (got total_steps={total_steps}, epochs={epochs}, "
+                             f"steps_per_epoch={steps_per_epoch})")
+        T = self.total_steps
+        rise = {"start_lr": "initial_lr", "end_lr": "max_lr",
+                "start_momentum": "max_momentum", "end_momentum": "base_momentum"}
+        if three_phase:
+            self._schedule_phases = [
+                {"end_step": float(pct_start * T) - 1, **rise},
+                {"end_step": float(2 * pct_start * T) - 2, "start_lr": "max_lr",
+                 "end_lr": "initial_lr", "start_momentum": "base_momentum",
+                 "end_momentum": "max_momentum"},
+                {"end_step": T - 1, "start_lr": "initial_lr", "end_lr": "min_lr",
+                 "start_momentum": "max_momentum", "end_momentum": "max_momentum"},
+            ]
+        else:
+            self._schedule_phases = [
+                {"end_step": float(pct_start * T) - 1, **rise},
+                {"end_step": T - 1, "start_lr": "max_lr", "end_lr": "min_lr",
+                 "start_momentum": "base_momentum", "end_momentum": "max_momentum"},
+            ]
+        _require(name, "pct_start", pct_start, isinstance(pct_start, float) and 0 <= pct_start <= 1,
+                 "a float between 0 and 1")
+        _require(name, "anneal_strategy", anneal_strategy, anneal_strategy in ("cos", "linear"),
+                 "'cos' or 'linear'")
+        self._anneal_func_type = anneal_strategy
+        max_lrs = _per_group(name, "max_lr", optimizer, max_lr)
+        if last_epoch == -1:
+            for high, group in zip(max_lrs, optimizer.param_groups):
+                group["initial_lr"] = high / div_factor
+                group["max_lr"] = high
+                group["min_lr"] = group["initial_lr"] / final_div_factor
+        self.cycle_momentum = cycle_momentum
+        if cycle_momentum:
+            self.use_beta1 = _momentum_key(name, optimizer)
+            highs = _per_group(name, "max_momentum", optimizer, max_momentum)
+            lows = _per_group(name, "base_momentum", optimizer, base_momentum)
+            if last_epoch == -1:
+                for high, low, group in zip(highs, lows, optimizer.param_groups):
+                    _set_momentum(group, self.use_beta1, high)
+                    group["max_momentum"] = high
+                    group["base_momentum"] = low
+        super().__init__(optimizer, last_epoch)
+
+    def _anneal(self, start, end, pct):
+        if self._anneal_func_type == "cos":
+            return end + (start - end) / 2.0 * (math.cos(math.pi * pct) + 1)
+        return (end - start) * pct + start
+
+    def get_lr(self):
+        step = self.last_epoch
+        if step > self.total_steps:
+            raise ValueError(f"OneCycleLR: tried to step {step} times, but total_steps is "
+                             f"{self.total_steps}")
+        lrs = []
+        last = len(self._schedule_phases) - 1
+        for group in self.optimizer.param_groups:
+            start = 0.0
+            for i, phase in enumerate(self._schedule_phases):
+                end = phase["end_step"]
+                if step <= end or i == last:
+                    pct = (step - start) / (end - start)
+                    lrs.append(self._anneal(group[phase["start_lr"]], group[phase["end_lr"]], pct))
+                    if self.cycle_momentum:
+                        _set_momentum(group, self.use_beta1,
+                                      self._anneal(group[phase["start_momentum"]],
+                                                   group[phase["end_momentum"]], pct))
+                    break
+                start = phase["end_step"]
+        return lrs
