@@ -275,27 +275,56 @@ def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=Fa
     return _new("arange", (start + ramp * step).astype(dtype), requires_grad)
 
 
+def _fused_multiply_add(a, b, c):
+    """a * b + c rounded once (as a fused multiply-add), for float64 arrays: the exact product as
+    p + e (Veltkamp's split), the exact sum c + p as s + t, then s + (t + e)."""
+    def split(x):
+        scaled = 134217729.0 * x  # 2**27 + 1
+        high = scaled - (scaled - x)
+        return high, x - high
+    with np.errstate(over="ignore", invalid="ignore"):
+        p = a * b
+        (a_hi, a_lo), (b_hi, b_lo) = split(a), split(b)
+        e = ((a_hi * b_hi - p) + a_hi * b_lo + a_lo * b_hi) + a_lo * b_lo
+        s = c + p
+        virtual = s - c
+        t = (c - (s - virtual)) + (p - virtual)
+        fused = s + (t + e)
+    return np.where(np.isfinite(fused), fused, p + c)
+
+
 def _spaced(op, start, end, steps, dtype):
     """PyTorch's linspace values: step = (end - start) / (steps - 1); the first half counts up
-    from start, the second half down from end. Computed in ``dtype`` for floats, in float64
-    from int-truncated start and end for integer dtypes (then truncated)."""
+    from start (start + step * i), the second half down from end (end - step * (steps - 1 - i)),
+    each a fused multiply-add as PyTorch's CPU kernel computes it. In ``dtype`` for floats
+    (float64 products, rounded to it), in float64 from int-truncated start and end for integer
+    dtypes (then truncated)."""
     start, end = _scalar(op, "start", start), _scalar(op, "end", end)
     if isinstance(steps, float):
         raise TypeError(f"{op}: steps must be an int, got float {steps!r}")
     steps = _scalar(op, "steps", steps)
     if steps < 0:
         raise RuntimeError(f"{op}: number of steps must be non-negative, got {steps}")
-    compute = dtype if dtype.kind == "f" and dtype != np.float16 else np.dtype(np.float64)
+    compute = dtype if dtype.kind == "f" else np.dtype(np.float64)
     if steps == 1:  # start itself (not truncated first)
         return np.full(1, start, dtype=compute)
     if dtype.kind in "iu":
         start, end = int(start), int(end)
     first, last = compute.type(start), compute.type(end)
-    index = np.arange(steps).astype(compute)
     step = (last - first) / compute.type(max(steps - 1, 1))
-    with np.errstate(invalid="ignore", over="ignore"):
-        return np.where(np.arange(steps) < steps // 2, first + step * index,
-                        last - step * (compute.type(steps - 1) - index))
+    index = np.arange(steps)
+    up = index < steps // 2
+    if compute == np.float16:  # PyTorch's Half rounds after each operation, the index too
+        with np.errstate(over="ignore", invalid="ignore"):
+            return np.where(up, first + step * index.astype(np.float16),
+                            last - step * (steps - 1 - index).astype(np.float16))
+    base = np.where(up, first, last).astype(np.float64)
+    factor = np.where(up, index, index - (steps - 1)).astype(np.float64)
+    if compute == np.float64:
+        values = _fused_multiply_add(np.float64(step), factor, base)
+    else:  # a float32 product is exact in float64: one rounding to float32 after the sum
+        values = np.float64(step) * factor + base
+    return values.astype(compute)
 
 
 def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False):
@@ -313,16 +342,34 @@ def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False)
 def logspace(start, end, steps, base=10.0, *, dtype=None, device=None, requires_grad=False):
     """y_i = base ** (start + i (end - start) / (steps - 1)), i = 0, ..., steps - 1: ``steps``
     values evenly spaced on a log scale from base**start to base**end. The default float dtype
-    unless ``dtype`` says (an integer dtype truncates)."""
+    unless ``dtype`` says. As PyTorch: start and end are first converted to the dtype (an
+    integer one truncates them), the exponents and powers are computed in float64, then
+    converted (truncated for integers)."""
     check_device("logspace", device)
     dtype = backend.as_dtype(dtype)
     if dtype.kind not in "iuf":
         raise TypeError(f"logspace: not implemented for dtype {dtype}")
-    exponents = _spaced("logspace", start, end, steps, dtype)
-    base = _scalar("logspace", "base", base)
+    first, last = _scalar("logspace", "start", start), _scalar("logspace", "end", end)
+    if isinstance(steps, float):
+        raise TypeError(f"logspace: steps must be an int, got float {steps!r}")
+    steps = _scalar("logspace", "steps", steps)
+    if steps < 0:
+        raise RuntimeError(f"logspace: number of steps must be non-negative, got {steps}")
+    base = float(_scalar("logspace", "base", base))
+    if steps == 1:
+        exponents = np.full(1, float(first))
+    else:
+        with np.errstate(over="ignore", invalid="ignore"):
+            first, last = dtype.type(first), dtype.type(last)
+            step = float(last - first) / max(steps - 1, 1)
+            index = np.arange(steps)
+            exponents = np.where(index < steps // 2, float(first) + step * index,
+                                 float(last) - step * (steps - 1 - index))
     with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
-        values = np.power(exponents.dtype.type(base), exponents)
-        return _new("logspace", values.astype(dtype), requires_grad)
+        # in long double: closer to C's correctly rounded pow than NumPy's float64 SIMD power,
+        # whose last-bit errors an integer dtype would truncate (10**2 as 99.999...)
+        values = np.power(np.longdouble(base), exponents.astype(np.longdouble))
+        return _new("logspace", values.astype(np.float64).astype(dtype), requires_grad)
 
 
 # ---------------------------------------------------------------- random

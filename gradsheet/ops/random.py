@@ -116,7 +116,9 @@ def normal(mean, std=1.0, size=None, *, generator=None, dtype=None, device=None,
         if size is None:
             raise TypeError("normal: with a number mean and a number std, give size= (a tuple "
                             "of ints); or pass mean or std as a tensor")
-        from ..factories import _size, _new
+        from ..factories import _is_size, _new, _size
+        if not _is_size(size):
+            raise TypeError(f"normal: size must be a tuple of ints, got {type(size).__name__}")
         shape = _size("normal", (size,))
         mean, std = _number("normal", "mean", mean), _number("normal", "std", std)
         if not std >= 0.0:
@@ -264,10 +266,10 @@ def poisson(input, generator=None):
     if rates.size and not np.all(rates >= 0):
         raise RuntimeError(f"poisson: invalid Poisson rate {rates[~(rates >= 0)].ravel()[0]}, "
                            "expected rate to be non-negative")
-    if rates.size and not np.all(rates < 1e18):
-        raise RuntimeError(f"poisson: rate {rates.max()} is too large to sample (at most 1e18)")
+    if rates.size and rates.max().item() >= 1e18:
+        raise RuntimeError(f"poisson: rate {rates.max()} is too large to sample (below 1e18)")
     rng = generator_of("poisson", generator)
-    return Sample.apply(input, draw=lambda r: rng.poisson(r).astype(r.dtype))
+    return Sample.apply(input, draw=lambda r: np.asarray(rng.poisson(r)).astype(r.dtype))
 
 
 # ---------------------------------------------------------------- in-place fills
