@@ -207,11 +207,12 @@ def test_searchsorted_with_a_scalar_and_errors():
 MODES = ["linear", "lower", "higher", "midpoint", "nearest"]
 
 
+@pytest.mark.parametrize("pool", [(), (0.0, 1.0, -1.0)])
 @pytest.mark.parametrize("op", ["quantile", "nanquantile"])
 @SETTINGS
-@given(data=st.data(), a=arrays(min_side=1, special=True), keepdim=st.booleans(),
-       mode=st.sampled_from(MODES), many=st.booleans())
-def test_quantile_matches_torch(op, data, a, keepdim, mode, many):
+@given(data=st.data(), keepdim=st.booleans(), mode=st.sampled_from(MODES), many=st.booleans())
+def test_quantile_matches_torch(op, pool, data, keepdim, mode, many):
+    a = data.draw(arrays(min_side=1, special=True, pool=pool))
     a = np.where(np.isinf(a), np.nan, a)  # inf - inf in the interpolation: NaN gradients on both sides
     q = data.draw(st.lists(st.sampled_from([0.0, 0.1, 0.25, 0.5, 0.625, 0.9, 1.0]), min_size=1,
                            max_size=3))
@@ -220,10 +221,11 @@ def test_quantile_matches_torch(op, data, a, keepdim, mode, many):
     def call(lib, x):
         qs = lib.tensor(q, dtype=lib.float64) if many else q[0]
         return getattr(lib, op)(x, qs, dim, keepdim, interpolation=mode)
-    # torch's sort of many elements does not keep NaNs in order: with a NaN in a slice, quantile's
-    # gradient goes to one of its NaNs (the last one in ours)
-    compare(lambda x: call(gs, x), lambda x: call(torch, x), [a],
-            grad=op == "nanquantile" or not np.isnan(a).any())
+    # torch's (unstable) sort of many elements orders tied values (and NaNs) its own way, so the
+    # gradient can go to another of the tied elements: compare gradients without ties
+    numbers = a[~np.isnan(a)]
+    distinct = len(np.unique(numbers)) == len(numbers) and (op == "nanquantile" or len(numbers) == a.size)
+    compare(lambda x: call(gs, x), lambda x: call(torch, x), [a], grad=distinct)
 
 
 def test_quantile_of_a_slice_with_nans_sends_the_gradient_to_its_last_nan_as_torch():
