@@ -4,10 +4,12 @@ A from-scratch deep-learning and reinforcement-learning library on NumPy with
 a PyTorch-shaped API: ``gradsheet.tensor``, ``gradsheet.nn``,
 ``gradsheet.optim``, ``gradsheet.data``, ``gradsheet.train``.
 """
+from . import backend as _backend
 from .backend import get_default_dtype, manual_seed, set_default_dtype
 from . import memory as _memory
 from .autograd import (Function, GradcheckError, Tensor, enable_grad, gradcheck,
-                       is_grad_enabled, no_grad, set_grad_enabled)
+                       inference_mode, is_grad_enabled, no_grad, set_grad_enabled)
+from .devices import device
 from .autograd.tensor import as_tensor
 # The torch.* functions: each module's __all__ lists its own.
 from .factories import *
@@ -33,29 +35,42 @@ import importlib as _importlib
 
 import numpy as _np
 
-float32 = _np.float32
-float64 = _np.float64
-float16 = _np.float16
-int64 = _np.int64
-int32 = _np.int32
-bool_ = _np.bool_
-long = _np.int64
+# dtypes under PyTorch's names (NumPy's types: x.dtype == gs.float32 holds)
+float32 = float = _np.float32
+float64 = double = _np.float64
+float16 = half = _np.float16
+int64 = long = _np.int64
+int32 = int = _np.int32
+int16 = short = _np.int16
+int8 = _np.int8
+uint8 = _np.uint8
+bool = bool_ = _np.bool_
+complex64 = cfloat = _np.complex64
+complex128 = cdouble = _np.complex128
+bfloat16 = _backend.bfloat16  # NumPy cannot hold it: using it raises, saying so
+finfo = _np.finfo
+iinfo = _np.iinfo
 
 __version__ = "0.1.0"
 
 _memory.keep_freed_memory_unless_disabled()  # see gradsheet.memory
 
 __all__ = [
-    "Function", "GradcheckError", "Tensor", "as_tensor", "bool_", "enable_grad", "float16",
-    "float32", "float64", "get_default_dtype", "gradcheck", "int32", "int64", "is_grad_enabled",
-    "load", "long", "manual_seed", "no_grad", "save", "set_default_dtype", "set_grad_enabled",
-    "summary", "nn", "optim", "data", "train", "io", "tour", "rl", "onnx", "models", "linalg",
+    "Function", "GradcheckError", "Tensor", "as_tensor", "device", "enable_grad",
+    "get_default_dtype", "gradcheck", "inference_mode", "is_grad_enabled", "load", "manual_seed",
+    "no_grad", "save", "set_default_dtype", "set_grad_enabled", "summary", "finfo", "iinfo",
+    "float32", "float", "float64", "double", "float16", "half", "int64", "long", "int32", "int",
+    "int16", "short", "int8", "uint8", "bool", "bool_", "complex64", "cfloat", "complex128",
+    "cdouble", "bfloat16",
+    "nn", "optim", "data", "train", "io", "tour", "rl", "onnx", "models", "cuda", "accelerator",
+    "backends", "linalg",
 ] + [name for module in (_factories, _activation, _binary, _comparison, _elementwise, _indexing,
                          _linalg, _random, _reduce, _scan, _shape, _sort, _unary)
      for name in module.__all__]
 
 # Subpackages load on first use so that `import gradsheet` stays fast.
-_SUBPACKAGES = ("nn", "optim", "data", "train", "io", "tour", "rl", "onnx", "models", "linalg")
+_SUBPACKAGES = ("nn", "optim", "data", "train", "io", "tour", "rl", "onnx", "models", "cuda",
+                "accelerator", "backends", "linalg")
 
 
 def __getattr__(name):
