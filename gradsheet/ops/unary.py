@@ -540,6 +540,54 @@ class I0(_Unary):
             return g * _bessel_i1(self.x)
 
 
+def _lgamma(x):
+    """log|Gamma(x)| (inf at 0, the negative integers and +-inf), in x's dtype."""
+    if _scipy_special is not None:
+        y = _scipy_special.gammaln(x)
+    else:  # pragma: no cover - the fallback without SciPy
+        y = np.vectorize(lambda v: math.inf if v in (0.0, -math.inf) or (v < 0 and v == int(v))
+                         else math.lgamma(v), otypes=[np.float64])(x)
+    return np.where(np.isneginf(x), np.inf, y).astype(x.dtype, copy=False)
+
+
+def _polygamma(n, x):
+    """The n-th derivative of digamma, psi^(n)(x), with torch's values at +-inf, in x's dtype."""
+    if _scipy_special is None:  # pragma: no cover - only without SciPy
+        raise RuntimeError("digamma/polygamma need SciPy (pip install scipy)")
+    y = _scipy_special.psi(x) if n == 0 else _scipy_special.polygamma(n, x)
+    if n == 1:
+        y = np.where(np.isneginf(x), np.nan, y)
+    elif n >= 2:
+        y = np.where(np.isposinf(x), np.nan, y)
+    return np.asarray(y).astype(x.dtype, copy=False)
+
+
+class Lgamma(_Unary):
+    """y = log|Gamma(x)|;  dy/dx = digamma(x) = psi(x) (as torch: -inf at 0, NaN at the negative
+    integers)."""
+
+    def compute(self, x):
+        self.x = x
+        return _lgamma(x)
+
+    def backward(self, g):
+        with _quiet():
+            return g * _polygamma(0, self.x)
+
+
+class Polygamma(_Unary):
+    """y = psi^(n)(x), the n-th derivative of digamma psi = (log Gamma)' (n = 0: digamma);
+    dy/dx = psi^(n+1)(x)."""
+
+    def compute(self, x, n):
+        self.x, self.n = x, n
+        return _polygamma(n, x)
+
+    def backward(self, g):
+        with _quiet():
+            return g * _polygamma(self.n + 1, self.x), None
+
+
 def _nan_to_num(x, nan, posinf, neginf):
     info = np.finfo(x.dtype)
     values = [np.asarray(info.max if posinf is None else posinf).astype(x.dtype),
@@ -722,6 +770,37 @@ def i0(input):
     return I0.apply(_floating("i0", input))
 
 
+@tensor_method("lgamma", inplace="lgamma_")
+def lgamma(input):
+    """log|Gamma(x)|, elementwise (inf at 0 and the negative integers); gradient digamma(x)."""
+    return Lgamma.apply(_floating("lgamma", input))
+
+
+@tensor_method("digamma", inplace="digamma_")
+def digamma(input):
+    """digamma(x) = psi(x) = d/dx log Gamma(x), elementwise (-inf at 0, NaN at the negative
+    integers, as torch); gradient polygamma(1, x)."""
+    return Polygamma.apply(_floating("digamma", input), 0)
+
+
+def _polygamma_order(n):
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)):
+        raise TypeError(f"polygamma: n must be an int, got {type(n).__name__} {n!r}")
+    if n < 0:
+        raise RuntimeError(f"polygamma: n must be >= 0, got n={n} (as torch, negative n is not "
+                           "supported)")
+    return int(n)
+
+
+@tensor_method("polygamma", inplace="polygamma_",
+               as_method=lambda self, n: polygamma(n, self))
+def polygamma(n, input):
+    """psi^(n)(x), the n-th derivative of digamma (n = 0: digamma itself), elementwise; gradient
+    psi^(n+1)(x). ``x.polygamma(n)`` is the method form."""
+    n = _polygamma_order(n)
+    return Polygamma.apply(_floating("polygamma", input), n)
+
+
 # ------------------------------------------------------------ sign and rounding
 def _flat(op, cls, input, *params):
     """A rounding op: an integer tensor is returned as a copy (torch keeps its dtype)."""
@@ -859,7 +938,8 @@ __all__ = [
     "sin", "cos", "tan", "asin", "acos", "atan", "sinh", "cosh", "asinh", "acosh", "atanh",
     "arcsin", "arccos", "arctan", "arcsinh", "arccosh", "arctanh", "deg2rad", "rad2deg", "sinc",
     "rsqrt", "log1p", "expm1", "log2", "log10", "exp2", "reciprocal", "square", "logit",
-    "erf", "erfc", "erfinv", "i0", "sign", "sgn", "floor", "ceil", "round", "trunc", "fix",
+    "erf", "erfc", "erfinv", "i0", "lgamma", "digamma", "polygamma", "sign", "sgn", "floor",
+    "ceil", "round", "trunc", "fix",
     "frac", "nan_to_num", "isnan", "isinf", "isposinf", "isneginf", "isfinite", "isreal",
     "signbit",
 ]
