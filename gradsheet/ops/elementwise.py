@@ -454,9 +454,30 @@ def cast(x, dtype):
 
 
 @tensor_method("clone")
-def clone(x):
+def clone(x, *, memory_format=None):
     """A copy of x that stays in the graph; gradient 1."""
     return Clone.apply(x)
+
+
+@tensor_method("contiguous")
+def contiguous(x, memory_format=None):
+    """x itself when its elements are laid out in row-major order, else a row-major copy
+    (``clone``), as ``torch.Tensor.contiguous``."""
+    return x if x.array.flags.c_contiguous else Clone.apply(x)
+
+
+@tensor_method("is_contiguous")
+def is_contiguous(x, memory_format=None):
+    """Whether x's elements are laid out in row-major (C) order in memory."""
+    return bool(x.array.flags.c_contiguous)
+
+
+@tensor_method("stride")
+def stride(x, dim=None):
+    """The step in elements between neighbours along each dimension (or along ``dim``), as
+    ``torch.Tensor.stride`` (NumPy's byte strides divided by the element size)."""
+    steps = tuple(s // x.array.itemsize for s in x.array.strides)
+    return steps if dim is None else steps[dim]
 
 
 absolute, divide, true_divide, multiply, negative, subtract = abs, div, div, mul, neg, sub
