@@ -21,6 +21,7 @@ from ..ops.dropout import dropout as _dropout
 from . import init
 from .module import Module
 from .parameter import Parameter
+from .utils.rnn import PackedSequence, _pack_like, pad_packed_sequence
 
 
 def _check_size(layer, name, value, minimum=1):
@@ -162,7 +163,10 @@ class RNNBase(_Uniform):
         bidirectional: add a layer running t = T-1 .. 0; outputs are concatenated.
 
     forward(input, hx=None, lengths=None):
-        input (T, B, I), (B, T, I) with batch_first, or unbatched (T, I);
+        input (T, B, I), (B, T, I) with batch_first, or unbatched (T, I), or a PackedSequence
+        (``nn.utils.rnn.pack_padded_sequence``): then the output is a PackedSequence with the
+        input's batch sizes and order, and h_n each sequence's final state, in the original
+        batch order (as hx), as in torch;
         hx: initial states (num_layers * D, B, H) (D = 2 if bidirectional), zeros when None;
         lengths: B ints in [1, T] for a padded batch: the padded steps neither change the
         state nor get gradient, their outputs are 0 (PyTorch's pack_padded_sequence +
@@ -225,6 +229,21 @@ class RNNBase(_Uniform):
 
     def forward(self, input, hx=None, lengths=None):
         name = type(self).__name__
+        if isinstance(input, PackedSequence):
+            if lengths is not None:
+                raise ValueError(f"{name}: lengths= is for a padded input; a PackedSequence "
+                                 "carries its own lengths")
+            if input.data.ndim != 2:
+                raise ValueError(f"{name}: a PackedSequence input needs data of shape (N, "
+                                 f"input_size), got {tuple(input.data.shape)}")
+            padded, seq_lengths = pad_packed_sequence(input)
+            output, states = self._forward(padded, hx, seq_lengths.array, False)
+            return _pack_like(output, input), states
+        return self._forward(input, hx, lengths, self.batch_first)
+
+    def _forward(self, input, hx, lengths, batch_first):
+        """forward on a padded (or full-length) batch, time-major unless ``batch_first``."""
+        name = type(self).__name__
         if input.ndim not in (2, 3) or input.shape[-1] != self.input_size:
             raise ValueError(f"{name}: input must be 3-D (T, batch, input_size) (batch first with "
                              f"batch_first=True) or unbatched 2-D (T, input_size), with "
@@ -233,7 +252,7 @@ class RNNBase(_Uniform):
         if not batched:
             x = shape_ops.unsqueeze(input, 1)
         else:
-            x = shape_ops.transpose(input, 0, 1) if self.batch_first else input
+            x = shape_ops.transpose(input, 0, 1) if batch_first else input
         T, B = x.shape[0], x.shape[1]
         D = 2 if self.bidirectional else 1
         states = self._initial_states(hx, B, batched, D)
@@ -258,7 +277,7 @@ class RNNBase(_Uniform):
         if not batched:
             x = x[:, 0]
             ends = [end[:, 0] for end in ends]
-        elif self.batch_first:
+        elif batch_first:
             x = shape_ops.transpose(x, 0, 1)
         return x, (ends[0] if len(ends) == 1 else tuple(ends))
 
