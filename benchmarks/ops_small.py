@@ -2,8 +2,9 @@
 
 The per-op cost of the autograd engine, where Python overhead dominates: gather,
 masked_fill, cumsum, where, comparisons, slicing and elementwise math, then one
-backward. The same function runs on gradsheet and on PyTorch (their APIs match).
-Target: gradsheet <= 0.5x PyTorch's time.
+backward. The same function runs on gradsheet and on PyTorch (their APIs match); the
+third contender is the same forward and backward written by hand in NumPy, the floor
+for any NumPy engine. Target: gradsheet <= 0.5x PyTorch's time.
 
 Usage: python benchmarks/ops_small.py [--threads 1 2] [--rounds N]
 """
@@ -57,6 +58,51 @@ def step_for(module):
     return step
 
 
+def numpy_step():
+    """The chain and its backward by hand: no graph, no objects (what the engine costs beyond)."""
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((ROWS, COLS), dtype=np.float32)
+    w = rng.standard_normal((ROWS, COLS), dtype=np.float32)
+    index = rng.integers(0, COLS, (ROWS, COLS))
+    mask = rng.random((ROWS, COLS)) < 0.2
+    rows = np.arange(ROWS)[:, None]
+
+    def step():
+        a = x * w
+        b = np.take_along_axis(a, index, 1)
+        c = np.where(mask, np.float32(0), b)
+        d = c.cumsum(1)
+        positive = d > 0
+        e = np.where(positive, d, d * np.float32(0.1))
+        f = e[:, 1:] - e[:, :-1]
+        g = np.tanh(f)
+        xs = x[:, :COLS - 1]
+        h = g * xs
+        i = np.exp(h)
+        j = i.sum(1, keepdims=True)
+        k0 = h - j
+        m = np.abs(k0)[:, ::2]
+        n = np.log(m + 1)
+        n.mean()
+        grad_m = np.float32(1 / n.size) / (m + 1)
+        grad_k = np.zeros_like(k0)
+        grad_k[:, ::2] = grad_m
+        grad_k *= np.sign(k0)
+        grad_h = grad_k - grad_k.sum(1, keepdims=True) * i
+        grad_f = grad_h * xs * (1 - g * g)
+        grad_e = np.zeros_like(e)
+        grad_e[:, 1:] += grad_f
+        grad_e[:, :-1] -= grad_f
+        grad_d = np.where(positive, grad_e, grad_e * np.float32(0.1))
+        grad_b = np.where(mask, np.float32(0), grad_d[:, ::-1].cumsum(1)[:, ::-1])
+        grad_a = np.zeros_like(a)
+        np.add.at(grad_a, (rows, index), grad_b)
+        grad_x, grad_w = grad_a * w, grad_a * x
+        grad_x[:, :COLS - 1] += grad_h * g
+        return grad_x, grad_w
+    return step
+
+
 def check_agreement():
     """Both libraries give the same loss and gradients (else the timing compares nothing)."""
     import gradsheet
@@ -66,16 +112,20 @@ def check_agreement():
         x, w, index, mask = inputs(lib)
         loss = chain(lib, x, w, index, mask)
         loss.backward()
-        results.append([float(loss), np.asarray(x.grad.tolist()), np.asarray(w.grad.tolist())])
+        results.append([float(loss.detach()), np.array(x.grad.tolist()), np.array(w.grad.tolist())])
+    grads_numpy = numpy_step()()
     (loss_a, *grads_a), (loss_b, *grads_b) = results
+    for a, b in zip(grads_numpy, grads_b):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-6)
     assert abs(loss_a - loss_b) < 1e-5 * max(1.0, abs(loss_b)), (loss_a, loss_b)
     for a, b in zip(grads_a, grads_b):
         np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-6)
-    print("check: gradsheet and PyTorch agree on the loss and both gradients")
+    print("check: gradsheet, PyTorch and the NumPy step agree on the gradients")
 
 
 CASES = {"ops_small": (400, {"gradsheet": functools.partial(step_for, "gradsheet"),
-                             "pytorch": functools.partial(step_for, "torch")})}
+                             "pytorch": functools.partial(step_for, "torch"),
+                             "numpy": numpy_step})}
 
 
 if __name__ == "__main__":
