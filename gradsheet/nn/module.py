@@ -17,14 +17,196 @@ to a wrapper that runs the hooks). All writes go through ``__setattr__``,
 ``__delattr__`` and the ``register_*`` methods, which keep the two views equal.
 """
 import collections
+import collections.abc
+import warnings
 
 import numpy as np
 
 from .. import backend
 from .. import devices
-from ..autograd.hooks import add_hook
+from ..autograd import grad_mode
+from ..autograd.function import Function
+from ..autograd.hooks import RemovableHandle, add_hook
 from ..autograd.tensor import Tensor
 from .parameter import Parameter
+
+# The hook registries a module makes on first use (``Module.__getattr__``): OrderedDicts from a
+# handle id to the hook, or, for the flag sets, to True.
+_HOOK_REGISTRIES = frozenset((
+    "_forward_hooks", "_forward_hooks_with_kwargs", "_forward_hooks_always_called",
+    "_forward_pre_hooks", "_forward_pre_hooks_with_kwargs", "_backward_hooks",
+    "_backward_pre_hooks", "_state_dict_hooks", "_state_dict_pre_hooks",
+    "_load_state_dict_pre_hooks", "_load_state_dict_post_hooks"))
+
+
+class _HookHandle(RemovableHandle):
+    """A module hook's handle: removing it also drops the hook's flags (with_kwargs, always_call),
+    as torch's ``RemovableHandle(..., extra_dict=...)``."""
+
+    __slots__ = ("_extra",)
+
+    def __init__(self, hooks, hook_id, extra):
+        self._hooks, self.id, self._extra = hooks, hook_id, extra
+
+    def remove(self):
+        """Take the hook (and its flags) out; removing it twice is harmless."""
+        self._hooks.pop(self.id, None)
+        for flags in self._extra:
+            flags.pop(self.id, None)
+
+
+# ------------------------------------------------------------------ backward hooks
+class _HookJoin(Function):
+    """The identity on a module's tensors x_1..x_k, as one node (torch's BackwardHookFunction):
+    token = join(x_1, ..., x_k) is a zero-size array and each y_i = fork(token, x_i) = x_i.
+    Backward: every fork files dL/dy_i with the shared ``link`` and sends the token a zero-size
+    gradient, so the join runs once, after all of them, and hands the link's callback all k
+    gradients at once (the callback's result is what flows on to x_1..x_k)."""
+
+    def forward(self, *arrays, link):
+        self.link = link
+        return np.zeros(0)
+
+    def backward(self, g):
+        return self.link.release()
+
+
+class _HookFork(Function):
+    """y = x (a view), joined to the module's other tensors through the token:
+    dL/dx is recorded on the link (see ``_HookJoin``); the token gets a zero-size gradient."""
+
+    def forward(self, token, x, link, slot):
+        self.link, self.slot = link, slot
+        return x.view()
+
+    def backward(self, g):
+        self.link.file(self.slot, g)
+        return np.zeros(0), None
+
+
+class _Link:
+    """The gradients of one group of tensors, gathered by their forks for the join's callback."""
+
+    __slots__ = ("grads", "callback")
+
+    def __init__(self, n, callback):
+        self.grads, self.callback = [None] * n, callback
+
+    def file(self, slot, grad):
+        previous = self.grads[slot]
+        self.grads[slot] = grad if previous is None else previous + grad
+
+    def release(self):
+        grads, self.grads = self.grads, [None] * len(self.grads)
+        return tuple(self.callback(grads))
+
+
+def _as_grad_array(value, like, what):
+    """A hook's replacement gradient as an array shaped as ``like`` (None stays None)."""
+    if value is None:
+        return None
+    array = value.array if isinstance(value, Tensor) else np.asarray(value)
+    if array.shape != like.shape:
+        raise RuntimeError(f"{what}: a backward hook returned a gradient of shape {array.shape} "
+                           f"for a tensor of shape {tuple(like.shape)}")
+    return array.astype(like.dtype, copy=False)
+
+
+class _BackwardHook:
+    """One forward's full backward hooks (torch's ``torch.utils.hooks.BackwardHook``): the
+    module's positional tensor inputs and its outputs each pass through a join/fork identity
+    group; the outputs' group records grad_output and runs the pre-hooks, the inputs' group
+    runs the hooks with grad_input and grad_output."""
+
+    def __init__(self, module, hooks, pre_hooks):
+        self.module, self.hooks, self.pre_hooks = module, hooks, pre_hooks
+        self.grad_outputs = None
+        self.n_inputs, self.input_index, self.inputs = -1, None, ()
+        self.n_outputs, self.output_index, self.outputs = -1, None, ()
+
+    @staticmethod
+    def _wrap(values, callback):
+        """(values with their tensors passed through one identity group, the tensors' indices and
+        the tensors) or (values, None, ()) when none requires grad or recording is off."""
+        index = [i for i, v in enumerate(values) if isinstance(v, Tensor)]
+        tensors = [values[i] for i in index]
+        if not (grad_mode.state.enabled and any(t.requires_grad for t in tensors)):
+            return values, None, ()
+        link = _Link(len(tensors), lambda grads: callback(grads, tensors, link_parents))
+        link_parents = [k for k, t in enumerate(tensors) if t.requires_grad]
+        token = _HookJoin.apply(*(tensors[k] for k in link_parents), link=link)
+        new = list(values)
+        for k in link_parents:
+            new[index[k]] = _HookFork.apply(token, tensors[k].array, link=link, slot=k)
+        out = tuple(new) if type(values) is tuple else type(values)(*new)
+        return out, index, tensors
+
+    def setup_input_hook(self, args):
+        """args with their tensors wrapped; the hooks run when their gradients are known."""
+        out, self.input_index, self.inputs = self._wrap(args, self._on_input_grads)
+        self.n_inputs = len(args)
+        return out
+
+    def setup_output_hook(self, result):
+        """result (a Tensor or a tuple) with its tensors wrapped: their gradients are grad_output."""
+        single = not isinstance(result, tuple)
+        values = (result,) if single else result
+        out, self.output_index, self.outputs = self._wrap(values, self._on_output_grads)
+        self.n_outputs = len(values)
+        return out[0] if single else out
+
+    def _on_output_grads(self, grads, tensors, parents):
+        packed = [None] * self.n_outputs
+        for k, i in enumerate(self.output_index):
+            if grads[k] is not None:
+                packed[i] = Tensor._wrap(grads[k])
+        self.grad_outputs = tuple(packed)
+        for hook in self.pre_hooks:
+            out = hook(self.module, self.grad_outputs)
+            if out is None:
+                continue
+            if len(out) != len(self.grad_outputs):
+                raise RuntimeError("Backward pre hook returned an invalid number of grad_output, "
+                                   f"got {len(out)}, but expected {len(self.grad_outputs)}")
+            self.grad_outputs = tuple(out)
+        local = self.grad_outputs
+        if self.input_index is None:
+            warnings.warn("Full backward hook is firing when gradients are computed with respect "
+                          "to module outputs since no inputs require gradients. See "
+                          "https://docs.pytorch.org/docs/main/generated/torch.nn.Module.html"
+                          "#torch.nn.Module.register_full_backward_hook for more details.",
+                          stacklevel=2)
+            grad_inputs = (None,) * self.n_inputs
+            for hook in self.hooks:
+                out = hook(self.module, grad_inputs, self.grad_outputs)
+                if out is not None and not (isinstance(out, tuple)
+                                            and all(g is None for g in out)):
+                    raise RuntimeError("Backward hook for Modules where no input requires "
+                                       "gradient should always return None or None for all "
+                                       "gradients.")
+            self.grad_outputs = None
+        return [_as_grad_array(local[self.output_index[k]], tensors[k], "grad_output")
+                for k in parents]
+
+    def _on_input_grads(self, grads, tensors, parents):
+        if self.grad_outputs is None:  # the gradient reached the inputs without the outputs
+            return [grads[k] for k in parents]
+        packed = [None] * self.n_inputs
+        for k, i in enumerate(self.input_index):  # a missing gradient is zeros, as in torch
+            grad = grads[k] if grads[k] is not None else np.zeros_like(tensors[k].array)
+            packed[i] = Tensor._wrap(grad)
+        result = tuple(packed)
+        for hook in self.hooks:
+            out = hook(self.module, result, self.grad_outputs)
+            if out is None:
+                continue
+            if len(out) != len(result):
+                raise RuntimeError("Backward hook returned an invalid number of grad_input, "
+                                   f"got {len(out)}, but expected {len(result)}")
+            result = tuple(out)
+        self.grad_outputs = None
+        return [_as_grad_array(result[self.input_index[k]], tensors[k], "grad_input")
+                for k in parents]
 
 
 class _IncompatibleKeys(collections.namedtuple("IncompatibleKeys",
@@ -88,44 +270,159 @@ class Module:
         return self.forward(*args, **kwargs)
 
     # ------------------------------------------------------------ hooks
-    def register_forward_pre_hook(self, hook):
+    def register_forward_pre_hook(self, hook, *, prepend=False, with_kwargs=False):
         """Run ``hook(module, args)`` before every forward of this module (``args``: the
         positional inputs, a tuple); if it returns something other than None, that replaces
-        the inputs (a tuple, or one value). Returns a handle: ``handle.remove()`` takes it out.
+        the inputs (a tuple, or one value). With ``with_kwargs``: ``hook(module, args, kwargs)``,
+        returning None or a pair (new_args, new_kwargs). ``prepend`` runs it before the hooks
+        already registered. Returns a handle: ``handle.remove()`` takes it out.
         """
-        return self._add_forward_hook("_forward_pre_hooks", hook, "register_forward_pre_hook")
+        return self._add_hook("_forward_pre_hooks", hook, "register_forward_pre_hook", prepend,
+                              {"_forward_pre_hooks_with_kwargs": with_kwargs})
 
-    def register_forward_hook(self, hook):
+    def register_forward_hook(self, hook, *, prepend=False, with_kwargs=False, always_call=False):
         """Run ``hook(module, args, output)`` after every forward of this module; if it returns
-        something other than None, that replaces the output. Returns a handle, as
-        ``register_forward_pre_hook``.
+        something other than None, that replaces the output. With ``with_kwargs``:
+        ``hook(module, args, kwargs, output)``. With ``always_call`` it runs even when forward
+        raises (its own exception is then turned into a warning). ``prepend`` as
+        ``register_forward_pre_hook``; returns a removable handle.
         """
-        return self._add_forward_hook("_forward_hooks", hook, "register_forward_hook")
+        return self._add_hook("_forward_hooks", hook, "register_forward_hook", prepend,
+                              {"_forward_hooks_with_kwargs": with_kwargs,
+                               "_forward_hooks_always_called": always_call})
 
+    def register_full_backward_pre_hook(self, hook, prepend=False):
+        """Run ``hook(module, grad_output)`` when the gradients of this module's outputs are known,
+        before its inputs' gradients are computed: ``grad_output`` holds dL/d(output) for each
+        output (None for a non-Tensor output or one without a gradient); a returned tuple of the
+        same length replaces it. Returns a removable handle.
+        """
+        return self._add_hook("_backward_pre_hooks", hook, "register_full_backward_pre_hook",
+                              prepend, {})
+
+    def register_full_backward_hook(self, hook, prepend=False):
+        """Run ``hook(module, grad_input, grad_output)`` once the gradients of this module's
+        positional inputs are known: grad_input[i] = dL/d(args[i]) (None for a non-Tensor
+        argument; zeros for a Tensor the output does not depend on), grad_output as in
+        ``register_full_backward_pre_hook``. A returned tuple of the same length replaces
+        grad_input (what flows on to the inputs). If no input requires grad, the hook runs with
+        grad_input all None when the outputs' gradients are known (with torch's warning).
+        The inputs and outputs pass through identity nodes, so an in-place change of an output
+        inside the graph is not detected. Returns a removable handle.
+        """
+        if self.__dict__.get("_is_full_backward_hook") is False:
+            raise RuntimeError("Cannot use both regular backward hooks and full backward hooks "
+                               "on a single Module. Please use only one of them.")
+        self.__dict__["_is_full_backward_hook"] = True
+        return self._add_hook("_backward_hooks", hook, "register_full_backward_hook", prepend,
+                              {})
+
+    def register_backward_hook(self, hook):
+        """Deprecated in torch in favour of ``register_full_backward_hook``; gradsheet runs
+        ``hook(module, grad_input, grad_output)`` with the full hook's arguments (torch's old
+        hook sees the inputs of the module's last autograd node instead).
+        """
+        if self.__dict__.get("_is_full_backward_hook") is True:
+            raise RuntimeError("Cannot use both regular backward hooks and full backward hooks "
+                               "on a single Module. Please use only one of them.")
+        self.__dict__["_is_full_backward_hook"] = False
+        return self._add_hook("_backward_hooks", hook, "register_backward_hook", False, {})
+
+    # (kept for callers of the earlier name)
     def _add_forward_hook(self, key, hook, owner):
-        """Add ``hook`` to this module's hooks under ``key``. Module classes call ``forward``
+        return self._add_hook(key, hook, owner, False, {})
+
+    def _add_hook(self, key, hook, owner, prepend, flags):
+        """Add ``hook`` to this module's hooks under ``key`` (an OrderedDict, first run first) and
+        its id to each flag set in ``flags`` that is true. Module classes call ``forward``
         directly (no wrapper frame); the class of a module that gets a hook switches, for all
         its instances, to ``_call_with_hooks``, which costs them a frame and two lookups."""
-        handle = add_hook(self.__dict__.setdefault(key, {}), hook, owner)
+        hooks = getattr(self, key)
+        extra = [getattr(self, flag) for flag in flags]
+        handle = add_hook(hooks, hook, owner)
+        handle = _HookHandle(hooks, handle.id, extra)
+        for flag_dict, on in zip(extra, flags.values()):
+            if on:
+                flag_dict[handle.id] = True
+        if prepend:
+            hooks.move_to_end(handle.id, last=False)
         cls = type(self)
         if cls.__call__ is not Module._call_with_hooks:
             cls.__call__ = Module._call_with_hooks
         return handle
 
+    def __getattr__(self, name):
+        # only reached when normal lookup fails: the hook registries are made on first use
+        if name in _HOOK_REGISTRIES and "_parameters" in self.__dict__:
+            registry = self.__dict__[name] = collections.OrderedDict()
+            return registry
+        raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
+
     def _call_with_hooks(self, *args, **kwargs):
-        """module(*args, **kwargs) as forward between the module's forward pre-hooks and hooks
-        (each in registration order)."""
+        """module(*args, **kwargs) as torch's ``Module._call_impl``: forward pre-hooks, the
+        backward hooks' identity nodes on the inputs, forward, forward hooks, the identity nodes
+        on the outputs (each kind in registration order)."""
         d = self.__dict__
-        for hook in list(d.get("_forward_pre_hooks", {}).values()):
-            result = hook(self, args)
-            if result is not None:
-                args = result if isinstance(result, tuple) else (result,)
-        output = self.forward(*args, **kwargs)
-        for hook in list(d.get("_forward_hooks", {}).values()):
-            result = hook(self, args, output)
-            if result is not None:
-                output = result
-        return output
+        pre_hooks, hooks = d.get("_forward_pre_hooks"), d.get("_forward_hooks")
+        backward_hooks, backward_pre_hooks = d.get("_backward_hooks"), d.get("_backward_pre_hooks")
+        if not (pre_hooks or hooks or backward_hooks or backward_pre_hooks):
+            return self.forward(*args, **kwargs)
+        result = None
+        called = set()
+        try:
+            if pre_hooks:
+                with_kwargs = d.get("_forward_pre_hooks_with_kwargs", {})
+                for hook_id, hook in list(pre_hooks.items()):
+                    if hook_id in with_kwargs:
+                        out = hook(self, args, kwargs)
+                        if out is not None:
+                            if not (isinstance(out, tuple) and len(out) == 2):
+                                raise RuntimeError("forward pre-hook must return None or a tuple "
+                                                   f"of (new_args, new_kwargs), but got {out}.")
+                            args, kwargs = out
+                    else:
+                        out = hook(self, args)
+                        if out is not None:
+                            args = out if isinstance(out, tuple) else (out,)
+            backward = None
+            if backward_hooks or backward_pre_hooks:
+                backward = _BackwardHook(self, list((backward_hooks or {}).values()),
+                                         list((backward_pre_hooks or {}).values()))
+                args = backward.setup_input_hook(args)
+            result = self.forward(*args, **kwargs)
+            if hooks:
+                with_kwargs = d.get("_forward_hooks_with_kwargs", {})
+                always = d.get("_forward_hooks_always_called", {})
+                for hook_id, hook in list(hooks.items()):
+                    if hook_id in always:
+                        called.add(hook_id)
+                    out = (hook(self, args, kwargs, result) if hook_id in with_kwargs
+                           else hook(self, args, result))
+                    if out is not None:
+                        result = out
+            if backward is not None:
+                if not isinstance(result, (Tensor, tuple)):
+                    warnings.warn("For backward hooks to be called, module output should be a "
+                                  "Tensor or a tuple of Tensors but received "
+                                  f"{type(result)}", stacklevel=2)
+                result = backward.setup_output_hook(result)
+            return result
+        except Exception:
+            always = d.get("_forward_hooks_always_called", {})
+            with_kwargs = d.get("_forward_hooks_with_kwargs", {})
+            for hook_id, hook in list((hooks or {}).items()):
+                if hook_id not in always or hook_id in called:
+                    continue
+                try:
+                    out = (hook(self, args, kwargs, result) if hook_id in with_kwargs
+                           else hook(self, args, result))
+                    if out is not None:
+                        result = out
+                except Exception as error:  # noqa: BLE001 (torch silences it too)
+                    warnings.warn("module forward hook with ``always_call=True`` raised an "
+                                  "exception that was silenced as another error was raised in "
+                                  f"forward: {error}", stacklevel=2)
+            raise
 
     # ------------------------------------------------------------ registration
     def _registry(self, key, name, kind):
@@ -303,6 +600,39 @@ class Module:
             module = child
         return module
 
+    def get_parameter(self, target):
+        """The Parameter at dotted path ``target`` ('0.weight'), as torch: AttributeError if the
+        module has no such attribute or it is not a Parameter."""
+        module_path, _, name = target.rpartition(".")
+        module = self.get_submodule(module_path)
+        if not hasattr(module, name):
+            raise AttributeError(f"get_parameter: {module._get_name()} has no attribute `{name}` "
+                                 f"(in path '{target}')")
+        if name not in module._parameters or module._parameters[name] is None:
+            raise AttributeError(f"get_parameter: `{name}` is not an nn.Parameter (in path "
+                                 f"'{target}')")
+        return module._parameters[name]
+
+    def get_buffer(self, target):
+        """The buffer at dotted path ``target`` ('1.running_mean'), as torch: AttributeError if the
+        module has no such attribute or it is not a buffer."""
+        module_path, _, name = target.rpartition(".")
+        module = self.get_submodule(module_path)
+        if not hasattr(module, name):
+            raise AttributeError(f"get_buffer: {module._get_name()} has no attribute `{name}` "
+                                 f"(in path '{target}')")
+        if name not in module._buffers:
+            raise AttributeError(f"get_buffer: `{name}` is not a buffer (in path '{target}')")
+        return module._buffers[name]
+
+    def __dir__(self):
+        # torch's: the class's and instance's attributes and the registered names, without those
+        # that are not identifiers ('0', '1' of a Sequential)
+        keys = set(dir(type(self))) | set(self.__dict__)
+        for key in ("_parameters", "_modules", "_buffers"):
+            keys |= set(self.__dict__.get(key, ()))
+        return sorted(key for key in keys if not key[:1].isdigit())
+
     def apply(self, fn):
         """Call ``fn(m)`` on every descendant, children first, then on this module."""
         for module in self.children():
@@ -314,7 +644,8 @@ class Module:
     def train(self, mode=True):
         """Set training mode (Dropout drops, BatchNorm uses batch statistics) on the whole tree."""
         if not isinstance(mode, bool):  # torch raises ValueError here too
-            raise ValueError(f"train: mode must be a bool, got {mode!r}")  # noqa: TRY004
+            raise ValueError(f"train: mode must be a bool, got {mode!r} (training "  # noqa: TRY004
+                             "mode is expected to be boolean)")
         self.training = mode
         for module in self.children():
             module.train(mode)
@@ -368,8 +699,33 @@ class Module:
         devices.check("cuda" if device is None else device, f"{type(self).__name__}.cuda")
 
     def type(self, dst_type):
-        """Convert every floating parameter and buffer to ``dst_type`` (``to(dst_type)``)."""
-        return self.to(dst_type)
+        """Convert every parameter and buffer (integer ones too, as torch) to ``dst_type``, in
+        place: a dtype or a type name such as 'torch.DoubleTensor'; returns self."""
+        from ..ops.conversion import _TYPE_NAMES
+        if isinstance(dst_type, str) and dst_type.startswith("torch."):
+            names = {name: dtype for dtype, name in _TYPE_NAMES.items()}
+            if dst_type not in names:
+                raise TypeError(f"Module.type: unknown type name {dst_type!r}; expected one of "
+                                f"{sorted(names)} or a dtype")
+            dst_type = names[dst_type]
+        dtype = backend.as_dtype(dst_type)
+        for tensor in list(self.parameters()) + list(self.buffers()):
+            tensor.array = tensor.array.astype(dtype, copy=False)
+            if tensor.grad is not None:
+                tensor.grad.array = tensor.grad.array.astype(dtype, copy=False)
+        return self
+
+    def bfloat16(self):
+        """Raises TypeError: NumPy, and so gradsheet, has no bfloat16 dtype (use half() or
+        float())."""
+        raise TypeError(f"{type(self).__name__}.bfloat16: NumPy has no bfloat16 type, so "
+                        "gradsheet cannot hold bfloat16 parameters; use .float() (or .half() to "
+                        "save memory)")
+
+    def share_memory(self):
+        """self: gradsheet's arrays are ordinary process memory (torch moves them to shared
+        memory for multiprocessing)."""
+        return self
 
     def half(self):
         """Convert every floating parameter and buffer to float16 in place; returns self."""
@@ -415,15 +771,21 @@ class Module:
                 for prefix, module in self.named_modules(remove_duplicate=False)
                 for name, tensor in module._state_items()}
 
-    def load_state_dict(self, state_dict, strict=True):
+    def load_state_dict(self, state_dict, strict=True, assign=False):
         """Copy ``state_dict``'s values into the parameters and buffers, in place.
 
         Values may be Tensors, NumPy arrays or anything ``np.asarray`` takes (such as
         CPU torch tensors). Every key is checked before anything is copied, so a failed
         load changes nothing. Raises RuntimeError listing every missing key, unexpected key
-        (only when ``strict``) and shape mismatch; with ``strict=False`` returns
-        ``(missing_keys, unexpected_keys)``.
+        (only when ``strict``) and shape mismatch. Returns the namedtuple
+        ``_IncompatibleKeys(missing_keys, unexpected_keys)`` (both empty after a strict load).
+        With ``assign`` the state dict's tensors themselves (their arrays, dtype kept) become
+        the parameters and buffers instead of being copied into them; a parameter stays a
+        Parameter with its requires_grad, as in torch.
         """
+        if not isinstance(state_dict, collections.abc.Mapping):
+            raise TypeError(f"load_state_dict: Expected state_dict to be dict-like, got "
+                            f"{type(state_dict)}.")
         targets = self._state_targets()
         missing = [key for key in targets if key not in state_dict]
         unexpected = [key for key in state_dict if key not in targets]
@@ -452,9 +814,32 @@ class Module:
         if problems:
             raise RuntimeError(f"Error(s) in loading state_dict for {type(self).__name__} "
                                "(nothing was copied):\n\t" + "\n\t".join(problems))
-        for key, array in arrays.items():
-            targets[key].array[...] = array
+        if assign:
+            self._assign_state(arrays, state_dict)
+        else:
+            for key, array in arrays.items():
+                targets[key].array[...] = array
         return _IncompatibleKeys(missing, unexpected)
+
+    def _assign_state(self, arrays, state_dict):
+        """load_state_dict(assign=True): each matched entry replaces the module's tensor."""
+        for prefix, module in self.named_modules(remove_duplicate=False):
+            for name, tensor in list(module._state_items()):
+                key = prefix + ("." if prefix else "") + name
+                if key not in arrays:
+                    continue
+                value = state_dict[key]
+                if isinstance(tensor, Parameter):
+                    if not isinstance(value, Parameter):
+                        value = Parameter(arrays[key], requires_grad=tensor.requires_grad)
+                    else:
+                        value.requires_grad_(tensor.requires_grad)
+                    module.register_parameter(name, value)
+                else:
+                    if not isinstance(value, Tensor):
+                        value = Tensor._wrap(arrays[key])
+                    module._buffers[name] = value
+                    module.__dict__[name] = value
 
     # ------------------------------------------------------------ printing
     def extra_repr(self):
