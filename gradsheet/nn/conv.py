@@ -1,4 +1,4 @@
-"""Convolution layers: Conv1d, Conv2d and ConvTranspose2d, as in ``torch.nn``.
+"""Convolution layers: Conv1d, Conv2d, ConvTranspose1d and ConvTranspose2d, as in ``torch.nn``.
 
     y[n, o] = b[o] + sum over c in o's group of  W[o, c] (cross-correlated with) x[n, c]
 
@@ -179,8 +179,8 @@ class ConvTranspose2d(_ConvNd):
                  output_padding=0, groups=1, bias=True, dilation=1, padding_mode="zeros",
                  device=None, dtype=None):
         if isinstance(padding, str):
-            raise ValueError(f"ConvTranspose2d: padding={padding!r} is not supported; give an "
-                             "int or a pair")
+            raise ValueError(f"{type(self).__name__}: padding={padding!r} is not supported; "
+                             "give an int or a tuple of ints")
         super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation,
                          True, output_padding, groups, bias, padding_mode, device, dtype)
 
@@ -188,12 +188,13 @@ class ConvTranspose2d(_ConvNd):
         """The output_padding that gives ``output_size`` ((H, W), or with N and C in front)."""
         if output_size is None:
             return self.output_padding
-        size = tuple(int(s) for s in output_size)[-2:]
-        if len(size) != 2 or len(tuple(output_size)) not in (2, input.ndim):
-            raise ValueError(f"{self}: output_size {tuple(output_size)} must have 2 or "
+        n = self._spatial
+        size = tuple(int(s) for s in output_size)[-n:]
+        if len(size) != n or len(tuple(output_size)) not in (n, input.ndim):
+            raise ValueError(f"{self}: output_size {tuple(output_size)} must have {n} or "
                              f"{input.ndim} elements")
         extra = []
-        for d, (h, target) in enumerate(zip(input.shape[-2:], size)):
+        for d, (h, target) in enumerate(zip(input.shape[-n:], size)):
             smallest = ((h - 1) * self.stride[d] - 2 * self.padding[d]
                         + self.dilation[d] * (self.kernel_size[d] - 1) + 1)
             if not smallest <= target < smallest + self.stride[d]:
@@ -206,4 +207,20 @@ class ConvTranspose2d(_ConvNd):
     def forward(self, input, output_size=None):
         return convolution_transpose(input, self.weight, self.bias, self.stride, self.padding,
                                      self._output_padding(input, output_size), self.groups,
-                                     self.dilation, 2, self)
+                                     self.dilation, self._spatial, self)
+
+
+class ConvTranspose1d(ConvTranspose2d):
+    """ConvTranspose2d's formula in 1-D: input (N, C, L) or (C, L), weight (C, O/groups, k),
+    output (N, O, L_out) with L_out = (L - 1)S - 2P + D(k - 1) + output_padding + 1;
+    ``forward(input, output_size)`` may ask for a length instead of output_padding. Same
+    arguments and init as ConvTranspose2d.
+    """
+
+    _spatial = 1
+
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0,
+                 output_padding=0, groups=1, bias=True, dilation=1, padding_mode="zeros",
+                 device=None, dtype=None):
+        super().__init__(in_channels, out_channels, kernel_size, stride, padding,
+                         output_padding, groups, bias, dilation, padding_mode, device, dtype)

@@ -44,6 +44,7 @@ from ..ops.activation import (
     threshold_,
 )
 from ..ops.conv import conv1d, conv2d, conv_transpose2d
+from ..ops.conv import conv_transpose1d
 from ..ops.dropout import (
     alpha_dropout,
     dropout,
@@ -100,6 +101,7 @@ from ..ops.pool import (
 from ..ops.padding import (
     pad,
 )
+from ..ops.unpool import max_unpool1d, max_unpool2d
 from ..ops.resample import (
     interpolate,
     pixel_shuffle,

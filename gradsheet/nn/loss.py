@@ -13,21 +13,24 @@ from .module import Module
 _REDUCTIONS = ("none", "mean", "sum")
 
 
-def _reduction(loss, size_average, reduce, reduction):
+def _reduction(loss, size_average, reduce, reduction, allowed=_REDUCTIONS):
     if size_average is not None or reduce is not None:
         legacy = "none" if reduce is False else "sum" if size_average is False else "mean"
         warnings.warn(f"{loss}: size_average and reduce are deprecated; use "
                       f"reduction={legacy!r} instead", DeprecationWarning, stacklevel=3)
         return legacy
-    if reduction not in _REDUCTIONS:
-        raise ValueError(f"{loss}: reduction must be one of {_REDUCTIONS}, got {reduction!r}")
+    if reduction not in allowed:
+        raise ValueError(f"{loss}: reduction must be one of {allowed}, got {reduction!r}")
     return reduction
 
 
 class _Loss(Module):
+    _reductions = _REDUCTIONS
+
     def __init__(self, size_average=None, reduce=None, reduction="mean"):
         super().__init__()
-        self.reduction = _reduction(type(self).__name__, size_average, reduce, reduction)
+        self.reduction = _reduction(type(self).__name__, size_average, reduce, reduction,
+                                    self._reductions)
 
 
 class _WeightedLoss(_Loss):
@@ -128,3 +131,169 @@ class SmoothL1Loss(_Loss):
 
     def forward(self, input, target):
         return L.smooth_l1_loss(input, target, reduction=self.reduction, beta=self.beta)
+
+
+class KLDivLoss(_Loss):
+    """L = t (log t - x) for log-probabilities x and probabilities t (or e^t (t - x) with
+    ``log_target``); reduction 'batchmean' gives the KL divergence per sample. See
+    ``F.kl_div``."""
+
+    _reductions = _REDUCTIONS + ("batchmean",)
+
+    def __init__(self, size_average=None, reduce=None, reduction="mean", log_target=False):
+        super().__init__(size_average, reduce, reduction)
+        self.log_target = log_target
+
+    def forward(self, input, target):
+        return L.kl_div(input, target, reduction=self.reduction, log_target=self.log_target)
+
+
+class PoissonNLLLoss(_Loss):
+    """L = e^x - t x for log-rates x (``log_input``), else x - t log(x + eps); ``full`` adds
+    Stirling's term. See ``F.poisson_nll_loss``."""
+
+    def __init__(self, log_input=True, full=False, size_average=None, eps=1e-8, reduce=None,
+                 reduction="mean"):
+        super().__init__(size_average, reduce, reduction)
+        self.log_input, self.full, self.eps = log_input, full, eps
+
+    def forward(self, log_input, target):
+        return L.poisson_nll_loss(log_input, target, log_input=self.log_input, full=self.full,
+                                  eps=self.eps, reduction=self.reduction)
+
+
+class GaussianNLLLoss(_Loss):
+    """L = (log v + (x - t)**2 / v) / 2, v = max(var, eps) (+ log(2 pi) / 2 with ``full``).
+    See ``F.gaussian_nll_loss``; ``forward(input, target, var)``."""
+
+    def __init__(self, *, full=False, eps=1e-6, reduction="mean"):
+        super().__init__(None, None, reduction)
+        self.full, self.eps = full, eps
+
+    def forward(self, input, target, var):
+        return L.gaussian_nll_loss(input, target, var, full=self.full, eps=self.eps,
+                                   reduction=self.reduction)
+
+
+class _MarginLoss(_Loss):
+    def __init__(self, margin, size_average=None, reduce=None, reduction="mean"):
+        super().__init__(size_average, reduce, reduction)
+        self.margin = margin
+
+
+class MarginRankingLoss(_MarginLoss):
+    """L = max(0, -y (x1 - x2) + margin), y = +-1. See ``F.margin_ranking_loss``."""
+
+    def __init__(self, margin=0.0, size_average=None, reduce=None, reduction="mean"):
+        super().__init__(margin, size_average, reduce, reduction)
+
+    def forward(self, input1, input2, target):
+        return L.margin_ranking_loss(input1, input2, target, margin=self.margin,
+                                     reduction=self.reduction)
+
+
+class HingeEmbeddingLoss(_MarginLoss):
+    """L = x where y = 1, max(0, margin - x) where y = -1. See ``F.hinge_embedding_loss``."""
+
+    def __init__(self, margin=1.0, size_average=None, reduce=None, reduction="mean"):
+        super().__init__(margin, size_average, reduce, reduction)
+
+    def forward(self, input, target):
+        return L.hinge_embedding_loss(input, target, margin=self.margin,
+                                      reduction=self.reduction)
+
+
+class CosineEmbeddingLoss(_MarginLoss):
+    """L = 1 - cos(x1, x2) where y = 1, max(0, cos(x1, x2) - margin) where y = -1.
+    See ``F.cosine_embedding_loss``."""
+
+    def __init__(self, margin=0.0, size_average=None, reduce=None, reduction="mean"):
+        super().__init__(margin, size_average, reduce, reduction)
+
+    def forward(self, input1, input2, target):
+        return L.cosine_embedding_loss(input1, input2, target, margin=self.margin,
+                                       reduction=self.reduction)
+
+
+def _positive_margin(loss, margin):
+    if margin <= 0:
+        raise ValueError(f"{loss}: expected margin to be greater than 0, got {margin} instead")
+
+
+class TripletMarginLoss(_Loss):
+    """L = max(0, margin + d(a, p) - d(a, n)), d(x, y) = ||x - y + eps||_p (``swap``: the
+    smaller of d(a, n) and d(p, n)). ValueError for margin <= 0, as torch.
+    See ``F.triplet_margin_loss``."""
+
+    def __init__(self, margin=1.0, p=2.0, eps=1e-6, swap=False, size_average=None, reduce=None,
+                 reduction="mean"):
+        super().__init__(size_average, reduce, reduction)
+        _positive_margin("TripletMarginLoss", margin)
+        self.margin, self.p, self.eps, self.swap = margin, p, eps, swap
+
+    def forward(self, anchor, positive, negative):
+        return L.triplet_margin_loss(anchor, positive, negative, margin=self.margin, p=self.p,
+                                     eps=self.eps, swap=self.swap, reduction=self.reduction)
+
+
+class TripletMarginWithDistanceLoss(_Loss):
+    """L = max(0, margin + d(a, p) - d(a, n)) for the callable ``distance_function`` d
+    (default ``nn.PairwiseDistance()``, kept as a child module, as torch).
+    See ``F.triplet_margin_with_distance_loss``."""
+
+    def __init__(self, *, distance_function=None, margin=1.0, swap=False, reduction="mean"):
+        super().__init__(None, None, reduction)
+        _positive_margin("TripletMarginWithDistanceLoss", margin)
+        if distance_function is None:
+            from .distance import PairwiseDistance
+            distance_function = PairwiseDistance()
+        self.distance_function = distance_function
+        self.margin, self.swap = margin, swap
+
+    def forward(self, anchor, positive, negative):
+        return L.triplet_margin_with_distance_loss(
+            anchor, positive, negative, distance_function=self.distance_function,
+            margin=self.margin, swap=self.swap, reduction=self.reduction)
+
+
+class MultiLabelSoftMarginLoss(_WeightedLoss):
+    """L = -(1 / C) sum_c w_c [y_c log sigmoid(x_c) + (1 - y_c) log sigmoid(-x_c)] per sample.
+    See ``F.multilabel_soft_margin_loss``."""
+
+    def forward(self, input, target):
+        return L.multilabel_soft_margin_loss(input, target, weight=self.weight,
+                                             reduction=self.reduction)
+
+
+class MultiMarginLoss(_WeightedLoss):
+    """L = (1 / C) sum_{i != y} w_y max(0, margin - x_y + x_i)**p, p = 1 or 2 (ValueError
+    otherwise, and for a weight that is not 1-D, as torch). See ``F.multi_margin_loss``."""
+
+    def __init__(self, p=1, margin=1.0, weight=None, size_average=None, reduce=None,
+                 reduction="mean"):
+        super().__init__(weight, size_average, reduce, reduction)
+        if p != 1 and p != 2:
+            raise ValueError(f"MultiMarginLoss: only p == 1 and p == 2 supported, got p={p!r}")
+        if weight is not None and weight.ndim != 1:
+            raise ValueError(f"MultiMarginLoss: expected weight to be None or 1D tensor, got "
+                             f"{weight.ndim}D instead (shape {tuple(weight.shape)})")
+        self.p, self.margin = p, margin
+
+    def forward(self, input, target):
+        return L.multi_margin_loss(input, target, p=self.p, margin=self.margin,
+                                   weight=self.weight, reduction=self.reduction)
+
+
+class MultiLabelMarginLoss(_Loss):
+    """L = (1 / C) sum_{j target} sum_{i not target} max(0, 1 - (x_j - x_i)) per sample.
+    See ``F.multilabel_margin_loss``."""
+
+    def forward(self, input, target):
+        return L.multilabel_margin_loss(input, target, reduction=self.reduction)
+
+
+class SoftMarginLoss(_Loss):
+    """L = log(1 + e^(-y x)) for targets y = +-1. See ``F.soft_margin_loss``."""
+
+    def forward(self, input, target):
+        return L.soft_margin_loss(input, target, reduction=self.reduction)

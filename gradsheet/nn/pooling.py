@@ -4,8 +4,11 @@ Each layer holds PyTorch's arguments and calls one function of ``gradsheet.ops.p
 the formula lives. The output size per axis is the conv formula
 N = floor((W + 2P - D(F - 1) - 1) / S) + 1 (ceil with ``ceil_mode``); an input too small
 for one window raises ValueError naming the layer, W, F, P, S and N.
+
+With ``return_indices=True`` the max pools also return each max's row-major position in its
+input plane (torch's indices), which MaxUnpool1d / MaxUnpool2d take to put the maxima back.
 """
-from ..ops import pool
+from ..ops import pool, unpool
 from .module import Module
 
 
@@ -128,5 +131,44 @@ class AdaptiveAvgPool1d(_AdaptiveAvgPool):
     _spatial = 1
 
 
+def _ntuple(value, n):
+    return tuple(value) if isinstance(value, (tuple, list)) else (value,) * n
+
+
+class _MaxUnpool(Module):
+    _spatial = 2
+
+    def __init__(self, kernel_size, stride=None, padding=0):
+        super().__init__()
+        n = self._spatial
+        self.kernel_size = _ntuple(kernel_size, n)
+        self.stride = _ntuple(stride if stride is not None else kernel_size, n)
+        self.padding = _ntuple(padding, n)
+
+    def forward(self, input, indices, output_size=None):
+        return unpool._max_unpool(type(self).__name__, self._spatial, input, indices,
+                                  self.kernel_size, self.stride, self.padding, output_size)
+
+    def extra_repr(self):
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+
+class MaxUnpool2d(_MaxUnpool):
+    """y[n, c].flat[indices[n, c, i, j]] = x[n, c, i, j], 0 elsewhere: the partial inverse of
+    ``MaxPool2d(return_indices=True)``; ``forward(input, indices, output_size=None)``.
+
+    Shapes: (N, C, H, W) or (C, H, W) -> (N, C, OH, OW), OH = (H - 1) S - 2P + F unless
+    ``output_size`` picks another size within S of it. Stride defaults to the kernel size.
+    """
+
+
+class MaxUnpool1d(_MaxUnpool):
+    """y[n, c, indices[n, c, i]] = x[n, c, i], 0 elsewhere: the partial inverse of
+    ``MaxPool1d(return_indices=True)``. Shapes: (N, C, L) or (C, L) -> (N, C, (L - 1) S - 2P + F).
+    """
+
+    _spatial = 1
+
+
 __all__ = ["AdaptiveAvgPool1d", "AdaptiveAvgPool2d", "AvgPool1d", "AvgPool2d", "MaxPool1d",
-           "MaxPool2d"]
+           "MaxPool2d", "MaxUnpool1d", "MaxUnpool2d"]

@@ -430,3 +430,14 @@ def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_paddi
     """
     return convolution_transpose(input, weight, bias, stride, padding, output_padding, groups,
                                  dilation, 2, "conv_transpose2d")
+
+
+def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_padding=0,
+                     groups=1, dilation=1):
+    """Transposed 1-D convolution (the gradient of conv1d with respect to its input) of
+    (N, C, L) or (C, L) input with weight (C, O/groups, k); output length
+    (L - 1) S - 2P + D(k - 1) + output_padding + 1. Computed as conv_transpose2d over a
+    height of 1.
+    """
+    return convolution_transpose(input, weight, bias, stride, padding, output_padding, groups,
+                                 dilation, 1, "conv_transpose1d")

@@ -131,6 +131,18 @@ class _Geometry:
         self.disjoint = self.h.disjoint and self.w.disjoint
         self.covers = self.h.covers and self.w.covers
 
+    def real(self, k):
+        """Where kernel offset k reads the input itself, not padding: an (N_h, N_w) mask, or
+        None when no window reaches into padding."""
+        h, w = self.h, self.w
+        if h.padded == h.W and w.padded == w.W:
+            return None
+        masks = []
+        for axis, a in ((h, k // w.F), (w, k % w.F)):
+            start = np.arange(axis.N) * axis.S - axis.P + a * axis.D
+            masks.append((start >= 0) & (start < axis.W))
+        return masks[0][:, None] & masks[1][None, :]
+
     def padded(self, x, fill):
         """x as (batch, C, H, W) with P rows/columns of ``fill`` around (and ceil_mode's extra)."""
         x4 = x.reshape(self.shape4)
@@ -162,7 +174,8 @@ class MaxPool(Function):
     """y = max over the window of x;  dL/dx gets dL/dy at the window's argmax, 0 elsewhere
     (ties go to the first position in row-major order within the window, as in PyTorch).
 
-    NaN propagates: a window holding a NaN gives NaN.
+    NaN propagates: a window holding a NaN gives NaN, and its index and gradient go to the
+    window's last NaN, as in PyTorch.
     """
 
     def forward(self, x, geometry, return_indices):
@@ -174,10 +187,19 @@ class MaxPool(Function):
             values = xp[window]
             if out is None:
                 out = values.copy(order="K")
-                winner = np.zeros(out.shape, np.int64) if return_indices else None
+                if return_indices:
+                    winner = np.zeros(out.shape, np.int64)
+                    real = geometry.real(k)
+                    on_pad = None if real is None else np.broadcast_to(~real, out.shape).copy()
                 continue
-            if return_indices:
-                np.copyto(winner, k, where=values > out)
+            if return_indices:  # as torch: a larger value, or any NaN (so the last NaN) ...
+                better = (values > out) | np.isnan(values)
+                real = geometry.real(k)
+                if on_pad is not None and real is not None:
+                    # ... and padding (-inf) loses its ties to the input (an all -inf window)
+                    better |= on_pad & real & (values == out)
+                    on_pad &= ~(better & real)
+                np.copyto(winner, k, where=better)
             np.maximum(out, values, out=out)
         self.xp, self.out = xp, out
         if return_indices:
@@ -197,8 +219,13 @@ class MaxPool(Function):
         grad = geometry.gradient_buffer(xp.shape, g.dtype, _memory_order(xp))
         taken = None
         last = len(geometry.windows) - 1
+        unreal = geometry.real(0) is not None and np.isneginf(out).any()
         for k, window in enumerate(geometry.windows):
             hit = xp[window] == out
+            if unreal:  # an all -inf window: padding (-inf too) takes no gradient
+                real = geometry.real(k)
+                if real is not None:
+                    hit &= real
             if taken is None:
                 taken = hit
             else:
@@ -208,6 +235,13 @@ class MaxPool(Function):
             if geometry.disjoint:
                 np.multiply(g, hit, out=grad[window])
             else:
+                grad[window] += g * hit
+        nan = np.isnan(out)
+        if nan.any():  # NaN == NaN fails above: as torch, a NaN window's gradient goes to its last NaN
+            taken = ~nan
+            for window in reversed(geometry.windows):
+                hit = np.isnan(xp[window]) & ~taken
+                taken |= hit
                 grad[window] += g * hit
         return geometry.unpad(grad)
 
