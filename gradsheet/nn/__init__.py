@@ -129,3 +129,9 @@ __all__ += [
     "PixelShuffle", "PixelUnshuffle", "MaxUnpool1d", "MaxUnpool2d", "Upsample",
     "UpsamplingBilinear2d", "UpsamplingNearest2d",
 ]
+
+# issue 11, item 6: nn.utils (clipping, parameter vectors, packed sequences) and torch's
+# nn.modules file layout (last: nn.modules re-exports the layers above)
+from . import modules, utils  # noqa: E402
+
+__all__ += ["modules", "utils"]

@@ -1,0 +1,9 @@
+"""torch.nn.modules.upsampling: Upsample and its fixed-mode forms, as gradsheet.nn's classes."""
+from ._reexport import reexport
+
+_NAMES = [
+    'Upsample', 'UpsamplingNearest2d', 'UpsamplingBilinear2d',
+]
+_PRIVATE = {}
+
+__getattr__, __all__ = reexport(globals(), _NAMES, _PRIVATE)
