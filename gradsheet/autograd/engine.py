@@ -9,6 +9,7 @@ each leaf accumulates into ``.grad``. Without ``retain_graph`` every visited
 node drops its inputs and saved arrays, so memory is freed as soon as
 possible and a second backward through the same graph is an error.
 """
+import operator
 import sys
 
 import numpy as np
@@ -38,24 +39,25 @@ def unbroadcast(grad, shape):
 
 def topological_order(root, inputs_of=lambda node: node.parents):
     """Nodes reachable from ``root``, each after all the nodes it consumes (``inputs_of``:
-    a node's input tensors)."""
-    order = []
+    a node's input tensors). A node is made after its inputs' nodes, so their creation
+    numbers (``Function.seq``) order them: collect, then sort."""
+    order = [root]
     seen = {root}
-    stack = [(root, iter(inputs_of(root)))]
+    stack = [root]
     while stack:
-        node, parents = stack[-1]
-        for parent in parents:
+        for parent in inputs_of(stack.pop()):
             child = getattr(parent, "_ctx", None)
             if child is not None and child not in seen:
                 if child.parents is None:
                     raise RuntimeError(_FREED)
                 seen.add(child)
-                stack.append((child, iter(inputs_of(child))))
-                break
-        else:
-            stack.pop()
-            order.append(node)
+                order.append(child)
+                stack.append(child)
+    order.sort(key=_creation)
     return order
+
+
+_creation = operator.attrgetter("seq")
 
 
 # The key under which Tensor.retain_grad() leaves, on the node that made the tensor, a weak

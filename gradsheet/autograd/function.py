@@ -10,10 +10,15 @@ Tensors (Python numbers, arrays) are constants: they get no gradient. Gradients
 may be returned at the broadcast output shape; the engine reduces each one to
 its input's shape (``unbroadcast``), so no op repeats that logic.
 """
+import itertools
+
 import numpy as np
 
 from . import grad_mode
 from .tensor import Tensor
+
+
+_creation_numbers = itertools.count()
 
 
 class Function:
@@ -23,7 +28,7 @@ class Function:
     ``forward`` and records the node in the graph when an input requires grad.
     """
 
-    __slots__ = ("parents", "grad", "versions", "__dict__")
+    __slots__ = ("parents", "grad", "versions", "seq", "__dict__")
 
     def forward(self, *arrays, **params):
         """The op's value from the input arrays (constants pass through as given) and keyword
@@ -76,6 +81,7 @@ class Function:
         out.requires_grad = record
         if record:
             node.grad = None
+            node.seq = next(_creation_numbers)  # after its inputs' nodes: engine.topological_order
             out._ctx = node
         else:
             out._ctx = None

@@ -40,6 +40,12 @@ def _arrays(op, a, b):
 
 
 def _compare(op, ufunc, a, b):
+    if type(a) is Tensor and a.array.dtype.kind == "f" and (
+            type(b) in (int, float) or type(b) is Tensor and b.array.dtype == a.array.dtype):
+        try:  # the common case: nothing to promote
+            return Tensor._wrap(np.asarray(ufunc(a.array, b if type(b) is not Tensor else b.array)))
+        except ValueError:
+            pass  # shapes that do not broadcast: _arrays says so
     x, y = _arrays(op, a, b)
     return Tensor._wrap(np.asarray(ufunc(x, y)))
 

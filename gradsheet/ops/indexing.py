@@ -104,6 +104,17 @@ def _grid(index, dim):
     return tuple(grid)
 
 
+def _add_at(shape, grid, values):
+    """zeros(shape) with ``values`` added at the positions ``grid`` (a tuple of broadcasting
+    integer arrays, one per dimension; repeats add up): one bincount over the flat positions,
+    several times faster than np.add.at. Sums in float64, then back to values' dtype."""
+    steps = np.cumprod((shape[1:] + (1,))[::-1])[::-1]
+    flat = sum(coordinate * step for coordinate, step in zip(grid, steps))
+    counts = np.bincount(np.broadcast_to(flat, values.shape).ravel(), weights=values.ravel(),
+                         minlength=int(np.prod(shape)))
+    return counts.astype(values.dtype, copy=False).reshape(shape)
+
+
 def _region(shape):
     return tuple(slice(0, n) for n in shape)
 
@@ -142,9 +153,8 @@ class Gather(Function):
         return _at_least_1d(x)[_grid(index, dim)]
 
     def backward(self, g):
-        grad = np.zeros(_at_least_1d(np.empty(self.shape, bool)).shape, dtype=g.dtype)
-        np.add.at(grad, _grid(self.index, self.dim), g)
-        return grad.reshape(self.shape), None, None
+        shape = _at_least_1d(np.empty(self.shape, bool)).shape
+        return _add_at(shape, _grid(self.index, self.dim), g).reshape(self.shape), None, None
 
 
 @tensor_method("gather")

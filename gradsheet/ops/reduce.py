@@ -155,7 +155,9 @@ class Mean(Function):
         self.n = _count(x.shape, axes)
         if self.n == 0:  # NaN, as torch (0/0), without NumPy's warning
             return np.full(np.sum(x, axis=axes, keepdims=keepdim).shape, np.nan, x.dtype)
-        return np.mean(x, axis=axes, keepdims=keepdim)
+        # x.sum, not np.mean (whose Python wrapper costs more); float16 sums in float32, as np.mean
+        total = x.sum(axis=axes, keepdims=keepdim, dtype=np.float32 if x.dtype == np.float16 else None)
+        return (total / self.n).astype(x.dtype, copy=False)
 
     def backward(self, g):
         return _expand_back(g / builtins.max(self.n, 1), self.axes, self.keepdim, self.shape), \

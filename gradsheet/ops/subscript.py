@@ -17,9 +17,14 @@ from ..autograd.function import Function
 from ..autograd.tensor import Tensor
 
 
+_BASIC = (int, slice, type(None), type(Ellipsis))
+
+
 def torch_index(index, shape):
     """``index`` as a tuple of steps that NumPy applies one after another with PyTorch's
     meaning: ``(index,)`` when NumPy agrees, else ``(integers, rest)``."""
+    if type(index) in _BASIC or type(index) is tuple and all(type(p) in _BASIC for p in index):
+        return (index,)  # the common case: ints and slices mean the same in both
     parts = index if isinstance(index, tuple) else (index,)
     parts = tuple(_part(p) for p in parts)
     integers = [isinstance(p, int) for p in parts]
