@@ -262,3 +262,27 @@ def test_random_inplace_programs_match_torch(ops, seed):
         (x * x).sum().backward()
         return x, w.grad, v.grad if v.grad is not None else np.zeros_like(v0)
     both(program)
+
+
+def test_inplace_on_reshape_and_transpose_views_is_recorded_on_the_base():
+    def program(lib):
+        w = leaf(lib, np.arange(6.0).reshape(2, 3))
+        v = leaf(lib, [1.0, 2.0, 3.0])
+        x = w * 1
+        flat = x.view(-1)
+        flat.mul_(2)
+        t = x.t()
+        t.add_(v.unsqueeze(1))
+        c = lib.tensor(np.arange(6.0).reshape(2, 3) + 1, dtype=lib.float64)
+        (x * c).sum().backward()
+        return x, flat, t, w.grad, v.grad
+    both(program)
+
+
+def test_inplace_on_a_diagonal_view_in_the_graph_raises_and_writes_otherwise():
+    x = gs.ones(3, 3, requires_grad=True) * 1
+    with pytest.raises(RuntimeError, match="is a view .*Diagonal"):
+        x.diagonal().fill_(5.0)
+    y = gs.ones(3, 3)
+    y.diagonal().fill_(5.0)
+    np.testing.assert_array_equal(y.array, torch.ones(3, 3).fill_diagonal_(5.0).numpy())

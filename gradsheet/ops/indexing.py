@@ -794,6 +794,7 @@ class Diagonal(Function):
 
     def forward(self, x, offset, dim1, dim2, copy=False):
         self.shape, self.args = x.shape, (offset, dim1, dim2)
+        self.view_of_input = not copy  # an in-place change to it raises while recorded
         view = _diagonal_view(x, offset, dim1, dim2)
         return view.copy() if copy else view
 

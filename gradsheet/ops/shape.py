@@ -9,6 +9,7 @@ import builtins
 
 import numpy as np
 
+from ..autograd import inplace
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor, _shape_args, as_tensor
 from .elementwise import cast
@@ -17,30 +18,54 @@ from .subscript import getitem
 from ..autograd.methods import tensor_method, tensor_property
 
 
-class Reshape(Function):
+class _View(Function):
+    """A view op (y shares x's memory): an in-place change to y is recorded on x, as
+    ``x = inverse_view(new y)``, and y is then made again from the new x (autograd.inplace,
+    PyTorch's rebase of a view's base)."""
+
+    def write_back(self, base, value):
+        """Record ``base = inverse_view(value)``: the change made to the view, on its base."""
+        inplace.write(base, "view", lambda source: self.inverse_view(value), [value])
+
+    def rebuild(self, base):
+        """The view again, of base's new value."""
+        return type(self).apply(base, self.argument)
+
+
+class Reshape(_View):
     """y = x with a new shape (same elements, row-major order);  dL/dx = reshape(dL/dy)."""
 
     def forward(self, x, shape):
-        self.shape = x.shape
+        self.shape, self.argument = x.shape, shape
         try:
-            return x.reshape(shape)
+            y = x.reshape(shape)
         except ValueError:
             raise ValueError(f"reshape: cannot reshape a tensor of shape {x.shape} ({x.size} "
                              f"elements) into {tuple(shape)}") from None
+        self.view_of_input = y.base is not None and np.shares_memory(y, x)
+        return y
 
     def backward(self, g):
         return g.reshape(self.shape), None
 
+    def inverse_view(self, value):
+        return reshape(value, self.shape)
 
-class Permute(Function):
+
+class Permute(_View):
     """y = x with its dimensions reordered by ``dims``;  dL/dx = dL/dy permuted back."""
 
+    view_of_input = True
+
     def forward(self, x, dims):
-        self.inverse = tuple(np.argsort(dims))
+        self.inverse, self.argument = tuple(np.argsort(dims)), dims
         return np.transpose(x, dims)
 
     def backward(self, g):
         return np.transpose(g, self.inverse), None
+
+    def inverse_view(self, value):
+        return Permute.apply(value, self.inverse)
 
 
 class Expand(Function):
