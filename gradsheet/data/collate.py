@@ -1,53 +1,152 @@
-"""default_collate: a list of samples -> one batch, as PyTorch's ``default_collate``.
+"""default_collate and default_convert: samples -> batches, as PyTorch's (``torch.utils.data``).
 
-Tensors and arrays are stacked along a new first dimension; Python ints become
-an int64 tensor, floats a float64 tensor, bools a bool tensor; strings stay a
-list; dicts, namedtuples, tuples and lists are collated field by field (tuples
-and lists give a list, as in PyTorch), so a batch of ``(x, y)`` samples becomes
-``[X, Y]``.
+default_collate(samples) follows the type of the first sample:
+
+- a Tensor or NumPy array: stacked along a new first dimension (one tensor, the arrays'
+  dtype); NumPy scalars (np.float32(1), np.bool_) become a tensor of their dtype;
+- Python ints: an int64 tensor (bools a bool tensor; ints mixed with floats follow
+  ``gradsheet.tensor``'s inference, as ``torch.tensor``); Python floats: a float64 tensor;
+- strings and bytes: left as they are (the list, or the tuple a field of a tuple sample
+  makes);
+- a Mapping: the same kind of mapping, each key collated over the samples;
+- a namedtuple: the same namedtuple, field by field; any other tuple or a list: a list of
+  the collated fields (so a batch of ``(x, y)`` samples is ``[X, Y]``); other sequences keep
+  their type when it can be rebuilt from a list.
+
+default_convert(sample) turns NumPy arrays and scalars inside a sample into tensors and
+leaves everything else as is (the DataLoader's collate_fn when ``batch_size=None``).
 """
 import collections.abc
+import copy
+import re
 
 import numpy as np
 
 from ..autograd.tensor import Tensor, as_tensor
 
+__all__ = ["default_collate", "default_convert"]
+
+_STRING_OR_OBJECT = re.compile(r"[SaUO]")
+
+
+def _error_message(found):
+    return (f"default_collate: batch must contain tensors, numpy arrays, numbers, dicts or "
+            f"lists; found {found}")
+
 
 def _stack(arrays):
+    """One tensor from equally shaped arrays, stacked along a new first dimension."""
     try:
-        return as_tensor(np.stack(arrays))
+        return Tensor._wrap(np.stack(arrays))
     except ValueError:
-        shapes = sorted({np.shape(a) for a in arrays})
-        raise ValueError(f"default_collate: cannot stack samples of different shapes {shapes}; "
-                         f"pass a collate_fn that pads or keeps them apart") from None
+        shapes = []
+        for a in arrays:
+            if np.shape(a) not in shapes:
+                shapes.append(np.shape(a))
+        raise RuntimeError(f"default_collate: stack expects each tensor to be equal size, but "
+                           f"got shapes {shapes}; pass a collate_fn that pads or keeps them "
+                           f"apart") from None
+
+
+def _collate_tensors(batch):
+    if any(sample.requires_grad for sample in batch):
+        from ..ops.shape import stack
+        return stack(list(batch), 0)  # differentiable, as torch.stack in PyTorch's collate
+    return _stack([sample.array for sample in batch])
+
+
+def _rebuild(elem, values):
+    """A Mapping or MutableSequence like ``elem`` holding ``values`` (a dict or a list)."""
+    clone = copy.copy(elem)
+    if isinstance(elem, collections.abc.MutableMapping):
+        clone.update(values)
+    else:
+        for i, value in enumerate(values):
+            clone[i] = value
+    return clone
 
 
 def default_collate(batch):
-    """Collate a list of samples into a batch (see the module docstring for the rules)."""
+    """Collate a list of samples into a batch (the rules are in the module docstring):
+    ``[(x_1, y_1), ..., (x_B, y_B)] -> [stack(x_i), stack(y_i)]``."""
     elem = batch[0]
     if isinstance(elem, Tensor):
-        return _stack([sample.array for sample in batch])
-    if isinstance(elem, (np.ndarray, np.generic)):
-        if elem.dtype.kind in "OSUV":
-            raise TypeError(f"default_collate: cannot batch arrays of dtype {elem.dtype}")
+        return _collate_tensors(batch)
+    if isinstance(elem, np.ndarray):
+        if _STRING_OR_OBJECT.search(elem.dtype.str) is not None:
+            raise TypeError(_error_message(elem.dtype))
         return _stack(batch)
-    if isinstance(elem, bool):
-        return as_tensor(np.array(batch, dtype=np.bool_))
-    if isinstance(elem, int):
-        return as_tensor(np.array(batch, dtype=np.int64))
+    if isinstance(elem, (np.bool_, np.number, np.object_)):
+        return as_tensor(np.array(batch))
     if isinstance(elem, float):
-        return as_tensor(np.array(batch, dtype=np.float64))
+        return Tensor._wrap(np.array(batch, dtype=np.float64))
+    if isinstance(elem, int):
+        if all(type(x) is int for x in batch):
+            try:
+                return Tensor._wrap(np.array(batch, dtype=np.int64))
+            except OverflowError:
+                pass
+        from ..factories import tensor
+        return tensor(list(batch))
     if isinstance(elem, (str, bytes)):
-        return list(batch)
+        return batch
     if isinstance(elem, collections.abc.Mapping):
-        return {key: default_collate([sample[key] for sample in batch]) for key in elem}
+        values = {key: default_collate([sample[key] for sample in batch]) for key in elem}
+        try:
+            if isinstance(elem, collections.abc.MutableMapping):
+                return _rebuild(elem, values)
+            return type(elem)(values)
+        except TypeError:
+            return values
     if isinstance(elem, tuple) and hasattr(elem, "_fields"):  # namedtuple
-        return type(elem)(*(default_collate(list(field)) for field in zip(*batch)))
+        return type(elem)(*(default_collate(field) for field in zip(*batch)))
     if isinstance(elem, collections.abc.Sequence):
-        sizes = {len(sample) for sample in batch}
-        if len(sizes) != 1:
-            raise ValueError(f"default_collate: every sample in a batch needs the same number "
-                             f"of fields, got lengths {sorted(sizes)}")
-        return [default_collate(list(field)) for field in zip(*batch)]
-    raise TypeError(f"default_collate: a batch must contain tensors, numpy arrays, numbers, "
-                    f"strings, dicts or lists; found {type(elem).__name__}")
+        size = len(elem)
+        if any(len(sample) != size for sample in batch):
+            sizes = sorted({len(sample) for sample in batch})
+            raise RuntimeError(f"default_collate: each element in list of batch should be of "
+                               f"equal size, got lengths {sizes}")
+        fields = [default_collate(field) for field in zip(*batch)]
+        if isinstance(elem, tuple):
+            return fields
+        try:
+            if isinstance(elem, collections.abc.MutableSequence):
+                return _rebuild(elem, fields)
+            return type(elem)(fields)
+        except TypeError:
+            return fields
+    raise TypeError(_error_message(type(elem)))
+
+
+def default_convert(data):
+    """Turn the NumPy arrays and scalars inside ``data`` into tensors (x -> as_tensor(x)),
+    recursing into mappings, namedtuples, tuples (which become lists) and sequences; any
+    other object (a Tensor, a number, a string, an array of strings) is returned as is."""
+    elem_type = type(data)
+    if isinstance(data, Tensor):
+        return data
+    if elem_type.__module__ == "numpy" and elem_type.__name__ not in ("str_", "bytes_"):
+        if isinstance(data, np.ndarray) and _STRING_OR_OBJECT.search(data.dtype.str):
+            return data
+        return as_tensor(data)
+    if isinstance(data, collections.abc.Mapping):
+        values = {key: default_convert(data[key]) for key in data}
+        try:
+            if isinstance(data, collections.abc.MutableMapping):
+                return _rebuild(data, values)
+            return elem_type(values)
+        except TypeError:
+            return values
+    if isinstance(data, tuple) and hasattr(data, "_fields"):
+        return elem_type(*(default_convert(d) for d in data))
+    if isinstance(data, tuple):
+        return [default_convert(d) for d in data]
+    if isinstance(data, collections.abc.Sequence) and not isinstance(data, (str, bytes)):
+        values = [default_convert(d) for d in data]
+        try:
+            if isinstance(data, collections.abc.MutableSequence):
+                return _rebuild(data, values)
+            return elem_type(values)
+        except TypeError:
+            return values
+    return data

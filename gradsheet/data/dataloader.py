@@ -1,69 +1,533 @@
 """DataLoader: step 1 of the cheat sheet's weight update, "take a batch of training data".
 
-Each pass (``for batch in loader``) visits every sample once, in order or in a
-fresh random order drawn from a seeded ``numpy.random.Generator``, and yields
-batches of ``batch_size`` samples; the last, smaller batch is dropped when
-``drop_last=True``. So len(loader) = ceil(N / batch_size), or floor(N / batch_size)
-with drop_last.
-"""
-import numpy as np
+Each pass (``for batch in loader``) draws indices from a sampler (``SequentialSampler``, or
+``RandomSampler`` with ``shuffle=True``), groups them into batches (``BatchSampler``: the
+last, smaller batch dropped with ``drop_last=True``, so len(loader) = ceil(N / batch_size),
+or floor with drop_last), fetches each batch and collates it (``default_collate``).
 
-from .. import backend
-from .collate import default_collate
+With ``num_workers=k > 0`` the batches are fetched by k worker processes
+(``multiprocessing``), each working on its own copy of the dataset: the main process deals
+the batches' indices out to the workers in turn, keeping ``prefetch_factor`` batches per
+worker in flight, and hands the batches back in the sampler's order (``in_order=True``), so
+the batches are those of ``num_workers=0`` for the same seed. See ``gradsheet.data.worker``
+for the seeding of the workers and ``get_worker_info``.
+"""
+import itertools
+import math
+import multiprocessing
+import os
+import time
+import warnings
+from multiprocessing import connection
+
+from .collate import default_collate, default_convert
+from .dataset import IterableDataset
+from .sampler import (BatchSampler, RandomSampler, SequentialSampler, _InfiniteConstantSampler,
+                      _seed_from)
+from .worker import (STATUS_CHECK_INTERVAL, ExceptionReport, _IterationEnd, _Resume,
+                     make_fetcher, worker_loop)
+
+__all__ = ["DataLoader"]
+
+_SET_ONCE = ("batch_size", "batch_sampler", "sampler", "drop_last", "dataset", "persistent_workers")
 
 
 class DataLoader:
     """Iterate over ``dataset`` in batches, as PyTorch's ``torch.utils.data.DataLoader``.
 
     Args:
-        dataset: a Dataset. One with ``get_batch(indices)`` (TensorDataset, Subset of
-            one) is fetched with one call per batch when no ``collate_fn`` is given.
-        batch_size: samples per batch.
-        shuffle: a new random order every pass.
-        drop_last: drop the last batch when it is smaller than ``batch_size``.
+        dataset: a map-style Dataset (``dataset[i]``, ``len``) or an IterableDataset. A
+            map-style one with ``get_batch(indices)`` (TensorDataset, a Subset of one) is
+            fetched with one call per batch when no ``collate_fn`` is given; one with
+            ``__getitems__(indices)`` gives each batch's samples in one call.
+        batch_size: samples per batch; None turns batching off (each item is one sample,
+            converted by ``default_convert``).
+        shuffle: a new random order every pass (map-style datasets).
+        sampler: an iterable of indices (with ``len``) in place of the default order;
+            excludes ``shuffle``.
+        batch_sampler: an iterable of lists of indices, one per batch; excludes
+            ``batch_size``, ``shuffle``, ``sampler`` and ``drop_last``.
+        num_workers: worker processes fetching batches; 0 fetches in the main process.
         collate_fn: turns a list of samples into a batch; default ``default_collate``.
-        generator: the ``numpy.random.Generator`` for shuffling; default the one
-            ``gradsheet.manual_seed`` seeds (read at the start of each pass).
+        pin_memory: accepted for PyTorch programs. gradsheet computes on the CPU, where
+            there is no pinned memory to copy into, so batches are returned as they are
+            (with PyTorch's warning that no accelerator is found).
+        drop_last: drop the last batch when it is smaller than ``batch_size``.
+        timeout: seconds to wait for a batch from the workers (0: no limit); RuntimeError
+            "DataLoader timed out after <timeout> seconds" past it.
+        worker_init_fn: called as ``worker_init_fn(worker_id)`` in each worker, after
+            seeding and before loading.
+        multiprocessing_context: a start method ("fork", "spawn", "forkserver") or a
+            ``multiprocessing`` context; default the platform's.
+        generator: the ``numpy.random.Generator`` for shuffling and for the workers' base
+            seed; default the one ``gradsheet.manual_seed`` seeds (read at each pass).
+        prefetch_factor: batches in flight per worker (default 2 with workers).
+        persistent_workers: keep the workers (and their dataset copies) between passes.
+        pin_memory_device: deprecated in PyTorch; accepted and unused.
+        in_order: hand batches back in the sampler's order (False: as they arrive).
 
     Example: ``for x, y in DataLoader(TensorDataset(X, y), batch_size=32, shuffle=True): ...``
     """
 
-    def __init__(self, dataset, batch_size=1, shuffle=False, drop_last=False, collate_fn=None,
-                 generator=None):
-        if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) \
-                or batch_size <= 0:
-            raise ValueError(f"DataLoader: batch_size should be a positive integer, "
-                             f"got batch_size={batch_size!r}")
-        self.dataset = dataset
-        self.batch_size = int(batch_size)
-        self.shuffle = shuffle
-        self.drop_last = drop_last
-        self.collate_fn = collate_fn
-        self.generator = generator
+    def __init__(self, dataset, batch_size=1, shuffle=None, sampler=None, batch_sampler=None,
+                 num_workers=0, collate_fn=None, pin_memory=False, drop_last=False, timeout=0,
+                 worker_init_fn=None, multiprocessing_context=None, generator=None, *,
+                 prefetch_factor=None, persistent_workers=False, pin_memory_device="",
+                 in_order=True):
+        object.__setattr__(self, "_initialized", False)
+        if num_workers < 0:
+            raise ValueError("DataLoader: num_workers option should be non-negative; use "
+                             "num_workers=0 to disable multiprocessing.")
+        if timeout < 0:
+            raise ValueError(f"DataLoader: timeout option should be non-negative, got "
+                             f"timeout={timeout!r}")
+        if num_workers == 0 and prefetch_factor is not None:
+            raise ValueError("DataLoader: prefetch_factor option could only be specified in "
+                             "multiprocessing. Let num_workers > 0 to enable multiprocessing, "
+                             "otherwise set prefetch_factor to None.")
+        if num_workers > 0 and prefetch_factor is None:
+            prefetch_factor = 2
+        elif prefetch_factor is not None and prefetch_factor < 0:
+            raise ValueError(f"DataLoader: prefetch_factor option should be non-negative, got "
+                             f"prefetch_factor={prefetch_factor!r}")
+        if persistent_workers and num_workers == 0:
+            raise ValueError("DataLoader: persistent_workers option needs num_workers > 0")
 
-    def __len__(self):
-        n = len(self.dataset)
-        if self.drop_last:
-            return n // self.batch_size
-        return (n + self.batch_size - 1) // self.batch_size
+        self.dataset = dataset
+        self.num_workers = num_workers
+        self.prefetch_factor = prefetch_factor
+        self.pin_memory = pin_memory
+        self.pin_memory_device = pin_memory_device
+        self.timeout = timeout
+        self.worker_init_fn = worker_init_fn
+        self.multiprocessing_context = multiprocessing_context
+        self.in_order = in_order
+
+        self._iterable = isinstance(dataset, IterableDataset)
+        if self._iterable:
+            if shuffle not in (False, None):
+                raise ValueError(f"DataLoader with IterableDataset: expected unspecified shuffle "
+                                 f"option, but got shuffle={shuffle}")
+            if sampler is not None:
+                raise ValueError(f"DataLoader with IterableDataset: expected unspecified sampler "
+                                 f"option, but got sampler={sampler}")
+            if batch_sampler is not None:
+                raise ValueError(f"DataLoader with IterableDataset: expected unspecified "
+                                 f"batch_sampler option, but got batch_sampler={batch_sampler}")
+        else:
+            shuffle = bool(shuffle)
+        if sampler is not None and shuffle:
+            raise ValueError("DataLoader: sampler option is mutually exclusive with shuffle")
+        if batch_sampler is not None:
+            if batch_size != 1 or shuffle or sampler is not None or drop_last:
+                raise ValueError("DataLoader: batch_sampler option is mutually exclusive with "
+                                 "batch_size, shuffle, sampler, and drop_last")
+            batch_size = None
+            drop_last = False
+        elif batch_size is None and drop_last:
+            raise ValueError("DataLoader: batch_size=None option disables auto-batching and is "
+                             "mutually exclusive with drop_last")
+        if sampler is None:
+            if self._iterable:
+                sampler = _InfiniteConstantSampler()
+            elif shuffle:
+                sampler = RandomSampler(dataset, generator=generator)
+            else:
+                sampler = SequentialSampler(dataset)
+        if batch_size is not None and batch_sampler is None:
+            batch_sampler = BatchSampler(sampler, batch_size, drop_last)
+            batch_size = batch_sampler.batch_size
+
+        self.batch_size = batch_size
+        self.drop_last = drop_last
+        self.sampler = sampler
+        self.batch_sampler = batch_sampler
+        self.generator = generator
+        # gradsheet's fast path: a dataset's get_batch stands in for default_collate
+        self._use_get_batch = collate_fn is None and not self._iterable
+        if collate_fn is None:
+            collate_fn = default_collate if self._auto_collation else default_convert
+        self.collate_fn = collate_fn
+        self.persistent_workers = persistent_workers
+        self._iterator = None
+        object.__setattr__(self, "_initialized", True)
+        self.check_worker_number_rationality()
+
+    @property
+    def multiprocessing_context(self):
+        """The multiprocessing context workers start from (None: the platform's default)."""
+        return self._multiprocessing_context
+
+    @multiprocessing_context.setter
+    def multiprocessing_context(self, context):
+        if context is not None:
+            if self.num_workers == 0:
+                raise ValueError(f"DataLoader: multiprocessing_context can only be used with "
+                                 f"multi-process loading (num_workers > 0), but got "
+                                 f"num_workers={self.num_workers}")
+            if isinstance(context, str):
+                methods = multiprocessing.get_all_start_methods()
+                if context not in methods:
+                    raise ValueError(f"DataLoader: multiprocessing_context option should specify "
+                                     f"a valid start method in {methods!r}, but got "
+                                     f"multiprocessing_context={context!r}")
+                context = multiprocessing.get_context(context)
+            if not isinstance(context, multiprocessing.context.BaseContext):
+                raise TypeError(f"DataLoader: multiprocessing_context option should be a valid "
+                                f"context object or a string specifying the start method, but "
+                                f"got multiprocessing_context={context}")
+        object.__setattr__(self, "_multiprocessing_context", context)
+
+    def __setattr__(self, name, value):
+        if self._initialized and name in _SET_ONCE:
+            raise ValueError(f"{name} attribute should not be set after "
+                             f"{type(self).__name__} is initialized")
+        super().__setattr__(name, value)
+
+    @property
+    def _auto_collation(self):
+        return self.batch_sampler is not None
+
+    @property
+    def _index_sampler(self):
+        return self.batch_sampler if self._auto_collation else self.sampler
 
     def __iter__(self):
-        n = len(self.dataset)
-        if self.shuffle:
-            rng = self.generator if self.generator is not None else backend.default_generator()
-            order = rng.permutation(n)
-        else:
-            order = np.arange(n)
-        get_batch = getattr(self.dataset, "get_batch", None) if self.collate_fn is None else None
-        collate = self.collate_fn or default_collate
-        for start in range(0, len(self) * self.batch_size, self.batch_size):
-            indices = order[start:start + self.batch_size]
-            if get_batch is not None:
-                yield get_batch(indices)
+        if self.persistent_workers and self.num_workers > 0:
+            if self._iterator is None or self._iterator._shutdown:
+                self._iterator = _MultiProcessIter(self)
             else:
-                yield collate([self.dataset[int(i)] for i in indices])
+                self._iterator._reset(self)
+            return self._iterator
+        if self.num_workers == 0:
+            return _SingleProcessIter(self)
+        return _MultiProcessIter(self)
+
+    def __len__(self):
+        if self._iterable:
+            length = len(self.dataset)
+            if self.batch_size is not None:
+                if self.drop_last:
+                    return length // self.batch_size
+                return math.ceil(length / self.batch_size)
+            return length
+        return len(self._index_sampler)
+
+    def check_worker_number_rationality(self):
+        """Warn (as PyTorch) when num_workers exceeds the CPUs this process may use."""
+        if not self.num_workers:
+            return
+        if hasattr(os, "sched_getaffinity"):
+            cpus, checked = len(os.sched_getaffinity(0)), True
+        else:
+            cpus, checked = os.cpu_count(), False
+        if cpus is None or self.num_workers > cpus:
+            note = "" if checked else " (`cpuset` is not taken into account)"
+            suggestion = (f"Our suggested max number of worker in current system is {cpus}{note}, "
+                          f"which is smaller than what this DataLoader is going to create."
+                          if cpus is not None else
+                          "DataLoader is not able to compute a suggested max number of worker "
+                          "in current system.")
+            warnings.warn(f"This DataLoader will create {self.num_workers} worker processes in "
+                          f"total. {suggestion} Please be aware that excessive worker creation "
+                          f"might get DataLoader running slow or even freeze, lower the worker "
+                          f"number to avoid potential slowness/freeze if necessary.",
+                          stacklevel=3)
 
     def __repr__(self):
-        return (f"DataLoader({type(self.dataset).__name__} of {len(self.dataset)}, "
-                f"batch_size={self.batch_size}, shuffle={self.shuffle}, "
-                f"drop_last={self.drop_last})")
+        return (f"DataLoader({type(self.dataset).__name__}, batch_size={self.batch_size}, "
+                f"sampler={type(self.sampler).__name__}, drop_last={self.drop_last}, "
+                f"num_workers={self.num_workers})")
+
+
+class _BaseIter:
+    """What both iterators share: the index stream and the workers' base seed."""
+
+    def __init__(self, loader):
+        self._dataset = loader.dataset
+        self._iterable = loader._iterable
+        self._auto_collation = loader._auto_collation
+        self._drop_last = loader.drop_last
+        self._index_sampler = loader._index_sampler
+        self._num_workers = loader.num_workers
+        self._collate_fn = loader.collate_fn
+        self._use_get_batch = loader._use_get_batch
+        self._timeout = loader.timeout
+        self._persistent_workers = loader.persistent_workers
+        if loader.pin_memory and loader.pin_memory_device:
+            warnings.warn(f"pin_memory_device is deprecated, the current accelerator will be used "
+                          f"as the device,ignore pin_memory_device='{loader.pin_memory_device}'.",
+                          stacklevel=3)
+        if loader.pin_memory:
+            warnings.warn("'pin_memory' argument is set as true but no accelerator is found, then "
+                          "device pinned memory won't be used.", stacklevel=3)
+        self._sampler_iter = iter(self._index_sampler)
+        self._num_yielded = 0
+
+    def __iter__(self):
+        return self
+
+    def __len__(self):
+        return len(self._index_sampler)
+
+    def __next__(self):
+        data = self._next_data()
+        self._num_yielded += 1
+        return data
+
+    def _fetcher(self):
+        return make_fetcher(self._iterable, self._dataset, self._auto_collation,
+                            self._collate_fn, self._drop_last, self._use_get_batch)
+
+
+class _SingleProcessIter(_BaseIter):
+    """Fetch each batch in the main process, when it is asked for."""
+
+    def __init__(self, loader):
+        if loader.timeout != 0:
+            raise ValueError(f"DataLoader: timeout={loader.timeout!r} applies to worker "
+                             f"processes; with num_workers=0 it must be 0 (as PyTorch)")
+        super().__init__(loader)
+        self._fetch = self._fetcher().fetch
+
+    def _next_data(self):
+        return self._fetch(next(self._sampler_iter))
+
+
+class _MultiProcessIter(_BaseIter):
+    """Deal batches out to worker processes and collect them back in order.
+
+    Task t (the t-th batch of the pass) goes to the next active worker in turn; at most
+    ``prefetch_factor * num_workers`` tasks are in flight. Each worker answers on its own
+    pipe; the iterator waits on those pipes and on the workers' process sentinels together,
+    so a worker that dies is noticed at once (RuntimeError) rather than waited for.
+    """
+
+    def __init__(self, loader):
+        super().__init__(loader)
+        self._shutdown = True  # until the workers exist
+        if not loader.prefetch_factor or loader.prefetch_factor <= 0:
+            raise ValueError(f"DataLoader: prefetch_factor must be greater than 0 with workers, "
+                             f"got prefetch_factor={loader.prefetch_factor!r}")
+        self._prefetch_factor = loader.prefetch_factor
+        self._in_order = loader.in_order
+        # The sampler draws its order first, then the base seed is drawn (from the same
+        # generator): so the order is the one num_workers=0 draws (which needs no base seed).
+        self._sampler_iter = self._primed(self._sampler_iter)
+        self._base_seed = _seed_from(loader.generator)
+        context = loader.multiprocessing_context or multiprocessing.get_context()
+        self._workers, self._index_queues, self._conns = [], [], []
+        # set on shutdown: idle workers see it within IDLE_CHECK_INTERVAL even when the
+        # None sent on their queues cannot arrive (a queue's feeder thread is stopped when the
+        # garbage collector takes it together with this iterator)
+        self._done_event = context.Event()
+        self._shutdown = False
+        try:
+            for worker_id in range(self._num_workers):
+                index_queue = context.Queue()
+                index_queue.cancel_join_thread()
+                reader, writer = context.Pipe(duplex=False)
+                process = context.Process(
+                    target=worker_loop, daemon=True,
+                    args=(self._iterable, self._dataset, index_queue, writer, self._done_event,
+                          self._auto_collation, self._collate_fn, self._drop_last,
+                          self._use_get_batch, self._base_seed, loader.worker_init_fn,
+                          worker_id, self._num_workers))
+                self._index_queues.append(index_queue)
+                self._conns.append(reader)
+                try:
+                    process.start()
+                finally:
+                    writer.close()  # the worker holds its end; EOF here once it is gone
+                self._workers.append(process)
+            self._reset(loader, first=True)
+        except BaseException:
+            self._shutdown_workers()
+            raise
+
+    @staticmethod
+    def _primed(indices):
+        """``indices`` with its first item already drawn (so a lazy sampler has drawn)."""
+        try:
+            first = next(indices)
+        except StopIteration:
+            return iter(())
+        return itertools.chain([first], indices)
+
+    def _reset(self, loader, first=False):
+        if not first:
+            self._sampler_iter = iter(self._index_sampler)
+        self._num_yielded = 0
+        self._send_idx = 0   # the next task to send
+        self._rcvd_idx = 0   # the next task to hand back
+        self._task_worker = {}   # task -> the worker it went to, until handed back
+        self._results = {}       # task -> its batch, arrived ahead of its turn
+        self._outstanding = 0
+        self._active = [True] * self._num_workers
+        self._pending = [0] * self._num_workers
+        self._cycle = itertools.cycle(range(self._num_workers))
+        if not first:
+            # persistent workers: restart their iterators; drop answers left from the last pass
+            for index_queue in self._index_queues:
+                index_queue.put(_Resume())
+            waiting = set(range(self._num_workers))
+            while waiting:
+                worker_id, (task, _) = self._receive(sorted(waiting))
+                if isinstance(task, _Resume):
+                    waiting.discard(worker_id)
+        for _ in range(self._prefetch_factor * self._num_workers):
+            self._try_put_index()
+
+    def _try_put_index(self):
+        max_tasks = self._prefetch_factor * self._num_workers
+        if self._outstanding >= max_tasks:
+            return
+        active = [w for w in range(self._num_workers) if self._active[w]]
+        if not active:
+            return
+        try:
+            index = next(self._sampler_iter)
+        except StopIteration:
+            return
+        share = -(-max_tasks // len(active))
+        for _ in range(self._num_workers):
+            worker_id = next(self._cycle)
+            if self._active[worker_id] and (self._in_order or self._pending[worker_id] < share):
+                break
+        else:
+            worker_id = min(active, key=self._pending.__getitem__)
+        self._index_queues[worker_id].put((self._send_idx, index))
+        self._task_worker[self._send_idx] = worker_id
+        self._pending[worker_id] += 1
+        self._outstanding += 1
+        self._send_idx += 1
+
+    def _receive(self, worker_ids):
+        """(worker id, message) of the first message from one of ``worker_ids``; RuntimeError
+        when one of them has died, or when nothing came within the timeout."""
+        conns = {self._conns[w]: w for w in worker_ids}
+        sentinels = {self._workers[w].sentinel: w for w in worker_ids}
+        deadline = time.monotonic() + self._timeout if self._timeout > 0 else None
+        while True:
+            wait_for = STATUS_CHECK_INTERVAL * 10
+            if deadline is not None:
+                wait_for = max(0.0, min(wait_for, deadline - time.monotonic()))
+            ready = connection.wait(list(conns) + list(sentinels), timeout=wait_for)
+            for item in ready:
+                if item in conns:
+                    try:
+                        return conns[item], item.recv()
+                    except (EOFError, OSError):
+                        self._died([conns[item]])
+            dead = [sentinels[item] for item in ready if item in sentinels]
+            if dead:
+                self._died(dead)
+            if deadline is not None and time.monotonic() >= deadline:
+                raise RuntimeError(f"DataLoader timed out after {self._timeout} seconds")
+
+    def _died(self, worker_ids):
+        workers = [self._workers[w] for w in sorted(set(worker_ids))]
+        for process in workers:
+            process.join(timeout=STATUS_CHECK_INTERVAL)
+        pids = ", ".join(str(p.pid) for p in workers)
+        codes = ", ".join(str(p.exitcode) for p in workers)
+        self._shutdown_workers()
+        raise RuntimeError(f"DataLoader worker (pid(s) {pids}) exited unexpectedly (exit code(s) "
+                           f"{codes}; a negative code -N is the signal N that ended it)")
+
+    def _next_data(self):
+        if self._shutdown:
+            raise StopIteration
+        while True:
+            while self._rcvd_idx < self._send_idx:
+                worker_id = self._task_worker.get(self._rcvd_idx)
+                if worker_id is not None and (self._rcvd_idx in self._results
+                                              or self._active[worker_id]):
+                    break
+                self._task_worker.pop(self._rcvd_idx, None)  # its worker's stream has ended
+                self._rcvd_idx += 1
+            else:
+                if not self._persistent_workers:
+                    self._shutdown_workers()
+                raise StopIteration
+            task = self._rcvd_idx
+            if task in self._results:
+                self._rcvd_idx += 1
+                return self._process(self._results.pop(task), self._task_worker.pop(task))
+            worker_id, (task, data) = self._receive(
+                [w for w in range(self._num_workers) if self._active[w]])
+            self._pending[worker_id] -= 1
+            self._outstanding -= 1
+            if isinstance(data, _IterationEnd):
+                self._deactivate(worker_id)
+                self._try_put_index()
+                continue
+            if task != self._rcvd_idx:
+                if not self._in_order:
+                    return self._process(data, self._task_worker.pop(task))
+                self._results[task] = data
+                continue
+            self._rcvd_idx += 1
+            return self._process(data, self._task_worker.pop(task))
+
+    def _process(self, data, worker_id):
+        self._try_put_index()
+        if isinstance(data, ExceptionReport):
+            data.reraise()
+        return data
+
+    def _deactivate(self, worker_id):
+        """A worker whose IterableDataset copy is exhausted gets no more tasks; the tasks it
+        still holds will only answer 'ended'."""
+        self._active[worker_id] = False
+        self._outstanding -= self._pending[worker_id]
+        self._pending[worker_id] = 0
+        if not self._persistent_workers:
+            self._index_queues[worker_id].put(None)
+
+    def _shutdown_workers(self):
+        if self._shutdown:
+            return
+        self._shutdown = True
+        try:
+            self._done_event.set()
+            for index_queue in self._index_queues:
+                try:
+                    index_queue.put(None)
+                except (OSError, ValueError):
+                    pass
+            # drain the pipes so that a worker blocked on sending a batch can read its None
+            deadline = time.monotonic() + 2 * STATUS_CHECK_INTERVAL
+            conns = {conn: w for w, conn in enumerate(self._conns)}
+            while time.monotonic() < deadline:
+                alive = [p for p in self._workers if p.is_alive()]
+                if not alive:
+                    break
+                try:
+                    ready = connection.wait(list(conns) + [p.sentinel for p in alive],
+                                            timeout=STATUS_CHECK_INTERVAL)
+                except (OSError, ValueError):  # the pipes were closed by the garbage collector
+                    conns = {}
+                    continue
+                for item in ready:
+                    if item in conns:
+                        try:
+                            item.recv()
+                        except (EOFError, OSError):
+                            del conns[item]
+        finally:
+            for process in self._workers:
+                if process.is_alive():
+                    process.terminate()
+                    process.join(timeout=STATUS_CHECK_INTERVAL)
+            for closable in self._conns + self._index_queues:
+                try:
+                    closable.close()
+                except (OSError, ValueError):
+                    pass
+
+    def __del__(self):
+        try:
+            self._shutdown_workers()
+        except Exception:
+            pass

@@ -1,18 +1,24 @@
 """Datasets: anything with ``dataset[i]`` and ``len(dataset)``, and ways to cut one up.
 
-Dataset is the abstract base (PyTorch's ``torch.utils.data.Dataset``);
-TensorDataset pairs tensors along their first dimension; Subset views a
-dataset through a list of indices; random_split partitions a dataset into
-non-overlapping random Subsets.
+Dataset is the abstract base of map-style datasets (PyTorch's ``torch.utils.data.Dataset``),
+IterableDataset that of streams (``for sample in dataset``); TensorDataset pairs tensors
+along their first dimension; StackDataset zips datasets; ConcatDataset and ChainDataset put
+datasets end to end (``a + b``); Subset views a dataset through a list of indices;
+random_split partitions a dataset into non-overlapping random Subsets.
 
-A dataset may also define ``get_batch(indices) -> batch``, returning the whole
-collated batch for an integer array of indices at once; DataLoader then fetches
-each batch with that one call instead of one ``__getitem__`` per sample.
-TensorDataset and Subset do, so training on arrays never loops in Python over
-samples.
+Two ways to fetch a whole batch at once:
+
+- ``__getitems__(indices) -> list of samples`` (PyTorch's protocol): DataLoader calls it
+  instead of one ``__getitem__`` per sample, then collates the list (Subset and
+  StackDataset forward it);
+- ``get_batch(indices) -> batch`` (gradsheet's): the whole *collated* batch for the indices;
+  DataLoader uses it when no ``collate_fn`` is given. TensorDataset, Subset of one and
+  CharDataset have it, so training on arrays never loops in Python over samples.
 """
+import bisect
 import itertools
 import math
+import warnings
 
 import numpy as np
 
@@ -20,14 +26,45 @@ from .. import backend
 from ..autograd.tensor import Tensor, as_tensor
 
 
+__all__ = ["ChainDataset", "ConcatDataset", "Dataset", "IterableDataset", "StackDataset",
+           "Subset", "TensorDataset", "random_split"]
+
+
 class Dataset:
-    """A map from an index in ``range(len(self))`` to one sample. Subclasses define both."""
+    """A map from an index in ``range(len(self))`` to one sample. Subclasses define both
+    (and may define ``__getitems__(indices)``, a list of samples, to fetch a batch at once).
+    ``a + b`` is ``ConcatDataset([a, b])``."""
 
     def __getitem__(self, index):
         raise NotImplementedError(f"{type(self).__name__} must define __getitem__")
 
     def __len__(self):
         raise NotImplementedError(f"{type(self).__name__} must define __len__")
+
+    def __add__(self, other):
+        return ConcatDataset([self, other])
+
+
+class IterableDataset(Dataset):
+    """A stream of samples: subclasses define ``__iter__`` (and may define ``__len__``).
+
+    With ``DataLoader(num_workers=k)`` each worker process iterates its own copy, so a
+    dataset that should yield each sample once splits the work using
+    ``get_worker_info()`` (None in the main process; ``.id`` and ``.num_workers`` in a worker),
+    e.g. ``iter(range(start + info.id, end, info.num_workers))``. ``a + b`` is
+    ``ChainDataset([a, b])``.
+    """
+
+    def __iter__(self):
+        raise NotImplementedError(f"{type(self).__name__} must define __iter__")
+
+    def __len__(self):
+        # a stream need not have a length: TypeError, as len() of an object without one
+        # (so list(loader) and length hints still work)
+        raise TypeError(f"object of type {type(self).__name__!r} has no len()")
+
+    def __add__(self, other):
+        return ChainDataset([self, other])
 
 
 class TensorDataset(Dataset):
@@ -61,6 +98,117 @@ class TensorDataset(Dataset):
         return [as_tensor(t.array[indices]) for t in self.tensors]
 
 
+class StackDataset(Dataset):
+    """Sample i is ``tuple(d[i] for d in datasets)`` (positional) or ``{k: d[i]}`` (keywords).
+
+    Example: ``StackDataset(images, labels)[0] == (images[0], labels[0])``;
+    ``StackDataset(x=images, y=labels)[0] == {"x": images[0], "y": labels[0]}``.
+    """
+
+    def __init__(self, *args, **kwargs):
+        if args and kwargs:
+            raise ValueError("StackDataset: supported either ``tuple``- (via ``args``) or "
+                             "``dict``- (via ``kwargs``) like input/output, but both types "
+                             "are given")
+        if not args and not kwargs:
+            raise ValueError("StackDataset: at least one dataset should be passed")
+        parts = list(args) if args else list(kwargs.values())
+        lengths = [len(d) for d in parts]
+        if len(set(lengths)) != 1:
+            raise ValueError(f"StackDataset: size mismatch between datasets, lengths {lengths}")
+        self._length = lengths[0]
+        self.datasets = args if args else kwargs
+
+    def __getitem__(self, index):
+        if isinstance(self.datasets, dict):
+            return {k: d[index] for k, d in self.datasets.items()}
+        return tuple(d[index] for d in self.datasets)
+
+    def __getitems__(self, indices):
+        """The samples at ``indices``, each dataset fetched with its own ``__getitems__``
+        where it has one."""
+        named = isinstance(self.datasets, dict)
+        items = self.datasets.items() if named else enumerate(self.datasets)
+        columns = {}
+        for key, d in items:
+            getitems = getattr(d, "__getitems__", None)
+            if callable(getitems):
+                column = getitems(indices)
+                if len(column) != len(indices):
+                    raise ValueError(f"StackDataset: nested dataset's output size mismatch. "
+                                     f"Expected {len(indices)}, got {len(column)}")
+            else:
+                column = [d[i] for i in indices]
+            columns[key] = column
+        if named:
+            return [{k: columns[k][j] for k in columns} for j in range(len(indices))]
+        return [tuple(column[j] for column in columns.values()) for j in range(len(indices))]
+
+    def __len__(self):
+        return self._length
+
+
+class ConcatDataset(Dataset):
+    """The datasets end to end: index i falls in the dataset whose cumulative length first
+    exceeds it (``cumulative_sizes``); negative indices count from the end.
+
+    Example: ``len(ConcatDataset([a, b])) == len(a) + len(b)``, ``(a + b)[len(a)] == b[0]``.
+    """
+
+    @staticmethod
+    def cumsum(sequence):
+        """Running totals of the lengths of ``sequence``'s datasets."""
+        return list(itertools.accumulate(len(d) for d in sequence))
+
+    def __init__(self, datasets):
+        self.datasets = list(datasets)
+        if not self.datasets:
+            raise ValueError("ConcatDataset: datasets should not be an empty iterable")
+        for d in self.datasets:
+            if isinstance(d, IterableDataset):
+                raise TypeError("ConcatDataset does not support IterableDataset (use "
+                                "ChainDataset)")
+        self.cumulative_sizes = self.cumsum(self.datasets)
+
+    def __len__(self):
+        return self.cumulative_sizes[-1]
+
+    def __getitem__(self, idx):
+        if idx < 0:
+            if -idx > len(self):
+                raise ValueError(f"ConcatDataset: absolute value of index should not exceed "
+                                 f"dataset length, got index {idx} for length {len(self)}")
+            idx = len(self) + idx
+        which = bisect.bisect_right(self.cumulative_sizes, idx)
+        start = self.cumulative_sizes[which - 1] if which else 0
+        if which == len(self.datasets):
+            raise IndexError(f"ConcatDataset: index {idx} is out of range for length {len(self)}")
+        return self.datasets[which][idx - start]
+
+
+class ChainDataset(IterableDataset):
+    """IterableDatasets one after the other (chained lazily, as ``itertools.chain``)."""
+
+    def __init__(self, datasets):
+        self.datasets = datasets
+
+    def __iter__(self):
+        for d in self.datasets:
+            if not isinstance(d, IterableDataset):
+                raise TypeError(f"ChainDataset only supports IterableDataset, got "
+                                f"{type(d).__name__}")
+            yield from d
+
+    def __len__(self):
+        total = 0
+        for d in self.datasets:
+            if not isinstance(d, IterableDataset):
+                raise TypeError(f"ChainDataset only supports IterableDataset, got "
+                                f"{type(d).__name__}")
+            total += len(d)
+        return total
+
+
 class Subset(Dataset):
     """The samples of ``dataset`` at ``indices``, in that order."""
 
@@ -68,16 +216,33 @@ class Subset(Dataset):
         self.dataset = dataset
         self.indices = indices
         self._index_array = np.asarray(indices, dtype=np.int64)
+        cls = type(self)
+        if cls.__getitem__ is not Subset.__getitem__ and cls.__getitems__ is Subset.__getitems__:
+            raise NotImplementedError(
+                f"{cls.__name__} overrides __getitem__ but not __getitems__: DataLoader fetches "
+                f"a Subset's batches with __getitems__, so define it too, e.g. "
+                f"def __getitems__(self, indices): return [self[i] for i in indices]")
 
     def __getitem__(self, index):
+        if isinstance(index, list):
+            return self.dataset[[self.indices[i] for i in index]]
         return self.dataset[self.indices[index]]
+
+    def __getitems__(self, indices):
+        """The samples at ``indices`` (the wrapped dataset's ``__getitems__`` where it has one)."""
+        getitems = getattr(self.dataset, "__getitems__", None)
+        if callable(getitems):
+            return getitems([self.indices[i] for i in indices])
+        return [self.dataset[self.indices[i]] for i in indices]
 
     def __len__(self):
         return len(self.indices)
 
     def __getattr__(self, name):
-        # expose get_batch exactly when the wrapped dataset has one
-        if name == "get_batch" and hasattr(self.dataset, "get_batch"):
+        # expose get_batch exactly when the wrapped dataset has one (and a subclass does not
+        # change what a sample is)
+        if name == "get_batch" and type(self).__getitems__ is Subset.__getitems__ \
+                and hasattr(self.dataset, "get_batch"):
             return lambda indices: self.dataset.get_batch(self._index_array[indices])
         raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
@@ -86,7 +251,7 @@ def _split_lengths(n, lengths):
     """Integer lengths from ``lengths``; fractions summing to 1 follow PyTorch's rounding:
     floor(n * f) each, then the remaining samples go one by one to the splits in order."""
     lengths = list(lengths)
-    if math.isclose(sum(lengths), 1) and sum(lengths) != n:
+    if math.isclose(sum(lengths), 1) and sum(lengths) <= 1:
         for i, frac in enumerate(lengths):
             if not 0 <= frac <= 1:
                 raise ValueError(f"random_split: fraction at index {i} is {frac}, "
@@ -94,6 +259,10 @@ def _split_lengths(n, lengths):
         sizes = [math.floor(n * frac) for frac in lengths]
         for i in range(n - sum(sizes)):
             sizes[i % len(sizes)] += 1
+        for i, size in enumerate(sizes):
+            if size == 0:
+                warnings.warn(f"Length of split at index {i} is 0. This might result in an "
+                              f"empty dataset.", stacklevel=3)
         return sizes
     if any(int(x) != x or x < 0 for x in lengths):
         raise ValueError(f"random_split: lengths must be non-negative integers or fractions "

@@ -69,9 +69,10 @@ def test_default_collate_stacks_tensors():
 
 
 def test_default_collate_errors_name_the_problem():
-    with pytest.raises(ValueError, match=r"\(2,\).*\(3,\)"):
+    # RuntimeError, as torch's collate (torch.stack; "each element ... of equal size")
+    with pytest.raises(RuntimeError, match=r"\(2,\).*\(3,\)"):
         default_collate([np.zeros(2), np.zeros(3)])
-    with pytest.raises(ValueError, match=r"\[1, 2\]"):
+    with pytest.raises(RuntimeError, match=r"equal size.*\[1, 2\]"):
         default_collate([(1,), (1, 2)])
     with pytest.raises(TypeError, match="NoneType"):
         default_collate([None, None])
