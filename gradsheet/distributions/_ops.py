@@ -115,7 +115,7 @@ def beta_grad(a, b, x):
 def _draw_gamma(alpha):
     """Standard Gamma(alpha, 1) draws (float64) from gradsheet's generator."""
     rng = backend.default_generator()
-    return rng.standard_gamma(np.asarray(alpha, np.float64))
+    return np.asarray(rng.standard_gamma(np.asarray(alpha, np.float64)))
 
 
 class StandardGamma(Function):
@@ -148,8 +148,8 @@ class BetaSample(Function):
         both_zero = ~np.isfinite(x)
         if np.any(both_zero):  # both draws underflowed (tiny concentrations): Johnk's method
             rng = backend.default_generator()
-            x = np.where(both_zero, rng.beta(np.where(both_zero, a, 1.0),
-                                             np.where(both_zero, b, 1.0)), x)
+            x = np.where(both_zero, np.asarray(rng.beta(np.where(both_zero, a, 1.0),
+                                                        np.where(both_zero, b, 1.0))), x)
         info = np.finfo(dtype)
         x = np.clip(x.astype(dtype), info.tiny, 1 - info.eps)
         self.a, self.b, self.x = a, b, x

@@ -4,7 +4,7 @@ import numbers
 
 from ..autograd import grad_mode
 from ..factories import arange
-from ..ops import elementwise, random
+from ..ops import elementwise, promotion, random
 from ..ops.loss import binary_cross_entropy_with_logits
 from . import constraints
 from .distribution import ExponentialFamily
@@ -87,6 +87,8 @@ class Bernoulli(ExponentialFamily):
         if self._validate_args:
             self._validate_sample(value)
         logits, value = broadcast_all(self.logits, value)
+        dtype = promotion.result_type(logits, value)  # torch's promotion of the two
+        logits, value = elementwise.cast(logits, dtype), elementwise.cast(value, dtype)
         return -binary_cross_entropy_with_logits(logits, value, reduction="none")
 
     def entropy(self):

@@ -2,6 +2,9 @@
 import math
 import numbers
 
+import numpy as np
+
+from ..autograd.tensor import Tensor
 from ..factories import rand
 from ..ops import elementwise
 from . import constraints
@@ -71,8 +74,9 @@ class Uniform(Distribution):
         """-log(high - low) on [low, high), -inf outside."""
         if self._validate_args:
             self._validate_sample(value)
-        inside = (self.low <= value).type_as(self.low) * (self.high > value).type_as(self.low)
-        return elementwise.log(inside) - elementwise.log(self.high - self.low)
+        inside = ((self.low <= value) & (self.high > value)).array
+        log_inside = np.where(inside, 0.0, -np.inf).astype(self.low.dtype)  # log of 1 or 0
+        return Tensor._wrap(log_inside) - elementwise.log(self.high - self.low)
 
     def cdf(self, value):
         """(value - low) / (high - low), clamped to [0, 1]."""
