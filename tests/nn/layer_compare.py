@@ -10,13 +10,15 @@ import gradsheet as gs
 from tests.helpers import torch_or_skip
 
 
-def _pair(value, torch):
-    """A gradsheet and a torch tensor of ``value`` (floats require grad; float64)."""
+def _pair(value, torch, constant=False):
+    """A gradsheet and a torch tensor of ``value`` (floats require grad unless ``constant``;
+    float64)."""
     a = np.asarray(value)
     floating = a.dtype.kind == "f"
     if floating:
         a = a.astype(np.float64)
-    return (gs.tensor(a, requires_grad=floating), torch.tensor(a, requires_grad=floating))
+    grad = floating and not constant
+    return (gs.tensor(a, requires_grad=grad), torch.tensor(a, requires_grad=grad))
 
 
 def _outputs(out):
@@ -24,8 +26,9 @@ def _outputs(out):
 
 
 def compare_layers(ours, theirs, inputs, rtol=1e-6, atol=1e-9, grad=True, seed=1, kwargs=None,
-                   check_repr=True):
-    """Both layers (torch's defines the weights) on ``inputs``; returns our outputs."""
+                   check_repr=True, constants=()):
+    """Both layers (torch's defines the weights) on ``inputs`` (those at the positions in
+    ``constants`` without gradients); returns our outputs."""
     torch = torch_or_skip()
     kwargs = kwargs or {}
     theirs = theirs.double()
@@ -38,7 +41,7 @@ def compare_layers(ours, theirs, inputs, rtol=1e-6, atol=1e-9, grad=True, seed=1
     ours.load_state_dict({key: value.detach().numpy() for key, value in state.items()})
     if check_repr:
         assert repr(ours) == repr(theirs)
-    pairs = [_pair(value, torch) for value in inputs]
+    pairs = [_pair(value, torch, i in constants) for i, value in enumerate(inputs)]
     gs_out = _outputs(ours(*[p[0] for p in pairs], **kwargs))
     torch_out = _outputs(theirs(*[p[1] for p in pairs], **kwargs))
     assert len(gs_out) == len(torch_out)
