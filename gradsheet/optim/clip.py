@@ -75,6 +75,9 @@ def _total_norm(tensors, norm_type, error_if_nonfinite, foreach, op):
         raise ValueError(f"{op}: invalid norm_type={norm_type}; expected a positive "
                          "number or inf")
     arrays = [t.array for t in tensors]
+    if norm_type == math.inf and any(a.size == 0 for a in arrays):
+        raise RuntimeError(f"{op}: cannot compute the inf norm of an empty gradient, because "
+                           "max |g| has no identity (as torch's linalg.vector_norm)")
     if not arrays:
         return as_tensor(np.zeros((), dtype=backend.get_default_dtype()))
     norms = np.array([_norm(a, norm_type) for a in arrays], dtype=np.result_type(*arrays))
