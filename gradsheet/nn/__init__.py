@@ -6,6 +6,7 @@ stateless ops). Each layer's docstring opens with its formula.
 """
 from ..ops.conv import conv_output_size
 from . import functional, init
+from .attention import MultiheadAttention
 from .activation import (
     ELU,
     GELU,
@@ -102,6 +103,13 @@ from .pixelshuffle import PixelShuffle, PixelUnshuffle
 from .pooling import MaxUnpool1d, MaxUnpool2d
 from .rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell, RNNCellBase
 from .sparse import Embedding
+from .transformer import (
+    Transformer,
+    TransformerDecoder,
+    TransformerDecoderLayer,
+    TransformerEncoder,
+    TransformerEncoderLayer,
+)
 from .upsampling import Upsample, UpsamplingBilinear2d, UpsamplingNearest2d
 
 __all__ = [
@@ -113,6 +121,8 @@ __all__ = [
     "BatchNorm2d", "GroupNorm", "LayerNorm", "MaxPool1d", "MaxPool2d",
     "Embedding", "GRU", "GRUCell", "LSTM", "LSTMCell", "RNN", "RNNBase", "RNNCell", "RNNCellBase",
     "Conv1d", "Conv2d", "ConvTranspose2d", "conv_output_size",
+    "MultiheadAttention", "Transformer", "TransformerDecoder", "TransformerDecoderLayer",
+    "TransformerEncoder", "TransformerEncoderLayer",
 ]
 # issue 11, item 6: the layers of the functional ops
 __all__ += [

@@ -29,9 +29,15 @@ def _layers():
             yield name
 
 
+def _default(value):
+    """A default as compared: a function (``activation=F.relu``) by its name, each library
+    having its own."""
+    return ("function", value.__name__) if inspect.isroutine(value) else value
+
+
 def _parameters(cls):
     """(name, default) of the constructor's parameters, without self and **kwargs."""
-    return [(p.name, p.default) for p in inspect.signature(cls.__init__).parameters.values()
+    return [(p.name, _default(p.default)) for p in inspect.signature(cls.__init__).parameters.values()
             if p.name != "self" and p.kind not in (p.VAR_KEYWORD,)]
 
 

@@ -1,0 +1,366 @@
+"""Scaled dot-product attention: O = softmax(Q K^T * scale + M) V, one fused node.
+
+Q is (..., L, E), K (..., S, E), V (..., S, Ev); the leading dims broadcast as batches (heads
+are just one more of them). M is an additive float mask, a boolean mask (True = the key takes
+part, False = -inf) or a causal mask (query i sees keys j <= i, upper-left aligned as torch),
+broadcast to the scores' (..., L, S). Each row of P = softmax(S) is computed in place with its
+max subtracted (no overflow); a row whose every key is masked gives P = 0 and an output of
+zeros, as torch 2.13 does. Dropout, when asked, drops weights of P (inverted dropout, drawn
+from gradsheet's seeded generator).
+
+The backward is the softmax-Jacobian product, all batched GEMMs (np.matmul on the arrays as
+they lie, strided head views included):
+
+    dP = dO V^T,   dS = P * (dP - rowsum(dP * P)),
+    dQ = dS K scale,   dK = dS^T Q scale,   dV = P^T dO,   dM = dS.
+
+``_attend`` and ``_attend_backward`` are that core; ``ScaledDotProductAttention`` applies it to
+(q, k, v) and ``MultiheadAttentionCore`` to the head-split views of a multi-head attention's
+projections (``gradsheet.nn.MultiheadAttention``), so that splitting and merging heads costs no
+copy and no extra node. ``AttentionWeights`` is P alone (for ``need_weights=True``).
+
+Reference: Vaswani et al., "Attention Is All You Need", NeurIPS 2017.
+"""
+import math
+
+import numpy as np
+
+from .. import backend
+from ..autograd.function import Function
+from ..autograd.tensor import Tensor, as_tensor
+
+
+# ---------------------------------------------------------------------------- the core
+def _row_softmax_(s, safe):
+    """softmax over the last axis of ``s``, in place. ``safe``: a row that is -inf throughout
+    (every key masked) gives zeros instead of NaN (0/0)."""
+    with np.errstate(under="ignore", invalid="ignore", over="ignore"):
+        m = np.max(s, axis=-1, keepdims=True, initial=-np.inf)
+        if safe:
+            np.copyto(m, 0.0, where=np.isneginf(m))
+        np.subtract(s, m, out=s)
+        np.exp(s, out=s)
+        total = np.sum(s, axis=-1, keepdims=True)
+        if safe:
+            np.copyto(total, 1.0, where=total == 0)
+        np.divide(s, total, out=s)
+    return s
+
+
+def _attend(q, k, v, mask, scale, dropout_p, causal, out=None, safe=True):
+    """O = dropout(softmax(q k^T scale + mask)) v for arrays whose leading dims broadcast.
+
+    ``mask``: None or an additive float array broadcasting to the scores; ``causal``: add
+    -inf above the (upper-left aligned) diagonal.
+    Returns (O, P, D): P the softmax weights, D the scaled dropout mask (None without dropout).
+    """
+    s = np.matmul(q, np.swapaxes(k, -1, -2))
+    if s.shape[:-2] != tuple(np.broadcast_shapes(s.shape[:-2], v.shape[:-2])):
+        s = np.array(np.broadcast_to(s, np.broadcast_shapes(s.shape[:-2], v.shape[:-2])
+                                     + s.shape[-2:]))
+    if q.shape[-1] > 0:  # E = 0: the scores are exactly 0 (torch scales the empty operands)
+        np.multiply(s, scale, out=s)
+    if mask is not None:
+        np.add(s, mask, out=s)
+    if causal:
+        L, S = s.shape[-2:]
+        np.add(s, np.where(np.tri(L, S, dtype=bool), 0.0, -np.inf).astype(s.dtype), out=s)
+    P = _row_softmax_(s, safe)
+    D = None
+    Pd = P
+    if dropout_p > 0:
+        draw_dtype = P.dtype if P.dtype in (np.float32, np.float64) else np.dtype(np.float32)
+        D = backend.default_generator().random(P.shape, dtype=draw_dtype)
+        keep = D >= dropout_p
+        np.multiply(keep, 1.0 / (1.0 - dropout_p) if dropout_p < 1 else 0.0, out=D)
+        D = D.astype(P.dtype, copy=False)
+        Pd = P * D
+    if out is None:
+        return np.matmul(Pd, v), P, D
+    np.matmul(Pd, v, out=out)
+    return out, P, D
+
+
+def _attend_backward(g, q, k, v, P, D, scale, needs, outs=(None, None, None)):
+    """(dQ, dK, dV, dM) of ``_attend`` for the upstream gradient ``g`` (``needs``: four flags;
+    ``outs``: arrays to write dQ, dK, dV into, or None). dM is the scores' gradient dS, at the
+    shape of P."""
+    need_q, need_k, need_v, need_m = needs
+    dq = dk = dv = dm = None
+    Pd = P if D is None else P * D
+    if need_v:
+        dv = np.matmul(np.swapaxes(Pd, -1, -2), g, out=outs[2])
+    if not (need_q or need_k or need_m):
+        return dq, dk, dv, dm
+    dS = np.matmul(g, np.swapaxes(v, -1, -2))  # dP
+    if D is not None:
+        np.multiply(dS, D, out=dS)
+    if dS.shape != P.shape:  # v broadcast over fewer batch dims than P
+        dS = np.array(np.broadcast_to(dS, P.shape))
+    row = np.einsum("...j,...j->...", dS, P)[..., None]  # rowsum(dP * P)
+    np.subtract(dS, row, out=dS)
+    np.multiply(dS, P, out=dS)
+    if need_m:
+        dm = dS.copy()
+    if q.shape[-1] > 0:
+        np.multiply(dS, scale, out=dS)
+    if need_q:
+        dq = np.matmul(dS, k, out=outs[0])
+    if need_k:
+        dk = np.matmul(np.swapaxes(dS, -1, -2), q, out=outs[1])
+    return dq, dk, dv, dm
+
+
+# ---------------------------------------------------------------------------- checks
+def _name(x):
+    return "a bool" if x.dtype == np.bool_ else str(x.dtype)
+
+
+def _batch(op, q, k, v):
+    try:
+        return tuple(np.broadcast_shapes(q.shape[:-2], k.shape[:-2], v.shape[:-2]))
+    except ValueError:
+        raise ValueError(f"{op}: the batch dimensions of query {tuple(q.shape)}, key "
+                         f"{tuple(k.shape)} and value {tuple(v.shape)} do not broadcast (all but "
+                         "the last two dimensions must broadcast together)") from None
+
+
+def _check_qkv(op, q, k, v):
+    for name, x in (("query", q), ("key", k), ("value", v)):
+        if not isinstance(x, Tensor):
+            raise TypeError(f"{op}: {name} must be a Tensor, got {type(x).__name__}")
+        if x.ndim < 2:
+            raise ValueError(f"{op}: query, key and value need at least 2 dimensions (..., L, E), "
+                             f"got {name} of shape {tuple(x.shape)}")
+    dtypes = {q.array.dtype, k.array.dtype, v.array.dtype}
+    if len(dtypes) > 1:
+        raise TypeError(f"{op}: query, key and value must have one dtype, got {q.array.dtype}, "
+                        f"{k.array.dtype} and {v.array.dtype}")
+    if q.array.dtype.kind != "f":
+        raise TypeError(f"{op}: expects floating-point query, key and value, got {q.array.dtype}")
+    if q.shape[-1] != k.shape[-1]:
+        raise ValueError(f"{op}: query {tuple(q.shape)} and key {tuple(k.shape)} must have the same "
+                         f"embedding size E (last dimension), got {q.shape[-1]} and {k.shape[-1]}")
+    if k.shape[-2] != v.shape[-2]:
+        raise ValueError(f"{op}: key {tuple(k.shape)} and value {tuple(v.shape)} must have the same "
+                         f"sequence length S (second-to-last dimension), got {k.shape[-2]} and "
+                         f"{v.shape[-2]}")
+
+
+def _mask_input(op, mask, dtype, scores_shape, name="attn_mask", true_means="takes part"):
+    """The mask as what ``_attend`` adds: a float Tensor (kept, it may want a gradient) or an
+    additive ndarray made from a bool one (False -> -inf when True ``takes part``)."""
+    if mask is None:
+        return None
+    array = mask.array if isinstance(mask, Tensor) else np.asarray(mask)
+    if array.dtype != np.bool_ and not (array.dtype.kind == "f" and
+                                        array.dtype in (np.dtype(np.float32), dtype)):
+        raise TypeError(f"{op}: {name} must be a bool mask or a float mask of the query's dtype "
+                        f"({dtype}) or float32, got {_name(array)} mask")
+    full = tuple(scores_shape)
+    try:
+        ok = tuple(np.broadcast_shapes(array.shape, full)) == full
+    except ValueError:
+        ok = False
+    if not ok:
+        raise ValueError(f"{op}: {name} of shape {tuple(array.shape)} does not broadcast to the "
+                         f"attention scores' shape {full} (batch..., L, S): each of its "
+                         "dimensions must be 1 or match, and it may not have more dimensions")
+    if array.dtype == np.bool_:
+        keep = array if true_means == "takes part" else ~array
+        return np.where(keep, 0.0, -np.inf).astype(dtype)
+    return mask if isinstance(mask, Tensor) else as_tensor(array)
+
+
+# ---------------------------------------------------------------------------- the Functions
+class ScaledDotProductAttention(Function):
+    """O = dropout(P) V,  P = softmax(Q K^T scale + M) by rows (safe: a fully masked row is 0).
+
+    dP = dO V^T (times the dropout mask),  dS = P * (dP - rowsum(dP * P)),
+    dQ = dS K scale,  dK = dS^T Q scale,  dV = dropout(P)^T dO,  dM = dS (a float mask).
+    With G query heads per key/value head (grouped-query attention) Q is viewed as
+    (..., Hkv, G, L, E) against K, V of (..., Hkv, 1, S, E), and dK, dV sum over G.
+    """
+
+    def forward(self, q, k, v, mask, scale, dropout_p, causal, groups):
+        if groups > 1:
+            hkv, L = k.shape[-3], q.shape[-2]
+            q = q.reshape(q.shape[:-3] + (hkv, groups, L, q.shape[-1]))
+            k, v = k[..., None, :, :], v[..., None, :, :]
+            if mask is not None and mask.ndim >= 3 and mask.shape[-3] != 1:
+                mask = mask.reshape(mask.shape[:-3] + (hkv, groups) + mask.shape[-2:])
+            elif mask is not None and mask.ndim >= 3:
+                mask = mask[..., None, :, :]
+        out, P, D = _attend(q, k, v, mask, scale, dropout_p, causal)
+        self.q, self.k, self.v, self.P, self.D = q, k, v, P, D
+        self.scale, self.groups = scale, groups
+        if groups > 1:
+            out = out.reshape(out.shape[:-4] + (-1,) + out.shape[-2:])
+        return out
+
+    def backward(self, g):
+        groups = self.groups
+        if groups > 1:
+            g = g.reshape(g.shape[:-3] + (self.k.shape[-4], groups) + g.shape[-2:])
+        needs = tuple(self.needs_grad(i) for i in range(4))
+        dq, dk, dv, dm = _attend_backward(g, self.q, self.k, self.v, self.P, self.D, self.scale,
+                                          needs)
+        if groups > 1:
+            dq = None if dq is None else dq.reshape(dq.shape[:-4] + (-1,) + dq.shape[-2:])
+            dk = None if dk is None else dk.sum(axis=-3)
+            dv = None if dv is None else dv.sum(axis=-3)
+            dm = None if dm is None else dm.reshape(dm.shape[:-4] + (-1,) + dm.shape[-2:])
+        if dm is not None:
+            dm = dm.astype(self.parents[3].array.dtype, copy=False)
+        return dq, dk, dv, dm
+
+
+def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.0,
+                                 is_causal=False, scale=None, enable_gqa=False):
+    """O = softmax(Q K^T * scale + M) V, scale = 1/sqrt(E) unless given: attention of the L
+    queries (..., L, E) over the S keys (..., S, E) and values (..., S, Ev), leading dims
+    broadcast as batches; one fused node with the softmax-Jacobian backward.
+
+    ``attn_mask``: bool (True = the key takes part) or float (added to the scores, float32 or
+    the query's dtype), broadcast to (..., L, S). ``is_causal``: query i attends to keys
+    j <= i (upper-left aligned; not together with ``attn_mask``). ``dropout_p``: drop attention
+    weights with that probability (always, as torch: pass 0.0 in evaluation). ``enable_gqa``:
+    grouped-query attention, Hq query heads (dim -3) sharing Hkv key/value heads (Hq % Hkv == 0).
+    A row whose keys are all masked gives zeros (as torch 2.13). Returns (..., L, Ev).
+    """
+    op = "scaled_dot_product_attention"
+    _check_qkv(op, query, key, value)
+    if not 0.0 <= dropout_p <= 1.0:
+        raise ValueError(f"{op}: dropout_p must lie in [0, 1], got {dropout_p}")
+    if is_causal and attn_mask is not None:
+        raise ValueError(f"{op}: pass either attn_mask or is_causal=True, not both (the causal "
+                         "mask is built from is_causal)")
+    groups = 1
+    if enable_gqa and query.ndim >= 3 and key.ndim >= 3 and query.shape[-3] != key.shape[-3]:
+        hq, hk, hv = query.shape[-3], key.shape[-3], value.shape[-3]
+        if hk != hv or hk == 0 or hq % hk:
+            raise ValueError(f"{op}: with enable_gqa the query's heads ({hq}, dim -3) must be a "
+                             f"multiple of the key's ({hk}) and the key and value must have as "
+                             f"many heads, got query {tuple(query.shape)}, key {tuple(key.shape)}, "
+                             f"value {tuple(value.shape)}")
+        groups = hq // hk
+        batch = _batch(op, query, _Shape(key.shape[:-3] + (hq,) + key.shape[-2:]),
+                       _Shape(value.shape[:-3] + (hq,) + value.shape[-2:]))
+    else:
+        batch = _batch(op, query, key, value)
+    dtype = query.array.dtype
+    E = query.shape[-1]
+    if scale is None:
+        scale = 1.0 / math.sqrt(E) if E > 0 else 1.0
+    scores_shape = batch + (query.shape[-2], key.shape[-2])
+    mask = _mask_input(op, attn_mask, dtype, scores_shape)
+    return ScaledDotProductAttention.apply(query, key, value, mask, scale=float(scale),
+                                           dropout_p=float(dropout_p), causal=bool(is_causal),
+                                           groups=groups)
+
+
+class _Shape:
+    """Something with a shape (for the batch check of grouped-query attention)."""
+
+    def __init__(self, shape):
+        self.shape = tuple(shape)
+
+
+class AttentionWeights(Function):
+    """P = softmax(Q K^T scale + M) by rows (a fully masked row is NaN, as torch's
+    ``need_weights=True`` path);  dS = P * (dP - rowsum(dP * P)), dQ = dS K scale,
+    dK = dS^T Q scale, dM = dS."""
+
+    def forward(self, q, k, mask, scale):
+        s = np.matmul(q, np.swapaxes(k, -1, -2))
+        if q.shape[-1] > 0:
+            np.multiply(s, scale, out=s)
+        if mask is not None:
+            np.add(s, mask, out=s)
+        self.P = _row_softmax_(s, safe=False)
+        self.q, self.k, self.scale = q, k, scale
+        return self.P
+
+    def backward(self, g):
+        P = self.P
+        dS = g * P
+        np.subtract(dS, P * np.sum(dS, axis=-1, keepdims=True), out=dS)
+        dm = dS.astype(self.parents[2].array.dtype, copy=True) if self.needs_grad(2) else None
+        if self.q.shape[-1] > 0:
+            np.multiply(dS, self.scale, out=dS)
+        dq = np.matmul(dS, self.k) if self.needs_grad(0) else None
+        dk = np.matmul(np.swapaxes(dS, -1, -2), self.q) if self.needs_grad(1) else None
+        return dq, dk, dm
+
+
+def _split_heads(x, chunks, heads, batch_first):
+    """The (chunks, N, H, T, hd) view of a projection laid out (T, N, chunks*E) (or (N, T, ...)
+    when ``batch_first``): no copy."""
+    if batch_first:
+        N, T, width = x.shape
+        return x.reshape(N, T, chunks, heads, width // (chunks * heads)).transpose(2, 0, 3, 1, 4)
+    T, N, width = x.shape
+    return x.reshape(T, N, chunks, heads, width // (chunks * heads)).transpose(2, 1, 3, 0, 4)
+
+
+class MultiheadAttentionCore(Function):
+    """The attention of ``nn.MultiheadAttention`` on its projections, heads split and merged
+    as strided views: O_h = softmax(Q_h K_h^T / sqrt(hd) + M) V_h for each head h, the heads'
+    outputs side by side, (T, N, E) (or (N, T, E) batch-first).
+
+    Inputs are the packed projection [Q | K | V] (self-attention), Q and [K | V], or Q, K, V.
+    Its backward is ``_attend_backward``'s, writing dQ, dK, dV into the head views of the
+    projections' gradients (one buffer for a packed projection).
+    """
+
+    def forward(self, a, b, c, mask, heads, batch_first, dropout_p, causal):
+        if b is None:
+            q, k, v = _split_heads(a, 3, heads, batch_first)
+        elif c is None:
+            (q,), (k, v) = _split_heads(a, 1, heads, batch_first), _split_heads(b, 2, heads,
+                                                                                 batch_first)
+        else:
+            (q,), (k,), (v,) = (_split_heads(x, 1, heads, batch_first) for x in (a, b, c))
+        N, H, L, hd = q.shape
+        scale = 1.0 / math.sqrt(hd) if hd > 0 else 1.0
+        shape = (N, L, H, v.shape[-1]) if batch_first else (L, N, H, v.shape[-1])
+        out = np.empty(shape, dtype=q.dtype)
+        view = out.transpose(0, 2, 1, 3) if batch_first else out.transpose(1, 2, 0, 3)
+        _, P, D = _attend(q, k, v, mask, scale, dropout_p, causal, out=view)
+        self.q, self.k, self.v, self.P, self.D, self.scale = q, k, v, P, D, scale
+        self.heads, self.batch_first, self.layout = heads, batch_first, (b is None, c is None)
+        return out.reshape(shape[:2] + (-1,))
+
+    def backward(self, g):
+        heads, batch_first = self.heads, self.batch_first
+        (gh,) = _split_heads(g, 1, heads, batch_first)
+        packed, kv_packed = self.layout
+        needs = tuple(self.needs_grad(i) for i in range(4))
+        grads = [None, None, None]
+        outs = [None, None, None]
+        if packed:
+            if needs[0]:
+                grads[0] = np.empty(self.parents[0].shape, dtype=g.dtype)
+                outs = tuple(_split_heads(grads[0], 3, heads, batch_first))
+            needs = (needs[0],) * 3 + (needs[3],)
+        elif kv_packed:
+            if needs[0]:
+                grads[0] = np.empty(self.parents[0].shape, dtype=g.dtype)
+                (outs[0],) = _split_heads(grads[0], 1, heads, batch_first)
+            if needs[1]:
+                grads[1] = np.empty(self.parents[1].shape, dtype=g.dtype)
+                outs[1], outs[2] = _split_heads(grads[1], 2, heads, batch_first)
+            needs = (needs[0], needs[1], needs[1], needs[3])
+        else:
+            for i in range(3):
+                if needs[i]:
+                    grads[i] = np.empty(self.parents[i].shape, dtype=g.dtype)
+                    (outs[i],) = _split_heads(grads[i], 1, heads, batch_first)
+        _, _, _, dm = _attend_backward(gh, self.q, self.k, self.v, self.P, self.D, self.scale,
+                                       needs, tuple(outs))
+        if dm is not None:
+            dm = dm.astype(self.parents[3].array.dtype, copy=False)
+        return grads[0], grads[1], grads[2], dm
+
+
+__all__ = []
