@@ -40,7 +40,7 @@ def _list_with_default(out_size, defaults):
 def consume_prefix_in_state_dict_if_present(state_dict, prefix):
     """Strip ``prefix`` from every key of ``state_dict`` that starts with it, in place (and from
     its ``_metadata`` keys when present), as torch: e.g. the 'module.' a DataParallel adds."""
-    for key in sorted(state_dict.keys()):
+    for key in list(state_dict.keys()):
         if key.startswith(prefix):
             state_dict[key[len(prefix):]] = state_dict.pop(key)
     metadata = getattr(state_dict, "_metadata", None)
