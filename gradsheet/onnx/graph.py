@@ -1,24 +1,22 @@
-"""The ONNX graph under construction, the converter registry, and the walk over a model.
+"""The ONNX graph under construction and the layer converter registry.
 
-A converter turns one layer into ONNX nodes. It is a function
+A layer converter turns one layer into ONNX nodes. It is a function
 ``convert(g, module, x, shape, path) -> name``: ``g`` is the Graph, ``x`` the name of
 the layer's input value in the graph, ``shape`` that input's shape in the example run,
 ``path`` the layer's name in the model (for node names and errors); it returns the name
-of the layer's output. Converters register themselves for a layer class with
-``@converts(LayerClass)``.
-
-The walk runs the example input through the model one layer at a time (in eval mode,
-without recording gradients), so every converter sees its layer's real input shape, and
-gradsheet's own checks reject a bad example before any node is emitted.
+of the layer's output (or, for a layer returning a tuple, a tuple of names shaped as the
+output). Converters register themselves for a layer class with ``@converts(LayerClass)``;
+one that takes more inputs than ``x`` (an RNN's initial state) lists their keyword names in
+``fn.extra_inputs``. ``trace`` records which layers a model's forward calls, and ``ops``
+converts the tensor ops between them.
 """
 import numpy as np
 
-from ..autograd.grad_mode import no_grad
 from ..autograd.tensor import Tensor
 from ..autograd.tensor import as_tensor as as_array_tensor
-from ..nn.containers import Sequential
 
 CONVERTERS = {}
+OP_CONVERTERS = {}  # Function class -> convert(g, call) -> name (gradsheet.onnx.ops)
 
 
 def converts(*classes):
@@ -26,6 +24,19 @@ def converts(*classes):
     def register(fn):
         for cls in classes:
             CONVERTERS[cls] = fn
+        return fn
+    return register
+
+
+def converts_op(*functions, dynamic=()):
+    """Register the decorated function as the converter of each op (Function class) in
+    ``functions``; ``dynamic`` lists the inputs (positions) and params (names) that may differ
+    between export's two traces (a target shape that follows a dynamic axis): the converter
+    expresses them."""
+    def register(fn):
+        fn.dynamic_params = frozenset(dynamic)
+        for f in functions:
+            OP_CONVERTERS[f] = fn
         return fn
     return register
 
@@ -47,11 +58,11 @@ class Graph:
     RNN, update it), so the graph's output can declare it symbolic.
     """
 
-    def __init__(self, onnx, opset, dtype, batch_axis):
+    def __init__(self, onnx, opset, dtype, batch_axis=None):
         self.onnx = onnx
         self.opset = opset
         self.dtype = np.dtype(dtype)
-        self.batch_axis = batch_axis
+        self.batch_axis = batch_axis  # not None: the legacy dynamic batch (export's docstring)
         self.nodes = []
         self.initializers = []
         self._names = set()
@@ -74,6 +85,15 @@ class Graph:
         self.initializers.append(self.onnx.numpy_helper.from_array(array, name))
         return name
 
+    def exact_const(self, array, hint):
+        """Add ``array`` as an initializer keeping its dtype (a constant the traced forward
+        used, whose dtype gradsheet's promotion already chose); return its name."""
+        array = np.asarray(array)
+        array = array.astype(array.dtype, order="C")
+        name = self.fresh(hint)
+        self.initializers.append(self.onnx.numpy_helper.from_array(array, name))
+        return name
+
     def scalar(self, value, hint="c"):
         """A 0-d float constant in the model dtype (Python floats would be float64 in ONNX)."""
         return self.const(np.array(value, dtype=self.dtype), hint)
@@ -85,6 +105,14 @@ class Graph:
                                                      name=self.fresh(f"{hint}/{op_type}"),
                                                      **attrs))
         return output
+
+    def add_multi(self, op_type, inputs, hint, outputs, **attrs):
+        """Append one node with ``outputs`` outputs; return their names (a list)."""
+        names = [self.fresh(f"{hint}_{op_type}_{i}") for i in range(outputs)]
+        self.nodes.append(self.onnx.helper.make_node(op_type, list(inputs), names,
+                                                     name=self.fresh(f"{hint}/{op_type}"),
+                                                     **attrs))
+        return names
 
 
 def ntuple(value, dims):
@@ -101,10 +129,6 @@ def spatial_input(m, shape, dims, path):
                          "(N, C, ...): pass a batched example")
 
 
-def _is_plain_sequential(module):
-    return isinstance(module, Sequential) and type(module).forward is Sequential.forward
-
-
 def _describe(module, path):
     return f"{type(module).__name__} at {path or '<model>'!r}"
 
@@ -114,34 +138,7 @@ def require_converter(module, path):
     fn = converter_for(module)
     if fn is not None:
         return fn
-    if type(module).__module__.startswith("gradsheet."):
-        raise NotImplementedError(f"onnx.export: no ONNX converter for {_describe(module, path)}")
-    raise NotImplementedError(
-        f"onnx.export: cannot export {_describe(module, path)}: a module with its own "
-        "forward() is not traced; build the model from Sequential and the layers listed "
-        "in gradsheet.onnx.export's docstring")
-
-
-def convert(g, module, x, value, path):
-    """Emit ``module``'s nodes on the graph value ``x``, whose example value is ``value``.
-
-    Returns (output name, output example value). Sequentials are walked child by child;
-    every other module needs a registered converter.
-    """
-    if _is_plain_sequential(module):
-        children = list(module.named_children())
-        for i, (name, child) in enumerate(children):
-            child_path = f"{path}.{name}" if path else name
-            x, value = convert(g, child, x, value, child_path)
-            if isinstance(value, tuple) and i < len(children) - 1:
-                raise TypeError(f"onnx.export: {_describe(child, child_path)} returns a tuple, "
-                                "which the next layer cannot take; wrap it in "
-                                "gradsheet.onnx.SequenceOutput to pass its output on")
-        return x, value
-    fn = require_converter(module, path)
-    with no_grad():
-        out = module(value)
-    return fn(g, module, x, value.shape, path or "model"), out
+    raise NotImplementedError(f"onnx.export: no ONNX converter for {_describe(module, path)}")
 
 
 def as_tensor(example):

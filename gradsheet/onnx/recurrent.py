@@ -6,7 +6,9 @@ ONNX orders the gate blocks of W, R and B differently from PyTorch (and gradshee
     GRU:  PyTorch r, z, n     ->  ONNX z, r, h, with linear_before_reset=1, which is
           PyTorch's n = tanh(W_in x + b_in + r * (W_hn h + b_hn))
 ONNX's layers read (T, B, I) and write Y as (T, D, B, H); a Transpose and a Reshape give
-PyTorch's (T, B, D*H), and Transposes around the stack handle batch_first.
+PyTorch's (T, B, D*H), and Transposes around the stack handle batch_first. Initial states
+(initial_h, initial_c) and final states (Y_h, Y_c) are (D, B, H) per layer, PyTorch's
+(num_layers * D, B, H) sliced and concatenated along axis 0.
 """
 import numpy as np
 
@@ -68,45 +70,72 @@ def _stacked(g, m, layer, kind, path):
 
 
 @converts(RNN, LSTM, GRU)
-def recurrent(g, m, x, shape, path):
-    """One ONNX RNN/LSTM/GRU node per layer (both directions in one), outputs Y only."""
+def recurrent(g, m, x, shape, path, hx=None):
+    """One ONNX RNN/LSTM/GRU node per layer (both directions in one). Returns the names of
+    (output, h_n), or (output, (h_n, c_n)) for an LSTM: Y in PyTorch's layout, and every
+    layer's Y_h (Y_c) concatenated to (num_layers * D, B, H).
+
+    ``hx``: the names of the initial states, h_0 (or (h_0, c_0) for an LSTM), each
+    (num_layers * D, B, H) as PyTorch lays them out (index layer * D + direction); layer k's
+    rows k*D .. k*D + D - 1 are ONNX's initial_h (initial_c), (D, B, H)."""
     batched = len(shape) == 3
+    squeeze_axes = g.const([1], f"{path}.axes")
     if not batched:
         if g.batch_axis is not None:
             raise ValueError(f"onnx.export: {type(m).__name__} at {path!r} got unbatched input "
                              f"of shape {tuple(shape)}; export it with dynamic_batch=False or "
                              "pass a batched example")
-        x = g.add("Unsqueeze", [x, g.const([1], f"{path}.axes")], path)
+        x = g.add("Unsqueeze", [x, squeeze_axes], path)
     elif m.batch_first:
         x = g.add("Transpose", [x], path, perm=[1, 0, 2])
+    lstm = isinstance(m, LSTM)
+    states = [] if hx is None else list(hx) if lstm else [hx]
+    if not batched:
+        states = [g.add("Unsqueeze", [s, squeeze_axes], path) for s in states]
     op_type, attrs = type(m).__name__, {}
+    D = 2 if m.bidirectional else 1
     if isinstance(m, RNN):
-        attrs["activations"] = [m.nonlinearity.capitalize()] * (2 if m.bidirectional else 1)
+        attrs["activations"] = [m.nonlinearity.capitalize()] * D
     elif isinstance(m, GRU):
         attrs["linear_before_reset"] = 1
     merge = g.const([0, 0, -1], f"{path}.merge_directions")
+    ends = [[] for _ in range(2 if lstm else 1)]  # the layers' Y_h (and Y_c)
     for layer in range(m.num_layers):
         inputs = [x, _stacked(g, m, layer, "W", path), _stacked(g, m, layer, "R", path)]
-        if m.bias:
-            inputs.append(_stacked(g, m, layer, "B", path))
-        y = g.add(op_type, inputs, f"{path}.l{layer}", hidden_size=m.hidden_size,
-                  direction="bidirectional" if m.bidirectional else "forward", **attrs)
+        if m.bias or states:
+            inputs.append(_stacked(g, m, layer, "B", path) if m.bias else "")
+        if states:
+            rows = [g.const([layer * D], f"{path}.start"), g.const([layer * D + D], f"{path}.end"),
+                    g.const([0], f"{path}.axis0")]
+            inputs.append("")  # sequence_lens: every sequence has the full length
+            inputs += [g.add("Slice", [s] + rows, f"{path}.l{layer}") for s in states]
+        y, *finals = g.add_multi(op_type, inputs, f"{path}.l{layer}", 3 if lstm else 2,
+                                 hidden_size=m.hidden_size,
+                                 direction="bidirectional" if m.bidirectional else "forward",
+                                 **attrs)
+        for collected, final in zip(ends, finals):
+            collected.append(final)
         y = g.add("Transpose", [y], path, perm=[0, 2, 1, 3])  # (T, D, B, H) -> (T, B, D, H)
         x = g.add("Reshape", [y, merge], path)
+    finals = [c[0] if len(c) == 1 else g.add("Concat", c, path, axis=0) for c in ends]
     if not batched:
-        return g.add("Squeeze", [x, g.const([1], f"{path}.axes")], path)
-    if g.batch_axis is not None:
-        g.batch_axis = 0 if m.batch_first else 1
-    return g.add("Transpose", [x], path, perm=[1, 0, 2]) if m.batch_first else x
+        x = g.add("Squeeze", [x, squeeze_axes], path)
+        finals = [g.add("Squeeze", [f, squeeze_axes], path) for f in finals]
+    elif m.batch_first:
+        x = g.add("Transpose", [x], path, perm=[1, 0, 2])
+    return (x, tuple(finals)) if lstm else (x, finals[0])
+
+
+recurrent.extra_inputs = ("hx",)
 
 
 @converts(SequenceOutput)
 def sequence_output(g, m, x, shape, path):
     """The rnn's output, or its last time step: Gather index -1 along the time axis."""
     y = require_converter(m.rnn, f"{path}.rnn")(g, m.rnn, x, shape, f"{path}.rnn")
+    if isinstance(y, tuple):
+        y = y[0]
     if not m.last:
         return y
     time_axis = 1 if len(shape) == 3 and m.rnn.batch_first else 0
-    if g.batch_axis is not None:
-        g.batch_axis = 0
     return g.add("Gather", [y, g.const(np.array(-1), f"{path}.last")], path, axis=time_axis)

@@ -21,6 +21,11 @@ class Block(nn.Module):
         return self.fc(x) + x
 
 
+class Cumulative(Block):
+    def forward(self, x):
+        return self.fc(x).cumsum(1)  # an op without an ONNX converter
+
+
 def _dims(value_info):
     return [d.dim_param or d.dim_value for d in value_info.type.tensor_type.shape.dim]
 
@@ -56,8 +61,8 @@ def test_array_example_and_opset(tmp_path):
 
 
 @pytest.mark.parametrize("model, name", [
-    (nn.Sequential(nn.Linear(4, 4), Block()), "Block at '1'"),
-    (Block(), "Block at '<model>'"),
+    (nn.Sequential(nn.Linear(4, 4), Cumulative()), "op CumSum .* Cumulative at '1'"),
+    (Cumulative(), "op CumSum .* Cumulative at '<model>'"),
     (nn.Sequential(nn.Sequential(nn.ReLU(), nn.ModuleList([nn.ReLU()]))),
      "no ONNX converter for ModuleList at '0.1'"),
     (nn.Sequential(nn.MSELoss()), "MSELoss at '0'"),
@@ -67,20 +72,24 @@ def test_unsupported_module_is_named_with_its_path(tmp_path, model, name):
         export(model, gs.randn(2, 4), tmp_path / "m.onnx")
 
 
-def test_subclass_with_its_own_forward_is_refused(tmp_path):
+def test_subclass_with_its_own_forward_is_traced(tmp_path):
     class Doubled(nn.Linear):
         def forward(self, x):
             return super().forward(x) * 2
 
-    with pytest.raises(NotImplementedError, match="Doubled at '0'.*own forward"):
-        export(nn.Sequential(Doubled(4, 4)), gs.randn(2, 4), tmp_path / "m.onnx")
+    model, x = nn.Sequential(Doubled(4, 4), Block()), gs.randn(2, 4)
+    export(model, x, tmp_path / "m.onnx")
+    session = ort.InferenceSession(str(tmp_path / "m.onnx"), providers=["CPUExecutionProvider"])
+    for batch in (x, gs.randn(5, 4)):
+        (got,) = session.run(None, {"input": batch.array})
+        np.testing.assert_allclose(got, model(batch).array, rtol=1e-5, atol=1e-6)
 
 
 def test_failed_export_leaves_the_old_file(tmp_path):
     path = tmp_path / "m.onnx"
     path.write_bytes(b"old")
     with pytest.raises(NotImplementedError):
-        export(nn.Sequential(nn.ReLU(), Block()), gs.randn(2, 4), path)
+        export(nn.Sequential(nn.ReLU(), Cumulative()), gs.randn(2, 4), path)
     assert path.read_bytes() == b"old"
     assert os.listdir(tmp_path) == ["m.onnx"]
     export(nn.ReLU(), gs.randn(2, 4), path)

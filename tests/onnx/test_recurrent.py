@@ -48,9 +48,12 @@ def test_unbatched_input_with_static_shapes(tmp_path, cls):
     x = gs.randn(5, 3)
     path = tmp_path / "m.onnx"
     export(layer, x, path, dynamic_batch=False)
-    (got,) = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"]).run(
-        None, {"input": x.array})
-    np.testing.assert_allclose(got, layer(x)[0].array, rtol=1e-5, atol=1e-5)
+    got, h_n, c_n = (ort.InferenceSession(str(path), providers=["CPUExecutionProvider"]).run(
+        None, {"input": x.array}) + [None])[:3]
+    output, states = layer(x)
+    np.testing.assert_allclose(got, output.array, rtol=1e-5, atol=1e-5)
+    for state, want in zip((h_n, c_n), states if cls is nn.LSTM else (states,)):
+        np.testing.assert_allclose(state, want.array, rtol=1e-5, atol=1e-5)
     message = r"(LSTM|GRU) at 'model' got unbatched input of shape \(5, 3\)"
     with pytest.raises(ValueError, match=message):
         export(layer, x, path)

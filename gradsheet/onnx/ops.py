@@ -1,0 +1,355 @@
+"""Converters for the tensor ops a traced forward uses between its layers: arithmetic,
+elementwise math and activations, matmul, reductions, reshapes, cat/stack and indexing.
+
+Each is ``convert(g, call) -> name`` for one op (a Function class), registered with
+``@converts_op``; ``call`` (``build.OpCall``) gives the graph names of the op's inputs and
+their example values in both of export's traces, so a target shape can follow a dynamic
+axis: ``Reshape`` and ``Expand`` read such sizes from the input's Shape at run time.
+"""
+from types import SimpleNamespace
+
+import numpy as np
+
+from ..ops import activation as act
+from ..ops import elementwise as el
+from ..ops import linalg, reduce, shape, subscript, unary
+from . import basic
+from .graph import converts_op
+
+_INT64_MAX, _INT64_MIN = 2 ** 63 - 1, -2 ** 63
+
+
+def _unary_op(op_type, **attrs):
+    def convert(g, call):
+        return g.add(op_type, [call.name(0)], call.hint, **attrs)
+    return convert
+
+
+for _fn, _op in [(el.Neg, "Neg"), (el.Exp, "Exp"), (el.Log, "Log"), (el.Sqrt, "Sqrt"),
+                 (el.Abs, "Abs"), (el.Clone, "Identity"), (act.Sigmoid, "Sigmoid"),
+                 (act.Tanh, "Tanh"), (act.ReLU, "Relu"), (act.Softsign, "Softsign"),
+                 (unary.Sin, "Sin"), (unary.Cos, "Cos"), (unary.Tan, "Tan"),
+                 (unary.Asin, "Asin"), (unary.Acos, "Acos"), (unary.Atan, "Atan"),
+                 (unary.Sinh, "Sinh"), (unary.Cosh, "Cosh"), (unary.Asinh, "Asinh"),
+                 (unary.Acosh, "Acosh"), (unary.Atanh, "Atanh"), (unary.Erf, "Erf"),
+                 (unary.Reciprocal, "Reciprocal"), (unary.Floor, "Floor"),
+                 (unary.Ceil, "Ceil")]:
+    converts_op(_fn)(_unary_op(_op))
+
+
+@converts_op(el.Add, el.Sub, el.Mul, el.Div, el.Pow, el.Maximum, el.Minimum)
+def binary(g, call):
+    """a + b, a - b, a * b, a / b, a ** b, max(a, b), min(a, b), broadcast (a number takes
+    the result's dtype, as gradsheet's promotion gave it)."""
+    op_type = {el.Add: "Add", el.Sub: "Sub", el.Mul: "Mul", el.Div: "Div", el.Pow: "Pow",
+               el.Maximum: "Max", el.Minimum: "Min"}[call.fn]
+    return g.add(op_type, [call.name(0), call.name(1)], call.hint)
+
+
+@converts_op(unary.Rsqrt)
+def rsqrt(g, call):
+    """1 / sqrt(x)."""
+    return g.add("Reciprocal", [g.add("Sqrt", [call.name(0)], call.hint)], call.hint)
+
+
+@converts_op(unary.Log1p)
+def log1p(g, call):
+    """log(1 + x)."""
+    one = call.number(1)
+    return g.add("Log", [g.add("Add", [call.name(0), one], call.hint)], call.hint)
+
+
+@converts_op(unary.Expm1)
+def expm1(g, call):
+    """e^x - 1."""
+    return g.add("Sub", [g.add("Exp", [call.name(0)], call.hint), call.number(1)], call.hint)
+
+
+@converts_op(unary.Sign)
+def sign(g, call):
+    """sign x (0 for NaN, as torch: Where(IsNaN) around ONNX's Sign)."""
+    x = call.name(0)
+    y = g.add("Sign", [x], call.hint)
+    return g.add("Where", [g.add("IsNaN", [x], call.hint), call.number(0), y], call.hint)
+
+
+@converts_op(el.Clip)
+def clip(g, call):
+    """min(max(x, lo), hi), either bound absent (None); Max and Min broadcast tensor bounds
+    (ONNX's Clip takes only scalar bounds)."""
+    y = call.name(0)
+    for i, op_type in ((1, "Max"), (2, "Min")):
+        if call.arg(i) is not None:
+            y = g.add(op_type, [y, call.name(i)], call.hint)
+    return y
+
+
+@converts_op(el.Where)
+def where(g, call):
+    """a where cond else b."""
+    return g.add("Where", [call.name(0, np.bool_), call.name(1), call.name(2)], call.hint)
+
+
+@converts_op(el.Cast)
+def cast(g, call):
+    """x converted to the result's dtype."""
+    to = g.onnx.helper.np_dtype_to_tensor_dtype(call.out.dtype)
+    return g.add("Cast", [call.name(0)], call.hint, to=to)
+
+
+def _activation(module_converter, *names):
+    def convert(g, call):
+        m = SimpleNamespace(**dict(zip(names, call.args[1:])))
+        return module_converter(g, m, call.name(0), call.array(0).shape, call.hint)
+    return convert
+
+
+converts_op(act.SiLU)(_activation(basic.silu))
+converts_op(act.Softplus)(_activation(basic.softplus, "beta", "threshold"))
+converts_op(act.GELU)(_activation(basic.gelu, "approximate"))
+converts_op(act.Softmax)(_activation(basic.softmax, "dim"))
+converts_op(act.LogSoftmax)(_activation(basic.log_softmax, "dim"))
+
+
+@converts_op(act.LeakyReLU)
+def leaky_relu(g, call):
+    """max(eps z, z)."""
+    return g.add("LeakyRelu", [call.name(0)], call.hint, alpha=float(call.args[1]))
+
+
+@converts_op(act.ELU)
+def elu(g, call):
+    """z if z > 0 else alpha (e^z - 1)."""
+    return g.add("Elu", [call.name(0)], call.hint, alpha=float(call.args[1]))
+
+
+@converts_op(act.Hardtanh)
+def hardtanh(g, call):
+    """min(max(z, min_val), max_val)."""
+    lo, hi = call.number(call.args[1]), call.number(call.args[2])
+    return g.add("Min", [g.add("Max", [call.name(0), lo], call.hint), hi], call.hint)
+
+
+# ---------------------------------------------------------------- linear algebra
+@converts_op(linalg.MatMul)
+def matmul(g, call):
+    """a @ b, NumPy's rules (batched, vectors as rows / columns): ONNX's MatMul has them."""
+    return g.add("MatMul", [call.name(0), call.name(1)], call.hint)
+
+
+@converts_op(linalg.Linear)
+def linear(g, call):
+    """x @ W^T + b (F.linear): W^T folded into the initializer when W is a constant."""
+    if call.is_const(1):
+        wt = g.exact_const(call.array(1).T, f"{call.const_name(1)}_t")
+    else:
+        wt = g.add("Transpose", [call.name(1)], call.hint, perm=[1, 0])
+    y = g.add("MatMul", [call.name(0), wt], call.hint)
+    if call.arg(2) is None:
+        return y
+    return g.add("Add", [y, call.name(2)], call.hint)
+
+
+# ---------------------------------------------------------------- reductions
+def _reduce(g, op_type, x, axes, keepdim, hint):
+    if axes == ():
+        return g.add("Identity", [x], hint)
+    attrs = dict(keepdims=int(bool(keepdim)))
+    if axes is None:
+        return g.add(op_type, [x], hint, **attrs)
+    axes = [int(a) for a in axes]
+    if op_type == "ReduceSum" or g.opset >= 18:  # axes became an input in opset 13 / 18
+        return g.add(op_type, [x, g.const(axes, f"{hint}.axes")], hint, **attrs)
+    return g.add(op_type, [x], hint, axes=axes, **attrs)
+
+
+@converts_op(reduce.Sum, reduce.Mean)
+def sum_mean(g, call):
+    """The sum or mean over ``axes`` (all when None)."""
+    x = call.name(0)
+    if call.array(0).dtype != call.out.dtype:  # integers sum in int64, as torch
+        x = g.add("Cast", [x], call.hint, to=g.onnx.helper.np_dtype_to_tensor_dtype(call.out.dtype))
+    op_type = "ReduceSum" if call.fn is reduce.Sum else "ReduceMean"
+    return _reduce(g, op_type, x, call.args[1], call.args[2], call.hint)
+
+
+@converts_op(reduce.Extreme)
+def extreme(g, call):
+    """max or min over ``axes`` (amax, amin, max(), min())."""
+    op_type = "ReduceMax" if call.args[3] else "ReduceMin"
+    return _reduce(g, op_type, call.name(0), call.args[1], call.args[2], call.hint)
+
+
+# ---------------------------------------------------------------- shapes
+def _size_source(call, k):
+    """The input dim (index) whose size is output dim k's in both traces, else None."""
+    (i1, i2), o1, o2 = call.input_shapes(0), call.out.shape, call.out2.shape
+    for j, (a, b) in enumerate(zip(i1, i2)):
+        if a == o1[k] and b == o2[k]:
+            return j
+    return None
+
+
+def _shape_input(g, call, pieces):
+    """A 1-D int64 shape: constant pieces (ints) and input dims (("dim", j)), concatenated."""
+    if all(isinstance(p, int) for p in pieces):
+        return g.const(np.array(pieces, dtype=np.int64), f"{call.hint}.shape")
+    parts, run = [], []
+    for p in pieces:
+        if isinstance(p, int):
+            run.append(p)
+            continue
+        if run:
+            parts.append(g.const(np.array(run, dtype=np.int64), f"{call.hint}.shape"))
+            run = []
+        parts.append(g.add("Shape", [call.name(0)], call.hint, start=p[1], end=p[1] + 1))
+    if run:
+        parts.append(g.const(np.array(run, dtype=np.int64), f"{call.hint}.shape"))
+    return g.add("Concat", parts, call.hint, axis=0)
+
+
+@converts_op(shape.Reshape, dynamic=(1,))
+def reshape(g, call):
+    """x with a new shape (view, reshape, flatten, squeeze, unsqueeze, ...). An output size
+    that changes with a dynamic axis is read from the input's Shape when some input dim has
+    it in both traces, else left to Reshape to infer (-1, at most one)."""
+    o1, o2 = call.out.shape, call.out2.shape
+    pieces, inferred = [], 0
+    for k, (a, b) in enumerate(zip(o1, o2)):
+        if a == b:
+            pieces.append(int(a))
+            continue
+        j = _size_source(call, k)
+        if j is None:
+            inferred += 1
+            pieces.append(-1)
+        else:
+            pieces.append(("dim", j))
+    if inferred > 1:
+        raise NotImplementedError(
+            f"onnx.export: {call.describe()} reshapes {call.input_shapes(0)[0]} to {o1} (and "
+            f"{call.input_shapes(0)[1]} to {o2} for other sizes of the dynamic axes): more than "
+            "one output size follows the dynamic axes without being an input size, which ONNX's "
+            "Reshape cannot infer; reshape in two steps")
+    attrs = {}
+    if 0 in pieces and -1 not in pieces:
+        attrs["allowzero"] = 1  # a literal 0 is a zero size, not "copy the input's"
+    return g.add("Reshape", [call.name(0), _shape_input(g, call, pieces)], call.hint, **attrs)
+
+
+@converts_op(shape.Permute)
+def permute(g, call):
+    """x with its dims reordered (permute, transpose, .T, movedim)."""
+    return g.add("Transpose", [call.name(0)], call.hint, perm=[int(d) for d in call.args[1]])
+
+
+@converts_op(shape.Expand, dynamic=(1,))
+def expand(g, call):
+    """x broadcast to the output shape: ONNX's Expand broadcasts both ways, so a dim the input
+    already has at its full (dynamic) size is written 1."""
+    (i1, i2), o1, o2 = call.input_shapes(0), call.out.shape, call.out2.shape
+    pieces, lead = [], len(o1) - len(i1)
+    for k, (a, b) in enumerate(zip(o1, o2)):
+        j = k - lead
+        if a == b:
+            pieces.append(int(a))
+        elif j >= 0 and i1[j] == a and i2[j] == b:
+            pieces.append(1)
+        else:
+            raise NotImplementedError(
+                f"onnx.export: {call.describe()} expands {i1} to {o1}, where dim {k} grows with "
+                "a dynamic axis; expand_as() a tensor computed from the input instead")
+    return g.add("Expand", [call.name(0), g.const(pieces, f"{call.hint}.shape")], call.hint)
+
+
+@converts_op(shape.Concatenate)
+def concatenate(g, call):
+    """[x_1, x_2, ...] joined along ``dim`` (torch.cat; empty 1-d tensors left out)."""
+    skip = call.params.get("skip", ())
+    names = [call.name(i) for i in range(len(call.args)) if i not in skip]
+    return g.add("Concat", names, call.hint, axis=int(call.params["dim"]) % call.out.ndim)
+
+
+@converts_op(shape.Stack)
+def stack(g, call):
+    """[x_1, x_2, ...] stacked along a new ``dim``: each unsqueezed there, then Concat."""
+    dim = int(call.params["dim"]) % call.out.ndim
+    axes = g.const([dim], f"{call.hint}.axes")
+    names = [g.add("Unsqueeze", [call.name(i), axes], call.hint) for i in range(len(call.args))]
+    return g.add("Concat", names, call.hint, axis=dim)
+
+
+def _slice(g, call, x, slices):
+    """One Slice node for the (axis, slice) pairs that select less than the whole axis."""
+    slices = [(axis, s) for axis, s in slices if s != slice(None)]
+    if not slices:
+        return x
+    starts, ends, axes, steps = [], [], [], []
+    for axis, s in slices:
+        step = 1 if s.step is None else int(s.step)
+        default_start, default_end = (0, _INT64_MAX) if step > 0 else (_INT64_MAX, _INT64_MIN)
+        starts.append(default_start if s.start is None else int(s.start))
+        ends.append(default_end if s.stop is None else int(s.stop))
+        axes.append(axis)
+        steps.append(step)
+    inputs = [x] + [g.const(np.array(v, dtype=np.int64), f"{call.hint}.{what}")
+                    for v, what in ((starts, "starts"), (ends, "ends"), (axes, "axes"),
+                                    (steps, "steps"))]
+    return g.add("Slice", inputs, call.hint)
+
+
+def _index_step(g, call, x, ndim, step):
+    """x[step] for one step of subscript.torch_index; returns (name, ndim after)."""
+    parts = list(step) if isinstance(step, tuple) else [step]
+    consumed = sum(1 for p in parts if p is not None and p is not Ellipsis)
+    if any(p is Ellipsis for p in parts):
+        at = next(i for i, p in enumerate(parts) if p is Ellipsis)
+        parts[at:at + 1] = [slice(None)] * (ndim - consumed)
+    else:
+        parts += [slice(None)] * (ndim - consumed)
+    slices, ints, arrays, nones, axis, out_axis = [], [], [], [], 0, 0
+    for p in parts:
+        if p is None:
+            nones.append(out_axis)
+            out_axis += 1
+        elif isinstance(p, slice):
+            slices.append((axis, p))
+            axis += 1
+            out_axis += 1
+        elif isinstance(p, (int, np.integer)):
+            ints.append((axis, int(p)))
+            axis += 1
+        else:  # an index tensor (Ref) or array (Const)
+            if call.array_of(p).dtype == bool:
+                raise NotImplementedError(
+                    f"onnx.export: {call.describe()} indexes with a boolean mask, whose result "
+                    "size depends on the values; use torch.where instead")
+            arrays.append((axis, p))
+            axis += 1
+    if arrays and (len(arrays) > 1 or nones or ints):
+        raise NotImplementedError(
+            f"onnx.export: {call.describe()} combines an index tensor with other index tensors "
+            "or None; only x[..., idx, ...] with one index tensor (Gather) is exported")
+    x = _slice(g, call, x, slices)
+    if arrays:
+        (axis, p), = arrays
+        index = call.value_name(p)
+        index_ndim = call.array_of(p).ndim
+        return g.add("Gather", [x, index], call.hint, axis=axis), ndim - 1 + index_ndim
+    for axis, i in sorted(ints, reverse=True):  # from the last, so earlier axes keep their place
+        x = g.add("Gather", [x, g.const(np.array(i, dtype=np.int64), f"{call.hint}.index")],
+                  call.hint, axis=axis)
+    if nones:
+        x = g.add("Unsqueeze", [x, g.const(nones, f"{call.hint}.axes")], call.hint)
+    return x, ndim - len(ints) + len(nones)
+
+
+@converts_op(subscript.GetItem)
+def getitem(g, call):
+    """x[index]: Slice for slices, Gather for integers and one index tensor, Unsqueeze for
+    None, in PyTorch's order (integers first when they meet an index tensor)."""
+    x, ndim = call.name(0), call.array(0).ndim
+    for step in call.args[1]:
+        x, ndim = _index_step(g, call, x, ndim, step)
+    return x
+
