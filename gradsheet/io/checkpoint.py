@@ -33,7 +33,7 @@ from safetensors import SafetensorError, safe_open
 from .. import backend
 from ..autograd.tensor import Tensor, as_tensor
 from ..train.history import History
-from .serialization import save
+from .serialization import save_arrays
 
 FORMAT = "gradsheet.checkpoint"
 VERSION = 1
@@ -157,7 +157,7 @@ def save_checkpoint(path, model, optimizer=None, scheduler=None, epoch=0, step=0
     state_json = json.dumps(packed)
     metadata = {"format": FORMAT, "version": str(VERSION), "state": state_json,
                 "sha256": _digest(state_json, packer.arrays)}
-    save(packer.arrays, path, metadata=metadata)
+    save_arrays(packer.arrays, path, metadata=metadata)
 
 
 def _damaged(path, why):

@@ -29,9 +29,10 @@ def test_round_trip_keeps_values_dtypes_and_shapes(tmp_path):
     assert loaded.keys() == state.keys()
     for name, value in state.items():
         expected = value.array if isinstance(value, gs.Tensor) else value
-        assert isinstance(loaded[name], gs.Tensor)
-        assert loaded[name].dtype == expected.dtype and loaded[name].shape == expected.shape
-        np.testing.assert_array_equal(loaded[name].array, expected)
+        assert type(loaded[name]) is type(value)  # Tensors stay Tensors, arrays arrays
+        got = loaded[name].array if isinstance(value, gs.Tensor) else loaded[name]
+        assert got.dtype == expected.dtype and got.shape == expected.shape
+        np.testing.assert_array_equal(got, expected)
     loaded["w_float32"].array += 1  # loaded tensors own writable memory
 
 
@@ -39,7 +40,7 @@ def test_non_contiguous_arrays_are_saved_by_value(tmp_path):
     base = np.arange(12, dtype=np.float32).reshape(3, 4)
     save({"strided": base[:, ::2], "transposed": gs.tensor(base).T}, tmp_path / "a.safetensors")
     loaded = load(tmp_path / "a.safetensors")
-    np.testing.assert_array_equal(loaded["strided"].array, base[:, ::2])
+    np.testing.assert_array_equal(loaded["strided"], base[:, ::2])
     np.testing.assert_array_equal(loaded["transposed"].array, base.T)
 
 
@@ -130,12 +131,10 @@ def test_bad_arguments_are_rejected(tmp_path):
 
     with pytest.raises(TypeError, match="model.state_dict()"):
         save(Model(), path)
-    with pytest.raises(TypeError, match="dict of tensors.*list"):
-        save([gs.ones(2)], path)
-    with pytest.raises(TypeError, match="names must be strings.*3"):
-        save({3: gs.ones(2)}, path)
-    with pytest.raises(TypeError, match="'w' is a list"):
-        save({"w": [1.0, 2.0]}, path)
+    with pytest.raises(TypeError, match=r"cannot store w = <object.*never code"):
+        save({"w": object()}, path)
+    with pytest.raises(TypeError, match="cannot store 0.m .*model.state_dict()"):
+        save([{"m": Model()}], path)
     with pytest.raises(TypeError, match="metadata.*'epoch': 3"):
         save({"w": gs.ones(2)}, path, metadata={"epoch": 3})
     assert not path.exists()
