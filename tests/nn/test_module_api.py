@@ -201,3 +201,16 @@ def test_consume_prefix_as_torch():
     consume_prefix_in_state_dict_if_present(state, "module.")
     reference(ref_state, "module.")
     assert list(state) == list(ref_state) == ["0.weight", "0.bias"]
+
+
+@pytest.mark.parametrize("method", [
+    "register_forward_hook", "register_forward_pre_hook", "register_full_backward_hook",
+    "register_full_backward_pre_hook", "register_module", "get_parameter", "get_buffer",
+    "get_submodule", "type", "share_memory", "train", "zero_grad", "load_state_dict",
+    "requires_grad_", "named_buffers", "half", "bfloat16", "extra_repr"])
+def test_method_signatures_as_torch(method):
+    import inspect
+    mine = inspect.signature(getattr(nn.Module, method))
+    ref = inspect.signature(getattr(torch.nn.Module, method))
+    assert [(p.name, p.kind, p.default) for p in mine.parameters.values()] == \
+        [(p.name, p.kind, p.default) for p in ref.parameters.values()]

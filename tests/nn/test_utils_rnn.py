@@ -289,3 +289,27 @@ def test_recurrent_layer_packed_errors():
         lstm(R.pack_padded_sequence(gs.zeros(3, 2, 5), [3, 2]))
     with pytest.raises(ValueError, match=r"LSTM: h_0 .* must have shape \(1, 2, 4\)"):
         lstm(packed, (gs.zeros(1, 3, 4), gs.zeros(1, 3, 4)))
+
+
+# ------------------------------------------------------------------ gradchecks
+def test_gradchecks_through_padding_packing_and_a_packed_gru():
+    from tests.helpers import check_gradients
+    rng = np.random.default_rng(0)
+    check_gradients(lambda a, b, c: R.pad_sequence([a, b, c], padding_side="left",
+                                                   padding_value=3.0),
+                    [rng.standard_normal((2, 2)), rng.standard_normal((0, 2)),
+                     rng.standard_normal((3, 2))])
+
+    def pack_pad(x):
+        packed = R.pack_padded_sequence(x, [1, 3, 2], enforce_sorted=False)
+        padded, _ = R.pad_packed_sequence(packed, batch_first=True, total_length=4)
+        return padded * 2.0 + packed.data.sum()
+
+    check_gradients(pack_pad, [rng.standard_normal((4, 3, 2))])
+    gru = nn.GRU(2, 3, bidirectional=True, dtype="float64")
+
+    def packed_gru(x):
+        out, h = gru(R.pack_padded_sequence(x, [1, 3, 2], enforce_sorted=False))
+        return out.data.sum() + (h * h).sum()
+
+    check_gradients(packed_gru, [rng.standard_normal((3, 3, 2))])
