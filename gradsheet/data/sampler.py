@@ -45,9 +45,6 @@ class Sampler:
     DataLoader's ``sampler=`` as well.
     """
 
-    def __init__(self, data_source=None):
-        pass
-
     def __iter__(self):
         raise NotImplementedError(f"{type(self).__name__} must define __iter__")
 
