@@ -25,10 +25,11 @@ from .ops.scan import *
 from .ops.shape import *
 from .ops.sort import *
 from .ops.unary import *
+from .ops.sparse import *  # after linalg: its mm / matmul also take sparse operands
 from .ops import (activation as _activation, binary as _binary, comparison as _comparison,
                   elementwise as _elementwise, indexing as _indexing, linalg as _linalg,
                   random as _random, reduce as _reduce, scan as _scan, shape as _shape,
-                  sort as _sort, unary as _unary)
+                  sort as _sort, sparse as _sparse, unary as _unary)
 from . import factories as _factories
 from .summary import summary
 import importlib as _importlib
@@ -63,14 +64,14 @@ __all__ = [
     "int16", "short", "int8", "uint8", "bool", "bool_", "complex64", "cfloat", "complex128",
     "cdouble", "bfloat16",
     "nn", "optim", "data", "train", "io", "tour", "rl", "onnx", "models", "cuda", "accelerator",
-    "backends", "linalg", "utils", "distributions",
+    "backends", "linalg", "utils", "distributions", "sparse",
 ] + [name for module in (_factories, _activation, _binary, _comparison, _elementwise, _indexing,
-                         _linalg, _random, _reduce, _scan, _shape, _sort, _unary)
+                         _linalg, _random, _reduce, _scan, _shape, _sort, _sparse, _unary)
      for name in module.__all__]
 
 # Subpackages load on first use so that `import gradsheet` stays fast.
 _SUBPACKAGES = ("nn", "optim", "data", "train", "io", "tour", "rl", "onnx", "models", "cuda",
-                "accelerator", "backends", "linalg", "utils", "distributions")
+                "accelerator", "backends", "linalg", "utils", "distributions", "sparse")
 
 
 def __getattr__(name):
