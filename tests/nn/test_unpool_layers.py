@@ -89,8 +89,11 @@ def test_max_unpool_layer_matches_torch(dims, data, seed, random_indices):
         return
     if int(np.prod(size)) == 0:
         return
-    if random_indices:  # any indices, duplicates too: the later input wins, as torch
-        indices = torch.tensor(rng.integers(0, int(np.prod(size)), tuple(indices.shape)))
+    plane = int(np.prod(size))
+    per_plane = int(np.prod(indices.shape[-dims:]))
+    if random_indices and per_plane <= plane:  # any distinct positions of each output plane
+        rows = [rng.permutation(plane)[:per_plane] for _ in range(indices.numel() // per_plane)]
+        indices = torch.tensor(np.array(rows, np.int64).reshape(tuple(indices.shape)))
     compare_layers(ours, theirs, [pooled.numpy(), indices.numpy()])
 
 
@@ -110,6 +113,25 @@ def test_max_unpool1d_output_size_and_unbatched_input():
     for kwargs in ({}, {"output_size": [7]}, {"output_size": (1, 3, 7)}):
         compare_layers(nn.MaxUnpool1d(2), torch.nn.MaxUnpool1d(2),
                        [pooled.numpy(), indices.numpy()], kwargs=kwargs)
+
+
+def test_duplicate_indices_write_the_later_input_and_gather_the_gradient():
+    # torch's CPU kernel writes inputs in order but documents duplicates as nondeterministic;
+    # gradsheet fixes the rule: the later input (row-major) wins, every input gets g[index]
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal((2, 3, 3, 2))
+    idx = rng.integers(0, 3, x.shape)  # 6 inputs per plane into 3 of its 6 positions
+    xt = gs.tensor(x, requires_grad=True)
+    y = F.max_unpool2d(xt, gs.tensor(idx), 1)
+    expected = np.zeros((2, 3, 3, 2))
+    for n, c in np.ndindex(2, 3):
+        for k in range(6):
+            expected[n, c].flat[idx[n, c].flat[k]] = x[n, c].flat[k]
+    np.testing.assert_array_equal(y.array, expected)
+    g = rng.standard_normal(y.shape)
+    y.backward(gs.tensor(g))
+    gathered = np.take_along_axis(g.reshape(2, 3, 6), idx.reshape(2, 3, 6), axis=2)
+    np.testing.assert_array_equal(xt.grad.array, gathered.reshape(x.shape))
 
 
 def test_pool_then_unpool_round_trip_keeps_the_maxima():
