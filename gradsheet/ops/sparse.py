@@ -130,7 +130,7 @@ class _DenseArrayRefused:
         self._refuse(func.__name__)
 
     def __getattr__(self, name):
-        if name.startswith("__array_"):  # NumPy probing for other protocols: not offered
+        if name.startswith("__"):  # protocol probes (NumPy's, copy's, pickle's): not offered
             raise AttributeError(name)
         self._refuse(name)
 
