@@ -36,8 +36,9 @@ def _all_last(mask, k):
 
 
 def _bound_text(bound):
+    """A bound as torch's f-strings print it: a 0-d tensor as its number."""
     if isinstance(bound, Tensor):
-        return repr(bound)
+        return str(bound.item()) if bound.dim() == 0 else str(bound)
     return repr(float(bound)) if isinstance(bound, (int, float, np.floating)) and \
         not isinstance(bound, bool) else repr(bound)
 
