@@ -598,3 +598,12 @@ def test_the_namespace_and_the_methods_are_wired():
     s = gs.ones(2, 2).to_sparse()
     assert isinstance(s, gs.Tensor) and len(s) == 2 and s.numel() == 4 and s.dim() == 2
     assert "layout=torch.sparse_coo" in repr(s) and "nnz=4" in repr(s)
+
+
+def test_a_sparse_tensor_deep_copies_and_pickles():
+    import copy
+    import pickle
+    s = gs.sparse_coo_tensor([[0, 1, 0], [1, 0, 1]], [1.0, 2.0, 3.0], (2, 2), requires_grad=True)
+    for twin in (copy.deepcopy(s), pickle.loads(pickle.dumps(s.detach()))):
+        assert twin.is_sparse and twin._nnz() == 3
+        np.testing.assert_array_equal(twin.to_dense().detach().array, [[0, 4], [2, 0]])
