@@ -62,7 +62,7 @@ from ..autograd.tensor import Tensor, as_tensor
 from ..devices import device as _device
 from .torch_format import (ZIP_MAGIC, UnholdableDtypeError, is_legacy, read_legacy, read_zip,
                            torch_file_bytes)
-from .unpickler import TORCH_DTYPES, FileDamaged, TorchDtype
+from .unpickler import TORCH_DTYPES, FileDamaged, Refused, TorchDtype
 
 STRUCTURE_KEY = "gradsheet.structure"
 STRUCTURE_VERSION = 1
@@ -436,7 +436,7 @@ def _load(file, where, path, pickle_load_args, mmap):
     head = file.read(64)
     file.seek(start)
     try:
-        if head.startswith(ZIP_MAGIC):
+        if head.startswith((ZIP_MAGIC, b"PK\x05\x06")):  # a zip (an empty one: its end record)
             return read_zip(file, where, pickle_load_args, path if mmap else None)
         if is_legacy(head):
             if mmap:
@@ -447,9 +447,11 @@ def _load(file, where, path, pickle_load_args, mmap):
             return read_legacy(file, end - start, where, pickle_load_args)
     except FileDamaged as err:
         raise _damaged(where, err) from None
-    except pickle.UnpicklingError as err:
-        if str(err).startswith(f"load: {where}"):  # refused: a global, a module, a change
+    except Refused as err:  # a global, a pickled module, a change to a rebuilt object
+        if str(err).startswith(f"load: {where}"):
             raise
+        raise Refused(f"load: {where}: {err}") from None
+    except pickle.UnpicklingError as err:
         raise _damaged(where, f"its pickle is corrupt: {err}") from None
     except (TypeError, ValueError) as err:
         if isinstance(err, UnholdableDtypeError) or str(err).startswith(f"load: {where}"):

@@ -58,6 +58,10 @@ ITEMSIZE = {name: 1 if name in ("quint4x2", "quint2x4") else 4 if name == "qint3
             for name in set(STORAGE_DTYPES.values())}
 
 
+class Refused(pickle.UnpicklingError):
+    """The pickle asks for something gradsheet never does (a global, a pickled module, ...)."""
+
+
 class FileDamaged(Exception):
     """Raised inside unpickling when the file contradicts itself; the reader names the file."""
 
@@ -68,7 +72,7 @@ class _Frozen:
     __slots__ = ()
 
     def __setattr__(self, name, value):
-        raise pickle.UnpicklingError(f"the pickle tries to set {name!r} on {self!r}")
+        raise Refused(f"the pickle tries to set {name!r} on {self!r}; refusing the file")
 
     def __reduce__(self):
         raise TypeError(f"{self!r} cannot be pickled")
@@ -239,7 +243,7 @@ class SafeUnpickler(pickle.Unpickler):
         module = {"__builtin__": "builtins", "torch.tensor": "torch._tensor"}.get(module, module)
         qualname = f"{module}.{name}"
         if qualname not in self._globals:
-            raise pickle.UnpicklingError(
+            raise Refused(
                 f"{self._where}: refusing the global {qualname}: gradsheet rebuilds only "
                 f"tensors, OrderedDicts and plain containers, numbers and strings from a pickle "
                 f"and never imports or runs anything it names (as torch.load(weights_only=True) "
@@ -252,7 +256,7 @@ class SafeUnpickler(pickle.Unpickler):
             raise FileDamaged(f"a persistent id is {pid!r}, expected a tuple")
         typename = pid[0].decode("ascii") if isinstance(pid[0], bytes) else pid[0]
         if typename == "module":
-            raise pickle.UnpicklingError(
+            raise Refused(
                 f"{self._where}: the file holds a pickled module ({pid[1]!r}), which gradsheet "
                 f"refuses to rebuild (it would run the class's code); save model.state_dict() "
                 f"with torch instead")
@@ -379,5 +383,5 @@ class SafeUnpickler(pickle.Unpickler):
         """Raise if the pickle changed a rebuilt tensor (a BUILD on it) after rebuilding it."""
         for tensor, array in self.tensors:
             if tensor.array is not array or tensor.grad is not None or tensor._ctx is not None:
-                raise pickle.UnpicklingError(f"{self._where}: the pickle modifies a tensor "
+                raise Refused(f"{self._where}: the pickle modifies a tensor "
                                              f"after rebuilding it; refusing the file")
