@@ -261,8 +261,17 @@ class _BaseIter:
         if loader.pin_memory:
             warnings.warn("'pin_memory' argument is set as true but no accelerator is found, then "
                           "device pinned memory won't be used.", stacklevel=3)
-        self._sampler_iter = iter(self._index_sampler)
+        self._sampler_iter = self._indices()
         self._num_yielded = 0
+
+    def _indices(self):
+        """An iterator over the batches' indices: lists, as PyTorch; int64 arrays when they go
+        to a dataset's get_batch from a plain BatchSampler (faster to draw and to index with)."""
+        sampler = self._index_sampler
+        if (self._use_get_batch and getattr(self._dataset, "get_batch", None) is not None
+                and type(sampler) is BatchSampler and sampler._whole_order()):
+            return sampler._index_arrays()
+        return iter(sampler)
 
     def __iter__(self):
         return self
@@ -356,7 +365,7 @@ class _MultiProcessIter(_BaseIter):
 
     def _reset(self, loader, first=False):
         if not first:
-            self._sampler_iter = iter(self._index_sampler)
+            self._sampler_iter = self._indices()
         self._num_yielded = 0
         self._send_idx = 0   # the next task to send
         self._rcvd_idx = 0   # the next task to hand back

@@ -95,7 +95,8 @@ class TensorDataset(Dataset):
 
     def get_batch(self, indices):
         """The collated batch for an integer array of indices: one fancy-index per tensor."""
-        return [as_tensor(t.array[indices]) for t in self.tensors]
+        indices = np.asarray(indices, dtype=np.intp)  # once, not once per tensor
+        return [Tensor._wrap(t.array[indices]) for t in self.tensors]
 
 
 class StackDataset(Dataset):

@@ -58,6 +58,9 @@ class SequentialSampler(Sampler):
     def __iter__(self):
         return iter(range(len(self.data_source)))
 
+    def _order(self):
+        return np.arange(len(self.data_source), dtype=np.int64)
+
     def __len__(self):
         return len(self.data_source)
 
@@ -98,16 +101,19 @@ class RandomSampler(Sampler):
         return len(self.data_source) if self._num_samples is None else self._num_samples
 
     def __iter__(self):
+        yield from self._order().tolist()
+
+    def _order(self):
+        """The whole pass's indices, an int64 array (drawn now)."""
         n = len(self.data_source)
         rng = backend.default_generator() if self.generator is None else self.generator
         count = int(self.num_samples)
         if self.replacement:
-            yield from rng.integers(0, n, size=count, dtype=np.int64).tolist()
-            return
-        for _ in range(count // n):
-            yield from rng.permutation(n).tolist()
+            return rng.integers(0, n, size=count, dtype=np.int64)
+        blocks = [rng.permutation(n) for _ in range(count // n)]
         if count % n:
-            yield from rng.permutation(n)[:count % n].tolist()
+            blocks.append(rng.permutation(n)[:count % n])
+        return np.concatenate(blocks) if blocks else np.zeros(0, np.int64)
 
     def __len__(self):
         return self.num_samples
@@ -192,9 +198,27 @@ class BatchSampler(Sampler):
         self.sampler = sampler
         self.drop_last = drop_last
 
-    def __iter__(self):
-        indices = iter(self.sampler)
+    def _whole_order(self):
+        """True when the sampler is a SequentialSampler or RandomSampler (not one whose
+        __iter__ was redefined): its pass can be drawn at once."""
+        return type(self.sampler).__iter__ in (SequentialSampler.__iter__, RandomSampler.__iter__)
+
+    def _index_arrays(self):
+        """The batches as int64 arrays (slices of the whole order); only when _whole_order().
+        The DataLoader hands these to a dataset's get_batch: no Python step per index."""
+        order = self.sampler._order()
         size = self.batch_size
+        stop = len(order) - len(order) % size if self.drop_last else len(order)
+        for start in range(0, stop, size):
+            yield order[start:start + size]
+
+    def __iter__(self):
+        if self._whole_order():
+            for batch in self._index_arrays():
+                yield batch.tolist()
+            return
+        size = self.batch_size
+        indices = iter(self.sampler)
         if self.drop_last:
             for batch in zip(*([indices] * size)):
                 yield list(batch)

@@ -125,11 +125,39 @@ class ExceptionReport:
         raise exception
 
 
-class MapFetcher:
+_STAGES = {
+    "sample": "while loading sample index {!r}",
+    "batch": "while loading the batch of sample indices {!r}",
+    "collate": "in collate_fn, collating the samples at indices {!r}",
+    "stream": "while loading sample {} of its stream",
+    "stream collate": "in collate_fn",
+}
+
+
+def _plain(index):
+    """Indices as plain Python values, for messages (an array becomes a list of ints)."""
+    return index.tolist() if isinstance(index, np.ndarray) else index
+
+
+class _Fetcher:
+    """What the fetchers share: ``where``, the last fetch's stage in words, for error reports
+    (kept as a stage and a value, put into words only when a fetch fails)."""
+
+    _stage, _at = "", None
+
+    @property
+    def where(self):
+        """The stage of the last fetch, e.g. "while loading sample index 13"."""
+        if not self._stage:
+            return ""
+        return _STAGES[self._stage].format(_plain(self._at))
+
+
+class MapFetcher(_Fetcher):
     """Fetch one batch of a map-style dataset: ``get_batch(indices)`` (gradsheet's collated
     batch, used when ``use_get_batch``), else ``collate_fn(__getitems__(indices))``, else
     ``collate_fn([dataset[i] for i in indices])``; without auto-collation one sample,
-    ``collate_fn(dataset[index])``. ``where`` describes the last fetch, for error reports."""
+    ``collate_fn(dataset[index])``."""
 
     def __init__(self, dataset, auto_collation, collate_fn, drop_last, use_get_batch):
         self.dataset = dataset
@@ -138,29 +166,29 @@ class MapFetcher:
         self.get_batch = getattr(dataset, "get_batch", None) if use_get_batch else None
         getitems = getattr(dataset, "__getitems__", None)
         self.getitems = getitems if callable(getitems) else None
-        self.where = ""
 
     def fetch(self, index):
         """The batch (or sample) for ``index``, a list of indices (or one index)."""
         if not self.auto_collation:
-            self.where = f"while loading sample index {index!r}"
+            self._stage, self._at = "sample", index
             data = self.dataset[index]
         elif self.get_batch is not None:
-            self.where = f"while loading the batch of sample indices {list(index)!r}"
+            self._stage, self._at = "batch", index
             return self.get_batch(index)
         elif self.getitems is not None:
-            self.where = f"while loading the batch of sample indices {list(index)!r}"
+            self._stage, self._at = "batch", index
             data = self.getitems(index)
         else:
+            self._stage = "sample"
             data = []
             for i in index:
-                self.where = f"while loading sample index {i!r}"
+                self._at = i
                 data.append(self.dataset[i])
-        self.where = f"in collate_fn, collating the samples at indices {index!r}"
+        self._stage, self._at = "collate", index
         return self.collate_fn(data)
 
 
-class IterableFetcher:
+class IterableFetcher(_Fetcher):
     """Fetch the next batch (``len(index)`` samples) or sample of an IterableDataset's
     iterator; StopIteration once the stream is exhausted (a short last batch is kept, or
     dropped with ``drop_last``)."""
@@ -172,20 +200,19 @@ class IterableFetcher:
         self.drop_last = drop_last
         self.ended = False
         self.count = 0
-        self.where = ""
 
     def fetch(self, index):
         """The next batch of the stream (``index`` only gives its size)."""
         if self.ended:
             raise StopIteration
-        self.where = f"while loading sample {self.count} of its stream"
+        self._stage, self._at = "stream", self.count
         if not self.auto_collation:
             data = next(self.dataset_iter)
             self.count += 1
         else:
             data = []
             for _ in index:
-                self.where = f"while loading sample {self.count} of its stream"
+                self._at = self.count
                 try:
                     data.append(next(self.dataset_iter))
                 except StopIteration:
@@ -194,7 +221,7 @@ class IterableFetcher:
                 self.count += 1
             if not data or (self.drop_last and len(data) < len(index)):
                 raise StopIteration
-        self.where = "in collate_fn"
+        self._stage = "stream collate"
         return self.collate_fn(data)
 
 

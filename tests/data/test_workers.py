@@ -246,3 +246,21 @@ def test_spawn_context():
     loader = DataLoader(Numbers(5), batch_size=2, num_workers=1, multiprocessing_context="spawn",
                         timeout=LIMIT * 2)
     assert _labels(loader) == [[0, 1], [2, 3], [4]]
+
+
+class FailingBatches(TensorDataset):
+    def get_batch(self, indices):
+        raise IndexError("no such rows")
+
+
+def failing_init(worker_id):
+    raise OSError(f"cannot open shard {worker_id}")
+
+
+def test_errors_in_get_batch_and_worker_init_fn_name_where():
+    with pytest.raises(IndexError, match=r"worker process 0 while loading the batch of sample "
+                                         r"indices \[0, 1, 2, 3\](.|\n)*IndexError: no such rows"):
+        list(DataLoader(FailingBatches(gs.arange(6)), batch_size=4, num_workers=2, timeout=LIMIT))
+    with pytest.raises(OSError, match=r"worker process 0 in worker_init_fn(.|\n)*OSError: "
+                                      r"cannot open shard 0"):
+        list(DataLoader(Numbers(4), num_workers=2, worker_init_fn=failing_init, timeout=LIMIT))
