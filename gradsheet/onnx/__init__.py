@@ -133,6 +133,8 @@ def _fill(x, tensors):
         return tensors[x.i]
     if isinstance(x, (tuple, list)):
         return type(x)(_fill(v, tensors) for v in x)
+    if isinstance(x, dict):
+        return {k: _fill(v, tensors) for k, v in x.items()}
     return x
 
 
@@ -241,10 +243,11 @@ def _normalize_axes(name, items, ndim):
     return axes
 
 
-def _second_inputs(arrays, input_axes):
+def _second_inputs(arrays, input_axes, tie=False):
     """The inputs of the second trace: each dynamic axis resized (the size of the symbol's
-    first appearance + 1 + its rank, so that two symbols never share both sizes) and float
-    values changed, so that whatever depends on them shows."""
+    first appearance + 1 + its rank, so that two symbols never share both sizes; with
+    ``tie``, symbols of the same example size get the same new size, for a model that needs
+    them equal) and float values changed, so that whatever depends on them shows."""
     sizes = {}
     for name, array in arrays:
         for axis, symbol in input_axes.get(name, {}).items():
@@ -253,7 +256,10 @@ def _second_inputs(arrays, input_axes):
                 raise ValueError(f"onnx.export: dynamic axis {symbol!r} has size "
                                  f"{sizes[symbol][0]} in one input but {size} in {name!r} "
                                  f"(axis {axis})")
-            sizes.setdefault(symbol, (size, size + 1 + len(sizes)))
+            if symbol not in sizes:
+                rank = len({old for old, _ in sizes.values()} - {size}) if tie else len(sizes)
+                tied = [new for old, new in sizes.values() if old == size] if tie else []
+                sizes[symbol] = (size, tied[0] if tied else size + 1 + rank)
     out = []
     for name, array in arrays:
         for axis, symbol in input_axes.get(name, {}).items():
@@ -457,7 +463,13 @@ def export(model, args=(), f=None, *, kwargs=None, verbose=None, input_names=Non
         t1, refs, outputs = _run(model, positional, keywords, arrays)
         g = Graph(onnx, opset, dtype, batch_axis)
         try:
-            t2, _, outputs2 = _run(model, positional, keywords, arrays2)
+            try:
+                t2, _, outputs2 = _run(model, positional, keywords, arrays2)
+            except Exception:
+                if len(sizes) < 2:
+                    raise
+                arrays2, sizes = _second_inputs(list(zip(names, arrays)), input_axes, tie=True)
+                t2, _, outputs2 = _run(model, positional, keywords, arrays2)
         except Exception as error:
             dry = Emitter(Graph(onnx, opset, dtype, batch_axis), t1, None)
             dry.names.update((ref.vid, name) for ref, name in zip(refs, names))

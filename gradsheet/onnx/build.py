@@ -87,6 +87,8 @@ class Emitter:
         self.consts = {}
 
     def value_name(self, x, dtype, hint, user):
+        """The graph name of a step argument: a Ref's value, a Const as an initializer
+        (once per array), a number as a constant of ``dtype``."""
         if isinstance(x, Ref):
             name = self.names.get(x.vid)
             if name is None:
@@ -116,11 +118,29 @@ class Emitter:
                 self.bind(r, names[i] if i < len(names) else None)
 
     def structure_names(self, x, hint, user):
+        """The graph names of a (nested) tuple of step arguments, in its structure."""
         if isinstance(x, (tuple, list)):
             return tuple(self.structure_names(v, hint, user) for v in x)
         return self.value_name(x, self.g.dtype, hint, user)
 
+    def find_dim(self, a, b, first=None):
+        """(graph name, axis) of a value with a dim of size ``a`` in the first trace and ``b``
+        in the second: ``first`` (a Ref) if it has one, else the earliest such value (the graph
+        inputs come first), else None."""
+        if self.t2 is None:
+            return None
+        candidates = ([first.vid] if isinstance(first, Ref) else []) + sorted(self.names)
+        for vid in candidates:
+            name = self.names.get(vid)
+            if name is None or vid >= len(self.t2.arrays):
+                continue
+            for j, (n1, n2) in enumerate(zip(self.t1.arrays[vid].shape, self.t2.arrays[vid].shape)):
+                if n1 == a and n2 == b:
+                    return name, j
+        return None
+
     def array_of(self, x, trace):
+        """The value of a step argument in ``trace`` (a Ref's array, a Const's, a number)."""
         if isinstance(x, Ref):
             return trace.arrays[x.vid]
         if isinstance(x, Const):
@@ -129,6 +149,8 @@ class Emitter:
 
     # ------------------------------------------------------------ steps
     def emit(self, steps2):
+        """Emit every step of the first trace, each checked against the same step of the
+        second (``steps2``; None: no second trace, as for the dry run)."""
         for k, step in enumerate(self.t1.steps):
             other = None
             if steps2 is not None:
@@ -150,6 +172,9 @@ class Emitter:
                 "on sizes or values cannot be exported")
 
     def emit_layer(self, step, other):
+        """Emit a layer through its converter: the forward's first argument is ``x``, the
+        others must be None or among the converter's ``extra_inputs``; a converter whose nodes
+        change with the dynamic sizes is refused."""
         m, path, user = step.module, step.path, step.describe()
         fn = converter_for(m)
         try:
@@ -201,21 +226,27 @@ class OpCall:
         self.out2 = emitter.t2.arrays[other.out.vid] if other is not None else self.out
 
     def describe(self):
+        """The op and the forward that called it, for messages."""
         return self.step.describe()
 
     def arg(self, i):
+        """Argument i (Ref, Const, number or None; None past the end)."""
         return self.args[i] if i < len(self.args) else None
 
     def is_const(self, i):
+        """Whether argument i is a tensor no traced op computed (a parameter, say)."""
         return isinstance(self.args[i], Const)
 
     def const_name(self, i):
+        """The name for a constant argument i: its name in the model, or a generated one."""
         return self.args[i].name or f"{self.hint}.const"
 
     def array_of(self, x):
+        """The value of argument ``x`` in the first trace."""
         return self.e.array_of(x, self.e.t1)
 
     def array(self, i):
+        """The value of argument i in the first trace."""
         return self.array_of(self.args[i])
 
     def input_shapes(self, i):
@@ -225,7 +256,18 @@ class OpCall:
             return first, first
         return first, self.e.array_of(self.other.args[i], self.e.t2).shape
 
+    def dim(self, k):
+        """A 1-D int64 graph value holding output dim k's size, read from the Shape of a value
+        that has it in both traces (this op's input first), or None."""
+        found = self.e.find_dim(self.out.shape[k], self.out2.shape[k], self.args[0])
+        if found is None:
+            return None
+        name, j = found
+        return self.e.g.add("Shape", [name], self.hint, start=j, end=j + 1)
+
     def value_name(self, x, dtype=None):
+        """The graph name of argument ``x`` (a number becomes a constant of ``dtype``, by
+        default the result's)."""
         return self.e.value_name(x, dtype or self.out.dtype, self.hint, self.describe())
 
     def name(self, i, dtype=None):
@@ -233,4 +275,5 @@ class OpCall:
         return self.value_name(self.args[i], dtype)
 
     def number(self, value):
+        """A constant holding ``value`` in the result's dtype."""
         return self.e.g.exact_const(np.array(value, dtype=self.out.dtype), f"{self.hint}.c")

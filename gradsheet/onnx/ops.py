@@ -10,11 +10,13 @@ from types import SimpleNamespace
 
 import numpy as np
 
+from ..autograd.tensor import Tensor
 from ..ops import activation as act
 from ..ops import elementwise as el
-from ..ops import linalg, reduce, shape, subscript, unary
+from ..ops import linalg, promotion, reduce, shape, subscript, unary
 from . import basic
 from .graph import converts_op
+from .trace import METHOD_OPS, Const, Ref
 
 _INT64_MAX, _INT64_MIN = 2 ** 63 - 1, -2 ** 63
 
@@ -181,50 +183,42 @@ def extreme(g, call):
 
 
 # ---------------------------------------------------------------- shapes
-def _size_source(call, k):
-    """The input dim (index) whose size is output dim k's in both traces, else None."""
-    (i1, i2), o1, o2 = call.input_shapes(0), call.out.shape, call.out2.shape
-    for j, (a, b) in enumerate(zip(i1, i2)):
-        if a == o1[k] and b == o2[k]:
-            return j
-    return None
-
-
 def _shape_input(g, call, pieces):
-    """A 1-D int64 shape: constant pieces (ints) and input dims (("dim", j)), concatenated."""
+    """A 1-D int64 shape: constant pieces (ints) and graph values (names of 1-D sizes),
+    concatenated."""
     if all(isinstance(p, int) for p in pieces):
         return g.const(np.array(pieces, dtype=np.int64), f"{call.hint}.shape")
     parts, run = [], []
-    for p in pieces:
+    for p in pieces + [None]:
         if isinstance(p, int):
             run.append(p)
             continue
         if run:
             parts.append(g.const(np.array(run, dtype=np.int64), f"{call.hint}.shape"))
             run = []
-        parts.append(g.add("Shape", [call.name(0)], call.hint, start=p[1], end=p[1] + 1))
-    if run:
-        parts.append(g.const(np.array(run, dtype=np.int64), f"{call.hint}.shape"))
+        if p is not None:
+            parts.append(p)
     return g.add("Concat", parts, call.hint, axis=0)
 
 
 @converts_op(shape.Reshape, dynamic=(1,))
 def reshape(g, call):
     """x with a new shape (view, reshape, flatten, squeeze, unsqueeze, ...). An output size
-    that changes with a dynamic axis is read from the input's Shape when some input dim has
-    it in both traces, else left to Reshape to infer (-1, at most one)."""
+    that changes with a dynamic axis is read at run time from the Shape of a value that has it
+    in both traces (the input, a graph input, ...), else left to Reshape to infer (-1, at most
+    one)."""
     o1, o2 = call.out.shape, call.out2.shape
     pieces, inferred = [], 0
     for k, (a, b) in enumerate(zip(o1, o2)):
         if a == b:
             pieces.append(int(a))
             continue
-        j = _size_source(call, k)
-        if j is None:
+        size = call.dim(k)
+        if size is None:
             inferred += 1
             pieces.append(-1)
         else:
-            pieces.append(("dim", j))
+            pieces.append(size)
     if inferred > 1:
         raise NotImplementedError(
             f"onnx.export: {call.describe()} reshapes {call.input_shapes(0)[0]} to {o1} (and "
@@ -246,7 +240,8 @@ def permute(g, call):
 @converts_op(shape.Expand, dynamic=(1,))
 def expand(g, call):
     """x broadcast to the output shape: ONNX's Expand broadcasts both ways, so a dim the input
-    already has at its full (dynamic) size is written 1."""
+    already has at its full (dynamic) size is written 1, and a dim that grows with a dynamic
+    axis is read from the Shape of a value that has it (expand_as(y): y's)."""
     (i1, i2), o1, o2 = call.input_shapes(0), call.out.shape, call.out2.shape
     pieces, lead = [], len(o1) - len(i1)
     for k, (a, b) in enumerate(zip(o1, o2)):
@@ -256,10 +251,14 @@ def expand(g, call):
         elif j >= 0 and i1[j] == a and i2[j] == b:
             pieces.append(1)
         else:
-            raise NotImplementedError(
-                f"onnx.export: {call.describe()} expands {i1} to {o1}, where dim {k} grows with "
-                "a dynamic axis; expand_as() a tensor computed from the input instead")
-    return g.add("Expand", [call.name(0), g.const(pieces, f"{call.hint}.shape")], call.hint)
+            size = call.dim(k)
+            if size is None:
+                raise NotImplementedError(
+                    f"onnx.export: {call.describe()} expands {i1} to {o1}, where dim {k} grows "
+                    "with the dynamic axes to a size no traced value has; expand_as() a tensor "
+                    "of that shape instead")
+            pieces.append(size)
+    return g.add("Expand", [call.name(0), _shape_input(g, call, pieces)], call.hint)
 
 
 @converts_op(shape.Concatenate)
@@ -353,3 +352,56 @@ def getitem(g, call):
         x, ndim = _index_step(g, call, x, ndim, step)
     return x
 
+
+
+# ---------------------------------------------------------------- comparisons, logic
+def _common_operands(g, call):
+    """The names of the operands in their common dtype (gradsheet's promotion, as torch)."""
+    values = [Tensor._wrap(call.array(i)) if isinstance(a, (Ref, Const)) else a
+              for i, a in enumerate(call.args)]
+    target = np.dtype(promotion.result_type(*values)) if len(values) > 1 else values[0].dtype
+    names = []
+    for i, a in enumerate(call.args):
+        if isinstance(a, (Ref, Const)):
+            name = call.name(i)
+            if call.array(i).dtype != target:
+                name = g.add("Cast", [name], call.hint,
+                             to=g.onnx.helper.np_dtype_to_tensor_dtype(target))
+        else:
+            name = g.exact_const(np.array(a, dtype=target), f"{call.hint}.c")
+        names.append(name)
+    return names, target
+
+
+def _compare(op_type, negate=False):
+    def convert(g, call):
+        names, _ = _common_operands(g, call)
+        y = g.add(op_type, names, call.hint)
+        return g.add("Not", [y], call.hint) if negate else y
+    return convert
+
+
+for _op, _convert in [("eq", _compare("Equal")), ("ne", _compare("Equal", negate=True)),
+                      ("lt", _compare("Less")), ("le", _compare("LessOrEqual")),
+                      ("gt", _compare("Greater")), ("ge", _compare("GreaterOrEqual"))]:
+    converts_op(METHOD_OPS[_op])(_convert)
+
+
+def _logical(op_type, on_truth):
+    def convert(g, call):
+        names, target = _common_operands(g, call)
+        if on_truth:  # logical_*: nonzero is True
+            names = [n if target.kind == "b" else g.add("Cast", [n], call.hint,
+                                                    to=g.onnx.TensorProto.BOOL) for n in names]
+        elif target.kind != "b":
+            raise NotImplementedError(f"onnx.export: {call.describe()} works on the bits of "
+                                      f"{target} values; only bool tensors are exported")
+        return g.add(op_type, names, call.hint)
+    return convert
+
+
+for _op, _convert in [("bitwise_and", _logical("And", False)), ("bitwise_or", _logical("Or", False)),
+                      ("bitwise_not", _logical("Not", False)),
+                      ("logical_and", _logical("And", True)), ("logical_or", _logical("Or", True)),
+                      ("logical_not", _logical("Not", True))]:
+    converts_op(METHOD_OPS[_op])(_convert)

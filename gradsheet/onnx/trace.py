@@ -8,6 +8,8 @@ While ``tracing(trace, model)`` is active, three hooks report to the trace:
 - ``Function.apply``: every differentiable op (x + y, cat, matmul, x[i], ...) is one step;
   an op without a converter in ``graph.OP_CONVERTERS`` raises NotImplementedError at once,
   naming the op and the module whose forward called it;
+- the comparison and logical methods of Tensor (``x > 0``, ``~mask``: not Functions, as
+  they have no gradient) are steps too (``TensorMethod``);
 - ``inplace._store``: an in-place change (``x += y``) makes ``x`` the new value; values that
   share memory with ``x`` (views) become stale, and using one later raises.
 
@@ -71,6 +73,7 @@ class OpStep:
         self.path = path
 
     def describe(self):
+        """The op and the forward that called it, for messages."""
         return f"the op {self.fn.__name__} in the forward of {self.where}"
 
 
@@ -84,6 +87,7 @@ class ModuleStep:
         self.module, self.path, self.args, self.kwargs, self.out = module, path, args, kwargs, out
 
     def describe(self):
+        """The layer's type and path, for messages."""
         return _describe(self.module, self.path)
 
 
@@ -151,9 +155,11 @@ class Trace:
                         "tuples of tensors can be exported")
 
     def context(self):
+        """The module whose forward is running, for messages."""
         return _describe(*self.stack[-1]) if self.stack else "'<model>'"
 
     def path_of(self, module):
+        """``module``'s name in the model (a made-up one for a module made in a forward)."""
         path = self.paths.get(id(module))
         if path is None:  # a module made inside a forward
             parent = self.stack[-1][1] if self.stack else ""
@@ -162,6 +168,8 @@ class Trace:
 
     # ------------------------------------------------------------ hooks
     def call_module(self, module, call, args, kwargs):
+        """``module(*args, **kwargs)`` through ``call`` (its class's own __call__): a layer
+        with a converter is one step; any other module runs its forward, traced."""
         path = self.path_of(module)
         if args and isinstance(args[0], tuple) and id(args[0]) in self.tuples:
             producer = _describe(*self.tuples[id(args[0])])
@@ -193,6 +201,8 @@ class Trace:
         return out
 
     def record_op(self, fn, inputs, params, out):
+        """Record ``fn(*inputs, **params) = out`` as a step (NotImplementedError, naming the
+        op and the forward that called it, when the op has no converter)."""
         if fn not in OP_CONVERTERS:
             raise NotImplementedError(
                 f"onnx.export: no ONNX converter for the op {fn.__name__} ({fn.__module__}), "
@@ -217,6 +227,31 @@ class Trace:
             self.by_array[id(target.array)] = rvid
         elif vid is not None:
             self.stale[vid] = op
+
+
+class TensorMethod:
+    """An op that is no Function (a comparison or a logical op: no gradient), traced through
+    its Tensor method (``x > 0``, ``x.eq(y)``, ``~mask``); each subclass is named after the
+    gradsheet function."""
+
+
+_METHODS = {"__eq__": "eq", "eq": "eq", "__ne__": "ne", "ne": "ne", "__lt__": "lt", "lt": "lt",
+            "__le__": "le", "le": "le", "__gt__": "gt", "gt": "gt", "__ge__": "ge", "ge": "ge",
+            "__and__": "bitwise_and", "__or__": "bitwise_or", "__invert__": "bitwise_not",
+            "logical_and": "logical_and", "logical_or": "logical_or",
+            "logical_not": "logical_not"}
+METHOD_OPS = {op: type(op, (TensorMethod,), {"__module__": "gradsheet.ops.comparison"})
+              for op in set(_METHODS.values())}
+
+
+def _traced_method(op, method):
+    def traced(self, *args):
+        out = method(self, *args)
+        trace = _ACTIVE
+        if trace is not None and not trace.suppress and isinstance(out, Tensor):
+            trace.record_op(op, (self,) + args, {}, out)
+        return out
+    return traced
 
 
 _ACTIVE = None
@@ -259,9 +294,12 @@ def tracing(trace, model):
         classes.update(c for c in type(m).__mro__ if "__call__" in c.__dict__ and
                        isinstance(c, type) and issubclass(c, Module))
     calls = {cls: cls.__dict__["__call__"] for cls in classes}
+    methods = {name: Tensor.__dict__[name] for name in _METHODS if name in Tensor.__dict__}
     try:
         for cls, call in calls.items():
             cls.__call__ = _traced_call(call)
+        for name, method in methods.items():
+            setattr(Tensor, name, _traced_method(METHOD_OPS[_METHODS[name]], method))
         Function.apply = classmethod(_traced_apply)
         _inplace._store = _traced_store
         _ACTIVE = trace
@@ -270,5 +308,7 @@ def tracing(trace, model):
         _ACTIVE = None
         _inplace._store = _STORE
         Function.apply = _APPLY
+        for name, method in methods.items():
+            setattr(Tensor, name, method)
         for cls, call in calls.items():
             cls.__call__ = call
