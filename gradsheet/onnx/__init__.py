@@ -523,7 +523,9 @@ def export(model, args=(), f=None, *, kwargs=None, verbose=None, input_names=Non
         ir_version=onnx.helper.find_min_ir_version_for(opsets))
     onnx.checker.check_model(proto, full_check=True)
     if verbose:
-        print(onnx.helper.printable_graph(proto.graph))
+        printer = getattr(onnx, "printer", None)
+        print(printer.to_text(proto.graph) if printer is not None
+              else onnx.helper.printable_graph(proto.graph))
     if verify:
         _verify(proto, names, arrays, results, out_names)
     if f is not None:

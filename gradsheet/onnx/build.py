@@ -199,12 +199,17 @@ class Emitter:
         shape = self.array_of(x, self.t1).shape
         if other is not None:
             shape2 = self.array_of(other.args[0] if other.args else x, self.t2).shape
-            if shape2 != shape and self._layer_nodes(fn, m, xname, shape, path, extras) != \
-                    self._layer_nodes(fn, m, xname, shape2, path, extras):
-                raise NotImplementedError(
-                    f"onnx.export: {user} would be exported differently for input shape "
-                    f"{shape} than for {shape2} (the sizes of the dynamic axes change it, e.g. "
-                    "pooling windows); declare those axes static")
+            if shape2 != shape:
+                first = self._layer_nodes(fn, m, xname, shape, path, extras)
+                try:
+                    second, reason = self._layer_nodes(fn, m, xname, shape2, path, extras), ""
+                except (ValueError, NotImplementedError) as error:
+                    second, reason = None, f" ({error})"
+                if first != second:
+                    raise NotImplementedError(
+                        f"onnx.export: {user} would be exported differently for input shape "
+                        f"{shape} than for {shape2}{reason}: the sizes of the dynamic axes "
+                        "change its ONNX form (pooling windows, say); declare those axes static")
         self.bind(step.out, fn(self.g, m, xname, shape, path or "model", **extras))
 
     def _layer_nodes(self, fn, m, xname, shape, path, extras):

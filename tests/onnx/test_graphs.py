@@ -82,13 +82,14 @@ class Shapes(nn.Module):
         return gs.stack([first, rest.amax(1), pooled[:, 0]], dim=1), y.reshape(-1, 2, 2)[..., 1]
 
 
-def test_python_sizes_follow_the_dynamic_axis(tmp_path):
+@pytest.mark.parametrize("opset", [17, 18, 20])
+def test_python_sizes_follow_the_dynamic_axis(tmp_path, opset):
     gs.manual_seed(3)
     model = Shapes()
     bias = gs.randn(4)
     proto, _ = check(model, (gs.randn(2, 2, 4, 5), bias), tmp_path / "m.onnx",
                      runs=[(gs.randn(7, 2, 4, 5), bias)], input_names=["image", "bias"],
-                     dynamic_axes={"image": {0: "batch"}})
+                     dynamic_axes={"image": {0: "batch"}}, opset_version=opset)
     assert dims(proto.graph.output[0]) == ["batch", 3]
     assert dims(proto.graph.output[1]) == ["batch", 2]
 
@@ -189,3 +190,23 @@ def test_model_returning_an_input_and_a_constant(tmp_path):
             return x, gs.ones(2), x + 1
 
     check(Passthrough(), gs.randn(3, 2), tmp_path / "m.onnx", runs=[gs.randn(5, 2)])
+
+
+def test_dynamic_spatial_axes(tmp_path):
+    gs.manual_seed(9)
+    model = nn.Sequential(nn.Conv2d(1, 4, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+                          nn.AdaptiveAvgPool2d(1), nn.Flatten())
+    proto, _ = check(model, gs.randn(2, 1, 8, 6), tmp_path / "m.onnx",
+                     runs=[gs.randn(3, 1, 12, 10)],
+                     dynamic_axes={"input": {0: "batch", 2: "height", 3: "width"}})
+    assert dims(proto.graph.input[0]) == ["batch", 1, "height", "width"]
+    assert dims(proto.graph.output[0]) == ["batch", 4]
+
+
+def test_layer_whose_nodes_follow_a_dynamic_size_is_refused(tmp_path):
+    from gradsheet.onnx import export
+    model = nn.Sequential(nn.Conv2d(1, 2, 3), nn.AdaptiveAvgPool2d(2))
+    with pytest.raises(NotImplementedError, match=r"AdaptiveAvgPool2d at '1' would be exported "
+                                                  r"differently for input shape \(1, 2, 6, 6\)"):
+        export(model, gs.randn(1, 1, 8, 8), tmp_path / "m.onnx",
+               dynamic_axes={"input": {2: "h", 3: "w"}})
