@@ -41,3 +41,18 @@ def test_digits_cnn_learns_and_its_hook_counts_the_relu_zeros():
     assert len(fractions) == 2 and all(0 < f < 1 for f in fractions)
     accuracy = float(out.strip().splitlines()[-1].split("test accuracy ")[1].rstrip("%"))
     assert accuracy > 80
+
+
+def test_mnist_style_cnn_with_adadelta_and_steplr_learns():
+    out = run_example("mnist_style_cnn.py", "--epochs", "2", "--log-interval", "100")
+    assert "Using Device: cpu" in out
+    accuracy = float(out.strip().splitlines()[-1].split("final test accuracy ")[1].rstrip("%"))
+    assert accuracy > 80
+
+
+def test_lstm_language_model_with_narrow_batching_lowers_perplexity():
+    out = run_example("lstm_language_model.py", "--epochs", "8")
+    last = out.strip().splitlines()[-1]
+    before = float(last.split("train perplexity ")[1].split(" before")[0])
+    after = float(last.split("training, ")[1].split(" after")[0])
+    assert after < 0.6 * before, last

@@ -31,6 +31,10 @@ class _View(Function):
         """The view again, of base's new value."""
         return type(self).apply(base, self.argument)
 
+    def inverse_view(self, value):
+        """The base whose view is ``value`` (a Tensor, recorded): the view op undone."""
+        raise NotImplementedError
+
 
 class Reshape(_View):
     """y = x with a new shape (same elements, row-major order);  dL/dx = reshape(dL/dy)."""
