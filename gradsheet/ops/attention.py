@@ -31,83 +31,94 @@ from ..autograd.tensor import Tensor, as_tensor
 
 
 # ---------------------------------------------------------------------------- the core
-def _row_softmax_(s, safe):
-    """softmax over the last axis of ``s``, in place. ``safe``: a row that is -inf throughout
-    (every key masked) gives zeros instead of NaN (0/0)."""
+def _softmax_(s, axis, safe):
+    """softmax of ``s`` along ``axis``, in place, each slice's max subtracted first. ``safe``: a
+    slice that is -inf throughout (every key masked) gives zeros instead of NaN (0/0)."""
+    if s.size == 0:
+        return s
     with np.errstate(under="ignore", invalid="ignore", over="ignore"):
-        m = np.max(s, axis=-1, keepdims=True, initial=-np.inf)
+        m = np.maximum.reduce(s, axis=axis, keepdims=True)
         if safe:
             np.copyto(m, 0.0, where=np.isneginf(m))
         np.subtract(s, m, out=s)
         np.exp(s, out=s)
-        total = np.sum(s, axis=-1, keepdims=True)
+        total = np.add.reduce(s, axis=axis, keepdims=True)
         if safe:
             np.copyto(total, 1.0, where=total == 0)
         np.divide(s, total, out=s)
     return s
 
 
+def _T(x):
+    """The last two axes swapped (a view)."""
+    return np.swapaxes(x, -1, -2)
+
+
 def _attend(q, k, v, mask, scale, dropout_p, causal, out=None, safe=True):
     """O = dropout(softmax(q k^T scale + mask)) v for arrays whose leading dims broadcast.
 
-    ``mask``: None or an additive float array broadcasting to the scores; ``causal``: add
-    -inf above the (upper-left aligned) diagonal.
-    Returns (O, P, D): P the softmax weights, D the scaled dropout mask (None without dropout).
+    ``mask``: None or an additive float array broadcasting to the scores (..., L, S);
+    ``causal``: add -inf above the (upper-left aligned) diagonal. The scores are held
+    transposed, S^T = K Q^T of shape (..., S, L): the softmax then reduces along axis -2, which
+    NumPy vectorises across the L queries (a reduction along a short last axis is several
+    times slower). Returns (O, P^T, D): the softmax weights (transposed) and the scaled dropout
+    mask (same layout; None without dropout).
     """
-    s = np.matmul(q, np.swapaxes(k, -1, -2))
-    if s.shape[:-2] != tuple(np.broadcast_shapes(s.shape[:-2], v.shape[:-2])):
-        s = np.array(np.broadcast_to(s, np.broadcast_shapes(s.shape[:-2], v.shape[:-2])
-                                     + s.shape[-2:]))
+    sT = np.matmul(k, _T(q))
+    full = tuple(np.broadcast_shapes(sT.shape[:-2], v.shape[:-2]))
+    if sT.shape[:-2] != full:
+        sT = np.array(np.broadcast_to(sT, full + sT.shape[-2:]))
     if q.shape[-1] > 0:  # E = 0: the scores are exactly 0 (torch scales the empty operands)
-        np.multiply(s, scale, out=s)
+        np.multiply(sT, scale, out=sT)
     if mask is not None:
-        np.add(s, mask, out=s)
+        np.add(sT, _T(mask) if mask.ndim >= 2 else mask[:, None] if mask.ndim else mask, out=sT)
     if causal:
-        L, S = s.shape[-2:]
-        np.add(s, np.where(np.tri(L, S, dtype=bool), 0.0, -np.inf).astype(s.dtype), out=s)
-    P = _row_softmax_(s, safe)
+        S, L = sT.shape[-2:]
+        np.add(sT, np.where(np.tri(L, S, dtype=bool).T, 0.0, -np.inf).astype(sT.dtype), out=sT)
+    PT = _softmax_(sT, -2, safe)
     D = None
-    Pd = P
+    PdT = PT
     if dropout_p > 0:
-        draw_dtype = P.dtype if P.dtype in (np.float32, np.float64) else np.dtype(np.float32)
-        D = backend.default_generator().random(P.shape, dtype=draw_dtype)
+        draw_dtype = PT.dtype if PT.dtype in (np.float32, np.float64) else np.dtype(np.float32)
+        D = backend.default_generator().random(PT.shape, dtype=draw_dtype)
         keep = D >= dropout_p
         np.multiply(keep, 1.0 / (1.0 - dropout_p) if dropout_p < 1 else 0.0, out=D)
-        D = D.astype(P.dtype, copy=False)
-        Pd = P * D
+        D = D.astype(PT.dtype, copy=False)
+        PdT = PT * D
     if out is None:
-        return np.matmul(Pd, v), P, D
-    np.matmul(Pd, v, out=out)
-    return out, P, D
+        return np.matmul(_T(PdT), v), PT, D
+    np.matmul(_T(PdT), v, out=out)
+    return out, PT, D
 
 
-def _attend_backward(g, q, k, v, P, D, scale, needs, outs=(None, None, None)):
+def _attend_backward(g, q, k, v, PT, D, scale, needs, outs=(None, None, None)):
     """(dQ, dK, dV, dM) of ``_attend`` for the upstream gradient ``g`` (``needs``: four flags;
-    ``outs``: arrays to write dQ, dK, dV into, or None). dM is the scores' gradient dS, at the
-    shape of P."""
+    ``outs``: arrays to write dQ, dK, dV into, or None), all in ``_attend``'s transposed layout:
+    dP^T = V dO^T, dS^T = P^T * (dP^T - colsum(dP^T * P^T)), dQ = (dS^T)^T K scale,
+    dK = dS^T Q scale, dV = P^T dO. dM is dS, (..., L, S)."""
     need_q, need_k, need_v, need_m = needs
     dq = dk = dv = dm = None
-    Pd = P if D is None else P * D
+    PdT = PT if D is None else PT * D
     if need_v:
-        dv = np.matmul(np.swapaxes(Pd, -1, -2), g, out=outs[2])
+        dv = np.matmul(PdT, g, out=outs[2])
     if not (need_q or need_k or need_m):
         return dq, dk, dv, dm
-    dS = np.matmul(g, np.swapaxes(v, -1, -2))  # dP
+    dST = np.matmul(v, _T(g))  # dP^T
     if D is not None:
-        np.multiply(dS, D, out=dS)
-    if dS.shape != P.shape:  # v broadcast over fewer batch dims than P
-        dS = np.array(np.broadcast_to(dS, P.shape))
-    row = np.einsum("...j,...j->...", dS, P)[..., None]  # rowsum(dP * P)
-    np.subtract(dS, row, out=dS)
-    np.multiply(dS, P, out=dS)
+        np.multiply(dST, D, out=dST)
+    if dST.shape != PT.shape:  # v broadcast over fewer batch dims than P
+        dST = np.array(np.broadcast_to(dST, PT.shape))
+    row = np.einsum("...ji,...ji->...i", dST, PT)[..., None, :]  # rowsum(dP * P), per query
+    np.subtract(dST, row, out=dST)
+    np.multiply(dST, PT, out=dST)
     if need_m:
-        dm = dS.copy()
+        dm = np.ascontiguousarray(_T(dST))
     if q.shape[-1] > 0:
-        np.multiply(dS, scale, out=dS)
+        np.multiply(dST, scale, out=dST)
     if need_q:
-        dq = np.matmul(dS, k, out=outs[0])
+        dq = np.matmul(_T(dST), k, out=outs[0])
     if need_k:
-        dk = np.matmul(np.swapaxes(dS, -1, -2), q, out=outs[1])
+        dk = np.matmul(dST, q, out=outs[1])
     return dq, dk, dv, dm
 
 
@@ -277,7 +288,7 @@ class AttentionWeights(Function):
             np.multiply(s, scale, out=s)
         if mask is not None:
             np.add(s, mask, out=s)
-        self.P = _row_softmax_(s, safe=False)
+        self.P = _softmax_(s, -1, safe=False)
         self.q, self.k, self.scale = q, k, scale
         return self.P
 
