@@ -146,7 +146,8 @@ class _Encoder:
             return {kind: items}
         hint = (f"; save its state, {type(value).__name__.lower()}.state_dict(), instead"
                 if hasattr(value, "state_dict") else "")
-        raise TypeError(f"save: cannot store {where or 'the object'} = {value!r:.80} "
+        shown = (repr(value).splitlines() or [""])[0][:60]
+        raise TypeError(f"save: cannot store {where or 'the object'} = {shown} "
                         f"({type(value).__name__}): a model file holds Tensors, arrays, numbers, "
                         f"strings, bytes, None and lists/tuples/sets/dicts of them, never code "
                         f"(no pickle){hint}")
@@ -190,8 +191,9 @@ class _Decoder:
                 self.decode(v) for v in content)
         if kind in ("dict", "OrderedDict", "Counter"):
             pairs = [(self.decode(k), self.decode(v)) for k, v in content]
-            return {"dict": dict, "OrderedDict": collections.OrderedDict,
-                    "Counter": collections.Counter}[kind](pairs)
+            if kind == "Counter":  # Counter(pairs) would count the pairs
+                return collections.Counter(dict(pairs))
+            return collections.OrderedDict(pairs) if kind == "OrderedDict" else dict(pairs)
         if kind == "float":
             return float(content)
         if kind == "complex":

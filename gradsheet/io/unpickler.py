@@ -240,6 +240,7 @@ class SafeUnpickler(pickle.Unpickler):
         return safe
 
     def find_class(self, module, name):
+        """gradsheet's stand-in for an allowed global; UnpicklingError naming any other."""
         module = {"__builtin__": "builtins", "torch.tensor": "torch._tensor"}.get(module, module)
         qualname = f"{module}.{name}"
         if qualname not in self._globals:
@@ -252,6 +253,7 @@ class SafeUnpickler(pickle.Unpickler):
         return self._globals[qualname]
 
     def persistent_load(self, pid):
+        """The Storage a ``('storage', type, key, location, numel[, view])`` id stands for."""
         if not isinstance(pid, tuple) or not pid:
             raise FileDamaged(f"a persistent id is {pid!r}, expected a tuple")
         typename = pid[0].decode("ascii") if isinstance(pid[0], bytes) else pid[0]
