@@ -370,7 +370,8 @@ def export(model, args=(), f=None, *, kwargs=None, verbose=None, input_names=Non
     several inputs with the ops (functions, methods and operators alike)
         +, -, *, /, **, neg, abs, exp, log, sqrt, rsqrt, log1p, expm1, sin, cos, tan and their
         inverses and hyperbolics, erf, reciprocal, floor, ceil, sign, clamp, maximum, minimum,
-        where, .to(dtype), clone; relu, sigmoid, tanh, leaky_relu, elu, softplus, gelu, silu,
+        where, masked_fill, comparisons (==, <, ..., &, |, ~ as Tensor methods), .to(dtype),
+        clone; relu, sigmoid, tanh, leaky_relu, elu, softplus, gelu, silu,
         softsign, hardtanh/relu6, softmax, log_softmax (F.* too); matmul/@, F.linear;
         sum, mean, amax/amin, max()/min(); reshape/view, flatten, squeeze, unsqueeze,
         transpose/permute/.T, expand, cat, stack, split/chunk, x[ints, slices, None, ...,

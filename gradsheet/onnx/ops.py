@@ -13,7 +13,7 @@ import numpy as np
 from ..autograd.tensor import Tensor
 from ..ops import activation as act
 from ..ops import elementwise as el
-from ..ops import linalg, promotion, reduce, shape, subscript, unary
+from ..ops import indexing, linalg, promotion, reduce, shape, subscript, unary
 from . import basic
 from .graph import converts_op
 from .trace import METHOD_OPS, Const, Ref
@@ -90,6 +90,15 @@ def clip(g, call):
 def where(g, call):
     """a where cond else b."""
     return g.add("Where", [call.name(0, np.bool_), call.name(1), call.name(2)], call.hint)
+
+
+@converts_op(indexing.MaskedFill)
+def masked_fill(g, call):
+    """value where mask else x (mask a bool tensor, broadcast)."""
+    mask = call.name(2, np.bool_)
+    if call.array(2).dtype != bool:
+        mask = g.add("Cast", [mask], call.hint, to=g.onnx.TensorProto.BOOL)
+    return g.add("Where", [mask, call.name(1), call.name(0)], call.hint)
 
 
 @converts_op(el.Cast)

@@ -210,3 +210,30 @@ def test_layer_whose_nodes_follow_a_dynamic_size_is_refused(tmp_path):
                                                   r"differently for input shape \(1, 2, 6, 6\)"):
         export(model, gs.randn(1, 1, 8, 8), tmp_path / "m.onnx",
                dynamic_axes={"input": {2: "h", 3: "w"}})
+
+
+class Attention(nn.Module):
+    def __init__(self, d=8):
+        super().__init__()
+        self.q, self.k, self.v = nn.Linear(d, d), nn.Linear(d, d), nn.Linear(d, d)
+        self.norm = nn.LayerNorm(d)
+
+    def forward(self, x, mask):
+        q, k, v = self.q(x), self.k(x), self.v(x)
+        s = q @ k.transpose(-2, -1) / q.shape[-1] ** 0.5
+        s = s.masked_fill(mask == 0, -1e9)
+        return self.norm(F.dropout(s.softmax(-1), 0.1, self.training) @ v + x)
+
+
+def test_attention_with_a_mask_and_a_hook(tmp_path):
+    gs.manual_seed(10)
+    rng = np.random.default_rng(0)
+    model, calls = Attention(), []
+    model.q.register_forward_hook(lambda m, i, o: calls.append(o.shape))
+
+    def inputs(b, t):
+        return gs.randn(b, t, 8), gs.tensor((rng.random((b, t, t)) > 0.3).astype(np.float32))
+
+    check(model, inputs(2, 5), tmp_path / "m.onnx", runs=[inputs(3, 7), inputs(1, 2)],
+          dynamic_axes={"x": {0: "b", 1: "t"}, "mask": {0: "b", 1: "t", 2: "t"}})
+    assert calls[:2] == [(2, 5, 8), (3, 7, 8)]  # the hook ran in both traces (b + 1, t + 2)
