@@ -265,8 +265,9 @@ def _mha(op, query, key, value, embed_dim_to_check, num_heads, in_proj_weight, i
         qh, kh, vh = (_heads(x, num_heads, batch_first) for x in (q, k, v))
         weights = AttentionWeights.apply(qh, kh, mask,
                                          scale=1.0 / math.sqrt(head_dim) if head_dim else 1.0)
-        dropped = _dropout(weights, dropout_p) if dropout_p > 0 else weights
-        heads_out = matmul(dropped, vh)  # (N, H, L, hd)
+        if dropout_p > 0:  # torch returns the weights after dropout
+            weights = _dropout(weights, dropout_p)
+        heads_out = matmul(weights, vh)  # (N, H, L, hd)
         merged = shape_ops.permute(heads_out, (0, 2, 1, 3) if batch_first else (2, 0, 1, 3))
         merged = shape_ops.reshape(merged, merged.shape[:2] + (E,))
         output = linear(merged, out_proj_weight, out_proj_bias)
