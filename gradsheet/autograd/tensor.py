@@ -284,6 +284,22 @@ class Tensor:
         return hooks.add_hook(self._ctx.__dict__.setdefault(engine.HOOKS, {}), hook,
                               "register_hook")
 
+    def register_post_accumulate_grad_hook(self, hook):
+        """Run ``hook(self)`` in each backward as soon as this leaf's ``.grad`` holds the whole
+        gradient of that backward (every node consuming it has delivered and it is accumulated),
+        while the rest of the backward goes on; the hook must return None (as PyTorch's
+        ``register_post_accumulate_grad_hook``: DDP starts a bucket's allreduce from it).
+        Leaves only. Returns a handle: ``handle.remove()`` takes it out.
+        """
+        if not self.requires_grad:
+            raise RuntimeError("register_post_accumulate_grad_hook: cannot register a hook on a "
+                               "tensor that doesn't require gradient")
+        if self._ctx is not None:
+            raise RuntimeError("register_post_accumulate_grad_hook: post accumulate grad hooks "
+                               "cannot be registered on non-leaf tensors")
+        return hooks.add_hook(engine.post_accumulate_hooks(self), hook,
+                              "register_post_accumulate_grad_hook")
+
     def __setitem__(self, index, value):
         subscript.setitem(self, index, value)
 
