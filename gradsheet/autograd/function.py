@@ -14,7 +14,7 @@ import itertools
 
 import numpy as np
 
-from . import grad_mode
+from . import anomaly, grad_mode
 from .tensor import Tensor
 
 
@@ -85,6 +85,8 @@ class Function:
             out._ctx = node
         else:
             out._ctx = None
+        if anomaly.state.enabled:  # detect_anomaly(): record the user's line, check for NaN/inf
+            anomaly.after_forward(node, inputs, params, out)
         return out
 
     def __repr__(self):

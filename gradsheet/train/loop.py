@@ -11,6 +11,7 @@ same on the validation data (under eval() and no_grad()), and the learning rate.
 import math
 import os
 import sys
+import warnings
 
 import numpy as np
 from tqdm import tqdm
@@ -87,7 +88,46 @@ def _check_finite(loss, epoch, epochs, step, steps):
             f"lower the learning rate, check the inputs for NaN/inf, or clip gradients")
 
 
-def _train_epoch(model, loss_fn, optimizer, loader, metric_fns, callbacks, epoch, epochs, bar):
+# fit(on_divergence=...): a batch loss above DIVERGENCE_FACTOR times the smallest batch loss seen
+# so far (a minimum below DIVERGENCE_FLOOR counts as DIVERGENCE_FLOOR) means training diverged
+DIVERGENCE_FACTOR = 1e4
+DIVERGENCE_FLOOR = 1e-8
+_ON_DIVERGENCE = (None, "raise", "warn")
+
+
+class _Divergence:
+    """The running minimum of the batch losses, and what to do when a loss outgrows it."""
+
+    def __init__(self, mode):
+        self.mode, self.minimum, self.warned = mode, math.inf, False
+
+    def check(self, loss, epoch, epochs, step, steps):
+        """Raise (mode "raise") or warn once (mode "warn") when ``loss`` diverged."""
+        scale = max(self.minimum, DIVERGENCE_FLOOR)
+        if self.minimum < math.inf and loss > DIVERGENCE_FACTOR * scale:
+            message = (f"fit: training diverged at epoch {epoch + 1}/{epochs}, step {step + 1}/"
+                       f"{steps}: the loss {loss:.4g} is over {DIVERGENCE_FACTOR:g} times its "
+                       f"running minimum {self.minimum:.4g}; lower the learning rate or clip "
+                       f"gradients")
+            if self.mode == "raise":
+                raise FloatingPointError(message)
+            if not self.warned:
+                warnings.warn(message, RuntimeWarning, stacklevel=4)
+                self.warned = True
+        self.minimum = min(self.minimum, loss)
+
+
+def _warn_non_finite(logs, epoch, epochs, who="fit"):
+    """A RuntimeWarning for each validation metric that is NaN or infinite."""
+    for name, value in logs.items():
+        if isinstance(value, (float, int, np.floating)) and not math.isfinite(value):
+            where = f" at epoch {epoch + 1}/{epochs}" if epoch is not None else ""
+            warnings.warn(f"{who}: {name} is {value}{where}: the validation data may hold NaN or "
+                          f"inf, or the model's outputs overflow", RuntimeWarning, stacklevel=3)
+
+
+def _train_epoch(model, loss_fn, optimizer, loader, metric_fns, callbacks, epoch, epochs, bar,
+                 divergence=None):
     model.train()
     running = _Running()
     steps = len(loader)
@@ -97,6 +137,8 @@ def _train_epoch(model, loss_fn, optimizer, loader, metric_fns, callbacks, epoch
         loss = loss_fn(output, y)  # 2. forward propagation to get the loss
         loss_value = loss.item()
         _check_finite(loss_value, epoch, epochs, step, steps)
+        if divergence is not None:
+            divergence.check(loss_value, epoch, epochs, step, steps)
         optimizer.zero_grad()
         loss.backward()  # 3. backpropagate the loss to get the gradients
         optimizer.step()  # 4. use the gradients to update the weights
@@ -144,7 +186,7 @@ def _report(epoch, epochs, logs):
 
 def fit(model, loss_fn, optimizer, train_data, val_data=None, epochs=1, batch_size=32,
         shuffle=True, metrics=("accuracy",), scheduler=None, callbacks=(), verbose=1,
-        checkpoint_dir=None, resume_from=None):
+        checkpoint_dir=None, resume_from=None, on_divergence=None):
     """Train ``model`` for ``epochs`` passes over ``train_data``; return the History.
 
     Args:
@@ -176,6 +218,12 @@ def fit(model, loss_fn, optimizer, train_data, val_data=None, epochs=1, batch_si
             a resumed run whose EarlyStopping had stopped trains no further epoch. Callbacks
             start afresh only from a checkpoint written without their states; a resume with
             no callbacks at all leaves the saved states unused.
+        on_divergence: what to do when training diverges, i.e. a batch loss exceeds
+            ``DIVERGENCE_FACTOR`` (1e4) times the smallest batch loss seen so far in this call
+            (a minimum below ``DIVERGENCE_FLOOR``, 1e-8, counts as 1e-8): ``"raise"`` raises
+            FloatingPointError naming the epoch and step; ``"warn"`` warns once
+            (RuntimeWarning) and goes on; None (the default) does not check. A NaN or infinite loss
+            raises in every mode.
 
     Returns:
         History (a resumed run's includes the checkpoint's epochs) with, per epoch, loss and
@@ -183,10 +231,19 @@ def fit(model, loss_fn, optimizer, train_data, val_data=None, epochs=1, batch_si
         ``val_data`` is given, and lr (of the first group).
 
     Raises:
-        FloatingPointError when the loss becomes NaN or infinite, naming epoch and step.
+        FloatingPointError when the loss becomes NaN or infinite, naming epoch and step (and,
+        with ``on_divergence="raise"``, when it diverges).
+
+    Warns:
+        RuntimeWarning naming the metric and epoch when a validation metric (val_loss,
+        val_accuracy, ...) is NaN or infinite.
         ValueError when ``resume_from`` holds the states of other callbacks than ``callbacks``
         (and ``callbacks`` is not empty).
     """
+    if on_divergence not in _ON_DIVERGENCE:
+        raise ValueError(f"fit: on_divergence must be one of {_ON_DIVERGENCE}, got "
+                         f"{on_divergence!r}")
+    divergence = None if on_divergence is None else _Divergence(on_divergence)
     train_loader = _loader(train_data, batch_size, shuffle, "fit: train_data")
     val_loader = None if val_data is None else _loader(val_data, batch_size, False,
                                                        "fit: val_data")
@@ -216,9 +273,11 @@ def fit(model, loss_fn, optimizer, train_data, val_data=None, epochs=1, batch_si
         with tqdm(total=len(train_loader), desc=f"Epoch {epoch + 1}/{epochs}", unit="batch",
                   disable=not show_bar, dynamic_ncols=True) as bar:
             logs = _train_epoch(model, loss_fn, optimizer, train_loader, metric_fns, callbacks,
-                                epoch, epochs, bar)
+                                epoch, epochs, bar, divergence)
             if val_loader is not None:
-                logs.update(_evaluate(model, loss_fn, val_loader, metric_fns, prefix="val_"))
+                val_logs = _evaluate(model, loss_fn, val_loader, metric_fns, prefix="val_")
+                _warn_non_finite(val_logs, epoch, epochs)
+                logs.update(val_logs)
             logs["lr"] = lr
             bar.set_postfix(logs)
         if verbose == 2:
@@ -245,7 +304,9 @@ def evaluate(model, loss_fn, data, metrics=("accuracy",), batch_size=32):
     Returns a dict such as ``{"loss": 0.31, "accuracy": 0.92}``; ``data`` as in ``fit``.
     """
     loader = _loader(data, batch_size, False, "evaluate: data")
-    return _evaluate(model, loss_fn, loader, _metrics(metrics, loss_fn))
+    logs = _evaluate(model, loss_fn, loader, _metrics(metrics, loss_fn))
+    _warn_non_finite(logs, None, None, "evaluate")
+    return logs
 
 
 def predict(model, data, batch_size=32):
