@@ -11,6 +11,7 @@ possible and a second backward through the same graph is an error.
 """
 import operator
 import sys
+import weakref
 
 import numpy as np
 
@@ -109,17 +110,105 @@ def _store_leaf_grad(leaf, grad, owned):
         np.add(leaf.grad.array, grad, out=leaf.grad.array)
 
 
+# Post-accumulate-grad hooks (Tensor.register_post_accumulate_grad_hook), kept here rather than
+# on the Tensor: {id(leaf): _PostHooks}. While it is empty backward does no extra work at all.
+_POST_HOOKS = {}
+
+
+class _PostHooks(dict):
+    """One leaf's post-accumulate hooks ({handle id: hook}); leaves ``_POST_HOOKS`` when its last
+    hook is removed or the leaf dies, so that graphs without such hooks cost nothing."""
+
+    __slots__ = ("key", "leaf")
+
+    def pop(self, *args):
+        value = super().pop(*args)
+        if not self:
+            _POST_HOOKS.pop(self.key, None)
+        return value
+
+
+def post_accumulate_hooks(leaf):
+    """The dict of ``leaf``'s post-accumulate hooks, made (and registered) on first use."""
+    key = id(leaf)
+    hooks = _POST_HOOKS.get(key)
+    if hooks is None or hooks.leaf() is not leaf:
+        hooks = _PostHooks()
+        hooks.key = key
+        hooks.leaf = weakref.ref(leaf, lambda _, key=key: _POST_HOOKS.pop(key, None))
+        _POST_HOOKS[key] = hooks
+    return hooks
+
+
+def _run_post_hooks(leaf):
+    """Each of ``leaf``'s post-accumulate hooks, in registration order, called as hook(leaf)."""
+    for hook in list(_POST_HOOKS.get(id(leaf), {}).values()):
+        result = hook(leaf)
+        if result is not None:
+            raise TypeError(f"register_post_accumulate_grad_hook: a hook must return None, got "
+                            f"{type(result).__name__}")
+
+
+def _consumers(order):
+    """For the leaves with post-accumulate hooks in this graph: {id(leaf): [leaf, number of
+    nodes consuming it, whether a gradient arrived]} and {node: [those leaves it consumes]}."""
+    watched, by_node = {}, {}
+    for node in order:
+        mine = None
+        for parent in node.parents:
+            key = id(parent)
+            if key in _POST_HOOKS and getattr(parent, "_ctx", 0) is None:
+                if mine is None:
+                    mine = {}
+                mine[key] = parent
+        if mine:
+            by_node[node] = list(mine)
+            for key, leaf in mine.items():
+                entry = watched.setdefault(key, [leaf, 0, False])
+                entry[1] += 1
+    return watched, by_node
+
+
+# Final callbacks (queue_callback): one list per running backward, innermost last.
+_CALLBACKS = []
+
+
+def queue_callback(callback):
+    """Run ``callback()`` once the backward now running has finished (after every leaf's
+    ``.grad`` is accumulated and every hook has run), as PyTorch's
+    ``Variable._execution_engine.queue_callback``; RuntimeError outside a backward."""
+    if not _CALLBACKS:
+        raise RuntimeError("queue_callback: final callbacks can only be installed during a "
+                           "backward pass")
+    _CALLBACKS[-1].append(callback)
+
+
 def backward(root, gradient, retain_graph=False):
     """Backpropagate ``gradient`` (dL/droot, shaped like root) to every leaf that requires grad.
 
     Gradient hooks (``Tensor.register_hook``) run on a non-leaf's total gradient before its
     node's backward, and on a leaf's total gradient (summed over its consumers) before it is
-    accumulated into ``.grad``.
+    accumulated into ``.grad``. A leaf's post-accumulate hooks run as soon as the last node
+    consuming it has delivered (its ``.grad`` is then final for this backward); callbacks
+    queued with ``queue_callback`` run at the end.
     """
+    callbacks = []
+    _CALLBACKS.append(callbacks)
+    try:
+        _backward(root, gradient, retain_graph)
+        for callback in callbacks:  # (one may queue more: they run too)
+            callback()
+    finally:
+        _CALLBACKS.pop()
+
+
+def _backward(root, gradient, retain_graph):
     node = root._ctx
     if node is None:
         hooks = getattr(root, "_hooks", None)
         _store_leaf_grad(root, run_hooks(hooks, gradient) if hooks else gradient, owned=False)
+        if id(root) in _POST_HOOKS:
+            _run_post_hooks(root)
         return
     if node.parents is None:
         raise RuntimeError(_FREED)
@@ -129,11 +218,14 @@ def backward(root, gradient, retain_graph=False):
     getrefcount = sys.getrefcount
     check_anomaly = anomaly.state.enabled and anomaly.state.check_nan
     hooked_leaves = {}  # id(leaf) -> [leaf, sum of its gradients]: hooks run on the total
+    watched, by_node = _consumers(order) if _POST_HOOKS else (None, None)
     for node in reversed(order):
         grad_out = node.grad
         parents = node.parents
         node.grad = None
         if grad_out is None:  # no path from the root reached this node's output
+            if watched:
+                _settle(node, watched, by_node, hooked_leaves)
             continue
         if check_versions:
             inplace.check_unchanged(node)
@@ -164,6 +256,8 @@ def backward(root, gradient, retain_graph=False):
                 grad, fresh = unbroadcast(grad, shape), True
             child = parent._ctx
             if child is None:
+                if watched and id(parent) in watched:
+                    watched[id(parent)][2] = True
                 if getattr(parent, "_hooks", None):
                     pending = hooked_leaves.setdefault(id(parent), [parent, None])
                     pending[1] = grad if pending[1] is None else pending[1] + grad
@@ -174,5 +268,24 @@ def backward(root, gradient, retain_graph=False):
                 child.grad = grad
             else:
                 child.grad = child.grad + grad
+        if watched:
+            _settle(node, watched, by_node, hooked_leaves)
     for leaf, grad in hooked_leaves.values():
         _store_leaf_grad(leaf, run_hooks(leaf._hooks, grad), owned=False)
+
+
+def _settle(node, watched, by_node, hooked_leaves):
+    """``node`` has delivered (or had nothing to deliver): each watched leaf it consumed has
+    one consumer fewer; at none, the leaf's gradient is complete: its register_hook hooks run,
+    it is accumulated, and its post-accumulate hooks fire (if a gradient reached it)."""
+    for key in by_node.get(node, ()):
+        entry = watched[key]
+        entry[1] -= 1
+        if entry[1]:
+            continue
+        leaf = entry[0]
+        pending = hooked_leaves.pop(key, None)
+        if pending is not None:
+            _store_leaf_grad(leaf, run_hooks(leaf._hooks, pending[1]), owned=False)
+        if entry[2]:
+            _run_post_hooks(leaf)
