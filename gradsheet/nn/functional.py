@@ -43,7 +43,7 @@ from ..ops.activation import (
     threshold,
     threshold_,
 )
-from ..ops.attention import scaled_dot_product_attention
+from ..ops.attention import multi_head_attention_forward, scaled_dot_product_attention
 from ..ops.conv import conv1d, conv2d, conv_transpose2d
 from ..ops.conv import conv_transpose1d
 from ..ops.dropout import (
@@ -108,6 +108,5 @@ from ..ops.resample import (
     pixel_shuffle,
     pixel_unshuffle,
 )
-from .attention import multi_head_attention_forward
 
 __all__ = sorted(name for name in dir() if not name.startswith("_"))

@@ -91,7 +91,8 @@ def test_matches_torch_with_masks(shapes, seed, kind):
     q, k, v = _data(shapes, seed)
     rng = np.random.default_rng(seed + 1)
     full = _scores_shape(q, k)
-    shape = full if "broadcast" not in kind else (1,) * rng.integers(0, 2) + full[-2:]
+    shape = full if "broadcast" not in kind else \
+        (1,) * int(rng.integers(0, len(full) - 1)) + full[-2:]
     if kind.startswith("bool"):
         mask = rng.random(shape) < 0.7  # True = takes part; some rows fully masked
     else:
