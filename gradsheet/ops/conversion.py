@@ -32,10 +32,17 @@ def device_of(input):
     return devices.CPU
 
 
-@tensor_property("is_cuda")
-def is_cuda(input):
-    """False: gradsheet tensors live on the CPU."""
-    return False
+def _not_on(kind):
+    def is_on(input):
+        return False
+    is_on.__name__ = f"is_{kind}"
+    is_on.__doc__ = f"False: gradsheet tensors live on the CPU, never on {kind.upper()}."
+    tensor_property(f"is_{kind}")(is_on)
+    return is_on
+
+
+is_cuda, is_xpu, is_mps, is_meta, is_ipu, is_xla = (
+    _not_on(kind) for kind in ("cuda", "xpu", "mps", "meta", "ipu", "xla"))
 
 
 @tensor_property("is_cpu")
