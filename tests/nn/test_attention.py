@@ -14,7 +14,7 @@ import gradsheet as gs
 import gradsheet.nn as nn
 import gradsheet.nn.functional as F
 from gradsheet.ops.attention import MultiheadAttentionCore
-from tests.helpers import torch_or_skip
+from tests.helpers import check_gradients, torch_or_skip
 
 torch = torch_or_skip()
 RTOL, ATOL = 1e-6, 1e-9
@@ -437,3 +437,36 @@ def test_mismatched_mask_types_warn_as_torch():
         warnings.simplefilter("always")
         m(x, x, x, key_padding_mask=gs.zeros(3, 5, dtype="bool"), attn_mask=gs.zeros(5, 5))
     assert any("mismatched key_padding_mask and attn_mask" in str(w.message) for w in caught)
+
+
+@pytest.mark.parametrize("need_weights", [False, True])
+def test_gradcheck_of_the_functional_form(need_weights):
+    rng = np.random.default_rng(9)
+    E, H, L, S, N = 4, 2, 3, 4, 2
+    arrays = [rng.standard_normal(s) for s in [(L, N, E), (S, N, E), (S, N, E), (3 * E, E),
+                                               (3 * E,), (E, E), (E,), (L, S)]]
+    kpm = gs.tensor(np.where([[False, False, True, False], [False, True, False, False]], -np.inf,
+                             0.0))
+
+    def fn(q, k, v, w_in, b_in, w_out, b_out, mask):
+        out, weights = F.multi_head_attention_forward(
+            q, k, v, E, H, w_in, b_in, None, None, False, 0.0, w_out, b_out,
+            key_padding_mask=kpm, attn_mask=mask, need_weights=need_weights)
+        return out if weights is None else out.sum() + (weights * weights).sum()
+
+    check_gradients(fn, arrays)
+
+
+def test_float_mask_gradient_as_torch():
+    ours, theirs = make_pair(8, 2, seed=10)
+    rng = np.random.default_rng(10)
+    x = rng.standard_normal((5, 2, 8))
+    mask = rng.standard_normal((4, 5, 5))
+    for need_weights in (False, True):
+        g_mask, t_mask = gs.tensor(mask, requires_grad=True), torch.tensor(mask, requires_grad=True)
+        out, _ = ours(*(gs.tensor(x),) * 3, attn_mask=g_mask, need_weights=need_weights)
+        t_out, _ = theirs(*(torch.tensor(x),) * 3, attn_mask=t_mask, need_weights=need_weights)
+        up = rng.standard_normal(out.shape)
+        out.backward(gs.tensor(up))
+        t_out.backward(torch.tensor(up))
+        np.testing.assert_allclose(g_mask.grad.array, t_mask.grad.numpy(), rtol=RTOL, atol=ATOL)
