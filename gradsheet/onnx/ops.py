@@ -13,7 +13,7 @@ import numpy as np
 from ..autograd.tensor import Tensor
 from ..ops import activation as act
 from ..ops import elementwise as el
-from ..ops import indexing, linalg, promotion, reduce, shape, subscript, unary
+from ..ops import indexing, linalg, promotion, reduce, resample, shape, subscript, unary
 from . import basic
 from .graph import converts_op
 from .trace import METHOD_OPS, Const, Ref
@@ -139,6 +139,19 @@ def hardtanh(g, call):
     """min(max(z, min_val), max_val)."""
     lo, hi = call.number(call.args[1]), call.number(call.args[2])
     return g.add("Min", [g.add("Max", [call.name(0), lo], call.hint), hi], call.hint)
+
+
+@converts_op(resample.PixelShuffle)
+def pixel_shuffle(g, call):
+    """y[c, h r + i, w r + j] = x[c r² + i r + j, h, w]: ONNX's DepthToSpace in CRD order, for
+    4-D inputs (N, C, H, W). (pixel_unshuffle's channel order, c r² + i r + j, is not
+    SpaceToDepth's, so it has no converter.)"""
+    if call.params.get("unshuffle", False) or call.out.ndim != 4:
+        raise NotImplementedError(f"onnx.export: no ONNX converter for "
+                                  f"{'pixel_unshuffle' if call.params.get('unshuffle') else 'pixel_shuffle of a ' + str(call.out.ndim) + '-d tensor'} "
+                                  f"({call.describe()}); pixel_shuffle of (N, C, H, W) exports")
+    return g.add("DepthToSpace", [call.name(0)], call.hint, blocksize=int(call.params.get("r", 1)),
+                 mode="CRD")
 
 
 # ---------------------------------------------------------------- linear algebra
