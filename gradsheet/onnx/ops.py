@@ -146,10 +146,11 @@ def pixel_shuffle(g, call):
     """y[c, h r + i, w r + j] = x[c r² + i r + j, h, w]: ONNX's DepthToSpace in CRD order, for
     4-D inputs (N, C, H, W). (pixel_unshuffle's channel order, c r² + i r + j, is not
     SpaceToDepth's, so it has no converter.)"""
-    if call.params.get("unshuffle", False) or call.out.ndim != 4:
-        raise NotImplementedError(f"onnx.export: no ONNX converter for "
-                                  f"{'pixel_unshuffle' if call.params.get('unshuffle') else 'pixel_shuffle of a ' + str(call.out.ndim) + '-d tensor'} "
-                                  f"({call.describe()}); pixel_shuffle of (N, C, H, W) exports")
+    unshuffle = call.params.get("unshuffle", False)
+    if unshuffle or call.out.ndim != 4:
+        what = "pixel_unshuffle" if unshuffle else f"pixel_shuffle of a {call.out.ndim}-d tensor"
+        raise NotImplementedError(f"onnx.export: no ONNX converter for {what} ({call.describe()}); "
+                                  "pixel_shuffle of (N, C, H, W) exports")
     return g.add("DepthToSpace", [call.name(0)], call.hint, blocksize=int(call.params.get("r", 1)),
                  mode="CRD")
 
