@@ -64,14 +64,14 @@ __all__ = [
     "int16", "short", "int8", "uint8", "bool", "bool_", "complex64", "cfloat", "complex128",
     "cdouble", "bfloat16",
     "nn", "optim", "data", "train", "io", "tour", "rl", "onnx", "models", "cuda", "accelerator",
-    "backends", "linalg", "utils", "distributions", "sparse",
+    "backends", "linalg", "utils", "distributions", "sparse", "distributed",
 ] + [name for module in (_factories, _activation, _binary, _comparison, _elementwise, _indexing,
                          _linalg, _random, _reduce, _scan, _shape, _sort, _sparse, _unary)
      for name in module.__all__]
 
 # Subpackages load on first use so that `import gradsheet` stays fast.
 _SUBPACKAGES = ("nn", "optim", "data", "train", "io", "tour", "rl", "onnx", "models", "cuda",
-                "accelerator", "backends", "linalg", "utils", "distributions", "sparse")
+                "accelerator", "backends", "linalg", "utils", "distributions", "sparse", "distributed")
 
 
 def __getattr__(name):
