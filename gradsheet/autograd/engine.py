@@ -135,7 +135,7 @@ def post_accumulate_hooks(leaf):
     if hooks is None or hooks.leaf() is not leaf:
         hooks = _PostHooks()
         hooks.key = key
-        hooks.leaf = weakref.ref(leaf, lambda _, key=key: _POST_HOOKS.pop(key, None))
+        hooks.leaf = weakref.ref(leaf, lambda _, key=key, registry=_POST_HOOKS: registry.pop(key, None))
         _POST_HOOKS[key] = hooks
     return hooks
 

@@ -145,3 +145,10 @@ __all__ += [
 from . import modules, utils  # noqa: E402
 
 __all__ += ["modules", "utils"]
+
+# issue 12, item 2: data parallelism over MPI (nn.parallel.DistributedDataParallel) and
+# SyncBatchNorm
+from . import parallel  # noqa: E402
+from .syncbatchnorm import SyncBatchNorm  # noqa: E402
+
+__all__ += ["parallel", "SyncBatchNorm"]
