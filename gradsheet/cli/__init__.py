@@ -6,10 +6,17 @@
     gradsheet predict    class predictions of a saved model
     gradsheet rl         plan or learn on a named environment
 
-Every failure prints one line, ``gradsheet COMMAND: error: ...``, and exits non-zero.
+Every failure prints one line, ``gradsheet COMMAND: error: ...``, and exits non-zero; every
+warning one line, ``gradsheet COMMAND: warning: ...`` (NumPy's floating-point warnings are
+silenced: gradsheet checks the losses itself).
 """
 import argparse
+import contextlib
+import os
 import sys
+import warnings
+
+import numpy as np
 
 from .. import tour as _tour
 
@@ -57,10 +64,40 @@ def main(argv=None):
     """
     args = build_parser().parse_args(argv)
     try:
-        return args.run(args)
+        with _one_line_warnings(args.command):
+            return args.run(args)
     except KeyboardInterrupt:
         print(f"gradsheet {args.command}: interrupted", file=sys.stderr)
         return 130
-    except Exception as error:  # a one-line message, never a traceback
-        print(f"gradsheet {args.command}: error: {error}", file=sys.stderr)
+    except (Exception, RecursionError, MemoryError) as error:  # one line, never a traceback
+        print(f"gradsheet {args.command}: error: {one_line(error)}", file=sys.stderr)
         return 1
+
+
+def one_line(error):
+    """An exception as one line: its message with newlines folded (its type if it has none)."""
+    text = " ".join(str(error).split()) if str(error).strip() else type(error).__name__
+    if isinstance(error, OSError) and error.filename and str(error.filename) not in text:
+        text += f": {error.filename}"
+    return text
+
+
+_NUMPY_DIR = os.path.dirname(np.__file__)
+
+
+@contextlib.contextmanager
+def _one_line_warnings(command):
+    """Print each distinct warning once, as one line; drop NumPy's own."""
+    seen = set()
+
+    def show(message, category, filename, lineno, file=None, line=None):
+        if str(filename).startswith(_NUMPY_DIR):
+            return
+        text = " ".join(str(message).split())
+        if text not in seen:
+            seen.add(text)
+            print(f"gradsheet {command}: warning: {text}", file=sys.stderr)
+
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.showwarning = show
+        yield

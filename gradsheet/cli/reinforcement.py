@@ -5,6 +5,8 @@ import os
 
 import numpy as np
 
+from ..io.files import atomic_file, remove_stale_temporaries, write_atomically
+
 ENVIRONMENTS = {"GridWorld": None, "FrozenLake": "FrozenLake-v1",
                 "FrozenLake8x8": "FrozenLake8x8-v1", "Taxi": "Taxi-v4",
                 "CliffWalking": "CliffWalking-v1", "CartPole": "CartPole-v1"}
@@ -50,14 +52,14 @@ def _learn(args, env):
     from ..rl import DQN, SARSA, LinearSchedule, QLearning
     if args.algo == "dqn":
         agent = DQN(env, gamma=args.gamma, seed=args.seed)
-        episodes = agent.learn(args.timesteps)
+        episodes = agent.learn(args.timesteps, max_steps=args.max_steps)
         returns = list(map(float, episodes.returns))
         print(f"dqn on {args.env}: {args.timesteps} steps, {len(returns)} episodes")
         return {"episode_returns": returns}, agent.predict, returns
     learner = QLearning if args.algo == "q-learning" else SARSA
     agent = learner(alpha=args.alpha, gamma=args.gamma, seed=args.seed,
                     epsilon=LinearSchedule(1.0, 0.05, max(args.episodes // 2, 1)))
-    returns = agent.learn(env, args.episodes).tolist()
+    returns = agent.learn(env, args.episodes, max_steps=args.max_steps).tolist()
     policy = agent.greedy_policy()
     print(f"{args.algo} on {args.env}: {args.episodes} episodes")
     return ({"Q": agent.Q.tolist(), "policy": policy.tolist(), "episode_returns": returns},
@@ -81,7 +83,8 @@ def run(args):
         if "V" in result:
             print(text_values(result["V"], env))
         print(text_policy(result["policy"], env))
-    evaluation = evaluate_policy(env, act, episodes=args.eval_episodes, seed=args.seed)
+    evaluation = evaluate_policy(env, act, episodes=args.eval_episodes, seed=args.seed,
+                                 max_steps=args.max_steps)
     result["evaluation"] = {"mean_return": evaluation.mean_return, "episodes": args.eval_episodes}
     summary = f"mean return {evaluation.mean_return:.4g}"
     if args.env in REPORTS_SUCCESS:
@@ -90,8 +93,9 @@ def run(args):
     print(f"greedy policy over {args.eval_episodes} episodes: {summary}")
     if args.out:
         os.makedirs(args.out, exist_ok=True)
-        with open(os.path.join(args.out, "result.json"), "w") as f:
-            json.dump({"env": args.env, "algo": args.algo, **result}, f)
+        remove_stale_temporaries(args.out)
+        write_atomically(os.path.join(args.out, "result.json"),
+                         json.dumps({"env": args.env, "algo": args.algo, **result}))
         if returns:
             _plot_returns(returns, os.path.join(args.out, "learning_curve.png"))
         print(f"saved to {args.out}")
@@ -109,7 +113,10 @@ def _plot_returns(returns, path):
     except ImportError:
         print("(no learning-curve plot: pip install gradsheet[viz])")
         return
-    ax.figure.savefig(path, dpi=90, bbox_inches="tight")
+    with atomic_file(path) as f:
+        ax.figure.savefig(f, format="png", dpi=90, bbox_inches="tight")
+    import matplotlib.pyplot as plt
+    plt.close(ax.figure)
 
 
 def add_command(commands):
@@ -122,10 +129,15 @@ def add_command(commands):
     parser.add_argument("--gamma", type=_unit_interval, default=0.99)
     parser.add_argument("--epsilon", type=float, default=1e-6,
                         help="value iteration's accuracy: |V - V*| <= epsilon")
-    parser.add_argument("--episodes", type=int, default=5000, help="tabular learning episodes")
-    parser.add_argument("--alpha", type=float, default=0.1, help="tabular learning rate")
-    parser.add_argument("--timesteps", type=int, default=50_000, help="DQN environment steps")
-    parser.add_argument("--eval-episodes", type=int, default=100)
+    parser.add_argument("--episodes", type=_positive_int, default=5000,
+                        help="tabular learning episodes (at least 1)")
+    parser.add_argument("--alpha", type=_step_size, default=0.1, help="tabular learning rate")
+    parser.add_argument("--timesteps", type=_positive_int, default=50_000,
+                        help="DQN environment steps")
+    parser.add_argument("--eval-episodes", type=_positive_int, default=100)
+    parser.add_argument("--max-steps", type=_positive_int, default=None,
+                        help="steps after which an episode is cut (default: the env's own time "
+                             "limit, else gradsheet.rl.DEFAULT_MAX_STEPS)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", help="folder for result.json (and learning_curve.png)")
     parser.set_defaults(run=run)
@@ -138,4 +150,20 @@ def _unit_interval(text):
     return value
 
 
+def _positive_int(text):
+    value = int(text)
+    if value <= 0:
+        raise ValueError(f"expected a positive integer, got {text}")
+    return value
+
+
+def _step_size(text):
+    value = float(text)
+    if not 0 < value <= 1:
+        raise ValueError(f"expected a number in (0, 1], got {text}")
+    return value
+
+
 _unit_interval.__name__ = "number in [0, 1]"
+_positive_int.__name__ = "positive integer"
+_step_size.__name__ = "number in (0, 1]"

@@ -4,8 +4,9 @@ import os
 
 import numpy as np
 
-from .. import backend, models, nn, optim
+from .. import backend, io, models, nn, optim
 from ..data import random_split
+from ..io.files import atomic_file, open_regular, remove_stale_temporaries, write_atomically
 from ..train import evaluate, fit, predict
 from .data_sources import load_inputs, load_source
 
@@ -19,8 +20,41 @@ def _architecture(args, sample, num_classes):
         return models.mlp_spec(int(np.prod(sample.shape)), hidden, num_classes, args.dropout)
     if args.model == "cnn":
         return models.cnn_spec(sample.shape[0], num_classes)
-    with open(args.model) as f:
-        return json.load(f)
+    with open_regular(args.model, None, "architecture file") as f:
+        data = f.read()
+    try:
+        spec = json.loads(data.decode("utf-8"))
+    except (ValueError, RecursionError) as err:
+        raise ValueError(f"{args.model}: not a JSON architecture (a list of layer specs): "
+                         f"{err}") from None
+    models.check_size(spec, args.model)
+    return spec
+
+
+def _split(dataset, fraction, seed, where):
+    n = len(dataset)
+    train_set, val_set = random_split(dataset, [1 - fraction, fraction],
+                                      generator=np.random.default_rng(seed))
+    if len(train_set) == 0 or len(val_set) == 0:
+        raise ValueError(f"{where}: {n} sample{'s' if n != 1 else ''} cannot be split into "
+                         f"training and validation data (--val-fraction {fraction}); "
+                         f"use more samples or another --val-fraction")
+    return train_set, val_set
+
+
+def _check_resume(args):
+    """A clear error before training when ``--resume`` names a checkpoint of another run."""
+    checkpoint = io.load_checkpoint(args.resume)
+    saved = checkpoint.get("optimizer_class")
+    chosen = OPTIMIZERS[args.optimizer].__name__
+    if saved is not None and saved != chosen:
+        names = {cls.__name__: name for name, cls in OPTIMIZERS.items()}
+        raise ValueError(f"--resume {args.resume}: the checkpoint was written with the "
+                         f"{saved} optimizer (--optimizer {names.get(saved, saved)}), not "
+                         f"--optimizer {args.optimizer}")
+    if checkpoint["epoch"] > args.epochs:
+        raise ValueError(f"--resume {args.resume}: the checkpoint is at epoch "
+                         f"{checkpoint['epoch']}, beyond --epochs {args.epochs}")
 
 
 def train(args):
@@ -30,23 +64,26 @@ def train(args):
     ``args.out``. Returns 0.
     """
     backend.manual_seed(args.seed)
-    dataset = load_source(args.data, image=args.model == "cnn")
-    labels = dataset.tensors[1].array
-    num_classes = int(labels.max()) + 1
-    train_set, val_set = random_split(dataset, [1 - args.val_fraction, args.val_fraction],
-                                      generator=np.random.default_rng(args.seed))
+    if args.resume is not None:
+        _check_resume(args)
+    dataset, num_classes = load_source(args.data, image=args.model == "cnn", min_rows=2)
+    train_set, val_set = _split(dataset, args.val_fraction, args.seed, args.data)
     spec = _architecture(args, dataset.tensors[0].array[0], num_classes)
     model = models.build_model(spec)
     optimizer = OPTIMIZERS[args.optimizer](model.parameters(), lr=args.lr)
     os.makedirs(args.out, exist_ok=True)
+    checkpoints = os.path.join(args.out, "checkpoints")
+    for folder in (args.out, checkpoints):  # temporaries a killed run left behind
+        remove_stale_temporaries(folder)
+    # the divergence check: a loss 1e4 times its running minimum ends the run with an error
     history = fit(model, nn.CrossEntropyLoss(), optimizer, train_set, val_data=val_set,
                   epochs=args.epochs, batch_size=args.batch_size, verbose=args.verbose,
-                  checkpoint_dir=os.path.join(args.out, "checkpoints"), resume_from=args.resume)
+                  checkpoint_dir=checkpoints, resume_from=args.resume, on_divergence="raise")
     model_path = os.path.join(args.out, "model.safetensors")
     models.save_model(model, spec, model_path,
                       metadata={"num_classes": str(num_classes), "data": args.data})
-    with open(os.path.join(args.out, "history.json"), "w") as f:
-        json.dump(history.history, f, indent=2)
+    write_atomically(os.path.join(args.out, "history.json"),
+                     json.dumps(history.history, indent=2))
     _plot_history(history, os.path.join(args.out, "training_curve.png"))
     last = {name: values[-1] for name, values in history.history.items()}
     print(f"trained {args.model} for {args.epochs} epochs: " +
@@ -70,7 +107,8 @@ def _plot_history(history, path):
     ax.set_xlabel("epoch")
     ax.set_ylabel("cross-entropy loss")
     ax.legend()
-    figure.savefig(path, dpi=90, bbox_inches="tight")
+    with atomic_file(path) as f:
+        figure.savefig(f, format="png", dpi=90, bbox_inches="tight")
     plt.close(figure)
 
 
@@ -78,12 +116,25 @@ def evaluate_command(args):
     """``gradsheet evaluate``: print the loss and accuracy of a saved model on ``args.data``.
     Returns 0.
     """
-    model, spec, _ = models.load_model(args.model)
+    model, spec, metadata = models.load_model(args.model)
     image = any(layer.get("type", "").startswith("Conv") for layer in spec)
-    scores = evaluate(model, nn.CrossEntropyLoss(), load_source(args.data, image=image),
-                      batch_size=args.batch_size)
+    num_classes = _num_classes(metadata, spec)
+    dataset, _ = load_source(args.data, image=image, num_classes=num_classes)
+    scores = evaluate(model, nn.CrossEntropyLoss(), dataset, batch_size=args.batch_size)
     print(", ".join(f"{name} {value:.4f}" for name, value in scores.items()))
     return 0
+
+
+def _num_classes(metadata, spec):
+    """The model's number of classes: its metadata's, else its last Linear's out_features."""
+    try:
+        return int(metadata["num_classes"])
+    except (KeyError, ValueError):
+        pass
+    for layer in reversed(spec):
+        if layer.get("type") == "Linear":
+            return int(layer.get("kwargs", {}).get("out_features", 0)) or None
+    return None
 
 
 def predict_command(args):
@@ -92,14 +143,18 @@ def predict_command(args):
     Returns 0.
     """
     model, spec, _ = models.load_model(args.model)
-    inputs = load_inputs(args.input).astype(backend.get_default_dtype())
+    with np.errstate(all="ignore"):
+        inputs = load_inputs(args.input).astype(backend.get_default_dtype())
     if any(layer.get("type", "").startswith("Conv") for layer in spec) and inputs.ndim == 2:
         side = int(round(np.sqrt(inputs.shape[1])))
+        if side * side != inputs.shape[1]:
+            raise ValueError(f"{args.input}: a convolutional model needs square images; "
+                             f"{inputs.shape[1]} values per row are not a square number")
         inputs = inputs.reshape(-1, 1, side, side)
     logits = predict(model, inputs, batch_size=args.batch_size).array
     classes = logits.argmax(axis=1)
     if args.out:
-        np.savetxt(args.out, classes, fmt="%d")
+        write_atomically(args.out, "".join(f"{c}\n" for c in classes))
         print(f"{len(classes)} predictions written to {args.out}")
     else:
         print("\n".join(str(c) for c in classes))

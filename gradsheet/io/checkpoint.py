@@ -33,6 +33,7 @@ from safetensors import SafetensorError, safe_open
 from .. import backend
 from ..autograd.tensor import Tensor, as_tensor
 from ..train.history import History
+from .files import check_regular
 from .serialization import save_arrays
 
 FORMAT = "gradsheet.checkpoint"
@@ -142,6 +143,7 @@ def save_checkpoint(path, model, optimizer=None, scheduler=None, epoch=0, step=0
         "step": int(step),
         "model": model_state,
         "optimizer": None if optimizer is None else optimizer.state_dict(),
+        "optimizer_class": None if optimizer is None else type(optimizer).__name__,
         "scheduler": None if scheduler is None else scheduler.state_dict(),
         "rng": {"gradsheet": backend.get_rng_state(),
                 "generators": _generator_states(generators)},
@@ -176,21 +178,66 @@ def _read(path):
         raise _damaged(path, f"truncated, or not a safetensors file: {err}") from None
 
 
+REQUIRED_KEYS = ("epoch", "step", "model", "optimizer", "scheduler", "rng", "history", "extra")
+MAX_EPOCH = 2**31  # no run trains more epochs; a larger number is damage
+
+
+def _count(path, state, key, limit):
+    value = state[key]
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= limit:
+        raise _damaged(path, f"its {key!r} is {value!r}, not an integer in [0, {limit}]")
+    return value
+
+
+def _validate(path, state):
+    """Check a checkpoint's keys and counts, naming the file and the key that is wrong."""
+    if not isinstance(state, dict):
+        raise _damaged(path, f"its state is a {type(state).__name__}, not a JSON object")
+    for key in REQUIRED_KEYS:
+        if key not in state:
+            raise _damaged(path, f"its state has no {key!r} key")
+    epoch = _count(path, state, "epoch", MAX_EPOCH)
+    _count(path, state, "step", 2**62)
+    if state["step"] < epoch:
+        raise _damaged(path, f"its 'step' {state['step']} is below its 'epoch' {epoch}, but every "
+                             f"epoch takes at least one step")
+    if not isinstance(state["model"], dict):
+        raise _damaged(path, f"its 'model' is a {type(state['model']).__name__}, not a state dict")
+    for key in ("optimizer", "scheduler"):
+        if state[key] is not None and not isinstance(state[key], dict):
+            raise _damaged(path, f"its {key!r} is a {type(state[key]).__name__}, not a state dict")
+    rng = state["rng"]
+    if not (isinstance(rng, dict) and "gradsheet" in rng
+            and isinstance(rng.get("generators"), list)):
+        raise _damaged(path, "its 'rng' is not {'gradsheet': state, 'generators': [states]}")
+    history = state["history"]
+    if history is not None and not (isinstance(history, dict)
+                                    and isinstance(history.get("epoch"), list)
+                                    and isinstance(history.get("history"), dict)):
+        raise _damaged(path, "its 'history' is not {'epoch': [...], 'history': {...}}")
+
+
 def load_checkpoint(path):
     """The checkpoint saved at ``path``, verified in full, as a dict.
 
     Keys: ``model`` (state dict of Tensors), ``optimizer`` and ``scheduler`` (state dicts or
-    None), ``epoch``, ``step``, ``rng`` (``{"gradsheet": state, "generators": [states]}``),
+    None), ``optimizer_class`` (the optimizer's class name; None for checkpoints written
+    before it was saved), ``epoch``, ``step``, ``rng``
+    (``{"gradsheet": state, "generators": [states]}``),
     ``history`` (a History or None), ``callbacks`` (``[{"class": name, "state": state_dict}]``
     in the run's order, or None: also for checkpoints written before callbacks were saved),
     ``extra``.
 
     Raises ValueError naming the file when it is truncated, corrupted (its digest does not
-    match) or not a checkpoint; FileNotFoundError when it does not exist.
+    match) or not a checkpoint, and naming the key when one is missing or out of range
+    (``epoch`` and ``step`` are non-negative integers, ``step >= epoch``);
+    FileNotFoundError when it does not exist, IsADirectoryError / ValueError for a directory,
+    FIFO or device.
     """
     path = os.fspath(path)
-    if not os.path.isfile(path):
+    if not os.path.exists(path):
         raise FileNotFoundError(f"load_checkpoint: no checkpoint file at {path}")
+    check_regular(path, "load_checkpoint", "checkpoint file")
     metadata, arrays = _read(path)
     if metadata.get("format") != FORMAT:
         raise _damaged(path, f"its metadata has no format={FORMAT!r}; a plain model file "
@@ -201,13 +248,63 @@ def load_checkpoint(path):
     state_json = metadata.get("state", "")
     if metadata.get("sha256") != _digest(state_json, arrays):
         raise _damaged(path, "its SHA-256 digest does not match its contents")
-    state = {key: _unpack(value, arrays) for key, value in json.loads(state_json).items()}
+    try:
+        packed = json.loads(state_json)
+        if not isinstance(packed, dict):
+            raise _damaged(path, f"its state is a {type(packed).__name__}, not a JSON object")
+        state = {key: _unpack(value, arrays) for key, value in packed.items()}
+    except RecursionError:
+        raise _damaged(path, "its state is nested too deeply") from None
+    except KeyError as err:
+        raise _damaged(path, f"its state names a tensor {err.args[0]!r} the file does not "
+                             f"hold") from None
+    except (ValueError, TypeError, AttributeError) as err:
+        if str(err).startswith("load_checkpoint:"):
+            raise
+        raise _damaged(path, f"its state is unreadable: {type(err).__name__}: {err}") from None
     state.setdefault("callbacks", None)
+    state.setdefault("optimizer_class", None)
+    _validate(path, state)
     if state["history"] is not None:
         history = History()
         history.epoch, history.history = state["history"]["epoch"], state["history"]["history"]
         state["history"] = history
     return state
+
+
+def _hyperparameters(group, scheduled):
+    """A param group's hyperparameters, as comparable values (lr only when unscheduled)."""
+    skip = {"params", "initial_lr"} | ({"lr"} if scheduled else set())
+    values = {k: list(v) if isinstance(v, tuple) else v for k, v in group.items() if k not in skip}
+    if scheduled and "initial_lr" in group:
+        values["initial_lr"] = group["initial_lr"]
+    return values
+
+
+def _check_optimizer(where, checkpoint, optimizer, scheduled):
+    """Raise ValueError when the checkpoint's optimizer is not of ``optimizer``'s type or its
+    hyperparameters differ from the run's."""
+    saved_class, name = checkpoint.get("optimizer_class"), type(optimizer).__name__
+    if saved_class is not None and saved_class != name:
+        raise ValueError(f"restore_checkpoint: {where} was written by a {saved_class} optimizer, "
+                         f"this run's is {name}; resume with the optimizer of the run that "
+                         f"wrote it")
+    saved_groups = checkpoint["optimizer"].get("param_groups")
+    groups = optimizer.state_dict()["param_groups"]
+    if not isinstance(saved_groups, list) or len(saved_groups) != len(groups):
+        return  # the optimizer's load_state_dict names the counts
+    for index, (saved, group) in enumerate(zip(saved_groups, groups)):
+        if not isinstance(saved, dict):
+            raise ValueError(f"restore_checkpoint: {where}: optimizer param group {index} is "
+                             f"not a dict")
+        ours, theirs = _hyperparameters(group, scheduled), _hyperparameters(saved, scheduled)
+        if ours != theirs:
+            keys = sorted(set(ours) | set(theirs), key=str)
+            diff = ", ".join(f"{k}={theirs.get(k, '(none)')!r} vs {ours.get(k, '(none)')!r}"
+                             for k in keys if ours.get(k, ()) != theirs.get(k, ()))
+            raise ValueError(f"restore_checkpoint: {where} was written by an optimizer with "
+                             f"other hyperparameters than this run's {name} (group {index}, "
+                             f"checkpoint vs run: {diff}); resume with the run's settings")
 
 
 class _Rng:
@@ -247,14 +344,18 @@ def _callback_targets(where, saved, callbacks):
 
 
 def restore_checkpoint(checkpoint, model, optimizer=None, scheduler=None, generators=(),
-                       callbacks=None):
+                       callbacks=None, epochs=None):
     """Load a checkpoint (a path, or the dict ``load_checkpoint`` returned) into a run.
 
     Restores the model's parameters and buffers, the optimizer's and scheduler's state when
     given, gradsheet's random generator and ``generators`` (as passed to ``save_checkpoint``),
     and, when ``callbacks`` is given, their states (``load_state_dict``); a checkpoint without
     callback states leaves the callbacks as they are. Raises ValueError naming the file when
-    the callbacks' classes differ from those saved, in count or order.
+    the callbacks' classes differ from those saved, in count or order; when the optimizer is
+    of another class than the one saved (``optimizer_class``), or its hyperparameters (lr,
+    momentum, betas, ..., per group; with a scheduler the initial lr instead of the current
+    one) differ from the saved ones; and, with ``epochs`` (the run's total), when the
+    checkpoint's epoch is beyond it.
     All or nothing: if any part fails to load, the parts already restored are put back.
 
     Returns the checkpoint dict (``epoch``, ``step``, ``history``, ``extra``, ...).
@@ -263,6 +364,11 @@ def restore_checkpoint(checkpoint, model, optimizer=None, scheduler=None, genera
     if where != "checkpoint":
         checkpoint = load_checkpoint(where)
     generators = list(generators)
+    if epochs is not None and checkpoint["epoch"] > epochs:
+        raise ValueError(f"restore_checkpoint: {where} is at epoch {checkpoint['epoch']}, beyond "
+                         f"the {epochs} epochs of this run; pass epochs >= {checkpoint['epoch']}")
+    if optimizer is not None and checkpoint.get("optimizer") is not None:
+        _check_optimizer(where, checkpoint, optimizer, scheduler is not None)
     targets = [(model, checkpoint["model"])]
     for name, obj in (("optimizer", optimizer), ("scheduler", scheduler)):
         if obj is not None:

@@ -37,20 +37,28 @@ torch.save's own format instead.
 the legacy one), without importing torch and without running anything in them: see
 ``gradsheet.io.torch_format`` and ``gradsheet.io.unpickler``.
 
-Writes are atomic: the bytes go to a temporary file in the target's directory, are flushed to
-disk (fsync), and the file is renamed over ``path`` in one step (os.replace), so ``path``
-holds either the old file or the complete new one, never a half-written one. A file object
-receives the whole file in one ``write`` once it is complete.
+Writes are atomic (``gradsheet.io.files.write_atomically``): the bytes go to a temporary
+file in the target's directory, are flushed to disk (fsync), and the file is renamed over
+``path`` in one step (os.replace), so ``path`` holds either the old file or the complete new
+one, never a half-written one. A file object receives the whole file in one ``write`` once
+it is complete.
+
+Integrity: ``save`` stores, under ``"gradsheet.sha256"`` in the metadata, the SHA-256 of
+every tensor (its name, dtype, shape and bytes); ``load`` verifies them and raises
+ValueError naming the file and the first tensor whose bytes changed (a flipped bit).
+Files without that key (older gradsheet files, files of other tools) load unverified.
+Only regular files are read: a directory, a FIFO or a device is refused before it is opened
+(``gradsheet.io.files.open_regular``).
 """
 import base64
 import collections
+import hashlib
 import io
 import json
 import math
 import os
 import pickle
 import struct
-import tempfile
 import zipfile
 
 import numpy as np
@@ -60,12 +68,14 @@ from safetensors import SafetensorError, safe_open
 from .. import backend
 from ..autograd.tensor import Tensor, as_tensor
 from ..devices import device as _device
+from .files import check_regular, open_regular, write_atomically
 from .torch_format import (ZIP_MAGIC, UnholdableDtypeError, is_legacy, read_legacy, read_zip,
                            torch_file_bytes)
 from .unpickler import TORCH_DTYPES, FileDamaged, Refused, TorchDtype
 
 STRUCTURE_KEY = "gradsheet.structure"
 STRUCTURE_VERSION = 1
+CHECKSUM_KEY = "gradsheet.sha256"
 
 
 class _Encoder:
@@ -215,28 +225,13 @@ def _check_metadata(metadata):
     if not isinstance(metadata, dict) or not all(
             isinstance(k, str) and isinstance(v, str) for k, v in metadata.items()):
         raise TypeError(f"save: metadata must be a dict of str to str, got {metadata!r}")
-    return {k: v for k, v in metadata.items() if k != STRUCTURE_KEY}  # rewritten by save
+    return {k: v for k, v in metadata.items()
+            if k not in (STRUCTURE_KEY, CHECKSUM_KEY)}  # rewritten by save
 
 
 def _write_atomically(data, path):
-    directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{os.path.basename(path)}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
-    # make the rename itself durable (POSIX; Windows cannot open a directory)
-    if hasattr(os, "O_DIRECTORY"):
-        dir_fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
+    """``files.write_atomically`` with the (data, path) order of the older name."""
+    write_atomically(path, data)
 
 
 def _is_path(f):
@@ -292,8 +287,41 @@ def save(obj, f, pickle_module=None, pickle_protocol=2, _use_new_zipfile_seriali
     encoder = _Encoder()
     structure = encoder.encode(obj, "")
     header = json.dumps({"version": STRUCTURE_VERSION, "root": structure}, allow_nan=False)
-    data = safetensors.numpy.save(encoder.arrays, metadata={**metadata, STRUCTURE_KEY: header})
+    data = safetensors.numpy.save(encoder.arrays, metadata={
+        **metadata, STRUCTURE_KEY: header, CHECKSUM_KEY: json.dumps(_checksums(encoder.arrays))})
     _write(data, f, "save")
+
+
+def _tensor_digest(name, array):
+    """SHA-256 of one tensor: its name, dtype, shape and little-endian bytes."""
+    h = hashlib.sha256(f"{name}\0{array.dtype.str}\0{list(array.shape)}\0".encode())
+    h.update(np.ascontiguousarray(array).reshape(-1).view(np.uint8))
+    return h.hexdigest()
+
+
+def _checksums(arrays):
+    return {name: _tensor_digest(name, array) for name, array in arrays.items()}
+
+
+def _verify(arrays, metadata, where):
+    """Check the tensors against the SHA-256 digests ``save`` stored (if it stored them)."""
+    stored = metadata.get(CHECKSUM_KEY)
+    if stored is None:
+        return
+    try:
+        digests = json.loads(stored)
+        if not isinstance(digests, dict):
+            raise ValueError("not a JSON object")
+    except (ValueError, RecursionError) as err:
+        raise _damaged(where, f"its {CHECKSUM_KEY} metadata is unreadable: {err}") from None
+    missing = sorted(set(arrays) - set(digests))
+    if missing:
+        raise _damaged(where, f"tensor {missing[0]!r} has no checksum in its {CHECKSUM_KEY} "
+                              f"metadata")
+    for name, array in arrays.items():
+        if _tensor_digest(name, array) != digests[name]:
+            raise _damaged(where, f"tensor {name!r} fails its SHA-256 check: its bytes, dtype "
+                                  f"or shape changed since it was saved")
 
 
 def save_arrays(arrays, path, metadata=None):
@@ -417,7 +445,7 @@ def load(f, map_location=None, pickle_module=None, *, weights_only=None, mmap=No
         raise ValueError("load: f must be a file path in order to use the mmap argument")
     where = _where(f)
     if _is_path(f):
-        with open(os.fspath(f), "rb") as file:
+        with open_regular(f, "load", "model file") as file:
             return _load(file, where, os.fspath(f), pickle_load_args, mmap)
     if not hasattr(f, "read"):
         raise TypeError(f"load: f must be a path or a binary file object, got {type(f).__name__}")
@@ -463,16 +491,19 @@ def _load(file, where, path, pickle_load_args, mmap):
             AttributeError, IndexError, KeyError, RecursionError) as err:
         raise _damaged(where, f"{type(err).__name__}: {err}") from None
     arrays, metadata = _from_safetensors(where, None if path else file.read(), path)
+    _verify(arrays, metadata, where)
     return _structured(arrays, metadata, where)
 
 
 def load_metadata(path):
     """The metadata dict (str -> str) that ``save(..., metadata=...)`` stored in ``path``."""
     path = os.fspath(path)
+    check_regular(path, "load_metadata", "model file")
     try:
         with safe_open(path, framework="np") as f:
             metadata = dict(f.metadata() or {})
     except SafetensorError as err:
         raise ValueError(f"load: {path} is not a valid safetensors file ({err})") from None
     metadata.pop(STRUCTURE_KEY, None)
+    metadata.pop(CHECKSUM_KEY, None)
     return metadata

@@ -19,6 +19,7 @@ from gradsheet.rl.planning import (
 )
 from gradsheet.rl.buffers import ReplayBuffer
 from gradsheet.rl.tabular import (
+    DEFAULT_MAX_STEPS,
     SARSA,
     ConstantSchedule,
     ExpectedSARSA,
@@ -26,9 +27,11 @@ from gradsheet.rl.tabular import (
     LinearSchedule,
     QLearning,
     evaluate_policy,
+    step_limit,
 )
 
 __all__ = [
+    "DEFAULT_MAX_STEPS",
     "AgentResult",
     "ConstantSchedule",
     "DQN",
@@ -51,6 +54,7 @@ __all__ = [
     "policy_evaluation",
     "policy_iteration",
     "q_values",
+    "step_limit",
     "value_iteration",
 ]
 

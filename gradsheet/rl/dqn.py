@@ -30,7 +30,7 @@ from .. import io, nn, optim
 from ..nn import functional as F
 from ..nn import init
 from .buffers import ReplayBuffer
-from .tabular import LinearSchedule, evaluate_policy
+from .tabular import LinearSchedule, evaluate_policy, step_limit
 
 Episodes = collections.namedtuple("Episodes", ["returns", "lengths"])
 Episodes.__doc__ = "The return and length of each episode completed during a ``learn`` call."
@@ -151,17 +151,22 @@ class DQN:
         actions = q.argmax(axis=1)
         return int(actions[0]) if obs.ndim == 1 else actions
 
-    def evaluate(self, env=None, episodes=10, seed=None):
-        """Mean return (and success rate) of the greedy policy, an ``rl.tabular.Evaluation``."""
-        return evaluate_policy(env or self.env, self.predict, episodes, seed)
+    def evaluate(self, env=None, episodes=10, seed=None, max_steps=None):
+        """Mean return (and success rate) of the greedy policy, an ``rl.tabular.Evaluation``;
+        episodes cut after ``max_steps`` steps (``rl.step_limit``)."""
+        return evaluate_policy(env or self.env, self.predict, episodes, seed, max_steps)
 
     # ------------------------------------------------------------ learning
-    def learn(self, total_timesteps, callback=None):
+    def learn(self, total_timesteps, callback=None, max_steps=None):
         """Take ``total_timesteps`` env steps, training as configured; an ``Episodes`` of the
         episodes completed. ``callback(agent)`` runs after each episode; returning False stops.
+        An episode is cut (truncated, as by a time limit) after ``max_steps`` steps: by default
+        the env's own limit, else ``rl.DEFAULT_MAX_STEPS``.
         """
         _check("total_timesteps", total_timesteps, "a positive int",
-               isinstance(total_timesteps, int) and total_timesteps > 0)
+               isinstance(total_timesteps, int) and not isinstance(total_timesteps, bool)
+               and total_timesteps > 0)
+        limit = step_limit(self.env, max_steps, "DQN.learn")
         env, rng, buffer = self.env, self.rng, self.replay_buffer
         epsilon_at = LinearSchedule(self.exploration_initial_eps, self.exploration_final_eps,
                                     max(self.exploration_fraction * total_timesteps, 1.0))
@@ -181,6 +186,7 @@ class DQN:
             self.num_timesteps += 1
             episode_return += float(reward)
             episode_length += 1
+            truncated = truncated or episode_length >= limit
 
             if self.num_timesteps % self.target_update_interval == 0:
                 self._update_target()

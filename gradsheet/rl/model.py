@@ -89,20 +89,28 @@ def estimate_mdp(transitions, n_states, n_actions, gamma=0.99, unvisited="unifor
     return ModelEstimate(mdp, counts, visits, reward_sum)
 
 
-def explore(env, n_steps, policy=None, epsilon=1.0, seed=None):
-    """Run ``env`` for n_steps (resetting when an episode ends); returns (N, 5) rows
-    (s, a, r, s', terminated). Actions: uniformly random with probability epsilon, else
-    policy[s] (so the default, epsilon = 1, is a random walk)."""
+def explore(env, n_steps, policy=None, epsilon=1.0, seed=None, max_steps=None):
+    """Run ``env`` for n_steps (resetting when an episode ends, or after ``max_steps`` steps
+    of one episode: default the env's time limit, else ``rl.DEFAULT_MAX_STEPS``); returns
+    (N, 5) rows (s, a, r, s', terminated). Actions: uniformly random with probability
+    epsilon, else policy[s] (so the default, epsilon = 1, is a random walk)."""
+    from gradsheet.rl.tabular import step_limit
+    limit = step_limit(env, max_steps, "explore")
     rng = np.random.default_rng(seed)
     rows = np.empty((n_steps, 5))
     state, _ = env.reset(seed=None if seed is None else int(rng.integers(2**31)))
     n_actions = env.action_space.n
+    length = 0
     for t in range(n_steps):
         explore_now = policy is None or rng.random() < epsilon
         action = int(rng.integers(n_actions)) if explore_now else int(policy[state])
         nxt, reward, terminated, truncated, _ = env.step(action)
         rows[t] = state, action, reward, nxt, terminated
-        state = env.reset()[0] if terminated or truncated else nxt
+        length += 1
+        if terminated or truncated or length >= limit:
+            state, length = env.reset()[0], 0
+        else:
+            state = nxt
     return rows
 
 
@@ -116,17 +124,22 @@ class AgentResult:
 
 
 def model_based_agent(env, rounds=20, steps_per_round=500, gamma=0.99, epsilon=0.1,
-                      unvisited="uniform", seed=None):
+                      unvisited="uniform", seed=None, max_steps=None):
     """The model-based loop: act, estimate the MDP from every transition so far, plan, repeat.
 
     Round 0 acts randomly; later rounds act epsilon-greedily on the plan of the latest model.
-    ``returns`` holds the mean reward per step of each round.
+    ``returns`` holds the mean reward per step of each round. Episodes are cut after
+    ``max_steps`` steps (see ``explore``); ``rounds`` and ``steps_per_round`` bound the loop.
     """
+    for name, value in (("rounds", rounds), ("steps_per_round", steps_per_round)):
+        if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+            raise ValueError(f"model_based_agent: {name} must be a positive int, got {value!r}")
     rng = np.random.default_rng(seed)
     n_states, n_actions = env.observation_space.n, env.action_space.n
     seen, policy, returns = [], None, []
     for _ in range(rounds):
-        rows = explore(env, steps_per_round, policy, epsilon, seed=int(rng.integers(2**31)))
+        rows = explore(env, steps_per_round, policy, epsilon, seed=int(rng.integers(2**31)),
+                       max_steps=max_steps)
         seen.append(rows)
         returns.append(float(rows[:, 2].mean()))
         model = estimate_mdp(np.concatenate(seen), n_states, n_actions, gamma, unvisited)

@@ -55,16 +55,19 @@ class PlanningResult:
 
 def q_values(mdp, V):
     """Q(s, a) = R(s, a) + gamma * sum_s' P_sa(s') V(s'), as an (S, A) array."""
+    _check_mdp("q_values", mdp)
     return mdp.q_values(_check_values(mdp, V))
 
 
 def greedy_policy(mdp, V):
     """pi(s) = argmax_a Q(s, a) (lowest action on ties), as an int array (S,)."""
+    _check_mdp("greedy_policy", mdp)
     return q_values(mdp, V).argmax(axis=1)
 
 
 def bellman_residual(mdp, V):
     """max_s |(T V)(s) - V(s)|, with T V(s) = max_a Q(s, a): zero exactly at V = V*."""
+    _check_mdp("bellman_residual", mdp)
     V = _check_values(mdp, V)
     return float(np.abs(mdp.q_values(V).max(axis=1) - V).max())
 
@@ -85,6 +88,7 @@ def policy_evaluation(mdp, policy, *, method="auto", epsilon=1e-10, max_iter=1_0
     Returns:
         V, a float64 array (S,).
     """
+    _check_mdp("policy_evaluation", mdp)
     policy = mdp.check_policy(policy)
     gamma = mdp.gamma if gamma is None else float(gamma)
     if not 0.0 <= gamma <= 1.0:
@@ -132,6 +136,7 @@ def value_iteration(mdp, epsilon=1e-6, max_iter=100_000):
         >>> value_iteration(MDP(np.ones((1, 1, 1)), np.ones(1), 0.5)).V.round(6)
         array([2.])
     """
+    _check_mdp("value_iteration", mdp)
     _check_epsilon("value_iteration", epsilon, max_iter)
     weights = _termination_weights(mdp, mdp.P) if mdp.gamma == 1.0 else None
     backup = lambda V: mdp.q_values(V).max(axis=1)  # noqa: E731
@@ -148,6 +153,7 @@ def policy_iteration(mdp, policy0=None, max_iter=10_000, method="auto"):
     Starts from the greedy policy of V = 0 (max immediate reward) unless ``policy0`` is given.
     Reference: Howard (1960); Puterman (1994), sec. 6.4.
     """
+    _check_mdp("policy_iteration", mdp)
     policy = greedy_policy(mdp, np.zeros(mdp.n_states)) if policy0 is None else \
         mdp.check_policy(policy0).copy()
     residuals = []
@@ -172,6 +178,7 @@ def modified_policy_iteration(mdp, m=20, epsilon=1e-6, max_iter=100_000):
     from any V.
     Reference: Puterman and Shin (1978); Puterman (1994), sec. 6.5.
     """
+    _check_mdp("modified_policy_iteration", mdp)
     _check_epsilon("modified_policy_iteration", epsilon, max_iter)
     if int(m) != m or m < 0:
         raise ValueError(f"modified_policy_iteration: m must be a non-negative integer, got {m}")
@@ -267,6 +274,20 @@ def _solve_linear(P_pi, r_pi, continuation, sparse):
 def _result(mdp, V, iterations, residuals, bound, converged):
     Q = mdp.q_values(V)
     return PlanningResult(V, Q.argmax(axis=1), Q, iterations, residuals, bound, converged)
+
+
+def _check_mdp(name, mdp):
+    """TypeError naming ``name`` unless ``mdp`` is an MDP (gradsheet.rl.MDP, or anything with
+    its interface: P, reward, gamma, n_states, q_values)."""
+    from .mdp import MDP
+    if isinstance(mdp, MDP):
+        return
+    missing = [a for a in ("P", "reward", "gamma", "n_states", "n_actions", "q_values")
+               if not hasattr(mdp, a)]
+    if missing:
+        raise TypeError(f"{name}: argument 'mdp' must be an MDP (gradsheet.rl.MDP(P, R, gamma) or "
+                        f"an env's .mdp), not {type(mdp).__name__} (it has no "
+                        f"{', '.join(missing)})")
 
 
 def _check_values(mdp, V):

@@ -21,6 +21,13 @@ Speed: the inner loop runs on plain Python ints and floats; the table is read wi
 in advance from the agent's one seeded ``numpy.random.Generator``, so a step allocates no
 array.
 
+Step limits: every episode loop in ``gradsheet.rl`` (``learn`` here, ``evaluate_policy``,
+``DQN.learn``, ``explore``, ``model_based_agent``) cuts an episode after ``max_steps`` steps,
+as a time limit does (truncated: the last target still bootstraps). By default that is the
+env's own limit (Gymnasium's ``TimeLimit``, ``env.spec.max_episode_steps``), else
+``DEFAULT_MAX_STEPS`` (1000), so a policy that never reaches a terminal state (always
+"left" in GridWorld) or an env that never truncates (CliffWalking) cannot hang a loop.
+
 Example: ``agent = QLearning(alpha=0.1, gamma=0.99, epsilon=0.1, seed=0)``;
 ``returns = agent.learn(gymnasium.make("FrozenLake-v1"), 5000)``; ``agent.greedy_policy()``.
 """
@@ -28,6 +35,30 @@ import collections
 import itertools
 
 import numpy as np
+
+DEFAULT_MAX_STEPS = 1000
+
+
+def step_limit(env, max_steps=None, who="rl"):
+    """The number of steps after which an episode of ``env`` is cut: ``max_steps`` when given
+    (a positive int), else the env's own time limit (a Gymnasium ``TimeLimit`` wrapper or
+    ``env.spec.max_episode_steps``), else ``DEFAULT_MAX_STEPS``."""
+    if max_steps is not None:
+        if isinstance(max_steps, bool) or not isinstance(max_steps, (int, np.integer)) \
+                or max_steps <= 0:
+            raise ValueError(f"{who}: max_steps must be a positive int (steps per episode), "
+                             f"got {max_steps!r}")
+        return int(max_steps)
+    wrapper, depth = env, 0
+    while wrapper is not None and depth < 100:
+        limit = getattr(wrapper, "_max_episode_steps", None)
+        if isinstance(limit, int) and not isinstance(limit, bool) and limit > 0:
+            return limit
+        wrapper, depth = getattr(wrapper, "env", None), depth + 1
+    limit = getattr(getattr(env, "spec", None), "max_episode_steps", None)
+    if isinstance(limit, int) and not isinstance(limit, bool) and limit > 0:
+        return limit
+    return DEFAULT_MAX_STEPS
 
 
 class ConstantSchedule:
@@ -80,23 +111,30 @@ fraction of episodes that ended ``terminated`` with a positive last reward, or w
 return of every episode."""
 
 
-def evaluate_policy(env, policy, episodes=100, seed=None):
+def evaluate_policy(env, policy, episodes=100, seed=None, max_steps=None):
     """Run ``policy`` (observation -> action) for ``episodes`` episodes; an ``Evaluation``.
 
     The first reset gets ``seed`` (Gymnasium's convention: later resets continue the env's
-    seeded stream), so the same seed gives the same episodes.
+    seeded stream), so the same seed gives the same episodes. An episode is cut after
+    ``max_steps`` steps (default: the env's time limit, else ``DEFAULT_MAX_STEPS``; see
+    ``step_limit``) and then counts as no success.
     """
-    if not (isinstance(episodes, int) and episodes > 0):
+    if isinstance(episodes, bool) or not (isinstance(episodes, int) and episodes > 0):
         raise ValueError(f"evaluate: episodes must be a positive int, got {episodes!r}")
+    if not callable(policy):
+        raise TypeError(f"evaluate: policy must be a callable (observation -> action), got "
+                        f"{type(policy).__name__}")
+    limit = step_limit(env, max_steps, "evaluate")
     returns = np.empty(episodes)
     successes = 0
     obs, _ = env.reset(seed=seed)
     for episode in range(episodes):
-        total, done = 0.0, False
+        total, done, steps = 0.0, False, 0
         while not done:
             obs, reward, terminated, truncated, info = env.step(policy(obs))
             total += float(reward)
-            done = terminated or truncated
+            steps += 1
+            done = terminated or truncated or steps >= limit
         successes += bool(info.get("is_success", terminated and reward > 0))
         returns[episode] = total
         if episode + 1 < episodes:
@@ -226,14 +264,17 @@ class TabularAgent:
                              f"{episode}; epsilon must be in [0, 1]")
         return epsilon
 
-    def learn(self, env, episodes):
+    def learn(self, env, episodes, max_steps=None):
         """Learn from ``episodes`` episodes of ``env``; returns each episode's return (undiscounted).
 
         The env's first reset is seeded from the agent's generator; learning continues from
-        the current table, so ``learn`` may be called again.
+        the current table, so ``learn`` may be called again. An episode is cut after
+        ``max_steps`` steps (default: the env's time limit, else ``DEFAULT_MAX_STEPS``), as
+        a time limit cuts it: the last update bootstraps.
         """
         if isinstance(episodes, bool) or not isinstance(episodes, int) or episodes < 0:
             raise ValueError(f"learn: episodes must be a non-negative int, got {episodes!r}")
+        limit = step_limit(env, max_steps, "learn")
         self._prepare(env)
         Q, N, q, gamma = self.Q, self.N, self._q, self.gamma
         alpha = None if self.alpha == "visits" else self.alpha
@@ -244,10 +285,12 @@ class TabularAgent:
             epsilon = self._epsilon_at(self.episodes_done)
             s, _ = env.reset(seed=seed if episode == 0 else None)
             a = act(s, epsilon)
-            total = 0.0
+            total, steps = 0.0, 0
             while True:
                 s_next, r, terminated, truncated, _ = step(a)
                 total += r
+                steps += 1
+                truncated = truncated or steps >= limit
                 if terminated:
                     target, a_next = r, -1
                 else:
@@ -276,10 +319,10 @@ class TabularAgent:
         self._check_learned("greedy_policy")
         return self.Q.argmax(axis=1)
 
-    def evaluate(self, env, episodes=100, seed=None):
+    def evaluate(self, env, episodes=100, seed=None, max_steps=None):
         """Mean return and success rate of the greedy policy over ``episodes`` (an ``Evaluation``)."""
         policy = self.greedy_policy()
-        return evaluate_policy(env, lambda s: int(policy[s]), episodes, seed)
+        return evaluate_policy(env, lambda s: int(policy[s]), episodes, seed, max_steps)
 
 
 class QLearning(TabularAgent):

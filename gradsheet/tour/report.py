@@ -3,22 +3,9 @@ with the plots as PNG files and a self-contained ``index.html`` (see ``html.py``
 import inspect
 import json
 import os
-import tempfile
 import time
 
-
-def _atomic_write(path, data, mode="w"):
-    """Write ``data`` to ``path`` through a temporary file and a rename: never a half file."""
-    folder = os.path.dirname(path) or "."
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-")
-    try:
-        with os.fdopen(fd, mode) as f:
-            f.write(data)
-        os.chmod(tmp, 0o644)  # mkstemp makes it private; a report is for reading
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
+from ..io.files import atomic_file, write_atomically
 
 
 def source_of(obj):
@@ -126,7 +113,8 @@ class Report:
         os.makedirs(self.out_dir, exist_ok=True)
         figure = draw(plt)
         path = os.path.join(self.out_dir, f"{key}.png")
-        figure.savefig(path, dpi=90, bbox_inches="tight")
+        with atomic_file(path) as f:  # never a half-written plot
+            figure.savefig(f, format="png", dpi=90, bbox_inches="tight")
         plt.close(figure)
         self.current["plots"].append({"file": f"{key}.png", "title": title})
         self.results[self.section_name].setdefault("plots", []).append(f"{key}.png")
@@ -141,9 +129,9 @@ class Report:
         from .html import render
         os.makedirs(self.out_dir, exist_ok=True)
         self.results["elapsed_seconds"] = round(time.perf_counter() - self.started, 2)
-        _atomic_write(os.path.join(self.out_dir, "results.json"),
+        write_atomically(os.path.join(self.out_dir, "results.json"),
                       json.dumps(self.results, indent=2, default=float))
-        _atomic_write(os.path.join(self.out_dir, "index.html"),
+        write_atomically(os.path.join(self.out_dir, "index.html"),
                       render(self.sections, self.results, self.out_dir))
         return self.out_dir
 
