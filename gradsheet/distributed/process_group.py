@@ -179,7 +179,10 @@ class _State:
 # ---------------------------------------------------------------- availability and init
 def is_available():
     """True when gradsheet.distributed can run: mpi4py is installed (the ``dist`` extra)."""
-    return importlib.util.find_spec("mpi4py") is not None
+    try:
+        return importlib.util.find_spec("mpi4py") is not None
+    except (ImportError, ValueError):
+        return False
 
 
 def is_mpi_available():

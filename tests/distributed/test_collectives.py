@@ -4,6 +4,7 @@ never arrives), and, in this process, the calls before init, a missing mpi4py, t
 against torch.distributed's and the dist extra."""
 import inspect
 import re
+import subprocess
 import sys
 import tomllib
 
@@ -49,6 +50,24 @@ def test_a_rank_that_never_arrives_times_out_the_others():
     assert re.search(r"gradsheet.distributed: rank 0 failed: \S*DistBackendError: all_reduce: timed "
                      r"out after 3 s on the default group .*rank\(s\) \[1\] did not arrive", output), output
     assert "SURVIVED" not in output, output
+
+
+def test_a_killed_rank_ends_the_job_when_the_launcher_does_not_end_the_others():
+    # MPICH's mpiexec ends every rank when one dies; with -disable-auto-cleanup it only signals
+    # the survivors (SIGUSR1, whose default action ends them) and the survivors' collective
+    # timeout is the last resort: either way the job ends, naming the killed rank
+    version = subprocess.run([find_mpiexec(), "--version"], capture_output=True, text=True).stdout
+    if "HYDRA" not in version:
+        pytest.skip("-disable-auto-cleanup is an option of MPICH's mpiexec (Hydra)")
+    code, output, seconds = launch("faults.py", "kill", 3, timeout=60,
+                                   mpiexec_options=["-disable-auto-cleanup"])
+    assert code != 0, output
+    assert seconds < 30, (seconds, output)
+    assert "gradsheet.distributed: rank 1 failed: its process (pid " in output, output
+    assert "SURVIVED" not in output and "rank 0 failed" not in output, output
+    timed_out = re.search(r"DistBackendError: all_reduce: timed out after 3 s .*rank\(s\) \[1\] did "
+                          r"not arrive", output)
+    assert timed_out or "signal" in output, output
 
 
 def test_without_mpiexec_the_launch_fails_instead_of_skipping(tmp_path):
