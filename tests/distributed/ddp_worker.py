@@ -82,6 +82,17 @@ for flag in ("gradient_as_bucket_view", "static_graph"):
              for p in model.parameters()]
     out[f"flag/{flag}"] = {"weights": cases.weights(model), "views": views}
 
+# ---- delay_all_reduce_named_params: 0.weight out of the buckets, averaged when 0.bias is ready
+model = cases.mlp(cases.SEED0 + rank)
+ddp = DDP(model, bucket_cap_mb=cases.TINY_MB,
+          delay_all_reduce_named_params=[("0.weight", model[0].weight)],
+          param_to_hook_all_reduce=model[0].bias)
+opt = cases.optimizer("sgd", ddp.parameters())
+cases.train(ddp, opt, list(cases.loader(rank))[:4])
+out["flag/delay_all_reduce_named_params"] = {
+    "weights": cases.weights(model),
+    "buckets": [[ddp._param_names[i] for i in b.indices] for b in ddp._buckets]}
+
 # ---- no_sync: 2 micro-batches of 16 accumulated == one batch
 model = cases.mlp(cases.SEED0 + rank)
 ddp = DDP(model, bucket_cap_mb=cases.TINY_MB)
