@@ -434,8 +434,8 @@ class DistributedDataParallel(Module):
         if self._ready[index]:
             raise RuntimeError(f"DistributedDataParallel: Expected to mark a variable ready only "
                                f"once; parameter '{self._param_names[index]}' was marked twice in "
-                               "this iteration (used outside DDP's forward, or reached by a graph "
-                               "DDP took for unused?)")
+                               "this iteration (find_unused_parameters counted it as unused, yet "
+                               "it received a gradient: was it used outside DDP's forward?)")
         self._ready[index] = True
         if self._ready_order is not None:
             self._ready_order.append(index)
