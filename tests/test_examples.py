@@ -1,4 +1,5 @@
 """The scripts in examples/ run as a user would run them (small configurations)."""
+import os
 import pathlib
 import subprocess
 import sys
@@ -56,3 +57,55 @@ def test_lstm_language_model_with_narrow_batching_lowers_perplexity():
     before = float(last.split("train perplexity ")[1].split(" before")[0])
     after = float(last.split("training, ")[1].split(" after")[0])
     assert after < 0.6 * before, last
+
+
+RUN_WITH_TORCH = pathlib.Path(__file__).resolve().parent / "run_with_torch.py"
+
+
+def run_as_torch(name, *args):
+    """The same example under PyTorch itself (tests/run_with_torch.py maps the imports)."""
+    done = subprocess.run([sys.executable, str(RUN_WITH_TORCH), str(EXAMPLES / name), *args],
+                          capture_output=True, text=True, timeout=300,
+                          env={**os.environ, "OMP_NUM_THREADS": "1"})
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def _before_after(out):
+    """The first two numbers of the example's last line (before and after training)."""
+    last = out.strip().splitlines()[-1]
+    numbers = [float(word.rstrip(",")) for word in last.split() if _is_number(word.rstrip(","))]
+    return numbers[0], numbers[1]
+
+
+def _is_number(word):
+    try:
+        float(word)
+    except ValueError:
+        return False
+    return True
+
+
+@pytest.mark.parametrize("run", [run_example, run_as_torch], ids=["gradsheet", "torch"])
+def test_reinforce_agent_with_categorical_gets_longer_episodes(run):
+    pytest.importorskip("gymnasium")
+    first, last = _before_after(run("reinforce_cartpole.py", "--episodes", "100"))
+    assert last > 1.5 * first
+
+
+@pytest.mark.parametrize("run", [run_example, run_as_torch], ids=["gradsheet", "torch"])
+def test_time_series_lstm_trained_with_lbfgs_predicts_the_waves(run):
+    before, after = _before_after(run("time_series_lbfgs.py", "--steps", "2", "--length", "80"))
+    assert after < 0.1 * before
+
+
+@pytest.mark.parametrize("run", [run_example, run_as_torch], ids=["gradsheet", "torch"])
+def test_vae_lowers_its_test_loss(run):
+    before, after = _before_after(run("vae.py", "--epochs", "3"))
+    assert after < 0.8 * before
+
+
+def test_mnist_style_cnn_learns_under_torch_too():
+    out = run_as_torch("mnist_style_cnn.py", "--epochs", "2", "--log-interval", "100")
+    accuracy = float(out.strip().splitlines()[-1].split("final test accuracy ")[1].rstrip("%"))
+    assert accuracy > 80
