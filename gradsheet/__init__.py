@@ -17,6 +17,7 @@ from .ops.activation import *
 from .ops.binary import *
 from .ops.comparison import *
 from .ops.elementwise import *
+from .ops.fill import *
 from .ops.indexing import *
 from .ops.linalg import *
 from .ops.random import *
@@ -27,7 +28,7 @@ from .ops.sort import *
 from .ops.unary import *
 from .ops.sparse import *  # after linalg: its mm / matmul also take sparse operands
 from .ops import (activation as _activation, binary as _binary, comparison as _comparison,
-                  elementwise as _elementwise, indexing as _indexing, linalg as _linalg,
+                  elementwise as _elementwise, fill as _fill, indexing as _indexing, linalg as _linalg,
                   random as _random, reduce as _reduce, scan as _scan, shape as _shape,
                   sort as _sort, sparse as _sparse, unary as _unary)
 from . import factories as _factories
@@ -65,7 +66,7 @@ __all__ = [
     "cdouble", "bfloat16",
     "nn", "optim", "data", "train", "io", "tour", "rl", "onnx", "models", "cuda", "accelerator",
     "backends", "linalg", "utils", "distributions", "sparse", "distributed",
-] + [name for module in (_factories, _activation, _binary, _comparison, _elementwise, _indexing,
+] + [name for module in (_factories, _activation, _binary, _comparison, _elementwise, _fill, _indexing,
                          _linalg, _random, _reduce, _scan, _shape, _sort, _sparse, _unary)
      for name in module.__all__]
 

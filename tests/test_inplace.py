@@ -286,3 +286,32 @@ def test_inplace_on_a_diagonal_view_in_the_graph_raises_and_writes_otherwise():
     y = gs.ones(3, 3)
     y.diagonal().fill_(5.0)
     np.testing.assert_array_equal(y.array, torch.ones(3, 3).fill_diagonal_(5.0).numpy())
+
+
+def test_in_place_view_ops_change_the_shape_and_keep_the_history():
+    def program(lib):
+        w = leaf(lib, [[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])
+        x = w * 1
+        before = x + 1  # a consumer of x before the changes keeps the (2, 3) view
+        x.t_()
+        x.unsqueeze_(0)
+        x.squeeze_(0)
+        x.transpose_(0, 1)
+        x.swapaxes_(0, 1)
+        x.swapdims_(1, 0)
+        c = lib.arange(6.0, dtype=lib.float64).reshape(2, 3)
+        ((x * c).sum() + (before * c).sum() * 3).backward()
+        return x, before, w.grad
+    both(program)
+    with pytest.raises(RuntimeError, match="t_: a leaf tensor that requires grad"):
+        gs.ones(2, 3, requires_grad=True).t_()
+
+
+def test_fill_makes_a_new_tensor_with_a_gradient_for_a_tensor_value():
+    def program(lib):
+        x = leaf(lib, [[1.0, 2.0], [3.0, 4.0]])
+        s = leaf(lib, 2.5)
+        y = lib.fill(x, s)
+        (y * lib.arange(4.0, dtype=lib.float64).reshape(2, 2)).sum().backward()
+        return y, s.grad
+    both(program)

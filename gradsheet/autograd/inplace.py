@@ -71,17 +71,45 @@ def write(target, op, compute, operands):
     return target
 
 
+def rebind(target, op, compute):
+    """An in-place op that changes only how target's memory is seen (``transpose_``,
+    ``squeeze_``, ...): target becomes ``compute(previous)``, a view of the same memory, and
+    when recorded its node becomes the view op's, whose input is target's earlier self."""
+    recording = grad_mode.state.enabled
+    if recording and target.requires_grad and target._ctx is None:
+        raise RuntimeError(f"{op}: a leaf tensor that requires grad cannot be changed in place "
+                           "while the graph is recorded; change it under no_grad(), or use the "
+                           "out-of-place op")
+    previous = _tensor.Tensor._wrap(target.array)
+    previous.requires_grad, previous._ctx, previous._version = (
+        target.requires_grad, target._ctx, target._version)
+    result = compute(previous)
+    if target._ctx is not None:
+        _remember(target, previous)
+    target.array = result.array
+    if recording and target.requires_grad:
+        target._ctx = result._ctx
+    target._version += 1
+    counter.changes += 1
+    return target
+
+
+def _remember(target, snapshot):
+    """Keep ``snapshot`` (target at its current version) for nodes that used target before."""
+    key = id(target)
+    if key not in PREVIOUS:
+        PREVIOUS[key] = []
+        weakref.finalize(target, PREVIOUS.pop, key, None)
+    PREVIOUS[key].append((target._version, snapshot))
+
+
 def _snapshot(target):
     """target's current value and history, in an array of its own, remembered by version for
     the nodes that used target before the change (``as_of``)."""
     source = _tensor.Tensor._wrap(target.array.copy())
     source.requires_grad, source._ctx = target.requires_grad, target._ctx
     source._version = target._version
-    key = id(target)
-    if key not in PREVIOUS:
-        PREVIOUS[key] = []
-        weakref.finalize(target, PREVIOUS.pop, key, None)
-    PREVIOUS[key].append((target._version, source))
+    _remember(target, source)
     return source
 
 

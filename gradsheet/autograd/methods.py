@@ -22,12 +22,15 @@ from .tensor import Tensor
 TABLE = {}
 
 
-def tensor_method(*names, inplace=(), as_method=None, reflected=()):
+def tensor_method(*names, inplace=(), as_method=None, reflected=(), inplace_view=()):
     """Decorator: bind the function as the Tensor methods ``names`` (``as_method`` instead of
     the function itself when the method's signature differs), its in-place twins ``inplace``
+    (the result's values written into the tensor), ``inplace_view`` (for ops that only view
+    the memory differently, ``transpose_``: the tensor becomes the view, ``inplace.rebind``)
     and the swapped-operand operators ``reflected``; returns the function unchanged.
     """
     inplace_names = (inplace,) if isinstance(inplace, str) else tuple(inplace)
+    view_names = (inplace_view,) if isinstance(inplace_view, str) else tuple(inplace_view)
     reflected_names = (reflected,) if isinstance(reflected, str) else tuple(reflected)
 
     def bind(function):
@@ -36,6 +39,8 @@ def tensor_method(*names, inplace=(), as_method=None, reflected=()):
             _set(name, method, function)
         for name in inplace_names:
             _set(name, _inplace_twin(method, name), function)
+        for name in view_names:
+            _set(name, _inplace_view_twin(method, name), function)
         for name in reflected_names:
             _set(name, _reflected(function, name), function)
         return function
@@ -72,6 +77,17 @@ def _inplace_twin(method, name):
     twin.__name__ = name
     twin.__doc__ = f"In place: the result of ``{method.__name__}`` is written into this tensor " \
                    f"(returned).\n\n{method.__doc__ or ''}"
+    return twin
+
+
+def _inplace_view_twin(method, name):
+    """``x.name(*args)``: x becomes ``method(x, *args)``, a view of its own memory."""
+    @functools.wraps(method)
+    def twin(self, *args, **kwargs):
+        return inplace.rebind(self, name, lambda previous: method(previous, *args, **kwargs))
+    twin.__name__ = name
+    twin.__doc__ = f"In place: this tensor becomes ``{method.__name__}`` of itself, a view of " \
+                   f"the same memory (returned).\n\n{method.__doc__ or ''}"
     return twin
 
 

@@ -12,7 +12,7 @@ import numpy as np
 from ..autograd import inplace
 from ..autograd.methods import tensor_method
 from ..autograd.tensor import Tensor
-from .elementwise import cast
+from .elementwise import cast, clone
 from .shape import expand
 
 
@@ -35,6 +35,12 @@ def _fill(op, target, value):
     return inplace.write(target, op, lambda source: _broadcast_into(op, value, source), [value])
 
 
+def fill(input, value):
+    """A new tensor of input's shape and dtype with every element ``value`` (a number, or a 0-d
+    tensor, which gets the sum of the gradient), as ``torch.fill``."""
+    return clone(_broadcast_into("fill", value, input))
+
+
 @tensor_method("fill_")
 def fill_(input, value):
     """Set every element to ``value`` (a number or a 0-d tensor) in place; returns input."""
@@ -53,3 +59,5 @@ def copy_(input, src, non_blocking=False):
     returns input. The gradient reaches src; input's earlier value gets none."""
     return inplace.write(input, "copy_", lambda source: _broadcast_into("copy_", src, source), [src])
 
+
+__all__ = ["fill"]

@@ -132,7 +132,7 @@ def view(x, shape):
     return Reshape.apply(x, tuple(shape))
 
 
-@tensor_method("transpose")
+@tensor_method("transpose", inplace_view="transpose_")
 def transpose(x, dim0, dim1):
     """x with dimensions ``dim0`` and ``dim1`` swapped (a view); the gradient is swapped back."""
     dims = list(range(x.ndim))
@@ -155,7 +155,7 @@ def matrix_transpose(x):
     return transpose(x, -2, -1)
 
 
-@tensor_method("t")
+@tensor_method("t", inplace_view="t_")
 def t(x):
     """The transpose of a tensor of at most 2 dimensions (ValueError otherwise), as ``torch.t``."""
     if x.ndim > 2:
@@ -175,7 +175,7 @@ def permute(x, dims):
     return Permute.apply(x, dims)
 
 
-@tensor_method("squeeze")
+@tensor_method("squeeze", inplace_view="squeeze_")
 def squeeze(x, dim=None):
     """x without its size-1 dimensions (all of them, or only those in ``dim``, an int or a
     tuple; a listed dimension whose size is not 1 stays, as PyTorch).
@@ -192,7 +192,7 @@ def squeeze(x, dim=None):
     return reshape(x, shape)
 
 
-@tensor_method("unsqueeze")
+@tensor_method("unsqueeze", inplace_view="unsqueeze_")
 def unsqueeze(x, dim):
     """x with a new size-1 dimension inserted at ``dim`` (-1 appends one at the end)."""
     dim = _dim("unsqueeze", dim, x.ndim + 1)
@@ -324,13 +324,13 @@ def chunk(x, chunks, dim=0):
 
 
 # ---------------------------------------------------------------- swapping and moving dims
-@tensor_method("swapdims")
+@tensor_method("swapdims", inplace_view="swapdims_")
 def swapdims(input, dim0, dim1):
     """input with dimensions ``dim0`` and ``dim1`` swapped (a view), as ``transpose``."""
     return transpose(input, dim0, dim1)
 
 
-@tensor_method("swapaxes")
+@tensor_method("swapaxes", inplace_view="swapaxes_")
 def swapaxes(input, axis0, axis1):
     """input with dimensions ``axis0`` and ``axis1`` swapped (a view), as ``transpose``."""
     return transpose(input, axis0, axis1)
