@@ -60,6 +60,7 @@ import os
 import pickle
 import struct
 import zipfile
+import zlib
 
 import numpy as np
 import safetensors.numpy
@@ -388,7 +389,10 @@ def _structured(arrays, metadata, where):
             raise ValueError(f"structure version {header.get('version')!r}, this gradsheet "
                              f"reads version {STRUCTURE_VERSION}")
         return _Decoder(arrays).decode(header["root"])
-    except (ValueError, KeyError, TypeError, AttributeError) as err:
+    except RecursionError:
+        raise _damaged(where, f"its {STRUCTURE_KEY} metadata is nested too deeply") from None
+    except (ValueError, KeyError, TypeError, AttributeError, RuntimeError, IndexError,
+            OverflowError, base64.binascii.Error) as err:
         raise _damaged(where, f"its {STRUCTURE_KEY} metadata is unreadable: {err}") from None
 
 
@@ -488,7 +492,8 @@ def _load(file, where, path, pickle_load_args, mmap):
             raise
         raise _damaged(where, f"{type(err).__name__}: {err}") from None
     except (EOFError, zipfile.BadZipFile, struct.error, OverflowError, MemoryError,
-            AttributeError, IndexError, KeyError, RecursionError) as err:
+            AttributeError, IndexError, KeyError, RecursionError, NotImplementedError,
+            LookupError, zlib.error, OSError) as err:  # zip flags, compressions, bad seeks
         raise _damaged(where, f"{type(err).__name__}: {err}") from None
     arrays, metadata = _from_safetensors(where, None if path else file.read(), path)
     _verify(arrays, metadata, where)
