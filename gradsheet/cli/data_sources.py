@@ -146,7 +146,7 @@ def check_labels(table, num_classes=None):
     if labels.dtype.kind == "f":  # a CSV column
         bad = np.flatnonzero(~np.isfinite(labels) | (labels != np.round(labels)))
         if bad.size:
-            raise ValueError(f"{path} {table.where(bad[0])}: the label {labels[bad[0]]!r} is not "
+            raise ValueError(f"{path} {table.where(bad[0])}: the label {float(labels[bad[0]]):g} is not "
                              f"an integer class index")
     values = labels.astype(np.int64) if labels.dtype.kind == "f" and np.all(
         np.abs(labels) < 2**62) else labels
@@ -164,6 +164,20 @@ def check_labels(table, num_classes=None):
         raise ValueError(f"{path} {table.where(bad[0])}: the label {int(values[bad[0]])} is not "
                          f"in [0, {num_classes}): {rule}")
     return values.astype(np.int64), num_classes
+
+
+def _warn_non_finite(table):
+    """A one-line warning when the features hold NaN or inf (a validation split of them would
+    log val_loss nan; a training one stops fit)."""
+    features = table.features
+    if features.dtype.kind != "f":
+        return
+    bad = ~np.isfinite(features)
+    if bad.any():
+        rows = np.flatnonzero(bad.reshape(len(features), -1).any(axis=1))
+        warnings.warn(f"{table.path}: {int(bad.sum())} feature values are NaN or infinite, in "
+                      f"{len(rows)} rows (the first at {table.where(rows[0])})", RuntimeWarning,
+                      stacklevel=3)
 
 
 def _square_images(path, features):
@@ -204,6 +218,7 @@ def load_source(source, image=False, num_classes=None, min_rows=1):
                          f"at least {min_rows} (some held out for validation)")
     labels, classes = check_labels(table, num_classes)
     features = table.features
+    _warn_non_finite(table)
     if image and features.ndim == 2:
         features = _square_images(source, features)
     with np.errstate(all="ignore"):
