@@ -9,22 +9,22 @@ its formula in the docstring and the fused version it mirrors named there (and r
 its reference). Autograd differentiates them, so the tests use them as the oracle for the
 fused ops' values and gradients, and the tour shows them beside each formula.
 
-Not on the fast path: nothing in gradsheet calls these.
+Not on the fast path: nothing in training calls these (the tour shows their source).
 
-    recurrent   lstm_cell, gru_cell, rnn_cell; lstm_layer, gru_layer, rnn_layer (over_time)
-    loss        cross_entropy, binary_cross_entropy, binary_cross_entropy_with_logits
-    linear      linear
-    conv        conv2d (unfold + matmul), max_pool2d, avg_pool2d (unfold)
-    norm        batch_norm, layer_norm
-    attention   scaled_dot_product_attention
-    optim       adam_step, sgd_step
-    planning    bellman_backup, value_iteration
-    engine      backpropagate (the chain rule behind loss.backward())
+    recurrent        lstm_cell, gru_cell, rnn_cell; lstm_layer, gru_layer, rnn_layer (over_time)
+    loss             cross_entropy, binary_cross_entropy, binary_cross_entropy_with_logits
+    fully_connected  linear
+    conv             conv2d (unfold + matmul), max_pool2d, avg_pool2d (unfold)
+    norm             batch_norm, layer_norm
+    attention        scaled_dot_product_attention
+    optim            adam_step, sgd_step
+    planning         bellman_backup, value_iteration
+    engine           backpropagate (the chain rule behind loss.backward())
 """
 from .attention import scaled_dot_product_attention
 from .conv import avg_pool2d, conv2d, max_pool2d
 from .engine import backpropagate
-from .linear import linear
+from .fully_connected import linear
 from .loss import binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy
 from .norm import batch_norm, layer_norm
 from .optim import adam_step, sgd_step

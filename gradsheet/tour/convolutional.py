@@ -15,10 +15,10 @@ import numpy as np
 import gradsheet as gs
 import gradsheet.nn as nn
 import gradsheet.nn.functional as F
-from gradsheet import optim
+from gradsheet import optim, reference
 from gradsheet.data import random_split
 from gradsheet.data.datasets import load_digits
-from gradsheet.ops import conv, norm, pool
+from gradsheet.ops import conv
 from gradsheet.summary import summary
 from gradsheet.train import evaluate, fit
 from gradsheet.train.callbacks import Callback
@@ -67,14 +67,14 @@ def formulas():
          f"W=32, F=4, P=0, S=3: (32 - 4)/3 + 1 = {(32 - 4) / 3 + 1:.2f} -> {strict}",
          conv.conv_output_size),
         ("conv layer: N x N outputs per filter", "nn.Conv2d(1, 16, 5, padding=2)",
-         f"input 1x28x28 -> {'x'.join(map(str, conv_out[1:]))}", conv.Convolution),
+         f"input 1x28x28 -> {'x'.join(map(str, conv_out[1:]))}", reference.conv2d),
         ("pooling: max of each F x F window", "nn.MaxPool2d(2) / F.max_pool2d",
          f"[[1, 2], [3, 4]] -> {pooled.item():g}; W=28, F=2, S=2 -> N={size(28, 2, S=2)}",
-         pool.MaxPool),
+         reference.max_pool2d),
         ("x_i <- gamma (x_i - mu_B)/sqrt(sigma_B^2 + eps) + beta", "nn.BatchNorm2d(C)",
          f"batch [1, 2, 3, 4], gamma=1, beta=0 -> "
          f"{np.array2string(normalized.array.ravel(), precision=3, separator=', ')}",
-         norm.BatchNorm),
+         reference.batch_norm),
     ]
 
 

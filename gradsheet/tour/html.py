@@ -28,17 +28,50 @@ def _image(out_dir, name):
         return "data:image/png;base64," + base64.b64encode(f.read()).decode("ascii")
 
 
+def _anchor(name):
+    """The page id of a fused op's source: ``fused-gradsheet-ops-recurrent-LSTM``."""
+    return "fused-" + name.replace(".", "-")
+
+
+def _fused_note(row):
+    """The pointer from a reference function to the fused op it mirrors, and how that differs."""
+    return (f"<p>Reference code (<code>{_e(row['reference'])}</code>). Fused version: "
+            f"<a href='#{_anchor(row['fused'])}'><code>{_e(row['fused'])}</code></a> "
+            f"({_e(row['fused_where'])}): {_e(row['faster'])}.</p>")
+
+
 def _formulas(rows):
     if not rows:
         return ""
     body = []
     for row in rows:
-        code = (f"<details><summary>code</summary><pre><code>{_e(row['code'])}</code></pre>"
-                "</details>") if row["code"] else ""
+        note = _fused_note(row) if row.get("fused") else ""
+        summary = "reference code" if note else "code"
+        code = (f"<details><summary>{summary}</summary><pre><code>{_e(row['code'])}</code></pre>"
+                f"{note}</details>") if row["code"] else ""
         body.append(f"<tr><td><code>{_e(row['formula'])}</code></td><td><code>{_e(row['call'])}"
                     f"</code>{code}</td><td>{_e(row['example'])}</td></tr>")
     return ("<table><tr><th>formula</th><th>gradsheet</th><th>measured here</th></tr>"
             + "".join(body) + "</table>")
+
+
+def _fused_sources(sections):
+    """Each fused op that a reference function in the tables mirrors, its source once, at the
+    anchor the tables link to."""
+    seen = {}
+    for s in sections:
+        for row in s["formulas"]:
+            if row.get("fused") and row["fused"] not in seen:
+                seen[row["fused"]] = row
+    if not seen:
+        return ""
+    items = [f"<details id='{_anchor(name)}'><summary><code>{_e(name)}</code> "
+             f"({_e(row['fused_where'])})</summary><pre><code>{_e(row['fused_code'])}</code>"
+             "</pre></details>" for name, row in seen.items()]
+    return ("<section id='fused'><h2>The fused versions</h2><p>The tables above show each "
+            "formula's reference code (<code>gradsheet.reference</code>), written line by line "
+            "from primitive ops; the library runs these fused nodes, tested against them.</p>"
+            + "".join(items) + "</section>")
 
 
 def _claims(claims):
@@ -72,5 +105,5 @@ def render(sections, results, out_dir):
     return ("<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
             "<title>gradsheet tour</title>"
             f"<style>{_STYLE}</style></head><body><h1>gradsheet tour: the deep-learning cheat "
-            f"sheet, run</h1><nav>{nav}</nav>{''.join(parts)}"
+            f"sheet, run</h1><nav>{nav}</nav>{''.join(parts)}{_fused_sources(sections)}"
             f"<p>Total time: {_e(results.get('elapsed_seconds', '?'))} s.</p></body></html>")

@@ -11,9 +11,8 @@ import numpy as np
 import gradsheet as gs
 import gradsheet.nn as nn
 import gradsheet.nn.functional as F
-from gradsheet import optim
-from gradsheet.autograd import engine
-from gradsheet.ops import activation, linalg, loss
+from gradsheet import optim, reference
+from gradsheet.ops import activation
 from gradsheet.ops import dropout as dropout_op
 from gradsheet.data import Subset, random_split
 from gradsheet.data.datasets import load_digits
@@ -27,7 +26,9 @@ def _fmt(values):
 
 
 def formulas():
-    """(formula, gradsheet call, live example) for each line of the cheat sheet's NN part."""
+    """(formula, gradsheet call, live example, implementation) for each line of the cheat
+    sheet's NN part: the implementation of a fused op is its readable twin in
+    ``gradsheet.reference`` (the report names the fused version beside it)."""
     z = gs.tensor([-2.0, 0.0, 2.0])
     w, x, b = gs.tensor([[1.0, 2.0, 3.0]]), gs.tensor([1.0, 1.0, 1.0]), gs.tensor([0.5])
     p, y = gs.tensor([0.9]), gs.tensor([1.0])
@@ -49,7 +50,7 @@ def formulas():
     dropped = F.dropout(gs.ones(10_000), p=0.5, training=True).array
     return [
         ("z = w^T x + b", "nn.Linear / F.linear(x, w, b)",
-         f"w=[1,2,3], x=[1,1,1], b=0.5 -> {F.linear(x, w, b).item():.4g}", linalg.Linear),
+         f"w=[1,2,3], x=[1,1,1], b=0.5 -> {F.linear(x, w, b).item():.4g}", reference.linear),
         ("g(z) = 1 / (1 + e^-z)", "F.sigmoid / nn.Sigmoid",
          f"z=[-2,0,2] -> {_fmt(F.sigmoid(z).array)}", activation.Sigmoid),
         ("g(z) = (e^z - e^-z) / (e^z + e^-z)", "F.tanh / nn.Tanh", f"-> {_fmt(F.tanh(z).array)}",
@@ -59,17 +60,17 @@ def formulas():
          f"-> {_fmt(F.leaky_relu(z, 0.01).array)}", activation.LeakyReLU),
         ("L(z,y) = -[y log z + (1-y) log(1-z)]", "F.binary_cross_entropy(z, y)",
          f"z=0.9, y=1 -> {F.binary_cross_entropy(p, y).item():.4f} (= -log 0.9)",
-         loss.BinaryCrossEntropy),
+         reference.binary_cross_entropy),
         ("L = -log softmax(z)_y (C classes)", "F.cross_entropy(logits, y)",
          f"logits=[-2,0,2], y=2 -> {F.cross_entropy(z[None], gs.tensor([2])).item():.4f}",
-         loss.CrossEntropy),
+         reference.cross_entropy),
         ("Adam: adaptive learning rate alpha", "optim.Adam(params, lr=1e-3)",
-         f"one step on w^2 from w=1 -> w={theta.item():.4f}", optim.Adam),
+         f"one step on w^2 from w=1 -> w={theta.item():.4f}", reference.adam_step),
         ("dL/dw = dL/da * da/dz * dz/dw", "loss.backward()",
          f"d sigmoid(2w)/dw at w=0.5 -> {v.grad.item():.4f} (by hand {2 * s * (1 - s):.4f})",
-         engine.backward),
+         reference.backpropagate),
         ("w <- w - alpha dL/dw", "optim.SGD(params, lr).step()",
-         f"w=1, dL/dw=3, alpha=0.1 -> w={sgd_w.item():.4f}", optim.SGD.step),
+         f"w=1, dL/dw=3, alpha=0.1 -> w={sgd_w.item():.4f}", reference.sgd_step),
         ("batch -> forward -> backward -> update", "train.fit(model, loss, opt, data)",
          "the four steps, one loop (below)", loop.fit),
         ("drop units with probability p", "nn.Dropout(p) / F.dropout",

@@ -14,10 +14,9 @@ import numpy as np
 import gradsheet as gs
 import gradsheet.nn as nn
 import gradsheet.nn.functional as F
-from gradsheet import optim
+from gradsheet import optim, reference
 from gradsheet.data import DataLoader
 from gradsheet.data.datasets import CharDataset, adding_problem
-from gradsheet.ops import recurrent
 
 
 ADDING_T = 50
@@ -58,7 +57,8 @@ def formulas():
     """(formula, gradsheet call, live example, implementation) for the cheat sheet's RNN part.
 
     One LSTMCell step on a random input; each gate is recomputed by hand from the cell's
-    weights (PyTorch's block order i, f, g, o) and compared with what the cell returned.
+    weights (PyTorch's block order i, f, g, o) and compared with what the cell returned. The
+    code shown beside each formula is its line-by-line reference (``gradsheet.reference``).
     """
     rng = np.random.default_rng(0)
     cell = nn.LSTMCell(3, 4, dtype="float64")
@@ -81,19 +81,19 @@ def formulas():
         return f"in [{v.min():.2f}, {v.max():.2f}]"
     return [
         ("Γ_i = σ(W_ii x_t + W_hi h_{t-1} + b_i): write to the cell or not?",
-         "nn.LSTMCell, gate block 0", f"i {span(i)}", recurrent.LSTM),
+         "nn.LSTMCell, gate block 0", f"i {span(i)}", reference.lstm_cell),
         ("Γ_f = σ(W_if x_t + W_hf h_{t-1} + b_f): erase the cell or not?",
-         "nn.LSTMCell, gate block 1", f"f {span(f)}", recurrent.LSTM),
+         "nn.LSTMCell, gate block 1", f"f {span(f)}", reference.lstm_cell),
         ("Γ_g = g_t = tanh(W_ig x_t + W_hg h_{t-1} + b_g): how much to write?",
-         "nn.LSTMCell, gate block 2", f"g {span(g)}", recurrent.LSTM),
+         "nn.LSTMCell, gate block 2", f"g {span(g)}", reference.lstm_cell),
         ("Γ_o = σ(W_io x_t + W_ho h_{t-1} + b_o): how much to reveal?",
-         "nn.LSTMCell, gate block 3", f"o {span(o)}", recurrent.LSTM),
+         "nn.LSTMCell, gate block 3", f"o {span(o)}", reference.lstm_cell),
         ("c_t = Γ_f ⊙ c_{t−1} + Γ_i ⊙ g_t", "h, c = nn.LSTMCell(...)(x, (h, c))",
-         f"max |c - by hand| = {np.abs(c1.array - c_hand).max():.1e}", nn.LSTMCell),
+         f"max |c - by hand| = {np.abs(c1.array - c_hand).max():.1e}", reference.lstm_cell),
         ("h_t = Γ_o ⊙ tanh(c_t)", "nn.LSTM(input_size, hidden_size)",
-         f"max |h - by hand| = {np.abs(h1.array - h_hand).max():.1e}", nn.LSTM),
+         f"max |h - by hand| = {np.abs(h1.array - h_hand).max():.1e}", reference.lstm_layer),
         ("h_t = tanh(W_ih x_t + b_ih + W_hh h_{t-1} + b_hh)", "nn.RNN / nn.RNNCell",
-         f"max |h - by hand| = {np.abs(rnn_cell(x, h).array - rnn_hand).max():.1e}", nn.RNN),
+         f"max |h - by hand| = {np.abs(rnn_cell(x, h).array - rnn_hand).max():.1e}", reference.rnn_cell),
         ("token id -> learned vector", "nn.Embedding(5, 2)",
          f"ids [4, 0] -> rows 4, 0 (shape {tuple(table(gs.tensor([4, 0])).shape)})",
          nn.Embedding),

@@ -19,6 +19,7 @@ GAMMA = 0.9  # Berkeley CS188's GridWorld discount
 
 def formulas():
     """(formula, gradsheet call, live example, implementation) for each RL line of the sheet."""
+    from gradsheet import reference
     from gradsheet.rl import mdp as mdp_module, model, planning, tabular
     # one state worth R = 1 per step, gamma = 0.5: V = 1 / (1 - 0.5) = 2
     loop = MDP(np.ones((1, 1, 1)), np.ones(1), 0.5)
@@ -39,7 +40,7 @@ def formulas():
          planning.policy_evaluation),
         ("V*(s) = R(s) + max_a gamma sum P_sa(s') V*(s')", "rl.value_iteration(mdp)",
          f"stay or exit to R = 1 (gamma 0.9) -> V* = {np.round(vi.V, 4).tolist()}",
-         planning.value_iteration),
+         reference.bellman_backup),
         ("pi*(s) = argmax_a sum P_sa(s') V*(s')", "rl.greedy_policy(mdp, V)",
          f"-> pi* = {vi.policy.tolist()} (leave)", planning.greedy_policy),
         ("P_sa(s') = #(s, a, s') / #(s, a)", "rl.estimate_mdp(transitions, S, A)",

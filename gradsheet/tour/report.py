@@ -16,6 +16,33 @@ def source_of(obj):
         return ""
 
 
+def where_defined(obj):
+    """``gradsheet/ops/recurrent.py:213``: the file (from the package root) and line of ``obj``."""
+    try:
+        path, line = inspect.getsourcefile(obj), inspect.getsourcelines(obj)[1]
+    except (TypeError, OSError):
+        return ""
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    return f"{os.path.relpath(path, root)}:{line}"
+
+
+def implementation(obj):
+    """What the report shows for a formula's implementing object: its code and, for a reference
+    function (``gradsheet.reference``, marked by ``@mirrors``), the fused op it mirrors (name,
+    place, source) and the sentence on what the fused version does differently."""
+    entry = {"code": source_of(obj) if obj is not None else ""}
+    fused = getattr(obj, "fused", None)
+    if fused is not None:
+        from gradsheet import reference
+        from gradsheet.reference.registry import fused_name
+        public = getattr(reference, obj.__name__, None) is obj
+        name = f"gradsheet.reference.{obj.__name__}" if public else fused_name(obj)
+        entry.update(reference=name, fused=fused_name(fused),
+                     fused_where=where_defined(fused), fused_code=source_of(fused),
+                     faster=obj.faster)
+    return entry
+
+
 class Report:
     """Collects every figure the tour prints under ``results[section][key]``.
 
@@ -79,16 +106,17 @@ class Report:
                       heading="formula beside the gradsheet call that implements it, "
                               "with a live example:"):
         """Print ``heading``, then rows of (formula, gradsheet call, live example[,
-        implementing object]) side by side."""
+        implementing object]) side by side. The report keeps each implementing object's code:
+        for a fused op, its reference function (``gradsheet.reference``) stands in the row and
+        the fused version is named beside it."""
         self.say(heading)
         width = max(len(r[0]) for r in rows)
         call_width = max(len(r[1]) for r in rows)
         for row in rows:
             formula, call, example = row[:3]
             self.say(f"  {formula:<{width}}  {call:<{call_width}}  {example}")
-            code = source_of(row[3]) if len(row) > 3 else ""
-            self.current["formulas"].append(
-                {"formula": formula, "call": call, "example": example, "code": code})
+            self.current["formulas"].append({"formula": formula, "call": call, "example": example,
+                                             **implementation(row[3] if len(row) > 3 else None)})
         self.record("formulas", [{"formula": r[0], "call": r[1], "example": r[2]} for r in rows])
 
     def claim(self, key, statement, holds, evidence):
