@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 import gradsheet as gs
 from gradsheet import reference
 from gradsheet.nn import functional as F
-from tests.helpers import torch_or_skip
+from tests.helpers import check_against_torch, torch_or_skip
 from tests.reference.oracle import check_against_reference
 
 seeds = st.integers(0, 2**16)
@@ -140,3 +140,20 @@ def test_layer_norm(shape, k, affine, seed):
     arrays += [rng.standard_normal(normalized), rng.standard_normal(normalized)] if affine else []
     check_against_reference(lambda x, *p: F.layer_norm(x, normalized, *p),
                             lambda x, *p: reference.layer_norm(x, normalized, *p), arrays)
+
+
+def test_the_reference_conv_and_pools_are_torch_s():
+    """The oracles themselves against torch (F.unfold is shared with the fused conv's im2col)."""
+    torch = torch_or_skip()
+    rng = np.random.default_rng(11)
+    x, w, b = rng.standard_normal((2, 4, 7, 6)), rng.standard_normal((6, 2, 3, 2)), \
+        rng.standard_normal(6)
+    conv = dict(stride=(2, 1), padding=1, dilation=(1, 2), groups=2)
+    check_against_torch(lambda *a: reference.conv2d(*a, **conv),
+                        lambda *a: torch.nn.functional.conv2d(*a, **conv), [x, w, b])
+    pool = dict(kernel_size=3, stride=2, padding=1, ceil_mode=True)
+    check_against_torch(lambda x: reference.max_pool2d(x, **pool),
+                        lambda x: torch.nn.functional.max_pool2d(x, **pool), [x])
+    check_against_torch(lambda x: reference.avg_pool2d(x, **pool, count_include_pad=False),
+                        lambda x: torch.nn.functional.avg_pool2d(x, **pool,
+                                                                 count_include_pad=False), [x])
