@@ -39,7 +39,7 @@ def convolutions(draw):
                                                              dilation=dilation, groups=groups)
 
 
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=15, deadline=None)
 @given(case=convolutions(), bias=st.booleans(), seed=seeds)
 def test_conv2d_by_unfold_and_matmul(case, bias, seed):
     x_shape, w_shape, kwargs = case
@@ -67,7 +67,7 @@ def poolings(draw, dilated=True):
 
 
 @pytest.mark.filterwarnings("ignore:invalid value:RuntimeWarning")  # a window of padding only
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=15, deadline=None)
 @given(case=poolings(), seed=seeds)
 def test_max_pool2d_by_unfold(case, seed):
     shape, kwargs = case
@@ -82,7 +82,7 @@ def test_max_pool2d_ties_go_to_the_first_maximum_as_in_the_fused_op():
                             [x])
 
 
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=15, deadline=None)
 @given(case=poolings(dilated=False), include_pad=st.booleans(),
        divisor=st.sampled_from([None, None, 3]), seed=seeds)
 def test_avg_pool2d_by_unfold(case, include_pad, divisor, seed):
