@@ -25,7 +25,7 @@ from ..autograd.grad_mode import no_grad
 from ..autograd.tensor import Tensor
 from ..io.serialization import _write_atomically
 from ..nn.module import Module
-from . import basic, conv, norm, ops, pooling, recurrent  # noqa: F401  (registers converters)
+from . import attention, basic, conv, norm, ops, pooling, recurrent  # noqa: F401  (registers converters)
 from .build import Emitter
 from .graph import Graph
 from .recurrent import SequenceOutput
@@ -365,14 +365,19 @@ def export(model, args=(), f=None, *, kwargs=None, verbose=None, input_names=Non
         Softplus, GELU (Gelu from opset 20, else its erf/tanh formula), SiLU (x sigmoid(x)),
         Softmax, LogSoftmax; Embedding -> Gather; RNN, LSTM, GRU -> ONNX's RNN, LSTM, GRU,
         with an initial state (``lstm(x, (h0, c0))``, ``gru(x, h0)``) as initial_h/initial_c
-        and the final states (h_n, c_n) from Y_h/Y_c; SequenceOutput(rnn) -> the rnn's output.
+        and the final states (h_n, c_n) from Y_h/Y_c; SequenceOutput(rnn) -> the rnn's output;
+        MultiheadAttention (self- and cross-attention, need_weights, key_padding_mask and
+        attn_mask as inputs or constants), TransformerEncoderLayer/TransformerEncoder and
+        TransformerDecoderLayer/TransformerDecoder -> MatMul, Softmax, Reshape/Transpose
+        (batch and sequence stay dynamic), LayerNormalization, Relu/GELU (``attention``).
     Sequential and any custom Module are traced: their forward may combine the layers and
     several inputs with the ops (functions, methods and operators alike)
         +, -, *, /, **, neg, abs, exp, log, sqrt, rsqrt, log1p, expm1, sin, cos, tan and their
         inverses and hyperbolics, erf, reciprocal, floor, ceil, sign, clamp, maximum, minimum,
         where, masked_fill, comparisons (==, <, ..., &, |, ~ as Tensor methods), .to(dtype),
         clone; relu, sigmoid, tanh, leaky_relu, elu, softplus, gelu, silu,
-        softsign, hardtanh/relu6, softmax, log_softmax (F.* too); matmul/@, F.linear;
+        softsign, hardtanh/relu6, softmax, log_softmax (F.* too); matmul/@, F.linear,
+        F.scaled_dot_product_attention (a float or causal mask, no dropout);
         sum, mean, amax/amin, max()/min(); reshape/view, flatten, squeeze, unsqueeze,
         transpose/permute/.T, expand, cat, stack, split/chunk, x[ints, slices, None, ...,
         one index tensor].

@@ -173,36 +173,28 @@ class Emitter:
 
     def emit_layer(self, step, other):
         """Emit a layer through its converter: the forward's first argument is ``x``, the
-        others must be None or among the converter's ``extra_inputs``; a converter whose nodes
-        change with the dynamic sizes is refused."""
+        others must be None or among the converter's ``extra_inputs`` (tensors, given to it as
+        graph names) or ``options`` (Python values, given as they are); a converter with
+        ``examples = True`` also gets ``examples``, the extra inputs' example arrays by name
+        (for their ranks and dtypes). A converter whose nodes change with the dynamic sizes
+        is refused."""
         m, path, user = step.module, step.path, step.describe()
         fn = converter_for(m)
-        try:
-            bound = inspect.signature(type(m).forward).bind(m, *step.args, **step.kwargs)
-        except TypeError as error:
-            raise TypeError(f"onnx.export: {user}: {error}") from None
-        (first, x), *rest = list(bound.arguments.items())[1:]
-        allowed = getattr(fn, "extra_inputs", ())
-        extras = {}
-        for name, value in rest:
-            if value is None:
-                continue
-            if name not in allowed:
-                raise NotImplementedError(
-                    f"onnx.export: {user} is called with {name}=...; its ONNX converter takes "
-                    f"{', '.join((first,) + tuple(allowed))} only")
-            extras[name] = self.structure_names(value, path or "model", user)
-        if not isinstance(x, (Ref, Const)):
-            raise TypeError(f"onnx.export: {user} gets {type(x).__name__} {first}; a tensor "
-                            "is needed")
+        x, extras, examples = self._layer_arguments(fn, step, self.t1)
         xname = self.value_name(x, self.g.dtype, path or "model", user)
         shape = self.array_of(x, self.t1).shape
+        if getattr(fn, "examples", False):
+            extras["examples"] = examples
         if other is not None:
-            shape2 = self.array_of(other.args[0] if other.args else x, self.t2).shape
-            if shape2 != shape:
+            x2, _, examples2 = self._layer_arguments(fn, other, self.t2, names=False)
+            shape2 = self.array_of(x2, self.t2).shape
+            if shape2 != shape or any(examples[k].shape != examples2[k].shape for k in examples):
+                extras2 = dict(extras)
+                if "examples" in extras:
+                    extras2["examples"] = examples2
                 first = self._layer_nodes(fn, m, xname, shape, path, extras)
                 try:
-                    second, reason = self._layer_nodes(fn, m, xname, shape2, path, extras), ""
+                    second, reason = self._layer_nodes(fn, m, xname, shape2, path, extras2), ""
                 except (ValueError, NotImplementedError) as error:
                     second, reason = None, f" ({error})"
                 if first != second:
@@ -211,6 +203,39 @@ class Emitter:
                         f"{shape} than for {shape2}{reason}: the sizes of the dynamic axes "
                         "change its ONNX form (pooling windows, say); declare those axes static")
         self.bind(step.out, fn(self.g, m, xname, shape, path or "model", **extras))
+
+    def _layer_arguments(self, fn, step, trace, names=True):
+        """(x, extras: argument name -> graph names (None unless ``names``) or option value,
+        examples: argument name -> example array in ``trace``) of a layer step."""
+        m, path, user = step.module, step.path, step.describe()
+        try:
+            bound = inspect.signature(type(m).forward).bind(m, *step.args, **step.kwargs)
+        except TypeError as error:
+            raise TypeError(f"onnx.export: {user}: {error}") from None
+        (first, x), *rest = list(bound.arguments.items())[1:]
+        allowed = getattr(fn, "extra_inputs", ())
+        options = getattr(fn, "options", ())
+        extras, examples = {}, {}
+        for name, value in rest:
+            if name in options:
+                if isinstance(value, (Ref, Const)):
+                    raise TypeError(f"onnx.export: {user} gets a tensor as {name}; it takes a "
+                                    "Python value there")
+                extras[name] = value
+                continue
+            if value is None:
+                continue
+            if name not in allowed:
+                raise NotImplementedError(
+                    f"onnx.export: {user} is called with {name}=...; its ONNX converter takes "
+                    f"{', '.join((first,) + tuple(allowed) + tuple(options))} only")
+            extras[name] = self.structure_names(value, path or "model", user) if names else None
+            if isinstance(value, (Ref, Const)):
+                examples[name] = self.array_of(value, trace)
+        if not isinstance(x, (Ref, Const)):
+            raise TypeError(f"onnx.export: {user} gets {type(x).__name__} {first}; a tensor "
+                            "is needed")
+        return x, extras, examples
 
     def _layer_nodes(self, fn, m, xname, shape, path, extras):
         g = Graph(self.g.onnx, self.g.opset, self.g.dtype, self.g.batch_axis)
