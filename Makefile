@@ -30,7 +30,7 @@ test: $(VENV)/.installed-dev
 # solve being most of it).
 BENCH_ENV := env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE
 bench: $(VENV)/.installed-dev
-	for b in mlp cnn batchnorm_mlp rnn planning; do \
+	for b in mlp cnn batchnorm_mlp rnn planning transformer attention_long; do \
 		$(BENCH_ENV) $(BIN)/python benchmarks/$$b.py --json benchmarks/results/$$b.json || exit 1; \
 	done
 	$(BENCH_ENV) $(BIN)/python benchmarks/rl_learning.py --part qlearning \
