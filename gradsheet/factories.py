@@ -44,7 +44,7 @@ def _size(op, size, keywords=None):
             if isinstance(n, float):
                 raise TypeError
             shape.append(operator.index(n))
-        except TypeError:
+        except (TypeError, ValueError):  # (a Tensor of several elements: ValueError from item)
             raise TypeError(f"{op}: size must be ints (or one tuple of ints), got "
                             f"{type(n).__name__} {n!r} in {tuple(size)}") from None
     if any(n < 0 for n in shape):

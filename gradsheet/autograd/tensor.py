@@ -51,6 +51,9 @@ def _reject_non_numbers(data):
         elif value is None or isinstance(value, (str, bytes)):
             raise TypeError(f"tensor: could not infer the dtype of {value!r} "
                             f"({type(value).__name__}): data must be numbers or bools")
+        elif not isinstance(value, (bool, int, float, complex, np.generic, np.ndarray, Tensor)):
+            raise TypeError(f"tensor: could not infer the dtype of {type(value).__name__}: data "
+                            f"must be numbers or bools (or nested lists of them)")
 
 
 class Tensor:

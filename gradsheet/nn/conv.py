@@ -12,6 +12,7 @@ import numpy as np
 
 from .. import backend
 from .. import devices
+from ..ops._checks import as_tensor_arg
 from ..ops.conv import convolution, convolution_transpose
 from . import init
 from .module import Module
@@ -110,6 +111,7 @@ class _ConvNd(Module):
         return text
 
     def forward(self, input):
+        as_tensor_arg(type(self).__name__, "input", input)
         return convolution(input, self.weight, self.bias, self.stride, self.padding,
                            self.dilation, self.groups, self._spatial, self)
 
@@ -205,6 +207,7 @@ class ConvTranspose2d(_ConvNd):
         return tuple(extra)
 
     def forward(self, input, output_size=None):
+        as_tensor_arg(type(self).__name__, "input", input)
         return convolution_transpose(input, self.weight, self.bias, self.stride, self.padding,
                                      self._output_padding(input, output_size), self.groups,
                                      self.dilation, self._spatial, self)

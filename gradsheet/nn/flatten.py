@@ -1,4 +1,5 @@
 """Unflatten, as in ``torch.nn`` (Flatten lives in ``gradsheet.nn.linear``)."""
+from ..ops._checks import as_tensor_arg
 from ..ops import shape as _shape
 from .module import Module
 
@@ -23,6 +24,7 @@ class Unflatten(Module):
         self.unflattened_size = unflattened_size
 
     def forward(self, input):
+        as_tensor_arg(type(self).__name__, "input", input)
         return _shape.unflatten(input, self.dim, self.unflattened_size)
 
     def extra_repr(self):

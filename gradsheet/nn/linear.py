@@ -6,6 +6,7 @@ import numpy as np
 from .. import backend
 from .. import devices
 from ..ops import shape as shape_ops
+from ..ops._checks import as_tensor_arg
 from ..ops.linalg import linear
 from . import init
 from .module import Module
@@ -87,6 +88,7 @@ class Flatten(Module):
         self.end_dim = end_dim
 
     def forward(self, input):
+        as_tensor_arg("Flatten", "input", input)
         return shape_ops.flatten(input, self.start_dim, self.end_dim)
 
     def extra_repr(self):

@@ -13,6 +13,7 @@ import numpy as np
 from .. import backend
 from .. import devices
 from ..autograd.tensor import as_tensor
+from ..ops._checks import as_tensor_arg
 from ..ops.norm import batch_norm, group_norm, layer_norm
 from . import init
 from .module import Module
@@ -101,6 +102,7 @@ class _BatchNorm(Module):
         raise NotImplementedError
 
     def forward(self, input):
+        as_tensor_arg(type(self).__name__, "input", input)
         self._check_input_dim(input)
         factor = 0.0 if self.momentum is None else self.momentum
         update = self.training and self.track_running_stats
@@ -176,6 +178,7 @@ class LayerNorm(Module):
         _reset_affine(self)
 
     def forward(self, input):
+        as_tensor_arg(type(self).__name__, "input", input)
         return layer_norm(input, self.normalized_shape, self.weight, self.bias, self.eps)
 
     def extra_repr(self):
@@ -214,6 +217,7 @@ class GroupNorm(Module):
         _reset_affine(self)
 
     def forward(self, input):
+        as_tensor_arg(type(self).__name__, "input", input)
         return group_norm(input, self.num_groups, self.weight, self.bias, self.eps)
 
     def extra_repr(self):

@@ -15,6 +15,7 @@ import numpy as np
 
 from .. import backend
 from .. import devices
+from ..ops._checks import as_tensor_arg
 from ..ops import recurrent
 from ..ops import shape as shape_ops
 from ..ops.dropout import dropout as _dropout
@@ -113,6 +114,7 @@ class RNNCell(RNNCellBase):
         super().__init__(input_size, hidden_size, bias, device, dtype)
 
     def forward(self, input, hx=None):
+        as_tensor_arg(type(self).__name__, "input", input)
         x, (h,), batched = self._prepare(input, {"hx": hx})
         cell = recurrent.rnn_tanh_cell if self.nonlinearity == "tanh" else recurrent.rnn_relu_cell
         out = cell(x, h, *self._weights())
@@ -129,6 +131,7 @@ class LSTMCell(RNNCellBase):
     gates = 4
 
     def forward(self, input, hx=None):
+        as_tensor_arg(type(self).__name__, "input", input)
         h, c = (None, None) if hx is None else hx
         x, (h, c), batched = self._prepare(input, {"h_0": h, "c_0": c})
         h, c = recurrent.lstm_cell(x, (h, c), *self._weights())
@@ -145,6 +148,7 @@ class GRUCell(RNNCellBase):
     gates = 3
 
     def forward(self, input, hx=None):
+        as_tensor_arg(type(self).__name__, "input", input)
         x, (h,), batched = self._prepare(input, {"hx": hx})
         out = recurrent.gru_cell(x, h, *self._weights())
         return out if batched else out[0]
@@ -228,6 +232,8 @@ class RNNBase(_Uniform):
         return (hx,)
 
     def forward(self, input, hx=None, lengths=None):
+        if not isinstance(input, PackedSequence):
+            as_tensor_arg(type(self).__name__, "input", input)
         name = type(self).__name__
         if isinstance(input, PackedSequence):
             if lengths is not None:

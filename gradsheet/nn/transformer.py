@@ -16,6 +16,7 @@ import numpy as np
 
 from .. import backend
 from ..autograd.tensor import Tensor, as_tensor
+from ..ops._checks import as_tensor_arg
 from ..ops.activation import gelu, relu
 from .activation import GELU, ReLU
 from .attention import MultiheadAttention
@@ -138,6 +139,7 @@ class TransformerEncoderLayer(Module):
         (True = may not attend) or float (added); ``is_causal``: a hint that src_mask is the
         causal mask.
         """
+        as_tensor_arg(type(self).__name__, "src", src)
         layer = "TransformerEncoderLayer"
         src_key_padding_mask = _canonical_mask(layer, src_key_padding_mask,
                                                "src_key_padding_mask", src_mask, "src_mask",
@@ -304,6 +306,7 @@ class TransformerEncoder(Module):
         ``src_key_padding_mask``; ``is_causal`` None means: detect whether ``mask`` is the
         causal mask.
         """
+        as_tensor_arg(type(self).__name__, "src", src)
         src_key_padding_mask = _canonical_mask("TransformerEncoder", src_key_padding_mask,
                                                "src_key_padding_mask", mask, "mask", _dtype(src))
         mask = _canonical_mask("TransformerEncoder", mask, "mask", None, "", _dtype(src), False)

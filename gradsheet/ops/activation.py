@@ -3,6 +3,7 @@ import math
 
 import numpy as np
 
+from ._checks import int_arg, tensor_args
 from .. import backend
 from ..autograd import inplace as _inplace
 from ..autograd.function import Function
@@ -179,21 +180,26 @@ class LogSoftmax(Function):
             return g - np.exp(self.y) * np.sum(g, axis=self.dim, keepdims=True), None
 
 
+@tensor_args("input")
 @tensor_method("sigmoid", inplace="sigmoid_")
 def sigmoid(input):
     """g(z) = 1 / (1 + e^(-z)), elementwise (the cheat sheet's sigmoid); gradient g(z) (1 - g(z)).
 
     Computed without overflow for large |z| (as ``torch.sigmoid``).
     """
+    if isinstance(input, Tensor) and input.array.dtype.kind == "b":
+        input = _promote_integer(input)  # torch.sigmoid(bool) is a float tensor
     return Sigmoid.apply(input)
 
 
+@tensor_args("input")
 @tensor_method("tanh", inplace="tanh_")
 def tanh(input):
     """g(z) = (e^z - e^(-z)) / (e^z + e^(-z)), elementwise; gradient 1 - g(z)**2."""
     return Tanh.apply(input)
 
 
+@tensor_args("input")
 @tensor_method("relu", inplace="relu_")
 def relu(input, inplace=False):
     """g(z) = max(0, z), elementwise (the cheat sheet's ReLU); gradient 1 where z > 0, else 0.
@@ -205,6 +211,7 @@ def relu(input, inplace=False):
     return ReLU.apply(input)
 
 
+@tensor_args("input")
 def leaky_relu(input, negative_slope=0.01, inplace=False):
     """g(z) = z if z > 0 else negative_slope * z, elementwise (Leaky ReLU, eps = ``negative_slope``);
     gradient 1 where z > 0, else negative_slope (also at z = 0, as torch).
@@ -214,6 +221,7 @@ def leaky_relu(input, negative_slope=0.01, inplace=False):
     return LeakyReLU.apply(input, negative_slope)
 
 
+@tensor_args("input")
 def elu(input, alpha=1.0, inplace=False):
     """g(z) = z if z > 0 else alpha (e^z - 1), elementwise; gradient 1 where z > 0, else alpha e^z."""
     if inplace:
@@ -221,6 +229,7 @@ def elu(input, alpha=1.0, inplace=False):
     return ELU.apply(input, alpha)
 
 
+@tensor_args("input")
 def softplus(input, beta=1.0, threshold=20.0):
     """g(z) = log(1 + e^(beta z)) / beta, elementwise; gradient sigmoid(beta z).
 
@@ -229,14 +238,18 @@ def softplus(input, beta=1.0, threshold=20.0):
     return Softplus.apply(input, beta, threshold)
 
 
+@tensor_args("input")
 def silu(input, inplace=False):
     """g(z) = z sigmoid(z), elementwise (SiLU, also called swish); gradient s (1 + z (1 - s)), s = sigmoid(z).
     """
     if inplace:
         return _write(input, "silu_", silu)
+    if isinstance(input, Tensor) and input.array.dtype.kind == "b":
+        raise NotImplementedError("silu: not implemented for bool input, as torch")
     return SiLU.apply(input)
 
 
+@tensor_args("input")
 def gelu(input, approximate="none"):
     """g(z) = z Phi(z), Phi the standard normal CDF, elementwise; gradient Phi(z) + z phi(z).
 
@@ -251,11 +264,18 @@ def gelu(input, approximate="none"):
 def _softmax_dim(op, input, dim):
     if dim is None:
         raise TypeError(f"{op}: pass dim= (the dimension that sums to one), as in PyTorch")
+    if type(dim) is not int:
+        dim = int_arg(op, "dim", dim)
+    dtype = input.array.dtype if isinstance(input, Tensor) else np.asarray(input).dtype
+    if dtype.kind not in "fc":
+        raise NotImplementedError(f"{op}: not implemented for {dtype} input (pass a "
+                                  f"floating-point tensor, or dtype=)")
     if not -max(input.ndim, 1) <= dim < max(input.ndim, 1):
         raise IndexError(f"{op}: dim {dim} is out of range for shape {input.shape}")
     return dim
 
 
+@tensor_args("input")
 @tensor_method("softmax")
 def softmax(input, dim=None):
     """y_i = e^(z_i) / sum_j e^(z_j) along ``dim`` (each slice sums to 1);
@@ -266,6 +286,7 @@ def softmax(input, dim=None):
     return Softmax.apply(input, _softmax_dim("softmax", input, dim))
 
 
+@tensor_args("input")
 @tensor_method("log_softmax")
 def log_softmax(input, dim=None):
     """y_i = z_i - log sum_j e^(z_j) along ``dim``, computed stably (no exp overflow);
@@ -515,21 +536,25 @@ class RReLU(Function):
         return g * self.slope, None, None
 
 
+@tensor_args("input")
 def relu_(input):
     """In place: g(z) = max(0, z) written into ``input`` (returned); gradient 1 where z > 0."""
     return _write(input, "relu_", relu)
 
 
+@tensor_args("input")
 def leaky_relu_(input, negative_slope=0.01):
     """In place: leaky_relu(input, negative_slope) written into ``input`` (returned)."""
     return _write(input, "leaky_relu_", leaky_relu, negative_slope)
 
 
+@tensor_args("input")
 def elu_(input, alpha=1.0):
     """In place: elu(input, alpha) = z if z > 0 else alpha (e^z - 1), written into ``input``."""
     return _write(input, "elu_", elu, alpha)
 
 
+@tensor_args("input")
 def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
     """g(z) = min(max(z, min_val), max_val), elementwise; gradient 1 where min_val < z < max_val,
     0 elsewhere (0 at the corners, as torch). ValueError when min_val > max_val.
@@ -542,11 +567,13 @@ def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
     return Hardtanh.apply(input, min_val, max_val)
 
 
+@tensor_args("input")
 def hardtanh_(input, min_val=-1.0, max_val=1.0):
     """In place: hardtanh(input, min_val, max_val) = clip(z, min_val, max_val), into ``input``."""
     return hardtanh(input, min_val, max_val, inplace=True)
 
 
+@tensor_args("input")
 def relu6(input, inplace=False):
     """g(z) = min(max(0, z), 6) = hardtanh(z, 0, 6), elementwise; gradient 1 where 0 < z < 6, else 0.
     """
@@ -555,6 +582,7 @@ def relu6(input, inplace=False):
     return Hardtanh.apply(input, 0.0, 6.0)
 
 
+@tensor_args("input")
 def hardswish(input, inplace=False):
     """g(z) = z relu6(z + 3) / 6, elementwise; gradient 0 for z <= -3, z / 3 + 1/2 for
     -3 < z < 3, 1 for z >= 3.
@@ -564,6 +592,7 @@ def hardswish(input, inplace=False):
     return Hardswish.apply(_floating("hardswish", input))
 
 
+@tensor_args("input")
 def hardsigmoid(input, inplace=False):
     """g(z) = relu6(z + 3) / 6, elementwise; gradient 1/6 where -3 < z < 3, else 0."""
     if inplace:
@@ -571,6 +600,7 @@ def hardsigmoid(input, inplace=False):
     return Hardsigmoid.apply(_floating("hardsigmoid", input))
 
 
+@tensor_args("input")
 def mish(input, inplace=False):
     """g(z) = z tanh(softplus(z)), elementwise; gradient t + z sigmoid(z) (1 - t**2),
     t = tanh(softplus(z)).
@@ -580,6 +610,7 @@ def mish(input, inplace=False):
     return Mish.apply(_floating("mish", input))
 
 
+@tensor_args("input")
 def selu(input, inplace=False):
     """g(z) = scale (max(0, z) + min(0, alpha (e^z - 1))), alpha = 1.6733, scale = 1.0507,
     elementwise; gradient scale where z > 0, else scale alpha e^z.
@@ -589,11 +620,13 @@ def selu(input, inplace=False):
     return ScaledELU.apply(_floating("selu", input), SELU_ALPHA, SELU_SCALE, 1.0)
 
 
+@tensor_args("input")
 def selu_(input):
     """In place: selu(input) = scale (max(0, z) + min(0, alpha (e^z - 1))), into ``input``."""
     return selu(input, inplace=True)
 
 
+@tensor_args("input")
 def celu(input, alpha=1.0, inplace=False):
     """g(z) = max(0, z) + min(0, alpha (e^(z / alpha) - 1)), elementwise; gradient 1 where z > 0,
     else e^(z / alpha). RuntimeError for alpha = 0, as torch.
@@ -605,12 +638,14 @@ def celu(input, alpha=1.0, inplace=False):
     return ScaledELU.apply(_floating("celu", input), float(alpha), 1.0, 1.0 / alpha)
 
 
+@tensor_args("input")
 def celu_(input, alpha=1.0):
     """In place: celu(input, alpha) = max(0, z) + min(0, alpha (e^(z / alpha) - 1)), into ``input``.
     """
     return celu(input, alpha, inplace=True)
 
 
+@tensor_args("input")
 def logsigmoid(input):
     """g(z) = log(1 / (1 + e^-z)) = -softplus(-z), elementwise, stable for any z;
     gradient 1 - sigmoid(z).
@@ -618,11 +653,13 @@ def logsigmoid(input):
     return LogSigmoid.apply(_floating("logsigmoid", input))
 
 
+@tensor_args("input")
 def softsign(input):
     """g(z) = z / (1 + |z|), elementwise; gradient 1 / (1 + |z|)**2 (integers become floats)."""
     return Softsign.apply(_promote_integer(input))
 
 
+@tensor_args("input")
 def softmin(input, dim=None, _stacklevel=3, dtype=None):
     """y_i = e^(-z_i) / sum_j e^(-z_j) = softmax(-z) along ``dim``;
     gradient dL/dz = -y * (dL/dy - sum_j dL/dy_j y_j).
@@ -636,6 +673,7 @@ def softmin(input, dim=None, _stacklevel=3, dtype=None):
     return Softmin.apply(input, _softmax_dim("softmin", input, dim))
 
 
+@tensor_args("input")
 def glu(input, dim=-1):
     """GLU(a, b) = a sigmoid(b), where ``input`` splits into halves a, b along ``dim``;
     gradient sigmoid(b) for a and a sigmoid(b) (1 - sigmoid(b)) for b.
@@ -654,6 +692,7 @@ def glu(input, dim=-1):
     return GLU.apply(_floating("glu", input), dim)
 
 
+@tensor_args("input", "weight")
 @tensor_method("prelu")
 def prelu(input, weight):
     """g(z) = max(0, z) + weight min(0, z), weight one slope per channel (dim 1) or a single one;
@@ -675,24 +714,32 @@ def prelu(input, weight):
     return PReLU.apply(_floating("prelu", input), weight)
 
 
+@tensor_args("input")
 def threshold(input, threshold, value, inplace=False):
     """y = value where z <= threshold, else z, elementwise; gradient 0 where z <= threshold, else 1.
     """
+    for name, number in (("threshold", threshold), ("value", value)):
+        if not isinstance(number, (int, float, np.integer, np.floating)):
+            raise TypeError(f"threshold: argument '{name}' must be a number, not "
+                            f"{type(number).__name__}")
     if inplace:
         return _write(input, "threshold_", globals()["threshold"], threshold, value)
     return Threshold.apply(input, threshold, value)
 
 
+@tensor_args("input")
 def threshold_(input, threshold, value):
     """In place: y = value where z <= threshold, else z, written into ``input`` (returned)."""
     return globals()["threshold"](input, threshold, value, inplace=True)
 
 
+@tensor_args("input")
 def tanhshrink(input):
     """g(z) = z - tanh(z), elementwise; gradient tanh(z)**2 (integers become floats)."""
     return Tanhshrink.apply(_promote_integer(input))
 
 
+@tensor_args("input")
 def softshrink(input, lambd=0.5):
     """g(z) = z - lambd if z > lambd, z + lambd if z < -lambd, else 0, elementwise; gradient 1
     where |z| > lambd, else 0. RuntimeError for lambd < 0, as torch.
@@ -702,12 +749,14 @@ def softshrink(input, lambd=0.5):
     return Softshrink.apply(_floating("softshrink", input), lambd)
 
 
+@tensor_args("input")
 @tensor_method("hardshrink")
 def hardshrink(input, lambd=0.5):
     """g(z) = z where |z| > lambd, else 0, elementwise; gradient 1 where |z| > lambd, else 0."""
     return Hardshrink.apply(_floating("hardshrink", input), lambd)
 
 
+@tensor_args("input")
 def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False):
     """g(z) = z if z > 0 else a z: in training a ~ U(lower, upper) per element (gradient the same
     a), else a = (lower + upper) / 2 (leaky_relu). RuntimeError when lower > upper, as torch.
@@ -725,6 +774,7 @@ def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False):
     return LeakyReLU.apply(input, (lower + upper) / 2)
 
 
+@tensor_args("input")
 def rrelu_(input, lower=1.0 / 8, upper=1.0 / 3, training=False):
     """In place: rrelu(input, lower, upper, training) = z if z > 0 else a z, into ``input``."""
     return rrelu(input, lower, upper, training, inplace=True)

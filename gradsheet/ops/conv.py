@@ -30,6 +30,7 @@ import collections
 
 import numpy as np
 
+from ._checks import tensor_args
 from ..autograd.function import Function
 from .im2col import col2im_add, column_blocks, im2col, padded_chwn, pool
 
@@ -404,6 +405,7 @@ def convolution_transpose(input, weight, bias, stride, padding, output_padding, 
     return ConvolutionTranspose.apply(input, weight, bias, geometry)
 
 
+@tensor_args("input", "weight", "bias")
 def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """2-D convolution (cross-correlation, as in PyTorch) of (N, C, H, W) or (C, H, W) input
     with weight (O, C/groups, kh, kw); padding is an int, a pair, 'valid' or 'same'.
@@ -414,11 +416,13 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     return convolution(input, weight, bias, stride, padding, dilation, groups, 2, "conv2d")
 
 
+@tensor_args("input", "weight", "bias")
 def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """1-D convolution of (N, C, L) or (C, L) input with weight (O, C/groups, k)."""
     return convolution(input, weight, bias, stride, padding, dilation, groups, 1, "conv1d")
 
 
+@tensor_args("input", "weight", "bias")
 def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0,
                      groups=1, dilation=1):
     """Transposed 2-D convolution (the gradient of conv2d with respect to its input) of
@@ -432,6 +436,7 @@ def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_paddi
                                  dilation, 2, "conv_transpose2d")
 
 
+@tensor_args("input", "weight", "bias")
 def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_padding=0,
                      groups=1, dilation=1):
     """Transposed 1-D convolution (the gradient of conv1d with respect to its input) of

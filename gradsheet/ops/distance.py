@@ -8,6 +8,7 @@ gradient evenly among the entries tied at the maximum, p = 0 gives 0.
 """
 import numpy as np
 
+from ._checks import tensor_args
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor, as_tensor
 from . import promotion
@@ -158,6 +159,7 @@ def _floating_pair(op, x1, x2, require_float):
     return _convert(x1, target), _convert(x2, target), shape
 
 
+@tensor_args("input")
 def normalize(input, p=2.0, dim=1, eps=1e-12):
     """y = x / max(||x||_p, eps), the norm taken over ``dim`` (an int or a tuple): each vector
     along dim scaled to unit p-norm (vectors shorter than eps are divided by eps).
@@ -172,6 +174,7 @@ def normalize(input, p=2.0, dim=1, eps=1e-12):
     return Normalize.apply(x, p=p, axes=axes, eps=float(eps))
 
 
+@tensor_args("x1", "x2")
 def cosine_similarity(x1, x2, dim=1, eps=1e-8):
     """y = sum_dim (x1 / max(||x1||_2, eps)) * (x2 / max(||x2||_2, eps)): the cosine of the angle
     between the vectors along ``dim`` (x1 and x2 broadcast; dim is removed).
@@ -189,6 +192,7 @@ def cosine_similarity(x1, x2, dim=1, eps=1e-8):
     return CosineSimilarity.apply(a, b, axis=axis, eps=float(eps))
 
 
+@tensor_args("x1", "x2")
 def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
     """y = ||x1 - x2 + eps||_p over the last dimension (x1 and x2 broadcast): the distance
     between each pair of row vectors.

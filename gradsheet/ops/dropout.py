@@ -11,6 +11,7 @@ import warnings
 
 import numpy as np
 
+from ._checks import tensor_args
 from .. import backend
 from ..autograd import inplace as _inplace
 from ..autograd.function import Function
@@ -43,6 +44,7 @@ def _check_p(op, p):
                          f"probability p), got p={p}")
 
 
+@tensor_args("input")
 def dropout(input, p=0.5, training=True, inplace=False):
     """Inverted dropout: zero each element with probability p, scale the rest by 1 / (1 - p).
 
@@ -127,6 +129,7 @@ def _channel_dropout(op, input, p, training, inplace, batched, fn, alpha=False):
     return kind.apply(input, float(p), _channel_mask_shape(op, input.shape, batched))
 
 
+@tensor_args("input")
 def dropout1d(input, p=0.5, training=True, inplace=False):
     """Channel dropout for (N, C, L) or unbatched (C, L) inputs: y[n, c, :] = x[n, c, :] m / (1 - p),
     m ~ Bernoulli(1 - p) per channel; gradient the same scaled mask.
@@ -144,6 +147,7 @@ def dropout1d(input, p=0.5, training=True, inplace=False):
                             input.ndim == 3, dropout1d)
 
 
+@tensor_args("input")
 def dropout2d(input, p=0.5, training=True, inplace=False):
     """Channel dropout for (N, C, H, W) inputs: y[n, c] = x[n, c] m / (1 - p), m ~ Bernoulli(1 - p)
     per channel; gradient the same scaled mask.
@@ -172,6 +176,7 @@ def dropout2d(input, p=0.5, training=True, inplace=False):
                             _quiet(dropout2d))
 
 
+@tensor_args("input")
 def dropout3d(input, p=0.5, training=True, inplace=False):
     """Channel dropout for (N, C, D, H, W) or unbatched (C, D, H, W) inputs: y[n, c] = x[n, c] m /
     (1 - p), m ~ Bernoulli(1 - p) per channel; gradient the same scaled mask.
@@ -200,6 +205,7 @@ def _quiet(function):
     return call
 
 
+@tensor_args("input")
 def alpha_dropout(input, p=0.5, training=False, inplace=False):
     """Alpha dropout: y = a (x m + alpha' (1 - m)) + b, m ~ Bernoulli(1 - p) per element,
     alpha' = -1.7581, a = ((1 - p)(1 + p alpha'**2))**-1/2, b = -a alpha' p: keeps zero mean and
@@ -215,6 +221,7 @@ def alpha_dropout(input, p=0.5, training=False, inplace=False):
     return AlphaDropout.apply(input, float(p), input.shape)
 
 
+@tensor_args("input")
 def feature_alpha_dropout(input, p=0.5, training=False, inplace=False):
     """Alpha dropout of whole channels: y[n, c] = a (x[n, c] m + alpha' (1 - m)) + b with one
     m ~ Bernoulli(1 - p) per (sample, channel) (see alpha_dropout); gradient a m.

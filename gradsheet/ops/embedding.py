@@ -11,6 +11,7 @@ rescales the rows that idx looks up, in place and outside the graph, as PyTorch 
 """
 import numpy as np
 
+from ._checks import tensor_args
 from ..autograd import inplace
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor
@@ -62,6 +63,7 @@ def _renorm(weight, table, indices, max_norm, norm_type):
         inplace.note_change(weight, "embedding")
 
 
+@tensor_args("input", "weight")
 def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,
               scale_grad_by_freq=False, sparse=False):
     """Look up rows of ``weight`` (num_embeddings, D) at the integer ``input`` (*) -> (*, D).
@@ -99,6 +101,7 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,
                            scale_grad_by_freq=bool(scale_grad_by_freq))
 
 
+@tensor_args("tensor")
 def one_hot(tensor, num_classes=-1):
     """y[..., c] = 1 if tensor[...] == c else 0: int64 of shape (*, num_classes), num_classes
     -1 meaning max(tensor) + 1.

@@ -11,6 +11,7 @@ fold is unfold's adjoint, so each op's backward is the other. Both run on ``im2c
 """
 import numpy as np
 
+from ._checks import int_tuple, tensor_args
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor
 from .im2col import col2im_add, im2col
@@ -76,14 +77,8 @@ class Fold(Function):
         return _unfold(g, self.geometry)
 
 
-def _pair(op, name, value):
-    values = tuple(value) if isinstance(value, (list, tuple)) else (value, value)
-    if len(values) == 1:
-        values = values * 2
-    if len(values) != 2 or not all(isinstance(v, (int, np.integer)) and not isinstance(v, bool)
-                                   for v in values):
-        raise TypeError(f"{op}: {name} must be an int or a pair of ints, got {value!r}")
-    return tuple(int(v) for v in values)
+def _pair(op, name, value, minimum=None):
+    return int_tuple(op, name, value, 2, minimum, "an int or a pair of ints")
 
 
 def _geometry(op, image_size, kernel_size, dilation, padding, stride, checked_for):
@@ -106,6 +101,7 @@ def _geometry(op, image_size, kernel_size, dilation, padding, stride, checked_fo
     return kernel, stride, dilation, padding, blocks
 
 
+@tensor_args("input")
 def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
     """cols[n, (c, i, j), l] = x[n, c, oh*sh + i*dh - ph, ow*sw + j*dw - pw] (zero outside):
     each sliding kh x kw block of the image as a column (im2col).
@@ -130,6 +126,7 @@ def _batched(input):
     return unsqueeze(input if isinstance(input, Tensor) else Tensor._wrap(np.asarray(input)), 0)
 
 
+@tensor_args("input")
 def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
     """y[n, c, h, w] = sum of cols[n, (c, i, j), l] over the blocks l and kernel offsets (i, j)
     that cover (h, w): the columns put back into an image, overlaps summed (col2im, the
@@ -145,7 +142,7 @@ def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
         raise ValueError(f"{op}: expected a 2D or 3D (batch mode) input with possibly 0 batch "
                          f"size and non-zero dimensions, but got shape {shape}")
     image_size = _pair(op, "output_size", output_size)
-    kernel = _pair(op, "kernel_size", kernel_size)
+    kernel = _pair(op, "kernel_size", kernel_size, minimum=1)
     rows, blocks = shape[-2:]
     if rows % (kernel[0] * kernel[1]):
         raise ValueError(f"{op}: expected size of input's dimension {len(shape) - 2} to be "

@@ -13,6 +13,7 @@ import string
 
 import numpy as np
 
+from ._checks import tensor_args
 from ..autograd.function import Function
 from ..autograd.methods import tensor_method
 from ..autograd.tensor import Tensor, as_tensor
@@ -111,9 +112,28 @@ def matmul(a, b):
     return MatMul.apply(*_operands(a, b))
 
 
+@tensor_args("input", "weight", "bias")
 def linear(input, weight, bias=None):
-    """The affine map of ``nn.Linear``: input @ weight^T + bias."""
+    """The affine map of ``nn.Linear``: input @ weight^T + bias (a 1-d weight: input @ weight
+    + bias, as torch)."""
+    if (weight.array if isinstance(weight, Tensor) else np.asarray(weight)).ndim != 2:
+        return _linear_vector(input, weight, bias)
     return Linear.apply(input, weight, bias)
+
+
+def _linear_vector(input, weight, bias):
+    """linear with a 1-d weight (a dot product over the last axis, as torch); other ranks refused."""
+    ndims = tuple(np.ndim(x.array if isinstance(x, Tensor) else x) for x in (input, weight))
+    if ndims[1] != 1 or ndims[0] == 0:
+        raise RuntimeError(f"linear: weight must be 2-D (out_features, in_features) or 1-D and "
+                           f"input at least 1-D, got input of {ndims[0]} and weight of "
+                           f"{ndims[1]} dimensions (shapes {tuple(input.shape)} and "
+                           f"{tuple(weight.shape)})")
+    if input.shape[-1] != weight.shape[0]:
+        raise ValueError(f"linear: input of shape {tuple(input.shape)} has {input.shape[-1]} "
+                         f"features, but the 1-d weight has {weight.shape[0]}")
+    out = matmul(input, weight)
+    return out if bias is None else out + bias
 
 
 # ----------------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ import warnings
 
 import numpy as np
 
+from ._checks import tensor_args
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor
 from .activation import _stable_sigmoid
@@ -434,6 +435,7 @@ class NLLLoss(Function):
 
 
 # ---------------------------------------------------------------- functional API
+@tensor_args("input", "target")
 def mse_loss(input, target, reduction="mean"):
     """Mean squared error: mean((input - target)**2). Example: mse_loss([1., 3.], [0., 1.]) = 2.5.
 
@@ -443,12 +445,14 @@ def mse_loss(input, target, reduction="mean"):
     return MSELoss.apply(input, target, reduction=reduction)
 
 
+@tensor_args("input", "target")
 def l1_loss(input, target, reduction="mean"):
     """Mean absolute error: mean(|input - target|). Shapes must be equal (no broadcasting)."""
     _check_reduction("l1_loss", reduction)
     return L1Loss.apply(input, target, reduction=reduction)
 
 
+@tensor_args("input", "target")
 def huber_loss(input, target, reduction="mean", delta=1.0):
     """0.5 d**2 if |d| < delta else delta (|d| - 0.5 delta), d = input - target, then reduced.
     Shapes must be equal (no broadcasting)."""
@@ -459,6 +463,7 @@ def huber_loss(input, target, reduction="mean", delta=1.0):
                            op="huber_loss")
 
 
+@tensor_args("input", "target")
 def smooth_l1_loss(input, target, reduction="mean", beta=1.0):
     """0.5 d**2 / beta if |d| < beta else |d| - 0.5 beta, d = input - target (huber_loss / beta;
     l1_loss when beta = 0). Shapes must be equal (no broadcasting)."""
@@ -471,6 +476,7 @@ def smooth_l1_loss(input, target, reduction="mean", beta=1.0):
                            op="smooth_l1_loss")
 
 
+@tensor_args("input", "target", "weight")
 def binary_cross_entropy(input, target, weight=None, reduction="mean"):
     """L(z, y) = -w [y log z + (1 - y) log(1 - z)] on probabilities z (logs clamped at -100).
 
@@ -481,6 +487,7 @@ def binary_cross_entropy(input, target, weight=None, reduction="mean"):
     return BinaryCrossEntropy.apply(input, target, weight, reduction=reduction)
 
 
+@tensor_args("input", "target", "weight", "pos_weight")
 def binary_cross_entropy_with_logits(input, target, weight=None, reduction="mean",
                                      pos_weight=None):
     """BCE of sigmoid(input) against target, as max(x, 0) - x y + log(1 + e^-|x|) (stable).
@@ -493,6 +500,7 @@ def binary_cross_entropy_with_logits(input, target, weight=None, reduction="mean
                                               reduction=reduction)
 
 
+@tensor_args("input", "target", "weight")
 def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean",
                   label_smoothing=0.0):
     """Softmax cross-entropy -log softmax(input)_target, fused (see CrossEntropy).
@@ -501,6 +509,9 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean
     the input's shape. Example: cross_entropy(tensor([[0., 0.]]), tensor([1])) = log 2.
     """
     _check_reduction("cross_entropy", reduction)
+    if _array(input).dtype.kind == "b":
+        raise NotImplementedError("cross_entropy: not implemented for bool input (logits must be "
+                                  "floating point)")
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"cross_entropy: label_smoothing must lie in [0, 1], "
                          f"got {label_smoothing}")
@@ -508,6 +519,7 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean
                               reduction=reduction, label_smoothing=float(label_smoothing))
 
 
+@tensor_args("input", "target", "weight")
 def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
     """Negative log-likelihood -input[target] of log-probabilities (e.g. log_softmax output)."""
     _check_reduction("nll_loss", reduction)
@@ -950,6 +962,7 @@ class SoftMargin(Function):
 
 
 # ---------------------------------------------------------------- functional API (issue 10)
+@tensor_args("input", "target")
 def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_target=False):
     """KL divergence sum t (log t - x) of log-probabilities ``input`` x from probabilities
     ``target`` t (log-probabilities with ``log_target``), elementwise then reduced.
@@ -968,6 +981,7 @@ def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_
     return KLDiv.apply(input, target, reduction=reduction, log_target=bool(log_target))
 
 
+@tensor_args("input", "target")
 def poisson_nll_loss(input, target, log_input=True, full=False, size_average=None, eps=1e-8,
                      reduce=None, reduction="mean"):
     """Poisson NLL: e^x - t x of log-rates x (``log_input``), or x - t log(x + eps) of rates x;
@@ -979,6 +993,7 @@ def poisson_nll_loss(input, target, log_input=True, full=False, size_average=Non
                             eps=eps, reduction=reduction)
 
 
+@tensor_args("input", "target")
 def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"):
     """Gaussian NLL (log v + (x - t)**2 / v) / 2, v = max(var, eps) (+ log(2 pi) / 2 if full).
 
@@ -988,7 +1003,13 @@ def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"
     """
     op = "gaussian_nll_loss"
     shape = tuple(input.shape)
+    if not isinstance(var, (Tensor, np.ndarray, int, float, np.number)) or isinstance(var, bool):
+        raise TypeError(f"{op}: argument 'var' must be a Tensor or a number, not "
+                        f"{type(var).__name__}")
     values = _array(var)
+    if values.dtype.kind not in "iuf":
+        raise TypeError(f"{op}: argument 'var' must be a real Tensor or number, got dtype "
+                        f"{values.dtype}")
     if np.any(values < 0):
         raise ValueError(f"{op}: var has negative entry/entries")
     var_shape = values.shape
@@ -1007,6 +1028,7 @@ def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"
                              reduction=reduction)
 
 
+@tensor_args("input1", "input2", "target")
 def margin_ranking_loss(input1, input2, target, margin=0, size_average=None, reduce=None,
                         reduction="mean"):
     """max(0, -y (x1 - x2) + margin), y = 1 where x1 should rank higher, -1 where lower.
@@ -1020,6 +1042,7 @@ def margin_ranking_loss(input1, input2, target, margin=0, size_average=None, red
     return MarginRanking.apply(input1, input2, target, margin=margin, reduction=reduction)
 
 
+@tensor_args("input", "target")
 def hinge_embedding_loss(input, target, margin=1.0, size_average=None, reduce=None,
                          reduction="mean"):
     """x where y = 1, max(0, margin - x) where y = -1 (for distances x between pairs labelled
@@ -1030,6 +1053,7 @@ def hinge_embedding_loss(input, target, margin=1.0, size_average=None, reduce=No
     return HingeEmbedding.apply(input, target, margin=margin, reduction=reduction)
 
 
+@tensor_args("input1", "input2", "target")
 def cosine_embedding_loss(input1, input2, target, margin=0, size_average=None, reduce=None,
                           reduction="mean"):
     """1 - cos(x1, x2) where y = 1, max(0, cos(x1, x2) - margin) where y = -1, per row.
@@ -1057,6 +1081,7 @@ def cosine_embedding_loss(input1, input2, target, margin=0, size_average=None, r
     return CosineEmbedding.apply(input1, input2, target, margin=margin, reduction=reduction)
 
 
+@tensor_args("anchor", "positive", "negative")
 def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2, eps=1e-6, swap=False,
                         size_average=None, reduce=None, reduction="mean"):
     """max(0, margin + d(a, p) - d(a, n)), d(x, y) = ||x - y + eps||_p over the last dimension;
@@ -1076,6 +1101,7 @@ def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2, eps=1e-6, s
                                swap=bool(swap), reduction=reduction)
 
 
+@tensor_args("anchor", "positive", "negative")
 def triplet_margin_with_distance_loss(anchor, positive, negative, *, distance_function=None,
                                       margin=1.0, swap=False, reduction="mean"):
     """max(0, margin + d(a, p) - d(a, n)) for any ``distance_function`` d (default: the pairwise
@@ -1092,8 +1118,11 @@ def triplet_margin_with_distance_loss(anchor, positive, negative, *, distance_fu
                          f"the same number of dimensions, but got: anchor {dims[0]}D, positive "
                          f"{dims[1]}D, and negative {dims[2]}D inputs")
     if distance_function is None:
-        return triplet_margin_loss(anchor, positive, negative, margin=margin, p=2, eps=1e-6,
-                                   swap=swap, reduction=reduction)
+        try:
+            return triplet_margin_loss(anchor, positive, negative, margin=margin, p=2, eps=1e-6,
+                                       swap=swap, reduction=reduction)
+        except (TypeError, ValueError, IndexError, RuntimeError) as error:
+            raise type(error)(f"{op}: {error}") from None
     from .elementwise import clamp, minimum
     dist_pos = distance_function(anchor, positive)
     dist_neg = distance_function(anchor, negative)
@@ -1105,6 +1134,7 @@ def triplet_margin_with_distance_loss(anchor, positive, negative, *, distance_fu
     return loss.sum() if reduction == "sum" else loss.mean()
 
 
+@tensor_args("input", "target", "weight")
 def multilabel_soft_margin_loss(input, target, weight=None, size_average=None, reduce=None,
                                 reduction="mean"):
     """-(1 / C) sum_c w_c [y_c log sigmoid(x_c) + (1 - y_c) log sigmoid(-x_c)] per sample (classes
@@ -1115,6 +1145,7 @@ def multilabel_soft_margin_loss(input, target, weight=None, size_average=None, r
     return MultilabelSoftMargin.apply(input, target, weight, reduction=reduction)
 
 
+@tensor_args("input", "target", "weight")
 def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=None,
                       reduce=None, reduction="mean"):
     """(1 / C) sum_{i != y} w_y max(0, margin - x_y + x_i)**p: a multi-class hinge loss for
@@ -1130,6 +1161,7 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=
     return MultiMargin.apply(input, target, weight, p=int(p), margin=margin, reduction=reduction)
 
 
+@tensor_args("input", "target")
 def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
     """(1 / C) sum_{j target} sum_{i not target} max(0, 1 - (x_j - x_i)) per sample; each target
     row lists the sample's classes and ends at the first -1 (it has the input's shape)."""
@@ -1139,6 +1171,7 @@ def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduct
     return MultilabelMargin.apply(input, target, reduction=reduction)
 
 
+@tensor_args("input", "target")
 def soft_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
     """log(1 + e^(-y x)) for targets y = +-1 (a two-class logistic loss). Shapes must be equal."""
     op = "soft_margin_loss"

@@ -15,6 +15,7 @@ Normalization", 2016; Wu & He, "Group Normalization", ECCV 2018.
 """
 import numpy as np
 
+from ._checks import int_arg, tensor_args
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor
 
@@ -189,6 +190,7 @@ def _check_input(op, input, min_dims):
                          f"(N, C, ...), got shape {tuple(input.shape)}")
 
 
+@tensor_args("input", "running_mean?", "running_var?", "weight", "bias")
 def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False,
                momentum=0.1, eps=1e-05):
     """Batch normalization of (N, C, *) input per channel (see BatchNorm).
@@ -215,10 +217,13 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
                            momentum=float(momentum), eps=float(eps))
 
 
+@tensor_args("input", "weight", "bias")
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-05):
     """Layer normalization over the trailing ``normalized_shape`` axes of each sample."""
-    normalized_shape = (normalized_shape,) if isinstance(normalized_shape, (int, np.integer)) \
-        else tuple(normalized_shape)
+    if isinstance(normalized_shape, (list, tuple)):
+        normalized_shape = tuple(int_arg("layer_norm", "normalized_shape", n) for n in normalized_shape)
+    else:
+        normalized_shape = (int_arg("layer_norm", "normalized_shape", normalized_shape),)
     if not isinstance(input, Tensor):
         raise TypeError(f"layer_norm: expected a Tensor, got {type(input).__name__}")
     k = len(normalized_shape)
@@ -233,11 +238,13 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-05):
     return LayerNorm.apply(input, weight, bias, n_axes=k, eps=float(eps))
 
 
+@tensor_args("input", "weight", "bias")
 def group_norm(input, num_groups, weight=None, bias=None, eps=1e-05):
     """Group normalization: channels split into ``num_groups`` groups, each normalized per
     sample over its channels and the spatial axes."""
     _check_input("group_norm", input, 2)
     channels = input.shape[1]
+    num_groups = int_arg("group_norm", "num_groups", num_groups)
     if num_groups < 1 or channels % num_groups:
         raise ValueError(f"group_norm: num_groups={num_groups} must divide the number of "
                          f"channels C={channels} of input of shape {tuple(input.shape)}")

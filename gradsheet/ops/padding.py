@@ -11,6 +11,7 @@ dimension by 1 before and 2 after, (1, 2, 3, 4) also the one before it by 3 and 
 """
 import numpy as np
 
+from ._checks import tensor_args
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor
 from .resample import Resample
@@ -102,6 +103,7 @@ def _check_non_constant(op, mode, shape, pairs):
                              f"{'less than 1' if mode != 'circular' and len(pairs) == 1 else 'negative'}")
 
 
+@tensor_args("input")
 def pad(input, pad, mode="constant", value=None):
     """y = x with a border: ``value`` (constant; default 0) or x's own values mirrored
     (``reflect``), repeated (``replicate``) or wrapped (``circular``); ``pad`` = (left, right)

@@ -11,6 +11,7 @@ backward writes each offset's share with a strided add (no np.add.at).
 """
 import numpy as np
 
+from ._checks import check_dtype_kind, int_arg, int_tuple, tensor_args
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor
 
@@ -28,14 +29,9 @@ def pool_output_size(W, F, P=0, S=1, D=1, ceil_mode=False):
 
 
 def _pair(op, name, value, dims):
-    """An int or a sequence of ``dims`` ints as a tuple of ``dims`` positive ints."""
-    values = (value,) * dims if isinstance(value, (int, np.integer)) else tuple(value)
-    if len(values) == 1 and dims > 1:
-        values = values * dims
-    if len(values) != dims or not all(isinstance(v, (int, np.integer)) and not
-                                      isinstance(v, bool) for v in values):
-        raise TypeError(f"{op}: {name} must be an int or a tuple of {dims} ints, got {value!r}")
-    return tuple(int(v) for v in values)
+    """An int or a sequence of ``dims`` ints as a tuple of ``dims`` ints (``_checks.int_tuple``:
+    TypeError/ValueError naming the op, the argument and the value otherwise)."""
+    return int_tuple(op, name, value, dims)
 
 
 class _Axis:
@@ -352,6 +348,7 @@ def _indices_without_graph(input, geometry):
 def _avg_pool(op, dims, input, kernel_size, stride, padding, ceil_mode, count_include_pad,
               divisor_override=None):
     _check_tensor(op, input)
+    check_dtype_kind(op, "input", input, "f", "floating-point (gradsheet averages floats only)")
     if divisor_override is not None and (isinstance(divisor_override, bool)
                                          or int(divisor_override) != divisor_override
                                          or divisor_override < 1):
@@ -369,6 +366,10 @@ def _adaptive_avg_pool(op, dims, input, output_size):
         raise ValueError(f"{op}: expected a {dims + 1}-d (unbatched) or {dims + 2}-d (batched) "
                          f"input, got shape {tuple(x.shape)}")
     sizes = x.shape[-dims:]
+    if not (output_size is None or isinstance(output_size, (int, np.integer, tuple, list))) \
+            or isinstance(output_size, bool):
+        raise TypeError(f"{op}: output_size must be an int or a tuple of {dims} ints (or None), "
+                        f"not {type(output_size).__name__} {output_size!r}"[:200])
     wanted = (output_size,) * dims if output_size is None or isinstance(
         output_size, (int, np.integer)) else tuple(output_size)
     if len(wanted) == 1 and dims > 1:
@@ -376,7 +377,7 @@ def _adaptive_avg_pool(op, dims, input, output_size):
     if len(wanted) != dims:
         raise ValueError(f"{op}: output_size must be an int or a tuple of {dims}, got "
                          f"{output_size!r}")
-    out = tuple(size if o is None else int(o) for size, o in zip(sizes, wanted))
+    out = tuple(size if o is None else int_arg(op, "output_size", o) for size, o in zip(sizes, wanted))
     if min(out) < 1:
         raise ValueError(f"{op}: output_size must be positive, got {out} for input of shape "
                          f"{tuple(x.shape)}")
@@ -388,6 +389,7 @@ def _adaptive_avg_pool(op, dims, input, output_size):
                                  out_shape=x.shape[:-dims] + out)
 
 
+@tensor_args("input", convert_arrays=False)
 def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
                return_indices=False):
     """Max over each F x F window of (N, C, H, W) or (C, H, W) input; stride defaults to the
@@ -399,6 +401,7 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
                      return_indices)
 
 
+@tensor_args("input", convert_arrays=False)
 def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
                return_indices=False):
     """Max over each window of F positions of (N, C, L) or (C, L) input."""
@@ -406,6 +409,7 @@ def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
                      return_indices)
 
 
+@tensor_args("input", convert_arrays=False)
 def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
                count_include_pad=True, divisor_override=None):
     """Mean over each F x F window of (N, C, H, W) or (C, H, W) input (see AvgPool for the
@@ -414,6 +418,7 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
                      count_include_pad, divisor_override)
 
 
+@tensor_args("input", convert_arrays=False)
 def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
                count_include_pad=True):
     """Mean over each window of F positions of (N, C, L) or (C, L) input."""
@@ -421,6 +426,7 @@ def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
                      count_include_pad)
 
 
+@tensor_args("input", convert_arrays=False)
 def adaptive_avg_pool2d(input, output_size):
     """Mean over PyTorch's adaptive windows, giving an OH x OW map whatever H x W is
     (``output_size`` an int, a pair, or None in a place to keep that size). Output 1 is
@@ -428,6 +434,7 @@ def adaptive_avg_pool2d(input, output_size):
     return _adaptive_avg_pool("adaptive_avg_pool2d", 2, input, output_size)
 
 
+@tensor_args("input", convert_arrays=False)
 def adaptive_avg_pool1d(input, output_size):
     """Mean over PyTorch's adaptive windows of a length-L axis, giving ``output_size`` values."""
     return _adaptive_avg_pool("adaptive_avg_pool1d", 1, input, output_size)

@@ -16,6 +16,7 @@ when a scale factor is given (and ``recompute_scale_factor`` is not True), else 
 """
 import numpy as np
 
+from ._checks import tensor_args
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor
 
@@ -203,9 +204,12 @@ def _per_axis(op, name, value, dims, shape, kind):
                                    and not isinstance(v, bool) for v in values):
         raise TypeError(f"{op}: scale_factor must be a number or a tuple of {dims} numbers, got "
                         f"{value!r}")
+    if kind == "float" and not all(np.isfinite(v) and v > 0 for v in values):
+        raise ValueError(f"{op}: scale_factor must be finite and positive, got {value!r}")
     return [int(v) for v in values] if kind == "int" else [float(v) for v in values]
 
 
+@tensor_args("input")
 def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corners=None,
                 recompute_scale_factor=None, antialias=False):
     """y[..., i] = sum_t w[i, t] x[..., idx[i, t]] along each spatial axis: the input resized to
@@ -317,6 +321,7 @@ def _shape_of(input):
     return tuple(input.shape) if isinstance(input, Tensor) else np.shape(input)
 
 
+@tensor_args("input")
 def pixel_shuffle(input, upscale_factor):
     """y[..., c, h*r + i, w*r + j] = x[..., c*r*r + i*r + j, h, w], r = ``upscale_factor``:
     (*, C*r*r, H, W) -> (*, C, H*r, W*r), the sub-pixel convolution's rearrangement.
@@ -335,6 +340,7 @@ def pixel_shuffle(input, upscale_factor):
     return PixelShuffle.apply(input, r=r)
 
 
+@tensor_args("input")
 def pixel_unshuffle(input, downscale_factor):
     """y[..., c*r*r + i*r + j, h, w] = x[..., c, h*r + i, w*r + j], r = ``downscale_factor``:
     (*, C, H*r, W*r) -> (*, C*r*r, H, W), the inverse of ``pixel_shuffle``.

@@ -8,6 +8,7 @@ axis is (W - 1) S - 2P + F unless ``output_size`` asks for one within S of it.
 """
 import numpy as np
 
+from ._checks import tensor_args
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor
 
@@ -118,6 +119,7 @@ class _EmptyUnpool(Function):
         return np.zeros(self.in_shape, g.dtype)
 
 
+@tensor_args("input", "indices")
 def max_unpool2d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
     """y[n, c].flat[indices[n, c, i, j]] = x[n, c, i, j], 0 elsewhere: the partial inverse of
     ``max_pool2d(..., return_indices=True)`` for (N, C, H, W) or (C, H, W) input.
@@ -132,6 +134,7 @@ def max_unpool2d(input, indices, kernel_size, stride=None, padding=0, output_siz
                        output_size)
 
 
+@tensor_args("input", "indices")
 def max_unpool1d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
     """y[n, c, indices[n, c, i]] = x[n, c, i], 0 elsewhere: the partial inverse of
     ``max_pool1d(..., return_indices=True)`` for (N, C, L) or (C, L) input; output length

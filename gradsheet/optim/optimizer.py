@@ -86,7 +86,11 @@ class Optimizer:
         self.state = defaultdict(dict)
         self.param_groups = []
         self._workspace = _Workspace([])
-        groups = list(params)
+        try:
+            groups = list(params)
+        except TypeError:
+            raise TypeError(f"{type(self).__name__}: params should be an iterable of Tensors or "
+                            f"dicts, got {type(params).__name__}") from None
         if not groups:
             raise ValueError(f"{type(self).__name__}: optimizer got an empty parameter list")
         if not isinstance(groups[0], dict):
@@ -107,13 +111,20 @@ class Optimizer:
         name = type(self).__name__
         if not isinstance(param_group, dict):
             raise TypeError(f"{name}: param_group must be a dict, got {type(param_group).__name__}")
+        if "params" not in param_group:
+            raise ValueError(f"{name}: a parameter group must have a 'params' entry, got keys "
+                             f"{sorted(map(str, param_group))}")
         params = param_group["params"]
         if isinstance(params, Tensor):
             params = [params]
         elif isinstance(params, set):
             raise TypeError(f"{name}: parameters must be an ordered collection (a list), not a "
                             "set, whose order changes between runs")
-        params = list(params)
+        try:
+            params = list(params)
+        except TypeError:
+            raise TypeError(f"{name}: a group's params must be an iterable of Tensors, got "
+                            f"{type(params).__name__}") from None
         for i, p in enumerate(params):
             if not isinstance(p, Tensor):
                 raise TypeError(f"{name}: can only optimize Tensors, but parameter {i} is a "
@@ -138,7 +149,13 @@ class Optimizer:
 
     def _check_rules(self, group):
         for key, holds, *message, rule in self._rules:
-            if not holds(group):
+            try:
+                ok = bool(holds(group))
+            except (TypeError, IndexError, ValueError, RuntimeError):  # a str, None, a 1-tuple...
+                wanted = "a pair of numbers" if key == "betas" else "a number"
+                raise TypeError(f"{type(self).__name__}: {key} must be {wanted}, got "
+                                f"{type(group.get(key)).__name__} {group.get(key)!r}"[:200]) from None
+            if not ok:
                 if message:
                     raise ValueError(f"{type(self).__name__}: {message[0](group)} (expected "
                                      f"{rule})")

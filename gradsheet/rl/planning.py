@@ -298,6 +298,11 @@ def _check_values(mdp, V):
 
 
 def _check_epsilon(name, epsilon, max_iter):
+    if not isinstance(epsilon, (int, float, np.integer, np.floating)) or isinstance(epsilon, bool):
+        raise TypeError(f"{name}: epsilon must be a number, not {type(epsilon).__name__}")
+    if not isinstance(max_iter, (int, float, np.integer, np.floating)) or isinstance(max_iter, bool) \
+            or not np.isfinite(max_iter):
+        raise TypeError(f"{name}: max_iter must be a positive integer, got {max_iter!r}")
     if not epsilon > 0:
         raise ValueError(f"{name}: epsilon must be > 0, got {epsilon}")
     if int(max_iter) != max_iter or max_iter < 1:
