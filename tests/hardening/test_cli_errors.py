@@ -2,6 +2,7 @@
 file), a non-zero exit, no traceback and no NumPy warning; nothing hangs."""
 import json
 import os
+import signal
 import subprocess
 import sys
 
@@ -124,16 +125,20 @@ def test_nan_in_the_data_warns_in_one_line(files, capsys):
     assert all(line.startswith("gradsheet train: ") for line in err), err
 
 
-def test_rl_hangs_of_the_issue_end(files):
-    code, err, _ = _cli(["rl", "--algo", "q-learning", "--episodes", "0"], files)
-    assert code == 2 and len(err) == 1 and "--episodes" in err[0], err
-    code, err, out = _cli(["rl", "--algo", "sarsa", "--env", "CliffWalking", "--episodes", "1",
-                           "--eval-episodes", "3"], files, timeout=120)
-    assert code == 0, err
-    assert "mean return" in out
-    code, err, out = _cli(["rl", "--algo", "q-learning", "--episodes", "1", "--max-steps", "20",
-                           "--eval-episodes", "2", "--out", "rl"], files)
-    assert code == 0, err
+def test_rl_hangs_of_the_issue_end(files, capsys):
+    signal.alarm(120)  # a hang fails the test instead of blocking the suite
+    try:
+        with pytest.raises(SystemExit) as exit_:
+            main(["rl", "--algo", "q-learning", "--episodes", "0"])
+        err = capsys.readouterr().err.strip().splitlines()
+        assert exit_.value.code == 2 and len(err) == 1 and "--episodes" in err[0], err
+        assert main(["rl", "--algo", "sarsa", "--env", "CliffWalking", "--episodes", "1",
+                     "--eval-episodes", "3"]) == 0
+        assert "mean return" in capsys.readouterr().out
+        assert main(["rl", "--algo", "q-learning", "--episodes", "1", "--max-steps", "20",
+                     "--eval-episodes", "2", "--out", "rl"]) == 0
+    finally:
+        signal.alarm(0)
     assert json.loads((files / "rl" / "result.json").read_text())["algo"] == "q-learning"
 
 
