@@ -259,7 +259,8 @@ def fit(model, loss_fn, optimizer, train_data, val_data=None, epochs=1, batch_si
     if resume_from is not None:
         # after on_train_begin, which resets the callbacks, so that their saved state stays
         checkpoint = io.restore_checkpoint(resume_from, model, optimizer, scheduler, generators,
-                                           callbacks or None)  # none given: states unused
+                                           callbacks or None,  # none given: states unused
+                                           epochs=epochs)
         start, step = checkpoint["epoch"], checkpoint["step"]
         history = checkpoint["history"] if checkpoint["history"] is not None else history
     # on_train_end gets the last epoch's logs, also when a resumed run trains no epoch
