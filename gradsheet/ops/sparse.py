@@ -25,7 +25,6 @@ subclass's reflected operators first, as Python gives a subclass's reflected met
 import sys
 
 import numpy as np
-import scipy.sparse as _scipy_sparse
 
 from .. import backend, devices
 from ..autograd.function import Function
@@ -269,7 +268,8 @@ class Take(Function):
 
 def _csr(values, indices, shape):
     """scipy's CSR matrix of a 2-D sparse tensor (duplicates summed)."""
-    return _scipy_sparse.coo_array((values, (indices[0], indices[1])), shape=shape).tocsr()
+    import scipy.sparse  # the rl extra's dependency, imported when a sparse product runs
+    return scipy.sparse.coo_array((values, (indices[0], indices[1])), shape=shape).tocsr()
 
 
 _SCIPY_UNSUPPORTED = (np.float16,)
