@@ -94,3 +94,15 @@ def test_random_split_bad_lengths_name_the_values():
         random_split(data, [1.5, -0.5])
     with pytest.raises(ValueError, match=r"\[2.5, 7.5\]"):
         random_split(data, [2.5, 7.5])
+
+
+def test_torch_utils_data_submodule_paths_hold_the_same_objects():
+    import gradsheet.data as data
+    from gradsheet.utils.data.dataloader import DataLoader, default_collate
+    from gradsheet.utils.data.dataset import Subset, TensorDataset
+    from gradsheet.utils.data.distributed import DistributedSampler
+    from gradsheet.utils.data.sampler import BatchSampler, RandomSampler
+    assert (DataLoader, default_collate, Subset, TensorDataset, DistributedSampler,
+            BatchSampler, RandomSampler) == (data.DataLoader, data.default_collate, data.Subset,
+                                            data.TensorDataset, data.DistributedSampler,
+                                            data.BatchSampler, data.RandomSampler)
