@@ -10,6 +10,7 @@ from . import memory as _memory
 from .autograd import (Function, GradcheckError, Tensor, enable_grad, gradcheck,
                        inference_mode, is_grad_enabled, no_grad, set_grad_enabled)
 from .devices import device
+from .autograd.anomaly import is_anomaly_check_nan_enabled, is_anomaly_enabled, set_anomaly_enabled
 from .autograd.tensor import as_tensor
 # The torch.* functions: each module's __all__ lists its own.
 from .factories import *
@@ -58,7 +59,8 @@ __version__ = "0.1.0"
 _memory.keep_freed_memory_unless_disabled()  # see gradsheet.memory
 
 __all__ = [
-    "Function", "GradcheckError", "Tensor", "as_tensor", "device", "enable_grad",
+    "Function", "GradcheckError", "Tensor", "as_tensor", "is_anomaly_enabled",
+    "is_anomaly_check_nan_enabled", "set_anomaly_enabled", "autograd", "device", "enable_grad",
     "get_default_dtype", "gradcheck", "inference_mode", "is_grad_enabled", "load", "manual_seed",
     "no_grad", "save", "set_default_dtype", "set_grad_enabled", "summary", "finfo", "iinfo",
     "float32", "float", "float64", "double", "float16", "half", "int64", "long", "int32", "int",

@@ -46,6 +46,12 @@ def is_anomaly_check_nan_enabled():
     return state.check_nan
 
 
+def set_anomaly_enabled(enabled, check_nan=True):
+    """Turn anomaly mode on or off (``torch.set_anomaly_enabled``; the statement form of
+    ``set_detect_anomaly``)."""
+    set_detect_anomaly(enabled, check_nan)
+
+
 class set_detect_anomaly:
     """Anomaly mode on (``mode=True``) or off: a call that sets it at once, also usable as a
     context manager that restores the previous mode on exit (as ``torch.autograd.set_detect_anomaly``).

@@ -159,3 +159,14 @@ def test_a_model_step_is_unchanged_in_anomaly_mode():
 def test_set_detect_anomaly_rejects_non_bool():
     with pytest.raises(TypeError, match="set_detect_anomaly: mode must be a bool"):
         gs.autograd.set_detect_anomaly("yes")
+
+
+def test_top_level_switches_match_torch():
+    import torch
+    for lib in (torch, gs):
+        lib.set_anomaly_enabled(True)
+        try:
+            assert lib.is_anomaly_enabled() and lib.is_anomaly_check_nan_enabled()
+        finally:
+            lib.set_anomaly_enabled(False)
+        assert not lib.is_anomaly_enabled()
