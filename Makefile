@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: tour test bench clean docs
+.PHONY: tour test bench bench-quick clean docs
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -35,15 +35,39 @@ test: $(VENV)/.installed-dev
 	$(BIN)/python -m pytest $(ARGS)
 
 # Benchmarks measure with OpenBLAS's own kernel choice: the two variables are unset here only.
-# Results go to benchmarks/results/*.json (about 10 minutes in all, pymdptoolbox's sparse
-# solve being most of it).
+# `make bench` writes benchmarks/results/*.json (about 10 minutes in all, pymdptoolbox's sparse
+# solve being most of it), then benchmarks/report.py renders them as benchmarks/RESULTS.md and
+# rewrites the README's benchmark table (between its two marker comments) from it.
+# `make bench-quick` runs the same rows with fewer rounds (3, each contender alone once, the
+# sparse MDP at S=2,000) in under 3 minutes, into build/bench-quick/ (its RESULTS.md there,
+# printed; the README and benchmarks/ untouched).
 BENCH_ENV := env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE
-bench: $(VENV)/.installed-dev
-	for b in mlp cnn batchnorm_mlp rnn planning transformer attention_long; do \
-		$(BENCH_ENV) $(BIN)/python benchmarks/$$b.py --json benchmarks/results/$$b.json || exit 1; \
+SIDE_BY_SIDE := mlp cnn batchnorm_mlp rnn ops_small transformer attention_long
+
+# $(call run-benchmarks,DIR,SIDE_BY_SIDE_ARGS,PLANNING_ENV,PLANNING_ARGS,QLEARNING_ARGS,LOADER_ARGS)
+define run-benchmarks
+	mkdir -p $(1)
+	for b in $(SIDE_BY_SIDE); do \
+		$(BENCH_ENV) $(BIN)/python benchmarks/$$b.py $(2) --json $(1)/$$b.json || exit 1; \
 	done
-	$(BENCH_ENV) $(BIN)/python benchmarks/rl_learning.py --part qlearning \
-		--json benchmarks/results/qlearning.json
+	$(BENCH_ENV) $(3) $(BIN)/python benchmarks/planning.py $(4) --json $(1)/planning.json
+	$(BENCH_ENV) $(BIN)/python benchmarks/rl_learning.py --part qlearning $(5) \
+		--json $(1)/qlearning.json
+	$(BENCH_ENV) $(BIN)/python benchmarks/dataloader_workers.py $(6) \
+		--json $(1)/dataloader_workers.json
+endef
+
+bench: $(VENV)/.installed-dev
+	$(call run-benchmarks,benchmarks/results,,,,,)
+	$(BIN)/python benchmarks/report.py --results benchmarks/results --out benchmarks/RESULTS.md \
+		--readme README.md
+
+bench-quick: $(VENV)/.installed-dev
+	rm -rf build/bench-quick
+	$(call run-benchmarks,build/bench-quick,--quick,PLANNING_SPARSE_S=2000,--rounds 3,--rounds 3,\
+		--samples 400 --rounds 2)
+	$(BIN)/python benchmarks/report.py --results build/bench-quick --out build/bench-quick/RESULTS.md
+	cat build/bench-quick/RESULTS.md
 
 clean:
 	rm -rf $(VENV) build *.egg-info

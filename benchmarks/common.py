@@ -5,25 +5,41 @@ its contenders in alternation (round-robin, several rounds), takes each
 round's per-step time, and reports the median time and the median of the
 per-round ratios against PyTorch.
 """
+import datetime
 import os
+import platform
 import resource
 import statistics
 import subprocess
 import sys
 import time
 
+# The thread counts this run has set (``set_threads``): the JSON's meta records them.
+_THREADS_SET = []
+# Environment variables that change what a benchmark measures: recorded when set.
+_RECORDED_ENV = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS",
+                 "MKL_NUM_THREADS", "PLANNING_SPARSE_S", "GRADSHEET_KEEP_FREED_MEMORY")
 
-def blas_report():
-    """Which BLAS library and kernel numpy runs (threadpoolctl), as one line."""
+
+def blas_pools():
+    """numpy's BLAS libraries as threadpoolctl sees them: [{"library", "version", "kernel",
+    "threads"}] (None when threadpoolctl is not installed)."""
     try:
         from threadpoolctl import threadpool_info
     except ImportError:
+        return None
+    return [{"library": pool.get("internal_api"), "version": pool.get("version"),
+             "kernel": pool.get("architecture"), "threads": pool.get("num_threads")}
+            for pool in threadpool_info() if pool.get("user_api") == "blas"]
+
+
+def blas_report():
+    """Which BLAS library and kernel numpy runs (threadpoolctl), as one line."""
+    pools = blas_pools()
+    if pools is None:
         return "threadpoolctl not installed: BLAS kernel unknown"
-    parts = []
-    for pool in threadpool_info():
-        if pool.get("user_api") == "blas":
-            parts.append(f"{pool.get('internal_api')} {pool.get('version')} "
-                         f"kernel={pool.get('architecture')} threads={pool.get('num_threads')}")
+    parts = [f"{pool['library']} {pool['version']} kernel={pool['kernel']} threads={pool['threads']}"
+             for pool in pools]
     env = {k: os.environ[k] for k in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE") if k in os.environ}
     return "; ".join(parts) + (f" (env {env})" if env else " (OPENBLAS_* unset)")
 
@@ -34,6 +50,7 @@ def set_threads(n):
     not carry torch's libraries in its memory.)"""
     from threadpoolctl import threadpool_limits
     limiter = threadpool_limits(limits=n, user_api="blas")
+    _THREADS_SET.append(n)
     torch = sys.modules.get("torch")
     if torch is not None:
         torch.set_num_threads(n)
@@ -102,8 +119,8 @@ def time_alone(step, seconds=0.5, warmup=5):
 
 def run_alone(script, contenders, rounds):
     """Each contender alone in a fresh process (``script --alone WHO``), ``rounds`` times in
-    alternation; returns {who: {"ms", "peak_rss_mb"}} (medians) plus "vs_pytorch" (the median
-    per-round ratio)."""
+    alternation; returns {who: {"ms", "peak_rss_mb"}} (medians) plus "vs_pytorch" and
+    "vs_numpy" (the median per-round ratios)."""
     runs = {who: [] for who in contenders}
     for _ in range(rounds):
         for who in contenders:
@@ -114,10 +131,11 @@ def run_alone(script, contenders, rounds):
     rows = {who: {"ms": statistics.median(ms for ms, _ in series),
                   "peak_rss_mb": statistics.median(rss for _, rss in series)}
             for who, series in runs.items()}
-    if "pytorch" in runs:
-        for who, series in runs.items():
-            rows[who]["vs_pytorch"] = statistics.median(
-                a / b for (a, _), (b, _) in zip(series, runs["pytorch"]))
+    for reference in ("pytorch", "numpy"):
+        if reference in runs:
+            for who, series in runs.items():
+                rows[who]["vs_" + reference] = statistics.median(
+                    a / b for (a, _), (b, _) in zip(series, runs[reference]))
     return rows
 
 
@@ -163,12 +181,15 @@ def benchmark_main(script, description, cases, alone_case, alone_rounds=3, befor
     count. Then ``alone_case`` runs each contender alone in fresh processes at 1 thread, as a
     user would run it: its ms/step there (no other library's memory habits in the process)
     and its peak resident memory. ``before()`` runs once before timing (e.g. a check that the
-    contenders agree).
+    contenders agree). ``--quick`` (``make bench-quick``) runs the same cases with fewer
+    rounds (3 unless ``--rounds`` says otherwise) and each contender alone once.
     """
     import argparse
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--threads", type=int, nargs="+", default=[1, 2])
-    parser.add_argument("--rounds", type=int, default=15)
+    parser.add_argument("--rounds", type=int, help="interleaved rounds (default 15; 3 with --quick)")
+    parser.add_argument("--quick", action="store_true",
+                        help="a quick check: 3 rounds, each contender alone once (same cases)")
     parser.add_argument("--only", nargs="+", choices=list(cases), default=list(cases))
     contenders = list(cases[alone_case][1])
     parser.add_argument("--alone", choices=contenders,
@@ -176,6 +197,10 @@ def benchmark_main(script, description, cases, alone_case, alone_rounds=3, befor
                              "thread; print its ms/step and peak RSS (MB)")
     parser.add_argument("--json", help="write the results here")
     args = parser.parse_args()
+    if args.rounds is None:
+        args.rounds = 3 if args.quick else 15
+    if args.quick:
+        alone_rounds = 1
     if args.alone:
         step = cases[alone_case][1][args.alone]()
         limiter = set_threads(1)
@@ -206,7 +231,10 @@ def benchmark_main(script, description, cases, alone_case, alone_rounds=3, befor
         print("  peak RSS gradsheet / pytorch: "
               f"{alone['gradsheet']['peak_rss_mb'] / alone['pytorch']['peak_rss_mb']:.2f}x")
     results["alone"] = alone
-    write_json(args.json, results)
+    write_json(args.json, results, meta={
+        "description": description, "quick": args.quick, "rounds": args.rounds,
+        "alone_case": alone_case, "alone_rounds": alone_rounds, "alone_threads": 1,
+        "steps_per_round": {name: cases[name][0] for name in args.only}})
     return results
 
 
@@ -221,9 +249,42 @@ def training_step(model, loss_fn, optimizer, x, y):
     return step
 
 
-def write_json(path, results):
-    """Write ``results`` to ``path`` as indented JSON (nothing when ``path`` is None)."""
+def cpu_model():
+    """The CPU's model name (/proc/cpuinfo's first "model name", else the platform's word)."""
+    try:
+        with open("/proc/cpuinfo") as cpuinfo:
+            for line in cpuinfo:
+                key, _, value = line.partition(":")
+                if key.strip() in ("model name", "Model", "cpu model") and value.strip():
+                    return value.strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine() or "unknown"
+
+
+def run_meta():
+    """What a result depends on besides the code: date, CPU, BLAS kernel, threads, versions,
+    the command line and the environment variables that change the measurement."""
+    versions = {"python": platform.python_version()}
+    for module in ("numpy", "gradsheet", "torch", "scipy", "mdptoolbox"):
+        loaded = sys.modules.get(module)  # never imports: only what this run used
+        if loaded is not None:
+            versions[module] = getattr(loaded, "__version__", "unknown")
+    return {"date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+            "cpu_model": cpu_model(), "cpu_count": os.cpu_count(),
+            "platform": platform.platform(), "blas": blas_pools(),
+            "threads": sorted(set(_THREADS_SET)),
+            "command": [os.path.relpath(sys.argv[0])] + sys.argv[1:],
+            "env": {k: os.environ[k] for k in _RECORDED_ENV if k in os.environ},
+            "versions": versions}
+
+
+def write_json(path, results, meta=None):
+    """Write ``results`` to ``path`` as indented JSON (nothing when ``path`` is None), with a
+    "meta" entry (``run_meta()`` and ``meta``) that benchmarks/report.py reads."""
     if path:
         import json
+        results = dict(results)
+        results["meta"] = {**run_meta(), **(meta or {})}
         with open(path, "w") as f:
             json.dump(results, f, indent=2)

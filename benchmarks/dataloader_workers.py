@@ -5,7 +5,7 @@ in parallel), batches of 8 go through one SGD step of a small MLP (8-32-1). With
 the loading of the next batches overlaps the other's and the step, so the loop should run at
 close to twice the samples/s of num_workers=0 (issue 11, item 3 asks for at least 1.6x).
 
-Usage: python benchmarks/dataloader_workers.py [--samples N] [--rounds R]
+Usage: python benchmarks/dataloader_workers.py [--samples N] [--rounds R] [--json FILE]
 """
 import argparse
 import os
@@ -72,12 +72,18 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--samples", type=int, default=800)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--json", help="write the results here")
     args = parser.parse_args()
     zero, two, ratio = measure(args.samples, args.rounds)
     print(f"num_workers=0: {zero:8.0f} samples/s")
     print(f"num_workers=2: {two:8.0f} samples/s")
     print(f"speed-up:      {ratio:8.2f}x  (1 ms per sample, batch 8, {args.samples} samples, "
           f"median of {args.rounds} rounds; {os.cpu_count()} CPUs)")
+    sys.path.insert(0, os.path.dirname(__file__))
+    import common
+    common.write_json(args.json, {"dataloader_workers": {
+        "samples_per_s_0_workers": zero, "samples_per_s_2_workers": two, "speed_up": ratio,
+        "samples": args.samples, "rounds": args.rounds, "load_ms_per_sample": LOAD_SECONDS * 1e3}})
 
 
 if __name__ == "__main__":
