@@ -4,10 +4,22 @@ EarlyStopping ends training when a monitored quantity stops improving;
 ModelCheckpoint saves the model's state dict (safetensors) after each epoch or
 each improvement. Subclass Callback for your own. A callback's ``state_dict()`` holds what
 changes while it runs, so that ``fit(..., resume_from=...)`` continues it exactly.
+
+Under a process group (data-parallel ``fit``), the callbacks run on every rank with the same
+epoch logs (averaged over the ranks), so they decide alike; files are written by rank 0 only
+(``is_writer()``).
 """
 import math
+import sys
 
 from .. import io
+
+
+def is_writer():
+    """Whether this process writes files: True unless it is a rank other than 0 of an
+    initialised process group (``gradsheet.distributed``)."""
+    dist = sys.modules.get("gradsheet.distributed")
+    return dist is None or not dist.is_initialized() or dist.get_rank() == 0
 
 
 class Callback:
@@ -168,7 +180,8 @@ class ModelCheckpoint(Callback):
         mode: 'min', 'max' or 'auto', as in EarlyStopping.
 
     The file's metadata records the epoch and the logged values (``gradsheet.io.load_metadata``).
-    Its ``state_dict()`` holds ``best``, the best value of ``monitor`` so far.
+    Its ``state_dict()`` holds ``best``, the best value of ``monitor`` so far. Under a process
+    group only rank 0 writes the file (every rank keeps ``best``).
     """
 
     state_attributes = ("best",)
@@ -194,6 +207,8 @@ class ModelCheckpoint(Callback):
             if not self._monitor.improved(current, self.best):
                 return
             self.best = current
+        if not is_writer():
+            return
         path = str(self.path).format(epoch=epoch + 1, **logs)
         metadata = {"epoch": str(epoch + 1), **{name: repr(value) for name, value in logs.items()}}
         io.save(self.model.state_dict(), path, metadata=metadata)

@@ -7,6 +7,12 @@ Per batch, ``fit`` does the four steps of "updating weights":
     4. use the gradients to update the weights (w <- w - alpha dL/dw for SGD)
 and logs, per epoch, the mean loss and metrics over the training samples, the
 same on the validation data (under eval() and no_grad()), and the learning rate.
+
+Under an initialised process group (``gradsheet.distributed.init_process_group`` in a script
+started by ``mpiexec -n N``), ``fit`` trains data-parallel: each rank takes its own share of
+every epoch (a ``DistributedSampler``), the model is wrapped in ``DistributedDataParallel`` (its
+gradients averaged over the ranks), the epoch's metrics are averaged over the ranks, and rank 0
+alone shows progress and writes files (see ``fit``).
 """
 import math
 import os
@@ -16,18 +22,20 @@ import warnings
 import numpy as np
 from tqdm import tqdm
 
-from .. import io, nn
+from .. import backend, io, nn
 from ..autograd.grad_mode import no_grad
 from ..autograd.tensor import Tensor, as_tensor
 from ..data import DataLoader, TensorDataset
+from ..data.sampler import Sampler
 from ..nn import functional as F
 from ..optim import lr_scheduler
 from .history import History
 from .metrics import accuracy, get_metric
 
 
-def _loader(data, batch_size, shuffle, who):
-    """A DataLoader for ``data``: a DataLoader (used as is), a Dataset, or an (X, y) pair."""
+def _loader(data, batch_size, shuffle, who, sampler=None):
+    """A DataLoader for ``data``: a DataLoader (used as is), a Dataset, or an (X, y) pair;
+    ``sampler(dataset)``, when given, makes the sampler of a loader built here."""
     if isinstance(data, DataLoader):
         return data
     if isinstance(data, (tuple, list)) and all(isinstance(t, (Tensor, np.ndarray)) for t in data):
@@ -35,6 +43,8 @@ def _loader(data, batch_size, shuffle, who):
     if not (hasattr(data, "__getitem__") and hasattr(data, "__len__")):
         raise TypeError(f"{who}: expected a Dataset, a DataLoader or an (inputs, targets) pair, "
                         f"got {type(data).__name__}")
+    if sampler is not None:
+        return DataLoader(data, batch_size=batch_size, sampler=sampler(data))
     return DataLoader(data, batch_size=batch_size, shuffle=shuffle)
 
 
@@ -73,6 +83,15 @@ class _Running:
     def means(self, prefix=""):
         return {prefix + name: total / self.count for name, total in self.sums.items()}
 
+    def combine(self, ranks, names):
+        """The sums and count over every rank (``names`` in order; each rank adds the same
+        numbers in rank order, so every rank gets the same bits)."""
+        every = ranks.gather([self.count] + [self.sums.get(name, 0.0) for name in names])
+        total = every.sum(axis=0)
+        self.count = int(total[0])
+        self.sums = {name: float(value) for name, value in zip(names, total[1:])}
+        return self
+
 
 def _batch_logs(loss, output, target, metric_fns):
     logs = {"loss": loss}
@@ -81,11 +100,13 @@ def _batch_logs(loss, output, target, metric_fns):
     return logs
 
 
-def _check_finite(loss, epoch, epochs, step, steps):
+def _check_finite(loss, epoch, epochs, step, steps, ranks=None):
     if not math.isfinite(loss):
+        where = "" if ranks is None else ranks.non_finite_text()
         raise FloatingPointError(
-            f"fit: the loss became {loss} at epoch {epoch + 1}/{epochs}, step {step + 1}/{steps}; "
-            f"lower the learning rate, check the inputs for NaN/inf, or clip gradients")
+            f"fit: the loss became {loss}{where} at epoch {epoch + 1}/{epochs}, step "
+            f"{step + 1}/{steps}; lower the learning rate, check the inputs for NaN/inf, or clip "
+            f"gradients")
 
 
 # fit(on_divergence=...): a batch loss above DIVERGENCE_FACTOR times the smallest batch loss seen
@@ -98,8 +119,9 @@ _ON_DIVERGENCE = (None, "raise", "warn")
 class _Divergence:
     """The running minimum of the batch losses, and what to do when a loss outgrows it."""
 
-    def __init__(self, mode):
-        self.mode, self.minimum, self.warned = mode, math.inf, False
+    def __init__(self, mode, quiet=False):
+        # quiet: a rank other than 0, which checks (to raise with the others) but never warns
+        self.mode, self.minimum, self.warned = mode, math.inf, quiet
 
     def check(self, loss, epoch, epochs, step, steps):
         """Raise (mode "raise") or warn once (mode "warn") when ``loss`` diverged."""
@@ -127,7 +149,7 @@ def _warn_non_finite(logs, epoch, epochs, who="fit"):
 
 
 def _train_epoch(model, loss_fn, optimizer, loader, metric_fns, callbacks, epoch, epochs, bar,
-                 divergence=None):
+                 divergence=None, ranks=None):
     model.train()
     running = _Running()
     steps = len(loader)
@@ -136,9 +158,12 @@ def _train_epoch(model, loss_fn, optimizer, loader, metric_fns, callbacks, epoch
         output = model(x)
         loss = loss_fn(output, y)  # 2. forward propagation to get the loss
         loss_value = loss.item()
-        _check_finite(loss_value, epoch, epochs, step, steps)
+        # under a process group every rank checks the loss of the whole step (all ranks' batches),
+        # so that all raise together, before the backward's collectives
+        checked = loss_value if ranks is None else ranks.step_loss(loss_value, len(y))
+        _check_finite(checked, epoch, epochs, step, steps, ranks)
         if divergence is not None:
-            divergence.check(loss_value, epoch, epochs, step, steps)
+            divergence.check(checked, epoch, epochs, step, steps)
         optimizer.zero_grad()
         loss.backward()  # 3. backpropagate the loss to get the gradients
         optimizer.step()  # 4. use the gradients to update the weights
@@ -152,10 +177,12 @@ def _train_epoch(model, loss_fn, optimizer, loader, metric_fns, callbacks, epoch
     if running.count == 0:
         raise ValueError(f"fit: train_data gave no batches ({len(loader.dataset)} samples, "
                          f"batch_size={loader.batch_size}, drop_last={loader.drop_last})")
+    if ranks is not None:
+        running.combine(ranks, ["loss", *metric_fns])
     return running.means()
 
 
-def _evaluate(model, loss_fn, loader, metric_fns, prefix=""):
+def _evaluate(model, loss_fn, loader, metric_fns, prefix="", ranks=None):
     was_training = model.training
     model.eval()
     running = _Running()
@@ -167,6 +194,8 @@ def _evaluate(model, loss_fn, loader, metric_fns, prefix=""):
                 running.add(len(y), _batch_logs(loss_fn(output, y).item(), output, y, metric_fns))
     finally:
         model.train(was_training)
+    if ranks is not None:  # a rank may hold no validation sample: only the total counts
+        running.combine(ranks, ["loss", *metric_fns])
     if running.count == 0:
         raise ValueError(f"evaluate: the data gave no batches ({len(loader.dataset)} samples)")
     return running.means(prefix)
@@ -177,6 +206,130 @@ def _step_scheduler(scheduler, logs):
         scheduler.step(logs.get("val_loss", logs["loss"]))
     else:
         scheduler.step()
+
+
+class _Shard(Sampler):
+    """Rank r's validation samples: indices r, r + N, r + 2N, ... (N ranks), no padding, so
+    that the ranks' shares together hold every sample exactly once."""
+
+    def __init__(self, dataset, rank, world):
+        self.n, self.rank, self.world = len(dataset), rank, world
+
+    def __iter__(self):
+        return iter(range(self.rank, self.n, self.world))
+
+    def __len__(self):
+        return len(range(self.rank, self.n, self.world))
+
+
+class _Ranks:
+    """What ``fit`` does differently under an initialised process group: the rank and world
+    size, and the few collectives it needs besides DistributedDataParallel's."""
+
+    def __init__(self, dist):
+        self.dist = dist
+        self.rank, self.world = dist.get_rank(), dist.get_world_size()
+        self.writer = self.rank == 0  # rank 0 alone prints, warns and writes files
+        self._losses = None
+        self.seed = None  # the DistributedSampler's seed, when fit made the sampler
+
+    def gather(self, values):
+        """(world, k) float64: every rank's ``values`` (k numbers), the same array on every rank."""
+        mine = np.asarray(values, dtype=np.float64).ravel()
+        every = np.empty(self.world * mine.size)
+        self.dist.all_gather_into_tensor(every, mine)
+        return every.reshape(self.world, mine.size)
+
+    def step_loss(self, loss, n):
+        """The step's loss over all ranks' batches (the mean weighted by the batch sizes)."""
+        self._losses = self.gather([loss * n, n])
+        return float(self._losses[:, 0].sum() / self._losses[:, 1].sum())
+
+    def non_finite_text(self):
+        """" on rank(s) ..." naming the ranks whose loss of the last step was not finite."""
+        if self._losses is None:
+            return ""
+        bad = [r for r in range(self.world) if not math.isfinite(self._losses[r, 0])]
+        return f" on rank{'s' if len(bad) > 1 else ''} {', '.join(map(str, bad))}" if bad else ""
+
+    def objects(self, obj):
+        """Every rank's ``obj`` (pickled), in rank order."""
+        every = [None] * self.world
+        self.dist.all_gather_object(every, obj)
+        return every
+
+    def from_zero(self, what, fn):
+        """``fn()`` run on rank 0 and its result sent to every rank; when it raises there, every
+        rank raises (rank 0 the error itself, the others a RuntimeError quoting it)."""
+        result = [None, None]
+        if self.writer:
+            try:
+                result[0] = fn()
+            except Exception as error:  # noqa: BLE001 (re-raised, here and on the other ranks)
+                result[1] = error
+        self.dist.broadcast_object_list(result, src=0)
+        value, error = result
+        if error is not None:
+            if self.writer:
+                raise error
+            raise RuntimeError(f"fit: rank 0 failed to {what}: {type(error).__name__}: {error}")
+        return value
+
+    def wrap(self, model):
+        """(the model to train, the plain module): ``model`` wrapped in DistributedDataParallel
+        (which copies rank 0's parameters and buffers to every rank) unless it already is."""
+        from ..nn.parallel import DistributedDataParallel
+        if isinstance(model, DistributedDataParallel):
+            return model, model.module
+        return DistributedDataParallel(model), model
+
+    def sampler(self, shuffle):
+        """A DistributedSampler maker, seeded from rank 0's gradsheet generator."""
+        from ..data.distributed import DistributedSampler
+        seeds = [int(backend.default_generator().integers(2**31))]
+        self.dist.broadcast_object_list(seeds, src=0)
+        self.seed = seeds[0]
+        return lambda data: DistributedSampler(data, num_replicas=self.world, rank=self.rank,
+                                               shuffle=shuffle, seed=self.seed)
+
+    def shard(self, data):
+        return _Shard(data, self.rank, self.world)
+
+
+def _distributed():
+    """A ``_Ranks`` when an initialised process group is there, else None (no MPI imported)."""
+    dist = sys.modules.get("gradsheet.distributed")
+    if dist is None or not dist.is_initialized():
+        return None
+    return _Ranks(dist)
+
+
+def _restore_ranks(ranks, checkpoint, generators, epoch_sampler, where):
+    """After ``restore_checkpoint`` (which set rank 0's random state on every rank): each rank's
+    own random state and the sampler's seed, from a checkpoint of a run on as many ranks."""
+    extra = checkpoint.get("extra")
+    saved = extra.get("distributed") if isinstance(extra, dict) else None
+    if not isinstance(saved, dict) or saved.get("world_size") != ranks.world:
+        if ranks.writer:
+            written = "1 process" if not isinstance(saved, dict) else \
+                f"{saved.get('world_size')} ranks"
+            warnings.warn(f"fit: resuming on {ranks.world} ranks from {where}, written by a run "
+                          f"on {written}: training goes on, but not bit for bit as that run "
+                          f"would have (each rank's random state and data share differ)",
+                          RuntimeWarning, stacklevel=3)
+        return
+    mine = saved["ranks"][ranks.rank]
+    backend.set_rng_state(mine["gradsheet"])
+    for generator, state in zip(generators, mine["generators"]):
+        generator.bit_generator.state = state
+    if saved.get("sampler_seed") is not None and hasattr(epoch_sampler, "seed"):
+        ranks.seed = epoch_sampler.seed = saved["sampler_seed"]
+
+
+def _rank_states(generators):
+    """This rank's random state: gradsheet's generator and ``generators``."""
+    return {"gradsheet": backend.get_rng_state(),
+            "generators": [g.bit_generator.state for g in generators]}
 
 
 def _report(epoch, epochs, logs):
@@ -225,6 +378,34 @@ def fit(model, loss_fn, optimizer, train_data, val_data=None, epochs=1, batch_si
             (RuntimeWarning) and goes on; None (the default) does not check. A NaN or infinite loss
             raises in every mode.
 
+    Data-parallel training: under an initialised process group (``gradsheet.distributed.
+    is_initialized()``, e.g. a script started by ``mpiexec -n N`` that called
+    ``init_process_group``) every rank calls ``fit`` with the same arguments, and:
+
+    - ``model`` is wrapped in ``nn.parallel.DistributedDataParallel`` (rank 0's parameters
+      and buffers are copied to every rank; gradients are averaged over the ranks), unless it
+      is one already; callbacks get ``model`` as passed;
+    - a Dataset or (inputs, targets) ``train_data`` is split by a ``DistributedSampler``
+      (seeded from rank 0's gradsheet generator, ``set_epoch`` before every epoch): each rank
+      takes ``batch_size`` samples per step (so a step sees N × batch_size), every rank the
+      same number of steps. A DataLoader is used as given (``set_epoch`` is called when its
+      sampler has one); every rank's must give the same number of batches (else ValueError);
+    - validation data given as a Dataset or pair is split without padding (rank r takes
+      samples r, r + N, ...);
+    - the epoch's loss and metrics are means over the samples of all ranks (each rank's sums
+      and sample counts are gathered; a padded sample of the sampler counts as a sample); the
+      NaN/inf and divergence checks look at each step's loss over all ranks, so every rank
+      raises at the same step;
+    - rank 0 alone shows the progress bar or epoch lines, warns, and writes the checkpoints
+      (other ranks write nothing, and a failed write stops every rank); each checkpoint also
+      holds every rank's random state and the sampler's seed (``extra["distributed"]``);
+    - ``resume_from`` is read by rank 0 only and sent to the others; resumed on as many ranks
+      as wrote it, the run ends bit for bit as the one never interrupted (on another number of
+      ranks it goes on, with a RuntimeWarning that it is not bit for bit).
+
+    ``on_batch_end`` callbacks get each rank's own running means; ``on_epoch_end`` the
+    averaged logs (the same on every rank, so EarlyStopping stops all ranks together).
+
     Returns:
         History (a resumed run's includes the checkpoint's epochs) with, per epoch, loss and
         each metric (means over the training samples), val_loss and val_<metric> when
@@ -243,45 +424,70 @@ def fit(model, loss_fn, optimizer, train_data, val_data=None, epochs=1, batch_si
     if on_divergence not in _ON_DIVERGENCE:
         raise ValueError(f"fit: on_divergence must be one of {_ON_DIVERGENCE}, got "
                          f"{on_divergence!r}")
-    divergence = None if on_divergence is None else _Divergence(on_divergence)
-    train_loader = _loader(train_data, batch_size, shuffle, "fit: train_data")
-    val_loader = None if val_data is None else _loader(val_data, batch_size, False,
-                                                       "fit: val_data")
+    ranks = _distributed()
+    given = module = model  # module: the plain model, evaluated, checkpointed and restored
+    if ranks is not None:
+        model, module = ranks.wrap(model)
+    divergence = None if on_divergence is None else _Divergence(
+        on_divergence, quiet=ranks is not None and not ranks.writer)
+    train_loader = _loader(train_data, batch_size, shuffle, "fit: train_data",
+                           None if ranks is None or isinstance(train_data, DataLoader)
+                           else ranks.sampler(shuffle))
+    val_loader = None if val_data is None else _loader(
+        val_data, batch_size, False, "fit: val_data", None if ranks is None else ranks.shard)
     metric_fns = _metrics(metrics, loss_fn)
     callbacks = list(callbacks)
-    show_bar = verbose == 1 and sys.stderr.isatty()
+    writer = ranks is None or ranks.writer
+    show_bar = verbose == 1 and writer and sys.stderr.isatty()
     # a DataLoader's own shuffling generator is part of the run's random state
     generators = [g for g in (getattr(train_loader, "generator", None),) if g is not None]
+    epoch_sampler = getattr(train_loader, "sampler", None)
+    if not callable(getattr(epoch_sampler, "set_epoch", None)):
+        epoch_sampler = None
+    if ranks is not None:
+        counts = ranks.objects(len(train_loader))
+        if len(set(counts)) > 1:
+            raise ValueError(f"fit: the ranks' train_data give different numbers of batches per "
+                             f"epoch ({', '.join(f'rank {r}: {c}' for r, c in enumerate(counts))}); "
+                             f"give each rank a DistributedSampler's share (fit makes one when "
+                             f"train_data is a Dataset or an (inputs, targets) pair)")
     for callback in callbacks:
-        callback.set_model(model)
+        callback.set_model(given)
         callback.on_train_begin()
     history, start, step = History(), 0, 0
     if resume_from is not None:
         # after on_train_begin, which resets the callbacks, so that their saved state stays
-        checkpoint = io.restore_checkpoint(resume_from, model, optimizer, scheduler, generators,
+        checkpoint = resume_from if ranks is None else ranks.from_zero(
+            f"read the checkpoint {resume_from}", lambda: io.load_checkpoint(resume_from))
+        checkpoint = io.restore_checkpoint(checkpoint, module, optimizer, scheduler, generators,
                                            callbacks or None,  # none given: states unused
                                            epochs=epochs)
         start, step = checkpoint["epoch"], checkpoint["step"]
         history = checkpoint["history"] if checkpoint["history"] is not None else history
+        if ranks is not None:
+            _restore_ranks(ranks, checkpoint, generators, epoch_sampler, resume_from)
     # on_train_end gets the last epoch's logs, also when a resumed run trains no epoch
     logs = {name: values[-1] for name, values in history.history.items()}
     for epoch in range(start, epochs):
         if any(callback.stop_training for callback in callbacks):
             break
+        if epoch_sampler is not None:  # a DistributedSampler's order of this epoch
+            epoch_sampler.set_epoch(epoch)
         for callback in callbacks:
             callback.on_epoch_begin(epoch)
         lr = optimizer.param_groups[0]["lr"]
         with tqdm(total=len(train_loader), desc=f"Epoch {epoch + 1}/{epochs}", unit="batch",
                   disable=not show_bar, dynamic_ncols=True) as bar:
             logs = _train_epoch(model, loss_fn, optimizer, train_loader, metric_fns, callbacks,
-                                epoch, epochs, bar, divergence)
+                                epoch, epochs, bar, divergence, ranks)
             if val_loader is not None:
-                val_logs = _evaluate(model, loss_fn, val_loader, metric_fns, prefix="val_")
-                _warn_non_finite(val_logs, epoch, epochs)
+                val_logs = _evaluate(module, loss_fn, val_loader, metric_fns, "val_", ranks)
+                if writer:
+                    _warn_non_finite(val_logs, epoch, epochs)
                 logs.update(val_logs)
             logs["lr"] = lr
             bar.set_postfix(logs)
-        if verbose == 2:
+        if verbose == 2 and writer:
             _report(epoch, epochs, logs)
         history.append(epoch, logs)
         if scheduler is not None:
@@ -290,10 +496,22 @@ def fit(model, loss_fn, optimizer, train_data, val_data=None, epochs=1, batch_si
         for callback in callbacks:
             callback.on_epoch_end(epoch, dict(logs))
         if checkpoint_dir is not None:
-            os.makedirs(checkpoint_dir, exist_ok=True)
-            io.save_checkpoint(io.epoch_checkpoint_path(checkpoint_dir, epoch + 1), model,
-                               optimizer, scheduler, epoch=epoch + 1, step=step, history=history,
-                               generators=generators, callbacks=callbacks)
+            path = io.epoch_checkpoint_path(checkpoint_dir, epoch + 1)
+            extra = None
+            if ranks is not None:  # what every rank needs to go on: its random state
+                extra = {"distributed": {"world_size": ranks.world, "sampler_seed": ranks.seed,
+                                         "ranks": ranks.objects(_rank_states(generators))}}
+
+            def save(path=path, epoch=epoch, extra=extra):
+                os.makedirs(checkpoint_dir, exist_ok=True)
+                io.save_checkpoint(path, module, optimizer, scheduler, epoch=epoch + 1,
+                                   step=step, history=history, generators=generators,
+                                   callbacks=callbacks, extra=extra)
+
+            if ranks is None:
+                save()
+            else:  # rank 0 writes; a failure there stops every rank
+                ranks.from_zero(f"write the checkpoint {path}", save)
     for callback in callbacks:
         callback.on_train_end(dict(logs))
     return history
