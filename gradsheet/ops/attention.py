@@ -14,6 +14,12 @@ they lie, strided head views included):
     dP = dO V^T,   dS = P * (dP - rowsum(dP * P)),
     dQ = dS K scale,   dK = dS^T Q scale,   dV = P^T dO,   dM = dS.
 
+Threads: with BLAS allowed n > 1 threads and a large product (2^18 scores or more, no dropout),
+the batch (axis 0) is split into n parts, each computed whole (products, softmax, backward) on
+its own thread with single-threaded BLAS: the elementwise work runs in parallel too, and one
+join per call replaces a join per small GEMM (which stalls on a loaded machine whenever the
+second BLAS thread is not scheduled).
+
 ``_attend`` and ``_attend_backward`` are that core; ``ScaledDotProductAttention`` applies it to
 (q, k, v) and ``MultiheadAttentionCore`` to the head-split views of a multi-head attention's
 projections (``gradsheet.nn.MultiheadAttention``), so that splitting and merging heads costs no
@@ -22,7 +28,10 @@ copy and no extra node. ``AttentionWeights`` is P alone (for ``need_weights=True
 Reference: Vaswani et al., "Attention Is All You Need", NeurIPS 2017.
 """
 import math
+import os
+import threading
 import warnings
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
@@ -128,6 +137,121 @@ def _attend_backward(g, q, k, v, PT, D, scale, needs, outs=(None, None, None)):
     return dq, dk, dv, dm
 
 
+# ---------------------------------------------------------------------------- threads
+_PARALLEL_MIN_SCORES = 1 << 18  # below this a part's work is too short to pay for a thread
+_blas_libs = None  # threadpoolctl's controllers of NumPy's BLAS (found on first use)
+_pool = (None, None)  # (pid, ThreadPoolExecutor): a forked child makes its own
+_pool_lock = threading.Lock()
+
+
+def _blas():
+    global _blas_libs
+    if _blas_libs is None:
+        try:
+            from threadpoolctl import ThreadpoolController
+            _blas_libs = [lib for lib in ThreadpoolController().lib_controllers
+                          if lib.user_api == "blas"]
+        except Exception:  # threadpoolctl missing or failing: no split, BLAS left alone
+            _blas_libs = []
+    return _blas_libs
+
+
+def _blas_threads():
+    counts = [lib.get_num_threads() for lib in _blas()]
+    counts = [c for c in counts if c]
+    return max(counts) if counts else 1
+
+
+def _parts(q, k, v, mask, dropout_p):
+    """The slices of axis 0 to compute on separate threads, or None (one call on this thread):
+    only for batched inputs sharing axis 0, without dropout (one generator, drawn in order),
+    when BLAS may use several threads and there are at least _PARALLEL_MIN_SCORES scores."""
+    if dropout_p > 0 or q.ndim < 3 or not (q.ndim == k.ndim == v.ndim):
+        return None
+    n = q.shape[0]
+    if n < 2 or k.shape[0] != n or v.shape[0] != n:
+        return None
+    if mask is not None and mask.ndim == q.ndim and mask.shape[0] not in (1, n):
+        return None
+    batch = np.broadcast_shapes(q.shape[:-2], k.shape[:-2], v.shape[:-2])
+    if math.prod(batch) * q.shape[-2] * k.shape[-2] < _PARALLEL_MIN_SCORES:
+        return None
+    workers = min(_blas_threads(), n)
+    if workers < 2:
+        return None
+    bounds = [n * i // workers for i in range(workers + 1)]
+    return [slice(a, b) for a, b in zip(bounds[:-1], bounds[1:])]
+
+
+def _part(x, sl, ndim):
+    """x's rows ``sl`` of axis 0 when it has that axis at full size, else x (it broadcasts)."""
+    if x is None or x.ndim < ndim or x.shape[0] == 1:
+        return x
+    return x[sl]
+
+
+def _in_parallel(fn, items):
+    """[fn(item) for item in items], the first on this thread and the others on pool threads,
+    with BLAS single-threaded meanwhile (process-wide; restored after)."""
+    global _pool
+    with _pool_lock:
+        pid, pool = _pool
+        if pid != os.getpid() or pool._max_workers < len(items) - 1:
+            pool = ThreadPoolExecutor(max(len(items) - 1, 1), thread_name_prefix="gs-attention")
+            _pool = (os.getpid(), pool)
+    libs = [(lib, lib.get_num_threads()) for lib in _blas()]
+    for lib, _ in libs:
+        lib.set_num_threads(1)
+    futures = []
+    try:
+        futures = [pool.submit(fn, item) for item in items[1:]]
+        first = fn(items[0])
+        return [first] + [f.result() for f in futures]
+    finally:
+        for f in futures:  # every part done before BLAS gets its threads back
+            f.exception()
+        for lib, n in libs:
+            lib.set_num_threads(n)
+
+
+def _attend_parts(q, k, v, mask, scale, dropout_p, causal, out=None, safe=True):
+    """``_attend``, split along axis 0 over threads when ``_parts`` says so; P is then a list of
+    (slice, P part) for ``_attend_backward_parts``."""
+    parts = _parts(q, k, v, mask, dropout_p)
+    if parts is None:
+        return _attend(q, k, v, mask, scale, dropout_p, causal, out=out, safe=safe)
+    if out is None:
+        batch = np.broadcast_shapes(q.shape[:-2], k.shape[:-2], v.shape[:-2])
+        out = np.empty(batch + (q.shape[-2], v.shape[-1]), dtype=np.result_type(q, k, v))
+
+    def run(sl):
+        return _attend(q[sl], k[sl], v[sl], _part(mask, sl, q.ndim), scale, 0.0, causal,
+                       out=out[sl], safe=safe)[1]
+
+    return out, list(zip(parts, _in_parallel(run, parts))), None
+
+
+def _attend_backward_parts(g, q, k, v, P, D, scale, needs, outs=(None, None, None)):
+    """``_attend_backward`` for ``_attend_parts``' P: each part on its own thread, writing into
+    the rows of whole gradients (dM joined along axis 0)."""
+    if not isinstance(P, list):
+        return _attend_backward(g, q, k, v, P, D, scale, needs, outs)
+    batch = np.broadcast_shapes(q.shape[:-2], k.shape[:-2], v.shape[:-2])
+    dtype = np.result_type(q, k, v, g)
+    shapes = (batch + q.shape[-2:], batch + k.shape[-2:], batch + v.shape[-2:])
+    grads = [None if not need else out if out is not None else np.empty(shape, dtype)
+             for need, out, shape in zip(needs, outs, shapes)]
+
+    def run(item):
+        sl, p = item
+        part_outs = tuple(None if x is None else x[sl] for x in grads)
+        return _attend_backward(g[sl], q[sl], k[sl], v[sl], p, None, scale, needs, part_outs)[3]
+
+    dms = _in_parallel(run, P)
+    dm = np.concatenate(dms) if needs[3] else None
+    return grads[0], grads[1], grads[2], dm
+
+
 # ---------------------------------------------------------------------------- checks
 def _name(x):
     return "a bool" if x.dtype == np.bool_ else str(x.dtype)
@@ -208,7 +332,7 @@ class ScaledDotProductAttention(Function):
                 mask = mask.reshape(mask.shape[:-3] + (hkv, groups) + mask.shape[-2:])
             elif mask is not None and mask.ndim >= 3:
                 mask = mask[..., None, :, :]
-        out, P, D = _attend(q, k, v, mask, scale, dropout_p, causal)
+        out, P, D = _attend_parts(q, k, v, mask, scale, dropout_p, causal)
         self.q, self.k, self.v, self.P, self.D = q, k, v, P, D
         self.scale, self.groups = scale, groups
         if groups > 1:
@@ -220,8 +344,8 @@ class ScaledDotProductAttention(Function):
         if groups > 1:
             g = g.reshape(g.shape[:-3] + (self.k.shape[-4], groups) + g.shape[-2:])
         needs = tuple(self.needs_grad(i) for i in range(4))
-        dq, dk, dv, dm = _attend_backward(g, self.q, self.k, self.v, self.P, self.D, self.scale,
-                                          needs)
+        dq, dk, dv, dm = _attend_backward_parts(g, self.q, self.k, self.v, self.P, self.D,
+                                                self.scale, needs)
         if groups > 1:
             dq = None if dq is None else dq.reshape(dq.shape[:-4] + (-1,) + dq.shape[-2:])
             dk = None if dk is None else dk.sum(axis=-3)
@@ -343,7 +467,7 @@ class MultiheadAttentionCore(Function):
         shape = (N, L, H, v.shape[-1]) if batch_first else (L, N, H, v.shape[-1])
         out = np.empty(shape, dtype=q.dtype)
         view = out.transpose(0, 2, 1, 3) if batch_first else out.transpose(1, 2, 0, 3)
-        _, P, D = _attend(q, k, v, mask, scale, dropout_p, causal, out=view)
+        _, P, D = _attend_parts(q, k, v, mask, scale, dropout_p, causal, out=view)
         self.q, self.k, self.v, self.P, self.D, self.scale = q, k, v, P, D, scale
         self.heads, self.batch_first, self.layout = heads, batch_first, (b is None, c is None)
         return out.reshape(shape[:2] + (-1,))
@@ -373,8 +497,8 @@ class MultiheadAttentionCore(Function):
                 if needs[i]:
                     grads[i] = np.empty(self.parents[i].shape, dtype=g.dtype)
                     (outs[i],) = _split_heads(grads[i], 1, heads, batch_first)
-        _, _, _, dm = _attend_backward(gh, self.q, self.k, self.v, self.P, self.D, self.scale,
-                                       needs, tuple(outs))
+        _, _, _, dm = _attend_backward_parts(gh, self.q, self.k, self.v, self.P, self.D,
+                                             self.scale, needs, tuple(outs))
         if dm is not None:
             dm = dm.astype(self.parents[3].array.dtype, copy=False)
         return grads[0], grads[1], grads[2], dm
