@@ -31,6 +31,7 @@ import numpy as np
 
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor
+from .. import threads
 
 _GATES = {"rnn_tanh": 1, "rnn_relu": 1, "lstm": 4, "gru": 3}
 
@@ -249,7 +250,7 @@ class RNNReLU(RNNTanh):
         np.greater(h, 0, out=out)
 
 
-class LSTM(_Recurrence):
+class LSTM(Function):
     """i, f, g, o = sigma(a_i), sigma(a_f), tanh(a_g), sigma(a_o), with
     a = W_ih x_t + b_ih + W_hh h_{t-1} + b_hh;   c_t = f * c_{t-1} + i * g;   h_t = o * tanh(c_t).
 
@@ -257,76 +258,209 @@ class LSTM(_Recurrence):
         dc += dh * o * (1 - tanh(c_t)**2)
         da_i = dc * g * i (1 - i),   da_f = dc * c_{t-1} * f (1 - f),
         da_g = dc * i * (1 - g**2),  da_o = dh * tanh(c_t) * o (1 - o)
-        dL/dc_{t-1} = dc * f,        dL/dh_{t-1} = da @ W_hh.
+        dL/dc_{t-1} = dc * f,        dL/dh_{t-1} = W_hh^T da;
+    then over all steps at once: [dW_ih | dW_hh | db] = dA [X | H_prev | 1], dX = dA^T W_ih.
+
+    Inputs and output as ``_Recurrence`` (the same node signature). Inside, everything is
+    feature-major: the state is h_t^T (H, B) and a step's four gates are one contiguous (4H, B)
+    block, so that a step is ONE GEMM each way (W_hh (4H, H) @ h^T and W_hh^T (H, 4H) @ dA_t)
+    and every gate is a contiguous (H, B) row block for the elementwise work (NumPy runs a
+    ufunc on a strided block several times slower). The gate rows are kept in the order
+    o, i, f, g, the sigmoid rows' weights halved: one tanh over the (4H, B) block gives
+    sigma(a) = 0.5 + 0.5 tanh(a / 2) on the first 3H rows, and in the backward the rows that
+    dc multiplies (i, f, g) are one block. The input projection of all steps, bias included (a
+    row of ones under x_t^T), is one batched GEMM into the (T, 4H, B) gates; states and cells
+    are written straight into (T+1, H, B) arrays (no copies in the loop). The backward computes
+    the factors of dA that do not depend on the running dh, dc (the slopes times their
+    partners: g i (1 - i), c_{t-1} f (1 - f), tanh(c) o (1 - o), i (1 - g**2), and
+    o (1 - tanh(c)**2)) a few steps at a time, as a handful of calls on blocks that stay in
+    cache, leaving five ufuncs and the GEMM per step; each step writes its dA_t straight into
+    a (4H, T, B) array, which is dA as one (4H, T*B) matrix for the weight-gradient GEMM. The
+    per-step GEMMs run single-threaded (``threads.small_gemms``).
     """
 
     states = 2
-    gate_order = (0, 1, 3, 2)  # i, f, o (sigmoids), then g
-    sigmoid_gates = 3
+    rows_order = (3, 0, 1, 2)  # PyTorch's gate blocks i, f, g, o as kept inside: o, i, f, g
+    chunk = 8  # steps whose dh-independent backward factors are computed together
 
-    def _steps(self, xw, state, whh_t, steps, sizes, y):
-        h, c, hprev = state[0], state[1], self.hprev
-        B, H = h.shape
-        self.cprev = cprev = np.empty_like(hprev)
-        self.tanh_c = tanh_c = np.empty_like(hprev)
-        hh = np.empty((4, B, H), dtype=h.dtype)
-        ig = np.empty((B, H), dtype=h.dtype)
-        for t in steps:
-            hprev[t] = h
-            cprev[t] = c
-            n = B if sizes is None else sizes[t]
-            if n == 0:
-                continue
-            a, u, cn, tc = xw[:, t, :n], hh[:, :n], c[:n], tanh_c[t, :n]
-            _gate_matmul(h[:n], whh_t, u)
-            a += u
-            np.tanh(a, out=a)  # tanh(a_g), and tanh(a / 2) on the halved sigmoid gates
-            np.multiply(a[:3], 0.5, out=a[:3])
-            np.add(a[:3], 0.5, out=a[:3])
-            i, f, o, g = a
-            cn *= f
-            np.multiply(i, g, out=ig[:n])
-            cn += ig[:n]
-            np.tanh(cn, out=tc)
-            np.multiply(o, tc, out=h[:n])
-            if y is not None:
-                y[t, :n] = h[:n]
+    def forward(self, x, h0, c0, w_ih, w_hh, b_ih, b_hh, reverse=False, lengths=None,
+                sequence=True):
+        if x.ndim == 2:  # a cell: one step (the engine sums dL/dx back over the added axis)
+            x = x[None]
+        T, B, n_in = x.shape
+        H, dt = w_hh.shape[1], x.dtype
+        H2, H3 = 2 * H, 3 * H
+        order, sizes = _batch_order(lengths, T)
+        if order is not None:
+            x = x[:, order]
+            h0 = None if h0 is None else h0[order]
+            c0 = None if c0 is None else c0[order]
+        rows = np.concatenate([np.arange(k * H, (k + 1) * H) for k in self.rows_order])
+        half = np.ones((4 * H, 1), dtype=dt)
+        half[:H3] = 0.5
+        w_aug = np.empty((4 * H, n_in + 1), dtype=dt)  # [W_ih | b_ih + b_hh], rows reordered
+        np.multiply(w_ih[rows], half, out=w_aug[:, :n_in])
+        if b_ih is None:
+            w_aug[:, n_in] = 0
+        else:
+            np.multiply((b_ih + b_hh)[rows], half[:, 0], out=w_aug[:, n_in])
+        w_hh_half = w_hh[rows] * half
+        steps = np.arange(T - 1, -1, -1) if reverse else np.arange(T)
+        run = slice(None, None, -1) if reverse else slice(None)  # time <-> run order, a view
+        xt = np.empty((T, n_in + 1, B), dtype=dt)  # [x_t^T; 1] in the order the steps run
+        xt[:, :n_in] = x[run].transpose(0, 2, 1)
+        xt[:, n_in] = 1
+        gates = np.matmul(w_aug, xt)  # (T, 4H, B)
+        # hs[k], cs[k]: the state before the k-th step run; hs[k + 1] after it
+        hs = np.empty((T + 1, H, B), dtype=dt)
+        cs = np.empty((T + 1, H, B), dtype=dt)
+        tanh_c = (np.empty if sizes is None else np.zeros)((T, H, B), dtype=dt)
+        hs[0] = 0 if h0 is None else h0.T
+        cs[0] = 0 if c0 is None else c0.T
+        u = np.empty((4 * H, B), dtype=dt)
+        ig = np.empty((H, B), dtype=dt)
+        one_half = dt.type(0.5)
+        mul, add, tanh = np.multiply, np.add, np.tanh
+        with threads.small_gemms():
+            for k in range(T):
+                n = B if sizes is None else sizes[steps[k]]
+                a, h, c, hn, cn, tc, uk, igk = gates[k], hs[k], cs[k], hs[k + 1], cs[k + 1], \
+                    tanh_c[k], u, ig
+                if n < B:  # padded: the finished sequences (the last columns) keep their state
+                    hn[...] = h
+                    cn[...] = c
+                    if n == 0:
+                        continue
+                    a, h, c, hn, cn, tc, uk, igk = (v[:, :n] for v in (a, h, c, hn, cn, tc, uk,
+                                                                       igk))
+                if k or h0 is not None:  # (W_hh h_0 = 0 when h_0 is)
+                    np.matmul(w_hh_half, h, out=uk)
+                    add(a, uk, a)
+                tanh(a, a)  # tanh(a_g), and tanh(a / 2) on the halved sigmoid rows
+                s = a[:H3]
+                mul(s, one_half, s)
+                add(s, one_half, s)
+                mul(a[H2:H3], c, cn)  # f * c
+                mul(a[H:H2], a[H3:], igk)  # i * g
+                add(cn, igk, cn)
+                tanh(cn, tc)
+                mul(a[:H], tc, hn)  # o * tanh(c)
+        first = T if sequence else 0
+        out = np.empty((first + 2, B, H), dtype=dt)
+        if sequence:
+            out[:T][run] = hs[1:].transpose(0, 2, 1)
+            if sizes is not None:  # padded outputs are 0
+                out[:T] *= np.arange(B)[None, :, None] < np.asarray(sizes)[:, None, None]
+        out[first] = hs[T].T
+        out[first + 1] = cs[T].T
+        self.x, self.gates, self.hs, self.cs, self.tanh_c = x, gates, hs, cs, tanh_c
+        self.w_ih, self.w_hh, self.rows, self.steps, self.run = w_ih, w_hh[rows], rows, steps, run
+        self.sizes, self.order, self.sequence = sizes, order, sequence
+        if order is not None:
+            out = out[:, np.argsort(order)]
+        return out
 
-    def _steps_back(self, gy, state):
-        dh, dc, gates, w_hh = state[0], state[1], self.gates, self.w_hh
-        _, T, B, H = gates.shape
-        da = self._zeros_or_empty((4, T, B, H), gates.dtype)
-        slope = np.empty((4, B, H), dtype=gates.dtype)
-        back = np.empty((4, B, H), dtype=gates.dtype)
-        s = np.empty((B, H), dtype=gates.dtype)
-        for t in reversed(self.steps):
-            n = B if self.sizes is None else self.sizes[t]
-            if n == 0:
-                continue
-            dhn, dcn, sn, d, sl = dh[:n], dc[:n], s[:n], da[:, t, :n], slope[:, :n]
-            if gy is not None:
-                dhn += gy[t, :n]
-            a, tc = gates[:, t, :n], self.tanh_c[t, :n]
-            i, f, o, g = a
-            # gate slopes: sigma' = s (1 - s) on i, f, o; tanh' = 1 - g**2 on g
-            np.subtract(1, a[:3], out=sl[:3])
-            sl[:3] *= a[:3]
-            np.multiply(g, g, out=sl[3])
-            np.subtract(1, sl[3], out=sl[3])
-            # dc += dh * o * (1 - tanh(c)**2)
-            np.multiply(tc, tc, out=sn)
-            np.subtract(1, sn, out=sn)
-            sn *= o
-            sn *= dhn
-            dcn += sn
-            np.multiply(dcn, g, out=d[0])
-            np.multiply(dcn, self.cprev[t, :n], out=d[1])
-            np.multiply(dhn, tc, out=d[2])
-            np.multiply(dcn, i, out=d[3])
-            d *= sl
-            dcn *= f
-            _back_matmul(d, w_hh, back[:, :n], dhn)
-        return None, da
+    def _factors(self, k0, k1, p, q):
+        """The dh-independent factors of steps k0 .. k1-1 (run order), into p (k1-k0, 4H, B)
+        (rows o, i, f, g: tanh(c) o (1 - o), g i (1 - i), c_{t-1} f (1 - f), i (1 - g**2))
+        and q (k1-k0, H, B) = o (1 - tanh(c)**2)."""
+        a, tc = self.gates[k0:k1], self.tanh_c[k0:k1]
+        H = tc.shape[1]
+        H2, H3 = 2 * H, 3 * H
+        one = a.dtype.type(1)
+        mul, sub = np.multiply, np.subtract
+        sub(one, a[:, :H3], p[:, :H3])
+        mul(p[:, :H3], a[:, :H3], p[:, :H3])  # sigma' = s (1 - s)
+        mul(p[:, :H], tc, p[:, :H])
+        mul(p[:, H:H2], a[:, H3:], p[:, H:H2])
+        mul(p[:, H2:H3], self.cs[k0:k1], p[:, H2:H3])
+        g = a[:, H3:]
+        mul(g, g, p[:, H3:])
+        sub(one, p[:, H3:], p[:, H3:])
+        mul(p[:, H3:], a[:, H:H2], p[:, H3:])
+        mul(tc, tc, q)
+        sub(one, q, q)
+        mul(q, a[:, :H], q)
+
+    def backward(self, g):
+        if g.ndim == 2:
+            g = g[None]
+        if self.order is not None:
+            g = g[:, self.order]
+        gates, steps, sizes = self.gates, self.steps, self.sizes
+        T, H4, B = gates.shape
+        H = H4 // 4
+        H2, H3, dt = 2 * H, 3 * H, gates.dtype
+        first = T if self.sequence else 0
+        dh = np.ascontiguousarray(g[first].T)  # dL/dh^T and dL/dc^T, carried back step by step
+        dc = np.ascontiguousarray(g[first + 1].T)
+        gy = {}  # dL/dy_t^T (H, B) of the steps whose output has a gradient, by time
+        if self.sequence:
+            live = np.flatnonzero(g[:T].reshape(T, B * H).any(axis=1))
+            gy = dict(zip(live.tolist(), np.ascontiguousarray(g[live].transpose(0, 2, 1))))
+        w_hh_t = np.ascontiguousarray(self.w_hh.T)  # (H, 4H)
+        # dL/da by time, (4H, T, B): a step writes its (4H, B) slice
+        da = (np.empty if sizes is None else np.zeros)((H4, T, B), dtype=dt)  # padded: 0
+        C = min(self.chunk, T)
+        p_all = np.empty((C, H4, B), dtype=dt)
+        q_all = np.empty((C, H, B), dtype=dt)
+        s = np.empty((H, B), dtype=dt)
+        dh0, dc0 = self.needs_grad(1), self.needs_grad(2)
+        mul, add = np.multiply, np.add
+        k0 = T  # the first step of the current chunk
+        with threads.small_gemms():
+            for k in range(T - 1, -1, -1):
+                if k < k0:
+                    k0 = max(k + 1 - C, 0)
+                    self._factors(k0, k + 1, p_all[:k + 1 - k0], q_all[:k + 1 - k0])
+                j = k - k0
+                t = steps[k]
+                n = B if sizes is None else sizes[t]
+                if n == 0:
+                    continue
+                p, q, dk, f, dhn, dcn, sn = p_all[j], q_all[j], da[:, t], gates[k, H2:H3], dh, \
+                    dc, s
+                gk = gy.get(t)
+                if n < B:
+                    p, q, dk, f, dhn, dcn, sn = (v[:, :n] for v in (p, q, dk, f, dhn, dcn, sn))
+                    gk = None if gk is None else gk[:, :n]
+                if gk is not None:
+                    add(dhn, gk, dhn)
+                mul(dhn, q, sn)
+                add(dcn, sn, dcn)  # dc += dh * o * (1 - tanh(c)**2)
+                mul(p[:H], dhn, dk[:H])  # da_o
+                m = p.shape[1]
+                mul(p[H:].reshape(3, H, m), dcn, dk[H:].reshape(3, H, m))  # da_i, da_f, da_g
+                if k or dc0:
+                    mul(dcn, f, dcn)
+                if k or dh0:
+                    np.matmul(w_hh_t, dk, out=dhn)
+        back = np.argsort(self.rows)  # gate rows back to PyTorch's order
+        da = da.reshape(H4, T * B)
+        grads = [None] * 7
+        if self.needs_grad(0):
+            grads[0] = np.matmul(da.T, self.w_ih[self.rows]).reshape(T, B, self.x.shape[2])
+        if dh0:
+            grads[1] = dh.T
+        if dc0:
+            grads[2] = dc.T
+        if any(self.needs_grad(i) for i in (3, 4, 5, 6)):
+            n_in = self.x.shape[2]
+            z = np.empty((T, B, n_in + H + 1), dtype=dt)  # [X | H_prev | 1], one row per (t, b)
+            z[:, :, :n_in] = self.x
+            z[:, :, n_in:n_in + H][self.run] = self.hs[:T].transpose(0, 2, 1)
+            z[:, :, -1] = 1
+            dw = np.matmul(da, z.reshape(T * B, n_in + H + 1))[back]
+            grads[3] = dw[:, :n_in]
+            grads[4] = dw[:, n_in:n_in + H]
+            grads[5] = dw[:, -1].copy()
+            grads[6] = grads[5].copy()
+        if self.order is not None:
+            inverse = np.argsort(self.order)
+            for i in (0, 1, 2):
+                if grads[i] is not None:
+                    grads[i] = grads[i][:, inverse] if i == 0 else grads[i][inverse]
+        return tuple(grads)
 
 
 class GRU(_Recurrence):
