@@ -10,6 +10,7 @@ from . import memory as _memory
 from .autograd import (Function, GradcheckError, Tensor, enable_grad, gradcheck,
                        inference_mode, is_grad_enabled, no_grad, set_grad_enabled)
 from .devices import device
+from .threads import get_num_threads, set_num_threads
 from .autograd.anomaly import is_anomaly_check_nan_enabled, is_anomaly_enabled, set_anomaly_enabled
 from .autograd.tensor import as_tensor
 # The torch.* functions: each module's __all__ lists its own.
@@ -66,6 +67,7 @@ __all__ = [
     "float32", "float", "float64", "double", "float16", "half", "int64", "long", "int32", "int",
     "int16", "short", "int8", "uint8", "bool", "bool_", "complex64", "cfloat", "complex128",
     "cdouble", "bfloat16",
+    "get_num_threads", "set_num_threads",
     "nn", "optim", "data", "train", "io", "tour", "rl", "onnx", "models", "cuda", "accelerator",
     "backends", "linalg", "utils", "distributions", "sparse", "distributed",
 ] + [name for module in (_factories, _activation, _binary, _comparison, _elementwise, _fill, _indexing,
