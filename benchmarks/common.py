@@ -117,14 +117,14 @@ def time_alone(step, seconds=0.5, warmup=5):
     return (time.perf_counter() - start) * 1e3 / calls
 
 
-def run_alone(script, contenders, rounds):
+def run_alone(script, contenders, rounds, extra_args=()):
     """Each contender alone in a fresh process (``script --alone WHO``), ``rounds`` times in
     alternation; returns {who: {"ms", "peak_rss_mb"}} (medians) plus "vs_pytorch" and
     "vs_numpy" (the median per-round ratios)."""
     runs = {who: [] for who in contenders}
     for _ in range(rounds):
         for who in contenders:
-            out = subprocess.run([sys.executable, script, "--alone", who], check=True,
+            out = subprocess.run([sys.executable, script, "--alone", who, *extra_args], check=True,
                                  capture_output=True, text=True)
             ms, rss = map(float, out.stdout.split()[-2:])
             runs[who].append((ms, rss))
@@ -158,10 +158,10 @@ def import_time(module, repeats=7):
     return statistics.median(samples)
 
 
-def compare(title, contenders, n_steps, rounds):
+def compare(title, contenders, n_steps, rounds, warmup=3):
     """Time ``contenders`` ({name: step}) interleaved; print and return their rows, with the
     median per-round ratios to PyTorch and to the hand-written NumPy step."""
-    times = interleaved(contenders, n_steps, rounds)
+    times = interleaved(contenders, n_steps, rounds, warmup=warmup)
     rows = summarise(times)
     if "numpy" in times:
         for who in rows:
@@ -182,14 +182,16 @@ def benchmark_main(script, description, cases, alone_case, alone_rounds=3, befor
     user would run it: its ms/step there (no other library's memory habits in the process)
     and its peak resident memory. ``before()`` runs once before timing (e.g. a check that the
     contenders agree). ``--quick`` (``make bench-quick``) runs the same cases with fewer
-    rounds (3 unless ``--rounds`` says otherwise) and each contender alone once.
+    rounds (3 unless ``--rounds`` says otherwise) of half the steps after one warm-up call,
+    and each contender alone once.
     """
     import argparse
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--threads", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--rounds", type=int, help="interleaved rounds (default 15; 3 with --quick)")
     parser.add_argument("--quick", action="store_true",
-                        help="a quick check: 3 rounds, each contender alone once (same cases)")
+                        help="a quick check of the same cases: 3 rounds of half the steps, one "
+                             "warm-up call, each contender alone once for 0.25 s")
     parser.add_argument("--only", nargs="+", choices=list(cases), default=list(cases))
     contenders = list(cases[alone_case][1])
     parser.add_argument("--alone", choices=contenders,
@@ -199,12 +201,15 @@ def benchmark_main(script, description, cases, alone_case, alone_rounds=3, befor
     args = parser.parse_args()
     if args.rounds is None:
         args.rounds = 3 if args.quick else 15
+    n_steps = {name: max(1, steps // 2) if args.quick else steps for name, (steps, _) in cases.items()}
+    warmup = 1 if args.quick else 3
     if args.quick:
         alone_rounds = 1
     if args.alone:
         step = cases[alone_case][1][args.alone]()
         limiter = set_threads(1)
-        print(f"{time_alone(step):.4f} {peak_rss_mb():.1f}")
+        ms = time_alone(step, seconds=0.25, warmup=2) if args.quick else time_alone(step)
+        print(f"{ms:.4f} {peak_rss_mb():.1f}")
         del limiter
         return
     print("BLAS:", blas_report())
@@ -217,10 +222,10 @@ def benchmark_main(script, description, cases, alone_case, alone_rounds=3, befor
         limiter = set_threads(threads)  # after the factories have imported torch
         results[f"{threads}_threads"] = {
             name: compare(f"{name}, {threads} thread(s), median of {args.rounds} rounds",
-                          steps[name], cases[name][0], args.rounds)
+                          steps[name], n_steps[name], args.rounds, warmup=warmup)
             for name in args.only}
         del limiter
-    alone = run_alone(script, contenders, alone_rounds)
+    alone = run_alone(script, contenders, alone_rounds, ["--quick"] if args.quick else [])
     print(f"\n{alone_case}, each contender alone in a fresh process, 1 thread, median of "
           f"{alone_rounds} runs")
     print(f"  {'contender':<12} {'ms/step':>9} {'vs pytorch':>12} {'peak RSS MB':>12}")
@@ -234,7 +239,7 @@ def benchmark_main(script, description, cases, alone_case, alone_rounds=3, befor
     write_json(args.json, results, meta={
         "description": description, "quick": args.quick, "rounds": args.rounds,
         "alone_case": alone_case, "alone_rounds": alone_rounds, "alone_threads": 1,
-        "steps_per_round": {name: cases[name][0] for name in args.only}})
+        "warmup": warmup, "steps_per_round": {name: n_steps[name] for name in args.only}})
     return results
 
 

@@ -37,7 +37,7 @@ def make_arrays(cfg, seed=0):
     rng = np.random.default_rng(seed)
     P = random_transitions(cfg["n_states"], cfg["n_actions"], cfg["successors"], seed=seed)
     if cfg["successors"] is not None:
-        P = [(Pa.tocoo().row, Pa.tocoo().col, Pa.tocoo().array) for Pa in P]
+        P = [(Pa.tocoo().row, Pa.tocoo().col, Pa.tocoo().data) for Pa in P]
     return P, rng.standard_normal((cfg["n_states"], cfg["n_actions"]))
 
 
