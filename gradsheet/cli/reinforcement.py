@@ -1,5 +1,10 @@
 """``gradsheet rl``: plan (value or policy iteration) or learn (Q-learning, SARSA, DQN) on a
-named environment, print the result and save it as JSON (and a learning curve)."""
+named environment, print the result and save it as JSON (and a learning curve).
+
+``--n-envs N`` learns on a ``gymnasium.vector.SyncVectorEnv`` of N copies of the env: DQN acts
+in all N with one batched forward pass per step and feeds its replay buffer from every one;
+the tabular learners update their table from all N. The greedy policy is evaluated on one env.
+"""
 import json
 import os
 
@@ -48,22 +53,37 @@ def _plan(args, env, mdp):
             "iterations": int(result.iterations)}, (lambda s: int(policy[s])), None
 
 
+def _learning_env(args, env):
+    """The env to learn on: ``env`` itself, or with --n-envs a SyncVectorEnv of copies."""
+    if args.n_envs is None:
+        return env, ""
+    from ..rl.buffers import make_vector_env
+    vector = make_vector_env(lambda: make_env(args.env, args.gamma)[0], args.n_envs, "--n-envs")
+    return vector, f" ({args.n_envs} envs stepped together)"
+
+
 def _learn(args, env):
     from ..rl import DQN, SARSA, LinearSchedule, QLearning
+    learn_env, envs = _learning_env(args, env)
     if args.algo == "dqn":
-        agent = DQN(env, gamma=args.gamma, seed=args.seed)
+        agent = DQN(learn_env, gamma=args.gamma, seed=args.seed)
         episodes = agent.learn(args.timesteps, max_steps=args.max_steps)
         returns = list(map(float, episodes.returns))
-        print(f"dqn on {args.env}: {args.timesteps} steps, {len(returns)} episodes")
-        return {"episode_returns": returns}, agent.predict, returns
+        print(f"dqn on {args.env}{envs}: {agent.num_timesteps} steps, {len(returns)} episodes")
+        result = {"episode_returns": returns}
+        if args.n_envs is not None:
+            result["episode_envs"] = episodes.envs.tolist()
+        return result, agent.predict, returns
     learner = QLearning if args.algo == "q-learning" else SARSA
     agent = learner(alpha=args.alpha, gamma=args.gamma, seed=args.seed,
                     epsilon=LinearSchedule(1.0, 0.05, max(args.episodes // 2, 1)))
-    returns = agent.learn(env, args.episodes, max_steps=args.max_steps).tolist()
+    returns = agent.learn(learn_env, args.episodes, max_steps=args.max_steps).tolist()
     policy = agent.greedy_policy()
-    print(f"{args.algo} on {args.env}: {args.episodes} episodes")
-    return ({"Q": agent.Q.tolist(), "policy": policy.tolist(), "episode_returns": returns},
-            (lambda s: int(policy[s])), returns)
+    print(f"{args.algo} on {args.env}{envs}: {args.episodes} episodes")
+    result = {"Q": agent.Q.tolist(), "policy": policy.tolist(), "episode_returns": returns}
+    if args.n_envs is not None:
+        result["episode_envs"] = agent.episode_envs.tolist()
+    return result, (lambda s: int(policy[s])), returns
 
 
 def run(args):
@@ -73,6 +93,9 @@ def run(args):
     (and, for a learner, a learning-curve PNG). Returns 0.
     """
     from ..rl.tabular import evaluate_policy
+    if args.n_envs is not None and args.algo in PLANNERS:
+        raise ValueError(f"--n-envs steps environments for a learner (--algo q-learning, sarsa "
+                         f"or dqn); {args.algo} plans on the model and steps none")
     env, mdp = make_env(args.env, args.gamma)
     if args.algo in PLANNERS:
         result, act, returns = _plan(args, env, mdp)
@@ -138,6 +161,9 @@ def add_command(commands):
     parser.add_argument("--max-steps", type=_positive_int, default=None,
                         help="steps after which an episode is cut (default: the env's own time "
                              "limit, else gradsheet.rl.DEFAULT_MAX_STEPS)")
+    parser.add_argument("--n-envs", type=_positive_int, default=None,
+                        help="learn on N copies of the env stepped together (a Gymnasium "
+                             "SyncVectorEnv; DQN: one batched forward pass per step)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", help="folder for result.json (and learning_curve.png)")
     parser.set_defaults(run=run)

@@ -16,6 +16,14 @@ gradient bounded for large errors. The agent acts ε-greedily, with ε falling l
 The defaults are RL Baselines3 Zoo's tuned CartPole-v1 hyper-parameters; the names are
 Stable-Baselines3's, so its users' settings carry over.
 
+Vector environments: given a Gymnasium vector env (``SyncVectorEnv`` / ``AsyncVectorEnv``) or
+``n_envs=`` (a ``SyncVectorEnv`` of that many copies), each step acts in every sub-env with one
+batched forward pass of the Q-network over all their observations, and every sub-env's
+transition goes to the replay buffer. The schedule counts env steps (transitions), as with
+one env: ``total_timesteps``, ``learning_starts``, ``train_freq``, ``target_update_interval``
+and ε's decay are in transitions over all sub-envs, so the gradient steps per env step stay
+the same (a vector step of n envs that crosses a multiple of ``train_freq`` trains then).
+
 Reference: Mnih et al., "Human-level control through deep reinforcement learning", Nature 2015;
 van Hasselt, Guez & Silver, "Deep Reinforcement Learning with Double Q-learning", AAAI 2016.
 """
@@ -29,11 +37,13 @@ from ..autograd.tensor import as_tensor
 from .. import io, nn, optim
 from ..nn import functional as F
 from ..nn import init
-from .buffers import ReplayBuffer
+from .buffers import (ReplayBuffer, VectorRunner, is_vector_env, make_vector_env, single_env,
+                      vector_step_limit)
 from .tabular import LinearSchedule, evaluate_policy, step_limit
 
-Episodes = collections.namedtuple("Episodes", ["returns", "lengths"])
-Episodes.__doc__ = "The return and length of each episode completed during a ``learn`` call."
+Episodes = collections.namedtuple("Episodes", ["returns", "lengths", "envs"])
+Episodes.__doc__ = """The return, length and sub-env index (0 for a single env) of each episode
+completed during a ``learn`` call, in the order they ended."""
 
 
 def _check(name, value, rule, ok):
@@ -45,7 +55,8 @@ class DQN:
     """A DQN agent for a Gymnasium env with a flat Box observation space and Discrete actions.
 
     Args:
-        env: the environment (e.g. ``gymnasium.make("CartPole-v1")``).
+        env: the environment (e.g. ``gymnasium.make("CartPole-v1")``), an env id, or a
+            Gymnasium vector env (``SyncVectorEnv`` / ``AsyncVectorEnv``).
         learning_rate: Adam's step size (default 2.3e-3).
         buffer_size: replay buffer capacity (default 100,000).
         learning_starts: random-action steps that fill the buffer before training (default 1000).
@@ -62,12 +73,16 @@ class DQN:
         double_q: use the double-DQN target (default False).
         seed: seeds the one ``numpy.random.Generator`` behind the weights, exploration, replay
             sampling and the env's first reset: the same seed gives the same run, bit for bit.
+        n_envs: build a ``gymnasium.vector.SyncVectorEnv`` of ``n_envs`` copies of ``env`` (an
+            env id, a factory, or an env from ``gymnasium.make``) and learn on it.
 
     Attributes:
         q_net, q_net_target: the online and target networks (``nn.Sequential``).
         replay_buffer: the ``ReplayBuffer``; optimizer: the ``optim.Adam``.
-        num_timesteps: env steps taken over all ``learn`` calls.
-        episode_returns, episode_lengths: every completed episode's return and length.
+        num_timesteps: env steps (transitions, over all sub-envs) taken over all ``learn`` calls.
+        n_envs: the number of environments stepped together (1 for a plain env).
+        episode_returns, episode_lengths, episode_envs: every completed episode's return,
+            length and sub-env index.
 
     Example: ``agent = DQN(gymnasium.make("CartPole-v1"), seed=0); agent.learn(50_000)``.
     """
@@ -76,8 +91,18 @@ class DQN:
                  batch_size=64, tau=1.0, gamma=0.99, train_freq=256, gradient_steps=128,
                  target_update_interval=10, exploration_fraction=0.16,
                  exploration_initial_eps=1.0, exploration_final_eps=0.04, max_grad_norm=10.0,
-                 net_arch=(256, 256), double_q=False, seed=None):
-        obs_space, action_space = env.observation_space, env.action_space
+                 net_arch=(256, 256), double_q=False, seed=None, n_envs=None):
+        if n_envs is not None:
+            env = make_vector_env(env, n_envs, "DQN")
+        elif isinstance(env, str):
+            import gymnasium
+            env = gymnasium.make(env)
+        self.vector = is_vector_env(env)
+        self.n_envs = int(env.num_envs) if self.vector else 1
+        if self.vector:
+            obs_space, action_space = env.single_observation_space, env.single_action_space
+        else:
+            obs_space, action_space = env.observation_space, env.action_space
         if type(obs_space).__name__ != "Box" or len(obs_space.shape) != 1:
             raise ValueError(f"DQN: needs a flat Box observation space, got {obs_space!r}")
         if type(action_space).__name__ != "Discrete" or int(action_space.start) != 0:
@@ -122,7 +147,7 @@ class DQN:
         self.replay_buffer = ReplayBuffer(buffer_size, obs_space.shape, seed=self.rng)
         self.num_timesteps = 0
         self.exploration_rate = float(exploration_initial_eps)
-        self.episode_returns, self.episode_lengths = [], []
+        self.episode_returns, self.episode_lengths, self.episode_envs = [], [], []
         self._rows = np.arange(batch_size)
 
     def _mlp(self):
@@ -139,8 +164,9 @@ class DQN:
         return nn.Sequential(*layers[:-1])
 
     def __repr__(self):
+        envs = f", n_envs={self.n_envs}" if self.vector else ""
         return (f"DQN(net_arch={self.net_arch}, n_actions={self.n_actions}, "
-                f"double_q={self.double_q}, num_timesteps={self.num_timesteps})")
+                f"double_q={self.double_q}{envs}, num_timesteps={self.num_timesteps})")
 
     # ------------------------------------------------------------ acting
     def predict(self, observation):
@@ -153,8 +179,13 @@ class DQN:
 
     def evaluate(self, env=None, episodes=10, seed=None, max_steps=None):
         """Mean return (and success rate) of the greedy policy, an ``rl.tabular.Evaluation``;
-        episodes cut after ``max_steps`` steps (``rl.step_limit``)."""
-        return evaluate_policy(env or self.env, self.predict, episodes, seed, max_steps)
+        episodes cut after ``max_steps`` steps (``rl.step_limit``). For an agent on a vector
+        env, ``env`` defaults to a single env made from its sub-envs' spec."""
+        if env is None:
+            if self.vector and getattr(self, "_eval_env", None) is None:
+                self._eval_env = single_env(self.env, "DQN.evaluate")
+            env = self._eval_env if self.vector else self.env
+        return evaluate_policy(env, self.predict, episodes, seed, max_steps)
 
     # ------------------------------------------------------------ learning
     def learn(self, total_timesteps, callback=None, max_steps=None):
@@ -166,6 +197,8 @@ class DQN:
         _check("total_timesteps", total_timesteps, "a positive int",
                isinstance(total_timesteps, int) and not isinstance(total_timesteps, bool)
                and total_timesteps > 0)
+        if self.vector:
+            return self._learn_vector(total_timesteps, callback, max_steps)
         limit = step_limit(self.env, max_steps, "DQN.learn")
         env, rng, buffer = self.env, self.rng, self.replay_buffer
         epsilon_at = LinearSchedule(self.exploration_initial_eps, self.exploration_final_eps,
@@ -197,14 +230,66 @@ class DQN:
             if terminated or truncated:
                 self.episode_returns.append(episode_return)
                 self.episode_lengths.append(episode_length)
+                self.episode_envs.append(0)
                 episode_return, episode_length = 0.0, 0
                 obs, _ = env.reset()
                 if callback is not None and callback(self) is False:
                     break
             else:
                 obs = next_obs
-        return Episodes(np.array(self.episode_returns[first_episode:]),
-                        np.array(self.episode_lengths[first_episode:], dtype=np.int64))
+        return self._episodes(first_episode)
+
+    def _episodes(self, first):
+        return Episodes(np.array(self.episode_returns[first:]),
+                        np.array(self.episode_lengths[first:], dtype=np.int64),
+                        np.array(self.episode_envs[first:], dtype=np.int64))
+
+    def _learn_vector(self, total_timesteps, callback, max_steps):
+        """``learn`` on a vector env: per vector step, one ε-greedy action per sub-env from one
+        batched forward pass; the real transitions of all sub-envs into the buffer; training
+        and target updates whenever the transition count crosses a multiple of their
+        intervals. Ends at the first vector step that reaches ``total_timesteps`` transitions
+        (at most n_envs − 1 more)."""
+        limit = vector_step_limit(self.env, max_steps, "DQN.learn")
+        rng, buffer, n = self.rng, self.replay_buffer, self.n_envs
+        epsilon_at = LinearSchedule(self.exploration_initial_eps, self.exploration_final_eps,
+                                    max(self.exploration_fraction * total_timesteps, 1.0))
+        first_episode = len(self.episode_returns)
+        runner = VectorRunner(self.env, limit)
+        obs = runner.reset(seed=int(rng.integers(2**31)))
+        taken = 0
+        while taken < total_timesteps:
+            warming_up = self.num_timesteps < self.learning_starts
+            self.exploration_rate = 1.0 if warming_up else epsilon_at(taken)
+            explore = rng.random(n) < self.exploration_rate
+            actions = rng.integers(self.n_actions, size=n)
+            if not explore.all():  # one forward pass for every sub-env's observation
+                actions = np.where(explore, actions, self.predict(obs.reshape(n, -1)))
+            step = runner.step(actions)
+            buffer.add_batch(step.observations.reshape(len(step.envs), -1), step.actions,
+                             step.rewards, step.next_observations.reshape(len(step.envs), -1),
+                             step.terminated)
+            before = self.num_timesteps
+            self.num_timesteps += len(step.envs)
+            taken += len(step.envs)
+            if self.num_timesteps // self.target_update_interval > \
+                    before // self.target_update_interval:
+                self._update_target()
+            phases = self.num_timesteps // self.train_freq - before // self.train_freq
+            if phases and self.num_timesteps > self.learning_starts:
+                self.train(self.gradient_steps * phases)
+            obs = runner.observations
+            stop = False
+            for env_index, episode_return, episode_length in step.finished:
+                self.episode_returns.append(episode_return)
+                self.episode_lengths.append(episode_length)
+                self.episode_envs.append(env_index)
+                if callback is not None and callback(self) is False:
+                    stop = True
+                    break
+            if stop:
+                break
+        return self._episodes(first_episode)
 
     def train(self, gradient_steps):
         """``gradient_steps`` steps of gradient descent on the TD error of replayed minibatches."""

@@ -28,6 +28,12 @@ env's own limit (Gymnasium's ``TimeLimit``, ``env.spec.max_episode_steps``), els
 ``DEFAULT_MAX_STEPS`` (1000), so a policy that never reaches a terminal state (always
 "left" in GridWorld) or an env that never truncates (CliffWalking) cannot hang a loop.
 
+Vector environments: ``learn`` also takes a Gymnasium vector env (``SyncVectorEnv`` /
+``AsyncVectorEnv``; or ``n_envs=`` with an env id, factory or env to copy): every sub-env
+steps at once, each with its own episode (and ε from the episode count when it began), and
+their transitions update the one table in sub-env order; ``learn`` ends once ``episodes``
+episodes ended in all. Autoreset follows the env's mode (see ``rl.buffers.VectorRunner``).
+
 Example: ``agent = QLearning(alpha=0.1, gamma=0.99, epsilon=0.1, seed=0)``;
 ``returns = agent.learn(gymnasium.make("FrozenLake-v1"), 5000)``; ``agent.greedy_policy()``.
 """
@@ -188,6 +194,8 @@ class TabularAgent:
         Q: the (n_states, n_actions) float64 table, created zero on the first ``learn``.
         N: the (n_states, n_actions) visit counts N(s, a).
         episodes_done: episodes learned so far (the schedule's clock).
+        episode_envs: the sub-env index of each episode of the last ``learn`` call, in the
+            order of its returns (all 0 for a single env).
     """
 
     _BLOCK = 4096  # random numbers drawn per refill
@@ -201,6 +209,7 @@ class TabularAgent:
         self.rng = np.random.default_rng(seed)
         self.Q = self.N = None
         self.episodes_done = 0
+        self.episode_envs = np.zeros(0, dtype=np.int64)
         self._uniform = itertools.chain.from_iterable(self._blocks()).__next__
 
     def _blocks(self):
@@ -245,9 +254,11 @@ class TabularAgent:
         raise NotImplementedError
 
     # ------------------------------------------------------------ learning
-    def _prepare(self, env):
-        n_states = _discrete_size(env.observation_space, "observation")
-        n_actions = _discrete_size(env.action_space, "action")
+    def _prepare(self, env, vector=False):
+        obs_space = env.single_observation_space if vector else env.observation_space
+        action_space = env.single_action_space if vector else env.action_space
+        n_states = _discrete_size(obs_space, "observation")
+        n_actions = _discrete_size(action_space, "action")
         if self.Q is None:
             self.Q = np.zeros((n_states, n_actions))
             self.N = np.zeros((n_states, n_actions), dtype=np.int64)
@@ -264,16 +275,26 @@ class TabularAgent:
                              f"{episode}; epsilon must be in [0, 1]")
         return epsilon
 
-    def learn(self, env, episodes, max_steps=None):
+    def learn(self, env, episodes, max_steps=None, n_envs=None):
         """Learn from ``episodes`` episodes of ``env``; returns each episode's return (undiscounted).
 
         The env's first reset is seeded from the agent's generator; learning continues from
         the current table, so ``learn`` may be called again. An episode is cut after
         ``max_steps`` steps (default: the env's time limit, else ``DEFAULT_MAX_STEPS``), as
         a time limit cuts it: the last update bootstraps.
+
+        ``env`` may be a Gymnasium vector env, or with ``n_envs`` an env id, a factory or an
+        env to copy into a ``SyncVectorEnv`` of ``n_envs``: then the returns are those of the
+        first ``episodes`` episodes to end, in that order, and ``episode_envs`` their sub-envs.
         """
         if isinstance(episodes, bool) or not isinstance(episodes, int) or episodes < 0:
             raise ValueError(f"learn: episodes must be a non-negative int, got {episodes!r}")
+        from .buffers import is_vector_env, make_vector_env
+        if n_envs is not None:
+            env = make_vector_env(env, n_envs, "learn")
+        if is_vector_env(env):
+            return self._learn_vector(env, episodes, max_steps)
+        self.episode_envs = np.zeros(episodes, dtype=np.int64)
         limit = step_limit(env, max_steps, "learn")
         self._prepare(env)
         Q, N, q, gamma = self.Q, self.N, self._q, self.gamma
@@ -307,6 +328,55 @@ class TabularAgent:
             returns[episode] = total
             self.episodes_done += 1
         return returns
+
+    def _learn_vector(self, env, episodes, max_steps):
+        """``learn`` on a vector env: all sub-envs step together; each transition updates the
+        table as in the single-env loop, in sub-env order."""
+        from .buffers import VectorRunner, vector_step_limit
+        runner = VectorRunner(env, vector_step_limit(env, max_steps, "learn"))
+        self._prepare(env, vector=True)
+        Q, N, q, gamma = self.Q, self.N, self._q, self.gamma
+        alpha = None if self.alpha == "visits" else self.alpha
+        act, bootstrap = self._act, self._bootstrap
+        n = runner.n
+        returns, envs = [], []
+        obs = runner.reset(seed=int(self.rng.integers(2**31))).tolist()
+        # each sub-env's ε: the schedule at the number of episodes ended when its episode began
+        ended = self.episodes_done
+        epsilons = [self._epsilon_at(ended)] * n
+        actions = [act(int(s), epsilons[i]) for i, s in enumerate(obs)]
+        while len(returns) < episodes:
+            step = runner.step(np.asarray(actions, dtype=np.int64))
+            chosen = [-1] * n
+            for k, i in enumerate(step.envs.tolist()):
+                s, a = int(step.observations[k]), int(step.actions[k])
+                r, s_next = float(step.rewards[k]), int(step.next_observations[k])
+                if step.terminated[k]:
+                    target, a_next = r, -1
+                else:
+                    value, a_next = bootstrap(s_next, epsilons[i])
+                    target = r + gamma * value
+                count = N.item(s, a) + 1
+                N[s, a] = count
+                q_sa = q(s, a)
+                Q[s, a] = q_sa + (alpha or 1.0 / count) * (target - q_sa)
+                chosen[i] = a_next
+            new_episode = [False] * n
+            for i, episode_return, _ in step.finished:
+                if len(returns) < episodes:
+                    returns.append(episode_return)
+                    envs.append(i)
+                ended += 1
+                epsilons[i] = self._epsilon_at(ended)
+                new_episode[i] = True
+            if len(returns) >= episodes:
+                break
+            obs = runner.observations.tolist()
+            actions = [chosen[i] if chosen[i] >= 0 and not new_episode[i]
+                       else act(int(obs[i]), epsilons[i]) for i in range(n)]
+        self.episodes_done += episodes
+        self.episode_envs = np.asarray(envs, dtype=np.int64)
+        return np.asarray(returns, dtype=np.float64)
 
     # ------------------------------------------------------------ reading the result
     def _check_learned(self, what):
