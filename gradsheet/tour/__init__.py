@@ -5,7 +5,7 @@ from .report import Report
 
 # section name -> module (each has run(report, quick, seed, verbose))
 SECTIONS = {"nn": "neural_networks", "cnn": "convolutional", "rnn": "recurrent",
-            "rl": "reinforcement"}
+            "rl": "reinforcement", "attention": "attention"}
 
 
 def run(sections=None, quick=False, seed=0, out="tour-report", verbose=1):
