@@ -63,7 +63,7 @@ def _layout_named(name):
 # ---------------------------------------------------------------------------- the stand-in
 # Generic frame names that never name the op the user called (an nn layer's __call__ and
 # forward, Function.apply, the lambdas of the method table): skipped when naming the op.
-_GENERIC_FRAMES = {"__call__", "_call_impl", "forward", "apply", "compute", "wrapper", "twin",
+_GENERIC_FRAMES = {"__call__", "_call_impl", "forward", "apply", "compute", "wrapper", "twin", "checked",
                    "swapped", "<lambda>", "<listcomp>", "<genexpr>", "<dictcomp>", "<module>"}
 _FRAME_NAMES = {"__getitem__": "indexing (x[...])", "__setitem__": "index assignment (x[...] = v)"}
 
