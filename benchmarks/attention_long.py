@@ -3,11 +3,12 @@
     query, key, value (N=8, H=4, L=S=512, d=64); O = softmax(Q K^T / sqrt(d)) V; the
     gradients of Q, K and V for a fixed upstream gradient dO
 
-Contenders: gradsheet (F.scaled_dot_product_attention: one fused node, the scores held as one
-(N, H, S, L) array), PyTorch (its CPU kernel for F.scaled_dot_product_attention), and a
-hand-written NumPy forward/backward (the scores materialised, the softmax-Jacobian product
-dS = P (dP - rowsum(dP P))). The alone-in-a-process run reports each one's peak resident
-memory: the (N, H, L, S) weights are 32 MiB here, and PyTorch's kernel works on blocks of them.
+Contenders: gradsheet (F.scaled_dot_product_attention: one fused node, the scores held whole,
+transposed; at n threads the batch in n parts, one per thread), PyTorch (its CPU kernel for
+F.scaled_dot_product_attention), and a hand-written NumPy forward/backward (the scores
+materialised, the softmax-Jacobian product dS = P (dP - rowsum(dP P))). The alone-in-a-process
+run reports each one's peak resident memory: the (N, H, L, S) weights are 32 MiB here, and
+PyTorch's kernel works on blocks of them.
 
 Usage: python benchmarks/attention_long.py [--threads 1 2] [--rounds N]
        python benchmarks/attention_long.py --check (the contenders' gradients agree)

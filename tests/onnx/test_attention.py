@@ -193,7 +193,8 @@ def test_separate_key_and_value(tmp_path):
           input_names=list(axes), dynamic_axes=axes)
 
 
-def test_unbatched_attention(tmp_path):
+@pytest.mark.parametrize("opset", [17, 18])  # ReduceMean's axes: an attribute, then an input
+def test_unbatched_attention(tmp_path, opset):
     gs.manual_seed(4)
     model = Call(nn.MultiheadAttention(E, H), [None, None, None, "key_padding_mask"])
     rng = np.random.default_rng(4)
@@ -203,7 +204,7 @@ def test_unbatched_attention(tmp_path):
         return x, x, x, _padding(1, L, rng)[0]
 
     proto, _ = check(model, inputs(5), tmp_path / "unbatched.onnx", runs=[inputs(3), inputs(8)],
-                     input_names=["q", "k", "v", "kpm"],
+                     input_names=["q", "k", "v", "kpm"], opset_version=opset,
                      dynamic_axes={"q": {0: "seq"}, "k": {0: "seq"}, "v": {0: "seq"},
                                    "kpm": {0: "seq"}})
     assert dims(proto.graph.output[0]) == ["seq", E]
