@@ -10,13 +10,15 @@ W_ih (G*H, I) and W_hh (G*H, H) hold the G gate blocks stacked in PyTorch's orde
     GRU:   r, z = sigma of (W_i{r,z} x_t + b_i{r,z} + W_h{r,z} h_{t-1} + b_h{r,z})
            n = tanh(W_in x_t + b_in + r * (W_hn h_{t-1} + b_hn)),  h_t = (1 - z) * n + z * h_{t-1}
 
-How the node is fast: the input projection of all T steps is one GEMM per gate block,
+How the node is fast (RNN, GRU): the input projection of all T steps is one GEMM per gate block,
 (T*B, I) @ (I, H); each step's gates are one small GEMM per block on h_{t-1}. Backpropagation
 through time runs the steps in reverse, writing each step's gate gradient dA_t into one
 (G, T, B, H) array, so that dW_ih = dA^T X, dW_hh = dA^T H_prev, db = sum dA and dX = dA W_ih
 are again one GEMM per block over all steps. The elementwise work is done step by step in
 scratch buffers reused across steps (that stays in cache; vectorising it over the whole
-sequence was slower), float32 kept float32.
+sequence was slower), float32 kept float32. The LSTM, the layer most used, goes further: it keeps
+everything feature-major (the state as h^T, a step's gates as one (4H, B) block), so that a step
+is a single GEMM each way (see ``LSTM``).
 
 Variable lengths (``lengths``): sequences are sorted longest first, so at step t the sequences
 still running are a prefix of n_t rows (PyTorch's PackedSequence ``batch_sizes``); a step
@@ -259,7 +261,7 @@ class LSTM(Function):
         da_i = dc * g * i (1 - i),   da_f = dc * c_{t-1} * f (1 - f),
         da_g = dc * i * (1 - g**2),  da_o = dh * tanh(c_t) * o (1 - o)
         dL/dc_{t-1} = dc * f,        dL/dh_{t-1} = W_hh^T da;
-    then over all steps at once: [dW_ih | dW_hh | db] = dA [X | H_prev | 1], dX = dA^T W_ih.
+    then over all steps at once: [dW_ih | dW_hh] = dA [X | H_prev], db = dA 1, dX = dA^T W_ih.
 
     Inputs and output as ``_Recurrence`` (the same node signature). Inside, everything is
     feature-major: the state is h_t^T (H, B) and a step's four gates are one contiguous (4H, B)
@@ -446,14 +448,14 @@ class LSTM(Function):
             grads[2] = dc.T
         if any(self.needs_grad(i) for i in (3, 4, 5, 6)):
             n_in = self.x.shape[2]
-            z = np.empty((T, B, n_in + H + 1), dtype=dt)  # [X | H_prev | 1], one row per (t, b)
+            z = np.empty((T, B, n_in + H), dtype=dt)  # [X | H_prev], one row per (t, b)
             z[:, :, :n_in] = self.x
-            z[:, :, n_in:n_in + H][self.run] = self.hs[:T].transpose(0, 2, 1)
-            z[:, :, -1] = 1
-            dw = np.matmul(da, z.reshape(T * B, n_in + H + 1))[back]
+            z[:, :, n_in:][self.run] = self.hs[:T].transpose(0, 2, 1)
+            dw = np.matmul(da, z.reshape(T * B, n_in + H))[back]
             grads[3] = dw[:, :n_in]
-            grads[4] = dw[:, n_in:n_in + H]
-            grads[5] = dw[:, -1].copy()
+            grads[4] = dw[:, n_in:]
+            # (a GEMV: faster than a column of ones in the GEMM, whose odd width costs more)
+            grads[5] = np.matmul(da, np.ones(T * B, dtype=dt))[back]
             grads[6] = grads[5].copy()
         if self.order is not None:
             inverse = np.argsort(self.order)
