@@ -35,7 +35,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-from .. import backend
+from .. import backend, threads
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor, as_tensor
 from . import shape as shape_ops
@@ -139,27 +139,12 @@ def _attend_backward(g, q, k, v, PT, D, scale, needs, outs=(None, None, None)):
 
 # ---------------------------------------------------------------------------- threads
 _PARALLEL_MIN_SCORES = 1 << 18  # below this a part's work is too short to pay for a thread
-_blas_libs = None  # threadpoolctl's controllers of NumPy's BLAS (found on first use)
 _pool = (None, None)  # (pid, ThreadPoolExecutor): a forked child makes its own
 _pool_lock = threading.Lock()
 
 
-def _blas():
-    global _blas_libs
-    if _blas_libs is None:
-        try:
-            from threadpoolctl import ThreadpoolController
-            _blas_libs = [lib for lib in ThreadpoolController().lib_controllers
-                          if lib.user_api == "blas"]
-        except Exception:  # threadpoolctl missing or failing: no split, BLAS left alone
-            _blas_libs = []
-    return _blas_libs
-
-
 def _blas_threads():
-    counts = [lib.get_num_threads() for lib in _blas()]
-    counts = [c for c in counts if c]
-    return max(counts) if counts else 1
+    return threads.get_num_threads()
 
 
 def _parts(q, k, v, mask, dropout_p):
@@ -199,19 +184,15 @@ def _in_parallel(fn, items):
         if pid != os.getpid() or pool._max_workers < len(items) - 1:
             pool = ThreadPoolExecutor(max(len(items) - 1, 1), thread_name_prefix="gs-attention")
             _pool = (os.getpid(), pool)
-    libs = [(lib, lib.get_num_threads()) for lib in _blas()]
-    for lib, _ in libs:
-        lib.set_num_threads(1)
-    futures = []
-    try:
-        futures = [pool.submit(fn, item) for item in items[1:]]
-        first = fn(items[0])
-        return [first] + [f.result() for f in futures]
-    finally:
-        for f in futures:  # every part done before BLAS gets its threads back
-            f.exception()
-        for lib, n in libs:
-            lib.set_num_threads(n)
+    with threads.small_gemms():
+        futures = []
+        try:
+            futures = [pool.submit(fn, item) for item in items[1:]]
+            first = fn(items[0])
+            return [first] + [f.result() for f in futures]
+        finally:
+            for f in futures:  # every part done before BLAS gets its threads back
+                f.exception()
 
 
 def _attend_parts(q, k, v, mask, scale, dropout_p, causal, out=None, safe=True):
