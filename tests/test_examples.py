@@ -109,3 +109,23 @@ def test_mnist_style_cnn_learns_under_torch_too():
     out = run_as_torch("mnist_style_cnn.py", "--epochs", "2", "--log-interval", "100")
     accuracy = float(out.strip().splitlines()[-1].split("final test accuracy ")[1].rstrip("%"))
     assert accuracy > 80
+
+
+@pytest.mark.parametrize("positions", ["sinusoidal", "learned"])
+def test_char_transformer_lowers_its_loss_and_samples_from_the_text(positions):
+    # one BLAS thread: the GEMMs are small, and on a loaded machine a threaded OpenBLAS spins
+    done = subprocess.run([sys.executable, str(EXAMPLES / "char_transformer.py"), "--steps", "120",
+                           "--log-interval", "40", "--bptt", "32", "--d-model", "32", "--nlayers",
+                           "1", "--sample-len", "60", "--positions", positions, "--temperature",
+                           "0.7"], capture_output=True, text=True, timeout=300,
+                          env={**os.environ, "OPENBLAS_NUM_THREADS": "1"})
+    assert done.returncode == 0, done.stderr
+    out = done.stdout
+    assert f"{positions} positions" in out
+    before, after = _before_after(out)
+    assert after < 0.7 * before and after < 2.8, out.splitlines()[-1]
+    logged = [float(line.split("loss ")[1].split()[0]) for line in out.splitlines()
+              if line.startswith("| step")]
+    assert len(logged) == 3 and logged[-1] < logged[0]
+    text = out.split("sample (temperature 0.7):\n")[1].split("\n" + "-" * 89)[0]
+    assert text.startswith("Shall I ") and len(text) == len("Shall I ") + 60
