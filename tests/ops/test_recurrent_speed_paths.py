@@ -173,7 +173,11 @@ def test_set_and_get_num_threads_round_trip():
             with threads.small_gemms():
                 raise ZeroDivisionError
         assert gs.get_num_threads() == 2
+        threads.small_gemm_threads = None  # the opt-out: the thread count stays
+        with threads.small_gemms():
+            assert gs.get_num_threads() == 2
     finally:
+        threads.small_gemm_threads = 1
         gs.set_num_threads(before)
     assert isinstance(gs.get_num_threads(), int)
 
