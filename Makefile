@@ -38,13 +38,15 @@ test: $(VENV)/.installed-dev
 # `make bench` writes benchmarks/results/*.json (about 10 minutes in all, pymdptoolbox's sparse
 # solve being most of it), then benchmarks/report.py renders them as benchmarks/RESULTS.md and
 # rewrites the README's benchmark table (between its two marker comments) from it.
-# `make bench-quick` runs the same rows with fewer rounds (3, each contender alone once, the
-# sparse MDP at S=2,000) in under 3 minutes, into build/bench-quick/ (its RESULTS.md there,
-# printed; the README and benchmarks/ untouched).
+# `make bench-quick` runs the same rows with fewer rounds and steps (3 rounds of half the steps,
+# each contender alone once, the sparse MDP at S=2,000, rl_vector 1 round of 1,024 steps), for
+# a quick check in about 3 minutes on an otherwise idle 2-core machine, into build/bench-quick/
+# (its RESULTS.md there, printed; the README and benchmarks/ untouched).
 BENCH_ENV := env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE
 SIDE_BY_SIDE := mlp cnn batchnorm_mlp rnn ops_small transformer attention_long
 
-# $(call run-benchmarks,DIR,SIDE_BY_SIDE_ARGS,PLANNING_ENV,PLANNING_ARGS,QLEARNING_ARGS,LOADER_ARGS)
+# $(call run-benchmarks,DIR,SIDE_BY_SIDE_ARGS,PLANNING_ENV,PLANNING_ARGS,QLEARNING_ARGS,LOADER_ARGS,
+#        RL_VECTOR_ARGS)
 define run-benchmarks
 	mkdir -p $(1)
 	for b in $(SIDE_BY_SIDE); do \
@@ -55,17 +57,18 @@ define run-benchmarks
 		--json $(1)/qlearning.json
 	$(BENCH_ENV) $(BIN)/python benchmarks/dataloader_workers.py $(6) \
 		--json $(1)/dataloader_workers.json
+	$(BENCH_ENV) $(BIN)/python benchmarks/rl_vector.py $(7) --json $(1)/rl_vector.json
 endef
 
 bench: $(VENV)/.installed-dev
-	$(call run-benchmarks,benchmarks/results,,,,,)
+	$(call run-benchmarks,benchmarks/results,,,,,,)
 	$(BIN)/python benchmarks/report.py --results benchmarks/results --out benchmarks/RESULTS.md \
 		--readme README.md
 
 bench-quick: $(VENV)/.installed-dev
 	rm -rf build/bench-quick
 	$(call run-benchmarks,build/bench-quick,--quick,PLANNING_SPARSE_S=2000,--rounds 3,--rounds 3,\
-		--samples 400 --rounds 2)
+		--samples 400 --rounds 2,--rounds 1 --steps 1024)
 	$(BIN)/python benchmarks/report.py --results build/bench-quick --out build/bench-quick/RESULTS.md
 	cat build/bench-quick/RESULTS.md
 

@@ -21,16 +21,26 @@ _RECORDED_ENV = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "OPENBLAS_NUM_THREADS"
                  "MKL_NUM_THREADS", "PLANNING_SPARSE_S", "GRADSHEET_KEEP_FREED_MEMORY")
 
 
+def _package_of(filepath):
+    """The installed package a shared library came with (numpy for .../numpy.libs/...)."""
+    parts = os.path.normpath(filepath or "").split(os.sep)
+    if "site-packages" in parts[:-1]:
+        return parts[parts.index("site-packages") + 1].split(".")[0]
+    return os.path.basename(filepath or "") or None
+
+
 def blas_pools():
-    """numpy's BLAS libraries as threadpoolctl sees them: [{"library", "version", "kernel",
-    "threads"}] (None when threadpoolctl is not installed)."""
+    """The BLAS libraries loaded in this process as threadpoolctl sees them, numpy's first:
+    [{"package", "library", "version", "kernel", "threads"}] (None without threadpoolctl)."""
     try:
         from threadpoolctl import threadpool_info
     except ImportError:
         return None
-    return [{"library": pool.get("internal_api"), "version": pool.get("version"),
-             "kernel": pool.get("architecture"), "threads": pool.get("num_threads")}
-            for pool in threadpool_info() if pool.get("user_api") == "blas"]
+    pools = [{"package": _package_of(pool.get("filepath")), "library": pool.get("internal_api"),
+              "version": pool.get("version"), "kernel": pool.get("architecture"),
+              "threads": pool.get("num_threads")}
+             for pool in threadpool_info() if pool.get("user_api") == "blas"]
+    return sorted(pools, key=lambda p: (p["package"] != "numpy", str(p["package"]), str(p["version"])))
 
 
 def blas_report():

@@ -78,8 +78,11 @@ def _fake_results(folder, quick=False):
                                "speed_ratio": 0.8, "greedy_success_rate": 0.873}}
     loader = {"dataloader_workers": {"samples_per_s_0_workers": 700.0, "samples_per_s_2_workers": 1050.0,
                                      "speed_up": 1.5, "samples": 400, "rounds": 2}}
+    vector = {"collect": {"env_steps_per_s_1": 2000.0, "env_steps_per_s_8": 7000.0, "speedup": 3.5},
+              "per-env": {"env_steps_per_s_1": 900.0, "env_steps_per_s_8": 1100.0, "speedup": 1.2}}
     for name, data in [("mlp", mlp), ("rnn", rnn), ("planning", planning), ("qlearning", qlearning),
-                       ("dataloader_workers", loader), ("distributed", {"configs": {}, "cores": 2})]:
+                       ("dataloader_workers", loader), ("rl_vector", vector),
+                       ("distributed", {"configs": {}, "cores": 2})]:
         (folder / f"{name}.json").write_text(json.dumps(data))
     return {"mlp": mlp, "rnn": rnn}
 
@@ -149,6 +152,9 @@ def test_results_record_kernel_cpu_date_threads_and_the_other_benchmarks(tmp_pat
     assert "≥ 10x faster met" in sparse[-2]
     assert "**0.80** of the bare loop" in text and "200,000 steps/s" in text
     assert "**1.50x** | ≥ 1.6x **not met**" in text
+    assert _table_row(text, "DQN on CartPole-v1, 8 vector envs vs 1, collect")[:4] == [
+        "8 envs: 7,000 env steps/s", "1 env: 2,000 env steps/s", "**3.50x**", "≥ 3x met"]
+    assert _table_row(text, "DQN on CartPole-v1, 8 vector envs vs 1, per-env")[3] == "≥ 3x **not met**"
     assert "Not rendered (a format this report does not know): `distributed.json`." in text
 
 
@@ -230,8 +236,9 @@ def test_write_json_records_date_cpu_blas_threads_and_environment(tmp_path, monk
     if Path("/proc/cpuinfo").exists() and _first_model_name():
         assert meta["cpu_model"] == _first_model_name()
     blas = [p for p in threadpoolctl.threadpool_info() if p["user_api"] == "blas"]
-    assert [(p["library"], p["version"], p["kernel"]) for p in meta["blas"]] == [
-        (p["internal_api"], p["version"], p.get("architecture")) for p in blas]
+    assert sorted((p["library"], p["version"], p["kernel"]) for p in meta["blas"]) == sorted(
+        (p["internal_api"], p["version"], p.get("architecture")) for p in blas)
+    assert meta["blas"][0]["package"] == "numpy"  # numpy's own BLAS first
     assert meta["threads"] == [1] and meta["rounds"] == 4
     assert meta["env"]["OPENBLAS_CORETYPE"] == "Haswell"
     assert meta["versions"]["numpy"] == np.__version__
