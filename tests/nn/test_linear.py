@@ -9,7 +9,7 @@ from gradsheet import nn
 from tests.helpers import torch_or_skip
 
 
-@pytest.mark.parametrize("input_shape", [(5, 3), (2, 4, 3), (3,)])
+@pytest.mark.parametrize("input_shape", [(5, 3), (2, 4, 3), (2, 3, 4, 3), (0, 4, 3), (3,)])
 @pytest.mark.parametrize("bias", [True, False])
 def test_linear_forward_backward_match_torch(input_shape, bias):
     torch = torch_or_skip()
@@ -25,6 +25,24 @@ def test_linear_forward_backward_match_torch(input_shape, bias):
     ref_out.backward(torch.tensor(upstream))
     pairs = [(gx, tx), (layer.weight, ref.weight)] + ([(layer.bias, ref.bias)] if bias else [])
     for mine, theirs in pairs:
+        np.testing.assert_allclose(mine.grad.array, theirs.grad.numpy(), rtol=1e-12, atol=1e-14)
+
+
+def test_linear_on_a_non_contiguous_batch_matches_torch():
+    """3-d inputs take one 2-d GEMM over their rows when C-contiguous; a transposed (strided)
+    input and its gradient still match torch."""
+    torch = torch_or_skip()
+    ref = torch.nn.Linear(3, 4, dtype=torch.float64)
+    layer = nn.Linear(3, 4, dtype="float64")
+    layer.load_state_dict(ref.state_dict())
+    base = np.random.default_rng(2).standard_normal((5, 2, 3))
+    gx, tx = gs.tensor(base, requires_grad=True), torch.tensor(base, requires_grad=True)
+    out, ref_out = layer(gx.transpose(0, 1)), ref(tx.transpose(0, 1))
+    np.testing.assert_allclose(out.array, ref_out.detach().numpy(), rtol=1e-12)
+    upstream = np.random.default_rng(3).standard_normal(out.shape).transpose(1, 0, 2).copy()
+    out.backward(gs.tensor(upstream.transpose(1, 0, 2)))
+    ref_out.backward(torch.tensor(upstream).transpose(0, 1))
+    for mine, theirs in [(gx, tx), (layer.weight, ref.weight), (layer.bias, ref.bias)]:
         np.testing.assert_allclose(mine.grad.array, theirs.grad.numpy(), rtol=1e-12, atol=1e-14)
 
 
