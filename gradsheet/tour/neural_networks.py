@@ -155,21 +155,33 @@ def run(report, quick=False, seed=0, verbose=1):
     _dropout_experiment(report, digits, quick, seed, verbose)
 
 
+# The dropout experiment's epochs (quick, full). With 200 training samples both nets reach 100%
+# training accuracy within about 20 epochs; the claim held for seeds 0-2 at 45 and 60 epochs
+# (as it did at the former 150, which cost 5x more: seed 3 fails at 60 and at 150 alike).
+DROPOUT_EPOCHS = (45, 60)
+# The per-epoch held-out curve (the plot) is the loss on this many held-out samples: scoring all
+# 1597 every epoch cost 3 times the training itself. The final scores use every held-out sample.
+CURVE_SAMPLES = 300
+
+
 def _dropout_experiment(report, digits, quick, seed, verbose):
     n_small = 200
     rng = np.random.default_rng(seed + 1)
     order = rng.permutation(len(digits))
     small_train, test = Subset(digits, order[:n_small]), Subset(digits, order[n_small:])
-    epochs = 60 if quick else 150
+    curve_set = Subset(digits, order[n_small:n_small + CURVE_SAMPLES])
+    epochs = DROPOUT_EPOCHS[0] if quick else DROPOUT_EPOCHS[1]
     report.text(f"\nDropout experiment: wide MLP 64-1024-1024-10 on only {n_small} training "
                 f"samples, Adam(lr=1e-3), {epochs} epochs, without dropout and with dropout "
-                "(0.2 on inputs, 0.5 on hidden units)")
+                f"(0.2 on inputs, 0.5 on hidden units); scored on the other {len(test)} samples "
+                f"(the per-epoch held-out curve on {CURVE_SAMPLES} of them)")
     outcome, curves = {}, {}
     for p in (0.0, 0.5):
         gs.manual_seed(seed)
         model = wide_mlp(p)
         history = fit(model, nn.CrossEntropyLoss(), optim.Adam(model.parameters(), lr=1e-3),
-                      small_train, val_data=test, epochs=epochs, batch_size=32, verbose=verbose)
+                      small_train, val_data=curve_set, epochs=epochs, batch_size=32,
+                      verbose=verbose)
         curves[f"train, p={p}"] = history.history["loss"]
         curves[f"held-out, p={p}"] = history.history["val_loss"]
         train, held_out = _scores(model, small_train), _scores(model, test)

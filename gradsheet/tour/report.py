@@ -3,6 +3,7 @@ with the plots as PNG files and a self-contained ``index.html`` (see ``html.py``
 import inspect
 import json
 import os
+import platform
 import time
 
 from ..io.files import atomic_file, write_atomically
@@ -58,6 +59,8 @@ class Report:
         self.section_name = None
         self.stream = stream
         self.started = time.perf_counter()
+        self.started_cpu = time.process_time()
+        self.timing = {}  # section -> {"wall_s": ..., "cpu_s": ...}
 
     # ------------------------------------------------------------ recording
     @property
@@ -67,10 +70,11 @@ class Report:
 
     def section(self, key, title):
         """Start section ``key`` with a printed ``title`` (ending the previous one, whose time is
-        recorded as ``section_seconds``).
+        recorded as ``section_seconds``, wall clock, and ``section_cpu_seconds``).
         """
         self._end_section()
         self.section_started = time.perf_counter()
+        self.section_started_cpu = time.process_time()
         self.section_name = key
         self.results.setdefault(key, {})
         self.sections.append({"key": key, "title": title, "lines": [], "formulas": [],
@@ -78,10 +82,16 @@ class Report:
         self.say(f"\n{'=' * 78}\n{title}\n{'=' * 78}")
 
     def _end_section(self):
-        """Record and print how long the section that is ending took."""
+        """Record and print how long the section that is ending took: wall-clock seconds and the
+        process's CPU seconds (``time.process_time``: every thread of the process, so BLAS
+        threads count; on a shared machine the wall time grows, the CPU time much less)."""
         if self.section_name and "section_seconds" not in self.results[self.section_name]:
-            seconds = round(time.perf_counter() - self.section_started, 2)
-            self.figure("section_seconds", seconds, "section time (s)")
+            wall = round(time.perf_counter() - self.section_started, 2)
+            cpu = round(time.process_time() - self.section_started_cpu, 2)
+            self.record("section_seconds", wall)
+            self.record("section_cpu_seconds", cpu)
+            self.timing[self.section_name] = {"wall_s": wall, "cpu_s": cpu}
+            self.say(f"  section time: {wall:.1f} s wall clock, {cpu:.1f} s CPU")
 
     def say(self, text):
         """Print ``text`` and keep it among the current section's lines."""
@@ -152,16 +162,53 @@ class Report:
     def write(self):
         """Write results.json and index.html into ``out_dir``; returns the folder."""
         self._end_section()
+        self.results["elapsed_seconds"] = round(time.perf_counter() - self.started, 2)
+        self.results["elapsed_cpu_seconds"] = round(time.process_time() - self.started_cpu, 2)
+        self.results["timing"] = {"sections": dict(self.timing),
+                                  "total": {"wall_s": self.results["elapsed_seconds"],
+                                            "cpu_s": self.results["elapsed_cpu_seconds"]},
+                                  "machine": machine()}
+        self._print_timing()
         if self.out_dir is None:
             return None
         from .html import render
         os.makedirs(self.out_dir, exist_ok=True)
-        self.results["elapsed_seconds"] = round(time.perf_counter() - self.started, 2)
         write_atomically(os.path.join(self.out_dir, "results.json"),
                       json.dumps(self.results, indent=2, default=float))
         write_atomically(os.path.join(self.out_dir, "index.html"),
                       render(self.sections, self.results, self.out_dir))
         return self.out_dir
+
+
+    def _print_timing(self):
+        """Print the per-section times (wall and CPU) and the machine they were measured on."""
+        if not self.timing:
+            return
+        width = max(len(key) for key in self.timing)
+        self.stream(f"\n{'section':<{width}}  {'wall s':>7}  {'CPU s':>7}")
+        rows = list(self.timing.items()) + [("total", self.results["timing"]["total"])]
+        for key, t in rows:
+            self.stream(f"{key:<{width}}  {t['wall_s']:>7.1f}  {t['cpu_s']:>7.1f}")
+        info = self.results["timing"]["machine"]
+        blas = "; ".join(f"{b['internal_api']} {b['version']} {b['architecture']} kernel, "
+                         f"{b['num_threads']} threads" for b in info["blas"]) or "unknown"
+        self.stream(f"({info['cpus']} CPUs, BLAS: {blas}; CPU s = time.process_time, all threads)")
+
+
+def machine():
+    """Where the times were measured: CPU count, processor and NumPy's BLAS (threadpoolctl's
+    internal_api, version, kernel architecture and thread count; [] without threadpoolctl)."""
+    blas = []
+    try:
+        import numpy  # noqa: F401  (loads the BLAS library threadpoolctl looks for)
+        from threadpoolctl import threadpool_info
+        blas = [{key: lib.get(key) for key in ("internal_api", "version", "architecture",
+                                               "num_threads")}
+                for lib in threadpool_info() if lib.get("user_api") == "blas"]
+    except ImportError:
+        pass
+    return {"cpus": os.cpu_count(), "processor": platform.processor() or platform.machine(),
+            "blas": blas}
 
 
 def curves_figure(plt, series, ylabel, log=False):
