@@ -17,17 +17,15 @@ import numpy as np
 from .. import backend
 from ..autograd.function import Function
 
-try:
-    from scipy import special as _special
-except ImportError:  # pragma: no cover - SciPy is needed only for Gamma and Beta
-    _special = None
-
-
 def _scipy():
-    if _special is None:  # pragma: no cover
+    """scipy.special, imported when first needed (Gamma and Beta only: importing it costs
+    more than the rest of gradsheet)."""
+    try:
+        from scipy import special
+    except ImportError:  # pragma: no cover
         raise RuntimeError("Gamma and Beta sampling and their gradients need SciPy "
-                           "(pip install scipy)")
-    return _special
+                           "(pip install scipy)") from None
+    return special
 
 
 # ------------------------------------------------------------ triangular solve

@@ -19,10 +19,21 @@ from ..backend import get_default_dtype
 from . import elementwise
 from .activation import _erf
 
-try:  # SciPy's special functions when installed (the ``rl`` extra); else the fallbacks below
-    from scipy import special as _scipy_special
-except ImportError:  # pragma: no cover - exercised by tests through the fallbacks directly
-    _scipy_special = None
+# SciPy's special functions when installed (the ``rl`` extra), else the fallbacks below;
+# imported on first use: importing scipy.special is 0.3 s, more than the rest of gradsheet
+_scipy_special = ...  # ... until imported; then the module, or None without SciPy
+
+
+def _special():
+    """scipy.special, imported on the first call; None when SciPy is not installed."""
+    global _scipy_special
+    if _scipy_special is ...:
+        try:
+            from scipy import special
+        except ImportError:  # pragma: no cover - exercised by tests through the fallbacks
+            special = None
+        _scipy_special = special
+    return _scipy_special
 
 _LN2, _LN10 = math.log(2.0), math.log(10.0)
 _TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
@@ -37,14 +48,14 @@ def _quiet():
 # ------------------------------------------------------------ special functions on arrays
 def _erfc(x):
     """1 - erf(x), accurate for large x (SciPy's when installed), in x's dtype."""
-    if _scipy_special is not None:
-        return _scipy_special.erfc(x).astype(x.dtype, copy=False)
+    if _special() is not None:
+        return _special().erfc(x).astype(x.dtype, copy=False)
     return np.vectorize(math.erfc, otypes=[x.dtype])(x)
 
 
 def _erfinv(x):
     """The inverse of erf on [-1, 1] (+-inf at +-1, NaN outside), in x's dtype."""
-    y = _scipy_special.erfinv(x) if _scipy_special is not None else _erfinv_fallback(x)
+    y = _special().erfinv(x) if _special() is not None else _erfinv_fallback(x)
     return np.where(x == 0, x, y).astype(x.dtype, copy=False)  # erfinv(-0.0) = -0.0
 
 
@@ -76,8 +87,8 @@ def _erfinv_fallback(x):
 
 def _bessel_i0(x):
     """The modified Bessel function I0, NaN at +-inf (as torch.i0), in x's dtype."""
-    if _scipy_special is not None:
-        y = _scipy_special.i0(x)
+    if _special() is not None:
+        y = _special().i0(x)
     else:
         y = np.i0(x)
     return np.where(np.isinf(x), np.nan, y).astype(x.dtype, copy=False)
@@ -85,8 +96,8 @@ def _bessel_i0(x):
 
 def _bessel_i1(x):
     """The modified Bessel function I1 (dI0/dx), NaN at +-inf (as torch's gradient of i0)."""
-    if _scipy_special is not None:
-        y = _scipy_special.i1(x)
+    if _special() is not None:
+        y = _special().i1(x)
     else:
         y = _bessel_i1_fallback(x)
     return np.where(np.isinf(x), np.nan, y).astype(x.dtype, copy=False)
@@ -542,8 +553,8 @@ class I0(_Unary):
 
 def _lgamma(x):
     """log|Gamma(x)| (inf at 0, the negative integers and +-inf), in x's dtype."""
-    if _scipy_special is not None:
-        y = _scipy_special.gammaln(x)
+    if _special() is not None:
+        y = _special().gammaln(x)
     else:  # pragma: no cover - the fallback without SciPy
         y = np.vectorize(lambda v: math.inf if v in (0.0, -math.inf) or (v < 0 and v == int(v))
                          else math.lgamma(v), otypes=[np.float64])(x)
@@ -552,9 +563,9 @@ def _lgamma(x):
 
 def _polygamma(n, x):
     """The n-th derivative of digamma, psi^(n)(x), with torch's values at +-inf, in x's dtype."""
-    if _scipy_special is None:  # pragma: no cover - only without SciPy
+    if _special() is None:  # pragma: no cover - only without SciPy
         raise RuntimeError("digamma/polygamma need SciPy (pip install scipy)")
-    y = _scipy_special.psi(x) if n == 0 else _scipy_special.polygamma(n, x)
+    y = _special().psi(x) if n == 0 else _special().polygamma(n, x)
     if n == 1:
         y = np.where(np.isneginf(x), np.nan, y)
     elif n >= 2:
