@@ -152,3 +152,9 @@ from . import parallel  # noqa: E402
 from .syncbatchnorm import SyncBatchNorm  # noqa: E402
 
 __all__ += ["parallel", "SyncBatchNorm"]
+
+# issue 13, item 6: the sinusoidal positional encoding of PyTorch's Transformer examples (an
+# architecture file puts it between an Embedding and a TransformerEncoder)
+from .positional import PositionalEncoding  # noqa: E402
+
+__all__ += ["PositionalEncoding"]
