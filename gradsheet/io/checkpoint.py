@@ -32,7 +32,6 @@ from safetensors import SafetensorError, safe_open
 
 from .. import backend
 from ..autograd.tensor import Tensor, as_tensor
-from ..train.history import History
 from .files import check_regular
 from .serialization import save_arrays
 
@@ -127,7 +126,8 @@ def save_checkpoint(path, model, optimizer=None, scheduler=None, epoch=0, step=0
         optimizer, scheduler: saved through their ``state_dict()`` when given.
         epoch: the number of completed epochs (training resumes at this epoch index).
         step: the number of optimizer steps taken so far (the global step).
-        history: the History of the completed epochs.
+        history: the History of the completed epochs (its ``state_dict()`` is saved), or that
+            plain dict ``{"epoch": [...], "history": {name: [...]}}``.
         extra: anything else JSON-like (numbers, strings, arrays, lists/dicts of them).
         generators: further ``numpy.random.Generator``s whose states to save, e.g. a
             DataLoader's own shuffling generator; gradsheet's generator is always saved.
@@ -147,8 +147,8 @@ def save_checkpoint(path, model, optimizer=None, scheduler=None, epoch=0, step=0
         "scheduler": None if scheduler is None else scheduler.state_dict(),
         "rng": {"gradsheet": backend.get_rng_state(),
                 "generators": _generator_states(generators)},
-        "history": None if history is None else {"epoch": history.epoch,
-                                                  "history": history.history},
+        "history": history if history is None or isinstance(history, dict)
+        else history.state_dict(),
         "callbacks": None if callbacks is None else [
             {"class": type(callback).__name__, "state": callback.state_dict()}
             for callback in callbacks],
@@ -224,7 +224,9 @@ def load_checkpoint(path):
     None), ``optimizer_class`` (the optimizer's class name; None for checkpoints written
     before it was saved), ``epoch``, ``step``, ``rng``
     (``{"gradsheet": state, "generators": [states]}``),
-    ``history`` (a History or None), ``callbacks`` (``[{"class": name, "state": state_dict}]``
+    ``history`` (plain data, ``{"epoch": [...], "history": {name: [...]}}``, or None:
+    ``gradsheet.train.History.from_state_dict`` turns it back into a History),
+    ``callbacks`` (``[{"class": name, "state": state_dict}]``
     in the run's order, or None: also for checkpoints written before callbacks were saved),
     ``extra``.
 
@@ -265,10 +267,6 @@ def load_checkpoint(path):
     state.setdefault("callbacks", None)
     state.setdefault("optimizer_class", None)
     _validate(path, state)
-    if state["history"] is not None:
-        history = History()
-        history.epoch, history.history = state["history"]["epoch"], state["history"]["history"]
-        state["history"] = history
     return state
 
 

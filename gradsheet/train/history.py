@@ -20,6 +20,18 @@ class History:
         for name, value in logs.items():
             self.history.setdefault(name, []).append(value)
 
+    def state_dict(self):
+        """The History as plain data, ``{"epoch": [...], "history": {name: [...]}}`` (what a
+        checkpoint stores)."""
+        return {"epoch": self.epoch, "history": self.history}
+
+    @classmethod
+    def from_state_dict(cls, state):
+        """The History whose ``state_dict()`` is ``state`` (a checkpoint's ``"history"``)."""
+        history = cls()
+        history.epoch, history.history = list(state["epoch"]), dict(state["history"])
+        return history
+
     def __getattr__(self, name):
         history = self.__dict__.get("history", {})
         if name in history:

@@ -463,7 +463,8 @@ def fit(model, loss_fn, optimizer, train_data, val_data=None, epochs=1, batch_si
                                            callbacks or None,  # none given: states unused
                                            epochs=epochs)
         start, step = checkpoint["epoch"], checkpoint["step"]
-        history = checkpoint["history"] if checkpoint["history"] is not None else history
+        if checkpoint["history"] is not None:
+            history = History.from_state_dict(checkpoint["history"])
         if ranks is not None:
             _restore_ranks(ranks, checkpoint, generators, epoch_sampler, resume_from)
     # on_train_end gets the last epoch's logs, also when a resumed run trains no epoch

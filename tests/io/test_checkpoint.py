@@ -93,7 +93,10 @@ def test_round_trip_keeps_every_part_with_its_types(tmp_path):
     assert isinstance(checkpoint["scheduler"]["milestones"], Counter)
     _assert_same_state(checkpoint["extra"], extra)
     assert checkpoint["rng"] == {"gradsheet": gs.backend.get_rng_state(), "generators": []}
-    assert checkpoint["history"].history == history.history and checkpoint["history"].epoch == [0]
+    # plain data (io does not know train's History); History.from_state_dict turns it back
+    assert checkpoint["history"] == {"epoch": [0], "history": {"loss": [0.5], "lr": [0.1]}}
+    restored = gs.train.History.from_state_dict(checkpoint["history"])
+    assert (restored.epoch, restored.history, restored.loss) == ([0], history.history, [0.5])
 
 
 def test_a_checkpoint_is_a_safetensors_file_with_readable_names(tmp_path):
@@ -176,8 +179,8 @@ def test_fit_writes_one_checkpoint_per_epoch_with_epoch_and_step(tmp_path):
     for epoch in (1, 2, 3):
         checkpoint = load_checkpoint(epoch_checkpoint_path(tmp_path / "ckpts", epoch))
         assert (checkpoint["epoch"], checkpoint["step"]) == (epoch, epoch * 6)  # 48 / 8 batches
-        assert checkpoint["history"].epoch == list(range(epoch))
-        assert checkpoint["history"].loss == history.loss[:epoch]
+        assert checkpoint["history"]["epoch"] == list(range(epoch))
+        assert checkpoint["history"]["history"]["loss"] == history.loss[:epoch]
     assert latest_checkpoint(tmp_path / "ckpts").endswith("epoch-0003.safetensors")
     assert latest_checkpoint(tmp_path) is None
 
