@@ -303,12 +303,6 @@ class Tensor:
         return hooks.add_hook(engine.post_accumulate_hooks(self), hook,
                               "register_post_accumulate_grad_hook")
 
-    def __setitem__(self, index, value):
-        subscript.setitem(self, index, value)
-
-    def __getitem__(self, index):
-        return subscript.getitem(self, index)
-
     def __format__(self, spec):
         if self.array.ndim == 0 and spec:
             return format(self.array.item(), spec)
@@ -317,8 +311,8 @@ class Tensor:
                             f"a 0-d tensor formats as a number; this one has shape {self.shape})")
         return str(self)
 
-    # The ops bind every other method (x.exp(), x + y, x.sum(dim), x.add_(y), ...) beside their
-    # definitions: see gradsheet.autograd.methods.
+    # The ops bind every other method (x.exp(), x + y, x.sum(dim), x.add_(y), x[i], x[i] = v,
+    # ...) beside their definitions: see gradsheet.autograd.methods. autograd imports no op.
 
 
 def as_tensor(data, dtype=None):
@@ -329,21 +323,8 @@ def as_tensor(data, dtype=None):
     return Tensor._wrap(_to_array(data, None if dtype is None else backend.as_dtype(dtype)))
 
 
-def _index(index):
-    """An index with Tensors replaced by their arrays (for ndarray indexing)."""
-    if isinstance(index, Tensor):
-        return index.array
-    if isinstance(index, tuple):
-        return tuple(i.array if isinstance(i, Tensor) else i for i in index)
-    return index
-
-
 def _shape_args(args):
     """Accept both f(2, 3) and f((2, 3))."""
     if len(args) == 1 and isinstance(args[0], (tuple, list)):
         return tuple(args[0])
     return args
-
-
-# x[index] needs the ops; importing them after the class keeps the cycle harmless.
-from ..ops import subscript  # noqa: E402

@@ -14,6 +14,7 @@ import numpy as np
 
 from ..autograd import inplace
 from ..autograd.function import Function
+from ..autograd.methods import tensor_method
 from ..autograd.tensor import Tensor
 
 
@@ -149,6 +150,7 @@ def _steps(index, shape):
     return tuple(index) if isinstance(index, _Steps) else torch_index(index, shape)
 
 
+@tensor_method("__getitem__")
 def getitem(x, index):
     """x[index] with PyTorch's rules (integers select first; Tensors, lists and masks are
     advanced indices); the gradient is added back at ``index``, so an element picked twice
@@ -157,6 +159,7 @@ def getitem(x, index):
     return GetItem.apply(x, torch_index(index, x.shape))
 
 
+@tensor_method("__setitem__")
 def setitem(x, index, value):
     """x[index] = value in place, PyTorch's rules. Recorded when x or value requires grad: the
     gradient reaches value (dL/dx at index) and x's earlier value (zero at index)."""
