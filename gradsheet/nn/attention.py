@@ -19,7 +19,7 @@ import numpy as np
 
 from .. import backend
 from .. import devices
-from ..ops.attention import _mha, multi_head_attention_forward
+from ..ops.attention import multi_head_attention, multi_head_attention_forward
 from . import init
 from .linear import Linear
 from .module import Module
@@ -125,13 +125,14 @@ class MultiheadAttention(Module):
         ``multi_head_attention_forward``'s; weights (N, L, S) averaged over heads, per head
         with ``average_attn_weights=False``, None when ``need_weights=False``.
         """
-        return _mha("MultiheadAttention", query, key, value, self.embed_dim, self.num_heads,
-                    self.in_proj_weight, self.in_proj_bias, self.bias_k, self.bias_v,
-                    self.add_zero_attn, self.dropout, self.out_proj.weight, self.out_proj.bias,
-                    self.training, key_padding_mask, need_weights, attn_mask,
-                    not self._qkv_same_embed_dim, self.q_proj_weight, self.k_proj_weight,
-                    self.v_proj_weight, None, None, average_attn_weights, is_causal,
-                    self.batch_first and query.ndim == 3)
+        return multi_head_attention(
+            "MultiheadAttention", query, key, value, self.embed_dim, self.num_heads,
+            self.in_proj_weight, self.in_proj_bias, self.bias_k, self.bias_v,
+            self.add_zero_attn, self.dropout, self.out_proj.weight, self.out_proj.bias,
+            self.training, key_padding_mask, need_weights, attn_mask,
+            not self._qkv_same_embed_dim, self.q_proj_weight, self.k_proj_weight,
+            self.v_proj_weight, None, None, average_attn_weights, is_causal,
+            self.batch_first and query.ndim == 3)
 
 
 __all__ = ["MultiheadAttention", "NonDynamicallyQuantizableLinear", "multi_head_attention_forward"]

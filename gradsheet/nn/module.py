@@ -701,9 +701,9 @@ class Module:
     def type(self, dst_type):
         """Convert every parameter and buffer (integer ones too, as torch) to ``dst_type``, in
         place: a dtype or a type name such as 'torch.DoubleTensor'; returns self."""
-        from ..ops.conversion import _TYPE_NAMES
+        from ..ops.conversion import TYPE_NAMES
         if isinstance(dst_type, str) and dst_type.startswith("torch."):
-            names = {name: dtype for dtype, name in _TYPE_NAMES.items()}
+            names = {name: dtype for dtype, name in TYPE_NAMES.items()}
             if dst_type not in names:
                 raise TypeError(f"Module.type: unknown type name {dst_type!r}; expected one of "
                                 f"{sorted(names)} or a dtype")

@@ -24,7 +24,7 @@ class _MaxPool(Module):
         self.return_indices, self.ceil_mode = return_indices, ceil_mode
 
     def forward(self, input):
-        return pool._max_pool(type(self).__name__, self._spatial, input, self.kernel_size,
+        return pool.max_pool(type(self).__name__, self._spatial, input, self.kernel_size,
                               self.stride, self.padding, self.dilation, self.ceil_mode,
                               self.return_indices)
 
@@ -67,7 +67,7 @@ class AvgPool2d(Module):
         self.count_include_pad, self.divisor_override = count_include_pad, divisor_override
 
     def forward(self, input):
-        return pool._avg_pool("AvgPool2d", 2, input, self.kernel_size, self.stride, self.padding,
+        return pool.avg_pool("AvgPool2d", 2, input, self.kernel_size, self.stride, self.padding,
                               self.ceil_mode, self.count_include_pad, self.divisor_override)
 
     def extra_repr(self):
@@ -95,7 +95,7 @@ class AvgPool1d(Module):
         self.ceil_mode, self.count_include_pad = ceil_mode, count_include_pad
 
     def forward(self, input):
-        return pool._avg_pool("AvgPool1d", 1, input, self.kernel_size, self.stride, self.padding,
+        return pool.avg_pool("AvgPool1d", 1, input, self.kernel_size, self.stride, self.padding,
                               self.ceil_mode, self.count_include_pad)
 
     def extra_repr(self):
@@ -110,7 +110,7 @@ class _AdaptiveAvgPool(Module):
         self.output_size = output_size
 
     def forward(self, input):
-        return pool._adaptive_avg_pool(type(self).__name__, self._spatial, input, self.output_size)
+        return pool.adaptive_avg_pool(type(self).__name__, self._spatial, input, self.output_size)
 
     def extra_repr(self):
         return f"output_size={self.output_size}"
@@ -146,7 +146,7 @@ class _MaxUnpool(Module):
         self.padding = _ntuple(padding, n)
 
     def forward(self, input, indices, output_size=None):
-        return unpool._max_unpool(type(self).__name__, self._spatial, input, indices,
+        return unpool.max_unpool(type(self).__name__, self._spatial, input, indices,
                                   self.kernel_size, self.stride, self.padding, output_size)
 
     def extra_repr(self):

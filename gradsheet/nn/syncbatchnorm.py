@@ -14,7 +14,7 @@ parameter). Outside a process group of 2 or more ranks it is plain BatchNorm.
 import numpy as np
 
 from ..autograd.function import Function
-from ..ops.norm import _move_towards, batch_norm
+from ..ops.norm import move_towards, batch_norm
 from .normalization import _BatchNorm
 from .parallel import _comm
 
@@ -52,8 +52,8 @@ class _SyncBatchNormFunction(Function):
         var = np.maximum(stats[channels:2 * channels] / count - np.square(mean), 0.0)
         invstd = 1.0 / np.sqrt(var + eps)
         if running_mean is not None:
-            _move_towards(running_mean, mean, momentum)
-            _move_towards(running_var, var * (count / (count - 1)), momentum)
+            move_towards(running_mean, mean, momentum)
+            move_towards(running_var, var * (count / (count - 1)), momentum)
         xhat = x - mean.astype(x.dtype).reshape(view)
         xhat *= invstd.astype(x.dtype).reshape(view)
         self.xhat, self.invstd, self.weight, self.count = xhat, invstd, weight, count

@@ -575,11 +575,14 @@ def _heads(x, heads, batch_first):
     return shape_ops.permute(shape_ops.reshape(x, (T, N, heads, E // heads)), (1, 2, 0, 3))
 
 
-def _mha(op, query, key, value, embed_dim_to_check, num_heads, in_proj_weight, in_proj_bias,
-         bias_k, bias_v, add_zero_attn, dropout_p, out_proj_weight, out_proj_bias, training,
-         key_padding_mask, need_weights, attn_mask, use_separate_proj_weight, q_proj_weight,
-         k_proj_weight, v_proj_weight, static_k, static_v, average_attn_weights, is_causal,
-         batch_first):
+def multi_head_attention(op, query, key, value, embed_dim_to_check, num_heads, in_proj_weight,
+                         in_proj_bias, bias_k, bias_v, add_zero_attn, dropout_p, out_proj_weight,
+                         out_proj_bias, training, key_padding_mask, need_weights, attn_mask,
+                         use_separate_proj_weight, q_proj_weight, k_proj_weight, v_proj_weight,
+                         static_k, static_v, average_attn_weights, is_causal, batch_first):
+    """``multi_head_attention_forward`` (see it for the formula and the arguments) with the
+    caller's name ``op`` for error messages and ``batch_first`` inputs (N, L, E): what
+    ``nn.MultiheadAttention`` calls."""
     key_padding_mask = _mask_kind(op, key_padding_mask, "key_padding_mask")
     attn_mask = _mask_kind(op, attn_mask, "attn_mask")
     batched = _shape_check(op, query, key, value, key_padding_mask, attn_mask, num_heads)
@@ -773,11 +776,12 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_head
     heads, (N, num_heads, L, S) when ``average_attn_weights=False``, or None without
     ``need_weights``).
     """
-    return _mha("multi_head_attention_forward", query, key, value, embed_dim_to_check,
-                num_heads, in_proj_weight, in_proj_bias, bias_k, bias_v, add_zero_attn,
-                dropout_p, out_proj_weight, out_proj_bias, training, key_padding_mask,
-                need_weights, attn_mask, use_separate_proj_weight, q_proj_weight, k_proj_weight,
-                v_proj_weight, static_k, static_v, average_attn_weights, is_causal, False)
+    return multi_head_attention(
+        "multi_head_attention_forward", query, key, value, embed_dim_to_check, num_heads,
+        in_proj_weight, in_proj_bias, bias_k, bias_v, add_zero_attn, dropout_p, out_proj_weight,
+        out_proj_bias, training, key_padding_mask, need_weights, attn_mask,
+        use_separate_proj_weight, q_proj_weight, k_proj_weight, v_proj_weight, static_k,
+        static_v, average_attn_weights, is_causal, False)
 
 
 __all__ = []

@@ -68,11 +68,12 @@ def type_(input, dtype=None):
     """With ``dtype``: input converted to it (``to``); without: the type's name, as PyTorch's
     ``x.type()`` ('torch.FloatTensor' for float32)."""
     if dtype is None:
-        return _TYPE_NAMES.get(input.dtype, f"gradsheet.{input.dtype}Tensor")
+        return TYPE_NAMES.get(input.dtype, f"gradsheet.{input.dtype}Tensor")
     return to(input, dtype)
 
 
-_TYPE_NAMES = {np.dtype(d): f"torch.{name}Tensor" for d, name in [
+# dtype -> PyTorch's type name (x.type(), Module.type('torch.DoubleTensor'))
+TYPE_NAMES = {np.dtype(d): f"torch.{name}Tensor" for d, name in [
     (np.float32, "Float"), (np.float64, "Double"), (np.float16, "Half"), (np.int64, "Long"),
     (np.int32, "Int"), (np.int16, "Short"), (np.int8, "Char"), (np.uint8, "Byte"),
     (np.bool_, "Bool")]}

@@ -78,8 +78,8 @@ class BatchNorm(Function):
             xhat, invstd, mean, var = _standardize(x, axes, eps)
             if running_mean is not None:
                 m = x.size // x.shape[1]
-                _move_towards(running_mean, mean.reshape(-1), momentum)
-                _move_towards(running_var, var.reshape(-1) * (m / (m - 1)), momentum)
+                move_towards(running_mean, mean.reshape(-1), momentum)
+                move_towards(running_var, var.reshape(-1) * (m / (m - 1)), momentum)
         else:
             invstd = (1.0 / np.sqrt(running_var + eps)).astype(x.dtype, copy=False).reshape(view)
             xhat = x - running_mean.reshape(view).astype(x.dtype, copy=False)
@@ -109,7 +109,7 @@ class BatchNorm(Function):
         return grad_x, grad_w, grad_b
 
 
-def _move_towards(running, stat, momentum):
+def move_towards(running, stat, momentum):
     """running <- (1 - momentum) running + momentum stat, in place."""
     running *= 1.0 - momentum
     running += momentum * stat.astype(running.dtype, copy=False)

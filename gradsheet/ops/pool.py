@@ -327,8 +327,11 @@ def _check_tensor(op, input):
         raise TypeError(f"{op}: expected a Tensor, got {type(input).__name__}")
 
 
-def _max_pool(op, dims, input, kernel_size, stride, padding, dilation, ceil_mode,
-              return_indices):
+def max_pool(op, dims, input, kernel_size, stride, padding, dilation, ceil_mode,
+             return_indices):
+    """Max pooling over the last ``dims`` (1 or 2) axes: what ``max_pool1d`` / ``max_pool2d``
+    and the MaxPool layers call, ``op`` naming the caller in error messages. Same arguments
+    and result as ``max_pool2d`` (stride None means the kernel size)."""
     _check_tensor(op, input)
     geometry = _Geometry(op, input.array, kernel_size, stride, padding, dilation, ceil_mode, dims)
     out = MaxPool.apply(input, geometry=geometry, return_indices=bool(return_indices))
@@ -345,8 +348,10 @@ def _indices_without_graph(input, geometry):
     return node.indices
 
 
-def _avg_pool(op, dims, input, kernel_size, stride, padding, ceil_mode, count_include_pad,
-              divisor_override=None):
+def avg_pool(op, dims, input, kernel_size, stride, padding, ceil_mode, count_include_pad,
+             divisor_override=None):
+    """Average pooling over the last ``dims`` (1 or 2) axes: what ``avg_pool1d`` /
+    ``avg_pool2d`` and the AvgPool layers call, ``op`` naming the caller in error messages."""
     _check_tensor(op, input)
     check_dtype_kind(op, "input", input, "f", "floating-point (gradsheet averages floats only)")
     if divisor_override is not None and (isinstance(divisor_override, bool)
@@ -359,7 +364,9 @@ def _avg_pool(op, dims, input, kernel_size, stride, padding, ceil_mode, count_in
                          divisor_override=divisor_override)
 
 
-def _adaptive_avg_pool(op, dims, input, output_size):
+def adaptive_avg_pool(op, dims, input, output_size):
+    """Adaptive average pooling over the last ``dims`` (1 or 2) axes: what the
+    ``adaptive_avg_pool*d`` functions and layers call, ``op`` naming the caller in errors."""
     _check_tensor(op, input)
     x = input.array
     if x.ndim not in (dims + 1, dims + 2):
@@ -397,7 +404,7 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
 
     Example: max_pool2d of arange(16).reshape(1, 1, 4, 4) with kernel 2 is [[5, 7], [13, 15]].
     """
-    return _max_pool("max_pool2d", 2, input, kernel_size, stride, padding, dilation, ceil_mode,
+    return max_pool("max_pool2d", 2, input, kernel_size, stride, padding, dilation, ceil_mode,
                      return_indices)
 
 
@@ -405,7 +412,7 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
 def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
                return_indices=False):
     """Max over each window of F positions of (N, C, L) or (C, L) input."""
-    return _max_pool("max_pool1d", 1, input, kernel_size, stride, padding, dilation, ceil_mode,
+    return max_pool("max_pool1d", 1, input, kernel_size, stride, padding, dilation, ceil_mode,
                      return_indices)
 
 
@@ -414,7 +421,7 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
                count_include_pad=True, divisor_override=None):
     """Mean over each F x F window of (N, C, H, W) or (C, H, W) input (see AvgPool for the
     divisor)."""
-    return _avg_pool("avg_pool2d", 2, input, kernel_size, stride, padding, ceil_mode,
+    return avg_pool("avg_pool2d", 2, input, kernel_size, stride, padding, ceil_mode,
                      count_include_pad, divisor_override)
 
 
@@ -422,7 +429,7 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
 def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
                count_include_pad=True):
     """Mean over each window of F positions of (N, C, L) or (C, L) input."""
-    return _avg_pool("avg_pool1d", 1, input, kernel_size, stride, padding, ceil_mode,
+    return avg_pool("avg_pool1d", 1, input, kernel_size, stride, padding, ceil_mode,
                      count_include_pad)
 
 
@@ -431,13 +438,13 @@ def adaptive_avg_pool2d(input, output_size):
     """Mean over PyTorch's adaptive windows, giving an OH x OW map whatever H x W is
     (``output_size`` an int, a pair, or None in a place to keep that size). Output 1 is
     global average pooling."""
-    return _adaptive_avg_pool("adaptive_avg_pool2d", 2, input, output_size)
+    return adaptive_avg_pool("adaptive_avg_pool2d", 2, input, output_size)
 
 
 @tensor_args("input", convert_arrays=False)
 def adaptive_avg_pool1d(input, output_size):
     """Mean over PyTorch's adaptive windows of a length-L axis, giving ``output_size`` values."""
-    return _adaptive_avg_pool("adaptive_avg_pool1d", 1, input, output_size)
+    return adaptive_avg_pool("adaptive_avg_pool1d", 1, input, output_size)
 
 
 __all__ = ["adaptive_avg_pool1d", "adaptive_avg_pool2d", "avg_pool1d", "avg_pool2d",

@@ -68,7 +68,9 @@ def _output_size(op, sizes, kernel, stride, padding, output_size):
     return tuple(wanted)
 
 
-def _max_unpool(op, dims, input, indices, kernel_size, stride, padding, output_size):
+def max_unpool(op, dims, input, indices, kernel_size, stride, padding, output_size):
+    """The inverse of max pooling over the last ``dims`` (1 or 2) axes: what ``max_unpool1d``
+    / ``max_unpool2d`` and the MaxUnpool layers call, ``op`` naming the caller in errors."""
     for name, value in (("input", input), ("indices", indices)):
         if not isinstance(value, Tensor):
             raise TypeError(f"{op}: {name} must be a Tensor, got {type(value).__name__}")
@@ -130,7 +132,7 @@ def max_unpool2d(input, indices, kernel_size, stride=None, padding=0, output_siz
     Example: ``y, i = F.max_pool2d(x, 2, return_indices=True); F.max_unpool2d(y, i, 2)`` keeps
     each window's max in place and zeroes the rest.
     """
-    return _max_unpool("max_unpool2d", 2, input, indices, kernel_size, stride, padding,
+    return max_unpool("max_unpool2d", 2, input, indices, kernel_size, stride, padding,
                        output_size)
 
 
@@ -139,7 +141,7 @@ def max_unpool1d(input, indices, kernel_size, stride=None, padding=0, output_siz
     """y[n, c, indices[n, c, i]] = x[n, c, i], 0 elsewhere: the partial inverse of
     ``max_pool1d(..., return_indices=True)`` for (N, C, L) or (C, L) input; output length
     (L - 1) S - 2P + F (or ``output_size``, within S of it)."""
-    return _max_unpool("max_unpool1d", 1, input, indices, kernel_size, stride, padding,
+    return max_unpool("max_unpool1d", 1, input, indices, kernel_size, stride, padding,
                        output_size)
 
 
