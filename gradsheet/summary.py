@@ -12,6 +12,7 @@ import numpy as np
 from . import backend
 from .autograd.grad_mode import no_grad
 from .autograd.tensor import Tensor, as_tensor
+from .ops.geometry import ints
 
 SummaryRow = collections.namedtuple(
     "SummaryRow", "name layer_type output_shape num_params trainable formula")
@@ -72,10 +73,6 @@ def _shapes(output):
     return None
 
 
-def _values(value, n):
-    return tuple(value) if isinstance(value, (tuple, list)) else (value,) * n
-
-
 def _joined(values):
     """'5' for (5, 5), '3x5' for (3, 5)."""
     return str(values[0]) if len(set(values)) == 1 else "x".join(map(str, values))
@@ -83,22 +80,27 @@ def _joined(values):
 
 def _formula(module, inputs, output):
     """'W=28 F=5 P=2 S=1 -> N=28' for a layer with kernel_size, stride and padding (conv and
-    pool layers); None for others. Per spatial axis, joined by 'x' when they differ."""
+    pool layers); None for others. Per spatial axis, joined by 'x' when they differ; the
+    values are read as the layer's op reads them (``ops.geometry.ints``)."""
     kernel = getattr(module, "kernel_size", None)
     if kernel is None or not hasattr(module, "stride") or not inputs:
         return None
     out = output[0] if isinstance(output, (tuple, list)) else output
     if not isinstance(inputs[0], Tensor) or not isinstance(out, Tensor):
         return None
-    n = getattr(module, "_spatial", None) or len(_values(kernel, 1))  # 2 for MaxPool2d(2)
-    W, N = tuple(inputs[0].shape[-n:]), tuple(out.shape[-n:])
+    n = getattr(module, "_spatial", None) or (len(kernel) if isinstance(kernel, (tuple, list))
+                                              else 1)  # 2 for MaxPool2d(2)
     padding = getattr(module, "padding", 0)
-    P = padding if isinstance(padding, str) else _joined(_values(padding, n))
-    text = (f"W={_joined(W)} F={_joined(_values(kernel, n))} P={P} "
-            f"S={_joined(_values(module.stride, n))}")
-    dilation = _values(getattr(module, "dilation", 1), n)
-    if any(d != 1 for d in dilation):
-        text += f" D={_joined(dilation)}"
+    try:
+        F, S = ints("summary", "kernel_size", kernel, n), ints("summary", "stride", module.stride, n)
+        D = ints("summary", "dilation", getattr(module, "dilation", 1), n)
+        P = padding if isinstance(padding, str) else _joined(ints("summary", "padding", padding, n))
+    except (TypeError, ValueError):  # not a window layer's arguments
+        return None
+    W, N = tuple(inputs[0].shape[-n:]), tuple(out.shape[-n:])
+    text = f"W={_joined(W)} F={_joined(F)} P={P} S={_joined(S)}"
+    if any(d != 1 for d in D):
+        text += f" D={_joined(D)}"
     return f"{text} -> N={_joined(N)}"
 
 

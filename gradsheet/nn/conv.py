@@ -14,22 +14,10 @@ from .. import backend
 from .. import devices
 from ..ops._checks import as_tensor_arg
 from ..ops.conv import convolution, convolution_transpose
+from ..ops.geometry import ints, is_int, transposed_output_size
 from . import init
 from .module import Module
 from .parameter import Parameter
-
-
-def _is_int(value):
-    return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
-
-
-def _tuple(layer, name, value, n, low):
-    values = (value,) * n if _is_int(value) else value
-    if (not isinstance(values, (tuple, list)) or len(values) != n
-            or not all(_is_int(v) and v >= low for v in values)):
-        raise ValueError(f"{layer}: {name} must be an int >= {low} or a tuple of {n} such ints, "
-                         f"got {value!r}")
-    return tuple(int(v) for v in values)
 
 
 class _ConvNd(Module):
@@ -43,20 +31,20 @@ class _ConvNd(Module):
         devices.check(device, type(self).__name__)
         layer, n = type(self).__name__, self._spatial
         for name, value in (("in_channels", in_channels), ("out_channels", out_channels)):
-            if not _is_int(value) or value < 1:
+            if not is_int(value) or value < 1:
                 raise ValueError(f"{layer}: {name} must be a positive integer, got {value!r}")
-        if not _is_int(groups) or groups < 1:
+        if not is_int(groups) or groups < 1:
             raise ValueError(f"{layer}: groups must be a positive integer, got {groups!r}")
         for name, value in (("in_channels", in_channels), ("out_channels", out_channels)):
             if value % groups:
                 raise ValueError(f"{layer}: {name}={value} must be divisible by groups={groups}")
         self.in_channels, self.out_channels = int(in_channels), int(out_channels)
-        self.kernel_size = _tuple(layer, "kernel_size", kernel_size, n, 1)
-        self.stride = _tuple(layer, "stride", stride, n, 1)
-        self.dilation = _tuple(layer, "dilation", dilation, n, 1)
+        self.kernel_size = ints(layer, "kernel_size", kernel_size, n, 1)
+        self.stride = ints(layer, "stride", stride, n, 1)
+        self.dilation = ints(layer, "dilation", dilation, n, 1)
         self.padding = self._check_padding(layer, padding)
         self.transposed = transposed
-        self.output_padding = _tuple(layer, "output_padding", output_padding, n, 0)
+        self.output_padding = ints(layer, "output_padding", output_padding, n, 0)
         self.groups = int(groups)
         if padding_mode != "zeros":
             raise ValueError(f"{layer}: padding_mode={padding_mode!r} is not supported; "
@@ -76,7 +64,7 @@ class _ConvNd(Module):
 
     def _check_padding(self, layer, padding):
         if not isinstance(padding, str):
-            return _tuple(layer, "padding", padding, self._spatial, 0)
+            return ints(layer, "padding", padding, self._spatial, 0)
         if padding not in ("same", "valid"):
             raise ValueError(f"{layer}: invalid padding string {padding!r}, should be one of "
                              "'same', 'valid'")
@@ -197,8 +185,8 @@ class ConvTranspose2d(_ConvNd):
                              f"{input.ndim} elements")
         extra = []
         for d, (h, target) in enumerate(zip(input.shape[-n:], size)):
-            smallest = ((h - 1) * self.stride[d] - 2 * self.padding[d]
-                        + self.dilation[d] * (self.kernel_size[d] - 1) + 1)
+            smallest = transposed_output_size(h, self.kernel_size[d], self.padding[d],
+                                              self.stride[d], self.dilation[d])
             if not smallest <= target < smallest + self.stride[d]:
                 raise ValueError(f"{self}: requested output_size {size} is not reachable from "
                                  f"input {tuple(input.shape)}: dimension {d} must lie in "

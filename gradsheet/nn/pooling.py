@@ -10,6 +10,7 @@ input plane (torch's indices), which MaxUnpool1d / MaxUnpool2d take to put the m
 """
 from ..ops import pool, unpool
 from .module import Module
+from .modules.utils import _ntuple, _single
 
 
 class _MaxPool(Module):
@@ -74,10 +75,6 @@ class AvgPool2d(Module):
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
 
 
-def _single(value):
-    return tuple(value) if isinstance(value, (tuple, list)) else (value,)
-
-
 class AvgPool1d(Module):
     """y[n, c, i] = (1/d) sum over a < F of x[n, c, i*S + a - P] (see AvgPool2d for d).
 
@@ -131,19 +128,15 @@ class AdaptiveAvgPool1d(_AdaptiveAvgPool):
     _spatial = 1
 
 
-def _ntuple(value, n):
-    return tuple(value) if isinstance(value, (tuple, list)) else (value,) * n
-
-
 class _MaxUnpool(Module):
     _spatial = 2
 
     def __init__(self, kernel_size, stride=None, padding=0):
         super().__init__()
         n = self._spatial
-        self.kernel_size = _ntuple(kernel_size, n)
-        self.stride = _ntuple(stride if stride is not None else kernel_size, n)
-        self.padding = _ntuple(padding, n)
+        self.kernel_size = _ntuple(n)(kernel_size)
+        self.stride = _ntuple(n)(stride if stride is not None else kernel_size)
+        self.padding = _ntuple(n)(padding)
 
     def forward(self, input, indices, output_size=None):
         return unpool.max_unpool(type(self).__name__, self._spatial, input, indices,

@@ -16,7 +16,8 @@ The transposed convolution is the adjoint of the convolution in its input:
 
     y = col2im(W^T @ x),   dL/dx = W @ im2col(g),   dL/dW = x @ im2col(g)^T
 
-Output size: the cheat sheet's N = (W - F + 2P)/S + 1, generalised by PyTorch to
+Output size (``ops.geometry``, shared with the pools, unfold and the layers): the cheat
+sheet's N = (W - F + 2P)/S + 1, generalised by PyTorch to
 
     N = floor((W + 2P - D(F - 1) - 1) / S) + 1                 (D: dilation)
     transposed: N = (W - 1) S - 2P + D(F - 1) + output_padding + 1
@@ -32,56 +33,9 @@ import numpy as np
 
 from ._checks import tensor_args
 from ..autograd.function import Function
+from .geometry import conv_output_size  # noqa: F401 (re-exported: nn.conv_output_size)
+from .geometry import ints, is_int, output_size, transposed_output_size
 from .im2col import col2im_add, column_blocks, im2col, padded_chwn, pool
-
-
-def _is_int(value):
-    return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
-
-
-def _size_1d(W, F, P, S, D, strict, op):
-    for name, value, low in (("W", W, 0), ("F", F, 1), ("P", P, 0), ("S", S, 1), ("D", D, 1)):
-        if not _is_int(value) or value < low:
-            raise ValueError(f"{op}: {name} must be an integer >= {low}, got {value!r}")
-    n = (W + 2 * P - D * (F - 1) - 1) // S + 1
-    if strict:
-        span = D * (F - 1) + 1
-        if (W - span + 2 * P) % S or n < 1:
-            dilated = f" (F={F} dilated by D={D})" if D != 1 else ""
-            raise ValueError(
-                f"{op}: (W - F + 2P)/S + 1 = ({W} - {span} + 2*{P})/{S} + 1 = "
-                f"{(W - span + 2 * P) / S + 1:g} is not a positive integer for W={W}, "
-                f"F={span}{dilated}, P={P}, S={S} (N = floor of it = {n})")
-    return int(n)
-
-
-def conv_output_size(W, F, P=0, S=1, D=1, strict=False):
-    """N = floor((W + 2P - D(F - 1) - 1) / S) + 1: the number of positions a filter fits.
-
-    With D = 1 this is the cheat sheet's N = (W - F + 2P)/S + 1 rounded down, as
-    PyTorch's convolutions and pools do.
-
-    Args:
-        W: input size; F: filter (kernel) size; P: zero padding on each side;
-            S: stride; D: dilation. Ints, or pairs (height, width) giving a tuple.
-        strict: raise ValueError unless (W - F + 2P)/S + 1 (F the dilated span
-            D(F - 1) + 1) is a positive integer: the filter tiles the padded input
-            exactly, the cheat sheet's requirement.
-
-    Example: ``conv_output_size(28, 5, P=2) == 28``; ``conv_output_size((32, 7), 3, S=2)
-    == (15, 3)``; ``conv_output_size(32, 4, S=2, strict=True)`` raises ((32-4)/2+1 = 15
-    is fine, but (32-5)/2+1 = 14.5 for F=5 is not).
-    """
-    values = {"W": W, "F": F, "P": P, "S": S, "D": D}
-    lengths = {len(v) for v in values.values() if isinstance(v, (tuple, list))}
-    if not lengths:
-        return _size_1d(W, F, P, S, D, strict, "conv_output_size")
-    if len(lengths) > 1:
-        raise ValueError(f"conv_output_size: pairs of different lengths in {values}")
-    return tuple(
-        _size_1d(*(v[i] if isinstance(v, (tuple, list)) else v for v in values.values()),
-                 strict, "conv_output_size")
-        for i in range(lengths.pop()))
 
 
 # The checked arguments of one convolution, in the 2-D form forward works in
@@ -90,23 +44,10 @@ Geometry = collections.namedtuple(
     "Geometry", "x_shape weight_shape out_shape kernel stride dilation pads out_size groups")
 
 
-def _ints(value, n, name, op, low):
-    if _is_int(value):
-        values = (int(value),) * n
-    elif (isinstance(value, (tuple, list)) and len(value) == n
-          and all(_is_int(v) for v in value)):
-        values = tuple(int(v) for v in value)
-    else:
-        raise ValueError(f"{op}: {name} must be an int or a tuple of {n} ints, got {value!r}")
-    if any(v < low for v in values):
-        raise ValueError(f"{op}: {name} must be >= {low}, got {value!r}")
-    return values
-
-
 def _paddings(padding, n, kernel, stride, dilation, op):
     """(before, after) zero padding per spatial dim, from an int, a tuple, 'valid' or 'same'."""
     if not isinstance(padding, str):
-        return tuple((p, p) for p in _ints(padding, n, "padding", op, 0))
+        return tuple((p, p) for p in ints(op, "padding", padding, n, 0))
     if padding == "valid":
         return ((0, 0),) * n
     if padding != "same":
@@ -132,7 +73,7 @@ def _check_rank(op, x, weight, spatial, weight_dims):
 
 
 def _check_groups(op, groups, channels, what):
-    if not _is_int(groups) or groups < 1:
+    if not is_int(groups) or groups < 1:
         raise ValueError(f"{op}: groups must be a positive integer, got {groups!r}")
     if channels % groups:
         raise ValueError(f"{op}: {what} {channels} is not divisible by groups={groups}")
@@ -177,12 +118,12 @@ def conv_geometry(op, x, weight, bias, stride, padding, dilation, groups, spatia
                          f"{w_shape[1] * groups} (in_channels = weight.shape[1] * groups)")
     _check_bias(op, bias, out_channels, weight)
     kernel = w_shape[2:]
-    stride = _ints(stride, spatial, "stride", op, 1)
-    dilation = _ints(dilation, spatial, "dilation", op, 1)
+    stride = ints(op, "stride", stride, spatial, 1)
+    dilation = ints(op, "dilation", dilation, spatial, 1)
     pads = _paddings(padding, spatial, kernel, stride, dilation, op)
     sizes = x_shape[-spatial:]
-    n_out = tuple((w + a + b - d * (f - 1) - 1) // s + 1
-                  for w, f, (a, b), s, d in zip(sizes, kernel, pads, stride, dilation))
+    n_out = tuple(output_size(w, f, p, s, d)
+                  for w, f, p, s, d in zip(sizes, kernel, pads, stride, dilation))
     if any(n < 1 for n in n_out):
         raise _too_small(op, x_shape, sizes, kernel, pads, stride, dilation, n_out)
     return _geometry(x_shape, w_shape, out_channels, n_out, kernel, stride, dilation, pads,
@@ -216,18 +157,18 @@ def conv_transpose_geometry(op, x, weight, bias, stride, padding, output_padding
     out_channels = w_shape[1] * groups
     _check_bias(op, bias, out_channels, weight)
     kernel = w_shape[2:]
-    stride = _ints(stride, spatial, "stride", op, 1)
-    dilation = _ints(dilation, spatial, "dilation", op, 1)
+    stride = ints(op, "stride", stride, spatial, 1)
+    dilation = ints(op, "dilation", dilation, spatial, 1)
     if isinstance(padding, str):
         raise ValueError(f"{op}: padding={padding!r} is not supported for transposed "
                          "convolutions; give an int or a tuple of ints")
     pads = _paddings(padding, spatial, kernel, stride, dilation, op)
-    extra = _ints(output_padding, spatial, "output_padding", op, 0)
+    extra = ints(op, "output_padding", output_padding, spatial, 0)
     if any(e >= s and e >= d for e, s, d in zip(extra, stride, dilation)):
         raise ValueError(f"{op}: output_padding={extra} must be smaller than either "
                          f"stride={stride} or dilation={dilation}")
     sizes = x_shape[-spatial:]
-    n_out = tuple((w - 1) * s - a - b + d * (f - 1) + e + 1 for w, f, (a, b), s, d, e
+    n_out = tuple(transposed_output_size(w, f, p, s, d, e) for w, f, p, s, d, e
                   in zip(sizes, kernel, pads, stride, dilation, extra))
     if any(n < 1 for n in n_out):
         raise _too_small(op, x_shape, sizes, kernel, pads, stride, dilation, n_out, _SIZE_T)

@@ -11,7 +11,9 @@ fold is unfold's adjoint, so each op's backward is the other. Both run on ``im2c
 """
 import numpy as np
 
-from ._checks import int_tuple, tensor_args
+from ._checks import tensor_args
+from . import geometry
+from .geometry import ints
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor
 from .im2col import col2im_add, im2col
@@ -77,21 +79,12 @@ class Fold(Function):
         return _unfold(g, self.geometry)
 
 
-def _pair(op, name, value, minimum=None):
-    return int_tuple(op, name, value, 2, minimum, "an int or a pair of ints")
-
-
 def _geometry(op, image_size, kernel_size, dilation, padding, stride, checked_for):
-    kernel = _pair(op, "kernel_size", kernel_size)
-    dilation = _pair(op, "dilation", dilation)
-    padding = _pair(op, "padding", padding)
-    stride = _pair(op, "stride", stride)
-    for name, values, low in (("kernel_size", kernel, 1), ("dilation", dilation, 1),
-                              ("padding", padding, 0), ("stride", stride, 1)):
-        if min(values) < low:
-            raise ValueError(f"{op}: {name} should be {'non-negative' if low == 0 else 'positive'}"
-                             f", but got {name}={values}")
-    blocks = tuple((n + 2 * p - d * (k - 1) - 1) // s + 1
+    kernel = ints(op, "kernel_size", kernel_size, 2, 1)
+    dilation = ints(op, "dilation", dilation, 2, 1)
+    padding = ints(op, "padding", padding, 2, 0)
+    stride = ints(op, "stride", stride, 2, 1)
+    blocks = tuple(geometry.output_size(n, k, p, s, d)
                    for n, k, d, p, s in zip(image_size, kernel, dilation, padding, stride))
     if min(blocks) < 1:
         raise ValueError(f"{op}: given {checked_for} {tuple(image_size)}, kernel_size={kernel}, "
@@ -141,8 +134,8 @@ def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
     if len(shape) not in (2, 3) or 0 in shape[-2:]:
         raise ValueError(f"{op}: expected a 2D or 3D (batch mode) input with possibly 0 batch "
                          f"size and non-zero dimensions, but got shape {shape}")
-    image_size = _pair(op, "output_size", output_size)
-    kernel = _pair(op, "kernel_size", kernel_size, minimum=1)
+    image_size = ints(op, "output_size", output_size, 2)
+    kernel = ints(op, "kernel_size", kernel_size, 2, 1)
     rows, blocks = shape[-2:]
     if rows % (kernel[0] * kernel[1]):
         raise ValueError(f"{op}: expected size of input's dimension {len(shape) - 2} to be "

@@ -2,7 +2,7 @@
 
     y[n, c, i, j] = max (or mean) over a, b < F of  x[n, c, i*S + a*D - P, j*S + b*D - P]
 
-Along each spatial axis the number of windows is the conv layer's formula
+Along each spatial axis the number of windows is the conv layer's formula (``ops.geometry``)
 N = floor((W + 2P - D(F - 1) - 1) / S) + 1, i.e. (W - F + 2P) / S + 1 rounded down for D = 1
 (rounded up with ``ceil_mode``, as long as the last window starts inside the input or its left
 padding, PyTorch's rule). Windows are strided views of the (padded) input: the code loops over
@@ -11,27 +11,12 @@ backward writes each offset's share with a strided add (no np.add.at).
 """
 import numpy as np
 
-from ._checks import check_dtype_kind, int_arg, int_tuple, tensor_args
+from ._checks import check_dtype_kind, int_arg, tensor_args
+from .geometry import ints, output_size as pool_output_size
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor
 
 _AXES = {1: ("length",), 2: ("height", "width")}
-
-
-def pool_output_size(W, F, P=0, S=1, D=1, ceil_mode=False):
-    """N = floor((W + 2P - D(F - 1) - 1) / S) + 1 windows (ceil with ``ceil_mode``, minus the
-    last one if it would start past the input and its left padding: PyTorch's rule)."""
-    span = W + 2 * P - D * (F - 1) - 1
-    if not ceil_mode:
-        return span // S + 1
-    n = -(-span // S) + 1
-    return n - 1 if (n - 1) * S >= W + P else n
-
-
-def _pair(op, name, value, dims):
-    """An int or a sequence of ``dims`` ints as a tuple of ``dims`` ints (``_checks.int_tuple``:
-    TypeError/ValueError naming the op, the argument and the value otherwise)."""
-    return int_tuple(op, name, value, dims)
 
 
 class _Axis:
@@ -93,15 +78,11 @@ class _Geometry:
             layout = "(N, C, H, W)" if dims == 2 else "(N, C, L)"
             raise ValueError(f"{op}: expected a {dims + 1}-d (unbatched) or {dims + 2}-d "
                              f"(batched) input {layout}, got shape {tuple(x.shape)}")
-        kernel = _pair(op, "kernel_size", kernel_size, dims)
+        kernel = ints(op, "kernel_size", kernel_size, dims, 1)
         stride = kernel if stride is None or stride == () or stride == [] else \
-            _pair(op, "stride", stride, dims)
-        padding = _pair(op, "padding", padding, dims)
-        dilation = _pair(op, "dilation", dilation, dims)
-        for name, values in (("kernel_size", kernel), ("stride", stride),
-                             ("dilation", dilation)):
-            if min(values) < 1:
-                raise ValueError(f"{op}: {name} must be positive, got {name}={values}")
+            ints(op, "stride", stride, dims, 1)
+        padding = ints(op, "padding", padding, dims)
+        dilation = ints(op, "dilation", dilation, dims, 1)
         for F, P, D in zip(kernel, padding, dilation):
             if P < 0 or P > F // 2:
                 raise ValueError(f"{op}: padding must lie in [0, F/2] (at most half the kernel "

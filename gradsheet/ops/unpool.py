@@ -9,6 +9,7 @@ axis is (W - 1) S - 2P + F unless ``output_size`` asks for one within S of it.
 import numpy as np
 
 from ._checks import tensor_args
+from .geometry import ints, transposed_output_size
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor
 
@@ -32,21 +33,11 @@ class MaxUnpool(Function):
         return g.reshape(-1)[self.positions].reshape(self.in_shape)
 
 
-def _ints(op, name, value, dims):
-    values = tuple(value) if isinstance(value, (tuple, list)) else (value,) * dims
-    if len(values) == 1 and dims > 1:
-        values = values * dims
-    if len(values) != dims or not all(isinstance(v, (int, np.integer)) and not isinstance(v, bool)
-                                      for v in values):
-        raise TypeError(f"{op}: {name} must be an int or a tuple of {dims} ints, got {value!r}")
-    return tuple(int(v) for v in values)
-
-
 def _output_size(op, sizes, kernel, stride, padding, output_size):
     """torch's _unpool_output_size: (W - 1) S + F - 2P per axis, or ``output_size`` (its last
     ``dims`` entries when it also names N and C) within S of that."""
     dims = len(kernel)
-    default = [(w - 1) * s + f - 2 * p for w, f, s, p in zip(sizes, kernel, stride, padding)]
+    default = [transposed_output_size(w, f, p, s) for w, f, s, p in zip(sizes, kernel, stride, padding)]
     if output_size is None:
         wanted = default
     else:
@@ -92,9 +83,9 @@ def max_unpool(op, dims, input, indices, kernel_size, stride, padding, output_si
         if x.shape[d] == 0:
             raise RuntimeError(f"{op}: expected input to have non-zero size for non-batch "
                                f"dimensions, but got {tuple(x.shape)} with dimension {d} empty")
-    kernel = _ints(op, "kernel_size", kernel_size, dims)
-    stride = kernel if stride is None else _ints(op, "stride", stride, dims)
-    padding = _ints(op, "padding", padding, dims)
+    kernel = ints(op, "kernel_size", kernel_size, dims)
+    stride = kernel if stride is None else ints(op, "stride", stride, dims)
+    padding = ints(op, "padding", padding, dims)
     sizes = _output_size(op, x.shape[-dims:], kernel, stride, padding, output_size)
     plane = int(np.prod(sizes))
     out_shape = x.shape[:-dims] + sizes

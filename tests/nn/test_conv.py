@@ -114,10 +114,9 @@ def test_small_cnn_trains_on_a_batch():
     (lambda: nn.Conv2d(3, 6, 3, groups=2), r"Conv2d: in_channels=3 must be divisible by groups=2"),
     (lambda: nn.Conv1d(4, 6, 3, groups=4), r"Conv1d: out_channels=6 must be divisible by groups=4"),
     (lambda: nn.Conv2d(0, 6, 3), r"Conv2d: in_channels must be a positive integer, got 0"),
-    (lambda: nn.Conv2d(1, 6, 0), r"Conv2d: kernel_size must be an int >= 1 .* got 0"),
-    (lambda: nn.Conv2d(1, 6, (3, 3, 3)), r"kernel_size must be an int >= 1 or a tuple of 2 "
-                                          r"such ints, got \(3, 3, 3\)"),
-    (lambda: nn.Conv2d(1, 6, 3, padding=-1), r"Conv2d: padding must be an int >= 0 .* got -1"),
+    (lambda: nn.Conv2d(1, 6, 0), r"Conv2d: kernel_size must be positive, got kernel_size=\(0, 0\)"),
+    (lambda: nn.Conv2d(1, 6, 3, padding=-1),
+     r"Conv2d: padding must be non-negative, got padding=\(-1, -1\)"),
     (lambda: nn.Conv2d(1, 6, 3, padding="full"),
      r"Conv2d: invalid padding string 'full', should be one of 'same', 'valid'"),
     (lambda: nn.Conv2d(1, 6, 3, padding="same", stride=2),
@@ -132,6 +131,12 @@ def test_small_cnn_trains_on_a_batch():
 def test_bad_constructor_arguments_name_the_values(make, message):
     with pytest.raises(ValueError, match=message):
         make()
+
+
+def test_kernel_size_of_the_wrong_length_is_a_type_error_naming_it():
+    with pytest.raises(TypeError, match=r"Conv2d: kernel_size must be an int or a tuple of 2 "
+                                        r"ints, got 3 values \(3, 3, 3\)"):
+        nn.Conv2d(1, 6, (3, 3, 3))
 
 
 def test_too_small_input_names_the_layer_and_the_formula_values():

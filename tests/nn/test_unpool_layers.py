@@ -205,7 +205,7 @@ def _unpool(x, idx, **kwargs):
      "max_unpool2d: output_size should be a sequence containing 2 or 4 elements, but it has a "
      "length of '3'"),
     (lambda: F.max_unpool2d(gs.zeros(1, 1, 2, 2), gs.zeros(1, 1, 2, 2).long(), 2.5), TypeError,
-     "max_unpool2d: kernel_size must be an int or a tuple of 2 ints, got 2.5"),
+     "max_unpool2d: kernel_size must be an int or a tuple of 2 ints, got float 2.5"),
     (lambda: F.max_unpool1d(gs.zeros(3), gs.zeros(3).long(), 2), RuntimeError,
      r"max_unpool1d: expected a 2-D \(unbatched\) or 3-D \(batched\) input"),
     (lambda: nn.MaxUnpool2d(2)(np.zeros((1, 1, 2, 2)), gs.zeros(1, 1, 2, 2).long()), TypeError,
