@@ -7,7 +7,14 @@ file records its architecture as data: a list of layer specs
 
 each naming a layer of ``gradsheet.nn`` and its constructor arguments.
 ``build_model(spec)`` turns the list into an ``nn.Sequential``; ``save_model`` /
-``load_model`` write and read the spec beside the state dict.
+``load_model`` write and read the spec beside the state dict. The arguments in
+``NESTED_LAYERS`` are layer specs themselves (a TransformerEncoder's ``encoder_layer`` and
+``norm``), so a Transformer classifier is
+
+    Embedding -> PositionalEncoding -> TransformerEncoder(encoder_layer=TransformerEncoderLayer)
+    -> AdaptiveAvgPool2d([1, None]) (the mean over the T steps) -> Flatten -> Linear
+
+and a model whose first layer is an Embedding takes integer token ids (``token_vocabulary``).
 
 Bounded loading: a model file is data from anywhere, and its architecture could ask for
 any size (``Linear(100000, 100000)`` is 37 GiB in a 212-byte file). ``load_model``
@@ -17,9 +24,12 @@ builds a single layer:
 - the file's tensors may hold at most ``MAX_MODEL_BYTES`` (4 GiB) in all (``max_bytes=``
   raises or lowers it);
 - each layer with a shape rule (``SHAPE_RULES``: Linear, Conv1d/2d, ConvTranspose1d/2d,
-  BatchNorm1d/2d, LayerNorm, GroupNorm, Embedding, PReLU) must declare exactly the
-  parameter shapes of the file's tensors ``<index>.<name>``, so what it allocates is what
-  the file holds;
+  BatchNorm1d/2d, SyncBatchNorm, LayerNorm, GroupNorm, Embedding, PReLU, RNN/GRU/LSTM and
+  their cells, MultiheadAttention, TransformerEncoderLayer/DecoderLayer, TransformerEncoder/
+  Decoder (every one of its ``num_layers`` copies, at most ``MAX_LAYERS``), Transformer,
+  PositionalEncoding) must declare exactly the parameter and buffer shapes of the file's
+  tensors ``<index>.<name>``, so what it allocates is what the file holds (a stack's
+  prototype layer, copied ``num_layers`` times, is one copy more);
 - any other layer is built only if every integer among its arguments is at most
   max(the largest dimension of its tensors in the file, ``FREE_DIM``) and the square of
   the largest is at most 8 times its elements in the file plus ``FREE_DIM``²
@@ -45,22 +55,52 @@ MAX_LAYERS = 10_000
 
 
 def build_model(spec):
-    """An ``nn.Sequential`` from a list of {"type": layer name, "kwargs": {...}} specs."""
+    """An ``nn.Sequential`` from a list of {"type": layer name, "kwargs": {...}} specs.
+
+    The arguments named in ``NESTED_LAYERS`` (a TransformerEncoder's ``encoder_layer`` and
+    ``norm``, ...) may themselves be layer specs, built first and passed in.
+    """
     if not isinstance(spec, list) or not spec:
         raise ValueError("build_model: an architecture is a non-empty list of layer specs, "
                          f"got {type(spec).__name__}")
-    layers = []
-    for i, layer in enumerate(spec):
-        name = layer.get("type") if isinstance(layer, dict) else None
-        cls = getattr(nn, name, None) if isinstance(name, str) else None
-        if not (isinstance(cls, type) and issubclass(cls, nn.Module)):
-            raise ValueError(f"build_model: layer {i} has type {name!r}, which is not a layer "
-                             "of gradsheet.nn")
-        try:
-            layers.append(cls(**layer.get("kwargs", {})))
-        except (TypeError, ValueError, OverflowError, MemoryError) as error:
-            raise ValueError(f"build_model: layer {i} ({name}): {error}") from None
-    return nn.Sequential(*layers)
+    return nn.Sequential(*(_build_layer(layer, f"layer {i}") for i, layer in enumerate(spec)))
+
+
+NESTED_LAYERS = {"TransformerEncoder": ("encoder_layer", "norm"),
+                 "TransformerDecoder": ("decoder_layer", "norm")}
+"""Layer type -> the arguments that may be layer specs themselves (built by ``build_model``
+before the layer, and checked by that layer's shape rule; anywhere else a dict stays a
+dict)."""
+
+
+def _build_layer(layer, where):
+    name = layer.get("type") if isinstance(layer, dict) else None
+    cls = getattr(nn, name, None) if isinstance(name, str) else None
+    if not (isinstance(cls, type) and issubclass(cls, nn.Module)):
+        raise ValueError(f"build_model: {where} has type {name!r}, which is not a layer "
+                         "of gradsheet.nn")
+    kwargs = layer.get("kwargs", {})
+    if not isinstance(kwargs, dict):
+        raise ValueError(f"build_model: {where} ({name}): kwargs must be a dict of the "
+                         f"constructor's arguments, got {str(kwargs)[:80]}")
+    kwargs = dict(kwargs)
+    for argument in NESTED_LAYERS.get(name, ()):
+        if isinstance(kwargs.get(argument), dict):
+            kwargs[argument] = _build_layer(kwargs[argument], f"{where} ({name})'s {argument}")
+    try:
+        return cls(**kwargs)
+    except (TypeError, ValueError, OverflowError, MemoryError) as error:
+        raise ValueError(f"build_model: {where} ({name}): {error}") from None
+
+
+def token_vocabulary(spec):
+    """The number of token ids a model takes when its first layer is an Embedding (its inputs
+    are then integer ids in [0, num_embeddings)), else None."""
+    first = spec[0] if isinstance(spec, list) and spec and isinstance(spec[0], dict) else {}
+    kwargs = first.get("kwargs", {})
+    if first.get("type") != "Embedding" or not isinstance(kwargs, dict):
+        return None
+    return _int(kwargs.get("num_embeddings"), "num_embeddings")
 
 
 def mlp_spec(in_features, hidden, num_classes, dropout=0.0):
@@ -160,19 +200,168 @@ def _layer_norm(k):
     return _affine(shape, k, "elementwise_affine", "bias")
 
 
+def _count(value, what):
+    """A number of layers: bounded by MAX_LAYERS before any rule repeats a layer's shapes."""
+    count = _int(value, what)
+    if count > MAX_LAYERS:
+        raise ValueError(f"{what} must be at most {MAX_LAYERS}, got {count}")
+    return count
+
+
+def _prefixed(prefix, shapes):
+    return {f"{prefix}.{name}": shape for name, shape in shapes.items()}
+
+
+def _cell(gates, input_size, hidden, bias, suffix=""):
+    """One recurrent cell's weights: W_ih (gates * H, input_size), W_hh (gates * H, H), and
+    the biases b_ih, b_hh (gates * H,)."""
+    shapes = {f"weight_ih{suffix}": (gates * hidden, input_size),
+              f"weight_hh{suffix}": (gates * hidden, hidden)}
+    if bias:
+        shapes.update({f"bias_ih{suffix}": (gates * hidden,), f"bias_hh{suffix}": (gates * hidden,)})
+    return shapes
+
+
+def _recurrent_cell(gates):
+    return lambda k: _cell(gates, _int(k["input_size"], "input_size"),
+                           _int(k["hidden_size"], "hidden_size"), k.get("bias", True))
+
+
+def _recurrent(gates):
+    """RNN (1 gate), GRU (3) or LSTM (4): one cell per layer and direction, layer l > 0 taking
+    the H * directions outputs of layer l - 1."""
+    def rule(k):
+        hidden = _int(k["hidden_size"], "hidden_size")
+        width = _int(k["input_size"], "input_size")
+        directions = ("", "_reverse") if k.get("bidirectional", False) else ("",)
+        shapes = {}
+        for layer in range(_count(k.get("num_layers", 1), "num_layers")):
+            for suffix in directions:
+                shapes.update(_cell(gates, width, hidden, k.get("bias", True),
+                                    f"_l{layer}{suffix}"))
+            width = hidden * len(directions)
+        return shapes
+    return rule
+
+
+def _attention(k):
+    """MultiheadAttention: [W_Q; W_K; W_V] packed (3E, E), or three of them when kdim / vdim
+    differ from E; their bias (3E,); bias_k, bias_v (1, 1, E); out_proj, a Linear(E, E)."""
+    e = _int(k["embed_dim"], "embed_dim")
+    _int(k["num_heads"], "num_heads")
+    kdim, vdim = (e if k.get(name) is None else _int(k[name], name) for name in ("kdim", "vdim"))
+    bias = k.get("bias", True)
+    if kdim == vdim == e:
+        shapes = {"in_proj_weight": (3 * e, e)}
+    else:
+        shapes = {"q_proj_weight": (e, e), "k_proj_weight": (e, kdim), "v_proj_weight": (e, vdim)}
+    if bias:
+        shapes["in_proj_bias"] = (3 * e,)
+    if k.get("add_bias_kv", False):
+        shapes.update(bias_k=(1, 1, e), bias_v=(1, 1, e))
+    shapes.update(_prefixed("out_proj", _linear({"in_features": e, "out_features": e,
+                                                 "bias": bias})))
+    return shapes
+
+
+def _transformer_layer(cross):
+    """A Transformer encoder layer (self_attn, linear1, linear2, norm1, norm2), or a decoder
+    layer (cross=True: also multihead_attn and norm3)."""
+    def rule(k):
+        e, feedforward = _int(k["d_model"], "d_model"), k.get("dim_feedforward", 2048)
+        feedforward = _int(feedforward, "dim_feedforward")
+        bias = k.get("bias", True)
+        attention = _attention({"embed_dim": e, "num_heads": k["nhead"], "bias": bias})
+        norm = _layer_norm({"normalized_shape": e, "bias": bias})
+        shapes = _prefixed("self_attn", attention)
+        if cross:
+            shapes.update(_prefixed("multihead_attn", attention))
+        shapes.update(_prefixed("linear1", _linear({"in_features": e, "out_features": feedforward,
+                                                    "bias": bias})))
+        shapes.update(_prefixed("linear2", _linear({"in_features": feedforward, "out_features": e,
+                                                    "bias": bias})))
+        for n in range(1, 4 if cross else 3):
+            shapes.update(_prefixed(f"norm{n}", norm))
+        return shapes
+    return rule
+
+
+def _nested(spec, argument, expected):
+    """The kwargs of the layer spec given for ``argument``, which must be an ``expected``."""
+    if not isinstance(spec, dict) or spec.get("type") != expected or \
+            not isinstance(spec.get("kwargs", {}), dict):
+        raise ValueError(f"{argument} must be a {{'type': '{expected}', 'kwargs': {{...}}}} "
+                         f"layer spec, got {str(spec)[:80]}")
+    return spec.get("kwargs", {})
+
+
+def _stack(layer_type, argument):
+    """TransformerEncoder / TransformerDecoder: num_layers copies of the layer spec given as
+    ``argument`` (layers.0., layers.1., ...), then the optional LayerNorm ``norm``."""
+    def rule(k):
+        layer_kwargs = _nested(k[argument], argument, layer_type)
+        try:
+            one = SHAPE_RULES[layer_type](layer_kwargs)
+        except KeyError as err:
+            raise KeyError(f"{err.args[0]} (of its {argument})") from None
+        shapes = {f"layers.{i}.{name}": shape
+                  for i in range(_count(k["num_layers"], "num_layers"))
+                  for name, shape in one.items()}
+        if k.get("norm") is not None:
+            shapes.update(_prefixed("norm", _layer_norm(_nested(k["norm"], "norm", "LayerNorm"))))
+        return shapes
+    return rule
+
+
+def _transformer(k):
+    """nn.Transformer: an encoder and a decoder stack of its layers, each ending in a
+    LayerNorm (custom_encoder / custom_decoder are modules, which a model file cannot hold)."""
+    for argument in ("custom_encoder", "custom_decoder"):
+        if k.get(argument) is not None:
+            raise ValueError(f"{argument} cannot be given in a model file (leave it null)")
+    layer = {"d_model": k.get("d_model", 512), "nhead": k.get("nhead", 8),
+             "dim_feedforward": k.get("dim_feedforward", 2048), "bias": k.get("bias", True)}
+    norm = {"type": "LayerNorm", "kwargs": {"normalized_shape": layer["d_model"],
+                                            "bias": layer["bias"]}}
+    shapes = {}
+    for part, count, default in (("encoder", "num_encoder_layers", 6),
+                                 ("decoder", "num_decoder_layers", 6)):
+        layer_type = f"Transformer{part.title()}Layer"
+        stack = SHAPE_RULES[f"Transformer{part.title()}"]
+        shapes.update(_prefixed(part, stack({f"{part}_layer": {"type": layer_type,
+                                                               "kwargs": layer},
+                                             "num_layers": k.get(count, default),
+                                             "norm": norm})))
+    return shapes
+
+
+def _positional(k):
+    return {"pe": (_int(k.get("max_len", 5000), "max_len"), 1, _int(k["d_model"], "d_model"))}
+
+
 SHAPE_RULES = {
     "Linear": _linear,
     "Conv1d": _conv(1, False), "Conv2d": _conv(2, False),
     "ConvTranspose1d": _conv(1, True), "ConvTranspose2d": _conv(2, True),
-    "BatchNorm1d": _batch_norm, "BatchNorm2d": _batch_norm,
+    "BatchNorm1d": _batch_norm, "BatchNorm2d": _batch_norm, "SyncBatchNorm": _batch_norm,
     "LayerNorm": _layer_norm,
     "GroupNorm": lambda k: _affine((_int(k["num_channels"], "num_channels"),), k),
     "Embedding": lambda k: {"weight": (_int(k["num_embeddings"], "num_embeddings"),
                                        _int(k["embedding_dim"], "embedding_dim"))},
     "PReLU": lambda k: {"weight": (_int(k.get("num_parameters", 1), "num_parameters"),)},
+    "RNNCell": _recurrent_cell(1), "GRUCell": _recurrent_cell(3), "LSTMCell": _recurrent_cell(4),
+    "RNN": _recurrent(1), "GRU": _recurrent(3), "LSTM": _recurrent(4),
+    "MultiheadAttention": _attention,
+    "TransformerEncoderLayer": _transformer_layer(cross=False),
+    "TransformerDecoderLayer": _transformer_layer(cross=True),
+    "TransformerEncoder": _stack("TransformerEncoderLayer", "encoder_layer"),
+    "TransformerDecoder": _stack("TransformerDecoderLayer", "decoder_layer"),
+    "Transformer": _transformer,
+    "PositionalEncoding": _positional,
 }
-SHAPE_RULES_DOC = """Layer type -> kwargs -> {parameter or buffer name: shape}: the tensors the
-layer allocates, computed from its arguments without allocating them."""
+"""Layer type -> kwargs -> {parameter or buffer name: shape}: the tensors the layer allocates,
+computed from its arguments without allocating them (a stack's layers repeat at most
+MAX_LAYERS times)."""
 
 
 def _integers(value):
@@ -204,6 +393,36 @@ def _file_tensors(path):
         raise ValueError(f"load_model: {path} is not a valid safetensors file ({err})") from None
 
 
+def _layer_spec(i, layer, where):
+    """(type, kwargs) of the spec of layer ``i``; ValueError naming ``where`` when it is not
+    one."""
+    if not isinstance(layer, dict) or not isinstance(layer.get("kwargs", {}), dict):
+        raise ValueError(f"{where}: layer {i} is not a {{'type': name, 'kwargs': {{...}}}} "
+                         f"spec: {str(layer)[:80]}")
+    return layer.get("type"), layer.get("kwargs", {})
+
+
+def _rule_shapes(i, name, kwargs, where):
+    """The shapes layer ``i`` allocates by its shape rule, or None when it has none."""
+    rule = SHAPE_RULES.get(name) if isinstance(name, str) else None
+    if rule is None:
+        return None
+    try:
+        return rule(kwargs)
+    except KeyError as err:
+        raise ValueError(f"{where}: layer {i} ({name}) lacks the argument "
+                         f"{err.args[0]}") from None
+    except (ValueError, TypeError) as err:
+        raise ValueError(f"{where}: layer {i} ({name}): {err}") from None
+
+
+def _check_layers(spec, where):
+    if not isinstance(spec, list) or not spec or len(spec) > MAX_LAYERS:
+        raise ValueError(f"{where}: an architecture is a list of 1 to {MAX_LAYERS} "
+                         f"layer specs, got {type(spec).__name__}"
+                         f"{f' of {len(spec)}' if isinstance(spec, list) else ''}")
+
+
 def check_architecture(spec, tensors, where="the model file", max_bytes=MAX_MODEL_BYTES):
     """Check an architecture ``spec`` against a file's tensors {name: (shape, bytes)} before
     building it (see the module's doc); raises ValueError naming ``where`` and the layer."""
@@ -212,33 +431,21 @@ def check_architecture(spec, tensors, where="the model file", max_bytes=MAX_MODE
         raise ValueError(f"load_model: {where} holds {total} bytes of tensors, over the limit "
                          f"of {max_bytes} (gradsheet.models.MAX_MODEL_BYTES; pass max_bytes= "
                          f"to load a bigger model)")
-    if not isinstance(spec, list) or not spec or len(spec) > MAX_LAYERS:
-        raise ValueError(f"load_model: {where}: an architecture is a list of 1 to {MAX_LAYERS} "
-                         f"layer specs, got {type(spec).__name__}"
-                         f"{f' of {len(spec)}' if isinstance(spec, list) else ''}")
+    where = f"load_model: {where}"
+    _check_layers(spec, where)
     for i, layer in enumerate(spec):
-        if not isinstance(layer, dict) or not isinstance(layer.get("kwargs", {}), dict):
-            raise ValueError(f"load_model: {where}: layer {i} is not a "
-                             f"{{'type': name, 'kwargs': {{...}}}} spec: {str(layer)[:80]}")
-        name, kwargs = layer.get("type"), layer.get("kwargs", {})
+        name, kwargs = _layer_spec(i, layer, where)
         own = {key[len(f"{i}."):]: value for key, value in tensors.items()
                if key.startswith(f"{i}.")}
         label = f"layer {i} ({name})"
-        rule = SHAPE_RULES.get(name) if isinstance(name, str) else None
-        if rule is not None:
-            try:
-                expected = rule(kwargs)
-            except KeyError as err:
-                raise ValueError(f"load_model: {where}: {label} lacks the argument "
-                                 f"{err.args[0]}") from None
-            except (ValueError, TypeError) as err:
-                raise ValueError(f"load_model: {where}: {label}: {err}") from None
+        expected = _rule_shapes(i, name, kwargs, where)
+        if expected is not None:
             for key, shape in expected.items():
                 if key not in own:
-                    raise ValueError(f"load_model: {where}: {label} with {kwargs} has a {key} "
+                    raise ValueError(f"{where}: {label} with {_brief(kwargs)} allocates {key} "
                                      f"of shape {list(shape)}, but the file holds no {i}.{key}")
                 if tuple(own[key][0]) != tuple(shape):
-                    raise ValueError(f"load_model: {where}: {label} with {kwargs} has a {key} "
+                    raise ValueError(f"{where}: {label} with {_brief(kwargs)} allocates {key} "
                                      f"of shape {list(shape)}, but the file's {i}.{key} is "
                                      f"{list(own[key][0])}")
             continue
@@ -247,36 +454,32 @@ def check_architecture(spec, tensors, where="the model file", max_bytes=MAX_MODE
         numbers = list(_integers(kwargs))
         biggest = max(numbers, default=0)
         if biggest > max(largest, FREE_DIM) or biggest ** 2 > 8 * elements + FREE_DIM ** 2:
-            raise ValueError(f"load_model: {where}: {label} asks for a size of {biggest} in "
-                             f"{kwargs}, far more than the file's tensors for it hold "
+            raise ValueError(f"{where}: {label} asks for a size of {biggest} in "
+                             f"{_brief(kwargs)}, far more than the file's tensors for it hold "
                              f"({elements} elements, largest dimension {largest}); refusing to "
                              f"build it")
+
+
+def _brief(kwargs, limit=300):
+    """``kwargs`` as text, cut to ``limit`` characters (a nested layer spec can be long)."""
+    text = str(kwargs)
+    return text if len(text) <= limit else text[:limit] + "...}"
 
 
 def check_size(spec, where="the architecture", max_bytes=MAX_MODEL_BYTES, itemsize=4):
     """Raise ValueError (naming ``where`` and the layer) when the layers of ``spec`` that have
     a shape rule would hold more than ``max_bytes`` (at ``itemsize`` bytes per element),
     before building any of them: an architecture file asking for Linear(100000, 100000)."""
-    if not isinstance(spec, list) or not spec or len(spec) > MAX_LAYERS:
-        raise ValueError(f"{where}: an architecture is a list of 1 to {MAX_LAYERS} layer specs")
+    _check_layers(spec, where)
     total = 0
     for i, layer in enumerate(spec):
-        if not isinstance(layer, dict) or not isinstance(layer.get("kwargs", {}), dict):
-            raise ValueError(f"{where}: layer {i} is not a {{'type': name, 'kwargs': {{...}}}} "
-                             f"spec: {str(layer)[:80]}")
-        rule = SHAPE_RULES.get(layer.get("type")) if isinstance(layer.get("type"), str) else None
-        if rule is None:
+        name, kwargs = _layer_spec(i, layer, where)
+        shapes = _rule_shapes(i, name, kwargs, where)
+        if shapes is None:
             continue
-        try:
-            shapes = rule(layer.get("kwargs", {}))
-        except KeyError as err:
-            raise ValueError(f"{where}: layer {i} ({layer['type']}) lacks the argument "
-                             f"{err.args[0]}") from None
-        except (ValueError, TypeError) as err:
-            raise ValueError(f"{where}: layer {i} ({layer['type']}): {err}") from None
         total += itemsize * sum(math.prod(shape) for shape in shapes.values())
         if total > max_bytes:
-            raise ValueError(f"{where}: layer {i} ({layer['type']}) with {layer['kwargs']} brings "
+            raise ValueError(f"{where}: layer {i} ({name}) with {_brief(kwargs)} brings "
                              f"the model to {total} bytes, over the limit of {max_bytes} "
                              f"(gradsheet.models.MAX_MODEL_BYTES)")
 

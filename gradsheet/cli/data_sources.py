@@ -27,9 +27,10 @@ class Table:
     def __init__(self, path, features, labels, lines=None):
         self.path, self.features, self.labels, self.lines = path, features, labels, lines
 
-    def where(self, row):
-        """'line N' of a CSV file, 'y[i]' of an NPZ file: where row ``row`` is in the file."""
-        return f"line {self.lines[row]}" if self.lines is not None else f"y[{row}]"
+    def where(self, row, array="y"):
+        """'line N' of a CSV file, 'y[i]' (or ``array``[i]) of an NPZ file: where row ``row``
+        is in the file."""
+        return f"line {self.lines[row]}" if self.lines is not None else f"{array}[{row}]"
 
 
 def _read(path, what):
@@ -166,6 +167,30 @@ def check_labels(table, num_classes=None):
     return values.astype(np.int64), num_classes
 
 
+def token_ids(table, vocabulary):
+    """The features of ``table`` as int64 token ids, for a model whose first layer is an
+    Embedding of ``vocabulary`` rows: every value a whole number in [0, vocabulary), else a
+    ValueError naming the file, the row and the value."""
+    features, path = table.features, table.path
+    if features.dtype.kind not in "biuf":
+        raise ValueError(f"{path}: token ids must be integers, got dtype {features.dtype}")
+    rows = features.reshape(len(features), -1)
+    if features.dtype.kind == "f":  # a CSV file's cells, or float X in an NPZ file
+        bad = ~np.isfinite(rows) | (rows != np.round(rows))
+        if bad.any():
+            row, column = np.argwhere(bad)[0]
+            raise ValueError(f"{path} {table.where(row, 'X')}: the value {rows[row, column]:g} is "
+                             f"not a token id; a model whose first layer is an Embedding takes "
+                             f"whole numbers in [0, {vocabulary})")
+    bad = (rows < 0) | (rows >= vocabulary)
+    if bad.any():
+        row, column = np.argwhere(bad)[0]
+        raise ValueError(f"{path} {table.where(row, 'X')}: the token id {rows[row, column]:g} is "
+                         f"not in [0, {vocabulary}): the model's first layer is an Embedding "
+                         f"of num_embeddings={vocabulary}")
+    return features.astype(np.int64)
+
+
 def _warn_non_finite(table):
     """A one-line warning when the features hold NaN or inf (a validation split of them would
     log val_loss nan; a training one stops fit)."""
@@ -188,10 +213,16 @@ def _square_images(path, features):
     return features.reshape(-1, 1, side, side)
 
 
-def load_source(source, image=False, num_classes=None, min_rows=1):
+def load_source(source, image=False, num_classes=None, min_rows=1, vocabulary=None):
     """(a TensorDataset of (float32 inputs, int64 labels), the number of classes) named by
     ``source`` (see the module doc); labels checked with ``check_labels``; a CSV or NPZ file
-    with fewer than ``min_rows`` samples is refused, naming its rows."""
+    with fewer than ``min_rows`` samples is refused, naming its rows. With ``vocabulary`` (a
+    model whose first layer is an Embedding) the inputs are int64 token ids (``token_ids``),
+    from a CSV or NPZ file."""
+    if vocabulary is not None and (source == "digits" or source.startswith("idx:")):
+        raise ValueError(f"data {source!r}: a model whose first layer is an Embedding takes "
+                         f"integer token ids, from an NPZ file (X of shape (N, T), integers) "
+                         f"or a CSV file of whole numbers")
     if source == "digits":
         dataset = load_digits(image=image)
         return dataset, int(dataset.tensors[1].array.max()) + 1
@@ -217,6 +248,8 @@ def load_source(source, image=False, num_classes=None, min_rows=1):
         raise ValueError(f"{source}: only {len(table.features)} data row{where}; training needs "
                          f"at least {min_rows} (some held out for validation)")
     labels, classes = check_labels(table, num_classes)
+    if vocabulary is not None:
+        return TensorDataset(token_ids(table, vocabulary), labels), classes
     features = table.features
     _warn_non_finite(table)
     if image and features.ndim == 2:
@@ -226,8 +259,12 @@ def load_source(source, image=False, num_classes=None, min_rows=1):
     return TensorDataset(features, labels), classes
 
 
-def load_inputs(path):
-    """The inputs to predict on: an NPZ's X, or every column of a CSV file."""
+def load_inputs(path, vocabulary=None):
+    """The inputs to predict on: an NPZ's X, or every column of a CSV file; with
+    ``vocabulary``, as int64 token ids (``token_ids``)."""
     if path.endswith(".csv"):
-        return read_csv(path, "input file")[0]
-    return load_table(path).features
+        rows, lines = read_csv(path, "input file")
+        table = Table(path, rows, None, lines)
+    else:
+        table = load_table(path)
+    return table.features if vocabulary is None else token_ids(table, vocabulary)

@@ -33,8 +33,14 @@ def _architecture(args, sample, num_classes):
     if args.model == "mlp":
         hidden = [int(h) for h in args.hidden.split(",")] if args.hidden else []
         return models.mlp_spec(int(np.prod(sample.shape)), hidden, num_classes, args.dropout)
-    if args.model == "cnn":
-        return models.cnn_spec(sample.shape[0], num_classes)
+    return models.cnn_spec(sample.shape[0], num_classes)
+
+
+def _architecture_file(args):
+    """The architecture of a ``--model ARCH.json`` file (None for mlp and cnn), its size
+    checked before anything is built."""
+    if args.model in ("mlp", "cnn"):
+        return None
     with open_regular(args.model, None, "architecture file") as f:
         data = f.read()
     try:
@@ -185,9 +191,11 @@ def _train(args, rank):
     backend.manual_seed(args.seed)
     if args.resume is not None and writer:  # only rank 0 reads the checkpoint
         _check_resume(args)
-    dataset, num_classes = load_source(args.data, image=args.model == "cnn", min_rows=2)
+    spec = _architecture_file(args)
+    dataset, num_classes = load_source(args.data, image=args.model == "cnn", min_rows=2,
+                                       vocabulary=models.token_vocabulary(spec))
     train_set, val_set = _split(dataset, args.val_fraction, args.seed, args.data)
-    spec = _architecture(args, dataset.tensors[0].array[0], num_classes)
+    spec = spec or _architecture(args, dataset.tensors[0].array[0], num_classes)
     model = models.build_model(spec)
     if rank:  # each rank its own dropout stream (the weights come from rank 0's model)
         backend.manual_seed([args.seed, rank])
@@ -248,7 +256,8 @@ def evaluate_command(args):
     model, spec, metadata = models.load_model(args.model)
     image = any(layer.get("type", "").startswith("Conv") for layer in spec)
     num_classes = _num_classes(metadata, spec)
-    dataset, _ = load_source(args.data, image=image, num_classes=num_classes)
+    dataset, _ = load_source(args.data, image=image, num_classes=num_classes,
+                             vocabulary=models.token_vocabulary(spec))
     scores = evaluate(model, nn.CrossEntropyLoss(), dataset, batch_size=args.batch_size)
     print(", ".join(f"{name} {value:.4f}" for name, value in scores.items()))
     return 0
@@ -272,8 +281,11 @@ def predict_command(args):
     Returns 0.
     """
     model, spec, _ = models.load_model(args.model)
+    vocabulary = models.token_vocabulary(spec)
     with np.errstate(all="ignore"):
-        inputs = load_inputs(args.input).astype(backend.get_default_dtype())
+        inputs = load_inputs(args.input, vocabulary)
+        if vocabulary is None:
+            inputs = inputs.astype(backend.get_default_dtype())
     if any(layer.get("type", "").startswith("Conv") for layer in spec) and inputs.ndim == 2:
         side = int(round(np.sqrt(inputs.shape[1])))
         if side * side != inputs.shape[1]:
