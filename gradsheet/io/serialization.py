@@ -230,18 +230,13 @@ def _check_metadata(metadata):
             if k not in (STRUCTURE_KEY, CHECKSUM_KEY)}  # rewritten by save
 
 
-def _write_atomically(data, path):
-    """``files.write_atomically`` with the (data, path) order of the older name."""
-    write_atomically(path, data)
-
-
 def _is_path(f):
     return isinstance(f, (str, os.PathLike))
 
 
 def _write(data, f, who):
     if _is_path(f):
-        _write_atomically(data, os.fspath(f))
+        write_atomically(os.fspath(f), data)
     elif hasattr(f, "write"):
         f.write(data)
     else:

@@ -328,10 +328,6 @@ class Module:
         self.__dict__["_is_full_backward_hook"] = False
         return self._add_hook("_backward_hooks", hook, "register_backward_hook", False, {})
 
-    # (kept for callers of the earlier name)
-    def _add_forward_hook(self, key, hook, owner):
-        return self._add_hook(key, hook, owner, False, {})
-
     def _add_hook(self, key, hook, owner, prepend, flags):
         """Add ``hook`` to this module's hooks under ``key`` (an OrderedDict, first run first) and
         its id to each flag set in ``flags`` that is true. Module classes call ``forward``

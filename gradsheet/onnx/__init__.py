@@ -23,7 +23,7 @@ import numpy as np
 from .. import backend
 from ..autograd.grad_mode import no_grad
 from ..autograd.tensor import Tensor
-from ..io.serialization import _write_atomically
+from ..io.files import write_atomically
 from ..nn.module import Module
 from . import attention, basic, conv, norm, ops, pooling, recurrent  # noqa: F401  (registers converters)
 from .build import Emitter
@@ -539,7 +539,7 @@ def export(model, args=(), f=None, *, kwargs=None, verbose=None, input_names=Non
         if hasattr(f, "write"):
             f.write(data)
         else:
-            _write_atomically(data, os.fspath(f))
+            write_atomically(os.fspath(f), data)
     return proto
 
 

@@ -11,14 +11,17 @@ from ..autograd.methods import tensor_method
 from ..autograd.tensor import Tensor
 
 
-def _stable_sigmoid(z):
-    """1 / (1 + e^-z) without overflow: e^-|z| never exceeds 1.
+def _stable_sigmoid(z, e=None):
+    """1 / (1 + e^-z) without overflow: e^-|z| never exceeds 1. The library's one sigmoid on
+    arrays (the Sigmoid op, SiLU, GLU, the logit losses' gradients).
 
     For z >= 0 it is 1 / (1 + e^-z); for z < 0 the same value is e^z / (1 + e^z).
     e^-|z| underflowing to 0 is the exact limit (sigmoid(-1000) = 0), not an error.
+    ``e``: e^-|z| when the caller has it already (BCE with logits), saving an exp.
     """
     with np.errstate(under="ignore"):
-        e = np.exp(-np.abs(z))
+        if e is None:
+            e = np.exp(-np.abs(z))
         return np.where(z >= 0, 1, e) / (1 + e)
 
 

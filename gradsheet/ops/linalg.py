@@ -1131,10 +1131,6 @@ _InvExResult = collections.namedtuple("linalg_inv_ex", ["inverse", "info"])
 _CholeskyExResult = collections.namedtuple("linalg_cholesky_ex", ["L", "info"])
 
 
-def _batch_text(index, batch_ndim):
-    return f"(batch element {index}) " if batch_ndim else ""
-
-
 class Inv(Function):
     """Y = A^{-1} (batched);  dL/dA = -Y^T g Y^T."""
 

@@ -194,7 +194,7 @@ class BinaryCrossEntropyWithLogits(Function):
             u = u * w
         grad_x = grad_y = None
         if self.needs_grad(0):
-            sigmoid = np.where(x >= 0, 1, e) / (1 + e)  # e = e^-|x|: never overflows
+            sigmoid = _stable_sigmoid(x, e)  # e = e^-|x|, from the forward
             grad_x = sigmoid - y if p is None else (1 + (p - 1) * y) * sigmoid - p * y
             grad_x *= u
         if self.needs_grad(1):

@@ -38,15 +38,6 @@ from .. import threads
 _GATES = {"rnn_tanh": 1, "rnn_relu": 1, "lstm": 4, "gru": 3}
 
 
-def _sigmoid_(a):
-    """a <- 1 / (1 + e^-a) in place, as 0.5 + 0.5 tanh(a / 2): the same function, it never
-    overflows, and tanh is the faster ufunc."""
-    np.multiply(a, 0.5, out=a)
-    np.tanh(a, out=a)
-    np.multiply(a, 0.5, out=a)
-    np.add(a, 0.5, out=a)
-
-
 def _batch_order(lengths, T):
     """(order, sizes): the longest-first permutation of the batch (None if already sorted) and
     sizes[t] = number of sequences longer than t (None when every sequence has length T)."""
