@@ -1,13 +1,20 @@
-"""The array module, the default floating dtype and the random generator.
+"""The dtypes and the random generator: what every op takes from here, and what it does not.
 
-Every op reaches NumPy through ``xp`` so that a GPU array module (CuPy) can be
-swapped in later in this one place. Randomness comes from one seeded
-``numpy.random.Generator``: ``manual_seed(s)`` makes runs bit-for-bit
-reproducible.
+Through this module go
+- dtypes: ``as_dtype`` (PyTorch's names, NumPy dtypes, ``gs.bfloat16`` refused) and the
+  default floating dtype (``get_default_dtype`` / ``set_default_dtype``), read by the
+  factories, ``Tensor(...)`` and every layer's parameters;
+- randomness: one seeded ``numpy.random.Generator`` (``default_generator``, ``manual_seed``,
+  ``get_rng_state`` / ``set_rng_state``), drawn from by ``gs.rand*``, dropout, the init
+  functions, the distributions, the datasets and samplers when given no generator of their
+  own: ``manual_seed(s)`` makes runs bit-for-bit reproducible.
+
+Not through it: the arrays themselves. The ops, the engine and the layers import NumPy
+directly (``import numpy as np``) and compute on ``numpy.ndarray``; there is no array-module
+indirection (``xp``) to swap a GPU library in. A GPU backend would have to add one here and
+move the ops to it (``gradsheet.cuda`` / ``gradsheet.devices`` only report that none exists).
 """
 import numpy as np
-
-xp = np
 
 _default_dtype = np.dtype(np.float32)
 _generator = np.random.default_rng()
