@@ -20,6 +20,7 @@ import gradsheet.nn as nn
 import gradsheet.nn.functional as F
 from gradsheet import optim, reference
 from gradsheet.data.datasets import recall_task
+from gradsheet.plotting import curves
 from gradsheet.reference import attention as reference_attention
 
 N_SYMBOLS = 4
@@ -289,10 +290,11 @@ def _recall_experiment(report, quick, seed):
                                     for kind, secs in seconds.items()})
     report.record("attention_on_first_token", {str(T): a for T, a in focus.items()})
     report.record("attention_on_first_token_per_head", {str(T): a for T, a in heads.items()})
-    report.plot("attention_recall_accuracy", "recall task: test accuracy against T",
-                lambda plt: _accuracy_plot(plt, lengths, accuracy))
-    report.plot("attention_map", f"trained attention weights at T = {lengths[0]} and T = "
-                f"{lengths[-1]}", lambda plt: _attention_plot(plt, maps))
+    title = "recall task: test accuracy against T"
+    report.plot("attention_recall_accuracy", title,
+                lambda plt: _accuracy_plot(lengths, accuracy, title))
+    title = f"trained attention weights at T = {lengths[0]} and T = {lengths[-1]}"
+    report.plot("attention_map", title, lambda plt: _attention_plot(plt, maps, title))
 
     first, last = lengths[0], lengths[-1]
     tf, lstm = accuracy["transformer"], accuracy["lstm"]
@@ -311,44 +313,48 @@ def _recall_experiment(report, quick, seed):
                  f"T = {last} (uniform: {1 / last:.3f})")
 
 
-def _accuracy_plot(plt, lengths, accuracy):
-    figure, ax = plt.subplots(figsize=(6, 3.5))
-    for kind, name in (("transformer", "Transformer encoder"), ("lstm", "LSTM")):
-        ax.plot(lengths, [accuracy[kind][T] for T in lengths], "o-", label=name)
-    ax.axhline(1 / N_SYMBOLS, color="gray", linestyle="--", label="chance")
+MODEL_COLORS = {"transformer": "C4", "lstm": "C2"}  # the LSTM as in the recurrent section
+
+
+def _accuracy_plot(lengths, accuracy, title):
+    """Test accuracy against T, the Transformer's and the LSTM's, chance dotted; the Axes."""
+    names = {"transformer": "Transformer encoder", "lstm": "LSTM"}
+    ax = curves({names[kind]: [accuracy[kind][T] for T in lengths] for kind in names},
+                x=lengths, title=title, xlabel="sequence length T", ylabel="test accuracy",
+                styles={names[k]: {"color": MODEL_COLORS[k], "marker": "o"} for k in names},
+                references=[(1 / N_SYMBOLS, "chance")])
     ax.set_xscale("log")
     ax.minorticks_off()
     ax.set_xticks(lengths)
     ax.set_xticklabels([str(T) for T in lengths])
-    ax.set_xlabel("sequence length T")
-    ax.set_ylabel("test accuracy")
     ax.set_ylim(0, 1.05)
-    ax.legend()
-    return figure
+    return ax
 
 
-def _attention_plot(plt, maps):
+def _attention_plot(plt, maps, title):
     """Left: α_ij at the shortest T in the head that finds s_1 (one test sequence); right: the
-    readout row α_Tj of each head at the longest T."""
+    readout row α_Tj of each head at the longest T, uniform attention (1/T) dotted."""
     ordered = sorted(maps.items())
     (short, (weights, head)), (long, (long_weights, long_head)) = ordered[0], ordered[-1]
-    figure, (left, right) = plt.subplots(1, 2, figsize=(10, 4))
+    figure, (left, right) = plt.subplots(1, 2, figsize=(11, 4), width_ratios=(1, 1.3))
     image = left.imshow(weights[head], cmap="viridis", aspect="auto", vmin=0, vmax=1,
                         extent=(0.5, short + 0.5, short + 0.5, 0.5))
     left.set_xlabel("key position j")
     left.set_ylabel("query position i")
     left.set_title(f"T = {short}: α_ij, head {head + 1}, one test sequence")
     figure.colorbar(image, ax=left)
-    for h in range(long_weights.shape[0]):
-        right.plot(range(1, long + 1), long_weights[h, -1], "o-" if h == long_head else ".:",
-                   markersize=3, label=f"head {h + 1}")
+    series = {f"head {h + 1}": long_weights[h, -1] for h in range(long_weights.shape[0])}
+    focused = {"marker": "o", "markersize": 3, "linestyle": "-"}
+    styles = {f"head {h + 1}": focused if h == long_head else {**focused, "marker": ".",
+                                                               "linestyle": ":"}
+              for h in range(len(series))}
+    curves(series, x=range(1, long + 1), styles=styles, ax=right, xlabel="key position j",
+           ylabel="α_Tj", title=f"T = {long}: the readout query's weights, i = T",
+           references=[(1 / long, "uniform (1/T)")])
     right.annotate("s_1 (the answer)", (1, long_weights[long_head, -1, 0]),
                    xytext=(long * 0.2, 0.8), arrowprops={"arrowstyle": "->"})
-    right.set_xlabel("key position j")
-    right.set_ylabel("α_Tj")
     right.set_ylim(0, 1.05)
-    right.set_title(f"T = {long}: the readout query's weights, i = T")
-    right.legend()
+    figure.suptitle(title)
     return figure
 
 
