@@ -93,11 +93,17 @@ def run_hooks(hooks, grad):
     return grad
 
 
-# A gradient array held only by the grads tuple, the loop variable and the
-# getrefcount argument is ours to keep (as PyTorch's AccumulateGrad steals a
-# gradient nobody else holds); any more references mean another node or leaf
-# shares it, so the leaf takes a copy (else clipping one parameter's .grad in
-# place would scale its twin's too).
+# Gradient ownership, a speed mechanism with a global effect. A leaf's first gradient array,
+# when nobody else holds it, becomes its .grad as is (as PyTorch's AccumulateGrad steals a
+# gradient nobody else holds), saving a copy of every parameter's gradient per backward.
+# "Nobody else" is decided by sys.getrefcount: held only by the grads tuple, the loop variable
+# and getrefcount's argument (3, measured on CPython 3.11) it is ours; any more references
+# mean another node, leaf or the op itself shares it, so the leaf takes a copy (else clipping
+# one parameter's .grad in place would scale its twin's, or the op's saved array, too).
+# It must not apply where reference counts do not mean that: interpreters without
+# sys.getrefcount (PyPy) and CPython 3.14+, whose borrowed references make counts smaller. With
+# the switch off every leaf's first gradient is copied: always correct, one copy slower.
+OWN_UNSHARED_GRADIENTS = sys.implementation.name == "cpython" and sys.version_info < (3, 14)
 _UNSHARED_REFCOUNT = 3
 
 
@@ -215,7 +221,7 @@ def _backward(root, gradient, retain_graph):
     check_versions = inplace.counter.changes > 0  # no in-place change yet: nothing to check
     order = topological_order(node, _inputs_as_seen) if check_versions else topological_order(node)
     node.grad = gradient
-    getrefcount = sys.getrefcount
+    getrefcount = sys.getrefcount if OWN_UNSHARED_GRADIENTS else None
     check_anomaly = anomaly.state.enabled and anomaly.state.check_nan
     hooked_leaves = {}  # id(leaf) -> [leaf, sum of its gradients]: hooks run on the total
     watched, by_node = _consumers(order) if _POST_HOOKS else (None, None)
@@ -262,7 +268,8 @@ def _backward(root, gradient, retain_graph):
                     pending = hooked_leaves.setdefault(id(parent), [parent, None])
                     pending[1] = grad if pending[1] is None else pending[1] + grad
                     continue
-                owned = fresh or (grad.base is None and getrefcount(grad) <= _UNSHARED_REFCOUNT)
+                owned = fresh or (getrefcount is not None and grad.base is None
+                                  and getrefcount(grad) <= _UNSHARED_REFCOUNT)
                 _store_leaf_grad(parent, grad, owned)
             elif child.grad is None:
                 child.grad = grad

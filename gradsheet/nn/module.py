@@ -12,9 +12,10 @@ Each kind is kept in an ordered registry (``_parameters``, ``_buffers``,
 ``forward`` is a plain attribute lookup (PyTorch resolves it through a slow
 ``__getattr__`` fallback). ``module(x)`` calls ``forward`` directly: every
 subclass that defines ``forward`` gets it as its ``__call__``, so a call costs
-one Python frame, not two (a class whose instance gets a forward hook switches
-to a wrapper that runs the hooks). All writes go through ``__setattr__``,
-``__delattr__`` and the ``register_*`` methods, which keep the two views equal.
+one Python frame, not two (a class whose instance gets a forward hook, or its own
+``forward``, switches to a wrapper that runs the hooks: ``CALL_FORWARD_DIRECTLY``).
+All writes go through ``__setattr__``, ``__delattr__`` and the ``register_*`` methods,
+which keep the two views equal.
 """
 import collections
 import collections.abc
@@ -229,6 +230,27 @@ def _addindent(text, spaces):
     return lines[0] + "\n" + "\n".join(" " * spaces + line for line in lines[1:])
 
 
+# A speed mechanism with a global effect. With CALL_FORWARD_DIRECTLY, every Module subclass
+# that defines ``forward`` gets that function as its ``__call__`` when the class is made, so
+# module(x) is one Python frame, not two (a small MLP's step is dominated by such frames).
+# It must not apply to a class whose instances need the wrapper: the first forward hook (or
+# backward hook) on any instance, or an instance's own ``forward`` attribute, switches the
+# whole class to ``Module._call_with_hooks`` (``_call_through_wrapper``), which looks up
+# ``self.forward`` and returns straight after it for instances without hooks: the other
+# instances and the subclasses that inherit the class's __call__ then give the same results,
+# a frame slower. Not seen: a ``forward`` replaced on the class after it was made (set it
+# before, or turn the switch off before the class is defined: classes made while it is False
+# keep ``Module.__call__``, which calls ``self.forward``).
+CALL_FORWARD_DIRECTLY = True
+
+
+def _call_through_wrapper(cls):
+    """Make ``cls(...)`` instances' calls go through ``Module._call_with_hooks`` (for all of them
+    and for the subclasses that inherit cls's ``__call__``)."""
+    if cls.__call__ is not Module._call_with_hooks:
+        cls.__call__ = Module._call_with_hooks
+
+
 class Module:
     """Base class for layers and models: subclass it, assign layers in ``__init__``,
     write ``forward``. Semantics and method names follow ``torch.nn.Module``.
@@ -255,8 +277,8 @@ class Module:
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
-        # module(x) runs forward with no wrapper frame in between (see the module docstring).
-        if "forward" in cls.__dict__ and "__call__" not in cls.__dict__:
+        # module(x) runs forward with no wrapper frame in between (CALL_FORWARD_DIRECTLY).
+        if CALL_FORWARD_DIRECTLY and "forward" in cls.__dict__ and "__call__" not in cls.__dict__:
             cls.__call__ = cls.forward
 
     def forward(self, *args, **kwargs):
@@ -342,9 +364,7 @@ class Module:
                 flag_dict[handle.id] = True
         if prepend:
             hooks.move_to_end(handle.id, last=False)
-        cls = type(self)
-        if cls.__call__ is not Module._call_with_hooks:
-            cls.__call__ = Module._call_with_hooks
+        _call_through_wrapper(type(self))
         return handle
 
     def __getattr__(self, name):
@@ -510,6 +530,8 @@ class Module:
             d["_buffers"][name] = value
             d[name] = value
         else:
+            if name == "forward":  # an instance's own forward: module(x) must look it up
+                _call_through_wrapper(type(self))
             object.__setattr__(self, name, value)
 
     def __delattr__(self, name):
