@@ -1,8 +1,8 @@
 """Curves per epoch (or per step, per episode): the one plotting helper behind the tour's report,
 the training-curve PNG of ``gradsheet train`` and ``rl.render``'s learning curves.
 
-matplotlib (the ``viz`` extra) is imported on first use, on its non-interactive Agg backend,
-so importing this module costs nothing. Conventions every plot keeps:
+matplotlib (the ``viz`` extra) is imported on first use, so importing this module costs
+nothing. Conventions every plot keeps:
 
 - a title on every plot;
 - the legend outside the axes (to the right), so it covers no curve;
@@ -24,8 +24,10 @@ TRAIN, HELD_OUT = "C0", "C1"  # the colours of training and held-out (validation
 REFERENCE_STYLE = {"color": "0.45", "linestyle": ":", "linewidth": 1.5}
 
 
-def pyplot() -> Any:
-    """``matplotlib.pyplot`` on the Agg backend (files only, no display), imported on first use.
+def pyplot(backend: str | None = None) -> Any:
+    """``matplotlib.pyplot``, imported on first use; ``backend="Agg"`` first selects the
+    non-interactive backend (for a program that only writes files). Without it matplotlib keeps
+    its own choice: a notebook's inline backend, or Agg where there is no display.
 
     Raises ImportError naming the extra to install when matplotlib is missing.
     """
@@ -33,7 +35,8 @@ def pyplot() -> Any:
         import matplotlib
     except ImportError as error:
         raise ImportError("plots need matplotlib: pip install gradsheet[viz]") from error
-    matplotlib.use("Agg")
+    if backend is not None:
+        matplotlib.use(backend)
     import matplotlib.pyplot as plt
     return plt
 

@@ -6,6 +6,8 @@ are numbered row-major, as FrozenLake's. Actions are drawn as FrozenLake's: 0 le
 """
 import numpy as np
 
+from .. import plotting
+
 ARROWS = "\u2190\u2193\u2192\u2191"
 _VECTORS = ((-1, 0), (0, -1), (1, 0), (0, 1))  # (dx, dy) on a plot whose y points up
 
@@ -51,47 +53,72 @@ def text_policy(policy, grid, terminal=None):
 
 
 def plot_values(V, grid, policy=None, terminal=None, ax=None, title=None):
-    """A heatmap of V with the policy's arrows; returns the matplotlib Axes."""
-    plt = _pyplot()
+    """A heatmap of V with the policy's arrows; returns the matplotlib Axes.
+
+    Only the non-terminal states are coloured (their V sets the colour scale). A terminal state
+    is drawn as a terminal: an outlined white cell labelled with its exit reward (``+1``, green
+    outline; ``-1``, red) on a GridWorld, ``T`` otherwise; its V (0: the reward was paid on
+    arrival) would otherwise colour a +1 exit as the worst cell. Walls are hatched.
+    """
+    plt = plotting.pyplot()
+    from matplotlib.patches import Rectangle
     V = np.asarray(V, dtype=float)
-    shape, cells, _ = _layout(grid, V.size)
+    shape, cells, walls = _layout(grid, V.size)
     terminal = _terminal(grid, terminal, V.size)
     image = np.full(shape, np.nan)
-    for (r, c), v in zip(cells, V):
-        image[r, c] = v
-    if ax is None:
-        ax = plt.subplots(figsize=(1 + shape[1], 1 + shape[0] * 0.9))[1]
-    mesh = ax.imshow(image, cmap="viridis")
-    ax.figure.colorbar(mesh, ax=ax, label="V(s)")
     for s, (r, c) in enumerate(cells):
-        if policy is not None and not terminal[s]:
+        if not terminal[s]:
+            image[r, c] = V[s]
+    if ax is None:
+        ax = plt.subplots(figsize=(1.5 + shape[1], 1 + shape[0] * 0.9))[1]
+    mesh = ax.imshow(image, cmap="viridis")
+    ax.figure.colorbar(mesh, ax=ax, label="V(s), non-terminal states")
+    for r, c in walls:
+        ax.add_patch(Rectangle((c - 0.5, r - 0.5), 1, 1, facecolor="0.85", edgecolor="0.4",
+                               hatch="///", label="wall"))
+    for s, (r, c) in enumerate(cells):
+        if terminal[s]:
+            reward = _exit_reward(grid, (r, c))
+            color = "black" if reward is None else "tab:green" if reward > 0 else "tab:red"
+            ax.add_patch(Rectangle((c - 0.45, r - 0.45), 0.9, 0.9, facecolor="white",
+                                   edgecolor=color, linewidth=3, label="terminal"))
+            ax.text(c, r, "T" if reward is None else f"{reward:+g}", ha="center", va="center",
+                    color=color, fontsize=12, fontweight="bold")
+        elif policy is not None:
             dx, dy = _VECTORS[int(policy[s])]
             ax.arrow(c - 0.25 * dx, r + 0.25 * dy, 0.3 * dx, -0.3 * dy, head_width=0.15,
-                     color="white", length_includes_head=True)
+                     facecolor="white", edgecolor="black", linewidth=0.5,
+                     length_includes_head=True)
         elif shape[0] * shape[1] <= 100:
             ax.text(c, r, f"{V[s]:.2f}", ha="center", va="center", color="white", fontsize=8)
     ax.set_xticks([])
     ax.set_yticks([])
-    if title:
-        ax.set_title(title)
+    ax.set_title(title or "V(s)" + (" and the policy" if policy is not None else ""))
     return ax
 
 
-def plot_learning_curves(curves, window=50, ax=None, ylabel="episode return"):
+def plot_learning_curves(curves, window=50, ax=None, ylabel="episode return", title=None,
+                         references=()):
     """Returns per episode, one line per name in ``curves`` ({name: returns}), smoothed by a
-    moving average over ``window`` episodes; returns the Axes."""
-    plt = _pyplot()
-    if ax is None:
-        ax = plt.subplots(figsize=(6, 3.5))[1]
+    moving average over ``window`` episodes; ``references`` are ``[(value, label)]`` lines at
+    theoretical values (an optimal policy's success probability). Returns the Axes."""
+    smooth, episodes = {}, {}
     for name, returns in curves.items():
         returns = np.asarray(returns, dtype=float)
         w = max(1, min(window, returns.size))
-        smooth = np.convolve(returns, np.ones(w) / w, mode="valid")
-        ax.plot(np.arange(w, returns.size + 1), smooth, label=name)
-    ax.set_xlabel("episode")
-    ax.set_ylabel(f"{ylabel} (mean of {window})")
-    ax.legend()
-    return ax
+        smooth[name] = np.convolve(returns, np.ones(w) / w, mode="valid")
+        episodes[name] = np.arange(w, returns.size + 1)
+    return plotting.curves(smooth, x=episodes, ax=ax, xlabel="episode",
+                           ylabel=f"{ylabel} (mean of {window})", references=references,
+                           title=title or f"learning curve: {ylabel}, moving mean of {window}")
+
+
+def _exit_reward(grid, cell):
+    """The exit reward of a GridWorld's terminal ``cell`` (None for a grid without exits)."""
+    exits, layout = getattr(grid, "exits", None), getattr(grid, "layout", None)
+    if exits is None or layout is None:
+        return None
+    return exits.get(layout[cell[0]][cell[1]])
 
 
 def _terminal(grid, terminal, n_states):
@@ -99,10 +126,3 @@ def _terminal(grid, terminal, n_states):
         terminal = getattr(grid, "terminal", np.zeros(n_states, dtype=bool))
     return np.asarray(terminal, dtype=bool)
 
-
-def _pyplot():
-    try:
-        import matplotlib.pyplot as plt  # matplotlib falls back to Agg without a display
-    except ImportError as error:
-        raise ImportError("plots need matplotlib: pip install gradsheet[viz]") from error
-    return plt

@@ -23,7 +23,7 @@ from gradsheet.summary import summary
 from gradsheet.train import evaluate, fit
 from gradsheet.train.callbacks import Callback
 
-from .report import curves_figure
+from gradsheet.plotting import curves, history_figure, median_band, paired
 
 # The learning-rate experiment: a rate where both nets train, and a high one. Found by a
 # sweep over 0.1, 0.3, 0.5, 0.7, 1.0 (seeds 0-2, 6 epochs): without batch norm the CNN trains
@@ -150,10 +150,10 @@ def run(report, quick=False, seed=0, verbose=1):
     report.figure("cnn_final_train_loss", float(history.history["loss"][-1]),
                   "final train loss", "{:.4f}")
     report.figure("cnn_test_accuracy", accuracy, "test accuracy", "{:.2%}")
-    report.plot("cnn_digits_training", "digits CNN with batch norm: loss per epoch",
-                lambda plt: curves_figure(plt, {"train": history.history["loss"],
-                                          "held-out": history.history["val_loss"]},
-                                    "cross-entropy loss", log=True))
+    title = "digits CNN with batch norm: loss per epoch"
+    report.plot("cnn_digits_training", title,
+                lambda plt: history_figure(history.history, title, metrics=["loss"],
+                                           ylabels={"loss": "cross-entropy loss"}, log=True))
 
     _learning_rate_experiment(report, train_set, quick, seed, verbose)
     _initialization_experiment(report, train_set, quick, seed, verbose)
@@ -167,8 +167,8 @@ def _median_final(runs):
 def _compare(report, train_set, settings, epochs, verbose):
     """Train the width-8 CNN without and with batch norm for each (label, lr, init scale,
     seeds), printing every per-epoch loss; returns {label: {"plain"/"bn": {"runs": [...],
-    "median_final_loss": ...}}} and the curves of each setting's first seed."""
-    outcome, curves = {}, {}
+    "median_final_loss": ...}}}."""
+    outcome = {}
     for label, lr, scale, seeds in settings:
         outcome[label] = {}
         for batch_norm in (False, True):
@@ -188,8 +188,26 @@ def _compare(report, train_set, settings, epochs, verbose):
                             f"seed {seed}: losses per epoch {np.round(losses, 4).tolist()} "
                             f"-> {end}")
             outcome[label][name] = {"runs": runs, "median_final_loss": _median_final(runs)}
-            curves[f"{label}, {'with' if batch_norm else 'without'} BN"] = runs[0]["losses"]
-    return outcome, curves
+    return outcome
+
+
+def batchnorm_curves(outcome, title):
+    """The training loss per epoch of each setting of ``_compare``'s outcome, in the setting's
+    colour, with batch norm solid and without dashed: the median over the seeds (the quoted
+    median final loss is its last point) in a band from the lowest to the highest seed; a
+    dotted line at chance (ln 10). Returns the Axes."""
+    series, styles, bands = {}, {}, {}
+    for i, (label, pair) in enumerate(outcome.items()):
+        for name, with_ in (("plain", False), ("bn", True)):
+            runs = [run["losses"] for run in pair[name]["runs"]]
+            median, low, high = median_band(runs)
+            key = (f"{label}, {'with' if with_ else 'without'} BN"
+                   + (f", median of {len(runs)} seeds" if len(runs) > 1 else ""))
+            series[key], styles[key] = median, paired(f"C{i}", with_)
+            if len(runs) > 1:
+                bands[key] = (low, high)
+    return curves(series, title=title, ylabel="training loss", log=True, styles=styles,
+                  bands=bands, references=[(CHANCE_LOSS, "chance (ln 10)")])
 
 
 def _learning_rate_experiment(report, train_set, quick, seed, verbose):
@@ -200,10 +218,11 @@ def _learning_rate_experiment(report, train_set, quick, seed, verbose):
                 f"(seed {seed}) and at the high lr={high} (seeds {seeds}; at this rate the "
                 "plain net's fate varies with the seed)")
     settings = [(f"lr={moderate}", moderate, 1.0, seeds[:1]), (f"lr={high}", high, 1.0, seeds)]
-    outcome, curves = _compare(report, train_set, settings, epochs, verbose)
+    outcome = _compare(report, train_set, settings, epochs, verbose)
     report.record("learning_rate_experiment", outcome)
-    report.plot("cnn_batchnorm_learning_rate", "with and without batch norm, plain SGD",
-                lambda plt: curves_figure(plt, curves, "training loss", log=True))
+    title = "with and without batch norm, plain SGD"
+    report.plot("cnn_batchnorm_learning_rate", title,
+                lambda plt: batchnorm_curves(outcome, title))
     bn = outcome[f"lr={high}"]["bn"]["median_final_loss"]
     plain = outcome[f"lr={high}"]["plain"]["median_final_loss"]
     report.figure("high_lr_median_final_loss_bn", bn, f"lr={high}, median final loss with "
@@ -225,10 +244,11 @@ def _initialization_experiment(report, train_set, quick, seed, verbose):
                 f"scaled by {', '.join(f'{s:g}' for s in INIT_SCALES)} after the default "
                 f"init, SGD(lr={lr}), {epochs} epochs, seed {seed}")
     settings = [(f"init x{scale:g}", lr, scale, [seed]) for scale in INIT_SCALES]
-    outcome, curves = _compare(report, train_set, settings, epochs, verbose)
+    outcome = _compare(report, train_set, settings, epochs, verbose)
     report.record("initialization_experiment", outcome)
-    report.plot("cnn_batchnorm_initialization", "with and without batch norm, scaled inits",
-                lambda plt: curves_figure(plt, curves, "training loss", log=True))
+    title = "with and without batch norm, scaled inits"
+    report.plot("cnn_batchnorm_initialization", title,
+                lambda plt: batchnorm_curves(outcome, title))
     worst_bn = max(outcome[label]["bn"]["median_final_loss"] for label, *_ in settings)
     worst_plain = max(outcome[label]["plain"]["median_final_loss"] for label, *_ in settings)
     report.figure("init_worst_final_loss_bn", worst_bn, "worst final loss over the scales "

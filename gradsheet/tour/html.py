@@ -1,5 +1,8 @@
 """The tour's page: one self-contained HTML file (inline CSS, PNGs as data URIs, no script,
-no network), a section per part of the cheat sheet."""
+no network), a section per part of the cheat sheet, under a header saying what produced it.
+
+It fits any screen from a phone's 390 px up: the viewport tag, images that shrink to the
+column, and tables and code that scroll inside their own box, never the page."""
 import base64
 import html
 import json
@@ -7,15 +10,20 @@ import os
 
 _STYLE = """
 body { font-family: system-ui, sans-serif; max-width: 70em; margin: 2em auto; padding: 0 1em;
-       color: #222; line-height: 1.45; }
+       color: #222; line-height: 1.45; overflow-wrap: anywhere; }
 h1 { border-bottom: 3px solid #333; } h2 { border-bottom: 1px solid #999; margin-top: 2.5em; }
-table { border-collapse: collapse; margin: 1em 0; width: 100%; }
+.scroll { overflow-x: auto; max-width: 100%; }
+table { border-collapse: collapse; margin: 1em 0; width: 100%; overflow-wrap: normal; }
 td, th { border: 1px solid #ccc; padding: .3em .5em; vertical-align: top; text-align: left; }
 th { background: #f0f0f0; } code, pre { font-family: ui-monospace, monospace; font-size: .9em; }
 pre { background: #f7f7f7; padding: .6em; overflow-x: auto; }
 .holds { color: #176117; font-weight: bold; } .fails { color: #a31515; font-weight: bold; }
-figure { display: inline-block; margin: .5em; } figure img { max-width: 32em; }
-nav a { margin-right: 1em; }
+pre { overflow-wrap: normal; }
+figure { display: inline-block; vertical-align: top; margin: .5em; max-width: min(100%, 40em); }
+figure img { display: block; max-width: 100%; height: auto; }
+nav { display: flex; flex-wrap: wrap; gap: .3em 1em; }
+dl.run { display: grid; grid-template-columns: max-content 1fr; gap: .1em 1em; }
+dl.run dt { font-weight: bold; } dl.run dd { margin: 0; }
 """
 
 
@@ -51,8 +59,8 @@ def _formulas(rows):
                 f"{note}</details>") if row["code"] else ""
         body.append(f"<tr><td><code>{_e(row['formula'])}</code></td><td><code>{_e(row['call'])}"
                     f"</code>{code}</td><td>{_e(row['example'])}</td></tr>")
-    return ("<table><tr><th>formula</th><th>gradsheet</th><th>measured here</th></tr>"
-            + "".join(body) + "</table>")
+    return ("<div class='scroll'><table><tr><th>formula</th><th>gradsheet</th>"
+            "<th>measured here</th></tr>" + "".join(body) + "</table></div>")
 
 
 def _fused_sources(sections):
@@ -88,6 +96,15 @@ def _plots(plots, out_dir):
                    f"<figcaption>{_e(p['title'])}</figcaption></figure>" for p in plots)
 
 
+def _run(run):
+    """The header: what produced the page (``results["run"]``, see ``report.run_info``)."""
+    from .report import describe_machine
+    rows = [("gradsheet", run["gradsheet"]), ("date", run["date"]), ("mode", run["mode"]),
+            ("seed", run["seed"]), ("machine", describe_machine(run["machine"]))]
+    return ("<dl class='run'>" + "".join(f"<dt>{_e(k)}</dt><dd>{_e(v)}</dd>" for k, v in rows)
+            + "</dl>")
+
+
 def render(sections, results, out_dir):
     """The page for the recorded ``sections`` and the ``results`` dict."""
     nav = "".join(f"<a href='#{_e(s['key'])}'>{_e(s['title'].split(':')[0])}</a>"
@@ -103,7 +120,8 @@ def render(sections, results, out_dir):
             f"<details><summary>every figure (results.json)</summary><pre>{_e(figures)}</pre>"
             "</details></section>")
     return ("<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
+            "<meta name='viewport' content='width=device-width, initial-scale=1'>"
             "<title>gradsheet tour</title>"
             f"<style>{_STYLE}</style></head><body><h1>gradsheet tour: the deep-learning cheat "
-            f"sheet, run</h1><nav>{nav}</nav>{''.join(parts)}{_fused_sources(sections)}"
+            f"sheet, run</h1>{_run(results['run'])}<nav>{nav}</nav>{''.join(parts)}{_fused_sources(sections)}"
             f"<p>Total time: {_e(results.get('elapsed_seconds', '?'))} s.</p></body></html>")

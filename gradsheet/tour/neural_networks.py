@@ -18,7 +18,7 @@ from gradsheet.data import Subset, random_split
 from gradsheet.data.datasets import load_digits
 from gradsheet.train import evaluate, fit, loop
 
-from .report import curves_figure
+from gradsheet.plotting import HELD_OUT, TRAIN, curves, history_figure, paired
 
 
 def _fmt(values):
@@ -147,10 +147,10 @@ def run(report, quick=False, seed=0, verbose=1):
                   "{:.4f}")
     report.figure("mlp_test_accuracy", _scores(model, test_set)["accuracy"], "test accuracy",
                   "{:.2%}")
-    report.plot("nn_digits_training", "digits MLP: loss per epoch",
-                lambda plt: curves_figure(plt, {"train": history.history["loss"],
-                                          "held-out": history.history["val_loss"]},
-                                    "cross-entropy loss"))
+    title = "digits MLP: loss per epoch"
+    report.plot("nn_digits_training", title,
+                lambda plt: history_figure(history.history, title, metrics=["loss"],
+                                           ylabels={"loss": "cross-entropy loss"}))
 
     _dropout_experiment(report, digits, quick, seed, verbose)
 
@@ -182,8 +182,9 @@ def _dropout_experiment(report, digits, quick, seed, verbose):
         history = fit(model, nn.CrossEntropyLoss(), optim.Adam(model.parameters(), lr=1e-3),
                       small_train, val_data=curve_set, epochs=epochs, batch_size=32,
                       verbose=verbose)
-        curves[f"train, p={p}"] = history.history["loss"]
-        curves[f"held-out, p={p}"] = history.history["val_loss"]
+        kind = "with dropout" if p else "without dropout"
+        curves[f"train, {kind}"] = history.history["loss"]
+        curves[f"held-out, {kind}"] = history.history["val_loss"]
         train, held_out = _scores(model, small_train), _scores(model, test)
         gaps = {"accuracy_gap": train["accuracy"] - held_out["accuracy"],
                 "loss_gap": held_out["loss"] - train["loss"]}
@@ -194,8 +195,8 @@ def _dropout_experiment(report, digits, quick, seed, verbose):
                     f"{train['loss']:.4f}), test accuracy {held_out['accuracy']:.2%} (loss "
                     f"{held_out['loss']:.4f})")
     report.record("dropout_experiment", outcome)
-    report.plot("nn_dropout_experiment", f"dropout experiment: {n_small} training samples",
-                lambda plt: curves_figure(plt, curves, "cross-entropy loss", log=True))
+    title = f"dropout experiment: {n_small} training samples"
+    report.plot("nn_dropout_experiment", title, lambda plt: dropout_curves(curves, title))
     plain, dropped = outcome["p=0.0"], outcome["p=0.5"]
     # The gap counts in both measures: the cross-entropy gap is the sharper one on a
     # small data set where both nets reach 100% training accuracy.
@@ -206,3 +207,11 @@ def _dropout_experiment(report, digits, quick, seed, verbose):
                  f"{dropped['loss_gap']:.4f} with; accuracy gap {plain['accuracy_gap']:.2%} "
                  f"without, {dropped['accuracy_gap']:.2%} with")
 
+
+
+def dropout_curves(series, title):
+    """The dropout experiment's ``{"train|held-out, with|without dropout": losses}``: train and
+    held-out in their colours, solid with dropout, dashed without; returns the Axes."""
+    styles = {name: paired(TRAIN if name.startswith("train") else HELD_OUT,
+                           with_=name.endswith(", with dropout")) for name in series}
+    return curves(series, title=title, ylabel="cross-entropy loss", log=True, styles=styles)

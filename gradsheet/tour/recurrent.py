@@ -17,6 +17,7 @@ import gradsheet.nn.functional as F
 from gradsheet import optim, reference
 from gradsheet.data import DataLoader
 from gradsheet.data.datasets import CharDataset, adding_problem
+from gradsheet.plotting import curves, paired
 
 
 ADDING_T = 50
@@ -222,10 +223,11 @@ def _adding_experiment(report, quick, seed):
     report.record("gradient_ratio_first_to_last", ratios)
     report.text(f"  ||dl/dh_1|| / ||dl/dh_T|| after training: RNN {ratios['rnn']:.1e}, "
                 f"LSTM {ratios['lstm']:.1e}")
-    report.plot("rnn_adding_training", f"adding problem (T = {ADDING_T}): test MSE",
-                lambda plt: _training_plot(plt, results, baseline))
-    report.plot("rnn_gradient_norms", "||dl/dh_t|| against t",
-                lambda plt: _norms_plot(plt, norms))
+    title = f"adding problem (T = {ADDING_T}): test MSE"
+    report.plot("rnn_adding_training", title,
+                lambda plt: training_plot(results, baseline, title))
+    title = "||dl/dh_t|| against t, at initialisation and after training"
+    report.plot("rnn_gradient_norms", title, lambda plt: norms_plot(norms, title))
 
     rnn_mse, lstm_mse = results["rnn"]["test_mse"], results["lstm"]["test_mse"]
     # "solves": a tenth of the baseline's error; "stays near": above half of it
@@ -237,30 +239,30 @@ def _adding_experiment(report, quick, seed):
                  f"{ratios['lstm']:.1e} for the LSTM and {ratios['rnn']:.1e} for the RNN")
 
 
-def _training_plot(plt, results, baseline):
-    figure, ax = plt.subplots(figsize=(6, 3.5))
-    for cell, name in (("rnn", "vanilla RNN"), ("lstm", "LSTM")):
-        steps, mse = zip(*results[cell]["curve"])
-        ax.plot(steps, mse, label=name)
-    ax.axhline(baseline, color="gray", linestyle="--", label="predict 1 (baseline)")
-    ax.set_xlabel("training step")
-    ax.set_ylabel("test MSE")
-    ax.set_yscale("log")
-    ax.legend()
-    return figure
+CELL_COLORS = {"rnn": "C3", "lstm": "C2"}  # the vanilla RNN and the LSTM in every plot
 
 
-def _norms_plot(plt, norms):
-    figure, ax = plt.subplots(figsize=(6, 3.5))
+def training_plot(results, baseline, title):
+    """Test MSE against the training step, the vanilla RNN's and the LSTM's, with the trivial
+    baseline's MSE dotted; returns the Axes."""
+    names = {"rnn": "vanilla RNN", "lstm": "LSTM"}
+    series = {names[cell]: [mse for _, mse in results[cell]["curve"]] for cell in names}
+    steps = {names[cell]: [step for step, _ in results[cell]["curve"]] for cell in names}
+    return curves(series, x=steps, title=title, xlabel="training step", ylabel="test MSE",
+                  log=True, styles={names[c]: {"color": CELL_COLORS[c]} for c in names},
+                  references=[(baseline, "predict 1 (baseline)")])
+
+
+def norms_plot(norms, title):
+    """||dl/dh_t|| against t for each cell, trained solid and at initialisation dashed in the
+    cell's colour; returns the Axes."""
+    series, styles = {}, {}
     for cell, name in (("rnn", "RNN"), ("lstm", "LSTM")):
-        for when, style in (("initial", ":"), ("trained", "-")):
-            values = norms[cell][when]
-            ax.plot(range(1, len(values) + 1), values, style, label=f"{name}, {when}")
-    ax.set_xlabel("t")
-    ax.set_ylabel("||dl/dh_t||")
-    ax.set_yscale("log")
-    ax.legend()
-    return figure
+        for when in ("initial", "trained"):
+            series[f"{name}, {when}"] = norms[cell][when]
+            styles[f"{name}, {when}"] = paired(CELL_COLORS[cell], with_=when == "trained")
+    return curves(series, styles=styles, title=title, xlabel="t", ylabel="||dl/dh_t||", log=True,
+                  integer_ticks=True)
 
 
 # ------------------------------------------------------------------ the language model

@@ -102,8 +102,9 @@ def _gridworld_planning(report, world):
                  gap <= 1e-6 and np.array_equal(exact.policy, result.policy),
                  f"max error {gap:.2e}, same policy as policy iteration: "
                  f"{np.array_equal(exact.policy, result.policy)}")
-    report.plot("gridworld_values", "GridWorld: V* and pi* (value iteration)",
-                lambda plt: plot_values(result.V, world, result.policy, title="V* and pi*").figure)
+    title = "GridWorld: V* and pi* (value iteration)"
+    report.plot("gridworld_values", title,
+                lambda plt: plot_values(result.V, world, result.policy, title=title))
     return result
 
 
@@ -193,9 +194,12 @@ def _frozenlake(report, quick, seed):
     report.figure("frozenlake_q_learning_success", learned,
                   f"simulated success rate of Q-learning's greedy policy ({q_simulated} episodes)",
                   "{:.4f}")
-    report.plot("frozenlake_q_learning", "Q-learning on FrozenLake 8x8: success per episode",
+    title = "Q-learning on FrozenLake 8x8: success per episode"
+    optimum = [(limited, f"pi*, exact ({horizon}-step limit)")]
+    report.plot("frozenlake_q_learning", title,
                 lambda plt: plot_learning_curves({"Q-learning": returns}, window=500,
-                                                 ylabel="success").figure)
+                                                 ylabel="success", title=title,
+                                                 references=optimum))
 
 
 def _success_rate(env, policy, episodes, seed):

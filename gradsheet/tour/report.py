@@ -1,12 +1,14 @@
 """The tour's report: what it prints, it also records, and writes to results.json,
 with the plots as PNG files and a self-contained ``index.html`` (see ``html.py``)."""
+import datetime
 import inspect
 import json
 import os
 import platform
 import time
 
-from ..io.files import atomic_file, write_atomically
+from .. import plotting
+from ..io.files import write_atomically
 
 
 def source_of(obj):
@@ -49,17 +51,19 @@ class Report:
 
     Beside the numbers it keeps, per section, the printed lines, the formula table
     (with the source of each implementation), the claims and the plots: what the
-    HTML page shows.
+    HTML page shows. ``results["run"]`` says what produced them: the gradsheet version, the
+    date, the mode (``quick`` or ``full``), the seed and the machine (see :func:`run_info`).
     """
 
-    def __init__(self, out_dir=None, stream=print):
+    def __init__(self, out_dir=None, stream=print, quick=False, seed=0):
         self.out_dir = out_dir
-        self.results = {}
+        self.results = {"run": run_info(quick, seed)}
         self.sections = []
         self.section_name = None
         self.stream = stream
         self.started = time.perf_counter()
         self.started_cpu = time.process_time()
+        self.started_children_cpu = os.times().children_user + os.times().children_system
         self.timing = {}  # section -> {"wall_s": ..., "cpu_s": ...}
 
     # ------------------------------------------------------------ recording
@@ -138,36 +142,57 @@ class Report:
         self.say(f"  claim: {statement}\n  verdict: {verdict} ({evidence})")
 
     def plot(self, key, title, draw):
-        """Save ``draw(plt) -> figure`` as ``<out_dir>/<key>.png`` (needs matplotlib)."""
+        """Save ``draw(plt)`` (a figure or an Axes) as ``<out_dir>/<key>.png`` (needs
+        matplotlib). ``title`` is the page's caption and, when the drawing set no title, the
+        plot's own."""
         if self.out_dir is None:
             return None
         try:
-            import matplotlib
-            matplotlib.use("Agg")
-            import matplotlib.pyplot as plt
+            plt = plotting.pyplot("Agg")  # files only
         except ImportError:
             self.say(f"  (plot '{title}' skipped: pip install gradsheet[viz] for plots)")
             return None
         os.makedirs(self.out_dir, exist_ok=True)
-        figure = draw(plt)
-        path = os.path.join(self.out_dir, f"{key}.png")
-        with atomic_file(path) as f:  # never a half-written plot
-            figure.savefig(f, format="png", dpi=90, bbox_inches="tight")
-        plt.close(figure)
+        drawn = draw(plt)
+        figure = drawn if hasattr(drawn, "savefig") else drawn.figure
+        if not any(ax.get_title() for ax in figure.axes):
+            figure.axes[0].set_title(title)
+        path = plotting.save(figure, os.path.join(self.out_dir, f"{key}.png"))
         self.current["plots"].append({"file": f"{key}.png", "title": title})
         self.results[self.section_name].setdefault("plots", []).append(f"{key}.png")
         return path
+
+    # ------------------------------------------------------------ sections run elsewhere
+    def section_state(self):
+        """What this report recorded (its sections ended): results, sections and timing, as
+        plain data for another process's report to ``adopt_section``."""
+        self._end_section()
+        return {"results": self.results, "sections": self.sections, "timing": self.timing}
+
+    def adopt_section(self, state):
+        """Take in the sections another report recorded (``section_state``), printing their
+        lines now, as if they had run here."""
+        self._end_section()
+        self.section_name = None
+        for section in state["sections"]:
+            for line in section["lines"]:
+                self.stream(line)
+        self.results.update(state["results"])
+        self.sections.extend(state["sections"])
+        self.timing.update(state["timing"])
 
     # ------------------------------------------------------------ output
     def write(self):
         """Write results.json and index.html into ``out_dir``; returns the folder."""
         self._end_section()
         self.results["elapsed_seconds"] = round(time.perf_counter() - self.started, 2)
-        self.results["elapsed_cpu_seconds"] = round(time.process_time() - self.started_cpu, 2)
+        children = os.times()  # sections run in worker processes (tour.run(jobs=...)) count
+        self.results["elapsed_cpu_seconds"] = round(
+            time.process_time() - self.started_cpu + children.children_user
+            + children.children_system - self.started_children_cpu, 2)
         self.results["timing"] = {"sections": dict(self.timing),
                                   "total": {"wall_s": self.results["elapsed_seconds"],
-                                            "cpu_s": self.results["elapsed_cpu_seconds"]},
-                                  "machine": machine()}
+                                            "cpu_s": self.results["elapsed_cpu_seconds"]}}
         self._print_timing()
         if self.out_dir is None:
             return None
@@ -189,15 +214,31 @@ class Report:
         rows = list(self.timing.items()) + [("total", self.results["timing"]["total"])]
         for key, t in rows:
             self.stream(f"{key:<{width}}  {t['wall_s']:>7.1f}  {t['cpu_s']:>7.1f}")
-        info = self.results["timing"]["machine"]
-        blas = "; ".join(f"{b['internal_api']} {b['version']} {b['architecture']} kernel, "
-                         f"{b['num_threads']} threads" for b in info["blas"]) or "unknown"
-        self.stream(f"({info['cpus']} CPUs, BLAS: {blas}; CPU s = time.process_time, all threads)")
+        info = self.results["run"]["machine"]
+        self.stream(f"({describe_machine(info)}; CPU s = time.process_time, all threads)")
+
+
+def run_info(quick, seed):
+    """What produced a report: ``{"gradsheet": version, "date": ISO 8601 UTC, "mode": "quick" or
+    "full", "seed", "machine": machine()}``."""
+    from .. import __version__
+    date = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+    return {"gradsheet": __version__, "date": date, "mode": "quick" if quick else "full",
+            "seed": seed, "machine": machine()}
+
+
+def describe_machine(info):
+    """``machine()`` in one line: ``2 CPUs (AMD EPYC), BLAS: openblas 0.3.30 Haswell kernel,
+    2 threads``."""
+    blas = "; ".join(f"{b['internal_api']} {b['version']} {b['architecture']} kernel, "
+                     f"{b['num_threads']} threads" for b in info["blas"]) or "unknown"
+    return f"{info['cpus']} CPUs ({info['processor']}), BLAS: {blas}"
 
 
 def machine():
-    """Where the times were measured: CPU count, processor and NumPy's BLAS (threadpoolctl's
-    internal_api, version, kernel architecture and thread count; [] without threadpoolctl)."""
+    """Where the times were measured: CPU count, processor (its model name where the system
+    says it) and NumPy's BLAS (threadpoolctl's internal_api, version, kernel architecture and
+    thread count; [] without threadpoolctl)."""
     blas = []
     try:
         import numpy  # noqa: F401  (loads the BLAS library threadpoolctl looks for)
@@ -207,18 +248,18 @@ def machine():
                 for lib in threadpool_info() if lib.get("user_api") == "blas"]
     except ImportError:
         pass
-    return {"cpus": os.cpu_count(), "processor": platform.processor() or platform.machine(),
-            "blas": blas}
+    return {"cpus": os.cpu_count(), "processor": _processor(), "blas": blas}
 
 
-def curves_figure(plt, series, ylabel, log=False):
-    """A figure with one line per named series of per-epoch values."""
-    figure, ax = plt.subplots(figsize=(6, 3.5))
-    for name, values in series.items():
-        ax.plot(range(1, len(values) + 1), values, label=name)
-    ax.set_xlabel("epoch")
-    ax.set_ylabel(ylabel)
-    if log:
-        ax.set_yscale("log")
-    ax.legend()
-    return figure
+def _processor():
+    """The CPU's model name from /proc/cpuinfo on Linux (``platform.processor()`` is empty
+    there), else platform's answer, else the architecture (``x86_64``)."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
