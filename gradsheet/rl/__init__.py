@@ -3,6 +3,13 @@
 The cheat sheet's MDP (S, A, {P_sa}, gamma, R) is `MDP`; the Bellman equation is solved by
 `value_iteration`, `policy_iteration` and `policy_evaluation`; the maximum-likelihood model
 P_sa(s') = #(s, a, s') / #(s, a) is `estimate_mdp`.
+
+Agents follow Stable-Baselines3's conventions: ``agent.predict(obs, deterministic=True)``
+returns ``(action, state)``, ``agent.save(path)`` / ``DQN.load(path, env=None)`` (and
+``QLearning.load``, ...) write and rebuild an agent from one safetensors file, and
+``evaluate_policy(model, env, n_eval_episodes=10)`` returns the mean and standard deviation of
+the return. Importing ``gradsheet.rl`` registers ``gradsheet/GridWorld-v0`` with Gymnasium
+(when it is installed), so ``gymnasium.make("gradsheet/GridWorld-v0")`` makes a ``GridWorld``.
 """
 
 from gradsheet.rl.mdp import MDP
@@ -26,9 +33,10 @@ from gradsheet.rl.tabular import (
     ExponentialSchedule,
     LinearSchedule,
     QLearning,
-    evaluate_policy,
+    run_policy,
     step_limit,
 )
+from gradsheet.rl.evaluation import evaluate_policy, load_agent
 
 __all__ = [
     "DEFAULT_MAX_STEPS",
@@ -48,15 +56,32 @@ __all__ = [
     "estimate_mdp",
     "evaluate_policy",
     "explore",
+    "load_agent",
     "greedy_policy",
     "model_based_agent",
     "modified_policy_iteration",
     "policy_evaluation",
     "policy_iteration",
     "q_values",
+    "run_policy",
     "step_limit",
     "value_iteration",
 ]
+
+GRIDWORLD_ID = "gradsheet/GridWorld-v0"
+
+
+def _register_envs():
+    """Register ``gradsheet/GridWorld-v0`` with Gymnasium, if it is installed (once)."""
+    try:
+        from gymnasium.envs.registration import register, registry
+    except ImportError:  # the rl extra is not installed: nothing to register with
+        return
+    if GRIDWORLD_ID not in registry:
+        register(id=GRIDWORLD_ID, entry_point="gradsheet.rl.envs.gridworld:GridWorld")
+
+
+_register_envs()
 
 
 def __getattr__(name):

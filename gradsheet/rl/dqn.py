@@ -28,6 +28,7 @@ Reference: Mnih et al., "Human-level control through deep reinforcement learning
 van Hasselt, Guez & Silver, "Deep Reinforcement Learning with Double Q-learning", AAAI 2016.
 """
 import collections
+import json
 import math
 
 import numpy as np
@@ -39,7 +40,7 @@ from ..nn import functional as F
 from ..nn import init
 from .buffers import (ReplayBuffer, VectorRunner, is_vector_env, make_vector_env, single_env,
                       vector_step_limit)
-from .tabular import LinearSchedule, evaluate_policy, step_limit
+from .tabular import LinearSchedule, run_policy, step_limit
 
 Episodes = collections.namedtuple("Episodes", ["returns", "lengths", "envs"])
 Episodes.__doc__ = """The return, length and sub-env index (0 for a single env) of each episode
@@ -92,22 +93,22 @@ class DQN:
                  target_update_interval=10, exploration_fraction=0.16,
                  exploration_initial_eps=1.0, exploration_final_eps=0.04, max_grad_norm=10.0,
                  net_arch=(256, 256), double_q=False, seed=None, n_envs=None):
+        hyperparameters = {name: value for name, value in locals().items()
+                           if name in HYPERPARAMETERS}
         if n_envs is not None:
             env = make_vector_env(env, n_envs, "DQN")
         elif isinstance(env, str):
             import gymnasium
             env = gymnasium.make(env)
-        self.vector = is_vector_env(env)
-        self.n_envs = int(env.num_envs) if self.vector else 1
-        if self.vector:
-            obs_space, action_space = env.single_observation_space, env.single_action_space
-        else:
-            obs_space, action_space = env.observation_space, env.action_space
-        if type(obs_space).__name__ != "Box" or len(obs_space.shape) != 1:
-            raise ValueError(f"DQN: needs a flat Box observation space, got {obs_space!r}")
-        if type(action_space).__name__ != "Discrete" or int(action_space.start) != 0:
-            raise ValueError(f"DQN: needs a Discrete action space numbered from 0, "
-                             f"got {action_space!r}")
+        observation_size, n_actions = _sizes(env)
+        self._setup(env, observation_size, n_actions, seed, **hyperparameters)
+
+    def _setup(self, env, observation_size, n_actions, seed, learning_rate, buffer_size,
+               learning_starts, batch_size, tau, gamma, train_freq, gradient_steps,
+               target_update_interval, exploration_fraction, exploration_initial_eps,
+               exploration_final_eps, max_grad_norm, net_arch, double_q):
+        """Check the hyperparameters and build the networks, optimizer and buffer for
+        ``observation_size`` inputs and ``n_actions`` actions (``env`` may be None)."""
         for name, value in (("buffer_size", buffer_size), ("batch_size", batch_size),
                             ("train_freq", train_freq), ("gradient_steps", gradient_steps),
                             ("target_update_interval", target_update_interval)):
@@ -126,9 +127,10 @@ class DQN:
         _check("net_arch", net_arch, "a sequence of positive ints",
                all(isinstance(n, int) and n > 0 for n in net_arch))
 
-        self.env = env
+        self._attach(env)
         self.learning_rate, self.batch_size, self.tau, self.gamma = (
             learning_rate, batch_size, float(tau), float(gamma))
+        self.buffer_size = buffer_size
         self.learning_starts, self.train_freq, self.gradient_steps = (
             learning_starts, train_freq, gradient_steps)
         self.target_update_interval = target_update_interval
@@ -138,17 +140,39 @@ class DQN:
         self.max_grad_norm, self.net_arch, self.double_q = max_grad_norm, tuple(net_arch), double_q
 
         self.rng = np.random.default_rng(seed)
-        self.n_actions = int(action_space.n)
-        self.observation_size = int(obs_space.shape[0])
+        self.n_actions, self.observation_size = int(n_actions), int(observation_size)
         self.q_net = self._mlp()
         self.q_net_target = self._mlp()
         self.q_net_target.load_state_dict(self.q_net.state_dict())
         self.optimizer = optim.Adam(self.q_net.parameters(), lr=learning_rate)
-        self.replay_buffer = ReplayBuffer(buffer_size, obs_space.shape, seed=self.rng)
+        self.replay_buffer = ReplayBuffer(buffer_size, (self.observation_size,), seed=self.rng)
         self.num_timesteps = 0
         self.exploration_rate = float(exploration_initial_eps)
         self.episode_returns, self.episode_lengths, self.episode_envs = [], [], []
         self._rows = np.arange(batch_size)
+
+    def _attach(self, env):
+        """Make ``env`` (a plain or vector env, or None) the env ``learn`` steps."""
+        self.env, self._eval_env = env, None
+        self.vector = env is not None and is_vector_env(env)
+        self.n_envs = int(env.num_envs) if self.vector else 1
+
+    def set_env(self, env):
+        """Learn on ``env`` from now on (Stable-Baselines3's name); its observation size and
+        number of actions must be the agent's, else a ValueError names both."""
+        sizes = _sizes(env)
+        if sizes != (self.observation_size, self.n_actions):
+            raise ValueError(f"DQN.set_env: the agent takes {self.observation_size} observation "
+                             f"values and {self.n_actions} actions, the env has {sizes[0]} and "
+                             f"{sizes[1]}")
+        self._attach(env)
+
+    @property
+    def hyperparameters(self):
+        """The constructor's arguments that define this agent (all but env, seed, n_envs): what
+        ``save`` writes and ``load`` rebuilds the agent from."""
+        return {name: (list(self.net_arch) if name == "net_arch" else getattr(self, name))
+                for name in HYPERPARAMETERS}
 
     def _mlp(self):
         """observation -> Linear -> ReLU -> ... -> Linear -> one Q value per action, initialised
@@ -169,7 +193,7 @@ class DQN:
                 f"double_q={self.double_q}{envs}, num_timesteps={self.num_timesteps})")
 
     # ------------------------------------------------------------ acting
-    def predict(self, observation):
+    def _greedy(self, observation):
         """argmax_a Q(s, a; θ): an int for one observation, an int array for a batch of them."""
         obs = np.asarray(observation, dtype=self.replay_buffer.observations.dtype)
         with no_grad():
@@ -177,15 +201,37 @@ class DQN:
         actions = q.argmax(axis=1)
         return int(actions[0]) if obs.ndim == 1 else actions
 
+    def predict(self, observation, state=None, episode_start=None, deterministic=False):
+        """``(action, state)`` for an observation (or a batch of them), Stable-Baselines3's.
+
+        deterministic: argmax_a Q(s, a; θ); else ε-greedy with the current ``exploration_rate``
+        (a uniformly random action with probability ε), as SB3's DQN. The action is an int for
+        one observation, an int array for a batch; ``state`` is returned as given (no
+        recurrent state), ``episode_start`` is unused.
+        """
+        actions = self._greedy(observation)
+        if not deterministic:
+            if np.ndim(actions) == 0:
+                if self.rng.random() < self.exploration_rate:
+                    actions = int(self.rng.integers(self.n_actions))
+            else:
+                explore = self.rng.random(len(actions)) < self.exploration_rate
+                actions = np.where(explore, self.rng.integers(self.n_actions, size=len(actions)),
+                                   actions)
+        return actions, state
+
     def evaluate(self, env=None, episodes=10, seed=None, max_steps=None):
         """Mean return (and success rate) of the greedy policy, an ``rl.tabular.Evaluation``;
         episodes cut after ``max_steps`` steps (``rl.step_limit``). For an agent on a vector
         env, ``env`` defaults to a single env made from its sub-envs' spec."""
         if env is None:
-            if self.vector and getattr(self, "_eval_env", None) is None:
+            if self.env is None:
+                raise ValueError("DQN.evaluate: the agent has no env (loaded without env=); "
+                                 "pass env=")
+            if self.vector and self._eval_env is None:
                 self._eval_env = single_env(self.env, "DQN.evaluate")
             env = self._eval_env if self.vector else self.env
-        return evaluate_policy(env, self.predict, episodes, seed, max_steps)
+        return run_policy(env, self._greedy, episodes, seed, max_steps)
 
     # ------------------------------------------------------------ learning
     def learn(self, total_timesteps, callback=None, max_steps=None):
@@ -197,6 +243,9 @@ class DQN:
         _check("total_timesteps", total_timesteps, "a positive int",
                isinstance(total_timesteps, int) and not isinstance(total_timesteps, bool)
                and total_timesteps > 0)
+        if self.env is None:
+            raise ValueError("DQN.learn: the agent has no env (loaded without env=); pass "
+                             "env= to DQN.load or call set_env(env)")
         if self.vector:
             return self._learn_vector(total_timesteps, callback, max_steps)
         limit = step_limit(self.env, max_steps, "DQN.learn")
@@ -212,7 +261,7 @@ class DQN:
             if rng.random() < self.exploration_rate:
                 action = int(rng.integers(self.n_actions))
             else:
-                action = self.predict(obs)
+                action = self._greedy(obs)
             next_obs, reward, terminated, truncated, _ = env.step(action)
             # store terminated only: a time limit's cut is not the end of the task
             buffer.add(obs, action, reward, next_obs, terminated)
@@ -264,7 +313,7 @@ class DQN:
             explore = rng.random(n) < self.exploration_rate
             actions = rng.integers(self.n_actions, size=n)
             if not explore.all():  # one forward pass for every sub-env's observation
-                actions = np.where(explore, actions, self.predict(obs.reshape(n, -1)))
+                actions = np.where(explore, actions, self._greedy(obs.reshape(n, -1)))
             step = runner.step(actions)
             buffer.add_batch(step.observations.reshape(len(step.envs), -1), step.actions,
                              step.rewards, step.next_observations.reshape(len(step.envs), -1),
@@ -330,14 +379,75 @@ class DQN:
 
     # ------------------------------------------------------------ files
     def save(self, path):
-        """Write the Q-network's state dict to ``path`` (safetensors, via ``gradsheet.io.save``)."""
-        io.save(self.q_net.state_dict(), path,
-                metadata={"net_arch": ",".join(map(str, self.net_arch)),
-                          "n_actions": str(self.n_actions)})
+        """Write the agent to ``path``, one safetensors file: the Q-network's weights, and as
+        metadata its architecture (observation size, ``net_arch``, number of actions), every
+        hyperparameter (``hyperparameters``) and ``num_timesteps``; ``DQN.load`` rebuilds it."""
+        io.save(self.q_net.state_dict(), path, metadata={
+            "agent": "DQN", "observation_size": str(self.observation_size),
+            "n_actions": str(self.n_actions), "net_arch": ",".join(map(str, self.net_arch)),
+            "hyperparameters": json.dumps(self.hyperparameters),
+            "num_timesteps": str(self.num_timesteps)})
 
-    def load(self, path):
-        """Load Q-network weights saved by ``save`` into both networks; returns the agent."""
+    @classmethod
+    def load(cls, path, env=None, **kwargs):
+        """A new agent rebuilt from a file written by ``save``, as Stable-Baselines3's
+        ``DQN.load(path, env=None, **kwargs)``: the architecture and hyperparameters come from
+        the file (``kwargs`` override hyperparameters, e.g. ``exploration_final_eps``, or set
+        ``seed``), the weights go into both networks. Without ``env`` the agent can
+        ``predict`` but not ``learn`` (``set_env`` gives it one); with ``env``, its sizes must
+        match the file's. To load weights into this agent instead: ``set_parameters``.
+        """
+        metadata = _agent_metadata(path, "DQN.load")
+        hyperparameters = {**json.loads(metadata["hyperparameters"]), **kwargs}
+        seed = hyperparameters.pop("seed", None)
+        unknown = sorted(set(hyperparameters) - set(HYPERPARAMETERS))
+        if unknown:
+            raise TypeError(f"DQN.load: unknown hyperparameters {unknown}; DQN takes "
+                            f"{list(HYPERPARAMETERS)}")
+        hyperparameters["net_arch"] = tuple(hyperparameters["net_arch"])
+        agent = cls.__new__(cls)
+        agent._setup(None, int(metadata["observation_size"]), int(metadata["n_actions"]), seed,
+                     **hyperparameters)
+        if env is not None:
+            agent.set_env(env)
+        agent.set_parameters(path)
+        agent.num_timesteps = int(metadata.get("num_timesteps", 0))
+        return agent
+
+    def set_parameters(self, path):
+        """Load Q-network weights saved by ``save`` into both networks of this agent (same
+        architecture); returns the agent."""
         state = io.load(path)
         self.q_net.load_state_dict(state)
         self.q_net_target.load_state_dict(state)
         return self
+
+
+HYPERPARAMETERS = ("learning_rate", "buffer_size", "learning_starts", "batch_size", "tau",
+                   "gamma", "train_freq", "gradient_steps", "target_update_interval",
+                   "exploration_fraction", "exploration_initial_eps", "exploration_final_eps",
+                   "max_grad_norm", "net_arch", "double_q")
+
+
+def _sizes(env):
+    """(observation size, number of actions) of a flat-Box, Discrete-action env (or vector
+    env); a ValueError names a space DQN cannot act in."""
+    if is_vector_env(env):
+        obs_space, action_space = env.single_observation_space, env.single_action_space
+    else:
+        obs_space, action_space = env.observation_space, env.action_space
+    if type(obs_space).__name__ != "Box" or len(obs_space.shape) != 1:
+        raise ValueError(f"DQN: needs a flat Box observation space, got {obs_space!r}")
+    if type(action_space).__name__ != "Discrete" or int(action_space.start) != 0:
+        raise ValueError(f"DQN: needs a Discrete action space numbered from 0, "
+                         f"got {action_space!r}")
+    return int(obs_space.shape[0]), int(action_space.n)
+
+
+def _agent_metadata(path, who):
+    """The metadata of an agent file written by ``DQN.save`` (a ValueError otherwise)."""
+    metadata = io.load_metadata(path) or {}
+    if metadata.get("agent") != "DQN" or "hyperparameters" not in metadata:
+        raise ValueError(f"{who}: {path} is not a DQN agent file (written by DQN.save); its "
+                         f"metadata names agent {metadata.get('agent')!r}")
+    return metadata

@@ -21,7 +21,7 @@ Speed: the inner loop runs on plain Python ints and floats; the table is read wi
 in advance from the agent's one seeded ``numpy.random.Generator``, so a step allocates no
 array.
 
-Step limits: every episode loop in ``gradsheet.rl`` (``learn`` here, ``evaluate_policy``,
+Step limits: every episode loop in ``gradsheet.rl`` (``learn`` here, ``run_policy``,
 ``DQN.learn``, ``explore``, ``model_based_agent``) cuts an episode after ``max_steps`` steps,
 as a time limit does (truncated: the last target still bootstraps). By default that is the
 env's own limit (Gymnasium's ``TimeLimit``, ``env.spec.max_episode_steps``), else
@@ -39,6 +39,7 @@ Example: ``agent = QLearning(alpha=0.1, gamma=0.99, epsilon=0.1, seed=0)``;
 """
 import collections
 import itertools
+import json
 
 import numpy as np
 
@@ -110,29 +111,61 @@ class ExponentialSchedule:
         return f"ExponentialSchedule(start={self.start}, end={self.end}, decay={self.decay})"
 
 
-Evaluation = collections.namedtuple("Evaluation", ["mean_return", "success_rate", "returns"])
-Evaluation.__doc__ = """What ``evaluate`` measured: the mean return, the success rate (the
-fraction of episodes that ended ``terminated`` with a positive last reward, or with
-``info["is_success"]`` where the env reports it; e.g. reaching FrozenLake's goal) and the
-return of every episode."""
+class Evaluation(collections.namedtuple("Evaluation",
+                                        ["mean_return", "success_rate", "returns", "lengths"])):
+    """What ``run_policy`` measured: the mean return, the success rate, the return and the
+    length of every episode.
+
+    The success rate is None for an env that does not define success (``defines_success``):
+    CartPole's episodes end when the pole falls, which is no goal reached. Where success is
+    defined, it is the fraction of episodes that ended with ``info["is_success"]`` true where
+    the env reports it, else ``terminated`` with a positive last reward (reaching FrozenLake's
+    goal); an episode cut by the step limit is no success.
+    """
+
+    __slots__ = ()
+
+    @property
+    def std_return(self):
+        """The standard deviation of the episodes' returns (NumPy's, ddof 0, as SB3's)."""
+        return float(np.std(self.returns))
 
 
-def evaluate_policy(env, policy, episodes=100, seed=None, max_steps=None):
+# Envs whose episodes end terminated with a positive reward exactly when the goal is reached
+# (CartPole's pole falling also ends with reward 1; CliffWalking's goal step costs -1).
+GOAL_REWARD_ENVS = ("FrozenLake-v1", "FrozenLake8x8-v1", "Taxi-v3", "Taxi-v4",
+                    "gradsheet/GridWorld-v0")
+
+
+def defines_success(env):
+    """Whether ``env``'s episodes can succeed: its unwrapped env sets ``reward_marks_success``
+    (GridWorld does) or its spec's id is one of ``GOAL_REWARD_ENVS``; an env that reports
+    ``info["is_success"]`` defines it too (``run_policy`` sees that as it goes)."""
+    unwrapped = getattr(env, "unwrapped", env)
+    if getattr(unwrapped, "reward_marks_success", False) is True:
+        return True
+    spec = getattr(env, "spec", None) or getattr(unwrapped, "spec", None)
+    return getattr(spec, "id", None) in GOAL_REWARD_ENVS
+
+
+def run_policy(env, policy, episodes=100, seed=None, max_steps=None):
     """Run ``policy`` (observation -> action) for ``episodes`` episodes; an ``Evaluation``.
 
     The first reset gets ``seed`` (Gymnasium's convention: later resets continue the env's
     seeded stream), so the same seed gives the same episodes. An episode is cut after
     ``max_steps`` steps (default: the env's time limit, else ``DEFAULT_MAX_STEPS``; see
-    ``step_limit``) and then counts as no success.
+    ``step_limit``) and then counts as no success. ``rl.evaluate_policy`` is the
+    Stable-Baselines3-style front of this loop (an agent, mean and std).
     """
     if isinstance(episodes, bool) or not (isinstance(episodes, int) and episodes > 0):
-        raise ValueError(f"evaluate: episodes must be a positive int, got {episodes!r}")
+        raise ValueError(f"run_policy: episodes must be a positive int, got {episodes!r}")
     if not callable(policy):
-        raise TypeError(f"evaluate: policy must be a callable (observation -> action), got "
+        raise TypeError(f"run_policy: policy must be a callable (observation -> action), got "
                         f"{type(policy).__name__}")
-    limit = step_limit(env, max_steps, "evaluate")
+    limit = step_limit(env, max_steps, "run_policy")
     returns = np.empty(episodes)
-    successes = 0
+    lengths = np.empty(episodes, dtype=np.int64)
+    successes, reported = 0, False
     obs, _ = env.reset(seed=seed)
     for episode in range(episodes):
         total, done, steps = 0.0, False, 0
@@ -141,11 +174,13 @@ def evaluate_policy(env, policy, episodes=100, seed=None, max_steps=None):
             total += float(reward)
             steps += 1
             done = terminated or truncated or steps >= limit
+        reported = reported or "is_success" in info
         successes += bool(info.get("is_success", terminated and reward > 0))
-        returns[episode] = total
+        returns[episode], lengths[episode] = total, steps
         if episode + 1 < episodes:
             obs, _ = env.reset()
-    return Evaluation(float(returns.mean()), successes / episodes, returns)
+    rate = successes / episodes if reported or defines_success(env) else None
+    return Evaluation(float(returns.mean()), rate, returns, lengths)
 
 
 def _as_schedule(epsilon):
@@ -196,6 +231,11 @@ class TabularAgent:
         episodes_done: episodes learned so far (the schedule's clock).
         episode_envs: the sub-env index of each episode of the last ``learn`` call, in the
             order of its returns (all 0 for a single env).
+        episode_lengths: the number of steps of each episode of the last ``learn`` call.
+
+    Files: ``agent.save(path)`` writes Q, N and the hyperparameters (α, γ, the ε schedule when
+    it is one of this module's, the episode count) to one safetensors file;
+    ``QLearning.load(path)`` (or the class that wrote it) rebuilds the agent.
     """
 
     _BLOCK = 4096  # random numbers drawn per refill
@@ -210,6 +250,7 @@ class TabularAgent:
         self.Q = self.N = None
         self.episodes_done = 0
         self.episode_envs = np.zeros(0, dtype=np.int64)
+        self.episode_lengths = np.zeros(0, dtype=np.int64)
         self._uniform = itertools.chain.from_iterable(self._blocks()).__next__
 
     def _blocks(self):
@@ -275,7 +316,7 @@ class TabularAgent:
                              f"{episode}; epsilon must be in [0, 1]")
         return epsilon
 
-    def learn(self, env, episodes, max_steps=None, n_envs=None):
+    def learn(self, env, episodes, max_steps=None, n_envs=None, callback=None):
         """Learn from ``episodes`` episodes of ``env``; returns each episode's return (undiscounted).
 
         The env's first reset is seeded from the agent's generator; learning continues from
@@ -286,6 +327,9 @@ class TabularAgent:
         ``env`` may be a Gymnasium vector env, or with ``n_envs`` an env id, a factory or an
         env to copy into a ``SyncVectorEnv`` of ``n_envs``: then the returns are those of the
         first ``episodes`` episodes to end, in that order, and ``episode_envs`` their sub-envs.
+
+        ``callback(agent)`` runs after each episode (``episode_lengths`` then holds the
+        episodes so far); returning False stops learning there, the returns so far returned.
         """
         if isinstance(episodes, bool) or not isinstance(episodes, int) or episodes < 0:
             raise ValueError(f"learn: episodes must be a non-negative int, got {episodes!r}")
@@ -293,8 +337,9 @@ class TabularAgent:
         if n_envs is not None:
             env = make_vector_env(env, n_envs, "learn")
         if is_vector_env(env):
-            return self._learn_vector(env, episodes, max_steps)
+            return self._learn_vector(env, episodes, max_steps, callback)
         self.episode_envs = np.zeros(episodes, dtype=np.int64)
+        lengths = []
         limit = step_limit(env, max_steps, "learn")
         self._prepare(env)
         Q, N, q, gamma = self.Q, self.N, self._q, self.gamma
@@ -326,10 +371,17 @@ class TabularAgent:
                 s = s_next
                 a = a_next if a_next >= 0 else act(s, epsilon)
             returns[episode] = total
+            lengths.append(steps)
             self.episodes_done += 1
+            if callback is not None:
+                self.episode_lengths = np.asarray(lengths, dtype=np.int64)
+                if callback(self) is False:
+                    self.episode_envs = self.episode_envs[:episode + 1]
+                    return returns[:episode + 1]
+        self.episode_lengths = np.asarray(lengths, dtype=np.int64)
         return returns
 
-    def _learn_vector(self, env, episodes, max_steps):
+    def _learn_vector(self, env, episodes, max_steps, callback=None):
         """``learn`` on a vector env: all sub-envs step together; each transition updates the
         table as in the single-env loop, in sub-env order."""
         from .buffers import VectorRunner, vector_step_limit
@@ -339,7 +391,8 @@ class TabularAgent:
         alpha = None if self.alpha == "visits" else self.alpha
         act, bootstrap = self._act, self._bootstrap
         n = runner.n
-        returns, envs = [], []
+        returns, envs, lengths = [], [], []
+        stopped = False
         obs = runner.reset(seed=int(self.rng.integers(2**31))).tolist()
         # each sub-env's ε: the schedule at the number of episodes ended when its episode began
         ended = self.episodes_done
@@ -362,20 +415,25 @@ class TabularAgent:
                 Q[s, a] = q_sa + (alpha or 1.0 / count) * (target - q_sa)
                 chosen[i] = a_next
             new_episode = [False] * n
-            for i, episode_return, _ in step.finished:
-                if len(returns) < episodes:
+            for i, episode_return, episode_length in step.finished:
+                if len(returns) < episodes and not stopped:
                     returns.append(episode_return)
                     envs.append(i)
+                    lengths.append(episode_length)
+                    if callback is not None:
+                        self.episode_lengths = np.asarray(lengths, dtype=np.int64)
+                        stopped = callback(self) is False
                 ended += 1
                 epsilons[i] = self._epsilon_at(ended)
                 new_episode[i] = True
-            if len(returns) >= episodes:
+            if len(returns) >= episodes or stopped:
                 break
             obs = runner.observations.tolist()
             actions = [chosen[i] if chosen[i] >= 0 and not new_episode[i]
                        else act(int(obs[i]), epsilons[i]) for i in range(n)]
-        self.episodes_done += episodes
+        self.episodes_done += len(returns)
         self.episode_envs = np.asarray(envs, dtype=np.int64)
+        self.episode_lengths = np.asarray(lengths, dtype=np.int64)
         return np.asarray(returns, dtype=np.float64)
 
     # ------------------------------------------------------------ reading the result
@@ -392,7 +450,87 @@ class TabularAgent:
     def evaluate(self, env, episodes=100, seed=None, max_steps=None):
         """Mean return and success rate of the greedy policy over ``episodes`` (an ``Evaluation``)."""
         policy = self.greedy_policy()
-        return evaluate_policy(env, lambda s: int(policy[s]), episodes, seed, max_steps)
+        return run_policy(env, lambda s: int(policy[s]), episodes, seed, max_steps)
+
+    def predict(self, observation, state=None, episode_start=None, deterministic=False):
+        """``(action, state)`` for a state index (or an array of them), Stable-Baselines3's.
+
+        deterministic: the greedy action argmax_a Q(s, a) (ties: the lowest, as
+        ``greedy_policy``); else ε-greedy with ε from the schedule at ``episodes_done``. The
+        action is an int for one state, an int array for several; ``state`` is returned as
+        given, ``episode_start`` is unused.
+        """
+        self._check_learned("predict")
+        states = np.asarray(observation, dtype=np.int64)
+        actions = self.Q[states].argmax(axis=-1)
+        if not deterministic:
+            explore = self.rng.random(states.shape) < self._epsilon_at(self.episodes_done)
+            actions = np.where(explore, self.rng.integers(self.Q.shape[1], size=states.shape),
+                               actions)
+        return (int(actions) if states.ndim == 0 else actions), state
+
+    # ------------------------------------------------------------ files
+    def save(self, path):
+        """Write the agent to ``path`` (safetensors): the tables Q and N, and as metadata its
+        class, α, γ, the ε schedule (when it is a Constant/Linear/ExponentialSchedule; another
+        callable is not saved) and ``episodes_done``."""
+        self._check_learned("save")
+        from ..autograd.tensor import as_tensor
+        from ..io import save
+        save({"Q": as_tensor(self.Q), "N": as_tensor(self.N)}, path, metadata={
+            "agent": type(self).__name__,
+            "hyperparameters": json.dumps({"alpha": self.alpha, "gamma": self.gamma,
+                                           "epsilon": _schedule_spec(self.epsilon)}),
+            "episodes_done": str(self.episodes_done)})
+
+    @classmethod
+    def load(cls, path, env=None, **kwargs):
+        """A new agent rebuilt from a file written by ``save`` (``QLearning.load(path)``, or
+        ``TabularAgent.load`` for whichever class wrote it): its tables, α, γ, ε schedule and
+        episode count; ``kwargs`` override hyperparameters (``alpha``, ``gamma``,
+        ``epsilon``, ``seed``). With ``env``, its spaces must fit the table."""
+        from ..io import load, load_metadata
+        metadata = load_metadata(path) or {}
+        name = metadata.get("agent")
+        classes = {c.__name__: c for c in (QLearning, SARSA, ExpectedSARSA)}
+        if name not in classes or "hyperparameters" not in metadata:
+            raise ValueError(f"{cls.__name__}.load: {path} is not a tabular agent file (written "
+                             f"by QLearning/SARSA/ExpectedSARSA.save); its metadata names agent "
+                             f"{name!r}")
+        if cls is not TabularAgent and classes[name] is not cls:
+            raise ValueError(f"{cls.__name__}.load: {path} holds a {name} agent; load it with "
+                             f"{name}.load")
+        hyperparameters = json.loads(metadata["hyperparameters"])
+        hyperparameters["epsilon"] = _schedule(hyperparameters.get("epsilon"))
+        agent = classes[name](**{**hyperparameters, **kwargs})
+        tables = load(path)
+        agent.Q, agent.N = tables["Q"].array.astype(np.float64), tables["N"].array.astype(np.int64)
+        agent.episodes_done = int(metadata.get("episodes_done", 0))
+        if env is not None:
+            agent._prepare(env)
+        return agent
+
+
+# the schedules a file can hold: their constructor arguments
+_SCHEDULES = {"ConstantSchedule": ("value",), "LinearSchedule": ("start", "end", "duration"),
+              "ExponentialSchedule": ("start", "end", "decay")}
+
+
+def _schedule_spec(schedule):
+    """A JSON-able spec of one of this module's schedules, None for another callable."""
+    names = _SCHEDULES.get(type(schedule).__name__)
+    if names is None or type(schedule) not in (ConstantSchedule, LinearSchedule,
+                                               ExponentialSchedule):
+        return None
+    return {"type": type(schedule).__name__, **{n: getattr(schedule, n) for n in names}}
+
+
+def _schedule(spec):
+    """The schedule of a spec written by ``_schedule_spec`` (None: the default ε, 0.1)."""
+    if spec is None:
+        return 0.1
+    classes = {c.__name__: c for c in (ConstantSchedule, LinearSchedule, ExponentialSchedule)}
+    return classes[spec["type"]](*(spec[n] for n in _SCHEDULES[spec["type"]]))
 
 
 class QLearning(TabularAgent):

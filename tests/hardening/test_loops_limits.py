@@ -1,5 +1,5 @@
 """Every episode loop ends: step limits (``max_steps``, the env's own time limit, else
-``rl.DEFAULT_MAX_STEPS``) on Q-learning, SARSA, Expected SARSA, DQN, evaluate_policy,
+``rl.DEFAULT_MAX_STEPS``) on Q-learning, SARSA, Expected SARSA, DQN, run_policy,
 explore and model_based_agent, for policies that never reach a terminal state."""
 import gymnasium as gym
 import numpy as np
@@ -43,7 +43,7 @@ class Endless(gym.Env):
 
 def test_evaluate_policy_of_a_policy_that_never_exits_ends():
     env = Counting(GridWorld())
-    evaluation = rl.evaluate_policy(env, lambda s: 0, episodes=3)  # always "left": never exits
+    evaluation = rl.run_policy(env, lambda s: 0, episodes=3)  # always "left": never exits
     env.reset()
     assert env.lengths == [rl.DEFAULT_MAX_STEPS] * 3
     assert evaluation.success_rate == 0.0
@@ -52,7 +52,7 @@ def test_evaluate_policy_of_a_policy_that_never_exits_ends():
 
 def test_max_steps_and_the_envs_own_time_limit():
     env = Counting(GridWorld())
-    rl.evaluate_policy(env, lambda s: 0, episodes=2, max_steps=7)
+    rl.run_policy(env, lambda s: 0, episodes=2, max_steps=7)
     env.reset()
     assert env.lengths == [7, 7]
     assert rl.step_limit(gym.make("FrozenLake-v1")) == 100
@@ -63,8 +63,8 @@ def test_max_steps_and_the_envs_own_time_limit():
 
 @pytest.mark.parametrize("bad", [0, -1, 2.5, True, "10"])
 def test_max_steps_must_be_a_positive_int(bad):
-    with pytest.raises(ValueError, match="evaluate: max_steps must be a positive int"):
-        rl.evaluate_policy(GridWorld(), lambda s: 0, episodes=1, max_steps=bad)
+    with pytest.raises(ValueError, match="run_policy: max_steps must be a positive int"):
+        rl.run_policy(GridWorld(), lambda s: 0, episodes=1, max_steps=bad)
     with pytest.raises(ValueError, match="learn: max_steps must be a positive int"):
         rl.QLearning().learn(GridWorld(), 1, max_steps=bad)
 
@@ -111,5 +111,5 @@ def test_explore_and_model_based_agent_reset_after_max_steps():
 
 
 def test_evaluate_policy_needs_a_callable():
-    with pytest.raises(TypeError, match="evaluate: policy must be a callable"):
-        rl.evaluate_policy(GridWorld(), [0, 1, 2], episodes=1)
+    with pytest.raises(TypeError, match="run_policy: policy must be a callable"):
+        rl.run_policy(GridWorld(), [0, 1, 2], episodes=1)

@@ -7,7 +7,7 @@ from gymnasium.wrappers import TimeLimit
 
 import gradsheet as gs
 from gradsheet.rl.dqn import DQN
-from gradsheet.rl.tabular import evaluate_policy
+from gradsheet.rl import evaluate_policy, load_agent, run_policy
 
 # A small configuration that learns CartPole within seconds: one gradient step per env step
 SMALL = dict(learning_rate=2e-3, buffer_size=10_000, learning_starts=500, batch_size=32,
@@ -59,7 +59,7 @@ def test_learns_exact_q_values_bootstrapping_only_through_truncation(terminate, 
     agent.learn(600)
     np.testing.assert_allclose(q_values(agent, [0.0]), expected, atol=0.02)
     assert agent.replay_buffer.terminated[:len(agent.replay_buffer)].all() == terminate
-    assert agent.predict(np.zeros(1)) == 1
+    assert agent.predict(np.zeros(1), deterministic=True) == (1, None)
 
 
 def small_run(seed, steps):
@@ -82,7 +82,7 @@ def test_greedy_return_rises_above_a_random_policys():
     agent, _ = small_run(0, 4000)
     env = gym.make("CartPole-v1")
     env.action_space.seed(0)
-    random = evaluate_policy(env, lambda obs: env.action_space.sample(), episodes=50, seed=1)
+    random = run_policy(env, lambda obs: env.action_space.sample(), episodes=50, seed=1)
     greedy = agent.evaluate(gym.make("CartPole-v1"), episodes=10, seed=1)
     # a random policy balances ~22 steps; seeds 0-4 of this configuration reach 64-182
     assert random.mean_return < 35
@@ -126,13 +126,68 @@ def test_save_and_load_round_trip(tmp_path):
     path = tmp_path / "q.safetensors"
     agent.save(path)
     assert set(gs.io.load(path)) == set(agent.q_net.state_dict())
-    other = DQN(gym.make("CartPole-v1"), seed=1, **SMALL).load(path)
+    # a class method, as Stable-Baselines3's: architecture and hyperparameters from the file
+    other = DQN.load(path)
+    assert other.net_arch == (32, 32) and other.hyperparameters == agent.hyperparameters
+    assert other.num_timesteps == 600 and other.env is None
     obs = np.random.default_rng(0).standard_normal((20, 4)).astype(np.float32)
-    np.testing.assert_array_equal(other.predict(obs), agent.predict(obs))
-    assert other.predict(obs).shape == (20,) and isinstance(other.predict(obs[0]), int)
+    actions, state = other.predict(obs, deterministic=True)
+    np.testing.assert_array_equal(actions, agent.predict(obs, deterministic=True)[0])
+    assert state is None and actions.shape == (20,)
+    assert isinstance(other.predict(obs[0], deterministic=True)[0], int)
     for value, loaded in zip(agent.q_net.state_dict().values(),
                              other.q_net_target.state_dict().values()):
         np.testing.assert_array_equal(value.array, loaded.array)
+    with pytest.raises(ValueError, match="DQN.learn: the agent has no env"):
+        other.learn(10)
+    # with an env it learns on; kwargs override hyperparameters
+    tuned = DQN.load(path, env=gym.make("CartPole-v1"), exploration_final_eps=0.2, seed=3)
+    assert tuned.exploration_final_eps == 0.2 and tuned.learn(20).lengths.sum() <= 20
+    assert isinstance(load_agent(path), DQN)
+    # set_parameters loads weights into an existing agent of the same architecture
+    same = DQN(gym.make("CartPole-v1"), seed=1, **SMALL).set_parameters(path)
+    np.testing.assert_array_equal(same.predict(obs, deterministic=True)[0], actions)
+
+
+def test_load_refuses_other_files_and_mismatched_envs(tmp_path):
+    agent = DQN(gym.make("CartPole-v1"), net_arch=(4,), seed=0)
+    path = tmp_path / "a.safetensors"
+    agent.save(path)
+    with pytest.raises(ValueError, match=r"takes 4 observation values and 2 actions, the env "
+                                         r"has 1 and 2"):
+        DQN.load(path, env=OneStep(True))
+    with pytest.raises(TypeError, match=r"unknown hyperparameters \['learning_rat'\]"):
+        DQN.load(path, learning_rat=1e-3)
+    gs.save({"w": gs.zeros(2)}, str(tmp_path / "w.safetensors"))
+    with pytest.raises(ValueError, match="w.safetensors is not a DQN agent file"):
+        DQN.load(tmp_path / "w.safetensors")
+
+
+def test_predict_explores_unless_deterministic():
+    agent = DQN(gym.make("CartPole-v1"), net_arch=(4,), seed=0)
+    obs = np.zeros((400, 4), np.float32)
+    greedy = agent.predict(obs, deterministic=True)[0]
+    assert len(set(greedy.tolist())) == 1  # one observation, one greedy action
+    agent.exploration_rate = 0.5
+    explored = agent.predict(obs)[0]
+    # ε/2 of the actions differ from the greedy one (a random action is the greedy one half the time)
+    assert 0.15 < np.mean(explored != greedy) < 0.35
+    agent.exploration_rate = 0.0
+    np.testing.assert_array_equal(agent.predict(obs)[0], greedy)
+
+
+def test_evaluate_policy_returns_mean_and_std_as_stable_baselines3():
+    agent = DQN(gym.make("CartPole-v1"), net_arch=(4,), seed=0)
+    env = gym.make("CartPole-v1")
+    mean, std = evaluate_policy(agent, env, n_eval_episodes=5)
+    rewards, lengths = evaluate_policy(agent, env, n_eval_episodes=5, return_episode_rewards=True)
+    assert len(rewards) == len(lengths) == 5 and rewards == [float(n) for n in lengths]
+    again = evaluate_policy(agent, env, 4, seed=7, return_episode_rewards=True)
+    assert again == evaluate_policy(agent, env, 4, seed=7, return_episode_rewards=True)
+    mean, std = evaluate_policy(agent, env, 4, seed=7)
+    assert mean == pytest.approx(np.mean(again[0])) and std == pytest.approx(np.std(again[0]))
+    with pytest.raises(TypeError, match="evaluate_policy: model must have a predict"):
+        evaluate_policy(lambda obs: 0, env)
 
 
 def test_unsupported_spaces_raise_naming_them():

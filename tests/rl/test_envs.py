@@ -171,3 +171,18 @@ def test_optimal_expected_return_matches_monte_carlo(env_id, gamma, episodes):
 def test_envs_and_render_are_reachable_as_attributes_of_rl():
     from gradsheet import rl
     assert rl.envs.GridWorld is not None and callable(rl.render.text_policy)
+
+
+def test_gridworld_is_registered_and_passes_gymnasiums_checker():
+    import warnings
+
+    import gradsheet.rl  # noqa: F401  (registers gradsheet/GridWorld-v0)
+    from gymnasium.utils.env_checker import check_env
+    from gradsheet.rl.envs import GridWorld
+    env = gym.make("gradsheet/GridWorld-v0", slip=0.2, render_mode="ansi")
+    assert isinstance(env.unwrapped, GridWorld) and env.unwrapped.slip == 0.2
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # any warning of the checker fails the test
+        check_env(env.unwrapped)
+        check_env(gym.make("gradsheet/GridWorld-v0").unwrapped)
+    assert "A" in env.unwrapped.render()

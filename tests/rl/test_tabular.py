@@ -11,8 +11,10 @@ from gradsheet.rl.tabular import (
     LinearSchedule,
     QLearning,
     SARSA,
-    evaluate_policy,
+    TabularAgent,
+    run_policy,
 )
+from gradsheet.rl import evaluate_policy
 
 LEFT, RIGHT = 0, 1
 GAMMA = 0.9
@@ -24,6 +26,7 @@ class Chain(gym.Env):
 
     n = 7
     rewards = {0: 0.5, 6: 1.0}
+    reward_marks_success = True  # either end is a goal
     step_cost = -0.05
 
     def __init__(self, start=None):
@@ -231,8 +234,67 @@ def test_evaluate_on_frozen_lake_matches_reaching_the_goal():
     # the env's own "always right then down" path on the 4x4 non-slippery lake reaches the goal
     env = gym.make("FrozenLake-v1", is_slippery=False)
     policy = {0: 2, 1: 2, 2: 1, 6: 1, 10: 1, 14: 2}
-    result = evaluate_policy(env, policy.__getitem__, episodes=3, seed=0)
+    result = run_policy(env, policy.__getitem__, episodes=3, seed=0)
     assert result.success_rate == 1.0 and result.mean_return == 1.0
+
+
+def test_success_rate_only_where_the_env_defines_success():
+    cartpole = run_policy(gym.make("CartPole-v1"), lambda obs: 0, episodes=2, seed=0)
+    assert cartpole.success_rate is None and cartpole.lengths.tolist() == cartpole.returns.tolist()
+    assert run_policy(gym.make("Taxi-v4"), lambda s: 0, episodes=1, max_steps=3).success_rate == 0
+    env = Chain(start=5)
+    env.reward_marks_success = False  # an env that says nothing about success
+    assert run_policy(env, lambda s: RIGHT, episodes=2).success_rate is None
+
+
+# ---------------------------------------------------------------- SB3-style API and files
+@pytest.mark.parametrize("learner", [QLearning, SARSA, ExpectedSARSA])
+def test_save_load_round_trip_and_predict(learner, tmp_path):
+    agent = learner(alpha=0.5, gamma=GAMMA, epsilon=LinearSchedule(1.0, 0.1, 50), seed=0)
+    agent.learn(chain(), 300)
+    path = tmp_path / "agent.safetensors"
+    agent.save(path)
+    other = learner.load(path, env=chain())
+    np.testing.assert_array_equal(other.Q, agent.Q)
+    np.testing.assert_array_equal(other.N, agent.N)
+    assert (other.alpha, other.gamma, other.episodes_done) == (0.5, GAMMA, 300)
+    assert repr(other.epsilon) == repr(agent.epsilon)
+    assert type(TabularAgent.load(path)) is learner
+    assert other.predict(3, deterministic=True) == (int(agent.Q[3].argmax()), None)
+    actions, state = other.predict(np.arange(7), deterministic=True)
+    np.testing.assert_array_equal(actions, agent.greedy_policy())
+    mean, std = evaluate_policy(other, chain(start=3), n_eval_episodes=5, seed=0)
+    assert mean == pytest.approx(agent.evaluate(chain(start=3), 5, seed=0).mean_return)
+    assert std >= 0
+    # kwargs override the saved hyperparameters; learning goes on from the loaded tables
+    tuned = learner.load(path, epsilon=0.0, seed=1)
+    assert tuned.epsilon(0) == 0.0 and tuned.learn(chain(), 5).shape == (5,)
+
+
+def test_load_refuses_another_class_and_other_files(tmp_path):
+    agent = QLearning(seed=0)
+    agent.learn(chain(), 2)
+    agent.save(tmp_path / "q.safetensors")
+    with pytest.raises(ValueError, match="holds a QLearning agent; load it with QLearning.load"):
+        SARSA.load(tmp_path / "q.safetensors")
+    with pytest.raises(ValueError, match=r"Q table is \(7, 2\) but this env has 16 states"):
+        QLearning.load(tmp_path / "q.safetensors", env=gym.make("FrozenLake-v1"))
+    with pytest.raises(RuntimeError, match="QLearning.save: nothing learned yet"):
+        QLearning().save(tmp_path / "empty.safetensors")
+
+
+def test_episode_lengths_and_a_callback_that_stops():
+    agent = QLearning(seed=0)
+    seen = []
+
+    def callback(learner):
+        seen.append(len(learner.episode_lengths))
+        return len(seen) < 4
+
+    returns = agent.learn(chain(), 10, callback=callback)
+    assert seen == [1, 2, 3, 4] and returns.shape == (4,) and agent.episodes_done == 4
+    assert agent.episode_lengths.shape == (4,) and (agent.episode_lengths <= 12).all()
+    assert np.all(agent.episode_lengths >= 1)
 
 
 # ---------------------------------------------------------------- bad inputs
@@ -270,7 +332,7 @@ def test_bad_episode_counts_and_mismatched_envs_raise():
     agent.learn(chain(), 1)
     with pytest.raises(ValueError, match=r"Q table is \(7, 2\) but this env has 16 states and 4"):
         agent.learn(gym.make("FrozenLake-v1"), 1)
-    with pytest.raises(ValueError, match="episodes must be a positive int, got 0"):
+    with pytest.raises(ValueError, match="run_policy: episodes must be a positive int, got 0"):
         agent.evaluate(chain(), episodes=0)
 
 

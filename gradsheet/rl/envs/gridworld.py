@@ -11,6 +11,10 @@ it agree: V^pi(s) is the expected discounted return of the episodes ``step`` pro
 
 Actions follow FrozenLake: 0 left, 1 down, 2 right, 3 up. Observations are state indices over
 the non-wall cells in row-major order (``env.cells[s]`` is the (row, col) of state s).
+
+``import gradsheet.rl`` registers it with Gymnasium: ``gymnasium.make("gradsheet/GridWorld-v0",
+slip=0.2)`` makes one (keyword arguments as the constructor's), wrapped as Gymnasium wraps
+every env, and ``gymnasium.utils.env_checker.check_env`` passes on it without a warning.
 """
 import gymnasium as gym
 import numpy as np
@@ -37,6 +41,7 @@ class GridWorld(gym.Env):
     """
 
     metadata = {"render_modes": ["ansi"], "render_fps": 4}
+    reward_marks_success = True  # entering an exit with a positive reward is reaching the goal
 
     def __init__(self, layout=CLASSIC, exits=None, living_reward=-0.04, slip=0.1, gamma=0.99,
                  render_mode=None):
