@@ -11,7 +11,8 @@ import os
 _STYLE = """
 body { font-family: system-ui, sans-serif; max-width: 70em; margin: 2em auto; padding: 0 1em;
        color: #222; line-height: 1.45; overflow-wrap: anywhere; }
-h1 { border-bottom: 3px solid #333; } h2 { border-bottom: 1px solid #999; margin-top: 2.5em; }
+h1 { border-bottom: 3px solid #333; font-size: clamp(1.5em, 6vw, 2em); }
+h2 { border-bottom: 1px solid #999; margin-top: 2.5em; }
 .scroll { overflow-x: auto; max-width: 100%; }
 table { border-collapse: collapse; margin: 1em 0; width: 100%; overflow-wrap: normal; }
 td, th { border: 1px solid #ccc; padding: .3em .5em; vertical-align: top; text-align: left; }
