@@ -6,6 +6,11 @@
     gradsheet predict    class predictions of a saved model
     gradsheet rl         plan or learn on a named environment
 
+Every option's help shows its default; ``gradsheet --version`` prints the version. The
+commands that compute take ``--threads N`` (BLAS threads, ``gradsheet.set_num_threads``), and
+``train`` and ``rl`` write each run to its own folder, ``--out/NAME/version_N`` (see
+``gradsheet.cli.runs``).
+
 Every failure prints one line, ``gradsheet COMMAND: error: ...``, and exits non-zero; every
 warning one line, ``gradsheet COMMAND: warning: ...`` (NumPy's floating-point warnings are
 silenced: gradsheet checks the losses itself).
@@ -21,8 +26,23 @@ import numpy as np
 from .. import tour as _tour
 
 
+class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """argparse's help with "(default: X)" after each option's help, except where there is no
+    default to show (None, or a flag's False)."""
+
+    def _get_help_string(self, action):
+        if action.default is None or action.default is False:
+            return action.help
+        return super()._get_help_string(action)
+
+
 class _Parser(argparse.ArgumentParser):
-    """argparse, but a usage error is one line (and exit code 2), as every other error."""
+    """argparse, but a usage error is one line (and exit code 2), as every other error, and
+    the help shows defaults (``HelpFormatter``)."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("formatter_class", HelpFormatter)
+        super().__init__(*args, **kwargs)
 
     def error(self, message):
         self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
@@ -38,17 +58,21 @@ def build_parser():
     """The ``gradsheet`` argument parser: the tour, train, evaluate, predict and rl commands,
     each with its options and the function that runs it as ``run``.
     """
+    from .. import __version__
+    from .runs import add_threads_option
     parser = _Parser(prog="gradsheet",
                      description="The deep-learning cheat sheet made executable.")
+    parser.add_argument("--version", action="version", version=f"gradsheet {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     tour = commands.add_parser("tour", help="run the cheat sheet's sections and write a report")
     tour.add_argument("--section", action="append", choices=list(_tour.SECTIONS),
                       help="run only this section (repeatable)")
     tour.add_argument("--quick", action="store_true", help="shorter runs (under a minute)")
-    tour.add_argument("--seed", type=int, default=0)
+    tour.add_argument("--seed", type=int, default=0, help="seed of every experiment")
     tour.add_argument("--out", default="tour-report",
                       help="folder for index.html, results.json and the plots")
     tour.add_argument("--no-progress", action="store_true", help="hide progress bars")
+    add_threads_option(tour)
     tour.set_defaults(run=_run_tour)
     from . import reinforcement, training
     training.add_commands(commands)
@@ -62,9 +86,14 @@ def main(argv=None):
     Any failure prints one line, ``gradsheet COMMAND: error: ...``, and returns 1 (130 on
     Ctrl-C); usage errors exit with 2.
     """
+    argv = sys.argv[1:] if argv is None else [str(word) for word in argv]
     args = build_parser().parse_args(argv)
+    args.argv = argv  # the words as given: ``--resume DIR`` keeps the ones given explicitly
     try:
         with _one_line_warnings(args.command):
+            if getattr(args, "threads", None) is not None:
+                from ..threads import set_num_threads
+                set_num_threads(args.threads)
             return args.run(args)
     except KeyboardInterrupt:
         print(f"gradsheet {args.command}: interrupted", file=sys.stderr)

@@ -1,5 +1,15 @@
 """``gradsheet rl``: plan (value or policy iteration) or learn (Q-learning, SARSA, DQN) on a
-named environment, print the result and save it as JSON (and a learning curve).
+named environment, print the result and save it to a run directory, and ``gradsheet rl
+evaluate --agent FILE`` to reload a saved agent and score it.
+
+Each run writes to its own folder, ``--out/NAME/version_N`` (NAME: ``--name``, by default
+ALGO-ENV; printed at the start): args.json (the arguments), result.json, and for a learner
+agent.safetensors (the Q table, or the DQN's weights with its architecture and
+hyperparameters: ``gradsheet.rl.load_agent`` reads it), monitor.csv (each learning episode's
+return r, length l and seconds since the start t, Stable-Baselines3's Monitor format) and
+learning_curve.png. Learning shows a progress bar (tqdm, on a terminal; ``--no-progress``
+hides it). Success rates are reported only for envs that define success (FrozenLake, Taxi,
+GridWorld; not CartPole, whose episodes end when the pole falls).
 
 ``--n-envs N`` learns on a ``gymnasium.vector.SyncVectorEnv`` of N copies of the env: DQN acts
 in all N with one batched forward pass per step and feeds its replay buffer from every one;
@@ -7,19 +17,20 @@ the tabular learners update their table from all N. The greedy policy is evaluat
 """
 import json
 import os
+import sys
+import time
 
 import numpy as np
 
-from ..io.files import atomic_file, remove_stale_temporaries, write_atomically
+from ..io.files import atomic_file, write_atomically
+from .runs import add_run_options, add_threads_option, next_version_dir, save_args
 
 ENVIRONMENTS = {"GridWorld": None, "FrozenLake": "FrozenLake-v1",
                 "FrozenLake8x8": "FrozenLake8x8-v1", "Taxi": "Taxi-v4",
                 "CliffWalking": "CliffWalking-v1", "CartPole": "CartPole-v1"}
-# Envs whose episodes end terminated with a positive reward exactly when the goal is reached
-# (CartPole's pole falling also ends with reward 1; CliffWalking's goal step costs -1).
-REPORTS_SUCCESS = ("GridWorld", "FrozenLake", "FrozenLake8x8", "Taxi")
 PLANNERS = ("value-iteration", "policy-iteration")
 LEARNERS = ("q-learning", "sarsa", "dqn")
+TABULAR = ("q-learning", "sarsa")  # learners of a table: Discrete observations
 
 
 def make_env(name, gamma):
@@ -40,9 +51,6 @@ def make_env(name, gamma):
 
 def _plan(args, env, mdp):
     from ..rl import policy_iteration, value_iteration
-    if mdp is None:
-        raise ValueError(f"{args.env} publishes no model (env.unwrapped.P) to plan with; "
-                         "learn it instead: --algo q-learning, sarsa or dqn")
     if args.algo == "value-iteration":
         result = value_iteration(mdp, epsilon=args.epsilon)
     else:
@@ -51,6 +59,15 @@ def _plan(args, env, mdp):
     policy = result.policy
     return {"V": result.V.tolist(), "policy": policy.tolist(),
             "iterations": int(result.iterations)}, (lambda s: int(policy[s])), None
+
+
+def _learners_for(env):
+    """The --algo choices that can learn on ``env``: DQN for a Box observation, the tabular
+    learners for a Discrete one."""
+    if type(env.observation_space).__name__ == "Discrete":
+        return "--algo " + " or ".join(TABULAR)
+    return "--algo dqn (its observations are not a Discrete state index, which the tabular " \
+           "learners need)"
 
 
 def _learning_env(args, env):
@@ -62,66 +79,154 @@ def _learning_env(args, env):
     return vector, f" ({args.n_envs} envs stepped together)"
 
 
+class _Progress:
+    """The learning's progress bar and monitor: after each episode, ``(agent)`` moves the bar
+    (by env steps for DQN, by episodes for a table) and records the episode's return, length
+    and time for monitor.csv."""
+
+    def __init__(self, total, unit, show, step_of):
+        from tqdm import tqdm
+        self.bar = tqdm(total=total, unit=unit, disable=not show, dynamic_ncols=True,
+                        file=sys.stderr)
+        self.step_of, self.start, self.times, self.done = step_of, time.time(), [], 0
+
+    def __call__(self, agent):
+        self.times.append(time.time() - self.start)
+        done = self.step_of(agent)
+        self.bar.update(done - self.done)
+        self.done = done
+        returns = agent.episode_returns if hasattr(agent, "num_timesteps") else None
+        if returns:
+            self.bar.set_postfix(mean_return=f"{np.mean(returns[-100:]):.3g}", refresh=False)
+        return True
+
+
 def _learn(args, env):
+    """Learn with ``args.algo``; (result, greedy policy, returns, lengths, times, agent)."""
     from ..rl import DQN, SARSA, LinearSchedule, QLearning
     learn_env, envs = _learning_env(args, env)
+    show = not args.no_progress and sys.stderr.isatty()
     if args.algo == "dqn":
         agent = DQN(learn_env, gamma=args.gamma, seed=args.seed)
-        episodes = agent.learn(args.timesteps, max_steps=args.max_steps)
+        progress = _Progress(args.timesteps, "step", show, lambda a: a.num_timesteps)
+        with progress.bar:
+            episodes = agent.learn(args.timesteps, max_steps=args.max_steps, callback=progress)
         returns = list(map(float, episodes.returns))
         print(f"dqn on {args.env}{envs}: {agent.num_timesteps} steps, {len(returns)} episodes")
         result = {"episode_returns": returns}
         if args.n_envs is not None:
             result["episode_envs"] = episodes.envs.tolist()
-        return result, agent.predict, returns
+        return (result, agent._greedy, returns, episodes.lengths.tolist(), progress.times,
+                agent)
     learner = QLearning if args.algo == "q-learning" else SARSA
     agent = learner(alpha=args.alpha, gamma=args.gamma, seed=args.seed,
                     epsilon=LinearSchedule(1.0, 0.05, max(args.episodes // 2, 1)))
-    returns = agent.learn(learn_env, args.episodes, max_steps=args.max_steps).tolist()
+    progress = _Progress(args.episodes, "episode", show, lambda a: len(a.episode_lengths))
+    with progress.bar:
+        returns = agent.learn(learn_env, args.episodes, max_steps=args.max_steps,
+                              callback=progress).tolist()
     policy = agent.greedy_policy()
     print(f"{args.algo} on {args.env}{envs}: {args.episodes} episodes")
     result = {"Q": agent.Q.tolist(), "policy": policy.tolist(), "episode_returns": returns}
     if args.n_envs is not None:
         result["episode_envs"] = agent.episode_envs.tolist()
-    return result, (lambda s: int(policy[s])), returns
+    return (result, (lambda s: int(policy[s])), returns, agent.episode_lengths.tolist(),
+            progress.times, agent)
 
 
 def run(args):
     """``gradsheet rl``: plan (value/policy iteration) or learn (Q-learning, SARSA, DQN) on
     ``args.env``, print the result (V and the policy as grids for GridWorld), evaluate the
-    greedy policy over ``args.eval_episodes`` episodes, and with ``--out`` write result.json
-    (and, for a learner, a learning-curve PNG). Returns 0.
+    greedy policy over ``args.eval_episodes`` episodes, and write the run directory (see the
+    module doc). Returns 0.
     """
-    from ..rl.tabular import evaluate_policy
+    from ..rl import run_policy
     if args.n_envs is not None and args.algo in PLANNERS:
         raise ValueError(f"--n-envs steps environments for a learner (--algo q-learning, sarsa "
                          f"or dqn); {args.algo} plans on the model and steps none")
     env, mdp = make_env(args.env, args.gamma)
+    if args.algo in PLANNERS and mdp is None:
+        raise ValueError(f"{args.env} publishes no model (env.unwrapped.P) to plan with; "
+                         f"learn it instead: {_learners_for(env)}")
+    if args.algo in TABULAR and type(env.observation_space).__name__ != "Discrete":
+        raise ValueError(f"--algo {args.algo} learns a table over Discrete states; {args.env}'s "
+                         f"observations are {env.observation_space}: use {_learners_for(env)}")
+    if args.algo == "dqn" and type(env.observation_space).__name__ == "Discrete":
+        raise ValueError(f"--algo dqn needs a flat Box observation (a vector); {args.env}'s "
+                         f"observations are {env.observation_space} state indices: use "
+                         f"{_learners_for(env)}, or a planner where the env has a model")
+    run_dir = next_version_dir(args.out, args.name or f"{args.algo}-{args.env}")
+    save_args(run_dir, args, RUN_OPTIONS)
+    print(f"run directory: {run_dir}", flush=True)
+    agent = None
     if args.algo in PLANNERS:
         result, act, returns = _plan(args, env, mdp)
     else:
-        result, act, returns = _learn(args, env)
+        result, act, returns, lengths, times, agent = _learn(args, env)
     if args.env == "GridWorld" and "policy" in result:
         from ..rl.render import text_policy, text_values
         if "V" in result:
             print(text_values(result["V"], env))
         print(text_policy(result["policy"], env))
-    evaluation = evaluate_policy(env, act, episodes=args.eval_episodes, seed=args.seed,
-                                 max_steps=args.max_steps)
-    result["evaluation"] = {"mean_return": evaluation.mean_return, "episodes": args.eval_episodes}
-    summary = f"mean return {evaluation.mean_return:.4g}"
-    if args.env in REPORTS_SUCCESS:
-        result["evaluation"]["success_rate"] = evaluation.success_rate
-        summary += f", success rate {evaluation.success_rate:.2%}"
-    print(f"greedy policy over {args.eval_episodes} episodes: {summary}")
-    if args.out:
-        os.makedirs(args.out, exist_ok=True)
-        remove_stale_temporaries(args.out)
-        write_atomically(os.path.join(args.out, "result.json"),
-                         json.dumps({"env": args.env, "algo": args.algo, **result}))
-        if returns:
-            _plot_returns(returns, os.path.join(args.out, "learning_curve.png"))
-        print(f"saved to {args.out}")
+    evaluation = run_policy(env, act, episodes=args.eval_episodes, seed=args.seed,
+                            max_steps=args.max_steps)
+    result["evaluation"] = _evaluation_json(evaluation)
+    print(f"greedy policy over {args.eval_episodes} episodes: {_summary(evaluation)}")
+    write_atomically(os.path.join(run_dir, "result.json"),
+                     json.dumps({"env": args.env, "algo": args.algo, **result}))
+    if agent is not None:
+        agent.save(os.path.join(run_dir, "agent.safetensors"))
+        _write_monitor(os.path.join(run_dir, "monitor.csv"), args.env, returns, lengths, times)
+        _plot_returns(returns, os.path.join(run_dir, "learning_curve.png"))
+    print(f"saved to {run_dir}")
+    return 0
+
+
+def _evaluation_json(evaluation):
+    scores = {"mean_return": evaluation.mean_return, "std_return": evaluation.std_return,
+              "episodes": len(evaluation.returns)}
+    if evaluation.success_rate is not None:
+        scores["success_rate"] = evaluation.success_rate
+    return scores
+
+
+def _summary(evaluation):
+    text = f"mean return {evaluation.mean_return:.4g} (std {evaluation.std_return:.3g})"
+    if evaluation.success_rate is not None:  # only envs that define success
+        text += f", success rate {evaluation.success_rate:.2%}"
+    return text
+
+
+def _write_monitor(path, env, returns, lengths, times):
+    """monitor.csv as Stable-Baselines3's Monitor writes it: a JSON comment line, then r,l,t."""
+    lines = [f"#{json.dumps({'t_start': time.time() - (times[-1] if times else 0.0), 'env_id': env})}",
+             "r,l,t"]
+    lines += [f"{r:.6g},{int(n)},{t:.6f}" for r, n, t in zip(returns, lengths, times)]
+    write_atomically(path, "\n".join(lines) + "\n")
+
+
+def evaluate_command(args):
+    """``gradsheet rl evaluate``: reload the agent saved in ``args.agent`` (a file, or a run
+    directory holding agent.safetensors) and print the mean and std of its greedy policy's
+    return over ``args.episodes`` episodes of the env it learned on (its run's args.json, or
+    ``--env``), and the success rate where the env defines success. Returns 0."""
+    from ..rl import load_agent, run_policy
+    from .runs import load_args
+    path, saved = args.agent, {}
+    if os.path.isdir(path):
+        saved, path = load_args(path, "--agent"), os.path.join(path, "agent.safetensors")
+    elif os.path.isfile(os.path.join(os.path.dirname(path) or ".", "args.json")):
+        saved = load_args(os.path.dirname(path) or ".", "--agent")
+    name = args.env or saved.get("env")
+    if name is None:
+        raise ValueError(f"--agent {args.agent}: no args.json beside it names the env; give "
+                         f"--env ({', '.join(ENVIRONMENTS)})")
+    env, _ = make_env(name, saved.get("gamma", 0.99))
+    agent = load_agent(path, env=env)
+    evaluation = run_policy(env, lambda obs: agent.predict(obs, deterministic=True)[0],
+                            episodes=args.episodes, seed=args.seed, max_steps=args.max_steps)
+    print(f"{type(agent).__name__} from {path} on {name} over {args.episodes} episodes: "
+          f"{_summary(evaluation)}")
     return 0
 
 
@@ -143,13 +248,16 @@ def _plot_returns(returns, path):
 
 
 def add_command(commands):
-    """Add the ``rl`` subcommand (its options, and ``run``) to ``commands``, an argparse
-    subparsers object.
+    """Add the ``rl`` subcommand (its options, and ``run``) and ``rl evaluate`` to
+    ``commands``, an argparse subparsers object.
     """
-    parser = commands.add_parser("rl", help="plan or learn on a named environment")
-    parser.add_argument("--algo", choices=PLANNERS + LEARNERS, default="value-iteration")
-    parser.add_argument("--env", choices=list(ENVIRONMENTS), default="GridWorld")
-    parser.add_argument("--gamma", type=_unit_interval, default=0.99)
+    parser = commands.add_parser("rl", help="plan or learn on a named environment; "
+                                 "'rl evaluate --agent FILE' scores a saved agent")
+    parser.add_argument("--algo", choices=PLANNERS + LEARNERS, default="value-iteration",
+                        help="planners use the env's model; learners learn from episodes")
+    parser.add_argument("--env", choices=list(ENVIRONMENTS), default="GridWorld",
+                        help="the environment (all but GridWorld from Gymnasium)")
+    parser.add_argument("--gamma", type=_unit_interval, default=0.99, help="the discount")
     parser.add_argument("--epsilon", type=float, default=1e-6,
                         help="value iteration's accuracy: |V - V*| <= epsilon")
     parser.add_argument("--episodes", type=_positive_int, default=5000,
@@ -157,16 +265,41 @@ def add_command(commands):
     parser.add_argument("--alpha", type=_step_size, default=0.1, help="tabular learning rate")
     parser.add_argument("--timesteps", type=_positive_int, default=50_000,
                         help="DQN environment steps")
-    parser.add_argument("--eval-episodes", type=_positive_int, default=100)
+    parser.add_argument("--eval-episodes", type=_positive_int, default=100,
+                        help="episodes of the greedy policy scored after planning or learning")
     parser.add_argument("--max-steps", type=_positive_int, default=None,
                         help="steps after which an episode is cut (default: the env's own time "
                              "limit, else gradsheet.rl.DEFAULT_MAX_STEPS)")
     parser.add_argument("--n-envs", type=_positive_int, default=None,
                         help="learn on N copies of the env stepped together (a Gymnasium "
                              "SyncVectorEnv; DQN: one batched forward pass per step)")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--out", help="folder for result.json (and learning_curve.png)")
+    parser.add_argument("--seed", type=int, default=0,
+                        help="seed of the agent, the env and the evaluation")
+    add_run_options(parser, "args.json, result.json, agent.safetensors, monitor.csv and "
+                            "learning_curve.png")
+    parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    add_threads_option(parser)
     parser.set_defaults(run=run)
+    sub = parser.add_subparsers(dest="rl_command", metavar="{evaluate}", required=False,
+                                parser_class=type(parser))
+    evaluate = sub.add_parser("evaluate", help="reload a saved agent and score its greedy "
+                              "policy", description="Reload an agent saved by 'gradsheet rl' "
+                              "and report the mean and std of its return.")
+    evaluate.add_argument("--agent", required=True,
+                          help="agent.safetensors, or the run directory holding it")
+    evaluate.add_argument("--env", choices=list(ENVIRONMENTS), default=None,
+                          help="the environment (default: the one the agent's run learned on)")
+    evaluate.add_argument("--episodes", type=_positive_int, default=10,
+                          help="episodes to score")
+    evaluate.add_argument("--max-steps", type=_positive_int, default=None,
+                          help="steps after which an episode is cut (default: the env's limit)")
+    evaluate.add_argument("--seed", type=int, default=0, help="seed of the env's first reset")
+    add_threads_option(evaluate)
+    evaluate.set_defaults(run=evaluate_command)
+
+
+RUN_OPTIONS = ("algo", "env", "gamma", "epsilon", "episodes", "alpha", "timesteps",
+               "eval_episodes", "max_steps", "n_envs", "seed", "out", "name", "threads")
 
 
 def _unit_interval(text):

@@ -139,7 +139,8 @@ def test_rl_hangs_of_the_issue_end(files, capsys):
                      "--eval-episodes", "2", "--out", "rl"]) == 0
     finally:
         signal.alarm(0)
-    assert json.loads((files / "rl" / "result.json").read_text())["algo"] == "q-learning"
+    result = files / "rl" / "q-learning-GridWorld" / "version_0" / "result.json"
+    assert json.loads(result.read_text())["algo"] == "q-learning"
 
 
 def test_an_error_message_with_newlines_is_folded_into_one_line():

@@ -243,11 +243,11 @@ def test_cli_rl_dqn_and_q_learning_with_n_envs(tmp_path, capsys):
                      "--timesteps", "1200", "--eval-episodes", "2", "--out", str(tmp_path)]) == 0
     out = capsys.readouterr().out
     assert "dqn on CartPole (8 envs stepped together): " in out
-    result = json.loads((tmp_path / "result.json").read_text())
+    result = json.loads((tmp_path / "dqn-CartPole" / "version_0" / "result.json").read_text())
     assert len(result["episode_envs"]) == len(result["episode_returns"]) > 0
     assert set(result["episode_envs"]) <= set(range(8))
     assert cli.main(["rl", "--algo", "q-learning", "--env", "FrozenLake", "--n-envs", "4",
-                     "--episodes", "100", "--eval-episodes", "5"]) == 0
+                     "--episodes", "100", "--eval-episodes", "5", "--out", str(tmp_path)]) == 0
     assert "q-learning on FrozenLake (4 envs stepped together): 100 episodes" in \
         capsys.readouterr().out
     assert cli.main(["rl", "--n-envs", "2"]) == 1
