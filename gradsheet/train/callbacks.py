@@ -2,7 +2,17 @@
 
 EarlyStopping ends training when a monitored quantity stops improving;
 ModelCheckpoint saves the model's state dict (safetensors) after each epoch or
-each improvement. Subclass Callback for your own. A callback's ``state_dict()`` holds what
+each improvement; LearningRateMonitor logs every parameter group's learning rate;
+LambdaCallback turns functions into a callback (as Keras'). Subclass Callback for your own.
+The progress display (``train.ProgressBar``) and the loggers (``train.CSVLogger``,
+``train.TensorBoard``) are callbacks too.
+
+``fit`` calls each hook with its logs as a positional argument, in the order of ``callbacks``:
+``on_train_begin(logs)``, then per epoch ``on_epoch_begin(epoch, logs)``, per batch
+``on_batch_begin(batch, logs)`` and ``on_batch_end(batch, logs)``, ``on_epoch_end(epoch,
+logs)``, and at last ``on_train_end(logs)``. The epoch's ``logs`` dict is shared: what a
+callback adds to it in ``on_epoch_end`` is seen by the callbacks after it and recorded in the
+History. A callback's ``state_dict()`` holds what
 changes while it runs, so that ``fit(..., resume_from=...)`` continues it exactly.
 
 Under a process group (data-parallel ``fit``), the callbacks run on every rank with the same
@@ -27,8 +37,10 @@ class Callback:
     setting ``self.stop_training = True`` ends training after the current epoch (``fit``
     starts no epoch while a callback's ``stop_training`` is True).
 
-    ``epoch`` counts from 0; ``logs`` holds the epoch's values (loss, accuracy, val_loss, ...,
-    lr) or, for ``on_batch_end``, the running means over the epoch so far.
+    ``epoch`` and ``batch`` count from 0; ``logs`` holds the epoch's values (loss, accuracy,
+    val_loss, ..., lr) or, for ``on_batch_end``, the running means over the epoch so far (an
+    empty dict for the ``*_begin`` hooks). ``fit`` calls ``set_params`` first: ``self.params``
+    holds ``epochs``, ``steps`` (batches per epoch), ``verbose`` and the ``optimizer``.
 
     ``state_attributes`` names the attributes that change during training; ``state_dict()``
     and ``load_state_dict()`` save and restore them (numbers, strings, None, arrays and
@@ -37,6 +49,7 @@ class Callback:
     """
 
     model = None
+    params = None
     stop_training = False
     state_attributes = ()
 
@@ -61,6 +74,11 @@ class Callback:
         """Remember the model being trained as ``self.model`` (``fit`` calls it first)."""
         self.model = model
 
+    def set_params(self, params):
+        """Remember the run's parameters as ``self.params``: ``{"epochs", "steps", "verbose",
+        "optimizer"}`` (``fit`` calls it before ``on_train_begin``)."""
+        self.params = params
+
     def on_train_begin(self, logs=None):
         """Called once before the first epoch."""
         pass
@@ -75,6 +93,10 @@ class Callback:
 
     def on_epoch_end(self, epoch, logs=None):
         """Called after epoch ``epoch`` with its logged values (loss, accuracy, val_*, lr)."""
+        pass
+
+    def on_batch_begin(self, batch, logs=None):
+        """Called before training batch ``batch`` (counted from 0 in each epoch)."""
         pass
 
     def on_batch_end(self, batch, logs=None):
@@ -212,3 +234,83 @@ class ModelCheckpoint(Callback):
         path = str(self.path).format(epoch=epoch + 1, **logs)
         metadata = {"epoch": str(epoch + 1), **{name: repr(value) for name, value in logs.items()}}
         io.save(self.model.state_dict(), path, metadata=metadata)
+
+
+_HOOKS = ("on_epoch_begin", "on_epoch_end", "on_batch_begin", "on_batch_end", "on_train_begin",
+          "on_train_end")
+
+
+class LambdaCallback(Callback):
+    """A callback made of functions, as Keras' ``LambdaCallback``: each one given replaces
+    that hook, called with the hook's positional arguments.
+
+    Args:
+        on_epoch_begin, on_epoch_end: ``fn(epoch, logs)``.
+        on_batch_begin, on_batch_end: ``fn(batch, logs)``.
+        on_train_begin, on_train_end: ``fn(logs)``.
+
+    Example: ``LambdaCallback(on_epoch_end=lambda epoch, logs: print(epoch, logs["loss"]))``.
+    Raises TypeError naming the hook when one is not callable.
+    """
+
+    def __init__(self, on_epoch_begin=None, on_epoch_end=None, on_batch_begin=None,
+                 on_batch_end=None, on_train_begin=None, on_train_end=None):
+        given = dict(zip(_HOOKS, (on_epoch_begin, on_epoch_end, on_batch_begin, on_batch_end,
+                                  on_train_begin, on_train_end)))
+        for hook, fn in given.items():
+            if fn is None:
+                continue
+            if not callable(fn):
+                raise TypeError(f"LambdaCallback: {hook} must be callable, got "
+                                f"{type(fn).__name__}")
+            setattr(self, hook, fn)
+
+
+def learning_rates(optimizer, momentum=False):
+    """``{name: value}``: the learning rate of each of ``optimizer``'s parameter groups, named
+    as PyTorch Lightning's ``LearningRateMonitor``: ``lr-Adam`` for a single group, else
+    ``lr-Adam/pg1``, ``lr-Adam/pg2``, ... (``lr-Adam/NAME`` for a group with a ``"name"``);
+    with ``momentum``, also ``lr-Adam-momentum`` (and ``.../pgN``): the group's ``momentum``,
+    or ``betas[0]`` for Adam-like optimizers (groups with neither are left out)."""
+    base = f"lr-{type(optimizer).__name__}"
+    groups = optimizer.param_groups
+    values = {}
+    for index, group in enumerate(groups):
+        suffix = "" if len(groups) == 1 and "name" not in group else \
+            f"/{group.get('name', f'pg{index + 1}')}"
+        values[base + suffix] = group["lr"]
+        if momentum:
+            value = group.get("momentum", group.get("betas", (None,))[0])
+            if value is not None:
+                values[f"{base}-momentum{suffix}"] = value
+    return values
+
+
+class LearningRateMonitor(Callback):
+    """Log the learning rate of every parameter group of the optimizer, once per epoch, into
+    the epoch's logs (so the History, the epoch line, CSVLogger and TensorBoard get them), as
+    PyTorch Lightning's ``LearningRateMonitor``. The values are those the epoch trained with
+    (read in ``on_epoch_begin``, before a scheduler steps); see ``learning_rates`` for the names.
+
+    Args:
+        log_momentum: also log each group's momentum (``betas[0]`` for Adam-like optimizers).
+
+    Raises ValueError when ``fit`` gave no optimizer (``set_params``).
+    """
+
+    def __init__(self, log_momentum=False):
+        self.log_momentum = log_momentum
+        self._values = {}
+
+    def on_epoch_begin(self, epoch, logs=None):
+        """Read the learning rates (and momenta) the epoch trains with."""
+        optimizer = (self.params or {}).get("optimizer")
+        if optimizer is None:
+            raise ValueError("LearningRateMonitor: no optimizer in params (set_params); use it "
+                             "through fit(callbacks=[...])")
+        self._values = learning_rates(optimizer, self.log_momentum)
+
+    def on_epoch_end(self, epoch, logs=None):
+        """Add the values read at the epoch's start to its ``logs``."""
+        if logs is not None:
+            logs.update(self._values)

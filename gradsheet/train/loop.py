@@ -20,7 +20,6 @@ import sys
 import warnings
 
 import numpy as np
-from tqdm import tqdm
 
 from .. import backend, io, nn
 from ..autograd.grad_mode import no_grad
@@ -31,6 +30,7 @@ from ..nn import functional as F
 from ..optim import lr_scheduler
 from .history import History
 from .metrics import accuracy, get_metric
+from .progress import display
 
 
 def _loader(data, batch_size, shuffle, who, sampler=None):
@@ -148,13 +148,15 @@ def _warn_non_finite(logs, epoch, epochs, who="fit"):
                           f"inf, or the model's outputs overflow", RuntimeWarning, stacklevel=3)
 
 
-def _train_epoch(model, loss_fn, optimizer, loader, metric_fns, callbacks, epoch, epochs, bar,
+def _train_epoch(model, loss_fn, optimizer, loader, metric_fns, callbacks, epoch, epochs,
                  divergence=None, ranks=None):
     model.train()
     running = _Running()
     steps = len(loader)
     for step, batch in enumerate(loader):  # 1. take a batch of training data
         x, y = _split(batch, "fit")
+        for callback in callbacks:
+            callback.on_batch_begin(step, {})
         output = model(x)
         loss = loss_fn(output, y)  # 2. forward propagation to get the loss
         loss_value = loss.item()
@@ -171,9 +173,6 @@ def _train_epoch(model, loss_fn, optimizer, loader, metric_fns, callbacks, epoch
         logs = running.means()
         for callback in callbacks:
             callback.on_batch_end(step, logs)
-        if not bar.disable:
-            bar.set_postfix(logs, refresh=False)
-            bar.update()
     if running.count == 0:
         raise ValueError(f"fit: train_data gave no batches ({len(loader.dataset)} samples, "
                          f"batch_size={loader.batch_size}, drop_last={loader.drop_last})")
@@ -332,13 +331,8 @@ def _rank_states(generators):
             "generators": [g.bit_generator.state for g in generators]}
 
 
-def _report(epoch, epochs, logs):
-    values = " - ".join(f"{name}: {value:.4g}" for name, value in logs.items())
-    print(f"Epoch {epoch + 1}/{epochs} - {values}", flush=True)
-
-
 def fit(model, loss_fn, optimizer, train_data, val_data=None, epochs=1, batch_size=32,
-        shuffle=True, metrics=("accuracy",), scheduler=None, callbacks=(), verbose=1,
+        shuffle=True, metrics=("accuracy",), scheduler=None, callbacks=(), verbose="auto",
         checkpoint_dir=None, resume_from=None, on_divergence=None):
     """Train ``model`` for ``epochs`` passes over ``train_data``; return the History.
 
@@ -355,9 +349,16 @@ def fit(model, loss_fn, optimizer, train_data, val_data=None, epochs=1, batch_si
             The binary accuracy threshold is 0.5 after BCELoss (probabilities), else 0 (logits).
         scheduler: a learning-rate scheduler, stepped once per epoch (ReduceLROnPlateau with
             val_loss, or loss without validation data).
-        callbacks: Callback objects (EarlyStopping, ModelCheckpoint, ...).
-        verbose: 0 silent; 1 a progress bar per epoch with the running loss and metrics
-            (only when stderr is a terminal); 2 one printed line per epoch.
+        callbacks: Callback objects (EarlyStopping, ModelCheckpoint, CSVLogger, TensorBoard,
+            LearningRateMonitor, LambdaCallback, ProgressBar, ...), their hooks called in
+            this order; the epoch's logs they get in ``on_epoch_end`` is one dict, recorded
+            in the History after the last of them (so values a callback adds are kept).
+        verbose: what is printed to stdout, as Keras: ``"auto"`` a progress bar per epoch
+            (running loss and metrics) where stdout is a terminal or a notebook, and one line
+            per epoch elsewhere (piped, CI logs); 1 the bar everywhere; 2 one line per epoch;
+            0 nothing. The bar gives way to the epoch's line, which shows every logged value
+            (train and validation) and the epoch's time (``train.progress``). A ProgressBar
+            among ``callbacks`` replaces this display.
         checkpoint_dir: after each epoch (once the callbacks' ``on_epoch_end`` ran), write a
             checkpoint of the whole run (model, optimizer, scheduler, epoch, step, random
             generators, History, the callbacks' ``state_dict()``s) to
@@ -436,9 +437,9 @@ def fit(model, loss_fn, optimizer, train_data, val_data=None, epochs=1, batch_si
     val_loader = None if val_data is None else _loader(
         val_data, batch_size, False, "fit: val_data", None if ranks is None else ranks.shard)
     metric_fns = _metrics(metrics, loss_fn)
-    callbacks = list(callbacks)
+    callbacks = list(callbacks)  # the run's callbacks, whose states the checkpoints hold
+    hooks = callbacks + display(verbose, callbacks)  # and the progress display, last
     writer = ranks is None or ranks.writer
-    show_bar = verbose == 1 and writer and sys.stderr.isatty()
     # a DataLoader's own shuffling generator is part of the run's random state
     generators = [g for g in (getattr(train_loader, "generator", None),) if g is not None]
     epoch_sampler = getattr(train_loader, "sampler", None)
@@ -451,9 +452,12 @@ def fit(model, loss_fn, optimizer, train_data, val_data=None, epochs=1, batch_si
                              f"epoch ({', '.join(f'rank {r}: {c}' for r, c in enumerate(counts))}); "
                              f"give each rank a DistributedSampler's share (fit makes one when "
                              f"train_data is a Dataset or an (inputs, targets) pair)")
-    for callback in callbacks:
+    params = {"epochs": epochs, "steps": len(train_loader), "verbose": verbose,
+              "optimizer": optimizer}
+    for callback in hooks:
         callback.set_model(given)
-        callback.on_train_begin()
+        callback.set_params(params)
+        callback.on_train_begin({})
     history, start, step = History(), 0, 0
     if resume_from is not None:
         # after on_train_begin, which resets the callbacks, so that their saved state stays
@@ -474,28 +478,23 @@ def fit(model, loss_fn, optimizer, train_data, val_data=None, epochs=1, batch_si
             break
         if epoch_sampler is not None:  # a DistributedSampler's order of this epoch
             epoch_sampler.set_epoch(epoch)
-        for callback in callbacks:
-            callback.on_epoch_begin(epoch)
+        for callback in hooks:
+            callback.on_epoch_begin(epoch, {})
         lr = optimizer.param_groups[0]["lr"]
-        with tqdm(total=len(train_loader), desc=f"Epoch {epoch + 1}/{epochs}", unit="batch",
-                  disable=not show_bar, dynamic_ncols=True) as bar:
-            logs = _train_epoch(model, loss_fn, optimizer, train_loader, metric_fns, callbacks,
-                                epoch, epochs, bar, divergence, ranks)
-            if val_loader is not None:
-                val_logs = _evaluate(module, loss_fn, val_loader, metric_fns, "val_", ranks)
-                if writer:
-                    _warn_non_finite(val_logs, epoch, epochs)
-                logs.update(val_logs)
-            logs["lr"] = lr
-            bar.set_postfix(logs)
-        if verbose == 2 and writer:
-            _report(epoch, epochs, logs)
-        history.append(epoch, logs)
+        logs = _train_epoch(model, loss_fn, optimizer, train_loader, metric_fns, hooks, epoch,
+                            epochs, divergence, ranks)
+        if val_loader is not None:
+            val_logs = _evaluate(module, loss_fn, val_loader, metric_fns, "val_", ranks)
+            if writer:
+                _warn_non_finite(val_logs, epoch, epochs)
+            logs.update(val_logs)
+        logs["lr"] = lr
         if scheduler is not None:
             _step_scheduler(scheduler, logs)
         step += len(train_loader)
-        for callback in callbacks:
-            callback.on_epoch_end(epoch, dict(logs))
+        for callback in hooks:  # one dict: what a callback adds is recorded
+            callback.on_epoch_end(epoch, logs)
+        history.append(epoch, logs)
         if checkpoint_dir is not None:
             path = io.epoch_checkpoint_path(checkpoint_dir, epoch + 1)
             extra = None
@@ -513,7 +512,7 @@ def fit(model, loss_fn, optimizer, train_data, val_data=None, epochs=1, batch_si
                 save()
             else:  # rank 0 writes; a failure there stops every rank
                 ranks.from_zero(f"write the checkpoint {path}", save)
-    for callback in callbacks:
+    for callback in hooks:
         callback.on_train_end(dict(logs))
     return history
 

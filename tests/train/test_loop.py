@@ -1,5 +1,4 @@
 import math
-import sys
 
 import numpy as np
 import pytest
@@ -203,28 +202,6 @@ def test_regression_metrics_in_evaluate():
     result = evaluate(model, nn.MSELoss(), (X, y), metrics=("mse", "mae"), batch_size=4)
     assert result["mse"] == pytest.approx(result["loss"], rel=1e-5)
     assert result["mae"] == pytest.approx(np.mean(np.abs(model(X).array - y.array)), rel=1e-5)
-
-
-def test_verbose_output(capsys):
-    model = _mlp()
-    data = _spirals(n=10)
-    fit(model, nn.CrossEntropyLoss(), optim.SGD(model.parameters(), lr=0.1), data, epochs=2,
-        verbose=2)
-    out = capsys.readouterr()
-    assert out.out.splitlines()[1].startswith("Epoch 2/2 - loss: ")
-    fit(model, nn.CrossEntropyLoss(), optim.SGD(model.parameters(), lr=0.1), data, epochs=1,
-        verbose=1)  # stderr is captured, not a terminal: no progress bar
-    assert capsys.readouterr() == ("", "")
-
-
-def test_progress_bar_on_a_terminal(capsys, monkeypatch):
-    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
-    model = _mlp()
-    fit(model, nn.CrossEntropyLoss(), optim.SGD(model.parameters(), lr=0.1), _spirals(n=10),
-        val_data=_spirals(n=10), epochs=2, batch_size=4, verbose=1)
-    err = capsys.readouterr().err
-    assert "Epoch 1/2" in err and "Epoch 2/2" in err and "3/3" in err
-    assert "val_loss=" in err and "accuracy=" in err
 
 
 def test_bad_data_and_batches_are_rejected():
