@@ -22,22 +22,16 @@ from ..autograd import inplace
 from ..autograd.function import Function
 from ..autograd.methods import tensor_method
 from ..autograd.tensor import Tensor
+from ..devices import check
 
 
 # ---------------------------------------------------------------- shared with gradsheet.factories
 def check_device(op, device):
     """Accept ``device`` when it names the CPU (None, 'cpu', 'cpu:0', gs.device('cpu')); a
     RuntimeError naming ``op`` otherwise: gradsheet computes on the CPU only. (The one place the
-    factories and sampling ops check ``device=``; ``gradsheet.device.check`` has the rules.)"""
+    factories and sampling ops check ``device=``; ``gradsheet.devices.check`` has the rules.)"""
     if device is None:
         return
-    try:
-        from ..device import check
-    except ImportError:  # pragma: no cover - a build without gradsheet.device
-        if str(getattr(device, "type", device)).partition(":")[0] == "cpu":
-            return
-        raise RuntimeError(f"{op}: device {device!r} is not available: gradsheet computes on "
-                           "the CPU only (device='cpu')") from None
     check(device, op)
 
 
