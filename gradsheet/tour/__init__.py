@@ -42,7 +42,7 @@ def run(sections=None, quick=False, seed=0, out="tour-report", verbose=1, jobs=1
     names = list(sections or SECTIONS)
     for name in names:
         _module(name)  # an unknown name fails before anything runs
-    report = Report(out)
+    report = Report(out, quick=quick, seed=seed)
     if jobs > 1 and len(names) > 1:
         _run_parallel(report, names, quick, seed, jobs)
     else:

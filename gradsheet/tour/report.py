@@ -177,7 +177,8 @@ class Report:
         for section in state["sections"]:
             for line in section["lines"]:
                 self.stream(line)
-        self.results.update(state["results"])
+        self.results.update({key: value for key, value in state["results"].items()
+                             if key != "run"})  # this report's run (mode, seed, date) stays
         self.sections.extend(state["sections"])
         self.timing.update(state["timing"])
 
