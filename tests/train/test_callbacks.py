@@ -8,8 +8,9 @@ from gradsheet import nn, optim
 from gradsheet.data import DataLoader
 from gradsheet.data.datasets import make_xor
 from gradsheet.io import load, load_metadata
-from gradsheet.train import Callback, EarlyStopping, ModelCheckpoint, fit
-from gradsheet.train.callbacks import _Monitor
+from gradsheet.train import (Callback, EarlyStopping, LambdaCallback, LearningRateMonitor,
+                             ModelCheckpoint, fit)
+from gradsheet.train.callbacks import _Monitor, learning_rates
 
 
 def _drive(callback, values, monitor="val_loss"):
@@ -190,3 +191,73 @@ def test_callback_state_keys_are_checked():
     with pytest.raises(ValueError, match=r"EarlyStopping.load_state_dict: expected the keys "
                                          r"\['best', .*'wait'\], got \['best'\]"):
         EarlyStopping().load_state_dict({"best": 1.0})
+
+
+# ------------------------------------------------------------ hooks, LambdaCallback, LR monitor
+
+def test_fit_calls_every_hook_in_order_with_positional_logs():
+    model, opt, data = _setup()
+    calls = []
+    recorder = LambdaCallback(
+        on_train_begin=lambda logs: calls.append(("train_begin", logs)),
+        on_epoch_begin=lambda epoch, logs: calls.append(("epoch_begin", epoch, logs)),
+        on_batch_begin=lambda batch, logs: calls.append(("batch_begin", batch, logs)),
+        on_batch_end=lambda batch, logs: calls.append(("batch_end", batch, sorted(logs))),
+        on_epoch_end=lambda epoch, logs: calls.append(("epoch_end", epoch, sorted(logs))),
+        on_train_end=lambda logs: calls.append(("train_end", sorted(logs))))
+    fit(model, nn.CrossEntropyLoss(), opt, data, epochs=2, batch_size=8, callbacks=[recorder],
+        verbose=0)  # 16 samples: 2 batches per epoch
+    epoch_logs = ["accuracy", "loss", "lr"]
+    per_epoch = [lambda e: ("epoch_begin", e, {}),
+                 lambda e: ("batch_begin", 0, {}), lambda e: ("batch_end", 0, ["accuracy", "loss"]),
+                 lambda e: ("batch_begin", 1, {}), lambda e: ("batch_end", 1, ["accuracy", "loss"]),
+                 lambda e: ("epoch_end", e, epoch_logs)]
+    assert calls == [("train_begin", {}), *[step(e) for e in range(2) for step in per_epoch],
+                     ("train_end", epoch_logs)]
+    assert recorder.params == {"epochs": 2, "steps": 2, "verbose": 0, "optimizer": opt}
+
+
+def test_lambda_callback_keeps_the_other_hooks_and_checks_its_arguments():
+    seen = []
+    callback = LambdaCallback(on_epoch_end=lambda epoch, logs: seen.append(epoch))
+    callback.on_epoch_end(4, {})
+    assert seen == [4] and callback.on_batch_begin(0, {}) is None  # the base's no-op
+    with pytest.raises(TypeError, match="LambdaCallback: on_batch_end must be callable, got int"):
+        LambdaCallback(on_batch_end=3)
+
+
+def test_what_a_callback_adds_to_the_epoch_logs_is_recorded():
+    model, opt, data = _setup()
+    seen = []
+    adder = LambdaCallback(on_epoch_end=lambda epoch, logs: logs.update(double=2 * logs["loss"]))
+    reader = LambdaCallback(on_epoch_end=lambda epoch, logs: seen.append(logs["double"]))
+    history = fit(model, nn.CrossEntropyLoss(), opt, data, epochs=2, batch_size=8,
+                  callbacks=[adder, reader], verbose=0)
+    assert history.double == [2 * loss for loss in history.loss] == seen
+
+
+def test_learning_rate_monitor_logs_every_group_as_it_trained():
+    model, _, data = _setup()
+    first, last = list(model.parameters())[:2], list(model.parameters())[2:]
+    opt = optim.SGD([{"params": first, "lr": 0.2}, {"params": last}], lr=0.1, momentum=0.9)
+    scheduler = optim.lr_scheduler.StepLR(opt, step_size=1, gamma=0.5)
+    history = fit(model, nn.CrossEntropyLoss(), opt, data, epochs=3, batch_size=8,
+                  scheduler=scheduler, callbacks=[LearningRateMonitor(log_momentum=True)],
+                  verbose=0)
+    np.testing.assert_allclose(history["lr-SGD/pg1"], [0.2, 0.1, 0.05])  # before each step
+    np.testing.assert_allclose(history["lr-SGD/pg2"], [0.1, 0.05, 0.025])
+    assert history["lr-SGD/pg1"] == history.lr  # fit logs the first group's
+    assert history["lr-SGD-momentum/pg1"] == [0.9] * 3
+
+
+def test_learning_rate_names():
+    model, _, _ = _setup()
+    params = list(model.parameters())
+    assert learning_rates(optim.Adam(params, lr=1e-3), momentum=True) == {
+        "lr-Adam": 1e-3, "lr-Adam-momentum": 0.9}  # Adam's betas[0]
+    named = optim.SGD([{"params": params[:2], "name": "body"}, {"params": params[2:]}], lr=0.1)
+    assert learning_rates(named, momentum=True) == {
+        "lr-SGD/body": 0.1, "lr-SGD-momentum/body": 0, "lr-SGD/pg2": 0.1,
+        "lr-SGD-momentum/pg2": 0}
+    with pytest.raises(ValueError, match="LearningRateMonitor: no optimizer"):
+        LearningRateMonitor().on_epoch_begin(0, {})
