@@ -7,13 +7,12 @@ are the same, only memory differs.
 """
 import warnings
 
-import numpy as np
 
 from .. import backend, devices
 from ..ops import activation as A
 from . import init as _init
 from .module import Module
-from .parameter import Parameter
+from .parameter import allocate
 
 
 class _Inplace(Module):
@@ -372,7 +371,7 @@ class PReLU(Module):
         super().__init__()
         self.num_parameters = num_parameters
         self.init = init
-        self.weight = Parameter(np.empty(num_parameters, dtype=backend.as_dtype(dtype)))
+        self.weight = allocate("PReLU", num_parameters, backend.as_dtype(dtype))
         self.reset_parameters()
 
     def reset_parameters(self):

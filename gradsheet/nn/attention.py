@@ -23,7 +23,7 @@ from ..ops.attention import multi_head_attention, multi_head_attention_forward
 from . import init
 from .linear import Linear
 from .module import Module
-from .parameter import Parameter
+from .parameter import allocate
 
 
 class NonDynamicallyQuantizableLinear(Linear):
@@ -81,23 +81,23 @@ class MultiheadAttention(Module):
         self.head_dim = embed_dim // num_heads
         E = embed_dim
         if not self._qkv_same_embed_dim:
-            self.q_proj_weight = Parameter(np.empty((E, E), dtype=dtype))
-            self.k_proj_weight = Parameter(np.empty((E, self.kdim), dtype=dtype))
-            self.v_proj_weight = Parameter(np.empty((E, self.vdim), dtype=dtype))
+            self.q_proj_weight = allocate("MultiheadAttention", (E, E), dtype)
+            self.k_proj_weight = allocate("MultiheadAttention", (E, self.kdim), dtype)
+            self.v_proj_weight = allocate("MultiheadAttention", (E, self.vdim), dtype)
             self.register_parameter("in_proj_weight", None)
         else:
-            self.in_proj_weight = Parameter(np.empty((3 * E, E), dtype=dtype))
+            self.in_proj_weight = allocate("MultiheadAttention", (3 * E, E), dtype)
             self.register_parameter("q_proj_weight", None)
             self.register_parameter("k_proj_weight", None)
             self.register_parameter("v_proj_weight", None)
         if bias:
-            self.in_proj_bias = Parameter(np.empty(3 * E, dtype=dtype))
+            self.in_proj_bias = allocate("MultiheadAttention", 3 * E, dtype)
         else:
             self.register_parameter("in_proj_bias", None)
         self.out_proj = NonDynamicallyQuantizableLinear(E, E, bias=bias, dtype=dtype)
         if add_bias_kv:
-            self.bias_k = Parameter(np.empty((1, 1, E), dtype=dtype))
-            self.bias_v = Parameter(np.empty((1, 1, E), dtype=dtype))
+            self.bias_k = allocate("MultiheadAttention", (1, 1, E), dtype)
+            self.bias_v = allocate("MultiheadAttention", (1, 1, E), dtype)
         else:
             self.bias_k = self.bias_v = None
         self.add_zero_attn = add_zero_attn

@@ -8,7 +8,6 @@ the input is too small; the math is one fused node in ``gradsheet.ops.conv``.
 """
 import math
 
-import numpy as np
 
 from .. import backend
 from .. import devices
@@ -17,7 +16,7 @@ from ..ops.conv import convolution, convolution_transpose
 from ..ops.geometry import ints, is_int, transposed_output_size
 from . import init
 from .module import Module
-from .parameter import Parameter
+from .parameter import allocate
 
 
 class _ConvNd(Module):
@@ -55,9 +54,9 @@ class _ConvNd(Module):
             shape = (self.in_channels, self.out_channels // self.groups) + self.kernel_size
         else:
             shape = (self.out_channels, self.in_channels // self.groups) + self.kernel_size
-        self.weight = Parameter(np.empty(shape, dtype=dtype))
+        self.weight = allocate(layer, shape, dtype)
         if bias:
-            self.bias = Parameter(np.empty(self.out_channels, dtype=dtype))
+            self.bias = allocate(layer, self.out_channels, dtype)
         else:
             self.register_parameter("bias", None)
         self.reset_parameters()

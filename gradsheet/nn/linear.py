@@ -10,7 +10,7 @@ from ..ops._checks import as_tensor_arg
 from ..ops.linalg import linear
 from . import init
 from .module import Module
-from .parameter import Parameter
+from .parameter import allocate
 
 
 def _check_features(layer, **sizes):
@@ -45,9 +45,9 @@ class Linear(Module):
         self.in_features = int(in_features)
         self.out_features = int(out_features)
         dtype = backend.as_dtype(dtype)
-        self.weight = Parameter(np.empty((self.out_features, self.in_features), dtype=dtype))
+        self.weight = allocate("Linear", (self.out_features, self.in_features), dtype)
         if bias:
-            self.bias = Parameter(np.empty(self.out_features, dtype=dtype))
+            self.bias = allocate("Linear", self.out_features, dtype)
         else:
             self.register_parameter("bias", None)
         self.reset_parameters()

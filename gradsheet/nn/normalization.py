@@ -7,6 +7,7 @@ in ``gradsheet.ops.norm``; names, parameters and buffers are PyTorch's, so state
 unchanged in either direction.
 """
 import numbers
+from collections.abc import Iterable
 
 import numpy as np
 
@@ -17,7 +18,7 @@ from ..ops._checks import as_tensor_arg
 from ..ops.norm import batch_norm, group_norm, layer_norm
 from . import init
 from .module import Module
-from .parameter import Parameter
+from .parameter import allocate
 
 
 def _positive_int(layer, name, value):
@@ -30,9 +31,9 @@ def _add_affine(module, enabled, bias, shape, device, dtype):
     devices.check(device, type(module).__name__)
     """Register gamma ('weight', ones) and beta ('bias', zeros) of ``shape``, or None."""
     dtype = backend.as_dtype(dtype)
-    module.register_parameter("weight", Parameter(np.ones(shape, dtype=dtype)) if enabled
+    module.register_parameter("weight", allocate(type(module).__name__, shape, dtype, np.ones) if enabled
                               else None)
-    module.register_parameter("bias", Parameter(np.zeros(shape, dtype=dtype))
+    module.register_parameter("bias", allocate(type(module).__name__, shape, dtype, np.zeros)
                               if enabled and bias else None)
 
 
@@ -168,6 +169,10 @@ class LayerNorm(Module):
         super().__init__()
         if isinstance(normalized_shape, numbers.Integral):
             normalized_shape = (normalized_shape,)
+        if isinstance(normalized_shape, (str, bytes)) or not isinstance(normalized_shape,
+                                                                        Iterable):
+            raise TypeError(f"LayerNorm: normalized_shape must be an int or a sequence of ints, "
+                            f"got {normalized_shape!r} ({type(normalized_shape).__name__})")
         self.normalized_shape = tuple(_positive_int("LayerNorm", "normalized_shape", n)
                                       for n in normalized_shape)
         self.eps, self.elementwise_affine = eps, elementwise_affine

@@ -21,7 +21,7 @@ from ..ops import shape as shape_ops
 from ..ops.dropout import dropout as _dropout
 from . import init
 from .module import Module
-from .parameter import Parameter
+from .parameter import allocate
 from .utils.rnn import PackedSequence, _pack_like, pad_packed_sequence
 
 
@@ -61,11 +61,11 @@ class RNNCellBase(_Uniform):
         self.bias = bias
         dtype = backend.as_dtype(dtype)
         G, H = self.gates, self.hidden_size
-        self.weight_ih = Parameter(np.empty((G * H, self.input_size), dtype=dtype))
-        self.weight_hh = Parameter(np.empty((G * H, H), dtype=dtype))
+        self.weight_ih = allocate(name, (G * H, self.input_size), dtype)
+        self.weight_hh = allocate(name, (G * H, H), dtype)
         if bias:
-            self.bias_ih = Parameter(np.empty(G * H, dtype=dtype))
-            self.bias_hh = Parameter(np.empty(G * H, dtype=dtype))
+            self.bias_ih = allocate(name, G * H, dtype)
+            self.bias_hh = allocate(name, G * H, dtype)
         else:
             self.register_parameter("bias_ih", None)
             self.register_parameter("bias_hh", None)
@@ -210,7 +210,7 @@ class RNNBase(_Uniform):
                     shapes.update(bias_ih=(G * H,), bias_hh=(G * H,))
                 for kind, shape in shapes.items():
                     param_name = f"{kind}_l{layer}{suffix}"
-                    setattr(self, param_name, Parameter(np.empty(shape, dtype=dtype)))
+                    setattr(self, param_name, allocate(name, shape, dtype))
                     self._flat_weights_names.append(param_name)
         self.reset_parameters()
 

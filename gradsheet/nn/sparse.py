@@ -6,7 +6,7 @@ from ..autograd.tensor import Tensor
 from ..ops.embedding import embedding
 from . import init
 from .module import Module
-from .parameter import Parameter
+from .parameter import allocate
 
 
 class Embedding(Module):
@@ -49,7 +49,7 @@ class Embedding(Module):
         self.max_norm, self.norm_type = max_norm, norm_type
         self.scale_grad_by_freq, self.sparse = scale_grad_by_freq, sparse
         dtype = backend.as_dtype(dtype)
-        self.weight = Parameter(np.empty((self.num_embeddings, self.embedding_dim), dtype=dtype))
+        self.weight = allocate("Embedding", (self.num_embeddings, self.embedding_dim), dtype)
         self.reset_parameters()
 
     def reset_parameters(self):

@@ -18,6 +18,7 @@ from .. import backend
 from ..autograd.tensor import Tensor, as_tensor
 from ..ops._checks import as_tensor_arg
 from ..ops.activation import gelu, relu
+from ..ops.geometry import is_int
 from .activation import GELU, ReLU
 from .attention import MultiheadAttention
 from .containers import ModuleList
@@ -86,6 +87,23 @@ def _canonical_mask(layer, mask, name, other, other_name, dtype, check_other=Tru
     return mask if isinstance(mask, Tensor) else as_tensor(array)
 
 
+def _check_sizes(layer, d_model, nhead, dim_feedforward):
+    """d_model and nhead positive integers, dim_feedforward a non-negative one (0 is torch's
+    empty Linear), nhead dividing d_model, checked before any sub-layer is built: a TypeError
+    naming ``layer``, the size and the value for a non-integer, a ValueError for one too small."""
+    for name, value, low in (("d_model", d_model, 1), ("nhead", nhead, 1),
+                             ("dim_feedforward", dim_feedforward, 0)):
+        rule = "a positive integer" if low else "a non-negative integer"
+        if not is_int(value):
+            raise TypeError(f"{layer}: {name} must be {rule}, got {value!r} "
+                            f"({type(value).__name__})")
+        if value < low:
+            raise ValueError(f"{layer}: {name} must be {rule}, got {value!r}")
+    if d_model % nhead:
+        raise ValueError(f"{layer}: d_model={d_model} must be divisible by nhead={nhead} "
+                         "(each head gets d_model / nhead features)")
+
+
 def _dtype(x):
     return x.array.dtype
 
@@ -113,6 +131,7 @@ class TransformerEncoderLayer(Module):
                  layer_norm_eps=1e-5, batch_first=False, norm_first=False, bias=True,
                  device=None, dtype=None):
         super().__init__()
+        _check_sizes("TransformerEncoderLayer", d_model, nhead, dim_feedforward)
         self.self_attn = MultiheadAttention(d_model, nhead, dropout=dropout, bias=bias,
                                             batch_first=batch_first, device=device, dtype=dtype)
         self.linear1 = Linear(d_model, dim_feedforward, bias=bias, device=device, dtype=dtype)
@@ -176,6 +195,7 @@ class TransformerDecoderLayer(Module):
                  layer_norm_eps=1e-5, batch_first=False, norm_first=False, bias=True,
                  device=None, dtype=None):
         super().__init__()
+        _check_sizes("TransformerDecoderLayer", d_model, nhead, dim_feedforward)
         self.self_attn = MultiheadAttention(d_model, nhead, dropout=dropout,
                                             batch_first=batch_first, bias=bias, device=device,
                                             dtype=dtype)
@@ -369,6 +389,7 @@ class Transformer(Module):
                  custom_decoder=None, layer_norm_eps=1e-5, batch_first=False, norm_first=False,
                  bias=True, device=None, dtype=None):
         super().__init__()
+        _check_sizes("Transformer", d_model, nhead, dim_feedforward)
         if custom_encoder is not None:
             self.encoder = custom_encoder
         else:

@@ -1,7 +1,20 @@
 """Upsample, UpsamplingNearest2d and UpsamplingBilinear2d, as in ``torch.nn``: each holds
 ``F.interpolate``'s arguments (``gradsheet.ops.resample``, where the formulas live)."""
+import numbers
+
 from ..ops import resample as _resample
 from .module import Module
+
+
+def _scale_factor(layer, value):
+    """A number as a float (None for a false one: 0 or None, as torch), a tuple or list of
+    numbers as a tuple of floats; anything else a TypeError naming ``layer`` and the value."""
+    if isinstance(value, (tuple, list)) and all(isinstance(v, numbers.Real) for v in value):
+        return tuple(float(v) for v in value)
+    if value is None or isinstance(value, numbers.Real):
+        return float(value) if value else None
+    raise TypeError(f"{layer}: scale_factor must be a number or a tuple of numbers, got "
+                    f"{value!r} ({type(value).__name__})")
 
 
 class Upsample(Module):
@@ -18,10 +31,7 @@ class Upsample(Module):
         super().__init__()
         self.name = type(self).__name__
         self.size = size
-        if isinstance(scale_factor, tuple):
-            self.scale_factor = tuple(float(factor) for factor in scale_factor)
-        else:
-            self.scale_factor = float(scale_factor) if scale_factor else None
+        self.scale_factor = _scale_factor(self.name, scale_factor)
         self.mode = mode
         self.align_corners = align_corners
         self.recompute_scale_factor = recompute_scale_factor

@@ -175,3 +175,12 @@ def test_a_batch_of_one_is_not_counted():
     assert int(bn.num_batches_tracked.array) == 0
     bn.eval()
     assert bn(gs.zeros(1, 3)).shape == (1, 3)  # eval mode takes a single sample
+
+
+@pytest.mark.parametrize("shape", [None, 2.5, float("nan"), object(), 1 + 2j, "ab", b"ab"])
+def test_layer_norm_of_a_non_shape_names_the_argument(shape):
+    """torch says only "'float' object is not iterable" (and takes "ab" character by
+    character): here a TypeError names LayerNorm, normalized_shape and the value's type."""
+    with pytest.raises(TypeError, match=rf"LayerNorm: normalized_shape must be an int or a "
+                                        rf"sequence of ints, got .*\({type(shape).__name__}\)"):
+        nn.LayerNorm(shape)

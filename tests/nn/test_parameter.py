@@ -48,3 +48,32 @@ def test_deepcopy_gives_an_independent_parameter():
 def test_integer_parameter_cannot_require_grad():
     with pytest.raises(RuntimeError, match="only floating tensors can require grad, not int64"):
         nn.Parameter(gs.tensor([1, 2]))
+
+
+@pytest.mark.parametrize("make, layer, shape", [
+    (lambda: nn.Linear(10 ** 10, 10 ** 10), "Linear", r"\(10000000000, 10000000000\)"),
+    (lambda: nn.Conv2d(2, 3, 10 ** 12), "Conv2d", r"\(3, 2, 1000000000000, 1000000000000\)"),
+    (lambda: nn.ConvTranspose2d(2, 3, 10 ** 12), "ConvTranspose2d", r"\(2, 3, 10+, 10+\)"),
+    (lambda: nn.MultiheadAttention(10 ** 12, 2), "MultiheadAttention",
+     r"\(3000000000000, 1000000000000\)"),
+    (lambda: nn.TransformerEncoderLayer(10 ** 12, 2, 8), "MultiheadAttention", r"\(3000000000000"),
+    (lambda: nn.Embedding(10 ** 10, 10 ** 10), "Embedding", r"\(10000000000, 10000000000\)"),
+    (lambda: nn.LSTM(10 ** 10, 10 ** 10), "LSTM", r"\(40000000000, 10000000000\)"),
+    (lambda: nn.GRUCell(10 ** 10, 10 ** 10), "GRUCell", r"\(30000000000, 10000000000\)"),
+    (lambda: nn.LayerNorm((10 ** 10, 10 ** 10)), "LayerNorm", r"\(10000000000, 10000000000\)"),
+])
+def test_a_parameter_no_array_can_hold_is_refused_naming_the_layer(make, layer, shape):
+    """More than 2**63 - 1 bytes: NumPy would say only "array is too big" (torch: "Storage
+    size calculation overflowed"); the layer names itself, the shape and the bytes, before
+    allocating anything."""
+    with pytest.raises(ValueError, match=rf"{layer}: a parameter of shape {shape}.* would take "
+                                         r"[0-9.e+]+ bytes, more than any array can hold"):
+        make()
+
+
+def test_allocate_fills_with_the_given_function():
+    from gradsheet.nn.parameter import allocate
+    p = allocate("Layer", (2, 3), np.float32, np.ones)
+    assert isinstance(p, nn.Parameter) and p.requires_grad
+    assert p.shape == (2, 3) and p.dtype == gs.float32
+    np.testing.assert_array_equal(p.array, 1)

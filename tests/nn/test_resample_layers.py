@@ -146,3 +146,26 @@ def test_distance_layers_errors_name_the_op():
         nn.CosineSimilarity()(gs.zeros(2, 3), gs.zeros(2, 4))
     with pytest.raises((ValueError, RuntimeError), match="pairwise_distance"):
         nn.PairwiseDistance()(gs.zeros(2, 3), gs.zeros(3, 3))
+
+
+@pytest.mark.parametrize("factor", ["abc", {"a": 1}, object(), 1 + 2j, gs.tensor([1.0, 2.0]),
+                                    (2, "x")])
+def test_upsample_of_a_non_number_scale_factor_names_it(factor):
+    """torch leaks float()'s message ("could not convert string to float"); here a TypeError
+    names Upsample, scale_factor and the value's type."""
+    with pytest.raises(TypeError, match=rf"Upsample: scale_factor must be a number or a tuple "
+                                        rf"of numbers, got .*\({type(factor).__name__}\)"):
+        nn.Upsample(scale_factor=factor)
+
+
+@pytest.mark.parametrize("factor", [2, 1.5, True, 0, None, (2, 3), (1.5, 2.0)])
+def test_upsample_keeps_number_scale_factors_as_torch(factor):
+    ours, theirs = nn.Upsample(scale_factor=factor), torch.nn.Upsample(scale_factor=factor)
+    assert ours.scale_factor == theirs.scale_factor
+    assert type(ours.scale_factor) is type(theirs.scale_factor)
+
+
+def test_upsample_takes_a_list_of_factors_as_a_tuple():
+    """A documented extension: torch's Upsample refuses a list (float([2, 3])); F.interpolate
+    takes one, so the layer keeps it as the tuple (2.0, 3.0)."""
+    assert nn.Upsample(scale_factor=[2, 3]).scale_factor == (2.0, 3.0)

@@ -3,6 +3,7 @@ encoder and decoder layers (post- and pre-norm, relu/gelu/callables, bias=False,
 unbatched), the stacks and nn.Transformer, in eval mode and in train mode with dropout 0,
 masks (bool and float, causal hints and their detection, key padding), outputs and every
 gradient; state dict keys and round trips; deep-copied layers; the causal mask; errors."""
+import re
 import warnings
 
 import numpy as np
@@ -335,12 +336,39 @@ def test_enable_nested_tensor_warning_as_torch():
 
 
 # ------------------------------------------------------------------ errors
+@pytest.mark.parametrize("layer", ["TransformerEncoderLayer", "TransformerDecoderLayer",
+                                   "Transformer"])
+@pytest.mark.parametrize("slot, value, error", [
+    (0, None, TypeError), (1, "abc", TypeError), (2, 2.5, TypeError), (2, True, TypeError),
+    (2, [3, 4], TypeError), (0, 0, ValueError), (1, -1, ValueError), (2, -1, ValueError)])
+def test_sizes_are_checked_before_any_sub_layer_is_built(layer, slot, value, error):
+    """torch raises from deep inside (empty()'s TypeError, MultiheadAttention's assertion):
+    each bad d_model, nhead or dim_feedforward is named here with the layer and the value."""
+    sizes = {0: "d_model", 1: "nhead", 2: "dim_feedforward"}
+    kwargs = dict(d_model=8, nhead=2, dim_feedforward=16)
+    kwargs[sizes[slot]] = value
+    if layer == "Transformer":
+        kwargs.update(num_encoder_layers=1, num_decoder_layers=1)
+    with pytest.raises(error, match=rf"{layer}: {sizes[slot]} must be a (positive|non-negative) "
+                                    rf"integer, got {re.escape(repr(value))}"):
+        getattr(nn, layer)(**kwargs)
+    with pytest.raises(Exception):  # noqa: B017 (torch refuses too, with its own type)
+        getattr(torch.nn, layer)(**kwargs)
+
+
+def test_an_empty_feed_forward_block_is_accepted_as_torch():
+    layer = nn.TransformerEncoderLayer(8, 2, 0)
+    assert tuple(layer.linear1.weight.shape) == (0, 8)
+    torch.nn.TransformerEncoderLayer(8, 2, 0)
+
+
 def test_errors():
     with pytest.raises(ValueError, match=r"activation should be 'relu' or 'gelu' .*'tanh'"):
         nn.TransformerEncoderLayer(8, 2, activation="tanh")
     with pytest.raises(RuntimeError):
         torch.nn.TransformerEncoderLayer(8, 2, activation="tanh")
-    with pytest.raises(ValueError, match=r"embed_dim 8 must be divisible by num_heads 3"):
+    with pytest.raises(ValueError, match=r"TransformerDecoderLayer: d_model=8 must be divisible "
+                                         r"by nhead=3"):
         nn.TransformerDecoderLayer(8, 3)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
