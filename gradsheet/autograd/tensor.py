@@ -10,6 +10,7 @@ This module defines only what a tensor is; its methods (``x.exp()``, ``x + y``,
 (``autograd.methods``), each recording one node when an input requires grad.
 """
 import weakref
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -56,7 +57,13 @@ def _reject_non_numbers(data):
                             f"must be numbers or bools (or nested lists of them)")
 
 
-class Tensor:
+if TYPE_CHECKING:  # the methods the ops bind, as a type checker sees them (object at run time)
+    from ._bound import BoundMethods as _BoundMethods
+else:
+    _BoundMethods = object
+
+
+class Tensor(_BoundMethods):
     """An array with reverse-mode autograd. Shapes, names and semantics follow PyTorch."""
 
     __slots__ = ("array", "grad", "requires_grad", "_ctx", "_hooks", "_version", "__weakref__")
