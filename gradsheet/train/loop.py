@@ -353,10 +353,10 @@ def fit(model, loss_fn, optimizer, train_data, val_data=None, epochs=1, batch_si
             LearningRateMonitor, LambdaCallback, ProgressBar, ...), their hooks called in
             this order; the epoch's logs they get in ``on_epoch_end`` is one dict, recorded
             in the History after the last of them (so values a callback adds are kept).
-        verbose: what is printed to stdout, as Keras: ``"auto"`` a progress bar per epoch
-            (running loss and metrics) where stdout is a terminal or a notebook, and one line
-            per epoch elsewhere (piped, CI logs); 1 the bar everywhere; 2 one line per epoch;
-            0 nothing. The bar gives way to the epoch's line, which shows every logged value
+        verbose: what is printed to stdout, as Keras: ``"auto"`` (the same as 1, as in Keras)
+            and 1 a progress bar per epoch (running loss and metrics) where stdout is a
+            terminal or a notebook, one line per epoch elsewhere (piped, CI logs); 2 one line
+            per epoch; 0 nothing. The bar gives way to the epoch's line, which shows every logged value
             (train and validation) and the epoch's time (``train.progress``). A ProgressBar
             among ``callbacks`` replaces this display.
         checkpoint_dir: after each epoch (once the callbacks' ``on_epoch_end`` ran), write a

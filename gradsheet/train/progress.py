@@ -10,9 +10,11 @@ when the epoch ends it gives way to the epoch line (wrapped at the terminal's wi
 adds the validation values. Where output is not interactive (piped, a CI log) only the epoch
 lines are printed.
 
-``fit(verbose=...)`` picks the display, as Keras: ``"auto"`` (the default) a bar where output is
-interactive and epoch lines elsewhere, ``1`` the bar everywhere, ``2`` the epoch lines only,
-``0`` nothing. A ``ProgressBar`` in ``fit``'s callbacks replaces it (with its own options).
+``fit(verbose=...)`` picks the display, as Keras: ``1`` the bar, which (as Keras' progress bar)
+is drawn only where output is interactive, leaving the epoch lines alone elsewhere; ``"auto"``
+(the default) is 1, as in Keras; ``2`` the epoch lines only; ``0`` nothing. A ``ProgressBar`` in
+``fit``'s callbacks replaces it, with its own options (``interactive_only=False`` draws the bar
+through a pipe too, e.g. into ``tee``).
 """
 import shutil
 import sys
@@ -104,8 +106,7 @@ class ProgressBar(Callback):
         leave: keep each epoch's finished bar above its epoch line (else the line replaces it).
         file: the stream written to (default: ``sys.stdout`` when training starts).
         interactive_only: draw the bar only where the stream is interactive (a terminal, a
-            notebook), printing the epoch lines alone elsewhere; False draws it everywhere
-            (``fit(verbose=1)``).
+            notebook), printing the epoch lines alone elsewhere; False draws it everywhere.
 
     Under a process group only rank 0 displays anything. Raises ValueError for a negative
     ``refresh_rate``.
@@ -185,4 +186,4 @@ def display(verbose, callbacks):
         return []
     if verbose == 2:
         return [ProgressBar(refresh_rate=0)]
-    return [ProgressBar(interactive_only=verbose == "auto")]
+    return [ProgressBar()]

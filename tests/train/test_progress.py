@@ -155,10 +155,17 @@ def test_auto_on_a_real_terminal_80_columns_and_through_a_pipe():
 def test_verbose_0_1_2(capsys, monkeypatch):
     _fit(verbose=0)
     assert capsys.readouterr() == ("", "")
-    _fit(verbose=1)  # stdout is not a terminal: 1 draws the bar anyway, as asked
+    _fit(verbose=1)  # stdout is not a terminal: as Keras' bar, the epoch lines alone
     out = capsys.readouterr().out
-    assert any(s.startswith("Epoch 1/2 3/3 [") for s in _segments(out))
-    _assert_epoch_lines([line for line in _screen_lines(out) if line.strip()], 2)
+    assert "\r" not in out and len(out.splitlines()) == 2
+    _assert_epoch_lines(out.splitlines(), 2)
+    stream = io.StringIO()  # not a terminal, but the bar asked for everywhere
+    _fit(callbacks=[ProgressBar(file=stream, interactive_only=False)])
+    assert any(s.startswith("Epoch 1/2 3/3 [") for s in _segments(stream.getvalue()))
+    _assert_epoch_lines([line for line in _screen_lines(stream.getvalue()) if line.strip()], 2)
+    monkeypatch.setattr(sys.stdout, "isatty", lambda: True)
+    _fit(verbose=1)
+    assert any(s.startswith("Epoch 2/2 3/3 [") for s in _segments(capsys.readouterr().out))
     monkeypatch.setattr(sys.stdout, "isatty", lambda: True)
     monkeypatch.setenv("COLUMNS", "60")
     _fit(verbose=2)  # a terminal, but lines only: wrapped at its width
