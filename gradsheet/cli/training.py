@@ -1,5 +1,18 @@
 """``gradsheet train``, ``evaluate`` and ``predict``: supervised models from the command line.
 
+Each ``train`` run writes to its own folder, ``--out/NAME/version_N`` (Lightning's layout; NAME
+is ``--name``, by default MODEL-DATA; the folder is printed at the start): args.json (the
+arguments), model.safetensors, checkpoints/, history.json and training_curve.png.
+``--resume RUN_DIR`` continues that run in its folder from its last checkpoint, with its saved
+arguments (options given again override them); ``--resume CHECKPOINT`` starts a new run
+folder from a checkpoint file.
+
+The model file's metadata keeps what evaluate and predict need to treat data as training did:
+the classes of string labels (predict prints them back), the CSV layout (predict leaves the
+label column out of the training CSV), ``--standardize``'s mean and std (applied to the
+inputs), and the held-out split (seed, fraction, rows): ``evaluate`` on the training data
+scores the held-out rows unless ``--all-rows``.
+
 ``gradsheet train --nproc N ...`` runs the same training data-parallel on N processes: it
 launches ``mpiexec -n N python -m gradsheet.cli train ...`` (the mpiexec next to the running
 python, else the one on PATH; the ``dist`` extra installs both mpi4py and MPICH's mpiexec) and
@@ -10,6 +23,7 @@ prints that command. Each process then finds itself under mpiexec (``PMI_SIZE`` 
 """
 import argparse
 import importlib.util
+import re
 import json
 import os
 import shlex
@@ -24,7 +38,9 @@ from ..data import random_split
 from ..io.files import atomic_file, open_regular, remove_stale_temporaries, write_atomically
 from ..train import evaluate, fit, predict
 from .data_sources import load_inputs, load_source
+from .runs import add_run_options, add_threads_option, load_args, next_version_dir, save_args
 
+MODELS = ("mlp", "cnn")  # built-in architectures; anything else names a JSON architecture file
 OPTIMIZERS = {"sgd": optim.SGD, "adam": optim.Adam, "adamw": optim.AdamW,
               "rmsprop": optim.RMSprop, "adagrad": optim.Adagrad}
 
@@ -39,8 +55,12 @@ def _architecture(args, sample, num_classes):
 def _architecture_file(args):
     """The architecture of a ``--model ARCH.json`` file (None for mlp and cnn), its size
     checked before anything is built."""
-    if args.model in ("mlp", "cnn"):
+    if args.model in MODELS:
         return None
+    if not os.path.exists(args.model):
+        raise ValueError(f"--model {args.model}: not a model name (choose from "
+                         f"{', '.join(MODELS)}) nor an architecture file (a JSON list of layer "
+                         f"specs): no such file")
     with open_regular(args.model, None, "architecture file") as f:
         data = f.read()
     try:
@@ -63,9 +83,9 @@ def _split(dataset, fraction, seed, where):
     return train_set, val_set
 
 
-def _check_resume(args):
+def _check_resume(args, path):
     """A clear error before training when ``--resume`` names a checkpoint of another run."""
-    checkpoint = io.load_checkpoint(args.resume)
+    checkpoint = io.load_checkpoint(path)
     saved = checkpoint.get("optimizer_class")
     chosen = OPTIMIZERS[args.optimizer].__name__
     if saved is not None and saved != chosen:
@@ -114,11 +134,58 @@ def find_mpiexec(executable=None, path=None):
 def _child_arguments(args):
     """The ``gradsheet train`` options of ``args`` spelled out again, less --nproc."""
     words = []
-    for flag, dest in args.train_options:
+    for flag, dest, is_flag in args.train_options:
         value = getattr(args, dest)
-        if value is not None:
+        if is_flag:
+            words += [flag] if value else []
+        elif value is not None:
             words += [flag, str(value)]
     return words
+
+
+def _resumed_arguments(args):
+    """``--resume RUN_DIR``: the run's saved arguments, overridden by the options given on this
+    command line (argparse keeps a namespace's values for options not given)."""
+    saved = {name: value for name, value in load_args(args.resume, "--resume").items()
+             if name not in ("resume", "out", "name")}
+    words = args.argv[args.argv.index("train") + 1:]
+    merged = args.parser.parse_args(words, namespace=argparse.Namespace(**saved))
+    merged.argv = args.argv
+    return merged
+
+
+def _last_checkpoint(run_dir):
+    """The newest epoch checkpoint of a run directory (a ValueError when it has none)."""
+    folder = os.path.join(run_dir, "checkpoints")
+    names = sorted(n for n in (os.listdir(folder) if os.path.isdir(folder) else [])
+                   if re.fullmatch(r"epoch-\d+\.safetensors", n))
+    if not names:
+        raise ValueError(f"--resume {run_dir}: no checkpoint in {folder} to continue from")
+    return os.path.join(folder, names[-1])
+
+
+def _default_name(args):
+    """MODEL-DATA from --model and --data (file names without folders and extensions)."""
+    def stem(text):
+        return os.path.splitext(os.path.basename(text.rstrip("/")))[0] or text
+    data = "idx" if args.data.startswith("idx:") else stem(args.data)
+    return re.sub(r"[^\w.-]+", "-", f"{stem(args.model)}-{data}")
+
+
+def _run_directory(args, rank, resume_dir):
+    """The run's folder: ``resume_dir`` when continuing one, else a new version made by rank 0
+    (or the only process) and sent to the other ranks."""
+    if resume_dir is not None:
+        return resume_dir
+    run_dir = None
+    if rank is None or rank == 0:
+        run_dir = next_version_dir(args.out, args.name or _default_name(args))
+    if rank is not None:
+        import gradsheet.distributed as dist
+        shared = [run_dir]
+        dist.broadcast_object_list(shared, src=0)
+        run_dir = shared[0]
+    return run_dir
 
 
 def launch(args):
@@ -164,6 +231,8 @@ def train(args):
     it trains data-parallel, rank 0 printing and writing, and a failure on any rank ends the
     job with one line naming the rank.
     """
+    if args.resume is not None and os.path.isdir(args.resume):
+        args = _resumed_arguments(args)
     world = launched_world_size()
     if world is None:
         if args.nproc is not None:
@@ -189,22 +258,32 @@ def _train(args, rank):
     """The training itself; ``rank`` is None in a single process, else this process's rank."""
     writer = rank is None or rank == 0
     backend.manual_seed(args.seed)
-    if args.resume is not None and writer:  # only rank 0 reads the checkpoint
-        _check_resume(args)
+    resume_dir = args.resume if args.resume is not None and os.path.isdir(args.resume) else None
+    resume_from = _last_checkpoint(resume_dir) if resume_dir else args.resume
+    if resume_from is not None and writer:  # only rank 0 reads the checkpoint
+        _check_resume(args, resume_from)
     spec = _architecture_file(args)
-    dataset, num_classes = load_source(args.data, image=args.model == "cnn", min_rows=2,
-                                       vocabulary=models.token_vocabulary(spec))
+    vocabulary = models.token_vocabulary(spec)
+    if args.standardize and vocabulary is not None:
+        raise ValueError("--standardize scales features; the model's first layer is an "
+                         "Embedding, whose inputs are token ids: leave --standardize out")
+    source = load_source(args.data, image=args.model == "cnn", min_rows=2,
+                         vocabulary=vocabulary, label_column=args.label_column)
+    dataset, num_classes = source.dataset, source.num_classes
     train_set, val_set = _split(dataset, args.val_fraction, args.seed, args.data)
+    scaling = _standardize(dataset, train_set.indices) if args.standardize else None
     spec = spec or _architecture(args, dataset.tensors[0].array[0], num_classes)
     model = models.build_model(spec)
     if rank:  # each rank its own dropout stream (the weights come from rank 0's model)
         backend.manual_seed([args.seed, rank])
     optimizer = OPTIMIZERS[args.optimizer](model.parameters(), lr=args.lr)
-    checkpoints = os.path.join(args.out, "checkpoints")
+    run_dir = _run_directory(args, rank, resume_dir)
+    checkpoints = os.path.join(run_dir, "checkpoints")
     if writer:
-        os.makedirs(args.out, exist_ok=True)
-        for folder in (args.out, checkpoints):  # temporaries a killed run left behind
+        for folder in (run_dir, checkpoints):  # temporaries a killed run left behind
             remove_stale_temporaries(folder)
+        save_args(run_dir, args, [dest for _, dest, _ in args.train_options])
+        print(f"run directory: {run_dir}", flush=True)
     if rank == 0:
         import gradsheet.distributed as dist
         world = dist.get_world_size()
@@ -213,20 +292,69 @@ def _train(args, rank):
     # the divergence check: a loss 1e4 times its running minimum ends the run with an error
     history = fit(model, nn.CrossEntropyLoss(), optimizer, train_set, val_data=val_set,
                   epochs=args.epochs, batch_size=args.batch_size, verbose=args.verbose,
-                  checkpoint_dir=checkpoints, resume_from=args.resume, on_divergence="raise")
+                  checkpoint_dir=checkpoints, resume_from=resume_from, on_divergence="raise")
     if not writer:
         return 0
-    model_path = os.path.join(args.out, "model.safetensors")
+    model_path = os.path.join(run_dir, "model.safetensors")
     models.save_model(model, spec, model_path,
-                      metadata={"num_classes": str(num_classes), "data": args.data})
-    write_atomically(os.path.join(args.out, "history.json"),
+                      metadata=_model_metadata(args, source, len(dataset), scaling))
+    write_atomically(os.path.join(run_dir, "history.json"),
                      json.dumps(history.history, indent=2))
-    _plot_history(history, os.path.join(args.out, "training_curve.png"))
+    _plot_history(history, os.path.join(run_dir, "training_curve.png"))
     last = {name: values[-1] for name, values in history.history.items()}
     print(f"trained {args.model} for {args.epochs} epochs: " +
           ", ".join(f"{k} {v:.4g}" for k, v in last.items()))
     print(f"model: {model_path}")
     return 0
+
+
+def _standardize(dataset, rows):
+    """x <- (x - mean) / std in place, per feature, with the mean and std of the training
+    ``rows`` (std 0 taken as 1); returns them as lists, for the model file."""
+    features = dataset.tensors[0].array
+    flat = features.reshape(len(features), -1)
+    mean = flat[np.asarray(rows)].mean(axis=0)
+    std = flat[np.asarray(rows)].std(axis=0)
+    std[std == 0] = 1.0
+    flat -= mean
+    flat /= std
+    return {"mean": mean.tolist(), "std": std.tolist()}
+
+
+def _apply_standardization(inputs, metadata, where):
+    """The inputs scaled by the model's saved mean and std (unchanged without them)."""
+    if "standardize" not in metadata:
+        return inputs
+    scaling = json.loads(metadata["standardize"])
+    flat = inputs.reshape(len(inputs), -1)
+    if flat.shape[1] != len(scaling["mean"]):
+        raise ValueError(f"{where}: {flat.shape[1]} values per row, but the model was trained "
+                         f"(--standardize) on {len(scaling['mean'])}")
+    scaled = (flat - np.asarray(scaling["mean"])) / np.asarray(scaling["std"])
+    return scaled.astype(inputs.dtype).reshape(inputs.shape)
+
+
+def _data_reference(data):
+    """--data as the model file keeps it: files by absolute path (evaluate finds them again)."""
+    if data == "digits":
+        return data
+    if data.startswith("idx:"):
+        return "idx:" + ",".join(os.path.abspath(p) for p in data[4:].split(","))
+    return os.path.abspath(data)
+
+
+def _model_metadata(args, source, rows, scaling):
+    """The model file's metadata: classes, data, split, and the CSV and scaling details."""
+    metadata = {"num_classes": str(source.num_classes), "data": _data_reference(args.data),
+                "split": json.dumps({"seed": args.seed, "val_fraction": args.val_fraction,
+                                     "rows": rows})}
+    if source.classes is not None:
+        metadata["classes"] = json.dumps(source.classes)
+    if source.layout is not None:
+        metadata["csv_layout"] = json.dumps(source.layout)
+    if scaling is not None:
+        metadata["standardize"] = json.dumps(scaling)
+    return metadata
 
 
 def _plot_history(history, path):
@@ -250,14 +378,35 @@ def _plot_history(history, path):
 
 
 def evaluate_command(args):
-    """``gradsheet evaluate``: print the loss and accuracy of a saved model on ``args.data``.
-    Returns 0.
+    """``gradsheet evaluate``: print the loss and accuracy of a saved model on ``args.data``
+    (default: the data it was trained on, and then only its held-out validation rows unless
+    ``--all-rows``), with its training's label encoding and standardization. Returns 0.
     """
     model, spec, metadata = models.load_model(args.model)
     image = any(layer.get("type", "").startswith("Conv") for layer in spec)
-    num_classes = _num_classes(metadata, spec)
-    dataset, _ = load_source(args.data, image=image, num_classes=num_classes,
-                             vocabulary=models.token_vocabulary(spec))
+    data = args.data or metadata.get("data")
+    if data is None:
+        raise ValueError(f"--model {args.model}: the file does not say what data it was trained "
+                         f"on; give --data")
+    trained_on = _data_reference(data) == metadata.get("data")
+    layout = json.loads(metadata.get("csv_layout", "null"))
+    label = layout["label_index"] if layout and trained_on and data.endswith(".csv") else None
+    source = load_source(data, image=image, num_classes=_num_classes(metadata, spec),
+                         vocabulary=models.token_vocabulary(spec), label_column=label,
+                         classes=json.loads(metadata.get("classes", "null")))
+    dataset = source.dataset
+    features = dataset.tensors[0]
+    features.array[...] = _apply_standardization(features.array, metadata, data)
+    rows = f"all {len(dataset)} rows of {data}"
+    if trained_on and not args.all_rows and "split" in metadata:
+        split = json.loads(metadata["split"])
+        if split["rows"] != len(dataset):
+            raise ValueError(f"{data} has {len(dataset)} rows, the model was trained on "
+                             f"{split['rows']}: the held-out split no longer applies (the file "
+                             f"changed); give --all-rows to score every row")
+        _, dataset = _split(dataset, split["val_fraction"], split["seed"], data)
+        rows = f"the {len(dataset)} held-out validation rows of {data} (--all-rows: every row)"
+    print(f"scoring {rows}")
     scores = evaluate(model, nn.CrossEntropyLoss(), dataset, batch_size=args.batch_size)
     print(", ".join(f"{name} {value:.4f}" for name, value in scores.items()))
     return 0
@@ -277,15 +426,20 @@ def _num_classes(metadata, spec):
 
 def predict_command(args):
     """``gradsheet predict``: print (or write to ``args.out``) the predicted class of each row of
-    ``args.input``; flat rows are reshaped to square images for a convolutional model.
-    Returns 0.
+    ``args.input`` (its original label for a model trained on string labels), or with
+    ``--proba`` a CSV of class probabilities (softmax of the logits; a header of the classes).
+    The training CSV's label column is left out (see ``load_inputs``), the training's
+    standardization applied; flat rows are reshaped to square images for a convolutional
+    model. Returns 0.
     """
-    model, spec, _ = models.load_model(args.model)
+    model, spec, metadata = models.load_model(args.model)
     vocabulary = models.token_vocabulary(spec)
+    layout = json.loads(metadata.get("csv_layout", "null"))
     with np.errstate(all="ignore"):
-        inputs = load_inputs(args.input, vocabulary)
+        inputs = load_inputs(args.input, vocabulary, layout)
         if vocabulary is None:
-            inputs = inputs.astype(backend.get_default_dtype())
+            inputs = _apply_standardization(inputs.astype(backend.get_default_dtype()),
+                                            metadata, args.input)
     if any(layer.get("type", "").startswith("Conv") for layer in spec) and inputs.ndim == 2:
         side = int(round(np.sqrt(inputs.shape[1])))
         if side * side != inputs.shape[1]:
@@ -293,12 +447,19 @@ def predict_command(args):
                              f"{inputs.shape[1]} values per row are not a square number")
         inputs = inputs.reshape(-1, 1, side, side)
     logits = predict(model, inputs, batch_size=args.batch_size).array
-    classes = logits.argmax(axis=1)
-    if args.out:
-        write_atomically(args.out, "".join(f"{c}\n" for c in classes))
-        print(f"{len(classes)} predictions written to {args.out}")
+    names = json.loads(metadata.get("classes", "null")) or list(range(logits.shape[1]))
+    if args.proba:
+        shifted = np.exp(logits - logits.max(axis=1, keepdims=True))
+        probabilities = shifted / shifted.sum(axis=1, keepdims=True)
+        lines = [",".join(map(str, names))]
+        lines += [",".join(f"{p:.6g}" for p in row) for row in probabilities]
     else:
-        print("\n".join(str(c) for c in classes))
+        lines = [str(names[c]) for c in logits.argmax(axis=1)]
+    if args.out:
+        write_atomically(args.out, "".join(f"{line}\n" for line in lines))
+        print(f"{len(logits)} predictions written to {args.out}")
+    else:
+        print("\n".join(lines))
     return 0
 
 
@@ -308,40 +469,73 @@ def add_commands(commands):
     """
     train_parser = commands.add_parser("train", help="train a model on digits, IDX, CSV or NPZ data")
     train_parser.add_argument("--model", default="mlp",
-                              help="mlp, cnn, or a JSON architecture file (a list of layer specs)")
+                              help=f"{', '.join(MODELS)}, or a JSON architecture file (a list "
+                                   f"of layer specs)")
     train_parser.add_argument("--data", default="digits",
                               help="digits | idx:IMAGES,LABELS | FILE.csv | FILE.npz")
-    train_parser.add_argument("--epochs", type=_positive_int, default=10)
+    train_parser.add_argument("--label-column", default=None,
+                              help="a CSV file's label column: a header name or an index "
+                                   "(default: the last column)")
+    train_parser.add_argument("--standardize", action="store_true",
+                              help="scale each feature to mean 0 and std 1 over the training "
+                                   "rows (the statistics are saved; evaluate/predict apply them)")
+    train_parser.add_argument("--epochs", type=_positive_int, default=10,
+                              help="passes over the training data")
     train_parser.add_argument("--batch-size", type=_positive_int, default=32,
                               help="samples per step (per process under --nproc)")
-    train_parser.add_argument("--optimizer", choices=sorted(OPTIMIZERS), default="adam")
-    train_parser.add_argument("--lr", type=_positive_float, default=1e-3)
+    train_parser.add_argument("--optimizer", choices=sorted(OPTIMIZERS), default="adam",
+                              help="the optimizer (gradsheet.optim)")
+    train_parser.add_argument("--lr", type=_positive_float, default=1e-3,
+                              help="the optimizer's learning rate")
     train_parser.add_argument("--hidden", default="256,128", help="mlp hidden sizes, e.g. 256,128")
     train_parser.add_argument("--dropout", type=float, default=0.2, help="mlp dropout")
-    train_parser.add_argument("--val-fraction", type=_fraction, default=0.2)
-    train_parser.add_argument("--seed", type=int, default=0)
-    train_parser.add_argument("--resume", help="a checkpoint to continue from")
-    train_parser.add_argument("--out", default="run", help="folder for the model, checkpoints, "
-                              "history.json and training_curve.png")
-    train_parser.add_argument("--verbose", type=int, default=2, choices=(0, 1, 2))
+    train_parser.add_argument("--val-fraction", type=_fraction, default=0.2,
+                              help="fraction of the rows held out for validation (the split "
+                                   "is saved: evaluate scores these rows)")
+    train_parser.add_argument("--seed", type=int, default=0,
+                              help="seed of the weights, the split and the shuffling")
+    train_parser.add_argument("--resume",
+                              help="a run directory (its last checkpoint and saved arguments; "
+                                   "the run goes on there) or a checkpoint file (a new run)")
+    add_run_options(train_parser, "args.json, the model, checkpoints, history.json and "
+                                  "training_curve.png")
+    train_parser.add_argument("--verbose", type=int, default=2, choices=(0, 1, 2),
+                              help="0 silent, 1 a progress bar, 2 one line per epoch")
+    add_threads_option(train_parser)
     train_parser.add_argument("--nproc", type=_process_count, default=None,
                               help="train data-parallel on N processes: runs this command under "
                                    "mpiexec -n N (needs the dist extra)")
-    options = [(action.option_strings[-1], action.dest) for action in train_parser._actions
+    options = [(action.option_strings[-1], action.dest,
+                isinstance(action, argparse._StoreTrueAction))
+               for action in train_parser._actions
                if action.option_strings and action.dest not in ("help", "nproc")]
-    train_parser.set_defaults(run=train, train_options=options)
+    train_parser.set_defaults(run=train, train_options=options, parser=train_parser)
 
     evaluate_parser = commands.add_parser("evaluate", help="loss and accuracy of a saved model")
     evaluate_parser.add_argument("--model", required=True, help="a model.safetensors file")
-    evaluate_parser.add_argument("--data", default="digits")
-    evaluate_parser.add_argument("--batch-size", type=_positive_int, default=256)
+    evaluate_parser.add_argument("--data", default=None,
+                                 help="digits | idx:IMAGES,LABELS | FILE.csv | FILE.npz "
+                                      "(default: the data the model was trained on)")
+    evaluate_parser.add_argument("--all-rows", action="store_true",
+                                 help="on the training data, score every row, not only the "
+                                      "held-out validation split")
+    evaluate_parser.add_argument("--batch-size", type=_positive_int, default=256,
+                                 help="samples per forward pass")
+    add_threads_option(evaluate_parser)
     evaluate_parser.set_defaults(run=evaluate_command)
 
     predict_parser = commands.add_parser("predict", help="class predictions of a saved model")
     predict_parser.add_argument("--model", required=True, help="a model.safetensors file")
-    predict_parser.add_argument("--input", required=True, help="FILE.csv or FILE.npz (array X)")
-    predict_parser.add_argument("--out", help="write one class per line here (else stdout)")
-    predict_parser.add_argument("--batch-size", type=_positive_int, default=256)
+    predict_parser.add_argument("--input", required=True,
+                                help="FILE.csv or FILE.npz (array X); the training CSV's label "
+                                     "column is left out")
+    predict_parser.add_argument("--proba", action="store_true",
+                                help="class probabilities (a CSV with the classes as header) "
+                                     "instead of the predicted classes")
+    predict_parser.add_argument("--out", help="write one prediction per line here (else stdout)")
+    predict_parser.add_argument("--batch-size", type=_positive_int, default=256,
+                                help="samples per forward pass")
+    add_threads_option(predict_parser)
     predict_parser.set_defaults(run=predict_command)
 
 

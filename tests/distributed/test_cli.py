@@ -48,8 +48,8 @@ def test_nproc_2_runs_under_mpiexec_only_rank_0_writes_and_a_resume_is_bit_for_b
     assert [line.split(" - ")[0] for line in lines if line.startswith("Epoch")] == \
         ["Epoch 1/2", "Epoch 2/2"]  # printed once: by rank 0
     assert sum(line.startswith("trained mlp for 2 epochs") for line in lines) == 1
-    run = tmp_path / "whole"
-    assert sorted(p.name for p in run.iterdir()) == ["checkpoints", "history.json",
+    run = tmp_path / "whole" / "mlp-digits" / "version_0"  # one run folder, made by rank 0
+    assert sorted(p.name for p in run.iterdir()) == ["args.json", "checkpoints", "history.json",
                                                      "model.safetensors", "training_curve.png"]
     assert sorted(p.name for p in (run / "checkpoints").iterdir()) == [
         "epoch-0001.safetensors", "epoch-0002.safetensors"]
@@ -61,15 +61,17 @@ def test_nproc_2_runs_under_mpiexec_only_rank_0_writes_and_a_resume_is_bit_for_b
                       cwd=tmp_path)
     assert first.returncode == 0, first.stdout + first.stderr
     resumed = gradsheet("train", "--nproc", "2", "--epochs", "2", "--out", "resumed",
-                        "--resume", "first/checkpoints/epoch-0001.safetensors", *SMALL,
+                        "--resume", "first/mlp-digits/version_0/checkpoints/epoch-0001.safetensors",
+                        *SMALL,
                         cwd=tmp_path)
     assert resumed.returncode == 0, resumed.stdout + resumed.stderr
-    expected = weights(tmp_path / "whole" / "model.safetensors")
-    got = weights(tmp_path / "resumed" / "model.safetensors")
+    expected = weights(run / "model.safetensors")
+    got = weights(tmp_path / "resumed" / "mlp-digits" / "version_0" / "model.safetensors")
     assert sorted(got) == sorted(expected)
     for name, value in expected.items():
         np.testing.assert_array_equal(got[name], value, err_msg=name)
-    assert json.loads((tmp_path / "resumed" / "history.json").read_text()) == history
+    assert json.loads((tmp_path / "resumed" / "mlp-digits" / "version_0" /
+                       "history.json").read_text()) == history
 
 
 @pytest.mark.parametrize("value", ["0", "-1"])

@@ -107,10 +107,11 @@ def test_resuming_with_another_optimizer_is_a_clear_error(files, capsys):
                  "--verbose", "0", "--out", "run"]) == 0
     capsys.readouterr()
     _one_error(capsys, ["train", "--data", "ok.csv", "--optimizer", "adam", "--epochs", "2",
-                        "--resume", "run/checkpoints/epoch-0001.safetensors", "--out", "run2"],
+                        "--resume", "run/mlp-ok/version_0/checkpoints/epoch-0001.safetensors",
+                        "--out", "run2"],
                "epoch-0001.safetensors", "SGD optimizer (--optimizer sgd), not --optimizer adam")
     _one_error(capsys, ["train", "--data", "ok.csv", "--optimizer", "sgd", "--epochs", "1",
-                        "--resume", "run/checkpoints/epoch-0001.safetensors", "--lr", "0.5"],
+                        "--resume", "run/mlp-ok/version_0/checkpoints/epoch-0001.safetensors", "--lr", "0.5"],
                "other hyperparameters", "lr=0.001 vs 0.5")
 
 
