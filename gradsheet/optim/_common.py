@@ -1,10 +1,13 @@
 """Pieces shared by the optimizers that follow torch 2.13's signatures and messages.
 
 ``torch_rule`` builds a validation rule whose ValueError carries torch's own message
-("Adadelta: Invalid learning rate: -1 (expected lr >= 0)"); ``lerp`` is torch's two-branch
+("Adadelta: Invalid learning rate: -1 (expected lr >= 0)"); ``pair`` keeps the betas a
+rule can name (None stays None, not ``tuple(None)``'s bare TypeError); ``lerp`` is torch's two-branch
 linear interpolation, so moment updates round as torch's do; ``scalar_dtype`` is the dtype
 torch gives its 0-d state (step counts, NAdam's μ product, ASGD's η and μ).
 """
+from collections.abc import Iterable
+
 import numpy as np
 
 from ..backend import get_default_dtype
@@ -31,6 +34,15 @@ BETAS = (
     torch_rule("betas", lambda g: 0 <= g["betas"][1] < 1,
                "Invalid beta parameter at index 1: {beta1}", "0 <= betas[1] < 1"),
 )
+
+
+def pair(betas):
+    """``betas`` as a tuple when it is a sequence (a list, a tuple, a tensor), else unchanged, so
+    that the BETAS rules name what the caller passed ("Adam: betas must be a pair of numbers,
+    got NoneType None") instead of ``tuple(None)``'s "'NoneType' object is not iterable"."""
+    if isinstance(betas, Iterable) and not isinstance(betas, (str, bytes)):
+        return tuple(betas)
+    return betas
 
 
 def torch_options(name, defaults, foreach, capturable, differentiable):

@@ -1,7 +1,7 @@
 """Adamax: Adam with the infinity norm, u = max(β2 u, |g|), in place of the second moment."""
 import numpy as np
 
-from ._common import BETAS, EPS, LR, WEIGHT_DECAY, lerp, torch_options
+from ._common import BETAS, EPS, LR, WEIGHT_DECAY, lerp, pair, torch_options
 from .optimizer import Optimizer
 
 
@@ -37,7 +37,7 @@ class Adamax(Optimizer):
 
     def __init__(self, params, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0,
                  foreach=None, *, maximize=False, differentiable=False, capturable=False):
-        defaults = torch_options("Adamax", {"lr": lr, "betas": tuple(betas), "eps": eps,
+        defaults = torch_options("Adamax", {"lr": lr, "betas": pair(betas), "eps": eps,
                                             "weight_decay": weight_decay, "maximize": maximize},
                                  foreach, capturable, differentiable)
         super().__init__(params, defaults)

@@ -1,7 +1,7 @@
 """NAdam: Adam with Nesterov momentum (the moment looked one step ahead)."""
 import numpy as np
 
-from ._common import BETAS, EPS, LR, WEIGHT_DECAY, lerp, scalar_dtype, torch_options, torch_rule
+from ._common import BETAS, EPS, LR, WEIGHT_DECAY, lerp, pair, scalar_dtype, torch_options, torch_rule
 from .optimizer import Optimizer
 
 
@@ -51,7 +51,7 @@ class NAdam(Optimizer):
     def __init__(self, params, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0,
                  momentum_decay=4e-3, decoupled_weight_decay=False, *, foreach=None,
                  maximize=False, capturable=False, differentiable=False):
-        defaults = torch_options("NAdam", {"lr": lr, "betas": tuple(betas), "eps": eps,
+        defaults = torch_options("NAdam", {"lr": lr, "betas": pair(betas), "eps": eps,
                                            "weight_decay": weight_decay,
                                            "momentum_decay": momentum_decay,
                                            "decoupled_weight_decay": decoupled_weight_decay,

@@ -3,7 +3,7 @@ import math
 
 import numpy as np
 
-from ._common import BETAS, EPS, LR, WEIGHT_DECAY, lerp, torch_options
+from ._common import BETAS, EPS, LR, WEIGHT_DECAY, lerp, pair, torch_options
 from .optimizer import Optimizer
 
 
@@ -51,7 +51,7 @@ class RAdam(Optimizer):
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0,
                  decoupled_weight_decay=False, *, foreach=None, maximize=False, capturable=False,
                  differentiable=False):
-        defaults = torch_options("RAdam", {"lr": lr, "betas": tuple(betas), "eps": eps,
+        defaults = torch_options("RAdam", {"lr": lr, "betas": pair(betas), "eps": eps,
                                            "weight_decay": weight_decay, "maximize": maximize,
                                            "decoupled_weight_decay": decoupled_weight_decay},
                                  foreach, capturable, differentiable)

@@ -237,3 +237,22 @@ def test_group_hyperparameters_are_checked_too(name):
 def test_differentiable_is_not_supported(name):
     with pytest.raises(NotImplementedError, match=f"{name}: differentiable=True"):
         getattr(optim, name)([gs.zeros(2, requires_grad=True)], differentiable=True)
+
+
+@pytest.mark.parametrize("name", ["Adam", "AdamW", "Adamax", "NAdam", "RAdam"])
+@pytest.mark.parametrize("betas, shown", [(None, "NoneType None"), (0.9, "float 0.9"),
+                                          ("ab", "str 'ab'"), ((0.9,), r"tuple \(0.9,\)")])
+def test_betas_that_are_not_a_pair_are_named(name, betas, shown):
+    """torch: "'NoneType' object is not subscriptable" / "tuple index out of range"; here a
+    TypeError names the optimizer, betas and what it got."""
+    torch = pytest.importorskip("torch")
+    with pytest.raises((TypeError, IndexError)):
+        getattr(torch.optim, name)([torch.zeros(2, requires_grad=True)], betas=betas)
+    with pytest.raises(TypeError, match=f"^{name}: betas must be a pair of numbers, got {shown}$"):
+        getattr(optim, name)([gs.zeros(2, requires_grad=True)], betas=betas)
+
+
+@pytest.mark.parametrize("name", ["Adam", "AdamW", "Adamax", "NAdam", "RAdam"])
+def test_betas_given_as_a_list_are_kept_as_a_tuple(name):
+    opt = getattr(optim, name)([gs.zeros(2, requires_grad=True)], betas=[0.8, 0.9])
+    assert opt.defaults["betas"] == (0.8, 0.9)
