@@ -44,7 +44,8 @@ def test_nproc_2_runs_under_mpiexec_only_rank_0_writes_and_a_resume_is_bit_for_b
     assert lines[0].startswith(f"gradsheet train: running {mpiexec} -n 2 {sys.executable} -m "
                                f"gradsheet.cli train "), lines[0]
     assert "--nproc" not in lines[0] and "--epochs 2" in lines[0] and "--hidden 32" in lines[0]
-    assert lines[1] == "training on 2 processes: 64 samples per process per step (128 in all)"
+    assert lines[1] == "run directory: whole/mlp-digits/version_0"  # printed once: by rank 0
+    assert lines[2] == "training on 2 processes: 64 samples per process per step (128 in all)"
     assert [line.split(" - ")[0] for line in lines if line.startswith("Epoch")] == \
         ["Epoch 1/2", "Epoch 2/2"]  # printed once: by rank 0
     assert sum(line.startswith("trained mlp for 2 epochs") for line in lines) == 1
