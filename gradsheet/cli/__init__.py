@@ -50,7 +50,7 @@ class _Parser(argparse.ArgumentParser):
 
 def _run_tour(args):
     _tour.run(sections=args.section, quick=args.quick, seed=args.seed, out=args.out,
-              verbose=0 if args.no_progress else 1)
+              verbose=0 if args.no_progress else 1, jobs=args.jobs)
     return 0
 
 
@@ -59,7 +59,7 @@ def build_parser():
     each with its options and the function that runs it as ``run``.
     """
     from .. import __version__
-    from .runs import add_threads_option
+    from .runs import add_threads_option, positive_int
     parser = _Parser(prog="gradsheet",
                      description="The deep-learning cheat sheet made executable.")
     parser.add_argument("--version", action="version", version=f"gradsheet {__version__}")
@@ -72,6 +72,10 @@ def build_parser():
     tour.add_argument("--out", default="tour-report",
                       help="folder for index.html, results.json and the plots")
     tour.add_argument("--no-progress", action="store_true", help="hide progress bars")
+    tour.add_argument("--jobs", type=positive_int, default=_tour.default_jobs(),
+                      help="sections run at once, each in its own process on one BLAS thread "
+                           "(1: one after the other in this process, with progress bars); "
+                           "the default is the number of cores")
     add_threads_option(tour)
     tour.set_defaults(run=_run_tour)
     from . import reinforcement, training

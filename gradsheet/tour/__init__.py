@@ -27,10 +27,13 @@ def default_jobs():
     return max(1, min(cores or 1, len(SECTIONS)))
 
 
-def _module(name):
+def _module_name(name):
+    """The module of section ``name``: ``SECTIONS[name]`` under gradsheet.tour (or a dotted
+    name of its own)."""
     if name not in SECTIONS:
         raise ValueError(f"tour: unknown section {name!r}; choose from {sorted(SECTIONS)}")
-    return importlib.import_module(f".{SECTIONS[name]}", __name__)
+    module = SECTIONS[name]
+    return module if "." in module else f"{__name__}.{module}"
 
 
 def run(sections=None, quick=False, seed=0, out="tour-report", verbose=1, jobs=1):
@@ -40,39 +43,40 @@ def run(sections=None, quick=False, seed=0, out="tour-report", verbose=1, jobs=1
     module docstring).
     """
     names = list(sections or SECTIONS)
-    for name in names:
-        _module(name)  # an unknown name fails before anything runs
+    modules = {name: _module_name(name) for name in names}  # an unknown name fails here
     report = Report(out, quick=quick, seed=seed)
     if jobs > 1 and len(names) > 1:
-        _run_parallel(report, names, quick, seed, jobs)
+        _run_parallel(report, modules, quick, seed, jobs)
     else:
-        for name in names:
-            _module(name).run(report, quick=quick, seed=seed, verbose=verbose)
+        for module in modules.values():
+            importlib.import_module(module).run(report, quick=quick, seed=seed, verbose=verbose)
     path = report.write()
     if path:
         report.text(f"\nEvery figure above is in {path}")
     return report
 
 
-def _run_section(name, quick, seed, out):
-    """In a worker: section ``name`` on one BLAS thread, its lines kept, not printed; returns
-    the section's recorded state (Report.section_state)."""
+def _run_section(module, quick, seed, out):
+    """In a worker: the section in ``module`` on one BLAS thread, its lines kept, not printed;
+    returns the section's recorded state (Report.section_state)."""
     from .. import threads
     threads.set_num_threads(1)
     report = Report(out, stream=lambda text: None)
-    _module(name).run(report, quick=quick, seed=seed, verbose=0)
+    importlib.import_module(module).run(report, quick=quick, seed=seed, verbose=0)
     return report.section_state()
 
 
-def _run_parallel(report, names, quick, seed, jobs):
+def _run_parallel(report, modules, quick, seed, jobs):
+    """Run the sections ``modules`` (name -> module) in ``jobs`` worker processes, the most
+    costly first; adopt each one's report into ``report`` in the tour's order."""
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
-    jobs = min(jobs, len(names))
-    report.stream(f"(running {len(names)} sections in {jobs} processes, one BLAS thread each; "
+    jobs = min(jobs, len(modules))
+    report.stream(f"(running {len(modules)} sections in {jobs} processes, one BLAS thread each; "
                   "each section prints when it ends)")
     context = multiprocessing.get_context("spawn")  # a fresh interpreter: no forked BLAS state
     with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
-        futures = {name: pool.submit(_run_section, name, quick, seed, report.out_dir)
-                   for name in sorted(names, key=lambda n: -COST.get(n, 0))}
-        for name in names:  # in the tour's order, each as soon as it and those before it end
+        futures = {name: pool.submit(_run_section, modules[name], quick, seed, report.out_dir)
+                   for name in sorted(modules, key=lambda n: -COST.get(n, 0))}
+        for name in modules:  # in the tour's order, each as soon as it and those before it end
             report.adopt_section(futures[name].result())
