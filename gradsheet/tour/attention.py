@@ -20,6 +20,7 @@ import gradsheet.nn as nn
 import gradsheet.nn.functional as F
 from gradsheet import optim, reference
 from gradsheet.data.datasets import recall_task
+from gradsheet.nn.positional import sinusoidal_table
 from gradsheet.plotting import curves
 from gradsheet.reference import attention as reference_attention
 
@@ -29,21 +30,6 @@ LSTM_EMBED, LSTM_HIDDEN = 8, 42
 FORGET_BIAS = 3.0
 LENGTHS = (25, 50, 100, 200)
 QUICK_LENGTHS = (25, 50, 100)
-
-
-def sinusoidal_positions(length, d_model, dtype="float32"):
-    """PE(pos, 2i) = sin(pos / 10000^(2i/d)), PE(pos, 2i+1) = cos(pos / 10000^(2i/d)):
-    the (length, d_model) table of Vaswani et al. (2017), added to the token embeddings.
-
-    Each pair of features turns at its own frequency ω_i = 10000^(−2i/d), so
-    PE(p) · PE(p + k) = Σ_i cos(k ω_i) depends on the offset k only.
-    """
-    pos = np.arange(length, dtype=np.float64)[:, None]
-    omega = 10000.0 ** (-np.arange(0, d_model, 2, dtype=np.float64) / d_model)
-    table = np.zeros((length, d_model))
-    table[:, 0::2] = np.sin(pos * omega)
-    table[:, 1::2] = np.cos(pos * omega[:(d_model // 2)])
-    return gs.tensor(table, dtype=dtype)
 
 
 def multi_head_by_hand(mha, query, key, value, attn_mask=None):
@@ -81,7 +67,8 @@ class RecallTransformer(nn.Module):
                  dim_feedforward=D_FF, max_len=max(LENGTHS)):
         super().__init__()
         self.embed = nn.Embedding(n_symbols, d_model)
-        self.register_buffer("positions", sinusoidal_positions(max_len, d_model))
+        self.register_buffer("positions", gs.tensor(sinusoidal_table(max_len, d_model),
+                                                    dtype="float32"))
         layer = nn.TransformerEncoderLayer(d_model, nhead, dim_feedforward, dropout=0.0,
                                            batch_first=True, norm_first=True)
         self.encoder = nn.TransformerEncoder(layer, num_layers=1, enable_nested_tensor=False)
@@ -162,7 +149,7 @@ def formulas():
         h1 = layer.norm1(x + multi_head_by_hand(layer.self_attn, x, x, x))
         y_hand = layer.norm2(h1 + layer.linear2(F.relu(layer.linear1(h1))))
 
-    pe = sinusoidal_positions(64, 16, dtype="float64").array
+    pe = sinusoidal_table(64, 16, dtype="float64")
     dots = (pe[3] @ pe[8], pe[40] @ pe[45])
 
     def err(a, b):
@@ -188,9 +175,9 @@ def formulas():
          "nn.TransformerEncoderLayer(E, h, d_ff)", f"max |y - by hand| = {err(y.array, y_hand.array)}",
          nn.TransformerEncoderLayer.forward),
         ("PE(p, 2i) = sin(p ω_i), PE(p, 2i+1) = cos(p ω_i), ω_i = 10000^(−2i/d)",
-         "sinusoidal_positions(T, d) (gradsheet.tour.attention)",
+         "nn.PositionalEncoding(d) (its table: sinusoidal_table(T, d))",
          f"PE(3)·PE(8) = {dots[0]:.4f} = PE(40)·PE(45) = {dots[1]:.4f} (offset 5 both)",
-         sinusoidal_positions),
+         sinusoidal_table),
     ]
 
 

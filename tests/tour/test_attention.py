@@ -56,18 +56,6 @@ def test_gradcheck_of_the_encoder_layer_passes():
     assert result.passed and result.relative_error < 1e-5
 
 
-@pytest.mark.parametrize("length,d_model", [(7, 6), (50, 32), (3, 5)])
-def test_sinusoidal_positions_follow_the_formula(length, d_model):
-    pe = attention.sinusoidal_positions(length, d_model, dtype="float64").array
-    assert pe.shape == (length, d_model) and pe.dtype == np.float64
-    for pos in range(length):
-        for j in range(d_model):
-            angle = pos / 10000 ** ((j - j % 2) / d_model)
-            assert pe[pos, j] == pytest.approx(math.sin(angle) if j % 2 == 0 else math.cos(angle),
-                                               abs=1e-12)
-    assert attention.sinusoidal_positions(4, 8).dtype == gs.float32
-
-
 def test_multi_head_by_hand_matches_torch():
     torch = pytest.importorskip("torch")
     rng = np.random.default_rng(3)
