@@ -22,7 +22,8 @@ import time
 
 import numpy as np
 
-from ..io.files import atomic_file, write_atomically
+from .. import plotting
+from ..io.files import write_atomically
 from .runs import add_run_options, add_threads_option, next_version_dir, save_args
 
 ENVIRONMENTS = {"GridWorld": None, "FrozenLake": "FrozenLake-v1",
@@ -241,10 +242,7 @@ def _plot_returns(returns, path):
     except ImportError:
         print("(no learning-curve plot: pip install gradsheet[viz])")
         return
-    with atomic_file(path) as f:
-        ax.figure.savefig(f, format="png", dpi=90, bbox_inches="tight")
-    import matplotlib.pyplot as plt
-    plt.close(ax.figure)
+    plotting.save(ax.figure, path)
 
 
 def add_command(commands):

@@ -33,9 +33,9 @@ import sys
 
 import numpy as np
 
-from .. import backend, io, models, nn, optim
+from .. import backend, io, models, nn, optim, plotting
 from ..data import random_split
-from ..io.files import atomic_file, open_regular, remove_stale_temporaries, write_atomically
+from ..io.files import open_regular, remove_stale_temporaries, write_atomically
 from ..train import evaluate, fit, predict
 from .data_sources import load_inputs, load_source
 from .runs import add_run_options, add_threads_option, load_args, next_version_dir, save_args
@@ -300,7 +300,8 @@ def _train(args, rank):
                       metadata=_model_metadata(args, source, len(dataset), scaling))
     write_atomically(os.path.join(run_dir, "history.json"),
                      json.dumps(history.history, indent=2))
-    _plot_history(history, os.path.join(run_dir, "training_curve.png"))
+    _plot_history(history, os.path.join(run_dir, "training_curve.png"),
+                  f"{args.model} on {os.path.basename(args.data)}: training curve")
     last = {name: values[-1] for name, values in history.history.items()}
     print(f"trained {args.model} for {args.epochs} epochs: " +
           ", ".join(f"{k} {v:.4g}" for k, v in last.items()))
@@ -357,24 +358,19 @@ def _model_metadata(args, source, rows, scaling):
     return metadata
 
 
-def _plot_history(history, path):
+def _plot_history(history, path, title):
+    """The training-curve PNG: a panel per logged metric (loss, accuracy, ...; the learning
+    rate left out), training and validation, on integer epochs (gradsheet.plotting)."""
+    metrics = [name for name in history.history if not name.startswith("val_") and name != "lr"]
     try:
-        import matplotlib
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
+        plotting.pyplot("Agg")  # files only
+        figure = plotting.history_figure(history.history, title, metrics=metrics,
+                                         ylabels={"loss": "cross-entropy loss"},
+                                         labels=("train", "validation"))
     except ImportError:
         print("(no training-curve plot: pip install gradsheet[viz])")
         return
-    figure, ax = plt.subplots(figsize=(6, 3.5))
-    for name in ("loss", "val_loss"):
-        if name in history.history:
-            ax.plot(range(1, len(history) + 1), history.history[name], label=name)
-    ax.set_xlabel("epoch")
-    ax.set_ylabel("cross-entropy loss")
-    ax.legend()
-    with atomic_file(path) as f:
-        figure.savefig(f, format="png", dpi=90, bbox_inches="tight")
-    plt.close(figure)
+    plotting.save(figure, path)
 
 
 def evaluate_command(args):
