@@ -1,5 +1,8 @@
 """Activation functions g(z), each with its derivative, in numerically stable forms."""
+from __future__ import annotations
+
 import math
+from typing import TYPE_CHECKING, Optional
 
 import numpy as np
 
@@ -9,6 +12,9 @@ from ..autograd import inplace as _inplace
 from ..autograd.function import Function
 from ..autograd.methods import tensor_method
 from ..autograd.tensor import Tensor
+
+if TYPE_CHECKING:
+    from .._typing import DType
 
 
 def _stable_sigmoid(z, e=None):
@@ -185,7 +191,7 @@ class LogSoftmax(Function):
 
 @tensor_args("input")
 @tensor_method("sigmoid", inplace="sigmoid_")
-def sigmoid(input):
+def sigmoid(input: Tensor) -> Tensor:
     """g(z) = 1 / (1 + e^(-z)), elementwise (the cheat sheet's sigmoid); gradient g(z) (1 - g(z)).
 
     Computed without overflow for large |z| (as ``torch.sigmoid``).
@@ -197,14 +203,14 @@ def sigmoid(input):
 
 @tensor_args("input")
 @tensor_method("tanh", inplace="tanh_")
-def tanh(input):
+def tanh(input: Tensor) -> Tensor:
     """g(z) = (e^z - e^(-z)) / (e^z + e^(-z)), elementwise; gradient 1 - g(z)**2."""
     return Tanh.apply(input)
 
 
 @tensor_args("input")
 @tensor_method("relu", inplace="relu_")
-def relu(input, inplace=False):
+def relu(input: Tensor, inplace: bool = False) -> Tensor:
     """g(z) = max(0, z), elementwise (the cheat sheet's ReLU); gradient 1 where z > 0, else 0.
 
     ``inplace=True`` (``F.relu``'s argument) writes the result into ``input``, as ``relu_``.
@@ -215,7 +221,7 @@ def relu(input, inplace=False):
 
 
 @tensor_args("input")
-def leaky_relu(input, negative_slope=0.01, inplace=False):
+def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
     """g(z) = z if z > 0 else negative_slope * z, elementwise (Leaky ReLU, eps = ``negative_slope``);
     gradient 1 where z > 0, else negative_slope (also at z = 0, as torch).
     """
@@ -225,7 +231,7 @@ def leaky_relu(input, negative_slope=0.01, inplace=False):
 
 
 @tensor_args("input")
-def elu(input, alpha=1.0, inplace=False):
+def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     """g(z) = z if z > 0 else alpha (e^z - 1), elementwise; gradient 1 where z > 0, else alpha e^z."""
     if inplace:
         return _write(input, "elu_", elu, alpha)
@@ -233,7 +239,7 @@ def elu(input, alpha=1.0, inplace=False):
 
 
 @tensor_args("input")
-def softplus(input, beta=1.0, threshold=20.0):
+def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
     """g(z) = log(1 + e^(beta z)) / beta, elementwise; gradient sigmoid(beta z).
 
     Where beta z > ``threshold`` it returns z itself, as ``torch.nn.functional.softplus``.
@@ -242,7 +248,7 @@ def softplus(input, beta=1.0, threshold=20.0):
 
 
 @tensor_args("input")
-def silu(input, inplace=False):
+def silu(input: Tensor, inplace: bool = False) -> Tensor:
     """g(z) = z sigmoid(z), elementwise (SiLU, also called swish); gradient s (1 + z (1 - s)), s = sigmoid(z).
     """
     if inplace:
@@ -253,7 +259,7 @@ def silu(input, inplace=False):
 
 
 @tensor_args("input")
-def gelu(input, approximate="none"):
+def gelu(input: Tensor, approximate: str = "none") -> Tensor:
     """g(z) = z Phi(z), Phi the standard normal CDF, elementwise; gradient Phi(z) + z phi(z).
 
     ``approximate='tanh'`` uses Phi(z) ~ (1 + tanh(sqrt(2/pi) (z + 0.044715 z**3))) / 2, as PyTorch.
@@ -280,7 +286,7 @@ def _softmax_dim(op, input, dim):
 
 @tensor_args("input")
 @tensor_method("softmax")
-def softmax(input, dim=None):
+def softmax(input: Tensor, dim: Optional[int] = None) -> Tensor:
     """y_i = e^(z_i) / sum_j e^(z_j) along ``dim`` (each slice sums to 1);
     gradient dL/dz = y * (dL/dy - sum_j dL/dy_j y_j).
 
@@ -291,7 +297,7 @@ def softmax(input, dim=None):
 
 @tensor_args("input")
 @tensor_method("log_softmax")
-def log_softmax(input, dim=None):
+def log_softmax(input: Tensor, dim: Optional[int] = None) -> Tensor:
     """y_i = z_i - log sum_j e^(z_j) along ``dim``, computed stably (no exp overflow);
     gradient dL/dz = dL/dy - softmax(z) * sum_j dL/dy_j. ``dim`` is required.
     """
@@ -540,25 +546,25 @@ class RReLU(Function):
 
 
 @tensor_args("input")
-def relu_(input):
+def relu_(input: Tensor) -> Tensor:
     """In place: g(z) = max(0, z) written into ``input`` (returned); gradient 1 where z > 0."""
     return _write(input, "relu_", relu)
 
 
 @tensor_args("input")
-def leaky_relu_(input, negative_slope=0.01):
+def leaky_relu_(input: Tensor, negative_slope: float = 0.01) -> Tensor:
     """In place: leaky_relu(input, negative_slope) written into ``input`` (returned)."""
     return _write(input, "leaky_relu_", leaky_relu, negative_slope)
 
 
 @tensor_args("input")
-def elu_(input, alpha=1.0):
+def elu_(input: Tensor, alpha: float = 1.0) -> Tensor:
     """In place: elu(input, alpha) = z if z > 0 else alpha (e^z - 1), written into ``input``."""
     return _write(input, "elu_", elu, alpha)
 
 
 @tensor_args("input")
-def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
+def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False) -> Tensor:
     """g(z) = min(max(z, min_val), max_val), elementwise; gradient 1 where min_val < z < max_val,
     0 elsewhere (0 at the corners, as torch). ValueError when min_val > max_val.
     """
@@ -571,13 +577,13 @@ def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
 
 
 @tensor_args("input")
-def hardtanh_(input, min_val=-1.0, max_val=1.0):
+def hardtanh_(input: Tensor, min_val: float = -1.0, max_val: float = 1.0) -> Tensor:
     """In place: hardtanh(input, min_val, max_val) = clip(z, min_val, max_val), into ``input``."""
     return hardtanh(input, min_val, max_val, inplace=True)
 
 
 @tensor_args("input")
-def relu6(input, inplace=False):
+def relu6(input: Tensor, inplace: bool = False) -> Tensor:
     """g(z) = min(max(0, z), 6) = hardtanh(z, 0, 6), elementwise; gradient 1 where 0 < z < 6, else 0.
     """
     if inplace:
@@ -586,7 +592,7 @@ def relu6(input, inplace=False):
 
 
 @tensor_args("input")
-def hardswish(input, inplace=False):
+def hardswish(input: Tensor, inplace: bool = False) -> Tensor:
     """g(z) = z relu6(z + 3) / 6, elementwise; gradient 0 for z <= -3, z / 3 + 1/2 for
     -3 < z < 3, 1 for z >= 3.
     """
@@ -596,7 +602,7 @@ def hardswish(input, inplace=False):
 
 
 @tensor_args("input")
-def hardsigmoid(input, inplace=False):
+def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:
     """g(z) = relu6(z + 3) / 6, elementwise; gradient 1/6 where -3 < z < 3, else 0."""
     if inplace:
         return _write(input, "hardsigmoid_", hardsigmoid)
@@ -604,7 +610,7 @@ def hardsigmoid(input, inplace=False):
 
 
 @tensor_args("input")
-def mish(input, inplace=False):
+def mish(input: Tensor, inplace: bool = False) -> Tensor:
     """g(z) = z tanh(softplus(z)), elementwise; gradient t + z sigmoid(z) (1 - t**2),
     t = tanh(softplus(z)).
     """
@@ -614,7 +620,7 @@ def mish(input, inplace=False):
 
 
 @tensor_args("input")
-def selu(input, inplace=False):
+def selu(input: Tensor, inplace: bool = False) -> Tensor:
     """g(z) = scale (max(0, z) + min(0, alpha (e^z - 1))), alpha = 1.6733, scale = 1.0507,
     elementwise; gradient scale where z > 0, else scale alpha e^z.
     """
@@ -624,13 +630,13 @@ def selu(input, inplace=False):
 
 
 @tensor_args("input")
-def selu_(input):
+def selu_(input: Tensor) -> Tensor:
     """In place: selu(input) = scale (max(0, z) + min(0, alpha (e^z - 1))), into ``input``."""
     return selu(input, inplace=True)
 
 
 @tensor_args("input")
-def celu(input, alpha=1.0, inplace=False):
+def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     """g(z) = max(0, z) + min(0, alpha (e^(z / alpha) - 1)), elementwise; gradient 1 where z > 0,
     else e^(z / alpha). RuntimeError for alpha = 0, as torch.
     """
@@ -642,14 +648,14 @@ def celu(input, alpha=1.0, inplace=False):
 
 
 @tensor_args("input")
-def celu_(input, alpha=1.0):
+def celu_(input: Tensor, alpha: float = 1.0) -> Tensor:
     """In place: celu(input, alpha) = max(0, z) + min(0, alpha (e^(z / alpha) - 1)), into ``input``.
     """
     return celu(input, alpha, inplace=True)
 
 
 @tensor_args("input")
-def logsigmoid(input):
+def logsigmoid(input: Tensor) -> Tensor:
     """g(z) = log(1 / (1 + e^-z)) = -softplus(-z), elementwise, stable for any z;
     gradient 1 - sigmoid(z).
     """
@@ -657,13 +663,14 @@ def logsigmoid(input):
 
 
 @tensor_args("input")
-def softsign(input):
+def softsign(input: Tensor) -> Tensor:
     """g(z) = z / (1 + |z|), elementwise; gradient 1 / (1 + |z|)**2 (integers become floats)."""
     return Softsign.apply(_promote_integer(input))
 
 
 @tensor_args("input")
-def softmin(input, dim=None, _stacklevel=3, dtype=None):
+def softmin(input: Tensor, dim: Optional[int] = None, _stacklevel: int = 3,
+            dtype: Optional[DType] = None) -> Tensor:
     """y_i = e^(-z_i) / sum_j e^(-z_j) = softmax(-z) along ``dim``;
     gradient dL/dz = -y * (dL/dy - sum_j dL/dy_j y_j).
 
@@ -677,7 +684,7 @@ def softmin(input, dim=None, _stacklevel=3, dtype=None):
 
 
 @tensor_args("input")
-def glu(input, dim=-1):
+def glu(input: Tensor, dim: int = -1) -> Tensor:
     """GLU(a, b) = a sigmoid(b), where ``input`` splits into halves a, b along ``dim``;
     gradient sigmoid(b) for a and a sigmoid(b) (1 - sigmoid(b)) for b.
 
@@ -697,7 +704,7 @@ def glu(input, dim=-1):
 
 @tensor_args("input", "weight")
 @tensor_method("prelu")
-def prelu(input, weight):
+def prelu(input: Tensor, weight: Tensor) -> Tensor:
     """g(z) = max(0, z) + weight min(0, z), weight one slope per channel (dim 1) or a single one;
     gradient 1 where z > 0 else weight, and sum of dL/dy z over z <= 0 for each weight.
 
@@ -718,7 +725,7 @@ def prelu(input, weight):
 
 
 @tensor_args("input")
-def threshold(input, threshold, value, inplace=False):
+def threshold(input: Tensor, threshold: float, value: float, inplace: bool = False) -> Tensor:
     """y = value where z <= threshold, else z, elementwise; gradient 0 where z <= threshold, else 1.
     """
     for name, number in (("threshold", threshold), ("value", value)):
@@ -731,19 +738,19 @@ def threshold(input, threshold, value, inplace=False):
 
 
 @tensor_args("input")
-def threshold_(input, threshold, value):
+def threshold_(input: Tensor, threshold: float, value: float) -> Tensor:
     """In place: y = value where z <= threshold, else z, written into ``input`` (returned)."""
     return globals()["threshold"](input, threshold, value, inplace=True)
 
 
 @tensor_args("input")
-def tanhshrink(input):
+def tanhshrink(input: Tensor) -> Tensor:
     """g(z) = z - tanh(z), elementwise; gradient tanh(z)**2 (integers become floats)."""
     return Tanhshrink.apply(_promote_integer(input))
 
 
 @tensor_args("input")
-def softshrink(input, lambd=0.5):
+def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
     """g(z) = z - lambd if z > lambd, z + lambd if z < -lambd, else 0, elementwise; gradient 1
     where |z| > lambd, else 0. RuntimeError for lambd < 0, as torch.
     """
@@ -754,13 +761,14 @@ def softshrink(input, lambd=0.5):
 
 @tensor_args("input")
 @tensor_method("hardshrink")
-def hardshrink(input, lambd=0.5):
+def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
     """g(z) = z where |z| > lambd, else 0, elementwise; gradient 1 where |z| > lambd, else 0."""
     return Hardshrink.apply(_floating("hardshrink", input), lambd)
 
 
 @tensor_args("input")
-def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False):
+def rrelu(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3, training: bool = False,
+          inplace: bool = False) -> Tensor:
     """g(z) = z if z > 0 else a z: in training a ~ U(lower, upper) per element (gradient the same
     a), else a = (lower + upper) / 2 (leaky_relu). RuntimeError when lower > upper, as torch.
 
@@ -778,7 +786,7 @@ def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False):
 
 
 @tensor_args("input")
-def rrelu_(input, lower=1.0 / 8, upper=1.0 / 3, training=False):
+def rrelu_(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3, training: bool = False) -> Tensor:
     """In place: rrelu(input, lower, upper, training) = z if z > 0 else a z, into ``input``."""
     return rrelu(input, lower, upper, training, inplace=True)
 

@@ -9,7 +9,10 @@ evaluates them at 0, +-inf and NaN; gradients may be at the broadcast shape (the
 them back). Unlike torch, whose atan2/hypot/logaddexp/fmax/... take tensors only, a Python
 number is accepted for either operand (a constant).
 """
+from __future__ import annotations
+
 import math
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -19,6 +22,9 @@ from ..autograd.methods import tensor_method
 from ..autograd.tensor import Tensor
 from . import elementwise, promotion
 from .elementwise import _Binary, _operand, _operands, cast
+
+if TYPE_CHECKING:
+    from .._typing import TensorLike
 
 _LN2 = math.log(2.0)
 
@@ -309,7 +315,7 @@ class Fmin(_Quiet):
 
 # ------------------------------------------------------------ the ops
 @tensor_method("atan2", "arctan2", inplace=("atan2_", "arctan2_"))
-def atan2(input, other):
+def atan2(input: Tensor, other: TensorLike) -> Tensor:
     """atan2(input, other), the angle of the point (other, input) in (-pi, pi], broadcast
     (integers give the default float dtype); gradients other / r**2 and -input / r**2,
     r**2 = input**2 + other**2 (0 at the origin)."""
@@ -318,7 +324,7 @@ def atan2(input, other):
 
 
 @tensor_method("fmod", inplace="fmod_")
-def fmod(input, other):
+def fmod(input: Tensor, other: TensorLike) -> Tensor:
     """input - trunc(input / other) other, C's fmod (the result has input's sign), broadcast;
     gradients 1 and -trunc(input / other). Integer division by zero raises."""
     a, b, dtype = _prepare("fmod", input, other, kinds="iufc")
@@ -327,7 +333,7 @@ def fmod(input, other):
 
 
 @tensor_method("remainder", "__mod__", inplace=("remainder_", "__imod__"), reflected="__rmod__")
-def remainder(input, other):
+def remainder(input: Tensor, other: TensorLike) -> Tensor:
     """input - floor(input / other) other, Python's % (the result has other's sign), broadcast;
     gradients 1 and -floor(input / other). Integer division by zero raises."""
     a, b, dtype = _prepare("remainder", input, other, kinds="iufc")
@@ -337,7 +343,7 @@ def remainder(input, other):
 
 @tensor_method("floor_divide", "__floordiv__", inplace=("floor_divide_", "__ifloordiv__"),
                reflected="__rfloordiv__")
-def floor_divide(input, other):
+def floor_divide(input: Tensor, other: TensorLike) -> Tensor:
     """floor(input / other), Python's // (integers stay integers), broadcast; not
     differentiable (backward raises, as torch). Integer division by zero raises."""
     a, b, dtype = _prepare("floor_divide", input, other, kinds="iufc")
@@ -345,7 +351,7 @@ def floor_divide(input, other):
     return FloorDivide.apply(a, b)
 
 
-def rounded_divide(input, other, rounding_mode):
+def rounded_divide(input: TensorLike, other: TensorLike, rounding_mode: str) -> Tensor:
     """input / other rounded towards zero (``rounding_mode='trunc'``) or down ('floor'),
     integers staying integers; gradient 0 (``div(..., rounding_mode=...)``)."""
     if rounding_mode not in ("trunc", "floor"):
@@ -357,7 +363,7 @@ def rounded_divide(input, other, rounding_mode):
 
 
 @tensor_method("hypot", inplace="hypot_")
-def hypot(input, other):
+def hypot(input: Tensor, other: TensorLike) -> Tensor:
     """sqrt(input**2 + other**2), without overflow, broadcast (floating only); gradients
     input / y and other / y."""
     a, b, _ = _prepare("hypot", input, other, kinds="f")
@@ -365,7 +371,7 @@ def hypot(input, other):
 
 
 @tensor_method("lerp", inplace="lerp_")
-def lerp(input, end, weight):
+def lerp(input: Tensor, end: Tensor, weight: TensorLike) -> Tensor:
     """input + weight (end - input), broadcast, weight a number or a tensor (floating only; end
     and a tensor weight of input's dtype, as torch); gradients 1 - weight, weight and
     end - input."""
@@ -388,7 +394,7 @@ def lerp(input, end, weight):
 
 
 @tensor_method("logaddexp")
-def logaddexp(input, other):
+def logaddexp(input: Tensor, other: TensorLike) -> Tensor:
     """log(e**input + e**other), computed without overflow, broadcast (floating only);
     gradients sigmoid(input - other) and sigmoid(other - input)."""
     a, b, _ = _prepare("logaddexp", input, other, kinds="f")
@@ -396,7 +402,7 @@ def logaddexp(input, other):
 
 
 @tensor_method("logaddexp2")
-def logaddexp2(input, other):
+def logaddexp2(input: Tensor, other: TensorLike) -> Tensor:
     """log2(2**input + 2**other), computed without overflow, broadcast (floating only);
     gradients 1 / (1 + 2**(other - input)) and 1 / (1 + 2**(input - other))."""
     a, b, _ = _prepare("logaddexp2", input, other, kinds="f")
@@ -404,7 +410,7 @@ def logaddexp2(input, other):
 
 
 @tensor_method("xlogy", inplace="xlogy_")
-def xlogy(input, other):
+def xlogy(input: Tensor, other: TensorLike) -> Tensor:
     """input log(other), 0 where input == 0 (even at other = 0), NaN where other is NaN,
     broadcast (integers give the default float dtype); gradients log(other) and input / other."""
     a, b, _ = _prepare("xlogy", input, other, floating=True)
@@ -412,7 +418,7 @@ def xlogy(input, other):
 
 
 @tensor_method("copysign", inplace="copysign_")
-def copysign(input, other):
+def copysign(input: Tensor, other: TensorLike) -> Tensor:
     """|input| with the sign of other (-0.0 counts as negative), broadcast (integers give the
     default float dtype); gradient +-1 to input (0 where input = 0), 0 to other."""
     a, b, _ = _prepare("copysign", input, other, floating=True)
@@ -420,7 +426,7 @@ def copysign(input, other):
 
 
 @tensor_method("fmax")
-def fmax(input, other):
+def fmax(input: Tensor, other: TensorLike) -> Tensor:
     """max(input, other) where a NaN loses to a number (NaN only where both are), broadcast;
     the gradient goes to the larger (to input on ties, and to the number beside a NaN)."""
     a, b, _ = _prepare("fmax", input, other)
@@ -428,7 +434,7 @@ def fmax(input, other):
 
 
 @tensor_method("fmin")
-def fmin(input, other):
+def fmin(input: Tensor, other: TensorLike) -> Tensor:
     """min(input, other) where a NaN loses to a number (NaN only where both are), broadcast;
     the gradient goes to the smaller (to input on ties, and to the number beside a NaN)."""
     a, b, _ = _prepare("fmin", input, other)
@@ -446,7 +452,7 @@ def _double(x):
 
 
 @tensor_method("float_power")
-def float_power(input, exponent):
+def float_power(input: Tensor, exponent: TensorLike) -> Tensor:
     """input ** exponent computed in float64 (complex128 for complex operands), whatever the
     inputs' dtypes; gradients as ``pow``, cast back to each input's dtype."""
     if not isinstance(input, Tensor) and not isinstance(exponent, Tensor):

@@ -9,12 +9,18 @@
 Both operands are first brought to PyTorch's common dtype (``promotion``), so an int64
 tensor compared with 2.5 compares as floats.
 """
+from __future__ import annotations
+
 import numpy as np
+from typing import TYPE_CHECKING
 
 from ..autograd.methods import tensor_method
 from ..autograd.tensor import Tensor
 from ..backend import get_default_dtype
 from . import promotion
+
+if TYPE_CHECKING:
+    from .._typing import TensorLike
 
 
 def _arrays(op, a, b):
@@ -51,37 +57,37 @@ def _compare(op, ufunc, a, b):
 
 
 @tensor_method("eq", "__eq__")
-def eq(input, other):
+def eq(input: Tensor, other: TensorLike) -> Tensor:
     """input == other, elementwise (a bool tensor, no gradient)."""
     return _compare("eq", np.equal, input, other)
 
 
 @tensor_method("ne", "not_equal", "__ne__")
-def ne(input, other):
+def ne(input: Tensor, other: TensorLike) -> Tensor:
     """input != other, elementwise (bool, no gradient)."""
     return _compare("ne", np.not_equal, input, other)
 
 
 @tensor_method("lt", "less", "__lt__")
-def lt(input, other):
+def lt(input: Tensor, other: TensorLike) -> Tensor:
     """input < other, elementwise (bool, no gradient)."""
     return _compare("lt", np.less, input, other)
 
 
 @tensor_method("le", "less_equal", "__le__")
-def le(input, other):
+def le(input: Tensor, other: TensorLike) -> Tensor:
     """input <= other, elementwise (bool, no gradient)."""
     return _compare("le", np.less_equal, input, other)
 
 
 @tensor_method("gt", "greater", "__gt__")
-def gt(input, other):
+def gt(input: Tensor, other: TensorLike) -> Tensor:
     """input > other, elementwise (bool, no gradient)."""
     return _compare("gt", np.greater, input, other)
 
 
 @tensor_method("ge", "greater_equal", "__ge__")
-def ge(input, other):
+def ge(input: Tensor, other: TensorLike) -> Tensor:
     """input >= other, elementwise (bool, no gradient)."""
     return _compare("ge", np.greater_equal, input, other)
 
@@ -101,26 +107,26 @@ def _bitwise(op, ufunc, a, b):
 
 @tensor_method("bitwise_and", "__and__", inplace=("bitwise_and_", "__iand__"),
                reflected="__rand__")
-def bitwise_and(input, other):
+def bitwise_and(input: Tensor, other: TensorLike) -> Tensor:
     """input & other: bitwise AND of integers, logical AND of bools."""
     return _bitwise("bitwise_and", np.bitwise_and, input, other)
 
 
 @tensor_method("bitwise_or", "__or__", inplace=("bitwise_or_", "__ior__"), reflected="__ror__")
-def bitwise_or(input, other):
+def bitwise_or(input: Tensor, other: TensorLike) -> Tensor:
     """input | other: bitwise OR of integers, logical OR of bools."""
     return _bitwise("bitwise_or", np.bitwise_or, input, other)
 
 
 @tensor_method("bitwise_xor", "__xor__", inplace=("bitwise_xor_", "__ixor__"),
                reflected="__rxor__")
-def bitwise_xor(input, other):
+def bitwise_xor(input: Tensor, other: TensorLike) -> Tensor:
     """input ^ other: bitwise XOR of integers, logical XOR of bools."""
     return _bitwise("bitwise_xor", np.bitwise_xor, input, other)
 
 
 @tensor_method("bitwise_not", "__invert__", inplace="bitwise_not_")
-def bitwise_not(input):
+def bitwise_not(input: Tensor) -> Tensor:
     """~input: bitwise NOT of integers, logical NOT of bools."""
     _integral("bitwise_not", input.array)
     return Tensor._wrap(np.asarray(np.invert(input.array)))
@@ -133,25 +139,25 @@ def _logical(ufunc, a, b):
 
 
 @tensor_method("logical_and", inplace="logical_and_")
-def logical_and(input, other):
+def logical_and(input: Tensor, other: TensorLike) -> Tensor:
     """(input != 0) and (other != 0), elementwise (bool)."""
     return _logical(np.logical_and, input, other)
 
 
 @tensor_method("logical_or", inplace="logical_or_")
-def logical_or(input, other):
+def logical_or(input: Tensor, other: TensorLike) -> Tensor:
     """(input != 0) or (other != 0), elementwise (bool)."""
     return _logical(np.logical_or, input, other)
 
 
 @tensor_method("logical_xor", inplace="logical_xor_")
-def logical_xor(input, other):
+def logical_xor(input: Tensor, other: TensorLike) -> Tensor:
     """(input != 0) xor (other != 0), elementwise (bool)."""
     return _logical(np.logical_xor, input, other)
 
 
 @tensor_method("logical_not", inplace="logical_not_")
-def logical_not(input):
+def logical_not(input: Tensor) -> Tensor:
     """input == 0, elementwise (bool)."""
     return Tensor._wrap(np.asarray(np.logical_not(input.array)))
 
@@ -196,7 +202,8 @@ def _isclose(op, input, other, rtol, atol, equal_nan):
 
 
 @tensor_method("isclose")
-def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+def isclose(input: Tensor, other: TensorLike, rtol: float = 1e-05, atol: float = 1e-08,
+            equal_nan: bool = False) -> Tensor:
     """|input - other| <= atol + rtol |other|, elementwise and broadcast (bool): equal values,
     infinities of one sign included, are close; NaNs only with ``equal_nan``. Both tensors must
     have one dtype (RuntimeError otherwise, as torch)."""
@@ -204,13 +211,14 @@ def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
 
 
 @tensor_method("allclose")
-def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+def allclose(input: Tensor, other: TensorLike, rtol: float = 1e-05, atol: float = 1e-08,
+             equal_nan: bool = False) -> bool:
     """all(|input - other| <= atol + rtol |other|): ``isclose`` everywhere, as a Python bool."""
     return bool(np.all(_isclose("allclose", input, other, rtol, atol, equal_nan)))
 
 
 @tensor_method("equal")
-def equal(input, other):
+def equal(input: Tensor, other: TensorLike) -> bool:
     """True when input and other have the same shape and equal elements (compared in their
     common dtype; NaN is not equal to itself), as a Python bool."""
     if not isinstance(input, Tensor) or not isinstance(other, Tensor):
@@ -222,7 +230,8 @@ def equal(input, other):
     return bool(np.all(x == y))
 
 
-def isin(elements, test_elements, *, assume_unique=False, invert=False):
+def isin(elements: Tensor, test_elements: Tensor, *, assume_unique: bool = False,
+         invert: bool = False) -> Tensor:
     """elements[i] in test_elements, elementwise (bool, the shape of ``elements``; a number for
     either is allowed), compared in their common dtype; ``invert`` gives "not in"."""
     if not isinstance(elements, Tensor) and not isinstance(test_elements, Tensor):

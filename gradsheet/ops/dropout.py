@@ -6,8 +6,11 @@ is the identity, with no rescaling.
 Reference: Srivastava et al., "Dropout: A Simple Way to Prevent Neural Networks from
 Overfitting", JMLR 2014.
 """
+from __future__ import annotations
+
 import math
 import warnings
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -15,6 +18,9 @@ from ._checks import tensor_args
 from .. import backend
 from ..autograd import inplace as _inplace
 from ..autograd.function import Function
+
+if TYPE_CHECKING:
+    from ..autograd.tensor import Tensor
 
 
 class Dropout(Function):
@@ -45,7 +51,7 @@ def _check_p(op, p):
 
 
 @tensor_args("input")
-def dropout(input, p=0.5, training=True, inplace=False):
+def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
     """Inverted dropout: zero each element with probability p, scale the rest by 1 / (1 - p).
 
     The identity (``input`` itself) when ``training`` is False or p == 0; all zeros at p == 1.
@@ -130,7 +136,7 @@ def _channel_dropout(op, input, p, training, inplace, batched, fn, alpha=False):
 
 
 @tensor_args("input")
-def dropout1d(input, p=0.5, training=True, inplace=False):
+def dropout1d(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
     """Channel dropout for (N, C, L) or unbatched (C, L) inputs: y[n, c, :] = x[n, c, :] m / (1 - p),
     m ~ Bernoulli(1 - p) per channel; gradient the same scaled mask.
 
@@ -148,7 +154,7 @@ def dropout1d(input, p=0.5, training=True, inplace=False):
 
 
 @tensor_args("input")
-def dropout2d(input, p=0.5, training=True, inplace=False):
+def dropout2d(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
     """Channel dropout for (N, C, H, W) inputs: y[n, c] = x[n, c] m / (1 - p), m ~ Bernoulli(1 - p)
     per channel; gradient the same scaled mask.
 
@@ -177,7 +183,7 @@ def dropout2d(input, p=0.5, training=True, inplace=False):
 
 
 @tensor_args("input")
-def dropout3d(input, p=0.5, training=True, inplace=False):
+def dropout3d(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
     """Channel dropout for (N, C, D, H, W) or unbatched (C, D, H, W) inputs: y[n, c] = x[n, c] m /
     (1 - p), m ~ Bernoulli(1 - p) per channel; gradient the same scaled mask.
 
@@ -206,7 +212,7 @@ def _quiet(function):
 
 
 @tensor_args("input")
-def alpha_dropout(input, p=0.5, training=False, inplace=False):
+def alpha_dropout(input: Tensor, p: float = 0.5, training: bool = False, inplace: bool = False) -> Tensor:
     """Alpha dropout: y = a (x m + alpha' (1 - m)) + b, m ~ Bernoulli(1 - p) per element,
     alpha' = -1.7581, a = ((1 - p)(1 + p alpha'**2))**-1/2, b = -a alpha' p: keeps zero mean and
     unit variance (SELU networks); gradient a m.
@@ -222,7 +228,8 @@ def alpha_dropout(input, p=0.5, training=False, inplace=False):
 
 
 @tensor_args("input")
-def feature_alpha_dropout(input, p=0.5, training=False, inplace=False):
+def feature_alpha_dropout(input: Tensor, p: float = 0.5, training: bool = False,
+                          inplace: bool = False) -> Tensor:
     """Alpha dropout of whole channels: y[n, c] = a (x[n, c] m + alpha' (1 - m)) + b with one
     m ~ Bernoulli(1 - p) per (sample, channel) (see alpha_dropout); gradient a m.
 

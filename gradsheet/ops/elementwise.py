@@ -7,12 +7,18 @@ each input's shape. Dtypes follow PyTorch, not NumPy (``promotion``): numbers,
 stay float32), and an integer tensor meeting a float tensor becomes that float
 (float32 + int64 is float32).
 """
+from __future__ import annotations
+
 import numpy as np
+from typing import TYPE_CHECKING, Any, Callable, Optional, Union
 
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor, as_tensor
 from ..autograd.methods import tensor_method
 from . import promotion
+
+if TYPE_CHECKING:
+    from .._typing import DType, TensorLike
 
 
 def _operand(x):
@@ -71,6 +77,7 @@ class _Binary(Function):
     """Shared forward guard: a broadcasting failure names the op and both shapes."""
 
     op = ""
+    compute: Callable[..., np.ndarray]  # each op's y = f(a, b) on arrays
 
     def forward(self, a, b):
         try:
@@ -313,7 +320,7 @@ class Clone(Function):
 
 
 @tensor_method("add", "__add__", inplace=("add_", "__iadd__"), reflected="__radd__")
-def add(input, other, *, alpha=1):
+def add(input: Tensor, other: TensorLike, *, alpha: float = 1) -> Tensor:
     """input + alpha * other, broadcast (NumPy rules); gradient 1 to input and alpha to other,
     summed over broadcast axes. Numbers and arrays are constants that take the tensor's dtype,
     as in PyTorch.
@@ -324,7 +331,7 @@ def add(input, other, *, alpha=1):
 
 
 @tensor_method("sub", "subtract", "__sub__", inplace=("sub_", "__isub__"), reflected="__rsub__")
-def sub(input, other, *, alpha=1):
+def sub(input: Tensor, other: TensorLike, *, alpha: float = 1) -> Tensor:
     """input - alpha * other, broadcast; gradient 1 to input and -alpha to other."""
     if alpha != 1:
         other = mul(other, alpha)
@@ -332,14 +339,14 @@ def sub(input, other, *, alpha=1):
 
 
 @tensor_method("mul", "multiply", "__mul__", inplace=("mul_", "__imul__"), reflected="__rmul__")
-def mul(a, b):
+def mul(a: TensorLike, b: TensorLike) -> Tensor:
     """a * b, elementwise and broadcast; gradient b to a and a to b."""
     return Mul.apply(*_operands(a, b))
 
 
 @tensor_method("div", "divide", "true_divide", "__truediv__", inplace=("div_", "__itruediv__"),
                reflected="__rtruediv__")
-def div(a, b, *, rounding_mode=None):
+def div(a: TensorLike, b: TensorLike, *, rounding_mode: Optional[str] = None) -> Tensor:
     """a / b (true division: integer inputs give the default float dtype); gradient 1 / b to a
     and -a / b**2 to b. ``rounding_mode='trunc'`` or ``'floor'`` rounds the quotient towards
     zero or down (integers stay integers; gradient 0), as ``torch.div``.
@@ -351,7 +358,7 @@ def div(a, b, *, rounding_mode=None):
 
 
 @tensor_method("pow", "__pow__", inplace=("pow_", "__ipow__"), reflected="__rpow__")
-def pow(a, exponent):
+def pow(a: TensorLike, exponent: TensorLike) -> Tensor:
     """a ** exponent, broadcast; gradient p a**(p - 1) to a and a**p log(a) to the exponent
     (0 where a = 0 and p >= 0, NaN where a < 0, as torch). Either side may be a number.
     """
@@ -359,43 +366,43 @@ def pow(a, exponent):
 
 
 @tensor_method("neg", "negative", "__neg__", inplace="neg_")
-def neg(x):
+def neg(x: Tensor) -> Tensor:
     """-x; gradient -1."""
     return Neg.apply(x)
 
 
 @tensor_method("positive", "__pos__")
-def positive(x):
+def positive(x: Tensor) -> Tensor:
     """+x: x itself (as ``torch.positive``)."""
     return x
 
 
 @tensor_method("exp", inplace="exp_")
-def exp(x):
+def exp(x: Tensor) -> Tensor:
     """e**x, elementwise; gradient e**x."""
     return Exp.apply(x)
 
 
 @tensor_method("log", inplace="log_")
-def log(x):
+def log(x: Tensor) -> Tensor:
     """The natural log, log(x), elementwise; gradient 1 / x."""
     return Log.apply(x)
 
 
 @tensor_method("sqrt", inplace="sqrt_")
-def sqrt(x):
+def sqrt(x: Tensor) -> Tensor:
     """sqrt(x), elementwise; gradient 1 / (2 sqrt(x))."""
     return Sqrt.apply(x)
 
 
 @tensor_method("abs", "absolute", "__abs__", inplace="abs_")
-def abs(x):
+def abs(x: Tensor) -> Tensor:
     """|x|, elementwise; gradient sign(x) (0 at x = 0, as PyTorch)."""
     return Abs.apply(x)
 
 
 @tensor_method("clip", "clamp", inplace=("clip_", "clamp_"))
-def clip(x, min=None, max=None):
+def clip(x: Tensor, min: Optional[TensorLike] = None, max: Optional[TensorLike] = None) -> Tensor:
     """min(max(x, min), max), elementwise and broadcast; either bound may be None. Tensor bounds
     get gradients too: x where min <= x <= max, min where x < min < max, max where x > max or
     max < min (ties go to x, as ``torch.clamp``); number bounds are constants.
@@ -412,7 +419,7 @@ clamp = clip
 
 
 @tensor_method("maximum")
-def maximum(a, b):
+def maximum(a: TensorLike, b: TensorLike) -> Tensor:
     """max(a, b), elementwise and broadcast; the gradient goes to the larger input, split evenly
     on ties (as ``torch.maximum``).
     """
@@ -420,7 +427,7 @@ def maximum(a, b):
 
 
 @tensor_method("minimum")
-def minimum(a, b):
+def minimum(a: TensorLike, b: TensorLike) -> Tensor:
     """min(a, b), elementwise and broadcast; the gradient goes to the smaller input, split evenly
     on ties (as ``torch.minimum``).
     """
@@ -428,7 +435,8 @@ def minimum(a, b):
 
 
 @tensor_method("where", as_method=lambda self, condition, y: where(condition, self, y))
-def where(condition, a=None, b=None):
+def where(condition: TensorLike, a: Optional[TensorLike] = None, b: Optional[TensorLike] = None
+          ) -> Union[Tensor, tuple[Tensor, ...]]:
     """a where condition else b; numbers for both branches give the default dtype, as torch.
     With the condition alone, ``nonzero(condition, as_tuple=True)``: the indices where it holds.
     """
@@ -442,7 +450,7 @@ def where(condition, a=None, b=None):
     return Where.apply(cond, a, b)
 
 
-def cast(x, dtype):
+def cast(x: Tensor, dtype: Optional[DType]) -> Tensor:
     """x converted to ``dtype`` (x itself when it already has it); a cast between floating dtypes
     is differentiable (the gradient is cast back), a cast to an integer or bool dtype is not.
     """
@@ -454,26 +462,26 @@ def cast(x, dtype):
 
 
 @tensor_method("clone")
-def clone(x, *, memory_format=None):
+def clone(x: Tensor, *, memory_format: Any = None) -> Tensor:
     """A copy of x that stays in the graph; gradient 1."""
     return Clone.apply(x)
 
 
 @tensor_method("contiguous")
-def contiguous(x, memory_format=None):
+def contiguous(x: Tensor, memory_format: Any = None) -> Tensor:
     """x itself when its elements are laid out in row-major order, else a row-major copy
     (``clone``), as ``torch.Tensor.contiguous``."""
     return x if x.array.flags.c_contiguous else Clone.apply(x)
 
 
 @tensor_method("is_contiguous")
-def is_contiguous(x, memory_format=None):
+def is_contiguous(x: Tensor, memory_format: Any = None) -> bool:
     """Whether x's elements are laid out in row-major (C) order in memory."""
     return bool(x.array.flags.c_contiguous)
 
 
 @tensor_method("stride")
-def stride(x, dim=None):
+def stride(x: Tensor, dim: Optional[int] = None) -> Union[int, tuple[int, ...]]:
     """The step in elements between neighbours along each dimension (or along ``dim``), as
     ``torch.Tensor.stride`` (NumPy's byte strides divided by the element size)."""
     steps = tuple(s // x.array.itemsize for s in x.array.strides)

@@ -5,10 +5,13 @@ logsumexp, argmax, argmin, any, all, count_nonzero, norm, vector_norm, dist, nan
 ``keepdim`` keeps the reduced dimensions as size 1. The backward of a reduction broadcasts
 the incoming gradient back over the reduced dimensions.
 """
+from __future__ import annotations
+
 import builtins
 import math
 import warnings
 from collections import namedtuple
+from typing import TYPE_CHECKING, Optional, Union
 
 import numpy as np
 
@@ -17,6 +20,9 @@ from ..autograd.function import Function
 from ..autograd.tensor import Tensor, as_tensor
 from ..autograd.methods import tensor_method
 from . import elementwise
+
+if TYPE_CHECKING:
+    from .._typing import DType, DimLike, TensorLike
 
 MaxMin = namedtuple("MaxMin", ["values", "indices"])
 MaxMin.__doc__ = "(values, indices): the result of max/min along a dim, as torch.return_types."
@@ -133,7 +139,7 @@ class NanSum(Function):
         y = np.nansum(x, axis=axes, keepdims=keepdim)
         self.n = None
         if mean:
-            self.n = np.sum(~self.nan, axis=axes, keepdims=True)
+            self.n = np.sum(~self.nan, axis=axes, keepdims=True)  # type: ignore[operator]
             with np.errstate(divide="ignore", invalid="ignore"):
                 y = y / (self.n if keepdim else np.squeeze(self.n, axis=axes)).astype(x.dtype)
         return y
@@ -142,7 +148,8 @@ class NanSum(Function):
         g = _keep(g, self.axes, self.keepdim)
         if self.n is not None:  # nanmean: (g / n) * [x is not NaN], NaN where n is 0 (as torch)
             with np.errstate(divide="ignore", invalid="ignore"):
-                return g / self.n.astype(g.dtype) * ~self.nan, None, None, None
+                # (nan is set: an integer x returned above)
+                return g / self.n.astype(g.dtype) * ~self.nan, None, None, None  # type: ignore[operator]
         return np.where(self.nan, 0, g) if self.nan is not None else \
             np.broadcast_to(g, self.shape), None, None, None
 
@@ -360,7 +367,8 @@ class NuclearNorm(Function):
 
 # ----------------------------------------------------------------------------- sums and means
 @tensor_method("sum")
-def sum(input, dim=None, keepdim=False, *, dtype=None, axis=None):
+def sum(input: Tensor, dim: Optional[DimLike] = None, keepdim: bool = False, *,
+        dtype: Optional[DType] = None, axis: Optional[DimLike] = None) -> Tensor:
     """y = sum_i x_i over ``dim`` (None: every dimension; an int or a tuple); gradient 1 for each
     summed element. ``keepdim`` keeps the reduced dimensions as size 1. Bool and integer tensors
     sum to int64, as torch; ``dtype`` converts the input first; an empty dim sums to 0.
@@ -370,14 +378,16 @@ def sum(input, dim=None, keepdim=False, *, dtype=None, axis=None):
 
 
 @tensor_method("nansum")
-def nansum(input, dim=None, keepdim=False, *, dtype=None, axis=None):
+def nansum(input: Tensor, dim: Optional[DimLike] = None, keepdim: bool = False, *,
+           dtype: Optional[DType] = None, axis: Optional[DimLike] = None) -> Tensor:
     """y = sum_i x_i over ``dim`` with NaN counted as 0; gradient 1 (0 at the NaNs)."""
     x = _with_dtype(_input("nansum", input), dtype)
     return NanSum.apply(x, _axes("nansum", _dim("nansum", dim, axis), x.ndim), keepdim, False)
 
 
 @tensor_method("mean")
-def mean(input, dim=None, keepdim=False, *, dtype=None, axis=None):
+def mean(input: Tensor, dim: Optional[DimLike] = None, keepdim: bool = False, *,
+         dtype: Optional[DType] = None, axis: Optional[DimLike] = None) -> Tensor:
     """y = (1/n) sum_i x_i over ``dim`` (None: every dimension); gradient 1/n for each element.
     Needs a floating tensor (TypeError otherwise), as PyTorch, unless ``dtype`` (a floating
     dtype the input is converted to first) is given; an empty dim gives NaN.
@@ -388,7 +398,8 @@ def mean(input, dim=None, keepdim=False, *, dtype=None, axis=None):
 
 
 @tensor_method("nanmean")
-def nanmean(input, dim=None, keepdim=False, *, dtype=None, axis=None):
+def nanmean(input: Tensor, dim: Optional[DimLike] = None, keepdim: bool = False, *,
+            dtype: Optional[DType] = None, axis: Optional[DimLike] = None) -> Tensor:
     """y = sum of the non-NaN x_i / their number, over ``dim``; gradient 1/n at the non-NaNs,
     0 at the NaNs; NaN where a slice is all NaN."""
     x = _with_dtype(_input("nanmean", input), dtype)
@@ -397,7 +408,8 @@ def nanmean(input, dim=None, keepdim=False, *, dtype=None, axis=None):
 
 
 @tensor_method("prod")
-def prod(input, dim=None, keepdim=False, *, dtype=None, axis=None):
+def prod(input: Tensor, dim: Optional[DimLike] = None, keepdim: bool = False, *,
+         dtype: Optional[DType] = None, axis: Optional[DimLike] = None) -> Tensor:
     """y = prod_i x_i over one ``dim`` (None: every element); gradient prod_{i != k} x_i,
     right with zeros in the input (as torch). Bool and integer tensors give int64; an empty dim
     gives 1.
@@ -438,7 +450,8 @@ def _extreme(op, x, dim, keepdim, largest):
 
 
 @tensor_method("max")
-def max(input, dim=None, keepdim=False, *, other=None, axis=None):
+def max(input: Tensor, dim: Union[int, Tensor, None] = None, keepdim: bool = False, *,
+        other: Optional[TensorLike] = None, axis: Optional[int] = None) -> Union[Tensor, MaxMin]:
     """Largest element (gradient shared among ties); with ``dim``, a (values, indices) pair as
     ``torch.max(x, dim)`` (the first largest; gradient to that index); with a tensor in place of
     ``dim`` (or ``other=``), the elementwise ``maximum`` (as ``torch.max(a, b)``)."""
@@ -448,7 +461,8 @@ def max(input, dim=None, keepdim=False, *, other=None, axis=None):
 
 
 @tensor_method("min")
-def min(input, dim=None, keepdim=False, *, other=None, axis=None):
+def min(input: Tensor, dim: Union[int, Tensor, None] = None, keepdim: bool = False, *,
+        other: Optional[TensorLike] = None, axis: Optional[int] = None) -> Union[Tensor, MaxMin]:
     """Smallest element (gradient shared among ties); with ``dim``, a (values, indices) pair as
     ``torch.min(x, dim)``; with a tensor in place of ``dim`` (or ``other=``), the elementwise
     ``minimum``."""
@@ -465,21 +479,24 @@ def _amax(op, x, dim, keepdim, largest):
 
 
 @tensor_method("amax")
-def amax(input, dim=(), keepdim=False, *, axis=None):
+def amax(input: Tensor, dim: DimLike = (), keepdim: bool = False, *,
+         axis: Optional[DimLike] = None) -> Tensor:
     """y = max x over ``dim`` (an int or a tuple; (): every dimension); the gradient is shared
     evenly among the tied maxima (as torch). An empty reduced dim raises (IndexError)."""
     return _amax("amax", input, _dim("amax", None if dim == () else dim, axis), keepdim, True)
 
 
 @tensor_method("amin")
-def amin(input, dim=(), keepdim=False, *, axis=None):
+def amin(input: Tensor, dim: DimLike = (), keepdim: bool = False, *,
+         axis: Optional[DimLike] = None) -> Tensor:
     """y = min x over ``dim`` (an int or a tuple; (): every dimension); the gradient is shared
     evenly among the tied minima (as torch)."""
     return _amax("amin", input, _dim("amin", None if dim == () else dim, axis), keepdim, False)
 
 
 @tensor_method("aminmax")
-def aminmax(input, *, dim=None, keepdim=False, axis=None):
+def aminmax(input: Tensor, *, dim: Optional[int] = None, keepdim: bool = False,
+            axis: Optional[int] = None) -> AMinMax:
     """(min, max) = (amin(x, dim), amax(x, dim)) as a namedtuple ``(min, max)``; ``dim`` is one
     int or None (every element)."""
     dim = _dim("aminmax", dim, axis)
@@ -504,14 +521,16 @@ def _arg_extreme(op, x, dim, keepdim, largest):
 
 
 @tensor_method("argmax")
-def argmax(input, dim=None, keepdim=False, *, axis=None):
+def argmax(input: Tensor, dim: Optional[int] = None, keepdim: bool = False, *,
+           axis: Optional[int] = None) -> Tensor:
     """Index of the largest element (of the flattened tensor when ``dim`` is None); the first
     one on ties. Carries no gradient."""
     return _arg_extreme("argmax", input, _dim("argmax", dim, axis), keepdim, True)
 
 
 @tensor_method("argmin")
-def argmin(input, dim=None, keepdim=False, *, axis=None):
+def argmin(input: Tensor, dim: Optional[int] = None, keepdim: bool = False, *,
+           axis: Optional[int] = None) -> Tensor:
     """Index of the smallest element (of the flattened tensor when ``dim`` is None)."""
     return _arg_extreme("argmin", input, _dim("argmin", dim, axis), keepdim, False)
 
@@ -541,7 +560,9 @@ def _spread(op, x, dim, unbiased, keepdim, correction, axis, root):
 
 
 @tensor_method("var")
-def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None):
+def var(input: Tensor, dim: Optional[DimLike] = None, unbiased: Optional[bool] = None,
+        keepdim: bool = False, *, correction: Optional[float] = None,
+        axis: Optional[DimLike] = None) -> Tensor:
     """y = sum_i (x_i - mean)**2 / (n - correction) over ``dim``; gradient
     2 (x_i - mean) / (n - correction). ``correction=1`` (Bessel's) by default; ``unbiased=False``
     is ``correction=0``. Where n - correction <= 0 the result is inf or NaN, with torch's warning.
@@ -550,20 +571,26 @@ def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=
 
 
 @tensor_method("std")
-def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None):
+def std(input: Tensor, dim: Optional[DimLike] = None, unbiased: Optional[bool] = None,
+        keepdim: bool = False, *, correction: Optional[float] = None,
+        axis: Optional[DimLike] = None) -> Tensor:
     """y = sqrt(var(x, dim, correction)); gradient (x_i - mean) / ((n - correction) y), 0 where
     y is 0 (as torch)."""
     return _spread("std", input, dim, unbiased, keepdim, correction, axis, True)
 
 
-def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None):
+def var_mean(input: Tensor, dim: Optional[DimLike] = None, unbiased: Optional[bool] = None,
+             keepdim: bool = False, *, correction: Optional[float] = None,
+             axis: Optional[DimLike] = None) -> tuple[Tensor, Tensor]:
     """(var(x, dim), mean(x, dim)): a tuple, as ``torch.var_mean``."""
     dim = _dim("var_mean", dim, axis)
     variance = _spread("var_mean", input, dim, unbiased, keepdim, correction, None, False)
     return variance, mean(input, None if isinstance(dim, bool) else dim, keepdim)
 
 
-def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None):
+def std_mean(input: Tensor, dim: Optional[DimLike] = None, unbiased: Optional[bool] = None,
+             keepdim: bool = False, *, correction: Optional[float] = None,
+             axis: Optional[DimLike] = None) -> tuple[Tensor, Tensor]:
     """(std(x, dim), mean(x, dim)): a tuple, as ``torch.std_mean``."""
     dim = _dim("std_mean", dim, axis)
     deviation = _spread("std_mean", input, dim, unbiased, keepdim, correction, None, True)
@@ -571,7 +598,8 @@ def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None, 
 
 
 @tensor_method("logsumexp")
-def logsumexp(input, dim=None, keepdim=False, *, axis=None):
+def logsumexp(input: Tensor, dim: Optional[DimLike] = None, keepdim: bool = False, *,
+              axis: Optional[DimLike] = None) -> Tensor:
     """y = log sum_i e^(x_i) over ``dim``, computed as m + log sum_i e^(x_i - m) with m = max x
     (no overflow); gradient softmax(x)_i. An empty dim gives -inf; integers give floats.
     """
@@ -593,21 +621,23 @@ def _logical(op, x, dim, keepdim, reduce):
 
 
 @tensor_method("any")
-def any(input, dim=None, keepdim=False, *, axis=None):
+def any(input: Tensor, dim: Optional[DimLike] = None, keepdim: bool = False, *,
+        axis: Optional[DimLike] = None) -> Tensor:
     """True where some element over ``dim`` is nonzero (False over an empty dim); bool (uint8
     for a uint8 tensor, as torch). No gradient."""
     return _logical("any", input, _dim("any", dim, axis), keepdim, np.any)
 
 
 @tensor_method("all")
-def all(input, dim=None, keepdim=False, *, axis=None):
+def all(input: Tensor, dim: Optional[DimLike] = None, keepdim: bool = False, *,
+        axis: Optional[DimLike] = None) -> Tensor:
     """True where every element over ``dim`` is nonzero (True over an empty dim); bool (uint8
     for a uint8 tensor, as torch). No gradient."""
     return _logical("all", input, _dim("all", dim, axis), keepdim, np.all)
 
 
 @tensor_method("count_nonzero")
-def count_nonzero(input, dim=None, *, axis=None):
+def count_nonzero(input: Tensor, dim: Optional[DimLike] = None, *, axis: Optional[DimLike] = None) -> Tensor:
     """The number of nonzero elements over ``dim`` (an int or a tuple; None: all), int64."""
     x = _input("count_nonzero", input)
     axes = _axes("count_nonzero", _dim("count_nonzero", dim, axis), x.ndim)
@@ -615,7 +645,8 @@ def count_nonzero(input, dim=None, *, axis=None):
 
 
 # ----------------------------------------------------------------------------- norms
-def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None):
+def vector_norm(x: Tensor, ord: float = 2, dim: Optional[DimLike] = None, keepdim: bool = False, *,
+                dtype: Optional[DType] = None) -> Tensor:
     """y = (sum_i |x_i|**ord)**(1/ord) over ``dim`` (None: every element), as
     ``torch.linalg.vector_norm``: ord inf is max |x_i|, -inf min |x_i|, 0 the number of nonzero
     elements; gradient sgn(x_i) |x_i|**(ord-1) / y**(ord-1) (0 where y is 0, as torch).
@@ -636,7 +667,8 @@ def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None):
 
 
 @tensor_method("norm")
-def norm(input, p="fro", dim=None, keepdim=False, out=None, dtype=None):
+def norm(input: Tensor, p: Union[float, str, None] = "fro", dim: Optional[DimLike] = None,
+         keepdim: bool = False, out: Optional[Tensor] = None, dtype: Optional[DType] = None) -> Tensor:
     """The norm of ``input`` as ``torch.norm``: p = 'fro' (or a number) is the vector p-norm
     (sum_i |x_i|**p)**(1/p) of the elements over ``dim`` (None: all of them; see
     ``vector_norm``); p = 'nuc' the nuclear norm (sum of singular values, gradient U V^T) of the
@@ -645,7 +677,7 @@ def norm(input, p="fro", dim=None, keepdim=False, out=None, dtype=None):
     if out is not None:
         raise TypeError("norm: out= is not supported by gradsheet")
     x = _with_dtype(_input("norm", input), dtype)
-    if p == "fro":
+    if p is None or p == "fro":  # None: the 2-norm, as torch.norm
         p = 2
     if p == "nuc":
         if x.array.dtype.kind not in "fc":
@@ -671,7 +703,7 @@ def norm(input, p="fro", dim=None, keepdim=False, out=None, dtype=None):
 
 
 @tensor_method("dist")
-def dist(input, other, p=2):
+def dist(input: Tensor, other: TensorLike, p: float = 2) -> Tensor:
     """y = vector_norm(input - other, p) (broadcasting), as ``torch.dist``; gradient through
     the difference."""
     return vector_norm(elementwise.sub(input, other), p)

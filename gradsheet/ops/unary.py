@@ -8,7 +8,10 @@ sign have gradient 0 everywhere (as torch). Gradients at the edges (0, +-1, +-in
 PyTorch's formulas evaluated there, so they are +-inf or NaN exactly where torch's are.
 (tanh, sigmoid, exp, log, sqrt, abs and neg live in ``activation`` and ``elementwise``.)
 """
+from __future__ import annotations
+
 import math
+from typing import Callable, Optional
 
 import numpy as np
 
@@ -154,6 +157,8 @@ def _integral(x):
 # ------------------------------------------------------------ the Functions
 class _Unary(Function):
     """Shared forward: ``compute`` with NumPy's warnings off (torch warns for none of them)."""
+
+    compute: Callable[..., np.ndarray]  # each op's y = f(x, *params) on arrays
 
     def forward(self, x, *params):
         with _quiet():
@@ -611,86 +616,86 @@ def _nan_to_num(x, nan, posinf, neginf):
 
 # ------------------------------------------------------------ trigonometric, hyperbolic
 @tensor_method("sin", inplace="sin_")
-def sin(input):
+def sin(input: Tensor) -> Tensor:
     """sin x, elementwise; gradient cos x. Integer tensors give the default float dtype."""
     return Sin.apply(_floating("sin", input))
 
 
 @tensor_method("cos", inplace="cos_")
-def cos(input):
+def cos(input: Tensor) -> Tensor:
     """cos x, elementwise; gradient -sin x."""
     return Cos.apply(_floating("cos", input))
 
 
 @tensor_method("tan", inplace="tan_")
-def tan(input):
+def tan(input: Tensor) -> Tensor:
     """tan x, elementwise; gradient 1 + tan(x)**2."""
     return Tan.apply(_floating("tan", input))
 
 
 @tensor_method("asin", "arcsin", inplace=("asin_", "arcsin_"))
-def asin(input):
+def asin(input: Tensor) -> Tensor:
     """asin x (NaN outside [-1, 1]), elementwise; gradient 1 / sqrt(1 - x**2)."""
     return Asin.apply(_floating("asin", input))
 
 
 @tensor_method("acos", "arccos", inplace=("acos_", "arccos_"))
-def acos(input):
+def acos(input: Tensor) -> Tensor:
     """acos x (NaN outside [-1, 1]), elementwise; gradient -1 / sqrt(1 - x**2)."""
     return Acos.apply(_floating("acos", input))
 
 
 @tensor_method("atan", "arctan", inplace=("atan_", "arctan_"))
-def atan(input):
+def atan(input: Tensor) -> Tensor:
     """atan x, elementwise; gradient 1 / (1 + x**2)."""
     return Atan.apply(_floating("atan", input))
 
 
 @tensor_method("sinh", inplace="sinh_")
-def sinh(input):
+def sinh(input: Tensor) -> Tensor:
     """sinh x = (e**x - e**-x) / 2, elementwise; gradient cosh x."""
     return Sinh.apply(_floating("sinh", input))
 
 
 @tensor_method("cosh", inplace="cosh_")
-def cosh(input):
+def cosh(input: Tensor) -> Tensor:
     """cosh x = (e**x + e**-x) / 2, elementwise; gradient sinh x."""
     return Cosh.apply(_floating("cosh", input))
 
 
 @tensor_method("asinh", "arcsinh", inplace=("asinh_", "arcsinh_"))
-def asinh(input):
+def asinh(input: Tensor) -> Tensor:
     """asinh x = log(x + sqrt(x**2 + 1)), elementwise; gradient 1 / sqrt(x**2 + 1)."""
     return Asinh.apply(_floating("asinh", input))
 
 
 @tensor_method("acosh", "arccosh", inplace=("acosh_", "arccosh_"))
-def acosh(input):
+def acosh(input: Tensor) -> Tensor:
     """acosh x = log(x + sqrt(x**2 - 1)) (NaN below 1), elementwise; gradient 1 / sqrt(x**2 - 1)."""
     return Acosh.apply(_floating("acosh", input))
 
 
 @tensor_method("atanh", "arctanh", inplace=("atanh_", "arctanh_"))
-def atanh(input):
+def atanh(input: Tensor) -> Tensor:
     """atanh x = log((1 + x) / (1 - x)) / 2 (NaN outside [-1, 1]), elementwise; gradient
     1 / (1 - x**2)."""
     return Atanh.apply(_floating("atanh", input))
 
 
 @tensor_method("deg2rad", inplace="deg2rad_")
-def deg2rad(input):
+def deg2rad(input: Tensor) -> Tensor:
     """x pi / 180 (degrees to radians), elementwise; gradient pi / 180."""
     return Scale.apply(_floating("deg2rad", input), math.pi / 180)
 
 
 @tensor_method("rad2deg", inplace="rad2deg_")
-def rad2deg(input):
+def rad2deg(input: Tensor) -> Tensor:
     """x 180 / pi (radians to degrees), elementwise; gradient 180 / pi."""
     return Scale.apply(_floating("rad2deg", input), 180 / math.pi)
 
 
 @tensor_method("sinc", inplace="sinc_")
-def sinc(input):
+def sinc(input: Tensor) -> Tensor:
     """sin(pi x) / (pi x) (the normalised sinc, 1 at 0), elementwise; gradient
     (cos(pi x) - sinc x) / x, 0 at x = 0."""
     return Sinc.apply(_floating("sinc", input))
@@ -698,55 +703,55 @@ def sinc(input):
 
 # ------------------------------------------------------------ exp / log family
 @tensor_method("rsqrt", inplace="rsqrt_")
-def rsqrt(input):
+def rsqrt(input: Tensor) -> Tensor:
     """1 / sqrt x, elementwise; gradient -1 / (2 x**1.5)."""
     return Rsqrt.apply(_floating("rsqrt", input))
 
 
 @tensor_method("log1p", inplace="log1p_")
-def log1p(input):
+def log1p(input: Tensor) -> Tensor:
     """log(1 + x), accurate for small x, elementwise; gradient 1 / (1 + x)."""
     return Log1p.apply(_floating("log1p", input))
 
 
 @tensor_method("expm1", inplace="expm1_")
-def expm1(input):
+def expm1(input: Tensor) -> Tensor:
     """e**x - 1, accurate for small x, elementwise; gradient e**x."""
     return Expm1.apply(_floating("expm1", input))
 
 
 @tensor_method("log2", inplace="log2_")
-def log2(input):
+def log2(input: Tensor) -> Tensor:
     """log2 x, elementwise; gradient 1 / (x log 2)."""
     return Log2.apply(_floating("log2", input))
 
 
 @tensor_method("log10", inplace="log10_")
-def log10(input):
+def log10(input: Tensor) -> Tensor:
     """log10 x, elementwise; gradient 1 / (x log 10)."""
     return Log10.apply(_floating("log10", input))
 
 
 @tensor_method("exp2", inplace="exp2_")
-def exp2(input):
+def exp2(input: Tensor) -> Tensor:
     """2**x, elementwise; gradient 2**x log 2."""
     return Exp2.apply(_floating("exp2", input))
 
 
 @tensor_method("reciprocal", inplace="reciprocal_")
-def reciprocal(input):
+def reciprocal(input: Tensor) -> Tensor:
     """1 / x, elementwise (integers give the default float dtype); gradient -1 / x**2."""
     return Reciprocal.apply(_floating("reciprocal", input))
 
 
 @tensor_method("square", inplace="square_")
-def square(input):
+def square(input: Tensor) -> Tensor:
     """x**2, elementwise (``pow(x, 2)``: integers stay integers, bool becomes int64); gradient 2x."""
     return elementwise.pow(_tensor("square", input), 2)
 
 
 @tensor_method("logit", inplace="logit_")
-def logit(input, eps=None):
+def logit(input: Tensor, eps: Optional[float] = None) -> Tensor:
     """log(x / (1 - x)) (the inverse of sigmoid), x first clamped to [eps, 1 - eps] when ``eps``
     is given (eps < 0 counts as None, as torch); gradient 1 / (x (1 - x)), 0 where clamped."""
     if eps is not None and eps < 0:
@@ -756,39 +761,39 @@ def logit(input, eps=None):
 
 # ------------------------------------------------------------ special functions
 @tensor_method("erf", inplace="erf_")
-def erf(input):
+def erf(input: Tensor) -> Tensor:
     """erf x = 2/sqrt(pi) int_0^x e^(-t**2) dt, elementwise; gradient 2/sqrt(pi) e^(-x**2)."""
     return Erf.apply(_floating("erf", input))
 
 
 @tensor_method("erfc", inplace="erfc_")
-def erfc(input):
+def erfc(input: Tensor) -> Tensor:
     """erfc x = 1 - erf x (accurate for large x), elementwise; gradient -2/sqrt(pi) e^(-x**2)."""
     return Erfc.apply(_floating("erfc", input))
 
 
 @tensor_method("erfinv", inplace="erfinv_")
-def erfinv(input):
+def erfinv(input: Tensor) -> Tensor:
     """erfinv x, the y with erf y = x (+-inf at +-1, NaN outside [-1, 1]), elementwise; gradient
     sqrt(pi)/2 e^(erfinv(x)**2)."""
     return Erfinv.apply(_floating("erfinv", input))
 
 
 @tensor_method("i0", inplace="i0_")
-def i0(input):
+def i0(input: Tensor) -> Tensor:
     """I0(x) = sum_k (x/2)^(2k) / (k!)^2, the modified Bessel function of order 0, elementwise;
     gradient I1(x). NaN at +-inf, as torch."""
     return I0.apply(_floating("i0", input))
 
 
 @tensor_method("lgamma", inplace="lgamma_")
-def lgamma(input):
+def lgamma(input: Tensor) -> Tensor:
     """log|Gamma(x)|, elementwise (inf at 0 and the negative integers); gradient digamma(x)."""
     return Lgamma.apply(_floating("lgamma", input))
 
 
 @tensor_method("digamma", inplace="digamma_")
-def digamma(input):
+def digamma(input: Tensor) -> Tensor:
     """digamma(x) = psi(x) = d/dx log Gamma(x), elementwise (-inf at 0, NaN at the negative
     integers, as torch); gradient polygamma(1, x)."""
     return Polygamma.apply(_floating("digamma", input), 0)
@@ -805,7 +810,7 @@ def _polygamma_order(n):
 
 @tensor_method("polygamma", inplace="polygamma_",
                as_method=lambda self, n: polygamma(n, self))
-def polygamma(n, input):
+def polygamma(n: int, input: Tensor) -> Tensor:
     """psi^(n)(x), the n-th derivative of digamma (n = 0: digamma itself), elementwise; gradient
     psi^(n+1)(x). ``x.polygamma(n)`` is the method form."""
     n = _polygamma_order(n)
@@ -822,7 +827,7 @@ def _flat(op, cls, input, *params):
 
 
 @tensor_method("sign", inplace="sign_")
-def sign(input):
+def sign(input: Tensor) -> Tensor:
     """sign x: -1, 0 or 1 (0 for NaN), elementwise, in x's dtype (bool stays bool); gradient 0."""
     _tensor("sign", input)
     if _integral(input):
@@ -831,7 +836,7 @@ def sign(input):
 
 
 @tensor_method("sgn", inplace="sgn_")
-def sgn(input):
+def sgn(input: Tensor) -> Tensor:
     """x / |x| (0 at 0): sign x for real tensors, the unit phase for complex ones; gradient 0
     (real)."""
     _tensor("sgn", input)
@@ -841,19 +846,19 @@ def sgn(input):
 
 
 @tensor_method("floor", inplace="floor_")
-def floor(input):
+def floor(input: Tensor) -> Tensor:
     """floor x, the largest integer <= x, elementwise (integer tensors unchanged); gradient 0."""
     return _flat("floor", Floor, input)
 
 
 @tensor_method("ceil", inplace="ceil_")
-def ceil(input):
+def ceil(input: Tensor) -> Tensor:
     """ceil x, the smallest integer >= x, elementwise (integer tensors unchanged); gradient 0."""
     return _flat("ceil", Ceil, input)
 
 
 @tensor_method("round", inplace="round_")
-def round(input, *, decimals=0):
+def round(input: Tensor, *, decimals: int = 0) -> Tensor:
     """x rounded to ``decimals`` decimal places (negative: to tens, hundreds, ...), halves to
     even as torch (round(0.5) = 0, round(1.5) = 2), elementwise; gradient 0."""
     _no_bool("round", input)
@@ -864,13 +869,13 @@ def round(input, *, decimals=0):
 
 
 @tensor_method("trunc", "fix", inplace=("trunc_", "fix_"))
-def trunc(input):
+def trunc(input: Tensor) -> Tensor:
     """trunc x, x rounded towards zero, elementwise (integer tensors unchanged); gradient 0."""
     return _flat("trunc", Trunc, input)
 
 
 @tensor_method("frac", inplace="frac_")
-def frac(input):
+def frac(input: Tensor) -> Tensor:
     """x - trunc x, the fractional part (with x's sign), elementwise; gradient 1. Floating
     tensors only, as torch."""
     _tensor("frac", input)
@@ -881,7 +886,8 @@ def frac(input):
 
 
 @tensor_method("nan_to_num", inplace="nan_to_num_")
-def nan_to_num(input, nan=0.0, posinf=None, neginf=None):
+def nan_to_num(input: Tensor, nan: float = 0.0, posinf: Optional[float] = None,
+               neginf: Optional[float] = None) -> Tensor:
     """x with NaN replaced by ``nan``, +inf by ``posinf`` and -inf by ``neginf`` (defaults: 0,
     the dtype's largest and lowest finite value), elementwise; gradient 1 where x is finite, 0
     where replaced. Integer tensors are returned as a copy."""
@@ -898,46 +904,46 @@ def _test(op, fn, input):
 
 
 @tensor_method("isnan")
-def isnan(input):
+def isnan(input: Tensor) -> Tensor:
     """x != x: True where x is NaN, elementwise (bool, no gradient)."""
     return _test("isnan", np.isnan, input)
 
 
 @tensor_method("isinf")
-def isinf(input):
+def isinf(input: Tensor) -> Tensor:
     """|x| == inf, elementwise (bool, no gradient)."""
     return _test("isinf", np.isinf, input)
 
 
 @tensor_method("isposinf")
-def isposinf(input):
+def isposinf(input: Tensor) -> Tensor:
     """x == +inf, elementwise (bool, no gradient)."""
     return _test("isposinf", lambda a: np.isposinf(a) if a.dtype.kind in "fc" else
                  np.zeros(a.shape, bool), input)
 
 
 @tensor_method("isneginf")
-def isneginf(input):
+def isneginf(input: Tensor) -> Tensor:
     """x == -inf, elementwise (bool, no gradient)."""
     return _test("isneginf", lambda a: np.isneginf(a) if a.dtype.kind in "fc" else
                  np.zeros(a.shape, bool), input)
 
 
 @tensor_method("isfinite")
-def isfinite(input):
+def isfinite(input: Tensor) -> Tensor:
     """x is neither inf, -inf nor NaN, elementwise (bool, no gradient)."""
     return _test("isfinite", np.isfinite, input)
 
 
 @tensor_method("isreal")
-def isreal(input):
+def isreal(input: Tensor) -> Tensor:
     """imag(x) == 0, elementwise: all True for a real dtype (bool, no gradient)."""
     return _test("isreal", lambda a: np.imag(a) == 0 if a.dtype.kind == "c" else
                  np.ones(a.shape, bool), input)
 
 
 @tensor_method("signbit")
-def signbit(input):
+def signbit(input: Tensor) -> Tensor:
     """The sign bit of x is set (x < 0, also -0.0 and -NaN), elementwise (bool, no gradient)."""
     return _test("signbit", lambda a: np.zeros(a.shape, bool) if a.dtype.kind == "b" else
                  np.signbit(a), input)

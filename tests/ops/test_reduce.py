@@ -172,3 +172,12 @@ def test_max_of_an_empty_tensor_raises_naming_the_shape():
 def test_mean_of_integers_raises():
     with pytest.raises(TypeError, match="mean.*int64"):
         gs.tensor([1, 2]).mean()
+
+
+def test_norm_with_p_none_is_the_2_norm_as_torch():
+    """torch.norm(x, p=None) is the 2-norm (found by the type check: p=None raised TypeError)."""
+    import torch
+    x = np.arange(6.0).reshape(2, 3) - 2.5
+    for dim in (None, 1):
+        got = gs.norm(gs.tensor(x), p=None, dim=dim).numpy()
+        np.testing.assert_allclose(got, torch.norm(torch.tensor(x), p=None, dim=dim).numpy())
