@@ -348,7 +348,8 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
     j <= i (upper-left aligned; not together with ``attn_mask``). ``dropout_p``: drop attention
     weights with that probability (always, as torch: pass 0.0 in evaluation). ``enable_gqa``:
     grouped-query attention, Hq query heads (dim -3) sharing Hkv key/value heads (Hq % Hkv == 0).
-    A row whose keys are all masked gives zeros (as torch 2.13). Returns (..., L, Ev).
+    A row whose keys are all masked gives zeros (as torch 2.13). Returns (..., L, Ev); with
+    no queries (L = 0) or no keys (S = 0), torch's early result (see ``_NoScores``).
     """
     op = "scaled_dot_product_attention"
     _check_qkv(op, query, key, value)
@@ -357,6 +358,8 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
     if is_causal and attn_mask is not None:
         raise ValueError(f"{op}: pass either attn_mask or is_causal=True, not both (the causal "
                          "mask is built from is_causal)")
+    if query.shape[-2] == 0 or key.shape[-2] == 0:
+        return _NoScores.apply(query, key, value)
     groups = 1
     if enable_gqa and query.ndim >= 3 and key.ndim >= 3 and query.shape[-3] != key.shape[-3]:
         hq, hk, hv = query.shape[-3], key.shape[-3], value.shape[-3]
@@ -379,6 +382,19 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
     return ScaledDotProductAttention.apply(query, key, value, mask, scale=float(scale),
                                            dropout_p=float(dropout_p), causal=bool(is_causal),
                                            groups=groups)
+
+
+class _NoScores(Function):
+    """torch 2.13's result when there is no score (L = 0 queries or S = 0 keys): zeros of
+    query.shape[:-1] + (Ev,), the query's batch dimensions as they are (not broadcast with
+    the key's, and the mask, causality and dropout unused), every gradient zero."""
+
+    def forward(self, q, k, v):
+        self.inputs = q, k, v
+        return np.zeros(q.shape[:-1] + v.shape[-1:], dtype=q.dtype)
+
+    def backward(self, g):
+        return tuple(np.zeros_like(x) for x in self.inputs)
 
 
 class _Shape:

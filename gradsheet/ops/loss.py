@@ -806,7 +806,7 @@ class TripletMargin(Function):
         self.active = h >= 0
         self.v_ap, self.v_an, self.d_ap, self.d_an, self.w_an = v_ap, v_an, d_ap, d_an, w_an
         self.p, self.reduction = p, reduction
-        return _reduce(np.where(self.active, h, 0), reduction)
+        return _reduce(np.maximum(h, 0), reduction)  # NaN stays NaN, as torch's clamp_min
 
     def backward(self, g):
         u = _upstream(g, self.reduction, self.active.size) * self.active

@@ -178,6 +178,33 @@ def test_zero_size_inputs_as_torch(shapes):
     compare(*_data(shapes, 9))
 
 
+@pytest.mark.parametrize("shapes", [
+    [(0, 3), (2, 5, 3), (2, 5, 7)],  # 2-d empty query, 3-d keys: (0, 7), not (2, 0, 7)
+    [(1, 0, 3), (2, 2, 5, 3), (2, 2, 5, 7)],  # the query's batch dims, not broadcast
+    [(3, 0, 3), (2, 5, 3), (2, 5, 3)],  # not even broadcastable ones
+    [(4, 3), (2, 0, 3), (2, 0, 7)],  # no keys: (4, 7) zeros
+])
+@pytest.mark.parametrize("kwargs", [{}, {"is_causal": True}, {"dropout_p": 0.5}])
+def test_no_scores_gives_torchs_early_result(shapes, kwargs):
+    """With L = 0 or S = 0 torch returns zeros of query.shape[:-1] + (Ev,) at once (the
+    batch dims the query's alone, mask, causality and dropout unused), every gradient 0."""
+    compare(*_data(shapes, 13), **kwargs)
+
+
+def test_no_scores_ignores_the_mask_as_torch():
+    """Even a mask of the wrong shape: torch leaves it out of the graph (no gradient)."""
+    q, k, v = _data([(4, 3), (2, 0, 3), (2, 0, 7)], 14)
+    for mask in (np.zeros((4, 0)), np.zeros((3, 3))):
+        ours_mask, theirs_mask = _pair(mask)
+        ours = F.scaled_dot_product_attention(gs.tensor(q), gs.tensor(k), gs.tensor(v),
+                                              attn_mask=ours_mask)
+        theirs = TF.scaled_dot_product_attention(torch.tensor(q), torch.tensor(k),
+                                                 torch.tensor(v), attn_mask=theirs_mask)
+        assert ours.shape == tuple(theirs.shape) == (4, 7)
+        np.testing.assert_array_equal(ours.array, theirs.numpy())
+        assert not ours.requires_grad and not theirs.requires_grad
+
+
 def test_unbatched_two_dimensional_inputs():
     compare(*_data([(4, 5), (6, 5), (6, 2)], 10))
     compare(*_data([(4, 5), (6, 5), (6, 2)], 10), is_causal=True)

@@ -254,6 +254,24 @@ def test_triplet_margin_broadcasts_p_zero_and_gradchecks():
                         [r.standard_normal((3, 4)) for _ in range(3)])
 
 
+@pytest.mark.parametrize("swap", [False, True])
+@pytest.mark.parametrize("where", [0, 1, 2])
+def test_triplet_margin_propagates_nan_as_torch(where, swap):
+    """max(0, NaN) is NaN in torch (clamp_min), not 0: a NaN anchor, positive or negative row
+    makes that row's loss NaN, in both functions."""
+    arrays = [rng(6).standard_normal((4, 3)) for _ in range(3)]
+    arrays[where][1, 2] = np.nan
+    for ours, theirs in [(GF.triplet_margin_loss, F.triplet_margin_loss),
+                         (GF.triplet_margin_with_distance_loss,
+                          F.triplet_margin_with_distance_loss)]:
+        out = compare(lambda a, b, c: ours(a, b, c, swap=swap, reduction="none"),
+                      lambda a, b, c: theirs(a, b, c, swap=swap, reduction="none"), arrays,
+                      [False] * 3)
+        assert np.isnan(out.array[1]) and not np.isnan(out.array[[0, 2, 3]]).any()
+        compare(lambda a, b, c: ours(a, b, c, swap=swap),
+                lambda a, b, c: theirs(a, b, c, swap=swap), arrays, [False] * 3)
+
+
 def test_triplet_margin_with_distance_default_and_custom_distance():
     r = rng(5)
     arrays = [r.standard_normal((5, 3)) for _ in range(3)]
