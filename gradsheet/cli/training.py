@@ -495,8 +495,10 @@ def add_commands(commands):
                                    "the run goes on there) or a checkpoint file (a new run)")
     add_run_options(train_parser, "args.json, the model, checkpoints, history.json and "
                                   "training_curve.png")
-    train_parser.add_argument("--verbose", type=int, default=2, choices=(0, 1, 2),
-                              help="0 silent, 1 a progress bar, 2 one line per epoch")
+    train_parser.add_argument("--verbose", type=_verbosity, default="auto",
+                              choices=("auto", 0, 1, 2),
+                              help="as fit's: auto (a progress bar in a terminal, one line per "
+                                   "epoch when piped), 0 silent, 1 as auto, 2 one line per epoch")
     add_threads_option(train_parser)
     train_parser.add_argument("--nproc", type=_process_count, default=None,
                               help="train data-parallel on N processes: runs this command under "
@@ -533,6 +535,14 @@ def add_commands(commands):
                                 help="samples per forward pass")
     add_threads_option(predict_parser)
     predict_parser.set_defaults(run=predict_command)
+
+
+def _verbosity(text):
+    """--verbose: "auto" or one of the ints 0, 1, 2 (fit's verbose)."""
+    return text if text == "auto" else int(text)
+
+
+_verbosity.__name__ = "verbosity"  # argparse names the converter in its messages
 
 
 def _positive_int(text):

@@ -247,3 +247,21 @@ def test_threads_sets_blas_threads_before_the_work(monkeypatch, tmp_path, blobs_
     assert cli.main(["train", "--data", str(path), "--epochs", "1", "--out", str(tmp_path),
                      "--threads", "3", "--verbose", "0"]) == 0
     assert calls == [3]
+
+
+def test_verbose_auto_is_the_default_and_prints_one_line_per_epoch_when_piped(tmp_path):
+    done = subprocess.run([sys.executable, "-m", "gradsheet.cli", "train", "--model", "mlp",
+                           "--data", "digits", "--epochs", "2", "--out", str(tmp_path)],
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    epoch_lines = [line for line in done.stdout.splitlines() if line.startswith("Epoch ")]
+    assert [line.split(" - ")[0] for line in epoch_lines] == ["Epoch 1/2", "Epoch 2/2"]
+    assert all("val_loss" in line for line in epoch_lines)
+    assert "\r" not in done.stdout + done.stderr  # no progress bar through a pipe
+    assert json.loads(next(tmp_path.rglob("args.json")).read_text())["verbose"] == "auto"
+
+
+def test_verbose_accepts_only_auto_and_0_to_2(capsys):
+    with pytest.raises(SystemExit):
+        cli.main(["train", "--verbose", "3"])
+    assert "invalid choice: 3" in capsys.readouterr().err
