@@ -12,7 +12,7 @@ PACKAGE = ROOT / "gradsheet"
 LAYERS = {
     **dict.fromkeys(["backend", "threads", "devices", "memory", "cuda", "accelerator",
                      "backends"], 0),
-    "autograd": 1,
+    **dict.fromkeys(["autograd", "_typing"], 1),
     **dict.fromkeys(["ops", "factories", "linalg", "sparse"], 2),
     **dict.fromkeys(["nn", "optim", "data", "distributed", "distributions", "summary"], 3),
     **dict.fromkeys(["train", "io", "models", "rl", "onnx", "reference", "plotting", "utils"], 4),

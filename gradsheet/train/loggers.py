@@ -10,11 +10,13 @@ curves of a value on one chart.
 Under a process group only rank 0 writes (``callbacks.is_writer``).
 """
 import csv
+import io
 import os
 import time
 
 import numpy as np
 
+from ..io.files import write_atomically
 from .callbacks import Callback, is_writer
 
 
@@ -30,7 +32,9 @@ class CSVLogger(Callback):
 
     The columns are ``epoch`` (counted from 0, as Keras) and the names logged by the first
     epoch, sorted (loss, lr, val_accuracy, ...); a later epoch missing a name writes ``NA``
-    there, and names first logged later are not written. The file is flushed after every row.
+    there, and names first logged later are not written. After every row the whole file is
+written again through gradsheet's atomic writer (``io.files``): a run killed at any moment
+leaves the file as it was after some epoch, never a half-written row.
 
     Args:
         filename: the CSV file.
@@ -41,39 +45,38 @@ class CSVLogger(Callback):
 
     def __init__(self, filename, separator=",", append=False):
         self.filename, self.separator, self.append = os.fspath(filename), separator, append
-        self.keys = self._file = self._writer = None
-        self._header = True
+        self.keys = self._text = None
 
     def on_train_begin(self, logs=None):
-        """Open the file (to append or overwrite) and forget the columns of a former run."""
-        self.on_train_end()
+        """Start the file's text: what it holds (to append) or nothing (to overwrite); forget
+        the columns of a former run."""
+        self.keys = self._text = None
         if not is_writer():
             return
-        self._header = not (self.append and os.path.exists(self.filename)
-                            and os.path.getsize(self.filename) > 0)
-        self._file = open(self.filename, "a" if self.append else "w", newline="")
+        self._text = ""
+        if self.append and os.path.exists(self.filename):
+            with open(self.filename, newline="") as f:
+                self._text = f.read()
 
     def on_epoch_end(self, epoch, logs=None):
-        """Write the epoch's row (and, before the first, the header)."""
-        if self._file is None:
+        """Add the epoch's row (and, before the first, the header when the file had none) and
+        write the file."""
+        if self._text is None:
             return
         logs = logs or {}
-        if self._writer is None:
+        out = io.StringIO()
+        writer = csv.writer(out, delimiter=self.separator)
+        if self.keys is None:
             self.keys = sorted(logs)
-            self._writer = csv.DictWriter(self._file, fieldnames=["epoch", *self.keys],
-                                          delimiter=self.separator)
-            if self._header:
-                self._writer.writeheader()
-        row = {"epoch": epoch}
-        row.update((key, _csv_value(logs.get(key, "NA"))) for key in self.keys)
-        self._writer.writerow(row)
-        self._file.flush()
+            if not self._text:
+                writer.writerow(["epoch", *self.keys])
+        writer.writerow([epoch, *(_csv_value(logs.get(key, "NA")) for key in self.keys)])
+        self._text += out.getvalue()
+        write_atomically(self.filename, self._text)
 
     def on_train_end(self, logs=None):
-        """Close the file."""
-        if self._file is not None:
-            self._file.close()
-        self._file = self._writer = None
+        """Nothing left to write: every row was written at its epoch's end."""
+        self.keys = self._text = None
 
 
 def _tensorboard():
