@@ -18,6 +18,7 @@ leaves everything else as is (the DataLoader's collate_fn when ``batch_size=None
 """
 import collections.abc
 import copy
+import numbers
 import re
 
 import numpy as np
@@ -48,7 +49,47 @@ def _stack(arrays):
                            f"apart") from None
 
 
+def _unlike(batch, alike, kind):
+    """The TypeError for the first sample of ``batch`` that is not ``alike`` sample 0 (the
+    batch's kind, e.g. "a Tensor"), naming its position and what it is; None when all are."""
+    for i, sample in enumerate(batch):
+        if not alike(sample):
+            return TypeError(f"default_collate: sample {i} of the batch is "
+                             f"{type(sample).__name__} {sample!r}"[:160]
+                             + f", not {kind} like sample 0")
+    return None
+
+
+def _numbers(batch, convert):
+    """``convert(batch)`` for a batch of numbers; when it fails, a TypeError naming the first
+    sample that is not a number (or, all being numbers, convert's error named)."""
+    try:
+        return convert(batch)
+    except (TypeError, ValueError) as error:
+        odd = _unlike(batch, lambda x: isinstance(x, (numbers.Number, np.bool_, np.number)),
+                      "a number")
+        raise odd or type(error)(f"default_collate: {error}") from None
+
+
+def _python_numbers(batch, dtype):
+    """A batch of Python numbers: float64 when sample 0 is a float (as torch), int64 for ints
+    (bools a bool tensor, mixed ones ``gradsheet.tensor``'s inference). A batch of one type
+    goes to NumPy directly; any other goes through ``tensor``, which refuses None and strings
+    (NumPy would make None a NaN)."""
+    kind = float if dtype is not None else int
+    if all(type(x) is kind for x in batch):
+        try:
+            return Tensor._wrap(np.array(batch, dtype=dtype or np.int64))
+        except OverflowError:
+            pass
+    from ..factories import tensor
+    return _numbers(batch, lambda b: tensor(list(b), dtype=dtype))
+
+
 def _collate_tensors(batch):
+    odd = _unlike(batch, lambda x: isinstance(x, Tensor), "a Tensor")
+    if odd is not None:
+        raise odd
     if any(sample.requires_grad for sample in batch):
         from ..ops.shape import stack
         return stack(list(batch), 0)  # differentiable, as torch.stack in PyTorch's collate
@@ -66,9 +107,24 @@ def _rebuild(elem, values):
     return clone
 
 
+def _field(batch, key):
+    """``[sample[key] for sample in batch]``; a sample without the key is a KeyError (as
+    torch's) and one that is not a mapping a TypeError, each naming the sample and the key."""
+    odd = _unlike(batch, lambda x: isinstance(x, collections.abc.Mapping), "a mapping")
+    if odd is not None:
+        raise odd
+    for i, sample in enumerate(batch):
+        if key not in sample:
+            raise KeyError(f"default_collate: sample {i} of the batch lacks the key {key!r} "
+                           f"that sample 0 has (its keys: {list(sample)[:10]})")
+    return [sample[key] for sample in batch]
+
+
 def default_collate(batch):
     """Collate a list of samples into a batch (the rules are in the module docstring):
     ``[(x_1, y_1), ..., (x_B, y_B)] -> [stack(x_i), stack(y_i)]``."""
+    if len(batch) == 0:
+        raise IndexError("default_collate: the batch is empty: there is no sample to collate")
     elem = batch[0]
     if isinstance(elem, Tensor):
         return _collate_tensors(batch)
@@ -78,20 +134,12 @@ def default_collate(batch):
         return _stack(batch)
     if isinstance(elem, (np.bool_, np.number, np.object_)):
         return as_tensor(np.array(batch))
-    if isinstance(elem, float):
-        return Tensor._wrap(np.array(batch, dtype=np.float64))
-    if isinstance(elem, int):
-        if all(type(x) is int for x in batch):
-            try:
-                return Tensor._wrap(np.array(batch, dtype=np.int64))
-            except OverflowError:
-                pass
-        from ..factories import tensor
-        return tensor(list(batch))
+    if isinstance(elem, (float, int)):
+        return _python_numbers(batch, np.float64 if isinstance(elem, float) else None)
     if isinstance(elem, (str, bytes)):
         return batch
     if isinstance(elem, collections.abc.Mapping):
-        values = {key: default_collate([sample[key] for sample in batch]) for key in elem}
+        values = {key: default_collate(_field(batch, key)) for key in elem}
         try:
             if isinstance(elem, collections.abc.MutableMapping):
                 return _rebuild(elem, values)

@@ -15,6 +15,7 @@ for the seeding of the workers and ``get_worker_info``.
 import itertools
 import math
 import multiprocessing
+import numbers
 import os
 import time
 import warnings
@@ -30,6 +31,53 @@ from .worker import (STATUS_CHECK_INTERVAL, ExceptionReport, _IterationEnd, _Res
 __all__ = ["DataLoader"]
 
 _SET_ONCE = ("batch_size", "batch_sampler", "sampler", "drop_last", "dataset", "persistent_workers")
+
+
+def _describe(value):
+    return f"{type(value).__name__} {value!r}"[:120]
+
+
+def _check_arguments(dataset, sampler, batch_sampler, num_workers, collate_fn, timeout,
+                     prefetch_factor):
+    """The arguments' types, before anything uses them: a TypeError naming DataLoader, the
+    argument and what it got (torch raises TypeErrors too, later and without the names).
+    worker_init_fn is left alone: torch calls it only in workers, so without any a program
+    may pass anything."""
+    if not isinstance(dataset, IterableDataset) and not (
+            hasattr(dataset, "__getitem__") or hasattr(dataset, "__getitems__")):
+        raise TypeError(f"DataLoader: dataset must be a map-style dataset (with __getitem__ and "
+                        f"__len__) or an IterableDataset, got {_describe(dataset)}")
+    for name, value in (("sampler", sampler), ("batch_sampler", batch_sampler)):
+        if value is not None and (isinstance(value, (str, bytes))
+                                  or not hasattr(type(value), "__iter__")):
+            raise TypeError(f"DataLoader: {name} must be an iterable of indices (a Sampler, a "
+                            f"list), got {_describe(value)}")
+    if collate_fn is not None and not callable(collate_fn):
+        raise TypeError(f"DataLoader: collate_fn must be callable, got {_describe(collate_fn)}")
+    if not isinstance(num_workers, numbers.Integral):  # (True is 1 worker, as in torch)
+        raise TypeError(f"DataLoader: num_workers must be a non-negative integer, got "
+                        f"{_describe(num_workers)}")
+    for name, value in (("timeout", timeout), ("prefetch_factor", prefetch_factor)):
+        if value is not None and not isinstance(value, numbers.Real):
+            raise TypeError(f"DataLoader: {name} must be a number, got {_describe(value)}")
+
+
+def _truth(name, value):
+    """bool(value), its failure (a tensor of several values) re-raised naming the argument."""
+    try:
+        return bool(value)
+    except (TypeError, ValueError, RuntimeError) as error:
+        raise type(error)(f"DataLoader: {name} must be a bool, got {_describe(value)}: "
+                          f"{error}") from None
+
+
+def _length(dataset):
+    """len(dataset) for the default samplers, a TypeError naming DataLoader without one."""
+    try:
+        return len(dataset)
+    except TypeError:
+        raise TypeError(f"DataLoader: a map-style dataset needs __len__ for the default "
+                        f"sampler (or pass sampler=), got {_describe(dataset)}") from None
 
 
 class DataLoader:
@@ -75,6 +123,8 @@ class DataLoader:
                  prefetch_factor=None, persistent_workers=False, pin_memory_device="",
                  in_order=True):
         object.__setattr__(self, "_initialized", False)
+        _check_arguments(dataset, sampler, batch_sampler, num_workers, collate_fn, timeout,
+                         prefetch_factor)
         if num_workers < 0:
             raise ValueError("DataLoader: num_workers option should be non-negative; use "
                              "num_workers=0 to disable multiprocessing.")
@@ -115,7 +165,7 @@ class DataLoader:
                 raise ValueError(f"DataLoader with IterableDataset: expected unspecified "
                                  f"batch_sampler option, but got batch_sampler={batch_sampler}")
         else:
-            shuffle = bool(shuffle)
+            shuffle = _truth("shuffle", shuffle)
         if sampler is not None and shuffle:
             raise ValueError("DataLoader: sampler option is mutually exclusive with shuffle")
         if batch_sampler is not None:
@@ -131,8 +181,10 @@ class DataLoader:
             if self._iterable:
                 sampler = _InfiniteConstantSampler()
             elif shuffle:
+                _length(dataset)
                 sampler = RandomSampler(dataset, generator=generator)
             else:
+                _length(dataset)
                 sampler = SequentialSampler(dataset)
         if batch_size is not None and batch_sampler is None:
             batch_sampler = BatchSampler(sampler, batch_size, drop_last)

@@ -67,6 +67,18 @@ class IterableDataset(Dataset):
         return ChainDataset([self, other])
 
 
+def _tensor_arg(i, value):
+    """Tensor ``i`` of a TensorDataset: a Tensor as is, an array or nested list of numbers
+    converted; anything else (None, a string, an object) a TypeError naming the position."""
+    if isinstance(value, Tensor):
+        return value
+    try:
+        return as_tensor(value)
+    except (TypeError, ValueError) as error:
+        raise TypeError(f"TensorDataset: tensor {i} must be a Tensor (or an array of numbers), "
+                        f"got {type(value).__name__} {value!r}"[:200] + f": {error}") from None
+
+
 class TensorDataset(Dataset):
     """Sample i is ``tuple(t[i] for t in tensors)``: inputs and targets side by side.
 
@@ -79,7 +91,7 @@ class TensorDataset(Dataset):
     def __init__(self, *tensors):
         if not tensors:
             raise ValueError("TensorDataset: needs at least one tensor")
-        tensors = tuple(t if isinstance(t, Tensor) else as_tensor(t) for t in tensors)
+        tensors = tuple(_tensor_arg(i, t) for i, t in enumerate(tensors))
         sizes = [t.shape[0] if t.ndim else None for t in tensors]
         if None in sizes or len(set(sizes)) != 1:
             raise ValueError(f"TensorDataset: size mismatch between tensors: every tensor needs "
@@ -88,15 +100,30 @@ class TensorDataset(Dataset):
 
     def __getitem__(self, index):
         # a[i, ...] is an ndarray (a 0-d one for a vector), so the dtype survives
-        return tuple(as_tensor(t.array[index, ...]) for t in self.tensors)
+        try:
+            return tuple(as_tensor(t.array[index, ...]) for t in self.tensors)
+        except IndexError as error:
+            raise self._index_error(index, error) from None
 
     def __len__(self):
         return self.tensors[0].shape[0]
 
     def get_batch(self, indices):
         """The collated batch for an integer array of indices: one fancy-index per tensor."""
-        indices = np.asarray(indices, dtype=np.intp)  # once, not once per tensor
-        return [Tensor._wrap(t.array[indices]) for t in self.tensors]
+        try:
+            array = np.asarray(indices)  # once, not once per tensor
+            if array.size and array.dtype.kind not in "iu":  # (NumPy would truncate 2.5 to 2)
+                raise IndexError(f"indices must be integers, got dtype {array.dtype}")
+            array = array.astype(np.intp, copy=False)
+            return [Tensor._wrap(t.array[array]) for t in self.tensors]
+        except (IndexError, TypeError, ValueError, OverflowError) as error:
+            raise self._index_error(indices, error) from None
+
+    def _index_error(self, index, error):
+        """IndexError (torch's type) naming TensorDataset, the index and the sample count."""
+        return IndexError(f"TensorDataset: index {index!r}"[:120] + f" does not select samples "
+                          f"of the {len(self)} (integers in [-{len(self)}, {len(self)}), slices "
+                          f"or integer arrays): {error}")
 
 
 class StackDataset(Dataset):

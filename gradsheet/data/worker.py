@@ -170,8 +170,7 @@ class MapFetcher(_Fetcher):
     def fetch(self, index):
         """The batch (or sample) for ``index``, a list of indices (or one index)."""
         if not self.auto_collation:
-            self._stage, self._at = "sample", index
-            data = self.dataset[index]
+            data = self._sample(index)
         elif self.get_batch is not None:
             self._stage, self._at = "batch", index
             return self.get_batch(index)
@@ -179,13 +178,19 @@ class MapFetcher(_Fetcher):
             self._stage, self._at = "batch", index
             data = self.getitems(index)
         else:
-            self._stage = "sample"
-            data = []
-            for i in index:
-                self._at = i
-                data.append(self.dataset[i])
+            data = [self._sample(i) for i in index]
         self._stage, self._at = "collate", index
         return self.collate_fn(data)
+
+    def _sample(self, index):
+        """dataset[index]; a KeyError (a dict, or a mapping without the sampler's indices)
+        re-raised as a KeyError naming DataLoader and the index, the original chained."""
+        self._stage, self._at = "sample", index
+        try:
+            return self.dataset[index]
+        except KeyError as error:
+            raise KeyError(f"DataLoader: dataset[{index!r}] raised KeyError {error} (the default "
+                           f"samplers draw the indices 0 to len(dataset) - 1)") from error
 
 
 class IterableFetcher(_Fetcher):

@@ -78,3 +78,28 @@ def test_default_collate_errors_name_the_problem():
         default_collate([None, None])
     with pytest.raises(TypeError, match="<U1"):
         default_collate([np.array("a"), np.array("b")])
+
+
+ODD_BATCHES = [
+    ([], IndexError, r"default_collate: the batch is empty"),
+    ([1, "a"], TypeError, r"default_collate: sample 1 of the batch is str 'a', not a number"),
+    ([1.0, "a"], TypeError, r"sample 1 of the batch is str 'a', not a number like sample 0"),
+    ([1.0, None], TypeError, r"sample 1 of the batch is NoneType None, not a number"),
+    ([{"x": 1}, {"y": 2}], KeyError,
+     r"default_collate: sample 1 of the batch lacks the key 'x' that sample 0 has \(its keys: "
+     r"\['y'\]\)"),
+    ([{"x": 1}, 3], TypeError, r"sample 1 of the batch is int 3, not a mapping like sample 0"),
+    ([gs.ones(2), 1.0], TypeError, r"sample 1 of the batch is float 1.0, not a Tensor"),
+]
+
+
+@pytest.mark.parametrize("batch, error, match", ODD_BATCHES)
+def test_odd_batches_are_named_with_torchs_exception_type(batch, error, match):
+    """torch raises the same type with a bare message ("list index out of range",
+    KeyError 'x', "must be real number, not str", "expected Tensor as element 1 ...")."""
+    torch = torch_or_skip()
+    with pytest.raises(error, match=match):
+        default_collate(batch)
+    as_torch = [torch.ones(2) if isinstance(x, gs.Tensor) else x for x in batch]
+    with pytest.raises(error):
+        torch.utils.data.default_collate(as_torch)

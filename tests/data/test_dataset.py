@@ -106,3 +106,33 @@ def test_torch_utils_data_submodule_paths_hold_the_same_objects():
             BatchSampler, RandomSampler) == (data.DataLoader, data.default_collate, data.Subset,
                                             data.TensorDataset, data.DistributedSampler,
                                             data.BatchSampler, data.RandomSampler)
+
+
+@pytest.mark.parametrize("odd", [None, "abc", [1, "a"], {"a": 1}, object()])
+def test_tensor_dataset_of_a_non_tensor_names_its_position(odd):
+    """torch's TensorDataset says "'NoneType' object has no attribute 'size'" (an
+    AttributeError, an accident of its implementation): here a TypeError names TensorDataset,
+    the tensor's position and what it got."""
+    with pytest.raises(TypeError, match=r"TensorDataset: tensor 1 must be a Tensor \(or an "
+                                        rf"array of numbers\), got {type(odd).__name__} "):
+        TensorDataset(gs.ones(3), odd)
+
+
+@pytest.mark.parametrize("index", ["abc", 2.5, float("nan"), 10 ** 12, -4, {"a": 1}, object(),
+                                   [1, "a"]])
+def test_tensor_dataset_of_a_bad_index_is_an_index_error_naming_it(index):
+    """torch raises IndexError too, with NumPy-like messages that do not say which dataset."""
+    torch = torch_or_skip()
+    with pytest.raises(IndexError, match=r"TensorDataset: index .* does not select samples of "
+                                         r"the 3 \(integers in \[-3, 3\), slices or integer "
+                                         r"arrays\): "):
+        TensorDataset(gs.ones(3))[index]
+    with pytest.raises(IndexError):
+        torch.utils.data.TensorDataset(torch.ones(3))[index]
+
+
+@pytest.mark.parametrize("indices", [[1, "a"], [0, 3], [2.5]])
+def test_tensor_dataset_get_batch_of_bad_indices_names_them(indices):
+    with pytest.raises(IndexError, match=r"TensorDataset: index .* does not select samples of "
+                                         r"the 3"):
+        TensorDataset(gs.ones(3)).get_batch(indices)

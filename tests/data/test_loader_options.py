@@ -253,3 +253,79 @@ def test_random_split_warns_on_an_empty_split_as_torch():
         torch.utils.data.random_split(range(3), [0.9, 0.1])
     assert [len(s) for s in splits] == [3, 0]
     assert [str(w.message) for w in ours] == [str(w.message) for w in theirs]
+
+
+def _torch_loader_error(torch, kwargs):
+    """The exception type torch.utils.data raises for the same DataLoader call (None: none)."""
+    kwargs = dict(kwargs)
+    if isinstance(kwargs.get("dataset"), TensorDataset):
+        kwargs["dataset"] = torch.utils.data.TensorDataset(torch.arange(10.0).reshape(5, 2),
+                                                           torch.arange(5))
+    if isinstance(kwargs.get("shuffle"), gs.Tensor):
+        kwargs["shuffle"] = torch.tensor(kwargs["shuffle"].array)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # (torch's own, e.g. about 2.5 workers)
+            list(torch.utils.data.DataLoader(**kwargs))
+    except Exception as error:  # noqa: BLE001 (its type is what is compared)
+        return type(error)
+    return None
+
+
+ODD_LOADERS = [
+    ({"dataset": None}, TypeError, r"DataLoader: dataset must be a map-style dataset .* got "
+                                   r"NoneType None"),
+    ({"dataset": 2.5}, TypeError, r"dataset must be a map-style dataset .* got float 2.5"),
+    ({"dataset": object()}, TypeError, r"dataset must be a map-style .* got object <object"),
+    ({"dataset": {"a": 1}}, KeyError, r"DataLoader: dataset\[0\] raised KeyError 0"),
+    ({"dataset": [1, "a"], "batch_size": 2}, TypeError,
+     r"default_collate: sample 1 of the batch is str 'a', not a number like sample 0"),
+    ({"sampler": 2.5}, TypeError, r"DataLoader: sampler must be an iterable of indices .* got "
+                                  r"float 2.5"),
+    ({"sampler": "abc"}, TypeError, r"sampler must be an iterable of indices .* got str 'abc'"),
+    ({"sampler": object()}, TypeError, r"sampler must be an iterable of indices"),
+    ({"batch_sampler": 3, "batch_size": 1}, TypeError,
+     r"DataLoader: batch_sampler must be an iterable of indices .* got int 3"),
+    ({"num_workers": None}, TypeError,
+     r"DataLoader: num_workers must be a non-negative integer, got NoneType None"),
+    ({"num_workers": "abc"}, TypeError, r"num_workers must be a non-negative integer, got str"),
+    ({"num_workers": 2.5}, TypeError, r"num_workers must be a non-negative integer, got float"),
+    ({"num_workers": float("nan")}, TypeError, r"num_workers must be a non-negative integer"),
+    ({"num_workers": [1]}, TypeError, r"num_workers must be a non-negative integer, got list"),
+    ({"collate_fn": "abc"}, TypeError, r"DataLoader: collate_fn must be callable, got str 'abc'"),
+    ({"collate_fn": 3}, TypeError, r"DataLoader: collate_fn must be callable, got int 3"),
+    ({"timeout": "abc"}, TypeError, r"DataLoader: timeout must be a number, got str 'abc'"),
+    ({"shuffle": gs.tensor([1.0, 2.0])}, RuntimeError,
+     r"DataLoader: shuffle must be a bool, got Tensor tensor\(\[1., 2.\]\): .*ambiguous"),
+]
+
+
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")  # torch's __del__
+@pytest.mark.parametrize("kwargs, error, match", ODD_LOADERS)
+def test_odd_arguments_are_named_with_torchs_exception_type(kwargs, error, match):
+    """Each odd argument raises the exception type torch.utils.data raises for the same call
+    (where torch's message is a bare "'float' object is not iterable", "KeyError: 0",
+    "'<' not supported ..."), the message naming DataLoader (or default_collate), the
+    argument and what it got."""
+    torch = torch_or_skip()
+    kwargs = {"dataset": TensorDataset(gs.arange(10.0).reshape(5, 2), gs.arange(5)),
+              "batch_size": 2, **kwargs}
+    with pytest.raises(error, match=match):
+        list(DataLoader(**kwargs))
+    assert _torch_loader_error(torch, kwargs) is error
+
+
+def test_a_non_callable_worker_init_fn_is_left_alone_without_workers_as_torch():
+    assert len(list(DataLoader(TensorDataset(gs.arange(4.0)), batch_size=2,
+                               worker_init_fn=3))) == 2
+
+
+def test_a_dataset_without_len_is_named_for_the_default_sampler():
+    class NoLen:
+        def __getitem__(self, i):
+            return i
+
+    with pytest.raises(TypeError, match=r"DataLoader: a map-style dataset needs __len__ for "
+                                        r"the default sampler \(or pass sampler=\), got NoLen"):
+        DataLoader(NoLen())
+    assert [b.tolist() for b in DataLoader(NoLen(), sampler=[2, 0], batch_size=2)] == [[2, 0]]
