@@ -7,6 +7,10 @@
 They follow ``autograd.inplace``'s rules (a leaf that requires grad is changed only under
 ``no_grad()``).
 """
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Union
+
 import numpy as np
 
 from ..autograd import inplace
@@ -14,6 +18,9 @@ from ..autograd.methods import tensor_method
 from ..autograd.tensor import Tensor
 from .elementwise import cast, clone
 from .shape import expand
+
+if TYPE_CHECKING:
+    from .._typing import Number
 
 
 def _broadcast_into(op, source, target):
@@ -35,26 +42,26 @@ def _fill(op, target, value):
     return inplace.write(target, op, lambda source: _broadcast_into(op, value, source), [value])
 
 
-def fill(input, value):
+def fill(input: Tensor, value: Union[Number, Tensor]) -> Tensor:
     """A new tensor of input's shape and dtype with every element ``value`` (a number, or a 0-d
     tensor, which gets the sum of the gradient), as ``torch.fill``."""
     return clone(_broadcast_into("fill", value, input))
 
 
 @tensor_method("fill_")
-def fill_(input, value):
+def fill_(input: Tensor, value: Union[Number, Tensor]) -> Tensor:
     """Set every element to ``value`` (a number or a 0-d tensor) in place; returns input."""
     return _fill("fill_", input, value)
 
 
 @tensor_method("zero_")
-def zero_(input):
+def zero_(input: Tensor) -> Tensor:
     """Set every element to 0 in place; returns input."""
     return _fill("zero_", input, 0)
 
 
 @tensor_method("copy_")
-def copy_(input, src, non_blocking=False):
+def copy_(input: Tensor, src: Union[Tensor, Number], non_blocking: bool = False) -> Tensor:
     """Copy ``src`` (broadcast to input's shape, converted to its dtype) into input in place;
     returns input. The gradient reaches src; input's earlier value gets none."""
     return inplace.write(input, "copy_", lambda source: _broadcast_into("copy_", src, source), [src])

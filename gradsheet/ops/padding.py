@@ -9,6 +9,11 @@ dimension by 1 before and 2 after, (1, 2, 3, 4) also the one before it by 3 and 
         src(j) = |j| mirrored at both ends, clip(j, 0, n - 1), or j mod n;
         dL/dx = the scatter-add of dL/dy back to src(j) (``resample.scatter_axis``)
 """
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Optional
+
 import numpy as np
 
 from ._checks import tensor_args
@@ -104,7 +109,8 @@ def _check_non_constant(op, mode, shape, pairs):
 
 
 @tensor_args("input")
-def pad(input, pad, mode="constant", value=None):
+def pad(input: Tensor, pad: Sequence[int], mode: str = "constant",
+        value: Optional[float] = None) -> Tensor:
     """y = x with a border: ``value`` (constant; default 0) or x's own values mirrored
     (``reflect``), repeated (``replicate``) or wrapped (``circular``); ``pad`` = (left, right)
     pairs from the last dimension backwards.
