@@ -7,13 +7,17 @@ Through this module go
 - randomness: one seeded ``numpy.random.Generator`` (``default_generator``, ``manual_seed``,
   ``get_rng_state`` / ``set_rng_state``), drawn from by ``gs.rand*``, dropout, the init
   functions, the distributions, the datasets and samplers when given no generator of their
-  own: ``manual_seed(s)`` makes runs bit-for-bit reproducible.
+  own: ``manual_seed(s)`` makes runs bit-for-bit reproducible;
+- the size limit of one array: ``check_nbytes`` (what the factories and the layers' parameters
+  check a shape against before allocating, ``MAX_ARRAY_BYTES``).
 
 Not through it: the arrays themselves. The ops, the engine and the layers import NumPy
 directly (``import numpy as np``) and compute on ``numpy.ndarray``; there is no array-module
 indirection (``xp``) to swap a GPU library in. A GPU backend would have to add one here and
 move the ops to it (``gradsheet.cuda`` / ``gradsheet.devices`` only report that none exists).
 """
+import math
+
 import numpy as np
 
 _default_dtype = np.dtype(np.float32)
@@ -71,6 +75,22 @@ def as_dtype(dtype):
     except TypeError:
         raise TypeError(f"{dtype!r} is not a dtype (expected e.g. gs.float32, gs.int64 or "
                         "'float64')") from None
+
+
+# the most bytes one NumPy array can span (its size in bytes must fit an intp)
+MAX_ARRAY_BYTES = np.iinfo(np.intp).max
+
+
+def check_nbytes(op, shape, dtype, what="tensor"):
+    """Refuse a shape of more than MAX_ARRAY_BYTES (2**63 - 1) bytes, prod(shape) * itemsize,
+    before anything is allocated: a RuntimeError (torch's "Storage size calculation
+    overflowed") naming ``op``, the shape and the bytes, where NumPy says only "array is too
+    big". A size that could exist but does not fit in memory is left to NumPy's MemoryError.
+    """
+    nbytes = math.prod(shape) * np.dtype(dtype).itemsize
+    if nbytes > MAX_ARRAY_BYTES:
+        raise RuntimeError(f"{op}: a {what} of shape {tuple(shape)} would take {nbytes:.3g} "
+                           f"bytes, more than any array can hold ({MAX_ARRAY_BYTES:.3g})")
 
 
 def get_default_dtype():

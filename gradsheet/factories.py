@@ -23,9 +23,10 @@ def _is_size(value):
     return isinstance(value, (tuple, list)) or type(value).__name__ == "Size"
 
 
-def _size(op, size, keywords=None):
+def _size(op, size, keywords=None, dtype=None):
     """The shape from ``size`` (the varargs: ints, or one tuple/list/Size) or ``size=``; TypeError
-    for a non-int, ValueError for a negative dimension."""
+    for a non-int, ValueError for a negative dimension; with ``dtype``, RuntimeError for one no
+    array of that dtype can hold (``backend.check_nbytes``)."""
     keywords = dict(keywords or {})
     if "size" in keywords:
         if size:
@@ -49,6 +50,8 @@ def _size(op, size, keywords=None):
                             f"{type(n).__name__} {n!r} in {tuple(size)}") from None
     if any(n < 0 for n in shape):
         raise ValueError(f"{op}: negative dimension in size {tuple(shape)}")
+    if dtype is not None:
+        backend.check_nbytes(op, shape, dtype)
     return tuple(shape)
 
 
@@ -140,23 +143,23 @@ def zeros(*size, dtype=None, device=None, requires_grad=False, **size_keyword):
     """y_i = 0 for every index of the given size (``zeros(2, 3)``, ``zeros((2, 3))`` or
     ``size=(2, 3)``); the default float dtype unless ``dtype`` says."""
     check_device("zeros", device)
-    return _new("zeros", np.zeros(_size("zeros", size, size_keyword), backend.as_dtype(dtype)),
-                requires_grad)
+    dtype = backend.as_dtype(dtype)
+    return _new("zeros", np.zeros(_size("zeros", size, size_keyword, dtype), dtype), requires_grad)
 
 
 def ones(*size, dtype=None, device=None, requires_grad=False, **size_keyword):
     """y_i = 1 for every index of the given size (``ones(2, 3)`` or ``ones((2, 3))``); the
     default float dtype unless ``dtype`` says."""
     check_device("ones", device)
-    return _new("ones", np.ones(_size("ones", size, size_keyword), backend.as_dtype(dtype)),
-                requires_grad)
+    dtype = backend.as_dtype(dtype)
+    return _new("ones", np.ones(_size("ones", size, size_keyword, dtype), dtype), requires_grad)
 
 
 def empty(*size, dtype=None, device=None, requires_grad=False, **size_keyword):
     """y = an uninitialised tensor of the given size (its values are whatever memory held)."""
     check_device("empty", device)
-    return _new("empty", np.empty(_size("empty", size, size_keyword), backend.as_dtype(dtype)),
-                requires_grad)
+    dtype = backend.as_dtype(dtype)
+    return _new("empty", np.empty(_size("empty", size, size_keyword, dtype), dtype), requires_grad)
 
 
 def _fill_dtype(fill_value, dtype):
@@ -185,7 +188,8 @@ def full(size, fill_value, *, dtype=None, device=None, requires_grad=False):
     if not _is_size(size):
         raise TypeError(f"full: size must be a tuple of ints, not {type(size).__name__}")
     dtype = _fill_dtype(fill_value, dtype)
-    return _new("full", _filled("full", _size("full", (size,)), fill_value, dtype), requires_grad)
+    shape = _size("full", (size,), dtype=dtype)
+    return _new("full", _filled("full", shape, fill_value, dtype), requires_grad)
 
 
 def zeros_like(input, *, dtype=None, device=None, requires_grad=False):
@@ -269,6 +273,7 @@ def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=Fa
                              f"step={step}")
         start, end, step = int(start), int(end), int(step)
     count = max(0, math.ceil((end - start) / step))
+    backend.check_nbytes("arange", (count,), dtype)
     if dtype.kind in "iu":
         start, step = int(start), int(step)
     ramp = np.arange(count, dtype=np.int64 if dtype.kind in "iu" else np.float64)
@@ -386,7 +391,7 @@ def rand(*size, generator=None, dtype=None, device=None, requires_grad=False, **
     check_device("rand", device)
     dtype = backend.as_dtype(dtype)
     floating_only("rand", dtype, "dtype")
-    shape = _size("rand", size, size_keyword)
+    shape = _size("rand", size, size_keyword, dtype)
     return _new("rand", _uniform01(generator_of("rand", generator), shape, dtype), requires_grad)
 
 
@@ -397,7 +402,7 @@ def randn(*size, generator=None, dtype=None, device=None, requires_grad=False, *
     dtype = backend.as_dtype(dtype)
     floating_only("randn", dtype, "dtype")
     rng = generator_of("randn", generator)
-    values = rng.standard_normal(_size("randn", size, size_keyword), dtype=draw_dtype(dtype))
+    values = rng.standard_normal(_size("randn", size, size_keyword, dtype), dtype=draw_dtype(dtype))
     return _new("randn", values.astype(dtype, copy=False), requires_grad)
 
 
@@ -473,7 +478,7 @@ def randint(*args, size=None, low=None, high=None, generator=None, dtype=None, d
     low, high = _low_high("randint", args, low, high)
     dtype = np.dtype(np.int64) if dtype is None else backend.as_dtype(dtype)
     values = _integers("randint", generator_of("randint", generator), low, high,
-                       _size("randint", (size,)), dtype)
+                       _size("randint", (size,), dtype=dtype), dtype)
     return _new("randint", values, requires_grad)
 
 

@@ -568,3 +568,17 @@ def test_queries_reject_non_tensors():
         gs.is_floating_point(3.0)
     with pytest.raises(TypeError, match="numel: expects a Tensor as input, got int"):
         gs.numel(3)
+
+
+@pytest.mark.parametrize("make, op", [
+    (lambda: gs.zeros(2 ** 62), "zeros"), (lambda: gs.ones(2 ** 40, 2 ** 40), "ones"),
+    (lambda: gs.empty((2 ** 31, 2 ** 31, 4)), "empty"), (lambda: gs.rand(2 ** 62), "rand"),
+    (lambda: gs.randn(2 ** 62), "randn"), (lambda: gs.full((2 ** 62,), 1.0), "full"),
+    (lambda: gs.randint(3, (2 ** 62,)), "randint"), (lambda: gs.arange(2 ** 62), "arange"),
+])
+def test_a_size_no_array_can_hold_is_refused_naming_the_factory(make, op):
+    """RuntimeError, as torch's "Storage size calculation overflowed" (NumPy: a bare "array
+    is too big"), naming the factory, the shape and the bytes, before allocating."""
+    with pytest.raises(RuntimeError, match=rf"^{op}: a tensor of shape \(.*\) would take "
+                                           r"[0-9.e+]+ bytes, more than any array can hold"):
+        make()

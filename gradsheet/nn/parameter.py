@@ -5,8 +5,6 @@ makes it appear in ``module.parameters()`` and ``module.state_dict()``; a plain
 Tensor does not. Otherwise it behaves exactly like a Tensor. ``allocate`` is how a layer's
 constructor makes its parameters' arrays, refusing a shape no array can hold by name.
 """
-import math
-
 import numpy as np
 
 from .. import backend
@@ -35,22 +33,10 @@ class Parameter(Tensor):
         return "Parameter containing:\n" + super().__repr__()
 
 
-# the most bytes one NumPy array can span (its size in bytes must fit an intp)
-MAX_ARRAY_BYTES = np.iinfo(np.intp).max
-
-
 def allocate(layer, shape, dtype, fill=np.empty):
     """A Parameter of ``shape`` for the layer named ``layer``, its array ``fill(shape, dtype)``
-    (np.empty, np.ones or np.zeros; the caller initialises an empty one).
-
-    A shape of more than MAX_ARRAY_BYTES (2**63 - 1) bytes, prod(shape) * itemsize, is refused
-    before anything is allocated with a ValueError naming the layer, the shape and the bytes
-    (NumPy would only say "array is too big"); one that could exist but does not fit in memory
-    is NumPy's MemoryError.
-    """
+    (np.empty, np.ones or np.zeros; the caller initialises an empty one). A shape no array can
+    hold is refused first, naming the layer (``backend.check_nbytes``)."""
     shape = tuple(int(n) for n in np.atleast_1d(shape))
-    nbytes = math.prod(shape) * np.dtype(dtype).itemsize
-    if nbytes > MAX_ARRAY_BYTES:
-        raise ValueError(f"{layer}: a parameter of shape {shape} would take {nbytes:.3g} bytes, "
-                         f"more than any array can hold ({MAX_ARRAY_BYTES:.3g})")
+    backend.check_nbytes(layer, shape, dtype, "parameter")
     return Parameter(fill(shape, dtype=dtype))

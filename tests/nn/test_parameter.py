@@ -63,10 +63,10 @@ def test_integer_parameter_cannot_require_grad():
     (lambda: nn.LayerNorm((10 ** 10, 10 ** 10)), "LayerNorm", r"\(10000000000, 10000000000\)"),
 ])
 def test_a_parameter_no_array_can_hold_is_refused_naming_the_layer(make, layer, shape):
-    """More than 2**63 - 1 bytes: NumPy would say only "array is too big" (torch: "Storage
-    size calculation overflowed"); the layer names itself, the shape and the bytes, before
-    allocating anything."""
-    with pytest.raises(ValueError, match=rf"{layer}: a parameter of shape {shape}.* would take "
+    """More than 2**63 - 1 bytes: NumPy would say only "array is too big"; here a RuntimeError
+    (torch's type: "Storage size calculation overflowed") names the layer, the shape and the
+    bytes, before allocating anything."""
+    with pytest.raises(RuntimeError, match=rf"{layer}: a parameter of shape {shape}.* would take "
                                          r"[0-9.e+]+ bytes, more than any array can hold"):
         make()
 
