@@ -80,12 +80,6 @@ def baselines():
     return b
 
 
-# (function, bad value) pairs whose result still differs from torch's, reported, to be fixed:
-# NaN inputs give a loss of 0 where torch's is NaN (max(0, NaN) taken as 0)
-# a 2-d empty query against 3-d keys: (2, 0, 3) where torch gives (0, 3)
-VALUE_GAPS = {("triplet_margin_loss", "NaN tensor"), ("triplet_margin_with_distance_loss", "NaN tensor"),
-              ("scaled_dot_product_attention", "empty tensor")}
-
 NAMES = sorted(n for n in F.__all__ if n != "multi_head_attention_forward")
 BASE = baselines()
 
@@ -179,12 +173,7 @@ def _one_bad_argument(name, data, bad):
         COUNTS[SUITE]["accepted where torch refuses"] += 1
         return
     COUNTS[SUITE]["torch-compared"] += 1
-    try:
-        _same(name, ours, theirs)
-    except AssertionError:  # (a shape or a value)
-        if (name, label) not in VALUE_GAPS:
-            raise
-        COUNTS[SUITE]["known value gap"] += 1
+    _same(name, ours, theirs)
 
 
 @pytest.mark.slow
