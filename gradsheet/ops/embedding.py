@@ -9,6 +9,10 @@ The scatter-add sorts the indices once and sums each run of equal ones with
 ``np.add.reduceat``: the same sums as ``np.add.at``, about twice as fast. ``max_norm``
 rescales the rows that idx looks up, in place and outside the graph, as PyTorch does.
 """
+from __future__ import annotations
+
+from typing import Optional
+
 import numpy as np
 
 from ._checks import tensor_args
@@ -64,8 +68,9 @@ def _renorm(weight, table, indices, max_norm, norm_type):
 
 
 @tensor_args("input", "weight")
-def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,
-              scale_grad_by_freq=False, sparse=False):
+def embedding(input: Tensor, weight: Tensor, padding_idx: Optional[int] = None,
+              max_norm: Optional[float] = None, norm_type: float = 2.0,
+              scale_grad_by_freq: bool = False, sparse: bool = False) -> Tensor:
     """Look up rows of ``weight`` (num_embeddings, D) at the integer ``input`` (*) -> (*, D).
 
     ``padding_idx`` (may be negative, counted from the end) names a row that gets no gradient.
@@ -102,7 +107,7 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,
 
 
 @tensor_args("tensor")
-def one_hot(tensor, num_classes=-1):
+def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
     """y[..., c] = 1 if tensor[...] == c else 0: int64 of shape (*, num_classes), num_classes
     -1 meaning max(tensor) + 1.
     Example: ``one_hot(tensor([0, 2]))`` is [[1, 0, 0], [0, 0, 1]].

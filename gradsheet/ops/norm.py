@@ -13,11 +13,18 @@ whose backward is the closed form (M values per statistic, means over the same a
 References: Ioffe & Szegedy, "Batch Normalization", ICML 2015; Ba et al., "Layer
 Normalization", 2016; Wu & He, "Group Normalization", ECCV 2018.
 """
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Optional
+
 import numpy as np
 
 from ._checks import int_arg, tensor_args
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor
+
+if TYPE_CHECKING:
+    from .._typing import ShapeLike
 
 
 def _standardize(x, axes, eps):
@@ -109,7 +116,7 @@ class BatchNorm(Function):
         return grad_x, grad_w, grad_b
 
 
-def move_towards(running, stat, momentum):
+def move_towards(running: np.ndarray, stat: np.ndarray, momentum: float) -> None:
     """running <- (1 - momentum) running + momentum stat, in place."""
     running *= 1.0 - momentum
     running += momentum * stat.astype(running.dtype, copy=False)
@@ -191,8 +198,9 @@ def _check_input(op, input, min_dims):
 
 
 @tensor_args("input", "running_mean?", "running_var?", "weight", "bias")
-def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False,
-               momentum=0.1, eps=1e-05):
+def batch_norm(input: Tensor, running_mean: Optional[Tensor], running_var: Optional[Tensor],
+               weight: Optional[Tensor] = None, bias: Optional[Tensor] = None,
+               training: bool = False, momentum: float = 0.1, eps: float = 1e-05) -> Tensor:
     """Batch normalization of (N, C, *) input per channel (see BatchNorm).
 
     In training the batch statistics normalize and, when ``running_mean`` and ``running_var``
@@ -218,7 +226,8 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
 
 
 @tensor_args("input", "weight", "bias")
-def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-05):
+def layer_norm(input: Tensor, normalized_shape: ShapeLike, weight: Optional[Tensor] = None,
+               bias: Optional[Tensor] = None, eps: float = 1e-05) -> Tensor:
     """Layer normalization over the trailing ``normalized_shape`` axes of each sample."""
     if isinstance(normalized_shape, (list, tuple)):
         normalized_shape = tuple(int_arg("layer_norm", "normalized_shape", n) for n in normalized_shape)
@@ -239,7 +248,8 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-05):
 
 
 @tensor_args("input", "weight", "bias")
-def group_norm(input, num_groups, weight=None, bias=None, eps=1e-05):
+def group_norm(input: Tensor, num_groups: int, weight: Optional[Tensor] = None,
+               bias: Optional[Tensor] = None, eps: float = 1e-05) -> Tensor:
     """Group normalization: channels split into ``num_groups`` groups, each normalized per
     sample over its channels and the spatial axes."""
     _check_input("group_norm", input, 2)

@@ -13,20 +13,27 @@ that category decide the dtype:
     int64 tensor + float16 tensor                 -> float16   (NumPy would say float64)
     bool tensor + bool tensor                     -> bool;  bool tensor + 1 -> int64
 """
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Optional, overload
+
 import numpy as np
 
 from ..autograd.tensor import Tensor
 from ..backend import get_default_dtype
 
+if TYPE_CHECKING:
+    from .._typing import DType, TensorLike
+
 _CATEGORY = {"b": 0, "u": 1, "i": 1, "f": 2, "c": 3}
 
 
-def category(dtype):
+def category(dtype: np.dtype) -> int:
     """0 bool, 1 integer, 2 floating, 3 complex."""
     return _CATEGORY[dtype.kind]
 
 
-def promote_types(a, b):
+def promote_types(a: DType, b: DType) -> np.dtype:
     """``torch.promote_types``: the smallest dtype both ``a`` and ``b`` convert to, crossing a
     category boundary by taking the higher category's dtype (int64 with float16 is float16)."""
     a, b = np.dtype(a), np.dtype(b)
@@ -67,8 +74,13 @@ def _combine(higher, lower):
     return higher
 
 
-def result_type(*operands):
-    """The dtype PyTorch gives an op of ``operands`` (Tensors, numbers, arrays; None skipped)."""
+@overload
+def result_type(first: TensorLike, /, *operands: Optional[TensorLike]) -> np.dtype: ...
+@overload
+def result_type(*operands: Optional[TensorLike]) -> Optional[np.dtype]: ...
+def result_type(*operands: Optional[TensorLike]) -> Optional[np.dtype]:
+    """The dtype PyTorch gives an op of ``operands`` (Tensors, numbers, arrays; None skipped;
+    None when every operand is None)."""
     dims = zeros = numbers = None
     for x in operands:
         if x is None:
@@ -85,6 +97,6 @@ def result_type(*operands):
     return _combine(dims, _combine(zeros, numbers))
 
 
-def floating(dtype):
+def floating(dtype: np.dtype) -> np.dtype:
     """``dtype`` if it is floating or complex, else the default float dtype (true division)."""
     return dtype if category(dtype) >= 2 else get_default_dtype()
