@@ -36,6 +36,8 @@ PUBLIC_API_ANNOTATED = [
     "gradsheet.ops.dropout", "gradsheet.ops.elementwise", "gradsheet.ops.embedding",
     "gradsheet.ops.fill", "gradsheet.ops.norm", "gradsheet.ops.padding", "gradsheet.ops.promotion",
     "gradsheet.ops.reduce", "gradsheet.ops.unary",
+    "gradsheet.train.curves", "gradsheet.train.history", "gradsheet.train.loop",
+    "gradsheet.train.metrics",
 ]
 
 

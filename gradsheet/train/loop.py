@@ -14,10 +14,14 @@ every epoch (a ``DistributedSampler``), the model is wrapped in ``DistributedDat
 gradients averaged over the ranks), the epoch's metrics are averaged over the ranks, and rank 0
 alone shows progress and writes files (see ``fit``).
 """
+from __future__ import annotations
+
 import math
 import os
 import sys
 import warnings
+from collections.abc import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, Optional, Union
 
 import numpy as np
 
@@ -31,6 +35,18 @@ from ..optim import lr_scheduler
 from .history import History
 from .metrics import accuracy, get_metric
 from .progress import display
+
+if TYPE_CHECKING:
+    from ..data import Dataset
+    from ..nn import Module
+    from ..optim import Optimizer
+    from .callbacks import Callback
+
+    # fit's data: a Dataset, a DataLoader or an (inputs, targets) pair
+    DataLike = Union[Dataset, DataLoader, Sequence[Union[Tensor, np.ndarray]]]
+    # a metric: a name from METRICS or a function (output, target) -> float on arrays
+    MetricLike = Union[str, Callable[[np.ndarray, np.ndarray], float]]
+    Scheduler = Union[lr_scheduler.LRScheduler, lr_scheduler.ReduceLROnPlateau]
 
 
 def _loader(data, batch_size, shuffle, who, sampler=None):
@@ -260,18 +276,19 @@ class _Ranks:
     def from_zero(self, what, fn):
         """``fn()`` run on rank 0 and its result sent to every rank; when it raises there, every
         rank raises (rank 0 the error itself, the others a RuntimeError quoting it)."""
-        result = [None, None]
+        result: list[Any] = [None, None]
         if self.writer:
             try:
                 result[0] = fn()
             except Exception as error:  # noqa: BLE001 (re-raised, here and on the other ranks)
                 result[1] = error
         self.dist.broadcast_object_list(result, src=0)
-        value, error = result
-        if error is not None:
+        value, failure = result
+        if failure is not None:
             if self.writer:
-                raise error
-            raise RuntimeError(f"fit: rank 0 failed to {what}: {type(error).__name__}: {error}")
+                raise failure
+            raise RuntimeError(f"fit: rank 0 failed to {what}: {type(failure).__name__}: "
+                               f"{failure}")
         return value
 
     def wrap(self, model):
@@ -331,9 +348,13 @@ def _rank_states(generators):
             "generators": [g.bit_generator.state for g in generators]}
 
 
-def fit(model, loss_fn, optimizer, train_data, val_data=None, epochs=1, batch_size=32,
-        shuffle=True, metrics=("accuracy",), scheduler=None, callbacks=(), verbose="auto",
-        checkpoint_dir=None, resume_from=None, on_divergence=None):
+def fit(model: Module, loss_fn: Callable[[Tensor, Tensor], Tensor], optimizer: Optimizer,
+        train_data: DataLike, val_data: Optional[DataLike] = None, epochs: int = 1,
+        batch_size: int = 32, shuffle: bool = True, metrics: Iterable[MetricLike] = ("accuracy",),
+        scheduler: Optional[Scheduler] = None, callbacks: Iterable[Callback] = (),
+        verbose: Union[str, int] = "auto", checkpoint_dir: Optional[Union[str, os.PathLike]] = None,
+        resume_from: Optional[Union[str, os.PathLike, dict[str, Any]]] = None,
+        on_divergence: Optional[str] = None) -> History:
     """Train ``model`` for ``epochs`` passes over ``train_data``; return the History.
 
     Args:
@@ -517,7 +538,9 @@ def fit(model, loss_fn, optimizer, train_data, val_data=None, epochs=1, batch_si
     return history
 
 
-def evaluate(model, loss_fn, data, metrics=("accuracy",), batch_size=32):
+def evaluate(model: Module, loss_fn: Callable[[Tensor, Tensor], Tensor], data: DataLike,
+             metrics: Iterable[MetricLike] = ("accuracy",), batch_size: int = 32
+             ) -> dict[str, float]:
     """The mean loss and metrics of ``model`` over ``data``, in eval mode under no_grad.
 
     Returns a dict such as ``{"loss": 0.31, "accuracy": 0.92}``; ``data`` as in ``fit``.
@@ -528,7 +551,8 @@ def evaluate(model, loss_fn, data, metrics=("accuracy",), batch_size=32):
     return logs
 
 
-def predict(model, data, batch_size=32):
+def predict(model: Module, data: Union[DataLike, Tensor, np.ndarray], batch_size: int = 32
+            ) -> Tensor:
     """``model``'s outputs for every input in ``data``, in eval mode under no_grad.
 
     Args:
