@@ -6,6 +6,10 @@
 PyTorch's special cases of that gradient are kept: p = 1 gives sign(v), p = inf splits the
 gradient evenly among the entries tied at the maximum, p = 0 gives 0.
 """
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Union
+
 import numpy as np
 
 from ._checks import tensor_args
@@ -14,8 +18,12 @@ from ..autograd.tensor import Tensor, as_tensor
 from . import promotion
 from .elementwise import _convert
 
+if TYPE_CHECKING:
+    from .._typing import DimLike
 
-def vector_norm(x, p, axis, keepdims=True):
+
+def vector_norm(x: np.ndarray, p: float, axis: Union[int, tuple[int, ...]],
+                keepdims: bool = True) -> np.ndarray:
     """||x||_p over ``axis`` (an int or a tuple), keeping the reduced axes when ``keepdims``."""
     a = np.abs(x)
     if p == 0:
@@ -31,7 +39,8 @@ def vector_norm(x, p, axis, keepdims=True):
     return np.sum(a ** p, axis=axis, keepdims=keepdims) ** (1.0 / p)
 
 
-def vector_norm_backward(x, norm, p, g, axis):
+def vector_norm_backward(x: np.ndarray, norm: np.ndarray, p: float, g: np.ndarray,
+                         axis: Union[int, tuple[int, ...]]) -> np.ndarray:
     """dL/dx from g = dL/d||x||_p (both kept at the reduced shape), torch's formula per p."""
     with np.errstate(divide="ignore", invalid="ignore"):
         if p == 0:
@@ -160,7 +169,7 @@ def _floating_pair(op, x1, x2, require_float):
 
 
 @tensor_args("input")
-def normalize(input, p=2.0, dim=1, eps=1e-12):
+def normalize(input: Tensor, p: float = 2.0, dim: DimLike = 1, eps: float = 1e-12) -> Tensor:
     """y = x / max(||x||_p, eps), the norm taken over ``dim`` (an int or a tuple): each vector
     along dim scaled to unit p-norm (vectors shorter than eps are divided by eps).
     Example: ``normalize(tensor([[3., 4.]]))`` is [[0.6, 0.8]].
@@ -175,7 +184,7 @@ def normalize(input, p=2.0, dim=1, eps=1e-12):
 
 
 @tensor_args("x1", "x2")
-def cosine_similarity(x1, x2, dim=1, eps=1e-8):
+def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -> Tensor:
     """y = sum_dim (x1 / max(||x1||_2, eps)) * (x2 / max(||x2||_2, eps)): the cosine of the angle
     between the vectors along ``dim`` (x1 and x2 broadcast; dim is removed).
     Example: ``cosine_similarity(tensor([[1., 0.]]), tensor([[1., 1.]]))`` is [0.7071].
@@ -193,7 +202,8 @@ def cosine_similarity(x1, x2, dim=1, eps=1e-8):
 
 
 @tensor_args("x1", "x2")
-def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
+def pairwise_distance(x1: Tensor, x2: Tensor, p: float = 2.0, eps: float = 1e-6,
+                      keepdim: bool = False) -> Tensor:
     """y = ||x1 - x2 + eps||_p over the last dimension (x1 and x2 broadcast): the distance
     between each pair of row vectors.
     Example: ``pairwise_distance(tensor([[0., 0.]]), tensor([[3., 4.]]))`` is [5.0] (about).

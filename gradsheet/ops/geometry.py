@@ -15,14 +15,23 @@ convolution (and max unpooling, D = 1) inverts it:
 Arguments such as kernel_size, stride, padding and dilation are an int or one int per
 spatial axis; ``ints`` turns them into a tuple and checks them.
 """
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Optional, Union, overload
+
 import numpy as np
 
 from ._checks import int_tuple
 
+if TYPE_CHECKING:
+    from .._typing import ShapeLike
+
 _RULE = {0: "non-negative", 1: "positive"}
+_Padding = Union[int, tuple[int, int], list[int]]  # P: one int, or (before, after)
 
 
-def ints(op, name, value, n, low=None):
+def ints(op: str, name: str, value: ShapeLike, n: int, low: Optional[int] = None
+         ) -> tuple[int, ...]:
     """``value`` (an int, or a sequence of ``n`` ints, or of one) as an ``n``-tuple of ints,
     each >= ``low`` when given (1 for kernel_size, stride, dilation; 0 for padding).
 
@@ -42,7 +51,8 @@ def _padding_sum(P):
     return 2 * P if not isinstance(P, (tuple, list)) else P[0] + P[1]
 
 
-def output_size(W, F, P=0, S=1, D=1, ceil_mode=False):
+def output_size(W: int, F: int, P: _Padding = 0, S: int = 1, D: int = 1,
+                ceil_mode: bool = False) -> int:
     """N = floor((W + 2P - D(F - 1) - 1) / S) + 1: how many times a window fits along an axis
     (unchecked ints; may be < 1 when it does not fit).
 
@@ -59,7 +69,8 @@ def output_size(W, F, P=0, S=1, D=1, ceil_mode=False):
     return n - 1 if (n - 1) * S >= W + left else n
 
 
-def transposed_output_size(W, F, P=0, S=1, D=1, output_padding=0):
+def transposed_output_size(W: int, F: int, P: _Padding = 0, S: int = 1, D: int = 1,
+                           output_padding: int = 0) -> int:
     """N = (W - 1) S - 2P + D(F - 1) + output_padding + 1: the output size of a transposed
     convolution (max unpooling: D = 1, output_padding = 0), the inverse of ``output_size``.
     ``P`` an int or (before, after). Example: ``transposed_output_size(14, 2, S=2) == 28``.
@@ -67,7 +78,7 @@ def transposed_output_size(W, F, P=0, S=1, D=1, output_padding=0):
     return (W - 1) * S - _padding_sum(P) + D * (F - 1) + output_padding + 1
 
 
-def is_int(value):
+def is_int(value: object) -> bool:
     """A Python or NumPy integer, not a bool."""
     return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
 
@@ -88,7 +99,14 @@ def _size_1d(W, F, P, S, D, strict, op):
     return int(n)
 
 
-def conv_output_size(W, F, P=0, S=1, D=1, strict=False):
+@overload  # ints give an int; a pair anywhere gives a tuple (overload 2)
+def conv_output_size(W: int, F: int, P: int = 0, S: int = 1, D: int = 1,  # type: ignore[overload-overlap]  # an int typed as ShapeLike matches 2
+                     strict: bool = False) -> int: ...
+@overload
+def conv_output_size(W: ShapeLike, F: ShapeLike, P: ShapeLike = 0, S: ShapeLike = 1,
+                     D: ShapeLike = 1, strict: bool = False) -> tuple[int, ...]: ...
+def conv_output_size(W: ShapeLike, F: ShapeLike, P: ShapeLike = 0, S: ShapeLike = 1,
+                     D: ShapeLike = 1, strict: bool = False) -> Union[int, tuple[int, ...]]:
     """N = floor((W + 2P - D(F - 1) - 1) / S) + 1: the number of positions a filter fits,
     checked (``output_size`` computes it unchecked).
 
@@ -112,10 +130,11 @@ def conv_output_size(W, F, P=0, S=1, D=1, strict=False):
         return _size_1d(W, F, P, S, D, strict, "conv_output_size")
     if len(lengths) > 1:
         raise ValueError(f"conv_output_size: pairs of different lengths in {values}")
-    return tuple(
-        _size_1d(*(v[i] if isinstance(v, (tuple, list)) else v for v in values.values()),
-                 strict, "conv_output_size")
-        for i in range(lengths.pop()))
+    n = lengths.pop()
+    per_axis = zip(*([v[i] if isinstance(v, (tuple, list)) else v for i in range(n)]
+                     for v in values.values()))
+    return tuple(_size_1d(W_i, F_i, P_i, S_i, D_i, strict, "conv_output_size")
+                 for W_i, F_i, P_i, S_i, D_i in per_axis)
 
 
 __all__ = ["conv_output_size", "ints", "is_int", "output_size", "transposed_output_size"]
