@@ -34,9 +34,10 @@ def test_the_typing_modules_are_not_imported_at_run_time():
 PUBLIC_API_ANNOTATED = [
     "gradsheet.ops.activation", "gradsheet.ops.binary", "gradsheet.ops.comparison",
     "gradsheet.ops.distance", "gradsheet.ops.dropout", "gradsheet.ops.elementwise",
-    "gradsheet.ops.embedding", "gradsheet.ops.fill", "gradsheet.ops.geometry",
-    "gradsheet.ops.norm", "gradsheet.ops.padding", "gradsheet.ops.promotion",
-    "gradsheet.ops.reduce", "gradsheet.ops.unary", "gradsheet.train.curves",
+    "gradsheet.ops.embedding", "gradsheet.ops.fill", "gradsheet.ops.fold",
+    "gradsheet.ops.geometry", "gradsheet.ops.norm", "gradsheet.ops.padding",
+    "gradsheet.ops.promotion", "gradsheet.ops.reduce", "gradsheet.ops.subscript",
+    "gradsheet.ops.unary", "gradsheet.ops.unpool", "gradsheet.train.curves",
     "gradsheet.train.history", "gradsheet.train.loop", "gradsheet.train.metrics",
 ]
 

@@ -9,6 +9,10 @@ With kernel kh x kw, stride (sh, sw), padding (ph, pw), dilation (dh, dw) and L 
 fold is unfold's adjoint, so each op's backward is the other. Both run on ``im2col``'s
 (C, H, W, N) layout with its strided copy and per-offset strided adds (no np.add.at).
 """
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from ._checks import tensor_args
@@ -18,6 +22,9 @@ from ..autograd.function import Function
 from ..autograd.tensor import Tensor
 from .im2col import col2im_add, im2col
 from .shape import unsqueeze
+
+if TYPE_CHECKING:
+    from .._typing import ShapeLike
 
 
 def _padded_chwn(x, ph, pw):
@@ -95,7 +102,8 @@ def _geometry(op, image_size, kernel_size, dilation, padding, stride, checked_fo
 
 
 @tensor_args("input")
-def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
+def unfold(input: Tensor, kernel_size: ShapeLike, dilation: ShapeLike = 1,
+           padding: ShapeLike = 0, stride: ShapeLike = 1) -> Tensor:
     """cols[n, (c, i, j), l] = x[n, c, oh*sh + i*dh - ph, ow*sw + j*dw - pw] (zero outside):
     each sliding kh x kw block of the image as a column (im2col).
 
@@ -120,7 +128,8 @@ def _batched(input):
 
 
 @tensor_args("input")
-def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
+def fold(input: Tensor, output_size: ShapeLike, kernel_size: ShapeLike, dilation: ShapeLike = 1,
+         padding: ShapeLike = 0, stride: ShapeLike = 1) -> Tensor:
     """y[n, c, h, w] = sum of cols[n, (c, i, j), l] over the blocks l and kernel offsets (i, j)
     that cover (h, w): the columns put back into an image, overlaps summed (col2im, the
     adjoint of ``unfold``).

@@ -10,6 +10,10 @@ integers (a view), then the rest.
     y = x[index]         dL/dx = zeros with dL/dy added at index (twice if picked twice)
     x[index] = v         dL/dx_old = dL/dx with zeros at index,  dL/dv = dL/dx[index]
 """
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
 import numpy as np
 
 from ..autograd import inplace
@@ -17,11 +21,14 @@ from ..autograd.function import Function
 from ..autograd.methods import tensor_method
 from ..autograd.tensor import Tensor
 
+if TYPE_CHECKING:
+    from .._typing import TensorLike
+
 
 _BASIC = (int, slice, type(None), type(Ellipsis))
 
 
-def torch_index(index, shape):
+def torch_index(index: Any, shape: tuple[int, ...]) -> tuple[Any, ...]:
     """``index`` as a tuple of steps that NumPy applies one after another with PyTorch's
     meaning: ``(index,)`` when NumPy agrees, else ``(integers, rest)``."""
     if type(index) in _BASIC or type(index) is tuple and all(type(p) in _BASIC for p in index):
@@ -151,7 +158,7 @@ def _steps(index, shape):
 
 
 @tensor_method("__getitem__")
-def getitem(x, index):
+def getitem(x: Tensor, index: Any) -> Tensor:
     """x[index] with PyTorch's rules (integers select first; Tensors, lists and masks are
     advanced indices); the gradient is added back at ``index``, so an element picked twice
     gets both contributions.
@@ -160,7 +167,7 @@ def getitem(x, index):
 
 
 @tensor_method("__setitem__")
-def setitem(x, index, value):
+def setitem(x: Tensor, index: Any, value: TensorLike) -> None:
     """x[index] = value in place, PyTorch's rules. Recorded when x or value requires grad: the
     gradient reaches value (dL/dx at index) and x's earlier value (zero at index)."""
     steps = _steps(index, x.shape)

@@ -6,12 +6,20 @@ Each input value goes back to the position its max came from (``indices`` as max
 max_pool1d return them: the row-major position in each output plane). The output size per
 axis is (W - 1) S - 2P + F unless ``output_size`` asks for one within S of it.
 """
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Optional
+
 import numpy as np
 
 from ._checks import tensor_args
 from .geometry import ints, transposed_output_size
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor
+
+if TYPE_CHECKING:
+    from .._typing import ShapeLike
 
 
 class MaxUnpool(Function):
@@ -59,7 +67,9 @@ def _output_size(op, sizes, kernel, stride, padding, output_size):
     return tuple(wanted)
 
 
-def max_unpool(op, dims, input, indices, kernel_size, stride, padding, output_size):
+def max_unpool(op: str, dims: int, input: Tensor, indices: Tensor, kernel_size: ShapeLike,
+               stride: Optional[ShapeLike], padding: ShapeLike,
+               output_size: Optional[Sequence[int]]) -> Tensor:
     """The inverse of max pooling over the last ``dims`` (1 or 2) axes: what ``max_unpool1d``
     / ``max_unpool2d`` and the MaxUnpool layers call, ``op`` naming the caller in errors."""
     for name, value in (("input", input), ("indices", indices)):
@@ -113,7 +123,9 @@ class _EmptyUnpool(Function):
 
 
 @tensor_args("input", "indices")
-def max_unpool2d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
+def max_unpool2d(input: Tensor, indices: Tensor, kernel_size: ShapeLike,
+                 stride: Optional[ShapeLike] = None, padding: ShapeLike = 0,
+                 output_size: Optional[Sequence[int]] = None) -> Tensor:
     """y[n, c].flat[indices[n, c, i, j]] = x[n, c, i, j], 0 elsewhere: the partial inverse of
     ``max_pool2d(..., return_indices=True)`` for (N, C, H, W) or (C, H, W) input.
 
@@ -128,7 +140,9 @@ def max_unpool2d(input, indices, kernel_size, stride=None, padding=0, output_siz
 
 
 @tensor_args("input", "indices")
-def max_unpool1d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
+def max_unpool1d(input: Tensor, indices: Tensor, kernel_size: ShapeLike,
+                 stride: Optional[ShapeLike] = None, padding: ShapeLike = 0,
+                 output_size: Optional[Sequence[int]] = None) -> Tensor:
     """y[n, c, indices[n, c, i]] = x[n, c, i], 0 elsewhere: the partial inverse of
     ``max_pool1d(..., return_indices=True)`` for (N, C, L) or (C, L) input; output length
     (L - 1) S - 2P + F (or ``output_size``, within S of it)."""
