@@ -37,8 +37,9 @@ PUBLIC_API_ANNOTATED = [
     "gradsheet.ops.embedding", "gradsheet.ops.fill", "gradsheet.ops.fold",
     "gradsheet.ops.geometry", "gradsheet.ops.norm", "gradsheet.ops.padding",
     "gradsheet.ops.promotion", "gradsheet.ops.reduce", "gradsheet.ops.subscript",
-    "gradsheet.ops.unary", "gradsheet.ops.unpool", "gradsheet.train.curves",
-    "gradsheet.train.history", "gradsheet.train.loop", "gradsheet.train.metrics",
+    "gradsheet.ops.unary", "gradsheet.ops.unpool", "gradsheet.train.callbacks",
+    "gradsheet.train.curves", "gradsheet.train.history", "gradsheet.train.loggers",
+    "gradsheet.train.loop", "gradsheet.train.metrics", "gradsheet.train.progress",
 ]
 
 

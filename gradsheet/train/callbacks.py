@@ -19,13 +19,25 @@ Under a process group (data-parallel ``fit``), the callbacks run on every rank w
 epoch logs (averaged over the ranks), so they decide alike; files are written by rank 0 only
 (``is_writer()``).
 """
+from __future__ import annotations
+
 import math
+import os
 import sys
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any, Optional, Union
 
 from .. import io
 
+if TYPE_CHECKING:
+    import numpy as np
 
-def is_writer():
+    from ..optim import Optimizer
+
+    Logs = Optional[dict[str, Any]]
+
+
+def is_writer() -> bool:
     """Whether this process writes files: True unless it is a rank other than 0 of an
     initialised process group (``gradsheet.distributed``)."""
     dist = sys.modules.get("gradsheet.distributed")
@@ -48,17 +60,17 @@ class Callback:
     state lists it there (or overrides both methods).
     """
 
-    model = None
-    params = None
-    stop_training = False
-    state_attributes = ()
+    model: Any = None  # the Module fit trains (set_model); Any, as the hooks use it freely
+    params: Optional[dict[str, Any]] = None
+    stop_training: bool = False
+    state_attributes: tuple[str, ...] = ()
 
-    def state_dict(self):
+    def state_dict(self) -> dict[str, Any]:
         """``{name: value}`` for each of ``state_attributes`` (the live values, not copies);
         empty for a callback without state."""
         return {name: getattr(self, name) for name in self.state_attributes}
 
-    def load_state_dict(self, state):
+    def load_state_dict(self, state: Mapping[str, Any]) -> None:
         """Restore the attributes saved by ``state_dict()``.
 
         Raises ValueError naming the callback when ``state``'s keys are not exactly
@@ -70,36 +82,44 @@ class Callback:
         for name in self.state_attributes:
             setattr(self, name, state[name])
 
-    def set_model(self, model):
+    def _fit_params(self) -> dict[str, Any]:
+        """``self.params`` (``epochs``, ``steps``, ...); ValueError naming the callback when
+        ``set_params`` never ran (a hook called outside ``fit``)."""
+        if self.params is None:
+            raise ValueError(f"{type(self).__name__}: no epochs and steps in params "
+                             f"(set_params); use it through fit(callbacks=[...])")
+        return self.params
+
+    def set_model(self, model: Any) -> None:
         """Remember the model being trained as ``self.model`` (``fit`` calls it first)."""
         self.model = model
 
-    def set_params(self, params):
+    def set_params(self, params: dict[str, Any]) -> None:
         """Remember the run's parameters as ``self.params``: ``{"epochs", "steps", "verbose",
         "optimizer"}`` (``fit`` calls it before ``on_train_begin``)."""
         self.params = params
 
-    def on_train_begin(self, logs=None):
+    def on_train_begin(self, logs: Logs = None) -> None:
         """Called once before the first epoch."""
         pass
 
-    def on_train_end(self, logs=None):
+    def on_train_end(self, logs: Logs = None) -> None:
         """Called once after the last epoch, with the last epoch's ``logs``."""
         pass
 
-    def on_epoch_begin(self, epoch, logs=None):
+    def on_epoch_begin(self, epoch: int, logs: Logs = None) -> None:
         """Called before epoch ``epoch`` (counted from 0)."""
         pass
 
-    def on_epoch_end(self, epoch, logs=None):
+    def on_epoch_end(self, epoch: int, logs: Logs = None) -> None:
         """Called after epoch ``epoch`` with its logged values (loss, accuracy, val_*, lr)."""
         pass
 
-    def on_batch_begin(self, batch, logs=None):
+    def on_batch_begin(self, batch: int, logs: Logs = None) -> None:
         """Called before training batch ``batch`` (counted from 0 in each epoch)."""
         pass
 
-    def on_batch_end(self, batch, logs=None):
+    def on_batch_end(self, batch: int, logs: Logs = None) -> None:
         """Called after each training batch, with the running means over the epoch so far."""
         pass
 
@@ -109,7 +129,7 @@ class _Monitor:
     than ``min_delta``: lower is better in 'min' mode, higher in 'max' mode; 'auto' means
     'max' for accuracies and 'min' for everything else (losses, errors), as Keras."""
 
-    def __init__(self, owner, monitor, mode, min_delta=0.0):
+    def __init__(self, owner: str, monitor: str, mode: str, min_delta: float = 0.0) -> None:
         if mode == "auto":
             mode = "max" if "acc" in monitor else "min"
         if mode not in ("min", "max"):
@@ -118,14 +138,14 @@ class _Monitor:
         self.sign = 1.0 if mode == "max" else -1.0
         self.min_delta = abs(min_delta)
 
-    def value(self, logs):
+    def value(self, logs: Mapping[str, Any]) -> Any:
         if self.monitor not in logs:
             hint = "; pass val_data= to fit" if self.monitor.startswith("val_") else ""
             raise ValueError(f"{self.owner}: monitor {self.monitor!r} is not among the logged "
                              f"values {sorted(logs)}{hint}")
         return logs[self.monitor]
 
-    def improved(self, current, best):
+    def improved(self, current: float, best: Optional[float]) -> bool:
         if best is None:
             return not math.isnan(current)
         return self.sign * (current - best) > self.min_delta
@@ -150,11 +170,14 @@ class EarlyStopping(Callback):
 
     state_attributes = ("best", "best_epoch", "wait", "stopped_epoch", "best_weights",
                         "stop_training")
-    best = best_epoch = stopped_epoch = best_weights = None
-    wait = 0
+    best: Optional[float] = None
+    best_epoch: Optional[int] = None
+    stopped_epoch: Optional[int] = None
+    best_weights: Optional[dict[str, np.ndarray]] = None
+    wait: int = 0
 
-    def __init__(self, monitor="val_loss", patience=0, min_delta=0.0, mode="auto",
-                 restore_best_weights=False):
+    def __init__(self, monitor: str = "val_loss", patience: int = 0, min_delta: float = 0.0,
+                 mode: str = "auto", restore_best_weights: bool = False) -> None:
         if patience < 0:
             raise ValueError(f"EarlyStopping: patience must be >= 0, got {patience}")
         self._monitor = _Monitor("EarlyStopping", monitor, mode, min_delta)
@@ -162,17 +185,17 @@ class EarlyStopping(Callback):
         self.patience = patience
         self.restore_best_weights = restore_best_weights
 
-    def on_train_begin(self, logs=None):
+    def on_train_begin(self, logs: Logs = None) -> None:
         """Forget the best value and the wait count, so the callback can be reused."""
         self.stop_training = False
         self.best = self.best_epoch = self.stopped_epoch = self.best_weights = None
         self.wait = 0
 
-    def on_epoch_end(self, epoch, logs=None):
+    def on_epoch_end(self, epoch: int, logs: Logs = None) -> None:
         """Record an improvement of ``monitor`` (and, with ``restore_best_weights``, copy the
         weights), else count one more epoch without; stop after ``patience`` such epochs in a row.
         """
-        current = self._monitor.value(logs)
+        current = self._monitor.value(logs or {})
         if self._monitor.improved(current, self.best):
             self.best, self.best_epoch, self.wait = current, epoch, 0
             if self.restore_best_weights:
@@ -184,7 +207,7 @@ class EarlyStopping(Callback):
             self.stop_training = True
             self.stopped_epoch = epoch
 
-    def on_train_end(self, logs=None):
+    def on_train_end(self, logs: Logs = None) -> None:
         """Load the best epoch's weights back when ``restore_best_weights`` kept them."""
         if self.best_weights is not None:
             self.model.load_state_dict(self.best_weights)
@@ -207,19 +230,20 @@ class ModelCheckpoint(Callback):
     """
 
     state_attributes = ("best",)
-    best = None
+    best: Optional[float] = None
 
-    def __init__(self, path, monitor="val_loss", save_best_only=False, mode="auto"):
+    def __init__(self, path: Union[str, os.PathLike], monitor: str = "val_loss",
+                 save_best_only: bool = False, mode: str = "auto") -> None:
         self.path = path
         self.monitor = monitor
         self.save_best_only = save_best_only
         self._monitor = _Monitor("ModelCheckpoint", monitor, mode)
 
-    def on_train_begin(self, logs=None):
+    def on_train_begin(self, logs: Logs = None) -> None:
         """Forget the best value, so the callback can be reused."""
         self.best = None
 
-    def on_epoch_end(self, epoch, logs=None):
+    def on_epoch_end(self, epoch: int, logs: Logs = None) -> None:
         """Save the state dict to ``path`` formatted with this epoch (from 1) and its logs; with
         ``save_best_only``, only when ``monitor`` improved.
         """
@@ -253,8 +277,12 @@ class LambdaCallback(Callback):
     Raises TypeError naming the hook when one is not callable.
     """
 
-    def __init__(self, on_epoch_begin=None, on_epoch_end=None, on_batch_begin=None,
-                 on_batch_end=None, on_train_begin=None, on_train_end=None):
+    def __init__(self, on_epoch_begin: Optional[Callable[[int, Logs], Any]] = None,
+                 on_epoch_end: Optional[Callable[[int, Logs], Any]] = None,
+                 on_batch_begin: Optional[Callable[[int, Logs], Any]] = None,
+                 on_batch_end: Optional[Callable[[int, Logs], Any]] = None,
+                 on_train_begin: Optional[Callable[[Logs], Any]] = None,
+                 on_train_end: Optional[Callable[[Logs], Any]] = None) -> None:
         given = dict(zip(_HOOKS, (on_epoch_begin, on_epoch_end, on_batch_begin, on_batch_end,
                                   on_train_begin, on_train_end)))
         for hook, fn in given.items():
@@ -266,7 +294,7 @@ class LambdaCallback(Callback):
             setattr(self, hook, fn)
 
 
-def learning_rates(optimizer, momentum=False):
+def learning_rates(optimizer: Optimizer, momentum: bool = False) -> dict[str, float]:
     """``{name: value}``: the learning rate of each of ``optimizer``'s parameter groups, named
     as PyTorch Lightning's ``LearningRateMonitor``: ``lr-Adam`` for a single group, else
     ``lr-Adam/pg1``, ``lr-Adam/pg2``, ... (``lr-Adam/NAME`` for a group with a ``"name"``);
@@ -274,7 +302,7 @@ def learning_rates(optimizer, momentum=False):
     or ``betas[0]`` for Adam-like optimizers (groups with neither are left out)."""
     base = f"lr-{type(optimizer).__name__}"
     groups = optimizer.param_groups
-    values = {}
+    values: dict[str, float] = {}
     for index, group in enumerate(groups):
         suffix = "" if len(groups) == 1 and "name" not in group else \
             f"/{group.get('name', f'pg{index + 1}')}"
@@ -298,11 +326,11 @@ class LearningRateMonitor(Callback):
     Raises ValueError when ``fit`` gave no optimizer (``set_params``).
     """
 
-    def __init__(self, log_momentum=False):
+    def __init__(self, log_momentum: bool = False) -> None:
         self.log_momentum = log_momentum
-        self._values = {}
+        self._values: dict[str, float] = {}
 
-    def on_epoch_begin(self, epoch, logs=None):
+    def on_epoch_begin(self, epoch: int, logs: Logs = None) -> None:
         """Read the learning rates (and momenta) the epoch trains with."""
         optimizer = (self.params or {}).get("optimizer")
         if optimizer is None:
@@ -310,7 +338,7 @@ class LearningRateMonitor(Callback):
                              "through fit(callbacks=[...])")
         self._values = learning_rates(optimizer, self.log_momentum)
 
-    def on_epoch_end(self, epoch, logs=None):
+    def on_epoch_end(self, epoch: int, logs: Logs = None) -> None:
         """Add the values read at the epoch's start to its ``logs``."""
         if logs is not None:
             logs.update(self._values)

@@ -9,18 +9,25 @@ curves of a value on one chart.
 
 Under a process group only rank 0 writes (``callbacks.is_writer``).
 """
+from __future__ import annotations
+
 import csv
 import io
 import os
 import time
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any, Optional, Union
 
 import numpy as np
 
 from ..io.files import write_atomically
 from .callbacks import Callback, is_writer
 
+if TYPE_CHECKING:
+    from .callbacks import Logs
 
-def _csv_value(value):
+
+def _csv_value(value: Any) -> Any:
     """A cell as Keras writes it: strings and numbers as they are, a sequence as "[a, b]"."""
     if isinstance(value, str) or np.ndim(value) == 0:
         return value
@@ -43,11 +50,13 @@ leaves the file as it was after some epoch, never a half-written row.
             only when the file is empty or new) instead of overwriting it.
     """
 
-    def __init__(self, filename, separator=",", append=False):
+    def __init__(self, filename: Union[str, os.PathLike], separator: str = ",",
+                 append: bool = False) -> None:
         self.filename, self.separator, self.append = os.fspath(filename), separator, append
-        self.keys = self._text = None
+        self.keys: Optional[list[str]] = None
+        self._text: Optional[str] = None
 
-    def on_train_begin(self, logs=None):
+    def on_train_begin(self, logs: Logs = None) -> None:
         """Start the file's text: what it holds (to append) or nothing (to overwrite); forget
         the columns of a former run."""
         self.keys = self._text = None
@@ -58,7 +67,7 @@ leaves the file as it was after some epoch, never a half-written row.
             with open(self.filename, newline="") as f:
                 self._text = f.read()
 
-    def on_epoch_end(self, epoch, logs=None):
+    def on_epoch_end(self, epoch: int, logs: Logs = None) -> None:
         """Add the epoch's row (and, before the first, the header when the file had none) and
         write the file."""
         if self._text is None:
@@ -74,12 +83,12 @@ leaves the file as it was after some epoch, never a half-written row.
         self._text += out.getvalue()
         write_atomically(self.filename, self._text)
 
-    def on_train_end(self, logs=None):
+    def on_train_end(self, logs: Logs = None) -> None:
         """Nothing left to write: every row was written at its epoch's end."""
         self.keys = self._text = None
 
 
-def _tensorboard():
+def _tensorboard() -> tuple[Any, ...]:
     """The tensorboard package's protobufs and event-file writer (imported on first use)."""
     try:
         from tensorboard.compat.proto import event_pb2, summary_pb2, tensor_pb2, tensor_shape_pb2
@@ -91,30 +100,30 @@ def _tensorboard():
     return event_pb2, summary_pb2, tensor_pb2, tensor_shape_pb2, plugin_data_pb2, EventFileWriter
 
 
-def scalar_value(tag, value):
+def scalar_value(tag: str, value: float) -> Any:
     """A Summary value TensorBoard draws as a point of the scalar chart ``tag``."""
     summary_pb2 = _tensorboard()[1]
     return summary_pb2.Summary.Value(tag=tag, simple_value=float(value))
 
 
-def histogram_value(tag, values, bins=30):
+def histogram_value(tag: str, values: Any, bins: int = 30) -> Any:
     """A Summary value for TensorBoard's histogram of ``values`` (the finite ones), or None
     when there are none: ``bins`` equal-width buckets, bucket i counting the values up to
     ``bucket_limit[i]`` (its right edge) from the edge before it."""
     summary_pb2 = _tensorboard()[1]
-    values = np.asarray(values, dtype=np.float64).ravel()
-    values = values[np.isfinite(values)]
-    if values.size == 0:
+    finite = np.asarray(values, dtype=np.float64).ravel()
+    finite = finite[np.isfinite(finite)]
+    if finite.size == 0:
         return None
-    counts, edges = np.histogram(values, bins=bins)
+    counts, edges = np.histogram(finite, bins=bins)
     histogram = summary_pb2.HistogramProto(
-        min=float(values.min()), max=float(values.max()), num=float(values.size),
-        sum=float(values.sum()), sum_squares=float(np.dot(values, values)),
+        min=float(finite.min()), max=float(finite.max()), num=float(finite.size),
+        sum=float(finite.sum()), sum_squares=float(np.dot(finite, finite)),
         bucket_limit=edges[1:].tolist(), bucket=counts.astype(np.float64).tolist())
     return summary_pb2.Summary.Value(tag=tag, histo=histogram)
 
 
-def text_value(tag, text):
+def text_value(tag: str, text: str) -> Any:
     """A Summary value for TensorBoard's Text tab (which renders Markdown)."""
     _, summary_pb2, tensor_pb2, tensor_shape_pb2, plugin_data_pb2, _ = _tensorboard()
     plugin = summary_pb2.SummaryMetadata.PluginData(
@@ -127,7 +136,7 @@ def text_value(tag, text):
         tag=tag, metadata=summary_pb2.SummaryMetadata(plugin_data=plugin), tensor=tensor)
 
 
-def _number(value):
+def _number(value: Any) -> Optional[float]:
     """``value`` as a float, or None for what is not a number (a string, an array)."""
     try:
         return float(value) if np.ndim(value) == 0 else None
@@ -162,7 +171,8 @@ class TensorBoard(Callback):
     missing (when training starts).
     """
 
-    def __init__(self, log_dir="logs", histogram_freq=1, write_graph=True, update_freq="epoch"):
+    def __init__(self, log_dir: Union[str, os.PathLike] = "logs", histogram_freq: int = 1,
+                 write_graph: bool = True, update_freq: Union[str, int] = "epoch") -> None:
         if not isinstance(histogram_freq, int) or histogram_freq < 0:
             raise ValueError(f"TensorBoard: histogram_freq must be an int >= 0, got "
                              f"{histogram_freq!r}")
@@ -172,21 +182,22 @@ class TensorBoard(Callback):
         self.log_dir = os.fspath(log_dir)
         self.histogram_freq, self.write_graph, self.update_freq = (
             histogram_freq, write_graph, update_freq)
-        self._writers, self._epoch = {}, 0
+        self._writers: dict[str, Any] = {}  # run -> its EventFileWriter
+        self._epoch = 0
 
-    def _write(self, run, step, values):
+    def _write(self, run: str, step: int, values: Iterable[Any]) -> None:
         """One event at ``step`` holding the Summary ``values`` (None ones left out), in the
         event file of ``log_dir/run`` (opened on first use)."""
-        values = [value for value in values if value is not None]
-        if not values or not is_writer():
+        given = [value for value in values if value is not None]
+        if not given or not is_writer():
             return
         event_pb2, summary_pb2, *_, EventFileWriter = _tensorboard()
         if run not in self._writers:
             self._writers[run] = EventFileWriter(os.path.join(self.log_dir, run))
         self._writers[run].add_event(event_pb2.Event(
-            wall_time=time.time(), step=step, summary=summary_pb2.Summary(value=values)))
+            wall_time=time.time(), step=step, summary=summary_pb2.Summary(value=given)))
 
-    def on_train_begin(self, logs=None):
+    def on_train_begin(self, logs: Logs = None) -> None:
         """Check that tensorboard is installed, and write the model's layer list."""
         _tensorboard()
         self._close()
@@ -194,23 +205,23 @@ class TensorBoard(Callback):
             layers = "\n".join("    " + line for line in repr(self.model).splitlines())
             self._write("train", 0, [text_value("model", layers)])
 
-    def on_epoch_begin(self, epoch, logs=None):
+    def on_epoch_begin(self, epoch: int, logs: Logs = None) -> None:
         """Remember the epoch, for the batches' global step."""
         self._epoch = epoch
 
-    def on_batch_end(self, batch, logs=None):
+    def on_batch_end(self, batch: int, logs: Logs = None) -> None:
         """With an int ``update_freq``, the running means every ``update_freq`` batches."""
         if self.update_freq == "epoch":
             return
-        step = self._epoch * self.params["steps"] + batch + 1
+        step = self._epoch * self._fit_params()["steps"] + batch + 1
         if step % self.update_freq == 0:
             self._write("train", step, [scalar_value(f"batch_{name}", value)
                                         for name, value in (logs or {}).items()
                                         if _number(value) is not None])
 
-    def on_epoch_end(self, epoch, logs=None):
+    def on_epoch_end(self, epoch: int, logs: Logs = None) -> None:
         """The epoch's scalars (train and validation) and, when due, the weight histograms."""
-        runs = {"train": [], "validation": []}
+        runs: dict[str, list[Any]] = {"train": [], "validation": []}
         for name, value in (logs or {}).items():
             if _number(value) is None:
                 continue
@@ -224,11 +235,11 @@ class TensorBoard(Callback):
         for writer in self._writers.values():
             writer.flush()
 
-    def on_train_end(self, logs=None):
+    def on_train_end(self, logs: Logs = None) -> None:
         """Close the event files."""
         self._close()
 
-    def _close(self):
+    def _close(self) -> None:
         for writer in self._writers.values():
             writer.close()
         self._writers = {}

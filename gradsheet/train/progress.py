@@ -16,18 +16,25 @@ is drawn only where output is interactive, leaving the epoch lines alone elsewhe
 ``fit``'s callbacks replaces it, with its own options (``interactive_only=False`` draws the bar
 through a pipe too, e.g. into ``tee``).
 """
+from __future__ import annotations
+
 import shutil
 import sys
 import time
+from collections.abc import Iterable, Mapping
+from typing import IO, TYPE_CHECKING, Any, Optional, Union
 
 from .callbacks import Callback, is_writer
+
+if TYPE_CHECKING:
+    from .callbacks import Logs
 
 # the running values come before the bar: when the line is too long, tqdm cuts its end
 BAR_FORMAT = "{desc} {n_fmt}/{total_fmt} [{elapsed}<{remaining}{postfix}] {bar}"
 VERBOSE = (0, 1, 2, "auto")
 
 
-def in_notebook():
+def in_notebook() -> bool:
     """Whether this process is a Jupyter kernel (IPython's ``IPKernelApp``), where
     ``tqdm.auto`` draws a widget."""
     ipython = sys.modules.get("IPython")
@@ -35,13 +42,13 @@ def in_notebook():
     return shell is not None and "IPKernelApp" in getattr(shell, "config", {})
 
 
-def interactive(stream):
+def interactive(stream: Any) -> bool:
     """Whether ``stream`` redraws a bar: a terminal, or the output of a notebook."""
     isatty = getattr(stream, "isatty", None)
     return bool(isatty is not None and isatty()) or in_notebook()
 
 
-def format_value(value):
+def format_value(value: Any) -> str:
     """A logged value as the epoch line prints it: 4 significant digits for numbers."""
     try:
         return f"{value:.4g}"
@@ -49,7 +56,7 @@ def format_value(value):
         return str(value)
 
 
-def duration(seconds):
+def duration(seconds: float) -> str:
     """An epoch's time as the epoch line shows it: ``"850ms"``, ``"12.3s"``, ``"2m05s"``."""
     if seconds < 1:
         return f"{seconds * 1000:.0f}ms"
@@ -59,7 +66,8 @@ def duration(seconds):
     return f"{minutes}m{seconds:02d}s"
 
 
-def epoch_line(epoch, epochs, steps, seconds, logs, width=None):
+def epoch_line(epoch: int, epochs: int, steps: int, seconds: float, logs: Mapping[str, Any],
+               width: Optional[int] = None) -> str:
     """``"Epoch E/EPOCHS - S/S - 1.2s - name: value - ..."``: the steps, the time (see
     ``duration``) and every value in ``logs``;
     with ``width``, wrapped at the `` - `` separators so that no line is longer than ``width``
@@ -68,7 +76,8 @@ def epoch_line(epoch, epochs, steps, seconds, logs, width=None):
     parts += [f"{name}: {format_value(value)}" for name, value in logs.items()]
     if width is None:
         return " - ".join(parts)
-    lines, line = [], parts[0]
+    lines: list[str] = []
+    line = parts[0]
     for part in parts[1:]:
         if len(line) + 3 + len(part) <= width:
             line += " - " + part
@@ -78,12 +87,12 @@ def epoch_line(epoch, epochs, steps, seconds, logs, width=None):
     return "\n".join(lines + [line])
 
 
-def running_values(logs):
+def running_values(logs: Mapping[str, float]) -> str:
     """The bar's compact text of the running means: ``"loss=0.312 accuracy=0.91"``."""
     return " ".join(f"{name}={value:.3g}" for name, value in logs.items())
 
 
-def _bar_class():
+def _bar_class() -> Any:
     """tqdm's notebook widget in a notebook (through ``tqdm.auto``), its text bar elsewhere."""
     if in_notebook():
         from tqdm.auto import tqdm
@@ -112,41 +121,43 @@ class ProgressBar(Callback):
     ``refresh_rate``.
     """
 
-    def __init__(self, refresh_rate=1, leave=False, file=None, interactive_only=True):
+    def __init__(self, refresh_rate: int = 1, leave: bool = False, file: Optional[IO[str]] = None,
+                 interactive_only: bool = True) -> None:
         if not isinstance(refresh_rate, int) or refresh_rate < 0:
             raise ValueError(f"ProgressBar: refresh_rate must be an int >= 0, got "
                              f"{refresh_rate!r}")
         self.refresh_rate, self.leave, self.file = refresh_rate, leave, file
         self.interactive_only = interactive_only
-        self._stream = self._bar = None
+        self._stream: Optional[IO[str]] = None
+        self._bar: Any = None  # the epoch's tqdm bar, while one is drawn
         self._shown = self._draws = False
         self._started = 0.0
 
-    def on_train_begin(self, logs=None):
+    def on_train_begin(self, logs: Logs = None) -> None:
         """Pick the stream, and whether to show anything and draw bars on it."""
         self._stream = self.file if self.file is not None else sys.stdout
         self._shown = is_writer()
         self._draws = self._shown and self.refresh_rate > 0 and (
             not self.interactive_only or interactive(self._stream))
 
-    def _width(self):
+    def _width(self) -> Optional[int]:
         """The terminal's width when the stream is one (COLUMNS, else the terminal's size),
         else None (a notebook, a file: no wrapping)."""
         isatty = getattr(self._stream, "isatty", None)
         return shutil.get_terminal_size().columns if isatty is not None and isatty() else None
 
-    def on_epoch_begin(self, epoch, logs=None):
+    def on_epoch_begin(self, epoch: int, logs: Logs = None) -> None:
         """Start the epoch's clock and, when drawing, its bar."""
         self._started = time.perf_counter()
         if not self._draws:
             return
-        width = self._width()
+        width, params = self._width(), self._fit_params()
         self._bar = _bar_class()(
-            total=self.params["steps"], desc=f"Epoch {epoch + 1}/{self.params['epochs']}",
+            total=params["steps"], desc=f"Epoch {epoch + 1}/{params['epochs']}",
             unit="batch", file=self._stream, leave=self.leave, bar_format=BAR_FORMAT,
             ncols=None if width is None else width - 1)
 
-    def on_batch_end(self, batch, logs=None):
+    def on_batch_end(self, batch: int, logs: Logs = None) -> None:
         """Every ``refresh_rate`` batches (and at the last), move the bar and show the running
         means."""
         if self._bar is None:
@@ -156,25 +167,26 @@ class ProgressBar(Callback):
             self._bar.n = batch + 1  # as Lightning's bar: redrawn now, whatever the time
             self._bar.refresh()
 
-    def on_epoch_end(self, epoch, logs=None):
+    def on_epoch_end(self, epoch: int, logs: Logs = None) -> None:
         """Close the bar and print the epoch line."""
         self._close()
         if self._shown:
             seconds = time.perf_counter() - self._started
-            print(epoch_line(epoch, self.params["epochs"], self.params["steps"], seconds,
+            params = self._fit_params()
+            print(epoch_line(epoch, params["epochs"], params["steps"], seconds,
                              logs or {}, self._width()), file=self._stream, flush=True)
 
-    def on_train_end(self, logs=None):
+    def on_train_end(self, logs: Logs = None) -> None:
         """Close a bar left open (training stopped inside an epoch)."""
         self._close()
 
-    def _close(self):
+    def _close(self) -> None:
         if self._bar is not None:
             self._bar.close()
             self._bar = None
 
 
-def display(verbose, callbacks):
+def display(verbose: Union[int, str], callbacks: Iterable[Callback]) -> list[Callback]:
     """The callbacks ``fit`` adds to show progress for ``verbose`` (see the module docstring):
     none when ``verbose`` is 0 or ``callbacks`` holds a ProgressBar.
 

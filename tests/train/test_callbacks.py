@@ -60,6 +60,9 @@ def test_bad_arguments_and_missing_monitor():
     stopper.on_train_begin()
     with pytest.raises(ValueError, match=r"'val_loss'.*\['accuracy', 'loss'\].*val_data"):
         stopper.on_epoch_end(0, {"loss": 1.0, "accuracy": 0.5})
+    # logs=None (the hook's default) names the monitor too, not a TypeError of `in None`
+    with pytest.raises(ValueError, match=r"EarlyStopping: monitor 'val_loss'.*\[\]"):
+        stopper.on_epoch_end(0)
 
 
 def _scripted_metric(values):

@@ -133,3 +133,11 @@ def test_tensorboard_without_the_package_names_the_extra(monkeypatch, tmp_path):
     monkeypatch.setattr(builtins, "__import__", refuse)
     with pytest.raises(ImportError, match=r"pip install gradsheet\[tensorboard\]"):
         TensorBoard(tmp_path).on_train_begin()
+
+
+def test_tensorboard_batch_scalars_outside_fit_name_the_missing_params(tmp_path):
+    """update_freq counts batches over epochs, which needs fit's steps per epoch: without
+    set_params, a ValueError naming TensorBoard (was a TypeError of indexing None)."""
+    board = TensorBoard(str(tmp_path), update_freq=1)
+    with pytest.raises(ValueError, match=r"TensorBoard: no epochs and steps in params"):
+        board.on_batch_end(0, {"loss": 1.0})

@@ -180,6 +180,17 @@ def test_bad_verbose_is_rejected(verbose):
         _fit(verbose=verbose)
 
 
+def test_a_progress_bar_outside_fit_names_the_missing_params():
+    """Without fit's set_params there are no epochs and steps to show: a ValueError naming
+    ProgressBar (was a TypeError of indexing None)."""
+    bar = gs.train.ProgressBar(file=io.StringIO(), interactive_only=False)
+    bar.on_train_begin()
+    with pytest.raises(ValueError, match=r"ProgressBar: no epochs and steps in params"):
+        bar.on_epoch_begin(0)
+    with pytest.raises(ValueError, match=r"ProgressBar: no epochs and steps in params"):
+        bar.on_epoch_end(0, {"loss": 1.0})
+
+
 class _Terminal(io.StringIO):
     def isatty(self):
         return True
