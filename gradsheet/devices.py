@@ -10,6 +10,13 @@ program that picks its device the usual way
 runs on the CPU. Using a CUDA (or MPS, XPU, ...) device for a tensor or a layer raises a
 RuntimeError that says gradsheet has no such device here and how to check.
 """
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, NoReturn, Optional, Union
+
+if TYPE_CHECKING:
+    from ._typing import DType, DeviceLike
 
 
 class device:
@@ -17,12 +24,14 @@ class device:
     ``device("cuda", 0)``; ``type`` and ``index`` as PyTorch. Only "cpu" can hold tensors."""
 
     __slots__ = ("type", "index")
+    type: str
+    index: Optional[int]
 
-    def __init__(self, type, index=None):
+    def __init__(self, type: Union[str, int, device], index: Optional[int] = None) -> None:
         if isinstance(type, device):
-            type, index = type.type, type.index
+            index, type = type.index, type.type
         elif isinstance(type, int):  # torch.device(0) is the first CUDA device
-            type, index = "cuda", type
+            index, type = type, "cuda"
         elif not isinstance(type, str):
             raise TypeError(f"device: expected a string, an int or a device, got "
                             f"{type.__class__.__name__}")
@@ -39,22 +48,22 @@ class device:
         object.__setattr__(self, "type", type)
         object.__setattr__(self, "index", index)
 
-    def __setattr__(self, name, value):
+    def __setattr__(self, name: str, value: object) -> NoReturn:
         raise AttributeError("device: a device is immutable")
 
-    def __eq__(self, other):
+    def __eq__(self, other: object) -> bool:
         if isinstance(other, str):
             other = device(other)
         return isinstance(other, device) and (self.type, self.index) == (other.type, other.index)
 
-    def __hash__(self):
+    def __hash__(self) -> int:
         return hash((self.type, self.index))
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         index = "" if self.index is None else f", index={self.index}"
         return f"device(type='{self.type}'{index})"
 
-    def __str__(self):
+    def __str__(self) -> str:
         return self.type if self.index is None else f"{self.type}:{self.index}"
 
 
@@ -62,7 +71,7 @@ KNOWN = ("cpu", "cuda", "mps", "xpu", "xla", "meta", "hip", "mtia", "privateuseo
 CPU = device("cpu")
 
 
-def check(requested, op):
+def check(requested: Optional[DeviceLike], op: str) -> device:
     """``requested`` (a device, a string, an int or None) as a device gradsheet can use, i.e.
     the CPU; anything else raises a RuntimeError naming ``op``."""
     if requested is None:
@@ -77,7 +86,8 @@ def check(requested, op):
     return CPU
 
 
-def to_arguments(args, wanted=None, dtype=None):
+def to_arguments(args: Sequence[Any], wanted: Optional[DeviceLike] = None,
+                 dtype: Optional[DType] = None) -> tuple[Optional[DeviceLike], Optional[DType]]:
     """(device, dtype) from the positional arguments of ``x.to(...)`` / ``module.to(...)``:
     a device (or a device string or index), a dtype (or a dtype name such as 'float64', which
     gradsheet also accepts), or a tensor (its dtype); keywords ``wanted`` (the device) and

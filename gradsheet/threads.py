@@ -12,21 +12,25 @@ stalls the product for a whole time slice. The recurrent layers' per-step GEMMs 
 single-threaded (``small_gemms``) whatever the thread count; large products use every thread.
 ``gradsheet.threads.small_gemm_threads = None`` lets the small ones use every thread as well.
 """
+from __future__ import annotations
+
 import contextlib
 import numbers
+from collections.abc import Iterator
+from typing import Any, Optional
 
 __all__ = ["set_num_threads", "get_num_threads"]
 
-_blas = None  # threadpoolctl's controllers of NumPy's BLAS libraries (found on first use)
+_blas: Optional[list[Any]] = None  # threadpoolctl's controllers of NumPy's BLAS libraries (found on first use)
 
 # Threads for the small per-step GEMMs (``small_gemms``); None leaves them at the thread count.
 # Measured on a 2-core machine: on an idle machine 2 threads ran the LSTM benchmark 17-24%
 # faster; on a loaded one a 4 MFLOP GEMM took from 6x up to 1000x longer at 2 threads. One
 # thread is the choice that is never far off.
-small_gemm_threads = 1
+small_gemm_threads: Optional[int] = 1
 
 
-def _blas_controllers():
+def _blas_controllers() -> list[Any]:
     """threadpoolctl's controllers of the BLAS libraries loaded now ([] without threadpoolctl)."""
     global _blas
     if _blas is None:
@@ -41,7 +45,7 @@ def _blas_controllers():
     return _blas
 
 
-def set_num_threads(n):
+def set_num_threads(n: int) -> None:
     """threads(BLAS) <- n: the number of threads NumPy's BLAS (every matmul and GEMM) may use.
 
     PyTorch's ``torch.set_num_threads(int)``: ``n`` must be a positive int, else RuntimeError.
@@ -59,7 +63,7 @@ def set_num_threads(n):
         lib.set_num_threads(int(n))
 
 
-def get_num_threads():
+def get_num_threads() -> int:
     """threads(BLAS): the number of threads NumPy's BLAS uses now (1 when none is found).
 
     PyTorch's ``torch.get_num_threads() -> int``; set it with ``set_num_threads``.
@@ -70,7 +74,7 @@ def get_num_threads():
 
 
 @contextlib.contextmanager
-def small_gemms():
+def small_gemms() -> Iterator[None]:
     """Within the block, NumPy's BLAS runs on at most ``small_gemm_threads`` threads (1; None:
     unchanged); the thread count is restored after.
 
