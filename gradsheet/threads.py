@@ -21,7 +21,8 @@ from typing import Any, Optional
 
 __all__ = ["set_num_threads", "get_num_threads"]
 
-_blas: Optional[list[Any]] = None  # threadpoolctl's controllers of NumPy's BLAS libraries (found on first use)
+# threadpoolctl's controllers of NumPy's BLAS libraries (found on first use)
+_blas: Optional[list[Any]] = None
 
 # Threads for the small per-step GEMMs (``small_gemms``); None leaves them at the thread count.
 # Measured on a 2-core machine: on an idle machine 2 threads ran the LSTM benchmark 17-24%
