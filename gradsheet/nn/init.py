@@ -14,14 +14,20 @@ the receptive field is the product of dims 2+ (1 for a Linear weight
 
 Reference: Glorot & Bengio, 2010; He et al., "Delving Deep into Rectifiers", 2015.
 """
+from __future__ import annotations
+
 import math
+from typing import TYPE_CHECKING, Optional
 
 import numpy as np
 
 from .. import backend
 
+if TYPE_CHECKING:
+    from .._typing import Tensor
 
-def calculate_gain(nonlinearity, param=None):
+
+def calculate_gain(nonlinearity: str, param: Optional[float] = None) -> float:
     """The gain that keeps activations' variance steady through ``nonlinearity``.
 
     linear, conv*, sigmoid: 1;  tanh: 5/3;  relu: sqrt(2);  selu: 3/4;
@@ -85,32 +91,34 @@ def _normal(tensor, mean, std, generator):
     return _fill(tensor, draws * std + mean)
 
 
-def uniform_(tensor, a=0.0, b=1.0, generator=None):
+def uniform_(tensor: Tensor, a: float = 0.0, b: float = 1.0,
+             generator: Optional[np.random.Generator] = None) -> Tensor:
     """Fill with draws from U(a, b)."""
     return _uniform(tensor, float(a), float(b), generator)
 
 
-def normal_(tensor, mean=0.0, std=1.0, generator=None):
+def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0,
+            generator: Optional[np.random.Generator] = None) -> Tensor:
     """Fill with draws from N(mean, std**2)."""
     return _normal(tensor, float(mean), float(std), generator)
 
 
-def constant_(tensor, val):
+def constant_(tensor: Tensor, val: float) -> Tensor:
     """Fill ``tensor`` with ``val`` in place; returns it."""
     return _fill(tensor, val)
 
 
-def zeros_(tensor):
+def zeros_(tensor: Tensor) -> Tensor:
     """Fill ``tensor`` with 0 in place; returns it."""
     return _fill(tensor, 0)
 
 
-def ones_(tensor):
+def ones_(tensor: Tensor) -> Tensor:
     """Fill ``tensor`` with 1 in place; returns it."""
     return _fill(tensor, 1)
 
 
-def eye_(tensor):
+def eye_(tensor: Tensor) -> Tensor:
     """Fill a 2-D tensor with the identity matrix (ones on the diagonal, zeros elsewhere)."""
     if tensor.ndim != 2:
         raise ValueError(f"eye_: only 2-dimensional tensors are supported, got shape "
@@ -118,7 +126,7 @@ def eye_(tensor):
     return _fill(tensor, np.eye(*tensor.shape, dtype=tensor.array.dtype))
 
 
-def orthogonal_(tensor, gain=1.0, generator=None):
+def orthogonal_(tensor: Tensor, gain: float = 1.0, generator: Optional[np.random.Generator] = None) -> Tensor:
     """Fill with a (semi-)orthogonal matrix times ``gain``: Q from the QR decomposition of a
     Gaussian matrix, signs fixed by diag(R) so Q is uniform (Haar) over orthogonal matrices.
 
@@ -141,14 +149,16 @@ def orthogonal_(tensor, gain=1.0, generator=None):
     return _fill(tensor, (gain * q).reshape(tensor.shape))
 
 
-def xavier_uniform_(tensor, gain=1.0, generator=None):
+def xavier_uniform_(tensor: Tensor, gain: float = 1.0,
+                    generator: Optional[np.random.Generator] = None) -> Tensor:
     """Fill from U(-a, a), a = gain * sqrt(6 / (fan_in + fan_out))."""
     fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
     bound = math.sqrt(3.0) * gain * math.sqrt(2.0 / float(fan_in + fan_out))
     return _uniform(tensor, -bound, bound, generator)
 
 
-def xavier_normal_(tensor, gain=1.0, generator=None):
+def xavier_normal_(tensor: Tensor, gain: float = 1.0,
+                   generator: Optional[np.random.Generator] = None) -> Tensor:
     """Fill from N(0, std**2), std = gain * sqrt(2 / (fan_in + fan_out))."""
     fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
     std = gain * math.sqrt(2.0 / float(fan_in + fan_out))
@@ -159,7 +169,9 @@ def _kaiming_std(tensor, a, mode, nonlinearity):
     return calculate_gain(nonlinearity, a) / math.sqrt(_calculate_correct_fan(tensor, mode))
 
 
-def kaiming_uniform_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu", generator=None):
+def kaiming_uniform_(tensor: Tensor, a: float = 0, mode: str = "fan_in",
+                     nonlinearity: str = "leaky_relu",
+                     generator: Optional[np.random.Generator] = None) -> Tensor:
     """Fill from U(-b, b), b = sqrt(3) * gain / sqrt(fan); ``a`` is leaky_relu's slope.
 
     nn.Linear uses a = sqrt(5): gain = sqrt(2 / 6), so b = 1 / sqrt(fan_in).
@@ -170,7 +182,9 @@ def kaiming_uniform_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu", gene
     return _uniform(tensor, -bound, bound, generator)
 
 
-def kaiming_normal_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu", generator=None):
+def kaiming_normal_(tensor: Tensor, a: float = 0, mode: str = "fan_in",
+                    nonlinearity: str = "leaky_relu",
+                    generator: Optional[np.random.Generator] = None) -> Tensor:
     """Fill from N(0, std**2), std = gain / sqrt(fan)."""
     if 0 in tensor.shape:
         return tensor
