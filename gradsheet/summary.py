@@ -5,7 +5,11 @@ layer's values; then the totals and the model's float32 size. Like torchinfo's s
 It runs one forward pass on zeros under no_grad and in eval mode (so BatchNorm's running
 statistics are not touched and a batch of one is fine), restoring every module's mode after.
 """
+from __future__ import annotations
+
 import collections
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, Optional
 
 import numpy as np
 
@@ -13,6 +17,10 @@ from . import backend
 from .autograd.grad_mode import no_grad
 from .autograd.tensor import Tensor, as_tensor
 from .ops.geometry import ints
+
+if TYPE_CHECKING:
+    from ._typing import DType
+    from .nn.module import Module
 
 SummaryRow = collections.namedtuple(
     "SummaryRow", "name layer_type output_shape num_params trainable formula")
@@ -24,7 +32,8 @@ class ModelSummary:
     bytes of the parameters and floating buffers / 1e6) and ``input_shape``. ``str()`` gives
     the table."""
 
-    def __init__(self, rows, input_shapes, total_params, trainable_params, size_mb):
+    def __init__(self, rows: list[SummaryRow], input_shapes: list[tuple[int, ...]],
+                 total_params: int, trainable_params: int, size_mb: float) -> None:
         self.rows = rows
         self.input_shape = input_shapes[0] if len(input_shapes) == 1 else input_shapes
         self.total_params = total_params
@@ -32,7 +41,7 @@ class ModelSummary:
         self.non_trainable_params = total_params - trainable_params
         self.size_mb = size_mb
 
-    def __str__(self):
+    def __str__(self) -> str:
         header = ("Layer (type)", "Output Shape", "Param #", "N = (W - F + 2P)/S + 1")
         cells = [(f"{row.name} ({row.layer_type})", _shape_text(row.output_shape),
                   f"{row.num_params:,}" if isinstance(row.num_params, int) else row.num_params,
@@ -158,7 +167,8 @@ class _CallRecorder:
         return False
 
 
-def summary(model, input_shape, dtype=None, verbose=1):
+def summary(model: Module, input_shape: Sequence[Any], dtype: Optional[DType] = None,
+            verbose: int = 1) -> ModelSummary:
     """Run ``model`` once on zeros of ``input_shape`` and tabulate its layers.
 
     Args:

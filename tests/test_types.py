@@ -38,7 +38,7 @@ PUBLIC_API_ANNOTATED = [
     "gradsheet.ops.embedding", "gradsheet.ops.fill", "gradsheet.ops.fold",
     "gradsheet.ops.geometry", "gradsheet.ops.norm", "gradsheet.ops.padding",
     "gradsheet.ops.promotion", "gradsheet.ops.reduce", "gradsheet.ops.subscript",
-    "gradsheet.ops.unary", "gradsheet.ops.unpool", "gradsheet.threads",
+    "gradsheet.ops.unary", "gradsheet.ops.unpool", "gradsheet.summary", "gradsheet.threads",
     "gradsheet.train.callbacks", "gradsheet.train.curves", "gradsheet.train.history",
     "gradsheet.train.loggers", "gradsheet.train.loop", "gradsheet.train.metrics",
     "gradsheet.train.progress",
