@@ -16,12 +16,15 @@ annotations``), so importing gradsheet never imports this module::
 - ``DimLike``: one dimension or several (reductions' ``dim``);
 - ``DType``: what ``backend.as_dtype`` accepts: a NumPy dtype (``gs.float32``), a scalar
   type (``np.float32``) or a name ('float64', 'long', 'torch.float32');
-- ``DeviceLike``: a ``gs.device``, a string ('cpu', 'cuda:0') or a CUDA index.
+- ``DeviceLike``: a ``gs.device``, a string ('cpu', 'cuda:0') or a CUDA index;
+- ``PathLike``: a file's path, a string or an ``os.PathLike``;
+- ``FileLike``: a path or a binary file object (``torch.serialization.FileLike``).
 """
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
-from typing import Any, Union
+from typing import IO, Any, Union
 
 import numpy as np
 
@@ -34,5 +37,8 @@ ShapeLike = Union[int, Sequence[int]]
 DimLike = Union[int, Sequence[int]]
 DType = Union[np.dtype, type, str]
 DeviceLike = Union[device, str, int]
+PathLike = Union[str, "os.PathLike[str]"]
+FileLike = Union[str, "os.PathLike[str]", IO[bytes]]
 
-__all__ = ["DType", "DeviceLike", "DimLike", "Number", "ShapeLike", "Tensor", "TensorLike"]
+__all__ = ["DType", "DeviceLike", "DimLike", "FileLike", "Number", "PathLike", "ShapeLike",
+           "Tensor", "TensorLike"]

@@ -22,6 +22,8 @@ opening it (and again, with ``fstat``, after opening it without blocking), so a 
 device or a directory given as a model file is refused at once, naming the path and what
 it is, instead of blocking forever or reading an endless stream.
 """
+from __future__ import annotations
+
 import contextlib
 import errno
 import os
@@ -29,16 +31,21 @@ import re
 import secrets
 import stat
 import threading
+from collections.abc import Iterator
+from typing import IO, TYPE_CHECKING, Any, Optional, Union
+
+if TYPE_CHECKING:
+    from .._typing import PathLike
 
 TEMP_PATTERN = re.compile(r"^\.(?P<name>.+)\.gs-(?P<pid>\d+)-(?P<token>[0-9a-f]{8})\.tmp$")
 
-_cleaned = set()  # directories this process has cleaned already
+_cleaned: set[str] = set()  # directories this process has cleaned already
 _cleaned_lock = threading.Lock()
 if hasattr(os, "register_at_fork"):  # a forked child is a later run: it cleans again
     os.register_at_fork(after_in_child=_cleaned.clear)
 
 
-def _alive(pid):
+def _alive(pid: int) -> bool:
     if pid == os.getpid():
         return True
     try:
@@ -50,14 +57,14 @@ def _alive(pid):
     return True
 
 
-def remove_stale_temporaries(directory):
+def remove_stale_temporaries(directory: PathLike) -> list[str]:
     """Remove the temporary files that a killed gradsheet writer left in ``directory``.
 
     A temporary file (``TEMP_PATTERN``: ``.<name>.gs-<pid>-<random>.tmp``) is stale when the
     process that created it no longer runs. Returns the paths removed; a missing or
     unreadable directory removes nothing.
     """
-    removed = []
+    removed: list[str] = []
     try:
         entries = list(os.scandir(directory))
     except OSError:
@@ -75,7 +82,7 @@ def remove_stale_temporaries(directory):
     return removed
 
 
-def _clean_once(directory):
+def _clean_once(directory: str) -> None:
     key = os.path.abspath(directory)
     with _cleaned_lock:
         if key in _cleaned:
@@ -84,7 +91,7 @@ def _clean_once(directory):
     remove_stale_temporaries(key)
 
 
-def _fsync_directory(directory):
+def _fsync_directory(directory: str) -> None:
     if not hasattr(os, "O_DIRECTORY"):  # Windows cannot open a directory
         return
     try:
@@ -99,7 +106,7 @@ def _fsync_directory(directory):
         os.close(fd)
 
 
-def _create_temporary(path):
+def _create_temporary(path: str) -> tuple[int, str, str]:
     directory = os.path.dirname(os.path.abspath(path))
     _clean_once(directory)
     name = os.path.basename(path)
@@ -114,7 +121,7 @@ def _create_temporary(path):
 
 
 @contextlib.contextmanager
-def atomic_file(path, mode="wb"):
+def atomic_file(path: PathLike, mode: str = "wb") -> Iterator[IO[Any]]:
     """A file object whose contents replace ``path`` atomically when the block ends.
 
     ``mode`` is ``"wb"`` or ``"w"`` (text, UTF-8). If the block raises, the temporary file
@@ -123,14 +130,14 @@ def atomic_file(path, mode="wb"):
     """
     if mode not in ("wb", "w"):
         raise ValueError(f"atomic_file: mode must be 'wb' or 'w', got {mode!r}")
-    path = os.fspath(path)
-    fd, tmp, directory = _create_temporary(path)
+    target = os.fspath(path)
+    fd, tmp, directory = _create_temporary(target)
     try:
-        with os.fdopen(fd, mode, **({} if mode == "wb" else {"encoding": "utf-8"})) as f:
+        with os.fdopen(fd, mode, encoding=None if mode == "wb" else "utf-8") as f:
             yield f
             f.flush()
             os.fsync(f.fileno())
-        os.replace(tmp, path)
+        os.replace(tmp, target)
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
@@ -138,12 +145,11 @@ def atomic_file(path, mode="wb"):
     _fsync_directory(directory)
 
 
-def write_atomically(path, data):
+def write_atomically(path: PathLike, data: Union[bytes, str]) -> None:
     """Write ``data`` (bytes, or str as UTF-8) to ``path`` atomically (see the module's doc)."""
-    if isinstance(data, str):
-        data = data.encode("utf-8")
+    raw = data.encode("utf-8") if isinstance(data, str) else data
     with atomic_file(path, "wb") as f:
-        f.write(data)
+        f.write(raw)
 
 
 _KINDS = ((stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a FIFO (named pipe)"),
@@ -151,18 +157,19 @@ _KINDS = ((stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a FIFO (named pipe)"),
           (stat.S_ISSOCK, "a socket"))
 
 
-def _kind(mode):
+def _kind(mode: int) -> str:
     for test, kind in _KINDS:
         if test(mode):
             return kind
     return "not a regular file"
 
 
-def _prefix(who):
+def _prefix(who: Optional[str]) -> str:
     return f"{who}: " if who else ""
 
 
-def check_regular(path, who=None, what="file"):
+def check_regular(path: PathLike, who: Optional[str] = None, what: str = "file"
+                  ) -> os.stat_result:
     """Raise unless ``path`` names an existing, readable regular file (symbolic links followed).
 
     FileNotFoundError, IsADirectoryError (a directory), ValueError (a FIFO, device or socket)
@@ -183,7 +190,7 @@ def check_regular(path, who=None, what="file"):
     return info
 
 
-def _refuse_kind(mode, path, who, what):
+def _refuse_kind(mode: int, path: str, who: Optional[str], what: str) -> None:
     if stat.S_ISREG(mode):
         return
     kind = _kind(mode)
@@ -191,7 +198,8 @@ def _refuse_kind(mode, path, who, what):
     raise cls(f"{_prefix(who)}{path} is {kind}, not a {what} (a regular file)")
 
 
-def open_regular(path, who=None, what="file"):
+def open_regular(path: PathLike, who: Optional[str] = None, what: str = "file"
+                 ) -> IO[bytes]:
     """``path`` opened for binary reading, after checking it is a regular file.
 
     ``os.stat`` first (a FIFO is never opened), then an open that cannot block

@@ -11,14 +11,18 @@ Files need no conversion at all: ``gradsheet.io.save`` writes safetensors, which
 ``safetensors.torch.load_file`` reads, and ``gradsheet.io.load`` reads the files
 ``safetensors.torch.save_file`` writes.
 """
+from __future__ import annotations
+
 import collections
+from collections.abc import ItemsView
+from typing import Any, Union
 
 import numpy as np
 
 from ..autograd.tensor import Tensor, as_tensor
 
 
-def _items(state_dict, who):
+def _items(state_dict: Any, who: str) -> ItemsView[str, Any]:
     if hasattr(state_dict, "state_dict"):
         raise TypeError(f"{who}: got a {type(state_dict).__name__}, expected a state dict; "
                         f"pass model.state_dict()")
@@ -27,7 +31,7 @@ def _items(state_dict, who):
     return state_dict.items()
 
 
-def _from_torch(name, value):
+def _from_torch(name: str, value: Any) -> Tensor:
     if hasattr(value, "detach"):  # a torch.Tensor: from any device, without its graph
         if str(value.dtype) == "torch.bfloat16":
             raise TypeError(f"from_torch_state_dict: {name!r} is bfloat16, which NumPy has no "
@@ -39,7 +43,8 @@ def _from_torch(name, value):
     return as_tensor(value.copy())
 
 
-def from_torch_state_dict(state_dict):
+def from_torch_state_dict(state_dict: dict[str, Any]
+                          ) -> collections.OrderedDict[str, Tensor]:
     """A torch state dict as gradsheet Tensors: same names, order, dtypes and shapes.
 
     The arrays are copies: the result shares no memory with the torch tensors.
@@ -50,7 +55,8 @@ def from_torch_state_dict(state_dict):
                                    for name, value in _items(state_dict, "from_torch_state_dict"))
 
 
-def to_torch_state_dict(state_dict):
+def to_torch_state_dict(state_dict: dict[str, Union[Tensor, np.ndarray]]
+                        ) -> collections.OrderedDict[str, Any]:
     """A gradsheet state dict (Tensors or arrays) as torch tensors: same names and order.
 
     The tensors are copies. Needs PyTorch, imported only when this is called.
@@ -62,7 +68,8 @@ def to_torch_state_dict(state_dict):
     except ImportError as err:
         raise ImportError("to_torch_state_dict needs PyTorch, which is not installed: "
                           "pip install torch") from err
-    result = collections.OrderedDict()
+    # torch.Tensor values: Any, so that type-checking gradsheet never reads torch's stubs
+    result: collections.OrderedDict[str, Any] = collections.OrderedDict()
     for name, value in _items(state_dict, "to_torch_state_dict"):
         array = value.array if isinstance(value, Tensor) else value
         if not isinstance(array, np.ndarray):

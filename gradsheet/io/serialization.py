@@ -50,7 +50,10 @@ Files without that key (older gradsheet files, files of other tools) load unveri
 Only regular files are read: a directory, a FIFO or a device is refused before it is opened
 (``gradsheet.io.files.open_regular``).
 """
+from __future__ import annotations
+
 import base64
+import binascii
 import collections
 import hashlib
 import io
@@ -61,6 +64,8 @@ import pickle
 import struct
 import zipfile
 import zlib
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Optional, TypeGuard, Union
 
 import numpy as np
 import safetensors.numpy
@@ -73,6 +78,12 @@ from .files import check_regular, open_regular, write_atomically
 from .torch_format import (ZIP_MAGIC, UnholdableDtypeError, is_legacy, read_legacy, read_zip,
                            torch_file_bytes)
 from .unpickler import TORCH_DTYPES, FileDamaged, Refused, TorchDtype
+
+if TYPE_CHECKING:
+    from .._typing import DeviceLike, FileLike, PathLike
+
+    # load's map_location, as torch.load's: a device, {saved: wanted} names, or a function
+    MapLocation = Union[DeviceLike, dict[str, str], Callable[[Any, str], Any]]
 
 STRUCTURE_KEY = "gradsheet.structure"
 STRUCTURE_VERSION = 1
@@ -230,7 +241,7 @@ def _check_metadata(metadata):
             if k not in (STRUCTURE_KEY, CHECKSUM_KEY)}  # rewritten by save
 
 
-def _is_path(f):
+def _is_path(f: object) -> TypeGuard[PathLike]:
     return isinstance(f, (str, os.PathLike))
 
 
@@ -252,8 +263,9 @@ def _refuse_modules(obj, who):
                         f"gradsheet writes holds data, never code")
 
 
-def save(obj, f, pickle_module=None, pickle_protocol=2, _use_new_zipfile_serialization=True,
-         _disable_byteorder_record=False, *, metadata=None):
+def save(obj: object, f: FileLike, pickle_module: Any = None, pickle_protocol: int = 2,
+         _use_new_zipfile_serialization: bool = True, _disable_byteorder_record: bool = False,
+         *, metadata: Optional[dict[str, str]] = None) -> None:
     """Write ``obj`` (tensors in any nesting of dicts/lists/tuples) to ``f`` as safetensors.
 
     The tensors go into the safetensors file by the path where they sit ("fc.weight",
@@ -291,7 +303,8 @@ def save(obj, f, pickle_module=None, pickle_protocol=2, _use_new_zipfile_seriali
 def _tensor_digest(name, array):
     """SHA-256 of one tensor: its name, dtype, shape and little-endian bytes."""
     h = hashlib.sha256(f"{name}\0{array.dtype.str}\0{list(array.shape)}\0".encode())
-    h.update(np.ascontiguousarray(array).reshape(-1).view(np.uint8))
+    # numpy's stubs give ndarray the buffer protocol (__buffer__) on Python >= 3.12 only
+    h.update(np.ascontiguousarray(array).reshape(-1).view(np.uint8))  # type: ignore[arg-type]
     return h.hexdigest()
 
 
@@ -320,7 +333,8 @@ def _verify(arrays, metadata, where):
                                   f"or shape changed since it was saved")
 
 
-def save_arrays(arrays, path, metadata=None):
+def save_arrays(arrays: dict[str, np.ndarray], path: FileLike,
+                metadata: Optional[dict[str, str]] = None) -> None:
     """Write a flat dict of str -> ndarray to ``path`` as plain safetensors, atomically: the
     metadata is exactly ``metadata`` (no structure), as checkpoints store it."""
     arrays = {name: a if a.flags.c_contiguous else a.copy(order="C") for name, a in arrays.items()}
@@ -328,7 +342,7 @@ def save_arrays(arrays, path, metadata=None):
            "save")
 
 
-def to_torch_file(obj, f):
+def to_torch_file(obj: object, f: FileLike) -> None:
     """Write ``obj`` (a state dict, or tensors in dicts/lists/tuples) as ``torch.save`` does.
 
     The file is PyTorch's zip format, written without torch: ``<name>/data.pkl`` (pickle
@@ -387,15 +401,16 @@ def _structured(arrays, metadata, where):
     except RecursionError:
         raise _damaged(where, f"its {STRUCTURE_KEY} metadata is nested too deeply") from None
     except (ValueError, KeyError, TypeError, AttributeError, RuntimeError, IndexError,
-            OverflowError, base64.binascii.Error) as err:
+            OverflowError, binascii.Error) as err:
         raise _damaged(where, f"its {STRUCTURE_KEY} metadata is unreadable: {err}") from None
 
 
 _PICKLE_LOAD_ARGS = ("encoding", "errors", "fix_imports")
 
 
-def load(f, map_location=None, pickle_module=None, *, weights_only=None, mmap=None,
-         **pickle_load_args):
+def load(f: FileLike, map_location: Optional[MapLocation] = None, pickle_module: Any = None, *,
+         weights_only: Optional[bool] = None, mmap: Optional[bool] = None,
+         **pickle_load_args: Any) -> Any:
     """The object saved in ``f``: by ``gradsheet.save`` (safetensors) or ``torch.save`` (.pt).
 
     Reads, by their first bytes (whatever the file's name):
@@ -495,7 +510,7 @@ def _load(file, where, path, pickle_load_args, mmap):
     return _structured(arrays, metadata, where)
 
 
-def load_metadata(path):
+def load_metadata(path: PathLike) -> dict[str, str]:
     """The metadata dict (str -> str) that ``save(..., metadata=...)`` stored in ``path``."""
     path = os.fspath(path)
     check_regular(path, "load_metadata", "model file")

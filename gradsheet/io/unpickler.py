@@ -95,6 +95,7 @@ class TorchDtype(_Frozen):
     """A torch dtype NumPy cannot hold (``torch.bfloat16``), loaded as a value."""
 
     __slots__ = ("name",)
+    name: str  # set once, in __init__ (the instances are frozen)
 
     def __init__(self, name):
         object.__setattr__(self, "name", name)
