@@ -6,6 +6,8 @@ part, False = -inf) or a causal mask (query i sees keys j <= i, upper-left align
 broadcast to the scores' (..., L, S). Each row of P = softmax(S) is computed in place with its
 max subtracted (no overflow); a row whose every key is masked gives P = 0 and an output of
 zeros, as torch 2.13 does. Dropout, when asked, drops weights of P (inverted dropout, drawn
+from __future__ import annotations
+
 from gradsheet's seeded generator).
 
 The backward is the softmax-Jacobian product, all batched GEMMs (np.matmul on the arrays as
@@ -32,6 +34,8 @@ import os
 import threading
 import warnings
 from concurrent.futures import ThreadPoolExecutor
+
+from typing import Optional, Union
 
 import numpy as np
 
@@ -337,8 +341,10 @@ class ScaledDotProductAttention(Function):
         return dq, dk, dv, dm
 
 
-def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.0,
-                                 is_causal=False, scale=None, enable_gqa=False):
+def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor,
+                                 attn_mask: Optional[Tensor] = None, dropout_p: float = 0.0,
+                                 is_causal: bool = False, scale: Optional[float] = None,
+                                 enable_gqa: bool = False) -> Tensor:
     """O = softmax(Q K^T * scale + M) V, scale = 1/sqrt(E) unless given: attention of the L
     queries (..., L, E) over the S keys (..., S, E) and values (..., S, Ev), leading dims
     broadcast as batches; one fused node with the softmax-Jacobian backward.
@@ -591,11 +597,19 @@ def _heads(x, heads, batch_first):
     return shape_ops.permute(shape_ops.reshape(x, (T, N, heads, E // heads)), (1, 2, 0, 3))
 
 
-def multi_head_attention(op, query, key, value, embed_dim_to_check, num_heads, in_proj_weight,
-                         in_proj_bias, bias_k, bias_v, add_zero_attn, dropout_p, out_proj_weight,
-                         out_proj_bias, training, key_padding_mask, need_weights, attn_mask,
-                         use_separate_proj_weight, q_proj_weight, k_proj_weight, v_proj_weight,
-                         static_k, static_v, average_attn_weights, is_causal, batch_first):
+def multi_head_attention(op: str, query: Tensor, key: Tensor, value: Tensor,
+                         embed_dim_to_check: int, num_heads: int,
+                         in_proj_weight: Optional[Tensor], in_proj_bias: Optional[Tensor],
+                         bias_k: Optional[Tensor], bias_v: Optional[Tensor], add_zero_attn: bool,
+                         dropout_p: float, out_proj_weight: Tensor,
+                         out_proj_bias: Optional[Tensor], training: bool,
+                         key_padding_mask: Optional[Tensor], need_weights: bool,
+                         attn_mask: Optional[Tensor], use_separate_proj_weight: bool,
+                         q_proj_weight: Optional[Tensor], k_proj_weight: Optional[Tensor],
+                         v_proj_weight: Optional[Tensor], static_k: Optional[Tensor],
+                         static_v: Optional[Tensor], average_attn_weights: bool,
+                         is_causal: bool, batch_first: bool
+                         ) -> tuple[Tensor, Optional[Tensor]]:
     """``multi_head_attention_forward`` (see it for the formula and the arguments) with the
     caller's name ``op`` for error messages and ``batch_first`` inputs (N, L, E): what
     ``nn.MultiheadAttention`` calls."""
@@ -638,8 +652,8 @@ def multi_head_attention(op, query, key, value, embed_dim_to_check, num_heads, i
     elif tuple(key.shape) != tuple(value.shape):
         raise ValueError(f"{op}: key shape {tuple(key.shape)} does not match value shape "
                          f"{tuple(value.shape)}")
-    for name, mask in (("key_padding_mask", key_padding_mask), ("attn_mask", attn_mask)):
-        _check_float_mask(op, mask, name, dtype, need_weights)
+    for name, given in (("key_padding_mask", key_padding_mask), ("attn_mask", attn_mask)):
+        _check_float_mask(op, given, name, dtype, need_weights)
 
     # ---- in-projection: packed [Q | K | V] for self-attention, Q and [K | V] when key is value
     E = embed_dim
@@ -697,7 +711,7 @@ def multi_head_attention(op, query, key, value, embed_dim_to_check, num_heads, i
         src_len = k.shape[seq_axis]
 
     # ---- masks: one additive mask broadcasting to (N, H, L, S)
-    mask = None
+    mask: Union[np.ndarray, Tensor, None] = None
     if attn_mask is not None:
         if attn_mask.ndim == 2:
             if tuple(attn_mask.shape) != (tgt_len, src_len):
@@ -775,13 +789,18 @@ def _static(op, static, projected, bsz, heads, head_dim, batch_first, name):
     return shape_ops.reshape(split, split.shape[:2] + (heads * head_dim,))
 
 
-def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_heads,
-                                 in_proj_weight, in_proj_bias, bias_k, bias_v, add_zero_attn,
-                                 dropout_p, out_proj_weight, out_proj_bias, training=True,
-                                 key_padding_mask=None, need_weights=True, attn_mask=None,
-                                 use_separate_proj_weight=False, q_proj_weight=None,
-                                 k_proj_weight=None, v_proj_weight=None, static_k=None,
-                                 static_v=None, average_attn_weights=True, is_causal=False):
+def multi_head_attention_forward(
+        query: Tensor, key: Tensor, value: Tensor, embed_dim_to_check: int, num_heads: int,
+        in_proj_weight: Optional[Tensor], in_proj_bias: Optional[Tensor],
+        bias_k: Optional[Tensor], bias_v: Optional[Tensor], add_zero_attn: bool,
+        dropout_p: float, out_proj_weight: Tensor, out_proj_bias: Optional[Tensor],
+        training: bool = True, key_padding_mask: Optional[Tensor] = None,
+        need_weights: bool = True, attn_mask: Optional[Tensor] = None,
+        use_separate_proj_weight: bool = False, q_proj_weight: Optional[Tensor] = None,
+        k_proj_weight: Optional[Tensor] = None, v_proj_weight: Optional[Tensor] = None,
+        static_k: Optional[Tensor] = None, static_v: Optional[Tensor] = None,
+        average_attn_weights: bool = True, is_causal: bool = False
+        ) -> tuple[Tensor, Optional[Tensor]]:
     """MultiHead(Q, K, V) = Concat(head_1..head_h) W_O + b_O with head_i =
     softmax(Q_i K_i^T / sqrt(d_head) + M) V_i, Q_i, K_i, V_i the i-th slices of the projections
     [Q K V] = [query key value] W_in^T + b_in: the stateless ``nn.MultiheadAttention``.
