@@ -43,6 +43,7 @@ PUBLIC_API_ANNOTATED = [
     "gradsheet.train.callbacks", "gradsheet.train.curves", "gradsheet.train.history",
     "gradsheet.train.loggers", "gradsheet.train.loop", "gradsheet.train.metrics",
     "gradsheet.train.progress",
+    "gradsheet.io.checkpoint",
 ]
 
 

@@ -19,6 +19,8 @@ run would.
     save_checkpoint("ckpt.safetensors", model, optimizer, epoch=3, step=96, history=history)
     checkpoint = restore_checkpoint("ckpt.safetensors", model, optimizer)   # -> dict
 """
+from __future__ import annotations
+
 import copy
 import glob
 import hashlib
@@ -26,6 +28,8 @@ import json
 import os
 import re
 from collections import Counter
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Optional, Union
 
 import numpy as np
 from safetensors import SafetensorError, safe_open
@@ -34,6 +38,16 @@ from .. import backend
 from ..autograd.tensor import Tensor, as_tensor
 from .files import check_regular
 from .serialization import save_arrays
+
+if TYPE_CHECKING:
+    from .._typing import PathLike
+    from ..nn import Module
+    from ..optim import Optimizer
+    from ..optim.lr_scheduler import LRScheduler, ReduceLROnPlateau
+    from ..train import Callback, History
+
+    # a learning-rate scheduler (ReduceLROnPlateau is one of its own, as in torch < 2.2)
+    Scheduler = Union[LRScheduler, ReduceLROnPlateau]
 
 FORMAT = "gradsheet.checkpoint"
 VERSION = 1
@@ -108,7 +122,8 @@ def _digest(state_json, arrays):
     for name in sorted(arrays):
         array = np.ascontiguousarray(arrays[name])
         h.update(f"\0{name}\0{array.dtype.str}\0{array.shape}\0".encode())
-        h.update(array.reshape(-1).view(np.uint8))
+        # numpy's stubs give ndarray the buffer protocol (__buffer__) on Python >= 3.12 only
+        h.update(array.reshape(-1).view(np.uint8))  # type: ignore[arg-type]
     return h.hexdigest()
 
 
@@ -116,8 +131,12 @@ def _generator_states(generators):
     return [g.bit_generator.state for g in generators]
 
 
-def save_checkpoint(path, model, optimizer=None, scheduler=None, epoch=0, step=0, history=None,
-                    extra=None, generators=(), callbacks=None):
+def save_checkpoint(path: PathLike, model: Union[Module, Mapping[str, Any]],
+                    optimizer: Optional[Optimizer] = None, scheduler: Optional[Scheduler] = None,
+                    epoch: int = 0, step: int = 0,
+                    history: Optional[Union[History, dict[str, Any]]] = None, extra: Any = None,
+                    generators: Iterable[np.random.Generator] = (),
+                    callbacks: Optional[Iterable[Callback]] = None) -> None:
     """Write a checkpoint of a training run to ``path`` (safetensors + JSON metadata), atomically.
 
     Args:
@@ -217,7 +236,7 @@ def _validate(path, state):
         raise _damaged(path, "its 'history' is not {'epoch': [...], 'history': {...}}")
 
 
-def load_checkpoint(path):
+def load_checkpoint(path: PathLike) -> dict[str, Any]:
     """The checkpoint saved at ``path``, verified in full, as a dict.
 
     Keys: ``model`` (state dict of Tensors), ``optimizer`` and ``scheduler`` (state dicts or
@@ -341,8 +360,12 @@ def _callback_targets(where, saved, callbacks):
     return [(callback, entry["state"]) for callback, entry in zip(callbacks, saved)]
 
 
-def restore_checkpoint(checkpoint, model, optimizer=None, scheduler=None, generators=(),
-                       callbacks=None, epochs=None):
+def restore_checkpoint(checkpoint: Union[PathLike, dict[str, Any]], model: Module,
+                       optimizer: Optional[Optimizer] = None,
+                       scheduler: Optional[Scheduler] = None,
+                       generators: Iterable[np.random.Generator] = (),
+                       callbacks: Optional[Iterable[Callback]] = None,
+                       epochs: Optional[int] = None) -> dict[str, Any]:
     """Load a checkpoint (a path, or the dict ``load_checkpoint`` returned) into a run.
 
     Restores the model's parameters and buffers, the optimizer's and scheduler's state when
@@ -358,16 +381,18 @@ def restore_checkpoint(checkpoint, model, optimizer=None, scheduler=None, genera
 
     Returns the checkpoint dict (``epoch``, ``step``, ``history``, ``extra``, ...).
     """
-    where = os.fspath(checkpoint) if isinstance(checkpoint, (str, os.PathLike)) else "checkpoint"
-    if where != "checkpoint":
+    if isinstance(checkpoint, (str, os.PathLike)):
+        where = os.fspath(checkpoint)
         checkpoint = load_checkpoint(where)
+    else:
+        where = "checkpoint"
     generators = list(generators)
     if epochs is not None and checkpoint["epoch"] > epochs:
         raise ValueError(f"restore_checkpoint: {where} is at epoch {checkpoint['epoch']}, beyond "
                          f"the {epochs} epochs of this run; pass epochs >= {checkpoint['epoch']}")
     if optimizer is not None and checkpoint.get("optimizer") is not None:
         _check_optimizer(where, checkpoint, optimizer, scheduler is not None)
-    targets = [(model, checkpoint["model"])]
+    targets: list[tuple[Any, Any]] = [(model, checkpoint["model"])]  # (object, its state)
     for name, obj in (("optimizer", optimizer), ("scheduler", scheduler)):
         if obj is not None:
             if checkpoint[name] is None:
@@ -383,23 +408,23 @@ def restore_checkpoint(checkpoint, model, optimizer=None, scheduler=None, genera
         targets += _callback_targets(where, checkpoint["callbacks"], list(callbacks))
     done = []
     try:
-        for obj, state in targets:
-            before = _snapshot(obj)
-            obj.load_state_dict(state)
-            done.append((obj, before))
+        for target, state in targets:
+            before = _snapshot(target)
+            target.load_state_dict(state)
+            done.append((target, before))
     except BaseException:
-        for obj, before in reversed(done):
-            obj.load_state_dict(before)
+        for target, before in reversed(done):
+            target.load_state_dict(before)
         raise
     return checkpoint
 
 
-def epoch_checkpoint_path(directory, epoch):
+def epoch_checkpoint_path(directory: PathLike, epoch: int) -> str:
     """Where ``fit(checkpoint_dir=directory)`` writes the checkpoint after ``epoch`` epochs."""
     return os.path.join(os.fspath(directory), f"epoch-{epoch:04d}.safetensors")
 
 
-def latest_checkpoint(directory):
+def latest_checkpoint(directory: PathLike) -> Optional[str]:
     """The path of the checkpoint with the most epochs in ``directory``, or None if none."""
     pattern = re.compile(r"epoch-(\d+)\.safetensors$")
     found = [(int(m.group(1)), path) for path in glob.glob(os.path.join(directory, "*"))

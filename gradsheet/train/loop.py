@@ -37,7 +37,9 @@ from .metrics import accuracy, get_metric
 from .progress import display
 
 if TYPE_CHECKING:
+    from .._typing import PathLike
     from ..data import Dataset
+    from ..io.checkpoint import Scheduler
     from ..nn import Module
     from ..optim import Optimizer
     from .callbacks import Callback
@@ -46,7 +48,6 @@ if TYPE_CHECKING:
     DataLike = Union[Dataset, DataLoader, Sequence[Union[Tensor, np.ndarray]]]
     # a metric: a name from METRICS or a function (output, target) -> float on arrays
     MetricLike = Union[str, Callable[[np.ndarray, np.ndarray], float]]
-    Scheduler = Union[lr_scheduler.LRScheduler, lr_scheduler.ReduceLROnPlateau]
 
 
 def _loader(data, batch_size, shuffle, who, sampler=None):
@@ -352,8 +353,8 @@ def fit(model: Module, loss_fn: Callable[[Tensor, Tensor], Tensor], optimizer: O
         train_data: DataLike, val_data: Optional[DataLike] = None, epochs: int = 1,
         batch_size: int = 32, shuffle: bool = True, metrics: Iterable[MetricLike] = ("accuracy",),
         scheduler: Optional[Scheduler] = None, callbacks: Iterable[Callback] = (),
-        verbose: Union[str, int] = "auto", checkpoint_dir: Optional[Union[str, os.PathLike]] = None,
-        resume_from: Optional[Union[str, os.PathLike, dict[str, Any]]] = None,
+        verbose: Union[str, int] = "auto", checkpoint_dir: Optional[PathLike] = None,
+        resume_from: Optional[PathLike] = None,
         on_divergence: Optional[str] = None) -> History:
     """Train ``model`` for ``epochs`` passes over ``train_data``; return the History.
 

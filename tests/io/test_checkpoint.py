@@ -126,6 +126,18 @@ def test_restore_loads_model_optimizer_scheduler_and_generators(tmp_path):
     np.testing.assert_array_equal(gs.backend.default_generator().random(4), expected[1])
 
 
+def test_restore_reads_a_file_named_checkpoint(tmp_path, monkeypatch):
+    """A path is a path whatever its name: "checkpoint" was taken for the placeholder name of
+    an in-memory checkpoint and not loaded (AttributeError: 'str' has no get)."""
+    run = _run()
+    _fit(run, 1)
+    monkeypatch.chdir(tmp_path)
+    save_checkpoint("checkpoint", *run, epoch=1, step=6)
+    fresh = _run(seed=1)
+    assert restore_checkpoint("checkpoint", *fresh)["epoch"] == 1
+    _assert_same_run(run, fresh, gs.train.History(), gs.train.History())
+
+
 # ------------------------------------------------------------ resume = uninterrupted
 
 @pytest.mark.parametrize("interrupt_after", [1, 3])
