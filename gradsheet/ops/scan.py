@@ -3,7 +3,10 @@
 Each scan keeps the input's shape; ``dim`` (or its alias ``axis``) is one int. A 0-d tensor
 scans as a tensor of one element, as in PyTorch.
 """
+from __future__ import annotations
+
 from collections import namedtuple
+from typing import TYPE_CHECKING, Any, Optional
 
 import numpy as np
 
@@ -13,6 +16,9 @@ from ..autograd.tensor import Tensor, as_tensor
 from ..autograd.methods import tensor_method
 from . import elementwise, promotion
 from .reduce import _check_dim, _dim, _input
+
+if TYPE_CHECKING:
+    from .._typing import DType, TensorLike
 
 CumMax = namedtuple("CumMax", ["values", "indices"])
 CumMax.__doc__ = "(values, indices): the result of cummax/cummin, as torch.return_types."
@@ -127,7 +133,7 @@ class LogCumSumExp(Function):
         g = g.reshape(self.x.shape)
         ax = self.axis
         with np.errstate(divide="ignore", invalid="ignore", over="ignore", under="ignore"):
-            grad = 0
+            grad: Any = 0  # 0, then an array
             for sign in (1, -1):
                 part = np.log(np.maximum(sign * g, 0)) - self.y
                 tail = np.flip(np.logaddexp.accumulate(np.flip(part, ax), axis=ax), ax)
@@ -166,6 +172,7 @@ class Diff(Function):
             widths[ax] = (0, 1)
             g = before - np.pad(g, widths)
         pre, size, _ = self.sizes
+        assert size is not None  # x's own size (only prepend's and append's may be None)
         start = pre or 0
         pieces = np.split(g, [start, start + size], axis=ax)
         grads = [pieces[1], pieces[0] if pre is not None else None,
@@ -180,7 +187,8 @@ def _with_dtype(x, dtype):
 
 
 @tensor_method("cumsum", inplace="cumsum_")
-def cumsum(input, dim=None, *, dtype=None, axis=None):
+def cumsum(input: Tensor, dim: Optional[int] = None, *, dtype: Optional[DType] = None,
+           axis: Optional[int] = None) -> Tensor:
     """y_j = sum_{i <= j} x_i along ``dim``; gradient sum_{j >= i} dL/dy_j (a reversed cumsum).
     Bool and integer tensors give int64 (``dtype`` converts the input first), as torch."""
     x = _with_dtype(_input("cumsum", input), dtype)
@@ -188,7 +196,8 @@ def cumsum(input, dim=None, *, dtype=None, axis=None):
 
 
 @tensor_method("cumprod", inplace="cumprod_")
-def cumprod(input, dim=None, *, dtype=None, axis=None):
+def cumprod(input: Tensor, dim: Optional[int] = None, *, dtype: Optional[DType] = None,
+            axis: Optional[int] = None) -> Tensor:
     """y_j = prod_{i <= j} x_i along ``dim``; gradient sum_{j >= k} dL/dy_j prod_{i <= j, i != k}
     x_i, right with zeros in the input (as torch). Bool and integer tensors give int64."""
     x = _with_dtype(_input("cumprod", input), dtype)
@@ -211,21 +220,22 @@ def _cum_extreme(op, x, dim, axis, largest):
 
 
 @tensor_method("cummax")
-def cummax(input, dim=None, *, axis=None):
+def cummax(input: Tensor, dim: Optional[int] = None, *, axis: Optional[int] = None) -> CumMax:
     """(values, indices): y_j = max(x_0 .. x_j) along ``dim`` and the index it came from (the
     latest on ties, as torch; NaN propagates); the gradient of y_j goes to that index."""
     return _cum_extreme("cummax", input, dim, axis, True)
 
 
 @tensor_method("cummin")
-def cummin(input, dim=None, *, axis=None):
+def cummin(input: Tensor, dim: Optional[int] = None, *, axis: Optional[int] = None) -> CumMax:
     """(values, indices): y_j = min(x_0 .. x_j) along ``dim`` and the index it came from (the
     latest on ties, as torch; NaN propagates); the gradient of y_j goes to that index."""
     return _cum_extreme("cummin", input, dim, axis, False)
 
 
 @tensor_method("logcumsumexp")
-def logcumsumexp(input, dim=None, *, axis=None):
+def logcumsumexp(input: Tensor, dim: Optional[int] = None, *,
+                 axis: Optional[int] = None) -> Tensor:
     """y_j = log sum_{i <= j} exp(x_i) along ``dim``, without overflow; gradient
     sum_{j >= i} dL/dy_j exp(x_i - y_j). Needs a floating tensor, as torch."""
     x = _input("logcumsumexp", input)
@@ -235,7 +245,8 @@ def logcumsumexp(input, dim=None, *, axis=None):
 
 
 @tensor_method("diff")
-def diff(input, n=1, dim=-1, prepend=None, append=None):
+def diff(input: Tensor, n: int = 1, dim: int = -1, prepend: Optional[TensorLike] = None,
+         append: Optional[TensorLike] = None) -> Tensor:
     """y_i = x_{i+1} - x_i along ``dim``, ``n`` times, of ``prepend``, x and ``append`` joined
     along ``dim`` (as torch.diff; bool tensors give x_{i+1} != x_i); gradient g_{i-1} - g_i per
     difference."""
