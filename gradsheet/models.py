@@ -38,9 +38,13 @@ builds a single layer:
 A layer failing a check raises ValueError naming the file, the layer (index and type)
 and the shapes, before anything is allocated.
 """
+from __future__ import annotations
+
 import json
 import math
 import os
+from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Optional
 
 from safetensors import SafetensorError, safe_open
 
@@ -48,13 +52,21 @@ from . import nn
 from .io import load, load_metadata, save
 from .io.files import check_regular
 
+if TYPE_CHECKING:
+    from ._typing import PathLike
+
+    # an architecture: a list of {"type": layer name, "kwargs": {...}} layer specs
+    Spec = list[dict[str, Any]]
+    # what a shape rule gives: parameter or buffer name -> its shape
+    Shapes = dict[str, tuple[int, ...]]
+
 _ARCHITECTURE_KEY = "gradsheet.architecture"
 MAX_MODEL_BYTES = 4 * 2**30
 FREE_DIM = 1024
 MAX_LAYERS = 10_000
 
 
-def build_model(spec):
+def build_model(spec: Spec) -> nn.Sequential:
     """An ``nn.Sequential`` from a list of {"type": layer name, "kwargs": {...}} specs.
 
     The arguments named in ``NESTED_LAYERS`` (a TransformerEncoder's ``encoder_layer`` and
@@ -66,7 +78,7 @@ def build_model(spec):
     return nn.Sequential(*(_build_layer(layer, f"layer {i}") for i, layer in enumerate(spec)))
 
 
-NESTED_LAYERS = {"TransformerEncoder": ("encoder_layer", "norm"),
+NESTED_LAYERS: dict[str, tuple[str, ...]] = {"TransformerEncoder": ("encoder_layer", "norm"),
                  "TransformerDecoder": ("decoder_layer", "norm")}
 """Layer type -> the arguments that may be layer specs themselves (built by ``build_model``
 before the layer, and checked by that layer's shape rule; anywhere else a dict stays a
@@ -84,7 +96,7 @@ def _build_layer(layer, where):
         raise ValueError(f"build_model: {where} ({name}): kwargs must be a dict of the "
                          f"constructor's arguments, got {str(kwargs)[:80]}")
     kwargs = dict(kwargs)
-    for argument in NESTED_LAYERS.get(name, ()):
+    for argument in NESTED_LAYERS.get(str(name), ()):  # name is a str: cls was found
         if isinstance(kwargs.get(argument), dict):
             kwargs[argument] = _build_layer(kwargs[argument], f"{where} ({name})'s {argument}")
     try:
@@ -93,7 +105,7 @@ def _build_layer(layer, where):
         raise ValueError(f"build_model: {where} ({name}): {error}") from None
 
 
-def token_vocabulary(spec):
+def token_vocabulary(spec: Spec) -> Optional[int]:
     """The number of token ids a model takes when its first layer is an Embedding (its inputs
     are then integer ids in [0, num_embeddings)), else None."""
     first = spec[0] if isinstance(spec, list) and spec and isinstance(spec[0], dict) else {}
@@ -103,9 +115,10 @@ def token_vocabulary(spec):
     return _int(kwargs.get("num_embeddings"), "num_embeddings")
 
 
-def mlp_spec(in_features, hidden, num_classes, dropout=0.0):
+def mlp_spec(in_features: int, hidden: Iterable[int], num_classes: int, dropout: float = 0.0
+             ) -> Spec:
     """Flatten, then (Linear, ReLU[, Dropout]) per hidden size, then a Linear head."""
-    spec = [{"type": "Flatten"}]
+    spec: Spec = [{"type": "Flatten"}]
     for width in hidden:
         spec += [{"type": "Linear", "kwargs": {"in_features": in_features, "out_features": width}},
                  {"type": "ReLU"}]
@@ -117,12 +130,12 @@ def mlp_spec(in_features, hidden, num_classes, dropout=0.0):
     return spec
 
 
-def cnn_spec(in_channels, num_classes, channels=(16, 32)):
+def cnn_spec(in_channels: int, num_classes: int, channels: Iterable[int] = (16, 32)) -> Spec:
     """(Conv 3x3, BatchNorm, ReLU, MaxPool 2) per stage, global average pool, a Linear head.
 
     Global pooling makes the head independent of the image size (8x8 digits or 28x28 MNIST).
     """
-    spec = []
+    spec: Spec = []
     for width in channels:
         spec += [{"type": "Conv2d", "kwargs": {"in_channels": in_channels, "out_channels": width,
                                                "kernel_size": 3, "padding": 1}},
@@ -136,7 +149,8 @@ def cnn_spec(in_channels, num_classes, channels=(16, 32)):
     return spec
 
 
-def save_model(model, spec, path, metadata=None):
+def save_model(model: nn.Module, spec: Spec, path: PathLike,
+               metadata: Optional[dict[str, str]] = None) -> None:
     """Write ``model``'s weights and its architecture ``spec`` to one safetensors file."""
     save(model.state_dict(), path, metadata={**(metadata or {}),
                                              _ARCHITECTURE_KEY: json.dumps(spec)})
@@ -156,7 +170,7 @@ def _ints(value, n, what):
 
 
 def _affine(shape, kwargs, flag="affine", bias_flag=None):
-    shapes = {}
+    shapes: Shapes = {}
     if kwargs.get(flag, True):
         shapes["weight"] = shape
         if bias_flag is None or kwargs.get(bias_flag, True):
@@ -166,7 +180,7 @@ def _affine(shape, kwargs, flag="affine", bias_flag=None):
 
 def _linear(k):
     out = _int(k["out_features"], "out_features")
-    shapes = {"weight": (out, _int(k["in_features"], "in_features"))}
+    shapes: Shapes = {"weight": (out, _int(k["in_features"], "in_features"))}
     if k.get("bias", True):
         shapes["bias"] = (out,)
     return shapes
@@ -215,7 +229,7 @@ def _prefixed(prefix, shapes):
 def _cell(gates, input_size, hidden, bias, suffix=""):
     """One recurrent cell's weights: W_ih (gates * H, input_size), W_hh (gates * H, H), and
     the biases b_ih, b_hh (gates * H,)."""
-    shapes = {f"weight_ih{suffix}": (gates * hidden, input_size),
+    shapes: Shapes = {f"weight_ih{suffix}": (gates * hidden, input_size),
               f"weight_hh{suffix}": (gates * hidden, hidden)}
     if bias:
         shapes.update({f"bias_ih{suffix}": (gates * hidden,), f"bias_hh{suffix}": (gates * hidden,)})
@@ -251,6 +265,7 @@ def _attention(k):
     _int(k["num_heads"], "num_heads")
     kdim, vdim = (e if k.get(name) is None else _int(k[name], name) for name in ("kdim", "vdim"))
     bias = k.get("bias", True)
+    shapes: Shapes
     if kdim == vdim == e:
         shapes = {"in_proj_weight": (3 * e, e)}
     else:
@@ -423,7 +438,8 @@ def _check_layers(spec, where):
                          f"{f' of {len(spec)}' if isinstance(spec, list) else ''}")
 
 
-def check_architecture(spec, tensors, where="the model file", max_bytes=MAX_MODEL_BYTES):
+def check_architecture(spec: Spec, tensors: Mapping[str, tuple[Sequence[int], int]],
+                       where: str = "the model file", max_bytes: int = MAX_MODEL_BYTES) -> None:
     """Check an architecture ``spec`` against a file's tensors {name: (shape, bytes)} before
     building it (see the module's doc); raises ValueError naming ``where`` and the layer."""
     total = sum(size for _, size in tensors.values())
@@ -466,7 +482,8 @@ def _brief(kwargs, limit=300):
     return text if len(text) <= limit else text[:limit] + "...}"
 
 
-def check_size(spec, where="the architecture", max_bytes=MAX_MODEL_BYTES, itemsize=4):
+def check_size(spec: Spec, where: str = "the architecture", max_bytes: int = MAX_MODEL_BYTES,
+               itemsize: int = 4) -> None:
     """Raise ValueError (naming ``where`` and the layer) when the layers of ``spec`` that have
     a shape rule would hold more than ``max_bytes`` (at ``itemsize`` bytes per element),
     before building any of them: an architecture file asking for Linear(100000, 100000)."""
@@ -484,7 +501,8 @@ def check_size(spec, where="the architecture", max_bytes=MAX_MODEL_BYTES, itemsi
                              f"(gradsheet.models.MAX_MODEL_BYTES)")
 
 
-def load_model(path, max_bytes=MAX_MODEL_BYTES):
+def load_model(path: PathLike, max_bytes: int = MAX_MODEL_BYTES
+               ) -> tuple[nn.Sequential, Spec, dict[str, str]]:
     """(model, spec, metadata) from a file written by ``save_model``.
 
     The architecture is checked against the file's tensors (shapes and ``max_bytes``, see

@@ -64,7 +64,8 @@ def median_band(runs: Sequence[Sequence[float]]) -> tuple[np.ndarray, np.ndarray
     finite = np.isfinite(values)
     median, low = np.median(values, axis=0), values.min(axis=0)
     high = np.where(finite, values, -np.inf).max(axis=0)
-    return tuple(np.where(np.isfinite(v), v, np.nan) for v in (median, low, high))
+    median, low, high = (np.where(np.isfinite(v), v, np.nan) for v in (median, low, high))
+    return median, low, high
 
 def curves(series: Mapping[str, Sequence[float]], *, title: str, ylabel: str,
            xlabel: str = "epoch", x: Sequence[float] | Mapping[str, Sequence[float]] | None = None,
@@ -93,8 +94,8 @@ def curves(series: Mapping[str, Sequence[float]], *, title: str, ylabel: str,
         ax = plt.subplots(figsize=(6, 3.5))[1]
     styles, bands = styles or {}, bands or {}
     for name, values in series.items():
-        xs = x.get(name) if isinstance(x, Mapping) else x
-        xs = np.arange(1, len(values) + 1) if xs is None else np.asarray(xs)
+        given = x.get(name) if isinstance(x, Mapping) else x
+        xs = np.arange(1, len(values) + 1) if given is None else np.asarray(given)
         (line,) = ax.plot(xs, values, label=name, **styles.get(name, {}))
         if name in bands:
             low, high = bands[name]
