@@ -78,12 +78,18 @@ def check(requested: Optional[DeviceLike], op: str) -> device:
         return CPU
     wanted = device(requested)
     if wanted.type != "cpu":
-        raise RuntimeError(
-            f"{op}: gradsheet has no {wanted.type.upper()} device here: it computes on the CPU "
-            f"(asked for device {str(wanted)!r}). Check with gs.cuda.is_available() (False) "
-            "and pick the device as `device = gs.device('cuda' if gs.cuda.is_available() else "
-            "'cpu')`, or pass device='cpu'.")
+        unavailable(wanted, op)
     return CPU
+
+
+def unavailable(wanted: device, op: str) -> NoReturn:
+    """Raise the RuntimeError of ``op`` asking for ``wanted``, a device other than the CPU:
+    gradsheet has none here, and how to check."""
+    raise RuntimeError(
+        f"{op}: gradsheet has no {wanted.type.upper()} device here: it computes on the CPU "
+        f"(asked for device {str(wanted)!r}). Check with gs.cuda.is_available() (False) "
+        "and pick the device as `device = gs.device('cuda' if gs.cuda.is_available() else "
+        "'cpu')`, or pass device='cpu'.")
 
 
 def to_arguments(args: Sequence[Any], wanted: Optional[DeviceLike] = None,

@@ -46,6 +46,14 @@ def test_asking_for_cuda_says_there_is_none_and_how_to_check():
             use()
 
 
+def test_cuda_of_a_device_that_is_not_cuda_is_refused_as_torch():
+    """x.cuda("cpu") raised nothing and returned None (mypy found the implicit return)."""
+    with pytest.raises(RuntimeError, match="must be cuda device"):
+        torch.zeros(2).cuda("cpu")
+    with pytest.raises(RuntimeError, match=r"cuda: invalid device 'cpu', must be a cuda device"):
+        gs.zeros(2).cuda("cpu")
+
+
 def test_layers_accept_device_and_dtype_in_torchs_order():
     layer = nn.Linear(2, 3, True, "cpu", gs.float64)
     assert layer.weight.dtype == np.float64

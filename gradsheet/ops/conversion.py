@@ -5,6 +5,11 @@
 
 gradsheet has one device, the CPU (``gradsheet.devices``): moving a tensor there returns it.
 """
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, NoReturn, Optional, Union
+
 import numpy as np
 
 from .. import backend
@@ -12,10 +17,14 @@ from .. import devices
 from ..autograd.methods import tensor_method, tensor_property
 from .elementwise import cast
 
+if TYPE_CHECKING:
+    from .._typing import DType, DeviceLike, Tensor
+
 
 @tensor_method("to")
-def to(input, *args, dtype=None, device=None, non_blocking=False, copy=False,
-       memory_format=None):
+def to(input: Tensor, *args: Any, dtype: Optional[DType] = None,
+       device: Optional[DeviceLike] = None, non_blocking: bool = False, copy: bool = False,
+       memory_format: Any = None) -> Tensor:
     """input in another dtype, as PyTorch's ``x.to``: ``x.to(dtype)``, ``x.to(device)``,
     ``x.to(device, dtype)``, ``x.to(other)`` (other's dtype and device), keywords ``dtype=``,
     ``device=``; ``copy=True`` always returns a new tensor. The CPU is the only device
@@ -27,13 +36,13 @@ def to(input, *args, dtype=None, device=None, non_blocking=False, copy=False,
 
 
 @tensor_property("device")
-def device_of(input):
+def device_of(input: Tensor) -> devices.device:
     """The device the tensor is on: always ``device(type='cpu')`` in gradsheet."""
     return devices.CPU
 
 
-def _not_on(kind):
-    def is_on(input):
+def _not_on(kind: str) -> Callable[[Tensor], bool]:
+    def is_on(input: Tensor) -> bool:
         return False
     is_on.__name__ = f"is_{kind}"
     is_on.__doc__ = f"False: gradsheet tensors live on the CPU, never on {kind.upper()}."
@@ -46,25 +55,31 @@ is_cuda, is_xpu, is_mps, is_meta, is_ipu, is_xla = (
 
 
 @tensor_property("is_cpu")
-def is_cpu(input):
+def is_cpu(input: Tensor) -> bool:
     """True: gradsheet tensors live on the CPU."""
     return True
 
 
 @tensor_method("cpu")
-def cpu(input, memory_format=None):
+def cpu(input: Tensor, memory_format: Any = None) -> Tensor:
     """input itself: it is on the CPU already."""
     return input
 
 
 @tensor_method("cuda")
-def cuda(input, device=None, non_blocking=False, memory_format=None):
-    """Raises: gradsheet has no CUDA device (``gs.cuda.is_available()`` is False)."""
-    devices.check("cuda" if device is None else device, "cuda")
+def cuda(input: Tensor, device: Optional[DeviceLike] = None, non_blocking: bool = False,
+         memory_format: Any = None) -> NoReturn:
+    """Raises: gradsheet has no CUDA device (``gs.cuda.is_available()`` is False); a device
+    that is not a CUDA one (``x.cuda("cpu")``) is refused as torch refuses it."""
+    wanted = devices.device("cuda" if device is None else device)
+    if wanted.type != "cuda":
+        raise RuntimeError(f"cuda: invalid device {str(wanted)!r}, must be a cuda device (as "
+                           "torch's x.cuda)")
+    devices.unavailable(wanted, "cuda")
 
 
 @tensor_method("type", as_method=lambda self, dtype=None: type_(self, dtype))
-def type_(input, dtype=None):
+def type_(input: Tensor, dtype: Optional[DType] = None) -> Union[str, Tensor]:
     """With ``dtype``: input converted to it (``to``); without: the type's name, as PyTorch's
     ``x.type()`` ('torch.FloatTensor' for float32)."""
     if dtype is None:
@@ -79,8 +94,8 @@ TYPE_NAMES = {np.dtype(d): f"torch.{name}Tensor" for d, name in [
     (np.bool_, "Bool")]}
 
 
-def _conversion(name, dtype):
-    def convert(input):
+def _conversion(name: str, dtype: type) -> Callable[[Tensor], Tensor]:
+    def convert(input: Tensor) -> Tensor:
         return cast(input, np.dtype(dtype))
     convert.__name__ = name
     convert.__doc__ = f"input as {np.dtype(dtype)} (``x.to({np.dtype(dtype)})``)."
