@@ -16,9 +16,15 @@ directly (``import numpy as np``) and compute on ``numpy.ndarray``; there is no 
 indirection (``xp``) to swap a GPU library in. A GPU backend would have to add one here and
 move the ops to it (``gradsheet.cuda`` / ``gradsheet.devices`` only report that none exists).
 """
+from __future__ import annotations
+
 import math
+from typing import TYPE_CHECKING, Optional
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from ._typing import DType
 
 _default_dtype = np.dtype(np.float32)
 _generator = np.random.default_rng()
@@ -56,7 +62,7 @@ def dtype_names():
     return set(_DTYPE_NAMES) | {"bfloat16"}
 
 
-def as_dtype(dtype):
+def as_dtype(dtype: Optional[DType]) -> np.dtype:
     """Normalise ``dtype`` (a numpy dtype, a type, or a name such as 'float64', 'long' or
     'torch.float32'); None is the default float dtype."""
     if dtype is None:
@@ -93,7 +99,7 @@ def check_nbytes(op, shape, dtype, what="tensor"):
                            f"bytes, more than any array can hold ({MAX_ARRAY_BYTES:.3g})")
 
 
-def get_default_dtype():
+def get_default_dtype() -> np.dtype:
     """The floating dtype new tensors get: float32 unless ``set_default_dtype`` changed it."""
     return _default_dtype
 
@@ -114,7 +120,7 @@ def manual_seed(seed):
     return _generator
 
 
-def default_generator():
+def default_generator() -> np.random.Generator:
     """The ``numpy.random.Generator`` that random ops draw from."""
     return _generator
 

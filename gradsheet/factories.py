@@ -6,8 +6,12 @@ are keyword-only, as in PyTorch. Random factories draw from gradsheet's seeded g
 (``manual_seed``) or ``generator=``. ``FloatTensor``, ``LongTensor``, ... construct as
 PyTorch's legacy constructors and, with ``isinstance``, test a tensor's dtype.
 """
+from __future__ import annotations
+
 import math
 import operator
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, Optional, Union
 
 import numpy as np
 
@@ -17,6 +21,9 @@ from .autograd.tensor import Tensor, _to_array
 from .autograd.tensor import as_tensor as _as_tensor
 from .ops.elementwise import cast
 from .ops.random import check_device, draw_dtype, floating_only, generator_of
+
+if TYPE_CHECKING:
+    from ._typing import DType, DeviceLike, Number, ShapeLike, TensorLike
 
 
 def _is_size(value):
@@ -77,19 +84,21 @@ def _like_dtype(input, dtype):
 
 
 # ---------------------------------------------------------------- from data
-def tensor(data, *, dtype=None, device=None, requires_grad=False):
+def tensor(data: TensorLike, *,
+           dtype: Optional[DType] = None, device: Optional[DeviceLike] = None,
+           requires_grad: bool = False) -> Tensor:
     """A new tensor holding a copy of ``data``: y = data. Python floats get the default dtype,
     ints int64, bools bool; NumPy arrays and scalars keep theirs; ``dtype=`` overrides all.
     None, strings and lists holding them raise TypeError."""
     check_device("tensor", device)
     source = data.array if isinstance(data, Tensor) else data
-    array = _to_array(source, None if dtype is None else backend.as_dtype(dtype))
+    array: np.ndarray = _to_array(source, None if dtype is None else backend.as_dtype(dtype))
     if array is source:
         array = array.copy()
     return _new("tensor", array, requires_grad)
 
 
-def as_tensor(data, dtype=None, device=None):
+def as_tensor(data: TensorLike, dtype: Optional[DType] = None, device: Optional[DeviceLike] = None) -> Tensor:
     """y = data as a Tensor, sharing memory where it can: a Tensor of the dtype asked is returned
     itself (another dtype: ``data.to(dtype)``), an ndarray of it is wrapped without a copy;
     other data (lists, numbers) is converted as by ``tensor``."""
@@ -100,7 +109,9 @@ def as_tensor(data, dtype=None, device=None):
     return _as_tensor(data, dtype)
 
 
-def asarray(obj, *, dtype=None, device=None, copy=None, requires_grad=False):
+def asarray(obj: TensorLike, *,
+           dtype: Optional[DType] = None, device: Optional[DeviceLike] = None,
+            copy: Optional[bool] = None, requires_grad: bool = False) -> Tensor:
     """y = obj as a Tensor (``torch.asarray``): shares obj's memory unless ``copy=True`` or a
     ``dtype`` conversion needs one (then ``copy=False`` raises ValueError); ``requires_grad``
     makes the result a leaf that requires grad."""
@@ -124,7 +135,7 @@ def asarray(obj, *, dtype=None, device=None, copy=None, requires_grad=False):
     return _new("asarray", _to_array(obj, dtype), requires_grad)
 
 
-def from_numpy(ndarray):
+def from_numpy(ndarray: np.ndarray) -> Tensor:
     """y = the NumPy array as a Tensor sharing its memory: a change through either is seen by
     the other. The array must be numeric (bool, int, uint, float, complex) and native-endian."""
     if not isinstance(ndarray, np.ndarray):
@@ -139,7 +150,8 @@ def from_numpy(ndarray):
 
 
 # ---------------------------------------------------------------- filled with a constant
-def zeros(*size, dtype=None, device=None, requires_grad=False, **size_keyword):
+def zeros(*size: ShapeLike, dtype: Optional[DType] = None, device: Optional[DeviceLike] = None,
+          requires_grad: bool = False, **size_keyword: ShapeLike) -> Tensor:
     """y_i = 0 for every index of the given size (``zeros(2, 3)``, ``zeros((2, 3))`` or
     ``size=(2, 3)``); the default float dtype unless ``dtype`` says."""
     check_device("zeros", device)
@@ -147,7 +159,8 @@ def zeros(*size, dtype=None, device=None, requires_grad=False, **size_keyword):
     return _new("zeros", np.zeros(_size("zeros", size, size_keyword, dtype), dtype), requires_grad)
 
 
-def ones(*size, dtype=None, device=None, requires_grad=False, **size_keyword):
+def ones(*size: ShapeLike, dtype: Optional[DType] = None, device: Optional[DeviceLike] = None,
+         requires_grad: bool = False, **size_keyword: ShapeLike) -> Tensor:
     """y_i = 1 for every index of the given size (``ones(2, 3)`` or ``ones((2, 3))``); the
     default float dtype unless ``dtype`` says."""
     check_device("ones", device)
@@ -155,7 +168,8 @@ def ones(*size, dtype=None, device=None, requires_grad=False, **size_keyword):
     return _new("ones", np.ones(_size("ones", size, size_keyword, dtype), dtype), requires_grad)
 
 
-def empty(*size, dtype=None, device=None, requires_grad=False, **size_keyword):
+def empty(*size: ShapeLike, dtype: Optional[DType] = None, device: Optional[DeviceLike] = None,
+          requires_grad: bool = False, **size_keyword: ShapeLike) -> Tensor:
     """y = an uninitialised tensor of the given size (its values are whatever memory held)."""
     check_device("empty", device)
     dtype = backend.as_dtype(dtype)
@@ -181,7 +195,9 @@ def _filled(op, shape, fill_value, dtype):
     return np.full(shape, fill_value, dtype=dtype)
 
 
-def full(size, fill_value, *, dtype=None, device=None, requires_grad=False):
+def full(size: Sequence[int], fill_value: Number, *,
+           dtype: Optional[DType] = None, device: Optional[DeviceLike] = None,
+         requires_grad: bool = False) -> Tensor:
     """y_i = fill_value for every index of ``size`` (a tuple); as in PyTorch a bool value gives
     a bool tensor, an int an int64 one, a float the default float dtype."""
     check_device("full", device)
@@ -192,28 +208,36 @@ def full(size, fill_value, *, dtype=None, device=None, requires_grad=False):
     return _new("full", _filled("full", shape, fill_value, dtype), requires_grad)
 
 
-def zeros_like(input, *, dtype=None, device=None, requires_grad=False):
+def zeros_like(input: Tensor, *,
+           dtype: Optional[DType] = None, device: Optional[DeviceLike] = None,
+               requires_grad: bool = False) -> Tensor:
     """y_i = 0 with input's shape and (unless ``dtype`` says) dtype."""
     check_device("zeros_like", device)
     input = _tensor_input("zeros_like", input)
     return _new("zeros_like", np.zeros(input.shape, _like_dtype(input, dtype)), requires_grad)
 
 
-def ones_like(input, *, dtype=None, device=None, requires_grad=False):
+def ones_like(input: Tensor, *,
+           dtype: Optional[DType] = None, device: Optional[DeviceLike] = None,
+              requires_grad: bool = False) -> Tensor:
     """y_i = 1 with input's shape and (unless ``dtype`` says) dtype (True for bool)."""
     check_device("ones_like", device)
     input = _tensor_input("ones_like", input)
     return _new("ones_like", np.ones(input.shape, _like_dtype(input, dtype)), requires_grad)
 
 
-def empty_like(input, *, dtype=None, device=None, requires_grad=False):
+def empty_like(input: Tensor, *,
+           dtype: Optional[DType] = None, device: Optional[DeviceLike] = None,
+               requires_grad: bool = False) -> Tensor:
     """y = an uninitialised tensor with input's shape and (unless ``dtype`` says) dtype."""
     check_device("empty_like", device)
     input = _tensor_input("empty_like", input)
     return _new("empty_like", np.empty(input.shape, _like_dtype(input, dtype)), requires_grad)
 
 
-def full_like(input, fill_value, *, dtype=None, device=None, requires_grad=False):
+def full_like(input: Tensor, fill_value: Number, *,
+           dtype: Optional[DType] = None, device: Optional[DeviceLike] = None,
+              requires_grad: bool = False) -> Tensor:
     """y_i = fill_value with input's shape and (unless ``dtype`` says) dtype: the value is
     converted to that dtype (2.7 into an int tensor is 2, as in PyTorch)."""
     check_device("full_like", device)
@@ -223,7 +247,7 @@ def full_like(input, fill_value, *, dtype=None, device=None, requires_grad=False
 
 
 # ---------------------------------------------------------------- ranges
-def _scalar(op, name, value):
+def _scalar(op: str, name: str, value: Any) -> Union[int, float]:
     """A range bound as a Python int or float (0-d tensors and NumPy scalars included)."""
     if isinstance(value, Tensor):
         if value.numel() != 1:
@@ -238,7 +262,7 @@ def _scalar(op, name, value):
     raise TypeError(f"{op}: {name} must be a number, got {type(value).__name__} {value!r}")
 
 
-def _range_dtype(op, dtype, values):
+def _range_dtype(op: str, dtype: Optional[DType], values: tuple[float, ...]) -> np.dtype:
     if dtype is None:
         floating = any(isinstance(v, float) for v in values)
         return backend.get_default_dtype() if floating else np.dtype(np.int64)
@@ -248,7 +272,10 @@ def _range_dtype(op, dtype, values):
     return dtype
 
 
-def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=False):
+def arange(start: Union[Number, Tensor], end: Union[Number, Tensor, None] = None,
+           step: Union[Number, Tensor] = 1, *,
+           dtype: Optional[DType] = None, device: Optional[DeviceLike] = None,
+           requires_grad: bool = False) -> Tensor:
     """y_i = start + i * step for i = 0, 1, ... while y_i < end (> end for a negative step):
     ceil((end - start) / step) values, end excluded; ``arange(n)`` is 0, ..., n - 1. Integers
     (int64) unless an argument is a float (the default float dtype). With an integer ``dtype``
@@ -276,7 +303,7 @@ def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=Fa
     backend.check_nbytes("arange", (count,), dtype)
     if dtype.kind in "iu":
         start, step = int(start), int(step)
-    ramp = np.arange(count, dtype=np.int64 if dtype.kind in "iu" else np.float64)
+    ramp: np.ndarray = np.arange(count, dtype=np.int64 if dtype.kind in "iu" else np.float64)
     return _new("arange", (start + ramp * step).astype(dtype), requires_grad)
 
 
@@ -332,7 +359,9 @@ def _spaced(op, start, end, steps, dtype):
     return values.astype(compute)
 
 
-def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False):
+def linspace(start: Union[Number, Tensor], end: Union[Number, Tensor], steps: int, *,
+             dtype: Optional[DType] = None, device: Optional[DeviceLike] = None,
+             requires_grad: bool = False) -> Tensor:
     """y_i = start + i (end - start) / (steps - 1), i = 0, ..., steps - 1: ``steps`` evenly spaced
     values from start to end, both included. The default float dtype unless ``dtype`` says; an
     integer dtype truncates (as PyTorch: linspace(0, 10, 7, dtype=int64) is 0, 1, 3, 5, 6, 8, 10)."""
@@ -344,7 +373,10 @@ def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False)
                 requires_grad)
 
 
-def logspace(start, end, steps, base=10.0, *, dtype=None, device=None, requires_grad=False):
+def logspace(start: Union[Number, Tensor], end: Union[Number, Tensor], steps: int,
+             base: float = 10.0, *,
+           dtype: Optional[DType] = None, device: Optional[DeviceLike] = None,
+             requires_grad: bool = False) -> Tensor:
     """y_i = base ** (start + i (end - start) / (steps - 1)), i = 0, ..., steps - 1: ``steps``
     values evenly spaced on a log scale from base**start to base**end. The default float dtype
     unless ``dtype`` says. As PyTorch: start and end are first converted to the dtype (an
@@ -357,19 +389,19 @@ def logspace(start, end, steps, base=10.0, *, dtype=None, device=None, requires_
     first, last = _scalar("logspace", "start", start), _scalar("logspace", "end", end)
     if isinstance(steps, float):
         raise TypeError(f"logspace: steps must be an int, got float {steps!r}")
-    steps = _scalar("logspace", "steps", steps)
-    if steps < 0:
-        raise RuntimeError(f"logspace: number of steps must be non-negative, got {steps}")
+    n = _scalar("logspace", "steps", steps)
+    if n < 0:
+        raise RuntimeError(f"logspace: number of steps must be non-negative, got {n}")
     base = float(_scalar("logspace", "base", base))
-    if steps == 1:
+    if n == 1:
         exponents = np.full(1, float(first))
     else:
         with np.errstate(over="ignore", invalid="ignore"):
             first, last = dtype.type(first), dtype.type(last)
-            step = float(last - first) / max(steps - 1, 1)
-            index = np.arange(steps)
-            exponents = np.where(index < steps // 2, float(first) + step * index,
-                                 float(last) - step * (steps - 1 - index))
+            step = float(last - first) / max(n - 1, 1)
+            index = np.arange(n)
+            exponents = np.where(index < n // 2, float(first) + step * index,
+                                 float(last) - step * (n - 1 - index))
     with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
         # in long double: closer to C's correctly rounded pow than NumPy's float64 SIMD power,
         # whose last-bit errors an integer dtype would truncate (10**2 as 99.999...)
@@ -385,7 +417,9 @@ def _uniform01(rng, shape, dtype):
     return values
 
 
-def rand(*size, generator=None, dtype=None, device=None, requires_grad=False, **size_keyword):
+def rand(*size: ShapeLike, generator: Optional[np.random.Generator] = None,
+         dtype: Optional[DType] = None, device: Optional[DeviceLike] = None,
+         requires_grad: bool = False, **size_keyword: ShapeLike) -> Tensor:
     """y_i ~ U[0, 1) independently, of the given size, from the seeded generator (``manual_seed``);
     the default float dtype unless ``dtype`` says (a floating one)."""
     check_device("rand", device)
@@ -395,7 +429,9 @@ def rand(*size, generator=None, dtype=None, device=None, requires_grad=False, **
     return _new("rand", _uniform01(generator_of("rand", generator), shape, dtype), requires_grad)
 
 
-def randn(*size, generator=None, dtype=None, device=None, requires_grad=False, **size_keyword):
+def randn(*size: ShapeLike, generator: Optional[np.random.Generator] = None,
+          dtype: Optional[DType] = None, device: Optional[DeviceLike] = None,
+          requires_grad: bool = False, **size_keyword: ShapeLike) -> Tensor:
     """y_i ~ N(0, 1) independently, of the given size, from the seeded generator (``manual_seed``);
     the default float dtype unless ``dtype`` says (a floating one)."""
     check_device("randn", device)
@@ -406,14 +442,18 @@ def randn(*size, generator=None, dtype=None, device=None, requires_grad=False, *
     return _new("randn", values.astype(dtype, copy=False), requires_grad)
 
 
-def rand_like(input, *, generator=None, dtype=None, device=None, requires_grad=False):
+def rand_like(input: Tensor, *, generator: Optional[np.random.Generator] = None,
+              dtype: Optional[DType] = None, device: Optional[DeviceLike] = None,
+              requires_grad: bool = False) -> Tensor:
     """y_i ~ U[0, 1) with input's shape and (unless ``dtype`` says) its floating dtype."""
     input = _tensor_input("rand_like", input)
     return rand(input.shape, generator=generator, dtype=_like_dtype(input, dtype), device=device,
                 requires_grad=requires_grad)
 
 
-def randn_like(input, *, generator=None, dtype=None, device=None, requires_grad=False):
+def randn_like(input: Tensor, *, generator: Optional[np.random.Generator] = None,
+               dtype: Optional[DType] = None, device: Optional[DeviceLike] = None,
+               requires_grad: bool = False) -> Tensor:
     """y_i ~ N(0, 1) with input's shape and (unless ``dtype`` says) its floating dtype."""
     input = _tensor_input("randn_like", input)
     return randn(input.shape, generator=generator, dtype=_like_dtype(input, dtype), device=device,
@@ -462,28 +502,35 @@ def _integers(op, rng, low, high, shape, dtype):
     return rng.integers(low, high, size=shape, dtype=draw).astype(dtype, copy=False)
 
 
-def randint(*args, size=None, low=None, high=None, generator=None, dtype=None, device=None,
-            requires_grad=False):
+def randint(*args: ShapeLike, size: Optional[Sequence[int]] = None, low: Optional[int] = None,
+            high: Optional[int] = None, generator: Optional[np.random.Generator] = None,
+            dtype: Optional[DType] = None, device: Optional[DeviceLike] = None,
+            requires_grad: bool = False) -> Tensor:
     """y_i uniform on the integers low, ..., high - 1, of shape ``size``, with PyTorch's signature
     randint(low=0, high, size): ``randint(10, (2, 3))`` is high=10 with size (2, 3),
     ``randint(3, 10, (2,))`` low=3, high=10. int64 unless ``dtype`` says."""
     check_device("randint", device)
-    args = list(args)
+    bounds = list(args)
+    shape: ShapeLike
     if size is None:
-        if not args or not _is_size(args[-1]):
+        if not bounds or not _is_size(bounds[-1]):
             raise TypeError(f"randint: size must be a tuple of ints, got "
-                            f"{type(args[-1]).__name__ if args else 'nothing'}: call "
+                            f"{type(bounds[-1]).__name__ if bounds else 'nothing'}: call "
                             "randint(high, size) or randint(low, high, size)")
-        size = args.pop()
-    low, high = _low_high("randint", args, low, high)
+        shape = bounds.pop()
+    else:
+        shape = size
+    low, high = _low_high("randint", bounds, low, high)
     dtype = np.dtype(np.int64) if dtype is None else backend.as_dtype(dtype)
     values = _integers("randint", generator_of("randint", generator), low, high,
-                       _size("randint", (size,), dtype=dtype), dtype)
+                       _size("randint", (shape,), dtype=dtype), dtype)
     return _new("randint", values, requires_grad)
 
 
-def randint_like(input, *args, low=None, high=None, generator=None, dtype=None, device=None,
-                 requires_grad=False):
+def randint_like(input: Tensor, *args: int, low: Optional[int] = None,
+                 high: Optional[int] = None, generator: Optional[np.random.Generator] = None,
+                 dtype: Optional[DType] = None, device: Optional[DeviceLike] = None,
+                 requires_grad: bool = False) -> Tensor:
     """y_i uniform on the integers low, ..., high - 1 with input's shape and (unless ``dtype``
     says) dtype: ``randint_like(x, high)`` or ``randint_like(x, low, high)``."""
     check_device("randint_like", device)
@@ -495,7 +542,9 @@ def randint_like(input, *args, low=None, high=None, generator=None, dtype=None, 
     return _new("randint_like", values, requires_grad)
 
 
-def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False):
+def randperm(n: int, *, generator: Optional[np.random.Generator] = None,
+             dtype: Optional[DType] = None, device: Optional[DeviceLike] = None,
+             requires_grad: bool = False) -> Tensor:
     """y = a random permutation of 0, ..., n - 1 (every order equally likely); int64 unless
     ``dtype`` says."""
     check_device("randperm", device)
@@ -510,36 +559,36 @@ def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False)
 
 
 # ---------------------------------------------------------------- type tests and sizes
-def is_tensor(obj):
+def is_tensor(obj: object) -> bool:
     """True exactly when ``obj`` is a gradsheet Tensor."""
     return isinstance(obj, Tensor)
 
 
 @tensor_method("is_floating_point")
-def is_floating_point(input):
+def is_floating_point(input: Tensor) -> bool:
     """True when input's dtype is a floating one (float16, float32, float64)."""
     return _tensor_input("is_floating_point", input).dtype.kind == "f"
 
 
-def numel(input):
+def numel(input: Tensor) -> int:
     """The number of elements of input: the product of its shape."""
     return _tensor_input("numel", input).numel()
 
 
 @tensor_method("element_size")
-def element_size(input):
+def element_size(input: Tensor) -> int:
     """The size of one element in bytes (4 for float32)."""
     return input.dtype.itemsize
 
 
 @tensor_property("itemsize")
-def itemsize(input):
+def itemsize(input: Tensor) -> int:
     """The size of one element in bytes (``element_size()``)."""
     return input.dtype.itemsize
 
 
 @tensor_property("nbytes")
-def nbytes(input):
+def nbytes(input: Tensor) -> int:
     """numel() * element_size(): the bytes the elements take (counting each position once)."""
     return input.numel() * input.dtype.itemsize
 
@@ -548,10 +597,12 @@ class _TensorType(type):
     """The metaclass of FloatTensor & co.: calling one constructs a Tensor of its dtype as
     ``torch.Tensor`` does; ``isinstance(x, FloatTensor)`` is True exactly for float32 tensors."""
 
-    def __instancecheck__(cls, obj):
+    dtype: np.dtype  # each class's own (set by _tensor_type)
+
+    def __instancecheck__(cls, obj: object) -> bool:
         return isinstance(obj, Tensor) and obj.dtype == cls.dtype
 
-    def __call__(cls, *args, device=None):
+    def __call__(cls, *args: Any, device: Optional[DeviceLike] = None) -> Tensor:
         check_device(cls.__name__, device)
         if len(args) == 1 and isinstance(args[0], Tensor) and args[0].dtype != cls.dtype:
             raise TypeError(f"{cls.__name__}: expected a tensor of dtype {cls.dtype}, got "
