@@ -1,5 +1,8 @@
 """``Gamma(concentration, rate)``: the Gamma distribution of shape alpha and rate beta."""
+from __future__ import annotations
+
 import numbers
+from typing import TYPE_CHECKING, Any, Optional, Union
 
 from ..autograd.tensor import Tensor, as_tensor
 from ..ops import binary, elementwise, unary
@@ -7,6 +10,11 @@ from . import constraints
 from ._ops import StandardGamma
 from .distribution import ExponentialFamily
 from .utils import broadcast_all
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from .._typing import ShapeLike
 
 __all__ = ["Gamma"]
 
@@ -24,14 +32,15 @@ class Gamma(ExponentialFamily):
     support = constraints.nonnegative
     has_rsample = True
 
-    def __init__(self, concentration, rate, validate_args=None):
+    def __init__(self, concentration: Union[Tensor, float], rate: Union[Tensor, float],
+                 validate_args: Optional[bool] = None) -> None:
         self.concentration, self.rate = broadcast_all(concentration, rate)
         numbers_only = isinstance(concentration, numbers.Number) and \
             isinstance(rate, numbers.Number)
         super().__init__(() if numbers_only else self.concentration.shape,
                          validate_args=validate_args)
 
-    def expand(self, batch_shape, _instance=None):
+    def expand(self, batch_shape: Sequence[int], _instance: Any = None) -> Gamma:
         """Gamma with concentration and rate expanded to ``batch_shape``."""
         new = self._get_checked_instance(Gamma, _instance)
         batch_shape = tuple(batch_shape)
@@ -40,27 +49,27 @@ class Gamma(ExponentialFamily):
         return self._finish_expand(new, Gamma, batch_shape)
 
     @property
-    def mean(self):
+    def mean(self) -> Tensor:
         """alpha / beta."""
         return self.concentration / self.rate
 
     @property
-    def mode(self):
+    def mode(self) -> Tensor:
         """max((alpha - 1) / beta, 0)."""
         return elementwise.clip((self.concentration - 1) / self.rate, min=0)
 
     @property
-    def variance(self):
+    def variance(self) -> Tensor:
         """alpha / beta**2."""
         return self.concentration / self.rate ** 2
 
-    def rsample(self, sample_shape=()):
+    def rsample(self, sample_shape: ShapeLike = ()) -> Tensor:
         """G / rate, G ~ Gamma(alpha, 1) of shape sample_shape + batch_shape (implicit
         reparameterisation gradient to alpha)."""
         shape = self._extended_shape(sample_shape)
         return StandardGamma.apply(self.concentration.expand(shape)) / self.rate.expand(shape)
 
-    def log_prob(self, value):
+    def log_prob(self, value: Tensor) -> Tensor:
         """alpha log beta + (alpha - 1) log x - beta x - log Gamma(alpha) (xlogy: 0 log 0 = 0)."""
         if not isinstance(value, Tensor):
             value = as_tensor(value, dtype=self.rate.dtype)
@@ -70,7 +79,7 @@ class Gamma(ExponentialFamily):
                 + binary.xlogy(self.concentration - 1, value)
                 - self.rate * value - unary.lgamma(self.concentration))
 
-    def entropy(self):
+    def entropy(self) -> Tensor:
         """alpha - log beta + log Gamma(alpha) + (1 - alpha) digamma(alpha)."""
         return (self.concentration - elementwise.log(self.rate) + unary.lgamma(self.concentration)
                 + (1.0 - self.concentration) * unary.digamma(self.concentration))

@@ -1,7 +1,17 @@
 """``Independent(base_distribution, reinterpreted_batch_ndims)``: batch dims read as event dims."""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Optional
+
 from . import constraints
 from .distribution import Distribution
 from .utils import sum_rightmost
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from .._typing import ShapeLike
+    from ..autograd.tensor import Tensor
 
 __all__ = ["Independent"]
 
@@ -14,7 +24,8 @@ class Independent(Distribution):
 
     arg_constraints = {}
 
-    def __init__(self, base_distribution, reinterpreted_batch_ndims, validate_args=None):
+    def __init__(self, base_distribution: Distribution, reinterpreted_batch_ndims: int,
+                 validate_args: Optional[bool] = None) -> None:
         if reinterpreted_batch_ndims > len(base_distribution.batch_shape):
             raise ValueError("Expected reinterpreted_batch_ndims <= "
                              "len(base_distribution.batch_shape), actual "
@@ -26,7 +37,7 @@ class Independent(Distribution):
         super().__init__(shape[:len(shape) - event_dim], shape[len(shape) - event_dim:],
                          validate_args=validate_args)
 
-    def expand(self, batch_shape, _instance=None):
+    def expand(self, batch_shape: Sequence[int], _instance: Any = None) -> Independent:
         """Independent of the base distribution expanded to ``batch_shape`` + the reinterpreted
         dims."""
         new = self._get_checked_instance(Independent, _instance)
@@ -37,17 +48,17 @@ class Independent(Distribution):
         return self._finish_expand(new, Independent, batch_shape)
 
     @property
-    def has_rsample(self):
+    def has_rsample(self) -> bool:  # type: ignore[override]  # over the base's class attribute, as torch
         """The base distribution's."""
         return self.base_dist.has_rsample
 
     @property
-    def has_enumerate_support(self):
+    def has_enumerate_support(self) -> bool:  # type: ignore[override]  # over the base's class attribute, as torch
         """The base distribution's, when no dims are reinterpreted."""
         return self.reinterpreted_batch_ndims == 0 and self.base_dist.has_enumerate_support
 
     @constraints.dependent_property
-    def support(self):
+    def support(self) -> constraints.Constraint:
         """The base support, independent over the reinterpreted dims."""
         result = self.base_dist.support
         if self.reinterpreted_batch_ndims:
@@ -55,41 +66,41 @@ class Independent(Distribution):
         return result
 
     @property
-    def mean(self):
+    def mean(self) -> Tensor:
         """The base distribution's mean."""
         return self.base_dist.mean
 
     @property
-    def mode(self):
+    def mode(self) -> Tensor:
         """The base distribution's mode."""
         return self.base_dist.mode
 
     @property
-    def variance(self):
+    def variance(self) -> Tensor:
         """The base distribution's variance."""
         return self.base_dist.variance
 
-    def sample(self, sample_shape=()):
+    def sample(self, sample_shape: ShapeLike = ()) -> Tensor:
         """The base distribution's sample."""
         return self.base_dist.sample(sample_shape)
 
-    def rsample(self, sample_shape=()):
+    def rsample(self, sample_shape: ShapeLike = ()) -> Tensor:
         """The base distribution's rsample."""
         return self.base_dist.rsample(sample_shape)
 
-    def log_prob(self, value):
+    def log_prob(self, value: Tensor) -> Tensor:
         """The base log_prob summed over the reinterpreted dims."""
         return sum_rightmost(self.base_dist.log_prob(value), self.reinterpreted_batch_ndims)
 
-    def entropy(self):
+    def entropy(self) -> Tensor:
         """The base entropy summed over the reinterpreted dims."""
         return sum_rightmost(self.base_dist.entropy(), self.reinterpreted_batch_ndims)
 
-    def enumerate_support(self, expand=True):
+    def enumerate_support(self, expand: bool = True) -> Tensor:
         """The base distribution's support when no dims are reinterpreted."""
         if self.reinterpreted_batch_ndims > 0:
             raise NotImplementedError("Enumeration over cartesian product is not implemented")
         return self.base_dist.enumerate_support(expand=expand)
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"{type(self).__name__}({self.base_dist}, {self.reinterpreted_batch_ndims})"

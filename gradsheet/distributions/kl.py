@@ -1,7 +1,11 @@
 """``kl_divergence(p, q)`` = KL(p || q) = E_p[log p(X) - log q(X)], with a registry of closed
 forms (``register_kl``) chosen by the most specific (type(p), type(q)) match, as torch."""
+from __future__ import annotations
+
 import math
 import warnings
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 
@@ -19,13 +23,21 @@ from .normal import Normal
 from .uniform import Uniform
 from .utils import sum_rightmost
 
+if TYPE_CHECKING:
+    from ..autograd.tensor import Tensor
+
+_KL = TypeVar("_KL", bound=Callable[..., Any])  # a closed form fn(p, q) -> Tensor
+
 __all__ = ["kl_divergence", "register_kl"]
 
-_KL_REGISTRY = {}  # (type_p, type_q) -> function, as registered
-_KL_MEMOIZE = {}  # (type(p), type(q)) -> the function dispatch chose (or NotImplemented)
+# (type_p, type_q) -> function, as registered
+_KL_REGISTRY: dict[tuple[type, type], Callable[..., Any]] = {}
+# (type(p), type(q)) -> the function dispatch chose (or NotImplemented)
+_KL_MEMOIZE: dict[tuple[type, type], Any] = {}
 
 
-def register_kl(type_p, type_q):
+def register_kl(type_p: type[Distribution], type_q: type[Distribution]
+                ) -> Callable[[_KL], _KL]:
     """Decorator: ``@register_kl(P, Q)`` makes the function ``fn(p, q)`` the KL(p || q) of
     distributions whose types are P and Q or subclasses of them (the most specific match wins;
     an ambiguous one warns)."""
@@ -34,14 +46,14 @@ def register_kl(type_p, type_q):
             raise TypeError(f"register_kl: expected {name} to be a Distribution subclass but got "
                             f"{t!r}")
 
-    def decorator(fn):
+    def decorator(fn: _KL) -> _KL:
         _KL_REGISTRY[type_p, type_q] = fn
         _KL_MEMOIZE.clear()  # the best match may have changed
         return fn
     return decorator
 
 
-def _dispatch_kl(type_p, type_q):
+def _dispatch_kl(type_p: type, type_q: type) -> Any:
     """The registered function of the most specific pair: ordered by how far P is up type_p's
     method resolution order, then Q up type_q's (and the other way round, which must agree)."""
     matches = [(p, q) for p, q in _KL_REGISTRY if issubclass(type_p, p) and issubclass(type_q, q)]
@@ -57,7 +69,7 @@ def _dispatch_kl(type_p, type_q):
     return _KL_REGISTRY[left]
 
 
-def kl_divergence(p, q):
+def kl_divergence(p: Distribution, q: Distribution) -> Tensor:
     """KL(p || q) = E_p[log p(X) - log q(X)], batched over the batch shape, from the closed
     form registered for the pair's types; NotImplementedError when none is."""
     key = (type(p), type(q))

@@ -1,6 +1,9 @@
 """``MultivariateNormal(loc, covariance_matrix=None, precision_matrix=None, scale_tril=None)``:
 the Gaussian N(loc, Sigma) on R^n, computed through a Cholesky factor L (Sigma = L L^T)."""
+from __future__ import annotations
+
 import math
+from typing import TYPE_CHECKING, Any, Optional
 
 import numpy as np
 
@@ -11,6 +14,12 @@ from . import constraints
 from ._ops import SolveLower
 from .distribution import Distribution
 from .utils import lazy_property
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from .._typing import ShapeLike
+    from ..autograd.tensor import Tensor
 
 __all__ = ["MultivariateNormal"]
 
@@ -54,8 +63,9 @@ class MultivariateNormal(Distribution):
     support = constraints.real_vector
     has_rsample = True
 
-    def __init__(self, loc, covariance_matrix=None, precision_matrix=None, scale_tril=None,
-                 validate_args=None):
+    def __init__(self, loc: Tensor, covariance_matrix: Optional[Tensor] = None,
+                 precision_matrix: Optional[Tensor] = None, scale_tril: Optional[Tensor] = None,
+                 validate_args: Optional[bool] = None) -> None:
         if loc.dim() < 1:
             raise ValueError("loc must be at least one-dimensional.")
         given = [(name, m) for name, m in (("covariance_matrix", covariance_matrix),
@@ -88,7 +98,7 @@ class MultivariateNormal(Distribution):
         else:
             self._unbroadcasted_scale_tril = _precision_to_scale_tril(precision_matrix)
 
-    def expand(self, batch_shape, _instance=None):
+    def expand(self, batch_shape: Sequence[int], _instance: Any = None) -> MultivariateNormal:
         """MultivariateNormal with loc and the matrices expanded to ``batch_shape``."""
         new = self._get_checked_instance(MultivariateNormal, _instance)
         batch_shape = tuple(batch_shape)
@@ -104,40 +114,40 @@ class MultivariateNormal(Distribution):
         return self._batch_shape + self._event_shape + self._event_shape
 
     @lazy_property
-    def scale_tril(self):
+    def scale_tril(self) -> Tensor:
         """L, the lower Cholesky factor of Sigma."""
         return self._unbroadcasted_scale_tril.expand(self._matrix_shape())
 
     @lazy_property
-    def covariance_matrix(self):
+    def covariance_matrix(self) -> Tensor:
         """Sigma = L L^T."""
         L = self._unbroadcasted_scale_tril
         return linalg.matmul(L, L.mT).expand(self._matrix_shape())
 
     @lazy_property
-    def precision_matrix(self):
+    def precision_matrix(self) -> Tensor:
         """Sigma^-1 = L^-T L^-1."""
         L = self._unbroadcasted_scale_tril
         L_inv = SolveLower.apply(L, _identity(L.shape[-1], L))
         return linalg.matmul(L_inv.mT, L_inv).expand(self._matrix_shape())
 
     @property
-    def mean(self):
+    def mean(self) -> Tensor:
         """loc."""
         return self.loc
 
     @property
-    def mode(self):
+    def mode(self) -> Tensor:
         """loc."""
         return self.loc
 
     @property
-    def variance(self):
+    def variance(self) -> Tensor:
         """diag(Sigma) = the row sums of L**2."""
         return reduce.sum(self._unbroadcasted_scale_tril ** 2, -1).expand(
             self._batch_shape + self._event_shape)
 
-    def rsample(self, sample_shape=()):
+    def rsample(self, sample_shape: ShapeLike = ()) -> Tensor:
         """loc + L eps, eps ~ N(0, I) of shape sample_shape + batch_shape + (n,)."""
         eps = randn(self._extended_shape(sample_shape), dtype=self.loc.dtype)
         return self.loc + _batch_mv(self._unbroadcasted_scale_tril, eps)
@@ -146,14 +156,14 @@ class MultivariateNormal(Distribution):
         L = self._unbroadcasted_scale_tril
         return reduce.sum(elementwise.log(L.diagonal(dim1=-2, dim2=-1)), -1)
 
-    def log_prob(self, value):
+    def log_prob(self, value: Tensor) -> Tensor:
         """-(n log(2 pi) + |L^-1 (value - loc)|**2) / 2 - sum(log diag L)."""
         if self._validate_args:
             self._validate_sample(value)
         M = _batch_mahalanobis(self._unbroadcasted_scale_tril, value - self.loc)
         return -0.5 * (self._event_shape[0] * math.log(2 * math.pi) + M) - self._half_log_det()
 
-    def entropy(self):
+    def entropy(self) -> Tensor:
         """n (1 + log(2 pi)) / 2 + sum(log diag L)."""
         H = 0.5 * self._event_shape[0] * (1.0 + math.log(2 * math.pi)) + self._half_log_det()
         return H if not self._batch_shape else H.expand(self._batch_shape)
