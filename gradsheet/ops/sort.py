@@ -6,7 +6,10 @@ Sorting is stable (ties keep their order, ascending or descending, as torch's
 elements (sort, topk, kthvalue, median and mode along a dim) give the gradient of each
 picked value to the position it was picked from.
 """
+from __future__ import annotations
+
 from collections import namedtuple
+from typing import TYPE_CHECKING, Optional, Union
 
 import numpy as np
 
@@ -15,6 +18,9 @@ from ..autograd.tensor import Tensor, as_tensor
 from ..autograd.methods import tensor_method
 from . import elementwise
 from .reduce import Select, _check_dim, _dim, _input
+
+if TYPE_CHECKING:
+    from .._typing import TensorLike
 
 Sorted = namedtuple("Sorted", ["values", "indices"])
 Sorted.__doc__ = ("(values, indices): the result of sort, topk, kthvalue, median, nanmedian and "
@@ -52,7 +58,8 @@ def _nonempty(op, x, axis):
 
 # ----------------------------------------------------------------------------- sorting
 @tensor_method("sort")
-def sort(input, dim=-1, descending=False, stable=False, *, axis=None):
+def sort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool = False, *,
+         axis: Optional[int] = None) -> Sorted:
     """(values, indices): x sorted along ``dim`` (ascending unless ``descending``), NaN last
     (first when descending); always stable (ties keep their order, as torch's ``stable=True``).
     The gradient of each sorted value goes back to its position."""
@@ -65,7 +72,8 @@ def sort(input, dim=-1, descending=False, stable=False, *, axis=None):
 
 
 @tensor_method("argsort")
-def argsort(input, dim=-1, descending=False, stable=False, *, axis=None):
+def argsort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool = False, *,
+            axis: Optional[int] = None) -> Tensor:
     """The indices that sort x along ``dim`` (``sort(...).indices``), int64; stable."""
     x = _input("argsort", input)
     ax = _axis("argsort", None if axis is not None else dim, axis, x.ndim)
@@ -75,13 +83,14 @@ def argsort(input, dim=-1, descending=False, stable=False, *, axis=None):
 
 
 @tensor_method("msort")
-def msort(input):
+def msort(input: Tensor) -> Tensor:
     """x sorted along its first dimension: ``sort(x, dim=0).values``."""
     return sort(input, 0).values
 
 
 @tensor_method("topk")
-def topk(input, k, dim=-1, largest=True, sorted=True, *, axis=None):
+def topk(input: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: bool = True, *,
+         axis: Optional[int] = None) -> Sorted:
     """(values, indices): the ``k`` largest (``largest=False``: smallest) elements along
     ``dim``, NaN counting as largest, in sorted order (also when ``sorted=False``). The gradient
     goes to the chosen positions. Ties: the earliest positions are chosen (torch's choice among
@@ -99,7 +108,8 @@ def topk(input, k, dim=-1, largest=True, sorted=True, *, axis=None):
 
 
 @tensor_method("kthvalue")
-def kthvalue(input, k, dim=-1, keepdim=False, *, axis=None):
+def kthvalue(input: Tensor, k: int, dim: int = -1, keepdim: bool = False, *,
+             axis: Optional[int] = None) -> Sorted:
     """(values, indices): the ``k``-th smallest element (k from 1) along ``dim``; gradient to
     its position. Ties: the position of the k-th in a stable sort."""
     x = _input("kthvalue", input)
@@ -160,7 +170,8 @@ def _median(op, x, dim, keepdim, axis, ignore_nan):
 
 
 @tensor_method("median")
-def median(input, dim=None, keepdim=False, *, axis=None):
+def median(input: Tensor, dim: Optional[int] = None, keepdim: bool = False, *,
+           axis: Optional[int] = None) -> Union[Tensor, Sorted]:
     """The lower median: the ((n - 1) // 2)-th smallest element, NaN if there is a NaN. Without
     ``dim``, a tensor (gradient shared among the elements equal to it, as torch); with ``dim``,
     (values, indices) along it, the gradient to those positions."""
@@ -168,14 +179,16 @@ def median(input, dim=None, keepdim=False, *, axis=None):
 
 
 @tensor_method("nanmedian")
-def nanmedian(input, dim=None, keepdim=False, *, axis=None):
+def nanmedian(input: Tensor, dim: Optional[int] = None, keepdim: bool = False, *,
+              axis: Optional[int] = None) -> Union[Tensor, Sorted]:
     """The lower median of the non-NaN elements (NaN where all are NaN): as ``median`` with the
     NaNs left out."""
     return _median("nanmedian", input, dim, keepdim, axis, True)
 
 
 @tensor_method("mode")
-def mode(input, dim=-1, keepdim=False, *, axis=None):
+def mode(input: Tensor, dim: int = -1, keepdim: bool = False, *,
+         axis: Optional[int] = None) -> Sorted:
     """(values, indices): the most frequent value along ``dim`` (the smallest among equally
     frequent ones) and the index of its last occurrence, as torch; gradient to that index."""
     x = _input("mode", input)
@@ -210,7 +223,9 @@ def _unique_result(values, inverse, counts, return_inverse, return_counts):
 
 
 @tensor_method("unique")
-def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=None):
+def unique(input: Tensor, sorted: bool = True, return_inverse: bool = False,
+           return_counts: bool = False, dim: Optional[int] = None
+           ) -> Union[Tensor, tuple[Tensor, ...]]:
     """The distinct elements of x, sorted (also for ``sorted=False``, as torch on the CPU; each
     NaN is distinct); with ``dim``, the distinct slices along it in lexicographic order.
     ``return_inverse``: for each element (slice), the index of its value in the result;
@@ -242,7 +257,8 @@ def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=No
 
 
 @tensor_method("unique_consecutive")
-def unique_consecutive(input, return_inverse=False, return_counts=False, dim=None):
+def unique_consecutive(input: Tensor, return_inverse: bool = False, return_counts: bool = False,
+                       dim: Optional[int] = None) -> Union[Tensor, tuple[Tensor, ...]]:
     """x with each run of equal consecutive elements (slices along ``dim``) kept once, as
     ``torch.unique_consecutive``; ``return_inverse`` / ``return_counts`` as in ``unique``."""
     x = _input("unique_consecutive", input)
@@ -285,8 +301,9 @@ def _bisect(boundaries, values, right, sorter):
             high = np.where(active & ~go_right, mid, high)
 
 
-def searchsorted(sorted_sequence, input, *, out_int32=False, right=False, side=None,
-                 sorter=None):
+def searchsorted(sorted_sequence: Tensor, input: TensorLike, *, out_int32: bool = False,
+                 right: bool = False, side: Optional[str] = None,
+                 sorter: Optional[TensorLike] = None) -> Tensor:
     """For each value v, the index at which it would be inserted into ``sorted_sequence``
     keeping it sorted: the number of elements < v (<= v when ``right`` or side='right'), along
     the last dim (a 1-d sequence serves every value; else its leading dims match input's).
@@ -324,7 +341,8 @@ def searchsorted(sorted_sequence, input, *, out_int32=False, right=False, side=N
     return as_tensor(result.reshape(v.shape).astype(np.int32 if out_int32 else np.int64))
 
 
-def bucketize(input, boundaries, *, out_int32=False, right=False):
+def bucketize(input: TensorLike, boundaries: Tensor, *, out_int32: bool = False,
+              right: bool = False) -> Tensor:
     """The bucket of each value among the 1-d sorted ``boundaries``: i with boundaries[i-1] < v
     <= boundaries[i] (boundaries[i-1] <= v < boundaries[i] with ``right``), i.e.
     ``searchsorted(boundaries, input, right=right)``. No gradient."""
@@ -447,7 +465,9 @@ def _quantile(op, x, q, dim, keepdim, interpolation, ignore_nan):
 
 
 @tensor_method("quantile")
-def quantile(input, q, dim=None, keepdim=False, *, interpolation="linear", axis=None):
+def quantile(input: Tensor, q: Union[float, Tensor], dim: Optional[int] = None,
+             keepdim: bool = False, *, interpolation: str = "linear",
+             axis: Optional[int] = None) -> Tensor:
     """The q-th quantiles along ``dim`` (None: of all elements): with rank r = q (n - 1) in the
     sorted slice s, s_lo + (r - lo)(s_hi - s_lo) for 'linear' ('lower', 'higher', 'nearest',
     'midpoint' as torch); NaN where a slice has a NaN. A 1-d q puts its dim first. Gradient
@@ -457,7 +477,9 @@ def quantile(input, q, dim=None, keepdim=False, *, interpolation="linear", axis=
 
 
 @tensor_method("nanquantile")
-def nanquantile(input, q, dim=None, keepdim=False, *, interpolation="linear", axis=None):
+def nanquantile(input: Tensor, q: Union[float, Tensor], dim: Optional[int] = None,
+                keepdim: bool = False, *, interpolation: str = "linear",
+                axis: Optional[int] = None) -> Tensor:
     """``quantile`` of the non-NaN elements of each slice (NaN where all are NaN)."""
     return _quantile("nanquantile", input, q, _dim("nanquantile", dim, axis), keepdim,
                      interpolation, True)
