@@ -10,13 +10,22 @@ undiscounted return, μ = (1/n) Σ G_i and σ = sqrt((1/n) Σ (G_i − μ)²), a
 ``rl.run_policy`` is the loop underneath (a plain observation -> action callable, and an
 ``Evaluation`` with the success rate).
 """
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Optional, Union
+
 from .tabular import run_policy
+
+if TYPE_CHECKING:
+    from .._typing import PathLike
 
 __all__ = ["evaluate_policy", "load_agent"]
 
 
-def evaluate_policy(model, env, n_eval_episodes=10, deterministic=True,
-                    return_episode_rewards=False, *, seed=None, max_steps=None):
+def evaluate_policy(model: Any, env: Any, n_eval_episodes: int = 10, deterministic: bool = True,
+                    return_episode_rewards: bool = False, *, seed: Optional[int] = None,
+                    max_steps: Optional[int] = None
+                    ) -> Union[tuple[float, float], tuple[list[float], list[int]]]:
     """(mean return, std of the return) of ``model`` over ``n_eval_episodes`` episodes of ``env``.
 
     Stable-Baselines3's ``evaluate_policy(model, env, n_eval_episodes=10, deterministic=True,
@@ -39,7 +48,7 @@ def evaluate_policy(model, env, n_eval_episodes=10, deterministic=True,
     return evaluation.mean_return, evaluation.std_return
 
 
-def load_agent(path, env=None, **kwargs):
+def load_agent(path: PathLike, env: Any = None, **kwargs: Any) -> Any:
     """The agent saved in ``path`` by ``DQN.save`` or a tabular agent's ``save``, rebuilt by
     its class's ``load(path, env=None, **kwargs)``; a ValueError names any other file."""
     from ..io import load_metadata

@@ -14,7 +14,12 @@ transition reward (A, S, S) of an absorbing terminal contributes R[a, t, t].
 
 Reference: Puterman, Markov Decision Processes (1994), ch. 2 and 6.
 """
+from __future__ import annotations
+
+from typing import Any, Optional
+
 import numpy as np
+from numpy.typing import ArrayLike
 
 _ROW_TOLERANCE = 1e-8
 
@@ -54,7 +59,8 @@ class MDP:
         (2, 1)
     """
 
-    def __init__(self, P, R, gamma, terminal=None):
+    def __init__(self, P: Any, R: ArrayLike, gamma: float, terminal: Optional[ArrayLike] = None
+                 ) -> None:
         self.P, self.sparse = _validate_transitions(P)
         self.n_actions, self.n_states = len(self.P), self.P[0].shape[0]
         self.terminal = _validate_terminal(terminal, self.n_states)
@@ -74,23 +80,23 @@ class MDP:
         # Discount of the continuation, per state: zero where the episode ends.
         self.continuation = np.where(self.terminal, 0.0, self.gamma)
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         kind = "sparse" if self.sparse else "dense"
         return (f"MDP(n_states={self.n_states}, n_actions={self.n_actions}, gamma={self.gamma}, "
                 f"{kind}, terminal={int(self.terminal.sum())})")
 
-    def expected_next(self, V):
+    def expected_next(self, V: np.ndarray) -> np.ndarray:
         """sum_s' P_sa(s') V(s') for every (s, a), as an (S, A) array: one contraction."""
         if self.sparse:
             return np.stack([Pa @ V for Pa in self.P], axis=1)
         # (A, S, S) @ (S,) -> (A, S): one BLAS matrix-vector product over all (a, s) rows.
         return (self.P.reshape(-1, self.n_states) @ V).reshape(self.n_actions, -1).T
 
-    def q_values(self, V):
+    def q_values(self, V: np.ndarray) -> np.ndarray:
         """Q(s, a) = R(s, a) + gamma * sum_s' P_sa(s') V(s'), zero continuation at terminals."""
         return self.reward + self.continuation[:, None] * self.expected_next(V)
 
-    def policy_matrix(self, policy):
+    def policy_matrix(self, policy: ArrayLike) -> Any:
         """P_pi[s, s'] = P[pi(s), s, s'] (dense array, or CSR for a sparse MDP)."""
         policy = self.check_policy(policy)
         if not self.sparse:
@@ -99,7 +105,7 @@ class MDP:
         rows = [sp.diags((policy == a).astype(float)) @ Pa for a, Pa in enumerate(self.P)]
         return sum(rows[1:], rows[0]).tocsr()
 
-    def check_policy(self, policy):
+    def check_policy(self, policy: ArrayLike) -> np.ndarray:
         """A deterministic policy as an int array (S,) of actions, validated."""
         policy = np.asarray(policy)
         if policy.shape != (self.n_states,) or not np.issubdtype(policy.dtype, np.integer):
@@ -111,7 +117,7 @@ class MDP:
                              f"[0, {self.n_actions})")
         return policy
 
-    def states_avoiding_termination(self, policy=None):
+    def states_avoiding_termination(self, policy: Optional[ArrayLike] = None) -> np.ndarray:
         """Non-terminal states from which some policy (or ``policy``) never reaches a terminal.
 
         The largest set X of non-terminal states such that every s in X has an action whose
@@ -133,7 +139,7 @@ class MDP:
             inside = still
 
     @classmethod
-    def from_gymnasium(cls, env, gamma):
+    def from_gymnasium(cls, env: Any, gamma: float) -> MDP:
         """The exact MDP of a toy-text Gymnasium env that publishes its model.
 
         Reads ``env.unwrapped.P[s][a] = [(prob, next_state, reward, terminated), ...]``
@@ -165,10 +171,10 @@ class MDP:
                              f"terminating transition) but entered from state {src[i]} by action "
                              f"{act[i]} without ending the episode")
         rows = act * n_states + src
-        reward = np.zeros(n_states * n_actions)
+        reward: np.ndarray = np.zeros(n_states * n_actions)
         np.add.at(reward, src * n_actions + act, probs * rewards)
         reward = reward.reshape(n_states, n_actions)
-        P = np.zeros((n_actions * n_states, n_states))
+        P: np.ndarray = np.zeros((n_actions * n_states, n_states))
         np.add.at(P, (rows, cols), probs)
         P = P.reshape(n_actions, n_states, n_states)
         P[:, terminal] = 0.0

@@ -26,10 +26,17 @@ to termination under the slowest policy, certified before use), so
 |V_{k+1} - V*|(s) <= xi(s) * (max xi - 1) * |V_{k+1} - V_k|_xi.
 Reference: Bertsekas and Tsitsiklis, Neuro-Dynamic Programming (1996), Prop. 2.2.
 """
+from __future__ import annotations
+
 import warnings
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Optional
 
 import numpy as np
+from numpy.typing import ArrayLike
+
+if TYPE_CHECKING:
+    from .mdp import MDP
 
 _EXACT_MAX_STATES = 2000
 
@@ -48,32 +55,34 @@ class PlanningResult:
     policy: np.ndarray
     Q: np.ndarray
     iterations: int
-    residuals: list = field(default_factory=list)
+    residuals: list[float] = field(default_factory=list)
     error_bound: float = 0.0
     converged: bool = True
 
 
-def q_values(mdp, V):
+def q_values(mdp: MDP, V: ArrayLike) -> np.ndarray:
     """Q(s, a) = R(s, a) + gamma * sum_s' P_sa(s') V(s'), as an (S, A) array."""
     _check_mdp("q_values", mdp)
     return mdp.q_values(_check_values(mdp, V))
 
 
-def greedy_policy(mdp, V):
+def greedy_policy(mdp: MDP, V: ArrayLike) -> np.ndarray:
     """pi(s) = argmax_a Q(s, a) (lowest action on ties), as an int array (S,)."""
     _check_mdp("greedy_policy", mdp)
     return q_values(mdp, V).argmax(axis=1)
 
 
-def bellman_residual(mdp, V):
+def bellman_residual(mdp: MDP, V: ArrayLike) -> float:
     """max_s |(T V)(s) - V(s)|, with T V(s) = max_a Q(s, a): zero exactly at V = V*."""
     _check_mdp("bellman_residual", mdp)
-    V = _check_values(mdp, V)
-    return float(np.abs(mdp.q_values(V).max(axis=1) - V).max())
+    values = _check_values(mdp, V)
+    return float(np.abs(mdp.q_values(values).max(axis=1) - values).max())
 
 
-def policy_evaluation(mdp, policy, *, method="auto", epsilon=1e-10, max_iter=1_000_000,
-                      gamma=None, horizon=None):
+def policy_evaluation(mdp: MDP, policy: ArrayLike, *, method: str = "auto",
+                      epsilon: float = 1e-10, max_iter: int = 1_000_000,
+                      gamma: Optional[float] = None, horizon: Optional[int] = None
+                      ) -> np.ndarray:
     """V^pi solving V = r_pi + gamma P_pi V, for a deterministic policy.
 
     Args:
@@ -123,7 +132,8 @@ def policy_evaluation(mdp, policy, *, method="auto", epsilon=1e-10, max_iter=1_0
     return V
 
 
-def value_iteration(mdp, epsilon=1e-6, max_iter=100_000):
+def value_iteration(mdp: MDP, epsilon: float = 1e-6, max_iter: int = 100_000
+                    ) -> PlanningResult:
     """V_0 = 0, V_{k+1}(s) = max_a [R(s, a) + gamma sum_s' P_sa(s') V_k(s')], until eps-accurate.
 
     Stops as soon as the returned V is guaranteed within epsilon of V* in sup norm (the
@@ -146,7 +156,8 @@ def value_iteration(mdp, epsilon=1e-6, max_iter=100_000):
     return _result(mdp, V, len(residuals), residuals, bound, converged)
 
 
-def policy_iteration(mdp, policy0=None, max_iter=10_000, method="auto"):
+def policy_iteration(mdp: MDP, policy0: Optional[ArrayLike] = None, max_iter: int = 10_000,
+                     method: str = "auto") -> PlanningResult:
     """Evaluate pi exactly, improve it greedily, repeat until the policy is stable.
 
     pi_{k+1}(s) = argmax_a Q^{pi_k}(s, a), keeping pi_k(s) on ties so that it cannot cycle.
@@ -170,7 +181,8 @@ def policy_iteration(mdp, policy0=None, max_iter=10_000, method="auto"):
     return PlanningResult(V, policy, Q, max_iter, residuals, residuals[-1], converged=False)
 
 
-def modified_policy_iteration(mdp, m=20, epsilon=1e-6, max_iter=100_000):
+def modified_policy_iteration(mdp: MDP, m: int = 20, epsilon: float = 1e-6,
+                              max_iter: int = 100_000) -> PlanningResult:
     """Improve greedily, then m partial evaluation sweeps V <- r_pi + gamma P_pi V; repeat.
 
     m = 0 is value iteration, m = infinity policy iteration. Stops with the same

@@ -5,12 +5,18 @@
             replacement: a repeated successor's weights add up, so a row has at most k)
     R(s, a) ~ Normal(0, 1)
 """
+from __future__ import annotations
+
+from typing import Any, Optional, Union
+
 import numpy as np
 
 from gradsheet.rl.mdp import MDP
 
 
-def random_transitions(n_states, n_actions, successors=None, seed=None):
+def random_transitions(n_states: int, n_actions: int, successors: Optional[int] = None,
+                       seed: Optional[Union[int, np.integer, np.random.Generator]] = None
+                       ) -> Union[np.ndarray, list[Any]]:
     """P as a dense (A, S, S) array, or (successors = k) a list of A CSR (S, S) matrices."""
     rng = np.random.default_rng(seed)
     if successors is None:
@@ -20,7 +26,7 @@ def random_transitions(n_states, n_actions, successors=None, seed=None):
     if not 1 <= successors <= n_states:
         raise ValueError(f"random_mdp: successors must be in [1, n_states={n_states}], "
                          f"got {successors}")
-    matrices = []
+    matrices: list[Any] = []  # scipy.sparse.csr_matrix each
     for _ in range(n_actions):
         cols = rng.integers(0, n_states, size=(n_states, successors))
         weights = rng.random((n_states, successors)) + 1e-3  # no zero-probability successor
@@ -31,7 +37,9 @@ def random_transitions(n_states, n_actions, successors=None, seed=None):
     return matrices
 
 
-def random_mdp(n_states, n_actions, gamma=0.9, successors=None, seed=None):
+def random_mdp(n_states: int, n_actions: int, gamma: float = 0.9,
+               successors: Optional[int] = None,
+               seed: Optional[Union[int, np.integer, np.random.Generator]] = None) -> MDP:
     """A random MDP: dense P, or sparse with ``successors`` next states per (s, a)."""
     rng = np.random.default_rng(seed)
     P = random_transitions(n_states, n_actions, successors, seed=rng.integers(2**63))
