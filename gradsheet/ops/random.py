@@ -12,8 +12,12 @@ grad, with gradient 0 for every parameter (``Sample``). The in-place fills follo
 ``autograd.inplace``'s rules (a leaf that requires grad is changed only under ``no_grad()``)
 and bump the tensor's version counter.
 """
+from __future__ import annotations
+
 import math
 import operator
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Optional, Union
 
 import numpy as np
 
@@ -24,9 +28,12 @@ from ..autograd.methods import tensor_method
 from ..autograd.tensor import Tensor
 from ..devices import check
 
+if TYPE_CHECKING:
+    from .._typing import DType, DeviceLike
+
 
 # ---------------------------------------------------------------- shared with gradsheet.factories
-def check_device(op, device):
+def check_device(op: str, device: Optional[DeviceLike]) -> None:
     """Accept ``device`` when it names the CPU (None, 'cpu', 'cpu:0', gs.device('cpu')); a
     RuntimeError naming ``op`` otherwise: gradsheet computes on the CPU only. (The one place the
     factories and sampling ops check ``device=``; ``gradsheet.devices.check`` has the rules.)"""
@@ -35,7 +42,7 @@ def check_device(op, device):
     check(device, op)
 
 
-def generator_of(op, generator):
+def generator_of(op: str, generator: Optional[np.random.Generator]) -> np.random.Generator:
     """The ``numpy.random.Generator`` to draw from: ``generator`` or gradsheet's default one."""
     if generator is None:
         return backend.default_generator()
@@ -45,12 +52,12 @@ def generator_of(op, generator):
                     f"returns), got {type(generator).__name__}")
 
 
-def draw_dtype(dtype):
+def draw_dtype(dtype: np.dtype) -> np.dtype:
     """The dtype NumPy draws floats in for a tensor of ``dtype``: float32 serves float16."""
     return np.dtype(np.float64) if dtype == np.float64 else np.dtype(np.float32)
 
 
-def floating_only(op, dtype, what="tensor"):
+def floating_only(op: str, dtype: DType, what: str = "tensor") -> None:
     """RuntimeError unless ``dtype`` is floating (PyTorch has no continuous draws into ints)."""
     if np.dtype(dtype).kind != "f":
         raise RuntimeError(f"{op}: a continuous distribution needs a floating {what}, got {dtype}")
@@ -96,8 +103,10 @@ class Sample(Function):
 __all__ = ["bernoulli", "multinomial", "normal", "poisson"]
 
 
-def normal(mean, std=1.0, size=None, *, generator=None, dtype=None, device=None,
-           requires_grad=False):
+def normal(mean: Union[float, Tensor], std: Union[float, Tensor] = 1.0,
+           size: Optional[Sequence[int]] = None, *, generator: Optional[np.random.Generator] = None,
+           dtype: Optional[DType] = None, device: Optional[DeviceLike] = None,
+           requires_grad: bool = False) -> Tensor:
     """mean + std * z with z ~ N(0, 1) elementwise, in PyTorch's forms: ``normal(mean_t, std_t)``
     (tensors, broadcast together; the result has mean's dtype), ``normal(mean_t, std=1.0)``
     (mean's shape and dtype), ``normal(mean, std_t)`` (std's shape and dtype) and
@@ -125,7 +134,7 @@ def normal(mean, std=1.0, size=None, *, generator=None, dtype=None, device=None,
         raise TypeError("normal: size=, dtype= and requires_grad= go with a number mean and a "
                         "number std only; with a tensor mean or std the result takes its shape "
                         "and dtype")
-    out_dtype = (mean if isinstance(mean, Tensor) else std).dtype
+    out_dtype = tensors[0].dtype  # mean's, else std's
     floating_only("normal", out_dtype, "mean" if isinstance(mean, Tensor) else "std")
     if isinstance(std, Tensor):
         values = std.array
@@ -137,12 +146,13 @@ def normal(mean, std=1.0, size=None, *, generator=None, dtype=None, device=None,
             raise RuntimeError(f"normal: expects std >= 0.0, but found std {std}")
     if not isinstance(mean, Tensor):
         mean = _number("normal", "mean", mean)
+    mean_shape = np.shape(getattr(mean, "array", mean))
+    std_shape = np.shape(getattr(std, "array", std))
     try:
-        shape = np.broadcast_shapes(np.shape(getattr(mean, "array", mean)),
-                                    np.shape(getattr(std, "array", std)))
+        shape = np.broadcast_shapes(mean_shape, std_shape)
     except ValueError:
-        raise RuntimeError(f"normal: the shape of mean {tuple(mean.shape)} and the shape of std "
-                           f"{tuple(std.shape)} do not broadcast") from None
+        raise RuntimeError(f"normal: the shape of mean {tuple(mean_shape)} and the shape of std "
+                           f"{tuple(std_shape)} do not broadcast") from None
 
     def draw(*arrays):
         m, s = (arrays[0], arrays[1]) if len(arrays) == 2 else \
@@ -168,7 +178,8 @@ def _probabilities(op, p):
 
 
 @tensor_method("bernoulli")
-def bernoulli(input, p=None, *, generator=None):
+def bernoulli(input: Tensor, p: Optional[float] = None, *,
+              generator: Optional[np.random.Generator] = None) -> Tensor:
     """y_i = 1 with probability input_i, else 0 (``p`` given: probability p for every element);
     input's shape and (floating) dtype. Each probability must lie in [0, 1] (RuntimeError)."""
     if not isinstance(input, Tensor):
@@ -191,7 +202,8 @@ def bernoulli(input, p=None, *, generator=None):
 
 
 @tensor_method("multinomial")
-def multinomial(input, num_samples, replacement=False, *, generator=None):
+def multinomial(input: Tensor, num_samples: int, replacement: bool = False, *,
+                generator: Optional[np.random.Generator] = None) -> Tensor:
     """Category indices drawn with P(i) = input_i / sum(input) from each row of ``input`` (1-D:
     one distribution, 2-D: one per row), ``num_samples`` of them (int64, shape
     (num_samples,) or (rows, num_samples)). Without ``replacement`` no index repeats in a row
@@ -250,7 +262,7 @@ def _with_replacement(rng, weights, totals, num_samples):
     return np.minimum(index, last[:, None])
 
 
-def poisson(input, generator=None):
+def poisson(input: Tensor, generator: Optional[np.random.Generator] = None) -> Tensor:
     """y_i ~ Poisson(input_i): a count with mean and variance input_i, in input's shape and
     (floating) dtype. Every rate must be >= 0 (RuntimeError otherwise); gradient 0."""
     if not isinstance(input, Tensor):
@@ -289,7 +301,8 @@ def _continuous(op, target, transform, generator):
 
 
 @tensor_method("normal_")
-def normal_(input, mean=0.0, std=1.0, *, generator=None):
+def normal_(input: Tensor, mean: float = 0.0, std: float = 1.0, *,
+            generator: Optional[np.random.Generator] = None) -> Tensor:
     """In place: x_i = mean + std * z_i, z_i ~ N(0, 1); std >= 0. Returns input."""
     mean, std = _number("normal_", "mean", mean), _number("normal_", "std", std)
     if not std >= 0.0:
@@ -299,7 +312,8 @@ def normal_(input, mean=0.0, std=1.0, *, generator=None):
 
 
 @tensor_method("uniform_")
-def uniform_(input, *bounds, generator=None, **names):
+def uniform_(input: Tensor, *bounds: float, generator: Optional[np.random.Generator] = None,
+             **names: float) -> Tensor:
     """In place: x_i ~ U[from, to), ``x.uniform_(from=0, to=1)`` (PyTorch's names; ``from`` is a
     Python keyword, so pass it positionally or as ``**{'from': a}``); from <= to. Returns input."""
     low, high = _bounds("uniform_", bounds, names, ("from", "to"), (0.0, 1.0))
@@ -337,7 +351,8 @@ def _bounds(op, positional, names, keys, defaults):
 
 
 @tensor_method("exponential_")
-def exponential_(input, lambd=1.0, *, generator=None):
+def exponential_(input: Tensor, lambd: float = 1.0, *,
+                 generator: Optional[np.random.Generator] = None) -> Tensor:
     """In place: x_i ~ Exp(lambd), density lambd * exp(-lambd x) on x >= 0 (mean 1/lambd);
     lambd > 0. Returns input."""
     lambd = _number("exponential_", "lambd", lambd)
@@ -349,7 +364,8 @@ def exponential_(input, lambd=1.0, *, generator=None):
 
 
 @tensor_method("log_normal_")
-def log_normal_(input, mean=1.0, std=2.0, *, generator=None):
+def log_normal_(input: Tensor, mean: float = 1.0, std: float = 2.0, *,
+                generator: Optional[np.random.Generator] = None) -> Tensor:
     """In place: x_i = exp(mean + std * z_i), z_i ~ N(0, 1) (log x is normal); std > 0.
     Returns input."""
     mean, std = _number("log_normal_", "mean", mean), _number("log_normal_", "std", std)
@@ -363,7 +379,8 @@ def log_normal_(input, mean=1.0, std=2.0, *, generator=None):
 
 
 @tensor_method("cauchy_")
-def cauchy_(input, median=0.0, sigma=1.0, *, generator=None):
+def cauchy_(input: Tensor, median: float = 0.0, sigma: float = 1.0, *,
+            generator: Optional[np.random.Generator] = None) -> Tensor:
     """In place: x_i = median + sigma * tan(pi (u_i - 1/2)), u_i ~ U(0, 1): the Cauchy density
     1 / (pi sigma (1 + ((x - median) / sigma)^2)); sigma > 0. Returns input."""
     median, sigma = _number("cauchy_", "median", median), _number("cauchy_", "sigma", sigma)
@@ -374,7 +391,8 @@ def cauchy_(input, median=0.0, sigma=1.0, *, generator=None):
 
 
 @tensor_method("bernoulli_")
-def bernoulli_(input, p=0.5, *, generator=None):
+def bernoulli_(input: Tensor, p: Union[float, Tensor] = 0.5, *,
+               generator: Optional[np.random.Generator] = None) -> Tensor:
     """In place: x_i = 1 with probability p (a number, or a floating tensor that broadcasts to
     x's shape: p_i), else 0, in x's dtype (any: ints and bool too); p in [0, 1]. Returns input."""
     if not isinstance(input, Tensor):
@@ -411,7 +429,8 @@ def _integer_range(op, dtype):
 
 
 @tensor_method("random_")
-def random_(input, *args, generator=None, **names):
+def random_(input: Tensor, *args: Optional[int], generator: Optional[np.random.Generator] = None,
+            **names: Optional[int]) -> Tensor:
     """In place: x_i uniform on the integers [from, to - 1], as PyTorch's ``x.random_(from, to)``;
     ``x.random_(to)`` is [0, to - 1]; ``x.random_()`` (or to=None) runs up to the dtype's limit
     (its largest value for ints, 2**mantissa for floats: 2**24 for float32). Returns input."""
@@ -453,7 +472,7 @@ def random_(input, *args, generator=None, **names):
 
 
 @tensor_method("geometric_")
-def geometric_(input, p, *, generator=None):
+def geometric_(input: Tensor, p: float, *, generator: Optional[np.random.Generator] = None) -> Tensor:
     """In place: x_i ~ Geometric(p), the number of Bernoulli(p) trials up to and including the
     first success: P(x = k) = (1 - p)^(k - 1) p for k = 1, 2, ...; 0 < p < 1. Returns input."""
     if not isinstance(input, Tensor):
@@ -464,4 +483,7 @@ def geometric_(input, p, *, generator=None):
     if input.dtype.kind == "b":
         raise RuntimeError("geometric_: not implemented for bool tensors")
     rng = generator_of("geometric_", generator)
-    return _fill("geometric_", input, lambda shape, dtype: rng.geometric(p, shape).astype(dtype))
+
+    def draw(shape, dtype):
+        return rng.geometric(p, shape).astype(dtype)
+    return _fill("geometric_", input, draw)
