@@ -27,7 +27,10 @@ output (N, O, OH, OW); conv1d the same without H; conv_transpose2d weight
 (C, O/groups, kh, kw). Outputs and input gradients are (N, C, H, W) views of
 (C, H, W, N) arrays, the layout the next convolution reads fastest.
 """
+from __future__ import annotations
+
 import collections
+from typing import TYPE_CHECKING, Optional, Union
 
 import numpy as np
 
@@ -36,6 +39,9 @@ from ..autograd.function import Function
 from .geometry import conv_output_size  # noqa: F401 (re-exported: nn.conv_output_size)
 from .geometry import ints, is_int, output_size, transposed_output_size
 from .im2col import col2im_add, column_blocks, im2col, padded_chwn, pool
+
+if TYPE_CHECKING:
+    from .._typing import ShapeLike, Tensor
 
 
 # The checked arguments of one convolution, in the 2-D form forward works in
@@ -104,7 +110,9 @@ def _too_small(op, x_shape, sizes, kernel, pads, stride, dilation, n_out, formul
                       + "; ".join(bad))
 
 
-def conv_geometry(op, x, weight, bias, stride, padding, dilation, groups, spatial):
+def conv_geometry(op: object, x: Tensor, weight: Tensor, bias: Optional[Tensor],
+                  stride: ShapeLike, padding: Union[ShapeLike, str], dilation: ShapeLike, groups: int,
+                  spatial: int) -> Geometry:
     """Check a convolution's arguments (raising errors that name ``op`` and the values);
     returns its Geometry."""
     x_shape, w_shape = tuple(x.shape), tuple(weight.shape)
@@ -141,8 +149,9 @@ def _geometry(x_shape, w_shape, out_channels, n_out, kernel, stride, dilation, p
                     dilation, pads[0] + pads[1], n_out, groups)
 
 
-def conv_transpose_geometry(op, x, weight, bias, stride, padding, output_padding, groups,
-                            dilation, spatial):
+def conv_transpose_geometry(op: object, x: Tensor, weight: Tensor, bias: Optional[Tensor],
+                            stride: ShapeLike, padding: ShapeLike, output_padding: ShapeLike,
+                            groups: int, dilation: ShapeLike, spatial: int) -> Geometry:
     """Check a transposed convolution's arguments; returns its Geometry (out_size is the
     output's spatial size)."""
     x_shape, w_shape = tuple(x.shape), tuple(weight.shape)
@@ -252,9 +261,9 @@ class Convolution(Function):
                           out=cols.reshape(geo.groups, -1, cols.shape[1]))
                 col2im_add(cols, dx, geo.kernel, geo.stride, geo.dilation, geo.pads,
                            (count, ow), first)
-        grad_w = grad_w.transpose(0, 2, 1).reshape(weight_shape) if need_w else None
+        weight_grad = grad_w.transpose(0, 2, 1).reshape(weight_shape) if need_w else None
         grad_x = _as_nchw(dx, x_shape) if need_x else None
-        return grad_x, grad_w, grad_b, None
+        return grad_x, weight_grad, grad_b, None
 
 
 class ConvolutionTranspose(Function):
@@ -311,8 +320,8 @@ class ConvolutionTranspose(Function):
         if pad_key is not None:
             pool.give(pad_key, gpad)
         grad_x = _as_nchw(dx.reshape(in_channels, h, w, n), x_shape) if need_x else None
-        grad_w = grad_w.transpose(0, 2, 1).reshape(weight_shape) if need_w else None
-        return grad_x, grad_w, grad_b, None
+        weight_grad = grad_w.transpose(0, 2, 1).reshape(weight_shape) if need_w else None
+        return grad_x, weight_grad, grad_b, None
 
 
 class EmptyBatch(Function):
@@ -327,7 +336,9 @@ class EmptyBatch(Function):
         return tuple(None if s is None else np.zeros(s, grad.dtype) for s in self.shapes) + (None,)
 
 
-def convolution(input, weight, bias, stride, padding, dilation, groups, spatial, op):
+def convolution(input: Tensor, weight: Tensor, bias: Optional[Tensor], stride: ShapeLike,
+                padding: Union[ShapeLike, str], dilation: ShapeLike, groups: int, spatial: int,
+                op: object) -> Tensor:
     """The convolution behind conv1d/conv2d and the Conv layers; ``op`` (a name or the
     layer itself) is what error messages name."""
     geometry = conv_geometry(op, input, weight, bias, stride, padding, dilation, groups, spatial)
@@ -336,8 +347,9 @@ def convolution(input, weight, bias, stride, padding, dilation, groups, spatial,
     return Convolution.apply(input, weight, bias, geometry)
 
 
-def convolution_transpose(input, weight, bias, stride, padding, output_padding, groups,
-                          dilation, spatial, op):
+def convolution_transpose(input: Tensor, weight: Tensor, bias: Optional[Tensor],
+                          stride: ShapeLike, padding: ShapeLike, output_padding: ShapeLike,
+                          groups: int, dilation: ShapeLike, spatial: int, op: object) -> Tensor:
     """The transposed convolution behind conv_transpose2d and ConvTranspose2d."""
     geometry = conv_transpose_geometry(op, input, weight, bias, stride, padding,
                                        output_padding, groups, dilation, spatial)
@@ -347,7 +359,8 @@ def convolution_transpose(input, weight, bias, stride, padding, output_padding, 
 
 
 @tensor_args("input", "weight", "bias")
-def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+def conv2d(input: Tensor, weight: Tensor, bias: Optional[Tensor] = None, stride: ShapeLike = 1,
+           padding: Union[ShapeLike, str] = 0, dilation: ShapeLike = 1, groups: int = 1) -> Tensor:
     """2-D convolution (cross-correlation, as in PyTorch) of (N, C, H, W) or (C, H, W) input
     with weight (O, C/groups, kh, kw); padding is an int, a pair, 'valid' or 'same'.
 
@@ -358,14 +371,17 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
 
 
 @tensor_args("input", "weight", "bias")
-def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+def conv1d(input: Tensor, weight: Tensor, bias: Optional[Tensor] = None, stride: ShapeLike = 1,
+           padding: Union[ShapeLike, str] = 0, dilation: ShapeLike = 1, groups: int = 1) -> Tensor:
     """1-D convolution of (N, C, L) or (C, L) input with weight (O, C/groups, k)."""
     return convolution(input, weight, bias, stride, padding, dilation, groups, 1, "conv1d")
 
 
 @tensor_args("input", "weight", "bias")
-def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0,
-                     groups=1, dilation=1):
+def conv_transpose2d(input: Tensor, weight: Tensor, bias: Optional[Tensor] = None,
+                     stride: ShapeLike = 1, padding: ShapeLike = 0,
+                     output_padding: ShapeLike = 0, groups: int = 1,
+                     dilation: ShapeLike = 1) -> Tensor:
     """Transposed 2-D convolution (the gradient of conv2d with respect to its input) of
     (N, C, H, W) input with weight (C, O/groups, kh, kw): each input pixel scatters a
     weighted copy of the kernel into the output, S apart.
@@ -378,8 +394,10 @@ def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_paddi
 
 
 @tensor_args("input", "weight", "bias")
-def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_padding=0,
-                     groups=1, dilation=1):
+def conv_transpose1d(input: Tensor, weight: Tensor, bias: Optional[Tensor] = None,
+                     stride: ShapeLike = 1, padding: ShapeLike = 0,
+                     output_padding: ShapeLike = 0, groups: int = 1,
+                     dilation: ShapeLike = 1) -> Tensor:
     """Transposed 1-D convolution (the gradient of conv1d with respect to its input) of
     (N, C, L) or (C, L) input with weight (C, O/groups, k); output length
     (L - 1) S - 2P + D(k - 1) + output_padding + 1. Computed as conv_transpose2d over a

@@ -30,7 +30,7 @@ _RULE = {0: "non-negative", 1: "positive"}
 _Padding = Union[int, tuple[int, int], list[int]]  # P: one int, or (before, after)
 
 
-def ints(op: str, name: str, value: ShapeLike, n: int, low: Optional[int] = None
+def ints(op: object, name: str, value: ShapeLike, n: int, low: Optional[int] = None
          ) -> tuple[int, ...]:
     """``value`` (an int, or a sequence of ``n`` ints, or of one) as an ``n``-tuple of ints,
     each >= ``low`` when given (1 for kernel_size, stride, dilation; 0 for padding).
