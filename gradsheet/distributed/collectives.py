@@ -14,9 +14,13 @@ Under ``GRADSHEET_DISTRIBUTED_DEBUG=1`` (as PyTorch's TORCH_DISTRIBUTED_DEBUG) e
 first gathers every rank's (collective, op, root, shape, dtype) and raises, on every rank, a
 ValueError naming two ranks that differ, instead of a hang or silently mixed bytes.
 """
+from __future__ import annotations
+
 import os
 import pickle
 import time
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any, Optional, Union
 
 import numpy as np
 
@@ -24,6 +28,11 @@ from ..autograd import inplace
 from ..autograd.tensor import Tensor
 from . import faults
 from .process_group import OPS, ReduceOp, default_group
+
+if TYPE_CHECKING:
+    from .process_group import ProcessGroup
+
+    TensorOrArray = Union[Tensor, np.ndarray]  # a collective's buffer: a Tensor or an ndarray
 
 __all__ = ["Work", "all_gather", "all_gather_into_tensor", "all_gather_object", "all_reduce",
            "all_to_all", "all_to_all_single", "barrier", "broadcast", "broadcast_object_list",
@@ -309,7 +318,8 @@ def _results(*objs):
 
 
 # ---------------------------------------------------------------- the collectives
-def all_reduce(tensor, op=ReduceOp.SUM, group=None, async_op=False):
+def all_reduce(tensor: TensorOrArray, op: ReduceOp.RedOpType = ReduceOp.SUM,
+               group: Optional[ProcessGroup] = None, async_op: bool = False) -> Optional[Work]:
     """tensor = op(tensor of rank 0, ..., tensor of rank N-1), on every rank, in place.
 
     ``op``: ReduceOp.SUM (default), AVG, PRODUCT, MIN, MAX (BAND, BOR, BXOR for integers).
@@ -335,7 +345,9 @@ def all_reduce(tensor, op=ReduceOp.SUM, group=None, async_op=False):
                 finish, [tensor], async_op)
 
 
-def broadcast(tensor, src=None, group=None, async_op=False, group_src=None):
+def broadcast(tensor: TensorOrArray, src: Optional[int] = None,
+              group: Optional[ProcessGroup] = None, async_op: bool = False,
+              group_src: Optional[int] = None) -> Optional[Work]:
     """tensor = tensor of rank src, on every rank (in place).
 
     Returns None, or a Work when ``async_op``."""
@@ -352,7 +364,8 @@ def broadcast(tensor, src=None, group=None, async_op=False, group_src=None):
                 None if mine else io.done, [tensor], async_op)
 
 
-def all_gather(tensor_list, tensor, group=None, async_op=False):
+def all_gather(tensor_list: list[TensorOrArray], tensor: TensorOrArray,
+               group: Optional[ProcessGroup] = None, async_op: bool = False) -> Optional[Work]:
     """tensor_list[r] = tensor of rank r, for every r, on every rank.
 
     ``tensor_list``: one tensor per rank, each of tensor's shape and dtype."""
@@ -374,7 +387,9 @@ def all_gather(tensor_list, tensor, group=None, async_op=False):
                 finish, tensor_list, async_op)
 
 
-def all_gather_into_tensor(output_tensor, input_tensor, group=None, async_op=False):
+def all_gather_into_tensor(output_tensor: TensorOrArray, input_tensor: TensorOrArray,
+                           group: Optional[ProcessGroup] = None,
+                           async_op: bool = False) -> Optional[Work]:
     """output_tensor = the ranks' input tensors, concatenated along dim 0 in rank order
     (output of shape (N * d0, ...)) or stacked (shape (N, d0, ...))."""
     name = "all_gather_into_tensor"
@@ -391,7 +406,9 @@ def all_gather_into_tensor(output_tensor, input_tensor, group=None, async_op=Fal
                 out.done, [output_tensor], async_op)
 
 
-def reduce(tensor, dst=None, op=ReduceOp.SUM, group=None, async_op=False, group_dst=None):
+def reduce(tensor: TensorOrArray, dst: Optional[int] = None, op: ReduceOp.RedOpType = ReduceOp.SUM,
+           group: Optional[ProcessGroup] = None, async_op: bool = False,
+           group_dst: Optional[int] = None) -> Optional[Work]:
     """tensor = op(tensor of rank 0, ..., tensor of rank N-1) on rank dst only (in place);
     the other ranks' tensors are left as they were."""
     name = "reduce"
@@ -441,7 +458,9 @@ def _reduce_scatter(name, pg, output, stacked, op, async_op, result):
                 finish, result, async_op)
 
 
-def reduce_scatter(output, input_list, op=ReduceOp.SUM, group=None, async_op=False):
+def reduce_scatter(output: TensorOrArray, input_list: list[TensorOrArray],
+                   op: ReduceOp.RedOpType = ReduceOp.SUM, group: Optional[ProcessGroup] = None,
+                   async_op: bool = False) -> Optional[Work]:
     """output on rank r = op(input_list[r] of rank 0, ..., input_list[r] of rank N-1).
 
     ``input_list``: one tensor per rank, each of output's shape and dtype."""
@@ -455,7 +474,10 @@ def reduce_scatter(output, input_list, op=ReduceOp.SUM, group=None, async_op=Fal
     return _reduce_scatter(name, pg, output, stacked, op, async_op, [output])
 
 
-def reduce_scatter_tensor(output, input, op=ReduceOp.SUM, group=None, async_op=False):
+def reduce_scatter_tensor(output: TensorOrArray, input: TensorOrArray,
+                          op: ReduceOp.RedOpType = ReduceOp.SUM,
+                          group: Optional[ProcessGroup] = None,
+                          async_op: bool = False) -> Optional[Work]:
     """output on rank r = op over ranks of block r of input (input: N blocks of output's size,
     concatenated along dim 0 or stacked)."""
     name = "reduce_scatter_tensor"
@@ -469,7 +491,9 @@ def reduce_scatter_tensor(output, input, op=ReduceOp.SUM, group=None, async_op=F
                            async_op, [output])
 
 
-def gather(tensor, gather_list=None, dst=None, group=None, async_op=False, group_dst=None):
+def gather(tensor: TensorOrArray, gather_list: Optional[list[TensorOrArray]] = None,
+           dst: Optional[int] = None, group: Optional[ProcessGroup] = None, async_op: bool = False,
+           group_dst: Optional[int] = None) -> Optional[Work]:
     """gather_list[r] = tensor of rank r, on rank dst (the other ranks pass no gather_list)."""
     name = "gather"
     pg = default_group(name, group)
@@ -498,7 +522,9 @@ def gather(tensor, gather_list=None, dst=None, group=None, async_op=False, group
                 finish if mine else None, gather_list or [], async_op)
 
 
-def scatter(tensor, scatter_list=None, src=None, group=None, async_op=False, group_src=None):
+def scatter(tensor: TensorOrArray, scatter_list: Optional[list[TensorOrArray]] = None,
+            src: Optional[int] = None, group: Optional[ProcessGroup] = None,
+            async_op: bool = False, group_src: Optional[int] = None) -> Optional[Work]:
     """tensor on rank r = scatter_list[r] of rank src (the other ranks pass no scatter_list)."""
     name = "scatter"
     pg = default_group(name, group)
@@ -537,8 +563,11 @@ def _splits(op, name, sizes, array, n):
     return sizes
 
 
-def all_to_all_single(output, input, output_split_sizes=None, input_split_sizes=None, group=None,
-                      async_op=False):
+def all_to_all_single(output: TensorOrArray, input: TensorOrArray,
+                      output_split_sizes: Optional[list[int]] = None,
+                      input_split_sizes: Optional[list[int]] = None,
+                      group: Optional[ProcessGroup] = None,
+                      async_op: bool = False) -> Optional[Work]:
     """Rank r's rows i of input go to rank i; output gets, in rank order, the rows each rank
     sent to this one (even splits along dim 0, or the given split sizes)."""
     name = "all_to_all_single"
@@ -564,7 +593,8 @@ def all_to_all_single(output, input, output_split_sizes=None, input_split_sizes=
                 out.done, [output], async_op)
 
 
-def all_to_all(output_tensor_list, input_tensor_list, group=None, async_op=False):
+def all_to_all(output_tensor_list: list[TensorOrArray], input_tensor_list: list[TensorOrArray],
+               group: Optional[ProcessGroup] = None, async_op: bool = False) -> Optional[Work]:
     """output_tensor_list[i] = input_tensor_list[r] of rank i, where r is this rank: each rank
     sends its i-th input to rank i."""
     name = "all_to_all"
@@ -600,7 +630,9 @@ def all_to_all(output_tensor_list, input_tensor_list, group=None, async_op=False
                 finish, output_tensor_list, async_op)
 
 
-def barrier(group=None, async_op=False, device_ids=None, timeout=None):
+def barrier(group: Optional[ProcessGroup] = None, async_op: bool = False,
+            device_ids: Optional[list[int]] = None,
+            timeout: Optional[Union[timedelta, float]] = None) -> Optional[Work]:
     """Wait until every rank of the group has reached its barrier (or ``timeout`` passes:
     DistBackendError naming the ranks that did not arrive)."""
     name = "barrier"
@@ -615,7 +647,9 @@ def barrier(group=None, async_op=False, device_ids=None, timeout=None):
     return _run(pg, name, lambda: [pg.comm.Ibarrier()], async_op=async_op, timeout=seconds)
 
 
-def monitored_barrier(group=None, timeout=None, wait_all_ranks=False):
+def monitored_barrier(group: Optional[ProcessGroup] = None,
+                      timeout: Optional[Union[timedelta, float]] = None,
+                      wait_all_ranks: bool = False) -> None:
     """A barrier whose timeout error names the ranks that did not reach it (every barrier of
     gradsheet's does: see faults); ``wait_all_ranks`` is accepted."""
     name = "monitored_barrier"
@@ -642,7 +676,8 @@ def _offsets(sizes):
     return np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64).tolist()
 
 
-def all_gather_object(object_list, obj, group=None):
+def all_gather_object(object_list: list[Any], obj: Any,
+                      group: Optional[ProcessGroup] = None) -> None:
     """object_list[r] = obj of rank r (any picklable object), on every rank."""
     name = "all_gather_object"
     pg = default_group(name, group)
@@ -665,7 +700,9 @@ def all_gather_object(object_list, obj, group=None):
         object_list[r] = pickle.loads(every[offsets[r]:offsets[r] + counts[r]].tobytes())
 
 
-def broadcast_object_list(object_list, src=None, group=None, device=None, group_src=None):
+def broadcast_object_list(object_list: list[Any], src: Optional[int] = None,
+                          group: Optional[ProcessGroup] = None, device: Any = None,
+                          group_src: Optional[int] = None) -> None:
     """object_list[i] = object_list[i] of rank src, for every i, on every rank (the lists have
     the same length everywhere)."""
     name = "broadcast_object_list"
@@ -693,7 +730,9 @@ def broadcast_object_list(object_list, src=None, group=None, device=None, group_
             object_list[i] = pickle.loads(data[offset:offset + size].tobytes())
 
 
-def gather_object(obj, object_gather_list=None, dst=None, group=None, group_dst=None):
+def gather_object(obj: Any, object_gather_list: Optional[list[Any]] = None,
+                  dst: Optional[int] = None, group: Optional[ProcessGroup] = None,
+                  group_dst: Optional[int] = None) -> None:
     """object_gather_list[r] = obj of rank r, on rank dst (the others pass None)."""
     name = "gather_object"
     pg = default_group(name, group)
@@ -719,8 +758,10 @@ def gather_object(obj, object_gather_list=None, dst=None, group=None, group_dst=
             object_gather_list[r] = pickle.loads(every[offsets[r]:offsets[r] + counts[r]].tobytes())
 
 
-def scatter_object_list(scatter_object_output_list, scatter_object_input_list=None, src=None,
-                        group=None, group_src=None):
+def scatter_object_list(scatter_object_output_list: list[Any],
+                        scatter_object_input_list: Optional[list[Any]] = None,
+                        src: Optional[int] = None, group: Optional[ProcessGroup] = None,
+                        group_src: Optional[int] = None) -> None:
     """scatter_object_output_list[0] = scatter_object_input_list[r] of rank src, on rank r."""
     name = "scatter_object_list"
     pg = default_group(name, group)
@@ -759,7 +800,8 @@ def _peer(op, pg, rank, group_rank, name, any_ok=False):
     return peer
 
 
-def isend(tensor, dst=None, group=None, tag=0, group_dst=None):
+def isend(tensor: TensorOrArray, dst: Optional[int] = None, group: Optional[ProcessGroup] = None,
+          tag: int = 0, group_dst: Optional[int] = None) -> Optional[Work]:
     """Start sending tensor to rank dst; returns a Work (wait() before changing tensor)."""
     name = "send"
     pg = default_group("isend", group)
@@ -771,7 +813,8 @@ def isend(tensor, dst=None, group=None, tag=0, group_dst=None):
                 async_op=True)
 
 
-def irecv(tensor, src=None, group=None, tag=0, group_src=None):
+def irecv(tensor: TensorOrArray, src: Optional[int] = None, group: Optional[ProcessGroup] = None,
+          tag: int = 0, group_src: Optional[int] = None) -> Optional[Work]:
     """Start receiving into tensor from rank src (None: any rank); returns a Work."""
     name = "recv"
     pg = default_group("irecv", group)
@@ -783,14 +826,16 @@ def irecv(tensor, src=None, group=None, tag=0, group_src=None):
                 io.done, [tensor], async_op=True)
 
 
-def send(tensor, dst=None, group=None, tag=0, group_dst=None):
+def send(tensor: TensorOrArray, dst: Optional[int] = None, group: Optional[ProcessGroup] = None,
+         tag: int = 0, group_dst: Optional[int] = None) -> None:
     """Send tensor to rank dst, which receives it with recv (blocks until it is sent)."""
     work = isend(tensor, dst, group, tag, group_dst)
     if work is not None:
         work.wait()
 
 
-def recv(tensor, src=None, group=None, tag=0, group_src=None):
+def recv(tensor: TensorOrArray, src: Optional[int] = None, group: Optional[ProcessGroup] = None,
+         tag: int = 0, group_src: Optional[int] = None) -> int:
     """Receive into tensor from rank src (None: any rank); returns the sender's rank."""
     name = "recv"
     pg = default_group(name, group)

@@ -8,6 +8,8 @@ messages never meet the script's own mpi4py ones). Rank and world size come from
 accepted and, when set, checked against MPI's, as are ``rank=`` and ``world_size=``.
 mpi4py is imported on first use only: it initialises MPI when imported.
 """
+from __future__ import annotations
+
 import datetime
 import enum
 import importlib.util
@@ -15,6 +17,7 @@ import numbers
 import os
 import time
 import uuid
+from typing import Any, Optional, Union
 
 import numpy as np
 
@@ -36,7 +39,7 @@ OPS = ("barrier", "all_reduce", "broadcast", "all_gather", "all_gather_into_tens
 DIST_EXTRA = 'pip install "gradsheet[dist]"'
 
 
-def mpi(op):
+def mpi(op: str) -> Any:
     """mpi4py's MPI module (importing it initialises MPI); ImportError naming the dist extra."""
     try:
         from mpi4py import MPI
@@ -177,7 +180,7 @@ class _State:
 
 
 # ---------------------------------------------------------------- availability and init
-def is_available():
+def is_available() -> bool:
     """True when gradsheet.distributed can run: mpi4py is installed (the ``dist`` extra)."""
     try:
         return importlib.util.find_spec("mpi4py") is not None
@@ -185,27 +188,27 @@ def is_available():
         return False
 
 
-def is_mpi_available():
+def is_mpi_available() -> bool:
     """True when the MPI backend is available: mpi4py is installed."""
     return is_available()
 
 
-def is_nccl_available():
+def is_nccl_available() -> bool:
     """False: NCCL (NVIDIA's GPU backend) is not part of gradsheet."""
     return False
 
 
-def is_gloo_available():
+def is_gloo_available() -> bool:
     """False: gradsheet has no Gloo; ``backend="gloo"`` is accepted and runs over MPI."""
     return False
 
 
-def is_torchelastic_launched():
+def is_torchelastic_launched() -> bool:
     """False: gradsheet's ranks are launched by mpiexec, not torchelastic (torchrun)."""
     return False
 
 
-def is_initialized():
+def is_initialized() -> bool:
     """True once ``init_process_group`` has run (and ``destroy_process_group`` has not)."""
     return GroupMember.WORLD is not None
 
@@ -246,8 +249,11 @@ def _check_env(name, value, actual, what):
                          f"launch the script with `mpiexec -n N python script.py`")
 
 
-def init_process_group(backend=None, init_method=None, timeout=None, world_size=-1, rank=-1,
-                       store=None, group_name="", pg_options=None, device_id=None):
+def init_process_group(backend: Optional[str] = None, init_method: Optional[str] = None,
+                       timeout: Optional[Union[datetime.timedelta, float]] = None,
+                       world_size: int = -1, rank: int = -1, store: Any = None,
+                       group_name: str = "", pg_options: Any = None,
+                       device_id: Any = None) -> None:
     """Join the default process group of all ranks: rank r of world_size, as MPI numbers them.
 
     Args:
@@ -293,7 +299,7 @@ def init_process_group(backend=None, init_method=None, timeout=None, world_size=
     faults.install(MPI, me, token.tobytes().hex())
 
 
-def destroy_process_group(group=None):
+def destroy_process_group(group: Optional[ProcessGroup] = None) -> None:
     """Leave a group: the default one (None: every group, and the fault handling) or one made
     by ``new_group``. ``init_process_group`` may run again afterwards."""
     pg = default_group("destroy_process_group", group)
@@ -313,7 +319,7 @@ def destroy_process_group(group=None):
             _State.groups.remove(pg)
 
 
-def default_group(op, group=None):
+def default_group(op: str, group: Optional[ProcessGroup] = None) -> Optional[ProcessGroup]:
     """The group a call runs on: ``group``, or the default one; NotInitializedError (naming
     the call and init_process_group) before init; None on a rank left out of ``group``."""
     if GroupMember.WORLD is None:
@@ -331,19 +337,19 @@ def default_group(op, group=None):
     return group
 
 
-def get_rank(group=None):
+def get_rank(group: Optional[ProcessGroup] = None) -> int:
     """This process's rank: in the default group, or in ``group`` (-1 when not a member)."""
     pg = default_group("get_rank", group)
     return -1 if pg is None else pg.rank()
 
 
-def get_world_size(group=None):
+def get_world_size(group: Optional[ProcessGroup] = None) -> int:
     """The number of ranks: of the default group, or of ``group`` (-1 when not a member)."""
     pg = default_group("get_world_size", group)
     return -1 if pg is None else pg.size()
 
 
-def get_backend(group=None):
+def get_backend(group: Optional[ProcessGroup] = None) -> Backend:
     """The group's backend name, ``Backend("mpi")`` (or "gloo" when init asked for it)."""
     pg = default_group("get_backend", group)
     if pg is None:
@@ -351,7 +357,7 @@ def get_backend(group=None):
     return _State.backend
 
 
-def get_process_group_ranks(group):
+def get_process_group_ranks(group: Optional[ProcessGroup]) -> list[int]:
     """The global ranks of ``group``'s members, in group-rank order."""
     pg = default_group("get_process_group_ranks", group)
     if pg is None:
@@ -359,7 +365,7 @@ def get_process_group_ranks(group):
     return list(pg.ranks)
 
 
-def get_global_rank(group, group_rank):
+def get_global_rank(group: ProcessGroup, group_rank: int) -> int:
     """The global rank of the member with rank ``group_rank`` in ``group``."""
     pg = default_group("get_global_rank", group)
     if pg is None or not 0 <= group_rank < len(pg.ranks):
@@ -367,7 +373,7 @@ def get_global_rank(group, group_rank):
     return pg.ranks[group_rank]
 
 
-def get_group_rank(group, global_rank):
+def get_group_rank(group: ProcessGroup, global_rank: int) -> int:
     """The rank within ``group`` of the process with global rank ``global_rank``."""
     pg = default_group("get_group_rank", group)
     if pg is None or global_rank not in pg.ranks:
@@ -375,8 +381,12 @@ def get_group_rank(group, global_rank):
     return pg.ranks.index(global_rank)
 
 
-def new_group(ranks=None, timeout=None, backend=None, pg_options=None,
-              use_local_synchronization=False, group_desc=None, device_id=None, sort_ranks=True):
+def new_group(ranks: Optional[list[int]] = None,
+              timeout: Optional[Union[datetime.timedelta, float]] = None,
+              backend: Optional[str] = None, pg_options: Any = None,
+              use_local_synchronization: bool = False, group_desc: Optional[str] = None,
+              device_id: Any = None, sort_ranks: bool = True
+              ) -> Any:  # a ProcessGroup, or GroupMember.NON_GROUP_MEMBER where left out
     """A group of some ranks (None: all) for collectives among them; every rank of the default
     group must call it (with the same ranks). Ranks left out get ``GroupMember.NON_GROUP_MEMBER``,
     on which collectives do nothing."""
