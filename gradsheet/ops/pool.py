@@ -9,12 +9,19 @@ padding, PyTorch's rule). Windows are strided views of the (padded) input: the c
 the F*F kernel offsets, each a whole-array operation, never over output pixels, and the
 backward writes each offset's share with a strided add (no np.add.at).
 """
+from __future__ import annotations
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Optional, Union
+
 import numpy as np
 
 from ._checks import check_dtype_kind, int_arg, tensor_args
 from .geometry import ints, output_size as pool_output_size
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor
+
+if TYPE_CHECKING:
+    from .._typing import ShapeLike
 
 _AXES = {1: ("length",), 2: ("height", "width")}
 
@@ -308,8 +315,9 @@ def _check_tensor(op, input):
         raise TypeError(f"{op}: expected a Tensor, got {type(input).__name__}")
 
 
-def max_pool(op, dims, input, kernel_size, stride, padding, dilation, ceil_mode,
-             return_indices):
+def max_pool(op: str, dims: int, input: Tensor, kernel_size: ShapeLike,
+             stride: Optional[ShapeLike], padding: ShapeLike, dilation: ShapeLike,
+             ceil_mode: bool, return_indices: bool) -> Union[Tensor, tuple[Tensor, Tensor]]:
     """Max pooling over the last ``dims`` (1 or 2) axes: what ``max_pool1d`` / ``max_pool2d``
     and the MaxPool layers call, ``op`` naming the caller in error messages. Same arguments
     and result as ``max_pool2d`` (stride None means the kernel size)."""
@@ -329,8 +337,9 @@ def _indices_without_graph(input, geometry):
     return node.indices
 
 
-def avg_pool(op, dims, input, kernel_size, stride, padding, ceil_mode, count_include_pad,
-             divisor_override=None):
+def avg_pool(op: str, dims: int, input: Tensor, kernel_size: ShapeLike,
+             stride: Optional[ShapeLike], padding: ShapeLike, ceil_mode: bool,
+             count_include_pad: bool, divisor_override: Optional[int] = None) -> Tensor:
     """Average pooling over the last ``dims`` (1 or 2) axes: what ``avg_pool1d`` /
     ``avg_pool2d`` and the AvgPool layers call, ``op`` naming the caller in error messages."""
     _check_tensor(op, input)
@@ -345,7 +354,8 @@ def avg_pool(op, dims, input, kernel_size, stride, padding, ceil_mode, count_inc
                          divisor_override=divisor_override)
 
 
-def adaptive_avg_pool(op, dims, input, output_size):
+def adaptive_avg_pool(op: str, dims: int, input: Tensor,
+                      output_size: Union[int, Sequence[Optional[int]], None]) -> Tensor:
     """Adaptive average pooling over the last ``dims`` (1 or 2) axes: what the
     ``adaptive_avg_pool*d`` functions and layers call, ``op`` naming the caller in errors."""
     _check_tensor(op, input)
@@ -378,8 +388,9 @@ def adaptive_avg_pool(op, dims, input, output_size):
 
 
 @tensor_args("input", convert_arrays=False)
-def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
-               return_indices=False):
+def max_pool2d(input: Tensor, kernel_size: ShapeLike, stride: Optional[ShapeLike] = None,
+               padding: ShapeLike = 0, dilation: ShapeLike = 1, ceil_mode: bool = False,
+               return_indices: bool = False) -> Union[Tensor, tuple[Tensor, Tensor]]:
     """Max over each F x F window of (N, C, H, W) or (C, H, W) input; stride defaults to the
     kernel. With ``return_indices`` also returns each max's flat position in its H x W plane.
 
@@ -390,16 +401,18 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
 
 
 @tensor_args("input", convert_arrays=False)
-def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
-               return_indices=False):
+def max_pool1d(input: Tensor, kernel_size: ShapeLike, stride: Optional[ShapeLike] = None,
+               padding: ShapeLike = 0, dilation: ShapeLike = 1, ceil_mode: bool = False,
+               return_indices: bool = False) -> Union[Tensor, tuple[Tensor, Tensor]]:
     """Max over each window of F positions of (N, C, L) or (C, L) input."""
     return max_pool("max_pool1d", 1, input, kernel_size, stride, padding, dilation, ceil_mode,
                      return_indices)
 
 
 @tensor_args("input", convert_arrays=False)
-def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
-               count_include_pad=True, divisor_override=None):
+def avg_pool2d(input: Tensor, kernel_size: ShapeLike, stride: Optional[ShapeLike] = None,
+               padding: ShapeLike = 0, ceil_mode: bool = False, count_include_pad: bool = True,
+               divisor_override: Optional[int] = None) -> Tensor:
     """Mean over each F x F window of (N, C, H, W) or (C, H, W) input (see AvgPool for the
     divisor)."""
     return avg_pool("avg_pool2d", 2, input, kernel_size, stride, padding, ceil_mode,
@@ -407,15 +420,16 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
 
 
 @tensor_args("input", convert_arrays=False)
-def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
-               count_include_pad=True):
+def avg_pool1d(input: Tensor, kernel_size: ShapeLike, stride: Optional[ShapeLike] = None,
+               padding: ShapeLike = 0, ceil_mode: bool = False,
+               count_include_pad: bool = True) -> Tensor:
     """Mean over each window of F positions of (N, C, L) or (C, L) input."""
     return avg_pool("avg_pool1d", 1, input, kernel_size, stride, padding, ceil_mode,
                      count_include_pad)
 
 
 @tensor_args("input", convert_arrays=False)
-def adaptive_avg_pool2d(input, output_size):
+def adaptive_avg_pool2d(input: Tensor, output_size: Union[int, Sequence[Optional[int]], None]) -> Tensor:
     """Mean over PyTorch's adaptive windows, giving an OH x OW map whatever H x W is
     (``output_size`` an int, a pair, or None in a place to keep that size). Output 1 is
     global average pooling."""
@@ -423,7 +437,7 @@ def adaptive_avg_pool2d(input, output_size):
 
 
 @tensor_args("input", convert_arrays=False)
-def adaptive_avg_pool1d(input, output_size):
+def adaptive_avg_pool1d(input: Tensor, output_size: int) -> Tensor:
     """Mean over PyTorch's adaptive windows of a length-L axis, giving ``output_size`` values."""
     return adaptive_avg_pool("adaptive_avg_pool1d", 1, input, output_size)
 
