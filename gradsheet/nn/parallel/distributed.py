@@ -16,11 +16,15 @@ issues the same collectives in the same order), overlapping the rest of the back
 callback of the backward (``autograd.engine.queue_callback``) waits for every bucket and copies
 the averages into each ``.grad``, so when ``loss.backward()`` returns the gradients are averaged.
 """
+from __future__ import annotations
+
 import contextlib
 import functools
 import sys
 import warnings
 import weakref
+from collections.abc import Iterator, Sequence
+from typing import Any, Optional
 
 import numpy as np
 
@@ -185,13 +189,17 @@ class DistributedDataParallel(Module):
         module: the wrapped model (``state_dict`` keys carry its ``module.`` prefix).
     """
 
-    def __init__(self, module, device_ids=None, output_device=None, dim=0, broadcast_buffers=None,
-                 init_sync=True, process_group=None, bucket_cap_mb=None,
-                 find_unused_parameters=False, check_reduction=False,
-                 gradient_as_bucket_view=False, static_graph=False,
-                 delay_all_reduce_named_params=None, param_to_hook_all_reduce=None,
-                 mixed_precision=None, device_mesh=None, skip_all_reduce_unused_params=False,
-                 bucket_cap_mb_list=None, batched_grad_copy=False, forward_sync_buffers=None):
+    def __init__(self, module: Module, device_ids: Optional[Sequence[Any]] = None,
+                 output_device: Any = None, dim: int = 0,
+                 broadcast_buffers: Optional[bool] = None, init_sync: bool = True,
+                 process_group: Any = None, bucket_cap_mb: Optional[float] = None,
+                 find_unused_parameters: bool = False, check_reduction: bool = False,
+                 gradient_as_bucket_view: bool = False, static_graph: bool = False,
+                 delay_all_reduce_named_params: Any = None, param_to_hook_all_reduce: Any = None,
+                 mixed_precision: Any = None, device_mesh: Any = None,
+                 skip_all_reduce_unused_params: bool = False,
+                 bucket_cap_mb_list: Optional[list[int]] = None, batched_grad_copy: bool = False,
+                 forward_sync_buffers: Optional[bool] = None) -> None:
         super().__init__()
         name = "DistributedDataParallel"
         if not isinstance(module, Module):
@@ -286,7 +294,8 @@ class DistributedDataParallel(Module):
                 else rebuild_limits
         self._rebuild_limits = rebuild_limits
         # buckets are rebuilt once, in the order of the first backward (as torch's reducer)
-        self._ready_order = [] if self.static_graph or not self.find_unused_parameters else None
+        self._ready_order: Optional[list[int]] = (
+            [] if self.static_graph or not self.find_unused_parameters else None)
         self._init_buckets(list(reversed(self._assign(limits))))
 
         self._handle_unused = self.find_unused_parameters or self.static_graph
@@ -359,21 +368,21 @@ class DistributedDataParallel(Module):
         self._init_buckets(self._assign(self._rebuild_limits, order))
 
     @property
-    def broadcast_buffers(self):
+    def broadcast_buffers(self) -> bool:
         """Whether rank 0's buffers are broadcast before each forward (``forward_sync_buffers``)."""
         return self.forward_sync_buffers
 
     @broadcast_buffers.setter
-    def broadcast_buffers(self, value):
+    def broadcast_buffers(self, value: bool) -> None:
         self.forward_sync_buffers = value
 
-    def will_sync_module_buffers(self):
+    def will_sync_module_buffers(self) -> bool:
         """Whether the next forward broadcasts rank 0's buffers first."""
         return (self.require_forward_param_sync and self.forward_sync_buffers
                 and len(self.modules_buffers) > 0)
 
     # ------------------------------------------------------------ forward
-    def forward(self, *inputs, **kwargs):
+    def forward(self, *inputs: Any, **kwargs: Any) -> Any:
         if self._unfinished is not None:
             names, self._unfinished = self._unfinished, None
             raise RuntimeError(
@@ -508,7 +517,7 @@ class DistributedDataParallel(Module):
 
     # ------------------------------------------------------------ API
     @contextlib.contextmanager
-    def no_sync(self):
+    def no_sync(self) -> Iterator[None]:
         """Within this context, backward accumulates gradients locally without averaging them;
         the first forward-backward after it averages the accumulated sums (gradient
         accumulation over micro-batches at one communication per step)."""
@@ -519,7 +528,7 @@ class DistributedDataParallel(Module):
         finally:
             self.require_backward_grad_sync = old
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return ""
 
 
