@@ -31,11 +31,18 @@ step; a fresh multi-megabyte one costs page faults each time, so they come
 from ``pool``. A pooled array is never returned to the user: outputs and
 gradients are allocated fresh.
 """
+from __future__ import annotations
+
 import collections
 import threading
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any, Optional
 
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
+
+if TYPE_CHECKING:
+    from .._typing import DType
 
 
 class ScratchPool:
@@ -117,7 +124,8 @@ pool = ScratchPool()
 CHUNK_BYTES = 3 << 20
 
 
-def output_row_chunks(rows_per_position, out_size, n, itemsize):
+def output_row_chunks(rows_per_position: int, out_size: tuple[int, int], n: int,
+                      itemsize: int) -> list[tuple[int, int]]:
     """(first output row, number of rows) blocks covering out_size[0] rows, each holding the
     columns of at least one output row and at most about CHUNK_BYTES of them."""
     oh, ow = out_size
@@ -126,7 +134,8 @@ def output_row_chunks(rows_per_position, out_size, n, itemsize):
     return [(first, min(step, oh - first)) for first in range(0, oh, step)]
 
 
-def column_blocks(rows_per_position, out_size, n, dtype):
+def column_blocks(rows_per_position: int, out_size: tuple[int, int], n: int, dtype: DType
+                  ) -> Iterator[tuple[np.ndarray, int, int, slice]]:
     """The column matrix (rows_per_position, OH*OW*N) a block of output rows at a time, for
     the caller to fill and use: yields (cols, first, count, span) per block of
     ``output_row_chunks``: cols a (rows_per_position, count*OW*N) pooled scratch matrix,
@@ -147,7 +156,8 @@ def column_blocks(rows_per_position, out_size, n, dtype):
         pool.give(key, flat)
 
 
-def padded_chwn(x, pads):
+def padded_chwn(x: np.ndarray, pads: tuple[int, int, int, int]
+                ) -> tuple[np.ndarray, Optional[tuple[Any, ...]]]:
     """x (N, C, H, W) as a (C, H + top + bottom, W + left + right, N) array, zero-padded.
 
     Returns (array, key): ``key`` is not None when the array is pooled scratch to give
@@ -167,7 +177,8 @@ def padded_chwn(x, pads):
     return array, key
 
 
-def im2col(xpad, kernel, stride, dilation, out_size, col, first_row=0):
+def im2col(xpad: np.ndarray, kernel: tuple[int, int], stride: tuple[int, int], dilation: tuple[int, int],
+           out_size: tuple[int, int], col: np.ndarray, first_row: int = 0) -> np.ndarray:
     """Fill ``col`` (C*kh*kw, OH*OW*N) from the padded (C, Hp, Wp, N) ``xpad`` in one
     strided copy: col[c, i, j, oh, ow, n] = xpad[c, oh*sh + i*dh, ow*sw + j*dw, n].
 
@@ -193,7 +204,9 @@ def _valid_range(offset, step, n_out, n_in):
     return first, stop - first, first * step + offset
 
 
-def col2im_add(dcol, dx, kernel, stride, dilation, pads, out_size, first_row=0):
+def col2im_add(dcol: np.ndarray, dx: np.ndarray, kernel: tuple[int, int], stride: tuple[int, int],
+               dilation: tuple[int, int], pads: tuple[int, int, int, int], out_size: tuple[int, int],
+               first_row: int = 0) -> np.ndarray:
     """dx (C, H, W, N) += the adjoint of im2col applied to ``dcol`` (C*kh*kw, OH*OW*N):
     one strided add per kernel offset (i, j), clipped to the unpadded input. ``first_row``
     as in ``im2col``: ``dcol`` holds output rows first_row .. first_row + OH - 1."""
