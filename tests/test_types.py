@@ -53,6 +53,7 @@ PUBLIC_API_ANNOTATED = [
     "gradsheet.rl.planning", "gradsheet.summary", "gradsheet.threads", "gradsheet.train.callbacks",
     "gradsheet.train.curves", "gradsheet.train.history", "gradsheet.train.loggers",
     "gradsheet.train.loop", "gradsheet.train.metrics", "gradsheet.train.progress",
+    "gradsheet.nn.parallel.distributed",
 ]
 
 
