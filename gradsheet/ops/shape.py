@@ -5,7 +5,11 @@ chunk, narrow, select, unbind, flip, roll, repeat, tile, repeat_interleave, move
 *stack and *split families, broadcast_to, ... (``x[...]`` is in ``subscript``, gathering by
 index in ``indexing``).
 """
+from __future__ import annotations
+
 import builtins
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, Optional, Union
 
 import numpy as np
 
@@ -17,11 +21,16 @@ from .promotion import promote_types
 from .subscript import getitem
 from ..autograd.methods import tensor_method, tensor_property
 
+if TYPE_CHECKING:
+    from .._typing import DimLike, ShapeLike, TensorLike
+
 
 class _View(Function):
     """A view op (y shares x's memory): an in-place change to y is recorded on x, as
     ``x = inverse_view(new y)``, and y is then made again from the new x (autograd.inplace,
     PyTorch's rebase of a view's base)."""
+
+    argument: Any  # what the view op was applied with (a shape, dims), set by its forward
 
     def write_back(self, base, value):
         """Record ``base = inverse_view(value)``: the change made to the view, on its base."""
@@ -118,7 +127,7 @@ def _dim(op, dim, ndim):
 
 
 @tensor_method("reshape", as_method=lambda self, *shape: reshape(self, _shape_args(shape)))
-def reshape(x, shape):
+def reshape(x: Tensor, shape: Sequence[int]) -> Tensor:
     """x with a new ``shape`` (same elements in row-major order; one size may be -1);
     the gradient is reshaped back. Raises ValueError naming both shapes when the sizes differ.
     """
@@ -127,13 +136,13 @@ def reshape(x, shape):
 
 
 @tensor_method("view", as_method=lambda self, *shape: view(self, _shape_args(shape)))
-def view(x, shape):
+def view(x: Tensor, shape: Sequence[int]) -> Tensor:
     """x with a new ``shape``, as ``reshape`` (NumPy decides whether the result shares memory)."""
     return Reshape.apply(x, tuple(shape))
 
 
 @tensor_method("transpose", inplace_view="transpose_")
-def transpose(x, dim0, dim1):
+def transpose(x: Tensor, dim0: int, dim1: int) -> Tensor:
     """x with dimensions ``dim0`` and ``dim1`` swapped (a view); the gradient is swapped back."""
     dims = list(range(x.ndim))
     d0, d1 = _dim("transpose", dim0, x.ndim), _dim("transpose", dim1, x.ndim)
@@ -142,13 +151,13 @@ def transpose(x, dim0, dim1):
 
 
 @tensor_property("T")
-def reversed_dims(x):
+def reversed_dims(x: Tensor) -> Tensor:
     """x with all its dimensions reversed, x.permute(n-1, ..., 0) (``x.T``); differentiable."""
     return Permute.apply(x, tuple(range(x.ndim - 1, -1, -1)))
 
 
 @tensor_property("mT")
-def matrix_transpose(x):
+def matrix_transpose(x: Tensor) -> Tensor:
     """x with its last two dimensions swapped (``x.mT``, a batch of transposed matrices)."""
     if x.ndim < 2:
         raise ValueError(f"mT: expects a tensor of at least 2 dimensions, got shape {x.shape}")
@@ -156,7 +165,7 @@ def matrix_transpose(x):
 
 
 @tensor_method("t", inplace_view="t_")
-def t(x):
+def t(x: Tensor) -> Tensor:
     """The transpose of a tensor of at most 2 dimensions (ValueError otherwise), as ``torch.t``."""
     if x.ndim > 2:
         raise ValueError(f"t: expects a tensor of at most 2 dimensions, got shape {x.shape}")
@@ -164,7 +173,7 @@ def t(x):
 
 
 @tensor_method("permute", as_method=lambda self, *dims: permute(self, _shape_args(dims)))
-def permute(x, dims):
+def permute(x: Tensor, dims: Sequence[int]) -> Tensor:
     """x with its dimensions reordered: output dimension i is input dimension ``dims[i]``;
     the gradient is permuted back. Raises ValueError when ``dims`` is not a permutation.
     """
@@ -176,7 +185,7 @@ def permute(x, dims):
 
 
 @tensor_method("squeeze", inplace_view="squeeze_")
-def squeeze(x, dim=None):
+def squeeze(x: Tensor, dim: Optional[DimLike] = None) -> Tensor:
     """x without its size-1 dimensions (all of them, or only those in ``dim``, an int or a
     tuple; a listed dimension whose size is not 1 stays, as PyTorch).
     """
@@ -193,14 +202,14 @@ def squeeze(x, dim=None):
 
 
 @tensor_method("unsqueeze", inplace_view="unsqueeze_")
-def unsqueeze(x, dim):
+def unsqueeze(x: Tensor, dim: int) -> Tensor:
     """x with a new size-1 dimension inserted at ``dim`` (-1 appends one at the end)."""
     dim = _dim("unsqueeze", dim, x.ndim + 1)
     return reshape(x, x.shape[:dim] + (1,) + x.shape[dim:])
 
 
 @tensor_method("flatten")
-def flatten(x, start_dim=0, end_dim=-1):
+def flatten(x: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
     """x with dimensions ``start_dim`` .. ``end_dim`` (inclusive) merged into one; a 0-d tensor
     becomes shape (1,), as ``torch.flatten``.
     """
@@ -214,7 +223,7 @@ def flatten(x, start_dim=0, end_dim=-1):
 
 
 @tensor_method("expand", as_method=lambda self, *sizes: expand(self, _shape_args(sizes)))
-def expand(x, shape):
+def expand(x: Tensor, shape: Sequence[int]) -> Tensor:
     """Broadcast to ``shape``; -1 keeps a dimension's size. Expanded dimensions share memory."""
     shape = tuple(shape)
     lead = len(shape) - x.ndim
@@ -262,7 +271,7 @@ def _tensors(op, tensors):
     return tensors
 
 
-def cat(tensors, dim=0):
+def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     """y = [x_1, x_2, ...] joined along the existing dimension ``dim``; the gradient is cut
     back into the pieces. Dtypes promote as in PyTorch; 1-d empty tensors (shape (0,)) are
     skipped, as torch.cat does; a 0-d tensor cannot be joined.
@@ -281,7 +290,7 @@ def cat(tensors, dim=0):
     return Concatenate.apply(*tensors, dim=dim, skip=skip if len(kept) < len(tensors) else ())
 
 
-def stack(tensors, dim=0):
+def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     """y = [x_1, x_2, ...] stacked along a new dimension ``dim`` (tensors of one shape; dtypes
     promote as in PyTorch); the gradient of x_k is dL/dy[..., k, ...].
     """
@@ -292,7 +301,8 @@ def stack(tensors, dim=0):
 
 
 @tensor_method("split")
-def split(x, split_size_or_sections, dim=0):
+def split(x: Tensor, split_size_or_sections: Union[int, Sequence[int]],
+          dim: int = 0) -> tuple[Tensor, ...]:
     """Split into pieces of ``split_size`` (the last may be smaller) or of the listed sizes."""
     dim = _dim("split", dim, x.ndim)
     n = x.shape[dim]
@@ -315,7 +325,7 @@ def split(x, split_size_or_sections, dim=0):
 
 
 @tensor_method("chunk")
-def chunk(x, chunks, dim=0):
+def chunk(x: Tensor, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
     """Split into ``chunks`` pieces of ceil(n / chunks) (the last may be smaller)."""
     if chunks <= 0:
         raise ValueError(f"chunk: chunks must be positive, got {chunks}")
@@ -325,13 +335,13 @@ def chunk(x, chunks, dim=0):
 
 # ---------------------------------------------------------------- swapping and moving dims
 @tensor_method("swapdims", inplace_view="swapdims_")
-def swapdims(input, dim0, dim1):
+def swapdims(input: Tensor, dim0: int, dim1: int) -> Tensor:
     """input with dimensions ``dim0`` and ``dim1`` swapped (a view), as ``transpose``."""
     return transpose(input, dim0, dim1)
 
 
 @tensor_method("swapaxes", inplace_view="swapaxes_")
-def swapaxes(input, axis0, axis1):
+def swapaxes(input: Tensor, axis0: int, axis1: int) -> Tensor:
     """input with dimensions ``axis0`` and ``axis1`` swapped (a view), as ``transpose``."""
     return transpose(input, axis0, axis1)
 
@@ -342,7 +352,7 @@ def _dims_arg(op, dims, ndim):
 
 
 @tensor_method("movedim", "moveaxis")
-def movedim(input, source, destination):
+def movedim(input: Tensor, source: DimLike, destination: DimLike) -> Tensor:
     """input with dimension source[i] moved to position destination[i] (ints or tuples of
     the same length), the other dimensions keeping their order; a view.
     """
@@ -377,7 +387,7 @@ def _start(op, start):
 
 
 @tensor_method("narrow")
-def narrow(input, dim, start, length):
+def narrow(input: Tensor, dim: int, start: Union[int, Tensor], length: int) -> Tensor:
     """y = input[..., start:start + length, ...] along ``dim`` (a view; a negative start counts
     from the end); the gradient goes back to that slice.
     """
@@ -399,7 +409,7 @@ def narrow(input, dim, start, length):
 
 
 @tensor_method("select")
-def select(input, dim, index):
+def select(input: Tensor, dim: int, index: int) -> Tensor:
     """y = input[..., index, ...] along ``dim``, that dimension removed (a view; a negative
     index counts from the end); the gradient goes back to that slice.
     """
@@ -414,7 +424,7 @@ def select(input, dim, index):
 
 
 @tensor_method("unbind")
-def unbind(input, dim=0):
+def unbind(input: Tensor, dim: int = 0) -> tuple[Tensor, ...]:
     """The tuple (input.select(dim, 0), input.select(dim, 1), ...): input taken apart along
     ``dim``; each piece's gradient goes back to its slice.
     """
@@ -437,7 +447,7 @@ class Flip(Function):
 
 
 @tensor_method("flip", as_method=lambda self, *dims: flip(self, _shape_args(dims)))
-def flip(input, dims):
+def flip(input: Tensor, dims: Sequence[int]) -> Tensor:
     """y[..., i, ...] = input[..., n - 1 - i, ...] along each dimension in ``dims`` (a copy);
     the gradient is flipped back.
     """
@@ -448,7 +458,7 @@ def flip(input, dims):
 
 
 @tensor_method("fliplr")
-def fliplr(input):
+def fliplr(input: Tensor) -> Tensor:
     """input with its dimension 1 reversed (columns of a matrix, left to right); at least 2-d."""
     if input.ndim < 2:
         raise ValueError(f"fliplr: input must be at least 2-d, got shape {tuple(input.shape)}")
@@ -456,7 +466,7 @@ def fliplr(input):
 
 
 @tensor_method("flipud")
-def flipud(input):
+def flipud(input: Tensor) -> Tensor:
     """input with its dimension 0 reversed (rows of a matrix, up to down); at least 1-d."""
     if input.ndim < 1:
         raise ValueError(f"flipud: input must be at least 1-d, got shape {tuple(input.shape)}")
@@ -476,22 +486,22 @@ class Roll(Function):
 
 
 @tensor_method("roll")
-def roll(input, shifts, dims=None):
+def roll(input: Tensor, shifts: ShapeLike, dims: Optional[DimLike] = None) -> Tensor:
     """y[..., (i + shift) mod n, ...] = input[..., i, ...]: entries rolled by ``shifts`` along
     ``dims`` (ints or tuples of one length), or over the flattened tensor when dims is None
     (the shape kept); the gradient is rolled back.
     """
-    shifts = (shifts,) if isinstance(shifts, (int, np.integer)) else tuple(shifts)
+    steps = (shifts,) if isinstance(shifts, (int, np.integer)) else tuple(shifts)
     if dims is None:
-        if len(shifts) != 1:
-            raise ValueError(f"roll: with dims=None, shifts must be one int, got {shifts}")
-        return Roll.apply(reshape(input, (-1,)), (int(shifts[0]),), (0,)).reshape(input.shape)
+        if len(steps) != 1:
+            raise ValueError(f"roll: with dims=None, shifts must be one int, got {steps}")
+        return Roll.apply(reshape(input, (-1,)), (int(steps[0]),), (0,)).reshape(input.shape)
     if input.ndim == 0:
         raise IndexError("roll: a 0-d tensor has no dimension to roll along (use dims=None)")
-    dims = _dims_arg("roll", dims, input.ndim)
-    if len(shifts) != len(dims):
-        raise ValueError(f"roll: shifts {shifts} and dims {dims} must have the same length")
-    return Roll.apply(input, tuple(int(s) for s in shifts), dims)
+    axes = _dims_arg("roll", dims, input.ndim)
+    if len(steps) != len(axes):
+        raise ValueError(f"roll: shifts {steps} and dims {axes} must have the same length")
+    return Roll.apply(input, tuple(int(s) for s in steps), axes)
 
 
 class Repeat(Function):
@@ -521,7 +531,7 @@ def _sizes(op, sizes):
 
 
 @tensor_method("repeat")
-def repeat(input, *sizes):
+def repeat(input: Tensor, *sizes: ShapeLike) -> Tensor:
     """``x.repeat(*sizes)``: y = input tiled sizes[i] times along each dimension i (at least
     input.ndim sizes; extra ones add leading dimensions); the gradient is summed over the
     copies. (PyTorch has the method only; ``tile`` is the function.)
@@ -535,7 +545,7 @@ def repeat(input, *sizes):
 
 
 @tensor_method("tile", as_method=lambda self, *dims: tile(self, _shape_args(dims)))
-def tile(input, dims):
+def tile(input: Tensor, dims: Sequence[int]) -> Tensor:
     """y = input tiled dims[i] times along each dimension i; fewer dims than input has are
     padded with leading 1s (``x.repeat`` otherwise); the gradient is summed over the copies.
     """
@@ -559,7 +569,8 @@ class RepeatInterleave(Function):
 
 
 @tensor_method("repeat_interleave")
-def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
+def repeat_interleave(input: Tensor, repeats: Union[int, Tensor, None] = None,
+                      dim: Optional[int] = None, *, output_size: Optional[int] = None) -> Tensor:
     """y = input with each entry along ``dim`` repeated ``repeats`` times (an int, or a tensor
     with one count per entry), the copies next to each other; dim=None repeats the flattened
     input. ``repeat_interleave(counts)`` alone repeats 0, 1, 2, ... counts[i] times. The
@@ -604,7 +615,7 @@ def _counts(repeats):
 
 # ---------------------------------------------------------------- reshaping
 @tensor_method("unflatten")
-def unflatten(input, dim, sizes):
+def unflatten(input: Tensor, dim: int, sizes: Sequence[int]) -> Tensor:
     """input with dimension ``dim`` split into dimensions of ``sizes`` (one may be -1), whose
     product must be that dimension's size.
     """
@@ -622,53 +633,53 @@ def unflatten(input, dim, sizes):
 
 
 @tensor_method("ravel")
-def ravel(input):
+def ravel(input: Tensor) -> Tensor:
     """input flattened to one dimension in row-major order (a 0-d tensor becomes shape (1,))."""
     return reshape(input, (-1,))
 
 
 @tensor_method("view_as")
-def view_as(input, other):
+def view_as(input: Tensor, other: Tensor) -> Tensor:
     """input viewed with other's shape (``x.view(other.shape)``)."""
     return view(input, other.shape)
 
 
 @tensor_method("reshape_as")
-def reshape_as(input, other):
+def reshape_as(input: Tensor, other: Tensor) -> Tensor:
     """input reshaped to other's shape (``x.reshape(other.shape)``)."""
     return reshape(input, other.shape)
 
 
 @tensor_method("expand_as")
-def expand_as(input, other):
+def expand_as(input: Tensor, other: Tensor) -> Tensor:
     """input broadcast to other's shape (``x.expand(other.shape)``); the gradient is summed
     over the broadcast dimensions."""
     return expand(input, other.shape)
 
 
 @tensor_method("type_as")
-def type_as(input, other):
+def type_as(input: Tensor, other: Tensor) -> Tensor:
     """input converted to other's dtype (``x.to(other.dtype)``); differentiable between floats."""
     return input if input.dtype == other.dtype else cast(input, other.dtype)
 
 
 @tensor_method("broadcast_to")
-def broadcast_to(input, shape):
+def broadcast_to(input: Tensor, shape: Sequence[int]) -> Tensor:
     """input broadcast to ``shape`` (-1 keeps a size), as ``expand``; the gradient is summed
     over the broadcast dimensions."""
     return expand(input, tuple(shape))
 
 
-def broadcast_tensors(*tensors):
+def broadcast_tensors(*tensors: TensorLike) -> tuple[Tensor, ...]:
     """The tensors expanded to their common broadcast shape (a tuple); each gradient is summed
     back over its broadcast dimensions."""
-    tensors = [t if isinstance(t, Tensor) else as_tensor(t) for t in tensors]
+    given = [t if isinstance(t, Tensor) else as_tensor(t) for t in tensors]
     try:
-        shape = np.broadcast_shapes(*(t.shape for t in tensors))
+        shape = np.broadcast_shapes(*(t.shape for t in given))
     except ValueError:
-        raise ValueError(f"broadcast_tensors: shapes {[tuple(t.shape) for t in tensors]} do not "
+        raise ValueError(f"broadcast_tensors: shapes {[tuple(t.shape) for t in given]} do not "
                          "broadcast") from None
-    return tuple(t if t.shape == shape else expand(t, shape) for t in tensors)
+    return tuple(t if t.shape == shape else expand(t, shape) for t in given)
 
 
 # ---------------------------------------------------------------- at least n-d, stacking
@@ -691,32 +702,32 @@ def _at_least(op, n, tensors):
     return out[0] if single else tuple(out)
 
 
-def atleast_1d(*tensors):
+def atleast_1d(*tensors: TensorLike) -> Union[Tensor, tuple[Tensor, ...]]:
     """Each tensor with at least 1 dimension (a 0-d one becomes shape (1,)); one tensor in, one
     out, else a tuple."""
     return _at_least("atleast_1d", 1, tensors)
 
 
-def atleast_2d(*tensors):
+def atleast_2d(*tensors: TensorLike) -> Union[Tensor, tuple[Tensor, ...]]:
     """Each tensor with at least 2 dimensions: () -> (1, 1), (n,) -> (1, n); one tensor in,
     one out, else a tuple."""
     return _at_least("atleast_2d", 2, tensors)
 
 
-def atleast_3d(*tensors):
+def atleast_3d(*tensors: TensorLike) -> Union[Tensor, tuple[Tensor, ...]]:
     """Each tensor with at least 3 dimensions: () -> (1, 1, 1), (n,) -> (1, n, 1),
     (m, n) -> (m, n, 1); one tensor in, one out, else a tuple."""
     return _at_least("atleast_3d", 3, tensors)
 
 
-def hstack(tensors):
+def hstack(tensors: Sequence[Tensor]) -> Tensor:
     """The tensors joined horizontally: cat along dim 1, or dim 0 when they are all 1-d (0-d
     ones count as 1-d)."""
     tensors = list(atleast_1d(_tensors("hstack", tensors)))
     return cat(tensors, 0 if all(t.ndim == 1 for t in tensors) else 1)
 
 
-def vstack(tensors):
+def vstack(tensors: Sequence[Tensor]) -> Tensor:
     """The tensors joined vertically: each made at least 2-d ((n,) -> (1, n)), then cat along
     dim 0."""
     return cat(list(atleast_2d(_tensors("vstack", tensors))), 0)
@@ -725,13 +736,13 @@ def vstack(tensors):
 row_stack = vstack
 
 
-def dstack(tensors):
+def dstack(tensors: Sequence[Tensor]) -> Tensor:
     """The tensors joined along the third dimension: each made at least 3-d, then cat along
     dim 2."""
     return cat(list(atleast_3d(_tensors("dstack", tensors))), 2)
 
 
-def column_stack(tensors):
+def column_stack(tensors: Sequence[Tensor]) -> Tensor:
     """The tensors as columns side by side: 0-d and 1-d ones become (n, 1) columns, then cat
     along dim 1."""
     tensors = _tensors("column_stack", tensors)
@@ -740,7 +751,8 @@ def column_stack(tensors):
 
 # ---------------------------------------------------------------- tensor_split and friends
 @tensor_method("tensor_split")
-def tensor_split(input, indices_or_sections, dim=0):
+def tensor_split(input: Tensor, indices_or_sections: Union[int, Sequence[int], Tensor],
+                 dim: int = 0) -> tuple[Tensor, ...]:
     """Views of input along ``dim``: an int n gives n pieces, the first size % n of them one
     longer; a list (or 1-d tensor) of indices cuts before each one (Python slice bounds, so
     out-of-order or too-large indices give empty pieces).
@@ -783,19 +795,19 @@ def _even_split(op, input, sections, dim, min_ndim):
 
 
 @tensor_method("hsplit")
-def hsplit(input, indices_or_sections):
+def hsplit(input: Tensor, indices_or_sections: Union[int, Sequence[int], Tensor]) -> tuple[Tensor, ...]:
     """tensor_split along dim 1 (dim 0 for a 1-d tensor); an int must divide that size."""
     return _even_split("hsplit", input, indices_or_sections, 0 if input.ndim == 1 else 1, 1)
 
 
 @tensor_method("vsplit")
-def vsplit(input, indices_or_sections):
+def vsplit(input: Tensor, indices_or_sections: Union[int, Sequence[int], Tensor]) -> tuple[Tensor, ...]:
     """tensor_split along dim 0 of a tensor of at least 2 dimensions; an int must divide it."""
     return _even_split("vsplit", input, indices_or_sections, 0, 2)
 
 
 @tensor_method("dsplit")
-def dsplit(input, indices_or_sections):
+def dsplit(input: Tensor, indices_or_sections: Union[int, Sequence[int], Tensor]) -> tuple[Tensor, ...]:
     """tensor_split along dim 2 of a tensor of at least 3 dimensions; an int must divide it."""
     return _even_split("dsplit", input, indices_or_sections, 2, 3)
 

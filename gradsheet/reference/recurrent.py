@@ -6,6 +6,8 @@ GRU r, z, n), σ the sigmoid, ⊙ the elementwise product (``*``). Row vectors, 
 ``x @ W.T``. Every line is a primitive differentiable op: autograd derives the BPTT that
 ``gradsheet.ops.recurrent`` writes by hand.
 """
+from typing import Any
+
 import gradsheet as gs
 from gradsheet.ops import recurrent as fused
 
@@ -97,7 +99,7 @@ def over_time(cell, x, state, reverse=False, lengths=None):
     step), as a PackedSequence does. Returns (outputs (T, B, H), final state).
     """
     T = x.shape[0]
-    outputs = [None] * T
+    outputs: list[Any] = [None] * T  # each step's h_t, filled in below
     for t in (reversed(range(T)) if reverse else range(T)):
         new = cell(x[t], state)
         h_t = new[0] if isinstance(new, tuple) else new
