@@ -14,24 +14,32 @@ Source coordinates follow PyTorch's kernels: with ``align_corners`` output i sit
 i * (in - 1) / (out - 1); without, at (i + 0.5) * scale - 0.5, where scale is 1 / scale_factor
 when a scale factor is given (and ``recompute_scale_factor`` is not True), else in / out.
 """
+from __future__ import annotations
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, Optional, Union
+
 import numpy as np
 
 from ._checks import tensor_args
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor
 
+if TYPE_CHECKING:
+    from .._typing import DType, ShapeLike
+
 # torch's bicubic kernel constant (Keys' cubic convolution with A = -0.75)
 CUBIC_A = -0.75
 
 
-def gather_axis(x, axis, index, weight=None):
+def gather_axis(x: np.ndarray, axis: int, index: np.ndarray,
+                weight: Optional[np.ndarray] = None) -> np.ndarray:
     """sum_t weight[:, t] * x.take(index[:, t], axis): the (out, taps) ``index`` read along
     ``axis`` (``weight`` None: one tap of weight 1, an exact copy)."""
     if weight is None:
         return np.take(x, index[:, 0], axis=axis)
     shape = [1] * x.ndim
     shape[axis] = -1
-    out = None
+    out: Any = None  # the sum of the terms (every index has a tap)
     with np.errstate(invalid="ignore"):  # inf * 0 is NaN, as in torch's kernels
         for t in range(index.shape[1]):  # taps: at most 4 (cubic) or the widest area window
             term = np.take(x, index[:, t], axis=axis) * weight[:, t].reshape(shape)
@@ -39,7 +47,8 @@ def gather_axis(x, axis, index, weight=None):
     return out
 
 
-def scatter_axis(g, axis, index, weight, size):
+def scatter_axis(g: np.ndarray, axis: int, index: np.ndarray, weight: Optional[np.ndarray],
+                 size: int) -> np.ndarray:
     """The adjoint of ``gather_axis``: dx (``size`` along ``axis``) with
     dx[..., j, ...] = sum of weight[i, t] * g[..., i, ...] over idx[i, t] = j."""
     moved = np.moveaxis(g, axis, -1)
@@ -107,7 +116,9 @@ def _guard(src, in_size):
     return i0, np.clip(src - i0, 0.0, 1.0)
 
 
-def nearest_index(in_size, out_size, scale_factor, exact=False, two_d=False, dtype=np.float64):
+def nearest_index(in_size: int, out_size: int, scale_factor: Optional[float],
+                  exact: bool = False, two_d: bool = False,
+                  dtype: DType = np.float64) -> np.ndarray:
     """(out, 1) input index of each output position: floor(i * scale) (``exact``: floor((i + 0.5)
     * scale)), capped at in - 1, with scale in float32 and the product in ``dtype`` (the input's),
     as PyTorch's kernels compute them. PyTorch's 2-D kernel (``two_d``) computes the product
@@ -116,7 +127,8 @@ def nearest_index(in_size, out_size, scale_factor, exact=False, two_d=False, dty
         return (np.arange(out_size) // (out_size // in_size))[:, None]
     scale = _scale(in_size, out_size, False, scale_factor, np.float32)
     i = np.arange(out_size)
-    product = np.float32 if two_d or dtype == np.float32 else np.float64
+    # Any: NumPy's stubs can't multiply a float32-or-float64 scalar type's value by an array
+    product: Any = np.float32 if two_d or dtype == np.float32 else np.float64
     if exact:
         src = np.maximum(product(scale) * (i + 0.5).astype(product) - product(0.5), 0) + 0.5
     else:
@@ -125,14 +137,16 @@ def nearest_index(in_size, out_size, scale_factor, exact=False, two_d=False, dty
     return np.minimum(src.astype(np.int64), in_size - 1)[:, None]
 
 
-def linear_taps(in_size, out_size, align_corners, scale_factor):
+def linear_taps(in_size: int, out_size: int, align_corners: Optional[bool],
+                scale_factor: Optional[float]) -> tuple[np.ndarray, np.ndarray]:
     """(out, 2) indices i0, i1 = i0 + (i0 < in - 1) and weights 1 - t, t."""
     i0, t = _guard(_source(in_size, out_size, align_corners, scale_factor), in_size)
     i1 = i0 + (i0 < in_size - 1)
     return np.stack([i0, i1], axis=1), np.stack([1.0 - t, t], axis=1)
 
 
-def cubic_taps(in_size, out_size, align_corners, scale_factor):
+def cubic_taps(in_size: int, out_size: int, align_corners: Optional[bool],
+               scale_factor: Optional[float]) -> tuple[np.ndarray, np.ndarray]:
     """(out, 4) indices i0 - 1 .. i0 + 2 clamped to the input, and Keys' cubic weights at
     distances t + 1, t, 1 - t, 2 - t (A = -0.75)."""
     i0, t = _guard(_source(in_size, out_size, align_corners, scale_factor, cubic=True), in_size)
@@ -149,7 +163,7 @@ def cubic_taps(in_size, out_size, align_corners, scale_factor):
     return index, weight
 
 
-def area_taps(in_size, out_size):
+def area_taps(in_size: int, out_size: int) -> tuple[np.ndarray, np.ndarray]:
     """(out, widest window) indices and weights of adaptive average pooling: output i averages
     input [floor(i * in / out), ceil((i + 1) * in / out)); padded taps have weight 0."""
     i = np.arange(out_size)
@@ -210,8 +224,11 @@ def _per_axis(op, name, value, dims, shape, kind):
 
 
 @tensor_args("input")
-def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corners=None,
-                recompute_scale_factor=None, antialias=False):
+def interpolate(input: Tensor, size: Optional[ShapeLike] = None,
+                scale_factor: Union[float, Sequence[float], None] = None, mode: str = "nearest",
+                align_corners: Optional[bool] = None,
+                recompute_scale_factor: Optional[bool] = None,
+                antialias: bool = False) -> Tensor:
     """y[..., i] = sum_t w[i, t] x[..., idx[i, t]] along each spatial axis: the input resized to
     ``size`` (or ``scale_factor`` times its size, rounded down).
 
@@ -322,7 +339,7 @@ def _shape_of(input):
 
 
 @tensor_args("input")
-def pixel_shuffle(input, upscale_factor):
+def pixel_shuffle(input: Tensor, upscale_factor: int) -> Tensor:
     """y[..., c, h*r + i, w*r + j] = x[..., c*r*r + i*r + j, h, w], r = ``upscale_factor``:
     (*, C*r*r, H, W) -> (*, C, H*r, W*r), the sub-pixel convolution's rearrangement.
     Example: ``pixel_shuffle(x, 2)`` turns (1, 4, 3, 3) into (1, 1, 6, 6).
@@ -341,7 +358,7 @@ def pixel_shuffle(input, upscale_factor):
 
 
 @tensor_args("input")
-def pixel_unshuffle(input, downscale_factor):
+def pixel_unshuffle(input: Tensor, downscale_factor: int) -> Tensor:
     """y[..., c*r*r + i*r + j, h, w] = x[..., c, h*r + i, w*r + j], r = ``downscale_factor``:
     (*, C, H*r, W*r) -> (*, C*r*r, H, W), the inverse of ``pixel_shuffle``.
     Example: ``pixel_unshuffle(x, 2)`` turns (1, 1, 6, 6) into (1, 4, 3, 3).
