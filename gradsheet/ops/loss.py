@@ -7,8 +7,12 @@ target of another shape (with a warning), gradsheet raises ValueError naming bot
 usual cause is an (N, 1) prediction against an (N,) target, silently an (N, N) loss.
 Class weights, ``weight`` and ``pos_weight`` are constants: they get no gradient.
 """
+from __future__ import annotations
+
 import math
 import warnings
+from collections.abc import Callable
+from typing import Optional, Union
 
 import numpy as np
 
@@ -436,7 +440,7 @@ class NLLLoss(Function):
 
 # ---------------------------------------------------------------- functional API
 @tensor_args("input", "target")
-def mse_loss(input, target, reduction="mean"):
+def mse_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
     """Mean squared error: mean((input - target)**2). Example: mse_loss([1., 3.], [0., 1.]) = 2.5.
 
     Unlike PyTorch, a target whose shape differs from the input's raises ValueError.
@@ -446,14 +450,15 @@ def mse_loss(input, target, reduction="mean"):
 
 
 @tensor_args("input", "target")
-def l1_loss(input, target, reduction="mean"):
+def l1_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
     """Mean absolute error: mean(|input - target|). Shapes must be equal (no broadcasting)."""
     _check_reduction("l1_loss", reduction)
     return L1Loss.apply(input, target, reduction=reduction)
 
 
 @tensor_args("input", "target")
-def huber_loss(input, target, reduction="mean", delta=1.0):
+def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean",
+               delta: float = 1.0) -> Tensor:
     """0.5 d**2 if |d| < delta else delta (|d| - 0.5 delta), d = input - target, then reduced.
     Shapes must be equal (no broadcasting)."""
     _check_reduction("huber_loss", reduction)
@@ -464,7 +469,8 @@ def huber_loss(input, target, reduction="mean", delta=1.0):
 
 
 @tensor_args("input", "target")
-def smooth_l1_loss(input, target, reduction="mean", beta=1.0):
+def smooth_l1_loss(input: Tensor, target: Tensor, reduction: str = "mean",
+                   beta: float = 1.0) -> Tensor:
     """0.5 d**2 / beta if |d| < beta else |d| - 0.5 beta, d = input - target (huber_loss / beta;
     l1_loss when beta = 0). Shapes must be equal (no broadcasting)."""
     _check_reduction("smooth_l1_loss", reduction)
@@ -477,7 +483,8 @@ def smooth_l1_loss(input, target, reduction="mean", beta=1.0):
 
 
 @tensor_args("input", "target", "weight")
-def binary_cross_entropy(input, target, weight=None, reduction="mean"):
+def binary_cross_entropy(input: Tensor, target: Tensor, weight: Optional[Tensor] = None,
+                         reduction: str = "mean") -> Tensor:
     """L(z, y) = -w [y log z + (1 - y) log(1 - z)] on probabilities z (logs clamped at -100).
 
     ``weight`` broadcasts to the input's shape. Example: binary_cross_entropy([0.5], [1.]) = log 2.
@@ -488,8 +495,9 @@ def binary_cross_entropy(input, target, weight=None, reduction="mean"):
 
 
 @tensor_args("input", "target", "weight", "pos_weight")
-def binary_cross_entropy_with_logits(input, target, weight=None, reduction="mean",
-                                     pos_weight=None):
+def binary_cross_entropy_with_logits(input: Tensor, target: Tensor,
+                                     weight: Optional[Tensor] = None, reduction: str = "mean",
+                                     pos_weight: Optional[Tensor] = None) -> Tensor:
     """BCE of sigmoid(input) against target, as max(x, 0) - x y + log(1 + e^-|x|) (stable).
 
     ``pos_weight`` (e.g. one entry per class, broadcast over the last dim) weights the
@@ -501,8 +509,9 @@ def binary_cross_entropy_with_logits(input, target, weight=None, reduction="mean
 
 
 @tensor_args("input", "target", "weight")
-def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean",
-                  label_smoothing=0.0):
+def cross_entropy(input: Tensor, target: Tensor, weight: Optional[Tensor] = None,
+                  ignore_index: int = -100, reduction: str = "mean",
+                  label_smoothing: float = 0.0) -> Tensor:
     """Softmax cross-entropy -log softmax(input)_target, fused (see CrossEntropy).
 
     target: class indices (N,) / (N, d1, ...) / () for a (C,) input, or class probabilities of
@@ -520,7 +529,8 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean
 
 
 @tensor_args("input", "target", "weight")
-def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
+def nll_loss(input: Tensor, target: Tensor, weight: Optional[Tensor] = None,
+             ignore_index: int = -100, reduction: str = "mean") -> Tensor:
     """Negative log-likelihood -input[target] of log-probabilities (e.g. log_softmax output)."""
     _check_reduction("nll_loss", reduction)
     return NLLLoss.apply(input, target, weight, ignore_index=ignore_index, reduction=reduction)
@@ -963,7 +973,8 @@ class SoftMargin(Function):
 
 # ---------------------------------------------------------------- functional API (issue 10)
 @tensor_args("input", "target")
-def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_target=False):
+def kl_div(input: Tensor, target: Tensor, size_average: Optional[bool] = None, reduce: Optional[bool] = None,
+           reduction: str = "mean", log_target: bool = False) -> Tensor:
     """KL divergence sum t (log t - x) of log-probabilities ``input`` x from probabilities
     ``target`` t (log-probabilities with ``log_target``), elementwise then reduced.
 
@@ -982,8 +993,9 @@ def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_
 
 
 @tensor_args("input", "target")
-def poisson_nll_loss(input, target, log_input=True, full=False, size_average=None, eps=1e-8,
-                     reduce=None, reduction="mean"):
+def poisson_nll_loss(input: Tensor, target: Tensor, log_input: bool = True, full: bool = False,
+                     size_average: Optional[bool] = None, eps: float = 1e-8,
+                     reduce: Optional[bool] = None, reduction: str = "mean") -> Tensor:
     """Poisson NLL: e^x - t x of log-rates x (``log_input``), or x - t log(x + eps) of rates x;
     ``full`` adds Stirling's approximation t log t - t + log(2 pi t) / 2 where t > 1.
     """
@@ -994,7 +1006,8 @@ def poisson_nll_loss(input, target, log_input=True, full=False, size_average=Non
 
 
 @tensor_args("input", "target")
-def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"):
+def gaussian_nll_loss(input: Tensor, target: Tensor, var: Union[Tensor, float],
+                      full: bool = False, eps: float = 1e-6, reduction: str = "mean") -> Tensor:
     """Gaussian NLL (log v + (x - t)**2 / v) / 2, v = max(var, eps) (+ log(2 pi) / 2 if full).
 
     ``var``: a number, or a tensor of the input's shape, of its shape without the last
@@ -1029,8 +1042,9 @@ def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"
 
 
 @tensor_args("input1", "input2", "target")
-def margin_ranking_loss(input1, input2, target, margin=0, size_average=None, reduce=None,
-                        reduction="mean"):
+def margin_ranking_loss(input1: Tensor, input2: Tensor, target: Tensor, margin: float = 0,
+                        size_average: Optional[bool] = None, reduce: Optional[bool] = None,
+                        reduction: str = "mean") -> Tensor:
     """max(0, -y (x1 - x2) + margin), y = 1 where x1 should rank higher, -1 where lower.
 
     The three inputs broadcast, with equal ranks (ValueError naming the shapes otherwise).
@@ -1043,8 +1057,9 @@ def margin_ranking_loss(input1, input2, target, margin=0, size_average=None, red
 
 
 @tensor_args("input", "target")
-def hinge_embedding_loss(input, target, margin=1.0, size_average=None, reduce=None,
-                         reduction="mean"):
+def hinge_embedding_loss(input: Tensor, target: Tensor, margin: float = 1.0,
+                         size_average: Optional[bool] = None, reduce: Optional[bool] = None,
+                         reduction: str = "mean") -> Tensor:
     """x where y = 1, max(0, margin - x) where y = -1 (for distances x between pairs labelled
     similar, y = 1, or dissimilar, y = -1). Shapes must be equal."""
     op = "hinge_embedding_loss"
@@ -1054,8 +1069,9 @@ def hinge_embedding_loss(input, target, margin=1.0, size_average=None, reduce=No
 
 
 @tensor_args("input1", "input2", "target")
-def cosine_embedding_loss(input1, input2, target, margin=0, size_average=None, reduce=None,
-                          reduction="mean"):
+def cosine_embedding_loss(input1: Tensor, input2: Tensor, target: Tensor, margin: float = 0,
+                          size_average: Optional[bool] = None, reduce: Optional[bool] = None,
+                          reduction: str = "mean") -> Tensor:
     """1 - cos(x1, x2) where y = 1, max(0, cos(x1, x2) - margin) where y = -1, per row.
 
     Inputs (N, D) with target (N,), or (D,) with a 0-d target; ValueError otherwise.
@@ -1082,8 +1098,10 @@ def cosine_embedding_loss(input1, input2, target, margin=0, size_average=None, r
 
 
 @tensor_args("anchor", "positive", "negative")
-def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2, eps=1e-6, swap=False,
-                        size_average=None, reduce=None, reduction="mean"):
+def triplet_margin_loss(anchor: Tensor, positive: Tensor, negative: Tensor, margin: float = 1.0,
+                        p: float = 2, eps: float = 1e-6, swap: bool = False,
+                        size_average: Optional[bool] = None, reduce: Optional[bool] = None,
+                        reduction: str = "mean") -> Tensor:
     """max(0, margin + d(a, p) - d(a, n)), d(x, y) = ||x - y + eps||_p over the last dimension;
     ``swap`` uses min(d(a, n), d(p, n)) for the negative distance.
 
@@ -1102,8 +1120,10 @@ def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2, eps=1e-6, s
 
 
 @tensor_args("anchor", "positive", "negative")
-def triplet_margin_with_distance_loss(anchor, positive, negative, *, distance_function=None,
-                                      margin=1.0, swap=False, reduction="mean"):
+def triplet_margin_with_distance_loss(
+        anchor: Tensor, positive: Tensor, negative: Tensor, *,
+        distance_function: Optional[Callable[[Tensor, Tensor], Tensor]] = None,
+        margin: float = 1.0, swap: bool = False, reduction: str = "mean") -> Tensor:
     """max(0, margin + d(a, p) - d(a, n)) for any ``distance_function`` d (default: the pairwise
     distance ||x - y + 1e-6||_2, i.e. triplet_margin_loss); ``swap`` uses min(d(a, n), d(p, n)).
 
@@ -1135,8 +1155,9 @@ def triplet_margin_with_distance_loss(anchor, positive, negative, *, distance_fu
 
 
 @tensor_args("input", "target", "weight")
-def multilabel_soft_margin_loss(input, target, weight=None, size_average=None, reduce=None,
-                                reduction="mean"):
+def multilabel_soft_margin_loss(input: Tensor, target: Tensor, weight: Optional[Tensor] = None,
+                                size_average: Optional[bool] = None, reduce: Optional[bool] = None,
+                                reduction: str = "mean") -> Tensor:
     """-(1 / C) sum_c w_c [y_c log sigmoid(x_c) + (1 - y_c) log sigmoid(-x_c)] per sample (classes
     on the last dimension), computed stably; ``weight`` broadcasts to the input's shape."""
     op = "multilabel_soft_margin_loss"
@@ -1146,8 +1167,9 @@ def multilabel_soft_margin_loss(input, target, weight=None, size_average=None, r
 
 
 @tensor_args("input", "target", "weight")
-def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=None,
-                      reduce=None, reduction="mean"):
+def multi_margin_loss(input: Tensor, target: Tensor, p: int = 1, margin: float = 1.0,
+                      weight: Optional[Tensor] = None, size_average: Optional[bool] = None,
+                      reduce: Optional[bool] = None, reduction: str = "mean") -> Tensor:
     """(1 / C) sum_{i != y} w_y max(0, margin - x_y + x_i)**p: a multi-class hinge loss for
     scores (N, C) or (C,) and class indices y; p is 1 or 2 (ValueError otherwise)."""
     op = "multi_margin_loss"
@@ -1162,7 +1184,8 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=
 
 
 @tensor_args("input", "target")
-def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
+def multilabel_margin_loss(input: Tensor, target: Tensor, size_average: Optional[bool] = None,
+                           reduce: Optional[bool] = None, reduction: str = "mean") -> Tensor:
     """(1 / C) sum_{j target} sum_{i not target} max(0, 1 - (x_j - x_i)) per sample; each target
     row lists the sample's classes and ends at the first -1 (it has the input's shape)."""
     op = "multilabel_margin_loss"
@@ -1172,7 +1195,8 @@ def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduct
 
 
 @tensor_args("input", "target")
-def soft_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
+def soft_margin_loss(input: Tensor, target: Tensor, size_average: Optional[bool] = None,
+                     reduce: Optional[bool] = None, reduction: str = "mean") -> Tensor:
     """log(1 + e^(-y x)) for targets y = +-1 (a two-class logistic loss). Shapes must be equal."""
     op = "soft_margin_loss"
     reduction = _legacy_reduction(op, size_average, reduce, reduction)
