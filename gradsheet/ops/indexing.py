@@ -14,7 +14,11 @@ IndexError (also a RuntimeError, which PyTorch raises for some of these ops) nam
 the dimension and its size. The factories ``eye``, ``tril_indices`` and ``triu_indices`` and the
 ``Tensor.new_*`` constructors live here too.
 """
+from __future__ import annotations
+
 import builtins
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, Optional, Union
 
 import numpy as np
 
@@ -23,6 +27,9 @@ from ..autograd.function import Function
 from ..autograd.methods import tensor_method
 from ..autograd.tensor import Tensor, _shape_args, _to_array
 from .elementwise import cast
+
+if TYPE_CHECKING:
+    from .._typing import DType, DeviceLike, Number, ShapeLike, TensorLike
 
 
 class IndexOutOfRange(IndexError, RuntimeError):
@@ -158,7 +165,7 @@ class Gather(Function):
 
 
 @tensor_method("gather")
-def gather(input, dim, index, *, sparse_grad=False):
+def gather(input: Tensor, dim: int, index: Tensor, *, sparse_grad: bool = False) -> Tensor:
     """y[i][j] = input[index[i][j]][j] (dim 0), input[i][index[i][j]] (dim 1), ...: y has
     index's shape; the gradient is added back at the picked positions. index is int64 (or
     int32) with input's number of dimensions and no larger than input outside ``dim``.
@@ -225,7 +232,8 @@ def _scatter_args(op, input, dim, index, src):
 
 
 @tensor_method("scatter", inplace="scatter_")
-def scatter(input, dim, index, src=None, value=None, *, reduce=None):
+def scatter(input: Tensor, dim: int, index: Tensor, src: Union[Tensor, Number, None] = None,
+            value: Optional[Number] = None, *, reduce: Optional[str] = None) -> Tensor:
     """y = input with y[index[i][j]][j] = src[i][j] (dim 0; likewise for other dims), or =
     ``value`` (a number) everywhere index points; ``reduce='add'``/``'multiply'`` combines
     instead of overwriting. Gradient: zeros where written for input, dL/dy gathered by index
@@ -241,9 +249,8 @@ def scatter(input, dim, index, src=None, value=None, *, reduce=None):
         value = _value("scatter", value)
         value = value.item() if isinstance(value, Tensor) else value
     input, dim, index = _scatter_args("scatter", input, dim, index, src)
-    if src is None:
-        value = np.asarray(value, dtype=input.dtype)
-    return Scatter.apply(input, src, index, dim, reduce, value)
+    fill = np.asarray(value, dtype=input.dtype) if src is None else value
+    return Scatter.apply(input, src, index, dim, reduce, fill)
 
 
 class ScatterAdd(Function):
@@ -266,7 +273,7 @@ class ScatterAdd(Function):
 
 
 @tensor_method("scatter_add", inplace="scatter_add_")
-def scatter_add(input, dim, index, src):
+def scatter_add(input: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:
     """y = input with y[index[i][j]][j] += src[i][j] (dim 0; likewise for other dims),
     duplicates accumulating; the gradient is dL/dy for input, dL/dy gathered by index for src.
     """
@@ -392,7 +399,8 @@ class ScatterReduce(Function):
 
 
 @tensor_method("scatter_reduce", inplace="scatter_reduce_")
-def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):
+def scatter_reduce(input: Tensor, dim: int, index: Tensor, src: Tensor, reduce: str, *,
+                   include_self: bool = True) -> Tensor:
     """y = input with y[index[i][j]][j] = reduce(y[...], src[i][j], ...) (dim 0; likewise for
     other dims), ``reduce`` one of 'sum', 'prod', 'mean', 'amax', 'amin'; input's own value
     takes part unless ``include_self=False``. Gradients as PyTorch's (amax/amin share among
@@ -421,7 +429,7 @@ class TakeAlong(Function):
 
 
 @tensor_method("take")
-def take(input, index):
+def take(input: Tensor, index: Tensor) -> Tensor:
     """y = input.flatten()[index] (y has index's shape; negative indices count from the end);
     the gradient is added back at the picked elements. index is int64.
     """
@@ -436,7 +444,7 @@ def take(input, index):
 
 
 @tensor_method("take_along_dim")
-def take_along_dim(input, indices, dim=None):
+def take_along_dim(input: Tensor, indices: Tensor, dim: Optional[int] = None) -> Tensor:
     """y = gather(input, dim, indices) with input and indices broadcast against each other
     outside ``dim``; dim=None takes from the flattened input. Negative indices count from the
     end; the gradient is added back at the picked elements.
@@ -503,7 +511,7 @@ class IndexSelect(Function):
 
 
 @tensor_method("index_select")
-def index_select(input, dim, index):
+def index_select(input: Tensor, dim: int, index: Tensor) -> Tensor:
     """y = input[..., index, ...]: the entries of ``dim`` that index (a 0-d or 1-d int64 or
     int32 tensor) lists, in its order; the gradient is added back along dim.
     """
@@ -551,7 +559,8 @@ class IndexAdd(Function):
 
 
 @tensor_method("index_add", inplace="index_add_")
-def index_add(input, dim, index, source, *, alpha=1):
+def index_add(input: Tensor, dim: int, index: Tensor, source: Tensor, *,
+              alpha: Number = 1) -> Tensor:
     """y = input with y[..., index[i], ...] += alpha source[..., i, ...] along ``dim``
     (duplicate indices accumulate); the gradient is dL/dy for input and alpha dL/dy
     index_select-ed for source.
@@ -587,7 +596,7 @@ class IndexCopy(Function):
 
 
 @tensor_method("index_copy", inplace="index_copy_")
-def index_copy(input, dim, index, source):
+def index_copy(input: Tensor, dim: int, index: Tensor, source: Tensor) -> Tensor:
     """y = input with y[..., index[i], ...] = source[..., i, ...] along ``dim`` (index int64);
     the gradient is dL/dy with zeros at index for input, dL/dy index_select-ed for source.
     """
@@ -624,7 +633,7 @@ class IndexFill(Function):
 
 
 @tensor_method("index_fill", inplace="index_fill_")
-def index_fill(input, dim, index, value):
+def index_fill(input: Tensor, dim: int, index: Tensor, value: Union[Number, Tensor]) -> Tensor:
     """y = input with y[..., index, ...] = value along ``dim`` (value a number or a 0-d tensor,
     index int64; negative indices count from the end); the gradient is zero at index for input,
     the sum of dL/dy there for a tensor value.
@@ -673,7 +682,7 @@ class MaskedFill(Function):
 
 
 @tensor_method("masked_fill", inplace="masked_fill_")
-def masked_fill(input, mask, value):
+def masked_fill(input: Tensor, mask: Tensor, value: Union[Number, Tensor]) -> Tensor:
     """y = value where ``mask`` (a bool tensor broadcasting with input) is True, input
     elsewhere; value is a number or a 0-d tensor (which gets the sum of dL/dy where mask).
     """
@@ -702,7 +711,7 @@ class MaskedSelect(Function):
 
 
 @tensor_method("masked_select")
-def masked_select(input, mask):
+def masked_select(input: Tensor, mask: Tensor) -> Tensor:
     """y = input[mask]: input's elements where ``mask`` (bool, broadcasting with input) is True,
     as a 1-d tensor; the gradient goes back to those elements.
     """
@@ -735,7 +744,7 @@ class MaskedScatter(Function):
 
 
 @tensor_method("masked_scatter", inplace="masked_scatter_")
-def masked_scatter(input, mask, source):
+def masked_scatter(input: Tensor, mask: Tensor, source: Tensor) -> Tensor:
     """y = input with the positions where ``mask`` is True (bool, broadcasting with input)
     taking source's elements one after another in row-major order; source needs at least as
     many elements as mask has True entries.
@@ -752,7 +761,7 @@ def masked_scatter(input, mask, source):
 
 
 @tensor_method("nonzero", as_method=lambda self, *, as_tuple=False: nonzero(self, as_tuple=as_tuple))
-def nonzero(input, *, as_tuple=False):
+def nonzero(input: Tensor, *, as_tuple: bool = False) -> Union[Tensor, tuple[Tensor, ...]]:
     """The indices of input's nonzero elements: an int64 tensor of shape (n, input.ndim), one
     row per element in row-major order, or with ``as_tuple=True`` one 1-d tensor per dimension
     (a 0-d input counts as 1-d there). Not differentiable.
@@ -764,7 +773,7 @@ def nonzero(input, *, as_tuple=False):
 
 
 @tensor_method("argwhere")
-def argwhere(input):
+def argwhere(input: Tensor) -> Tensor:
     """The indices of input's nonzero elements, an int64 tensor of shape (n, input.ndim), as
     ``nonzero(input)``. Not differentiable.
     """
@@ -824,7 +833,7 @@ class DiagEmbed(Function):
 
 
 @tensor_method("diagonal")
-def diagonal(input, offset=0, dim1=0, dim2=1):
+def diagonal(input: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Tensor:
     """y[..., i] = input[..., i, i + offset, ...] over dims (dim1, dim2): the diagonal
     ``offset`` (above the main one when positive) as the last dimension, a view of input;
     the gradient goes back onto that diagonal.
@@ -841,7 +850,7 @@ def diagonal(input, offset=0, dim1=0, dim2=1):
 
 
 @tensor_method("diag_embed")
-def diag_embed(input, offset=0, dim1=-2, dim2=-1):
+def diag_embed(input: Tensor, offset: int = 0, dim1: int = -2, dim2: int = -1) -> Tensor:
     """y with y[..., i, i + offset] (over dims dim1, dim2 of y) = input[..., i] and zeros
     elsewhere: input's last dimension becomes the diagonal ``offset`` of square matrices of
     size n + |offset|; the gradient is that diagonal of dL/dy.
@@ -857,7 +866,7 @@ def diag_embed(input, offset=0, dim1=-2, dim2=-1):
 
 
 @tensor_method("diag")
-def diag(input, diagonal=0):
+def diag(input: Tensor, diagonal: int = 0) -> Tensor:
     """A 1-d input v gives the square matrix with v on its diagonal ``diagonal`` (size
     n + |diagonal|), zeros elsewhere; a 2-d input gives (a copy of) its diagonal ``diagonal``
     as a 1-d tensor. Differentiable both ways.
@@ -894,7 +903,7 @@ def _triangle(op, input, diagonal, upper):
 
 
 @tensor_method("tril", inplace="tril_")
-def tril(input, diagonal=0):
+def tril(input: Tensor, diagonal: int = 0) -> Tensor:
     """y[..., i, j] = input[..., i, j] where j - i <= diagonal, 0 elsewhere (the lower triangle
     of the last two dimensions); the gradient has the same zeros.
     """
@@ -902,7 +911,7 @@ def tril(input, diagonal=0):
 
 
 @tensor_method("triu", inplace="triu_")
-def triu(input, diagonal=0):
+def triu(input: Tensor, diagonal: int = 0) -> Tensor:
     """y[..., i, j] = input[..., i, j] where j - i >= diagonal, 0 elsewhere (the upper triangle
     of the last two dimensions); the gradient has the same zeros.
     """
@@ -923,7 +932,8 @@ def _count(op, name, n):
     return int(n)
 
 
-def eye(n, m=None, *, dtype=None, requires_grad=False, device=None, layout=None):
+def eye(n: int, m: Optional[int] = None, *, dtype: Optional[DType] = None, requires_grad: bool = False,
+        device: Optional[DeviceLike] = None, layout: Any = None) -> Tensor:
     """The n x m identity: I[i, j] = 1 if i == j else 0 (m defaults to n); the default float
     dtype unless ``dtype`` says.
     """
@@ -940,14 +950,16 @@ def _triangle_indices(op, row, col, offset, dtype, upper):
                                                       else backend.as_dtype(dtype)))
 
 
-def tril_indices(row, col, offset=0, *, dtype=None, device=None, layout=None):
+def tril_indices(row: int, col: int, offset: int = 0, *, dtype: Optional[DType] = None,
+                 device: Optional[DeviceLike] = None, layout: Any = None) -> Tensor:
     """The (2, N) coordinates (row-major order) of the lower triangle of a row x col matrix:
     the (i, j) with j - i <= offset; int64 unless ``dtype`` says.
     """
     return _triangle_indices("tril_indices", row, col, offset, dtype, False)
 
 
-def triu_indices(row, col, offset=0, *, dtype=None, device=None, layout=None):
+def triu_indices(row: int, col: int, offset: int = 0, *, dtype: Optional[DType] = None,
+                 device: Optional[DeviceLike] = None, layout: Any = None) -> Tensor:
     """The (2, N) coordinates (row-major order) of the upper triangle of a row x col matrix:
     the (i, j) with j - i >= offset; int64 unless ``dtype`` says.
     """
@@ -970,7 +982,8 @@ def _new_size(op, size):
 
 
 @tensor_method("new_zeros")
-def new_zeros(self, *size, dtype=None, requires_grad=False, device=None):
+def new_zeros(self: Tensor, *size: ShapeLike, dtype: Optional[DType] = None, requires_grad: bool = False,
+              device: Optional[DeviceLike] = None) -> Tensor:
     """A tensor of 0s of ``size`` (``x.new_zeros(2, 3)`` or ``x.new_zeros((2, 3))``) with self's
     dtype unless ``dtype`` says.
     """
@@ -978,19 +991,22 @@ def new_zeros(self, *size, dtype=None, requires_grad=False, device=None):
 
 
 @tensor_method("new_ones")
-def new_ones(self, *size, dtype=None, requires_grad=False, device=None):
+def new_ones(self: Tensor, *size: ShapeLike, dtype: Optional[DType] = None, requires_grad: bool = False,
+             device: Optional[DeviceLike] = None) -> Tensor:
     """A tensor of 1s of ``size`` with self's dtype unless ``dtype`` says."""
     return _leaf(np.ones(_new_size("new_ones", size), _new_dtype(self, dtype)), requires_grad)
 
 
 @tensor_method("new_empty")
-def new_empty(self, *size, dtype=None, requires_grad=False, device=None):
+def new_empty(self: Tensor, *size: ShapeLike, dtype: Optional[DType] = None, requires_grad: bool = False,
+              device: Optional[DeviceLike] = None) -> Tensor:
     """An uninitialised tensor of ``size`` with self's dtype unless ``dtype`` says."""
     return _leaf(np.empty(_new_size("new_empty", size), _new_dtype(self, dtype)), requires_grad)
 
 
 @tensor_method("new_full")
-def new_full(self, size, fill_value, *, dtype=None, requires_grad=False, device=None):
+def new_full(self: Tensor, size: Sequence[int], fill_value: Number, *, dtype: Optional[DType] = None,
+             requires_grad: bool = False, device: Optional[DeviceLike] = None) -> Tensor:
     """A tensor of ``size`` (a sequence) filled with ``fill_value``, with self's dtype unless
     ``dtype`` says.
     """
@@ -1001,7 +1017,8 @@ def new_full(self, size, fill_value, *, dtype=None, requires_grad=False, device=
 
 
 @tensor_method("new_tensor")
-def new_tensor(self, data, *, dtype=None, requires_grad=False, device=None):
+def new_tensor(self: Tensor, data: TensorLike, *, dtype: Optional[DType] = None, requires_grad: bool = False,
+               device: Optional[DeviceLike] = None) -> Tensor:
     """A new tensor holding a copy of ``data``, with self's dtype unless ``dtype`` says."""
     array = np.array(_to_array(data), dtype=_new_dtype(self, dtype), copy=True)
     return _leaf(array, requires_grad)
