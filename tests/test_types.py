@@ -48,13 +48,13 @@ PUBLIC_API_ANNOTATED = [
     "gradsheet.ops.fill", "gradsheet.ops.fold", "gradsheet.ops.geometry", "gradsheet.ops.im2col",
     "gradsheet.ops.indexing", "gradsheet.ops.loss", "gradsheet.ops.norm", "gradsheet.ops.padding",
     "gradsheet.ops.pool", "gradsheet.ops.promotion", "gradsheet.ops.random",
-    "gradsheet.ops.reduce", "gradsheet.ops.resample", "gradsheet.ops.scan", "gradsheet.ops.shape",
-    "gradsheet.ops.sort", "gradsheet.ops.subscript", "gradsheet.ops.unary", "gradsheet.ops.unpool",
-    "gradsheet.plotting", "gradsheet.rl.envs.random_mdp", "gradsheet.rl.evaluation",
-    "gradsheet.rl.mdp", "gradsheet.rl.planning", "gradsheet.summary", "gradsheet.threads",
-    "gradsheet.train.callbacks", "gradsheet.train.curves", "gradsheet.train.history",
-    "gradsheet.train.loggers", "gradsheet.train.loop", "gradsheet.train.metrics",
-    "gradsheet.train.progress",
+    "gradsheet.ops.recurrent", "gradsheet.ops.reduce", "gradsheet.ops.resample",
+    "gradsheet.ops.scan", "gradsheet.ops.shape", "gradsheet.ops.sort", "gradsheet.ops.subscript",
+    "gradsheet.ops.unary", "gradsheet.ops.unpool", "gradsheet.plotting",
+    "gradsheet.rl.envs.random_mdp", "gradsheet.rl.evaluation", "gradsheet.rl.mdp",
+    "gradsheet.rl.planning", "gradsheet.summary", "gradsheet.threads", "gradsheet.train.callbacks",
+    "gradsheet.train.curves", "gradsheet.train.history", "gradsheet.train.loggers",
+    "gradsheet.train.loop", "gradsheet.train.metrics", "gradsheet.train.progress",
 ]
 
 

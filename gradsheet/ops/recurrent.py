@@ -29,11 +29,19 @@ sequence at its own last step.
 The node's output packs [y_1 .. y_T, h_T, (c_T)] along the first axis; ``rnn_layer`` and its
 siblings slice it into the tensors they return.
 """
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Optional, Union
+
 import numpy as np
 
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor
 from .. import threads
+
+# a padded batch's lengths: B ints (a sequence, an integer array or Tensor), or None
+_Lengths = Union[Sequence[int], np.ndarray, Tensor, None]
 
 _GATES = {"rnn_tanh": 1, "rnn_relu": 1, "lstm": 4, "gru": 3}
 
@@ -559,7 +567,7 @@ def _data(x):
     return x.array if isinstance(x, Tensor) else np.asarray(x)
 
 
-def as_lengths(lengths, T, B, op):
+def as_lengths(lengths: _Lengths, T: int, B: int, op: str) -> Optional[np.ndarray]:
     """``lengths`` (ints, an array or an integer Tensor) as an int64 array, checked against a
     batch of B sequences of at most T steps."""
     if lengths is None:
@@ -619,8 +627,10 @@ def _layer(kind, op, x, h0, c0, w_ih, w_hh, b_ih, b_hh, reverse, lengths):
 
 
 # ------------------------------------------------------------------ layers
-def rnn_layer(input, h0, w_ih, w_hh, b_ih=None, b_hh=None, nonlinearity="tanh", reverse=False,
-              lengths=None):
+def rnn_layer(input: Tensor, h0: Optional[Tensor], w_ih: Tensor, w_hh: Tensor,
+              b_ih: Optional[Tensor] = None, b_hh: Optional[Tensor] = None,
+              nonlinearity: str = "tanh", reverse: bool = False,
+              lengths: _Lengths = None) -> tuple[Tensor, Tensor]:
     """One Elman RNN layer over a sequence: h_t = tanh(W_ih x_t + b_ih + W_hh h_{t-1} + b_hh).
 
     Shapes: input (T, B, I), h0 (B, H) or None (zeros) -> (output (T, B, H), h_T (B, H)).
@@ -632,7 +642,10 @@ def rnn_layer(input, h0, w_ih, w_hh, b_ih=None, b_hh=None, nonlinearity="tanh", 
                   reverse, lengths)
 
 
-def lstm_layer(input, h0, c0, w_ih, w_hh, b_ih=None, b_hh=None, reverse=False, lengths=None):
+def lstm_layer(input: Tensor, h0: Optional[Tensor], c0: Optional[Tensor], w_ih: Tensor,
+               w_hh: Tensor, b_ih: Optional[Tensor] = None, b_hh: Optional[Tensor] = None,
+               reverse: bool = False, lengths: _Lengths = None
+               ) -> tuple[Tensor, Tensor, Tensor]:
     """One LSTM layer over a sequence: c_t = f * c_{t-1} + i * g, h_t = o * tanh(c_t).
 
     Shapes: input (T, B, I), h0 and c0 (B, H) or None -> (output (T, B, H), h_T, c_T (B, H)).
@@ -640,7 +653,9 @@ def lstm_layer(input, h0, c0, w_ih, w_hh, b_ih=None, b_hh=None, reverse=False, l
     return _layer("lstm", "lstm_layer", input, h0, c0, w_ih, w_hh, b_ih, b_hh, reverse, lengths)
 
 
-def gru_layer(input, h0, w_ih, w_hh, b_ih=None, b_hh=None, reverse=False, lengths=None):
+def gru_layer(input: Tensor, h0: Optional[Tensor], w_ih: Tensor, w_hh: Tensor,
+              b_ih: Optional[Tensor] = None, b_hh: Optional[Tensor] = None, reverse: bool = False,
+              lengths: _Lengths = None) -> tuple[Tensor, Tensor]:
     """One GRU layer over a sequence: h_t = (1 - z) * n + z * h_{t-1}.
 
     Shapes: input (T, B, I), h0 (B, H) or None -> (output (T, B, H), h_T (B, H)).
@@ -660,21 +675,26 @@ def _cell(kind, op, input, hx, w_ih, w_hh, b_ih, b_hh):
     return (out[0], out[1]) if kind == "lstm" else out
 
 
-def rnn_tanh_cell(input, hx, w_ih, w_hh, b_ih=None, b_hh=None):
+def rnn_tanh_cell(input: Tensor, hx: Optional[Tensor], w_ih: Tensor, w_hh: Tensor,
+                  b_ih: Optional[Tensor] = None, b_hh: Optional[Tensor] = None) -> Tensor:
     """One RNN step, one node: h' = tanh(W_ih x + b_ih + W_hh h + b_hh); (B, I) -> (B, H)."""
     return _cell("rnn_tanh", "rnn_tanh_cell", input, hx, w_ih, w_hh, b_ih, b_hh)
 
 
-def rnn_relu_cell(input, hx, w_ih, w_hh, b_ih=None, b_hh=None):
+def rnn_relu_cell(input: Tensor, hx: Optional[Tensor], w_ih: Tensor, w_hh: Tensor,
+                  b_ih: Optional[Tensor] = None, b_hh: Optional[Tensor] = None) -> Tensor:
     """One RNN step, one node: h' = relu(W_ih x + b_ih + W_hh h + b_hh)."""
     return _cell("rnn_relu", "rnn_relu_cell", input, hx, w_ih, w_hh, b_ih, b_hh)
 
 
-def lstm_cell(input, hx, w_ih, w_hh, b_ih=None, b_hh=None):
+def lstm_cell(input: Tensor, hx: tuple[Optional[Tensor], Optional[Tensor]], w_ih: Tensor,
+              w_hh: Tensor, b_ih: Optional[Tensor] = None, b_hh: Optional[Tensor] = None
+              ) -> tuple[Tensor, Tensor]:
     """One LSTM step, one node: hx = (h, c) -> (h', c'), c' = f * c + i * g, h' = o * tanh(c')."""
     return _cell("lstm", "lstm_cell", input, hx, w_ih, w_hh, b_ih, b_hh)
 
 
-def gru_cell(input, hx, w_ih, w_hh, b_ih=None, b_hh=None):
+def gru_cell(input: Tensor, hx: Optional[Tensor], w_ih: Tensor, w_hh: Tensor,
+             b_ih: Optional[Tensor] = None, b_hh: Optional[Tensor] = None) -> Tensor:
     """One GRU step, one node: h' = (1 - z) * n + z * h."""
     return _cell("gru", "gru_cell", input, hx, w_ih, w_hh, b_ih, b_hh)
