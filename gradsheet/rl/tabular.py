@@ -37,16 +37,23 @@ episodes ended in all. Autoreset follows the env's mode (see ``rl.buffers.Vector
 Example: ``agent = QLearning(alpha=0.1, gamma=0.99, epsilon=0.1, seed=0)``;
 ``returns = agent.learn(gymnasium.make("FrozenLake-v1"), 5000)``; ``agent.greedy_policy()``.
 """
+from __future__ import annotations
+
 import collections
 import itertools
 import json
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Optional, Union
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from .._typing import PathLike
 
 DEFAULT_MAX_STEPS = 1000
 
 
-def step_limit(env, max_steps=None, who="rl"):
+def step_limit(env: Any, max_steps: Optional[int] = None, who: str = "rl") -> int:
     """The number of steps after which an episode of ``env`` is cut: ``max_steps`` when given
     (a positive int), else the env's own time limit (a Gymnasium ``TimeLimit`` wrapper or
     ``env.spec.max_episode_steps``), else ``DEFAULT_MAX_STEPS``."""
@@ -71,43 +78,43 @@ def step_limit(env, max_steps=None, who="rl"):
 class ConstantSchedule:
     """ε_t = value for every t."""
 
-    def __init__(self, value):
+    def __init__(self, value: float) -> None:
         self.start = self.end = self.value = float(value)
 
-    def __call__(self, t):
+    def __call__(self, t: int) -> float:
         return self.value
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"ConstantSchedule({self.value})"
 
 
 class LinearSchedule:
     """ε_t = start + (end − start) · min(t / duration, 1): a straight line, then flat at end."""
 
-    def __init__(self, start, end, duration):
+    def __init__(self, start: float, end: float, duration: float) -> None:
         if not duration > 0:
             raise ValueError(f"LinearSchedule: duration must be positive, got {duration!r}")
         self.start, self.end, self.duration = float(start), float(end), float(duration)
 
-    def __call__(self, t):
+    def __call__(self, t: int) -> float:
         return self.start + (self.end - self.start) * min(t / self.duration, 1.0)
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"LinearSchedule(start={self.start}, end={self.end}, duration={self.duration})"
 
 
 class ExponentialSchedule:
     """ε_t = max(end, start · decay^t)."""
 
-    def __init__(self, start, end, decay):
+    def __init__(self, start: float, end: float, decay: float) -> None:
         if not 0 < decay <= 1:
             raise ValueError(f"ExponentialSchedule: decay must be in (0, 1], got {decay!r}")
         self.start, self.end, self.decay = float(start), float(end), float(decay)
 
-    def __call__(self, t):
+    def __call__(self, t: int) -> float:
         return max(self.end, self.start * self.decay ** t)
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"ExponentialSchedule(start={self.start}, end={self.end}, decay={self.decay})"
 
 
@@ -126,7 +133,7 @@ class Evaluation(collections.namedtuple("Evaluation",
     __slots__ = ()
 
     @property
-    def std_return(self):
+    def std_return(self) -> float:
         """The standard deviation of the episodes' returns (NumPy's, ddof 0, as SB3's)."""
         return float(np.std(self.returns))
 
@@ -137,7 +144,7 @@ GOAL_REWARD_ENVS = ("FrozenLake-v1", "FrozenLake8x8-v1", "Taxi-v3", "Taxi-v4",
                     "gradsheet/GridWorld-v0")
 
 
-def defines_success(env):
+def defines_success(env: Any) -> bool:
     """Whether ``env``'s episodes can succeed: its unwrapped env sets ``reward_marks_success``
     (GridWorld does) or its spec's id is one of ``GOAL_REWARD_ENVS``; an env that reports
     ``info["is_success"]`` defines it too (``run_policy`` sees that as it goes)."""
@@ -148,7 +155,8 @@ def defines_success(env):
     return getattr(spec, "id", None) in GOAL_REWARD_ENVS
 
 
-def run_policy(env, policy, episodes=100, seed=None, max_steps=None):
+def run_policy(env: Any, policy: Callable[[Any], Any], episodes: int = 100,
+               seed: Optional[int] = None, max_steps: Optional[int] = None) -> Evaluation:
     """Run ``policy`` (observation -> action) for ``episodes`` episodes; an ``Evaluation``.
 
     The first reset gets ``seed`` (Gymnasium's convention: later resets continue the env's
@@ -240,14 +248,18 @@ class TabularAgent:
 
     _BLOCK = 4096  # random numbers drawn per refill
 
-    def __init__(self, alpha=0.1, gamma=0.99, epsilon=0.1, seed=None):
+    def __init__(self, alpha: float = 0.1, gamma: float = 0.99,
+                 epsilon: Union[float, Callable[[int], float]] = 0.1,
+                 seed: Optional[Union[int, np.random.Generator]] = None) -> None:
         self.alpha = _check_alpha(alpha)
         if isinstance(gamma, bool) or not isinstance(gamma, (int, float)) or not 0 <= gamma <= 1:
             raise ValueError(f"gamma must be in [0, 1], got gamma={gamma!r}")
         self.gamma = float(gamma)
         self.epsilon = _as_schedule(epsilon)
         self.rng = np.random.default_rng(seed)
-        self.Q = self.N = None
+        # the (S, A) action values and visit counts, None until the first learn (_prepare)
+        self.Q: Any = None
+        self.N: Any = None
         self.episodes_done = 0
         self.episode_envs = np.zeros(0, dtype=np.int64)
         self.episode_lengths = np.zeros(0, dtype=np.int64)
@@ -257,7 +269,7 @@ class TabularAgent:
         while True:
             yield self.rng.random(self._BLOCK).tolist()
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return (f"{type(self).__name__}(alpha={self.alpha!r}, gamma={self.gamma}, "
                 f"epsilon={self.epsilon!r})")
 
@@ -316,7 +328,9 @@ class TabularAgent:
                              f"{episode}; epsilon must be in [0, 1]")
         return epsilon
 
-    def learn(self, env, episodes, max_steps=None, n_envs=None, callback=None):
+    def learn(self, env: Any, episodes: int, max_steps: Optional[int] = None,
+              n_envs: Optional[int] = None,
+              callback: Optional[Callable[[TabularAgent], Any]] = None) -> np.ndarray:
         """Learn from ``episodes`` episodes of ``env``; returns each episode's return (undiscounted).
 
         The env's first reset is seeded from the agent's generator; learning continues from
@@ -391,7 +405,9 @@ class TabularAgent:
         alpha = None if self.alpha == "visits" else self.alpha
         act, bootstrap = self._act, self._bootstrap
         n = runner.n
-        returns, envs, lengths = [], [], []
+        returns: list[float] = []
+        envs: list[int] = []
+        lengths: list[int] = []
         stopped = False
         obs = runner.reset(seed=int(self.rng.integers(2**31))).tolist()
         # each sub-env's ε: the schedule at the number of episodes ended when its episode began
@@ -442,17 +458,19 @@ class TabularAgent:
             raise RuntimeError(f"{type(self).__name__}.{what}: nothing learned yet; "
                                f"call learn(env, episodes) first")
 
-    def greedy_policy(self):
+    def greedy_policy(self) -> np.ndarray:
         """π(s) = argmax_a Q(s, a) for every state, an int array (ties: the lowest action)."""
         self._check_learned("greedy_policy")
         return self.Q.argmax(axis=1)
 
-    def evaluate(self, env, episodes=100, seed=None, max_steps=None):
+    def evaluate(self, env: Any, episodes: int = 100, seed: Optional[int] = None,
+                 max_steps: Optional[int] = None) -> Evaluation:
         """Mean return and success rate of the greedy policy over ``episodes`` (an ``Evaluation``)."""
         policy = self.greedy_policy()
         return run_policy(env, lambda s: int(policy[s]), episodes, seed, max_steps)
 
-    def predict(self, observation, state=None, episode_start=None, deterministic=False):
+    def predict(self, observation: Any, state: Any = None, episode_start: Any = None,
+                deterministic: bool = False) -> tuple[Union[int, np.ndarray], Any]:
         """``(action, state)`` for a state index (or an array of them), Stable-Baselines3's.
 
         deterministic: the greedy action argmax_a Q(s, a) (ties: the lowest, as
@@ -470,7 +488,7 @@ class TabularAgent:
         return (int(actions) if states.ndim == 0 else actions), state
 
     # ------------------------------------------------------------ files
-    def save(self, path):
+    def save(self, path: PathLike) -> None:
         """Write the agent to ``path`` (safetensors): the tables Q and N, and as metadata its
         class, α, γ, the ε schedule (when it is a Constant/Linear/ExponentialSchedule; another
         callable is not saved) and ``episodes_done``."""
@@ -484,7 +502,7 @@ class TabularAgent:
             "episodes_done": str(self.episodes_done)})
 
     @classmethod
-    def load(cls, path, env=None, **kwargs):
+    def load(cls, path: PathLike, env: Any = None, **kwargs: Any) -> TabularAgent:
         """A new agent rebuilt from a file written by ``save`` (``QLearning.load(path)``, or
         ``TabularAgent.load`` for whichever class wrote it): its tables, α, γ, ε schedule and
         episode count; ``kwargs`` override hyperparameters (``alpha``, ``gamma``,
