@@ -22,7 +22,11 @@ with a NotImplementedError naming the op and suggesting ``to_dense()`` (never a 
 densification, never garbage). ``x @ s``, ``dense + s`` and ``dense - s`` reach the
 subclass's reflected operators first, as Python gives a subclass's reflected method priority.
 """
+from __future__ import annotations
+
 import sys
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, Optional
 
 import numpy as np
 
@@ -32,6 +36,9 @@ from ..autograd.methods import tensor_method, tensor_property
 from ..autograd.tensor import Tensor, _to_array
 from . import linalg as _linalg
 from .elementwise import cast
+
+if TYPE_CHECKING:
+    from .._typing import DType, DeviceLike, DimLike, TensorLike
 
 __all__ = ["sparse_coo_tensor", "spmm", "mm", "matmul", "layout", "strided", "sparse_coo"]
 
@@ -718,8 +725,12 @@ def _index_array(indices):
     return array.astype(np.int64, copy=False)
 
 
-def sparse_coo_tensor(indices, values, size=None, *, dtype=None, device=None, pin_memory=False,
-                      requires_grad=False, check_invariants=None, is_coalesced=None):
+def sparse_coo_tensor(indices: TensorLike, values: TensorLike,
+                      size: Optional[Sequence[int]] = None, *,
+                      dtype: Optional[DType] = None, device: Optional[DeviceLike] = None,
+                      pin_memory: bool = False, requires_grad: bool = False,
+                      check_invariants: Optional[bool] = None,
+                      is_coalesced: Optional[bool] = None) -> SparseCooTensor:
     """S = sum_k values[k] placed at indices[:, k], a sparse COO tensor (duplicates add up,
     kept until ``coalesce()``), as ``torch.sparse_coo_tensor``.
 
@@ -804,19 +815,21 @@ def _sparse(op, input):
 
 
 @tensor_property("is_sparse")
-def is_sparse(input):
+def is_sparse(input: Tensor) -> bool:
     """True for a sparse COO tensor (``layout == gs.sparse_coo``), False for a dense one."""
     return isinstance(input, SparseCooTensor)
 
 
 @tensor_property("layout")
-def layout_of(input):
+def layout_of(input: Tensor) -> layout:
     """The memory layout: ``gs.sparse_coo`` for a sparse COO tensor, else ``gs.strided``."""
     return sparse_coo if isinstance(input, SparseCooTensor) else strided
 
 
 @tensor_method("to_sparse")
-def to_sparse(input, sparse_dim=None, *, layout=None, blocksize=None, dense_dim=None):
+def to_sparse(input: Tensor, sparse_dim: Optional[int] = None, *, layout: Any = None,
+              blocksize: Optional[Sequence[int]] = None,
+              dense_dim: Optional[int] = None) -> SparseCooTensor:
     """S with S.to_dense() == input: the coordinates of the nonzero entries (of the nonzero
     (dense_dim)-slices when ``sparse_dim`` < ndim), coalesced; differentiable (gradient dL/dS
     at those entries, 0 elsewhere). A sparse input with its own ``sparse_dim`` is returned."""
@@ -854,7 +867,7 @@ def to_sparse(input, sparse_dim=None, *, layout=None, blocksize=None, dense_dim=
 
 
 @tensor_method("to_dense")
-def to_dense(input, dtype=None, *, masked_grad=None):
+def to_dense(input: Tensor, dtype: Optional[DType] = None, *, masked_grad: Optional[bool] = None) -> Tensor:
     """The dense tensor of S: y[i] = sum of the values at coordinate i, 0 where none;
     differentiable (dL/dvalues_k = dL/dy[indices_k]). A dense input is returned itself
     (converted when ``dtype`` is given)."""
@@ -870,7 +883,7 @@ def to_dense(input, dtype=None, *, masked_grad=None):
 
 
 @tensor_method("coalesce")
-def coalesce(input):
+def coalesce(input: SparseCooTensor) -> SparseCooTensor:
     """S with its duplicates summed: one entry per coordinate, coordinates in row-major order
     (values_u = sum of the values at u; gradient dL/dvalues_k = dL/dvalues_u). S itself when it
     is coalesced already."""
@@ -883,14 +896,14 @@ def coalesce(input):
 
 
 @tensor_method("is_coalesced")
-def is_coalesced(input):
+def is_coalesced(input: SparseCooTensor) -> bool:
     """Whether S is marked coalesced (sorted distinct coordinates): by ``coalesce()``,
     ``to_sparse()``, nnz <= 1, or ``is_coalesced=True`` at construction."""
     return _sparse("is_coalesced", input)._is_coalesced
 
 
 @tensor_method("indices")
-def indices(input):
+def indices(input: SparseCooTensor) -> Tensor:
     """The coordinates (sparse_dim, nnz), int64, of a coalesced sparse tensor (RuntimeError on
     an uncoalesced one: call ``coalesce()`` first)."""
     s = _sparse("indices", input)
@@ -901,7 +914,7 @@ def indices(input):
 
 
 @tensor_method("values")
-def values(input):
+def values(input: SparseCooTensor) -> Tensor:
     """The values (nnz, *dense_shape) of a coalesced sparse tensor, sharing its memory and
     differentiable (RuntimeError on an uncoalesced one: call ``coalesce()`` first)."""
     s = _sparse("values", input)
@@ -931,13 +944,13 @@ def _nnz(input):
 
 
 @tensor_method("sparse_dim")
-def sparse_dim(input):
+def sparse_dim(input: Tensor) -> int:
     """The number of sparse dimensions (rows of ``indices``); 0 for a dense tensor."""
     return int(input._sparse_indices.shape[0]) if isinstance(input, SparseCooTensor) else 0
 
 
 @tensor_method("dense_dim")
-def dense_dim(input):
+def dense_dim(input: Tensor) -> int:
     """The number of dense dimensions (of each value); ndim for a dense tensor."""
     if isinstance(input, SparseCooTensor):
         return input._sparse_values.ndim - 1
@@ -992,7 +1005,7 @@ def _product(op, a, b, vectors=False):
     return SparseDenseMM.apply(b._sparse_values, a, b._sparse_indices, b.shape, False)
 
 
-def mm(input, mat2):
+def mm(input: Tensor, mat2: Tensor) -> Tensor:
     """y = input @ mat2 for 2-D matrices, either or both sparse COO (``torch.mm``): sparse @
     dense and dense @ sparse give a dense matrix, with gradients S^T G (dense operand) and
     G D^T at the nonzeros (the values); sparse @ sparse a sparse one. Two dense matrices are
@@ -1002,7 +1015,7 @@ def mm(input, mat2):
     return _linalg.mm(input, mat2)
 
 
-def matmul(input, other):
+def matmul(input: Tensor, other: Tensor) -> Tensor:
     """y = input @ other (``torch.matmul``); with a sparse COO 2-D matrix on either side the
     other may be a dense matrix or vector (or sparse matrix): the sparse product of ``mm``.
     Dense operands follow ``gs.ops.linalg.matmul`` (batched, broadcasting)."""
@@ -1011,13 +1024,13 @@ def matmul(input, other):
     return _linalg.matmul(input, other)
 
 
-def spmm(input, mat2):
+def spmm(input: SparseCooTensor, mat2: Tensor) -> Tensor:
     """y = input @ mat2 with ``input`` sparse COO (``torch.spmm``, the GCN aggregation Â X):
     ``mm`` of a sparse and a dense matrix, gradients S^T G and G D^T at the nonzeros."""
     return mm(input, mat2)
 
 
-def sparse_mm(mat1, mat2, reduce=None):
+def sparse_mm(mat1: Tensor, mat2: Tensor, reduce: Optional[str] = None) -> Tensor:
     """y = mat1 @ mat2, at least one of them sparse COO (``torch.sparse.mm``): sparse @ dense
     and dense @ sparse give dense, sparse @ sparse gives sparse (coalesced); gradients S^T G
     for a dense operand and G D^T at the nonzeros for the values. ``reduce`` (CSR only in
@@ -1043,7 +1056,8 @@ def _dims(op, dim, ndim):
     return out
 
 
-def sparse_sum(input, dim=None, dtype=None):
+def sparse_sum(input: SparseCooTensor, dim: Optional[DimLike] = None,
+               dtype: Optional[DType] = None) -> Tensor:
     """y = sum of S's entries over ``dim`` (None: all, a 0-d dense tensor), as
     ``torch.sparse.sum``: reducing every sparse dimension gives a dense tensor, else a
     coalesced sparse one; gradient 1 at each entry summed."""
@@ -1085,14 +1099,14 @@ def _softmax(op, input, dim, dtype, log):
     return SparseCooTensor._make(s._sparse_indices, vals, s.shape, True)
 
 
-def sparse_softmax(input, dim, *, dtype=None):
+def sparse_softmax(input: SparseCooTensor, dim: int, *, dtype: Optional[DType] = None) -> SparseCooTensor:
     """y_k = e^(v_k) / sum_j e^(v_j) over the specified entries of each slice along ``dim``
     (unspecified ones count as -inf), as ``torch.sparse.softmax``: a coalesced sparse tensor
     of S's pattern; gradient y * (G - sum_j G_j y_j) per slice."""
     return _softmax("sparse.softmax", input, dim, dtype, False)
 
 
-def sparse_log_softmax(input, dim, *, dtype=None):
+def sparse_log_softmax(input: SparseCooTensor, dim: int, *, dtype: Optional[DType] = None) -> SparseCooTensor:
     """y_k = v_k - log sum_j e^(v_j) over the specified entries of each slice along ``dim``, as
     ``torch.sparse.log_softmax``; gradient G - e^y * sum_j G_j per slice."""
     return _softmax("sparse.log_softmax", input, dim, dtype, True)
