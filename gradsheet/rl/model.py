@@ -13,9 +13,14 @@ An unvisited pair's reward is ``default_reward``.
 The model-based agent (the cheat sheet's loop): act, count, estimate the MDP, plan on it by
 value iteration, act greedily on the plan (epsilon-greedy, to keep exploring), repeat.
 """
+from __future__ import annotations
+
 from dataclasses import dataclass, field
+from collections.abc import Sequence
+from typing import Any, Optional, Union
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from gradsheet.rl.mdp import MDP
 from gradsheet.rl.planning import value_iteration
@@ -37,8 +42,9 @@ class ModelEstimate:
     reward_sum: np.ndarray
 
 
-def estimate_mdp(transitions, n_states, n_actions, gamma=0.99, unvisited="uniform", alpha=1.0,
-                 default_reward=0.0):
+def estimate_mdp(transitions: ArrayLike, n_states: int, n_actions: int, gamma: float = 0.99,
+                 unvisited: str = "uniform", alpha: float = 1.0, default_reward: float = 0.0
+                 ) -> ModelEstimate:
     """The maximum-likelihood MDP P_sa(s') = #(s, a, s') / #(s, a) and mean rewards R(s, a).
 
     Args:
@@ -89,7 +95,9 @@ def estimate_mdp(transitions, n_states, n_actions, gamma=0.99, unvisited="unifor
     return ModelEstimate(mdp, counts, visits, reward_sum)
 
 
-def explore(env, n_steps, policy=None, epsilon=1.0, seed=None, max_steps=None):
+def explore(env: Any, n_steps: int, policy: Optional[Union[np.ndarray, Sequence[int]]] = None,
+            epsilon: float = 1.0,
+            seed: Optional[int] = None, max_steps: Optional[int] = None) -> np.ndarray:
     """Run ``env`` for n_steps (resetting when an episode ends, or after ``max_steps`` steps
     of one episode: default the env's time limit, else ``rl.DEFAULT_MAX_STEPS``); returns
     (N, 5) rows (s, a, r, s', terminated). Actions: uniformly random with probability
@@ -102,8 +110,10 @@ def explore(env, n_steps, policy=None, epsilon=1.0, seed=None, max_steps=None):
     n_actions = env.action_space.n
     length = 0
     for t in range(n_steps):
-        explore_now = policy is None or rng.random() < epsilon
-        action = int(rng.integers(n_actions)) if explore_now else int(policy[state])
+        if policy is None or rng.random() < epsilon:  # explore
+            action = int(rng.integers(n_actions))
+        else:
+            action = int(policy[state])
         nxt, reward, terminated, truncated, _ = env.step(action)
         rows[t] = state, action, reward, nxt, terminated
         length += 1
@@ -120,11 +130,12 @@ class AgentResult:
 
     policy: np.ndarray
     model: ModelEstimate
-    returns: list = field(default_factory=list)
+    returns: list[float] = field(default_factory=list)
 
 
-def model_based_agent(env, rounds=20, steps_per_round=500, gamma=0.99, epsilon=0.1,
-                      unvisited="uniform", seed=None, max_steps=None):
+def model_based_agent(env: Any, rounds: int = 20, steps_per_round: int = 500, gamma: float = 0.99,
+                      epsilon: float = 0.1, unvisited: str = "uniform", seed: Optional[int] = None,
+                      max_steps: Optional[int] = None) -> AgentResult:
     """The model-based loop: act, estimate the MDP from every transition so far, plan, repeat.
 
     Round 0 acts randomly; later rounds act epsilon-greedily on the plan of the latest model.
@@ -136,7 +147,9 @@ def model_based_agent(env, rounds=20, steps_per_round=500, gamma=0.99, epsilon=0
             raise ValueError(f"model_based_agent: {name} must be a positive int, got {value!r}")
     rng = np.random.default_rng(seed)
     n_states, n_actions = env.observation_space.n, env.action_space.n
-    seen, policy, returns = [], None, []
+    seen: list[np.ndarray] = []
+    policy: Optional[np.ndarray] = None  # round 0 acts randomly
+    returns: list[float] = []
     for _ in range(rounds):
         rows = explore(env, steps_per_round, policy, epsilon, seed=int(rng.integers(2**31)),
                        max_steps=max_steps)
@@ -144,6 +157,7 @@ def model_based_agent(env, rounds=20, steps_per_round=500, gamma=0.99, epsilon=0
         returns.append(float(rows[:, 2].mean()))
         model = estimate_mdp(np.concatenate(seen), n_states, n_actions, gamma, unvisited)
         policy = value_iteration(model.mdp).policy
+    assert policy is not None  # rounds >= 1 (checked above)
     return AgentResult(policy, model, returns)
 
 
