@@ -8,8 +8,12 @@ each one node with its hand-written backward.
 Several outputs of one decomposition (Q and R, U, S and Vh) leave their node packed side by
 side on one last axis and are handed out as differentiable slices of it.
 """
+from __future__ import annotations
+
 import collections
 import string
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, Optional, Union
 
 import numpy as np
 
@@ -22,6 +26,9 @@ from .elementwise import _convert, _operand, _operands, cast, mul, where
 from .reduce import vector_norm
 from .shape import permute, reshape
 from .subscript import getitem
+
+if TYPE_CHECKING:
+    from .._typing import DType, DimLike, Number
 
 
 def _matmul_error(a, b):
@@ -115,7 +122,7 @@ def _rows_matmul(a, matrix):
 
 
 @tensor_method("matmul", "__matmul__", reflected="__rmatmul__")
-def matmul(a, b):
+def matmul(a: Tensor, b: Tensor) -> Tensor:
     """y = a @ b with NumPy's (and torch.matmul's) rules: 1-d operands are a row / a column
     vector, leading dimensions broadcast as batches. Gradients dL/da = dL/dy @ b^T and
     dL/db = a^T @ dL/dy. Raises ValueError naming both shapes when they do not align.
@@ -124,7 +131,7 @@ def matmul(a, b):
 
 
 @tensor_args("input", "weight", "bias")
-def linear(input, weight, bias=None):
+def linear(input: Tensor, weight: Tensor, bias: Optional[Tensor] = None) -> Tensor:
     """The affine map of ``nn.Linear``: input @ weight^T + bias (a 1-d weight: input @ weight
     + bias, as torch)."""
     if (weight.array if isinstance(weight, Tensor) else np.asarray(weight)).ndim != 2:
@@ -476,7 +483,7 @@ class Einsum(Function):
                      if self.needs_grad(k) else None for k in range(len(self.arrays)))
 
 
-def einsum(*args):
+def einsum(*args: Any) -> Tensor:
     """y = sum over the subscripts missing from the output of prod_k operand_k[subscripts_k]:
     ``einsum("bij,bjk->bik", a, b)``; ``...`` stands for broadcast dimensions, an equation
     without ``->`` outputs the subscripts used once in alphabetical order. Also
@@ -552,7 +559,7 @@ def _check_dot(op, a, b):
 
 
 @tensor_method("mm")
-def mm(input, mat2):
+def mm(input: Tensor, mat2: Tensor) -> Tensor:
     """y = input @ mat2 for 2-D matrices, (n, k) @ (k, m) -> (n, m); gradients g @ mat2^T and
     input^T @ g. Raises ValueError naming both shapes when they are not matrices that align.
     """
@@ -562,7 +569,7 @@ def mm(input, mat2):
 
 
 @tensor_method("bmm")
-def bmm(input, mat2):
+def bmm(input: Tensor, mat2: Tensor) -> Tensor:
     """y[b] = input[b] @ mat2[b] for 3-D batches, (B, n, k) @ (B, k, m) -> (B, n, m) (no
     broadcasting); gradients g @ mat2^T and input^T @ g per batch.
     """
@@ -572,7 +579,7 @@ def bmm(input, mat2):
 
 
 @tensor_method("mv")
-def mv(input, vec):
+def mv(input: Tensor, vec: Tensor) -> Tensor:
     """y = input @ vec, (n, k) @ (k,) -> (n,); gradients outer(g, vec) and input^T @ g."""
     a, b = _tensors(input, vec)
     _check_mv("mv", a, b)
@@ -580,7 +587,7 @@ def mv(input, vec):
 
 
 @tensor_method("dot")
-def dot(input, tensor):
+def dot(input: Tensor, tensor: Tensor) -> Tensor:
     """y = sum_i input_i * tensor_i of two 1-D vectors of one size (0-d result); gradients
     g * tensor and g * input.
     """
@@ -590,7 +597,7 @@ def dot(input, tensor):
 
 
 @tensor_method("vdot")
-def vdot(input, other):
+def vdot(input: Tensor, other: Tensor) -> Tensor:
     """y = sum_i conj(input_i) * other_i of two 1-D vectors (for real tensors, ``dot``)."""
     a, b = _tensors(input, other)
     _check_dot("vdot", a, b)
@@ -602,7 +609,7 @@ def _letters(n, start=0):
 
 
 @tensor_method("inner")
-def inner(input, other):
+def inner(input: Tensor, other: Tensor) -> Tensor:
     """y[i..., j...] = sum_k input[i..., k] * other[j..., k] (the last dimensions contracted;
     for a 0-d operand, input * other); one GEMM, gradients its einsums.
     """
@@ -618,19 +625,20 @@ def inner(input, other):
 
 
 @tensor_method("outer", "ger")
-def outer(input, vec2):
+def outer(input: Tensor, vec2: Tensor) -> Tensor:
     """y[i, j] = input[i] * vec2[j] for 1-D vectors; gradients g @ vec2 and g^T @ input."""
     a, b = _tensors(input, vec2)
     _check_outer("outer", a, b)
     return Einsum.apply(a, b, specs=("i", "j"), out="ij")
 
 
-def ger(input, vec2):
+def ger(input: Tensor, vec2: Tensor) -> Tensor:
     """y[i, j] = input[i] * vec2[j]: the old name of ``outer``."""
     return outer(input, vec2)
 
 
-def tensordot(a, b, dims=2):
+def tensordot(a: Tensor, b: Tensor, dims: Union[int, Sequence[Sequence[int]], Tensor] = 2
+              ) -> Tensor:
     """y = sum over the paired dimensions of a[free_a..., paired...] * b[paired..., free_b...]:
     ``dims`` an int (a's last ``dims`` dimensions with b's first) or two lists of dimensions.
     One GEMM; gradients its einsums.
@@ -715,7 +723,7 @@ def _add_product(op, check, spec, input, a, b, beta, alpha):
 
 
 @tensor_method("addmm", inplace="addmm_")
-def addmm(input, mat1, mat2, *, beta=1, alpha=1):
+def addmm(input: Tensor, mat1: Tensor, mat2: Tensor, *, beta: Number = 1, alpha: Number = 1) -> Tensor:
     """y = beta * input + alpha * (mat1 @ mat2) for 2-D mat1 (n, k), mat2 (k, m) and input
     broadcasting to (n, m); gradients beta * g, alpha * g @ mat2^T, alpha * mat1^T @ g.
     """
@@ -723,7 +731,7 @@ def addmm(input, mat1, mat2, *, beta=1, alpha=1):
 
 
 @tensor_method("addmv", inplace="addmv_")
-def addmv(input, mat, vec, *, beta=1, alpha=1):
+def addmv(input: Tensor, mat: Tensor, vec: Tensor, *, beta: Number = 1, alpha: Number = 1) -> Tensor:
     """y = beta * input + alpha * (mat @ vec) for mat (n, k), vec (k,) and input broadcasting
     to (n,); gradients beta * g, alpha * outer(g, vec), alpha * mat^T @ g.
     """
@@ -731,7 +739,7 @@ def addmv(input, mat, vec, *, beta=1, alpha=1):
 
 
 @tensor_method("addbmm", inplace="addbmm_")
-def addbmm(input, batch1, batch2, *, beta=1, alpha=1):
+def addbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta: Number = 1, alpha: Number = 1) -> Tensor:
     """y = beta * input + alpha * sum_b batch1[b] @ batch2[b] for batches (B, n, k), (B, k, m)
     and input broadcasting to (n, m): one GEMM over the (B * k) inner dimension.
     """
@@ -740,7 +748,7 @@ def addbmm(input, batch1, batch2, *, beta=1, alpha=1):
 
 
 @tensor_method("baddbmm", inplace="baddbmm_")
-def baddbmm(input, batch1, batch2, *, beta=1, alpha=1):
+def baddbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta: Number = 1, alpha: Number = 1) -> Tensor:
     """y[b] = beta * input[b] + alpha * batch1[b] @ batch2[b] for batches (B, n, k), (B, k, m)
     and input broadcasting to (B, n, m).
     """
@@ -749,7 +757,7 @@ def baddbmm(input, batch1, batch2, *, beta=1, alpha=1):
 
 
 @tensor_method("addr", inplace="addr_")
-def addr(input, vec1, vec2, *, beta=1, alpha=1):
+def addr(input: Tensor, vec1: Tensor, vec2: Tensor, *, beta: Number = 1, alpha: Number = 1) -> Tensor:
     """y = beta * input + alpha * outer(vec1, vec2) for 1-D vectors and input broadcasting to
     (len(vec1), len(vec2)); gradients beta * g, alpha * g @ vec2, alpha * g^T @ vec1.
     """
@@ -783,7 +791,7 @@ class Kron(Function):
 
 
 @tensor_method("kron")
-def kron(input, other):
+def kron(input: Tensor, other: Tensor) -> Tensor:
     """y = the Kronecker product: each element of input times the whole of other, laid out
     block by block (shape: the elementwise product of the shapes, padded with leading 1s).
     """
@@ -829,14 +837,14 @@ def _cross(op, input, other, dim):
 
 
 @tensor_method("cross")
-def cross(input, other, dim=None):
+def cross(input: Tensor, other: Tensor, dim: Optional[int] = None) -> Tensor:
     """y = input x other, the cross product of 3-vectors along ``dim`` (default: the first
     dimension of size 3), broadcast; gradients other x g and g x input.
     """
     return _cross("cross", input, other, dim)
 
 
-def linalg_cross(input, other, *, dim=-1):
+def linalg_cross(input: Tensor, other: Tensor, *, dim: int = -1) -> Tensor:
     """y = input x other along ``dim`` (default the last), broadcast: ``torch.linalg.cross``."""
     return _cross("linalg.cross", input, other, dim)
 
@@ -908,7 +916,8 @@ class Cdist(Function):
         return local.sum(axis=-2), -local.sum(axis=-3)
 
 
-def cdist(x1, x2, p=2.0, compute_mode="use_mm_for_euclid_dist_if_necessary"):
+def cdist(x1: Tensor, x2: Tensor, p: float = 2.0,
+          compute_mode: str = "use_mm_for_euclid_dist_if_necessary") -> Tensor:
     """y[..., i, j] = (sum_k |x1[..., i, k] - x2[..., j, k]|^p)^(1/p) for x1 (*, P, M) and
     x2 (*, R, M), batch dims broadcast; p = 2 by one GEMM (||a||^2 + ||b||^2 - 2 a.b), any
     p >= 0 (p = 0 counts the differing coordinates, p = inf takes the largest). Gradients as
@@ -949,7 +958,7 @@ class Trace(Function):
 
 
 @tensor_method("trace")
-def trace(input):
+def trace(input: Tensor) -> Tensor:
     """y = sum_i input[i, i], the trace of a 2-D matrix (integers sum to int64); gradient g * I."""
     (x,) = _tensors(input)
     if x.ndim != 2:
@@ -996,7 +1005,7 @@ class MatrixPower(Function):
 
 
 @tensor_method("matrix_power")
-def matrix_power(input, n):
+def matrix_power(input: Tensor, n: int) -> Tensor:
     """y = input^n for (batches of) square matrices: n > 0 repeated products, 0 the identity,
     n < 0 powers of the inverse; gradient sum_j (A^j)^T g (A^(n-1-j))^T.
     """
@@ -1068,7 +1077,7 @@ def _multi_dot(op, tensors, vectors):
     return MultiDot.apply(*tensors)
 
 
-def multi_dot(tensors):
+def multi_dot(tensors: Sequence[Tensor]) -> Tensor:
     """y = tensors[0] @ tensors[1] @ ... in the cheapest order (``torch.linalg.multi_dot``; the
     first and last may be 1-D); gradient of each factor (left product)^T g (right product)^T.
     """
@@ -1078,7 +1087,7 @@ def multi_dot(tensors):
     return _multi_dot("multi_dot", tensors, vectors=True)
 
 
-def chain_matmul(*matrices):
+def chain_matmul(*matrices: Tensor) -> Tensor:
     """y = matrices[0] @ matrices[1] @ ... (2-D matrices) in the cheapest order: the old name of
     ``linalg.multi_dot``.
     """
@@ -1094,7 +1103,7 @@ def chain_matmul(*matrices):
     return _multi_dot("chain_matmul", matrices, vectors=False)
 
 
-def vecdot(x, y, *, dim=-1):
+def vecdot(x: Tensor, y: Tensor, *, dim: int = -1) -> Tensor:
     """y = sum_k x[..., k] * y[..., k] along ``dim``, broadcast (``torch.linalg.vecdot``)."""
     a, b = _tensors(x, y)
     try:
@@ -1158,7 +1167,7 @@ def _singular_message(op, A):
             f"shape {tuple(A.shape)})")
 
 
-def inv(A):
+def inv(A: Tensor) -> Tensor:
     """Y = A^{-1} for (batches of) square matrices; gradient -Y^T g Y^T. A singular matrix
     raises ``LinAlgError`` (a RuntimeError), as in PyTorch.
     """
@@ -1166,7 +1175,7 @@ def inv(A):
     return Inv.apply(A)
 
 
-def inv_ex(A, *, check_errors=False):
+def inv_ex(A: Tensor, *, check_errors: bool = False) -> _InvExResult:
     """(inverse, info) = (A^{-1}, 0) per matrix; for a singular matrix info > 0 (here the
     matrix order n; LAPACK's pivot index in PyTorch) and the inverse is NaN, unless
     ``check_errors`` raises instead.
@@ -1187,7 +1196,7 @@ def inv_ex(A, *, check_errors=False):
 
 
 @tensor_method("inverse")
-def inverse(input):
+def inverse(input: Tensor) -> Tensor:
     """Y = input^{-1} (``torch.inverse``, the same as ``linalg.inv``); gradient -Y^T g Y^T."""
     return inv(input)
 
@@ -1209,7 +1218,7 @@ class Det(Function):
 
 
 @tensor_method("det")
-def det(A):
+def det(A: Tensor) -> Tensor:
     """y = det(A) for (batches of) square matrices; gradient g * det(A) * A^{-T} (the cofactor
     matrix; 0 for an exactly singular A, as in PyTorch).
     """
@@ -1233,7 +1242,7 @@ class Slogdet(Function):
 
 
 @tensor_method("slogdet")
-def slogdet(A):
+def slogdet(A: Tensor) -> _SlogdetResult:
     """(sign, logabsdet) with det(A) = sign * exp(logabsdet), accurate where det over- or
     underflows; gradient of logabsdet: A^{-T}.
     """
@@ -1257,7 +1266,7 @@ class LogDet(Function):
 
 
 @tensor_method("logdet")
-def logdet(input):
+def logdet(input: Tensor) -> Tensor:
     """y = log(det(input)) for (batches of) square matrices (NaN for a negative determinant);
     gradient g * input^{-T}.
     """
@@ -1299,7 +1308,7 @@ class Solve(Function):
         return grad_a, (grad_b if self.needs_grad(1) else None)
 
 
-def solve(A, B, *, left=True):
+def solve(A: Tensor, B: Tensor, *, left: bool = True) -> Tensor:
     """X = A^{-1} B solving A X = B (``left=False``: X A = B) for square A (*, n, n) and B
     (*, n, k) (or (*, k, n)), or with ``left`` a batch of vectors B (*, n) when B has one
     dimension fewer than A and matches its leading shape (or B is 1-D); batch dims broadcast.
@@ -1370,7 +1379,7 @@ def _not_positive_definite(op, A):
             "not positive-definite)")
 
 
-def cholesky(A, upper=False, *, out=None):
+def cholesky(A: Tensor, upper: bool = False, *, out: Optional[Tensor] = None) -> Tensor:
     """L with A = L L^T (``upper=True``: U with A = U^T U) for (batches of) symmetric positive
     definite matrices, from A's lower triangle; gradient L^{-T} Phi(L^T g) L^{-1} symmetrized.
     A matrix that is not positive definite raises ``LinAlgError``.
@@ -1384,12 +1393,13 @@ def cholesky(A, upper=False, *, out=None):
 tensor_method("cholesky")(cholesky)
 
 
-def linalg_cholesky(A, *, upper=False):
+def linalg_cholesky(A: Tensor, *, upper: bool = False) -> Tensor:
     """L with A = L L^T (``upper``: A = U^T U): ``torch.linalg.cholesky``."""
     return cholesky(A, upper)
 
 
-def cholesky_ex(A, *, upper=False, check_errors=False):
+def cholesky_ex(A: Tensor, *, upper: bool = False,
+                check_errors: bool = False) -> _CholeskyExResult:
     """(L, info): the Cholesky factor and per matrix 0, or the order of the first leading minor
     that is not positive definite (then L is NaN here; LAPACK's partial factor in PyTorch);
     ``check_errors`` raises instead.
@@ -1455,7 +1465,7 @@ class QROnlyR(Function):
                            "differentiate through it")
 
 
-def qr(A, mode="reduced"):
+def qr(A: Tensor, mode: str = "reduced") -> _QRResult:
     """(Q, R) with A = Q R, Q (*, m, k) with orthonormal columns and R (*, k, n) upper
     triangular, k = min(m, n) (``mode='complete'``: Q (*, m, m), R (*, m, n); ``mode='r'``: R
     only, Q empty). Differentiable for 'reduced' (and 'complete' with m <= n).
@@ -1520,7 +1530,7 @@ class SVD(Function):
         return _svd_grad(U[..., :k], S, Vh[..., :k, :], gU[..., :k], gS, gVh[..., :k, :])
 
 
-def svd(A, full_matrices=True, *, driver=None):
+def svd(A: Tensor, full_matrices: bool = True, *, driver: Optional[str] = None) -> _SVDResult:
     """(U, S, Vh) with A = U diag(S) Vh, S descending: U (*, m, m), Vh (*, n, n) with
     ``full_matrices`` else (*, m, k), (*, k, n), k = min(m, n). Differentiable where the
     singular values are distinct; U and Vh are unique only up to the signs of their columns /
@@ -1548,7 +1558,7 @@ class SVDVals(Function):
         return np.matmul(self.U * g[..., None, :], self.Vh)
 
 
-def svdvals(A, *, driver=None):
+def svdvals(A: Tensor, *, driver: Optional[str] = None) -> Tensor:
     """S, the singular values of A (*, m, n) in descending order, (*, min(m, n)); gradient
     U diag(g) Vh.
     """
@@ -1587,7 +1597,7 @@ def _check_uplo(op, UPLO):
         raise ValueError(f"{op}: UPLO must be 'L' or 'U', got {UPLO!r}")
 
 
-def eigh(A, UPLO="L"):
+def eigh(A: Tensor, UPLO: str = "L") -> _EighResult:
     """(eigenvalues, eigenvectors) of symmetric A = Q diag(L) Q^T, L ascending, reading A's
     lower (UPLO='L') or upper triangle; gradient Q (diag(gL) + F o skew(Q^T gQ)) Q^T with
     F_ij = 1 / (l_j - l_i). Eigenvectors are unique only up to sign.
@@ -1612,7 +1622,7 @@ class EigvalsH(Function):
         return np.matmul(self.Q * g[..., None, :], _T(self.Q))
 
 
-def eigvalsh(A, UPLO="L"):
+def eigvalsh(A: Tensor, UPLO: str = "L") -> Tensor:
     """L, the eigenvalues of symmetric A in ascending order (one triangle read); gradient
     Q diag(g) Q^T.
     """
@@ -1674,7 +1684,8 @@ class Pinv(Function):
         return _pinv_grad(self.A, self.P, g)
 
 
-def pinv(A, *, atol=None, rtol=None, hermitian=False):
+def pinv(A: Tensor, *, atol: Union[float, Tensor, None] = None,
+         rtol: Union[float, Tensor, None] = None, hermitian: bool = False) -> Tensor:
     """P = the pseudo-inverse A^+ of A (*, m, n), (*, n, m): V diag(1/s) U^T over the singular
     values s > max(atol, rtol * s_max) (default rtol eps * max(m, n)); ``hermitian`` uses
     the eigendecomposition of a symmetric A. Gradient -P^T g P^T + (I - AP) g^T P P^T +
@@ -1685,14 +1696,15 @@ def pinv(A, *, atol=None, rtol=None, hermitian=False):
 
 
 @tensor_method("pinverse")
-def pinverse(input, rcond=1e-15):
+def pinverse(input: Tensor, rcond: float = 1e-15) -> Tensor:
     """P = the pseudo-inverse of input, dropping singular values below rcond * s_max
     (``torch.pinverse``; see ``linalg.pinv``).
     """
     return pinv(input, rtol=rcond)
 
 
-def matrix_rank(A, *, atol=None, rtol=None, hermitian=False):
+def matrix_rank(A: Tensor, *, atol: Union[float, Tensor, None] = None,
+                rtol: Union[float, Tensor, None] = None, hermitian: bool = False) -> Tensor:
     """The number of singular values of A above max(atol, rtol * s_max) (default rtol
     eps * max(m, n)), an int64 tensor of A's batch shape (not differentiable).
     """
@@ -1732,7 +1744,8 @@ class Lstsq(Function):
         return grad_a, grad_b
 
 
-def lstsq(A, B, rcond=None, *, driver=None):
+def lstsq(A: Tensor, B: Tensor, rcond: Optional[float] = None, *,
+          driver: Optional[str] = None) -> _LstsqResult:
     """(solution, residuals, rank, singular_values) of min_X ||A X - B||_F for A (*, m, n), B
     (*, m, k) or (*, m): the minimum-norm solution pinv(A) B (singular values below rcond *
     s_max dropped, default eps * max(m, n)), differentiable. As PyTorch's ``driver``
@@ -1817,7 +1830,8 @@ class MatrixNorm(Function):
         return np.sign(A) * share * g[..., None, None]
 
 
-def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None):
+def matrix_norm(A: Tensor, ord: Union[str, float] = "fro", dim: tuple[int, int] = (-2, -1),
+                keepdim: bool = False, *, dtype: Optional[DType] = None) -> Tensor:
     """y = ||A||_ord over the two dimensions ``dim``: 'fro' (default), 'nuc', 2, -2 (largest /
     smallest singular value), 1, -1 (largest / smallest column sum of |a|), inf, -inf (row
     sums); gradients as PyTorch's.
@@ -1856,7 +1870,8 @@ def _move_last(A, d0, d1):
     return permute(A, rest + [d0, d1])
 
 
-def norm(A, ord=None, dim=None, keepdim=False, *, dtype=None):
+def norm(A: Tensor, ord: Union[str, float, None] = None, dim: Optional[DimLike] = None,
+         keepdim: bool = False, *, dtype: Optional[DType] = None) -> Tensor:
     """y = ||A||: a vector norm over ``dim`` when it is an int (or A is 1-D, or ord and dim
     are None: the 2-norm of A flattened), ``matrix_norm`` when dim is a pair or A is 2-D
     with ord given (``torch.linalg.norm``).
