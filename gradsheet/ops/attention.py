@@ -34,7 +34,6 @@ import os
 import threading
 import warnings
 from concurrent.futures import ThreadPoolExecutor
-
 from typing import Optional, Union
 
 import numpy as np
