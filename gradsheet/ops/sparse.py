@@ -72,7 +72,9 @@ def _layout_named(name):
 # forward, Function.apply, the lambdas of the method table): skipped when naming the op.
 _GENERIC_FRAMES = {"__call__", "_call_impl", "forward", "apply", "compute", "wrapper", "twin", "checked",
                    "swapped", "<lambda>", "<listcomp>", "<genexpr>", "<dictcomp>", "<module>"}
-_FRAME_NAMES = {"__getitem__": "indexing (x[...])", "__setitem__": "index assignment (x[...] = v)"}
+# x[i] and x[i] = v: Tensor.__getitem__/__setitem__ are ops.subscript's getitem and setitem
+_FRAME_NAMES = dict.fromkeys(["__getitem__", "getitem"], "indexing (x[...])") | \
+    dict.fromkeys(["__setitem__", "setitem"], "index assignment (x[...] = v)")
 
 
 def _op_name(fallback):
