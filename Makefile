@@ -46,7 +46,7 @@ BENCH_ENV := env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE
 SIDE_BY_SIDE := mlp cnn batchnorm_mlp rnn ops_small transformer attention_long
 
 # $(call run-benchmarks,DIR,SIDE_BY_SIDE_ARGS,PLANNING_ENV,PLANNING_ARGS,QLEARNING_ARGS,LOADER_ARGS,
-#        RL_VECTOR_ARGS)
+#        RL_VECTOR_ARGS,OP_OVERHEAD_ARGS)
 define run-benchmarks
 	mkdir -p $(1)
 	for b in $(SIDE_BY_SIDE); do \
@@ -58,17 +58,18 @@ define run-benchmarks
 	$(BENCH_ENV) $(BIN)/python benchmarks/dataloader_workers.py $(6) \
 		--json $(1)/dataloader_workers.json
 	$(BENCH_ENV) $(BIN)/python benchmarks/rl_vector.py $(7) --json $(1)/rl_vector.json
+	$(BENCH_ENV) $(BIN)/python benchmarks/op_overhead.py $(8) --json $(1)/op_overhead.json
 endef
 
 bench: $(VENV)/.installed-dev
-	$(call run-benchmarks,benchmarks/results,,,,,,)
+	$(call run-benchmarks,benchmarks/results,,,,,,,)
 	$(BIN)/python benchmarks/report.py --results benchmarks/results --out benchmarks/RESULTS.md \
 		--readme README.md
 
 bench-quick: $(VENV)/.installed-dev
 	rm -rf build/bench-quick
 	$(call run-benchmarks,build/bench-quick,--quick,PLANNING_SPARSE_S=2000,--rounds 3,--rounds 3,\
-		--samples 400 --rounds 2,--rounds 1 --steps 1024)
+		--samples 400 --rounds 2,--rounds 1 --steps 1024,--rounds 3 --calls 5000)
 	$(BIN)/python benchmarks/report.py --results build/bench-quick --out build/bench-quick/RESULTS.md
 	cat build/bench-quick/RESULTS.md
 

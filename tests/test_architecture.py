@@ -37,7 +37,11 @@ def _imports(path):
     each gradsheet import; ``from package import submodule`` yields the submodule."""
     module = _module_name(path)
     package = module if path.name == "__init__.py" else module[:-1]
-    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+    tree = ast.parse(path.read_text(), str(path))
+    for_type_checkers = _type_checking_lines(tree)
+    for node in ast.walk(tree):
+        if getattr(node, "lineno", None) in for_type_checkers:
+            continue
         if isinstance(node, ast.Import):
             for alias in node.names:
                 if alias.name.split(".")[0] == "gradsheet":
@@ -56,6 +60,17 @@ def _imports(path):
                     yield node.lineno, target + [alias.name], None, local
                 else:
                     yield node.lineno, target, alias.name, local
+
+
+def _type_checking_lines(tree):
+    """The line numbers inside ``if TYPE_CHECKING:`` blocks: imports a type checker reads and
+    the program never runs (they add no dependency at run time)."""
+    lines = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+            for child in node.body:
+                lines.update(range(child.lineno, child.end_lineno + 1))
+    return lines
 
 
 def _unit(parts):

@@ -29,7 +29,7 @@ import os
 import re
 from collections import Counter
 from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING, Any, Optional, Union
+from typing import TYPE_CHECKING, Any, Optional, Protocol, Union
 
 import numpy as np
 from safetensors import SafetensorError, safe_open
@@ -44,10 +44,22 @@ if TYPE_CHECKING:
     from ..nn import Module
     from ..optim import Optimizer
     from ..optim.lr_scheduler import LRScheduler, ReduceLROnPlateau
-    from ..train import Callback, History
 
     # a learning-rate scheduler (ReduceLROnPlateau is one of its own, as in torch < 2.2)
     Scheduler = Union[LRScheduler, ReduceLROnPlateau]
+
+
+class _Saved(Protocol):
+    """What a checkpoint keeps of a History (gradsheet.train's, which io does not import): its
+    state as plain data."""
+
+    def state_dict(self) -> dict[str, Any]: ...
+
+
+class _Stateful(_Saved, Protocol):
+    """A Callback as a checkpoint sees it: its state as plain data, and the way back."""
+
+    def load_state_dict(self, state: dict[str, Any]) -> Any: ...
 
 FORMAT = "gradsheet.checkpoint"
 VERSION = 1
@@ -134,9 +146,9 @@ def _generator_states(generators):
 def save_checkpoint(path: PathLike, model: Union[Module, Mapping[str, Any]],
                     optimizer: Optional[Optimizer] = None, scheduler: Optional[Scheduler] = None,
                     epoch: int = 0, step: int = 0,
-                    history: Optional[Union[History, dict[str, Any]]] = None, extra: Any = None,
+                    history: Optional[Union[_Saved, dict[str, Any]]] = None, extra: Any = None,
                     generators: Iterable[np.random.Generator] = (),
-                    callbacks: Optional[Iterable[Callback]] = None) -> None:
+                    callbacks: Optional[Iterable[_Stateful]] = None) -> None:
     """Write a checkpoint of a training run to ``path`` (safetensors + JSON metadata), atomically.
 
     Args:
@@ -364,7 +376,7 @@ def restore_checkpoint(checkpoint: Union[PathLike, dict[str, Any]], model: Modul
                        optimizer: Optional[Optimizer] = None,
                        scheduler: Optional[Scheduler] = None,
                        generators: Iterable[np.random.Generator] = (),
-                       callbacks: Optional[Iterable[Callback]] = None,
+                       callbacks: Optional[Iterable[_Stateful]] = None,
                        epochs: Optional[int] = None) -> dict[str, Any]:
     """Load a checkpoint (a path, or the dict ``load_checkpoint`` returned) into a run.
 
