@@ -53,6 +53,7 @@ PUBLIC_API_ANNOTATED = [
     "gradsheet.ops.sparse", "gradsheet.ops.subscript", "gradsheet.ops.unary",
     "gradsheet.ops.unpool", "gradsheet.plotting", "gradsheet.rl.envs.random_mdp",
     "gradsheet.rl.evaluation", "gradsheet.rl.mdp", "gradsheet.rl.model", "gradsheet.rl.planning",
+    "gradsheet.rl.render",
     "gradsheet.rl.tabular", "gradsheet.summary", "gradsheet.threads", "gradsheet.train.callbacks",
     "gradsheet.train.curves", "gradsheet.train.history", "gradsheet.train.loggers",
     "gradsheet.train.loop", "gradsheet.train.metrics", "gradsheet.train.progress",

@@ -4,18 +4,33 @@
 are numbered row-major, as FrozenLake's. Actions are drawn as FrozenLake's: 0 left, 1 down,
 2 right, 3 up.
 """
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Optional, Union, cast
+
 import numpy as np
 
 from .. import plotting
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+
+    from .envs.gridworld import GridWorld
+
+    # a GridWorld, or the shape (rows, cols) of a grid numbered row-major (FrozenLake's)
+    Grid = Union[GridWorld, Sequence[int]]
 
 ARROWS = "\u2190\u2193\u2192\u2191"
 _VECTORS = ((-1, 0), (0, -1), (1, 0), (0, 1))  # (dx, dy) on a plot whose y points up
 
 
-def _layout(grid, n_states):
+def _layout(grid: Grid, n_states: int) -> tuple[tuple[int, ...], list[tuple[int, int]],
+                                                set[tuple[int, int]]]:
     """(rows, cols), (row, col) of each state, and the wall cells."""
-    if hasattr(grid, "cells"):
-        shape, cells = grid.shape, list(grid.cells)
+    if hasattr(grid, "cells"):  # a GridWorld
+        world = cast("GridWorld", grid)
+        shape, cells = tuple(world.shape), list(world.cells)
     else:
         shape = tuple(grid)
         if len(shape) != 2 or shape[0] * shape[1] != n_states:
@@ -28,7 +43,7 @@ def _layout(grid, n_states):
     return shape, cells, walls
 
 
-def text_values(V, grid, precision=2):
+def text_values(V: Any, grid: Grid, precision: int = 2) -> str:
     """V laid out on the grid as text, walls as '#'."""
     V = np.asarray(V, dtype=float)
     shape, cells, walls = _layout(grid, V.size)
@@ -39,7 +54,7 @@ def text_values(V, grid, precision=2):
                      for r in range(shape[0]))
 
 
-def text_policy(policy, grid, terminal=None):
+def text_policy(policy: Any, grid: Grid, terminal: Any = None) -> str:
     """pi as arrows on the grid; terminal states as 'T' (or their exit character), walls '#'."""
     policy = np.asarray(policy)
     shape, cells, walls = _layout(grid, policy.size)
@@ -52,7 +67,8 @@ def text_policy(policy, grid, terminal=None):
     return "\n".join(" ".join(marks[(r, c)] for c in range(shape[1])) for r in range(shape[0]))
 
 
-def plot_values(V, grid, policy=None, terminal=None, ax=None, title=None):
+def plot_values(V: Any, grid: Grid, policy: Any = None, terminal: Any = None,
+                ax: Optional[Axes] = None, title: Optional[str] = None) -> Axes:
     """A heatmap of V with the policy's arrows; returns the matplotlib Axes.
 
     Only the non-terminal states are coloured (their V sets the colour scale). A terminal state
@@ -97,12 +113,14 @@ def plot_values(V, grid, policy=None, terminal=None, ax=None, title=None):
     return ax
 
 
-def plot_learning_curves(curves, window=50, ax=None, ylabel="episode return", title=None,
-                         references=()):
+def plot_learning_curves(curves: Mapping[str, Any], window: int = 50, ax: Optional[Axes] = None,
+                         ylabel: str = "episode return", title: Optional[str] = None,
+                         references: Sequence[tuple[float, str]] = ()) -> Axes:
     """Returns per episode, one line per name in ``curves`` ({name: returns}), smoothed by a
     moving average over ``window`` episodes; ``references`` are ``[(value, label)]`` lines at
     theoretical values (an optimal policy's success probability). Returns the Axes."""
-    smooth, episodes = {}, {}
+    smooth: dict[str, Any] = {}  # arrays, which plotting.curves draws as sequences
+    episodes: dict[str, Any] = {}
     for name, returns in curves.items():
         returns = np.asarray(returns, dtype=float)
         w = max(1, min(window, returns.size))
@@ -113,7 +131,7 @@ def plot_learning_curves(curves, window=50, ax=None, ylabel="episode return", ti
                            title=title or f"learning curve: {ylabel}, moving mean of {window}")
 
 
-def _exit_reward(grid, cell):
+def _exit_reward(grid: Grid, cell: tuple[int, int]) -> Optional[float]:
     """The exit reward of a GridWorld's terminal ``cell`` (None for a grid without exits)."""
     exits, layout = getattr(grid, "exits", None), getattr(grid, "layout", None)
     if exits is None or layout is None:
@@ -121,7 +139,7 @@ def _exit_reward(grid, cell):
     return exits.get(layout[cell[0]][cell[1]])
 
 
-def _terminal(grid, terminal, n_states):
+def _terminal(grid: Grid, terminal: Any, n_states: int) -> np.ndarray:
     if terminal is None:
         terminal = getattr(grid, "terminal", np.zeros(n_states, dtype=bool))
     return np.asarray(terminal, dtype=bool)
