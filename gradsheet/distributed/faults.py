@@ -34,6 +34,7 @@ DEFAULT_TIMEOUT = 300.0  # seconds a collective waits for the other ranks
 SPIN_SECONDS = 0.005  # poll without sleeping this long (small collectives finish in microseconds)
 MAX_SLEEP = 0.001  # then sleep between polls, doubling up to this
 QUERY_TAG, ANSWER_TAG = 31001, 31002
+ABORT_DRAIN_SECONDS = 0.25  # between a failing rank's last message and MPI_Abort
 
 
 class DistError(RuntimeError):
@@ -186,6 +187,9 @@ def _excepthook(kind, value, tb):
             stream.flush()
         except Exception:
             pass
+    # mpiexec forwards each rank's output through a pipe; MPI_Abort tears the job down at once,
+    # and the line just written could be lost with the pipe (seen 1 run in ~20): let it drain
+    time.sleep(ABORT_DRAIN_SECONDS)
     _Hook.MPI.COMM_WORLD.Abort(1)
 
 
