@@ -28,58 +28,199 @@ def test_the_typing_modules_are_not_imported_at_run_time():
     assert out == "[]", out
 
 
-# Modules whose public API is annotated (every public function's arguments and return; the
-# modules listed under disallow_untyped_defs in pyproject.toml are annotated throughout):
-# the list grows as modules are annotated (docs/guides/typing.md has the plan)
-PUBLIC_API_ANNOTATED = [
-    "gradsheet.accelerator", "gradsheet.cuda", "gradsheet.devices",
-    "gradsheet.distributed.collectives", "gradsheet.distributed.process_group",
-    "gradsheet.distributions.bernoulli", "gradsheet.distributions.beta",
-    "gradsheet.distributions.categorical", "gradsheet.distributions.distribution",
-    "gradsheet.distributions.gamma", "gradsheet.distributions.independent",
-    "gradsheet.distributions.kl", "gradsheet.distributions.multivariate_normal",
-    "gradsheet.distributions.normal", "gradsheet.distributions.uniform",
-    "gradsheet.distributions.utils", "gradsheet.factories", "gradsheet.io.checkpoint",
-    "gradsheet.io.files", "gradsheet.io.interop", "gradsheet.io.serialization", "gradsheet.models",
-    "gradsheet.nn.init", "gradsheet.nn.parallel.distributed", "gradsheet.ops.activation",
-    "gradsheet.ops.attention", "gradsheet.ops.binary", "gradsheet.ops.comparison",
-    "gradsheet.ops.conv", "gradsheet.ops.conversion", "gradsheet.ops.distance",
-    "gradsheet.ops.dropout", "gradsheet.ops.elementwise", "gradsheet.ops.embedding",
-    "gradsheet.ops.fill", "gradsheet.ops.fold", "gradsheet.ops.geometry", "gradsheet.ops.im2col",
-    "gradsheet.ops.indexing", "gradsheet.ops.linalg", "gradsheet.ops.loss", "gradsheet.ops.norm",
-    "gradsheet.ops.padding", "gradsheet.ops.pool", "gradsheet.ops.promotion",
-    "gradsheet.ops.random", "gradsheet.ops.recurrent", "gradsheet.ops.reduce",
-    "gradsheet.ops.resample", "gradsheet.ops.scan", "gradsheet.ops.shape", "gradsheet.ops.sort",
-    "gradsheet.ops.sparse", "gradsheet.ops.subscript", "gradsheet.ops.unary",
-    "gradsheet.ops.unpool", "gradsheet.plotting", "gradsheet.rl.envs.random_mdp",
-    "gradsheet.rl.evaluation", "gradsheet.rl.mdp", "gradsheet.rl.model", "gradsheet.rl.planning",
-    "gradsheet.rl.render",
-    "gradsheet.rl.tabular", "gradsheet.summary", "gradsheet.threads", "gradsheet.train.callbacks",
-    "gradsheet.train.curves", "gradsheet.train.history", "gradsheet.train.loggers",
-    "gradsheet.train.loop", "gradsheet.train.metrics", "gradsheet.train.progress",
-]
+# Modules whose public API is not annotated yet (docs/guides/typing.md has the plan): every
+# other module of gradsheet has each public function, and each public method of its public
+# classes, annotated (arguments and return). The list only shrinks, to empty.
+NOT_YET_ANNOTATED = {
+    "gradsheet.autograd.anomaly",
+    "gradsheet.autograd.engine",
+    "gradsheet.autograd.grad_mode",
+    "gradsheet.autograd.gradcheck",
+    "gradsheet.autograd.hooks",
+    "gradsheet.autograd.inplace",
+    "gradsheet.autograd.methods",
+    "gradsheet.autograd.tensor",
+    "gradsheet.backend",
+    "gradsheet.backends.cudnn",
+    "gradsheet.backends.mps",
+    "gradsheet.cli",
+    "gradsheet.cli.data_sources",
+    "gradsheet.cli.reinforcement",
+    "gradsheet.cli.runs",
+    "gradsheet.cli.training",
+    "gradsheet.data.collate",
+    "gradsheet.data.dataloader",
+    "gradsheet.data.dataset",
+    "gradsheet.data.datasets.digits",
+    "gradsheet.data.datasets.idx",
+    "gradsheet.data.datasets.sequences",
+    "gradsheet.data.datasets.synthetic",
+    "gradsheet.data.distributed",
+    "gradsheet.data.sampler",
+    "gradsheet.data.worker",
+    "gradsheet.distributed.collectives",
+    "gradsheet.distributed.faults",
+    "gradsheet.distributed.process_group",
+    "gradsheet.distributions._ops",
+    "gradsheet.distributions.constraints",
+    "gradsheet.io.torch_format",
+    "gradsheet.io.unpickler",
+    "gradsheet.memory",
+    "gradsheet.nn.activation",
+    "gradsheet.nn.attention",
+    "gradsheet.nn.containers",
+    "gradsheet.nn.conv",
+    "gradsheet.nn.distance",
+    "gradsheet.nn.dropout",
+    "gradsheet.nn.flatten",
+    "gradsheet.nn.linear",
+    "gradsheet.nn.loss",
+    "gradsheet.nn.module",
+    "gradsheet.nn.modules._reexport",
+    "gradsheet.nn.modules.utils",
+    "gradsheet.nn.normalization",
+    "gradsheet.nn.padding",
+    "gradsheet.nn.parallel._comm",
+    "gradsheet.nn.parameter",
+    "gradsheet.nn.pixelshuffle",
+    "gradsheet.nn.pooling",
+    "gradsheet.nn.positional",
+    "gradsheet.nn.rnn",
+    "gradsheet.nn.sparse",
+    "gradsheet.nn.syncbatchnorm",
+    "gradsheet.nn.transformer",
+    "gradsheet.nn.upsampling",
+    "gradsheet.nn.utils.clip_grad",
+    "gradsheet.nn.utils.convert_parameters",
+    "gradsheet.nn.utils.rnn",
+    "gradsheet.onnx",
+    "gradsheet.onnx.attention",
+    "gradsheet.onnx.basic",
+    "gradsheet.onnx.build",
+    "gradsheet.onnx.conv",
+    "gradsheet.onnx.graph",
+    "gradsheet.onnx.norm",
+    "gradsheet.onnx.ops",
+    "gradsheet.onnx.pooling",
+    "gradsheet.onnx.recurrent",
+    "gradsheet.onnx.trace",
+    "gradsheet.ops._checks",
+    "gradsheet.ops.conv",
+    "gradsheet.ops.im2col",
+    "gradsheet.ops.reduce",
+    "gradsheet.ops.scan",
+    "gradsheet.ops.sort",
+    "gradsheet.ops.sparse",
+    "gradsheet.optim._common",
+    "gradsheet.optim.adadelta",
+    "gradsheet.optim.adagrad",
+    "gradsheet.optim.adam",
+    "gradsheet.optim.adamax",
+    "gradsheet.optim.asgd",
+    "gradsheet.optim.clip",
+    "gradsheet.optim.lbfgs",
+    "gradsheet.optim.lr_scheduler",
+    "gradsheet.optim.nadam",
+    "gradsheet.optim.optimizer",
+    "gradsheet.optim.radam",
+    "gradsheet.optim.rmsprop",
+    "gradsheet.optim.rprop",
+    "gradsheet.optim.sgd",
+    "gradsheet.reference.attention",
+    "gradsheet.reference.conv",
+    "gradsheet.reference.engine",
+    "gradsheet.reference.fully_connected",
+    "gradsheet.reference.loss",
+    "gradsheet.reference.norm",
+    "gradsheet.reference.optim",
+    "gradsheet.reference.planning",
+    "gradsheet.reference.recurrent",
+    "gradsheet.reference.registry",
+    "gradsheet.rl.buffers",
+    "gradsheet.rl.dqn",
+    "gradsheet.rl.envs.gridworld",
+    "gradsheet.summary",
+    "gradsheet.tour",
+    "gradsheet.tour.attention",
+    "gradsheet.tour.convolutional",
+    "gradsheet.tour.html",
+    "gradsheet.tour.neural_networks",
+    "gradsheet.tour.recurrent",
+    "gradsheet.tour.reinforcement",
+    "gradsheet.tour.report",
+}
+
+# Methods checked besides the public ones: those a user calls through syntax or a protocol
+_PROTOCOL_METHODS = {"__init__", "__call__", "__getitem__", "__setitem__", "__len__", "__iter__",
+                     "__next__", "__contains__", "__enter__", "__exit__", "__getstate__",
+                     "__setstate__", "__new__"}
 
 
 def _unannotated(function):
-    """The parameters of ``function`` without an annotation, and 'return' if it has none."""
+    """The parameters of ``function`` without an annotation, and 'return' if it has none
+    (``__init__`` returns None: its return may go unannotated, as mypy allows)."""
     import inspect
-    signature = inspect.signature(function)
+    try:
+        signature = inspect.signature(function)
+    except (TypeError, ValueError):  # a builtin or a C function: nothing of ours to annotate
+        return []
     missing = [name for name, p in signature.parameters.items()
                if p.annotation is inspect.Parameter.empty and name not in ("self", "cls")]
-    if signature.return_annotation is inspect.Signature.empty:
+    if signature.return_annotation is inspect.Signature.empty and function.__name__ != "__init__":
         missing.append("return")
     return missing
 
 
-def test_the_public_functions_of_the_annotated_modules_are_annotated():
+def _gradsheet_modules():
     import importlib
+    import pkgutil
+
+    import gradsheet
+    names = ["gradsheet"] + [info.name for info in pkgutil.walk_packages(gradsheet.__path__,
+                                                                          "gradsheet.")]
+    return {name: importlib.import_module(name) for name in names
+            if not name.endswith("__main__")}
+
+
+def _public_callables(module):
+    """(qualified name, function) for each public function defined in ``module`` and each public
+    or protocol method (properties' getters too) of its public classes. Autograd graph nodes
+    (Function subclasses) are reached through the op functions, which are checked instead."""
     import inspect
+
+    from gradsheet.autograd.function import Function
+    for attr, obj in vars(module).items():
+        if attr.startswith("_") or getattr(obj, "__module__", None) != module.__name__:
+            continue
+        if inspect.isfunction(obj):
+            yield f"{module.__name__}.{attr}", obj
+        elif inspect.isclass(obj) and not issubclass(obj, Function):
+            for method_name, member in vars(obj).items():
+                if method_name.startswith("_") and method_name not in _PROTOCOL_METHODS:
+                    continue
+                if isinstance(member, (staticmethod, classmethod)):
+                    member = member.__func__
+                elif isinstance(member, property):
+                    member = member.fget
+                if inspect.isfunction(member):
+                    yield f"{module.__name__}.{attr}.{method_name}", member
+
+
+def _unannotated_public_api():
+    """{module: {callable: its unannotated parts}} over all of gradsheet."""
     missing = {}
-    for name in PUBLIC_API_ANNOTATED:
-        module = importlib.import_module(name)
-        for attr, obj in vars(module).items():
-            if attr.startswith("_") or not inspect.isfunction(obj) or obj.__module__ != name:
-                continue
-            if _unannotated(obj):
-                missing[f"{name}.{attr}"] = _unannotated(obj)
-    assert not missing, f"public functions with unannotated arguments or return: {missing}"
+    for name, module in _gradsheet_modules().items():
+        for qualified, function in _public_callables(module):
+            parts = _unannotated(function)
+            if parts:
+                missing.setdefault(name, {})[qualified] = parts
+    return missing
+
+
+def test_every_public_function_and_method_is_annotated():
+    missing = _unannotated_public_api()
+    not_done = {name: found for name, found in missing.items() if name not in NOT_YET_ANNOTATED}
+    assert not not_done, f"public functions and methods with unannotated arguments or return: " \
+                         f"{not_done}"
+    finished = sorted(NOT_YET_ANNOTATED - set(missing))
+    assert not finished, f"annotated now: take these off NOT_YET_ANNOTATED: {finished}"
