@@ -17,9 +17,13 @@ one Python frame, not two (a class whose instance gets a forward hook, or its ow
 All writes go through ``__setattr__``, ``__delattr__`` and the ``register_*`` methods,
 which keep the two views equal.
 """
+from __future__ import annotations
+
 import collections
 import collections.abc
 import warnings
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Optional, Self, Union, cast
 
 import numpy as np
 
@@ -30,6 +34,12 @@ from ..autograd.function import Function
 from ..autograd.hooks import RemovableHandle, add_hook
 from ..autograd.tensor import Tensor
 from .parameter import Parameter
+
+if TYPE_CHECKING:
+    from .._typing import DeviceLike, DType
+
+# A gradient as the hooks' identity nodes pass it around (None: no gradient)
+_Grads = list[Optional[np.ndarray]]
 
 # The hook registries a module makes on first use (``Module.__getattr__``): OrderedDicts from a
 # handle id to the hook, or, for the flag sets, to True.
@@ -46,10 +56,11 @@ class _HookHandle(RemovableHandle):
 
     __slots__ = ("_extra",)
 
-    def __init__(self, hooks, hook_id, extra):
+    def __init__(self, hooks: collections.OrderedDict[int, Any], hook_id: int,
+                 extra: list[dict[int, bool]]) -> None:
         self._hooks, self.id, self._extra = hooks, hook_id, extra
 
-    def remove(self):
+    def remove(self) -> None:
         """Take the hook (and its flags) out; removing it twice is harmless."""
         self._hooks.pop(self.id, None)
         for flags in self._extra:
@@ -64,11 +75,11 @@ class _HookJoin(Function):
     gradient, so the join runs once, after all of them, and hands the link's callback all k
     gradients at once (the callback's result is what flows on to x_1..x_k)."""
 
-    def forward(self, *arrays, link):
+    def forward(self, *arrays: np.ndarray, link: _Link) -> np.ndarray:
         self.link = link
         return np.zeros(0)
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> tuple[Optional[np.ndarray], ...]:
         return self.link.release()
 
 
@@ -76,11 +87,11 @@ class _HookFork(Function):
     """y = x (a view), joined to the module's other tensors through the token:
     dL/dx is recorded on the link (see ``_HookJoin``); the token gets a zero-size gradient."""
 
-    def forward(self, token, x, link, slot):
+    def forward(self, token: np.ndarray, x: np.ndarray, link: _Link, slot: int) -> np.ndarray:
         self.link, self.slot = link, slot
         return x.view()
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> tuple[np.ndarray, None]:
         self.link.file(self.slot, g)
         return np.zeros(0), None
 
@@ -89,20 +100,23 @@ class _Link:
     """The gradients of one group of tensors, gathered by their forks for the join's callback."""
 
     __slots__ = ("grads", "callback")
+    grads: _Grads
+    callback: Callable[[_Grads], Iterable[Optional[np.ndarray]]]
 
-    def __init__(self, n, callback):
+    def __init__(self, n: int, callback: Callable[[_Grads], Iterable[Optional[np.ndarray]]]
+                 ) -> None:
         self.grads, self.callback = [None] * n, callback
 
-    def file(self, slot, grad):
+    def file(self, slot: int, grad: np.ndarray) -> None:
         previous = self.grads[slot]
         self.grads[slot] = grad if previous is None else previous + grad
 
-    def release(self):
+    def release(self) -> tuple[Optional[np.ndarray], ...]:
         grads, self.grads = self.grads, [None] * len(self.grads)
         return tuple(self.callback(grads))
 
 
-def _as_grad_array(value, like, what):
+def _as_grad_array(value: Any, like: Tensor, what: str) -> Optional[np.ndarray]:
     """A hook's replacement gradient as an array shaped as ``like`` (None stays None)."""
     if value is None:
         return None
@@ -119,14 +133,23 @@ class _BackwardHook:
     group; the outputs' group records grad_output and runs the pre-hooks, the inputs' group
     runs the hooks with grad_input and grad_output."""
 
-    def __init__(self, module, hooks, pre_hooks):
+    input_index: Optional[list[int]]
+    output_index: Optional[list[int]]
+    inputs: Sequence[Tensor]
+    outputs: Sequence[Tensor]
+
+    def __init__(self, module: Module,
+ hooks: list[Callable[..., Any]],
+                 pre_hooks: list[Callable[..., Any]]) -> None:
         self.module, self.hooks, self.pre_hooks = module, hooks, pre_hooks
-        self.grad_outputs = None
+        self.grad_outputs: Optional[tuple[Any, ...]] = None
         self.n_inputs, self.input_index, self.inputs = -1, None, ()
         self.n_outputs, self.output_index, self.outputs = -1, None, ()
 
     @staticmethod
-    def _wrap(values, callback):
+    def _wrap(values: tuple[Any, ...],
+              callback: Callable[[_Grads, list[Tensor], list[int]], _Grads]
+              ) -> tuple[tuple[Any, ...], Optional[list[int]], Sequence[Tensor]]:
         """(values with their tensors passed through one identity group, the tensors' indices and
         the tensors) or (values, None, ()) when none requires grad or recording is off."""
         index = [i for i, v in enumerate(values) if isinstance(v, Tensor)]
@@ -139,16 +162,17 @@ class _BackwardHook:
         new = list(values)
         for k in link_parents:
             new[index[k]] = _HookFork.apply(token, tensors[k].array, link=link, slot=k)
-        out = tuple(new) if type(values) is tuple else type(values)(*new)
+        # a named tuple is rebuilt field by field
+        out = tuple(new) if type(values) is tuple else cast(Any, type(values))(*new)
         return out, index, tensors
 
-    def setup_input_hook(self, args):
+    def setup_input_hook(self, args: tuple[Any, ...]) -> tuple[Any, ...]:
         """args with their tensors wrapped; the hooks run when their gradients are known."""
         out, self.input_index, self.inputs = self._wrap(args, self._on_input_grads)
         self.n_inputs = len(args)
         return out
 
-    def setup_output_hook(self, result):
+    def setup_output_hook(self, result: Any) -> Any:
         """result (a Tensor or a tuple) with its tensors wrapped: their gradients are grad_output."""
         single = not isinstance(result, tuple)
         values = (result,) if single else result
@@ -156,11 +180,14 @@ class _BackwardHook:
         self.n_outputs = len(values)
         return out[0] if single else out
 
-    def _on_output_grads(self, grads, tensors, parents):
-        packed = [None] * self.n_outputs
+    def _on_output_grads(self, grads: _Grads, tensors: list[Tensor], parents: list[int]
+                         ) -> _Grads:
+        assert self.output_index is not None  # set when the outputs were wrapped
+        packed: list[Optional[Tensor]] = [None] * self.n_outputs
         for k, i in enumerate(self.output_index):
-            if grads[k] is not None:
-                packed[i] = Tensor._wrap(grads[k])
+            grad = grads[k]
+            if grad is not None:
+                packed[i] = Tensor._wrap(grad)
         self.grad_outputs = tuple(packed)
         for hook in self.pre_hooks:
             out = hook(self.module, self.grad_outputs)
@@ -171,6 +198,7 @@ class _BackwardHook:
                                    f"got {len(out)}, but expected {len(self.grad_outputs)}")
             self.grad_outputs = tuple(out)
         local = self.grad_outputs
+        output_index = self.output_index
         if self.input_index is None:
             warnings.warn("Full backward hook is firing when gradients are computed with respect "
                           "to module outputs since no inputs require gradients. See "
@@ -186,16 +214,20 @@ class _BackwardHook:
                                        "gradient should always return None or None for all "
                                        "gradients.")
             self.grad_outputs = None
-        return [_as_grad_array(local[self.output_index[k]], tensors[k], "grad_output")
+        return [_as_grad_array(local[output_index[k]], tensors[k], "grad_output")
                 for k in parents]
 
-    def _on_input_grads(self, grads, tensors, parents):
+    def _on_input_grads(self, grads: _Grads, tensors: list[Tensor], parents: list[int]
+                        ) -> _Grads:
         if self.grad_outputs is None:  # the gradient reached the inputs without the outputs
             return [grads[k] for k in parents]
-        packed = [None] * self.n_inputs
-        for k, i in enumerate(self.input_index):  # a missing gradient is zeros, as in torch
-            grad = grads[k] if grads[k] is not None else np.zeros_like(tensors[k].array)
-            packed[i] = Tensor._wrap(grad)
+        assert self.input_index is not None  # set when the inputs were wrapped
+        input_index = self.input_index
+        packed: list[Optional[Tensor]] = [None] * self.n_inputs
+        for k, i in enumerate(input_index):  # a missing gradient is zeros, as in torch
+            grad = grads[k]
+            packed[i] = Tensor._wrap(grad if grad is not None else np.zeros_like(tensors[k].array))
+
         result = tuple(packed)
         for hook in self.hooks:
             out = hook(self.module, result, self.grad_outputs)
@@ -206,7 +238,7 @@ class _BackwardHook:
                                    f"got {len(out)}, but expected {len(result)}")
             result = tuple(out)
         self.grad_outputs = None
-        return [_as_grad_array(result[self.input_index[k]], tensors[k], "grad_input")
+        return [_as_grad_array(result[input_index[k]], tensors[k], "grad_input")
                 for k in parents]
 
 
@@ -214,7 +246,7 @@ class _IncompatibleKeys(collections.namedtuple("IncompatibleKeys",
                                                ["missing_keys", "unexpected_keys"])):
     """What ``load_state_dict(strict=False)`` could not match, as in PyTorch."""
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         if not self.missing_keys and not self.unexpected_keys:
             return "<All keys matched successfully>"
         return super().__repr__()
@@ -222,7 +254,7 @@ class _IncompatibleKeys(collections.namedtuple("IncompatibleKeys",
     __str__ = __repr__
 
 
-def _addindent(text, spaces):
+def _addindent(text: str, spaces: int) -> str:
     """Indent every line of ``text`` but the first (PyTorch's repr layout)."""
     lines = text.split("\n")
     if len(lines) == 1:
@@ -244,11 +276,12 @@ def _addindent(text, spaces):
 CALL_FORWARD_DIRECTLY = True
 
 
-def _call_through_wrapper(cls):
+def _call_through_wrapper(cls: type[Module]) -> None:
     """Make ``cls(...)`` instances' calls go through ``Module._call_with_hooks`` (for all of them
     and for the subclasses that inherit cls's ``__call__``)."""
     if cls.__call__ is not Module._call_with_hooks:
-        cls.__call__ = Module._call_with_hooks
+        setattr(cls, "__call__", Module._call_with_hooks)  # a method replaced on the class
+
 
 
 class Module:
@@ -267,7 +300,14 @@ class Module:
                 return self.out(F.relu(self.hidden(x)))
     """
 
-    def __init__(self):
+    # (each instance's, set in __init__; declared here for type checkers only)
+    training: bool
+    _parameters: dict[str, Optional[Parameter]]
+    _buffers: dict[str, Optional[Tensor]]
+    _non_persistent_buffers: set[str]
+    _modules: dict[str, Optional[Module]]
+
+    def __init__(self) -> None:
         d = self.__dict__
         d["training"] = True
         d["_parameters"] = {}
@@ -275,24 +315,25 @@ class Module:
         d["_non_persistent_buffers"] = set()
         d["_modules"] = {}
 
-    def __init_subclass__(cls, **kwargs):
+    def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         # module(x) runs forward with no wrapper frame in between (CALL_FORWARD_DIRECTLY).
         if CALL_FORWARD_DIRECTLY and "forward" in cls.__dict__ and "__call__" not in cls.__dict__:
-            cls.__call__ = cls.forward
+            setattr(cls, "__call__", cls.forward)  # a method replaced on the class
 
-    def forward(self, *args, **kwargs):
+    def forward(self, *args: Any, **kwargs: Any) -> Any:
         """The module's computation: ``module(*args)`` calls it. Every subclass defines it (this base
         version raises NotImplementedError).
         """
         raise NotImplementedError(f"{type(self).__name__} has no forward(); define it in the "
                                   "subclass")
 
-    def __call__(self, *args, **kwargs):
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
         return self.forward(*args, **kwargs)
 
     # ------------------------------------------------------------ hooks
-    def register_forward_pre_hook(self, hook, *, prepend=False, with_kwargs=False):
+    def register_forward_pre_hook(self, hook: Callable[..., Any], *, prepend: bool = False,
+                                  with_kwargs: bool = False) -> RemovableHandle:
         """Run ``hook(module, args)`` before every forward of this module (``args``: the
         positional inputs, a tuple); if it returns something other than None, that replaces
         the inputs (a tuple, or one value). With ``with_kwargs``: ``hook(module, args, kwargs)``,
@@ -302,7 +343,9 @@ class Module:
         return self._add_hook("_forward_pre_hooks", hook, "register_forward_pre_hook", prepend,
                               {"_forward_pre_hooks_with_kwargs": with_kwargs})
 
-    def register_forward_hook(self, hook, *, prepend=False, with_kwargs=False, always_call=False):
+    def register_forward_hook(self, hook: Callable[..., Any], *, prepend: bool = False,
+                              with_kwargs: bool = False, always_call: bool = False
+                              ) -> RemovableHandle:
         """Run ``hook(module, args, output)`` after every forward of this module; if it returns
         something other than None, that replaces the output. With ``with_kwargs``:
         ``hook(module, args, kwargs, output)``. With ``always_call`` it runs even when forward
@@ -313,7 +356,8 @@ class Module:
                               {"_forward_hooks_with_kwargs": with_kwargs,
                                "_forward_hooks_always_called": always_call})
 
-    def register_full_backward_pre_hook(self, hook, prepend=False):
+    def register_full_backward_pre_hook(self, hook: Callable[..., Any], prepend: bool = False
+                                        ) -> RemovableHandle:
         """Run ``hook(module, grad_output)`` when the gradients of this module's outputs are known,
         before its inputs' gradients are computed: ``grad_output`` holds dL/d(output) for each
         output (None for a non-Tensor output or one without a gradient); a returned tuple of the
@@ -322,7 +366,8 @@ class Module:
         return self._add_hook("_backward_pre_hooks", hook, "register_full_backward_pre_hook",
                               prepend, {})
 
-    def register_full_backward_hook(self, hook, prepend=False):
+    def register_full_backward_hook(self, hook: Callable[..., Any], prepend: bool = False
+                                    ) -> RemovableHandle:
         """Run ``hook(module, grad_input, grad_output)`` once the gradients of this module's
         positional inputs are known: grad_input[i] = dL/d(args[i]) (None for a non-Tensor
         argument; zeros for a Tensor the output does not depend on), grad_output as in
@@ -339,7 +384,7 @@ class Module:
         return self._add_hook("_backward_hooks", hook, "register_full_backward_hook", prepend,
                               {})
 
-    def register_backward_hook(self, hook):
+    def register_backward_hook(self, hook: Callable[..., Any]) -> RemovableHandle:
         """Deprecated in torch in favour of ``register_full_backward_hook``; gradsheet runs
         ``hook(module, grad_input, grad_output)`` with the full hook's arguments (torch's old
         hook sees the inputs of the module's last autograd node instead).
@@ -350,15 +395,15 @@ class Module:
         self.__dict__["_is_full_backward_hook"] = False
         return self._add_hook("_backward_hooks", hook, "register_backward_hook", False, {})
 
-    def _add_hook(self, key, hook, owner, prepend, flags):
+    def _add_hook(self, key: str, hook: Callable[..., Any], owner: str, prepend: bool,
+                  flags: dict[str, bool]) -> RemovableHandle:
         """Add ``hook`` to this module's hooks under ``key`` (an OrderedDict, first run first) and
         its id to each flag set in ``flags`` that is true. Module classes call ``forward``
         directly (no wrapper frame); the class of a module that gets a hook switches, for all
         its instances, to ``_call_with_hooks``, which costs them a frame and two lookups."""
         hooks = getattr(self, key)
         extra = [getattr(self, flag) for flag in flags]
-        handle = add_hook(hooks, hook, owner)
-        handle = _HookHandle(hooks, handle.id, extra)
+        handle = _HookHandle(hooks, add_hook(hooks, hook, owner).id, extra)
         for flag_dict, on in zip(extra, flags.values()):
             if on:
                 flag_dict[handle.id] = True
@@ -367,14 +412,14 @@ class Module:
         _call_through_wrapper(type(self))
         return handle
 
-    def __getattr__(self, name):
+    def __getattr__(self, name: str) -> Any:
         # only reached when normal lookup fails: the hook registries are made on first use
         if name in _HOOK_REGISTRIES and "_parameters" in self.__dict__:
             registry = self.__dict__[name] = collections.OrderedDict()
             return registry
         raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
 
-    def _call_with_hooks(self, *args, **kwargs):
+    def _call_with_hooks(self, *args: Any, **kwargs: Any) -> Any:
         """module(*args, **kwargs) as torch's ``Module._call_impl``: forward pre-hooks, the
         backward hooks' identity nodes on the inputs, forward, forward hooks, the identity nodes
         on the outputs (each kind in registration order)."""
@@ -384,7 +429,7 @@ class Module:
         if not (pre_hooks or hooks or backward_hooks or backward_pre_hooks):
             return self.forward(*args, **kwargs)
         result = None
-        called = set()
+        called: set[int] = set()
         try:
             if pre_hooks:
                 with_kwargs = d.get("_forward_pre_hooks_with_kwargs", {})
@@ -400,7 +445,7 @@ class Module:
                         out = hook(self, args)
                         if out is not None:
                             args = out if isinstance(out, tuple) else (out,)
-            backward = None
+            backward: Optional[_BackwardHook] = None
             if backward_hooks or backward_pre_hooks:
                 backward = _BackwardHook(self, list((backward_hooks or {}).values()),
                                          list((backward_pre_hooks or {}).values()))
@@ -441,14 +486,14 @@ class Module:
             raise
 
     # ------------------------------------------------------------ registration
-    def _registry(self, key, name, kind):
+    def _registry(self, key: str, name: str, kind: str) -> dict[str, Any]:
         registry = self.__dict__.get(key)
         if registry is None:
             raise AttributeError(f"cannot assign {kind} '{name}' before Module.__init__() call: "
                                  f"call super().__init__() first in {type(self).__name__}.__init__")
         return registry
 
-    def _check_name(self, name, kind, registry):
+    def _check_name(self, name: str, kind: str, registry: Mapping[str, Any]) -> None:
         if not isinstance(name, str):
             raise TypeError(f"{kind} name should be a string, got {type(name).__name__}")
         if name == "" or "." in name:
@@ -457,7 +502,7 @@ class Module:
             raise KeyError(f"attribute '{name}' already exists on {type(self).__name__}; "
                            f"cannot register a {kind} under that name")
 
-    def _forget(self, name, keep=None):
+    def _forget(self, name: str, keep: Optional[str] = None) -> None:
         """Drop ``name`` from ``__dict__`` and every registry but ``keep`` (whose entry is
         about to be overwritten in place, so the child keeps its position)."""
         d = self.__dict__
@@ -468,7 +513,7 @@ class Module:
         if keep != "_buffers":
             d["_non_persistent_buffers"].discard(name)
 
-    def register_parameter(self, name, param):
+    def register_parameter(self, name: str, param: Optional[Parameter]) -> None:
         """Add ``param`` (a Parameter, or None for an absent one such as ``bias=False``)."""
         parameters = self._registry("_parameters", name, "parameter")
         self._check_name(name, "parameter", parameters)
@@ -478,7 +523,8 @@ class Module:
         parameters[name] = param
         self.__dict__[name] = param
 
-    def register_buffer(self, name, tensor, persistent=True):
+    def register_buffer(self, name: str, tensor: Optional[Tensor], persistent: bool = True
+                        ) -> None:
         """Add a buffer: a Tensor saved in ``state_dict`` (if ``persistent``) but not trained."""
         buffers = self._registry("_buffers", name, "buffer")
         self._check_name(name, "buffer", buffers)
@@ -492,7 +538,7 @@ class Module:
             self.__dict__["_non_persistent_buffers"].add(name)
         self.__dict__[name] = tensor
 
-    def add_module(self, name, module):
+    def add_module(self, name: str, module: Optional[Module]) -> None:
         """Add a child module (or None, a placeholder) under ``name``."""
         modules = self._registry("_modules", name, "module")
         self._check_name(name, "module", modules)
@@ -503,7 +549,7 @@ class Module:
 
     register_module = add_module
 
-    def __setattr__(self, name, value):
+    def __setattr__(self, name: str, value: Any) -> None:
         d = self.__dict__
         if isinstance(value, Parameter):
             self._registry("_parameters", name, "parameter")
@@ -534,7 +580,7 @@ class Module:
                 _call_through_wrapper(type(self))
             object.__setattr__(self, name, value)
 
-    def __delattr__(self, name):
+    def __delattr__(self, name: str) -> None:
         d = self.__dict__
         if any(name in d.get(key, ()) for key in ("_parameters", "_buffers", "_modules")):
             self._forget(name)
@@ -542,7 +588,8 @@ class Module:
             object.__delattr__(self, name)
 
     # ------------------------------------------------------------ traversal
-    def named_modules(self, memo=None, prefix="", remove_duplicate=True):
+    def named_modules(self, memo: Optional[set[Module]] = None, prefix: str = "",
+                      remove_duplicate: bool = True) -> Iterator[tuple[str, Module]]:
         """(name, module) for this module and every descendant, depth first, each once."""
         if memo is None:
             memo = set()
@@ -556,28 +603,30 @@ class Module:
                 child_prefix = prefix + ("." if prefix else "") + name
                 yield from module.named_modules(memo, child_prefix, remove_duplicate)
 
-    def modules(self):
+    def modules(self) -> Iterator[Module]:
         """Every module of the tree, this one first, depth first, each once."""
         for _, module in self.named_modules():
             yield module
 
-    def named_children(self):
+    def named_children(self) -> Iterator[tuple[str, Module]]:
         """(name, module) for the direct children, each module once."""
-        seen = set()
+        seen: set[Module] = set()
         for name, module in self._modules.items():
             if module is not None and module not in seen:
                 seen.add(module)
                 yield name, module
 
-    def children(self):
+    def children(self) -> Iterator[Module]:
         """The direct child modules, each once."""
         for _, module in self.named_children():
             yield module
 
-    def _named_members(self, registry, prefix, recurse, remove_duplicate):
-        modules = (self.named_modules(prefix=prefix, remove_duplicate=remove_duplicate)
-                   if recurse else [(prefix, self)])
-        seen = set()
+    def _named_members(self, registry: str, prefix: str, recurse: bool, remove_duplicate: bool
+                       ) -> Iterator[tuple[str, Any]]:
+        modules: Iterable[tuple[str, Module]] = (
+            self.named_modules(prefix=prefix, remove_duplicate=remove_duplicate)
+            if recurse else [(prefix, self)])
+        seen: set[Any] = set()
         for module_prefix, module in modules:
             for name, value in module.__dict__[registry].items():
                 if value is None or (remove_duplicate and value in seen):
@@ -585,29 +634,31 @@ class Module:
                 seen.add(value)
                 yield module_prefix + ("." if module_prefix else "") + name, value
 
-    def named_parameters(self, prefix="", recurse=True, remove_duplicate=True):
+    def named_parameters(self, prefix: str = "", recurse: bool = True,
+                         remove_duplicate: bool = True) -> Iterator[tuple[str, Parameter]]:
         """(dotted name, Parameter) in registration order, depth first; shared ones once."""
         return self._named_members("_parameters", prefix, recurse, remove_duplicate)
 
-    def parameters(self, recurse=True):
+    def parameters(self, recurse: bool = True) -> Iterator[Parameter]:
         """Every Parameter of this module (and of its descendants when ``recurse``), shared ones
         once: what an optimiser is given.
         """
         for _, param in self.named_parameters(recurse=recurse):
             yield param
 
-    def named_buffers(self, prefix="", recurse=True, remove_duplicate=True):
+    def named_buffers(self, prefix: str = "", recurse: bool = True,
+                      remove_duplicate: bool = True) -> Iterator[tuple[str, Tensor]]:
         """(dotted name, buffer) for every buffer, depth first, shared ones once (as
         ``named_parameters``).
         """
         return self._named_members("_buffers", prefix, recurse, remove_duplicate)
 
-    def buffers(self, recurse=True):
+    def buffers(self, recurse: bool = True) -> Iterator[Tensor]:
         """Every buffer (state saved but not trained, such as BatchNorm's running mean)."""
         for _, buffer in self.named_buffers(recurse=recurse):
             yield buffer
 
-    def get_submodule(self, target):
+    def get_submodule(self, target: str) -> Module:
         """The descendant at dotted path ``target`` ('' is this module)."""
         module = self
         for part in target.split(".") if target else ():
@@ -618,7 +669,7 @@ class Module:
             module = child
         return module
 
-    def get_parameter(self, target):
+    def get_parameter(self, target: str) -> Parameter:
         """The Parameter at dotted path ``target`` ('0.weight'), as torch: AttributeError if the
         module has no such attribute or it is not a Parameter."""
         module_path, _, name = target.rpartition(".")
@@ -626,12 +677,13 @@ class Module:
         if not hasattr(module, name):
             raise AttributeError(f"get_parameter: {module._get_name()} has no attribute `{name}` "
                                  f"(in path '{target}')")
-        if name not in module._parameters or module._parameters[name] is None:
+        param = module._parameters.get(name)
+        if param is None:
             raise AttributeError(f"get_parameter: `{name}` is not an nn.Parameter (in path "
                                  f"'{target}')")
-        return module._parameters[name]
+        return param
 
-    def get_buffer(self, target):
+    def get_buffer(self, target: str) -> Tensor:
         """The buffer at dotted path ``target`` ('1.running_mean'), as torch: AttributeError if the
         module has no such attribute or it is not a buffer."""
         module_path, _, name = target.rpartition(".")
@@ -641,9 +693,10 @@ class Module:
                                  f"(in path '{target}')")
         if name not in module._buffers:
             raise AttributeError(f"get_buffer: `{name}` is not a buffer (in path '{target}')")
-        return module._buffers[name]
+        # (None for a buffer registered as None, as torch's get_buffer, typed Tensor there too)
+        return cast(Tensor, module._buffers[name])
 
-    def __dir__(self):
+    def __dir__(self) -> list[str]:
         # torch's: the class's and instance's attributes and the registered names, without those
         # that are not identifiers ('0', '1' of a Sequential)
         keys = set(dir(type(self))) | set(self.__dict__)
@@ -651,7 +704,7 @@ class Module:
             keys |= set(self.__dict__.get(key, ()))
         return sorted(key for key in keys if not key[:1].isdigit())
 
-    def apply(self, fn):
+    def apply(self, fn: Callable[[Module], None]) -> Self:
         """Call ``fn(m)`` on every descendant, children first, then on this module."""
         for module in self.children():
             module.apply(fn)
@@ -659,7 +712,7 @@ class Module:
         return self
 
     # ------------------------------------------------------------ modes and gradients
-    def train(self, mode=True):
+    def train(self, mode: bool = True) -> Self:
         """Set training mode (Dropout drops, BatchNorm uses batch statistics) on the whole tree."""
         if not isinstance(mode, bool):  # torch raises ValueError here too
             raise ValueError(f"train: mode must be a bool, got {mode!r} (training "  # noqa: TRY004
@@ -669,17 +722,17 @@ class Module:
             module.train(mode)
         return self
 
-    def eval(self):
+    def eval(self) -> Self:
         """Inference mode: ``train(False)``."""
         return self.train(False)
 
-    def requires_grad_(self, requires_grad=True):
+    def requires_grad_(self, requires_grad: bool = True) -> Self:
         """Turn gradient recording for every parameter on or off (e.g. to freeze a model)."""
         for param in self.parameters():
             param.requires_grad_(requires_grad)
         return self
 
-    def zero_grad(self, set_to_none=True):
+    def zero_grad(self, set_to_none: bool = True) -> None:
         """Reset every parameter's ``.grad``: to None (default) or to zeros in place."""
         for param in self.parameters():
             if set_to_none:
@@ -688,7 +741,8 @@ class Module:
                 param.grad.array[...] = 0
 
     # ------------------------------------------------------------ dtype
-    def to(self, *args, device=None, dtype=None, non_blocking=False):
+    def to(self, *args: Any, device: Optional[DeviceLike] = None, dtype: Optional[DType] = None,
+           non_blocking: bool = False) -> Self:
         """Convert every floating parameter and buffer (and gradient) to ``dtype`` in place, as
         PyTorch's ``Module.to``: ``to(dtype)``, ``to(device)``, ``to(device, dtype)``,
         ``to(tensor)``; returns self. The Parameter objects stay the same, so an optimiser
@@ -698,25 +752,26 @@ class Module:
         devices.check(device, f"{type(self).__name__}.to")
         if dtype is None:
             return self
-        dtype = backend.as_dtype(dtype)
-        if dtype.kind != "f":
-            raise TypeError(f"Module.to: expected a floating dtype, got {dtype}")
+        target = backend.as_dtype(dtype)
+        if target.kind != "f":
+            raise TypeError(f"Module.to: expected a floating dtype, got {target}")
         for tensor in list(self.parameters()) + list(self.buffers()):
             if tensor.array.dtype.kind == "f":
-                tensor.array = tensor.array.astype(dtype, copy=False)
+                tensor.array = tensor.array.astype(target, copy=False)
                 if tensor.grad is not None:
-                    tensor.grad.array = tensor.grad.array.astype(dtype, copy=False)
+                    tensor.grad.array = tensor.grad.array.astype(target, copy=False)
         return self
 
-    def cpu(self):
+    def cpu(self) -> Self:
         """self: gradsheet's modules live on the CPU."""
         return self
 
-    def cuda(self, device=None):
+    def cuda(self, device: Optional[DeviceLike] = None) -> Self:
         """Raises: gradsheet has no CUDA device (``gs.cuda.is_available()`` is False)."""
         devices.check("cuda" if device is None else device, f"{type(self).__name__}.cuda")
+        return self  # (reached only for device 'cpu', which devices.check accepts)
 
-    def type(self, dst_type):
+    def type(self, dst_type: DType) -> Self:
         """Convert every parameter and buffer (integer ones too, as torch) to ``dst_type``, in
         place: a dtype or a type name such as 'torch.DoubleTensor'; returns self."""
         from ..ops.conversion import TYPE_NAMES
@@ -733,32 +788,32 @@ class Module:
                 tensor.grad.array = tensor.grad.array.astype(dtype, copy=False)
         return self
 
-    def bfloat16(self):
+    def bfloat16(self) -> Self:
         """Raises TypeError: NumPy, and so gradsheet, has no bfloat16 dtype (use half() or
         float())."""
         raise TypeError(f"{type(self).__name__}.bfloat16: NumPy has no bfloat16 type, so "
                         "gradsheet cannot hold bfloat16 parameters; use .float() (or .half() to "
                         "save memory)")
 
-    def share_memory(self):
+    def share_memory(self) -> Self:
         """self: gradsheet's arrays are ordinary process memory (torch moves them to shared
         memory for multiprocessing)."""
         return self
 
-    def half(self):
+    def half(self) -> Self:
         """Convert every floating parameter and buffer to float16 in place; returns self."""
         return self.to(np.float16)
 
-    def double(self):
+    def double(self) -> Self:
         """Convert every floating parameter and buffer to float64 in place; returns self."""
         return self.to(np.float64)
 
-    def float(self):
+    def float(self) -> Self:
         """Convert every floating parameter and buffer to float32 in place; returns self."""
         return self.to(np.float32)
 
     # ------------------------------------------------------------ state dict
-    def _state_items(self):
+    def _state_items(self) -> Iterator[tuple[str, Tensor]]:
         """This module's own (name, tensor) entries of the state dict, parameters first."""
         for name, param in self._parameters.items():
             if param is not None:
@@ -768,7 +823,8 @@ class Module:
             if buffer is not None and name not in skip:
                 yield name, buffer
 
-    def state_dict(self, destination=None, prefix="", keep_vars=False):
+    def state_dict(self, destination: Optional[dict[str, Any]] = None, prefix: str = "",
+                   keep_vars: bool = False) -> dict[str, Any]:
         """An ordered dict from dotted names ('0.weight', 'encoder.bias') to Tensors.
 
         Order as in PyTorch: a module's parameters, then its persistent buffers, then each
@@ -783,13 +839,14 @@ class Module:
                 module.state_dict(destination, prefix + name + ".", keep_vars)
         return destination
 
-    def _state_targets(self):
+    def _state_targets(self) -> dict[str, Tensor]:
         """Every (key, tensor) that ``state_dict`` holds, tensors themselves, not detached."""
         return {prefix + ("." if prefix else "") + name: tensor
                 for prefix, module in self.named_modules(remove_duplicate=False)
                 for name, tensor in module._state_items()}
 
-    def load_state_dict(self, state_dict, strict=True, assign=False):
+    def load_state_dict(self, state_dict: Mapping[str, Any], strict: bool = True,
+                        assign: bool = False) -> _IncompatibleKeys:
         """Copy ``state_dict``'s values into the parameters and buffers, in place.
 
         Values may be Tensors, NumPy arrays or anything ``np.asarray`` takes (such as
@@ -807,7 +864,8 @@ class Module:
         targets = self._state_targets()
         missing = [key for key in targets if key not in state_dict]
         unexpected = [key for key in state_dict if key not in targets]
-        problems, arrays = [], {}
+        problems: list[str] = []
+        arrays: dict[str, np.ndarray] = {}
         for key, tensor in targets.items():
             if key not in state_dict:
                 continue
@@ -839,7 +897,8 @@ class Module:
                 targets[key].array[...] = array
         return _IncompatibleKeys(missing, unexpected)
 
-    def _assign_state(self, arrays, state_dict):
+    def _assign_state(self, arrays: dict[str, np.ndarray], state_dict: Mapping[str, Any]
+                      ) -> None:
         """load_state_dict(assign=True): each matched entry replaces the module's tensor."""
         for prefix, module in self.named_modules(remove_duplicate=False):
             for name, tensor in list(module._state_items()):
@@ -860,14 +919,14 @@ class Module:
                     module.__dict__[name] = value
 
     # ------------------------------------------------------------ printing
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         """The text inside this module's parentheses, e.g. 'in_features=8, out_features=64'."""
         return ""
 
-    def _get_name(self):
+    def _get_name(self) -> str:
         return type(self).__name__
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         extra = self.extra_repr()
         extra_lines = extra.split("\n") if extra else []
         child_lines = [f"({name}): " + _addindent(repr(module), 2)
@@ -881,7 +940,8 @@ class Module:
         return self._get_name() + "(" + body + ")"
 
 
-def _as_array(value):
+def _as_array(value: Any) -> Optional[np.ndarray]:
+
     """``value`` as an ndarray of numbers, or None when it is not array-like."""
     if not (isinstance(value, np.ndarray) or hasattr(value, "__array__")):
         return None
