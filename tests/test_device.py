@@ -122,3 +122,11 @@ def test_inference_mode_and_set_grad_enabled_as_torch():
     def decorated():
         return gs.is_grad_enabled()
     assert gs.is_grad_enabled() and decorated() is False and gs.is_grad_enabled()
+
+
+def test_module_cuda_of_a_device_that_is_not_cuda_is_refused_as_torch():
+    """module.cuda("cpu") raised nothing and returned None (mypy found the implicit return)."""
+    with pytest.raises(RuntimeError, match="must be cuda device"):
+        torch.nn.Linear(2, 3).cuda("cpu")
+    with pytest.raises(RuntimeError, match=r"Linear.cuda: invalid device 'cpu', must be a cuda"):
+        nn.Linear(2, 3).cuda("cpu")

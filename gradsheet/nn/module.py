@@ -23,7 +23,7 @@ import collections
 import collections.abc
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Optional, Self, Union, cast
+from typing import TYPE_CHECKING, Any, Optional, Self, cast
 
 import numpy as np
 
@@ -767,9 +767,15 @@ class Module:
         return self
 
     def cuda(self, device: Optional[DeviceLike] = None) -> Self:
-        """Raises: gradsheet has no CUDA device (``gs.cuda.is_available()`` is False)."""
-        devices.check("cuda" if device is None else device, f"{type(self).__name__}.cuda")
-        return self  # (reached only for device 'cpu', which devices.check accepts)
+        """Raises: gradsheet has no CUDA device (``gs.cuda.is_available()`` is False); a device
+        that is not a CUDA one (``module.cuda("cpu")``) is refused, as torch refuses it for a
+        module with parameters (it returned None)."""
+        wanted = devices.device("cuda" if device is None else device)
+        if wanted.type != "cuda":
+            raise RuntimeError(f"{type(self).__name__}.cuda: invalid device {str(wanted)!r}, "
+                               "must be a cuda device (as torch's module.cuda)")
+        devices.unavailable(wanted, f"{type(self).__name__}.cuda")
+
 
     def type(self, dst_type: DType) -> Self:
         """Convert every parameter and buffer (integer ones too, as torch) to ``dst_type``, in

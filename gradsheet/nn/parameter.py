@@ -5,10 +5,18 @@ makes it appear in ``module.parameters()`` and ``module.state_dict()``; a plain
 Tensor does not. Otherwise it behaves exactly like a Tensor. ``allocate`` is how a layer's
 constructor makes its parameters' arrays, refusing a shape no array can hold by name.
 """
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Optional
+
 import numpy as np
 
 from .. import backend
 from ..autograd.tensor import Tensor, _to_array
+
+if TYPE_CHECKING:
+    from .._typing import DType, ShapeLike, TensorLike
 
 
 class Parameter(Tensor):
@@ -25,15 +33,17 @@ class Parameter(Tensor):
     __slots__ = ()
 
     # __init__, not __new__: copy.deepcopy rebuilds a Parameter with cls.__new__(cls) and no args.
-    def __init__(self, data=None, requires_grad=True):
+    def __init__(self, data: Optional[TensorLike] = None, requires_grad: bool = True) -> None:
         self._init(np.empty((0,), backend.get_default_dtype()) if data is None else _to_array(data),
                    requires_grad)
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return "Parameter containing:\n" + super().__repr__()
 
 
-def allocate(layer, shape, dtype, fill=np.empty):
+def allocate(layer: str, shape: ShapeLike, dtype: DType,
+             fill: Callable[..., np.ndarray] = np.empty) -> Parameter:
+
     """A Parameter of ``shape`` for the layer named ``layer``, its array ``fill(shape, dtype)``
     (np.empty, np.ones or np.zeros; the caller initialises an empty one). A shape no array can
     hold is refused first, naming the layer (``backend.check_nbytes``)."""
