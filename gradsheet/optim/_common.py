@@ -6,20 +6,28 @@ rule can name (None stays None, not ``tuple(None)``'s bare TypeError); ``lerp`` 
 linear interpolation, so moment updates round as torch's do; ``scalar_dtype`` is the dtype
 torch gives its 0-d state (step counts, NAdam's μ product, ASGD's η and μ).
 """
-from collections.abc import Iterable
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any, Optional
 
 import numpy as np
 
 from ..backend import get_default_dtype
 
 
-def torch_rule(key, holds, message, rule):
+# a rule for Optimizer._rules: (key, predicate(group), message(group), rule)
+Rule = tuple[str, Callable[[dict[str, Any]], Any], Callable[[dict[str, Any]], str], str]
+
+
+def torch_rule(key: str, holds: Callable[[dict[str, Any]], Any], message: str,
+               rule: str) -> Rule:
     """A rule for ``Optimizer._rules``: ``message`` is torch's text, formatted with the group."""
     return (key, holds, lambda group: message.format(**group, beta0=_beta(group, 0),
                                                      beta1=_beta(group, 1)), rule)
 
 
-def _beta(group, i):
+def _beta(group: dict[str, Any], i: int) -> Any:
     betas = group.get("betas")
     return betas[i] if betas is not None else None
 
@@ -36,7 +44,7 @@ BETAS = (
 )
 
 
-def pair(betas):
+def pair(betas: Any) -> Any:
     """``betas`` as a tuple when it is a sequence (a list, a tuple, a tensor), else unchanged, so
     that the BETAS rules name what the caller passed ("Adam: betas must be a pair of numbers,
     got NoneType None") instead of ``tuple(None)``'s "'NoneType' object is not iterable"."""
@@ -45,7 +53,8 @@ def pair(betas):
     return betas
 
 
-def torch_options(name, defaults, foreach, capturable, differentiable):
+def torch_options(name: str, defaults: dict[str, Any], foreach: Optional[bool], capturable: bool,
+                  differentiable: bool) -> dict[str, Any]:
     """Record torch's implementation switches in ``defaults`` (so state dicts carry them).
 
     ``foreach`` (batched kernels) and ``capturable`` (CUDA graphs) change nothing here: every
@@ -60,12 +69,12 @@ def torch_options(name, defaults, foreach, capturable, differentiable):
     return defaults
 
 
-def scalar_dtype():
+def scalar_dtype() -> np.dtype:
     """torch's dtype for 0-d optimizer state: float64 under a float64 default dtype, else float32."""
     return np.dtype(np.float64) if get_default_dtype() == np.float64 else np.dtype(np.float32)
 
 
-def lerp(start, end, weight, out):
+def lerp(start: np.ndarray, end: np.ndarray, weight: float, out: np.ndarray) -> np.ndarray:
     """start ← start + w (end - start) as torch computes it (w < 0.5; else end - (end - start)(1 - w)).
 
     ``out`` is a scratch array; ``start`` is updated in place and returned.

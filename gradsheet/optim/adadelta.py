@@ -1,8 +1,16 @@
 """Adadelta: step sizes from the ratio of running RMS of past updates and of gradients."""
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Optional
+
 import numpy as np
 
 from ._common import EPS, LR, WEIGHT_DECAY, torch_options, torch_rule
 from .optimizer import Optimizer
+
+if TYPE_CHECKING:
+    from .optimizer import ParamsT
 
 
 class Adadelta(Optimizer):
@@ -41,15 +49,17 @@ class Adadelta(Optimizer):
         WEIGHT_DECAY,
     )
 
-    def __init__(self, params, lr=1.0, rho=0.9, eps=1e-6, weight_decay=0, foreach=None, *,
-                 capturable=False, maximize=False, differentiable=False):
+    def __init__(self, params: ParamsT, lr: float = 1.0, rho: float = 0.9, eps: float = 1e-6,
+                 weight_decay: float = 0, foreach: Optional[bool] = None, *,
+                 capturable: bool = False, maximize: bool = False,
+                 differentiable: bool = False) -> None:
         defaults = torch_options("Adadelta", {"lr": lr, "rho": rho, "eps": eps,
                                               "weight_decay": weight_decay,
                                               "maximize": maximize},
                                  foreach, capturable, differentiable)
         super().__init__(params, defaults)
 
-    def step(self, closure=None):
+    def step(self, closure: Optional[Callable[[], float]] = None) -> Optional[float]:
         loss = self._evaluate(closure)
         for group in self.param_groups:
             lr, rho, eps = float(group["lr"]), float(group["rho"]), float(group["eps"])

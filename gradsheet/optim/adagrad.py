@@ -1,7 +1,16 @@
 """Adagrad: per-parameter step sizes that shrink with the sum of past squared gradients."""
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Optional
+
 import numpy as np
 
 from .optimizer import Optimizer
+
+if TYPE_CHECKING:
+    from ..autograd.tensor import Tensor
+    from .optimizer import ParamsT
 
 
 class Adagrad(Optimizer):
@@ -41,8 +50,9 @@ class Adagrad(Optimizer):
         ("eps", lambda g: g["eps"] >= 0, "eps >= 0"),
     )
 
-    def __init__(self, params, lr=1e-2, lr_decay=0, weight_decay=0, initial_accumulator_value=0,
-                 eps=1e-10, *, maximize=False):
+    def __init__(self, params: ParamsT, lr: float = 1e-2, lr_decay: float = 0,
+                 weight_decay: float = 0, initial_accumulator_value: float = 0,
+                 eps: float = 1e-10, *, maximize: bool = False) -> None:
         defaults = {"lr": lr, "lr_decay": lr_decay, "weight_decay": weight_decay,
                     "initial_accumulator_value": initial_accumulator_value, "eps": eps,
                     "maximize": maximize}
@@ -51,7 +61,7 @@ class Adagrad(Optimizer):
             for p in group["params"]:
                 self._init_state(self.state[p], p, group)
 
-    def step(self, closure=None):
+    def step(self, closure: Optional[Callable[[], float]] = None) -> Optional[float]:
         loss = self._evaluate(closure)
         for group in self.param_groups:
             lr, lr_decay, eps = float(group["lr"]), float(group["lr_decay"]), float(group["eps"])
@@ -71,6 +81,6 @@ class Adagrad(Optimizer):
         return loss
 
     @staticmethod
-    def _init_state(state, p, group):
+    def _init_state(state: dict[str, Any], p: Tensor, group: dict[str, Any]) -> None:
         state["step"] = 0
         state["sum"] = np.full_like(p.array, float(group["initial_accumulator_value"]))

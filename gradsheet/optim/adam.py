@@ -1,8 +1,17 @@
 """Adam and AdamW: per-parameter step sizes from running moments of the gradient."""
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Optional
+
 import numpy as np
 
 from ._common import pair
 from .optimizer import Optimizer
+
+if TYPE_CHECKING:
+    from ..autograd.tensor import Tensor
+    from .optimizer import ParamsT
 
 
 class Adam(Optimizer):
@@ -46,14 +55,16 @@ class Adam(Optimizer):
         ("weight_decay", lambda g: g["weight_decay"] >= 0, "weight_decay >= 0"),
     )
 
-    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0,
-                 amsgrad=False, *, maximize=False, decoupled_weight_decay=False):
+    def __init__(self, params: ParamsT, lr: float = 1e-3,
+                 betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
+                 weight_decay: float = 0, amsgrad: bool = False, *, maximize: bool = False,
+                 decoupled_weight_decay: bool = False) -> None:
         defaults = {"lr": lr, "betas": pair(betas), "eps": eps, "weight_decay": weight_decay,
                     "amsgrad": amsgrad, "maximize": maximize,
                     "decoupled_weight_decay": decoupled_weight_decay}
         super().__init__(params, defaults)
 
-    def step(self, closure=None):
+    def step(self, closure: Optional[Callable[[], float]] = None) -> Optional[float]:
         loss = self._evaluate(closure)
         for group in self.param_groups:
             lr, eps = float(group["lr"]), float(group["eps"])
@@ -88,7 +99,7 @@ class Adam(Optimizer):
         return loss
 
     @staticmethod
-    def _init_state(state, p, amsgrad):
+    def _init_state(state: dict[str, Any], p: Tensor, amsgrad: bool) -> None:
         state["step"] = 0
         state["exp_avg"] = np.zeros_like(p.array)
         state["exp_avg_sq"] = np.zeros_like(p.array)
@@ -108,12 +119,14 @@ class AdamW(Adam):
     Reference: Loshchilov & Hutter, "Decoupled Weight Decay Regularization", ICLR 2019.
     """
 
-    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2,
-                 amsgrad=False, *, maximize=False):
+    def __init__(self, params: ParamsT, lr: float = 1e-3,
+                 betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
+                 weight_decay: float = 1e-2, amsgrad: bool = False, *,
+                 maximize: bool = False) -> None:
         super().__init__(params, lr, betas, eps, weight_decay, amsgrad, maximize=maximize,
                          decoupled_weight_decay=True)
 
-    def load_state_dict(self, state_dict):
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         super().load_state_dict(state_dict)
         # an Adam state dict loaded here still decays the AdamW way (as in torch)
         for group in self.param_groups:

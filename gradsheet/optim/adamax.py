@@ -1,8 +1,16 @@
 """Adamax: Adam with the infinity norm, u = max(β2 u, |g|), in place of the second moment."""
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Optional
+
 import numpy as np
 
 from ._common import BETAS, EPS, LR, WEIGHT_DECAY, lerp, pair, torch_options
 from .optimizer import Optimizer
+
+if TYPE_CHECKING:
+    from .optimizer import ParamsT
 
 
 class Adamax(Optimizer):
@@ -35,14 +43,17 @@ class Adamax(Optimizer):
 
     _rules = (LR, EPS, *BETAS, WEIGHT_DECAY)
 
-    def __init__(self, params, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0,
-                 foreach=None, *, maximize=False, differentiable=False, capturable=False):
+    def __init__(self, params: ParamsT, lr: float = 2e-3,
+                 betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
+                 weight_decay: float = 0, foreach: Optional[bool] = None, *,
+                 maximize: bool = False, differentiable: bool = False,
+                 capturable: bool = False) -> None:
         defaults = torch_options("Adamax", {"lr": lr, "betas": pair(betas), "eps": eps,
                                             "weight_decay": weight_decay, "maximize": maximize},
                                  foreach, capturable, differentiable)
         super().__init__(params, defaults)
 
-    def step(self, closure=None):
+    def step(self, closure: Optional[Callable[[], float]] = None) -> Optional[float]:
         loss = self._evaluate(closure)
         for group in self.param_groups:
             lr, eps = float(group["lr"]), float(group["eps"])

@@ -1,8 +1,16 @@
 """ASGD: averaged stochastic gradient descent (SGD with decaying steps and a running average)."""
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Optional
+
 import numpy as np
 
 from ._common import LR, WEIGHT_DECAY, scalar_dtype, torch_options
 from .optimizer import Optimizer
+
+if TYPE_CHECKING:
+    from .optimizer import ParamsT
 
 
 class ASGD(Optimizer):
@@ -43,14 +51,16 @@ class ASGD(Optimizer):
     _rules = (LR, WEIGHT_DECAY)
     _scalar_state = ("eta", "mu")
 
-    def __init__(self, params, lr=1e-2, lambd=1e-4, alpha=0.75, t0=1e6, weight_decay=0,
-                 foreach=None, maximize=False, differentiable=False, capturable=False):
+    def __init__(self, params: ParamsT, lr: float = 1e-2, lambd: float = 1e-4,
+                 alpha: float = 0.75, t0: float = 1e6, weight_decay: float = 0,
+                 foreach: Optional[bool] = None, maximize: bool = False,
+                 differentiable: bool = False, capturable: bool = False) -> None:
         defaults = torch_options("ASGD", {"lr": lr, "lambd": lambd, "alpha": alpha, "t0": t0,
                                           "weight_decay": weight_decay, "maximize": maximize},
                                  foreach, capturable, differentiable)
         super().__init__(params, defaults)
 
-    def step(self, closure=None):
+    def step(self, closure: Optional[Callable[[], float]] = None) -> Optional[float]:
         loss = self._evaluate(closure)
         for group in self.param_groups:
             lr, lambd = float(group["lr"]), float(group["lambd"])

@@ -1,13 +1,21 @@
 """Gradient clipping, in place on ``p.grad``: by the global norm, or elementwise by value."""
+from __future__ import annotations
+
 import math
+from collections.abc import Iterable
+from typing import Any, Optional, Union
 
 import numpy as np
 
 from .. import backend
 from ..autograd.tensor import Tensor, as_tensor
 
+# a Tensor or an iterable of them (torch.nn.utils.clip_grad._tensor_or_tensors)
+_TensorOrTensors = Union[Tensor, Iterable[Tensor]]
 
-def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=False, foreach=None):
+
+def clip_grad_norm_(parameters: _TensorOrTensors, max_norm: float, norm_type: float = 2.0,
+                    error_if_nonfinite: bool = False, foreach: Optional[bool] = None) -> Tensor:
     """Rescale all gradients together so that their global norm is at most ``max_norm``.
 
         N = ‖(‖g_1‖_p, ‖g_2‖_p, ...)‖_p         (the p-norm of all gradients as one vector)
@@ -28,22 +36,24 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
     """
     parameters = _as_list(parameters)
     max_norm = _check_max_norm(max_norm, "clip_grad_norm_")
-    grads = [p.grad for p in parameters if p.grad is not None]
+    grads = [g for g in (p.grad for p in parameters) if g is not None]
     total = _total_norm(grads, norm_type, error_if_nonfinite, foreach, "clip_grad_norm_")
     _scale(grads, max_norm, total.array)
     return total
 
 
-def get_total_norm(tensors, norm_type=2.0, error_if_nonfinite=False, foreach=None):
+def get_total_norm(tensors: Union[Tensor, Iterable[Optional[Tensor]]], norm_type: float = 2.0,
+                   error_if_nonfinite: bool = False, foreach: Optional[bool] = None) -> Tensor:
     """N = ‖(‖t_1‖_p, ‖t_2‖_p, ...)‖_p: the p-norm of all ``tensors`` as one vector (usually the
     gradients, ``[p.grad for p in params]``), as a 0-d Tensor; 0 for no tensors. Arguments as in
     ``clip_grad_norm_``.
     """
-    tensors = [t for t in _as_list(tensors) if t is not None]
-    return _total_norm(tensors, norm_type, error_if_nonfinite, foreach, "get_total_norm")
+    present = [t for t in _as_list(tensors) if t is not None]
+    return _total_norm(present, norm_type, error_if_nonfinite, foreach, "get_total_norm")
 
 
-def clip_grads_with_norm_(parameters, max_norm, total_norm, foreach=None):
+def clip_grads_with_norm_(parameters: _TensorOrTensors, max_norm: float, total_norm: Tensor,
+                          foreach: Optional[bool] = None) -> None:
     """g_i ← g_i · min(1, max_norm / (total_norm + 1e-6)) for every parameter's gradient, in place,
     with ``total_norm`` precomputed (``get_total_norm``): the second half of ``clip_grad_norm_``.
     """
@@ -56,19 +66,20 @@ def clip_grads_with_norm_(parameters, max_norm, total_norm, foreach=None):
            total_norm.array)
 
 
-def _check_foreach(foreach, op):
+def _check_foreach(foreach: Any, op: str) -> None:
     if foreach is not None and not isinstance(foreach, bool):
         raise TypeError(f"{op}: foreach must be None, True or False, got {foreach!r}")
 
 
-def _check_max_norm(max_norm, op):
+def _check_max_norm(max_norm: float, op: str) -> float:
     max_norm = float(max_norm)
     if max_norm < 0 or math.isnan(max_norm):
         raise ValueError(f"{op}: invalid max_norm={max_norm}; expected max_norm >= 0")
     return max_norm
 
 
-def _total_norm(tensors, norm_type, error_if_nonfinite, foreach, op):
+def _total_norm(tensors: list[Tensor], norm_type: float, error_if_nonfinite: bool,
+                foreach: Optional[bool], op: str) -> Tensor:
     _check_foreach(foreach, op)
     norm_type = float(norm_type)
     if not norm_type > 0:
@@ -89,7 +100,7 @@ def _total_norm(tensors, norm_type, error_if_nonfinite, foreach, op):
     return as_tensor(np.asarray(total))
 
 
-def _scale(grads, max_norm, total):
+def _scale(grads: list[Tensor], max_norm: float, total: np.ndarray) -> None:
     coef = max_norm / (total + 1e-6)  # an array of the norm's dtype (NEP 50)
     if not coef >= 1.0:  # a nan norm makes every gradient nan, as in torch
         with np.errstate(invalid="ignore"):  # inf · 0 (an inf norm) is nan too, silently
@@ -97,7 +108,8 @@ def _scale(grads, max_norm, total):
                 np.multiply(g.array, coef, out=g.array, casting="unsafe")
 
 
-def clip_grad_value_(parameters, clip_value, foreach=None):
+def clip_grad_value_(parameters: _TensorOrTensors, clip_value: float,
+                     foreach: Optional[bool] = None) -> None:
     """Clamp every gradient entry to [-clip_value, clip_value], in place:  g ← min(max(g, -c), c).
 
     Args:
@@ -115,11 +127,11 @@ def clip_grad_value_(parameters, clip_value, foreach=None):
             np.clip(p.grad.array, -clip_value, clip_value, out=p.grad.array)
 
 
-def _as_list(parameters):
+def _as_list(parameters: Union[Tensor, Iterable[Any]]) -> list[Any]:
     return [parameters] if isinstance(parameters, Tensor) else list(parameters)
 
 
-def _norm(x, p):
+def _norm(x: np.ndarray, p: float) -> np.ndarray:
     """‖x‖_p of a flat view of ``x``, as a 0-d array of its dtype."""
     x = x.reshape(-1)
     if p == 2:

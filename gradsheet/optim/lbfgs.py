@@ -1,14 +1,19 @@
 """L-BFGS: a quasi-Newton method whose inverse Hessian is built from the last few steps."""
+from __future__ import annotations
+
 import math
+from collections.abc import Callable, Sequence
+from typing import Any, Optional
 
 import numpy as np
 
 from ..autograd.tensor import Tensor
 from ._common import LR
-from .optimizer import Optimizer
+from .optimizer import Optimizer, ParamsT
 
 
-def _cubic_interpolate(x1, f1, g1, x2, f2, g2, bounds=None):
+def _cubic_interpolate(x1: float, f1: float, g1: float, x2: float, f2: float, g2: float,
+                       bounds: Optional[tuple[float, float]] = None) -> float:
     """The minimiser of the cubic through (x1, f1) and (x2, f2) with slopes g1, g2, clamped.
 
     With d1 = g1 + g2 - 3 (f1 - f2) / (x1 - x2) and d2 = sqrt(d1² - g1 g2), the minimiser is
@@ -29,8 +34,10 @@ def _cubic_interpolate(x1, f1, g1, x2, f2, g2, bounds=None):
     return min(max(position, low), high)
 
 
-def _strong_wolfe(evaluate, t, d, f, g, gtd, c1=1e-4, c2=0.9, tolerance_change=1e-9,
-                  max_ls=25):
+def _strong_wolfe(evaluate: Callable[[float], tuple[float, np.ndarray]], t: float,
+                  d: np.ndarray, f: float, g: np.ndarray, gtd: float, c1: float = 1e-4,
+                  c2: float = 0.9, tolerance_change: float = 1e-9,
+                  max_ls: int = 25) -> tuple[float, np.ndarray, float, int]:
     """A step t along d meeting the strong Wolfe conditions (Nocedal & Wright, Alg. 3.5-3.6).
 
     f(x + t d) <= f + c1 t gᵀd (sufficient decrease) and |∇f(x + t d)ᵀd| <= c2 |gᵀd|
@@ -50,7 +57,9 @@ def _strong_wolfe(evaluate, t, d, f, g, gtd, c1=1e-4, c2=0.9, tolerance_change=1
     t_prev, f_prev, g_prev, gtd_prev = 0.0, f, g, gtd
     done = False
     ls_iter = 0
-    bracket_gtd = None
+    # the slopes at the bracket's ends: set wherever phase 2 (the zoom) runs
+    bracket: list[float]
+    bracket_gtd: list[float] = []
     # phase 1: grow t until [t_prev, t] brackets a point satisfying the conditions
     while ls_iter < max_ls:
         if f_new > f + c1 * t * gtd or (ls_iter > 1 and f_new >= f_prev):
@@ -163,8 +172,10 @@ class LBFGS(Optimizer):
 
     _rules = (LR,)
 
-    def __init__(self, params, lr=1, max_iter=20, max_eval=None, tolerance_grad=1e-7,
-                 tolerance_change=1e-9, history_size=100, line_search_fn=None):
+    def __init__(self, params: ParamsT, lr: float = 1, max_iter: int = 20,
+                 max_eval: Optional[int] = None, tolerance_grad: float = 1e-7,
+                 tolerance_change: float = 1e-9, history_size: int = 100,
+                 line_search_fn: Optional[str] = None) -> None:
         if max_eval is None:
             max_eval = max_iter * 5 // 4
         defaults = {"lr": lr, "max_iter": max_iter, "max_eval": max_eval,
@@ -177,11 +188,11 @@ class LBFGS(Optimizer):
         self._params = self.param_groups[0]["params"]
 
     # ------------------------------------------------------------ flat views
-    def _flat_grad(self):
+    def _flat_grad(self) -> np.ndarray:
         return np.concatenate([p.grad.array.ravel() if p.grad is not None
                                else np.zeros(p.array.size, p.array.dtype) for p in self._params])
 
-    def _add_step(self, t, d):
+    def _add_step(self, t: float, d: np.ndarray) -> None:
         """θ ← θ + t d, d cut into the parameters' shapes."""
         offset = 0
         for p in self._params:
@@ -189,7 +200,8 @@ class LBFGS(Optimizer):
             np.add(p.array, np.multiply(d[offset:offset + n], t).reshape(p.array.shape), p.array)
             offset += n
 
-    def _directional_evaluate(self, closure, x, t, d):
+    def _directional_evaluate(self, closure: Callable[[], float], x: Sequence[np.ndarray],
+                              t: float, d: np.ndarray) -> tuple[float, np.ndarray]:
         """(L(x + t d), ∇L(x + t d)), the parameters restored to x afterwards."""
         self._add_step(t, d)
         loss = float(self._evaluate(closure))
@@ -199,7 +211,7 @@ class LBFGS(Optimizer):
         return loss, flat_grad
 
     # ------------------------------------------------------------ the step
-    def step(self, closure):
+    def step(self, closure: Optional[Callable[[], float]] = None) -> float:
         """Run up to ``max_iter`` L-BFGS iterations; ``closure`` re-evaluates the loss and its
         gradients (zero_grad, forward, backward) and returns the loss.
         """
@@ -226,10 +238,15 @@ class LBFGS(Optimizer):
         if np.abs(flat_grad).max() <= tolerance_grad:
             return orig_loss
 
-        d, t = state.get("d"), state.get("t")
-        old_dirs, old_stps, ro = state.get("old_dirs"), state.get("old_stps"), state.get("ro")
-        H_diag, prev_flat_grad = state.get("H_diag"), state.get("prev_flat_grad")
-        prev_loss = state.get("prev_loss")
+        # None before the first iteration ever, which sets them
+        d: Optional[np.ndarray] = state.get("d")
+        t: Optional[float] = state.get("t")
+        old_dirs: Optional[list[np.ndarray]] = state.get("old_dirs")
+        old_stps: Optional[list[np.ndarray]] = state.get("old_stps")
+        ro: Optional[list[float]] = state.get("ro")
+        H_diag: Optional[float] = state.get("H_diag")
+        prev_flat_grad: Optional[np.ndarray] = state.get("prev_flat_grad")
+        prev_loss: Optional[float] = state.get("prev_loss")
 
         n_iter, optimal = 0, False
         while n_iter < max_iter:
@@ -240,6 +257,9 @@ class LBFGS(Optimizer):
                 old_dirs, old_stps, ro = [], [], []
                 H_diag = 1
             else:
+                assert d is not None and t is not None and prev_flat_grad is not None and \
+                    old_dirs is not None and old_stps is not None and ro is not None and \
+                    H_diag is not None  # set by the first iteration (n_iter == 1)
                 y = flat_grad - prev_flat_grad
                 s = d * t
                 ys = float(y.dot(s))
@@ -313,7 +333,7 @@ class LBFGS(Optimizer):
         return orig_loss
 
     # ------------------------------------------------------------ checkpoints
-    def load_state_dict(self, state_dict):
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         """Restore the hyper-parameters and the L-BFGS memory (gradsheet's or torch's format):
         flat vectors are copied as arrays, 0-d entries (t, H_diag, ρ's, a_i's) become floats.
         """
@@ -325,7 +345,7 @@ class LBFGS(Optimizer):
             self.state[self._params[0]] = {key: _lbfgs_value(value) for key, value in saved.items()}
 
 
-def _lbfgs_value(value):
+def _lbfgs_value(value: Any) -> Any:
     if isinstance(value, (list, tuple)):
         return [_lbfgs_value(v) for v in value]
     if isinstance(value, Tensor):

@@ -7,6 +7,8 @@ The updates themselves follow PyTorch's chainable form (the new lr computed from
 the current one), so schedulers compose (``SequentialLR``) and the lr sequence
 matches ``torch.optim.lr_scheduler`` number for number.
 """
+from __future__ import annotations
+
 import itertools
 import math
 import numbers
@@ -14,6 +16,8 @@ import types
 import warnings
 from bisect import bisect_right
 from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, Optional, SupportsFloat, Union
 
 from .optimizer import Optimizer
 
@@ -22,11 +26,11 @@ _EPOCH_DEPRECATION = ("scheduler.step(epoch): the epoch argument is deprecated (
                       "scheduler has one.")
 
 
-def _is_positive_int(value):
-    return isinstance(value, numbers.Integral) and value > 0
+def _is_positive_int(value: Any) -> bool:
+    return isinstance(value, numbers.Integral) and int(value) > 0
 
 
-def _require(owner, key, value, holds, rule):
+def _require(owner: str, key: str, value: Any, holds: bool, rule: str) -> None:
     if not holds:
         raise ValueError(f"{owner}: invalid {key}={value!r}; expected {rule}")
 
@@ -34,15 +38,18 @@ def _require(owner, key, value, holds, rule):
 class _SchedulerState:
     """What every scheduler shares: the last lrs it set, and its state as a dict."""
 
-    def get_last_lr(self):
+    optimizer: Optimizer
+    _last_lr: list[float]
+
+    def get_last_lr(self) -> list[float]:
         """The lrs the last ``step()`` set, one per parameter group."""
         return list(self._last_lr)
 
-    def state_dict(self):
+    def state_dict(self) -> dict[str, Any]:
         """Every attribute but the optimizer (the format of torch's schedulers)."""
         return {key: value for key, value in self.__dict__.items() if key != "optimizer"}
 
-    def load_state_dict(self, state_dict):
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         """Restore the attributes saved by ``state_dict``."""
         self.__dict__.update(state_dict)
 
@@ -62,7 +69,7 @@ class LRScheduler(_SchedulerState):
 
     _is_initial = False
 
-    def __init__(self, optimizer, last_epoch=-1):
+    def __init__(self, optimizer: Optimizer, last_epoch: int = -1) -> None:
         if not isinstance(optimizer, Optimizer):
             raise TypeError(f"{type(self).__name__}: {type(optimizer).__name__} is not an "
                             "Optimizer")
@@ -80,7 +87,7 @@ class LRScheduler(_SchedulerState):
         self.last_epoch = last_epoch
         self._initial_step()
 
-    def _initial_step(self):
+    def _initial_step(self) -> None:
         self._step_count = 0  # step() calls so far; kept so torch's scheduler states load
         self._is_initial = True
         try:
@@ -88,7 +95,7 @@ class LRScheduler(_SchedulerState):
         finally:
             self._is_initial = False
 
-    def step(self, epoch=None):
+    def step(self, epoch: Optional[int] = None) -> None:
         """Advance one epoch: t ← t + 1, then set every group's lr to η_t.
 
         ``step(epoch)`` (deprecated in torch, and warned about as there) jumps to t = epoch and
@@ -99,7 +106,7 @@ class LRScheduler(_SchedulerState):
             warnings.warn(_EPOCH_DEPRECATION, UserWarning, stacklevel=2)
         self._update_lr(epoch)
 
-    def _update_lr(self, epoch=None):
+    def _update_lr(self, epoch: Optional[int] = None) -> None:
         if epoch is None:
             self.last_epoch += 1
             values = self.get_lr()
@@ -110,25 +117,27 @@ class LRScheduler(_SchedulerState):
             group["lr"] = lr
         self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
 
-    def get_lr(self):
+    def get_lr(self) -> list[float]:
         """The next lr of every group, from the current ones (call ``step()``, not this)."""
         raise NotImplementedError
 
-    def _get_closed_form_lr(self):
+    def _get_closed_form_lr(self) -> list[float]:
         return self.get_lr()
 
-    def _current_lrs(self):
+    def _current_lrs(self) -> list[float]:
         return [group["lr"] for group in self.optimizer.param_groups]
 
 
 class _LambdaScheduler(LRScheduler):
     """A scheduler driven by functions of the epoch, one per group (LambdaLR, MultiplicativeLR)."""
 
-    def __init__(self, optimizer, lr_lambda, last_epoch=-1):
+    def __init__(self, optimizer: Optimizer,
+                 lr_lambda: Union[Callable[[int], float], list[Callable[[int], float]]],
+                 last_epoch: int = -1) -> None:
         self.lr_lambdas = _lr_lambdas(type(self).__name__, optimizer, lr_lambda)
         super().__init__(optimizer, last_epoch)
 
-    def state_dict(self):
+    def state_dict(self) -> dict[str, Any]:
         """As the base's, with each lambda's ``__dict__`` if it is a callable object (plain
         functions cannot be saved: they are stored as None and kept as they are on load)."""
         state = {k: v for k, v in self.__dict__.items() if k not in ("optimizer", "lr_lambdas")}
@@ -136,7 +145,7 @@ class _LambdaScheduler(LRScheduler):
                                for fn in self.lr_lambdas]
         return state
 
-    def load_state_dict(self, state_dict):
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         """Restore ``state_dict``; each callable object's saved ``__dict__`` is written back into
         the matching lambda (plain functions, saved as None, stay as they are).
         """
@@ -154,11 +163,11 @@ class LambdaLR(_LambdaScheduler):
     Example: ``LambdaLR(opt, lambda t: 0.95 ** t)`` decays by 5% per epoch.
     """
 
-    def get_lr(self):
+    def get_lr(self) -> list[float]:
         return [base * fn(self.last_epoch) for fn, base in zip(self.lr_lambdas, self.base_lrs)]
 
 
-def _lr_lambdas(owner, optimizer, lr_lambda):
+def _lr_lambdas(owner: str, optimizer: Optimizer, lr_lambda: Any) -> list[Callable[[int], float]]:
     """One callable per parameter group (the same one for all, or a list of them)."""
     groups = len(optimizer.param_groups)
     if isinstance(lr_lambda, (list, tuple)):
@@ -184,7 +193,7 @@ class MultiplicativeLR(_LambdaScheduler):
     Example: ``MultiplicativeLR(opt, lambda t: 0.95)`` decays by 5% per epoch.
     """
 
-    def get_lr(self):
+    def get_lr(self) -> list[float]:
         if self._is_initial:
             return self._current_lrs()
         return [lr * fn(self.last_epoch) for fn, lr in zip(self.lr_lambdas, self._current_lrs())]
@@ -196,7 +205,8 @@ class StepLR(LRScheduler):
     Example: η_0 = 0.1, step_size = 2, γ = 0.5 gives 0.1, 0.1, 0.05, 0.05, 0.025, ...
     """
 
-    def __init__(self, optimizer, step_size, gamma=0.1, last_epoch=-1):
+    def __init__(self, optimizer: Optimizer, step_size: int, gamma: float = 0.1,
+                 last_epoch: int = -1) -> None:
         _require("StepLR", "step_size", step_size, _is_positive_int(step_size),
                  "a positive integer")
         _require("StepLR", "gamma", gamma, gamma >= 0, "gamma >= 0")
@@ -204,12 +214,12 @@ class StepLR(LRScheduler):
         self.gamma = gamma
         super().__init__(optimizer, last_epoch)
 
-    def get_lr(self):
+    def get_lr(self) -> list[float]:
         if self.last_epoch == 0 or self.last_epoch % self.step_size != 0:
             return self._current_lrs()
         return [lr * self.gamma for lr in self._current_lrs()]
 
-    def _get_closed_form_lr(self):
+    def _get_closed_form_lr(self) -> list[float]:
         return [base * self.gamma ** (self.last_epoch // self.step_size)
                 for base in self.base_lrs]
 
@@ -220,19 +230,20 @@ class MultiStepLR(LRScheduler):
     Example: milestones [2, 5], γ = 0.1: η_0 for t < 2, η_0/10 for 2 <= t < 5, then η_0/100.
     """
 
-    def __init__(self, optimizer, milestones, gamma=0.1, last_epoch=-1):
+    def __init__(self, optimizer: Optimizer, milestones: Iterable[int], gamma: float = 0.1,
+                 last_epoch: int = -1) -> None:
         _require("MultiStepLR", "gamma", gamma, gamma >= 0, "gamma >= 0")
         self.milestones = Counter(milestones)
         self.gamma = gamma
         super().__init__(optimizer, last_epoch)
 
-    def get_lr(self):
+    def get_lr(self) -> list[float]:
         if self.last_epoch not in self.milestones:
             return self._current_lrs()
         factor = self.gamma ** self.milestones[self.last_epoch]
         return [lr * factor for lr in self._current_lrs()]
 
-    def _get_closed_form_lr(self):
+    def _get_closed_form_lr(self) -> list[float]:
         milestones = sorted(self.milestones.elements())
         return [base * self.gamma ** bisect_right(milestones, self.last_epoch)
                 for base in self.base_lrs]
@@ -241,17 +252,17 @@ class MultiStepLR(LRScheduler):
 class ExponentialLR(LRScheduler):
     """η_t = η_0 · γ^t: multiply by γ every epoch."""
 
-    def __init__(self, optimizer, gamma, last_epoch=-1):
+    def __init__(self, optimizer: Optimizer, gamma: float, last_epoch: int = -1) -> None:
         _require("ExponentialLR", "gamma", gamma, gamma >= 0, "gamma >= 0")
         self.gamma = gamma
         super().__init__(optimizer, last_epoch)
 
-    def get_lr(self):
+    def get_lr(self) -> list[float]:
         if self._is_initial:  # resuming at last_epoch: keep the loaded lr, do not step ahead
             return self._current_lrs()
         return [lr * self.gamma for lr in self._current_lrs()]
 
-    def _get_closed_form_lr(self):
+    def _get_closed_form_lr(self) -> list[float]:
         return [base * self.gamma ** self.last_epoch for base in self.base_lrs]
 
 
@@ -264,13 +275,14 @@ class CosineAnnealingLR(LRScheduler):
     ICLR 2017.
     """
 
-    def __init__(self, optimizer, T_max, eta_min=0.0, last_epoch=-1):
+    def __init__(self, optimizer: Optimizer, T_max: int, eta_min: float = 0.0,
+                 last_epoch: int = -1) -> None:
         _require("CosineAnnealingLR", "T_max", T_max, T_max > 0, "T_max > 0")
         self.T_max = T_max
         self.eta_min = eta_min
         super().__init__(optimizer, last_epoch)
 
-    def get_lr(self):
+    def get_lr(self) -> list[float]:
         t, T, eta_min = self.last_epoch, self.T_max, self.eta_min
         if self._is_initial:
             return self._current_lrs()
@@ -281,7 +293,7 @@ class CosineAnnealingLR(LRScheduler):
         ratio = (1 + math.cos(math.pi * t / T)) / (1 + math.cos(math.pi * (t - 1) / T))
         return [ratio * (lr - eta_min) + eta_min for lr in self._current_lrs()]
 
-    def _get_closed_form_lr(self):
+    def _get_closed_form_lr(self) -> list[float]:
         cosine = (1 + math.cos(math.pi * self.last_epoch / self.T_max)) / 2
         return [self.eta_min + (base - self.eta_min) * cosine for base in self.base_lrs]
 
@@ -295,8 +307,8 @@ class LinearLR(LRScheduler):
     Example: η_0 = 1, s = 0.25, T = 3 gives 0.25, 0.5, 0.75, 1, 1, ...
     """
 
-    def __init__(self, optimizer, start_factor=1.0 / 3, end_factor=1.0, total_iters=5,
-                 last_epoch=-1):
+    def __init__(self, optimizer: Optimizer, start_factor: float = 1.0 / 3,
+                 end_factor: float = 1.0, total_iters: int = 5, last_epoch: int = -1) -> None:
         _require("LinearLR", "start_factor", start_factor, 0 < start_factor <= 1,
                  "0 < start_factor <= 1")
         _require("LinearLR", "end_factor", end_factor, 0 <= end_factor <= 1,
@@ -308,7 +320,7 @@ class LinearLR(LRScheduler):
         self.total_iters = total_iters
         super().__init__(optimizer, last_epoch)
 
-    def get_lr(self):
+    def get_lr(self) -> list[float]:
         s, e, T, t = self.start_factor, self.end_factor, self.total_iters, self.last_epoch
         if t == 0:
             return [lr * s for lr in self._current_lrs()]
@@ -318,7 +330,7 @@ class LinearLR(LRScheduler):
         ratio = 1.0 + (e - s) / (T * s + (t - 1) * (e - s))
         return [lr * ratio for lr in self._current_lrs()]
 
-    def _get_closed_form_lr(self):
+    def _get_closed_form_lr(self) -> list[float]:
         s, e, T = self.start_factor, self.end_factor, self.total_iters
         return [base * (s + (e - s) * min(T, self.last_epoch) / T) for base in self.base_lrs]
 
@@ -332,7 +344,8 @@ class SequentialLR(LRScheduler):
     CosineAnnealingLR(opt, T_max=95)], milestones=[5])``.
     """
 
-    def __init__(self, optimizer, schedulers, milestones, last_epoch=-1):
+    def __init__(self, optimizer: Optimizer, schedulers: list[LRScheduler], milestones: list[int],
+                 last_epoch: int = -1) -> None:
         if len(schedulers) < 1:
             raise ValueError("SequentialLR: expected at least one scheduler, got none")
         for i, scheduler in enumerate(schedulers):
@@ -357,7 +370,7 @@ class SequentialLR(LRScheduler):
         first._initial_step()
         self._last_lr = first.get_last_lr()
 
-    def _recursive_undo(self, scheduler=None):
+    def _recursive_undo(self, scheduler: Optional[LRScheduler] = None) -> None:
         scheduler = self if scheduler is None else scheduler
         if hasattr(scheduler, "_schedulers"):
             for inner in scheduler._schedulers:
@@ -365,7 +378,7 @@ class SequentialLR(LRScheduler):
         elif hasattr(scheduler, "last_epoch"):
             scheduler.last_epoch -= 1
 
-    def step(self):
+    def step(self) -> None:  # type: ignore[override]  # as torch's: no epoch to jump to
         self.last_epoch += 1
         i = bisect_right(self._milestones, self.last_epoch)
         scheduler = self._schedulers[i]
@@ -375,7 +388,7 @@ class SequentialLR(LRScheduler):
             scheduler.step()
         self._last_lr = scheduler.get_last_lr()
 
-    def state_dict(self):
+    def state_dict(self) -> dict[str, Any]:
         """Every attribute but the optimizer, with each inner scheduler's own state dict in place of
         the schedulers.
         """
@@ -383,7 +396,7 @@ class SequentialLR(LRScheduler):
         state["_schedulers"] = [s.state_dict() for s in self._schedulers]
         return state
 
-    def load_state_dict(self, state_dict):
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         """Restore ``state_dict``, and each inner scheduler from its saved state dict."""
         state = dict(state_dict)
         saved = state.pop("_schedulers")
@@ -412,8 +425,10 @@ class ReduceLROnPlateau(_SchedulerState):
         eps: the smallest change of lr worth making (default 1e-8).
     """
 
-    def __init__(self, optimizer, mode="min", factor=0.1, patience=10, threshold=1e-4,
-                 threshold_mode="rel", cooldown=0, min_lr=0, eps=1e-8):
+    def __init__(self, optimizer: Optimizer, mode: str = "min", factor: float = 0.1,
+                 patience: int = 10, threshold: float = 1e-4, threshold_mode: str = "rel",
+                 cooldown: int = 0, min_lr: Union[list[float], float] = 0,
+                 eps: float = 1e-8) -> None:
         name = type(self).__name__
         if not isinstance(optimizer, Optimizer):
             raise TypeError(f"{name}: {type(optimizer).__name__} is not an Optimizer")
@@ -435,7 +450,7 @@ class ReduceLROnPlateau(_SchedulerState):
         self.last_epoch = 0
         self._last_lr = [group["lr"] for group in groups]
 
-    def _improves(self, metric):
+    def _improves(self, metric: float) -> bool:
         if self.threshold_mode == "rel":
             scale = 1 - self.threshold if self.mode == "min" else 1 + self.threshold
             bound = self.best * scale
@@ -443,7 +458,7 @@ class ReduceLROnPlateau(_SchedulerState):
             bound = self.best - self.threshold if self.mode == "min" else self.best + self.threshold
         return metric < bound if self.mode == "min" else metric > bound
 
-    def step(self, metrics):
+    def step(self, metrics: SupportsFloat) -> None:
         """Record this epoch's metric; cut the lrs if it has not improved for ``patience`` epochs."""
         metric = float(metrics)
         self.last_epoch += 1
@@ -473,20 +488,21 @@ class ConstantLR(LRScheduler):
     Example: η_0 = 1, f = 0.5, T = 2 gives 0.5, 0.5, 1, 1, ...
     """
 
-    def __init__(self, optimizer, factor=1.0 / 3, total_iters=5, last_epoch=-1):
+    def __init__(self, optimizer: Optimizer, factor: float = 1.0 / 3, total_iters: int = 5,
+                 last_epoch: int = -1) -> None:
         _require("ConstantLR", "factor", factor, 0 <= factor <= 1, "0 <= factor <= 1")
         self.factor = factor
         self.total_iters = total_iters
         super().__init__(optimizer, last_epoch)
 
-    def get_lr(self):
+    def get_lr(self) -> list[float]:
         if self.last_epoch == 0:
             return [lr * self.factor for lr in self._current_lrs()]
         if self.last_epoch != self.total_iters:
             return self._current_lrs()
         return [lr * (1.0 / self.factor) for lr in self._current_lrs()]
 
-    def _get_closed_form_lr(self):
+    def _get_closed_form_lr(self) -> list[float]:
         factor = self.factor + (self.last_epoch >= self.total_iters) * (1 - self.factor)
         return [base * factor for base in self.base_lrs]
 
@@ -499,14 +515,15 @@ class PolynomialLR(LRScheduler):
     Example: η_0 = 1, T = 4, p = 2 gives 1, 0.5625, 0.25, 0.0625, 0, 0, ...
     """
 
-    def __init__(self, optimizer, total_iters=5, power=1.0, last_epoch=-1):
+    def __init__(self, optimizer: Optimizer, total_iters: int = 5, power: float = 1.0,
+                 last_epoch: int = -1) -> None:
         _require("PolynomialLR", "total_iters", total_iters, _is_positive_int(total_iters),
                  "a positive integer")
         self.total_iters = total_iters
         self.power = power
         super().__init__(optimizer, last_epoch)
 
-    def get_lr(self):
+    def get_lr(self) -> list[float]:
         t, T = self.last_epoch, self.total_iters
         if self._is_initial or t > T:
             return self._current_lrs()
@@ -514,7 +531,7 @@ class PolynomialLR(LRScheduler):
         ratio = ((1.0 - t / T) / (1.0 - (t - 1) / T)) ** self.power
         return [lr * ratio for lr in self._current_lrs()]
 
-    def _get_closed_form_lr(self):
+    def _get_closed_form_lr(self) -> list[float]:
         factor = (1.0 - min(self.total_iters, self.last_epoch) / self.total_iters) ** self.power
         return [base * factor for base in self.base_lrs]
 
@@ -533,7 +550,8 @@ class ChainedScheduler(LRScheduler):
         optimizer: that optimizer (default: the first scheduler's).
     """
 
-    def __init__(self, schedulers, optimizer=None):
+    def __init__(self, schedulers: Sequence[LRScheduler],
+                 optimizer: Optional[Optimizer] = None) -> None:
         if len(schedulers) < 1:
             raise ValueError("ChainedScheduler: expected at least one scheduler to chain, got none")
         for i, scheduler in enumerate(schedulers):
@@ -553,13 +571,13 @@ class ChainedScheduler(LRScheduler):
         self.optimizer = optimizer
         self._last_lr = [group["lr"] for group in self._schedulers[-1].optimizer.param_groups]
 
-    def step(self):
+    def step(self) -> None:  # type: ignore[override]  # as torch's: no epoch to jump to
         """Step every scheduler, in order."""
         for scheduler in self._schedulers:
             scheduler.step()
         self._last_lr = [group["lr"] for group in self._schedulers[-1].optimizer.param_groups]
 
-    def state_dict(self):
+    def state_dict(self) -> dict[str, Any]:
         """Every attribute but the optimizer, with each inner scheduler's own state dict in place of
         the schedulers.
         """
@@ -567,7 +585,7 @@ class ChainedScheduler(LRScheduler):
         state["_schedulers"] = [s.state_dict() for s in self._schedulers]
         return state
 
-    def load_state_dict(self, state_dict):
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         """Restore ``state_dict``, and each inner scheduler from its saved state dict."""
         state = dict(state_dict)
         saved = state.pop("_schedulers")
@@ -588,7 +606,8 @@ class CosineAnnealingWarmRestarts(LRScheduler):
     Example: T_0 = 2, T_mult = 2 restarts at epochs 2, 6, 14, ...
     """
 
-    def __init__(self, optimizer, T_0, T_mult=1, eta_min=0.0, last_epoch=-1):
+    def __init__(self, optimizer: Optimizer, T_0: int, T_mult: int = 1, eta_min: float = 0.0,
+                 last_epoch: int = -1) -> None:
         name = "CosineAnnealingWarmRestarts"
         _require(name, "T_0", T_0, _is_positive_int(T_0), "a positive integer")
         _require(name, "T_mult", T_mult, isinstance(T_mult, numbers.Integral) and T_mult >= 1,
@@ -600,14 +619,14 @@ class CosineAnnealingWarmRestarts(LRScheduler):
         self.T_i = T_0
         self.T_mult = T_mult
         self.eta_min = eta_min
-        self.T_cur = last_epoch
+        self.T_cur: float = last_epoch
         super().__init__(optimizer, last_epoch)
 
-    def get_lr(self):
+    def get_lr(self) -> list[float]:
         cosine = (1 + math.cos(math.pi * self.T_cur / self.T_i)) / 2
         return [self.eta_min + (base - self.eta_min) * cosine for base in self.base_lrs]
 
-    def step(self, epoch=None):
+    def step(self, epoch: Optional[float] = None) -> None:
         """Advance one epoch (or jump to ``epoch``, which may be fractional) and set the lrs.
 
         Without an argument T_cur ← T_cur + 1, restarting (T_cur ← T_cur - T_i,
@@ -644,7 +663,7 @@ class CosineAnnealingWarmRestarts(LRScheduler):
         self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
 
 
-def _per_group(owner, name, optimizer, value):
+def _per_group(owner: str, name: str, optimizer: Optimizer, value: Any) -> list[Any]:
     """One value per parameter group: a list or tuple of that length, or one value for all."""
     groups = len(optimizer.param_groups)
     if isinstance(value, (list, tuple)):
@@ -655,7 +674,7 @@ def _per_group(owner, name, optimizer, value):
     return [value] * groups
 
 
-def _momentum_key(owner, optimizer):
+def _momentum_key(owner: str, optimizer: Optimizer) -> bool:
     """'betas' for Adam-like optimizers (β1 is cycled), 'momentum' for SGD-like ones."""
     if "momentum" not in optimizer.defaults and "betas" not in optimizer.defaults:
         raise ValueError(f"{owner}: optimizer must support momentum or beta1 with the "
@@ -664,7 +683,7 @@ def _momentum_key(owner, optimizer):
     return "betas" in optimizer.defaults
 
 
-def _set_momentum(group, use_beta1, momentum):
+def _set_momentum(group: dict[str, Any], use_beta1: bool, momentum: float) -> None:
     if use_beta1:
         group["betas"] = (momentum, *group["betas"][1:])
     else:
@@ -685,9 +704,13 @@ class CyclicLR(LRScheduler):
     Example: base_lr 0.1, max_lr 1, step_size_up 2: 0.1, 0.55, 1, 0.55, 0.1, 0.55, ...
     """
 
-    def __init__(self, optimizer, base_lr, max_lr, step_size_up=2000, step_size_down=None,
-                 mode="triangular", gamma=1.0, scale_fn=None, scale_mode="cycle",
-                 cycle_momentum=True, base_momentum=0.8, max_momentum=0.9, last_epoch=-1):
+    def __init__(self, optimizer: Optimizer, base_lr: Union[float, list[float]],
+                 max_lr: Union[float, list[float]], step_size_up: int = 2000,
+                 step_size_down: Optional[int] = None, mode: str = "triangular",
+                 gamma: float = 1.0, scale_fn: Optional[Callable[[float], float]] = None,
+                 scale_mode: str = "cycle", cycle_momentum: bool = True,
+                 base_momentum: Union[float, list[float]] = 0.8,
+                 max_momentum: Union[float, list[float]] = 0.9, last_epoch: int = -1) -> None:
         name = "CyclicLR"
         if not isinstance(optimizer, Optimizer):
             raise TypeError(f"{name}: {type(optimizer).__name__} is not an Optimizer")
@@ -697,12 +720,11 @@ class CyclicLR(LRScheduler):
             for lr, group in zip(base_lrs, optimizer.param_groups):
                 group["lr"] = lr
         self.max_lrs = _per_group(name, "max_lr", optimizer, max_lr)
-        step_size_up = float(step_size_up)
-        step_size_down = float(step_size_down) if step_size_down is not None else step_size_up
-        _require(name, "step_size_up", step_size_up, step_size_up + step_size_down > 0,
-                 "step_size_up + step_size_down > 0")
-        self.total_size = step_size_up + step_size_down
-        self.step_ratio = step_size_up / self.total_size
+        up = float(step_size_up)
+        down = float(step_size_down) if step_size_down is not None else up
+        _require(name, "step_size_up", up, up + down > 0, "step_size_up + step_size_down > 0")
+        self.total_size = up + down
+        self.step_ratio = up / self.total_size
         if mode not in ("triangular", "triangular2", "exp_range") and scale_fn is None:
             raise ValueError(f"{name}: invalid mode={mode!r} and no scale_fn; expected "
                              "'triangular', 'triangular2' or 'exp_range'")
@@ -727,12 +749,12 @@ class CyclicLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
         self.base_lrs = base_lrs
 
-    def _init_scale_fn(self):
+    def _init_scale_fn(self) -> None:
         # the built-in modes fix the scale mode (as in torch)
         if self._scale_fn_custom is None:
             self.scale_mode = "iterations" if self.mode == "exp_range" else "cycle"
 
-    def scale_fn(self, x):
+    def scale_fn(self, x: float) -> float:
         """The amplitude scale s at x (the cycle number or the iteration, per ``scale_mode``)."""
         if self._scale_fn_custom is not None:
             return self._scale_fn_custom(x)
@@ -742,7 +764,7 @@ class CyclicLR(LRScheduler):
             return 1 / (2.0 ** (x - 1))
         return self.gamma ** x
 
-    def get_lr(self):
+    def get_lr(self) -> list[float]:
         cycle = math.floor(1 + self.last_epoch / self.total_size)
         x = 1.0 + self.last_epoch / self.total_size - cycle
         if x <= self.step_ratio:
@@ -758,7 +780,7 @@ class CyclicLR(LRScheduler):
                 _set_momentum(group, self.use_beta1, high - (high - low) * scale_factor * scale)
         return lrs
 
-    def state_dict(self):
+    def state_dict(self) -> dict[str, Any]:
         """Every attribute but the optimizer; a custom ``scale_fn`` is saved as its ``__dict__``
         if it is a callable object, as None if a plain function (which cannot be saved).
         """
@@ -768,7 +790,7 @@ class CyclicLR(LRScheduler):
                                      else dict(fn.__dict__))
         return state
 
-    def load_state_dict(self, state_dict):
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         """Restore ``state_dict``; a saved callable object's ``__dict__`` goes back into this
         scheduler's ``scale_fn``.
         """
@@ -799,10 +821,14 @@ class OneCycleLR(LRScheduler):
     Large Learning Rates", 2017.
     """
 
-    def __init__(self, optimizer, max_lr, total_steps=None, epochs=None, steps_per_epoch=None,
-                 pct_start=0.3, anneal_strategy="cos", cycle_momentum=True, base_momentum=0.85,
-                 max_momentum=0.95, div_factor=25.0, final_div_factor=1e4, three_phase=False,
-                 last_epoch=-1):
+    def __init__(self, optimizer: Optimizer, max_lr: Union[float, list[float]],
+                 total_steps: Optional[int] = None, epochs: Optional[int] = None,
+                 steps_per_epoch: Optional[int] = None, pct_start: float = 0.3,
+                 anneal_strategy: str = "cos", cycle_momentum: bool = True,
+                 base_momentum: Union[float, list[float]] = 0.85,
+                 max_momentum: Union[float, list[float]] = 0.95, div_factor: float = 25.0,
+                 final_div_factor: float = 1e4, three_phase: bool = False,
+                 last_epoch: int = -1) -> None:
         name = "OneCycleLR"
         if not isinstance(optimizer, Optimizer):
             raise TypeError(f"{name}: {type(optimizer).__name__} is not an Optimizer")
@@ -823,6 +849,7 @@ class OneCycleLR(LRScheduler):
         T = self.total_steps
         rise = {"start_lr": "initial_lr", "end_lr": "max_lr",
                 "start_momentum": "max_momentum", "end_momentum": "base_momentum"}
+        self._schedule_phases: list[dict[str, Any]]
         if three_phase:
             self._schedule_phases = [
                 {"end_step": float(pct_start * T) - 1, **rise},
@@ -861,12 +888,12 @@ class OneCycleLR(LRScheduler):
                     group["base_momentum"] = low
         super().__init__(optimizer, last_epoch)
 
-    def _anneal(self, start, end, pct):
+    def _anneal(self, start: float, end: float, pct: float) -> float:
         if self._anneal_func_type == "cos":
             return end + (start - end) / 2.0 * (math.cos(math.pi * pct) + 1)
         return (end - start) * pct + start
 
-    def get_lr(self):
+    def get_lr(self) -> list[float]:
         step = self.last_epoch
         if step > self.total_steps:
             raise ValueError(f"OneCycleLR: tried to step {step} times, but total_steps is "

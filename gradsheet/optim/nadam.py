@@ -1,8 +1,16 @@
 """NAdam: Adam with Nesterov momentum (the moment looked one step ahead)."""
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Optional
+
 import numpy as np
 
 from ._common import BETAS, EPS, LR, WEIGHT_DECAY, lerp, pair, scalar_dtype, torch_options, torch_rule
 from .optimizer import Optimizer
+
+if TYPE_CHECKING:
+    from .optimizer import ParamsT
 
 
 class NAdam(Optimizer):
@@ -48,9 +56,12 @@ class NAdam(Optimizer):
                          "Invalid momentum_decay value: {momentum_decay}", "momentum_decay >= 0"))
     _scalar_state = ("mu_product",)
 
-    def __init__(self, params, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0,
-                 momentum_decay=4e-3, decoupled_weight_decay=False, *, foreach=None,
-                 maximize=False, capturable=False, differentiable=False):
+    def __init__(self, params: ParamsT, lr: float = 2e-3,
+                 betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
+                 weight_decay: float = 0, momentum_decay: float = 4e-3,
+                 decoupled_weight_decay: bool = False, *, foreach: Optional[bool] = None,
+                 maximize: bool = False, capturable: bool = False,
+                 differentiable: bool = False) -> None:
         defaults = torch_options("NAdam", {"lr": lr, "betas": pair(betas), "eps": eps,
                                            "weight_decay": weight_decay,
                                            "momentum_decay": momentum_decay,
@@ -59,7 +70,7 @@ class NAdam(Optimizer):
                                  foreach, capturable, differentiable)
         super().__init__(params, defaults)
 
-    def step(self, closure=None):
+    def step(self, closure: Optional[Callable[[], float]] = None) -> Optional[float]:
         loss = self._evaluate(closure)
         for group in self.param_groups:
             lr, eps = float(group["lr"]), float(group["eps"])
@@ -84,7 +95,7 @@ class NAdam(Optimizer):
                 product = np.asarray(state["mu_product"])[()]
                 # Π ← Π μ at Π's own precision (μ rounded to it first, as torch's kernel does)
                 product = state["mu_product"] = product * product.dtype.type(mu)
-                product = float(product)
+                pi = float(product)
                 m, v = state["exp_avg"], state["exp_avg_sq"]
                 denom, work = self._workspace(p, 0), self._workspace(p, 2)
                 lerp(m, g, 1.0 - beta1, work)
@@ -93,9 +104,9 @@ class NAdam(Optimizer):
                 np.sqrt(np.divide(v, 1.0 - beta2 ** t, denom), denom)
                 np.add(denom, eps, denom)
                 step = np.divide(g, denom, work)
-                np.add(p.array, np.multiply(step, -lr * (1.0 - mu) / (1.0 - product), step),
+                np.add(p.array, np.multiply(step, -lr * (1.0 - mu) / (1.0 - pi), step),
                        p.array)
                 step = np.divide(m, denom, work)
-                np.add(p.array, np.multiply(step, -lr * mu_next / (1.0 - product * mu_next), step),
+                np.add(p.array, np.multiply(step, -lr * mu_next / (1.0 - pi * mu_next), step),
                        p.array)
         return loss

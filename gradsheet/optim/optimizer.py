@@ -14,13 +14,20 @@ Speed: updates run as numpy ufuncs with ``out=`` into the parameter, its
 state, or a scratch array from ``self._workspace(p, slot)`` (see ``_Workspace``), so a step
 allocates nothing parameter-sized after the first one.
 """
+from __future__ import annotations
+
 from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, Optional, Union, overload
 
 import numpy as np
 
 from ..autograd.grad_mode import enable_grad
 from ..autograd.tensor import Tensor
 
+# What an optimizer takes as ``params`` (torch.optim.optimizer.ParamsT): Tensors, or dicts
+# with a ``params`` entry and per-group hyper-parameters
+ParamsT = Union[Iterable[Tensor], Iterable[dict[str, Any]]]
 
 class _Workspace:
     """Scratch arrays shaped like the parameters, shared by all of an optimizer's parameters.
@@ -34,18 +41,19 @@ class _Workspace:
 
     SLOTS = 3  # g' = g + λθ and at most two more (Adadelta, NAdam); unused slots cost nothing
 
-    def __init__(self, params):
+    def __init__(self, params: Sequence[Tensor]) -> None:
         self._params = params
-        self._flat = {}
-        self._views = tuple({} for _ in range(self.SLOTS))
+        self._flat: dict[tuple[np.dtype, int], np.ndarray] = {}
+        self._views: tuple[dict[int, tuple[np.ndarray, np.ndarray]], ...] = tuple(
+            {} for _ in range(self.SLOTS))
 
-    def __call__(self, p, slot=0):
+    def __call__(self, p: Tensor, slot: int = 0) -> np.ndarray:
         entry = self._views[slot].get(id(p))
         if entry is None or entry[0] is not p.array:
             entry = self._make_view(p, slot)
         return entry[1]
 
-    def _make_view(self, p, slot):
+    def _make_view(self, p: Tensor, slot: int) -> tuple[np.ndarray, np.ndarray]:
         data = p.array
         flat = self._flat.get((data.dtype, slot))
         if flat is None or flat.size < data.size:
@@ -72,22 +80,22 @@ class Optimizer:
 
     # (name, predicate(group), rule): a group whose predicate is false raises ValueError;
     # (name, predicate(group), message(group), rule): the same, with torch's own message
-    _rules = ()
+    _rules: tuple[tuple[Any, ...], ...] = ()
     # per-parameter state entries that are numbers (0-d), not arrays shaped like the parameter
-    _scalar_state = ()
+    _scalar_state: tuple[str, ...] = ()
 
-    def __init__(self, params, defaults):
+    def __init__(self, params: ParamsT, defaults: dict[str, Any]) -> None:
         if isinstance(params, Tensor):
             raise TypeError(f"{type(self).__name__}: params should be an iterable of Tensors or "
                             f"dicts, got a single Tensor of shape {params.shape}: wrap it in a "
                             "list")
         self.defaults = defaults
         self._check_rules(defaults)
-        self.state = defaultdict(dict)
-        self.param_groups = []
+        self.state: defaultdict[Tensor, dict[str, Any]] = defaultdict(dict)
+        self.param_groups: list[dict[str, Any]] = []
         self._workspace = _Workspace([])
         try:
-            groups = list(params)
+            groups: list[Any] = list(params)
         except TypeError:
             raise TypeError(f"{type(self).__name__}: params should be an iterable of Tensors or "
                             f"dicts, got {type(params).__name__}") from None
@@ -98,7 +106,7 @@ class Optimizer:
         for group in groups:
             self.add_param_group(group)
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         lines = [type(self).__name__ + " ("]
         for i, group in enumerate(self.param_groups):
             lines.append(f"Parameter Group {i}")
@@ -106,7 +114,7 @@ class Optimizer:
         return "\n".join(lines) + "\n)"
 
     # ------------------------------------------------------------ groups
-    def add_param_group(self, param_group):
+    def add_param_group(self, param_group: dict[str, Any]) -> None:
         """Add a group of parameters with its own hyper-parameters (e.g. to unfreeze layers)."""
         name = type(self).__name__
         if not isinstance(param_group, dict):
@@ -147,7 +155,7 @@ class Optimizer:
         self.param_groups.append(group)
         self._workspace = _Workspace([p for g in self.param_groups for p in g["params"]])
 
-    def _check_rules(self, group):
+    def _check_rules(self, group: dict[str, Any]) -> None:
         for key, holds, *message, rule in self._rules:
             try:
                 ok = bool(holds(group))
@@ -163,7 +171,7 @@ class Optimizer:
                                  f"expected {rule}")
 
     # ------------------------------------------------------------ stepping
-    def zero_grad(self, set_to_none=True):
+    def zero_grad(self, set_to_none: bool = True) -> None:
         """Clear every parameter's gradient: ``p.grad = None`` (default) or fill it with zeros."""
         for group in self.param_groups:
             for p in group["params"]:
@@ -173,24 +181,36 @@ class Optimizer:
                     else:
                         p.grad.array.fill(0)
 
-    def step(self, closure=None):
+    def step(self, closure: Optional[Callable[[], float]] = None) -> Optional[float]:
         """Update every parameter that has a gradient; returns ``closure()``'s loss if given."""
         raise NotImplementedError
 
+    @overload
     @staticmethod
-    def _evaluate(closure):
+    def _evaluate(closure: None) -> None: ...
+    @overload
+    @staticmethod
+    def _evaluate(closure: Callable[[], float]) -> float: ...
+    @overload
+    @staticmethod
+    def _evaluate(closure: Optional[Callable[[], float]]) -> Optional[float]: ...
+
+    @staticmethod
+    def _evaluate(closure: Optional[Callable[[], float]]) -> Optional[float]:
         """The loss from ``closure`` (which re-runs forward and backward), or None."""
         if closure is None:
             return None
         with enable_grad():
             return closure()
 
-    def _grad(self, p, weight_decay, maximize):
+    def _grad(self, p: Tensor, weight_decay: float, maximize: bool) -> np.ndarray:
         """The gradient the update uses: g = ±∇ + λ θ (L2 weight decay; sign flipped to maximize).
 
         Returns ``p.grad.array`` itself when there is nothing to add: it is never written to.
         """
-        g = p.grad.array
+        grad = p.grad
+        assert grad is not None  # the steps skip the parameters without a gradient
+        g = grad.array
         if not weight_decay and not maximize:
             return g
         out = self._workspace(p, 1)
@@ -200,13 +220,13 @@ class Optimizer:
         return (np.subtract if maximize else np.add)(out, g, out)
 
     # ------------------------------------------------------------ checkpoints
-    def state_dict(self):
+    def state_dict(self) -> dict[str, Any]:
         """``{'state': {index: {...}}, 'param_groups': [{..., 'params': [index, ...]}]}``.
 
         Parameters are numbered in group order. The arrays are the optimizer's live state (as in
         PyTorch): copy them (``copy.deepcopy``) to keep a snapshot while training goes on.
         """
-        index = {}
+        index: dict[int, int] = {}
         groups = []
         for group in self.param_groups:
             packed = {k: v for k, v in group.items() if k != "params"}
@@ -215,7 +235,7 @@ class Optimizer:
         state = {index[id(p)]: dict(s) for p, s in self.state.items() if id(p) in index}
         return {"state": state, "param_groups": groups}
 
-    def load_state_dict(self, state_dict):
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         """Restore hyper-parameters and state saved by ``state_dict()`` (gradsheet's or torch's).
 
         Arrays are copied (cast to the parameter's dtype, shape-checked); ``step`` counts may be
@@ -232,7 +252,7 @@ class Optimizer:
                                  f"parameters in the state dict, {len(group['params'])} here")
         params = {k: p for saved, group in zip(saved_groups, self.param_groups)
                   for k, p in zip(saved["params"], group["params"])}
-        state = defaultdict(dict)
+        state: defaultdict[Tensor, dict[str, Any]] = defaultdict(dict)
         for k, values in state_dict["state"].items():
             if k in params:
                 p = params[k]
@@ -243,7 +263,7 @@ class Optimizer:
                              for saved, group in zip(saved_groups, self.param_groups)]
 
 
-def _state_value(name, key, value, p, scalar=False):
+def _state_value(name: str, key: str, value: Any, p: Tensor, scalar: bool = False) -> Any:
     """One loaded state entry: step counts become ints, arrays become copies shaped like ``p``,
     ``scalar`` entries (0-d tensors in torch) numpy scalars of their own dtype."""
     if key == "step":

@@ -1,10 +1,18 @@
 """RAdam: Adam whose adaptive step is switched on only once the variance estimate is reliable."""
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Optional
+
 import math
 
 import numpy as np
 
 from ._common import BETAS, EPS, LR, WEIGHT_DECAY, lerp, pair, torch_options
 from .optimizer import Optimizer
+
+if TYPE_CHECKING:
+    from .optimizer import ParamsT
 
 
 class RAdam(Optimizer):
@@ -48,16 +56,18 @@ class RAdam(Optimizer):
 
     _rules = (LR, EPS, *BETAS, WEIGHT_DECAY)
 
-    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0,
-                 decoupled_weight_decay=False, *, foreach=None, maximize=False, capturable=False,
-                 differentiable=False):
+    def __init__(self, params: ParamsT, lr: float = 1e-3,
+                 betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
+                 weight_decay: float = 0, decoupled_weight_decay: bool = False, *,
+                 foreach: Optional[bool] = None, maximize: bool = False,
+                 capturable: bool = False, differentiable: bool = False) -> None:
         defaults = torch_options("RAdam", {"lr": lr, "betas": pair(betas), "eps": eps,
                                            "weight_decay": weight_decay, "maximize": maximize,
                                            "decoupled_weight_decay": decoupled_weight_decay},
                                  foreach, capturable, differentiable)
         super().__init__(params, defaults)
 
-    def step(self, closure=None):
+    def step(self, closure: Optional[Callable[[], float]] = None) -> Optional[float]:
         loss = self._evaluate(closure)
         for group in self.param_groups:
             lr, eps = float(group["lr"]), float(group["eps"])

@@ -1,7 +1,16 @@
 """RMSprop: divide the gradient by a running root mean square of recent gradients."""
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Optional
+
 import numpy as np
 
 from .optimizer import Optimizer
+
+if TYPE_CHECKING:
+    from ..autograd.tensor import Tensor
+    from .optimizer import ParamsT
 
 
 class RMSprop(Optimizer):
@@ -47,13 +56,14 @@ class RMSprop(Optimizer):
         ("alpha", lambda g: g["alpha"] >= 0, "alpha >= 0"),
     )
 
-    def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0,
-                 centered=False, *, maximize=False):
+    def __init__(self, params: ParamsT, lr: float = 1e-2, alpha: float = 0.99,
+                 eps: float = 1e-8, weight_decay: float = 0, momentum: float = 0,
+                 centered: bool = False, *, maximize: bool = False) -> None:
         defaults = {"lr": lr, "alpha": alpha, "eps": eps, "weight_decay": weight_decay,
                     "momentum": momentum, "centered": centered, "maximize": maximize}
         super().__init__(params, defaults)
 
-    def step(self, closure=None):
+    def step(self, closure: Optional[Callable[[], float]] = None) -> Optional[float]:
         loss = self._evaluate(closure)
         for group in self.param_groups:
             lr, alpha, eps = float(group["lr"]), float(group["alpha"]), float(group["eps"])
@@ -87,7 +97,7 @@ class RMSprop(Optimizer):
         return loss
 
     @staticmethod
-    def _init_state(state, p, momentum, centered):
+    def _init_state(state: dict[str, Any], p: Tensor, momentum: float, centered: bool) -> None:
         state["step"] = 0
         state["square_avg"] = np.zeros_like(p.array)
         if momentum > 0:

@@ -1,8 +1,16 @@
 """Rprop: resilient backpropagation, per-coordinate steps grown or shrunk by the gradient's sign."""
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Optional
+
 import numpy as np
 
 from ._common import LR, torch_options, torch_rule
 from .optimizer import Optimizer
+
+if TYPE_CHECKING:
+    from .optimizer import ParamsT
 
 
 class Rprop(Optimizer):
@@ -39,14 +47,16 @@ class Rprop(Optimizer):
     _rules = (LR, torch_rule("etas", lambda g: 0 < g["etas"][0] < 1 < g["etas"][1],
                              "Invalid eta values: {etas[0]}, {etas[1]}", "0 < etas[0] < 1 < etas[1]"))
 
-    def __init__(self, params, lr=1e-2, etas=(0.5, 1.2), step_sizes=(1e-6, 50), *,
-                 capturable=False, foreach=None, maximize=False, differentiable=False):
+    def __init__(self, params: ParamsT, lr: float = 1e-2, etas: tuple[float, float] = (0.5, 1.2),
+                 step_sizes: tuple[float, float] = (1e-6, 50), *, capturable: bool = False,
+                 foreach: Optional[bool] = None, maximize: bool = False,
+                 differentiable: bool = False) -> None:
         defaults = torch_options("Rprop", {"lr": lr, "etas": tuple(etas),
                                            "step_sizes": tuple(step_sizes), "maximize": maximize},
                                  foreach, capturable, differentiable)
         super().__init__(params, defaults)
 
-    def step(self, closure=None):
+    def step(self, closure: Optional[Callable[[], float]] = None) -> Optional[float]:
         loss = self._evaluate(closure)
         for group in self.param_groups:
             eta_minus, eta_plus = (float(e) for e in group["etas"])

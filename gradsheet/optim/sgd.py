@@ -1,7 +1,16 @@
 """Stochastic gradient descent, with momentum, Nesterov momentum and weight decay."""
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Optional
+
 import numpy as np
 
 from .optimizer import Optimizer
+
+if TYPE_CHECKING:
+    from ..autograd.tensor import Tensor
+    from .optimizer import ParamsT
 
 
 class SGD(Optimizer):
@@ -39,13 +48,14 @@ class SGD(Optimizer):
          "nesterov=True only with momentum > 0 and dampening == 0"),
     )
 
-    def __init__(self, params, lr=1e-3, momentum=0, dampening=0, weight_decay=0, nesterov=False,
-                 *, maximize=False):
+    def __init__(self, params: ParamsT, lr: float = 1e-3, momentum: float = 0,
+                 dampening: float = 0, weight_decay: float = 0, nesterov: bool = False, *,
+                 maximize: bool = False) -> None:
         defaults = {"lr": lr, "momentum": momentum, "dampening": dampening,
                     "weight_decay": weight_decay, "nesterov": nesterov, "maximize": maximize}
         super().__init__(params, defaults)
 
-    def step(self, closure=None):
+    def step(self, closure: Optional[Callable[[], float]] = None) -> Optional[float]:
         loss = self._evaluate(closure)
         work = self._workspace
         for group in self.param_groups:
@@ -72,7 +82,8 @@ class SGD(Optimizer):
                     np.subtract(p.array, scaled, p.array)
         return loss
 
-    def _momentum(self, p, g, momentum, dampening, nesterov):
+    def _momentum(self, p: Tensor, g: np.ndarray, momentum: float, dampening: float,
+                  nesterov: bool) -> np.ndarray:
         """Update the buffer b ← μ b + (1 - τ) g; return the direction (g + μ b or b)."""
         state = self.state[p]
         buf = state.get("momentum_buffer")
