@@ -2,7 +2,10 @@
 ``nn.modules.loss._Loss``, ``nn.modules.module.Module``, ...), for programs that import or
 isinstance-check through those paths. Every name is the same object as in ``gradsheet.nn``.
 """
+from __future__ import annotations
+
 import importlib as _importlib
+from typing import Any
 
 from . import (
     activation,
@@ -43,7 +46,8 @@ __all__ = ["Module", "activation", "adaptive", "batchnorm", "channelshuffle", "c
            "transformer", "upsampling", "utils"]
 
 
-def __getattr__(name):
+def __getattr__(name: str) -> Any:
+
     # nn.modules.Linear & co: torch.nn.modules re-exports every layer at the package level
     if not name.startswith("_"):
         for file in _FILES:

@@ -4,10 +4,14 @@ the same name and re-exports gradsheet.nn's objects for them (the same class obj
 are found on first access (a module ``__getattr__``); names it lacks raise AttributeError (an
 ImportError in ``from ... import``) saying so.
 """
+from __future__ import annotations
+
 import importlib
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any, Optional
 
 
-def _resolve(name, private):
+def _resolve(name: str, private: Mapping[str, Sequence[str]]) -> Any:
     """gradsheet.nn's object for torch's ``name``, or None."""
     nn = importlib.import_module("gradsheet.nn")
     for candidate in private.get(name, ()):
@@ -23,7 +27,9 @@ def _resolve(name, private):
     return nn.__dict__.get(name)
 
 
-def reexport(namespace, names, private=None):
+def reexport(namespace: dict[str, Any], names: Iterable[str],
+             private: Optional[Mapping[str, Sequence[str]]] = None
+             ) -> tuple[Callable[[str], Any], list[str]]:
     """Put into ``namespace`` (a module's globals) gradsheet.nn's object for each torch name
     (public ``names``; ``private``: torch name -> candidates 'file:attr' under gradsheet.nn).
     Returns the module's ``__getattr__`` (later lookups) and ``__all__`` (the public names
@@ -36,7 +42,8 @@ def reexport(namespace, names, private=None):
             namespace[name] = obj
     module_name = namespace["__name__"]
 
-    def __getattr__(name):
+    def __getattr__(name: str) -> Any:
+
         if name in wanted:
             obj = _resolve(name, private)
             if obj is not None:

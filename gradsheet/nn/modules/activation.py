@@ -1,4 +1,6 @@
 """torch.nn.modules.activation: the activation layers, as gradsheet.nn's classes."""
+from __future__ import annotations
+
 from ._reexport import reexport
 
 _NAMES = [
@@ -7,6 +9,6 @@ _NAMES = [
     'Softshrink', 'MultiheadAttention', 'PReLU', 'Softsign', 'Tanhshrink', 'Softmin', 'Softmax', 'Softmax2d',
     'LogSoftmax',
 ]
-_PRIVATE = {}
+_PRIVATE: dict[str, list[str]] = {}
 
 __getattr__, __all__ = reexport(globals(), _NAMES, _PRIVATE)

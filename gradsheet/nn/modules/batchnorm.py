@@ -1,11 +1,13 @@
 """torch.nn.modules.batchnorm: the batch normalisation layers, as gradsheet.nn's classes."""
+from __future__ import annotations
+
 from ._reexport import reexport
 
 _NAMES = [
     'BatchNorm1d', 'LazyBatchNorm1d', 'BatchNorm2d', 'LazyBatchNorm2d', 'BatchNorm3d', 'LazyBatchNorm3d',
     'SyncBatchNorm',
 ]
-_PRIVATE = {
+_PRIVATE: dict[str, list[str]] = {
     '_BatchNorm': ['normalization:_BatchNorm', 'batchnorm:_BatchNorm'],
     '_NormBase': ['normalization:_NormBase', 'batchnorm:_NormBase'],
     '_LazyNormBase': ['normalization:_LazyNormBase'],

@@ -1,9 +1,11 @@
 """torch.nn.modules.channelshuffle: ChannelShuffle, as gradsheet.nn's class."""
+from __future__ import annotations
+
 from ._reexport import reexport
 
 _NAMES = [
     'ChannelShuffle',
 ]
-_PRIVATE = {}
+_PRIVATE: dict[str, list[str]] = {}
 
 __getattr__, __all__ = reexport(globals(), _NAMES, _PRIVATE)

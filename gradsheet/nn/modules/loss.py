@@ -1,5 +1,7 @@
 """torch.nn.modules.loss: the loss layers, as gradsheet.nn's classes (and their bases _Loss,
 _WeightedLoss)."""
+from __future__ import annotations
+
 from ._reexport import reexport
 
 _NAMES = [
@@ -9,7 +11,7 @@ _NAMES = [
     'CosineEmbeddingLoss', 'MarginRankingLoss', 'MultiMarginLoss', 'TripletMarginLoss',
     'TripletMarginWithDistanceLoss', 'CTCLoss',
 ]
-_PRIVATE = {
+_PRIVATE: dict[str, list[str]] = {
     '_Loss': ['loss:_Loss'],
     '_WeightedLoss': ['loss:_WeightedLoss'],
 }

@@ -1,4 +1,6 @@
 """torch.nn.modules.padding: the padding layers, as gradsheet.nn's classes."""
+from __future__ import annotations
+
 from ._reexport import reexport
 
 _NAMES = [
@@ -6,6 +8,6 @@ _NAMES = [
     'ReflectionPad1d', 'ReflectionPad2d', 'ReflectionPad3d', 'ReplicationPad1d', 'ReplicationPad2d',
     'ReplicationPad3d', 'ZeroPad1d', 'ZeroPad2d', 'ZeroPad3d',
 ]
-_PRIVATE = {}
+_PRIVATE: dict[str, list[str]] = {}
 
 __getattr__, __all__ = reexport(globals(), _NAMES, _PRIVATE)

@@ -1,4 +1,6 @@
 """torch.nn.modules.pooling: the pooling layers, as gradsheet.nn's classes."""
+from __future__ import annotations
+
 from ._reexport import reexport
 
 _NAMES = [
@@ -7,7 +9,7 @@ _NAMES = [
     'LPPool3d', 'AdaptiveMaxPool1d', 'AdaptiveMaxPool2d', 'AdaptiveMaxPool3d', 'AdaptiveAvgPool1d',
     'AdaptiveAvgPool2d', 'AdaptiveAvgPool3d',
 ]
-_PRIVATE = {
+_PRIVATE: dict[str, list[str]] = {
     '_MaxPoolNd': ['pooling:_MaxPoolNd', 'pooling:_MaxPool'],
     '_AvgPoolNd': ['pooling:_AvgPoolNd'],
     '_AdaptiveAvgPoolNd': ['pooling:_AdaptiveAvgPoolNd', 'pooling:_AdaptiveAvgPool'],
