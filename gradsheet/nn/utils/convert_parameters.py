@@ -1,4 +1,8 @@
 """Parameters as one flat vector and back, as ``torch.nn.utils.convert_parameters``."""
+from __future__ import annotations
+
+from collections.abc import Iterable
+
 import numpy as np
 
 from ...autograd.tensor import Tensor
@@ -7,7 +11,7 @@ from ...ops import shape as shape_ops
 __all__ = ["parameters_to_vector", "vector_to_parameters"]
 
 
-def parameters_to_vector(parameters):
+def parameters_to_vector(parameters: Iterable[Tensor]) -> Tensor:
     """vec = cat(p_1.reshape(-1), p_2.reshape(-1), ...): every parameter flattened into one 1-D
     Tensor, in order (differentiable: dL/dp_i is its slice of dL/dvec, reshaped)."""
     flat = []
@@ -22,7 +26,7 @@ def parameters_to_vector(parameters):
     return shape_ops.cat(flat)
 
 
-def vector_to_parameters(vec, parameters):
+def vector_to_parameters(vec: Tensor, parameters: Iterable[Tensor]) -> None:
     """p_i ← vec[o_i : o_i + numel(p_i)].view_as(p_i), o_i = numel(p_1) + ... + numel(p_{i-1}):
     each parameter's data becomes its slice of ``vec`` (a view sharing vec's memory, as torch's
     ``param.data = ...``; no gradient is recorded). Extra trailing entries of ``vec`` are
@@ -32,18 +36,19 @@ def vector_to_parameters(vec, parameters):
         raise TypeError(f"vector_to_parameters: expected a Tensor, but got: {type(vec).__name__}")
     if vec.ndim != 1:
         raise ValueError(f"vector_to_parameters: vec must be 1-D, got shape {tuple(vec.shape)}")
-    parameters = list(parameters)
-    for i, param in enumerate(parameters):
+    params = list(parameters)
+    for i, param in enumerate(params):
         if not isinstance(param, Tensor):
             raise TypeError(f"vector_to_parameters: parameter {i} is a {type(param).__name__}, "
                             "not a Tensor")
-    needed = sum(int(np.prod(p.shape, dtype=np.int64)) for p in parameters)
+    needed = sum(int(np.prod(p.shape, dtype=np.int64)) for p in params)
     if vec.shape[0] < needed:
         raise ValueError(f"vector_to_parameters: vec has {vec.shape[0]} elements but the "
-                         f"{len(parameters)} parameters hold {needed}")
+                         f"{len(params)} parameters hold {needed}")
     pointer = 0
     array = vec.array
-    for param in parameters:
+    for param in params:
+
         n = int(np.prod(param.shape, dtype=np.int64))
         param.array = array[pointer:pointer + n].reshape(param.shape)
         pointer += n

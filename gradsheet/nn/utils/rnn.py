@@ -12,12 +12,21 @@ sequence back in its original batch slot (``unsorted_indices``) and filling the 
 packing and padding: d(pack)/dx is the scatter of the packed gradient into zeros, and
 d(pad)/d(data) the gather of the padded gradient at the packed positions.
 """
-import collections
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Any, NamedTuple, Optional, Self, Union, cast
 
 import numpy as np
 
 from ...autograd.function import Function
 from ...autograd.tensor import Tensor
+
+if TYPE_CHECKING:
+    from ..._typing import TensorLike
+
+# the lengths of a batch's sequences
+_Lengths = Union[Tensor, np.ndarray, Sequence[int]]
 
 __all__ = ["PackedSequence", "invert_permutation", "pack_padded_sequence", "pad_packed_sequence",
            "pad_sequence", "unpad_sequence", "pack_sequence", "unpack_sequence"]
@@ -28,11 +37,11 @@ class _Gather(Function):
     """y = x[index] for unique advanced indices ``index``;  dL/dx = 0 with dL/dy scattered back
     to the gathered positions (each position once, so no accumulation is needed)."""
 
-    def forward(self, x, index):
+    def forward(self, x: np.ndarray, index: Any) -> np.ndarray:
         self.shape, self.dtype, self.index = x.shape, x.dtype, index
         return x[index]
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> tuple[np.ndarray, None]:
         out = np.zeros(self.shape, dtype=self.dtype)
         out[self.index] = g
         return out, None
@@ -42,13 +51,14 @@ class _Scatter(Function):
     """y = full(shape, padding_value) with y[index] = x (unique indices);
     dL/dx = dL/dy[index] (the padding gets no gradient)."""
 
-    def forward(self, x, index, shape, padding_value):
+    def forward(self, x: np.ndarray, index: Any, shape: tuple[int, ...], padding_value: float
+                ) -> np.ndarray:
         self.index = index
         out = np.full(shape, padding_value, dtype=x.dtype)
         out[index] = x
         return out
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> np.ndarray:
         return g[self.index]
 
 
@@ -56,7 +66,8 @@ class _PadSequences(Function):
     """y = the sequences x_b (L_b, *) stacked into one padded array, y[index] = cat(x_0, x_1, ...);
     dL/dx_b = the rows of dL/dy[index] that came from x_b."""
 
-    def forward(self, *arrays, index, shape, padding_value, dtype):
+    def forward(self, *arrays: np.ndarray, index: Any, shape: tuple[int, ...],
+                padding_value: float, dtype: np.dtype) -> np.ndarray:
         self.index = index
         self.splits = np.cumsum([a.shape[0] for a in arrays])[:-1]
         self.dtypes = [a.dtype for a in arrays]
@@ -65,17 +76,22 @@ class _PadSequences(Function):
             out[index] = np.concatenate(arrays, axis=0, dtype=dtype)
         return out
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> tuple[np.ndarray, ...]:
         rows = np.split(g[self.index], self.splits, axis=0)
         return tuple(r.astype(d, copy=False) for r, d in zip(rows, self.dtypes))
 
 
 # ------------------------------------------------------------------ PackedSequence
-_PackedSequenceBase = collections.namedtuple(
-    "PackedSequence", ["data", "batch_sizes", "sorted_indices", "unsorted_indices"])
+class _PackedSequenceBase(NamedTuple):
+    """PackedSequence's fields (torch's ``PackedSequence_``)."""
+
+    data: Tensor
+    batch_sizes: Tensor
+    sorted_indices: Optional[Tensor]
+    unsorted_indices: Optional[Tensor]
 
 
-def _index_tensor(value, name):
+def _index_tensor(value: Any, name: str) -> Optional[Tensor]:
     if value is None:
         return None
     array = value.array if isinstance(value, Tensor) else np.asarray(value)
@@ -97,80 +113,83 @@ class PackedSequence(_PackedSequenceBase):
     as input and return one.
     """
 
-    def __new__(cls, data, batch_sizes=None, sorted_indices=None, unsorted_indices=None):
+    def __new__(cls, data: Union[Tensor, Sequence[Any]], batch_sizes: Optional[TensorLike] = None,
+                sorted_indices: Optional[TensorLike] = None,
+                unsorted_indices: Optional[TensorLike] = None) -> Self:
         if batch_sizes is None:  # PackedSequence((data, batch_sizes)), torch's legacy form
             if not isinstance(data, (list, tuple)) or len(data) != 2:
                 raise TypeError("PackedSequence: pass data and batch_sizes (or a pair of them)")
             data, batch_sizes = data
         if not isinstance(data, Tensor):
             raise TypeError(f"PackedSequence: data must be a Tensor, got {type(data).__name__}")
-        batch_sizes = _index_tensor(batch_sizes, "batch_sizes")
-        sorted_indices = _index_tensor(sorted_indices, "sorted_indices")
-        unsorted_indices = _index_tensor(unsorted_indices, "unsorted_indices")
-        if unsorted_indices is None:
-            unsorted_indices = invert_permutation(sorted_indices)
-        return super().__new__(cls, data, batch_sizes, sorted_indices, unsorted_indices)
+        batches = _index_tensor(batch_sizes, "batch_sizes")
+        sorted_ = _index_tensor(sorted_indices, "sorted_indices")
+        unsorted = _index_tensor(unsorted_indices, "unsorted_indices")
+        if unsorted is None:
+            unsorted = invert_permutation(sorted_)
+        # (batch_sizes is None only for a legacy pair (data, None), passed on as torch does)
+        return super().__new__(cls, data, cast(Tensor, batches), sorted_, unsorted)
 
-    def _with_data(self, data):
+    def _with_data(self, data: Tensor) -> Self:
         if data is self.data:
             return self
         return type(self)(data, self.batch_sizes, self.sorted_indices, self.unsorted_indices)
 
-    def to(self, *args, **kwargs):
+    def to(self, *args: Any, **kwargs: Any) -> Self:
         """The same PackedSequence with ``data.to(*args, **kwargs)`` (self when nothing changes)."""
         return self._with_data(self.data.to(*args, **kwargs))
 
-    def cpu(self):
+    def cpu(self) -> Self:
         """self: gradsheet's tensors live on the CPU."""
         return self
 
-    def cuda(self, *args, **kwargs):
+    def cuda(self, *args: Any, **kwargs: Any) -> Self:
         """Raises, as ``Tensor.cuda``: gradsheet has no CUDA device."""
         return self._with_data(self.data.cuda(*args, **kwargs))
 
-    def double(self):
+    def double(self) -> Self:
         """The same PackedSequence with float64 data."""
         return self._with_data(self.data.double())
 
-    def float(self):
+    def float(self) -> Self:
         """The same PackedSequence with float32 data."""
         return self._with_data(self.data.float())
 
-    def half(self):
+    def half(self) -> Self:
         """The same PackedSequence with float16 data."""
         return self._with_data(self.data.half())
 
-    def long(self):
+    def long(self) -> Self:
         """The same PackedSequence with int64 data."""
         return self._with_data(self.data.long())
 
-    def int(self):
+    def int(self) -> Self:
         """The same PackedSequence with int32 data."""
         return self._with_data(self.data.int())
 
-    def short(self):
+    def short(self) -> Self:
         """The same PackedSequence with int16 data."""
         return self._with_data(self.data.short())
 
-    def char(self):
+    def char(self) -> Self:
         """The same PackedSequence with int8 data."""
         return self._with_data(self.data.char())
 
-    def byte(self):
+    def byte(self) -> Self:
         """The same PackedSequence with uint8 data."""
         return self._with_data(self.data.byte())
 
     @property
-    def is_cuda(self):
+    def is_cuda(self) -> bool:
         """False: gradsheet's tensors live on the CPU."""
         return False
 
-    def is_pinned(self):
+    def is_pinned(self) -> bool:
         """False: gradsheet has no pinned memory."""
         return False
 
 
-def invert_permutation(permutation):
+def invert_permutation(permutation: Optional[TensorLike]) -> Optional[Tensor]:
     """inverse[permutation[i]] = i (None for None): the permutation that undoes ``permutation``."""
     if permutation is None:
         return None
@@ -181,7 +200,7 @@ def invert_permutation(permutation):
 
 
 # ------------------------------------------------------------------ helpers
-def _steps(batch_sizes):
+def _steps(batch_sizes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(t, s) of each packed row: its time step and its rank among the sequences (longest 0)."""
     total = int(batch_sizes.sum())
     t = np.repeat(np.arange(len(batch_sizes)), batch_sizes)
@@ -190,7 +209,7 @@ def _steps(batch_sizes):
     return t, s
 
 
-def _packed_index(sequence):
+def _packed_index(sequence: PackedSequence) -> tuple[np.ndarray, np.ndarray]:
     """(t, b) of each row of ``sequence.data``: its time step and its slot in the original
     (unsorted) batch."""
     t, s = _steps(sequence.batch_sizes.array)
@@ -202,7 +221,7 @@ def _packed_index(sequence):
     return t, position[s]
 
 
-def _pack_like(padded, sequence):
+def _pack_like(padded: Tensor, sequence: PackedSequence) -> PackedSequence:
     """``padded`` (T, B, *) packed with the batch sizes and order of PackedSequence ``sequence``
     (the recurrent layers' packed output)."""
     data = _Gather.apply(padded, _packed_index(sequence))
@@ -210,7 +229,7 @@ def _pack_like(padded, sequence):
                           sequence.unsorted_indices)
 
 
-def _as_lengths(lengths, op):
+def _as_lengths(lengths: Any, op: str) -> np.ndarray:
     if isinstance(lengths, Tensor):
         array = lengths.array
     else:
@@ -227,13 +246,14 @@ def _as_lengths(lengths, op):
     return array.astype(np.int64)
 
 
-def _check_tensor(value, name, op):
+def _check_tensor(value: Any, name: str, op: str) -> None:
     if not isinstance(value, Tensor):
         raise TypeError(f"{op}: {name} must be a Tensor, got {type(value).__name__}")
 
 
 # ------------------------------------------------------------------ packing
-def pack_padded_sequence(input, lengths, batch_first=False, enforce_sorted=True):
+def pack_padded_sequence(input: Tensor, lengths: _Lengths, batch_first: bool = False,
+                         enforce_sorted: bool = True) -> PackedSequence:
     """Pack a padded batch: data = the rows input[t, b] with t < lengths[b], time-major, sequences
     longest first (see the module docstring); differentiable in ``input``.
 
@@ -286,7 +306,9 @@ def pack_padded_sequence(input, lengths, batch_first=False, enforce_sorted=True)
                           None if sorted_indices is None else Tensor._wrap(sorted_indices))
 
 
-def pad_packed_sequence(sequence, batch_first=False, padding_value=0.0, total_length=None):
+def pad_packed_sequence(sequence: PackedSequence, batch_first: bool = False,
+                        padding_value: float = 0.0, total_length: Optional[int] = None
+                        ) -> tuple[Tensor, Tensor]:
     """Unpack: padded[t, b] = the packed row of sequence b at step t for t < lengths[b], else
     ``padding_value``; the inverse of ``pack_padded_sequence``, differentiable in the data.
 
@@ -325,7 +347,8 @@ def pad_packed_sequence(sequence, batch_first=False, padding_value=0.0, total_le
     return padded, Tensor._wrap(lengths.astype(np.int64))
 
 
-def pad_sequence(sequences, batch_first=False, padding_value=0.0, padding_side="right"):
+def pad_sequence(sequences: Union[Tensor, Iterable[Tensor]], batch_first: bool = False,
+                 padding_value: float = 0.0, padding_side: str = "right") -> Tensor:
     """Stack sequences x_b of shapes (L_b, *) into one (T, B, *) Tensor, T = max L_b, with
     padded[t, b] = x_b[t] for t < L_b and ``padding_value`` elsewhere; differentiable.
 
@@ -367,7 +390,8 @@ def pad_sequence(sequences, batch_first=False, padding_value=0.0, padding_side="
                                padding_value=padding_value, dtype=sequences[0].array.dtype)
 
 
-def unpad_sequence(padded_sequences, lengths, batch_first=False):
+def unpad_sequence(padded_sequences: Tensor, lengths: _Lengths, batch_first: bool = False
+                   ) -> list[Tensor]:
     """The list of sequences padded[:lengths[b], b] (views): the inverse of ``pad_sequence``."""
     op = "unpad_sequence"
     _check_tensor(padded_sequences, "padded_sequences", op)
@@ -383,7 +407,7 @@ def unpad_sequence(padded_sequences, lengths, batch_first=False):
     return [padded_sequences[:int(n), i] for i, n in enumerate(lengths)]
 
 
-def pack_sequence(sequences, enforce_sorted=True):
+def pack_sequence(sequences: Iterable[Tensor], enforce_sorted: bool = True) -> PackedSequence:
     """Pack a list of sequences (L_b, *): ``pack_padded_sequence(pad_sequence(sequences),
     lengths, enforce_sorted=enforce_sorted)``."""
     sequences = list(sequences)
@@ -391,7 +415,8 @@ def pack_sequence(sequences, enforce_sorted=True):
     return pack_padded_sequence(pad_sequence(sequences), lengths, enforce_sorted=enforce_sorted)
 
 
-def unpack_sequence(packed_sequences):
+def unpack_sequence(packed_sequences: PackedSequence) -> list[Tensor]:
+
     """The list of sequences packed in a PackedSequence, in the original batch order: the inverse
     of ``pack_sequence``."""
     padded, lengths = pad_packed_sequence(packed_sequences, batch_first=True)
