@@ -5,8 +5,10 @@ The ``inplace`` flags of PyTorch's ReLU, LeakyReLU, ELU and SiLU are accepted (s
 and reprs carry over) but the result is always a new tensor: values and gradients
 are the same, only memory differs.
 """
-import warnings
+from __future__ import annotations
 
+import warnings
+from typing import TYPE_CHECKING, Optional
 
 from .. import backend, devices
 from ..ops import activation as A
@@ -14,133 +16,136 @@ from . import init as _init
 from .module import Module
 from .parameter import allocate
 
+if TYPE_CHECKING:
+    from .._typing import DeviceLike, DType, Tensor
+
 
 class _Inplace(Module):
     """An activation with PyTorch's ``inplace`` flag, shown in the repr only when set."""
 
-    def __init__(self, inplace=False):
+    def __init__(self, inplace: bool = False) -> None:
         super().__init__()
         self.inplace = inplace
 
-    def _repr_args(self):
+    def _repr_args(self) -> list[str]:
         return []
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return ", ".join(self._repr_args() + (["inplace=True"] if self.inplace else []))
 
 
 class Sigmoid(Module):
     """g(z) = 1 / (1 + e^(-z))."""
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         return A.sigmoid(input)
 
 
 class Tanh(Module):
     """g(z) = (e^z - e^(-z)) / (e^z + e^(-z))."""
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         return A.tanh(input)
 
 
 class ReLU(_Inplace):
     """g(z) = max(0, z)."""
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         return A.relu(input)
 
 
 class SiLU(_Inplace):
     """g(z) = z sigmoid(z) (also called swish)."""
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         return A.silu(input)
 
 
 class LeakyReLU(_Inplace):
     """g(z) = max(eps z, z), eps = ``negative_slope`` (default 0.01)."""
 
-    def __init__(self, negative_slope=0.01, inplace=False):
+    def __init__(self, negative_slope: float = 0.01, inplace: bool = False) -> None:
         super().__init__(inplace)
         self.negative_slope = negative_slope
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         return A.leaky_relu(input, self.negative_slope)
 
-    def _repr_args(self):
+    def _repr_args(self) -> list[str]:
         return [f"negative_slope={self.negative_slope}"]
 
 
 class ELU(_Inplace):
     """g(z) = z if z > 0 else alpha (e^z - 1)."""
 
-    def __init__(self, alpha=1.0, inplace=False):
+    def __init__(self, alpha: float = 1.0, inplace: bool = False) -> None:
         super().__init__(inplace)
         self.alpha = alpha
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         return A.elu(input, self.alpha)
 
-    def _repr_args(self):
+    def _repr_args(self) -> list[str]:
         return [f"alpha={self.alpha}"]
 
 
 class Softplus(Module):
     """g(z) = log(1 + e^(beta z)) / beta, and z itself where beta z > threshold."""
 
-    def __init__(self, beta=1.0, threshold=20.0):
+    def __init__(self, beta: float = 1.0, threshold: float = 20.0) -> None:
         super().__init__()
         self.beta = beta
         self.threshold = threshold
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         return A.softplus(input, self.beta, self.threshold)
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return f"beta={self.beta}, threshold={self.threshold}"
 
 
 class GELU(Module):
     """g(z) = z Phi(z), Phi the standard normal CDF; ``approximate='tanh'`` for the tanh form."""
 
-    def __init__(self, approximate="none"):
+    def __init__(self, approximate: str = "none") -> None:
         super().__init__()
         if approximate not in ("none", "tanh"):
             raise ValueError(f"GELU: approximate must be 'none' or 'tanh', got {approximate!r}")
         self.approximate = approximate
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         return A.gelu(input, self.approximate)
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return f"approximate={self.approximate!r}"
 
 
 class Softmax(Module):
     """y_i = e^(z_i) / sum_j e^(z_j) along ``dim``."""
 
-    def __init__(self, dim=None):
+    def __init__(self, dim: Optional[int] = None) -> None:
         super().__init__()
         self.dim = dim
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         return A.softmax(input, self.dim)
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return f"dim={self.dim}"
 
 
 class LogSoftmax(Module):
     """y_i = z_i - log sum_j e^(z_j) along ``dim``."""
 
-    def __init__(self, dim=None):
+    def __init__(self, dim: Optional[int] = None) -> None:
         super().__init__()
         self.dim = dim
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         return A.log_softmax(input, self.dim)
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return f"dim={self.dim}"
 
 
@@ -154,7 +159,8 @@ class Hardtanh(Module):
     are torch's deprecated names (FutureWarning). AssertionError unless max_val > min_val, as
     torch."""
 
-    def __init__(self, min_val=-1.0, max_val=1.0, inplace=False, min_value=None, max_value=None):
+    def __init__(self, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False,
+                 min_value: Optional[float] = None, max_value: Optional[float] = None) -> None:
         super().__init__()
         if min_value is not None:
             warnings.warn("keyword argument `min_value` is deprecated and renamed to `min_val`",
@@ -169,10 +175,10 @@ class Hardtanh(Module):
             raise AssertionError(f"Hardtanh: max_val ({self.max_val}) must be greater than "
                                  f"min_val ({self.min_val})")
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         return A.hardtanh(input, self.min_val, self.max_val, self.inplace)
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         inplace = ", inplace=True" if self.inplace else ""
         return f"min_val={self.min_val}, max_val={self.max_val}{inplace}"
 
@@ -180,10 +186,10 @@ class Hardtanh(Module):
 class ReLU6(Hardtanh):
     """g(z) = min(max(0, z), 6) (Hardtanh with min_val 0, max_val 6)."""
 
-    def __init__(self, inplace=False):
+    def __init__(self, inplace: bool = False) -> None:
         super().__init__(0.0, 6.0, inplace)
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return "inplace=True" if self.inplace else ""
 
 
@@ -193,11 +199,11 @@ class _Flagged(Module):
 
     _show = True
 
-    def __init__(self, inplace=False):
+    def __init__(self, inplace: bool = False) -> None:
         super().__init__()
         self.inplace = inplace
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return "inplace=True" if self.inplace and self._show else ""
 
 
@@ -206,7 +212,7 @@ class Hardswish(_Flagged):
 
     _show = False
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         return A.hardswish(input, self.inplace)
 
 
@@ -215,70 +221,70 @@ class Hardsigmoid(_Flagged):
 
     _show = False
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         return A.hardsigmoid(input, self.inplace)
 
 
 class Mish(_Flagged):
     """g(z) = z tanh(softplus(z))."""
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         return A.mish(input, self.inplace)
 
 
 class SELU(_Flagged):
     """g(z) = scale (max(0, z) + min(0, alpha (e^z - 1))), alpha = 1.6733, scale = 1.0507."""
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         return A.selu(input, self.inplace)
 
 
 class CELU(Module):
     """g(z) = max(0, z) + min(0, alpha (e^(z / alpha) - 1))."""
 
-    def __init__(self, alpha=1.0, inplace=False):
+    def __init__(self, alpha: float = 1.0, inplace: bool = False) -> None:
         super().__init__()
         self.alpha, self.inplace = alpha, inplace
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         return A.celu(input, self.alpha, self.inplace)
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return f"alpha={self.alpha}" + (", inplace=True" if self.inplace else "")
 
 
 class LogSigmoid(Module):
     """g(z) = log(1 / (1 + e^-z)) = -softplus(-z)."""
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         return A.logsigmoid(input)
 
 
 class Softsign(Module):
     """g(z) = z / (1 + |z|)."""
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         return A.softsign(input)
 
 
 class Tanhshrink(Module):
     """g(z) = z - tanh(z)."""
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         return A.tanhshrink(input)
 
 
 class Softmin(Module):
     """y_i = e^(-z_i) / sum_j e^(-z_j) along ``dim`` (softmax of -z)."""
 
-    def __init__(self, dim=None):
+    def __init__(self, dim: Optional[int] = None) -> None:
         super().__init__()
         self.dim = dim
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         return A.softmin(input, self.dim, _stacklevel=5)
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return f"dim={self.dim}"
 
 
@@ -286,7 +292,7 @@ class Softmax2d(Module):
     """y = softmax over the channels at each location: dim -3 of (N, C, H, W) or (C, H, W);
     ValueError for other ranks, as torch."""
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         if input.ndim not in (3, 4):
             raise ValueError(f"Softmax2d: expected input to be 3D or 4D, got {input.ndim}D "
                              f"instead (shape {tuple(input.shape)})")
@@ -296,28 +302,28 @@ class Softmax2d(Module):
 class GLU(Module):
     """GLU(a, b) = a sigmoid(b), the input split into halves a, b along ``dim``."""
 
-    def __init__(self, dim=-1):
+    def __init__(self, dim: int = -1) -> None:
         super().__init__()
         self.dim = dim
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         return A.glu(input, self.dim)
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return f"dim={self.dim}"
 
 
 class Threshold(Module):
     """y = value where z <= threshold, else z."""
 
-    def __init__(self, threshold, value, inplace=False):
+    def __init__(self, threshold: float, value: float, inplace: bool = False) -> None:
         super().__init__()
         self.threshold, self.value, self.inplace = threshold, value, inplace
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         return A.threshold(input, self.threshold, self.value, self.inplace)
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         inplace = ", inplace=True" if self.inplace else ""
         return f"threshold={self.threshold}, value={self.value}{inplace}"
 
@@ -325,21 +331,21 @@ class Threshold(Module):
 class Softshrink(Module):
     """g(z) = z - lambd if z > lambd, z + lambd if z < -lambd, else 0 (lambd = 0.5)."""
 
-    def __init__(self, lambd=0.5):
+    def __init__(self, lambd: float = 0.5) -> None:
         super().__init__()
         self.lambd = lambd
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         return A.softshrink(input, self.lambd)
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return str(self.lambd)
 
 
 class Hardshrink(Softshrink):
     """g(z) = z where |z| > lambd, else 0 (lambd = 0.5)."""
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         return A.hardshrink(input, self.lambd)
 
 
@@ -347,14 +353,14 @@ class RReLU(Module):
     """g(z) = z if z > 0 else a z: a ~ U(lower, upper) per element in training mode, the
     mean (lower + upper) / 2 in eval mode."""
 
-    def __init__(self, lower=1.0 / 8, upper=1.0 / 3, inplace=False):
+    def __init__(self, lower: float = 1.0 / 8, upper: float = 1.0 / 3, inplace: bool = False) -> None:
         super().__init__()
         self.lower, self.upper, self.inplace = lower, upper, inplace
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         return A.rrelu(input, self.lower, self.upper, self.training, self.inplace)
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         inplace = ", inplace=True" if self.inplace else ""
         return f"lower={self.lower}, upper={self.upper}{inplace}"
 
@@ -366,7 +372,8 @@ class PReLU(Module):
     Attributes: weight, the (num_parameters,) slopes (a Parameter, state-dict key 'weight').
     """
 
-    def __init__(self, num_parameters=1, init=0.25, device=None, dtype=None):
+    def __init__(self, num_parameters: int = 1, init: float = 0.25,
+                 device: Optional[DeviceLike] = None, dtype: Optional[DType] = None) -> None:
         devices.check(device, "PReLU")
         super().__init__()
         self.num_parameters = num_parameters
@@ -374,12 +381,12 @@ class PReLU(Module):
         self.weight = allocate("PReLU", num_parameters, backend.as_dtype(dtype))
         self.reset_parameters()
 
-    def reset_parameters(self):
+    def reset_parameters(self) -> None:
         """weight = init everywhere."""
         _init.constant_(self.weight, self.init)
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         return A.prelu(input, self.weight)
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return f"num_parameters={self.num_parameters}"

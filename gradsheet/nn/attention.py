@@ -15,6 +15,10 @@ no copy. With ``need_weights=True`` the weights P are an output of their own nod
 
 Reference: Vaswani et al., "Attention Is All You Need", NeurIPS 2017.
 """
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Optional
+
 import numpy as np
 
 from .. import backend
@@ -23,7 +27,10 @@ from ..ops.attention import multi_head_attention, multi_head_attention_forward
 from . import init
 from .linear import Linear
 from .module import Module
-from .parameter import allocate
+from .parameter import Parameter, allocate
+
+if TYPE_CHECKING:
+    from .._typing import DeviceLike, DType, Tensor
 
 
 class NonDynamicallyQuantizableLinear(Linear):
@@ -31,7 +38,7 @@ class NonDynamicallyQuantizableLinear(Linear):
     PyTorch's class name, so that reprs and ``out_proj.weight``/``out_proj.bias`` match)."""
 
 
-def _positive(name, value):
+def _positive(name: str, value: int) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value <= 0:
         raise ValueError(f"MultiheadAttention: {name} must be a positive integer, got {value!r}")
     return int(value)
@@ -60,9 +67,18 @@ class MultiheadAttention(Module):
     Example: ``out, w = MultiheadAttention(64, 4)(x, x, x)`` with x of shape (L, N, 64).
     """
 
-    def __init__(self, embed_dim, num_heads, dropout=0.0, bias=True, add_bias_kv=False,
-                 add_zero_attn=False, kdim=None, vdim=None, batch_first=False, device=None,
-                 dtype=None):
+    in_proj_weight: Optional[Parameter]
+    q_proj_weight: Optional[Parameter]
+    k_proj_weight: Optional[Parameter]
+    v_proj_weight: Optional[Parameter]
+    in_proj_bias: Optional[Parameter]
+    bias_k: Optional[Parameter]
+    bias_v: Optional[Parameter]
+
+    def __init__(self, embed_dim: int, num_heads: int, dropout: float = 0.0, bias: bool = True,
+                 add_bias_kv: bool = False, add_zero_attn: bool = False,
+                 kdim: Optional[int] = None, vdim: Optional[int] = None, batch_first: bool = False,
+                 device: Optional[DeviceLike] = None, dtype: Optional[DType] = None) -> None:
         super().__init__()
         devices.check(device, "MultiheadAttention")
         embed_dim, num_heads = _positive("embed_dim", embed_dim), _positive("num_heads", num_heads)
@@ -103,23 +119,27 @@ class MultiheadAttention(Module):
         self.add_zero_attn = add_zero_attn
         self._reset_parameters()
 
-    def _reset_parameters(self):
+    def _reset_parameters(self) -> None:
         if self._qkv_same_embed_dim:
+            assert self.in_proj_weight is not None
             init.xavier_uniform_(self.in_proj_weight)
         else:
-            init.xavier_uniform_(self.q_proj_weight)
-            init.xavier_uniform_(self.k_proj_weight)
-            init.xavier_uniform_(self.v_proj_weight)
+            for weight in (self.q_proj_weight, self.k_proj_weight, self.v_proj_weight):
+                assert weight is not None  # set when kdim or vdim differs from embed_dim
+                init.xavier_uniform_(weight)
         if self.in_proj_bias is not None:
             init.constant_(self.in_proj_bias, 0.0)
+            assert self.out_proj.bias is not None  # bias=True gives both biases
             init.constant_(self.out_proj.bias, 0.0)
         if self.bias_k is not None:
             init.xavier_normal_(self.bias_k)
         if self.bias_v is not None:
             init.xavier_normal_(self.bias_v)
 
-    def forward(self, query, key, value, key_padding_mask=None, need_weights=True,
-                attn_mask=None, average_attn_weights=True, is_causal=False):
+    def forward(self, query: Tensor, key: Tensor, value: Tensor,
+                key_padding_mask: Optional[Tensor] = None, need_weights: bool = True,
+                attn_mask: Optional[Tensor] = None, average_attn_weights: bool = True,
+                is_causal: bool = False) -> tuple[Tensor, Optional[Tensor]]:
         """(output, weights): the attention of ``query`` (L, N, E) (or (N, L, E) batch-first, or
         unbatched (L, E)) over ``key``/``value`` (S, N, kdim/vdim). Masks as
         ``multi_head_attention_forward``'s; weights (N, L, S) averaged over heads, per head

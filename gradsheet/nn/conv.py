@@ -6,8 +6,10 @@ Each layer checks its input against the cheat sheet's size formula
 N = floor((W + 2P - D(F-1) - 1)/S) + 1 and names itself, W, F, P, S and N when
 the input is too small; the math is one fused node in ``gradsheet.ops.conv``.
 """
-import math
+from __future__ import annotations
 
+import math
+from typing import TYPE_CHECKING, Optional, Union
 
 from .. import backend
 from .. import devices
@@ -16,16 +18,26 @@ from ..ops.conv import convolution, convolution_transpose
 from ..ops.geometry import ints, is_int, transposed_output_size
 from . import init
 from .module import Module
-from .parameter import allocate
+from .parameter import Parameter, allocate
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from .._typing import DeviceLike, DType, ShapeLike, Tensor
 
 
 class _ConvNd(Module):
     """What Conv1d, Conv2d and ConvTranspose2d share: arguments, parameters, init, repr."""
 
     _spatial = 2
+    weight: Parameter
+    bias: Optional[Parameter]
+    padding: Union[tuple[int, ...], str]
 
-    def __init__(self, in_channels, out_channels, kernel_size, stride, padding, dilation,
-                 transposed, output_padding, groups, bias, padding_mode, device, dtype):
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: ShapeLike,
+                 stride: ShapeLike, padding: Union[ShapeLike, str], dilation: ShapeLike,
+                 transposed: bool, output_padding: ShapeLike, groups: int, bias: bool,
+                 padding_mode: str, device: Optional[DeviceLike], dtype: Optional[DType]) -> None:
         super().__init__()
         devices.check(device, type(self).__name__)
         layer, n = type(self).__name__, self._spatial
@@ -61,7 +73,7 @@ class _ConvNd(Module):
             self.register_parameter("bias", None)
         self.reset_parameters()
 
-    def _check_padding(self, layer, padding):
+    def _check_padding(self, layer: str, padding: Union[ShapeLike, str]) -> Union[tuple[int, ...], str]:
         if not isinstance(padding, str):
             return ints(layer, "padding", padding, self._spatial, 0)
         if padding not in ("same", "valid"):
@@ -72,7 +84,7 @@ class _ConvNd(Module):
                              f"convolutions (stride={self.stride})")
         return padding
 
-    def reset_parameters(self):
+    def reset_parameters(self) -> None:
         """W ~ U(-1/sqrt(fan_in), 1/sqrt(fan_in)) (kaiming_uniform_ with a = sqrt(5)), and the
         bias from the same law; fan_in = weight.shape[1] * kh * kw, as in PyTorch."""
         init.kaiming_uniform_(self.weight, a=math.sqrt(5))
@@ -81,7 +93,7 @@ class _ConvNd(Module):
             bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0.0
             init.uniform_(self.bias, -bound, bound)
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         n = self._spatial
         text = (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
                 f"stride={self.stride}")
@@ -97,7 +109,7 @@ class _ConvNd(Module):
             text += ", bias=False"
         return text
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         as_tensor_arg(type(self).__name__, "input", input)
         return convolution(input, self.weight, self.bias, self.stride, self.padding,
                            self.dilation, self.groups, self._spatial, self)
@@ -126,8 +138,11 @@ class Conv2d(_ConvNd):
     Example: ``Conv2d(1, 16, 5, padding=2)(gs.randn(64, 1, 28, 28)).shape == (64, 16, 28, 28)``.
     """
 
-    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1,
-                 groups=1, bias=True, padding_mode="zeros", device=None, dtype=None):
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: ShapeLike,
+                 stride: ShapeLike = 1, padding: Union[ShapeLike, str] = 0,
+                 dilation: ShapeLike = 1, groups: int = 1, bias: bool = True,
+                 padding_mode: str = "zeros", device: Optional[DeviceLike] = None,
+                 dtype: Optional[DType] = None) -> None:
         super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation,
                          False, 0, groups, bias, padding_mode, device, dtype)
 
@@ -139,8 +154,11 @@ class Conv1d(_ConvNd):
 
     _spatial = 1
 
-    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1,
-                 groups=1, bias=True, padding_mode="zeros", device=None, dtype=None):
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: ShapeLike,
+                 stride: ShapeLike = 1, padding: Union[ShapeLike, str] = 0,
+                 dilation: ShapeLike = 1, groups: int = 1, bias: bool = True,
+                 padding_mode: str = "zeros", device: Optional[DeviceLike] = None,
+                 dtype: Optional[DType] = None) -> None:
         super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation,
                          False, 0, groups, bias, padding_mode, device, dtype)
 
@@ -164,16 +182,21 @@ class ConvTranspose2d(_ConvNd):
     Example: ``ConvTranspose2d(16, 8, 2, stride=2)(gs.randn(1, 16, 7, 7)).shape == (1, 8, 14, 14)``.
     """
 
-    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0,
-                 output_padding=0, groups=1, bias=True, dilation=1, padding_mode="zeros",
-                 device=None, dtype=None):
+    padding: tuple[int, ...]  # no padding string: the constructor refuses one
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: ShapeLike,
+                 stride: ShapeLike = 1, padding: ShapeLike = 0, output_padding: ShapeLike = 0,
+                 groups: int = 1, bias: bool = True, dilation: ShapeLike = 1,
+                 padding_mode: str = "zeros", device: Optional[DeviceLike] = None,
+                 dtype: Optional[DType] = None) -> None:
         if isinstance(padding, str):
             raise ValueError(f"{type(self).__name__}: padding={padding!r} is not supported; "
                              "give an int or a tuple of ints")
         super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation,
                          True, output_padding, groups, bias, padding_mode, device, dtype)
 
-    def _output_padding(self, input, output_size):
+    def _output_padding(self, input: Tensor,
+                        output_size: Optional[Sequence[int]]) -> tuple[int, ...]:
         """The output_padding that gives ``output_size`` ((H, W), or with N and C in front)."""
         if output_size is None:
             return self.output_padding
@@ -193,7 +216,7 @@ class ConvTranspose2d(_ConvNd):
             extra.append(target - smallest)
         return tuple(extra)
 
-    def forward(self, input, output_size=None):
+    def forward(self, input: Tensor, output_size: Optional[Sequence[int]] = None) -> Tensor:
         as_tensor_arg(type(self).__name__, "input", input)
         return convolution_transpose(input, self.weight, self.bias, self.stride, self.padding,
                                      self._output_padding(input, output_size), self.groups,
@@ -209,8 +232,10 @@ class ConvTranspose1d(ConvTranspose2d):
 
     _spatial = 1
 
-    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0,
-                 output_padding=0, groups=1, bias=True, dilation=1, padding_mode="zeros",
-                 device=None, dtype=None):
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: ShapeLike,
+                 stride: ShapeLike = 1, padding: ShapeLike = 0, output_padding: ShapeLike = 0,
+                 groups: int = 1, bias: bool = True, dilation: ShapeLike = 1,
+                 padding_mode: str = "zeros", device: Optional[DeviceLike] = None,
+                 dtype: Optional[DType] = None) -> None:
         super().__init__(in_channels, out_channels, kernel_size, stride, padding,
                          output_padding, groups, bias, dilation, padding_mode, device, dtype)

@@ -3,11 +3,17 @@ scaled by 1 / (1 - p) (inverted dropout), so E[output] = input and evaluation is
 
 The mask is drawn in ``gradsheet.ops.dropout`` from the seeded generator.
 """
+from __future__ import annotations
+
 import numbers
+from typing import TYPE_CHECKING
 
 from ..ops import dropout as D
 from ..ops.dropout import dropout
 from .module import Module
+
+if TYPE_CHECKING:
+    from .._typing import Tensor
 
 
 class Dropout(Module):
@@ -21,17 +27,17 @@ class Dropout(Module):
     Overfitting", JMLR 2014.
     """
 
-    def __init__(self, p=0.5, inplace=False):
+    def __init__(self, p: float = 0.5, inplace: bool = False) -> None:
         super().__init__()
         if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0 <= p <= 1:
             raise ValueError(f"Dropout: probability p has to be between 0 and 1, but got {p!r}")
         self.p = p
         self.inplace = inplace
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         return dropout(input, self.p, self.training)
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return f"p={self.p}, inplace={self.inplace}"
 
 
@@ -39,11 +45,14 @@ class _DropoutNd(Module):
     """What the channel and alpha dropouts share: p in [0, 1] (ValueError otherwise, as torch),
     ``inplace`` passed on to the function, and the repr."""
 
-    _function = None
+    @staticmethod
+    def _function(input: Tensor, p: float, training: bool, inplace: bool) -> Tensor:
+        """The dropout of ``input`` (each subclass names its function of ops.dropout)."""
+        raise NotImplementedError
 
-    def __init__(self, p=0.5, inplace=False):
+    def __init__(self, p: float = 0.5, inplace: bool = False) -> None:
         super().__init__()
-        if not isinstance(p, numbers.Real):
+        if not isinstance(p, (float, numbers.Real)):  # float: for the type checker, a Real too
             raise TypeError(f"{type(self).__name__}: dropout probability must be a number, got "
                             f"{type(p).__name__}")
         if not 0 <= p <= 1:
@@ -52,10 +61,10 @@ class _DropoutNd(Module):
         self.p = p
         self.inplace = inplace
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         return type(self)._function(input, self.p, self.training, self.inplace)
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return f"p={self.p}, inplace={self.inplace}"
 
 

@@ -1,7 +1,15 @@
 """Unflatten, as in ``torch.nn`` (Flatten lives in ``gradsheet.nn.linear``)."""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
 from ..ops._checks import as_tensor_arg
 from ..ops import shape as _shape
 from .module import Module
+
+if TYPE_CHECKING:
+    from .._typing import Tensor
 
 
 class Unflatten(Module):
@@ -11,7 +19,7 @@ class Unflatten(Module):
     TypeError unless ``unflattened_size`` is a tuple or list of ints, as torch.
     """
 
-    def __init__(self, dim, unflattened_size):
+    def __init__(self, dim: int, unflattened_size: Sequence[int]) -> None:
         super().__init__()
         if not isinstance(unflattened_size, (tuple, list)):
             raise TypeError(f"Unflatten: unflattened_size must be a tuple of ints, but found "
@@ -23,11 +31,11 @@ class Unflatten(Module):
         self.dim = dim
         self.unflattened_size = unflattened_size
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         as_tensor_arg(type(self).__name__, "input", input)
         return _shape.unflatten(input, self.dim, self.unflattened_size)
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return f"dim={self.dim}, unflattened_size={self.unflattened_size}"
 
 

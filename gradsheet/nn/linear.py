@@ -1,5 +1,8 @@
 """The affine layer z = x W^T + b, and the two shape-only layers Identity and Flatten."""
+from __future__ import annotations
+
 import math
+from typing import TYPE_CHECKING, Any, Optional
 
 import numpy as np
 
@@ -10,10 +13,13 @@ from ..ops._checks import as_tensor_arg
 from ..ops.linalg import linear
 from . import init
 from .module import Module
-from .parameter import allocate
+from .parameter import Parameter, allocate
+
+if TYPE_CHECKING:
+    from .._typing import DeviceLike, DType, Tensor
 
 
-def _check_features(layer, **sizes):
+def _check_features(layer: str, **sizes: Any) -> None:
     for name, size in sizes.items():
         if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or size < 0:
             raise ValueError(f"{layer}: {name} must be a non-negative integer, got {size!r}")
@@ -38,7 +44,13 @@ class Linear(Module):
     Example: ``Linear(8, 64)(gs.randn(32, 8)).shape == (32, 64)``.
     """
 
-    def __init__(self, in_features, out_features, bias=True, device=None, dtype=None):
+    in_features: int
+    out_features: int
+    weight: Parameter
+    bias: Optional[Parameter]
+
+    def __init__(self, in_features: int, out_features: int, bias: bool = True,
+                 device: Optional[DeviceLike] = None, dtype: Optional[DType] = None) -> None:
         super().__init__()
         devices.check(device, "Linear")
         _check_features("Linear", in_features=in_features, out_features=out_features)
@@ -52,7 +64,7 @@ class Linear(Module):
             self.register_parameter("bias", None)
         self.reset_parameters()
 
-    def reset_parameters(self):
+    def reset_parameters(self) -> None:
         """PyTorch's init: weight ~ U(-1/sqrt(in_features), 1/sqrt(in_features)) (Kaiming uniform
         with a = sqrt(5)), and bias ~ the same U.
         """
@@ -61,10 +73,10 @@ class Linear(Module):
             bound = 1 / math.sqrt(self.in_features) if self.in_features > 0 else 0.0
             init.uniform_(self.bias, -bound, bound)
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         return linear(input, self.weight, self.bias)
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return (f"in_features={self.in_features}, out_features={self.out_features}, "
                 f"bias={self.bias is not None}")
 
@@ -72,24 +84,24 @@ class Linear(Module):
 class Identity(Module):
     """y = x. Accepts and ignores any constructor arguments, as in PyTorch."""
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__()
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         return input
 
 
 class Flatten(Module):
     """Merge dims start_dim..end_dim into one: (N, C, H, W) -> (N, C*H*W) by default."""
 
-    def __init__(self, start_dim=1, end_dim=-1):
+    def __init__(self, start_dim: int = 1, end_dim: int = -1) -> None:
         super().__init__()
         self.start_dim = start_dim
         self.end_dim = end_dim
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         as_tensor_arg("Flatten", "input", input)
         return shape_ops.flatten(input, self.start_dim, self.end_dim)
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return f"start_dim={self.start_dim}, end_dim={self.end_dim}"

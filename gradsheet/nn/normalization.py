@@ -6,8 +6,11 @@ each sample over its trailing axes; GroupNorm each sample over groups of channel
 in ``gradsheet.ops.norm``; names, parameters and buffers are PyTorch's, so state_dicts load
 unchanged in either direction.
 """
+from __future__ import annotations
+
 import numbers
 from collections.abc import Iterable
+from typing import TYPE_CHECKING, Optional
 
 import numpy as np
 
@@ -20,14 +23,18 @@ from . import init
 from .module import Module
 from .parameter import allocate
 
+if TYPE_CHECKING:
+    from .._typing import DeviceLike, DType, ShapeLike, Tensor
 
-def _positive_int(layer, name, value):
+
+def _positive_int(layer: str, name: str, value: int) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
         raise ValueError(f"{layer}: {name} must be a positive integer, got {value!r}")
     return int(value)
 
 
-def _add_affine(module, enabled, bias, shape, device, dtype):
+def _add_affine(module: Module, enabled: bool, bias: bool, shape: ShapeLike,
+                device: Optional[DeviceLike], dtype: Optional[DType]) -> None:
     devices.check(device, type(module).__name__)
     """Register gamma ('weight', ones) and beta ('bias', zeros) of ``shape``, or None."""
     dtype = backend.as_dtype(dtype)
@@ -37,7 +44,7 @@ def _add_affine(module, enabled, bias, shape, device, dtype):
                               if enabled and bias else None)
 
 
-def _reset_affine(module):
+def _reset_affine(module: Module) -> None:
     if module.weight is not None:
         init.ones_(module.weight)
     if module.bias is not None:
@@ -67,8 +74,10 @@ class _BatchNorm(Module):
     Reducing Internal Covariate Shift", ICML 2015.
     """
 
-    def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True,
-                 track_running_stats=True, device=None, dtype=None, *, bias=True):
+    def __init__(self, num_features: int, eps: float = 1e-5, momentum: Optional[float] = 0.1,
+                 affine: bool = True, track_running_stats: bool = True,
+                 device: Optional[DeviceLike] = None, dtype: Optional[DType] = None, *,
+                 bias: bool = True) -> None:
         super().__init__()
         name = type(self).__name__
         self.num_features = _positive_int(name, "num_features", num_features)
@@ -89,20 +98,20 @@ class _BatchNorm(Module):
                 self.register_buffer(buffer, None)
         self.reset_parameters()
 
-    def reset_running_stats(self):
+    def reset_running_stats(self) -> None:
         if self.track_running_stats:
             self.running_mean.array[...] = 0
             self.running_var.array[...] = 1
             self.num_batches_tracked.array[...] = 0
 
-    def reset_parameters(self):
+    def reset_parameters(self) -> None:
         self.reset_running_stats()
         _reset_affine(self)
 
-    def _check_input_dim(self, input):
+    def _check_input_dim(self, input: Tensor) -> None:
         raise NotImplementedError
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         as_tensor_arg(type(self).__name__, "input", input)
         self._check_input_dim(input)
         factor = 0.0 if self.momentum is None else self.momentum
@@ -119,7 +128,7 @@ class _BatchNorm(Module):
                           self.running_var if update or not self.training else None,
                           self.weight, self.bias, use_batch_stats, factor, self.eps)
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
                 f"affine={self.affine}, bias={self.bias is not None}, "
                 f"track_running_stats={self.track_running_stats}")
@@ -132,7 +141,7 @@ class BatchNorm1d(_BatchNorm):
     Example: ``BatchNorm1d(512)`` after ``Linear(784, 512)``, before the ReLU.
     """
 
-    def _check_input_dim(self, input):
+    def _check_input_dim(self, input: Tensor) -> None:
         if input.ndim not in (2, 3):
             raise ValueError(f"BatchNorm1d: expected 2D or 3D input (N, C) or (N, C, L), got "
                              f"{input.ndim}D input of shape {tuple(input.shape)}")
@@ -145,7 +154,7 @@ class BatchNorm2d(_BatchNorm):
     Example: ``BatchNorm2d(16)`` after ``Conv2d(1, 16, 3)``, before the ReLU.
     """
 
-    def _check_input_dim(self, input):
+    def _check_input_dim(self, input: Tensor) -> None:
         if input.ndim != 4:
             raise ValueError(f"BatchNorm2d: expected 4D input (N, C, H, W), got {input.ndim}D "
                              f"input of shape {tuple(input.shape)}")
@@ -164,29 +173,29 @@ class LayerNorm(Module):
     Reference: Ba, Kiros & Hinton, "Layer Normalization", 2016.
     """
 
-    def __init__(self, normalized_shape, eps=1e-5, elementwise_affine=True, bias=True,
-                 device=None, dtype=None):
+    def __init__(self, normalized_shape: ShapeLike, eps: float = 1e-5,
+                 elementwise_affine: bool = True, bias: bool = True,
+                 device: Optional[DeviceLike] = None, dtype: Optional[DType] = None) -> None:
         super().__init__()
-        if isinstance(normalized_shape, numbers.Integral):
-            normalized_shape = (normalized_shape,)
-        if isinstance(normalized_shape, (str, bytes)) or not isinstance(normalized_shape,
-                                                                        Iterable):
+        shape: object = ((normalized_shape,) if isinstance(normalized_shape, numbers.Integral)
+                         else normalized_shape)
+        if isinstance(shape, (str, bytes)) or not isinstance(shape, Iterable):
             raise TypeError(f"LayerNorm: normalized_shape must be an int or a sequence of ints, "
                             f"got {normalized_shape!r} ({type(normalized_shape).__name__})")
         self.normalized_shape = tuple(_positive_int("LayerNorm", "normalized_shape", n)
-                                      for n in normalized_shape)
+                                      for n in shape)
         self.eps, self.elementwise_affine = eps, elementwise_affine
         _add_affine(self, elementwise_affine, bias, self.normalized_shape, device, dtype)
 
-    def reset_parameters(self):
+    def reset_parameters(self) -> None:
         """gamma (weight) = 1 and beta (bias) = 0: the layer starts as the plain normalisation."""
         _reset_affine(self)
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         as_tensor_arg(type(self).__name__, "input", input)
         return layer_norm(input, self.normalized_shape, self.weight, self.bias, self.eps)
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return (f"{self.normalized_shape}, eps={self.eps}, "
                 f"elementwise_affine={self.elementwise_affine}, bias={self.bias is not None}")
 
@@ -205,8 +214,9 @@ class GroupNorm(Module):
     Reference: Wu & He, "Group Normalization", ECCV 2018.
     """
 
-    def __init__(self, num_groups, num_channels, eps=1e-5, affine=True, device=None, dtype=None, *,
-                 bias=True):
+    def __init__(self, num_groups: int, num_channels: int, eps: float = 1e-5, affine: bool = True,
+                 device: Optional[DeviceLike] = None, dtype: Optional[DType] = None, *,
+                 bias: bool = True) -> None:
         super().__init__()
         num_groups = _positive_int("GroupNorm", "num_groups", num_groups)
         num_channels = _positive_int("GroupNorm", "num_channels", num_channels)
@@ -217,15 +227,15 @@ class GroupNorm(Module):
         self.eps, self.affine = eps, affine
         _add_affine(self, affine, bias, num_channels, device, dtype)
 
-    def reset_parameters(self):
+    def reset_parameters(self) -> None:
         """gamma (weight) = 1 and beta (bias) = 0: the layer starts as the plain normalisation."""
         _reset_affine(self)
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         as_tensor_arg(type(self).__name__, "input", input)
         return group_norm(input, self.num_groups, self.weight, self.bias, self.eps)
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return (f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}, "
                 f"bias={self.bias is not None}")
 

@@ -9,41 +9,48 @@ where the formulas and gradients live).
 
 An int pads every side by that amount; a tuple gives each side (2 per padded dimension).
 """
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, cast
+
 from ..ops import padding as _padding
 from .module import Module
 
+if TYPE_CHECKING:
+    from .._typing import ShapeLike, Tensor
 
-def _ntuple(n, value):
+
+def _ntuple(n: int, value: ShapeLike) -> tuple[int, ...]:
     """torch's _ntuple: a sequence as a tuple (its length is F.pad's to check), else n copies."""
     if isinstance(value, (tuple, list)):
         return tuple(value)
-    return (value,) * n
+    return (cast(int, value),) * n
 
 
 class _PadNd(Module):
-    _mode = "constant"
-    _sides = 2
+    _mode: str = "constant"
+    _sides: int = 2
 
-    def __init__(self, padding):
+    def __init__(self, padding: ShapeLike) -> None:
         super().__init__()
         self.padding = _ntuple(self._sides, padding)
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         return _padding.pad(input, self.padding, self._mode)
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return f"{self.padding}"
 
 
 class _ConstantPadNd(_PadNd):
-    def __init__(self, padding, value):
+    def __init__(self, padding: ShapeLike, value: float) -> None:
         super().__init__(padding)
         self.value = value
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         return _padding.pad(input, self.padding, "constant", self.value)
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return f"padding={self.padding}, value={self.value}"
 
 
@@ -68,30 +75,30 @@ class ConstantPad3d(_ConstantPadNd):
 class ZeroPad1d(ConstantPad1d):
     """y = x with zeros before and after the last dimension (ConstantPad1d with value 0)."""
 
-    def __init__(self, padding):
+    def __init__(self, padding: ShapeLike) -> None:
         super().__init__(padding, 0.0)
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return f"{self.padding}"
 
 
 class ZeroPad2d(ConstantPad2d):
     """y = x with a border of zeros on the last two dimensions (ConstantPad2d with value 0)."""
 
-    def __init__(self, padding):
+    def __init__(self, padding: ShapeLike) -> None:
         super().__init__(padding, 0.0)
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return f"{self.padding}"
 
 
 class ZeroPad3d(ConstantPad3d):
     """y = x with a border of zeros on the last three dimensions (ConstantPad3d, value 0)."""
 
-    def __init__(self, padding):
+    def __init__(self, padding: ShapeLike) -> None:
         super().__init__(padding, 0.0)
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return f"{self.padding}"
 
 
@@ -137,9 +144,9 @@ class ReplicationPad3d(_PadNd):
 
 class _CircularPadNd(_PadNd):
     _mode = "circular"
-    _ranks = (2, 3)
+    _ranks: tuple[int, int] = (2, 3)
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         low, high = self._ranks
         if input.ndim not in self._ranks:
             raise ValueError(f"{type(self).__name__}: expected {low}D or {high}D input (got "

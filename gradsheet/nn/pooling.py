@@ -8,28 +8,38 @@ for one window raises ValueError naming the layer, W, F, P, S and N.
 With ``return_indices=True`` the max pools also return each max's row-major position in its
 input plane (torch's indices), which MaxUnpool1d / MaxUnpool2d take to put the maxima back.
 """
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Optional, Union
+
 from ..ops import pool, unpool
 from .module import Module
 from .modules.utils import _ntuple, _single
+
+if TYPE_CHECKING:
+    from .._typing import ShapeLike, Tensor
 
 
 class _MaxPool(Module):
     _spatial = 2
 
-    def __init__(self, kernel_size, stride=None, padding=0, dilation=1, return_indices=False,
-                 ceil_mode=False):
+    def __init__(self, kernel_size: ShapeLike, stride: Optional[ShapeLike] = None,
+                 padding: ShapeLike = 0, dilation: ShapeLike = 1, return_indices: bool = False,
+                 ceil_mode: bool = False) -> None:
         super().__init__()
         self.kernel_size = kernel_size
         self.stride = stride if stride is not None else kernel_size
         self.padding, self.dilation = padding, dilation
         self.return_indices, self.ceil_mode = return_indices, ceil_mode
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Union[Tensor, tuple[Tensor, Tensor]]:
+        """The pooled input, and with ``return_indices`` the maxima's positions too."""
         return pool.max_pool(type(self).__name__, self._spatial, input, self.kernel_size,
                               self.stride, self.padding, self.dilation, self.ceil_mode,
                               self.return_indices)
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return (f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}, "
                 f"dilation={self.dilation}, ceil_mode={self.ceil_mode}")
 
@@ -59,19 +69,20 @@ class AvgPool2d(Module):
 
     _spatial = 2
 
-    def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False,
-                 count_include_pad=True, divisor_override=None):
+    def __init__(self, kernel_size: ShapeLike, stride: Optional[ShapeLike] = None,
+                 padding: ShapeLike = 0, ceil_mode: bool = False, count_include_pad: bool = True,
+                 divisor_override: Optional[int] = None) -> None:
         super().__init__()
         self.kernel_size = kernel_size
         self.stride = stride if stride is not None else kernel_size
         self.padding, self.ceil_mode = padding, ceil_mode
         self.count_include_pad, self.divisor_override = count_include_pad, divisor_override
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         return pool.avg_pool("AvgPool2d", 2, input, self.kernel_size, self.stride, self.padding,
                               self.ceil_mode, self.count_include_pad, self.divisor_override)
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
 
 
@@ -83,33 +94,34 @@ class AvgPool1d(Module):
 
     _spatial = 1
 
-    def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False,
-                 count_include_pad=True):
+    def __init__(self, kernel_size: ShapeLike, stride: Optional[ShapeLike] = None,
+                 padding: ShapeLike = 0, ceil_mode: bool = False,
+                 count_include_pad: bool = True) -> None:
         super().__init__()
         self.kernel_size = _single(kernel_size)
         self.stride = _single(stride if stride is not None else kernel_size)
         self.padding = _single(padding)
         self.ceil_mode, self.count_include_pad = ceil_mode, count_include_pad
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         return pool.avg_pool("AvgPool1d", 1, input, self.kernel_size, self.stride, self.padding,
                               self.ceil_mode, self.count_include_pad)
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
 
 
 class _AdaptiveAvgPool(Module):
     _spatial = 2
 
-    def __init__(self, output_size):
+    def __init__(self, output_size: Union[int, Sequence[Optional[int]], None]) -> None:
         super().__init__()
         self.output_size = output_size
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         return pool.adaptive_avg_pool(type(self).__name__, self._spatial, input, self.output_size)
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return f"output_size={self.output_size}"
 
 
@@ -131,18 +143,20 @@ class AdaptiveAvgPool1d(_AdaptiveAvgPool):
 class _MaxUnpool(Module):
     _spatial = 2
 
-    def __init__(self, kernel_size, stride=None, padding=0):
+    def __init__(self, kernel_size: ShapeLike, stride: Optional[ShapeLike] = None,
+                 padding: ShapeLike = 0) -> None:
         super().__init__()
         n = self._spatial
         self.kernel_size = _ntuple(n)(kernel_size)
         self.stride = _ntuple(n)(stride if stride is not None else kernel_size)
         self.padding = _ntuple(n)(padding)
 
-    def forward(self, input, indices, output_size=None):
+    def forward(self, input: Tensor, indices: Tensor,
+                output_size: Optional[Sequence[int]] = None) -> Tensor:
         return unpool.max_unpool(type(self).__name__, self._spatial, input, indices,
                                   self.kernel_size, self.stride, self.padding, output_size)
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
 
 

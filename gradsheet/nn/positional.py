@@ -10,6 +10,10 @@ TransformerEncoder.
 
 Reference: Vaswani et al., "Attention Is All You Need", NeurIPS 2017, section 3.5.
 """
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Optional
+
 import numpy as np
 
 from .. import backend
@@ -18,8 +22,11 @@ from ..ops._checks import as_tensor_arg
 from .dropout import Dropout
 from .module import Module
 
+if TYPE_CHECKING:
+    from .._typing import DType, Tensor
 
-def sinusoidal_table(max_len, d_model, dtype=None):
+
+def sinusoidal_table(max_len: int, d_model: int, dtype: Optional[DType] = None) -> np.ndarray:
     """PE (max_len, d_model): PE[p, 2i] = sin(p / 10000^(2i / d)), PE[p, 2i+1] =
     cos(p / 10000^(2i / d)), computed in float64 and cast to ``dtype`` (default: the default
     dtype). An odd d_model has one more sine column than cosine columns.
@@ -34,7 +41,7 @@ def sinusoidal_table(max_len, d_model, dtype=None):
     return table.astype(backend.as_dtype(dtype))
 
 
-def _size(name, value, minimum):
+def _size(name: str, value: int, minimum: int) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
         raise ValueError(f"PositionalEncoding: {name} must be an integer >= {minimum}, "
                          f"got {value!r}")
@@ -59,7 +66,8 @@ class PositionalEncoding(Module):
     Example: ``PositionalEncoding(4, dropout=0.0)(gs.zeros(2, 1, 4))[1, 0, 0]`` is sin(1).
     """
 
-    def __init__(self, d_model, dropout=0.1, max_len=5000, batch_first=False):
+    def __init__(self, d_model: int, dropout: float = 0.1, max_len: int = 5000,
+                 batch_first: bool = False) -> None:
         super().__init__()
         self.d_model = _size("d_model", d_model, 1)
         self.max_len = _size("max_len", max_len, 1)
@@ -67,7 +75,7 @@ class PositionalEncoding(Module):
         self.dropout = Dropout(p=dropout)
         self.register_buffer("pe", as_tensor(sinusoidal_table(self.max_len, self.d_model)[:, None]))
 
-    def forward(self, x):
+    def forward(self, x: Tensor) -> Tensor:
         """dropout(x + PE[:T]), T the length of ``x``'s sequence axis."""
         x = as_tensor_arg("PositionalEncoding", "x", x)
         if x.ndim not in (2, 3) or x.shape[-1] != self.d_model:
@@ -82,6 +90,6 @@ class PositionalEncoding(Module):
         pe = self.pe[:length] if time_axis == 0 and x.ndim == 3 else self.pe[:length, 0]
         return self.dropout(x + pe)
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         """d_model, max_len and batch_first, as the constructor takes them."""
         return f"{self.d_model}, max_len={self.max_len}, batch_first={self.batch_first}"

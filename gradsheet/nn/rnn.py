@@ -8,8 +8,11 @@ not?), gate g (how much to write to the cell?), output gate o (how much of the c
 Names, shapes, gate order and initialisation are PyTorch's, so a PyTorch state_dict loads
 unchanged. Each layer and direction is one fused node (``gradsheet.ops.recurrent``).
 """
+from __future__ import annotations
+
 import math
 import warnings
+from typing import TYPE_CHECKING, Optional, Union, cast, overload
 
 import numpy as np
 
@@ -24,14 +27,23 @@ from .module import Module
 from .parameter import allocate
 from .utils.rnn import PackedSequence, _pack_like, pad_packed_sequence
 
+if TYPE_CHECKING:
+    from .._typing import DeviceLike, DType, Tensor
+    from ..ops.recurrent import _Lengths
 
-def _check_size(layer, name, value, minimum=1):
+    # a sequence module's states: h (RNN, GRU) or (h, c) (LSTM)
+    _HX = Union[Tensor, tuple[Tensor, Tensor]]
+    # a layer's parameters: weight_ih, weight_hh, bias_ih, bias_hh
+    _Weights = tuple[Tensor, Tensor, Optional[Tensor], Optional[Tensor]]
+
+
+def _check_size(layer: str, name: str, value: int, minimum: int = 1) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
         raise ValueError(f"{layer}: {name} must be an integer >= {minimum}, got {value!r}")
     return int(value)
 
 
-def _check_state(layer, name, state, expected):
+def _check_state(layer: str, name: str, state: Tensor, expected: tuple[int, ...]) -> None:
     if tuple(state.shape) != expected:
         raise ValueError(f"{layer}: {name} must have shape {expected}, got {tuple(state.shape)}")
 
@@ -39,7 +51,7 @@ def _check_state(layer, name, state, expected):
 class _Uniform(Module):
     """Every parameter from U(-1/sqrt(hidden_size), 1/sqrt(hidden_size)), PyTorch's RNN init."""
 
-    def reset_parameters(self):
+    def reset_parameters(self) -> None:
         bound = 1.0 / math.sqrt(self.hidden_size)
         for param in self.parameters():
             init.uniform_(param, -bound, bound)
@@ -51,8 +63,11 @@ class RNNCellBase(_Uniform):
     bias_ih and bias_hh (G*H,), with G gate blocks (1 for RNN, 4 for LSTM, 3 for GRU)."""
 
     gates = 1
+    bias_ih: Optional[Tensor]
+    bias_hh: Optional[Tensor]
 
-    def __init__(self, input_size, hidden_size, bias=True, device=None, dtype=None):
+    def __init__(self, input_size: int, hidden_size: int, bias: bool = True,
+                 device: Optional[DeviceLike] = None, dtype: Optional[DType] = None) -> None:
         super().__init__()
         devices.check(device, type(self).__name__)
         name = type(self).__name__
@@ -71,7 +86,8 @@ class RNNCellBase(_Uniform):
             self.register_parameter("bias_hh", None)
         self.reset_parameters()
 
-    def _prepare(self, input, states):
+    def _prepare(self, input: Tensor, states: dict[str, Optional[Tensor]]
+                 ) -> tuple[Tensor, list[Optional[Tensor]], bool]:
         """Check input (I,) or (B, I) and each state (H,) or (B, H); batch the unbatched."""
         name = type(self).__name__
         if input.ndim not in (1, 2) or input.shape[-1] != self.input_size:
@@ -86,7 +102,7 @@ class RNNCellBase(_Uniform):
             return input, list(states.values()), True
         return (input[None], [None if s is None else s[None] for s in states.values()], False)
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         text = f"{self.input_size}, {self.hidden_size}"
         if not self.bias:
             text += ", bias=False"
@@ -94,7 +110,7 @@ class RNNCellBase(_Uniform):
             text += f", nonlinearity={self.nonlinearity}"
         return text
 
-    def _weights(self):
+    def _weights(self) -> _Weights:
         return self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh
 
 
@@ -105,15 +121,16 @@ class RNNCell(RNNCellBase):
     Shapes: input (B, I) or (I,), hx (B, H) or (H,) or None (zeros) -> h' like hx.
     """
 
-    def __init__(self, input_size, hidden_size, bias=True, nonlinearity="tanh", device=None,
-                 dtype=None):
+    def __init__(self, input_size: int, hidden_size: int, bias: bool = True,
+                 nonlinearity: str = "tanh", device: Optional[DeviceLike] = None,
+                 dtype: Optional[DType] = None) -> None:
         if nonlinearity not in ("tanh", "relu"):
             raise ValueError(f"RNNCell: unknown nonlinearity {nonlinearity!r}; use 'tanh' or "
                              "'relu'")
         self.__dict__["nonlinearity"] = nonlinearity
         super().__init__(input_size, hidden_size, bias, device, dtype)
 
-    def forward(self, input, hx=None):
+    def forward(self, input: Tensor, hx: Optional[Tensor] = None) -> Tensor:
         as_tensor_arg(type(self).__name__, "input", input)
         x, (h,), batched = self._prepare(input, {"hx": hx})
         cell = recurrent.rnn_tanh_cell if self.nonlinearity == "tanh" else recurrent.rnn_relu_cell
@@ -130,8 +147,11 @@ class LSTMCell(RNNCellBase):
 
     gates = 4
 
-    def forward(self, input, hx=None):
+    def forward(self, input: Tensor, hx: Optional[tuple[Tensor, Tensor]] = None
+                ) -> tuple[Tensor, Tensor]:
         as_tensor_arg(type(self).__name__, "input", input)
+        h: Optional[Tensor]
+        c: Optional[Tensor]
         h, c = (None, None) if hx is None else hx
         x, (h, c), batched = self._prepare(input, {"h_0": h, "c_0": c})
         h, c = recurrent.lstm_cell(x, (h, c), *self._weights())
@@ -147,7 +167,7 @@ class GRUCell(RNNCellBase):
 
     gates = 3
 
-    def forward(self, input, hx=None):
+    def forward(self, input: Tensor, hx: Optional[Tensor] = None) -> Tensor:
         as_tensor_arg(type(self).__name__, "input", input)
         x, (h,), batched = self._prepare(input, {"hx": hx})
         out = recurrent.gru_cell(x, h, *self._weights())
@@ -182,8 +202,9 @@ class RNNBase(_Uniform):
 
     gates = 1
 
-    def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False,
-                 dropout=0.0, bidirectional=False, device=None, dtype=None):
+    def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
+                 batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False,
+                 device: Optional[DeviceLike] = None, dtype: Optional[DType] = None) -> None:
         super().__init__()
         devices.check(device, type(self).__name__)
         name = type(self).__name__
@@ -201,11 +222,12 @@ class RNNBase(_Uniform):
         self.dropout, self.bidirectional = float(dropout), bidirectional
         dtype = backend.as_dtype(dtype)
         G, H, D = self.gates, self.hidden_size, 2 if bidirectional else 1
-        self._flat_weights_names = []
+        self._flat_weights_names: list[str] = []
         for layer in range(self.num_layers):
             layer_input = self.input_size if layer == 0 else D * H
             for suffix in ("", "_reverse")[:D]:
-                shapes = {"weight_ih": (G * H, layer_input), "weight_hh": (G * H, H)}
+                shapes: dict[str, tuple[int, ...]] = {"weight_ih": (G * H, layer_input),
+                                                      "weight_hh": (G * H, H)}
                 if bias:
                     shapes.update(bias_ih=(G * H,), bias_hh=(G * H,))
                 for kind, shape in shapes.items():
@@ -214,10 +236,10 @@ class RNNBase(_Uniform):
                     self._flat_weights_names.append(param_name)
         self.reset_parameters()
 
-    def flatten_parameters(self):
+    def flatten_parameters(self) -> None:
         """Does nothing: PyTorch packs cuDNN weights here; gradsheet's are always ready."""
 
-    def _layer_weights(self, layer, reverse):
+    def _layer_weights(self, layer: int, reverse: bool) -> _Weights:
         suffix = f"_l{layer}" + ("_reverse" if reverse else "")
         d = self.__dict__
         if self.bias:
@@ -225,13 +247,27 @@ class RNNBase(_Uniform):
                     d["bias_hh" + suffix])
         return d["weight_ih" + suffix], d["weight_hh" + suffix], None, None
 
-    def _state_names(self):
+    def _state_names(self) -> tuple[str, ...]:
         return ("h_0",)
 
-    def _split_hx(self, hx):
-        return (hx,)
+    def _split_hx(self, hx: _HX) -> tuple[Tensor, ...]:
+        return (cast("Tensor", hx),)
 
-    def forward(self, input, hx=None, lengths=None):
+    def _run_layer(self, x: Tensor, states: list[Optional[Tensor]], weights: _Weights,
+                   reverse: bool, lengths: Optional[np.ndarray]) -> tuple[Tensor, ...]:
+        """One layer in one direction: (its output, its final states)."""
+        raise NotImplementedError
+
+    @overload
+    def forward(self, input: Tensor, hx: Optional[_HX] = None,
+                lengths: _Lengths = None) -> tuple[Tensor, _HX]: ...
+
+    @overload
+    def forward(self, input: PackedSequence, hx: Optional[_HX] = None,
+                lengths: None = None) -> tuple[PackedSequence, _HX]: ...
+
+    def forward(self, input: Union[Tensor, PackedSequence], hx: Optional[_HX] = None,
+                lengths: _Lengths = None) -> tuple[Union[Tensor, PackedSequence], _HX]:
         if not isinstance(input, PackedSequence):
             as_tensor_arg(type(self).__name__, "input", input)
         name = type(self).__name__
@@ -247,7 +283,8 @@ class RNNBase(_Uniform):
             return _pack_like(output, input), states
         return self._forward(input, hx, lengths, self.batch_first)
 
-    def _forward(self, input, hx, lengths, batch_first):
+    def _forward(self, input: Tensor, hx: Optional[_HX], lengths: _Lengths,
+                 batch_first: bool) -> tuple[Tensor, _HX]:
         """forward on a padded (or full-length) batch, time-major unless ``batch_first``."""
         name = type(self).__name__
         if input.ndim not in (2, 3) or input.shape[-1] != self.input_size:
@@ -262,16 +299,16 @@ class RNNBase(_Uniform):
         T, B = x.shape[0], x.shape[1]
         D = 2 if self.bidirectional else 1
         states = self._initial_states(hx, B, batched, D)
-        lengths = recurrent.as_lengths(lengths, T, B, name)
+        steps = recurrent.as_lengths(lengths, T, B, name)
 
-        finals = [[] for _ in states]
+        finals: list[list[Tensor]] = [[] for _ in states]
         for layer in range(self.num_layers):
-            outputs = []
+            outputs: list[Tensor] = []
             for direction in range(D):
                 k = layer * D + direction
                 init_states = [None if s is None else s[k] for s in states]
                 output, *ends = self._run_layer(x, init_states, self._layer_weights(
-                    layer, direction == 1), direction == 1, lengths)
+                    layer, direction == 1), direction == 1, steps)
                 outputs.append(output)
                 for collected, end in zip(finals, ends):
                     collected.append(end)
@@ -285,14 +322,16 @@ class RNNBase(_Uniform):
             ends = [end[:, 0] for end in ends]
         elif batch_first:
             x = shape_ops.transpose(x, 0, 1)
-        return x, (ends[0] if len(ends) == 1 else tuple(ends))
+        return x, (ends[0] if len(ends) == 1 else (ends[0], ends[1]))
 
-    def _initial_states(self, hx, B, batched, D):
+    def _initial_states(self, hx: Optional[_HX], B: int, batched: bool, D: int
+                        ) -> list[Optional[Tensor]]:
         """The initial states, each checked and batched to (num_layers * D, B, H), or None."""
         name = type(self).__name__
-        parts = self._split_hx(hx) if hx is not None else (None,) * len(self._state_names())
+        parts: tuple[Optional[Tensor], ...] = (self._split_hx(hx) if hx is not None else
+                                               (None,) * len(self._state_names()))
         expected = (self.num_layers * D, B, self.hidden_size)
-        states = []
+        states: list[Optional[Tensor]] = []
         for state_name, state in zip(self._state_names(), parts):
             if state is not None:
                 _check_state(name, f"{state_name} (num_layers * num_directions, "
@@ -303,7 +342,7 @@ class RNNBase(_Uniform):
             states.append(state)
         return states
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         text = f"{self.input_size}, {self.hidden_size}"
         if self.num_layers != 1:
             text += f", num_layers={self.num_layers}"
@@ -326,15 +365,18 @@ class RNN(RNNBase):
     Example: ``RNN(4, 8, batch_first=True)(gs.randn(2, 5, 4))[0].shape == (2, 5, 8)``.
     """
 
-    def __init__(self, input_size, hidden_size, num_layers=1, nonlinearity="tanh", bias=True,
-                 batch_first=False, dropout=0.0, bidirectional=False, device=None, dtype=None):
+    def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1,
+                 nonlinearity: str = "tanh", bias: bool = True, batch_first: bool = False,
+                 dropout: float = 0.0, bidirectional: bool = False,
+                 device: Optional[DeviceLike] = None, dtype: Optional[DType] = None) -> None:
         if nonlinearity not in ("tanh", "relu"):
             raise ValueError(f"RNN: unknown nonlinearity {nonlinearity!r}; use 'tanh' or 'relu'")
         self.__dict__["nonlinearity"] = nonlinearity
         super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout,
                          bidirectional, device, dtype)
 
-    def _run_layer(self, x, states, weights, reverse, lengths):
+    def _run_layer(self, x: Tensor, states: list[Optional[Tensor]], weights: _Weights,
+                   reverse: bool, lengths: Optional[np.ndarray]) -> tuple[Tensor, ...]:
         return recurrent.rnn_layer(x, states[0], *weights, nonlinearity=self.nonlinearity,
                                    reverse=reverse, lengths=lengths)
 
@@ -356,23 +398,26 @@ class LSTM(RNNBase):
 
     gates = 4
 
-    def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False,
-                 dropout=0.0, bidirectional=False, proj_size=0, device=None, dtype=None):
+    def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
+                 batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False,
+                 proj_size: int = 0, device: Optional[DeviceLike] = None,
+                 dtype: Optional[DType] = None) -> None:
         if proj_size != 0:
             raise NotImplementedError(f"LSTM: proj_size={proj_size} (a projected hidden state) is "
                                       "not implemented in gradsheet; use proj_size=0")
         super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout,
                          bidirectional, device, dtype)
 
-    def _state_names(self):
+    def _state_names(self) -> tuple[str, ...]:
         return ("h_0", "c_0")
 
-    def _split_hx(self, hx):
+    def _split_hx(self, hx: _HX) -> tuple[Tensor, ...]:
         if not isinstance(hx, (tuple, list)) or len(hx) != 2:
             raise TypeError(f"LSTM: hx must be a tuple (h_0, c_0), got {type(hx).__name__}")
         return tuple(hx)
 
-    def _run_layer(self, x, states, weights, reverse, lengths):
+    def _run_layer(self, x: Tensor, states: list[Optional[Tensor]], weights: _Weights,
+                   reverse: bool, lengths: Optional[np.ndarray]) -> tuple[Tensor, ...]:
         return recurrent.lstm_layer(x, states[0], states[1], *weights, reverse=reverse,
                                     lengths=lengths)
 
@@ -389,5 +434,6 @@ class GRU(RNNBase):
 
     gates = 3
 
-    def _run_layer(self, x, states, weights, reverse, lengths):
+    def _run_layer(self, x: Tensor, states: list[Optional[Tensor]], weights: _Weights,
+                   reverse: bool, lengths: Optional[np.ndarray]) -> tuple[Tensor, ...]:
         return recurrent.gru_layer(x, states[0], *weights, reverse=reverse, lengths=lengths)

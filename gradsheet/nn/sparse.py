@@ -1,4 +1,8 @@
 """Embedding: a learned table of vectors, one per token id (nn.Embedding)."""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Optional
+
 import numpy as np
 
 from .. import backend, devices
@@ -7,6 +11,11 @@ from ..ops.embedding import embedding
 from . import init
 from .module import Module
 from .parameter import allocate
+
+if TYPE_CHECKING:
+    from typing_extensions import Self
+
+    from .._typing import DeviceLike, DType, TensorLike
 
 
 class Embedding(Module):
@@ -30,9 +39,10 @@ class Embedding(Module):
     Example: ``Embedding(10, 3)(gs.tensor([[1, 2], [4, 9]])).shape == (2, 2, 3)``.
     """
 
-    def __init__(self, num_embeddings, embedding_dim, padding_idx=None, max_norm=None,
-                 norm_type=2.0, scale_grad_by_freq=False, sparse=False, device=None,
-                 dtype=None):
+    def __init__(self, num_embeddings: int, embedding_dim: int, padding_idx: Optional[int] = None,
+                 max_norm: Optional[float] = None, norm_type: float = 2.0,
+                 scale_grad_by_freq: bool = False, sparse: bool = False,
+                 device: Optional[DeviceLike] = None, dtype: Optional[DType] = None) -> None:
         super().__init__()
         devices.check(device, "Embedding")
         for name, value in (("num_embeddings", num_embeddings), ("embedding_dim", embedding_dim)):
@@ -52,15 +62,17 @@ class Embedding(Module):
         self.weight = allocate("Embedding", (self.num_embeddings, self.embedding_dim), dtype)
         self.reset_parameters()
 
-    def reset_parameters(self):
+    def reset_parameters(self) -> None:
         """weight ~ N(0, 1), as PyTorch; the row ``padding_idx`` (if any) is set to 0."""
         init.normal_(self.weight)
         if self.padding_idx is not None:
             self.weight.array[self.padding_idx] = 0
 
     @classmethod
-    def from_pretrained(cls, embeddings, freeze=True, padding_idx=None, max_norm=None,
-                        norm_type=2.0, scale_grad_by_freq=False, sparse=False):
+    def from_pretrained(cls, embeddings: TensorLike, freeze: bool = True,
+                        padding_idx: Optional[int] = None, max_norm: Optional[float] = None,
+                        norm_type: float = 2.0, scale_grad_by_freq: bool = False,
+                        sparse: bool = False) -> Self:
         """An Embedding holding a copy of the 2-D ``embeddings``; trained only if not ``freeze``."""
         array = np.asarray(embeddings.array if isinstance(embeddings, Tensor) else embeddings)
         if array.ndim != 2:
@@ -72,11 +84,11 @@ class Embedding(Module):
         module.weight.requires_grad_(not freeze)
         return module
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         return embedding(input, self.weight, self.padding_idx, self.max_norm, self.norm_type,
                          self.scale_grad_by_freq, self.sparse)
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         text = f"{self.num_embeddings}, {self.embedding_dim}"
         if self.padding_idx is not None:
             text += f", padding_idx={self.padding_idx}"

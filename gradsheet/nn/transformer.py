@@ -9,8 +9,12 @@ memory) between the two. Names, parameters and defaults are PyTorch's, so state 
 
 Reference: Vaswani et al., "Attention Is All You Need", NeurIPS 2017.
 """
+from __future__ import annotations
+
 import copy
 import warnings
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Optional, Union
 
 import numpy as np
 
@@ -28,8 +32,12 @@ from .linear import Linear
 from .module import Module
 from .normalization import LayerNorm
 
+if TYPE_CHECKING:
+    from .._typing import DeviceLike, DType
 
-def _generate_square_subsequent_mask(sz, device=None, dtype=None):
+
+def _generate_square_subsequent_mask(sz: int, device: Optional[DeviceLike] = None,
+                                     dtype: Optional[DType] = None) -> Tensor:
     """The causal mask: float -inf above the diagonal (j > i), 0 elsewhere."""
     dtype = backend.as_dtype(dtype)
     if dtype == np.bool_:
@@ -37,13 +45,14 @@ def _generate_square_subsequent_mask(sz, device=None, dtype=None):
     return as_tensor(np.triu(np.full((sz, sz), -np.inf, dtype=dtype), 1))
 
 
-def _get_seq_len(src, batch_first):
+def _get_seq_len(src: Tensor, batch_first: bool) -> int:
     if src.ndim == 2:
         return src.shape[0]
     return src.shape[1 if batch_first else 0]
 
 
-def _detect_is_causal_mask(mask, is_causal=None, size=None):
+def _detect_is_causal_mask(mask: Optional[Tensor], is_causal: Optional[bool] = None,
+                           size: Optional[int] = None) -> bool:
     """``is_causal`` when given; else whether ``mask`` equals the causal mask of its size."""
     make_causal = is_causal is True
     if is_causal is None and mask is not None:
@@ -54,12 +63,12 @@ def _detect_is_causal_mask(mask, is_causal=None, size=None):
     return make_causal
 
 
-def _get_clones(module, n):
+def _get_clones(module: Module, n: int) -> ModuleList:
     """A ModuleList of ``n`` deep copies of ``module`` (independent parameters)."""
     return ModuleList([copy.deepcopy(module) for _ in range(n)])
 
 
-def _get_activation_fn(activation):
+def _get_activation_fn(activation: str) -> Callable[[Tensor], Tensor]:
     if activation == "relu":
         return relu
     if activation == "gelu":
@@ -67,7 +76,9 @@ def _get_activation_fn(activation):
     raise ValueError(f"activation should be 'relu' or 'gelu' (or a callable), not {activation!r}")
 
 
-def _canonical_mask(layer, mask, name, other, other_name, dtype, check_other=True):
+def _canonical_mask(layer: str, mask: Optional[Tensor], name: str, other: Optional[Tensor],
+                    other_name: str, dtype: np.dtype, check_other: bool = True
+                    ) -> Optional[Tensor]:
     """torch's canonical form of a mask: a bool mask becomes the additive float mask of
     ``dtype`` (True -> -inf, False -> 0); a float mask passes unchanged. Warns, as torch, when
     ``other`` (the other mask) has another dtype."""
@@ -87,7 +98,7 @@ def _canonical_mask(layer, mask, name, other, other_name, dtype, check_other=Tru
     return mask if isinstance(mask, Tensor) else as_tensor(array)
 
 
-def _check_sizes(layer, d_model, nhead, dim_feedforward):
+def _check_sizes(layer: str, d_model: int, nhead: int, dim_feedforward: int) -> None:
     """d_model and nhead positive integers, dim_feedforward a non-negative one (0 is torch's
     empty Linear), nhead dividing d_model, checked before any sub-layer is built: a TypeError
     naming ``layer``, the size and the value for a non-integer, a ValueError for one too small."""
@@ -104,7 +115,7 @@ def _check_sizes(layer, d_model, nhead, dim_feedforward):
                          "(each head gets d_model / nhead features)")
 
 
-def _dtype(x):
+def _dtype(x: Tensor) -> np.dtype:
     return x.array.dtype
 
 
@@ -127,9 +138,11 @@ class TransformerEncoderLayer(Module):
     Example: ``TransformerEncoderLayer(128, 4, 512)(gs.randn(64, 32, 128))``.
     """
 
-    def __init__(self, d_model, nhead, dim_feedforward=2048, dropout=0.1, activation=relu,
-                 layer_norm_eps=1e-5, batch_first=False, norm_first=False, bias=True,
-                 device=None, dtype=None):
+    def __init__(self, d_model: int, nhead: int, dim_feedforward: int = 2048, dropout: float = 0.1,
+                 activation: Union[str, Callable[[Tensor], Tensor]] = relu,
+                 layer_norm_eps: float = 1e-5, batch_first: bool = False, norm_first: bool = False,
+                 bias: bool = True, device: Optional[DeviceLike] = None,
+                 dtype: Optional[DType] = None) -> None:
         super().__init__()
         _check_sizes("TransformerEncoderLayer", d_model, nhead, dim_feedforward)
         self.self_attn = MultiheadAttention(d_model, nhead, dropout=dropout, bias=bias,
@@ -152,7 +165,8 @@ class TransformerEncoderLayer(Module):
             self.activation_relu_or_gelu = 0
         self.activation = activation
 
-    def forward(self, src, src_mask=None, src_key_padding_mask=None, is_causal=False):
+    def forward(self, src: Tensor, src_mask: Optional[Tensor] = None,
+                src_key_padding_mask: Optional[Tensor] = None, is_causal: bool = False) -> Tensor:
         """The layer on ``src`` (L, N, E) (or (N, L, E) batch-first, or unbatched (L, E)).
         ``src_mask`` (L, S) or (N * nhead, L, S) and ``src_key_padding_mask`` (N, S): bool
         (True = may not attend) or float (added); ``is_causal``: a hint that src_mask is the
@@ -173,12 +187,13 @@ class TransformerEncoderLayer(Module):
             x = self.norm2(x + self._ff_block(x))
         return x
 
-    def _sa_block(self, x, attn_mask, key_padding_mask, is_causal=False):
+    def _sa_block(self, x: Tensor, attn_mask: Optional[Tensor], key_padding_mask: Optional[Tensor],
+                  is_causal: bool = False) -> Tensor:
         x = self.self_attn(x, x, x, attn_mask=attn_mask, key_padding_mask=key_padding_mask,
                            need_weights=False, is_causal=is_causal)[0]
         return self.dropout1(x)
 
-    def _ff_block(self, x):
+    def _ff_block(self, x: Tensor) -> Tensor:
         x = self.linear2(self.dropout(self.activation(self.linear1(x))))
         return self.dropout2(x)
 
@@ -191,9 +206,11 @@ class TransformerDecoderLayer(Module):
     activation=relu, layer_norm_eps=1e-5, batch_first, norm_first, bias).
     """
 
-    def __init__(self, d_model, nhead, dim_feedforward=2048, dropout=0.1, activation=relu,
-                 layer_norm_eps=1e-5, batch_first=False, norm_first=False, bias=True,
-                 device=None, dtype=None):
+    def __init__(self, d_model: int, nhead: int, dim_feedforward: int = 2048, dropout: float = 0.1,
+                 activation: Union[str, Callable[[Tensor], Tensor]] = relu,
+                 layer_norm_eps: float = 1e-5, batch_first: bool = False, norm_first: bool = False,
+                 bias: bool = True, device: Optional[DeviceLike] = None,
+                 dtype: Optional[DType] = None) -> None:
         super().__init__()
         _check_sizes("TransformerDecoderLayer", d_model, nhead, dim_feedforward)
         self.self_attn = MultiheadAttention(d_model, nhead, dropout=dropout,
@@ -216,8 +233,10 @@ class TransformerDecoderLayer(Module):
             activation = _get_activation_fn(activation)
         self.activation = activation
 
-    def forward(self, tgt, memory, tgt_mask=None, memory_mask=None, tgt_key_padding_mask=None,
-                memory_key_padding_mask=None, tgt_is_causal=False, memory_is_causal=False):
+    def forward(self, tgt: Tensor, memory: Tensor, tgt_mask: Optional[Tensor] = None,
+                memory_mask: Optional[Tensor] = None, tgt_key_padding_mask: Optional[Tensor] = None,
+                memory_key_padding_mask: Optional[Tensor] = None, tgt_is_causal: bool = False,
+                memory_is_causal: bool = False) -> Tensor:
         """The layer on ``tgt`` (T, N, E) attending to itself and to ``memory`` (S, N, E) (the
         encoder's output); masks as ``TransformerEncoderLayer``'s, ``memory_mask`` (T, S).
         """
@@ -234,23 +253,25 @@ class TransformerDecoderLayer(Module):
             x = self.norm3(x + self._ff_block(x))
         return x
 
-    def _sa_block(self, x, attn_mask, key_padding_mask, is_causal=False):
+    def _sa_block(self, x: Tensor, attn_mask: Optional[Tensor], key_padding_mask: Optional[Tensor],
+                  is_causal: bool = False) -> Tensor:
         x = self.self_attn(x, x, x, attn_mask=attn_mask, key_padding_mask=key_padding_mask,
                            is_causal=is_causal, need_weights=False)[0]
         return self.dropout1(x)
 
-    def _mha_block(self, x, mem, attn_mask, key_padding_mask, is_causal=False):
+    def _mha_block(self, x: Tensor, mem: Tensor, attn_mask: Optional[Tensor],
+                   key_padding_mask: Optional[Tensor], is_causal: bool = False) -> Tensor:
         x = self.multihead_attn(x, mem, mem, attn_mask=attn_mask,
                                 key_padding_mask=key_padding_mask, is_causal=is_causal,
                                 need_weights=False)[0]
         return self.dropout2(x)
 
-    def _ff_block(self, x):
+    def _ff_block(self, x: Tensor) -> Tensor:
         x = self.linear2(self.dropout(self.activation(self.linear1(x))))
         return self.dropout3(x)
 
 
-def _why_not_sparsity_fast_path(encoder_layer):
+def _why_not_sparsity_fast_path(encoder_layer: Module) -> str:
     """Why torch would not run this encoder on nested tensors ('' when it would)."""
     name = "encoder_layer"
     if not isinstance(encoder_layer, TransformerEncoderLayer):
@@ -286,8 +307,9 @@ class TransformerEncoder(Module):
             returns the same (the padded positions zeroed before ``norm``).
     """
 
-    def __init__(self, encoder_layer, num_layers, norm=None, enable_nested_tensor=True,
-                 mask_check=True):
+    def __init__(self, encoder_layer: TransformerEncoderLayer, num_layers: int,
+                 norm: Optional[Module] = None, enable_nested_tensor: bool = True,
+                 mask_check: bool = True) -> None:
         super().__init__()
         self.layers = _get_clones(encoder_layer, num_layers)
         self.num_layers = num_layers
@@ -301,7 +323,8 @@ class TransformerEncoder(Module):
                           f"because {why_not}", stacklevel=2)
             self.use_nested_tensor = False
 
-    def _zero_padding(self, src, key_padding_mask, mask):
+    def _zero_padding(self, src: Tensor, key_padding_mask: Optional[Tensor],
+                      mask: Optional[Tensor]) -> Optional[np.ndarray]:
         """torch's nested-tensor path (evaluation, no gradient wanted, a left-aligned bool
         padding mask and no ``mask``) returns zeros at padded positions: the mask to apply, or
         None."""
@@ -321,7 +344,9 @@ class TransformerEncoder(Module):
             return None
         return kpm
 
-    def forward(self, src, mask=None, src_key_padding_mask=None, is_causal=None):
+    def forward(self, src: Tensor, mask: Optional[Tensor] = None,
+                src_key_padding_mask: Optional[Tensor] = None,
+                is_causal: Optional[bool] = None) -> Tensor:
         """Every layer in turn on ``src``, with ``mask`` (src_mask) and
         ``src_key_padding_mask``; ``is_causal`` None means: detect whether ``mask`` is the
         causal mask.
@@ -350,14 +375,17 @@ class TransformerDecoder(Module):
     """x <- layer_i(x, memory) for each of ``num_layers`` deep copies of ``decoder_layer``, then
     ``norm`` (if given)."""
 
-    def __init__(self, decoder_layer, num_layers, norm=None):
+    def __init__(self, decoder_layer: TransformerDecoderLayer, num_layers: int,
+                 norm: Optional[Module] = None) -> None:
         super().__init__()
         self.layers = _get_clones(decoder_layer, num_layers)
         self.num_layers = num_layers
         self.norm = norm
 
-    def forward(self, tgt, memory, tgt_mask=None, memory_mask=None, tgt_key_padding_mask=None,
-                memory_key_padding_mask=None, tgt_is_causal=None, memory_is_causal=False):
+    def forward(self, tgt: Tensor, memory: Tensor, tgt_mask: Optional[Tensor] = None,
+                memory_mask: Optional[Tensor] = None, tgt_key_padding_mask: Optional[Tensor] = None,
+                memory_key_padding_mask: Optional[Tensor] = None, tgt_is_causal: Optional[bool] = None,
+                memory_is_causal: bool = False) -> Tensor:
         """Every layer in turn on ``tgt`` with ``memory``; ``tgt_is_causal`` None means: detect
         whether ``tgt_mask`` is the causal mask."""
         output = tgt
@@ -384,10 +412,13 @@ class Transformer(Module):
     Every parameter with more than one dimension starts Xavier uniform.
     """
 
-    def __init__(self, d_model=512, nhead=8, num_encoder_layers=6, num_decoder_layers=6,
-                 dim_feedforward=2048, dropout=0.1, activation=relu, custom_encoder=None,
-                 custom_decoder=None, layer_norm_eps=1e-5, batch_first=False, norm_first=False,
-                 bias=True, device=None, dtype=None):
+    def __init__(self, d_model: int = 512, nhead: int = 8, num_encoder_layers: int = 6,
+                 num_decoder_layers: int = 6, dim_feedforward: int = 2048, dropout: float = 0.1,
+                 activation: Union[str, Callable[[Tensor], Tensor]] = relu,
+                 custom_encoder: Optional[Any] = None, custom_decoder: Optional[Any] = None,
+                 layer_norm_eps: float = 1e-5, batch_first: bool = False, norm_first: bool = False,
+                 bias: bool = True, device: Optional[DeviceLike] = None,
+                 dtype: Optional[DType] = None) -> None:
         super().__init__()
         _check_sizes("Transformer", d_model, nhead, dim_feedforward)
         if custom_encoder is not None:
@@ -413,10 +444,11 @@ class Transformer(Module):
         self.nhead = nhead
         self.batch_first = batch_first
 
-    def forward(self, src, tgt, src_mask=None, tgt_mask=None, memory_mask=None,
-                src_key_padding_mask=None, tgt_key_padding_mask=None,
-                memory_key_padding_mask=None, src_is_causal=None, tgt_is_causal=None,
-                memory_is_causal=False):
+    def forward(self, src: Tensor, tgt: Tensor, src_mask: Optional[Tensor] = None,
+                tgt_mask: Optional[Tensor] = None, memory_mask: Optional[Tensor] = None,
+                src_key_padding_mask: Optional[Tensor] = None, tgt_key_padding_mask: Optional[Tensor] = None,
+                memory_key_padding_mask: Optional[Tensor] = None, src_is_causal: Optional[bool] = None,
+                tgt_is_causal: Optional[bool] = None, memory_is_causal: bool = False) -> Tensor:
         """The decoder's output for ``tgt`` (T, N, E) given ``src`` (S, N, E) (batch-first:
         (N, T, E), (N, S, E)): masks as the layers' (``tgt_mask`` (T, T), ``memory_mask``
         (T, S), the key-padding masks (N, S) / (N, T))."""
@@ -436,12 +468,13 @@ class Transformer(Module):
                             tgt_is_causal=tgt_is_causal, memory_is_causal=memory_is_causal)
 
     @staticmethod
-    def generate_square_subsequent_mask(sz, device=None, dtype=None):
+    def generate_square_subsequent_mask(sz: int, device: Optional[DeviceLike] = None,
+                                        dtype: Optional[DType] = None) -> Tensor:
         """M_ij = -inf for j > i, else 0: the (sz, sz) causal mask (float, the default dtype
         unless ``dtype``), so that position i attends to positions j <= i only."""
         return _generate_square_subsequent_mask(sz, device=device, dtype=dtype)
 
-    def _reset_parameters(self):
+    def _reset_parameters(self) -> None:
         for p in self.parameters():
             if p.ndim > 1:
                 xavier_uniform_(p)
