@@ -35,8 +35,8 @@ def _positive_int(layer: str, name: str, value: int) -> int:
 
 def _add_affine(module: Module, enabled: bool, bias: bool, shape: ShapeLike,
                 device: Optional[DeviceLike], dtype: Optional[DType]) -> None:
-    devices.check(device, type(module).__name__)
     """Register gamma ('weight', ones) and beta ('bias', zeros) of ``shape``, or None."""
+    devices.check(device, type(module).__name__)
     dtype = backend.as_dtype(dtype)
     module.register_parameter("weight", allocate(type(module).__name__, shape, dtype, np.ones) if enabled
                               else None)
