@@ -23,8 +23,8 @@ import functools
 import sys
 import warnings
 import weakref
-from collections.abc import Iterator, Sequence
-from typing import Any, Optional
+from collections.abc import Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, Optional
 
 import numpy as np
 
@@ -34,6 +34,11 @@ from ...autograd.tensor import Tensor
 from ..module import Module
 from . import _comm
 
+if TYPE_CHECKING:
+    from ...autograd.hooks import RemovableHandle
+    from ...distributed.collectives import Work
+    from ...distributed.process_group import ProcessGroup
+
 _MB = 1024 * 1024
 _DEFAULT_BUCKET_CAP_MB = 25
 _DEFAULT_FIRST_BUCKET_BYTES = 1024 * 1024  # torch.distributed._DEFAULT_FIRST_BUCKET_BYTES
@@ -41,15 +46,16 @@ _DEFAULT_FIRST_BUCKET_BYTES = 1024 * 1024  # torch.distributed._DEFAULT_FIRST_BU
 __all__ = ["DistributedDataParallel"]
 
 
-def _assign_buckets(sizes, keys, limits, order=None):
+def _assign_buckets(sizes: Sequence[int], keys: Sequence[str], limits: Sequence[int],
+                    order: Optional[Sequence[int]] = None) -> list[list[int]]:
     """Bucket the tensors of byte ``sizes`` (grouped by ``keys``: their dtypes) as torch's
     ``_compute_bucket_assignment_by_size``: in ``order`` (default: index order), a bucket of a
     key closes once its size reaches the current limit (``limits[0]`` for a key's first bucket,
     then ``limits[1]``, ..., the last one repeating). Without ``order`` the buckets are sorted
     by their smallest index; with it they stay in closing order, the still open ones last, in
     the order their first tensors came. Returns a list of index lists."""
-    open_buckets = {}  # key -> [indices, bytes, how many buckets this key has closed]
-    closed = []
+    open_buckets: dict[str, list[Any]] = {}  # key -> [indices, bytes, buckets closed so far]
+    closed: list[list[int]] = []
     for i in range(len(sizes)) if order is None else order:
         bucket = open_buckets.setdefault(keys[i], [[], 0, 0])
         bucket[0].append(i)
@@ -71,8 +77,13 @@ class _Bucket:
     """One flat gradient buffer: the parameters ``indices`` laid end to end in ``flat``."""
 
     __slots__ = ("indices", "flat", "views", "pending", "work")
+    indices: list[int]
+    flat: np.ndarray
+    views: list[np.ndarray]
+    pending: int
+    work: Optional[Work]
 
-    def __init__(self, indices, params):
+    def __init__(self, indices: Iterable[int], params: Sequence[Tensor]) -> None:
         self.indices = list(indices)
         dtype = params[self.indices[0]].array.dtype
         sizes = [params[i].array.size for i in self.indices]
@@ -84,20 +95,22 @@ class _Bucket:
         self.work = None
 
 
-def _post_accumulate_hook(ref, index, param):
+def _post_accumulate_hook(ref: weakref.ref[DistributedDataParallel], index: int, param: Tensor
+                          ) -> None:
     ddp = ref()
     if ddp is not None:
         ddp._autograd_hook(index)
 
 
-def _remove_handles(handles):
+def _remove_handles(handles: Iterable[RemovableHandle]) -> None:
     for handle in handles:
         handle.remove()
 
 
-def _tensors_in(value):
+def _tensors_in(value: Any) -> list[Tensor]:
     """The Tensors in an output (nested tuples, lists, dicts)."""
-    stack, found = [value], []
+    stack: list[Any] = [value]
+    found: list[Tensor] = []
     while stack:
         item = stack.pop()
         if isinstance(item, Tensor):
@@ -109,9 +122,11 @@ def _tensors_in(value):
     return found
 
 
-def _reachable_leaves(outputs):
+def _reachable_leaves(outputs: Iterable[Tensor]) -> set[int]:
     """ids of the leaf tensors the graphs of ``outputs`` reach."""
-    leaves, seen, stack = set(), set(), []
+    leaves: set[int] = set()
+    seen: set[int] = set()
+    stack: list[Any] = []  # the Function nodes still to visit
     for tensor in outputs:
         if tensor._ctx is None:
             leaves.add(id(tensor))
@@ -131,9 +146,10 @@ def _reachable_leaves(outputs):
     return leaves
 
 
-def _coalesced_broadcast(tensors, group, src=0):
+def _coalesced_broadcast(tensors: Iterable[Tensor], group: Optional[ProcessGroup], src: int = 0
+                         ) -> None:
     """Every tensor in ``tensors`` <- rank ``src``'s, in place: one broadcast per dtype."""
-    by_dtype = {}
+    by_dtype: dict[np.dtype, list[Tensor]] = {}
     for tensor in tensors:
         by_dtype.setdefault(tensor.array.dtype, []).append(tensor)
     for dtype, group_tensors in by_dtype.items():
@@ -258,7 +274,8 @@ class DistributedDataParallel(Module):
         delayed = list(delay_all_reduce_named_params or ())
         ignore.update(n for n, _ in delayed)
         self.parameters_to_ignore = ignore
-        named, seen = [], set()
+        named: list[tuple[str, Tensor]] = []
+        seen: set[int] = set()
         for pname, param in module.named_parameters():
             if pname in ignore or not param.requires_grad or id(param) in seen:
                 continue
@@ -299,14 +316,15 @@ class DistributedDataParallel(Module):
         self._init_buckets(list(reversed(self._assign(limits))))
 
         self._handle_unused = self.find_unused_parameters or self.static_graph
-        self._static_unused = None  # static_graph: the parameters unused in the first iteration
+        # static_graph: the parameters unused in the first iteration
+        self._static_unused: Optional[list[int]] = None
         self._div = 1.0 / self._world
         self._expect_hooks = False
         self._round_started = False
-        self._unused_now = ()
+        self._unused_now: Sequence[int] = ()
         self._local_used = np.zeros(len(self._params), dtype=np.int32)
-        self._used_work = None
-        self._unfinished = None
+        self._used_work: Optional[Work] = None
+        self._unfinished: Optional[list[str]] = None
         refs = weakref.ref(self)
         handles = [p.register_post_accumulate_grad_hook(
             functools.partial(_post_accumulate_hook, refs, i)) for i, p in enumerate(self._params)]
@@ -318,7 +336,7 @@ class DistributedDataParallel(Module):
         self._finalizer = weakref.finalize(self, _remove_handles, handles)
 
     # ------------------------------------------------------------ setup
-    def _verify_same_model(self, named):
+    def _verify_same_model(self, named: Sequence[tuple[str, Tensor]]) -> None:
         """RuntimeError on every rank when some rank's parameters differ from rank 0's."""
         mine = [(n, tuple(p.shape), str(p.array.dtype)) for n, p in named]
         every = _comm.all_gather_object(mine, self.process_group)
@@ -344,23 +362,25 @@ class DistributedDataParallel(Module):
                                f"{len(theirs)}; the first missing on rank {shorter} is "
                                f"'{first}' (present on rank {longer})")
 
-    def _assign(self, limits, order=None):
+    def _assign(self, limits: Sequence[int], order: Optional[Sequence[int]] = None
+                ) -> list[list[int]]:
         sizes = [p.array.nbytes for p in self._params]
         keys = [p.array.dtype.str for p in self._params]
         return _assign_buckets(sizes, keys, limits, order)
 
-    def _init_buckets(self, assignment):
+    def _init_buckets(self, assignment: Iterable[Sequence[int]]) -> None:
         self._buckets = [_Bucket(indices, self._params) for indices in assignment]
-        self._where = {}
+        self._where: dict[int, tuple[_Bucket, int]] = {}
         for b, bucket in enumerate(self._buckets):
             for k, i in enumerate(bucket.indices):
                 self._where[i] = (bucket, k)
         self._ready = np.zeros(len(self._params), dtype=bool)
         self._next_bucket = 0
 
-    def _rebuild_buckets(self):
+    def _rebuild_buckets(self) -> None:
         """Once, before the second forward: buckets in rank 0's order of gradient readiness."""
         order = self._ready_order
+        assert order is not None  # (called once the first backward has recorded it)
         self._ready_order = None
         seen = set(order)
         order = order + [i for i in range(len(self._params)) if i not in seen]
@@ -406,7 +426,7 @@ class DistributedDataParallel(Module):
             self.require_forward_param_sync = False
         return output
 
-    def _prepare_for_backward(self, output):
+    def _prepare_for_backward(self, output: Any) -> None:
         self._reset_round()
         self._expect_hooks = True
         if self.find_unused_parameters and not self.static_graph:
@@ -417,7 +437,7 @@ class DistributedDataParallel(Module):
         else:
             self._unused_now = ()
 
-    def _reset_round(self):
+    def _reset_round(self) -> None:
         self._expect_hooks = self._round_started = False
         self._ready[:] = False
         self._local_used[:] = 0
@@ -428,7 +448,7 @@ class DistributedDataParallel(Module):
         self._used_work = None
 
     # ------------------------------------------------------------ backward
-    def _autograd_hook(self, index):
+    def _autograd_hook(self, index: int) -> None:
         """Parameter ``index``'s gradient is complete in this backward."""
         if not self._expect_hooks:
             return
@@ -439,7 +459,7 @@ class DistributedDataParallel(Module):
                 self._mark_ready(i, used=False)
         self._mark_ready(index, used=True)
 
-    def _mark_ready(self, index, used):
+    def _mark_ready(self, index: int, used: bool) -> None:
         if self._ready[index]:
             raise RuntimeError(f"DistributedDataParallel: Expected to mark a variable ready only "
                                f"once; parameter '{self._param_names[index]}' was marked twice in "
@@ -467,7 +487,7 @@ class DistributedDataParallel(Module):
             if work is not None and hasattr(work, "is_completed"):
                 work.is_completed()
 
-    def _launch_ready(self):
+    def _launch_ready(self) -> None:
         buckets = self._buckets
         while self._next_bucket < len(buckets) and buckets[self._next_bucket].pending == 0:
             bucket = buckets[self._next_bucket]
@@ -477,7 +497,7 @@ class DistributedDataParallel(Module):
             self._used_work = _comm.all_reduce_sum(self._local_used, self.process_group,
                                                    async_op=True)
 
-    def _finalize_backward(self):
+    def _finalize_backward(self) -> None:
         """The final callback of the backward: every bucket reduced and copied into ``.grad``."""
         if not self._expect_hooks:
             return
@@ -495,12 +515,13 @@ class DistributedDataParallel(Module):
                 self._used_work.wait()
                 globally_used = self._local_used
             for bucket in self._buckets[:self._next_bucket]:
+                assert bucket.work is not None  # (launched: every bucket before _next_bucket)
                 bucket.work.wait()
                 self._unflatten(bucket, globally_used)
         finally:
             self._reset_round()
 
-    def _unflatten(self, bucket, globally_used):
+    def _unflatten(self, bucket: _Bucket, globally_used: Optional[np.ndarray]) -> None:
         for k, i in enumerate(bucket.indices):
             param, view = self._params[i], bucket.views[k]
             if param.grad is None:
@@ -532,7 +553,7 @@ class DistributedDataParallel(Module):
         return ""
 
 
-def _delayed_hook(ref, param):
+def _delayed_hook(ref: weakref.ref[DistributedDataParallel], param: Tensor) -> None:
     """delay_all_reduce_named_params: average those parameters' gradients in one allreduce once
     the hook parameter's gradient is ready, and wait for it at the end of the backward."""
     ddp = ref()
@@ -543,9 +564,11 @@ def _delayed_hook(ref, param):
                            .reshape(-1) for p in params]) * ddp._div
     flat = np.ascontiguousarray(flat)
     work = _comm.all_reduce_sum(flat, ddp.process_group, async_op=True)
+    assert work is not None  # (async_op: a work handle)
 
-    def finish():
+    def finish() -> None:
         work.wait()
+
         offset = 0
         for p in params:
             n = p.array.size
