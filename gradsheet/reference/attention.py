@@ -1,13 +1,19 @@
 """Scaled dot-product attention as the cheat sheet writes it: softmax(Q Kᵀ / sqrt(d) + M) V."""
+from __future__ import annotations
+
 import math
+from typing import TYPE_CHECKING, Optional
 
 import gradsheet as gs
 from gradsheet.ops import attention as fused
 
 from .registry import mirrors
 
+if TYPE_CHECKING:
+    from gradsheet.autograd.tensor import Tensor
 
-def softmax(s, dim=-1):
+
+def softmax(s: Tensor, dim: int = -1) -> Tensor:
     """α_j = e^{s_j} / Σ_k e^{s_k}, with the row's max m subtracted first (no overflow). A row
     masked throughout (every s_j = −∞) gives α = 0 rather than 0/0, as torch 2.13 does."""
     m = s.amax(dim=dim, keepdim=True).detach()
@@ -20,8 +26,10 @@ def softmax(s, dim=-1):
 @mirrors(fused.ScaledDotProductAttention, "the fused node computes the softmax in place on "
          "the scores (held transposed so that it reduces over a long axis) and writes the "
          "softmax-Jacobian backward dS = P (dP − rowsum(dP P)) as batched GEMMs in one node")
-def scaled_dot_product_attention(Q, K, V, attn_mask=None, is_causal=False, scale=None,
-                                 enable_gqa=False):
+def scaled_dot_product_attention(Q: Tensor, K: Tensor, V: Tensor,
+                                 attn_mask: Optional[Tensor] = None, is_causal: bool = False,
+                                 scale: Optional[float] = None, enable_gqa: bool = False
+                                 ) -> Tensor:
     """Attention(Q, K, V) = softmax(Q Kᵀ / sqrt(d_k) + M) V.
 
     Q (..., L, d_k), K (..., S, d_k), V (..., S, d_v). M: a float mask added to the scores, a

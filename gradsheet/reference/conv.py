@@ -8,7 +8,10 @@ F.unfold (im2col) lays every F x F window of the (padded) input out as a column,
 with N = floor((W + 2P − D(F − 1) − 1) / S) + 1 windows along each axis (the cheat sheet's
 N = (W − F + 2P)/S + 1 for D = 1). Autograd differentiates unfold by fold (col2im).
 """
+from __future__ import annotations
+
 import math
+from typing import TYPE_CHECKING, Optional, Union
 
 import gradsheet as gs
 from gradsheet.nn import functional as F
@@ -19,12 +22,16 @@ from gradsheet.ops.pool import pool_output_size
 
 from .registry import mirrors
 
+if TYPE_CHECKING:
+    from gradsheet._typing import ShapeLike
+    from gradsheet.autograd.tensor import Tensor
 
-def _pair(value):
+
+def _pair(value: ShapeLike) -> tuple[int, ...]:
     return (value, value) if isinstance(value, int) else tuple(value)
 
 
-def _same_padding(x, kernel, dilation):
+def _same_padding(x: Tensor, kernel: tuple[int, int], dilation: tuple[int, ...]) -> Tensor:
     """x zero-padded so that a stride-1 convolution keeps its size: D(F − 1) zeros per axis,
     the odd one after (as torch)."""
     (th, tw) = (d * (f - 1) for f, d in zip(kernel, dilation))
@@ -34,7 +41,9 @@ def _same_padding(x, kernel, dilation):
 @mirrors(fused_conv.Convolution, "the fused node does the same im2col + GEMM, but on a "
          "(C, H, W, N) layout in cache-sized blocks of output rows, and writes dL/dW and dL/dx "
          "as GEMMs on those blocks without keeping the whole unfolded input")
-def conv2d(x, W, b=None, stride=1, padding=0, dilation=1, groups=1):
+def conv2d(x: Tensor, W: Tensor, b: Optional[Tensor] = None, stride: ShapeLike = 1,
+           padding: Union[ShapeLike, str] = 0, dilation: ShapeLike = 1, groups: int = 1
+           ) -> Tensor:
     """y[n, o] = b[o] + Σ_{c, i, j} W[o, c, i, j] x_pad[n, c, p S + i D, q S + j D], as
     y = W @ unfold(x) + b, one matmul per group.
 
@@ -46,10 +55,12 @@ def conv2d(x, W, b=None, stride=1, padding=0, dilation=1, groups=1):
     N, C, H, W_in = x.shape
     C_out, C_g, F_h, F_w = W.shape
     S, D = _pair(stride), _pair(dilation)
+    P: tuple[int, ...] = (0, 0)
     if padding == "same":
-        x, P = _same_padding(x, (F_h, F_w), D), (0, 0)
-    else:
-        P = (0, 0) if padding == "valid" else _pair(padding)
+        x = _same_padding(x, (F_h, F_w), D)
+    elif padding != "valid":
+        assert not isinstance(padding, str)  # the strings padding takes: 'valid' and 'same'
+        P = _pair(padding)
     N_h, N_w = conv_output_size(tuple(x.shape[2:]), (F_h, F_w), P, S, D)
     cols = F.unfold(x, (F_h, F_w), dilation=D, padding=P, stride=S)  # (N, C*F_h*F_w, N_h*N_w)
     cols = cols.reshape(N, groups, C_g * F_h * F_w, N_h * N_w)
@@ -60,7 +71,9 @@ def conv2d(x, W, b=None, stride=1, padding=0, dilation=1, groups=1):
     return y
 
 
-def _windows(x, kernel, stride, padding, dilation, ceil_mode, value, beyond=None):
+def _windows(x: Tensor, kernel: tuple[int, ...], stride: tuple[int, ...],
+             padding: tuple[int, ...], dilation: tuple[int, ...], ceil_mode: bool,
+             value: float, beyond: Optional[float] = None) -> tuple[Tensor, list[int]]:
     """(cols (N, C, F_h*F_w, N_h*N_w), (N_h, N_w)): every pooling window of x as a column, the
     input padded with ``value``, and for ``ceil_mode`` past the padding up to the last window
     with ``beyond`` (default ``value``)."""
@@ -79,7 +92,9 @@ def _windows(x, kernel, stride, padding, dilation, ceil_mode, value, beyond=None
 @mirrors(fused_pool.MaxPool, "the fused node takes the maximum of F*F strided views of the "
          "padded input, one whole-array np.maximum per kernel offset, and never copies the "
          "windows out as columns")
-def max_pool2d(x, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False):
+def max_pool2d(x: Tensor, kernel_size: ShapeLike, stride: Optional[ShapeLike] = None,
+               padding: ShapeLike = 0, dilation: ShapeLike = 1, ceil_mode: bool = False
+               ) -> Tensor:
     """y[n, c, p, q] = max over the F x F window of x_pad (padded with −∞), via unfold.
 
     The gradient goes to each window's maximum (the first one on ties, as torch).
@@ -97,8 +112,9 @@ def max_pool2d(x, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=Fal
 
 @mirrors(fused_pool.AvgPool, "the fused node sums F*F strided views of the padded input in "
          "place and scales once, never copying the windows out as columns")
-def avg_pool2d(x, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
-               divisor_override=None):
+def avg_pool2d(x: Tensor, kernel_size: ShapeLike, stride: Optional[ShapeLike] = None,
+               padding: ShapeLike = 0, ceil_mode: bool = False, count_include_pad: bool = True,
+               divisor_override: Optional[int] = None) -> Tensor:
     """y[n, c, p, q] = (1/d) Σ over the F x F window of x_pad (zero padded), via unfold.
 
     d counts the window's input positions, and its padding too when ``count_include_pad``

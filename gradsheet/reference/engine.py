@@ -2,6 +2,10 @@
 
     ∂L/∂w = ∂L/∂a · ∂a/∂z · ∂z/∂w,   and where x feeds several nodes y:  ∂L/∂x = Σ_y ∂L/∂y · ∂y/∂x
 """
+from __future__ import annotations
+
+from collections.abc import Sequence
+
 import numpy as np
 
 from gradsheet.autograd import engine as fused
@@ -14,7 +18,7 @@ from .registry import mirrors
 @mirrors(fused.backward, "the engine does the same walk, but frees each node's saved arrays "
          "as soon as it is visited, lets a leaf keep a gradient array nobody else holds "
          "instead of copying it, and runs hooks, in-place checks and anomaly detection")
-def backpropagate(loss, inputs):
+def backpropagate(loss: Tensor, inputs: Sequence[Tensor]) -> list[Tensor]:
     """[∂L/∂x for x in inputs]: reverse-mode differentiation of the scalar ``loss``.
 
     1. Collect the nodes between the loss and the leaves (depth first, with a stack, so
@@ -32,6 +36,7 @@ def backpropagate(loss, inputs):
             continue
         seen.add(node)
         order.append(node)
+        assert node.parents is not None  # backward() without retain_graph=True frees them
         stack.extend(getattr(x, "_ctx", None) for x in node.parents)
     order.sort(key=lambda node: node.seq)  # a node is made after the nodes it consumes
     grad_of = {loss._ctx: np.ones_like(loss.array)}  # ∂L/∂(node's output); ∂L/∂L = 1
@@ -41,6 +46,7 @@ def backpropagate(loss, inputs):
         if g is None:  # no path from the loss reaches this node
             continue
         grads = node.backward(g)
+        assert node.parents is not None  # (checked above)
         for x, grad in zip(node.parents, grads if isinstance(grads, tuple) else (grads,)):
             if grad is None or not getattr(x, "requires_grad", False):
                 continue

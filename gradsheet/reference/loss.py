@@ -3,14 +3,22 @@
 Each is composed of primitive differentiable ops (exp, log, sum, indexing, softplus), so
 autograd derives the gradient that ``gradsheet.ops.loss`` writes by hand.
 """
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Optional, Union
+
 import gradsheet as gs
 from gradsheet.nn import functional as F
 from gradsheet.ops import loss as fused
 
 from .registry import mirrors
 
+if TYPE_CHECKING:
+    from gradsheet.autograd.tensor import Tensor
 
-def _reduce(loss, reduction, denominator=None):
+
+def _reduce(loss: Tensor, reduction: str, denominator: Optional[Union[Tensor, int]] = None
+            ) -> Tensor:
     if reduction == "none":
         return loss
     if reduction == "sum":
@@ -18,7 +26,7 @@ def _reduce(loss, reduction, denominator=None):
     return loss.sum() / (loss.numel() if denominator is None else denominator)
 
 
-def log_softmax(z, dim=-1):
+def log_softmax(z: Tensor, dim: int = -1) -> Tensor:
     """log softmax(z)_c = z_c − log Σ_k e^{z_k}, computed as (z_c − m) − log Σ_k e^{z_k − m} with
     m = max_k z_k, so that no exponential overflows (m is a constant shift: no gradient)."""
     m = z.amax(dim=dim, keepdim=True).detach()
@@ -28,8 +36,9 @@ def log_softmax(z, dim=-1):
 @mirrors(fused.CrossEntropy, "the fused node never materialises log p or a one-hot target: "
          "it keeps e^(z - m) and writes dL/dz = softmax(z) - onehot(y) (weighted, smoothed) "
          "in one pass, instead of a chain of ~10 nodes each with its own array")
-def cross_entropy(z, y, weight=None, ignore_index=-100, reduction="mean",
-                  label_smoothing=0.0):
+def cross_entropy(z: Tensor, y: Tensor, weight: Optional[Tensor] = None,
+                  ignore_index: int = -100, reduction: str = "mean",
+                  label_smoothing: float = 0.0) -> Tensor:
     """L(z, y) = −log softmax(z)_y, averaged over the batch: softmax cross-entropy of logits.
 
     Logits z (N, C) or (N, C, d1, ...) (class dim 1); y class indices (N,) / (N, d1, ...), or
@@ -64,7 +73,8 @@ def cross_entropy(z, y, weight=None, ignore_index=-100, reduction="mean",
 
 @mirrors(fused.BinaryCrossEntropy, "the fused node computes both logs once and writes "
          "dL/dz = w (z - y) / (z (1 - z)) directly, one node instead of ~8")
-def binary_cross_entropy(z, y, weight=None, reduction="mean"):
+def binary_cross_entropy(z: Tensor, y: Tensor, weight: Optional[Tensor] = None,
+                         reduction: str = "mean") -> Tensor:
     """L(z, y) = −[y log z + (1 − y) log(1 − z)] for probabilities z in [0, 1].
 
     Each log is clamped at −100 (as torch), so z = 0 or 1 gives a finite loss; ``weight`` w
@@ -81,7 +91,9 @@ def binary_cross_entropy(z, y, weight=None, reduction="mean"):
 @mirrors(fused.BinaryCrossEntropyWithLogits, "the fused node evaluates the stable form "
          "max(x, 0) - x y + log(1 + e^-|x|) and its gradient sigmoid(x) - y in one node, "
          "sharing e^-|x| between them")
-def binary_cross_entropy_with_logits(x, y, weight=None, reduction="mean", pos_weight=None):
+def binary_cross_entropy_with_logits(x: Tensor, y: Tensor, weight: Optional[Tensor] = None,
+                                     reduction: str = "mean",
+                                     pos_weight: Optional[Tensor] = None) -> Tensor:
     """L(x, y) = −[p y log σ(x) + (1 − y) log(1 − σ(x))] on raw scores x.
 
     log σ(x) = −softplus(−x) and log(1 − σ(x)) = −softplus(x), softplus(x) = log(1 + e^x)

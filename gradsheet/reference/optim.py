@@ -3,16 +3,25 @@
 Pure functions on Tensors: they take θ, its gradient and the optimizer's state and return the
 new θ and state, where ``gradsheet.optim`` updates everything in place.
 """
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Optional
+
 from gradsheet.optim import adam as fused_adam
 from gradsheet.optim import sgd as fused_sgd
 
 from .registry import mirrors
 
+if TYPE_CHECKING:
+    from gradsheet.autograd.tensor import Tensor
+
 
 @mirrors(fused_adam.Adam, "the fused step updates m, v and θ in place with NumPy ufuncs into "
          "one reused workspace (no temporary array per line), folding 1 − β2^t into sqrt(v)")
-def adam_step(theta, grad, m, v, t, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0,
-              decoupled_weight_decay=False, maximize=False):
+def adam_step(theta: Tensor, grad: Tensor, m: Tensor, v: Tensor, t: int, lr: float = 1e-3,
+              betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
+              weight_decay: float = 0.0, decoupled_weight_decay: bool = False,
+              maximize: bool = False) -> tuple[Tensor, Tensor, Tensor]:
     """θ ← θ − α m̂ / (sqrt(v̂) + ε): step t (1, 2, ...) of Adam; returns (θ, m, v).
 
         m = β1 m + (1 − β1) g,   v = β2 v + (1 − β2) g²,
@@ -38,8 +47,10 @@ def adam_step(theta, grad, m, v, t, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weigh
 
 @mirrors(fused_sgd.SGD, "the fused step updates θ and the momentum buffer in place with NumPy "
          "ufuncs into a reused workspace, with a two-ufunc fast path for plain SGD")
-def sgd_step(theta, grad, b=None, lr=1e-3, momentum=0.0, dampening=0.0, weight_decay=0.0,
-             nesterov=False, maximize=False):
+def sgd_step(theta: Tensor, grad: Tensor, b: Optional[Tensor] = None, lr: float = 1e-3,
+             momentum: float = 0.0, dampening: float = 0.0, weight_decay: float = 0.0,
+             nesterov: bool = False, maximize: bool = False
+             ) -> tuple[Tensor, Optional[Tensor]]:
     """θ ← θ − α g, with momentum b ← μ b + (1 − τ) g: one step of SGD; returns (θ, b).
 
     g = ±∇ + λ θ. With μ ≠ 0 the buffer b starts as g (``b`` None: the first step) and the

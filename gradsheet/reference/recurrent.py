@@ -6,29 +6,44 @@ GRU r, z, n), σ the sigmoid, ⊙ the elementwise product (``*``). Row vectors, 
 ``x @ W.T``. Every line is a primitive differentiable op: autograd derives the BPTT that
 ``gradsheet.ops.recurrent`` writes by hand.
 """
-from typing import Any
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any, Optional, Union
+
+import numpy as np
 
 import gradsheet as gs
 from gradsheet.ops import recurrent as fused
 
 from .registry import mirrors
 
+if TYPE_CHECKING:
+    from gradsheet.autograd.tensor import Tensor
 
-def _biases(b_ih, b_hh, gates):
+# a padded batch's lengths: B ints (a sequence or an integer array), or None
+_Lengths = Optional[Union[Sequence[int], np.ndarray]]
+
+
+def _biases(b_ih: Optional[Tensor], b_hh: Optional[Tensor], gates: int
+            ) -> tuple[Sequence[Union[Tensor, float]], Sequence[Union[Tensor, float]]]:
     """The gate blocks of b_ih and b_hh (zeros when there are no biases)."""
     if b_ih is None:
         return (0.0,) * gates, (0.0,) * gates
+    assert b_hh is not None  # the biases come in pairs
     return b_ih.chunk(gates), b_hh.chunk(gates)
 
 
-def _zeros_if_none(h, x, W_hh):
+def _zeros_if_none(h: Optional[Tensor], x: Tensor, W_hh: Tensor) -> Tensor:
     return gs.zeros(x.shape[0], W_hh.shape[1], dtype=x.dtype) if h is None else h
 
 
 @mirrors(fused.LSTM, "the fused node computes all T steps' input projections as one GEMM, "
          "halves the sigmoid gates' weights so that one tanh serves all four gates, and writes "
          "BPTT by hand into preallocated buffers: no graph of ~20 nodes per step to build and walk")
-def lstm_cell(x_t, hx, W_ih, W_hh, b_ih=None, b_hh=None):
+def lstm_cell(x_t: Tensor, hx: tuple[Tensor, Tensor], W_ih: Tensor, W_hh: Tensor,
+              b_ih: Optional[Tensor] = None, b_hh: Optional[Tensor] = None
+              ) -> tuple[Tensor, Tensor]:
     """c_t = Γ_f ⊙ c_{t−1} + Γ_i ⊙ g_t,  h_t = Γ_o ⊙ tanh(c_t): one LSTM step.
 
         Γ_i = σ(W_ii x_t + W_hi h_{t−1} + b_i)     input gate: write to the cell or not?
@@ -54,7 +69,8 @@ def lstm_cell(x_t, hx, W_ih, W_hh, b_ih=None, b_hh=None):
 
 @mirrors(fused.GRU, "the fused node runs the input projection of all steps as one GEMM and "
          "a hand-written BPTT over preallocated buffers, instead of a graph of nodes per step")
-def gru_cell(x_t, h_prev, W_ih, W_hh, b_ih=None, b_hh=None):
+def gru_cell(x_t: Tensor, h_prev: Optional[Tensor], W_ih: Tensor, W_hh: Tensor,
+             b_ih: Optional[Tensor] = None, b_hh: Optional[Tensor] = None) -> Tensor:
     """h_t = (1 − z) ⊙ n + z ⊙ h_{t−1}: one GRU step.
 
         r = σ(W_ir x_t + b_ir + W_hr h_{t−1} + b_hr)        reset gate
@@ -76,7 +92,9 @@ def gru_cell(x_t, h_prev, W_ih, W_hh, b_ih=None, b_hh=None):
 
 @mirrors(fused.RNNTanh, "the fused node runs the input projection of all steps as one GEMM "
          "and a hand-written BPTT, instead of a graph of nodes per step")
-def rnn_cell(x_t, h_prev, W_ih, W_hh, b_ih=None, b_hh=None, nonlinearity="tanh"):
+def rnn_cell(x_t: Tensor, h_prev: Optional[Tensor], W_ih: Tensor, W_hh: Tensor,
+             b_ih: Optional[Tensor] = None, b_hh: Optional[Tensor] = None,
+             nonlinearity: str = "tanh") -> Tensor:
     """h_t = tanh(W_ih x_t + b_ih + W_hh h_{t−1} + b_hh) (or relu): one Elman RNN step.
 
     h_prev None means zeros. Fused: ``gradsheet.ops.recurrent.rnn_tanh_cell`` /
@@ -90,7 +108,8 @@ def rnn_cell(x_t, h_prev, W_ih, W_hh, b_ih=None, b_hh=None, nonlinearity="tanh")
     return g(a)
 
 
-def over_time(cell, x, state, reverse=False, lengths=None):
+def over_time(cell: Callable[[Tensor, Any], Any], x: Tensor, state: Any, reverse: bool = False,
+              lengths: _Lengths = None) -> tuple[Tensor, Any]:
     """y_t, state_t = cell(x_t, state_{t−1}) for t = 1 .. T (T .. 1 when ``reverse``).
 
     x (T, B, I); ``state`` is what ``cell`` takes and returns (h, or the pair (h, c)).
@@ -117,7 +136,10 @@ def over_time(cell, x, state, reverse=False, lengths=None):
 
 @mirrors(fused.LSTM, "the fused node runs all T steps at once: one GEMM for every step's input "
          "projection, one small GEMM per step on h_{t-1}, and a hand-written BPTT in place")
-def lstm_layer(x, h0, c0, W_ih, W_hh, b_ih=None, b_hh=None, reverse=False, lengths=None):
+def lstm_layer(x: Tensor, h0: Optional[Tensor], c0: Optional[Tensor], W_ih: Tensor,
+               W_hh: Tensor, b_ih: Optional[Tensor] = None, b_hh: Optional[Tensor] = None,
+               reverse: bool = False, lengths: _Lengths = None
+               ) -> tuple[Tensor, Tensor, Tensor]:
     """The LSTM cell over a sequence: (output (T, B, H), h_T, c_T); h0, c0 None mean zeros.
 
     Fused: ``gradsheet.ops.recurrent.lstm_layer`` (one node for all T steps).
@@ -130,7 +152,9 @@ def lstm_layer(x, h0, c0, W_ih, W_hh, b_ih=None, b_hh=None, reverse=False, lengt
 
 @mirrors(fused.GRU, "the fused node runs all T steps at once: one GEMM for every step's input "
          "projection and a hand-written BPTT in preallocated buffers")
-def gru_layer(x, h0, W_ih, W_hh, b_ih=None, b_hh=None, reverse=False, lengths=None):
+def gru_layer(x: Tensor, h0: Optional[Tensor], W_ih: Tensor, W_hh: Tensor,
+              b_ih: Optional[Tensor] = None, b_hh: Optional[Tensor] = None,
+              reverse: bool = False, lengths: _Lengths = None) -> tuple[Tensor, Tensor]:
     """The GRU cell over a sequence: (output (T, B, H), h_T).
 
     Fused: ``gradsheet.ops.recurrent.gru_layer`` (one node for all T steps).
@@ -142,8 +166,10 @@ def gru_layer(x, h0, W_ih, W_hh, b_ih=None, b_hh=None, reverse=False, lengths=No
 
 @mirrors(fused.RNNTanh, "the fused node runs all T steps at once: one GEMM for every step's "
          "input projection and a hand-written BPTT in preallocated buffers")
-def rnn_layer(x, h0, W_ih, W_hh, b_ih=None, b_hh=None, nonlinearity="tanh", reverse=False,
-              lengths=None):
+def rnn_layer(x: Tensor, h0: Optional[Tensor], W_ih: Tensor, W_hh: Tensor,
+              b_ih: Optional[Tensor] = None, b_hh: Optional[Tensor] = None,
+              nonlinearity: str = "tanh", reverse: bool = False, lengths: _Lengths = None
+              ) -> tuple[Tensor, Tensor]:
     """The RNN cell over a sequence: (output (T, B, H), h_T).
 
     Fused: ``gradsheet.ops.recurrent.rnn_layer`` (one node for all T steps).
