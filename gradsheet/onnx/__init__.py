@@ -14,9 +14,14 @@ two traces must agree (``build``), so the file never silently freezes a size or 
 changes with the input. Needs the ``onnx`` extra (``pip install gradsheet[onnx]``: onnx, and
 onnxruntime to run the file).
 """
+from __future__ import annotations
+
 import enum
 import inspect
 import os
+from collections.abc import Callable, Collection, Mapping, Sequence
+from types import ModuleType
+from typing import TYPE_CHECKING, Any, Optional, Union
 
 import numpy as np
 
@@ -30,6 +35,12 @@ from .build import Emitter
 from .graph import Graph
 from .recurrent import SequenceOutput
 from .trace import Trace, tracing
+
+if TYPE_CHECKING:
+    from onnx import ModelProto, ValueInfoProto
+
+    from .._typing import FileLike, PathLike, TensorLike
+    from .trace import Arg, Ref
 
 DEFAULT_OPSET = 17
 MIN_OPSET = 17  # LayerNormalization; every other op exported exists since opset 14
@@ -55,7 +66,7 @@ class OperatorExportTypes(enum.IntEnum):
     ONNX_FALLTHROUGH = 3
 
 
-def _import_onnx():
+def _import_onnx() -> ModuleType:
     try:
         import onnx
     except ImportError as err:
@@ -64,17 +75,19 @@ def _import_onnx():
     return onnx
 
 
-def _enum_name(value, kind, argument):
+def _enum_name(value: object, kind: type[enum.Enum], argument: str) -> str:
     name = getattr(value, "name", None)  # gradsheet's enums and torch's alike
     if name not in kind.__members__:
         raise TypeError(f"onnx.export: {argument} must be a gradsheet.onnx.{kind.__name__} "
                         f"(or torch's), got {value!r}")
-    return name
+    return str(name)  # (a member's name)
 
 
-def _check_options(onnx, opset_version, training, operator_export_type, export_params,
-                   export_modules_as_functions, dynamic_shapes, custom_translation_table,
-                   keep_initializers_as_inputs):
+def _check_options(onnx: ModuleType, opset_version: Optional[int], training: TrainingMode,
+                   operator_export_type: OperatorExportTypes, export_params: bool,
+                   export_modules_as_functions: Union[bool, Collection[type[Module]]],
+                   dynamic_shapes: object, custom_translation_table: object,
+                   keep_initializers_as_inputs: Optional[bool]) -> int:
     newest = onnx.defs.onnx_opset_version()
     if opset_version is None:
         opset_version = DEFAULT_OPSET
@@ -113,11 +126,11 @@ class _Slot:
 
     __slots__ = ("i",)
 
-    def __init__(self, i):
+    def __init__(self, i: int) -> None:
         self.i = i
 
 
-def _flatten(x, name, leaves):
+def _flatten(x: Any, name: str, leaves: list[tuple[str, np.ndarray]]) -> Any:
     """The structure of one argument with _Slots for its tensors, each appended to ``leaves``
     as (default name, array)."""
     if isinstance(x, (Tensor, np.ndarray)):
@@ -128,7 +141,7 @@ def _flatten(x, name, leaves):
     return x  # numbers, None, strings: passed to the forward as they are
 
 
-def _fill(x, tensors):
+def _fill(x: Any, tensors: Sequence[Tensor]) -> Any:
     if isinstance(x, _Slot):
         return tensors[x.i]
     if isinstance(x, (tuple, list)):
@@ -138,7 +151,8 @@ def _fill(x, tensors):
     return x
 
 
-def _arguments(model, args, kwargs):
+def _arguments(model: Module, args: Any, kwargs: Optional[dict[str, Any]]
+               ) -> tuple[tuple[Any, ...], dict[str, Any], list[tuple[str, np.ndarray]]]:
     """(positional structure, keyword structure, leaves) of the example inputs."""
     if isinstance(args, list) or (not isinstance(args, tuple) and not isinstance(args, Tensor)
                                   and args is not None and not isinstance(args, np.ndarray)):
@@ -151,7 +165,7 @@ def _arguments(model, args, kwargs):
         params = list(inspect.signature(model.forward).parameters.values())
     except (TypeError, ValueError):
         params = []
-    names = []
+    names: list[str] = []
     for i in range(len(args)):
         p = params[min(i, len(params) - 1)] if params else None
         if p is None or p.kind in (p.KEYWORD_ONLY, p.VAR_KEYWORD):
@@ -160,13 +174,14 @@ def _arguments(model, args, kwargs):
             names.append(f"{p.name}_{i}")
         else:
             names.append(p.name)
-    leaves = []
+    leaves: list[tuple[str, np.ndarray]] = []
     positional = tuple(_flatten(a, n, leaves) for a, n in zip(args, names))
     keywords = {k: _flatten(v, k, leaves) for k, v in (kwargs or {}).items()}
     return positional, keywords, leaves
 
 
-def _names(given, defaults, what, count_what):
+def _names(given: Optional[Sequence[str]], defaults: Sequence[str], what: str, count_what: str
+           ) -> list[str]:
     if given is None:
         given = []
     given = list(given)
@@ -181,7 +196,7 @@ def _names(given, defaults, what, count_what):
     return names
 
 
-def _model_dtype(model, arrays, names):
+def _model_dtype(model: Module, arrays: Sequence[np.ndarray], names: Sequence[str]) -> np.dtype:
     """The float dtype of the graph: the parameters', else a float input's, else the default."""
     floats = [(n, a.dtype) for n, a in zip(names, arrays) if a.dtype.kind == "f"]
     for p in model.parameters():
@@ -198,7 +213,7 @@ def _model_dtype(model, arrays, names):
     return dtype
 
 
-def _input_batch_axis(model):
+def _input_batch_axis(model: Module) -> int:
     """1 when the first recurrent layer reads (seq, batch, feature) input, else 0."""
     for m in model.modules():
         if isinstance(getattr(m, "batch_first", None), bool):
@@ -206,14 +221,14 @@ def _input_batch_axis(model):
     return 0
 
 
-def _parse_dynamic_axes(dynamic_axes):
+def _parse_dynamic_axes(dynamic_axes: object) -> dict[str, list[tuple[int, str]]]:
     """{name: {axis: symbol}} from torch's two forms ({axis: symbol} or [axis, ...])."""
     if dynamic_axes is None:
         return {}
     if not isinstance(dynamic_axes, dict):
         raise TypeError(f"onnx.export: dynamic_axes must be a dict, got "
                         f"{type(dynamic_axes).__name__}")
-    parsed = {}
+    parsed: dict[str, list[tuple[int, str]]] = {}
     for key, axes in dynamic_axes.items():
         if isinstance(axes, dict):
             items = list(axes.items())
@@ -233,7 +248,7 @@ def _parse_dynamic_axes(dynamic_axes):
     return parsed
 
 
-def _normalize_axes(name, items, ndim):
+def _normalize_axes(name: str, items: Sequence[tuple[int, str]], ndim: int) -> dict[int, str]:
     axes = {}
     for axis, symbol in items:
         if not -ndim <= axis < ndim:
@@ -243,12 +258,13 @@ def _normalize_axes(name, items, ndim):
     return axes
 
 
-def _second_inputs(arrays, input_axes, tie=False):
+def _second_inputs(arrays: Sequence[tuple[str, np.ndarray]], input_axes: dict[str, dict[int, str]],
+                   tie: bool = False) -> tuple[list[np.ndarray], dict[str, tuple[int, int]]]:
     """The inputs of the second trace: each dynamic axis resized (the size of the symbol's
     first appearance + 1 + its rank, so that two symbols never share both sizes; with
     ``tie``, symbols of the same example size get the same new size, for a model that needs
     them equal) and float values changed, so that whatever depends on them shows."""
-    sizes = {}
+    sizes: dict[str, tuple[int, int]] = {}  # symbol -> (example size, second size)
     for name, array in arrays:
         for axis, symbol in input_axes.get(name, {}).items():
             size = array.shape[axis]
@@ -276,19 +292,20 @@ def _second_inputs(arrays, input_axes, tie=False):
     return out, sizes
 
 
-def _run(model, positional, keywords, arrays):
+def _run(model: Module, positional: tuple[Any, ...], keywords: dict[str, Any],
+         arrays: Sequence[np.ndarray]) -> tuple[Trace, list[Ref], list[Arg]]:
     """Trace one forward on ``arrays`` (copies); returns (trace, input Refs, output Refs)."""
     trace = Trace(model)
     tensors = [Tensor._wrap(np.array(a)) for a in arrays]
     with no_grad(), tracing(trace, model):
         refs = [trace.value(t) for t in tensors]
         out = model(*_fill(positional, tensors), **_fill(keywords, tensors))
-        outputs = []
+        outputs: list[Arg] = []
         _output_refs(trace, out, outputs)
     return trace, refs, outputs
 
 
-def _output_refs(trace, out, outputs):
+def _output_refs(trace: Trace, out: Any, outputs: list[Arg]) -> None:
     if isinstance(out, Tensor):
         outputs.append(trace.ref(out, "the model's output"))
     elif isinstance(out, (tuple, list)):
@@ -299,7 +316,7 @@ def _output_refs(trace, out, outputs):
                         "and (nested) tuples or lists of tensors can be outputs")
 
 
-def _prune(g, outputs):
+def _prune(g: Graph, outputs: Sequence[str]) -> None:
     """Drop the nodes and initializers no output needs (e.g. an RNN's unused final states)."""
     needed, kept = set(outputs), []
     for node in reversed(g.nodes):
@@ -310,13 +327,15 @@ def _prune(g, outputs):
     g.initializers = [t for t in g.initializers if t.name in needed]
 
 
-def _value_info(onnx, name, array, dims):
+def _value_info(onnx: ModuleType, name: str, array: np.ndarray, dims: dict[int, str]
+                ) -> ValueInfoProto:
     shape = [dims.get(k, n) for k, n in enumerate(array.shape)]
     elem = onnx.helper.np_dtype_to_tensor_dtype(array.dtype)
     return onnx.helper.make_tensor_value_info(name, elem, shape)
 
 
-def _output_dims(name, a1, a2, declared, sizes):
+def _output_dims(name: str, a1: np.ndarray, a2: np.ndarray, declared: dict[int, str],
+                 sizes: dict[str, tuple[int, int]]) -> dict[int, str]:
     """The symbolic dims of an output: those dynamic_axes names, and those whose size changed
     between the traces, named after the input symbol with the same two sizes."""
     dims = dict(declared)
@@ -326,7 +345,8 @@ def _output_dims(name, a1, a2, declared, sizes):
     return dims
 
 
-def _verify(proto, input_names, arrays, expected, output_names):
+def _verify(proto: ModelProto, input_names: Sequence[str], arrays: Sequence[np.ndarray],
+            expected: Sequence[np.ndarray], output_names: Sequence[str]) -> None:
     try:
         import onnxruntime as ort
     except ImportError as err:
@@ -343,14 +363,23 @@ def _verify(proto, input_names, arrays, expected, output_names):
                              f"gradsheet's (shapes {got.shape} and {want.shape})")
 
 
-def export(model, args=(), f=None, *, kwargs=None, verbose=None, input_names=None,
-           output_names=None, opset_version=None, dynamo=True, external_data=True,
-           dynamic_shapes=None, custom_translation_table=None, report=False, optimize=True,
-           verify=False, profile=False, dump_exported_program=False, artifacts_dir=".",
-           export_params=True, keep_initializers_as_inputs=False, dynamic_axes=None,
-           training=TrainingMode.EVAL, operator_export_type=OperatorExportTypes.ONNX,
-           do_constant_folding=True, custom_opsets=None, export_modules_as_functions=False,
-           autograd_inlining=True, dynamic_batch=None):
+def export(model: Module, args: Union[tuple[Any, ...], TensorLike] = (),
+           f: Optional[FileLike] = None, *, kwargs: Optional[dict[str, Any]] = None,
+           verbose: Optional[bool] = None, input_names: Optional[Sequence[str]] = None,
+           output_names: Optional[Sequence[str]] = None, opset_version: Optional[int] = None,
+           dynamo: bool = True, external_data: bool = True,
+           dynamic_shapes: Union[dict[str, Any], tuple[Any, ...], list[Any], None] = None,
+           custom_translation_table: Optional[dict[Callable[..., Any], Callable[..., Any]]] = None,
+           report: bool = False, optimize: bool = True, verify: bool = False,
+           profile: bool = False, dump_exported_program: bool = False,
+           artifacts_dir: PathLike = ".", export_params: bool = True,
+           keep_initializers_as_inputs: bool = False,
+           dynamic_axes: Optional[Mapping[str, Union[Mapping[int, str], Sequence[int]]]] = None,
+           training: TrainingMode = TrainingMode.EVAL,
+           operator_export_type: OperatorExportTypes = OperatorExportTypes.ONNX,
+           do_constant_folding: bool = True, custom_opsets: Optional[Mapping[str, int]] = None,
+           export_modules_as_functions: Union[bool, Collection[type[Module]]] = False,
+           autograd_inlining: bool = True, dynamic_batch: Optional[bool] = None) -> ModelProto:
     """Write ``model`` as an ONNX file at ``f`` (atomically) and return the ModelProto: the
     graph y = model(*args, **kwargs), traced on the example inputs, in eval mode (Dropout
     off, BatchNorm from its running statistics). ``torch.onnx.export``'s signature.
@@ -435,7 +464,7 @@ def export(model, args=(), f=None, *, kwargs=None, verbose=None, input_names=Non
                            custom_translation_table, keep_initializers_as_inputs)
     positional, keywords, leaves = _arguments(model, args, kwargs)
     names = _names(input_names, [n for n, _ in leaves], "input_names", "tensor inputs")
-    arrays = []
+    arrays: list[np.ndarray] = []
     for _, a in leaves:
         a = np.asarray(a)
         if a.dtype.kind in "iu":

@@ -17,10 +17,15 @@ as gradsheet (and torch). The layers are LayerNormalization, MatMul + Add, Relu 
 erf formula before opset 20) and Add for the residuals, as the layer converters of
 ``basic`` and ``norm`` write them.
 """
+from __future__ import annotations
+
 import math
+from collections.abc import Callable, Sequence
 from types import SimpleNamespace
+from typing import TYPE_CHECKING, Any, Optional, Union
 
 import numpy as np
+import numpy.typing as npt
 
 from ..nn.attention import MultiheadAttention
 from ..nn.module import Module
@@ -31,29 +36,39 @@ from ..ops import attention as attention_ops
 from . import basic
 from .graph import converts, converts_op, require_converter
 
+if TYPE_CHECKING:
+    from .basic import Shape
+    from .build import OpCall
+    from .graph import Graph
+
+# the extra inputs' example arrays by argument name (a converter with examples=True gets them)
+Examples = Optional[dict[str, np.ndarray]]
+_TransformerLayer = Union[TransformerEncoderLayer, TransformerDecoderLayer]
+
 
 class _Mask:
     """A mask in the graph: its value's name, rank and dtype."""
 
     __slots__ = ("name", "ndim", "dtype")
 
-    def __init__(self, name, ndim, dtype):
+    def __init__(self, name: str, ndim: int, dtype: npt.DTypeLike) -> None:
         self.name, self.ndim, self.dtype = name, ndim, np.dtype(dtype)
 
 
-def _mask(name, examples, key):
+def _mask(name: Optional[str], examples: Examples, key: str) -> Optional[_Mask]:
     """The _Mask of extra input ``key`` (None when absent)."""
     if name is None:
         return None
+    assert examples is not None  # the converter takes examples: its extra inputs' arrays
     example = examples[key]
     return _Mask(name, example.ndim, example.dtype)
 
 
-def _onnx_dtype(g, dtype):
+def _onnx_dtype(g: Graph, dtype: npt.DTypeLike) -> int:
     return g.onnx.helper.np_dtype_to_tensor_dtype(np.dtype(dtype))
 
 
-def _additive(g, mask, path):
+def _additive(g: Graph, mask: Optional[_Mask], path: str) -> Optional[_Mask]:
     """The mask as floats of the model dtype to add to the scores: a bool mask's True (may not
     attend) -> -inf, False -> 0; a float mask as it is (cast to the model dtype)."""
     if mask is None:
@@ -68,18 +83,19 @@ def _additive(g, mask, path):
     return _Mask(name, mask.ndim, g.dtype)
 
 
-def _axes(g, axes, path):
+def _axes(g: Graph, axes: Sequence[int], path: str) -> str:
     return g.const(np.array(axes, dtype=np.int64), f"{path}.axes")
 
 
-def _reduce(g, op_type, x, axes, keepdims, path):
+def _reduce(g: Graph, op_type: str, x: str, axes: Sequence[int], keepdims: int, path: str
+            ) -> str:
     """ReduceMax/ReduceMean over ``axes`` (an input from opset 18, an attribute before)."""
     if g.opset >= 18:
         return g.add(op_type, [x, _axes(g, axes, path)], path, keepdims=keepdims)
     return g.add(op_type, [x], path, axes=list(axes), keepdims=keepdims)
 
 
-def _refuse_dropout(m, path, p):
+def _refuse_dropout(m: Module, path: str, p: float) -> None:
     if m.training and p > 0:
         raise NotImplementedError(
             f"onnx.export: {type(m).__name__} at {path!r} is in training mode with dropout "
@@ -87,7 +103,8 @@ def _refuse_dropout(m, path, p):
             "(training=TrainingMode.EVAL, the default)")
 
 
-def _project(g, x, weight, bias, path, what):
+def _project(g: Graph, x: str, weight: np.ndarray, bias: Optional[np.ndarray], path: str,
+             what: str) -> str:
     """x W^T + b (MatMul with the transposed weight folded into the initializer)."""
     y = g.add("MatMul", [x, g.const(weight.T, f"{path}.{what}_weight_t")], path)
     if bias is None:
@@ -95,12 +112,12 @@ def _project(g, x, weight, bias, path, what):
     return g.add("Add", [y, g.const(bias, f"{path}.{what}_bias")], path)
 
 
-def _split(g, x, parts, E, path):
+def _split(g: Graph, x: str, parts: int, E: int, path: str) -> list[str]:
     return g.add_multi("Split", [x, g.const(np.array([E] * parts, dtype=np.int64),
                                             f"{path}.split")], path, parts, axis=-1)
 
 
-def _append_key(g, x, row, batch_first, path):
+def _append_key(g: Graph, x: str, row: np.ndarray, batch_first: bool, path: str) -> str:
     """x (S, N, E) (or (N, S, E)) with one more key ``row`` (1, 1, E) at its end, the same
     for every batch entry (Expand to (1, N, E), N read from x's Shape)."""
     seq_axis = 1 if batch_first else 0
@@ -112,7 +129,7 @@ def _append_key(g, x, row, batch_first, path):
     return g.add("Concat", [x, extra], path, axis=seq_axis)
 
 
-def _pad_mask(g, mask, path):
+def _pad_mask(g: Graph, mask: Optional[_Mask], path: str) -> Optional[_Mask]:
     """An additive mask with a 0 column (one more key every query may attend) at its end."""
     if mask is None:
         return None
@@ -122,7 +139,8 @@ def _pad_mask(g, mask, path):
     return _Mask(name, mask.ndim, mask.dtype)
 
 
-def _heads(g, x, H, hd, batch_first, transpose_keys, path):
+def _heads(g: Graph, x: str, H: int, hd: int, batch_first: bool, transpose_keys: bool,
+           path: str) -> str:
     """(T, N, E) (or (N, T, E)) -> (N, H, T, hd), or (N, H, hd, T) with ``transpose_keys``:
     Reshape (0, 0, H, hd) copies the batch and sequence sizes, Transpose orders the axes."""
     split = g.add("Reshape", [x, g.const(np.array([0, 0, H, hd], dtype=np.int64),
@@ -134,7 +152,7 @@ def _heads(g, x, H, hd, batch_first, transpose_keys, path):
     return g.add("Transpose", [split], path, perm=perm)
 
 
-def _causal(g, scores, path):
+def _causal(g: Graph, scores: str, path: str) -> str:
     """The additive causal mask of the scores (..., L, S): -inf where key j > query i (upper
     left aligned), from the scores' Shape (ConstantOfShape, Trilu)."""
     size = g.add("Shape", [scores], path, start=-2)
@@ -147,7 +165,7 @@ def _causal(g, scores, path):
                            g.scalar(0.0, f"{path}.zero")], path)
 
 
-def _softmax(g, scores, masked, safe, path):
+def _softmax(g: Graph, scores: str, masked: bool, safe: bool, path: str) -> str:
     """softmax over the keys (last axis); with ``safe`` a row of -inf (every key masked)
     gives zeros instead of NaN."""
     p = g.add("Softmax", [scores], path, axis=-1)
@@ -158,7 +176,8 @@ def _softmax(g, scores, masked, safe, path):
     return g.add("Where", [dead, g.scalar(0.0, f"{path}.zero"), p], path)
 
 
-def attend(g, q, k, v, mask, scale, causal, safe, path):
+def attend(g: Graph, q: str, k: str, v: str, mask: Optional[str], scale: float, causal: bool,
+           safe: bool, path: str) -> tuple[str, str]:
     """O = softmax(q k^T scale + mask) v on graph values (q (..., L, E), k^T given as
     ``k`` (..., E, S)); returns (O, P)."""
     scores = g.add("MatMul", [g.add("Mul", [q, g.scalar(scale, f"{path}.scale")], path), k],
@@ -172,9 +191,11 @@ def attend(g, q, k, v, mask, scale, causal, safe, path):
     return g.add("MatMul", [p, v], path), p
 
 
-def multihead_attention(g, m, query, shape, path, key, value, key_padding_mask=None,
-                        attn_mask=None, need_weights=True, average_attn_weights=True,
-                        is_causal=False):
+def multihead_attention(g: Graph, m: MultiheadAttention, query: str, shape: Shape, path: str,
+                        key: str, value: str, key_padding_mask: Optional[_Mask] = None,
+                        attn_mask: Optional[_Mask] = None, need_weights: bool = True,
+                        average_attn_weights: bool = True, is_causal: bool = False
+                        ) -> tuple[str, Optional[str]]:
     """The graph of ``m(query, key, value, ...)``: names of (output, weights or None).
     ``key_padding_mask`` and ``attn_mask`` are _Masks (or None)."""
     _refuse_dropout(m, path, m.dropout)
@@ -199,6 +220,7 @@ def multihead_attention(g, m, query, shape, path, key, value, key_padding_mask=N
     bias = None if m.in_proj_bias is None else m.in_proj_bias.array
     b = (None,) * 3 if bias is None else (bias[:E], bias[E:2 * E], bias[2 * E:])
     if m._qkv_same_embed_dim:
+        assert m.in_proj_weight is not None  # one packed weight when the embedding dims agree
         w = m.in_proj_weight.array
         if query == key == value:
             q, k, v = _split(g, _project(g, query, w, bias, path, "in_proj"), 3, E, path)
@@ -219,6 +241,7 @@ def multihead_attention(g, m, query, shape, path, key, value, key_padding_mask=N
     attn = _additive(g, attn_mask, path)
     kpm = _additive(g, key_padding_mask, path)
     if m.bias_k is not None:
+        assert m.bias_v is not None  # bias_k and bias_v come together (add_bias_kv)
         k = _append_key(g, k, m.bias_k.array, batch_first, path)
         v = _append_key(g, v, m.bias_v.array, batch_first, path)
         attn, kpm = _pad_mask(g, attn, path), _pad_mask(g, kpm, path)
@@ -260,12 +283,17 @@ def multihead_attention(g, m, query, shape, path, key, value, key_padding_mask=N
     return out, weights
 
 
-@converts(MultiheadAttention)
-def multihead_attention_layer(g, m, query, shape, path, key=None, value=None,
-                              key_padding_mask=None, attn_mask=None, need_weights=True,
-                              average_attn_weights=True, is_causal=False, examples=None):
+@converts(MultiheadAttention, extra_inputs=("key", "value", "key_padding_mask", "attn_mask"),
+          options=("need_weights", "average_attn_weights", "is_causal"), examples=True)
+def multihead_attention_layer(g: Graph, m: MultiheadAttention, query: str, shape: Shape,
+                              path: str, key: Optional[str] = None, value: Optional[str] = None,
+                              key_padding_mask: Optional[str] = None,
+                              attn_mask: Optional[str] = None, need_weights: bool = True,
+                              average_attn_weights: bool = True, is_causal: bool = False,
+                              examples: Examples = None) -> tuple[str, Optional[str]]:
     """(output, weights): the heads' scaled dot-product attention between the projections
     (module docstring); key_padding_mask and attn_mask may be graph inputs or constants."""
+    assert key is not None and value is not None  # MultiheadAttention.forward requires them
     return multihead_attention(
         g, m, query, shape, path, key, value,
         key_padding_mask=_mask(key_padding_mask, examples, "key_padding_mask"),
@@ -273,13 +301,9 @@ def multihead_attention_layer(g, m, query, shape, path, key=None, value=None,
         average_attn_weights=average_attn_weights, is_causal=is_causal)
 
 
-multihead_attention_layer.extra_inputs = ("key", "value", "key_padding_mask", "attn_mask")
-multihead_attention_layer.options = ("need_weights", "average_attn_weights", "is_causal")
-multihead_attention_layer.examples = True
-
-
 # ---------------------------------------------------------------- the Transformer layers
-def _activation(g, fn, x, shape, path):
+def _activation(g: Graph, fn: Union[Callable[..., Any], Module], x: str, shape: Shape,
+                path: str) -> str:
     """The feed-forward block's activation: F.relu / F.gelu, or a layer with a converter."""
     if fn is act_ops.relu:
         return g.add("Relu", [x], path)
@@ -293,18 +317,18 @@ def _activation(g, fn, x, shape, path):
         "module (nn.GELU(approximate='tanh'), nn.SiLU(), ...)")
 
 
-def _layer(g, m, x, shape, path):
+def _layer(g: Graph, m: Module, x: str, shape: Shape, path: str) -> str:
     return require_converter(m, path)(g, m, x, shape, path)
 
 
-def _refuse_layer_dropout(m, path):
+def _refuse_layer_dropout(m: Module, path: str) -> None:
     for name in ("dropout", "dropout1", "dropout2", "dropout3"):
         d = getattr(m, name, None)
         if d is not None:
             _refuse_dropout(d, f"{path}.{name}", d.p)
 
 
-def _feed_forward(g, m, x, shape, path):
+def _feed_forward(g: Graph, m: _TransformerLayer, x: str, shape: Shape, path: str) -> str:
     """W2 act(W1 x + b1) + b2."""
     h = _layer(g, m.linear1, x, shape, f"{path}.linear1")
     h = _activation(g, m.activation, h, shape[:-1] + (m.linear1.out_features,),
@@ -312,7 +336,8 @@ def _feed_forward(g, m, x, shape, path):
     return _layer(g, m.linear2, h, shape[:-1] + (m.linear1.out_features,), f"{path}.linear2")
 
 
-def _residual(g, m, x, block, norm, shape, path):
+def _residual(g: Graph, m: _TransformerLayer, x: str, block: Callable[[str], str],
+              norm: tuple[Module, str], shape: Shape, path: str) -> str:
     """x + block(norm(x)) with norm_first, else norm(x + block(x))."""
     if m.norm_first:
         y = block(_layer(g, norm[0], x, shape, f"{path}.{norm[1]}"))
@@ -320,20 +345,21 @@ def _residual(g, m, x, block, norm, shape, path):
     return _layer(g, norm[0], g.add("Add", [x, block(x)], path), shape, f"{path}.{norm[1]}")
 
 
-def _canonical(g, mask, path):
+def _canonical(g: Graph, mask: Optional[_Mask], path: str) -> Optional[_Mask]:
     """torch's canonical mask: a bool mask as additive floats (True -> -inf)."""
     return _additive(g, mask, path) if mask is not None and mask.dtype == np.bool_ else mask
 
 
-def encoder_layer(g, m, x, shape, path, src_mask=None, src_key_padding_mask=None,
-                  is_causal=False):
+def encoder_layer(g: Graph, m: TransformerEncoderLayer, x: str, shape: Shape, path: str,
+                  src_mask: Optional[_Mask] = None,
+                  src_key_padding_mask: Optional[_Mask] = None, is_causal: bool = False) -> str:
     """x <- LN1(x + SA(x)), x <- LN2(x + FF(x)) (norm_first: x + SA(LN1(x)), x + FF(LN2(x)));
     the masks are _Masks (or None)."""
     _refuse_layer_dropout(m, path)
     kpm = _canonical(g, src_key_padding_mask, path)
     mask = _canonical(g, src_mask, path)
 
-    def self_attention(h):
+    def self_attention(h: str) -> str:
         return multihead_attention(g, m.self_attn, h, shape, f"{path}.self_attn", h, h,
                                    key_padding_mask=kpm, attn_mask=mask, need_weights=False,
                                    is_causal=is_causal)[0]
@@ -343,19 +369,22 @@ def encoder_layer(g, m, x, shape, path, src_mask=None, src_key_padding_mask=None
                      (m.norm2, "norm2"), shape, path)
 
 
-def decoder_layer(g, m, x, shape, path, memory, tgt_mask=None, memory_mask=None,
-                  tgt_key_padding_mask=None, memory_key_padding_mask=None, tgt_is_causal=False,
-                  memory_is_causal=False):
+def decoder_layer(g: Graph, m: TransformerDecoderLayer, x: str, shape: Shape, path: str,
+                  memory: str, tgt_mask: Optional[_Mask] = None,
+                  memory_mask: Optional[_Mask] = None,
+                  tgt_key_padding_mask: Optional[_Mask] = None,
+                  memory_key_padding_mask: Optional[_Mask] = None, tgt_is_causal: bool = False,
+                  memory_is_causal: bool = False) -> str:
     """x <- LN1(x + SA(x)), x <- LN2(x + CA(x, memory)), x <- LN3(x + FF(x)) (norm_first:
     x + Block(LN(x)) each time); the masks are _Masks (or None)."""
     _refuse_layer_dropout(m, path)
 
-    def self_attention(h):
+    def self_attention(h: str) -> str:
         return multihead_attention(g, m.self_attn, h, shape, f"{path}.self_attn", h, h,
                                    key_padding_mask=tgt_key_padding_mask, attn_mask=tgt_mask,
                                    need_weights=False, is_causal=tgt_is_causal)[0]
 
-    def cross_attention(h):
+    def cross_attention(h: str) -> str:
         return multihead_attention(g, m.multihead_attn, h, shape, f"{path}.multihead_attn",
                                    memory, memory, key_padding_mask=memory_key_padding_mask,
                                    attn_mask=memory_mask, need_weights=False,
@@ -371,9 +400,12 @@ _ENCODER_MASKS = ("src_mask", "src_key_padding_mask")
 _DECODER_MASKS = ("tgt_mask", "memory_mask", "tgt_key_padding_mask", "memory_key_padding_mask")
 
 
-@converts(TransformerEncoderLayer)
-def encoder_layer_converter(g, m, src, shape, path, src_mask=None, src_key_padding_mask=None,
-                            is_causal=False, examples=None):
+@converts(TransformerEncoderLayer, extra_inputs=_ENCODER_MASKS, options=("is_causal",),
+          examples=True)
+def encoder_layer_converter(g: Graph, m: TransformerEncoderLayer, src: str, shape: Shape,
+                            path: str, src_mask: Optional[str] = None,
+                            src_key_padding_mask: Optional[str] = None, is_causal: bool = False,
+                            examples: Examples = None) -> str:
     """The encoder layer (``encoder_layer``), its masks graph inputs or constants."""
     return encoder_layer(g, m, src, shape, path,
                          **{k: _mask(v, examples, k) for k, v in
@@ -381,41 +413,39 @@ def encoder_layer_converter(g, m, src, shape, path, src_mask=None, src_key_paddi
                          is_causal=is_causal)
 
 
-encoder_layer_converter.extra_inputs = _ENCODER_MASKS
-encoder_layer_converter.options = ("is_causal",)
-encoder_layer_converter.examples = True
-
-
-@converts(TransformerDecoderLayer)
-def decoder_layer_converter(g, m, tgt, shape, path, memory=None, tgt_mask=None,
-                            memory_mask=None, tgt_key_padding_mask=None,
-                            memory_key_padding_mask=None, tgt_is_causal=False,
-                            memory_is_causal=False, examples=None):
+@converts(TransformerDecoderLayer, extra_inputs=("memory",) + _DECODER_MASKS,
+          options=("tgt_is_causal", "memory_is_causal"), examples=True)
+def decoder_layer_converter(g: Graph, m: TransformerDecoderLayer, tgt: str, shape: Shape,
+                            path: str, memory: Optional[str] = None,
+                            tgt_mask: Optional[str] = None, memory_mask: Optional[str] = None,
+                            tgt_key_padding_mask: Optional[str] = None,
+                            memory_key_padding_mask: Optional[str] = None,
+                            tgt_is_causal: bool = False, memory_is_causal: bool = False,
+                            examples: Examples = None) -> str:
     """The decoder layer (``decoder_layer``), its memory and masks graph inputs or constants."""
+    assert memory is not None  # TransformerDecoderLayer.forward requires it
     masks = (tgt_mask, memory_mask, tgt_key_padding_mask, memory_key_padding_mask)
     return decoder_layer(g, m, tgt, shape, path, memory,
                          **{k: _mask(v, examples, k) for k, v in zip(_DECODER_MASKS, masks)},
                          tgt_is_causal=tgt_is_causal, memory_is_causal=memory_is_causal)
 
 
-decoder_layer_converter.extra_inputs = ("memory",) + _DECODER_MASKS
-decoder_layer_converter.options = ("tgt_is_causal", "memory_is_causal")
-decoder_layer_converter.examples = True
-
-
-def _stacked_layer(g, layer, kind, path):
+def _stacked_layer(g: Graph, layer: Module, kind: str, path: str) -> Callable[..., str]:
     """The layer's own graph function (encoder_layer / decoder_layer), refusing a layer of
     another kind (a subclass with its own forward, say)."""
-    fn = {"encoder": (TransformerEncoderLayer, encoder_layer),
-          "decoder": (TransformerDecoderLayer, decoder_layer)}[kind]
-    if isinstance(layer, fn[0]) and type(layer).forward is fn[0].forward:
-        return fn[1]
+    kinds: dict[str, tuple[type[Module], Callable[..., str]]] = {
+        "encoder": (TransformerEncoderLayer, encoder_layer),
+        "decoder": (TransformerDecoderLayer, decoder_layer)}
+    cls, fn = kinds[kind]
+    if isinstance(layer, cls) and type(layer).forward is cls.forward:
+        return fn
     raise NotImplementedError(f"onnx.export: no ONNX converter for {type(layer).__name__} at "
                               f"{path!r} inside a Transformer{kind.capitalize()}: its layers "
                               f"must be Transformer{kind.capitalize()}Layer")
 
 
-def _zero_padding(g, m, x, kpm, batch_first, path):
+def _zero_padding(g: Graph, m: TransformerEncoder, x: str, kpm: _Mask, batch_first: bool,
+                  path: str) -> str:
     """gradsheet's (and torch's nested-tensor) evaluation path of TransformerEncoder: zeros at
     the padded positions (the canonical padding mask nonzero), unless mask_check finds a
     padding mask that is not left-aligned (a valid key after a padded one in some row)."""
@@ -443,9 +473,11 @@ def _zero_padding(g, m, x, kpm, batch_first, path):
     return g.add("Mul", [x, keep], path)
 
 
-@converts(TransformerEncoder)
-def encoder(g, m, src, shape, path, mask=None, src_key_padding_mask=None, is_causal=None,
-            examples=None):
+@converts(TransformerEncoder, extra_inputs=("mask", "src_key_padding_mask"),
+          options=("is_causal",), examples=True)
+def encoder(g: Graph, m: TransformerEncoder, src: str, shape: Shape, path: str,
+            mask: Optional[str] = None, src_key_padding_mask: Optional[str] = None,
+            is_causal: Optional[bool] = None, examples: Examples = None) -> str:
     """Each layer in turn (``encoder_layer``), then the norm. is_causal=None (detect whether
     ``mask`` is the causal mask) exports the mask itself, which gives the same numbers."""
     kpm = _canonical(g, _mask(src_key_padding_mask, examples, "src_key_padding_mask"), path)
@@ -461,21 +493,20 @@ def encoder(g, m, src, shape, path, mask=None, src_key_padding_mask=None, is_cau
             g, layer, x, shape, lpath, src_mask=src_mask, src_key_padding_mask=kpm,
             is_causal=is_causal is True)
     if zero:
+        assert first is not None and kpm is not None  # zero needs both
         x = _zero_padding(g, m, x, kpm, first.self_attn.batch_first, path)
     if m.norm is not None:
         x = _layer(g, m.norm, x, shape, f"{path}.norm")
     return x
 
 
-encoder.extra_inputs = ("mask", "src_key_padding_mask")
-encoder.options = ("is_causal",)
-encoder.examples = True
-
-
-@converts(TransformerDecoder)
-def decoder(g, m, tgt, shape, path, memory=None, tgt_mask=None, memory_mask=None,
-            tgt_key_padding_mask=None, memory_key_padding_mask=None, tgt_is_causal=None,
-            memory_is_causal=False, examples=None):
+@converts(TransformerDecoder, extra_inputs=("memory",) + _DECODER_MASKS,
+          options=("tgt_is_causal", "memory_is_causal"), examples=True)
+def decoder(g: Graph, m: TransformerDecoder, tgt: str, shape: Shape, path: str,
+            memory: Optional[str] = None, tgt_mask: Optional[str] = None,
+            memory_mask: Optional[str] = None, tgt_key_padding_mask: Optional[str] = None,
+            memory_key_padding_mask: Optional[str] = None, tgt_is_causal: Optional[bool] = None,
+            memory_is_causal: bool = False, examples: Examples = None) -> str:
     """Each layer in turn (``decoder_layer``) on tgt with memory, then the norm."""
     masks = {k: _mask(v, examples, k) for k, v in zip(
         _DECODER_MASKS, (tgt_mask, memory_mask, tgt_key_padding_mask, memory_key_padding_mask))}
@@ -490,14 +521,9 @@ def decoder(g, m, tgt, shape, path, memory=None, tgt_mask=None, memory_mask=None
     return x
 
 
-decoder.extra_inputs = ("memory",) + _DECODER_MASKS
-decoder.options = ("tgt_is_causal", "memory_is_causal")
-decoder.examples = True
-
-
 # ---------------------------------------------------------------- the op
 @converts_op(attention_ops.ScaledDotProductAttention)
-def scaled_dot_product_attention(g, call):
+def scaled_dot_product_attention(g: Graph, call: OpCall) -> str:
     """softmax(Q K^T scale + M) V (F.scaled_dot_product_attention): MatMul, Add, Softmax,
     MatMul; a fully masked row gives zeros. A float mask may be a graph input; a bool mask is
     turned into floats in Python, so it exports as a constant of fixed shape."""

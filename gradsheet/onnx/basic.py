@@ -1,15 +1,29 @@
 """Converters for Linear, the shape-only layers (Identity, Dropout in eval mode, Flatten)
 and the activations."""
+from __future__ import annotations
+
 import math
+from collections.abc import Callable
+from types import SimpleNamespace
+from typing import TYPE_CHECKING, Any, Union
 
 from ..nn import activation as act
 from ..nn.dropout import Dropout
 from ..nn.linear import Flatten, Identity, Linear
 from .graph import converts
 
+if TYPE_CHECKING:
+    from ..nn.module import Module
+    from .graph import Graph
+
+# A layer converter takes the Graph, the layer (or a SimpleNamespace of its attributes, for
+# the op converters of gradsheet.onnx.ops that reuse one), the input's graph name, the
+# input's example shape (a Shape) and the layer's path in the model
+Shape = tuple[int, ...]
+
 
 @converts(Linear)
-def linear(g, m, x, shape, path):
+def linear(g: Graph, m: Linear, x: str, shape: Shape, path: str) -> str:
     """z = x W^T + b: Gemm for a batch of vectors, MatMul + Add for any other rank."""
     w = m.weight.array
     if len(shape) == 2:
@@ -24,13 +38,13 @@ def linear(g, m, x, shape, path):
 
 
 @converts(Identity, Dropout)
-def identity(g, m, x, shape, path):
+def identity(g: Graph, m: Module, x: str, shape: Shape, path: str) -> str:
     """y = x (Dropout is the identity in eval mode, which export uses)."""
     return g.add("Identity", [x], path)
 
 
 @converts(Flatten)
-def flatten(g, m, x, shape, path):
+def flatten(g: Graph, m: Flatten, x: str, shape: Shape, path: str) -> str:
     """Merge dims start_dim..end_dim: ONNX Flatten when they run to the end and leave one
     leading dim, else Reshape that copies the leading dims (0) and infers the merged one (-1),
     so a symbolic batch stays symbolic."""
@@ -42,8 +56,8 @@ def flatten(g, m, x, shape, path):
     return g.add("Reshape", [x, g.const(target, f"{path}.shape")], path)
 
 
-def _unary(op_type, **attrs):
-    def convert(g, m, x, shape, path):
+def _unary(op_type: str, **attrs: Any) -> Callable[[Graph, Module, str, Shape, str], str]:
+    def convert(g: Graph, m: Module, x: str, shape: Shape, path: str) -> str:
         return g.add(op_type, [x], path, **attrs)
     return convert
 
@@ -54,25 +68,27 @@ converts(act.Tanh)(_unary("Tanh"))
 
 
 @converts(act.LeakyReLU)
-def leaky_relu(g, m, x, shape, path):
+def leaky_relu(g: Graph, m: act.LeakyReLU, x: str, shape: Shape, path: str) -> str:
     """max(eps z, z), eps = negative_slope."""
     return g.add("LeakyRelu", [x], path, alpha=float(m.negative_slope))
 
 
 @converts(act.ELU)
-def elu(g, m, x, shape, path):
+def elu(g: Graph, m: act.ELU, x: str, shape: Shape, path: str) -> str:
     """z if z > 0 else alpha (e^z - 1)."""
     return g.add("Elu", [x], path, alpha=float(m.alpha))
 
 
 @converts(act.SiLU)
-def silu(g, m, x, shape, path):
+def silu(g: Graph, m: Union[act.SiLU, SimpleNamespace], x: str, shape: Shape, path: str
+         ) -> str:
     """z sigmoid(z)."""
     return g.add("Mul", [x, g.add("Sigmoid", [x], path)], path)
 
 
 @converts(act.Softplus)
-def softplus(g, m, x, shape, path):
+def softplus(g: Graph, m: Union[act.Softplus, SimpleNamespace], x: str, shape: Shape,
+             path: str) -> str:
     """log(1 + e^(beta z)) / beta, and z itself where beta z > threshold. The two branches
     differ there by log(1 + e^-(beta z)) / beta < e^-threshold / beta, invisible in float32
     and float64 next to z > threshold / beta once threshold >= 20 (the default): then no
@@ -91,7 +107,8 @@ def softplus(g, m, x, shape, path):
 
 
 @converts(act.GELU)
-def gelu(g, m, x, shape, path):
+def gelu(g: Graph, m: Union[act.GELU, SimpleNamespace], x: str, shape: Shape, path: str
+         ) -> str:
     """z Phi(z): the Gelu op from opset 20; before that its definition,
     0.5 z (1 + erf(z / sqrt 2)), or with approximate='tanh'
     0.5 z (1 + tanh(sqrt(2/pi) (z + 0.044715 z^3)))."""
@@ -109,12 +126,16 @@ def gelu(g, m, x, shape, path):
 
 
 @converts(act.Softmax)
-def softmax(g, m, x, shape, path):
+def softmax(g: Graph, m: Union[act.Softmax, SimpleNamespace], x: str, shape: Shape,
+            path: str) -> str:
     """e^(z_i) / sum_j e^(z_j) along dim."""
+    assert m.dim is not None  # the forward refused dim=None (ops.activation.softmax)
     return g.add("Softmax", [x], path, axis=m.dim % len(shape))
 
 
 @converts(act.LogSoftmax)
-def log_softmax(g, m, x, shape, path):
+def log_softmax(g: Graph, m: Union[act.LogSoftmax, SimpleNamespace], x: str, shape: Shape,
+                path: str) -> str:
     """z_i - log sum_j e^(z_j) along dim."""
+    assert m.dim is not None  # the forward refused dim=None (ops.activation.log_softmax)
     return g.add("LogSoftmax", [x], path, axis=m.dim % len(shape))

@@ -7,17 +7,26 @@ target shapes that a converter expresses from the input's shape (``dynamic_param
 anything else that differs was computed in Python from a size or a value of the input,
 which a graph would freeze, and is refused with the step that uses it.
 """
+from __future__ import annotations
+
 import inspect
+from typing import TYPE_CHECKING, Any, Optional
 
 import numpy as np
+import numpy.typing as npt
 
 from .graph import OP_CONVERTERS, Graph, converter_for
 from .trace import Const, ModuleStep, OpStep, Ref
 
+if TYPE_CHECKING:
+    from ..nn.module import Module
+    from .graph import LayerConverter
+    from .trace import Arg, Step, Trace
+
 _OTHER = "for inputs with other sizes on the dynamic axes and other values"
 
 
-def same(a, b):
+def same(a: Arg, b: Arg) -> bool:
     """Whether two step arguments (from the two traces) are the same."""
     if isinstance(a, Ref) or isinstance(b, Ref):
         return a == b
@@ -39,7 +48,7 @@ def same(a, b):
     return type(a) is type(b) and a == b
 
 
-def _show(x):
+def _show(x: Arg) -> str:
     if isinstance(x, Const):
         return f"a tensor of shape {x.array.shape} that no traced op computed"
     if isinstance(x, Ref):
@@ -47,18 +56,21 @@ def _show(x):
     return repr(x)
 
 
-def check_same(k, s1, s2):
+def check_same(k: int, s1: Step, s2: Optional[Step]) -> None:
     """Raise unless step ``k`` of the second trace, ``s2``, repeats ``s1``."""
     if s2 is None:
         return
-    if type(s1) is not type(s2) or (isinstance(s1, OpStep) and s1.fn is not s2.fn) or \
-            (isinstance(s1, ModuleStep) and s1.module is not s2.module):
+    if type(s1) is not type(s2) or \
+            (isinstance(s1, OpStep) and isinstance(s2, OpStep) and s1.fn is not s2.fn) or \
+            (isinstance(s1, ModuleStep) and isinstance(s2, ModuleStep) and
+             s1.module is not s2.module):
         raise NotImplementedError(
             f"onnx.export: the model's forward runs other steps {_OTHER} (step {k}: "
             f"{s1.describe()} for the example, {s2.describe()} for the other inputs): control "
             "flow on sizes or values (an if or a loop on x.shape or on x's numbers) cannot be "
             "exported")
     if isinstance(s1, OpStep):
+        assert isinstance(s2, OpStep)  # the same type as s1 (checked above)
         dynamic = OP_CONVERTERS[s1.fn].dynamic_params
         pairs = [(f"input {i}", a, b) for i, (a, b) in enumerate(zip(s1.args, s2.args))
                  if i not in dynamic]
@@ -67,6 +79,7 @@ def check_same(k, s1, s2):
         pairs += [(name, s1.params.get(name), s2.params.get(name))
                   for name in s1.params.keys() | s2.params.keys() if name not in dynamic]
     else:
+        assert isinstance(s2, ModuleStep)  # the same type as s1 (checked above)
         pairs = [("its inputs", s1.args, s2.args), ("its keyword inputs", s1.kwargs, s2.kwargs)]
     for what, a, b in pairs:
         if not same(a, b):
@@ -81,12 +94,12 @@ def check_same(k, s1, s2):
 class Emitter:
     """The graph names of traced values, and the constants already added."""
 
-    def __init__(self, g, t1, t2):
+    def __init__(self, g: Graph, t1: Trace, t2: Optional[Trace]) -> None:
         self.g, self.t1, self.t2 = g, t1, t2
-        self.names = {}
-        self.consts = {}
+        self.names: dict[int, str] = {}  # Ref.vid -> graph name
+        self.consts: dict[int, str] = {}  # id(a Const's array) -> its initializer's name
 
-    def value_name(self, x, dtype, hint, user):
+    def value_name(self, x: Arg, dtype: npt.DTypeLike, hint: str, user: str) -> str:
         """The graph name of a step argument: a Ref's value, a Const as an initializer
         (once per array), a number as a constant of ``dtype``."""
         if isinstance(x, Ref):
@@ -105,7 +118,7 @@ class Emitter:
             raise TypeError(f"onnx.export: {user} has a missing (None) input")
         return self.g.exact_const(np.array(x, dtype=dtype), f"{hint}.c")
 
-    def bind(self, refs, names):
+    def bind(self, refs: Arg, names: Any) -> None:
         """Name the Refs of a step's output after its converter's output names."""
         if isinstance(refs, Ref):
             while isinstance(names, tuple):  # a converter exporting only the first output
@@ -117,13 +130,13 @@ class Emitter:
             for i, r in enumerate(refs):
                 self.bind(r, names[i] if i < len(names) else None)
 
-    def structure_names(self, x, hint, user):
+    def structure_names(self, x: Arg, hint: str, user: str) -> Any:
         """The graph names of a (nested) tuple of step arguments, in its structure."""
         if isinstance(x, (tuple, list)):
             return tuple(self.structure_names(v, hint, user) for v in x)
         return self.value_name(x, self.g.dtype, hint, user)
 
-    def find_dim(self, a, b, first=None):
+    def find_dim(self, a: int, b: int, first: Arg = None) -> Optional[tuple[str, int]]:
         """(graph name, axis) of a value with a dim of size ``a`` in the first trace and ``b``
         in the second: ``first`` (a Ref) if it has one, else the earliest such value (the graph
         inputs come first), else None."""
@@ -139,7 +152,7 @@ class Emitter:
                     return name, j
         return None
 
-    def array_of(self, x, trace):
+    def array_of(self, x: Arg, trace: Trace) -> np.ndarray:
         """The value of a step argument in ``trace`` (a Ref's array, a Const's, a number)."""
         if isinstance(x, Ref):
             return trace.arrays[x.vid]
@@ -148,7 +161,7 @@ class Emitter:
         return np.asarray(x)
 
     # ------------------------------------------------------------ steps
-    def emit(self, steps2):
+    def emit(self, steps2: Optional[list[Step]]) -> None:
         """Emit every step of the first trace, each checked against the same step of the
         second (``steps2``; None: no second trace, as for the dry run)."""
         for k, step in enumerate(self.t1.steps):
@@ -161,9 +174,11 @@ class Emitter:
                         f"{step.describe()}): control flow on sizes or values cannot be exported")
                 check_same(k, step, other)
             if isinstance(step, OpStep):
+                assert other is None or isinstance(other, OpStep)  # check_same
                 call = OpCall(self, step, other)
                 self.names[step.out.vid] = OP_CONVERTERS[step.fn](self.g, call)
             else:
+                assert other is None or isinstance(other, ModuleStep)  # check_same
                 self.emit_layer(step, other)
         if steps2 is not None and len(steps2) > len(self.t1.steps):
             raise NotImplementedError(
@@ -171,7 +186,7 @@ class Emitter:
                 f"{len(self.t1.steps)}: {steps2[len(self.t1.steps)].describe()}): control flow "
                 "on sizes or values cannot be exported")
 
-    def emit_layer(self, step, other):
+    def emit_layer(self, step: ModuleStep, other: Optional[ModuleStep]) -> None:
         """Emit a layer through its converter: the forward's first argument is ``x``, the
         others must be None or among the converter's ``extra_inputs`` (tensors, given to it as
         graph names) or ``options`` (Python values, given as they are); a converter with
@@ -180,12 +195,14 @@ class Emitter:
         is refused."""
         m, path, user = step.module, step.path, step.describe()
         fn = converter_for(m)
+        assert fn is not None  # the trace made a step of a layer that has a converter
         x, extras, examples = self._layer_arguments(fn, step, self.t1)
         xname = self.value_name(x, self.g.dtype, path or "model", user)
         shape = self.array_of(x, self.t1).shape
         if getattr(fn, "examples", False):
             extras["examples"] = examples
         if other is not None:
+            assert self.t2 is not None  # other is a step of the second trace
             x2, _, examples2 = self._layer_arguments(fn, other, self.t2, names=False)
             shape2 = self.array_of(x2, self.t2).shape
             if shape2 != shape or any(examples[k].shape != examples2[k].shape for k in examples):
@@ -204,7 +221,8 @@ class Emitter:
                         "change its ONNX form (pooling windows, say); declare those axes static")
         self.bind(step.out, fn(self.g, m, xname, shape, path or "model", **extras))
 
-    def _layer_arguments(self, fn, step, trace, names=True):
+    def _layer_arguments(self, fn: LayerConverter, step: ModuleStep, trace: Trace,
+                         names: bool = True) -> tuple[Arg, dict[str, Any], dict[str, np.ndarray]]:
         """(x, extras: argument name -> graph names (None unless ``names``) or option value,
         examples: argument name -> example array in ``trace``) of a layer step."""
         m, path, user = step.module, step.path, step.describe()
@@ -215,7 +233,8 @@ class Emitter:
         (first, x), *rest = list(bound.arguments.items())[1:]
         allowed = getattr(fn, "extra_inputs", ())
         options = getattr(fn, "options", ())
-        extras, examples = {}, {}
+        extras: dict[str, Any] = {}
+        examples: dict[str, np.ndarray] = {}
         for name, value in rest:
             if name in options:
                 if isinstance(value, (Ref, Const)):
@@ -237,7 +256,8 @@ class Emitter:
                             "is needed")
         return x, extras, examples
 
-    def _layer_nodes(self, fn, m, xname, shape, path, extras):
+    def _layer_nodes(self, fn: LayerConverter, m: Module, xname: str, shape: tuple[int, ...],
+                     path: str, extras: dict[str, Any]) -> tuple[list[bytes], list[bytes]]:
         g = Graph(self.g.onnx, self.g.opset, self.g.dtype, self.g.batch_axis)
         fn(g, m, xname, shape, path or "model", **extras)
         return ([n.SerializeToString() for n in g.nodes],
@@ -248,45 +268,49 @@ class OpCall:
     """What an op converter needs of one traced op: its arguments (Refs, Consts, numbers),
     their graph names, and their values in both traces."""
 
-    def __init__(self, emitter, step, other):
+    def __init__(self, emitter: Emitter, step: OpStep, other: Optional[OpStep]) -> None:
         self.e, self.step, self.other = emitter, step, other
         self.fn, self.args, self.params = step.fn, step.args, step.params
         self.hint = step.path or "model"
         self.out = emitter.t1.arrays[step.out.vid]
-        self.out2 = emitter.t2.arrays[other.out.vid] if other is not None else self.out
+        self.out2 = self.out
+        if other is not None:
+            assert emitter.t2 is not None  # other is a step of the second trace
+            self.out2 = emitter.t2.arrays[other.out.vid]
 
-    def describe(self):
+    def describe(self) -> str:
         """The op and the forward that called it, for messages."""
         return self.step.describe()
 
-    def arg(self, i):
+    def arg(self, i: int) -> Arg:
         """Argument i (Ref, Const, number or None; None past the end)."""
         return self.args[i] if i < len(self.args) else None
 
-    def is_const(self, i):
+    def is_const(self, i: int) -> bool:
         """Whether argument i is a tensor no traced op computed (a parameter, say)."""
         return isinstance(self.args[i], Const)
 
-    def const_name(self, i):
+    def const_name(self, i: int) -> str:
         """The name for a constant argument i: its name in the model, or a generated one."""
         return self.args[i].name or f"{self.hint}.const"
 
-    def array_of(self, x):
+    def array_of(self, x: Arg) -> np.ndarray:
         """The value of argument ``x`` in the first trace."""
         return self.e.array_of(x, self.e.t1)
 
-    def array(self, i):
+    def array(self, i: int) -> np.ndarray:
         """The value of argument i in the first trace."""
         return self.array_of(self.args[i])
 
-    def input_shapes(self, i):
+    def input_shapes(self, i: int) -> tuple[tuple[int, ...], tuple[int, ...]]:
         """Input i's shape in the first trace and in the second."""
         first = self.array(i).shape
         if self.other is None:
             return first, first
+        assert self.e.t2 is not None  # other is a step of the second trace
         return first, self.e.array_of(self.other.args[i], self.e.t2).shape
 
-    def dim(self, k):
+    def dim(self, k: int) -> Optional[str]:
         """A 1-D int64 graph value holding output dim k's size, read from the Shape of a value
         that has it in both traces (this op's input first), or None."""
         found = self.e.find_dim(self.out.shape[k], self.out2.shape[k], self.args[0])
@@ -295,15 +319,15 @@ class OpCall:
         name, j = found
         return self.e.g.add("Shape", [name], self.hint, start=j, end=j + 1)
 
-    def value_name(self, x, dtype=None):
+    def value_name(self, x: Arg, dtype: Optional[npt.DTypeLike] = None) -> str:
         """The graph name of argument ``x`` (a number becomes a constant of ``dtype``, by
         default the result's)."""
         return self.e.value_name(x, dtype or self.out.dtype, self.hint, self.describe())
 
-    def name(self, i, dtype=None):
+    def name(self, i: int, dtype: Optional[npt.DTypeLike] = None) -> str:
         """The graph name of input i (a number becomes a constant of the result's dtype)."""
         return self.value_name(self.args[i], dtype)
 
-    def number(self, value):
+    def number(self, value: float) -> str:
         """A constant holding ``value`` in the result's dtype."""
         return self.e.g.exact_const(np.array(value, dtype=self.out.dtype), f"{self.hint}.c")

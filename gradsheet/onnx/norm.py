@@ -1,13 +1,23 @@
 """Converters for the normalization layers: BatchNorm1d/2d (eval: running statistics) ->
 BatchNormalization, LayerNorm -> LayerNormalization, GroupNorm -> GroupNormalization (opset
 21, per-channel scale) or, before it, the same computation through InstanceNormalization."""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Union
+
 import numpy as np
 
 from ..nn import normalization as N
 from .graph import converts
 
+if TYPE_CHECKING:
+    from .._typing import ShapeLike
+    from .basic import Shape
+    from .graph import Graph
 
-def _affine(g, m, size, path):
+
+def _affine(g: Graph, m: Union[N._BatchNorm, N.LayerNorm, N.GroupNorm], size: ShapeLike,
+            path: str) -> tuple[str, str]:
     """The names of gamma and beta, with 1 and 0 standing in for the ones the layer lacks."""
     dtype = g.dtype
     weight = m.weight.array if m.weight is not None else np.ones(size, dtype)
@@ -16,7 +26,7 @@ def _affine(g, m, size, path):
 
 
 @converts(N.BatchNorm1d, N.BatchNorm2d)
-def batch_norm(g, m, x, shape, path):
+def batch_norm(g: Graph, m: N._BatchNorm, x: str, shape: Shape, path: str) -> str:
     """y = gamma (x - running_mean) / sqrt(running_var + eps) + beta, per channel (axis 1)."""
     if m.running_mean is None:
         raise NotImplementedError(
@@ -30,7 +40,7 @@ def batch_norm(g, m, x, shape, path):
 
 
 @converts(N.LayerNorm)
-def layer_norm(g, m, x, shape, path):
+def layer_norm(g: Graph, m: N.LayerNorm, x: str, shape: Shape, path: str) -> str:
     """Normalize over the last len(normalized_shape) axes, then gamma * x_hat + beta."""
     scale, bias = _affine(g, m, m.normalized_shape, path)
     return g.add("LayerNormalization", [x, scale, bias], path,
@@ -38,7 +48,7 @@ def layer_norm(g, m, x, shape, path):
 
 
 @converts(N.GroupNorm)
-def group_norm(g, m, x, shape, path):
+def group_norm(g: Graph, m: N.GroupNorm, x: str, shape: Shape, path: str) -> str:
     """GroupNormalization from opset 21. Before it: x as (N, G, C/G * spatial), each (n, g)
     row normalized by InstanceNormalization (scale 1, bias 0), back to x's shape, then the
     per-channel gamma and beta broadcast as (C, 1, ...)."""

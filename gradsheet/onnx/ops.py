@@ -6,7 +6,11 @@ Each is ``convert(g, call) -> name`` for one op (a Function class), registered w
 their example values in both of export's traces, so a target shape can follow a dynamic
 axis: ``Reshape`` and ``Expand`` read such sizes from the input's Shape at run time.
 """
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
 from types import SimpleNamespace
+from typing import TYPE_CHECKING, Any, Optional, Union
 
 import numpy as np
 
@@ -18,11 +22,18 @@ from . import basic
 from .graph import converts_op
 from .trace import METHOD_OPS, Const, Ref
 
+if TYPE_CHECKING:
+    from .build import OpCall
+    from .graph import Graph, LayerConverter
+    from .trace import Arg
+
+OpConvert = Callable[["Graph", "OpCall"], str]
+
 _INT64_MAX, _INT64_MIN = 2 ** 63 - 1, -2 ** 63
 
 
-def _unary_op(op_type, **attrs):
-    def convert(g, call):
+def _unary_op(op_type: str, **attrs: Any) -> OpConvert:
+    def convert(g: Graph, call: OpCall) -> str:
         return g.add(op_type, [call.name(0)], call.hint, **attrs)
     return convert
 
@@ -40,35 +51,36 @@ for _fn, _op in [(el.Neg, "Neg"), (el.Exp, "Exp"), (el.Log, "Log"), (el.Sqrt, "S
 
 
 @converts_op(el.Add, el.Sub, el.Mul, el.Div, el.Pow, el.Maximum, el.Minimum)
-def binary(g, call):
+def binary(g: Graph, call: OpCall) -> str:
     """a + b, a - b, a * b, a / b, a ** b, max(a, b), min(a, b), broadcast (a number takes
     the result's dtype, as gradsheet's promotion gave it)."""
-    op_type = {el.Add: "Add", el.Sub: "Sub", el.Mul: "Mul", el.Div: "Div", el.Pow: "Pow",
-               el.Maximum: "Max", el.Minimum: "Min"}[call.fn]
+    op_types: dict[type, str] = {el.Add: "Add", el.Sub: "Sub", el.Mul: "Mul", el.Div: "Div",
+                                 el.Pow: "Pow", el.Maximum: "Max", el.Minimum: "Min"}
+    op_type = op_types[call.fn]
     return g.add(op_type, [call.name(0), call.name(1)], call.hint)
 
 
 @converts_op(unary.Rsqrt)
-def rsqrt(g, call):
+def rsqrt(g: Graph, call: OpCall) -> str:
     """1 / sqrt(x)."""
     return g.add("Reciprocal", [g.add("Sqrt", [call.name(0)], call.hint)], call.hint)
 
 
 @converts_op(unary.Log1p)
-def log1p(g, call):
+def log1p(g: Graph, call: OpCall) -> str:
     """log(1 + x)."""
     one = call.number(1)
     return g.add("Log", [g.add("Add", [call.name(0), one], call.hint)], call.hint)
 
 
 @converts_op(unary.Expm1)
-def expm1(g, call):
+def expm1(g: Graph, call: OpCall) -> str:
     """e^x - 1."""
     return g.add("Sub", [g.add("Exp", [call.name(0)], call.hint), call.number(1)], call.hint)
 
 
 @converts_op(unary.Sign)
-def sign(g, call):
+def sign(g: Graph, call: OpCall) -> str:
     """sign x (0 for NaN, as torch: Where(IsNaN) around ONNX's Sign)."""
     x = call.name(0)
     y = g.add("Sign", [x], call.hint)
@@ -76,7 +88,7 @@ def sign(g, call):
 
 
 @converts_op(el.Clip)
-def clip(g, call):
+def clip(g: Graph, call: OpCall) -> str:
     """min(max(x, lo), hi), either bound absent (None); Max and Min broadcast tensor bounds
     (ONNX's Clip takes only scalar bounds)."""
     y = call.name(0)
@@ -87,13 +99,13 @@ def clip(g, call):
 
 
 @converts_op(el.Where)
-def where(g, call):
+def where(g: Graph, call: OpCall) -> str:
     """a where cond else b."""
     return g.add("Where", [call.name(0, np.bool_), call.name(1), call.name(2)], call.hint)
 
 
 @converts_op(indexing.MaskedFill)
-def masked_fill(g, call):
+def masked_fill(g: Graph, call: OpCall) -> str:
     """value where mask else x (mask a bool tensor, broadcast)."""
     mask = call.name(2, np.bool_)
     if call.array(2).dtype != bool:
@@ -102,14 +114,14 @@ def masked_fill(g, call):
 
 
 @converts_op(el.Cast)
-def cast(g, call):
+def cast(g: Graph, call: OpCall) -> str:
     """x converted to the result's dtype."""
     to = g.onnx.helper.np_dtype_to_tensor_dtype(call.out.dtype)
     return g.add("Cast", [call.name(0)], call.hint, to=to)
 
 
-def _activation(module_converter, *names):
-    def convert(g, call):
+def _activation(module_converter: LayerConverter, *names: str) -> OpConvert:
+    def convert(g: Graph, call: OpCall) -> str:
         m = SimpleNamespace(**dict(zip(names, call.args[1:])))
         return module_converter(g, m, call.name(0), call.array(0).shape, call.hint)
     return convert
@@ -123,26 +135,26 @@ converts_op(act.LogSoftmax)(_activation(basic.log_softmax, "dim"))
 
 
 @converts_op(act.LeakyReLU)
-def leaky_relu(g, call):
+def leaky_relu(g: Graph, call: OpCall) -> str:
     """max(eps z, z)."""
     return g.add("LeakyRelu", [call.name(0)], call.hint, alpha=float(call.args[1]))
 
 
 @converts_op(act.ELU)
-def elu(g, call):
+def elu(g: Graph, call: OpCall) -> str:
     """z if z > 0 else alpha (e^z - 1)."""
     return g.add("Elu", [call.name(0)], call.hint, alpha=float(call.args[1]))
 
 
 @converts_op(act.Hardtanh)
-def hardtanh(g, call):
+def hardtanh(g: Graph, call: OpCall) -> str:
     """min(max(z, min_val), max_val)."""
     lo, hi = call.number(call.args[1]), call.number(call.args[2])
     return g.add("Min", [g.add("Max", [call.name(0), lo], call.hint), hi], call.hint)
 
 
 @converts_op(resample.PixelShuffle)
-def pixel_shuffle(g, call):
+def pixel_shuffle(g: Graph, call: OpCall) -> str:
     """y[c, h r + i, w r + j] = x[c r² + i r + j, h, w]: ONNX's DepthToSpace in CRD order, for
     4-D inputs (N, C, H, W). (pixel_unshuffle's channel order, c r² + i r + j, is not
     SpaceToDepth's, so it has no converter.)"""
@@ -157,13 +169,13 @@ def pixel_shuffle(g, call):
 
 # ---------------------------------------------------------------- linear algebra
 @converts_op(linalg.MatMul)
-def matmul(g, call):
+def matmul(g: Graph, call: OpCall) -> str:
     """a @ b, NumPy's rules (batched, vectors as rows / columns): ONNX's MatMul has them."""
     return g.add("MatMul", [call.name(0), call.name(1)], call.hint)
 
 
 @converts_op(linalg.Linear)
-def linear(g, call):
+def linear(g: Graph, call: OpCall) -> str:
     """x @ W^T + b (F.linear): W^T folded into the initializer when W is a constant."""
     if call.is_const(1):
         wt = g.exact_const(call.array(1).T, f"{call.const_name(1)}_t")
@@ -176,7 +188,8 @@ def linear(g, call):
 
 
 # ---------------------------------------------------------------- reductions
-def _reduce(g, op_type, x, axes, keepdim, hint):
+def _reduce(g: Graph, op_type: str, x: str, axes: Optional[Sequence[int]], keepdim: bool,
+            hint: str) -> str:
     if axes == ():
         return g.add("Identity", [x], hint)
     attrs = dict(keepdims=int(bool(keepdim)))
@@ -189,7 +202,7 @@ def _reduce(g, op_type, x, axes, keepdim, hint):
 
 
 @converts_op(reduce.Sum, reduce.Mean)
-def sum_mean(g, call):
+def sum_mean(g: Graph, call: OpCall) -> str:
     """The sum or mean over ``axes`` (all when None)."""
     x = call.name(0)
     if call.array(0).dtype != call.out.dtype:  # integers sum in int64, as torch
@@ -199,19 +212,20 @@ def sum_mean(g, call):
 
 
 @converts_op(reduce.Extreme)
-def extreme(g, call):
+def extreme(g: Graph, call: OpCall) -> str:
     """max or min over ``axes`` (amax, amin, max(), min())."""
     op_type = "ReduceMax" if call.args[3] else "ReduceMin"
     return _reduce(g, op_type, call.name(0), call.args[1], call.args[2], call.hint)
 
 
 # ---------------------------------------------------------------- shapes
-def _shape_input(g, call, pieces):
+def _shape_input(g: Graph, call: OpCall, pieces: list[Union[int, str]]) -> str:
     """A 1-D int64 shape: constant pieces (ints) and graph values (names of 1-D sizes),
     concatenated."""
     if all(isinstance(p, int) for p in pieces):
         return g.const(np.array(pieces, dtype=np.int64), f"{call.hint}.shape")
-    parts, run = [], []
+    parts: list[str] = []
+    run: list[int] = []
     for p in pieces + [None]:
         if isinstance(p, int):
             run.append(p)
@@ -225,13 +239,14 @@ def _shape_input(g, call, pieces):
 
 
 @converts_op(shape.Reshape, dynamic=(1,))
-def reshape(g, call):
+def reshape(g: Graph, call: OpCall) -> str:
     """x with a new shape (view, reshape, flatten, squeeze, unsqueeze, ...). An output size
     that changes with a dynamic axis is read at run time from the Shape of a value that has it
     in both traces (the input, a graph input, ...), else left to Reshape to infer (-1, at most
     one)."""
     o1, o2 = call.out.shape, call.out2.shape
-    pieces, inferred = [], 0
+    pieces: list[Union[int, str]] = []
+    inferred = 0
     for k, (a, b) in enumerate(zip(o1, o2)):
         if a == b:
             pieces.append(int(a))
@@ -255,18 +270,19 @@ def reshape(g, call):
 
 
 @converts_op(shape.Permute)
-def permute(g, call):
+def permute(g: Graph, call: OpCall) -> str:
     """x with its dims reordered (permute, transpose, .T, movedim)."""
     return g.add("Transpose", [call.name(0)], call.hint, perm=[int(d) for d in call.args[1]])
 
 
 @converts_op(shape.Expand, dynamic=(1,))
-def expand(g, call):
+def expand(g: Graph, call: OpCall) -> str:
     """x broadcast to the output shape: ONNX's Expand broadcasts both ways, so a dim the input
     already has at its full (dynamic) size is written 1, and a dim that grows with a dynamic
     axis is read from the Shape of a value that has it (expand_as(y): y's)."""
     (i1, i2), o1, o2 = call.input_shapes(0), call.out.shape, call.out2.shape
-    pieces, lead = [], len(o1) - len(i1)
+    pieces: list[Union[int, str]] = []
+    lead = len(o1) - len(i1)
     for k, (a, b) in enumerate(zip(o1, o2)):
         j = k - lead
         if a == b:
@@ -285,7 +301,7 @@ def expand(g, call):
 
 
 @converts_op(shape.Concatenate)
-def concatenate(g, call):
+def concatenate(g: Graph, call: OpCall) -> str:
     """[x_1, x_2, ...] joined along ``dim`` (torch.cat; empty 1-d tensors left out)."""
     skip = call.params.get("skip", ())
     names = [call.name(i) for i in range(len(call.args)) if i not in skip]
@@ -293,7 +309,7 @@ def concatenate(g, call):
 
 
 @converts_op(shape.Stack)
-def stack(g, call):
+def stack(g: Graph, call: OpCall) -> str:
     """[x_1, x_2, ...] stacked along a new ``dim``: each unsqueezed there, then Concat."""
     dim = int(call.params["dim"]) % call.out.ndim
     axes = g.const([dim], f"{call.hint}.axes")
@@ -301,12 +317,15 @@ def stack(g, call):
     return g.add("Concat", names, call.hint, axis=dim)
 
 
-def _slice(g, call, x, slices):
+def _slice(g: Graph, call: OpCall, x: str, slices: Sequence[tuple[int, slice]]) -> str:
     """One Slice node for the (axis, slice) pairs that select less than the whole axis."""
     slices = [(axis, s) for axis, s in slices if s != slice(None)]
     if not slices:
         return x
-    starts, ends, axes, steps = [], [], [], []
+    starts: list[int] = []
+    ends: list[int] = []
+    axes: list[int] = []
+    steps: list[int] = []
     for axis, s in slices:
         step = 1 if s.step is None else int(s.step)
         default_start, default_end = (0, _INT64_MAX) if step > 0 else (_INT64_MAX, _INT64_MIN)
@@ -320,7 +339,7 @@ def _slice(g, call, x, slices):
     return g.add("Slice", inputs, call.hint)
 
 
-def _index_step(g, call, x, ndim, step):
+def _index_step(g: Graph, call: OpCall, x: str, ndim: int, step: Arg) -> tuple[str, int]:
     """x[step] for one step of subscript.torch_index; returns (name, ndim after)."""
     parts = list(step) if isinstance(step, tuple) else [step]
     consumed = sum(1 for p in parts if p is not None and p is not Ellipsis)
@@ -329,7 +348,11 @@ def _index_step(g, call, x, ndim, step):
         parts[at:at + 1] = [slice(None)] * (ndim - consumed)
     else:
         parts += [slice(None)] * (ndim - consumed)
-    slices, ints, arrays, nones, axis, out_axis = [], [], [], [], 0, 0
+    slices: list[tuple[int, slice]] = []
+    ints: list[tuple[int, int]] = []
+    arrays: list[tuple[int, Arg]] = []
+    nones: list[int] = []
+    axis = out_axis = 0
     for p in parts:
         if p is None:
             nones.append(out_axis)
@@ -367,7 +390,7 @@ def _index_step(g, call, x, ndim, step):
 
 
 @converts_op(subscript.GetItem)
-def getitem(g, call):
+def getitem(g: Graph, call: OpCall) -> str:
     """x[index]: Slice for slices, Gather for integers and one index tensor, Unsqueeze for
     None, in PyTorch's order (integers first when they meet an index tensor)."""
     x, ndim = call.name(0), call.array(0).ndim
@@ -376,14 +399,13 @@ def getitem(g, call):
     return x
 
 
-
 # ---------------------------------------------------------------- comparisons, logic
-def _common_operands(g, call):
+def _common_operands(g: Graph, call: OpCall) -> tuple[list[str], np.dtype]:
     """The names of the operands in their common dtype (gradsheet's promotion, as torch)."""
     values = [Tensor._wrap(call.array(i)) if isinstance(a, (Ref, Const)) else a
               for i, a in enumerate(call.args)]
     target = np.dtype(promotion.result_type(*values)) if len(values) > 1 else values[0].dtype
-    names = []
+    names: list[str] = []
     for i, a in enumerate(call.args):
         if isinstance(a, (Ref, Const)):
             name = call.name(i)
@@ -396,8 +418,8 @@ def _common_operands(g, call):
     return names, target
 
 
-def _compare(op_type, negate=False):
-    def convert(g, call):
+def _compare(op_type: str, negate: bool = False) -> OpConvert:
+    def convert(g: Graph, call: OpCall) -> str:
         names, _ = _common_operands(g, call)
         y = g.add(op_type, names, call.hint)
         return g.add("Not", [y], call.hint) if negate else y
@@ -410,8 +432,8 @@ for _op, _convert in [("eq", _compare("Equal")), ("ne", _compare("Equal", negate
     converts_op(METHOD_OPS[_op])(_convert)
 
 
-def _logical(op_type, on_truth):
-    def convert(g, call):
+def _logical(op_type: str, on_truth: bool) -> OpConvert:
+    def convert(g: Graph, call: OpCall) -> str:
         names, target = _common_operands(g, call)
         if on_truth:  # logical_*: nonzero is True
             names = [n if target.kind == "b" else g.add("Cast", [n], call.hint,

@@ -1,14 +1,23 @@
 """Converters for the pooling layers: MaxPool1d/2d -> MaxPool, AvgPool1d/2d -> AveragePool,
 AdaptiveAvgPool1d/2d -> GlobalAveragePool (output size 1) or AveragePool (input sizes that
 the output sizes divide, where the adaptive windows are the plain kernel = stride = in / out)."""
+from __future__ import annotations
+
 import math
+from typing import TYPE_CHECKING, Any, Union
 
 from ..nn import pooling as layers
 from ..ops.pool import pool_output_size
 from .graph import converts, ntuple, spatial_input
 
+if TYPE_CHECKING:
+    from .._typing import ShapeLike
+    from .basic import Shape
+    from .graph import Graph
 
-def _window(m, shape, dims, dilation=1):
+
+def _window(m: Union[layers._MaxPool, layers.AvgPool1d, layers.AvgPool2d], shape: Shape,
+            dims: int, dilation: ShapeLike = 1) -> tuple[dict[str, Any], list[int], list[int]]:
     """kernel_shape, strides and pads (begin..., end...) of a pooling layer, with
     ceil_mode spelled out as extra end padding.
 
@@ -29,7 +38,7 @@ def _window(m, shape, dims, dilation=1):
 
 
 @converts(layers.MaxPool1d, layers.MaxPool2d)
-def max_pool(g, m, x, shape, path):
+def max_pool(g: Graph, m: layers._MaxPool, x: str, shape: Shape, path: str) -> str:
     """y = max over each window (padding counts as -inf)."""
     if m.return_indices:
         raise NotImplementedError(f"onnx.export: {type(m).__name__} at {path!r} has "
@@ -40,7 +49,8 @@ def max_pool(g, m, x, shape, path):
 
 
 @converts(layers.AvgPool1d, layers.AvgPool2d)
-def avg_pool(g, m, x, shape, path):
+def avg_pool(g: Graph, m: Union[layers.AvgPool1d, layers.AvgPool2d], x: str, shape: Shape,
+             path: str) -> str:
     """y = sum over each window / d, d as in AvgPool2d's docstring.
 
     count_include_pad=False is AveragePool's count_include_pad=0. With count_include_pad=True
@@ -66,7 +76,8 @@ def avg_pool(g, m, x, shape, path):
 
 
 @converts(layers.AdaptiveAvgPool1d, layers.AdaptiveAvgPool2d)
-def adaptive_avg_pool(g, m, x, shape, path):
+def adaptive_avg_pool(g: Graph, m: layers._AdaptiveAvgPool, x: str, shape: Shape, path: str
+                      ) -> str:
     """The mean over PyTorch's adaptive windows, which are the plain windows kernel = stride =
     in / out when out divides in (and the whole map when out is 1)."""
     dims = m._spatial

@@ -10,12 +10,21 @@ PyTorch's (T, B, D*H), and Transposes around the stack handle batch_first. Initi
 (initial_h, initial_c) and final states (Y_h, Y_c) are (D, B, H) per layer, PyTorch's
 (num_layers * D, B, H) sliced and concatenated along axis 0.
 """
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Union
+
 import numpy as np
 
 from ..nn.module import Module
-from ..nn.rnn import GRU, LSTM, RNN
+from ..nn.rnn import GRU, LSTM, RNN, RNNBase
 from ..nn.sparse import Embedding
 from .graph import converts, require_converter
+
+if TYPE_CHECKING:
+    from ..autograd.tensor import Tensor
+    from .basic import Shape
+    from .graph import Graph
 
 _GATE_ORDER = {RNN: [0], LSTM: [0, 3, 1, 2], GRU: [1, 0, 2]}
 
@@ -30,12 +39,12 @@ class SequenceOutput(Module):
     last=True), Linear(32, 2))`` classifies token sequences from the LSTM's final output.
     """
 
-    def __init__(self, rnn, last=False):
+    def __init__(self, rnn: RNNBase, last: bool = False) -> None:
         super().__init__()
         self.rnn = rnn
         self.last = last
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         output = self.rnn(input)[0]
         if not self.last:
             return output
@@ -43,17 +52,17 @@ class SequenceOutput(Module):
             return output[:, -1]
         return output[-1]
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return f"last={self.last}"
 
 
 @converts(Embedding)
-def embedding(g, m, x, shape, path):
+def embedding(g: Graph, m: Embedding, x: str, shape: Shape, path: str) -> str:
     """y = W[x]: Gather rows of the weight."""
     return g.add("Gather", [g.const(m.weight.array, f"{path}.weight"), x], path, axis=0)
 
 
-def _stacked(g, m, layer, kind, path):
+def _stacked(g: Graph, m: RNNBase, layer: int, kind: str, path: str) -> str:
     """The ONNX W, R or B input of one layer: (D, G*H, ...) with the gates in ONNX order."""
     H, order = m.hidden_size, _GATE_ORDER[type(m)]
     directions = []
@@ -69,8 +78,10 @@ def _stacked(g, m, layer, kind, path):
     return g.const(np.stack(directions), f"{path}.{kind}_l{layer}")
 
 
-@converts(RNN, LSTM, GRU)
-def recurrent(g, m, x, shape, path, hx=None):
+@converts(RNN, LSTM, GRU, extra_inputs=("hx",))
+def recurrent(g: Graph, m: RNNBase, x: str, shape: Shape, path: str,
+              hx: Union[str, tuple[str, str], None] = None
+              ) -> Union[tuple[str, str], tuple[str, tuple[str, ...]]]:
     """One ONNX RNN/LSTM/GRU node per layer (both directions in one). Returns the names of
     (output, h_n), or (output, (h_n, c_n)) for an LSTM: Y in PyTorch's layout, and every
     layer's Y_h (Y_c) concatenated to (num_layers * D, B, H).
@@ -89,17 +100,22 @@ def recurrent(g, m, x, shape, path, hx=None):
     elif m.batch_first:
         x = g.add("Transpose", [x], path, perm=[1, 0, 2])
     lstm = isinstance(m, LSTM)
-    states = [] if hx is None else list(hx) if lstm else [hx]
+    states: list[str] = []
+    if isinstance(hx, tuple):  # an LSTM's (h_0, c_0)
+        states = list(hx)
+    elif hx is not None:
+        states = [hx]
     if not batched:
         states = [g.add("Unsqueeze", [s, squeeze_axes], path) for s in states]
-    op_type, attrs = type(m).__name__, {}
+    op_type = type(m).__name__
+    attrs: dict[str, Any] = {}
     D = 2 if m.bidirectional else 1
     if isinstance(m, RNN):
         attrs["activations"] = [m.nonlinearity.capitalize()] * D
     elif isinstance(m, GRU):
         attrs["linear_before_reset"] = 1
     merge = g.const([0, 0, -1], f"{path}.merge_directions")
-    ends = [[] for _ in range(2 if lstm else 1)]  # the layers' Y_h (and Y_c)
+    ends: list[list[str]] = [[] for _ in range(2 if lstm else 1)]  # the layers' Y_h (and Y_c)
     for layer in range(m.num_layers):
         inputs = [x, _stacked(g, m, layer, "W", path), _stacked(g, m, layer, "R", path)]
         if m.bias or states:
@@ -126,11 +142,8 @@ def recurrent(g, m, x, shape, path, hx=None):
     return (x, tuple(finals)) if lstm else (x, finals[0])
 
 
-recurrent.extra_inputs = ("hx",)
-
-
 @converts(SequenceOutput)
-def sequence_output(g, m, x, shape, path):
+def sequence_output(g: Graph, m: SequenceOutput, x: str, shape: Shape, path: str) -> str:
     """The rnn's output, or its last time step: Gather index -1 along the time axis."""
     y = require_converter(m.rnn, f"{path}.rnn")(g, m.rnn, x, shape, f"{path}.rnn")
     if isinstance(y, tuple):

@@ -19,9 +19,14 @@ other sizes on the dynamic axes and other float values, and compares the two: wh
 is either a size that follows a dynamic axis (expressed in the graph) or an error, so the
 file never silently freezes something that depends on the input.
 """
+from __future__ import annotations
+
 import contextlib
+from collections.abc import Callable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, Optional, Union
 
 import numpy as np
+import numpy.typing as npt
 
 from ..autograd import inplace as _inplace
 from ..autograd.function import Function
@@ -29,21 +34,26 @@ from ..autograd.tensor import Tensor
 from ..nn.module import Module
 from .graph import OP_CONVERTERS, _describe, converter_for
 
+if TYPE_CHECKING:
+    from ..nn.module import Module
+
+# A step argument: a Ref, a Const, a Python value (number, None, slice, string, dtype, ...) or
+# tuples, lists and dicts of them
+Arg = Any
+
 
 class Ref:
     """A value the trace computed, or a graph input: entry ``vid`` of ``Trace.arrays``."""
 
     __slots__ = ("vid",)
 
-    def __init__(self, vid):
+    def __init__(self, vid: int) -> None:
         self.vid = vid
 
-    def __eq__(self, other):
+    def __eq__(self, other: object) -> bool:  # (an __eq__ alone makes Ref unhashable)
         return isinstance(other, Ref) and other.vid == self.vid
 
-    __hash__ = None
-
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"Ref({self.vid})"
 
 
@@ -53,11 +63,11 @@ class Const:
 
     __slots__ = ("array", "name")
 
-    def __init__(self, array, name=None):
+    def __init__(self, array: npt.ArrayLike, name: Optional[str] = None) -> None:
         self.array = np.asarray(array)
         self.name = name
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"Const({self.name or self.array.shape})"
 
 
@@ -68,11 +78,12 @@ class OpStep:
 
     __slots__ = ("fn", "args", "params", "out", "where", "path")
 
-    def __init__(self, fn, args, params, out, where, path):
+    def __init__(self, fn: type, args: list[Arg], params: dict[str, Arg], out: Ref, where: str,
+                 path: str) -> None:
         self.fn, self.args, self.params, self.out, self.where = fn, args, params, out, where
         self.path = path
 
-    def describe(self):
+    def describe(self) -> str:
         """The op and the forward that called it, for messages."""
         return f"the op {self.fn.__name__} in the forward of {self.where}"
 
@@ -83,32 +94,38 @@ class ModuleStep:
 
     __slots__ = ("module", "path", "args", "kwargs", "out")
 
-    def __init__(self, module, path, args, kwargs, out):
+    def __init__(self, module: Module, path: str, args: tuple[Arg, ...], kwargs: dict[str, Arg],
+                 out: Arg) -> None:
         self.module, self.path, self.args, self.kwargs, self.out = module, path, args, kwargs, out
 
-    def describe(self):
+    def describe(self) -> str:
         """The layer's type and path, for messages."""
         return _describe(self.module, self.path)
+
+
+Step = Union[OpStep, ModuleStep]
 
 
 class Trace:
     """The steps of one run of the model, and the value (an array) behind every Ref."""
 
-    def __init__(self, model):
+    def __init__(self, model: Module) -> None:
         self.paths = {id(m): name for name, m in model.named_modules()}
-        self.names = {}
+        self.names: dict[int, str] = {}
         for name, t in list(model.named_parameters()) + list(model.named_buffers()):
             self.names.setdefault(id(t), name)
-        self.arrays, self.tensors = [], []  # tensors: kept alive, so their ids stay theirs
-        self.by_tensor, self.by_array = {}, {}
-        self.steps = []
-        self.stale = {}  # vid -> the in-place op that changed its memory behind the trace
-        self.stack = []  # (module, path) of the forwards being run, innermost last
+        self.arrays: list[np.ndarray] = []
+        self.tensors: list[object] = []  # kept alive, so that their ids stay theirs
+        self.by_tensor: dict[int, int] = {}
+        self.by_array: dict[int, int] = {}
+        self.steps: list[Step] = []
+        self.stale: dict[int, str] = {}  # vid -> the in-place op that changed its memory
+        self.stack: list[tuple[Module, str]] = []  # (module, path) of the forwards being run
         self.suppress = 0  # > 0 inside a converted layer: its own ops are not steps
-        self.tuples = {}  # id(a layer's tuple output) -> (layer, path)
+        self.tuples: dict[int, tuple[Module, str]] = {}  # id(a layer's tuple output) -> layer
 
     # ------------------------------------------------------------ values
-    def value(self, tensor):
+    def value(self, tensor: Tensor) -> Ref:
         """A new Ref for ``tensor`` (an input, or what a step computed)."""
         vid = len(self.arrays)
         self.arrays.append(tensor.array)
@@ -117,7 +134,7 @@ class Trace:
         self.by_array[id(tensor.array)] = vid
         return Ref(vid)
 
-    def ref(self, x, user):
+    def ref(self, x: Any, user: str) -> Arg:
         """``x`` with Refs for traced tensors (and their arrays), Consts for other tensors
         and arrays, the same structure for tuples, lists and dicts."""
         if isinstance(x, Tensor):
@@ -143,7 +160,7 @@ class Trace:
                 "x[...] = v); write that step out of place (torch.cat, torch.where, clone())")
         return Ref(vid)
 
-    def outputs(self, out, user):
+    def outputs(self, out: Any, user: str) -> Arg:
         """Refs for the tensors in a step's output, in its structure."""
         if isinstance(out, Tensor):
             return self.value(out)
@@ -154,11 +171,11 @@ class Trace:
         raise TypeError(f"onnx.export: {user} returned a {type(out).__name__}; only tensors and "
                         "tuples of tensors can be exported")
 
-    def context(self):
+    def context(self) -> str:
         """The module whose forward is running, for messages."""
         return _describe(*self.stack[-1]) if self.stack else "'<model>'"
 
-    def path_of(self, module):
+    def path_of(self, module: Module) -> str:
         """``module``'s name in the model (a made-up one for a module made in a forward)."""
         path = self.paths.get(id(module))
         if path is None:  # a module made inside a forward
@@ -167,7 +184,8 @@ class Trace:
         return path
 
     # ------------------------------------------------------------ hooks
-    def call_module(self, module, call, args, kwargs):
+    def call_module(self, module: Module, call: Callable[..., Any], args: tuple[Any, ...],
+                    kwargs: dict[str, Any]) -> Any:
         """``module(*args, **kwargs)`` through ``call`` (its class's own __call__): a layer
         with a converter is one step; any other module runs its forward, traced."""
         path = self.path_of(module)
@@ -200,7 +218,8 @@ class Trace:
             self.tensors.append(out)
         return out
 
-    def record_op(self, fn, inputs, params, out):
+    def record_op(self, fn: type, inputs: Sequence[Any], params: dict[str, Any], out: Tensor
+                  ) -> None:
         """Record ``fn(*inputs, **params) = out`` as a step (NotImplementedError, naming the
         op and the forward that called it, when the op has no converter)."""
         if fn not in OP_CONVERTERS:
@@ -214,7 +233,7 @@ class Trace:
         path = self.stack[-1][1] if self.stack else ""
         self.steps.append(OpStep(fn, args, params, self.value(out), where, path))
 
-    def on_store(self, op, target, result):
+    def on_store(self, op: str, target: Tensor, result: object) -> None:
         """``result`` was written into ``target`` by the in-place op ``op``."""
         vid = self.by_tensor.get(id(target))
         rvid = self.by_tensor.get(id(result)) if isinstance(result, Tensor) and \
@@ -244,8 +263,8 @@ METHOD_OPS = {op: type(op, (TensorMethod,), {"__module__": "gradsheet.ops.compar
               for op in set(_METHODS.values())}
 
 
-def _traced_method(op, method):
-    def traced(self, *args):
+def _traced_method(op: type, method: Callable[..., Any]) -> Callable[..., Any]:
+    def traced(self: Tensor, *args: Any) -> Any:
         out = method(self, *args)
         trace = _ACTIVE
         if trace is not None and not trace.suppress and isinstance(out, Tensor):
@@ -254,12 +273,12 @@ def _traced_method(op, method):
     return traced
 
 
-_ACTIVE = None
+_ACTIVE: Optional[Trace] = None
 _APPLY = Function.__dict__["apply"]
 _STORE = _inplace._store
 
 
-def _traced_apply(cls, *inputs, **params):
+def _traced_apply(cls: type[Function], *inputs: Any, **params: Any) -> Any:
     out = _APPLY.__func__(cls, *inputs, **params)
     trace = _ACTIVE
     if trace is not None and not trace.suppress:
@@ -267,15 +286,15 @@ def _traced_apply(cls, *inputs, **params):
     return out
 
 
-def _traced_store(op, target, result):
+def _traced_store(op: str, target: Tensor, result: object) -> None:
     _STORE(op, target, result)
     trace = _ACTIVE
     if trace is not None and not trace.suppress:
         trace.on_store(op, target, result)
 
 
-def _traced_call(call):
-    def traced_call(self, *args, **kwargs):
+def _traced_call(call: Callable[..., Any]) -> Callable[..., Any]:
+    def traced_call(self: Module, *args: Any, **kwargs: Any) -> Any:
         trace = _ACTIVE
         if trace is None or trace.suppress:
             return call(self, *args, **kwargs)
@@ -284,31 +303,32 @@ def _traced_call(call):
 
 
 @contextlib.contextmanager
-def tracing(trace, model):
+def tracing(trace: Trace, model: Module) -> Iterator[Trace]:
     """Record the steps of whatever runs inside the ``with`` block into ``trace``."""
     global _ACTIVE
     if _ACTIVE is not None:
         raise RuntimeError("onnx.export: already exporting (export is not reentrant)")
-    classes = {Module}
+    classes: set[type[Module]] = {Module}
     for m in model.modules():
         classes.update(c for c in type(m).__mro__ if "__call__" in c.__dict__ and
                        isinstance(c, type) and issubclass(c, Module))
     calls = {cls: cls.__dict__["__call__"] for cls in classes}
     methods = {name: Tensor.__dict__[name] for name in _METHODS if name in Tensor.__dict__}
     try:
+        # setattr: patching methods, which mypy refuses as assignments
         for cls, call in calls.items():
-            cls.__call__ = _traced_call(call)
+            setattr(cls, "__call__", _traced_call(call))
         for name, method in methods.items():
             setattr(Tensor, name, _traced_method(METHOD_OPS[_METHODS[name]], method))
-        Function.apply = classmethod(_traced_apply)
+        setattr(Function, "apply", classmethod(_traced_apply))
         _inplace._store = _traced_store
         _ACTIVE = trace
         yield trace
     finally:
         _ACTIVE = None
         _inplace._store = _STORE
-        Function.apply = _APPLY
+        setattr(Function, "apply", _APPLY)
         for name, method in methods.items():
             setattr(Tensor, name, method)
         for cls, call in calls.items():
-            cls.__call__ = call
+            setattr(cls, "__call__", call)
