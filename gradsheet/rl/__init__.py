@@ -11,6 +11,9 @@ returns ``(action, state)``, ``agent.save(path)`` / ``DQN.load(path, env=None)``
 the return. Importing ``gradsheet.rl`` registers ``gradsheet/GridWorld-v0`` with Gymnasium
 (when it is installed), so ``gymnasium.make("gradsheet/GridWorld-v0")`` makes a ``GridWorld``.
 """
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
 
 from gradsheet.rl.mdp import MDP
 from gradsheet.rl.model import AgentResult, ModelEstimate, estimate_mdp, explore, model_based_agent
@@ -37,6 +40,9 @@ from gradsheet.rl.tabular import (
     step_limit,
 )
 from gradsheet.rl.evaluation import evaluate_policy, load_agent
+
+if TYPE_CHECKING:  # loaded on first use at run time (``__getattr__``)
+    from gradsheet.rl.dqn import DQN
 
 __all__ = [
     "DEFAULT_MAX_STEPS",
@@ -71,7 +77,7 @@ __all__ = [
 GRIDWORLD_ID = "gradsheet/GridWorld-v0"
 
 
-def _register_envs():
+def _register_envs() -> None:
     """Register ``gradsheet/GridWorld-v0`` with Gymnasium, if it is installed (once)."""
     try:
         from gymnasium.envs.registration import register, registry
@@ -84,7 +90,7 @@ def _register_envs():
 _register_envs()
 
 
-def __getattr__(name):
+def __getattr__(name: str) -> Any:
     # DQN pulls in nn, optim and io: load it on first use so planning stays a light import
     if name == "DQN":
         from gradsheet.rl.dqn import DQN

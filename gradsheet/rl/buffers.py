@@ -16,10 +16,21 @@ return and length per sub-environment. ``ReplayBuffer.add_batch`` stores them in
 Reference: Lin, "Self-Improving Reactive Agents Based on Reinforcement Learning, Planning and
 Teaching", 1992; Mnih et al., "Human-level control through deep RL", Nature 2015.
 """
+from __future__ import annotations
+
 import collections
 import numbers
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any, Optional, TypeGuard, Union
 
 import numpy as np
+
+if TYPE_CHECKING:
+    import gymnasium
+    from gymnasium.vector import VectorEnv
+    from numpy.typing import ArrayLike
+
+    from .._typing import DType
 
 Batch = collections.namedtuple(
     "Batch", ["observations", "actions", "rewards", "next_observations", "terminated"])
@@ -43,7 +54,9 @@ class ReplayBuffer:
     batch = buffer.sample(64)``.
     """
 
-    def __init__(self, capacity, observation_shape, observation_dtype=np.float32, seed=None):
+    def __init__(self, capacity: int, observation_shape: Sequence[int],
+                 observation_dtype: DType = np.float32,
+                 seed: Optional[Union[int, np.random.Generator]] = None) -> None:
         if isinstance(capacity, bool) or not isinstance(capacity, (int, np.integer)) \
                 or capacity < 1:
             raise ValueError(f"ReplayBuffer: capacity must be a positive int, got {capacity!r}")
@@ -58,10 +71,11 @@ class ReplayBuffer:
         self.position = 0  # the row the next transition goes to
         self.full = False
 
-    def __len__(self):
+    def __len__(self) -> int:
         return self.capacity if self.full else self.position
 
-    def add(self, observation, action, reward, next_observation, terminated):
+    def add(self, observation: ArrayLike, action: int, reward: float,
+            next_observation: ArrayLike, terminated: bool) -> None:
         """Store one transition at the write position, then advance it (wrapping around)."""
         i = self.position
         self.observations[i] = observation
@@ -72,7 +86,8 @@ class ReplayBuffer:
         self.position = (i + 1) % self.capacity
         self.full = self.full or self.position == 0
 
-    def add_batch(self, observations, actions, rewards, next_observations, terminated):
+    def add_batch(self, observations: np.ndarray, actions: np.ndarray, rewards: np.ndarray,
+                  next_observations: np.ndarray, terminated: np.ndarray) -> None:
         """Store k transitions (arrays with k rows, in order) at the write position onwards,
         wrapping around: the same rows as k calls of ``add``."""
         k = len(actions)
@@ -94,7 +109,7 @@ class ReplayBuffer:
         self.full = self.full or self.position + k >= self.capacity
         self.position = (self.position + k) % self.capacity
 
-    def sample(self, batch_size):
+    def sample(self, batch_size: int) -> Batch:
         """``batch_size`` transitions drawn uniformly with replacement, as a ``Batch``."""
         if len(self) == 0:
             raise ValueError("ReplayBuffer.sample: the buffer is empty; add transitions first")
@@ -106,13 +121,13 @@ class ReplayBuffer:
         return Batch(self.observations[rows], self.actions[rows], self.rewards[rows],
                      self.next_observations[rows], self.terminated[rows])
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return (f"ReplayBuffer(capacity={self.capacity}, size={len(self)}, "
                 f"observation_shape={self.observations.shape[1:]})")
 
 
 # ---------------------------------------------------------------- vector environments
-def is_vector_env(env):
+def is_vector_env(env: Any) -> TypeGuard[VectorEnv[Any, Any, Any]]:
     """Whether ``env`` is a Gymnasium vector environment (``gymnasium.vector.VectorEnv``)."""
     try:
         from gymnasium.vector import VectorEnv
@@ -121,18 +136,20 @@ def is_vector_env(env):
     return isinstance(env, VectorEnv)
 
 
-def make_vector_env(env, n_envs, who="rl"):
+def make_vector_env(env: Union[str, gymnasium.Env[Any, Any], Callable[[], gymnasium.Env[Any, Any]]],
+                    n_envs: int, who: str = "rl") -> gymnasium.vector.SyncVectorEnv:
     """A ``gymnasium.vector.SyncVectorEnv`` of ``n_envs`` copies of ``env``: an env id
     (``"CartPole-v1"``), a factory (a callable returning an env) or an env made by
     ``gymnasium.make`` (copies made from its spec)."""
     import gymnasium
-    if isinstance(n_envs, bool) or not isinstance(n_envs, numbers.Integral) or n_envs < 1:
+    count: object = n_envs  # (an int to a type checker, but any Integral is checked here)
+    if isinstance(count, bool) or not isinstance(count, numbers.Integral) or count < 1:
         raise ValueError(f"{who}: n_envs must be a positive int, got n_envs={n_envs!r}")
     if is_vector_env(env):
         raise ValueError(f"{who}: env is already a vector env of {env.num_envs} envs; "
                          f"leave n_envs out")
     if isinstance(env, str):
-        def factory():
+        def factory() -> gymnasium.Env[Any, Any]:
             return gymnasium.make(env)
     elif isinstance(env, gymnasium.Env):
         spec = env.spec
@@ -141,7 +158,7 @@ def make_vector_env(env, n_envs, who="rl"):
                              f"returning an env) or an env made by gymnasium.make (it has a "
                              f"spec to copy); got {type(env).__name__} without a spec")
 
-        def factory():
+        def factory() -> gymnasium.Env[Any, Any]:
             return gymnasium.make(spec)
     elif callable(env):
         factory = env
@@ -151,7 +168,7 @@ def make_vector_env(env, n_envs, who="rl"):
     return gymnasium.vector.SyncVectorEnv([factory] * int(n_envs))
 
 
-def vector_step_limit(env, max_steps=None, who="rl"):
+def vector_step_limit(env: Any, max_steps: Optional[int] = None, who: str = "rl") -> int:
     """``rl.step_limit`` of a vector env's sub-environments: ``max_steps`` when given, else
     their time limit (the first sub-env's TimeLimit, or its spec), else DEFAULT_MAX_STEPS."""
     from .tabular import DEFAULT_MAX_STEPS, step_limit
@@ -170,7 +187,7 @@ def vector_step_limit(env, max_steps=None, who="rl"):
     return DEFAULT_MAX_STEPS
 
 
-def single_env(env, who="rl"):
+def single_env(env: Any, who: str = "rl") -> gymnasium.Env[Any, Any]:
     """One sub-environment like those of the vector env ``env`` (for evaluation): made from
     the sub-environments' spec."""
     import gymnasium
@@ -207,7 +224,7 @@ class VectorRunner:
     — the runner resets every ended sub-env itself.
     """
 
-    def __init__(self, env, limit):
+    def __init__(self, env: Any, limit: int) -> None:
         from gymnasium.vector import AutoresetMode
         mode = env.metadata.get("autoreset_mode", AutoresetMode.NEXT_STEP)
         self.mode = AutoresetMode(mode) if isinstance(mode, str) else mode
@@ -216,9 +233,9 @@ class VectorRunner:
         self.lengths = np.zeros(self.n, dtype=np.int64)
         self.returns = np.zeros(self.n)
         self.resetting = np.zeros(self.n, dtype=bool)  # NEXT_STEP: next step() only resets
-        self.observations = None
+        self.observations: Any = None  # the (n, *obs_shape) array once reset() ran
 
-    def reset(self, seed=None):
+    def reset(self, seed: Optional[int] = None) -> np.ndarray:
         """Reset every sub-env (sub-env i with ``seed + i``); the first observations."""
         self.observations, _ = self.env.reset(seed=seed)
         self.lengths[:] = 0
@@ -226,7 +243,7 @@ class VectorRunner:
         self.resetting[:] = False
         return self.observations
 
-    def step(self, actions):
+    def step(self, actions: ArrayLike) -> Transitions:
         """Step every sub-env with ``actions`` (one per sub-env); a ``Transitions``."""
         before = self.observations
         obs, rewards, terminated, truncated, infos = self.env.step(actions)

@@ -27,9 +27,13 @@ the same (a vector step of n envs that crosses a multiple of ``train_freq`` trai
 Reference: Mnih et al., "Human-level control through deep reinforcement learning", Nature 2015;
 van Hasselt, Guez & Silver, "Deep Reinforcement Learning with Double Q-learning", AAAI 2016.
 """
+from __future__ import annotations
+
 import collections
 import json
 import math
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any, Optional, Union
 
 import numpy as np
 
@@ -42,12 +46,18 @@ from .buffers import (ReplayBuffer, VectorRunner, is_vector_env, make_vector_env
                       vector_step_limit)
 from .tabular import LinearSchedule, run_policy, step_limit
 
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike
+
+    from .._typing import PathLike
+    from .tabular import Evaluation
+
 Episodes = collections.namedtuple("Episodes", ["returns", "lengths", "envs"])
 Episodes.__doc__ = """The return, length and sub-env index (0 for a single env) of each episode
 completed during a ``learn`` call, in the order they ended."""
 
 
-def _check(name, value, rule, ok):
+def _check(name: str, value: Any, rule: str, ok: bool) -> None:
     if isinstance(value, bool) or not ok:
         raise ValueError(f"DQN: {name} must be {rule}, got {name}={value!r}")
 
@@ -88,11 +98,14 @@ class DQN:
     Example: ``agent = DQN(gymnasium.make("CartPole-v1"), seed=0); agent.learn(50_000)``.
     """
 
-    def __init__(self, env, learning_rate=2.3e-3, buffer_size=100_000, learning_starts=1000,
-                 batch_size=64, tau=1.0, gamma=0.99, train_freq=256, gradient_steps=128,
-                 target_update_interval=10, exploration_fraction=0.16,
-                 exploration_initial_eps=1.0, exploration_final_eps=0.04, max_grad_norm=10.0,
-                 net_arch=(256, 256), double_q=False, seed=None, n_envs=None):
+    def __init__(self, env: Any, learning_rate: float = 2.3e-3, buffer_size: int = 100_000,
+                 learning_starts: int = 1000, batch_size: int = 64, tau: float = 1.0,
+                 gamma: float = 0.99, train_freq: int = 256, gradient_steps: int = 128,
+                 target_update_interval: int = 10, exploration_fraction: float = 0.16,
+                 exploration_initial_eps: float = 1.0, exploration_final_eps: float = 0.04,
+                 max_grad_norm: Optional[float] = 10.0, net_arch: Sequence[int] = (256, 256),
+                 double_q: bool = False, seed: Optional[Union[int, np.random.Generator]] = None,
+                 n_envs: Optional[int] = None) -> None:
         hyperparameters = {name: value for name, value in locals().items()
                            if name in HYPERPARAMETERS}
         if n_envs is not None:
@@ -103,10 +116,13 @@ class DQN:
         observation_size, n_actions = _sizes(env)
         self._setup(env, observation_size, n_actions, seed, **hyperparameters)
 
-    def _setup(self, env, observation_size, n_actions, seed, learning_rate, buffer_size,
-               learning_starts, batch_size, tau, gamma, train_freq, gradient_steps,
-               target_update_interval, exploration_fraction, exploration_initial_eps,
-               exploration_final_eps, max_grad_norm, net_arch, double_q):
+    def _setup(self, env: Any, observation_size: int, n_actions: int,
+               seed: Optional[Union[int, np.random.Generator]], learning_rate: float,
+               buffer_size: int, learning_starts: int, batch_size: int, tau: float,
+               gamma: float, train_freq: int, gradient_steps: int, target_update_interval: int,
+               exploration_fraction: float, exploration_initial_eps: float,
+               exploration_final_eps: float, max_grad_norm: Optional[float],
+               net_arch: Sequence[int], double_q: bool) -> None:
         """Check the hyperparameters and build the networks, optimizer and buffer for
         ``observation_size`` inputs and ``n_actions`` actions (``env`` may be None)."""
         for name, value in (("buffer_size", buffer_size), ("batch_size", batch_size),
@@ -118,10 +134,10 @@ class DQN:
         _check("learning_rate", learning_rate, "positive",
                isinstance(learning_rate, (int, float)) and learning_rate > 0)
         _check("tau", tau, "in (0, 1]", isinstance(tau, (int, float)) and 0 < tau <= 1)
-        for name, value in (("gamma", gamma), ("exploration_fraction", exploration_fraction),
-                            ("exploration_initial_eps", exploration_initial_eps),
-                            ("exploration_final_eps", exploration_final_eps)):
-            _check(name, value, "in [0, 1]", isinstance(value, (int, float)) and 0 <= value <= 1)
+        for name, unit in (("gamma", gamma), ("exploration_fraction", exploration_fraction),
+                           ("exploration_initial_eps", exploration_initial_eps),
+                           ("exploration_final_eps", exploration_final_eps)):
+            _check(name, unit, "in [0, 1]", isinstance(unit, (int, float)) and 0 <= unit <= 1)
         _check("max_grad_norm", max_grad_norm, "positive or None", max_grad_norm is None or (
             isinstance(max_grad_norm, (int, float)) and max_grad_norm > 0))
         _check("net_arch", net_arch, "a sequence of positive ints",
@@ -148,16 +164,19 @@ class DQN:
         self.replay_buffer = ReplayBuffer(buffer_size, (self.observation_size,), seed=self.rng)
         self.num_timesteps = 0
         self.exploration_rate = float(exploration_initial_eps)
-        self.episode_returns, self.episode_lengths, self.episode_envs = [], [], []
+        self.episode_returns: list[float] = []
+        self.episode_lengths: list[int] = []
+        self.episode_envs: list[int] = []
         self._rows = np.arange(batch_size)
 
-    def _attach(self, env):
+    def _attach(self, env: Any) -> None:
         """Make ``env`` (a plain or vector env, or None) the env ``learn`` steps."""
-        self.env, self._eval_env = env, None
+        self.env: Any = env
+        self._eval_env: Any = None
         self.vector = env is not None and is_vector_env(env)
         self.n_envs = int(env.num_envs) if self.vector else 1
 
-    def set_env(self, env):
+    def set_env(self, env: Any) -> None:
         """Learn on ``env`` from now on (Stable-Baselines3's name); its observation size and
         number of actions must be the agent's, else a ValueError names both."""
         sizes = _sizes(env)
@@ -168,32 +187,33 @@ class DQN:
         self._attach(env)
 
     @property
-    def hyperparameters(self):
+    def hyperparameters(self) -> dict[str, Any]:
         """The constructor's arguments that define this agent (all but env, seed, n_envs): what
         ``save`` writes and ``load`` rebuilds the agent from."""
         return {name: (list(self.net_arch) if name == "net_arch" else getattr(self, name))
                 for name in HYPERPARAMETERS}
 
-    def _mlp(self):
+    def _mlp(self) -> nn.Sequential:
         """observation -> Linear -> ReLU -> ... -> Linear -> one Q value per action, initialised
         as nn.Linear is (U(-1/sqrt(fan_in), 1/sqrt(fan_in))) but from the agent's generator."""
         sizes = (self.observation_size, *self.net_arch, self.n_actions)
-        layers = []
+        layers: list[nn.Module] = []
         for fan_in, fan_out in zip(sizes[:-1], sizes[1:]):
             linear = nn.Linear(fan_in, fan_out)
             init.kaiming_uniform_(linear.weight, a=math.sqrt(5), generator=self.rng)
             bound = 1 / math.sqrt(fan_in)
+            assert linear.bias is not None  # nn.Linear's default bias=True
             init.uniform_(linear.bias, -bound, bound, generator=self.rng)
             layers += [linear, nn.ReLU()]
         return nn.Sequential(*layers[:-1])
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         envs = f", n_envs={self.n_envs}" if self.vector else ""
         return (f"DQN(net_arch={self.net_arch}, n_actions={self.n_actions}, "
                 f"double_q={self.double_q}{envs}, num_timesteps={self.num_timesteps})")
 
     # ------------------------------------------------------------ acting
-    def _greedy(self, observation):
+    def _greedy(self, observation: ArrayLike) -> Union[int, np.ndarray]:
         """argmax_a Q(s, a; θ): an int for one observation, an int array for a batch of them."""
         obs = np.asarray(observation, dtype=self.replay_buffer.observations.dtype)
         with no_grad():
@@ -201,7 +221,9 @@ class DQN:
         actions = q.argmax(axis=1)
         return int(actions[0]) if obs.ndim == 1 else actions
 
-    def predict(self, observation, state=None, episode_start=None, deterministic=False):
+    def predict(self, observation: ArrayLike, state: Optional[tuple[np.ndarray, ...]] = None,
+                episode_start: Optional[np.ndarray] = None, deterministic: bool = False
+                ) -> tuple[Union[int, np.ndarray], Optional[tuple[np.ndarray, ...]]]:
         """``(action, state)`` for an observation (or a batch of them), Stable-Baselines3's.
 
         deterministic: argmax_a Q(s, a; θ); else ε-greedy with the current ``exploration_rate``
@@ -211,7 +233,7 @@ class DQN:
         """
         actions = self._greedy(observation)
         if not deterministic:
-            if np.ndim(actions) == 0:
+            if isinstance(actions, int):
                 if self.rng.random() < self.exploration_rate:
                     actions = int(self.rng.integers(self.n_actions))
             else:
@@ -220,7 +242,8 @@ class DQN:
                                    actions)
         return actions, state
 
-    def evaluate(self, env=None, episodes=10, seed=None, max_steps=None):
+    def evaluate(self, env: Any = None, episodes: int = 10, seed: Optional[int] = None,
+                 max_steps: Optional[int] = None) -> Evaluation:
         """Mean return (and success rate) of the greedy policy, an ``rl.tabular.Evaluation``;
         episodes cut after ``max_steps`` steps (``rl.step_limit``). For an agent on a vector
         env, ``env`` defaults to a single env made from its sub-envs' spec."""
@@ -234,7 +257,8 @@ class DQN:
         return run_policy(env, self._greedy, episodes, seed, max_steps)
 
     # ------------------------------------------------------------ learning
-    def learn(self, total_timesteps, callback=None, max_steps=None):
+    def learn(self, total_timesteps: int, callback: Optional[Callable[[DQN], Any]] = None,
+              max_steps: Optional[int] = None) -> Episodes:
         """Take ``total_timesteps`` env steps, training as configured; an ``Episodes`` of the
         episodes completed. ``callback(agent)`` runs after each episode; returning False stops.
         An episode is cut (truncated, as by a time limit) after ``max_steps`` steps: by default
@@ -261,7 +285,7 @@ class DQN:
             if rng.random() < self.exploration_rate:
                 action = int(rng.integers(self.n_actions))
             else:
-                action = self._greedy(obs)
+                action = int(self._greedy(obs))  # one observation: an int
             next_obs, reward, terminated, truncated, _ = env.step(action)
             # store terminated only: a time limit's cut is not the end of the task
             buffer.add(obs, action, reward, next_obs, terminated)
@@ -288,12 +312,13 @@ class DQN:
                 obs = next_obs
         return self._episodes(first_episode)
 
-    def _episodes(self, first):
+    def _episodes(self, first: int) -> Episodes:
         return Episodes(np.array(self.episode_returns[first:]),
                         np.array(self.episode_lengths[first:], dtype=np.int64),
                         np.array(self.episode_envs[first:], dtype=np.int64))
 
-    def _learn_vector(self, total_timesteps, callback, max_steps):
+    def _learn_vector(self, total_timesteps: int, callback: Optional[Callable[[DQN], Any]],
+                      max_steps: Optional[int]) -> Episodes:
         """``learn`` on a vector env: per vector step, one ε-greedy action per sub-env from one
         batched forward pass; the real transitions of all sub-envs into the buffer; training
         and target updates whenever the transition count crosses a multiple of their
@@ -340,7 +365,7 @@ class DQN:
                 break
         return self._episodes(first_episode)
 
-    def train(self, gradient_steps):
+    def train(self, gradient_steps: int) -> None:
         """``gradient_steps`` steps of gradient descent on the TD error of replayed minibatches."""
         rows = self._rows
         for _ in range(gradient_steps):
@@ -368,7 +393,7 @@ class DQN:
                 optim.clip_grad_norm_(self.q_net.parameters(), self.max_grad_norm)
             self.optimizer.step()
 
-    def _update_target(self):
+    def _update_target(self) -> None:
         """θ⁻ ← τ θ + (1 − τ) θ⁻, in place (τ = 1 copies exactly)."""
         for target, online in zip(self.q_net_target.parameters(), self.q_net.parameters()):
             if self.tau == 1.0:
@@ -378,7 +403,7 @@ class DQN:
                 target.array += self.tau * online.array
 
     # ------------------------------------------------------------ files
-    def save(self, path):
+    def save(self, path: PathLike) -> None:
         """Write the agent to ``path``, one safetensors file: the Q-network's weights, and as
         metadata its architecture (observation size, ``net_arch``, number of actions), every
         hyperparameter (``hyperparameters``) and ``num_timesteps``; ``DQN.load`` rebuilds it."""
@@ -389,7 +414,7 @@ class DQN:
             "num_timesteps": str(self.num_timesteps)})
 
     @classmethod
-    def load(cls, path, env=None, **kwargs):
+    def load(cls, path: PathLike, env: Any = None, **kwargs: Any) -> DQN:
         """A new agent rebuilt from a file written by ``save``, as Stable-Baselines3's
         ``DQN.load(path, env=None, **kwargs)``: the architecture and hyperparameters come from
         the file (``kwargs`` override hyperparameters, e.g. ``exploration_final_eps``, or set
@@ -414,7 +439,7 @@ class DQN:
         agent.num_timesteps = int(metadata.get("num_timesteps", 0))
         return agent
 
-    def set_parameters(self, path):
+    def set_parameters(self, path: PathLike) -> DQN:
         """Load Q-network weights saved by ``save`` into both networks of this agent (same
         architecture); returns the agent."""
         state = io.load(path)
@@ -429,9 +454,11 @@ HYPERPARAMETERS = ("learning_rate", "buffer_size", "learning_starts", "batch_siz
                    "max_grad_norm", "net_arch", "double_q")
 
 
-def _sizes(env):
+def _sizes(env: Any) -> tuple[int, int]:
     """(observation size, number of actions) of a flat-Box, Discrete-action env (or vector
     env); a ValueError names a space DQN cannot act in."""
+    obs_space: Any  # a Box and a Discrete, checked by name (no gymnasium import here)
+    action_space: Any
     if is_vector_env(env):
         obs_space, action_space = env.single_observation_space, env.single_action_space
     else:
@@ -444,7 +471,7 @@ def _sizes(env):
     return int(obs_space.shape[0]), int(action_space.n)
 
 
-def _agent_metadata(path, who):
+def _agent_metadata(path: PathLike, who: str) -> dict[str, str]:
     """The metadata of an agent file written by ``DQN.save`` (a ValueError otherwise)."""
     metadata = io.load_metadata(path) or {}
     if metadata.get("agent") != "DQN" or "hyperparameters" not in metadata:

@@ -1,10 +1,17 @@
 """Environments: GridWorld (a Gymnasium env with its exact MDP) and random MDPs."""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
 from gradsheet.rl.envs.random_mdp import random_mdp, random_transitions
+
+if TYPE_CHECKING:  # needs gymnasium: imported when asked for (``__getattr__``)
+    from gradsheet.rl.envs.gridworld import GridWorld
 
 __all__ = ["GridWorld", "random_mdp", "random_transitions"]
 
 
-def __getattr__(name):
+def __getattr__(name: str) -> Any:
     # GridWorld needs gymnasium (the rl extra); import it only when asked for.
     if name == "GridWorld":
         try:

@@ -16,6 +16,11 @@ the non-wall cells in row-major order (``env.cells[s]`` is the (row, col) of sta
 slip=0.2)`` makes one (keyword arguments as the constructor's), wrapped as Gymnasium wraps
 every env, and ``gymnasium.utils.env_checker.check_env`` passes on it without a warning.
 """
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any, Optional, Union
+
 import gymnasium as gym
 import numpy as np
 
@@ -43,8 +48,9 @@ class GridWorld(gym.Env):
     metadata = {"render_modes": ["ansi"], "render_fps": 4}
     reward_marks_success = True  # entering an exit with a positive reward is reaching the goal
 
-    def __init__(self, layout=CLASSIC, exits=None, living_reward=-0.04, slip=0.1, gamma=0.99,
-                 render_mode=None):
+    def __init__(self, layout: Union[str, Sequence[str]] = CLASSIC,
+                 exits: Optional[Mapping[str, float]] = None, living_reward: float = -0.04,
+                 slip: float = 0.1, gamma: float = 0.99, render_mode: Optional[str] = None) -> None:
         self.layout = _parse_layout(layout)
         self.exits = {"+": 1.0, "-": -1.0} if exits is None else dict(exits)
         if not 0.0 <= slip <= 0.5:
@@ -76,7 +82,7 @@ class GridWorld(gym.Env):
         self.action_space = gym.spaces.Discrete(4)
         self.state = self.start
 
-    def _build_mdp(self, gamma):
+    def _build_mdp(self, gamma: float) -> MDP:
         n = len(self.cells)
         P = np.zeros((4, n, n))
         for s, cell in enumerate(self.cells):
@@ -91,17 +97,18 @@ class GridWorld(gym.Env):
         R = np.broadcast_to(self.arrival_reward, (4, n, n)) * np.where(self.terminal, 0.0, 1.0)[None, :, None]
         return MDP(P, R, gamma, terminal=self.terminal)
 
-    def _moved(self, cell, move):
+    def _moved(self, cell: tuple[int, int], move: int) -> int:
         r, c = cell[0] + MOVES[move][0], cell[1] + MOVES[move][1]
         return self.index.get((r, c), self.index[cell])
 
-    def reset(self, *, seed=None, options=None):
+    def reset(self, *, seed: Optional[int] = None,
+              options: Optional[dict[str, Any]] = None) -> tuple[int, dict[str, Any]]:
         """Start a new episode at 'S'; returns (observation, info)."""
         super().reset(seed=seed)
         self.state = self.start
         return self.state, {}
 
-    def step(self, action):
+    def step(self, action: Union[int, np.integer[Any]]) -> tuple[int, float, bool, bool, dict[str, Any]]:
         """Move; returns (observation, reward, terminated, truncated, info).
 
         terminated: an exit was entered (a true end of the MDP, value 0 after it);
@@ -119,7 +126,7 @@ class GridWorld(gym.Env):
         self.state = nxt
         return nxt, float(self.arrival_reward[nxt]), bool(self.terminal[nxt]), False, {"prob": prob}
 
-    def render(self):
+    def render(self) -> Optional[str]:
         if self.render_mode != "ansi":
             return None
         rows = [list(row) for row in self.layout]
@@ -128,7 +135,7 @@ class GridWorld(gym.Env):
         return "\n".join(" ".join(row) for row in rows) + "\n"
 
 
-def _parse_layout(layout):
+def _parse_layout(layout: Union[str, Sequence[str]]) -> list[str]:
     rows = layout.strip().splitlines() if isinstance(layout, str) else list(layout)
     rows = [row.strip() for row in rows]
     if not rows or any(len(row) != len(rows[0]) for row in rows) or not rows[0]:
