@@ -66,20 +66,8 @@ NOT_YET_ANNOTATED = {
     "gradsheet.io.torch_format",
     "gradsheet.io.unpickler",
     "gradsheet.memory",
-    "gradsheet.nn.parallel._comm",
     "gradsheet.nn.syncbatchnorm",
     "gradsheet.nn.upsampling",
-    "gradsheet.onnx",
-    "gradsheet.onnx.attention",
-    "gradsheet.onnx.basic",
-    "gradsheet.onnx.build",
-    "gradsheet.onnx.conv",
-    "gradsheet.onnx.graph",
-    "gradsheet.onnx.norm",
-    "gradsheet.onnx.ops",
-    "gradsheet.onnx.pooling",
-    "gradsheet.onnx.recurrent",
-    "gradsheet.onnx.trace",
     "gradsheet.ops._checks",
     "gradsheet.ops.conv",
     "gradsheet.ops.im2col",
@@ -87,16 +75,6 @@ NOT_YET_ANNOTATED = {
     "gradsheet.ops.scan",
     "gradsheet.ops.sort",
     "gradsheet.ops.sparse",
-    "gradsheet.reference.attention",
-    "gradsheet.reference.conv",
-    "gradsheet.reference.engine",
-    "gradsheet.reference.fully_connected",
-    "gradsheet.reference.loss",
-    "gradsheet.reference.norm",
-    "gradsheet.reference.optim",
-    "gradsheet.reference.planning",
-    "gradsheet.reference.recurrent",
-    "gradsheet.reference.registry",
     "gradsheet.rl.buffers",
     "gradsheet.rl.dqn",
     "gradsheet.rl.envs.gridworld",
@@ -163,7 +141,8 @@ def _public_callables(module):
                     member = member.__func__
                 elif isinstance(member, property):
                     member = member.fget
-                if inspect.isfunction(member):
+                # (defined here: not one Python put in the class dict, as Enum's __new__)
+                if inspect.isfunction(member) and member.__module__ == module.__name__:
                     yield f"{module.__name__}.{attr}.{method_name}", member
 
 
