@@ -11,12 +11,21 @@ gradients and the running statistics equal BatchNorm's on the concatenated batch
 and bias gradients are each rank's share (DistributedDataParallel averages them, as for any
 parameter). Outside a process group of 2 or more ranks it is plain BatchNorm.
 """
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Optional
+
 import numpy as np
 
 from ..autograd.function import Function
 from ..ops.norm import move_towards, batch_norm
+from .module import Module
 from .normalization import _BatchNorm
 from .parallel import _comm
+
+if TYPE_CHECKING:
+    from .._typing import DeviceLike, DType, Tensor
+    from ..distributed.process_group import ProcessGroup
 
 __all__ = ["SyncBatchNorm"]
 
@@ -33,7 +42,9 @@ class _SyncBatchNormFunction(Function):
         dL/dgamma = sum g x_hat,   dL/dbeta = sum g   (this rank's values only)
     """
 
-    def forward(self, x, weight, bias, running_mean, running_var, momentum, eps, group):
+    def forward(self, x: np.ndarray, weight: Optional[np.ndarray], bias: Optional[np.ndarray],
+                running_mean: Optional[np.ndarray], running_var: Optional[np.ndarray],
+                momentum: float, eps: float, group: Optional[ProcessGroup]) -> np.ndarray:
         axes = (0,) + tuple(range(2, x.ndim))
         channels = x.shape[1]
         view = (channels,) + (1,) * (x.ndim - 2)
@@ -51,7 +62,7 @@ class _SyncBatchNormFunction(Function):
         mean = stats[:channels] / count
         var = np.maximum(stats[channels:2 * channels] / count - np.square(mean), 0.0)
         invstd = 1.0 / np.sqrt(var + eps)
-        if running_mean is not None:
+        if running_mean is not None and running_var is not None:  # (both or neither)
             move_towards(running_mean, mean, momentum)
             move_towards(running_var, var * (count / (count - 1)), momentum)
         xhat = x - mean.astype(x.dtype).reshape(view)
@@ -63,7 +74,8 @@ class _SyncBatchNormFunction(Function):
             y += bias.reshape(view)
         return y
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray
+                 ) -> tuple[Optional[np.ndarray], Optional[np.ndarray], Optional[np.ndarray]]:
         xhat, axes, view = self.xhat, self.axes, self.view
         channels = xhat.shape[1]
         sums = np.empty(2 * channels)
@@ -101,19 +113,21 @@ class SyncBatchNorm(_BatchNorm):
         process_group: the ranks whose batches are normalized together (default: all).
     """
 
-    def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True,
-                 track_running_stats=True, process_group=None, device=None, dtype=None, *,
-                 bias=True):
+    def __init__(self, num_features: int, eps: float = 1e-5, momentum: Optional[float] = 0.1,
+                 affine: bool = True, track_running_stats: bool = True,
+                 process_group: Optional[ProcessGroup] = None,
+                 device: Optional[DeviceLike] = None, dtype: Optional[DType] = None, *,
+                 bias: bool = True) -> None:
         super().__init__(num_features, eps, momentum, affine, track_running_stats, device,
                          dtype, bias=bias)
         self.process_group = process_group
 
-    def _check_input_dim(self, input):
+    def _check_input_dim(self, input: Tensor) -> None:
         if input.ndim < 2:
             raise ValueError(f"SyncBatchNorm: expected at least 2D input (got {input.ndim}D "
                              f"input of shape {tuple(input.shape)})")
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         self._check_input_dim(input)
         if input.shape[1] == 0:
             raise ValueError("SyncBatchNorm: number of input channels should be non-zero")
@@ -138,7 +152,9 @@ class SyncBatchNorm(_BatchNorm):
             momentum=float(factor), eps=float(self.eps), group=self.process_group)
 
     @classmethod
-    def convert_sync_batchnorm(cls, module, process_group=None):
+    def convert_sync_batchnorm(cls, module: Module, process_group: Optional[ProcessGroup] = None
+                               ) -> Module:
+
         """Every BatchNorm*d layer in ``module`` replaced by a SyncBatchNorm sharing its
         parameters, buffers and training mode (the module itself when it is a BatchNorm);
         returns the converted module, as ``torch.nn.SyncBatchNorm.convert_sync_batchnorm``."""
