@@ -16,10 +16,14 @@ default_collate(samples) follows the type of the first sample:
 default_convert(sample) turns NumPy arrays and scalars inside a sample into tensors and
 leaves everything else as is (the DataLoader's collate_fn when ``batch_size=None``).
 """
+from __future__ import annotations
+
 import collections.abc
 import copy
 import numbers
 import re
+from collections.abc import Callable, Sequence
+from typing import Any, Optional, cast
 
 import numpy as np
 
@@ -30,12 +34,12 @@ __all__ = ["default_collate", "default_convert"]
 _STRING_OR_OBJECT = re.compile(r"[SaUO]")
 
 
-def _error_message(found):
+def _error_message(found: Any) -> str:
     return (f"default_collate: batch must contain tensors, numpy arrays, numbers, dicts or "
             f"lists; found {found}")
 
 
-def _stack(arrays):
+def _stack(arrays: Sequence[Any]) -> Tensor:
     """One tensor from equally shaped arrays, stacked along a new first dimension."""
     try:
         return Tensor._wrap(np.stack(arrays))
@@ -49,7 +53,7 @@ def _stack(arrays):
                            f"apart") from None
 
 
-def _unlike(batch, alike, kind):
+def _unlike(batch: Sequence[Any], alike: Callable[[Any], bool], kind: str) -> Optional[TypeError]:
     """The TypeError for the first sample of ``batch`` that is not ``alike`` sample 0 (the
     batch's kind, e.g. "a Tensor"), naming its position and what it is; None when all are."""
     for i, sample in enumerate(batch):
@@ -60,7 +64,7 @@ def _unlike(batch, alike, kind):
     return None
 
 
-def _numbers(batch, convert):
+def _numbers(batch: Sequence[Any], convert: Callable[[Sequence[Any]], Tensor]) -> Tensor:
     """``convert(batch)`` for a batch of numbers; when it fails, a TypeError naming the first
     sample that is not a number (or, all being numbers, convert's error named)."""
     try:
@@ -71,7 +75,7 @@ def _numbers(batch, convert):
         raise odd or type(error)(f"default_collate: {error}") from None
 
 
-def _python_numbers(batch, dtype):
+def _python_numbers(batch: Sequence[Any], dtype: Optional[type]) -> Tensor:
     """A batch of Python numbers: float64 when sample 0 is a float (as torch), int64 for ints
     (bools a bool tensor, mixed ones ``gradsheet.tensor``'s inference). A batch of one type
     goes to NumPy directly; any other goes through ``tensor``, which refuses None and strings
@@ -86,7 +90,7 @@ def _python_numbers(batch, dtype):
     return _numbers(batch, lambda b: tensor(list(b), dtype=dtype))
 
 
-def _collate_tensors(batch):
+def _collate_tensors(batch: Sequence[Any]) -> Tensor:
     odd = _unlike(batch, lambda x: isinstance(x, Tensor), "a Tensor")
     if odd is not None:
         raise odd
@@ -96,7 +100,7 @@ def _collate_tensors(batch):
     return _stack([sample.array for sample in batch])
 
 
-def _rebuild(elem, values):
+def _rebuild(elem: Any, values: Any) -> Any:
     """A Mapping or MutableSequence like ``elem`` holding ``values`` (a dict or a list)."""
     clone = copy.copy(elem)
     if isinstance(elem, collections.abc.MutableMapping):
@@ -107,7 +111,7 @@ def _rebuild(elem, values):
     return clone
 
 
-def _field(batch, key):
+def _field(batch: Sequence[Any], key: Any) -> list[Any]:
     """``[sample[key] for sample in batch]``; a sample without the key is a KeyError (as
     torch's) and one that is not a mapping a TypeError, each naming the sample and the key."""
     odd = _unlike(batch, lambda x: isinstance(x, collections.abc.Mapping), "a mapping")
@@ -120,7 +124,7 @@ def _field(batch, key):
     return [sample[key] for sample in batch]
 
 
-def default_collate(batch):
+def default_collate(batch: Sequence[Any]) -> Any:
     """Collate a list of samples into a batch (the rules are in the module docstring):
     ``[(x_1, y_1), ..., (x_B, y_B)] -> [stack(x_i), stack(y_i)]``."""
     if len(batch) == 0:
@@ -143,7 +147,7 @@ def default_collate(batch):
         try:
             if isinstance(elem, collections.abc.MutableMapping):
                 return _rebuild(elem, values)
-            return type(elem)(values)
+            return cast(Any, type(elem))(values)
         except TypeError:
             return values
     if isinstance(elem, tuple) and hasattr(elem, "_fields"):  # namedtuple
@@ -160,13 +164,13 @@ def default_collate(batch):
         try:
             if isinstance(elem, collections.abc.MutableSequence):
                 return _rebuild(elem, fields)
-            return type(elem)(fields)
+            return cast(Any, type(elem))(fields)
         except TypeError:
             return fields
     raise TypeError(_error_message(type(elem)))
 
 
-def default_convert(data):
+def default_convert(data: Any) -> Any:
     """Turn the NumPy arrays and scalars inside ``data`` into tensors (x -> as_tensor(x)),
     recursing into mappings, namedtuples, tuples (which become lists) and sequences; any
     other object (a Tensor, a number, a string, an array of strings) is returned as is."""
@@ -190,11 +194,11 @@ def default_convert(data):
     if isinstance(data, tuple):
         return [default_convert(d) for d in data]
     if isinstance(data, collections.abc.Sequence) and not isinstance(data, (str, bytes)):
-        values = [default_convert(d) for d in data]
+        items = [default_convert(d) for d in data]
         try:
             if isinstance(data, collections.abc.MutableSequence):
-                return _rebuild(data, values)
-            return elem_type(values)
+                return _rebuild(data, items)
+            return elem_type(items)
         except TypeError:
-            return values
+            return items
     return data

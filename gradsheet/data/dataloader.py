@@ -12,6 +12,8 @@ worker in flight, and hands the batches back in the sampler's order (``in_order=
 the batches are those of ``num_workers=0`` for the same seed. See ``gradsheet.data.worker``
 for the seeding of the workers and ``get_worker_info``.
 """
+from __future__ import annotations
+
 import itertools
 import math
 import multiprocessing
@@ -19,26 +21,41 @@ import numbers
 import os
 import time
 import warnings
+from collections.abc import Callable, Iterable, Iterator, Sized
 from multiprocessing import connection
+from multiprocessing.context import BaseContext
+from typing import TYPE_CHECKING, Any, Generic, NoReturn, Optional, TypeVar, Union, cast
+
+import numpy as np
 
 from .collate import default_collate, default_convert
-from .dataset import IterableDataset
+from .dataset import Dataset, IterableDataset
 from .sampler import (BatchSampler, RandomSampler, SequentialSampler, _InfiniteConstantSampler,
                       _seed_from)
 from .worker import (STATUS_CHECK_INTERVAL, ExceptionReport, _IterationEnd, _Resume,
                      make_fetcher, worker_loop)
 
+if TYPE_CHECKING:
+    from multiprocessing.connection import Connection
+    from multiprocessing.process import BaseProcess
+    from multiprocessing.queues import Queue
+
+    from .sampler import Sampler
+    from .worker import IterableFetcher, MapFetcher
+
 __all__ = ["DataLoader"]
+
+T_co = TypeVar("T_co", covariant=True)
 
 _SET_ONCE = ("batch_size", "batch_sampler", "sampler", "drop_last", "dataset", "persistent_workers")
 
 
-def _describe(value):
+def _describe(value: Any) -> str:
     return f"{type(value).__name__} {value!r}"[:120]
 
 
-def _check_arguments(dataset, sampler, batch_sampler, num_workers, collate_fn, timeout,
-                     prefetch_factor):
+def _check_arguments(dataset: Any, sampler: Any, batch_sampler: Any, num_workers: Any,
+                     collate_fn: Any, timeout: Any, prefetch_factor: Any) -> None:
     """The arguments' types, before anything uses them: a TypeError naming DataLoader, the
     argument and what it got (torch raises TypeErrors too, later and without the names).
     worker_init_fn is left alone: torch calls it only in workers, so without any a program
@@ -62,7 +79,7 @@ def _check_arguments(dataset, sampler, batch_sampler, num_workers, collate_fn, t
             raise TypeError(f"DataLoader: {name} must be a number, got {_describe(value)}")
 
 
-def _truth(name, value):
+def _truth(name: str, value: Any) -> bool:
     """bool(value), its failure (a tensor of several values) re-raised naming the argument."""
     try:
         return bool(value)
@@ -71,7 +88,7 @@ def _truth(name, value):
                           f"{error}") from None
 
 
-def _length(dataset):
+def _length(dataset: Any) -> int:
     """len(dataset) for the default samplers, a TypeError naming DataLoader without one."""
     try:
         return len(dataset)
@@ -80,7 +97,7 @@ def _length(dataset):
                         f"sampler (or pass sampler=), got {_describe(dataset)}") from None
 
 
-class DataLoader:
+class DataLoader(Generic[T_co]):
     """Iterate over ``dataset`` in batches, as PyTorch's ``torch.utils.data.DataLoader``.
 
     Args:
@@ -117,11 +134,25 @@ class DataLoader:
     Example: ``for x, y in DataLoader(TensorDataset(X, y), batch_size=32, shuffle=True): ...``
     """
 
-    def __init__(self, dataset, batch_size=1, shuffle=None, sampler=None, batch_sampler=None,
-                 num_workers=0, collate_fn=None, pin_memory=False, drop_last=False, timeout=0,
-                 worker_init_fn=None, multiprocessing_context=None, generator=None, *,
-                 prefetch_factor=None, persistent_workers=False, pin_memory_device="",
-                 in_order=True):
+    dataset: Dataset[T_co]
+    batch_size: Optional[int]
+    sampler: Union[Sampler[Any], Iterable[Any]]
+    batch_sampler: Union[Sampler[list[Any]], Iterable[list[Any]], None]
+    _initialized: bool
+    _multiprocessing_context: Optional[BaseContext]
+    _iterator: Optional[_MultiProcessIter]
+
+    def __init__(self, dataset: Dataset[T_co], batch_size: Optional[int] = 1,
+                 shuffle: Optional[bool] = None,
+                 sampler: Union[Sampler[Any], Iterable[Any], None] = None,
+                 batch_sampler: Union[Sampler[list[Any]], Iterable[list[Any]], None] = None,
+                 num_workers: int = 0, collate_fn: Optional[Callable[[list[Any]], Any]] = None,
+                 pin_memory: bool = False, drop_last: bool = False, timeout: float = 0,
+                 worker_init_fn: Optional[Callable[[int], None]] = None,
+                 multiprocessing_context: Union[str, BaseContext, None] = None,
+                 generator: Optional[np.random.Generator] = None, *,
+                 prefetch_factor: Optional[int] = None, persistent_workers: bool = False,
+                 pin_memory_device: str = "", in_order: bool = True) -> None:
         object.__setattr__(self, "_initialized", False)
         _check_arguments(dataset, sampler, batch_sampler, num_workers, collate_fn, timeout,
                          prefetch_factor)
@@ -206,12 +237,12 @@ class DataLoader:
         self.check_worker_number_rationality()
 
     @property
-    def multiprocessing_context(self):
+    def multiprocessing_context(self) -> Optional[BaseContext]:
         """The multiprocessing context workers start from (None: the platform's default)."""
         return self._multiprocessing_context
 
     @multiprocessing_context.setter
-    def multiprocessing_context(self, context):
+    def multiprocessing_context(self, context: Union[str, BaseContext, None]) -> None:
         if context is not None:
             if self.num_workers == 0:
                 raise ValueError(f"DataLoader: multiprocessing_context can only be used with "
@@ -230,21 +261,21 @@ class DataLoader:
                                 f"got multiprocessing_context={context}")
         object.__setattr__(self, "_multiprocessing_context", context)
 
-    def __setattr__(self, name, value):
+    def __setattr__(self, name: str, value: Any) -> None:
         if self._initialized and name in _SET_ONCE:
             raise ValueError(f"{name} attribute should not be set after "
                              f"{type(self).__name__} is initialized")
         super().__setattr__(name, value)
 
     @property
-    def _auto_collation(self):
+    def _auto_collation(self) -> bool:
         return self.batch_sampler is not None
 
     @property
-    def _index_sampler(self):
-        return self.batch_sampler if self._auto_collation else self.sampler
+    def _index_sampler(self) -> Union[Sampler[Any], Iterable[Any]]:
+        return self.batch_sampler if self.batch_sampler is not None else self.sampler
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[Any]:
         if self.persistent_workers and self.num_workers > 0:
             if self._iterator is None or self._iterator._shutdown:
                 self._iterator = _MultiProcessIter(self)
@@ -255,7 +286,7 @@ class DataLoader:
             return _SingleProcessIter(self)
         return _MultiProcessIter(self)
 
-    def __len__(self):
+    def __len__(self) -> int:
         if self._iterable:
             length = len(self.dataset)
             if self.batch_size is not None:
@@ -263,12 +294,13 @@ class DataLoader:
                     return length // self.batch_size
                 return math.ceil(length / self.batch_size)
             return length
-        return len(self._index_sampler)
+        return len(cast(Sized, self._index_sampler))  # TypeError for a sampler without len
 
-    def check_worker_number_rationality(self):
+    def check_worker_number_rationality(self) -> None:
         """Warn (as PyTorch) when num_workers exceeds the CPUs this process may use."""
         if not self.num_workers:
             return
+        cpus: Optional[int]
         if hasattr(os, "sched_getaffinity"):
             cpus, checked = len(os.sched_getaffinity(0)), True
         else:
@@ -286,7 +318,7 @@ class DataLoader:
                           f"number to avoid potential slowness/freeze if necessary.",
                           stacklevel=3)
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return (f"DataLoader({type(self.dataset).__name__}, batch_size={self.batch_size}, "
                 f"sampler={type(self.sampler).__name__}, drop_last={self.drop_last}, "
                 f"num_workers={self.num_workers})")
@@ -295,7 +327,7 @@ class DataLoader:
 class _BaseIter:
     """What both iterators share: the index stream and the workers' base seed."""
 
-    def __init__(self, loader):
+    def __init__(self, loader: DataLoader[Any]) -> None:
         self._dataset = loader.dataset
         self._iterable = loader._iterable
         self._auto_collation = loader._auto_collation
@@ -316,7 +348,7 @@ class _BaseIter:
         self._sampler_iter = self._indices()
         self._num_yielded = 0
 
-    def _indices(self):
+    def _indices(self) -> Iterator[Any]:
         """An iterator over the batches' indices: lists, as PyTorch; int64 arrays when they go
         to a dataset's get_batch from a plain BatchSampler (faster to draw and to index with)."""
         sampler = self._index_sampler
@@ -325,18 +357,21 @@ class _BaseIter:
             return sampler._index_arrays()
         return iter(sampler)
 
-    def __iter__(self):
+    def __iter__(self) -> _BaseIter:
         return self
 
-    def __len__(self):
-        return len(self._index_sampler)
+    def __len__(self) -> int:
+        return len(cast(Sized, self._index_sampler))
 
-    def __next__(self):
+    def __next__(self) -> Any:
         data = self._next_data()
         self._num_yielded += 1
         return data
 
-    def _fetcher(self):
+    def _next_data(self) -> Any:
+        raise NotImplementedError
+
+    def _fetcher(self) -> Union[MapFetcher, IterableFetcher]:
         return make_fetcher(self._iterable, self._dataset, self._auto_collation,
                             self._collate_fn, self._drop_last, self._use_get_batch)
 
@@ -344,14 +379,14 @@ class _BaseIter:
 class _SingleProcessIter(_BaseIter):
     """Fetch each batch in the main process, when it is asked for."""
 
-    def __init__(self, loader):
+    def __init__(self, loader: DataLoader[Any]) -> None:
         if loader.timeout != 0:
             raise ValueError(f"DataLoader: timeout={loader.timeout!r} applies to worker "
                              f"processes; with num_workers=0 it must be 0 (as PyTorch)")
         super().__init__(loader)
         self._fetch = self._fetcher().fetch
 
-    def _next_data(self):
+    def _next_data(self) -> Any:
         return self._fetch(next(self._sampler_iter))
 
 
@@ -364,7 +399,7 @@ class _MultiProcessIter(_BaseIter):
     so a worker that dies is noticed at once (RuntimeError) rather than waited for.
     """
 
-    def __init__(self, loader):
+    def __init__(self, loader: DataLoader[Any]) -> None:
         super().__init__(loader)
         self._shutdown = True  # until the workers exist
         if not loader.prefetch_factor or loader.prefetch_factor <= 0:
@@ -376,8 +411,11 @@ class _MultiProcessIter(_BaseIter):
         # generator): so the order is the one num_workers=0 draws (which needs no base seed).
         self._sampler_iter = self._primed(self._sampler_iter)
         self._base_seed = _seed_from(loader.generator)
-        context = loader.multiprocessing_context or multiprocessing.get_context()
-        self._workers, self._index_queues, self._conns = [], [], []
+        # (typeshed's BaseContext lacks Process, which every concrete context has)
+        context = cast(Any, loader.multiprocessing_context or multiprocessing.get_context())
+        self._workers: list[BaseProcess] = []
+        self._index_queues: list[Queue[Any]] = []
+        self._conns: list[Connection] = []
         # set on shutdown: idle workers see it within IDLE_CHECK_INTERVAL even when the
         # None sent on their queues cannot arrive (a queue's feeder thread is stopped when the
         # garbage collector takes it together with this iterator)
@@ -407,7 +445,7 @@ class _MultiProcessIter(_BaseIter):
             raise
 
     @staticmethod
-    def _primed(indices):
+    def _primed(indices: Iterator[Any]) -> Iterator[Any]:
         """``indices`` with its first item already drawn (so a lazy sampler has drawn)."""
         try:
             first = next(indices)
@@ -415,14 +453,14 @@ class _MultiProcessIter(_BaseIter):
             return iter(())
         return itertools.chain([first], indices)
 
-    def _reset(self, loader, first=False):
+    def _reset(self, loader: DataLoader[Any], first: bool = False) -> None:
         if not first:
             self._sampler_iter = self._indices()
         self._num_yielded = 0
         self._send_idx = 0   # the next task to send
         self._rcvd_idx = 0   # the next task to hand back
-        self._task_worker = {}   # task -> the worker it went to, until handed back
-        self._results = {}       # task -> its batch, arrived ahead of its turn
+        self._task_worker: dict[int, int] = {}  # task -> the worker it went to, until handed back
+        self._results: dict[int, Any] = {}     # task -> its batch, arrived ahead of its turn
         self._outstanding = 0
         self._active = [True] * self._num_workers
         self._pending = [0] * self._num_workers
@@ -439,7 +477,7 @@ class _MultiProcessIter(_BaseIter):
         for _ in range(self._prefetch_factor * self._num_workers):
             self._try_put_index()
 
-    def _try_put_index(self):
+    def _try_put_index(self) -> None:
         max_tasks = self._prefetch_factor * self._num_workers
         if self._outstanding >= max_tasks:
             return
@@ -463,7 +501,7 @@ class _MultiProcessIter(_BaseIter):
         self._outstanding += 1
         self._send_idx += 1
 
-    def _receive(self, worker_ids):
+    def _receive(self, worker_ids: Iterable[int]) -> tuple[int, Any]:
         """(worker id, message) of the first message from one of ``worker_ids``; RuntimeError
         when one of them has died, or when nothing came within the timeout."""
         conns = {self._conns[w]: w for w in worker_ids}
@@ -486,7 +524,7 @@ class _MultiProcessIter(_BaseIter):
             if deadline is not None and time.monotonic() >= deadline:
                 raise RuntimeError(f"DataLoader timed out after {self._timeout} seconds")
 
-    def _died(self, worker_ids):
+    def _died(self, worker_ids: Iterable[int]) -> NoReturn:
         workers = [self._workers[w] for w in sorted(set(worker_ids))]
         for process in workers:
             process.join(timeout=STATUS_CHECK_INTERVAL)
@@ -496,7 +534,7 @@ class _MultiProcessIter(_BaseIter):
         raise RuntimeError(f"DataLoader worker (pid(s) {pids}) exited unexpectedly (exit code(s) "
                            f"{codes}; a negative code -N is the signal N that ended it)")
 
-    def _next_data(self):
+    def _next_data(self) -> Any:
         if self._shutdown:
             raise StopIteration
         while True:
@@ -531,13 +569,13 @@ class _MultiProcessIter(_BaseIter):
             self._rcvd_idx += 1
             return self._process(data, self._task_worker.pop(task))
 
-    def _process(self, data, worker_id):
+    def _process(self, data: Any, worker_id: int) -> Any:
         self._try_put_index()
         if isinstance(data, ExceptionReport):
             data.reraise()
         return data
 
-    def _deactivate(self, worker_id):
+    def _deactivate(self, worker_id: int) -> None:
         """A worker whose IterableDataset copy is exhausted gets no more tasks; the tasks it
         still holds will only answer 'ended'."""
         self._active[worker_id] = False
@@ -546,7 +584,7 @@ class _MultiProcessIter(_BaseIter):
         if not self._persistent_workers:
             self._index_queues[worker_id].put(None)
 
-    def _shutdown_workers(self):
+    def _shutdown_workers(self) -> None:
         if self._shutdown:
             return
         self._shutdown = True
@@ -587,7 +625,7 @@ class _MultiProcessIter(_BaseIter):
                 except (OSError, ValueError):
                     pass
 
-    def __del__(self):
+    def __del__(self) -> None:
         try:
             self._shutdown_workers()
         except Exception:

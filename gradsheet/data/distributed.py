@@ -1,7 +1,11 @@
 """DistributedSampler: each rank of a data-parallel job visits its own share of a dataset
 (``torch.utils.data.distributed.DistributedSampler``)."""
+from __future__ import annotations
+
 import math
 import numbers
+from collections.abc import Iterator, Sized
+from typing import Any, Optional
 
 import numpy as np
 
@@ -10,13 +14,13 @@ from .sampler import Sampler
 __all__ = ["DistributedSampler"]
 
 
-def _int(name, value):
+def _int(name: str, value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
         raise TypeError(f"DistributedSampler: {name} must be an integer, got {value!r}")
     return int(value)
 
 
-class DistributedSampler(Sampler):
+class DistributedSampler(Sampler[int]):
     """Rank r's share of the indices: ``order[r::num_replicas]`` of one order of the dataset,
     the same on every rank, so the ranks' shares are disjoint and together cover it.
 
@@ -37,8 +41,9 @@ class DistributedSampler(Sampler):
         drop_last: drop the tail instead of padding.
     """
 
-    def __init__(self, dataset, num_replicas=None, rank=None, shuffle=True, seed=0,
-                 drop_last=False):
+    def __init__(self, dataset: Sized, num_replicas: Optional[int] = None,
+                 rank: Optional[int] = None, shuffle: bool = True, seed: int = 0,
+                 drop_last: bool = False) -> None:
         if num_replicas is None or rank is None:
             from .. import distributed
             if num_replicas is None:
@@ -66,7 +71,7 @@ class DistributedSampler(Sampler):
         self.shuffle = shuffle
         self.seed = seed
 
-    def _order(self):
+    def _order(self) -> np.ndarray:
         """This rank's indices for the current epoch, as an int64 array."""
         n = len(self.dataset)
         if self.shuffle:
@@ -79,13 +84,13 @@ class DistributedSampler(Sampler):
             order = np.resize(order, self.total_size)  # repeats the order from its start
         return order[self.rank:self.total_size:self.num_replicas]
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[int]:
         return iter(self._order().tolist())
 
-    def __len__(self):
+    def __len__(self) -> int:
         return self.num_samples
 
-    def set_epoch(self, epoch):
+    def set_epoch(self, epoch: int) -> None:
         """Use epoch's order from now on: the permutation is drawn from seed + epoch (call it
         before each epoch's DataLoader iterator, on every rank, with the same epoch)."""
         self.epoch = epoch

@@ -7,18 +7,27 @@ A sampler is an iterable of dataset indices (``SequentialSampler``, ``RandomSamp
 ``gradsheet.manual_seed`` seeds, so a seeded run repeats its orders; they draw lazily,
 when iteration starts, and each pass draws a fresh order.
 """
+from __future__ import annotations
+
 import itertools
 import numbers
+from collections.abc import Iterable, Iterator, Sequence, Sized
+from typing import TYPE_CHECKING, Any, Generic, Optional, TypeVar, Union, cast
 
 import numpy as np
 
 from .. import backend
 
+if TYPE_CHECKING:
+    from ..autograd.tensor import Tensor
+
 __all__ = ["BatchSampler", "RandomSampler", "Sampler", "SequentialSampler",
            "SubsetRandomSampler", "WeightedRandomSampler"]
 
+T_co = TypeVar("T_co", covariant=True)
 
-def _positive_int(owner, name, value):
+
+def _positive_int(owner: str, name: str, value: Any) -> int:
     """``value`` as an int when it is a positive integer (not a bool), ValueError naming it
     otherwise (the messages are PyTorch's)."""
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value <= 0:
@@ -27,7 +36,7 @@ def _positive_int(owner, name, value):
     return int(value)
 
 
-def _seed_from(generator):
+def _seed_from(generator: Optional[np.random.Generator]) -> int:
     """A 63-bit seed drawn from ``generator`` (default: gradsheet's seeded generator), as
     ``torch.empty((), dtype=torch.int64).random_(generator=generator)``."""
     rng = backend.default_generator() if generator is None else generator
@@ -37,7 +46,7 @@ def _seed_from(generator):
     return int(rng.integers(0, 2 ** 63, dtype=np.int64))
 
 
-class Sampler:
+class Sampler(Generic[T_co]):
     """Base class of samplers: an iterable of indices (or of lists of indices) into a dataset.
 
     Subclasses define ``__iter__`` and usually ``__len__`` (the number of items a pass
@@ -45,27 +54,27 @@ class Sampler:
     DataLoader's ``sampler=`` as well.
     """
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[T_co]:
         raise NotImplementedError(f"{type(self).__name__} must define __iter__")
 
 
-class SequentialSampler(Sampler):
+class SequentialSampler(Sampler[int]):
     """Indices 0, 1, ..., len(data_source) - 1, in that order, every pass."""
 
-    def __init__(self, data_source):
+    def __init__(self, data_source: Sized) -> None:
         self.data_source = data_source
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[int]:
         return iter(range(len(self.data_source)))
 
-    def _order(self):
+    def _order(self) -> np.ndarray:
         return np.arange(len(self.data_source), dtype=np.int64)
 
-    def __len__(self):
+    def __len__(self) -> int:
         return len(self.data_source)
 
 
-class RandomSampler(Sampler):
+class RandomSampler(Sampler[int]):
     """A random order of the indices: a permutation each pass, or draws with replacement.
 
     Without ``replacement`` a pass yields ``num_samples`` indices from back-to-back random
@@ -82,7 +91,9 @@ class RandomSampler(Sampler):
     Example: ``DataLoader(data, sampler=RandomSampler(data, replacement=True, num_samples=100))``.
     """
 
-    def __init__(self, data_source, replacement=False, num_samples=None, generator=None):
+    def __init__(self, data_source: Sized, replacement: bool = False,
+                 num_samples: Optional[int] = None,
+                 generator: Optional[np.random.Generator] = None) -> None:
         self.data_source = data_source
         self.replacement = replacement
         self._num_samples = num_samples
@@ -96,14 +107,14 @@ class RandomSampler(Sampler):
                              f"but got num_samples={n!r}")
 
     @property
-    def num_samples(self):
+    def num_samples(self) -> int:
         """Indices per pass: ``num_samples`` if given, else the data source's current length."""
         return len(self.data_source) if self._num_samples is None else self._num_samples
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[int]:
         yield from self._order().tolist()
 
-    def _order(self):
+    def _order(self) -> np.ndarray:
         """The whole pass's indices, an int64 array (drawn now)."""
         n = len(self.data_source)
         rng = backend.default_generator() if self.generator is None else self.generator
@@ -115,11 +126,11 @@ class RandomSampler(Sampler):
             blocks.append(rng.permutation(n)[:count % n])
         return np.concatenate(blocks) if blocks else np.zeros(0, np.int64)
 
-    def __len__(self):
+    def __len__(self) -> int:
         return self.num_samples
 
 
-class SubsetRandomSampler(Sampler):
+class SubsetRandomSampler(Sampler[int]):
     """The given ``indices`` in a random order (a fresh permutation each pass, no repeats).
 
     Args:
@@ -127,20 +138,21 @@ class SubsetRandomSampler(Sampler):
         generator: a ``numpy.random.Generator``; default gradsheet's seeded one.
     """
 
-    def __init__(self, indices, generator=None):
+    def __init__(self, indices: Sequence[int],
+                 generator: Optional[np.random.Generator] = None) -> None:
         self.indices = indices
         self.generator = generator
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[int]:
         rng = backend.default_generator() if self.generator is None else self.generator
         for i in rng.permutation(len(self.indices)).tolist():
             yield self.indices[i]
 
-    def __len__(self):
+    def __len__(self) -> int:
         return len(self.indices)
 
 
-class WeightedRandomSampler(Sampler):
+class WeightedRandomSampler(Sampler[int]):
     """``num_samples`` indices i in range(len(weights)) drawn with P(i) = w_i / sum(w).
 
     Without ``replacement`` an index is drawn at most once per pass (each draw
@@ -157,7 +169,9 @@ class WeightedRandomSampler(Sampler):
     Example: ``WeightedRandomSampler([0.1, 0.9], num_samples=10)`` yields mostly 1s.
     """
 
-    def __init__(self, weights, num_samples, replacement=True, generator=None):
+    def __init__(self, weights: Union[Sequence[float], Tensor, np.ndarray], num_samples: int,
+                 replacement: bool = True,
+                 generator: Optional[np.random.Generator] = None) -> None:
         self.num_samples = _positive_int("WeightedRandomSampler", "num_samples", num_samples)
         if not isinstance(replacement, bool):
             raise ValueError(f"WeightedRandomSampler: replacement should be a boolean value, "
@@ -172,17 +186,17 @@ class WeightedRandomSampler(Sampler):
         self.replacement = replacement
         self.generator = generator
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[int]:
         from ..ops.random import multinomial
         draws = multinomial(self.weights, self.num_samples, self.replacement,
                             generator=self.generator)
         yield from draws.array.tolist()
 
-    def __len__(self):
+    def __len__(self) -> int:
         return self.num_samples
 
 
-class BatchSampler(Sampler):
+class BatchSampler(Sampler[list[int]]):
     """Group the indices of ``sampler`` into lists of ``batch_size`` (the last one shorter,
     or dropped with ``drop_last``): len = ceil(len(sampler) / batch_size), or floor with
     drop_last.
@@ -190,7 +204,8 @@ class BatchSampler(Sampler):
     Example: ``list(BatchSampler(SequentialSampler(range(5)), 2, False)) == [[0, 1], [2, 3], [4]]``.
     """
 
-    def __init__(self, sampler, batch_size, drop_last):
+    def __init__(self, sampler: Union[Sampler[Any], Iterable[Any]], batch_size: int,
+                 drop_last: bool) -> None:
         self.batch_size = _positive_int("BatchSampler", "batch_size", batch_size)
         if not isinstance(drop_last, bool):
             raise ValueError(f"BatchSampler: drop_last should be a boolean value, but got "
@@ -198,45 +213,47 @@ class BatchSampler(Sampler):
         self.sampler = sampler
         self.drop_last = drop_last
 
-    def _whole_order(self):
+    def _whole_order(self) -> bool:
         """True when the sampler is a SequentialSampler or RandomSampler (not one whose
         __iter__ was redefined): its pass can be drawn at once."""
         return type(self.sampler).__iter__ in (SequentialSampler.__iter__, RandomSampler.__iter__)
 
-    def _index_arrays(self):
+    def _index_arrays(self) -> Iterator[np.ndarray]:
         """The batches as int64 arrays (slices of the whole order); only when _whole_order().
         The DataLoader hands these to a dataset's get_batch: no Python step per index."""
-        order = self.sampler._order()
+        order = cast(Union[SequentialSampler, RandomSampler], self.sampler)._order()
         size = self.batch_size
         stop = len(order) - len(order) % size if self.drop_last else len(order)
         for start in range(0, stop, size):
             yield order[start:start + size]
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[list[int]]:
         if self._whole_order():
-            for batch in self._index_arrays():
-                yield batch.tolist()
+            for array in self._index_arrays():
+                yield array.tolist()
             return
         size = self.batch_size
         indices = iter(self.sampler)
         if self.drop_last:
-            for batch in zip(*([indices] * size)):
-                yield list(batch)
+            for full in zip(*([indices] * size)):
+                yield list(full)
             return
         batch = list(itertools.islice(indices, size))
         while batch:
             yield batch
             batch = list(itertools.islice(indices, size))
 
-    def __len__(self):
+    def __len__(self) -> int:
+        # a sampler without __len__ fails here (TypeError), as len() of the loader then does
+        sampler = cast(Sized, self.sampler)
         if self.drop_last:
-            return len(self.sampler) // self.batch_size
-        return (len(self.sampler) + self.batch_size - 1) // self.batch_size
+            return len(sampler) // self.batch_size
+        return (len(sampler) + self.batch_size - 1) // self.batch_size
 
 
-class _InfiniteConstantSampler(Sampler):
+class _InfiniteConstantSampler(Sampler[None]):
     """None forever: the placeholder index stream of an IterableDataset (which ignores it)."""
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[None]:
         while True:
             yield None

@@ -11,15 +11,24 @@ exception is sent back as a report (worker id, the sample index, the traceback) 
 main process re-raises; the loop ends on ``None``, when the loader sets its ``done_event``
 (shutting down), or when the parent process is gone.
 """
+from __future__ import annotations
+
 import dataclasses
 import os
 import queue
 import random
 import traceback
+from collections.abc import Callable, Iterable, Iterator
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, Optional, Union
 
 import numpy as np
 
 from .. import backend
+
+if TYPE_CHECKING:
+    from multiprocessing.connection import Connection
+    from multiprocessing.synchronize import Event
 
 __all__ = ["WorkerInfo", "get_worker_info"]
 
@@ -28,7 +37,7 @@ STATUS_CHECK_INTERVAL = 0.5
 # how often an idle worker looks whether the loader is done with it (or its parent is gone)
 IDLE_CHECK_INTERVAL = 0.1
 
-_worker_info = None
+_worker_info: Optional[WorkerInfo] = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -43,7 +52,7 @@ class WorkerInfo:
     dataset: object
 
 
-def get_worker_info():
+def get_worker_info() -> Optional[WorkerInfo]:
     """The WorkerInfo of the DataLoader worker process calling it; None in the main process.
 
     Example (an IterableDataset that shards its stream across workers)::
@@ -57,14 +66,14 @@ def get_worker_info():
     return _worker_info
 
 
-def numpy_seed(base_seed, worker_id):
+def numpy_seed(base_seed: int, worker_id: int) -> np.ndarray:
     """Four 32-bit words for ``np.random.seed`` in worker ``worker_id``: a SeedSequence of
     (worker id, base seed's low and high 32 bits)."""
     words = [worker_id, base_seed & 0xFFFFFFFF, base_seed >> 32]
     return np.random.SeedSequence(words).generate_state(4)
 
 
-def seed_worker(base_seed, worker_id):
+def seed_worker(base_seed: int, worker_id: int) -> int:
     """Seed gradsheet's generator, ``random`` and NumPy's global state for one worker;
     returns the seed, base_seed + worker_id."""
     seed = base_seed + worker_id
@@ -89,7 +98,7 @@ class _Resume:
 class _KeyErrorMessage(str):
     """A KeyError's message shown as it is (KeyError shows repr() of its argument)."""
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return str(self)
 
 
@@ -101,19 +110,23 @@ class ExceptionReport:
     followed by the worker's traceback, which ends with the original type and message.
     """
 
-    def __init__(self, worker_id, where, exc_info):
-        self.exc_type = exc_info[0]
+    def __init__(self, worker_id: int, where: str,
+                 exc_info: tuple[Optional[type[BaseException]], Optional[BaseException],
+                                 Optional[TracebackType]]) -> None:
+        exc_type = exc_info[0]
+        assert exc_type is not None  # made while an exception is handled (sys.exc_info())
+        self.exc_type: type[BaseException] = exc_type
         self.worker_id = worker_id
         self.where = where
         self.text = "".join(traceback.format_exception(*exc_info))
 
-    def message(self):
+    def message(self) -> str:
         """The text the re-raised exception carries."""
         where = f" {self.where}" if self.where else ""
         return (f"Caught {self.exc_type.__name__} in DataLoader worker process "
                 f"{self.worker_id}{where}.\nOriginal {self.text}")
 
-    def reraise(self):
+    def reraise(self) -> None:
         """Raise the worker's exception in this process."""
         msg = self.message()
         if issubclass(self.exc_type, KeyError):
@@ -134,7 +147,7 @@ _STAGES = {
 }
 
 
-def _plain(index):
+def _plain(index: Any) -> Any:
     """Indices as plain Python values, for messages (an array becomes a list of ints)."""
     return index.tolist() if isinstance(index, np.ndarray) else index
 
@@ -143,10 +156,11 @@ class _Fetcher:
     """What the fetchers share: ``where``, the last fetch's stage in words, for error reports
     (kept as a stage and a value, put into words only when a fetch fails)."""
 
-    _stage, _at = "", None
+    _stage: str = ""
+    _at: Any = None
 
     @property
-    def where(self):
+    def where(self) -> str:
         """The stage of the last fetch, e.g. "while loading sample index 13"."""
         if not self._stage:
             return ""
@@ -159,7 +173,8 @@ class MapFetcher(_Fetcher):
     ``collate_fn([dataset[i] for i in indices])``; without auto-collation one sample,
     ``collate_fn(dataset[index])``."""
 
-    def __init__(self, dataset, auto_collation, collate_fn, drop_last, use_get_batch):
+    def __init__(self, dataset: Any, auto_collation: bool, collate_fn: Callable[[Any], Any],
+                 drop_last: bool, use_get_batch: bool) -> None:
         self.dataset = dataset
         self.auto_collation = auto_collation
         self.collate_fn = collate_fn
@@ -167,7 +182,7 @@ class MapFetcher(_Fetcher):
         getitems = getattr(dataset, "__getitems__", None)
         self.getitems = getitems if callable(getitems) else None
 
-    def fetch(self, index):
+    def fetch(self, index: Any) -> Any:
         """The batch (or sample) for ``index``, a list of indices (or one index)."""
         if not self.auto_collation:
             data = self._sample(index)
@@ -182,7 +197,7 @@ class MapFetcher(_Fetcher):
         self._stage, self._at = "collate", index
         return self.collate_fn(data)
 
-    def _sample(self, index):
+    def _sample(self, index: Any) -> Any:
         """dataset[index]; a KeyError (a dict, or a mapping without the sampler's indices)
         re-raised as a KeyError naming DataLoader and the index, the original chained."""
         self._stage, self._at = "sample", index
@@ -198,15 +213,17 @@ class IterableFetcher(_Fetcher):
     iterator; StopIteration once the stream is exhausted (a short last batch is kept, or
     dropped with ``drop_last``)."""
 
-    def __init__(self, dataset, auto_collation, collate_fn, drop_last, use_get_batch=False):
-        self.dataset_iter = iter(dataset)
+    def __init__(self, dataset: Iterable[Any], auto_collation: bool,
+                 collate_fn: Callable[[Any], Any], drop_last: bool,
+                 use_get_batch: bool = False) -> None:
+        self.dataset_iter: Iterator[Any] = iter(dataset)
         self.auto_collation = auto_collation
         self.collate_fn = collate_fn
         self.drop_last = drop_last
         self.ended = False
         self.count = 0
 
-    def fetch(self, index):
+    def fetch(self, index: Any) -> Any:
         """The next batch of the stream (``index`` only gives its size)."""
         if self.ended:
             raise StopIteration
@@ -230,13 +247,16 @@ class IterableFetcher(_Fetcher):
         return self.collate_fn(data)
 
 
-def make_fetcher(iterable, dataset, auto_collation, collate_fn, drop_last, use_get_batch):
+def make_fetcher(iterable: bool, dataset: Any, auto_collation: bool,
+                 collate_fn: Callable[[Any], Any], drop_last: bool,
+                 use_get_batch: bool) -> Union[MapFetcher, IterableFetcher]:
     """The fetcher for a dataset of either kind."""
-    kind = IterableFetcher if iterable else MapFetcher
+    kind: Union[type[MapFetcher], type[IterableFetcher]] = \
+        IterableFetcher if iterable else MapFetcher
     return kind(dataset, auto_collation, collate_fn, drop_last, use_get_batch)
 
 
-def _send(conn, task, payload, worker_id):
+def _send(conn: Connection, task: Any, payload: Any, worker_id: int) -> bool:
     """Send ``(task, payload)``; a payload that cannot be pickled is reported instead.
     False when the main process has gone."""
     try:
@@ -256,8 +276,11 @@ def _send(conn, task, payload, worker_id):
     return True
 
 
-def worker_loop(iterable, dataset, index_queue, conn, done_event, auto_collation, collate_fn,
-                drop_last, use_get_batch, base_seed, init_fn, worker_id, num_workers):
+def worker_loop(iterable: bool, dataset: Any, index_queue: Any, conn: Connection,
+                done_event: Event, auto_collation: bool, collate_fn: Callable[[Any], Any],
+                drop_last: bool, use_get_batch: bool, base_seed: int,
+                init_fn: Optional[Callable[[int], None]], worker_id: int,
+                num_workers: int) -> None:
     """The body of a worker process (see the module docstring)."""
     import sys
     global _worker_info
@@ -265,7 +288,8 @@ def worker_loop(iterable, dataset, index_queue, conn, done_event, auto_collation
         seed = seed_worker(base_seed, worker_id)
         _worker_info = WorkerInfo(id=worker_id, num_workers=num_workers, seed=seed,
                                   dataset=dataset)
-        init_error = fetcher = None
+        init_error: Optional[ExceptionReport] = None
+        fetcher: Optional[Union[MapFetcher, IterableFetcher]] = None
         try:
             if init_fn is not None:
                 init_fn(worker_id)
@@ -296,11 +320,13 @@ def worker_loop(iterable, dataset, index_queue, conn, done_event, auto_collation
                     break
                 continue
             task, index = message
+            payload: Any
             if init_error is not None:
                 payload = init_error
             elif ended:
                 payload = _IterationEnd(worker_id)
             else:
+                assert fetcher is not None  # made, or init_error would be set
                 try:
                     payload = fetcher.fetch(index)
                 except StopIteration:

@@ -3,12 +3,14 @@
 A real image-classification task small enough to train on in seconds: pixel
 values 0..16 are scaled to [0, 1].
 """
+from __future__ import annotations
+
 import numpy as np
 
 from ..dataset import TensorDataset
 
 
-def load_digits(image=False):
+def load_digits(image: bool = False) -> TensorDataset:
     """The digits as a TensorDataset (X, y).
 
     Args:

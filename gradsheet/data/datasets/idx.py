@@ -12,21 +12,27 @@ a gzip file is recognised by its magic bytes 1f 8b, not by its name.
 
 Reference: Y. LeCun, C. Cortes, C. J. C. Burges, "The MNIST database of handwritten digits".
 """
+from __future__ import annotations
+
 import gzip
 import math
 import os
 import zlib
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ..dataset import TensorDataset
 
-IDX_DTYPES = {0x08: np.dtype(">u1"), 0x09: np.dtype(">i1"), 0x0B: np.dtype(">i2"),
+if TYPE_CHECKING:
+    from ..._typing import PathLike
+
+IDX_DTYPES: dict[int, np.dtype] = {0x08: np.dtype(">u1"), 0x09: np.dtype(">i1"), 0x0B: np.dtype(">i2"),
               0x0C: np.dtype(">i4"), 0x0D: np.dtype(">f4"), 0x0E: np.dtype(">f8")}
 _GZIP_MAGIC = b"\x1f\x8b"
 
 
-def _read_bytes(path):
+def _read_bytes(path: str) -> bytes:
     with open(path, "rb") as f:
         raw = f.read()
     if not raw.startswith(_GZIP_MAGIC):
@@ -37,7 +43,7 @@ def _read_bytes(path):
         raise ValueError(f"read_idx: {path} is a corrupt or truncated gzip file ({err})") from None
 
 
-def read_idx(path):
+def read_idx(path: PathLike) -> np.ndarray:
     """The array stored in the IDX file at ``path`` (raw or gzipped), in native byte order.
 
     Raises ValueError naming the file when the magic number, the dimensions or the
@@ -79,7 +85,7 @@ class MNIST(TensorDataset):
     Shapes: X float32 = pixel / 255 in [0, 1], y int64.
     """
 
-    def __init__(self, images_path, labels_path, image=False):
+    def __init__(self, images_path: PathLike, labels_path: PathLike, image: bool = False) -> None:
         images, labels = read_idx(images_path), read_idx(labels_path)
         if images.dtype != np.uint8 or images.ndim != 3:
             raise ValueError(f"MNIST: {os.fspath(images_path)} must hold uint8 images of shape "
@@ -94,6 +100,6 @@ class MNIST(TensorDataset):
         super().__init__(X, labels.astype(np.int64))
 
 
-def load_idx_dataset(images, labels, image=False):
+def load_idx_dataset(images: PathLike, labels: PathLike, image: bool = False) -> MNIST:
     """``MNIST(images, labels, image)``: the TensorDataset of an IDX image file and label file."""
     return MNIST(images, labels, image=image)

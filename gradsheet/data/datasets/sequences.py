@@ -9,6 +9,11 @@ generator that ``gradsheet.manual_seed`` seeds).
 ``CharDataset`` cuts a text into (x, y) windows for next-character prediction; the package
 ships eight of Shakespeare's sonnets (``load_sonnets``) to train on.
 """
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any, Optional, Union
+
 import numpy as np
 
 from ... import backend
@@ -17,17 +22,18 @@ from ..dataset import Dataset, TensorDataset
 from .sonnets import SONNETS
 
 
-def _rng(seed):
+def _rng(seed: Optional[int]) -> np.random.Generator:
     return backend.default_generator() if seed is None else np.random.default_rng(seed)
 
 
-def _check_int(name, arg, value, minimum):
+def _check_int(name: str, arg: str, value: Any, minimum: int) -> int:
     if isinstance(value, bool) or int(value) != value or value < minimum:
         raise ValueError(f"{name}: {arg} must be an integer >= {minimum}, got {value!r}")
     return int(value)
 
 
-def adding_problem(n_samples=1000, T=50, seed=None):
+def adding_problem(n_samples: int = 1000, T: int = 50,
+                   seed: Optional[int] = None) -> TensorDataset:
     """The adding problem (Hochreiter and Schmidhuber, 1997): add the two marked numbers.
 
     x_t = (u_t, m_t) with u_t ~ U[0, 1] and m_t = 1 at exactly two steps, one in each half
@@ -51,7 +57,8 @@ def adding_problem(n_samples=1000, T=50, seed=None):
     return TensorDataset(X, y)
 
 
-def copy_task(n_samples=1000, T=50, n_symbols=8, copy_length=10, seed=None):
+def copy_task(n_samples: int = 1000, T: int = 50, n_symbols: int = 8, copy_length: int = 10,
+              seed: Optional[int] = None) -> TensorDataset:
     """The copy task (Arjovsky, Shah and Bengio, 2016): see L symbols, wait T steps, replay them.
 
     Tokens: 0 blank, 1 .. n_symbols data, n_symbols + 1 the delimiter ("replay now").
@@ -75,7 +82,8 @@ def copy_task(n_samples=1000, T=50, n_symbols=8, copy_length=10, seed=None):
     return TensorDataset(X, y)
 
 
-def recall_task(n_samples=1000, T=50, n_symbols=4, seed=None):
+def recall_task(n_samples: int = 1000, T: int = 50, n_symbols: int = 4,
+                seed: Optional[int] = None) -> TensorDataset:
     """Remember the first symbol through T - 1 distractors: x = (s, d_2, .., d_T), y = s.
 
     Every x_t is drawn uniformly from the same n_symbols symbols, so only a state that keeps
@@ -91,12 +99,12 @@ def recall_task(n_samples=1000, T=50, n_symbols=4, seed=None):
     return TensorDataset(X, X[:, 0].copy())
 
 
-def load_sonnets():
+def load_sonnets() -> str:
     """Eight of Shakespeare's sonnets (XVIII, XXIX, XXX, LV, LX, LXXIII, CXVI, CXXX), ~5 KB."""
     return SONNETS
 
 
-class CharDataset(Dataset):
+class CharDataset(Dataset[tuple[Tensor, Tensor]]):
     """Next-character prediction windows over a text: sample i is (x, y) with
 
         x = ids[i : i + T],   y = ids[i + 1 : i + T + 1]      (ids = encode(text))
@@ -109,7 +117,8 @@ class CharDataset(Dataset):
     Example: ``data = CharDataset(seq_len=32); data.decode(data.encode("love")) == "love"``.
     """
 
-    def __init__(self, text=None, seq_len=64, vocab=None):
+    def __init__(self, text: Optional[str] = None, seq_len: int = 64,
+                 vocab: Optional[Iterable[str]] = None) -> None:
         text = load_sonnets() if text is None else text
         if not isinstance(text, str):
             raise TypeError(f"CharDataset: text must be a str, got {type(text).__name__}")
@@ -125,11 +134,11 @@ class CharDataset(Dataset):
         self.ids = self.encode(text)
 
     @property
-    def vocab_size(self):
+    def vocab_size(self) -> int:
         """The number of distinct characters, len(vocab)."""
         return len(self.vocab)
 
-    def encode(self, text):
+    def encode(self, text: str) -> np.ndarray:
         """The int64 indices of the characters of ``text``."""
         try:
             return np.array([self.stoi[ch] for ch in text], dtype=np.int64)
@@ -137,7 +146,7 @@ class CharDataset(Dataset):
             raise ValueError(f"CharDataset.encode: character {error.args[0]!r} is not in the "
                              f"vocabulary of {self.vocab_size} characters") from None
 
-    def decode(self, ids):
+    def decode(self, ids: Union[Tensor, np.ndarray, Sequence[int]]) -> str:
         """The text spelled by the indices ``ids`` (a sequence, an array or a Tensor)."""
         ids = np.asarray(ids.array if isinstance(ids, Tensor) else ids).reshape(-1)
         if ids.size and (ids.min() < 0 or ids.max() >= self.vocab_size):
@@ -146,17 +155,17 @@ class CharDataset(Dataset):
                              f"vocabulary of {self.vocab_size} characters")
         return "".join(self.vocab[i] for i in ids)
 
-    def __len__(self):
+    def __len__(self) -> int:
         return len(self.ids) - self.seq_len
 
-    def __getitem__(self, index):
+    def __getitem__(self, index: int) -> tuple[Tensor, Tensor]:
         if not -len(self) <= index < len(self):
             raise IndexError(f"CharDataset: index {index} is out of range for {len(self)} windows")
         index %= len(self)
         window = self.ids[index:index + self.seq_len + 1]
         return as_tensor(window[:-1]), as_tensor(window[1:])
 
-    def get_batch(self, indices):
+    def get_batch(self, indices: Any) -> list[Tensor]:
         """X and Y (n, T) for an integer array of window starts: one gather, no Python loop."""
         rows = np.asarray(indices)[:, None] + np.arange(self.seq_len + 1)
         windows = self.ids[rows]

@@ -4,21 +4,25 @@ Each returns a TensorDataset (X float32 of shape (n_samples, 2), y int64) and
 is deterministic for a given ``seed``; ``seed=None`` draws from the generator
 that ``gradsheet.manual_seed`` seeds.
 """
+from __future__ import annotations
+
+from typing import Optional
+
 import numpy as np
 
 from ... import backend
 from ..dataset import TensorDataset
 
 
-def _rng(seed):
+def _rng(seed: Optional[int]) -> np.random.Generator:
     return backend.default_generator() if seed is None else np.random.default_rng(seed)
 
 
-def _dataset(X, y):
+def _dataset(X: np.ndarray, y: np.ndarray) -> TensorDataset:
     return TensorDataset(X.astype(np.float32), y.astype(np.int64))
 
 
-def _check(name, n_samples, noise, min_samples=1):
+def _check(name: str, n_samples: int, noise: float, min_samples: int = 1) -> None:
     if int(n_samples) != n_samples or n_samples < min_samples:
         raise ValueError(f"{name}: n_samples must be an integer >= {min_samples}, "
                          f"got {n_samples}")
@@ -26,7 +30,8 @@ def _check(name, n_samples, noise, min_samples=1):
         raise ValueError(f"{name}: noise is a standard deviation and must be >= 0, got {noise}")
 
 
-def make_spirals(n_samples=300, n_classes=3, noise=0.2, seed=None):
+def make_spirals(n_samples: int = 300, n_classes: int = 3, noise: float = 0.2,
+                 seed: Optional[int] = None) -> TensorDataset:
     """Interleaved spiral arms, one per class (the CS231n spiral task).
 
     Class k's points, for r evenly spaced on [0, 1]:
@@ -44,7 +49,8 @@ def make_spirals(n_samples=300, n_classes=3, noise=0.2, seed=None):
     return _dataset(np.stack([r * np.sin(t), r * np.cos(t)], axis=1), y)
 
 
-def make_moons(n_samples=100, noise=0.0, seed=None):
+def make_moons(n_samples: int = 100, noise: float = 0.0,
+               seed: Optional[int] = None) -> TensorDataset:
     """Two interleaving half circles (scikit-learn's make_moons, shuffled).
 
     Class 0: (cos s, sin s); class 1: (1 - cos s, 0.5 - sin s), s in [0, pi],
@@ -64,7 +70,8 @@ def make_moons(n_samples=100, noise=0.0, seed=None):
     return _dataset(X + noise * rng.standard_normal(X.shape), y)
 
 
-def make_xor(n_samples=200, noise=0.0, seed=None):
+def make_xor(n_samples: int = 200, noise: float = 0.0,
+             seed: Optional[int] = None) -> TensorDataset:
     """Points uniform on the square [-1, 1]^2, labelled y = (x1 > 0) XOR (x2 > 0).
 
     The label comes from the clean point; Gaussian noise of standard deviation
