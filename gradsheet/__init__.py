@@ -36,6 +36,7 @@ from .ops import (activation as _activation, binary as _binary, comparison as _c
 from . import factories as _factories
 from .summary import summary
 import importlib as _importlib
+from typing import Any as _Any
 
 import numpy as _np
 
@@ -79,7 +80,7 @@ _SUBPACKAGES = ("nn", "optim", "data", "train", "io", "tour", "rl", "onnx", "mod
                 "accelerator", "backends", "linalg", "utils", "distributions", "sparse", "distributed")
 
 
-def __getattr__(name):
+def __getattr__(name: str) -> _Any:
     if name in _SUBPACKAGES:
         return _importlib.import_module(f".{name}", __name__)
     if name in ("save", "load"):

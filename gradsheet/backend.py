@@ -19,7 +19,8 @@ move the ops to it (``gradsheet.cuda`` / ``gradsheet.devices`` only report that 
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Optional
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Optional
 
 import numpy as np
 
@@ -42,13 +43,13 @@ _DTYPE_NAMES = {
 class UnsupportedDtype:
     """A PyTorch dtype NumPy cannot hold (``gs.bfloat16``): using it raises, saying so."""
 
-    def __init__(self, name, advice):
+    def __init__(self, name: str, advice: str) -> None:
         self.name, self.advice = name, advice
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"gradsheet.{self.name} (not supported)"
 
-    def error(self):
+    def error(self) -> TypeError:
         """The TypeError that using this dtype raises."""
         return TypeError(f"dtype {self.name}: NumPy has no {self.name} type, so gradsheet cannot "
                          f"hold {self.name} tensors; {self.advice}")
@@ -57,7 +58,7 @@ class UnsupportedDtype:
 bfloat16 = UnsupportedDtype("bfloat16", "use gs.float32 (or gs.float16 to save memory)")
 
 
-def dtype_names():
+def dtype_names() -> set[str]:
     """The dtype names ``as_dtype`` accepts (PyTorch's and NumPy's), and 'bfloat16'."""
     return set(_DTYPE_NAMES) | {"bfloat16"}
 
@@ -87,7 +88,7 @@ def as_dtype(dtype: Optional[DType]) -> np.dtype:
 MAX_ARRAY_BYTES = np.iinfo(np.intp).max
 
 
-def check_nbytes(op, shape, dtype, what="tensor"):
+def check_nbytes(op: str, shape: Sequence[int], dtype: DType, what: str = "tensor") -> None:
     """Refuse a shape of more than MAX_ARRAY_BYTES (2**63 - 1) bytes, prod(shape) * itemsize,
     before anything is allocated: a RuntimeError (torch's "Storage size calculation
     overflowed") naming ``op``, the shape and the bytes, where NumPy says only "array is too
@@ -104,7 +105,7 @@ def get_default_dtype() -> np.dtype:
     return _default_dtype
 
 
-def set_default_dtype(dtype):
+def set_default_dtype(dtype: DType) -> None:
     """Make ``dtype`` (float32 or float64) the dtype of new floating tensors and parameters."""
     global _default_dtype
     dtype = as_dtype(dtype)
@@ -113,7 +114,7 @@ def set_default_dtype(dtype):
     _default_dtype = dtype
 
 
-def manual_seed(seed):
+def manual_seed(seed: int) -> np.random.Generator:
     """Seed the generator behind every random op (randn, init, dropout, shuffling)."""
     global _generator
     _generator = np.random.default_rng(seed)
@@ -125,12 +126,12 @@ def default_generator() -> np.random.Generator:
     return _generator
 
 
-def get_rng_state():
+def get_rng_state() -> Mapping[str, Any]:
     """The generator's state, a dict that ``set_rng_state`` restores."""
     return _generator.bit_generator.state
 
 
-def set_rng_state(state):
+def set_rng_state(state: Mapping[str, Any]) -> None:
     """Restore the generator to ``state``, a dict from ``get_rng_state``: the draws that follow
     repeat those that followed it.
     """

@@ -15,17 +15,21 @@ variable ``GRADSHEET_KEEP_FREED_MEMORY=0`` before the import to leave malloc as
 it was. The process then holds at most ``trim_threshold`` more memory than it
 would otherwise, memory it would re-fault on the next step anyway.
 """
+from __future__ import annotations
+
 import os
 import platform
+from typing import Literal, Optional, Union
 
 # glibc's mallopt parameters (malloc.h)
 _M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3
 
 # state of the tuning: None (not tried), True (done), or why not, a string
-kept = None
+kept: Optional[Union[Literal[True], str]] = None
 
 
-def keep_freed_memory(trim_threshold=256 << 20, mmap_threshold=32 << 20):
+def keep_freed_memory(trim_threshold: int = 256 << 20,
+                      mmap_threshold: int = 32 << 20) -> Union[Literal[True], str]:
     """Ask glibc to keep freed memory: trim the heap only when more than ``trim_threshold``
     bytes are free at its top, and mmap only blocks of ``mmap_threshold`` bytes or more
     (32 MB is glibc's own ceiling for the threshold it raises by itself).
@@ -52,7 +56,7 @@ def keep_freed_memory(trim_threshold=256 << 20, mmap_threshold=32 << 20):
     return kept
 
 
-def keep_freed_memory_unless_disabled():
+def keep_freed_memory_unless_disabled() -> Union[Literal[True], str]:
     """``keep_freed_memory()`` unless GRADSHEET_KEEP_FREED_MEMORY is 0 (what import runs)."""
     global kept
     if os.environ.get("GRADSHEET_KEEP_FREED_MEMORY", "1").strip() in ("0", "false", "no"):

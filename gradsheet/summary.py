@@ -7,9 +7,8 @@ statistics are not touched and a batch of one is fine), restoring every module's
 """
 from __future__ import annotations
 
-import collections
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, Optional
+from typing import TYPE_CHECKING, Any, Callable, Literal, NamedTuple, Optional, Union
 
 import numpy as np
 
@@ -22,8 +21,21 @@ if TYPE_CHECKING:
     from ._typing import DType
     from .nn.module import Module
 
-SummaryRow = collections.namedtuple(
-    "SummaryRow", "name layer_type output_shape num_params trainable formula")
+class _SummaryRowFields(NamedTuple):
+    name: str
+    layer_type: str
+    output_shape: Any
+    num_params: Union[int, str]
+    trainable: int
+    formula: Optional[str]
+
+
+class SummaryRow(_SummaryRowFields):
+    """One layer call of a ``summary``: its name, type, output shape (a tuple, or a list of
+    them for several outputs), parameter count ('(recursive)' for a module called again),
+    trainable count and window formula (None for a layer without one)."""
+
+    __slots__ = ()
 
 
 class ModelSummary:
@@ -48,7 +60,7 @@ class ModelSummary:
                   row.formula or "") for row in self.rows]
         widths = [max(len(line[i]) for line in [header] + cells) for i in range(4)]
 
-        def line(values):
+        def line(values: Sequence[str]) -> str:
             return "  ".join([values[0].ljust(widths[0]), values[1].ljust(widths[1]),
                               values[2].rjust(widths[2]), values[3]]).rstrip()
         rule = "=" * (sum(widths) + 6)
@@ -65,7 +77,7 @@ class ModelSummary:
     __repr__ = __str__
 
 
-def _shape_text(shape):
+def _shape_text(shape: Any) -> str:
     if shape is None:
         return "--"
     if shape and isinstance(shape[0], (tuple, list)) or shape == []:
@@ -73,7 +85,7 @@ def _shape_text(shape):
     return "[" + ", ".join(str(d) for d in shape) + "]"
 
 
-def _shapes(output):
+def _shapes(output: Any) -> Any:
     """The shape of a Tensor, or a list of shapes for a tuple of outputs (e.g. an LSTM's)."""
     if isinstance(output, Tensor):
         return tuple(output.shape)
@@ -82,12 +94,12 @@ def _shapes(output):
     return None
 
 
-def _joined(values):
+def _joined(values: Sequence[Any]) -> str:
     """'5' for (5, 5), '3x5' for (3, 5)."""
     return str(values[0]) if len(set(values)) == 1 else "x".join(map(str, values))
 
 
-def _formula(module, inputs, output):
+def _formula(module: Module, inputs: tuple[Any, ...], output: Any) -> Optional[str]:
     """'W=28 F=5 P=2 S=1 -> N=28' for a layer with kernel_size, stride and padding (conv and
     pool layers); None for others. Per spatial axis, joined by 'x' when they differ; the
     values are read as the layer's op reads them (``ops.geometry.ints``)."""
@@ -113,10 +125,10 @@ def _formula(module, inputs, output):
     return f"{text} -> N={_joined(N)}"
 
 
-def _recorded_modules(model):
+def _recorded_modules(model: Module) -> dict[int, tuple[str, Module]]:
     """name -> module for every module whose call gets a row: leaves, and containers that
     hold parameters of their own (so every parameter is counted in some row)."""
-    recorded = {}
+    recorded: dict[int, tuple[str, Module]] = {}
     for name, module in model.named_modules():
         has_children = next(module.children(), None) is not None
         has_own = next(module.parameters(recurse=False), None) is not None
@@ -133,22 +145,22 @@ class _CallRecorder:
     the originals are all resolved before any swap so a subclass never wraps a wrapper.
     """
 
-    def __init__(self, recorded):
+    def __init__(self, recorded: dict[int, tuple[str, Module]]) -> None:
         self.recorded = recorded
-        self.calls = []
+        self.calls: list[Any] = []  # (module, args, output) per call, None while it runs
         self.classes = {type(module) for _, module in recorded.values()}
 
-    def __enter__(self):
+    def __enter__(self) -> _CallRecorder:
         self.saved = {cls: cls.__dict__.get("__call__") for cls in self.classes}
         originals = {cls: cls.__call__ for cls in self.classes}
         for cls, original in originals.items():
-            cls.__call__ = self._wrap(original)
+            setattr(cls, "__call__", self._wrap(original))  # (mypy refuses assigning a method)
         return self
 
-    def _wrap(self, original):
+    def _wrap(self, original: Callable[..., Any]) -> Callable[..., Any]:
         recorded, calls = self.recorded, self.calls
 
-        def call(module, *args, **kwargs):
+        def call(module: Module, *args: Any, **kwargs: Any) -> Any:
             if id(module) not in recorded:
                 return original(module, *args, **kwargs)
             slot = len(calls)  # rows in call order: a container before the layers inside it
@@ -158,12 +170,12 @@ class _CallRecorder:
             return output
         return call
 
-    def __exit__(self, *exc):
+    def __exit__(self, *exc: object) -> Literal[False]:
         for cls, own in self.saved.items():
             if own is None:
                 del cls.__call__
             else:
-                cls.__call__ = own
+                setattr(cls, "__call__", own)
         return False
 
 

@@ -15,12 +15,25 @@ mode ops record nothing and check nothing (``Function.apply`` and the engine tes
 As in PyTorch the switch is global (not per thread), and it makes every op slower: it is for
 debugging.
 """
+from __future__ import annotations
+
 import functools
 import os
 import sys
 import warnings
+from typing import TYPE_CHECKING, Any, Callable, Literal, Optional, TypeVar
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from types import FrameType
+
+    from typing_extensions import Self
+
+    from .function import Function
+    from .tensor import Tensor
+
+_F = TypeVar("_F", bound=Callable[..., Any])
 
 
 class _State:
@@ -36,17 +49,17 @@ RECORD = "_anomaly_record"
 _PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
 
 
-def is_anomaly_enabled():
+def is_anomaly_enabled() -> bool:
     """Whether anomaly mode is on (``detect_anomaly`` / ``set_detect_anomaly``)."""
     return state.enabled
 
 
-def is_anomaly_check_nan_enabled():
+def is_anomaly_check_nan_enabled() -> bool:
     """Whether anomaly mode, when on, checks ops' outputs and gradients for NaN/inf."""
     return state.check_nan
 
 
-def set_anomaly_enabled(enabled, check_nan=True):
+def set_anomaly_enabled(enabled: bool, check_nan: bool = True) -> None:
     """Turn anomaly mode on or off (``torch.set_anomaly_enabled``; the statement form of
     ``set_detect_anomaly``)."""
     set_detect_anomaly(enabled, check_nan)
@@ -62,17 +75,17 @@ class set_detect_anomaly:
             NaN/inf (False: only record where each op was created).
     """
 
-    def __init__(self, mode, check_nan=True):
+    def __init__(self, mode: bool, check_nan: bool = True) -> None:
         if not isinstance(mode, (bool, np.bool_)):
             raise TypeError(f"set_detect_anomaly: mode must be a bool, got {type(mode).__name__} "
                             f"{mode!r}")
         self._previous = (state.enabled, state.check_nan)
         state.enabled, state.check_nan = bool(mode), bool(check_nan)
 
-    def __enter__(self):
+    def __enter__(self) -> Self:
         return self
 
-    def __exit__(self, *exc):
+    def __exit__(self, *exc: object) -> Literal[False]:
         state.enabled, state.check_nan = self._previous
         return False
 
@@ -84,32 +97,32 @@ class detect_anomaly:
     shapes and the line of user code that created it. ``check_nan=False`` only records the lines.
     """
 
-    def __init__(self, check_nan=True):
+    def __init__(self, check_nan: bool = True) -> None:
         self.check_nan = bool(check_nan)
-        self._previous = []
+        self._previous: list[tuple[bool, bool]] = []
         warnings.warn("detect_anomaly: anomaly detection is on; it makes every op slower and is "
                       "meant for debugging", UserWarning, stacklevel=2)
 
-    def __enter__(self):
+    def __enter__(self) -> Self:
         self._previous.append((state.enabled, state.check_nan))
         state.enabled, state.check_nan = True, self.check_nan
         return self
 
-    def __exit__(self, *exc):
+    def __exit__(self, *exc: object) -> Literal[False]:
         state.enabled, state.check_nan = self._previous.pop()
         return False
 
-    def __call__(self, fn):
+    def __call__(self, fn: _F) -> _F:
         @functools.wraps(fn)
-        def wrapper(*args, **kwargs):
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
             with self:
                 return fn(*args, **kwargs)
-        return wrapper
+        return wrapper  # type: ignore[return-value]  # functools.wraps keeps fn's signature
 
 
-def user_line():
+def user_line() -> str:
     """``file:line`` of the innermost frame outside gradsheet's package (the user's call)."""
-    frame = sys._getframe(1)
+    frame: Optional[FrameType] = sys._getframe(1)
     while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE):
         frame = frame.f_back
     if frame is None:
@@ -117,12 +130,12 @@ def user_line():
     return f"{frame.f_code.co_filename}:{frame.f_lineno}"
 
 
-def _shape_of(x):
+def _shape_of(x: Any) -> Any:
     shape = getattr(x, "shape", None)
     return tuple(shape) if shape is not None else type(x).__name__
 
 
-def _non_finite(array):
+def _non_finite(array: Any) -> Optional[str]:
     """'nan' or 'inf' when the float/complex ``array`` holds one, else None."""
     if not isinstance(array, np.ndarray):
         if isinstance(array, (float, complex, np.floating, np.complexfloating)):
@@ -136,11 +149,12 @@ def _non_finite(array):
     return "nan" if np.isnan(array).any() else "inf"
 
 
-def _op_name(node):
+def _op_name(node: Function) -> str:
     return type(node).__name__
 
 
-def after_forward(node, inputs, params, out):
+def after_forward(node: Function, inputs: tuple[Any, ...], params: dict[str, Any],
+                  out: Tensor) -> None:
     """Called by ``Function.apply`` in anomaly mode: record where ``node`` was made and, with
     check_nan, raise if ``out`` is the first to hold NaN/inf."""
     shapes = tuple(_shape_of(x) for x in inputs)
@@ -163,7 +177,7 @@ def after_forward(node, inputs, params, out):
         f"{', '.join(map(str, shapes)) or '()'}; the op was called at {where}")
 
 
-def after_backward(node, grads, parents):
+def after_backward(node: Function, grads: Any, parents: tuple[Any, ...]) -> None:
     """Called by the engine in anomaly mode after ``node.backward``: raise if a gradient it
     returned holds NaN/inf, naming the op, its inputs' shapes and where it was created."""
     if type(grads) is not tuple:

@@ -9,20 +9,28 @@ each leaf accumulates into ``.grad``. Without ``retain_graph`` every visited
 node drops its inputs and saved arrays, so memory is freed as soon as
 possible and a second backward through the same graph is an error.
 """
+from __future__ import annotations
+
 import operator
 import sys
 import weakref
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any, Callable, Optional
 
 import numpy as np
 
 from . import anomaly, inplace
 from . import tensor as _tensor  # a cycle (tensor imports engine): used at call time only
 
+if TYPE_CHECKING:
+    from .function import Function
+    from .tensor import Tensor
+
 _FREED = ("backward: this graph was already freed by an earlier backward(); "
           "call backward(retain_graph=True) the first time to backpropagate through it again")
 
 
-def unbroadcast(grad, shape):
+def unbroadcast(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     """Sum ``grad`` over the axes that broadcasting added or stretched, giving ``shape``.
 
     If y = broadcast(x) then dL/dx = sum of dL/dy over every broadcast axis.
@@ -38,7 +46,13 @@ def unbroadcast(grad, shape):
     return grad
 
 
-def topological_order(root, inputs_of=lambda node: node.parents):
+def _parents(node: Function) -> Iterable[Any]:
+    assert node.parents is not None  # (topological_order checks every node it reaches)
+    return node.parents
+
+
+def topological_order(root: Function,
+                      inputs_of: Callable[[Function], Iterable[Any]] = _parents) -> list[Function]:
     """Nodes reachable from ``root``, each after all the nodes it consumes (``inputs_of``:
     a node's input tensors). A node is made after its inputs' nodes, so their creation
     numbers (``Function.seq``) order them: collect, then sort."""
@@ -70,14 +84,14 @@ RETAINED = "_retained_output"
 HOOKS = "_gradient_hooks"
 
 
-def _inputs_as_seen(node):
+def _inputs_as_seen(node: Function) -> tuple[Any, ...]:
     """node's inputs as they were when it was made (``inplace.as_of``: an input changed in
     place since then stands for its earlier value and history)."""
     return tuple(inplace.as_of(node, i, x) if isinstance(x, _tensor.Tensor) else x
-                 for i, x in enumerate(node.parents))
+                 for i, x in enumerate(node.parents or ()))
 
 
-def run_hooks(hooks, grad):
+def run_hooks(hooks: dict[int, Callable[..., Any]], grad: np.ndarray) -> np.ndarray:
     """dL/dtensor after the tensor's hooks: each gets it as a Tensor, in registration order,
     and may return a replacement of the same shape (None keeps it)."""
     for hook in list(hooks.values()):
@@ -107,7 +121,7 @@ OWN_UNSHARED_GRADIENTS = sys.implementation.name == "cpython" and sys.version_in
 _UNSHARED_REFCOUNT = 3
 
 
-def _store_leaf_grad(leaf, grad, owned):
+def _store_leaf_grad(leaf: Tensor, grad: Any, owned: bool) -> None:
     if type(grad) is not np.ndarray or grad.dtype != leaf.array.dtype:  # NumPy scalars too
         grad, owned = np.array(grad, dtype=leaf.array.dtype), True
     if leaf.grad is None:
@@ -118,50 +132,61 @@ def _store_leaf_grad(leaf, grad, owned):
 
 # Post-accumulate-grad hooks (Tensor.register_post_accumulate_grad_hook), kept here rather than
 # on the Tensor: {id(leaf): _PostHooks}. While it is empty backward does no extra work at all.
-_POST_HOOKS = {}
+_POST_HOOKS: dict[int, _PostHooks] = {}
 
 
-class _PostHooks(dict):
+class _PostHooks(dict[int, Callable[[Any], None]]):
     """One leaf's post-accumulate hooks ({handle id: hook}); leaves ``_POST_HOOKS`` when its last
     hook is removed or the leaf dies, so that graphs without such hooks cost nothing."""
 
     __slots__ = ("key", "leaf")
+    key: int
+    leaf: weakref.ref[Tensor]
 
-    def pop(self, *args):
+    def pop(self, *args: Any) -> Any:
         value = super().pop(*args)
         if not self:
             _POST_HOOKS.pop(self.key, None)
         return value
 
 
-def post_accumulate_hooks(leaf):
+def post_accumulate_hooks(leaf: Tensor) -> _PostHooks:
     """The dict of ``leaf``'s post-accumulate hooks, made (and registered) on first use."""
     key = id(leaf)
     hooks = _POST_HOOKS.get(key)
     if hooks is None or hooks.leaf() is not leaf:
         hooks = _PostHooks()
         hooks.key = key
-        hooks.leaf = weakref.ref(leaf, lambda _, key=key, registry=_POST_HOOKS: registry.pop(key, None))
+        hooks.leaf = weakref.ref(leaf, lambda _, key=key, registry=_POST_HOOKS:  # type: ignore[misc]
+                                 registry.pop(key, None))  # (mypy infers no lambda with defaults)
         _POST_HOOKS[key] = hooks
     return hooks
 
 
-def _run_post_hooks(leaf):
+def _run_post_hooks(leaf: Tensor) -> None:
     """Each of ``leaf``'s post-accumulate hooks, in registration order, called as hook(leaf)."""
-    for hook in list(_POST_HOOKS.get(id(leaf), {}).values()):
+    hooks = _POST_HOOKS.get(id(leaf))
+    for hook in list(hooks.values()) if hooks is not None else ():
         result = hook(leaf)
         if result is not None:
             raise TypeError(f"register_post_accumulate_grad_hook: a hook must return None, got "
                             f"{type(result).__name__}")
 
 
-def _consumers(order):
+# _consumers' tables: {id(leaf): [leaf, consumers left, whether a gradient arrived]}, and
+# {node: [id(leaf) of the watched leaves it consumes]}
+_Watched = dict[int, list[Any]]
+_ByNode = dict["Function", list[int]]
+
+
+def _consumers(order: list[Function]) -> tuple[_Watched, _ByNode]:
     """For the leaves with post-accumulate hooks in this graph: {id(leaf): [leaf, number of
     nodes consuming it, whether a gradient arrived]} and {node: [those leaves it consumes]}."""
-    watched, by_node = {}, {}
+    watched: _Watched = {}
+    by_node: _ByNode = {}
     for node in order:
-        mine = None
-        for parent in node.parents:
+        mine: Optional[dict[int, Any]] = None
+        for parent in node.parents or ():
             key = id(parent)
             if key in _POST_HOOKS and getattr(parent, "_ctx", 0) is None:
                 if mine is None:
@@ -176,10 +201,10 @@ def _consumers(order):
 
 
 # Final callbacks (queue_callback): one list per running backward, innermost last.
-_CALLBACKS = []
+_CALLBACKS: list[list[Callable[[], Any]]] = []
 
 
-def queue_callback(callback):
+def queue_callback(callback: Callable[[], Any]) -> None:
     """Run ``callback()`` once the backward now running has finished (after every leaf's
     ``.grad`` is accumulated and every hook has run), as PyTorch's
     ``Variable._execution_engine.queue_callback``; RuntimeError outside a backward."""
@@ -189,7 +214,7 @@ def queue_callback(callback):
     _CALLBACKS[-1].append(callback)
 
 
-def backward(root, gradient, retain_graph=False):
+def backward(root: Tensor, gradient: np.ndarray, retain_graph: Optional[bool] = False) -> None:
     """Backpropagate ``gradient`` (dL/droot, shaped like root) to every leaf that requires grad.
 
     Gradient hooks (``Tensor.register_hook``) run on a non-leaf's total gradient before its
@@ -198,7 +223,7 @@ def backward(root, gradient, retain_graph=False):
     consuming it has delivered (its ``.grad`` is then final for this backward); callbacks
     queued with ``queue_callback`` run at the end.
     """
-    callbacks = []
+    callbacks: list[Callable[[], Any]] = []
     _CALLBACKS.append(callbacks)
     try:
         _backward(root, gradient, retain_graph)
@@ -208,23 +233,24 @@ def backward(root, gradient, retain_graph=False):
         _CALLBACKS.pop()
 
 
-def _backward(root, gradient, retain_graph):
-    node = root._ctx
-    if node is None:
+def _backward(root: Tensor, gradient: np.ndarray, retain_graph: Optional[bool]) -> None:
+    top = root._ctx
+    if top is None:
         hooks = getattr(root, "_hooks", None)
         _store_leaf_grad(root, run_hooks(hooks, gradient) if hooks else gradient, owned=False)
         if id(root) in _POST_HOOKS:
             _run_post_hooks(root)
         return
-    if node.parents is None:
+    if top.parents is None:
         raise RuntimeError(_FREED)
     check_versions = inplace.counter.changes > 0  # no in-place change yet: nothing to check
-    order = topological_order(node, _inputs_as_seen) if check_versions else topological_order(node)
-    node.grad = gradient
+    order = topological_order(top, _inputs_as_seen) if check_versions else topological_order(top)
+    top.grad = gradient
     getrefcount = sys.getrefcount if OWN_UNSHARED_GRADIENTS else None
     check_anomaly = anomaly.state.enabled and anomaly.state.check_nan
-    hooked_leaves = {}  # id(leaf) -> [leaf, sum of its gradients]: hooks run on the total
-    watched, by_node = _consumers(order) if _POST_HOOKS else (None, None)
+    # id(leaf) -> [leaf, sum of its gradients]: hooks run on the total
+    hooked_leaves: dict[int, list[Any]] = {}
+    watched, by_node = _consumers(order) if _POST_HOOKS else ({}, {})
     for node in reversed(order):
         grad_out = node.grad
         parents = node.parents
@@ -236,6 +262,7 @@ def _backward(root, gradient, retain_graph):
         if check_versions:
             inplace.check_unchanged(node)
             parents = _inputs_as_seen(node)
+        assert parents is not None  # (topological_order raised for a node already freed)
         hooks = node.__dict__.get(HOOKS)
         if hooks:
             grad_out = run_hooks(hooks, grad_out)
@@ -281,7 +308,8 @@ def _backward(root, gradient, retain_graph):
         _store_leaf_grad(leaf, run_hooks(leaf._hooks, grad), owned=False)
 
 
-def _settle(node, watched, by_node, hooked_leaves):
+def _settle(node: Function, watched: _Watched, by_node: _ByNode,
+            hooked_leaves: dict[int, list[Any]]) -> None:
     """``node`` has delivered (or had nothing to deliver): each watched leaf it consumed has
     one consumer fewer; at none, the leaf's gradient is complete: its register_hook hooks run,
     it is accumulated, and its post-accumulate hooks fire (if a gradient reached it)."""

@@ -10,7 +10,10 @@ Tensors (Python numbers, arrays) are constants: they get no gradient. Gradients
 may be returned at the broadcast output shape; the engine reduces each one to
 its input's shape (``unbroadcast``), so no op repeats that logic.
 """
+from __future__ import annotations
+
 import itertools
+from typing import Any, Optional
 
 import numpy as np
 
@@ -30,13 +33,21 @@ class Function:
 
     __slots__ = ("parents", "grad", "versions", "seq", "__dict__")
 
-    def forward(self, *arrays, **params):
+    # set by apply when the node is recorded: its inputs as given (None once backward has freed
+    # them), the gradient arriving at its output during backward, the inputs' in-place versions
+    # (None: all 0) and its creation number
+    parents: Optional[tuple[Any, ...]]
+    grad: Any
+    versions: Optional[tuple[int, ...]]
+    seq: int
+
+    def forward(self, *arrays: Any, **params: Any) -> Any:
         """The op's value from the input arrays (constants pass through as given) and keyword
         ``params``; saves on ``self`` what ``backward`` needs. Subclasses implement it.
         """
         raise NotImplementedError
 
-    def backward(self, grad_out):
+    def backward(self, grad_out: Any) -> Any:
         """The gradient of the loss with respect to each positional input, given ``grad_out`` =
         dL/d(output): a tuple with one entry per input (a bare array for one input), None where
         no gradient is needed. It may be at the broadcast shape; the engine unbroadcasts it.
@@ -44,13 +55,13 @@ class Function:
         """
         raise NotImplementedError
 
-    def needs_grad(self, i):
+    def needs_grad(self, i: int) -> bool:
         """Whether input ``i`` wants a gradient (backward skips the work when not)."""
         parents = self.parents
         return parents is not None and isinstance(parents[i], Tensor) and parents[i].requires_grad
 
     @classmethod
-    def apply(cls, *inputs, **params):
+    def apply(cls, *inputs: Any, **params: Any) -> Tensor:
         """Run the op on ``inputs`` (Tensors; anything else is a constant) and return the output
         Tensor. The node joins the graph only when some input requires grad and recording is on
         (not under ``no_grad``).
@@ -58,7 +69,7 @@ class Function:
         node = cls()
         requires_grad = False
         changed = 0  # the inputs' in-place versions, summed: nonzero only after x.add_(...) & co
-        arrays = []
+        arrays: list[Any] = []
         for x in inputs:
             if isinstance(x, Tensor):
                 arrays.append(x.array)
@@ -89,5 +100,5 @@ class Function:
             anomaly.after_forward(node, inputs, params, out)
         return out
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"<{type(self).__name__}>"

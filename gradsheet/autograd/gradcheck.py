@@ -8,7 +8,11 @@ L(x) = sum(u * f(x)) comes from one backward pass; the numeric one from
 for every element i of every input that requires grad. The check passes when
 |analytic - numeric| <= atol + rtol * |numeric| everywhere.
 """
+from __future__ import annotations
+
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any, Callable, Union
 
 import numpy as np
 
@@ -29,21 +33,23 @@ class GradcheckResult:
     numeric: float
     relative_error: float
 
-    def __bool__(self):
+    def __bool__(self) -> bool:
         return self.passed
 
-    def __str__(self):
+    def __str__(self) -> str:
         status = "passed" if self.passed else "FAILED"
         return (f"gradcheck {status}: worst element is input {self.input_index} at "
                 f"{self.element}: analytic {self.analytic:.6g}, numeric {self.numeric:.6g}, "
                 f"relative error {self.relative_error:.3g}")
 
 
-def _as_tuple(outputs):
+def _as_tuple(outputs: Any) -> Sequence[Any]:
     return outputs if isinstance(outputs, (tuple, list)) else (outputs,)
 
 
-def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, seed=0, raise_exception=True):
+def gradcheck(fn: Callable[..., Union[Tensor, Sequence[Tensor]]],
+              inputs: Union[Tensor, Sequence[Any]], eps: float = 1e-6, atol: float = 1e-5,
+              rtol: float = 1e-3, seed: int = 0, raise_exception: bool = True) -> GradcheckResult:
     """Check ``fn``'s backward against central differences; returns a GradcheckResult.
 
     Args:
@@ -66,7 +72,7 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, seed=0, raise_exceptio
     outputs = _as_tuple(fn(*inputs))
     directions = [rng.standard_normal(out.shape) for out in outputs]
 
-    def objective():
+    def objective() -> float:
         with no_grad():
             outs = _as_tuple(fn(*inputs))
         return sum(float(np.sum(u * o.array)) for u, o in zip(directions, outs))

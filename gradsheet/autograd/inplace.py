@@ -17,19 +17,26 @@ tensor's own array, so every view of that memory sees the change. The rules:
   version, in ``PREVIOUS``, and the engine resolves an input whose version moved on
   (``as_of``) to the snapshot of the version the node saw.
 """
+from __future__ import annotations
+
 import weakref
+from typing import TYPE_CHECKING, Any, Callable
 
 import numpy as np
 
 from . import grad_mode
 from . import tensor as _tensor  # a cycle (tensor -> engine -> here): used at call time only
 
+if TYPE_CHECKING:
+    from .function import Function
+    from .tensor import Tensor
+
 OVERWRITTEN = "_overwritten_by"  # on a node whose saved arrays an in-place op overwrote
 
 
 # id(tensor) -> [(version, snapshot of it at that version, with the node it had then), ...],
 # dropped with the tensor (by id: a Tensor's == is elementwise, so it cannot key a WeakKeyDict)
-PREVIOUS = {}
+PREVIOUS: dict[int, list[tuple[int, Tensor]]] = {}
 
 
 class counter:
@@ -38,13 +45,15 @@ class counter:
     changes = 0
 
 
-def assign(target, op, method, args, kwargs):
+def assign(target: Tensor, op: str, method: Callable[..., Any], args: tuple[Any, ...],
+           kwargs: dict[str, Any]) -> Tensor:
     """``method(target, *args, **kwargs)`` written into ``target``; returns ``target``."""
     operands = list(args) + list(kwargs.values())
     return write(target, op, lambda source: method(source, *args, **kwargs), operands)
 
 
-def write(target, op, compute, operands):
+def write(target: Tensor, op: str, compute: Callable[[Tensor], Any],
+          operands: list[Any]) -> Tensor:
     """Write ``compute(source)`` into ``target``, where ``source`` holds target's value before
     the change (a copy when the change is recorded: the op's node may keep it)."""
     if not isinstance(target, _tensor.Tensor):
@@ -71,7 +80,7 @@ def write(target, op, compute, operands):
     return target
 
 
-def rebind(target, op, compute):
+def rebind(target: Tensor, op: str, compute: Callable[[Tensor], Tensor]) -> Tensor:
     """An in-place op that changes only how target's memory is seen (``transpose_``,
     ``squeeze_``, ...): target becomes ``compute(previous)``, a view of the same memory, and
     when recorded its node becomes the view op's, whose input is target's earlier self."""
@@ -94,7 +103,7 @@ def rebind(target, op, compute):
     return target
 
 
-def _remember(target, snapshot):
+def _remember(target: Tensor, snapshot: Tensor) -> None:
     """Keep ``snapshot`` (target at its current version) for nodes that used target before."""
     key = id(target)
     if key not in PREVIOUS:
@@ -103,7 +112,7 @@ def _remember(target, snapshot):
     PREVIOUS[key].append((target._version, snapshot))
 
 
-def _snapshot(target):
+def _snapshot(target: Tensor) -> Tensor:
     """target's current value and history, in an array of its own, remembered by version for
     the nodes that used target before the change (``as_of``)."""
     source = _tensor.Tensor._wrap(target.array.copy())
@@ -113,7 +122,7 @@ def _snapshot(target):
     return source
 
 
-def as_of(node, i, parent):
+def as_of(node: Function, i: int, parent: Tensor) -> Tensor:
     """Input ``i`` of ``node`` as the node saw it: ``parent`` itself, or the snapshot of the
     version it had when the node was made, if a recorded in-place change came since."""
     seen = 0 if node.versions is None else node.versions[i]
@@ -125,9 +134,11 @@ def as_of(node, i, parent):
     return parent
 
 
-def _write_through_view(target, op, compute, node):
+def _write_through_view(target: Tensor, op: str, compute: Callable[[Tensor], Any],
+                        node: Any) -> Tensor:
     """target is ``base[index]`` (a view, in the graph): record the change on base, as
-    ``base[index] = op(target)``, then make target ``base[index]`` of the new base."""
+    ``base[index] = op(target)``, then make target ``base[index]`` of the new base. (``node``
+    is the view's Function node: one with ``write_back`` and ``rebuild``, ops.subscript's.)"""
     if node.parents is None or not hasattr(node, "rebuild"):
         raise RuntimeError(f"{op}: this tensor is a view ({type(node).__name__}) of a tensor in the "
                            "graph; gradsheet records in-place changes to x[index] views only "
@@ -142,7 +153,7 @@ def _write_through_view(target, op, compute, node):
     return target
 
 
-def _store(op, target, result):
+def _store(op: str, target: Tensor, result: Any) -> None:
     """Write ``result``'s values into target's array (same shape; a dtype target can hold)."""
     if not isinstance(result, _tensor.Tensor):
         result = _tensor.Tensor(result)
@@ -159,7 +170,7 @@ def _store(op, target, result):
         note_change(target, op)
 
 
-def store_values(op, target, destination, value):
+def store_values(op: str, target: Tensor, destination: np.ndarray, value: Any) -> None:
     """``destination[...] = value`` where destination is target's array or part of it; bumps
     target's version and marks the nodes whose saved arrays the write overwrote."""
     try:
@@ -170,7 +181,7 @@ def store_values(op, target, destination, value):
     note_change(target, op)
 
 
-def note_change(target, op):
+def note_change(target: Tensor, op: str) -> None:
     """Bump target's version; mark the nodes upstream of it that saved memory it shares."""
     target._version += 1
     counter.changes += 1
@@ -178,7 +189,7 @@ def note_change(target, op):
         mark_overwritten(target._ctx, target.array, op)
 
 
-def can_cast(source, destination):
+def can_cast(source: np.dtype[Any], destination: np.dtype[Any]) -> bool:
     """PyTorch's rule for writing a result into a tensor: not float into integer, not a
     number into bool, not complex into real."""
     kinds = "biufc"
@@ -186,7 +197,7 @@ def can_cast(source, destination):
     return s <= d or (s == 1 and d == 2)  # int into unsigned is allowed, as in torch
 
 
-def mark_overwritten(root, array, op):
+def mark_overwritten(root: Function, array: np.ndarray, op: str) -> None:
     """Mark every node from ``root`` upstream that saved an array sharing ``array``'s memory:
     its backward would read the new values, so it raises instead."""
     stack, seen = [root], {id(root)}
@@ -205,7 +216,7 @@ def mark_overwritten(root, array, op):
                 stack.append(child)
 
 
-def check_unchanged(node):
+def check_unchanged(node: Function) -> None:
     """Raise when an in-place op changed, after ``node`` saved it, a value its backward needs."""
     op = node.__dict__.get(OVERWRITTEN)
     if op is not None:
@@ -214,7 +225,7 @@ def check_unchanged(node):
                            "saved a value that was changed in place afterwards; clone() the "
                            "tensor before changing it, or change it out of place")
     versions = node.versions  # None: every input was at version 0 when the node was made
-    for i, parent in enumerate(node.parents):
+    for i, parent in enumerate(node.parents or ()):
         if not isinstance(parent, _tensor.Tensor):
             continue
         if parent._version != (0 if versions is None else versions[i]) and _saves(node, parent):
@@ -226,7 +237,7 @@ def check_unchanged(node):
                                "changing it, or change it out of place")
 
 
-def _saves(node, tensor):
+def _saves(node: Function, tensor: Tensor) -> bool:
     """Whether node keeps an array sharing tensor's memory (so a change to it matters)."""
     for value in node.__dict__.values():
         for saved in value if isinstance(value, (tuple, list)) else (value,):

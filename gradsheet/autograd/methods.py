@@ -13,16 +13,23 @@ Where PyTorch's method takes other arguments than its function (``x.reshape(2, 3
 function's docstring. ``reflected`` names the operator with the operands swapped
 (``__radd__``: ``2 + x`` is ``add(2, x)``).
 """
+from __future__ import annotations
+
 import functools
+from typing import Any, Callable, Optional, TypeVar, Union
 
 from . import inplace
 from .tensor import Tensor
 
+_F = TypeVar("_F", bound=Callable[..., Any])
+_Names = Union[str, tuple[str, ...], list[str]]
+
 # name -> the function it was bound from: the table itself, for tests and the docs
-TABLE = {}
+TABLE: dict[str, Callable[..., Any]] = {}
 
 
-def tensor_method(*names, inplace=(), as_method=None, reflected=(), inplace_view=()):
+def tensor_method(*names: str, inplace: _Names = (), as_method: Optional[Callable[..., Any]] = None,
+                  reflected: _Names = (), inplace_view: _Names = ()) -> Callable[[_F], _F]:
     """Decorator: bind the function as the Tensor methods ``names`` (``as_method`` instead of
     the function itself when the method's signature differs), its in-place twins ``inplace``
     (the result's values written into the tensor), ``inplace_view`` (for ops that only view
@@ -33,7 +40,7 @@ def tensor_method(*names, inplace=(), as_method=None, reflected=(), inplace_view
     view_names = (inplace_view,) if isinstance(inplace_view, str) else tuple(inplace_view)
     reflected_names = (reflected,) if isinstance(reflected, str) else tuple(reflected)
 
-    def bind(function):
+    def bind(function: _F) -> _F:
         method = function if as_method is None else _documented(as_method, function)
         for name in names:
             _set(name, method, function)
@@ -47,15 +54,15 @@ def tensor_method(*names, inplace=(), as_method=None, reflected=(), inplace_view
     return bind
 
 
-def tensor_property(name):
+def tensor_property(name: str) -> Callable[[_F], _F]:
     """Decorator: bind the function as the read-only Tensor property ``name`` (``x.T``)."""
-    def bind(function):
+    def bind(function: _F) -> _F:
         _set(name, property(function, doc=function.__doc__), function)
         return function
     return bind
 
 
-def _set(name, method, function):
+def _set(name: str, method: Any, function: Callable[..., Any]) -> None:
     if name in TABLE and TABLE[name] is not function:
         raise RuntimeError(f"tensor_method: Tensor.{name} is bound twice ({TABLE[name].__qualname__} "
                            f"and {function.__qualname__})")
@@ -63,16 +70,16 @@ def _set(name, method, function):
     setattr(Tensor, name, method)
 
 
-def _documented(method, function):
+def _documented(method: Callable[..., Any], function: Callable[..., Any]) -> Callable[..., Any]:
     method.__doc__ = function.__doc__
     method.__name__ = getattr(function, "__name__", method.__name__)
     return method
 
 
-def _inplace_twin(method, name):
+def _inplace_twin(method: Callable[..., Any], name: str) -> Callable[..., Tensor]:
     """``x.name(*args)``: ``method(x, *args)`` written into x (see ``inplace.assign``)."""
     @functools.wraps(method)
-    def twin(self, *args, **kwargs):
+    def twin(self: Tensor, *args: Any, **kwargs: Any) -> Tensor:
         return inplace.assign(self, name, method, args, kwargs)
     twin.__name__ = name
     twin.__doc__ = f"In place: the result of ``{method.__name__}`` is written into this tensor " \
@@ -80,10 +87,10 @@ def _inplace_twin(method, name):
     return twin
 
 
-def _inplace_view_twin(method, name):
+def _inplace_view_twin(method: Callable[..., Tensor], name: str) -> Callable[..., Tensor]:
     """``x.name(*args)``: x becomes ``method(x, *args)``, a view of its own memory."""
     @functools.wraps(method)
-    def twin(self, *args, **kwargs):
+    def twin(self: Tensor, *args: Any, **kwargs: Any) -> Tensor:
         return inplace.rebind(self, name, lambda previous: method(previous, *args, **kwargs))
     twin.__name__ = name
     twin.__doc__ = f"In place: this tensor becomes ``{method.__name__}`` of itself, a view of " \
@@ -91,8 +98,8 @@ def _inplace_view_twin(method, name):
     return twin
 
 
-def _reflected(function, name):
-    def swapped(self, other):
+def _reflected(function: Callable[..., Tensor], name: str) -> Callable[[Tensor, Any], Tensor]:
+    def swapped(self: Tensor, other: Any) -> Tensor:
         return function(other, self)
     swapped.__name__ = name
     swapped.__doc__ = f"``other {name[3:-2]} self``: {function.__name__}(other, self)."

@@ -9,16 +9,24 @@ This module defines only what a tensor is; its methods (``x.exp()``, ``x + y``,
 ``x.sum(dim)``, ``x.add_(y)``, ...) are bound by the ops beside their definitions
 (``autograd.methods``), each recording one node when an input requires grad.
 """
+from __future__ import annotations
+
 import weakref
-from typing import TYPE_CHECKING
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any, Callable, Optional, Union, overload
 
 import numpy as np
 
 from .. import backend
 from . import engine, hooks
 
+if TYPE_CHECKING:
+    from .._typing import DType, TensorLike
+    from .function import Function
+    from .hooks import RemovableHandle
 
-def _to_array(data, dtype=None):
+
+def _to_array(data: Any, dtype: Optional[DType] = None) -> np.ndarray:
     """An ndarray for ``data``: floats get the default dtype unless ``dtype`` or an ndarray (or a
     NumPy scalar, as in torch.tensor) says."""
     if isinstance(data, Tensor):
@@ -42,7 +50,7 @@ def _to_array(data, dtype=None):
     return array
 
 
-def _reject_non_numbers(data):
+def _reject_non_numbers(data: Any) -> None:
     """TypeError naming the first value in (nested) ``data`` that is None or a string."""
     stack = [data]
     while stack:
@@ -69,7 +77,15 @@ class Tensor(_BoundMethods):
     __slots__ = ("array", "grad", "requires_grad", "_ctx", "_hooks", "_version", "__weakref__")
     __array_ufunc__ = None  # ndarray <op> Tensor defers to Tensor's reflected operator
 
-    def __init__(self, *args, requires_grad=False, dtype=None):
+    array: np.ndarray
+    grad: Optional[Tensor]
+    requires_grad: bool
+    _ctx: Optional[Function]
+    _hooks: Optional[dict[int, Callable[[Tensor], Optional[Tensor]]]]
+    _version: int
+
+    def __init__(self, *args: Any, requires_grad: bool = False,
+                 dtype: Optional[DType] = None) -> None:
         """As ``torch.Tensor``: ``Tensor(2, 3)`` (or a ``torch.Size``) is an uninitialised tensor
         of that shape, ``Tensor([1, 2])`` or ``Tensor(array)`` copies the data into the default
         float dtype (``dtype=`` for another), ``Tensor()`` is empty. (``as_tensor`` and
@@ -99,7 +115,7 @@ class Tensor(_BoundMethods):
                             f"{tuple(type(a).__name__ for a in args)}")
         self._init(array, requires_grad)
 
-    def _init(self, array, requires_grad):
+    def _init(self, array: np.ndarray, requires_grad: bool) -> None:
         self.array = array
         self.grad = None
         self._ctx = None
@@ -110,7 +126,7 @@ class Tensor(_BoundMethods):
             self.requires_grad_(True)
 
     @classmethod
-    def _wrap(cls, array):
+    def _wrap(cls, array: np.ndarray) -> Tensor:
         """A leaf holding ``array`` as it is: no conversion, no copy (for the engine's hot path)."""
         out = cls.__new__(cls)
         out.array, out.grad, out.requires_grad, out._ctx, out._hooks = array, None, False, None, None
@@ -119,7 +135,7 @@ class Tensor(_BoundMethods):
 
     # ------------------------------------------------------------ properties
     @property
-    def data(self):
+    def data(self) -> Tensor:
         """A Tensor sharing this tensor's array, cut from the graph and with its own version
         counter (as PyTorch's ``.data``: ``p.data.add_(g, alpha=-lr)`` changes ``p`` without
         autograd seeing it). Assigning ``t.data = other`` makes ``t`` hold ``other``'s array.
@@ -128,53 +144,58 @@ class Tensor(_BoundMethods):
         return Tensor._wrap(self.array)
 
     @data.setter
-    def data(self, value):
+    def data(self, value: TensorLike) -> None:
         self.array = value.array if isinstance(value, Tensor) else np.asarray(value)
 
     @property
-    def shape(self):
+    def shape(self) -> tuple[int, ...]:
         """The size of each dimension, a tuple (PyTorch's ``torch.Size``)."""
         return self.array.shape
 
     @property
-    def ndim(self):
+    def ndim(self) -> int:
         """The number of dimensions."""
         return self.array.ndim
 
     @property
-    def dtype(self):
+    def dtype(self) -> np.dtype[Any]:
         """The NumPy dtype of the data (float32 by default for floats)."""
         return self.array.dtype
 
     @property
-    def is_leaf(self):
+    def is_leaf(self) -> bool:
         """True when no op made this tensor (a user-created tensor or a parameter)."""
         return self._ctx is None
 
     @property
-    def grad_fn(self):
+    def grad_fn(self) -> Optional[Function]:
         """The Function node that produced this tensor, None for a leaf."""
         return self._ctx
 
-    def size(self, dim=None):
+    @overload
+    def size(self, dim: None = None) -> tuple[int, ...]: ...
+    @overload
+    def size(self, dim: int) -> int: ...
+
+    def size(self, dim: Optional[int] = None) -> Union[tuple[int, ...], int]:
         """The shape, or the size of dimension ``dim``."""
         return self.array.shape if dim is None else self.array.shape[dim]
 
-    def dim(self):
+    def dim(self) -> int:
         """The number of dimensions."""
         return self.array.ndim
 
-    def numel(self):
+    def numel(self) -> int:
         """The number of elements: the product of the shape."""
         return self.array.size
 
-    def item(self):
+    def item(self) -> Union[int, float, bool]:
         """The value of a one-element tensor as a Python number (ValueError for any other size)."""
         if self.array.size != 1:
             raise ValueError(f"item: only a one-element tensor converts to a number, got shape {self.shape}")
         return self.array.item()
 
-    def numpy(self):
+    def numpy(self) -> np.ndarray:
         """The data as a NumPy array, shared, not copied; RuntimeError when the tensor requires
         grad (call ``detach()`` first, as in PyTorch).
         """
@@ -182,40 +203,40 @@ class Tensor(_BoundMethods):
             raise RuntimeError("numpy: call .detach().numpy() on a tensor that requires grad")
         return self.array
 
-    def tolist(self):
+    def tolist(self) -> Any:
         """The data as (nested) Python lists of numbers."""
         return self.array.tolist()
 
-    def __array__(self, dtype=None, copy=None):
+    def __array__(self, dtype: Optional[DType] = None, copy: Optional[bool] = None) -> np.ndarray:
         return self.array if dtype is None else self.array.astype(dtype)
 
-    def __len__(self):
+    def __len__(self) -> int:
         if self.array.ndim == 0:
             raise TypeError("len() of a 0-d tensor")
         return self.array.shape[0]
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[Tensor]:
         return (self[i] for i in range(len(self)))
 
-    def __bool__(self):
+    def __bool__(self) -> bool:
         if self.array.size != 1:
             raise RuntimeError(f"bool: the truth value of a tensor of shape {self.shape} is ambiguous")
         return bool(self.array)
 
-    def __float__(self):
+    def __float__(self) -> float:
         return float(self.item())
 
-    def __int__(self):
+    def __int__(self) -> int:
         return int(self.item())
 
-    def __index__(self):
+    def __index__(self) -> int:
         if self.array.dtype.kind not in "iub":
             raise TypeError(f"only integer tensors can be used as an index, not {self.dtype}")
         return int(self.item())
 
     __hash__ = object.__hash__
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         body = np.array2string(self.array, separator=", ", prefix="tensor(", precision=4)
         extras = []
         if self.array.dtype != backend.get_default_dtype():
@@ -227,7 +248,8 @@ class Tensor(_BoundMethods):
         return "tensor(" + ", ".join([body] + extras) + ")"
 
     # ------------------------------------------------------------ autograd
-    def backward(self, gradient=None, retain_graph=False):
+    def backward(self, gradient: Optional[TensorLike] = None,
+                 retain_graph: Optional[bool] = False) -> None:
         """Accumulate d(self)/d(leaf) into every leaf's ``.grad`` (times ``gradient``).
 
         ``gradient`` may be omitted only for a one-element tensor (then it is 1).
@@ -247,11 +269,11 @@ class Tensor(_BoundMethods):
                                  f"the tensor's shape {self.shape}")
         engine.backward(self, gradient, retain_graph)
 
-    def detach(self):
+    def detach(self) -> Tensor:
         """The same data, cut from the graph."""
         return Tensor._wrap(self.array)
 
-    def requires_grad_(self, requires_grad=True):
+    def requires_grad_(self, requires_grad: bool = True) -> Tensor:
         """Set whether this leaf records operations for autograd; returns self.
 
         Only floating tensors can require grad, and only leaves can be switched off (RuntimeError).
@@ -263,7 +285,7 @@ class Tensor(_BoundMethods):
         self.requires_grad = requires_grad
         return self
 
-    def retain_grad(self):
+    def retain_grad(self) -> None:
         """Keep dL/d(self) in ``.grad`` at the next backward, though self is not a leaf
         (as PyTorch's ``retain_grad``; leaves keep theirs anyway). Accumulates like a leaf's."""
         if self._ctx is None:
@@ -272,7 +294,7 @@ class Tensor(_BoundMethods):
             return
         self._ctx.__dict__[engine.RETAINED] = weakref.ref(self)
 
-    def register_hook(self, hook):
+    def register_hook(self, hook: Callable[[Tensor], Optional[Tensor]]) -> RemovableHandle:
         """Run ``hook(grad)`` on dL/d(self) each time backward computes it; if it returns a
         tensor (same shape), that replaces the gradient, both for what flows on to the
         tensors self was computed from and for ``.grad`` (as PyTorch's ``register_hook``).
@@ -285,16 +307,17 @@ class Tensor(_BoundMethods):
             raise RuntimeError("register_hook: cannot register a hook on a tensor that does not "
                                "require grad")
         if self._ctx is None:
-            if getattr(self, "_hooks", None) is None:  # (tensors made by ops start without)
-                self._hooks = {}
-            return hooks.add_hook(self._hooks, hook, "register_hook")
+            own = getattr(self, "_hooks", None)
+            if own is None:  # (tensors made by ops start without)
+                own = self._hooks = {}
+            return hooks.add_hook(own, hook, "register_hook")
         if self._ctx.parents is None:
             raise RuntimeError("register_hook: the graph of this tensor was already freed by "
                                "backward()")
         return hooks.add_hook(self._ctx.__dict__.setdefault(engine.HOOKS, {}), hook,
                               "register_hook")
 
-    def register_post_accumulate_grad_hook(self, hook):
+    def register_post_accumulate_grad_hook(self, hook: Callable[[Tensor], None]) -> RemovableHandle:
         """Run ``hook(self)`` in each backward as soon as this leaf's ``.grad`` holds the whole
         gradient of that backward (every node consuming it has delivered and it is accumulated),
         while the rest of the backward goes on; the hook must return None (as PyTorch's
@@ -310,7 +333,7 @@ class Tensor(_BoundMethods):
         return hooks.add_hook(engine.post_accumulate_hooks(self), hook,
                               "register_post_accumulate_grad_hook")
 
-    def __format__(self, spec):
+    def __format__(self, spec: str) -> str:
         if self.array.ndim == 0 and spec:
             return format(self.array.item(), spec)
         if spec:
@@ -322,7 +345,7 @@ class Tensor(_BoundMethods):
     # ...) beside their definitions: see gradsheet.autograd.methods. autograd imports no op.
 
 
-def as_tensor(data, dtype=None):
+def as_tensor(data: TensorLike, dtype: Optional[DType] = None) -> Tensor:
     """A Tensor holding ``data`` without a copy where it can: an ndarray (or a Tensor's array)
     is shared when ``dtype`` is None or its own; lists of floats get the default dtype.
     (This is ``torch.as_tensor``; ``Tensor(...)`` itself follows ``torch.Tensor``.)
@@ -330,7 +353,7 @@ def as_tensor(data, dtype=None):
     return Tensor._wrap(_to_array(data, None if dtype is None else backend.as_dtype(dtype)))
 
 
-def _shape_args(args):
+def _shape_args(args: tuple[Any, ...]) -> tuple[Any, ...]:
     """Accept both f(2, 3) and f((2, 3))."""
     if len(args) == 1 and isinstance(args[0], (tuple, list)):
         return tuple(args[0])

@@ -23,6 +23,8 @@ storages, strided views of shared storages) in the same zip layout (stored recor
 aligned, data descriptors, zip64 end records), which ``torch.load(path, weights_only=True)``
 reads.
 """
+from __future__ import annotations
+
 import codecs
 import collections
 import hashlib
@@ -33,6 +35,8 @@ import struct
 import sys
 import zipfile
 import zlib
+from collections.abc import Iterable
+from typing import IO, TYPE_CHECKING, Any, Callable, Optional, Union
 
 import numpy as np
 
@@ -40,13 +44,16 @@ from ..autograd.tensor import Tensor
 from .unpickler import (ITEMSIZE, TORCH_DTYPES, FileDamaged, SafeUnpickler, Storage,
                         Unholdable)
 
+if TYPE_CHECKING:
+    from .unpickler import StorageType
+
 ZIP_MAGIC = b"PK\x03\x04"
 LEGACY_MAGIC_NUMBER = 0x1950A86A20F9469CFC6C
 LEGACY_PROTOCOL_VERSION = 1001
 
 
 # ---------------------------------------------------------------------------------- reading
-def is_legacy(head):
+def is_legacy(head: bytes) -> bool:
     """Whether ``head`` (a file's first bytes) starts with the legacy format's magic pickle;
     decided from its opcodes alone (nothing is unpickled)."""
     if not head.startswith(b"\x80"):
@@ -67,7 +74,8 @@ def is_legacy(head):
     return values == [LEGACY_MAGIC_NUMBER]
 
 
-def _unpickle(data, load_storage, where, pickle_load_args):
+def _unpickle(data: IO[bytes], load_storage: Callable[..., Storage], where: str,
+              pickle_load_args: dict[str, Any]) -> Any:
     unpickler = SafeUnpickler(data, load_storage, f"load: {where}", **pickle_load_args)
     result = unpickler.load()
     unpickler.check_tensors()
@@ -80,7 +88,7 @@ class UnholdableDtypeError(TypeError):
     """A tensor in the file has a dtype NumPy has no type for (bfloat16, float8, ...)."""
 
 
-def _raise_unholdable(obj, where):
+def _raise_unholdable(obj: Any, where: str) -> None:
     path = _find(obj, lambda x: isinstance(x, Unholdable))
     found = path[1] if path else None
     name = "a tensor" if path is None else f"the tensor at {path[0] or 'the top level'}"
@@ -92,7 +100,8 @@ def _raise_unholdable(obj, where):
                     f"state_dict.items()}}, and save that")
 
 
-def _find(obj, test, where="", seen=None):
+def _find(obj: Any, test: Callable[[Any], bool], where: str = "",
+          seen: Optional[set[int]] = None) -> Optional[tuple[str, Any]]:
     """(path, item) of the first item in nested containers for which ``test`` holds."""
     seen = set() if seen is None else seen
     if test(obj):
@@ -100,6 +109,7 @@ def _find(obj, test, where="", seen=None):
     if id(obj) in seen:
         return None
     seen.add(id(obj))
+    items: Iterable[tuple[Any, Any]]
     if isinstance(obj, dict):
         items = obj.items()
     elif isinstance(obj, (list, tuple, set, frozenset)):
@@ -113,18 +123,18 @@ def _find(obj, test, where="", seen=None):
     return None
 
 
-def _read_exactly(stream, nbytes, what):
+def _read_exactly(stream: IO[bytes], nbytes: int, what: str) -> np.ndarray:
     buffer = np.empty(nbytes, np.uint8)
-    view, done = memoryview(buffer), 0
+    view, done = memoryview(buffer.data), 0
     while done < nbytes:
-        n = stream.readinto(view[done:])
+        n = stream.readinto(view[done:])  # type: ignore[attr-defined]  # (IO omits readinto)
         if not n:
             raise FileDamaged(f"{what} ends after {done} of its {nbytes} bytes")
         done += n
     return buffer
 
 
-def _as_dtype(raw, dtype_name, byteorder):
+def _as_dtype(raw: np.ndarray, dtype_name: str, byteorder: str) -> Optional[np.ndarray]:
     """The bytes ``raw`` (uint8) as elements of ``dtype_name`` in native byte order."""
     if dtype_name not in TORCH_DTYPES:
         return None
@@ -134,7 +144,8 @@ def _as_dtype(raw, dtype_name, byteorder):
     return raw.view(dtype.newbyteorder()).astype(dtype)
 
 
-def read_zip(file, where, pickle_load_args, mmap_path=None):
+def read_zip(file: IO[bytes], where: str, pickle_load_args: dict[str, Any],
+             mmap_path: Optional[str] = None) -> Any:
     """The object in a torch.save zip archive (``file``: a binary file object)."""
     try:
         archive = zipfile.ZipFile(file)
@@ -158,9 +169,10 @@ def read_zip(file, where, pickle_load_args, mmap_path=None):
     whole = None
     if mmap_path is not None:
         whole = np.memmap(mmap_path, dtype=np.uint8, mode="c")
-    storages = {}
+    storages: dict[str, Storage] = {}
 
-    def load_storage(storage_type, key, location, numel, view):
+    def load_storage(storage_type: StorageType, key: str, location: Any, numel: int,
+                     view: Any) -> Storage:
         if key in storages:
             return storages[key]
         dtype_name = storage_type.dtype_name
@@ -195,12 +207,12 @@ def read_zip(file, where, pickle_load_args, mmap_path=None):
         return _unpickle(io.BytesIO(data), load_storage, where, pickle_load_args)
 
 
-def read_legacy(file, size, where, pickle_load_args):
+def read_legacy(file: IO[bytes], size: int, where: str, pickle_load_args: dict[str, Any]) -> Any:
     """The object in a legacy-format torch.save file (``file``: a binary file object at 0)."""
-    def no_storage(*pid):
+    def no_storage(*pid: Any) -> Storage:
         raise FileDamaged("a persistent id outside the object's pickle")
 
-    def header(what, check):
+    def header(what: str, check: Callable[[Any], bool]) -> None:
         value = _unpickle(file, no_storage, where, pickle_load_args)
         if not check(value):
             raise FileDamaged(f"its {what} is {value!r}")
@@ -208,9 +220,10 @@ def read_legacy(file, size, where, pickle_load_args):
     header("magic number", lambda v: v == LEGACY_MAGIC_NUMBER)
     header("protocol version", lambda v: v == LEGACY_PROTOCOL_VERSION)
     header("system information", lambda v: isinstance(v, dict))
-    roots = {}
+    roots: dict[str, Storage] = {}
 
-    def load_storage(storage_type, key, location, numel, view):
+    def load_storage(storage_type: StorageType, key: str, location: Any, numel: int,
+                     view: Any) -> Storage:
         if key not in roots:
             dtype_name = storage_type.dtype_name
             if numel < 0 or numel * ITEMSIZE[dtype_name] > size:
@@ -254,9 +267,11 @@ def read_legacy(file, size, where, pickle_load_args):
 class _Global:
     """A name pickled as GLOBAL 'module name' without importing the module."""
 
-    _cache = {}
+    _cache: dict[tuple[str, str], _Global] = {}
+    module: str
+    name: str
 
-    def __new__(cls, module, name):
+    def __new__(cls, module: str, name: str) -> _Global:
         key = (module, name)
         if key not in cls._cache:
             obj = super().__new__(cls)
@@ -264,7 +279,7 @@ class _Global:
             cls._cache[key] = obj
         return cls._cache[key]
 
-    def __call__(self, *args):  # pickle wants reduce functions callable; never called
+    def __call__(self, *args: Any) -> Any:  # pickle wants reduce functions callable; never called
         raise TypeError(f"{self.module}.{self.name} is only a name to pickle")
 
 
@@ -289,24 +304,26 @@ _PICKLED_GLOBALS = (collections.OrderedDict, collections.Counter, complex, set, 
 class _StorageRef:
     """One storage to write: its flat little-endian array and its key."""
 
-    def __init__(self, array, key):
+    def __init__(self, array: np.ndarray, key: str) -> None:
         self.array, self.key = array, key
 
 
 class _TensorRef:
     """A tensor to pickle: a view (offset, size, stride in elements) of a storage."""
 
-    def __init__(self, storage, offset, size, stride, requires_grad):
+    def __init__(self, storage: _StorageRef, offset: int, size: tuple[int, ...],
+                 stride: tuple[int, ...], requires_grad: bool) -> None:
         self.storage, self.offset, self.size, self.stride = storage, offset, size, stride
         self.requires_grad = requires_grad
 
 
-def _address(array):
+def _address(array: np.ndarray) -> int:
     return array.__array_interface__["data"][0]
 
 
-def _contiguous_strides(shape):
-    strides, step = [], 1
+def _contiguous_strides(shape: tuple[int, ...]) -> tuple[int, ...]:
+    strides: list[int] = []
+    step = 1
     for n in reversed(shape):
         strides.append(step)
         step *= max(n, 1)
@@ -316,20 +333,25 @@ def _contiguous_strides(shape):
 class _TorchPickler(pickle._Pickler):
     """Pickles nested containers of Tensors/arrays as torch.save does (protocol 2)."""
 
-    def __init__(self, file, where):
+    if TYPE_CHECKING:  # pickle._Pickler's own, undocumented (typeshed declares neither)
+        write: Callable[[bytes], Any]
+        memoize: Callable[[Any], None]
+
+    def __init__(self, file: IO[bytes], where: str) -> None:
         super().__init__(file, protocol=2)
         self.where = where
-        self.storages = {}   # id(root array) -> _StorageRef, in the order keys were given
-        self.keep = []       # objects whose ids the pickle's memo and self.storages rely on
-        self.tensors = {}    # id(Tensor or ndarray) -> _TensorRef
+        # id(root array) -> _StorageRef, in the order keys were given
+        self.storages: dict[int, _StorageRef] = {}
+        self.keep: list[Any] = []  # objects whose ids the pickle's memo and self.storages rely on
+        self.tensors: dict[int, _TensorRef] = {}  # id(Tensor or ndarray) -> _TensorRef
 
-    def _storage(self, root):
+    def _storage(self, root: np.ndarray) -> _StorageRef:
         if id(root) not in self.storages:
             self.keep.append(root)
             self.storages[id(root)] = _StorageRef(root.reshape(-1), str(len(self.storages)))
         return self.storages[id(root)]
 
-    def _tensor_ref(self, array, requires_grad):
+    def _tensor_ref(self, array: np.ndarray, requires_grad: bool) -> _TensorRef:
         dtype = array.dtype
         if dtype.newbyteorder("=") not in _STORAGE_CLASSES and \
                 dtype.newbyteorder("=") not in _V3_DTYPES:
@@ -355,7 +377,7 @@ class _TorchPickler(pickle._Pickler):
         return _TensorRef(storage, 0, array.shape, _contiguous_strides(array.shape),
                           requires_grad)
 
-    def persistent_id(self, obj):
+    def persistent_id(self, obj: Any) -> Optional[tuple[Any, ...]]:
         if isinstance(obj, _StorageRef):
             dtype = obj.array.dtype.newbyteorder("=")
             if dtype in _STORAGE_CLASSES:
@@ -365,12 +387,12 @@ class _TorchPickler(pickle._Pickler):
                     obj.array.nbytes)
         return None
 
-    def reducer_override(self, obj):
+    def reducer_override(self, obj: Any) -> Any:
         if isinstance(obj, _Global):
             return obj.name
         if isinstance(obj, _TensorRef):
             dtype = obj.storage.array.dtype.newbyteorder("=")
-            args = (obj.storage, obj.offset, tuple(obj.size), obj.stride, obj.requires_grad,
+            args: tuple[Any, ...] = (obj.storage, obj.offset, tuple(obj.size), obj.stride, obj.requires_grad,
                     collections.OrderedDict())
             if dtype in _V3_DTYPES:
                 return (_Global("torch._utils", "_rebuild_tensor_v3"),
@@ -401,16 +423,16 @@ class _TorchPickler(pickle._Pickler):
                         f"({obj!r:.60}): a torch file written by gradsheet holds tensors, "
                         f"arrays, numbers, strings, None and lists/tuples/dicts of them{hint}")
 
-    def _keep(self, obj):
+    def _keep(self, obj: Any) -> Any:
         self.keep.append(obj)
         return obj
 
-    def save_global(self, obj, name=None):
+    def save_global(self, obj: Any, name: Optional[str] = None) -> None:
         if isinstance(obj, _Global):
             self.write(pickle.GLOBAL + f"{obj.module}\n{obj.name}\n".encode("utf-8"))
             self.memoize(obj)
             return
-        super().save_global(obj, name)
+        super().save_global(obj, name)  # type: ignore[misc]  # (typeshed omits _Pickler's)
 
 
 class _ZipWriter:
@@ -419,14 +441,14 @@ class _ZipWriter:
     ALIGNMENT = 64
     MAX32 = 0xFFFFFFFF
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.out = io.BytesIO()
-        self.entries = []
+        self.entries: list[tuple[bytes, int, int, int]] = []
 
-    def add(self, name, data):
-        data = memoryview(data).cast("B")
-        name = name.encode("utf-8")
-        offset, size = self.out.tell(), data.nbytes
+    def add(self, name: str, data: Union[bytes, np.ndarray]) -> None:
+        view = (data.data if isinstance(data, np.ndarray) else memoryview(data)).cast("B")
+        encoded = name.encode("utf-8")
+        offset, size = self.out.tell(), view.nbytes
         zip64 = b""
         if size >= self.MAX32:
             zip64 += struct.pack("<QQ", size, size)
@@ -434,24 +456,24 @@ class _ZipWriter:
             zip64 += struct.pack("<Q", offset)
         if zip64:
             zip64 = struct.pack("<HH", 1, len(zip64)) + zip64
-        start = offset + 30 + len(name) + len(zip64) + 4
+        start = offset + 30 + len(encoded) + len(zip64) + 4
         padding = -start % self.ALIGNMENT
         extra = zip64 + b"FB" + struct.pack("<H", padding) + b"Z" * padding
-        crc = zlib.crc32(data)
+        crc = zlib.crc32(view)
         flags = 0x0808 if size else 0x0800  # bit 3: a data descriptor follows; bit 11: UTF-8
         self.out.write(struct.pack("<IHHHHHIIIHH", 0x04034B50, 0, flags, 0, 0, 0, 0, 0, 0,
-                                   len(name), len(extra)))
-        self.out.write(name + extra)
-        self.out.write(data)
+                                   len(encoded), len(extra)))
+        self.out.write(encoded + extra)
+        self.out.write(view)
         if not size:
             pass
         elif offset >= self.MAX32 or size >= self.MAX32:
             self.out.write(struct.pack("<IIQQ", 0x08074B50, crc, size, size))
         else:
             self.out.write(struct.pack("<IIII", 0x08074B50, crc, size, size))
-        self.entries.append((name, offset, size, crc))
+        self.entries.append((encoded, offset, size, crc))
 
-    def finish(self):
+    def finish(self) -> bytes:
         cd_offset = self.out.tell()
         for name, offset, size, crc in self.entries:
             zip64 = b""
@@ -479,7 +501,7 @@ class _ZipWriter:
         return self.out.getvalue()
 
 
-def torch_file_bytes(obj, archive_name, where):
+def torch_file_bytes(obj: Any, archive_name: str, where: str) -> bytes:
     """The bytes torch.save would write for ``obj`` into a file named ``archive_name``.pt."""
     pickled = io.BytesIO()
     pickler = _TorchPickler(pickled, where)
@@ -495,7 +517,7 @@ def torch_file_bytes(obj, archive_name, where):
     for storage in pickler.storages.values():
         array = np.ascontiguousarray(storage.array)
         writer.add(f"{prefix}data/{storage.key}", array.view(np.uint8) if array.size else b"")
-        digest.update(array.view(np.uint8) if array.size else b"")
+        digest.update(array.view(np.uint8).data if array.size else b"")
     writer.add(prefix + "version", b"3\n")
     serialization_id = str(int(digest.hexdigest(), 16))[:40].rjust(40, "0")
     writer.add(prefix + ".data/serialization_id", serialization_id.encode("ascii"))

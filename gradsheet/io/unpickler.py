@@ -21,8 +21,11 @@ The callables handed back are immutable wrappers, so a pickle's BUILD opcode can
 attributes on them (or on gradsheet's classes), and each tensor is checked after loading to be
 exactly what its rebuild made.
 """
+from __future__ import annotations
+
 import collections
 import pickle
+from typing import IO, Any, Callable, NoReturn, Optional, Union
 
 import numpy as np
 
@@ -41,7 +44,7 @@ STORAGE_DTYPES = {
 }
 
 # torch dtype names (as pickled: GLOBAL 'torch float32') -> NumPy dtype, or None
-TORCH_DTYPES = {
+TORCH_DTYPES: dict[str, type[np.generic]] = {
     "float64": np.float64, "float32": np.float32, "float16": np.float16, "int64": np.int64,
     "int32": np.int32, "int16": np.int16, "int8": np.int8, "uint8": np.uint8, "bool": np.bool_,
     "complex64": np.complex64, "complex128": np.complex128, "uint16": np.uint16,
@@ -71,10 +74,10 @@ class _Frozen:
 
     __slots__ = ()
 
-    def __setattr__(self, name, value):
+    def __setattr__(self, name: str, value: Any) -> NoReturn:
         raise Refused(f"the pickle tries to set {name!r} on {self!r}; refusing the file")
 
-    def __reduce__(self):
+    def __reduce__(self) -> NoReturn:
         raise TypeError(f"{self!r} cannot be pickled")
 
 
@@ -82,12 +85,14 @@ class StorageType(_Frozen):
     """A torch storage class (``torch.FloatStorage``) as the pickle names it: only its dtype."""
 
     __slots__ = ("name", "dtype_name")
+    name: str
+    dtype_name: str
 
-    def __init__(self, name):
+    def __init__(self, name: str) -> None:
         object.__setattr__(self, "name", name)
         object.__setattr__(self, "dtype_name", STORAGE_DTYPES[name])
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"torch.{self.name}"
 
 
@@ -97,16 +102,16 @@ class TorchDtype(_Frozen):
     __slots__ = ("name",)
     name: str  # set once, in __init__ (the instances are frozen)
 
-    def __init__(self, name):
+    def __init__(self, name: str) -> None:
         object.__setattr__(self, "name", name)
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"torch.{self.name}"
 
-    def __eq__(self, other):
+    def __eq__(self, other: object) -> bool:
         return isinstance(other, TorchDtype) and other.name == self.name
 
-    def __hash__(self):
+    def __hash__(self) -> int:
         return hash(self.name)
 
 
@@ -114,12 +119,15 @@ class Storage(_Frozen):
     """One storage's bytes, as a flat NumPy array (``array``; None when NumPy has no dtype)."""
 
     __slots__ = ("array", "dtype_name", "key")
+    array: Optional[np.ndarray]
+    dtype_name: str
+    key: str
 
-    def __init__(self, array, dtype_name, key):
+    def __init__(self, array: Optional[np.ndarray], dtype_name: str, key: str) -> None:
         for name, value in (("array", array), ("dtype_name", dtype_name), ("key", key)):
             object.__setattr__(self, name, value)
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"storage {self.key!r} ({self.dtype_name})"
 
 
@@ -127,12 +135,14 @@ class Unholdable(_Frozen):
     """Stands for a tensor whose dtype NumPy has no type for; the reader raises, naming where."""
 
     __slots__ = ("dtype_name", "shape")
+    dtype_name: str
+    shape: tuple[int, ...]
 
-    def __init__(self, dtype_name, shape):
+    def __init__(self, dtype_name: str, shape: tuple[int, ...]) -> None:
         object.__setattr__(self, "dtype_name", dtype_name)
         object.__setattr__(self, "shape", shape)
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"<a {self.dtype_name} tensor of shape {self.shape}>"
 
 
@@ -140,15 +150,17 @@ class _Safe(_Frozen):
     """An allowed global: calling it calls gradsheet's stand-in."""
 
     __slots__ = ("qualname", "function")
+    qualname: str
+    function: Callable[..., Any]
 
-    def __init__(self, qualname, function):
+    def __init__(self, qualname: str, function: Callable[..., Any]) -> None:
         object.__setattr__(self, "qualname", qualname)
         object.__setattr__(self, "function", function)
 
-    def __call__(self, *args, **kwargs):
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
         return self.function(*args, **kwargs)
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"<{self.qualname}, as gradsheet rebuilds it>"
 
 
@@ -156,11 +168,12 @@ class _Marker(_Frozen):
     """A class name used only as an argument (``torch.Tensor``, ``torch.nn.Parameter``)."""
 
     __slots__ = ("qualname",)
+    qualname: str
 
-    def __init__(self, qualname):
+    def __init__(self, qualname: str) -> None:
         object.__setattr__(self, "qualname", qualname)
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return self.qualname
 
 
@@ -168,19 +181,19 @@ _PARAMETER = _Marker("torch.nn.parameter.Parameter")
 _TENSOR = _Marker("torch.Tensor")
 
 
-def _int(value, what):
+def _int(value: Any, what: str) -> int:
     if type(value) is not int:  # bool and others: not a tensor geometry
         raise FileDamaged(f"a tensor's {what} is {value!r}, expected an int")
     return value
 
 
-def _ints(value, what):
+def _ints(value: Any, what: str) -> tuple[int, ...]:
     if not isinstance(value, tuple):
         raise FileDamaged(f"a tensor's {what} is {value!r}, expected a tuple of ints")
     return tuple(_int(v, what) for v in value)
 
 
-def _non_overlapping(size, strides):
+def _non_overlapping(size: tuple[int, ...], strides: tuple[int, ...]) -> bool:
     """Whether distinct indices address distinct elements (strides in elements, all >= 0)."""
     extent = 1
     dims = sorted((stride, n) for n, stride in zip(size, strides) if n > 1)
@@ -198,24 +211,26 @@ class SafeUnpickler(pickle.Unpickler):
     for a persistent id (``('storage', ...)``); ``where`` starts error messages.
     """
 
-    def __init__(self, file, load_storage, where, **kwargs):
+    def __init__(self, file: IO[bytes], load_storage: Callable[..., Storage], where: str,
+                 **kwargs: Any) -> None:
         super().__init__(file, **kwargs)
         self._load_storage = load_storage
         self._where = where
-        self.tensors = []  # (tensor, array) as rebuilt, checked by check_tensors
+        self.tensors: list[tuple[Tensor, np.ndarray]] = []  # as rebuilt, for check_tensors
         self.unholdable = False
         self._globals = self._allowed()
 
     # ------------------------------------------------------------------ globals
-    def _allowed(self):
-        rebuild = {
+    def _allowed(self) -> dict[str, Any]:
+        rebuild: dict[str, Callable[..., Any]] = {
             "_rebuild_tensor_v2": self._rebuild_tensor_v2,
             "_rebuild_tensor_v3": self._rebuild_tensor_v3,
             "_rebuild_tensor": self._rebuild_tensor,
             "_rebuild_parameter": self._rebuild_parameter,
             "_rebuild_parameter_with_state": self._rebuild_parameter_with_state,
         }
-        allowed = {f"torch._utils.{name}": fn for name, fn in rebuild.items()}
+        allowed: dict[str, Callable[..., Any]] = {f"torch._utils.{name}": fn
+                                                  for name, fn in rebuild.items()}
         allowed.update({
             "torch._tensor._rebuild_from_type_v2": self._rebuild_from_type_v2,
             "torch.tensor._rebuild_from_type_v2": self._rebuild_from_type_v2,
@@ -227,7 +242,7 @@ class SafeUnpickler(pickle.Unpickler):
             "builtins.set": set, "builtins.frozenset": frozenset,
             "builtins.complex": complex, "builtins.bytearray": bytearray,
         })
-        safe = {name: _Safe(name, fn) for name, fn in allowed.items()}
+        safe: dict[str, Any] = {name: _Safe(name, fn) for name, fn in allowed.items()}
         safe["torch.nn.parameter.Parameter"] = _PARAMETER
         safe["torch.Tensor"] = _TENSOR
         for name in STORAGE_DTYPES:
@@ -240,7 +255,7 @@ class SafeUnpickler(pickle.Unpickler):
             safe.setdefault(f"torch.{name}", TorchDtype(name))
         return safe
 
-    def find_class(self, module, name):
+    def find_class(self, module: str, name: str) -> Any:
         """gradsheet's stand-in for an allowed global; UnpicklingError naming any other."""
         module = {"__builtin__": "builtins", "torch.tensor": "torch._tensor"}.get(module, module)
         qualname = f"{module}.{name}"
@@ -253,7 +268,7 @@ class SafeUnpickler(pickle.Unpickler):
                 f"tensors, e.g. torch.save(model.state_dict(), path)")
         return self._globals[qualname]
 
-    def persistent_load(self, pid):
+    def persistent_load(self, pid: Any) -> Storage:
         """The Storage a ``('storage', type, key, location, numel[, view])`` id stands for."""
         if not isinstance(pid, tuple) or not pid:
             raise FileDamaged(f"a persistent id is {pid!r}, expected a tuple")
@@ -277,23 +292,24 @@ class SafeUnpickler(pickle.Unpickler):
 
     # ------------------------------------------------------------------ stand-ins
     @staticmethod
-    def _size(dims=()):
+    def _size(dims: Any = ()) -> tuple[int, ...]:
         return _ints(tuple(dims), "size")
 
     @staticmethod
-    def _device(*args):
+    def _device(*args: Any) -> Any:
         from ..devices import device
         if not all(isinstance(a, (str, int)) or a is None for a in args):
             raise FileDamaged(f"torch.device{args!r}")
         return device(*args)
 
     @staticmethod
-    def _encode(text, encoding="utf-8"):
+    def _encode(text: Any, encoding: str = "utf-8") -> bytes:
         if not isinstance(text, str) or encoding not in ("latin1", "latin-1", "utf-8", "utf8"):
             raise FileDamaged(f"_codecs.encode({text!r}, {encoding!r})")
         return text.encode(encoding)
 
-    def _view(self, storage, offset, size, stride, dtype_name=None):
+    def _view(self, storage: Any, offset: Any, size: Any, stride: Any,
+              dtype_name: Optional[str] = None) -> Union[Tensor, Unholdable]:
         """The tensor ``storage[offset + sum(i * stride)]`` over indices of ``size``."""
         offset, size, stride = (_int(offset, "storage offset"), _ints(size, "size"),
                                 _ints(stride, "stride"))
@@ -325,7 +341,7 @@ class SafeUnpickler(pickle.Unpickler):
         self.tensors.append((tensor, view))
         return tensor
 
-    def _requires_grad(self, tensor, requires_grad):
+    def _requires_grad(self, tensor: Any, requires_grad: Any) -> Any:
         if not isinstance(requires_grad, bool):
             raise FileDamaged(f"requires_grad is {requires_grad!r}")
         if requires_grad and isinstance(tensor, Tensor):
@@ -335,16 +351,18 @@ class SafeUnpickler(pickle.Unpickler):
                 raise FileDamaged(str(err)) from None
         return tensor
 
-    def _rebuild_tensor(self, storage, storage_offset, size, stride):
+    def _rebuild_tensor(self, storage: Any, storage_offset: Any, size: Any, stride: Any) -> Any:
         return self._view(storage, storage_offset, size, stride)
 
-    def _rebuild_tensor_v2(self, storage, storage_offset, size, stride, requires_grad=False,
-                           backward_hooks=None, metadata=None):
+    def _rebuild_tensor_v2(self, storage: Any, storage_offset: Any, size: Any, stride: Any,
+                           requires_grad: Any = False, backward_hooks: Any = None,
+                           metadata: Any = None) -> Any:
         return self._requires_grad(self._view(storage, storage_offset, size, stride),
                                    requires_grad)
 
-    def _rebuild_tensor_v3(self, storage, storage_offset, size, stride, requires_grad,
-                           backward_hooks, dtype, metadata=None):
+    def _rebuild_tensor_v3(self, storage: Any, storage_offset: Any, size: Any, stride: Any,
+                           requires_grad: Any, backward_hooks: Any, dtype: Any,
+                           metadata: Any = None) -> Any:
         if isinstance(dtype, TorchDtype):
             name = dtype.name
         elif dtype is backend.bfloat16:
@@ -356,7 +374,7 @@ class SafeUnpickler(pickle.Unpickler):
         return self._requires_grad(self._view(storage, storage_offset, size, stride, name),
                                    requires_grad)
 
-    def _parameter(self, data, requires_grad):
+    def _parameter(self, data: Any, requires_grad: Any) -> Any:
         if isinstance(data, Unholdable):
             return data
         if not isinstance(data, Tensor) or not isinstance(requires_grad, bool):
@@ -366,13 +384,14 @@ class SafeUnpickler(pickle.Unpickler):
         self.tensors.append((parameter, data.array))
         return parameter
 
-    def _rebuild_parameter(self, data, requires_grad, backward_hooks):
+    def _rebuild_parameter(self, data: Any, requires_grad: Any, backward_hooks: Any) -> Any:
         return self._parameter(data, requires_grad)
 
-    def _rebuild_parameter_with_state(self, data, requires_grad, backward_hooks, state):
+    def _rebuild_parameter_with_state(self, data: Any, requires_grad: Any, backward_hooks: Any,
+                                      state: Any) -> Any:
         return self._parameter(data, requires_grad)  # Python attributes are not restored
 
-    def _rebuild_from_type_v2(self, func, new_type, args, state):
+    def _rebuild_from_type_v2(self, func: Any, new_type: Any, args: Any, state: Any) -> Any:
         if not isinstance(func, _Safe) or not isinstance(args, tuple):
             raise FileDamaged(f"_rebuild_from_type_v2({func!r}, ...)")
         tensor = func(*args)
@@ -382,7 +401,7 @@ class SafeUnpickler(pickle.Unpickler):
             raise FileDamaged(f"a tensor of type {new_type!r}")
         return tensor
 
-    def check_tensors(self):
+    def check_tensors(self) -> None:
         """Raise if the pickle changed a rebuilt tensor (a BUILD on it) after rebuilding it."""
         for tensor, array in self.tensors:
             if tensor.array is not array or tensor.grad is not None or tensor._ctx is not None:
