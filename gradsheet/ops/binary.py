@@ -462,7 +462,7 @@ def float_power(input: Tensor, exponent: TensorLike) -> Tensor:
 
 
 @tensor_method("float_power_")
-def _float_power_(self, exponent):
+def _float_power_(self: Tensor, exponent: TensorLike) -> Tensor:
     """In place: self ** exponent in float64 written into self, which must be float64 (as
     torch: the result of float_power is always float64)."""
     if self.array.dtype != np.float64:
