@@ -12,7 +12,7 @@ tensor compared with 2.5 compares as floats.
 from __future__ import annotations
 
 import numpy as np
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ..autograd.methods import tensor_method
 from ..autograd.tensor import Tensor
@@ -23,10 +23,11 @@ if TYPE_CHECKING:
     from .._typing import TensorLike
 
 
-def _arrays(op, a, b):
+def _arrays(op: str, a: TensorLike, b: TensorLike) -> list[Any]:
     """Both operands as arrays of their common dtype (numbers stay numbers)."""
     target = promotion.result_type(a, b)
-    out = []
+    out: list[Any] = []
+    x: Any  # an operand, then its array or number
     for x in (a, b):
         if isinstance(x, Tensor):
             x = x.array
@@ -45,7 +46,7 @@ def _arrays(op, a, b):
     return out
 
 
-def _compare(op, ufunc, a, b):
+def _compare(op: str, ufunc: np.ufunc, a: TensorLike, b: TensorLike) -> Tensor:
     if type(a) is Tensor and a.array.dtype.kind == "f" and (
             type(b) in (int, float) or type(b) is Tensor and b.array.dtype == a.array.dtype):
         try:  # the common case: nothing to promote
@@ -92,14 +93,14 @@ def ge(input: Tensor, other: TensorLike) -> Tensor:
     return _compare("ge", np.greater_equal, input, other)
 
 
-def _integral(op, *arrays):
+def _integral(op: str, *arrays: object) -> None:
     for x in arrays:
         if np.asarray(x).dtype.kind not in "biu":
             raise TypeError(f"{op}: bitwise ops need integer or bool tensors, got "
                             f"{np.asarray(x).dtype}")
 
 
-def _bitwise(op, ufunc, a, b):
+def _bitwise(op: str, ufunc: np.ufunc, a: TensorLike, b: TensorLike) -> Tensor:
     x, y = _arrays(op, a, b)
     _integral(op, x, y)
     return Tensor._wrap(np.asarray(ufunc(x, y)))
@@ -132,7 +133,7 @@ def bitwise_not(input: Tensor) -> Tensor:
     return Tensor._wrap(np.asarray(np.invert(input.array)))
 
 
-def _logical(ufunc, a, b):
+def _logical(ufunc: np.ufunc, a: TensorLike, b: TensorLike) -> Tensor:
     x = a.array if isinstance(a, Tensor) else np.asarray(a)
     y = b.array if isinstance(b, Tensor) else np.asarray(b)
     return Tensor._wrap(np.asarray(ufunc(x.astype(bool), y.astype(bool))))
@@ -162,7 +163,8 @@ def logical_not(input: Tensor) -> Tensor:
     return Tensor._wrap(np.asarray(np.logical_not(input.array)))
 
 
-def _same_dtype_arrays(op, input, other):
+def _same_dtype_arrays(op: str, input: Tensor, other: TensorLike
+                       ) -> tuple[np.ndarray, np.ndarray]:
     """input's and other's arrays for isclose: one dtype (as torch; a number takes input's)."""
     if not isinstance(input, Tensor):
         raise TypeError(f"{op}: argument 'input' must be a Tensor, not {type(input).__name__}")
@@ -182,7 +184,8 @@ def _same_dtype_arrays(op, input, other):
     return a, b
 
 
-def _isclose(op, input, other, rtol, atol, equal_nan):
+def _isclose(op: str, input: Tensor, other: TensorLike, rtol: float, atol: float,
+             equal_nan: bool) -> np.ndarray:
     a, b = _same_dtype_arrays(op, input, other)
     for name, value in (("rtol", rtol), ("atol", atol)):
         if value < 0:

@@ -8,7 +8,7 @@ gradient evenly among the entries tied at the maximum, p = 0 gives 0.
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Union
+from typing import TYPE_CHECKING, Optional, Union
 
 import numpy as np
 
@@ -19,7 +19,7 @@ from . import promotion
 from .elementwise import _convert
 
 if TYPE_CHECKING:
-    from .._typing import DimLike
+    from .._typing import DimLike, TensorLike
 
 
 def vector_norm(x: np.ndarray, p: float, axis: Union[int, tuple[int, ...]],
@@ -61,7 +61,7 @@ def vector_norm_backward(x: np.ndarray, norm: np.ndarray, p: float, g: np.ndarra
         return scaled * np.where(norm == 0, 0.0, g / norm ** (p - 1))
 
 
-def _check_p(op, p, shape, axes):
+def _check_p(op: str, p: float, shape: tuple[int, ...], axes: tuple[int, ...]) -> float:
     if isinstance(p, bool) or not isinstance(p, (int, float, np.integer, np.floating)):
         raise TypeError(f"{op}: p must be a number, got {p!r}")
     if np.isinf(p) and any(shape[a] == 0 for a in axes):
@@ -70,7 +70,7 @@ def _check_p(op, p, shape, axes):
     return float(p)
 
 
-def _axes(op, dim, ndim):
+def _axes(op: str, dim: DimLike, ndim: int) -> tuple[int, ...]:
     dims = tuple(dim) if isinstance(dim, (list, tuple)) else (dim,)
     axes = []
     for d in dims:
@@ -89,14 +89,15 @@ class Normalize(Function):
     norm's gradient when ||x||_p >= eps and 0 when the clamp holds d at eps.
     """
 
-    def forward(self, x, p=2.0, axes=(), eps=1e-12):
+    def forward(self, x: np.ndarray, p: float = 2.0, axes: tuple[int, ...] = (),
+                eps: float = 1e-12) -> np.ndarray:
         self.x, self.p, self.axes = x, p, axes
         self.norm = vector_norm(x, p, axes)
         self.d = np.maximum(self.norm, eps)
         self.clamped = self.norm < eps
         return x / self.d
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> np.ndarray:
         x, d = self.x, self.d
         gd = -np.sum(g * x, axis=self.axes, keepdims=True) / (d * d)
         gn = np.where(self.clamped, 0.0, gd)
@@ -110,7 +111,8 @@ class CosineSimilarity(Function):
     torch, whose clamp runs in place outside the graph; 0 where ||x1|| = 0); x2 likewise.
     """
 
-    def forward(self, x1, x2, axis=0, eps=1e-8):
+    def forward(self, x1: np.ndarray, x2: np.ndarray, axis: int = 0, eps: float = 1e-8
+                ) -> np.ndarray:
         self.axis = axis
         self.n1, self.n2 = vector_norm(x1, 2, axis), vector_norm(x2, 2, axis)
         self.d1, self.d2 = np.maximum(self.n1, eps), np.maximum(self.n2, eps)
@@ -118,12 +120,13 @@ class CosineSimilarity(Function):
         self.a, self.b = x1 / self.d1, x2 / self.d2
         return np.sum(self.a * self.b, axis=axis)
 
-    def _grad(self, g, x, n, d, other):
+    def _grad(self, g: np.ndarray, x: np.ndarray, n: np.ndarray, d: np.ndarray,
+              other: np.ndarray) -> np.ndarray:
         ga = g * other
         gd = -np.sum(ga * x, axis=self.axis, keepdims=True) / (d * d)
         return ga / d + vector_norm_backward(x, n, 2, gd, self.axis)
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> tuple[Optional[np.ndarray], Optional[np.ndarray]]:
         g = np.expand_dims(g, self.axis)
         return (self._grad(g, self.x1, self.n1, self.d1, self.b) if self.needs_grad(0) else None,
                 self._grad(g, self.x2, self.n2, self.d2, self.a) if self.needs_grad(1) else None)
@@ -134,25 +137,27 @@ class PairwiseDistance(Function):
     with v = x1 - x2 + eps and dn/dv the p-norm's gradient.
     """
 
-    def forward(self, x1, x2, p=2.0, eps=1e-6, keepdim=False):
+    def forward(self, x1: np.ndarray, x2: np.ndarray, p: float = 2.0, eps: float = 1e-6,
+                keepdim: bool = False) -> np.ndarray:
         self.v = x1 - x2 + eps
         self.p, self.keepdim = p, keepdim
         self.axis = (self.v.ndim - 1,) if self.v.ndim else ()
         self.norm = vector_norm(self.v, p, self.axis)
         return self.norm if keepdim or not self.v.ndim else np.squeeze(self.norm, -1)
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> tuple[np.ndarray, Optional[np.ndarray]]:
         if not self.keepdim and self.v.ndim:
             g = np.expand_dims(g, -1)
         dv = vector_norm_backward(self.v, self.norm, self.p, g, self.axis)
         return dv, (-dv if self.needs_grad(1) else None)
 
 
-def _tensor(x):
+def _tensor(x: TensorLike) -> Tensor:
     return x if isinstance(x, Tensor) else as_tensor(x)
 
 
-def _floating_pair(op, x1, x2, require_float):
+def _floating_pair(op: str, x1: TensorLike, x2: TensorLike, require_float: bool
+                   ) -> tuple[Tensor, Tensor, tuple[int, ...]]:
     x1, x2 = _tensor(x1), _tensor(x2)
     target = promotion.result_type(x1, x2)
     if np.dtype(target).kind != "f":

@@ -29,12 +29,13 @@ class Embedding(Function):
     Shapes: idx (*) integers in [0, num_embeddings), W (num_embeddings, D) -> y (*, D).
     """
 
-    def forward(self, weight, indices, padding_idx=None, scale_grad_by_freq=False):
+    def forward(self, weight: np.ndarray, indices: np.ndarray, padding_idx: Optional[int] = None,
+                scale_grad_by_freq: bool = False) -> np.ndarray:
         self.indices, self.shape, self.padding_idx = indices, weight.shape, padding_idx
         self.scale_grad_by_freq = scale_grad_by_freq
         return weight[indices]
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> tuple[np.ndarray, None]:
         rows = self.indices.reshape(-1)
         grads = g.reshape(rows.size, self.shape[1])
         grad = np.zeros(self.shape, dtype=g.dtype)
@@ -52,7 +53,8 @@ class Embedding(Function):
         return grad, None
 
 
-def _renorm(weight, table, indices, max_norm, norm_type):
+def _renorm(weight: Tensor, table: np.ndarray, indices: np.ndarray, max_norm: float,
+            norm_type: float) -> None:
     """Rows W[i] of the indices i whose norm exceeds max_norm scaled to max_norm / (norm + 1e-7)
     of themselves, in place (torch's embedding_renorm_, outside the graph)."""
     rows = np.unique(indices)

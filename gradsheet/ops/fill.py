@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from .._typing import Number
 
 
-def _broadcast_into(op, source, target):
+def _broadcast_into(op: str, source: Union[Number, Tensor], target: Tensor) -> Tensor:
     """``source`` (Tensor or number) broadcast to target's shape in target's dtype, recorded."""
     if not isinstance(source, Tensor):
         return Tensor._wrap(np.broadcast_to(np.asarray(source, dtype=target.dtype), target.shape))
@@ -35,7 +35,7 @@ def _broadcast_into(op, source, target):
     return expand(cast(source, target.dtype), target.shape)
 
 
-def _fill(op, target, value):
+def _fill(op: str, target: Tensor, value: Union[Number, Tensor]) -> Tensor:
     if isinstance(value, Tensor) and value.ndim:
         raise RuntimeError(f"{op}: only a 0-d tensor or a number fills a tensor, got a value of "
                            f"shape {value.shape}")

@@ -11,7 +11,7 @@ fold is unfold's adjoint, so each op's backward is the other. Both run on ``im2c
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Union, cast
 
 import numpy as np
 
@@ -26,8 +26,11 @@ from .shape import unsqueeze
 if TYPE_CHECKING:
     from .._typing import ShapeLike
 
+    # (kernel, stride, dilation, padding, blocks (OH, OW)): pairs of ints, as _geometry gives
+    _Geometry = tuple[tuple[int, int], ...]
 
-def _padded_chwn(x, ph, pw):
+
+def _padded_chwn(x: np.ndarray, ph: int, pw: int) -> np.ndarray:
     """x (N, C, H, W) as a zero-padded (C, H + 2ph, W + 2pw, N) array."""
     n, c, h, w = x.shape
     out = np.zeros((c, h + 2 * ph, w + 2 * pw, n), dtype=x.dtype)
@@ -35,7 +38,7 @@ def _padded_chwn(x, ph, pw):
     return out
 
 
-def _unfold(x, geometry):
+def _unfold(x: np.ndarray, geometry: _Geometry) -> np.ndarray:
     """cols (N, C*kh*kw, L) of x (N, C, H, W)."""
     kernel, stride, dilation, (ph, pw), (oh, ow) = geometry
     n, c = x.shape[:2]
@@ -45,7 +48,8 @@ def _unfold(x, geometry):
     return np.ascontiguousarray(col.reshape(rows, oh * ow, n).transpose(2, 0, 1))
 
 
-def _fold(cols, image_size, channels, geometry):
+def _fold(cols: np.ndarray, image_size: tuple[int, ...], channels: int, geometry: _Geometry
+          ) -> np.ndarray:
     """y (N, C, H, W) from cols (N, C*kh*kw, L): the blocks' values summed where they overlap."""
     kernel, stride, dilation, (ph, pw), out_size = geometry
     n, rows, blocks = cols.shape
@@ -62,11 +66,11 @@ class Unfold(Function):
     Shapes: x (N, C, H, W) -> cols (N, C*kh*kw, L).
     """
 
-    def forward(self, x, geometry=None):
+    def forward(self, x: np.ndarray, geometry: _Geometry = ()) -> np.ndarray:
         self.geometry, self.shape = geometry, x.shape
         return _unfold(x, geometry)
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> np.ndarray:
         _, c, h, w = self.shape
         return _fold(g, (h, w), c, self.geometry)
 
@@ -78,15 +82,17 @@ class Fold(Function):
     Shapes: cols (N, C*kh*kw, L) -> y (N, C, H, W).
     """
 
-    def forward(self, cols, image_size=(), channels=0, geometry=None):
+    def forward(self, cols: np.ndarray, image_size: tuple[int, ...] = (), channels: int = 0,
+                geometry: _Geometry = ()) -> np.ndarray:
         self.geometry = geometry
         return _fold(cols, image_size, channels, geometry)
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> np.ndarray:
         return _unfold(g, self.geometry)
 
 
-def _geometry(op, image_size, kernel_size, dilation, padding, stride, checked_for):
+def _geometry(op: str, image_size: tuple[int, ...], kernel_size: ShapeLike, dilation: ShapeLike,
+              padding: ShapeLike, stride: ShapeLike, checked_for: str) -> _Geometry:
     kernel = ints(op, "kernel_size", kernel_size, 2, 1)
     dilation = ints(op, "dilation", dilation, 2, 1)
     padding = ints(op, "padding", padding, 2, 0)
@@ -98,7 +104,8 @@ def _geometry(op, image_size, kernel_size, dilation, padding, stride, checked_fo
                          f"dilation={dilation}, padding={padding}, stride={stride}, the number "
                          f"of sliding blocks is {blocks[0]} x {blocks[1]}; both must be at "
                          "least one")
-    return kernel, stride, dilation, padding, blocks
+    # ints(..., 2) gives 2-tuples, and blocks has one entry per axis of the 2-D image_size
+    return cast("_Geometry", (kernel, stride, dilation, padding, blocks))
 
 
 @tensor_args("input")
@@ -123,7 +130,7 @@ def unfold(input: Tensor, kernel_size: ShapeLike, dilation: ShapeLike = 1,
     return Unfold.apply(input, geometry=geometry)
 
 
-def _batched(input):
+def _batched(input: Union[Tensor, np.ndarray]) -> Tensor:
     return unsqueeze(input if isinstance(input, Tensor) else Tensor._wrap(np.asarray(input)), 0)
 
 

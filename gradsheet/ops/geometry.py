@@ -17,7 +17,7 @@ spatial axis; ``ints`` turns them into a tuple and checks them.
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Optional, Union, overload
+from typing import TYPE_CHECKING, Any, Optional, Union, overload
 
 import numpy as np
 
@@ -46,7 +46,7 @@ def ints(op: object, name: str, value: ShapeLike, n: int, low: Optional[int] = N
     return items
 
 
-def _padding_sum(P):
+def _padding_sum(P: _Padding) -> int:
     """2P, or before + after for an uneven (before, after) padding."""
     return 2 * P if not isinstance(P, (tuple, list)) else P[0] + P[1]
 
@@ -83,7 +83,9 @@ def is_int(value: object) -> bool:
     return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
 
 
-def _size_1d(W, F, P, S, D, strict, op):
+# W..D are Any: conv_output_size passes its ShapeLike arguments (or their items) unnarrowed;
+# the loop below checks each is an integer
+def _size_1d(W: Any, F: Any, P: Any, S: Any, D: Any, strict: bool, op: str) -> int:
     for name, value, low in (("W", W, 0), ("F", F, 1), ("P", P, 0), ("S", S, 1), ("D", D, 1)):
         if not is_int(value) or value < low:
             raise ValueError(f"{op}: {name} must be an integer >= {low}, got {value!r}")

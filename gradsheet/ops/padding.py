@@ -12,7 +12,7 @@ dimension by 1 before and 2 after, (1, 2, 3, 4) also the one before it by 3 and 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Optional
+from typing import Optional, Union
 
 import numpy as np
 
@@ -31,19 +31,21 @@ class ConstantPad(Function):
     Shapes: x (*) -> y with each padded dimension of size n + left + right.
     """
 
-    def forward(self, x, out_shape=(), inside=(), source=(), value=0):
+    def forward(self, x: np.ndarray, out_shape: tuple[int, ...] = (),
+                inside: tuple[slice, ...] = (), source: tuple[slice, ...] = (),
+                value: float = 0) -> np.ndarray:
         self.shape, self.inside, self.source = x.shape, inside, source
         out = np.full(out_shape, value, dtype=x.dtype)
         out[inside] = x[source]
         return out
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> np.ndarray:
         grad = np.zeros(self.shape, dtype=g.dtype)
         grad[self.source] = g[self.inside]
         return grad
 
 
-def _pairs(op, pad, ndim):
+def _pairs(op: str, pad: Union[Sequence[int], Tensor], ndim: int) -> list[tuple[int, int, int]]:
     if isinstance(pad, Tensor):
         pad = pad.tolist()
     if not isinstance(pad, (list, tuple)):
@@ -61,7 +63,7 @@ def _pairs(op, pad, ndim):
     return [(ndim - 1 - k, int(pad[2 * k]), int(pad[2 * k + 1])) for k in range(len(pad) // 2)]
 
 
-def _source_index(mode, n, left, right):
+def _source_index(mode: str, n: int, left: int, right: int) -> np.ndarray:
     """src(j) for the output positions j = -left .. n + right - 1 of one axis."""
     if mode == "circular":  # as torch: crop the negative pads first, then wrap what is left
         low, high = max(0, -left), n - max(0, -right)
@@ -73,9 +75,11 @@ def _source_index(mode, n, left, right):
         return np.where(j > n - 1, 2 * (n - 1) - j, j)
     if mode == "replicate":
         return np.clip(j, 0, n - 1)
+    raise ValueError(f"_source_index: unknown padding mode {mode!r}")  # pad checks it first
 
 
-def _check_non_constant(op, mode, shape, pairs):
+def _check_non_constant(op: str, mode: str, shape: tuple[int, ...],
+                        pairs: list[tuple[int, int, int]]) -> None:
     k = len(pairs)
     ndim = len(shape)
     if k not in (1, 2, 3) or ndim not in (k + 1, k + 2):

@@ -45,7 +45,7 @@ def promote_types(a: DType, b: DType) -> np.dtype:
     return np.promote_types(a, b)
 
 
-def _number_dtype(x):
+def _number_dtype(x: TensorLike) -> np.dtype:
     """The dtype a number (or an array constant) stands for: the default of its category."""
     kind = np.asarray(x).dtype.kind
     if kind == "b":
@@ -57,7 +57,7 @@ def _number_dtype(x):
     return get_default_dtype()
 
 
-def _combine(higher, lower):
+def _combine(higher: Optional[np.dtype], lower: Optional[np.dtype]) -> Optional[np.dtype]:
     """torch's combine_categories: ``higher``-priority operands decide within their category
     or above it; ``lower``-priority ones only when their category is higher."""
     if higher is None or lower is None:

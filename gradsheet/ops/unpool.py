@@ -28,7 +28,8 @@ class MaxUnpool(Function):
     gather: every input gets the gradient at its index, written or not, as torch).
     """
 
-    def forward(self, x, positions, out_shape):
+    def forward(self, x: np.ndarray, positions: np.ndarray, out_shape: tuple[int, ...]
+                ) -> np.ndarray:
         self.positions, self.in_shape = positions, x.shape
         out = np.zeros(int(np.prod(out_shape)), dtype=x.dtype)
         flat = x.reshape(-1)
@@ -37,11 +38,13 @@ class MaxUnpool(Function):
         out[targets] = flat[::-1][first]
         return out.reshape(out_shape)
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> np.ndarray:
         return g.reshape(-1)[self.positions].reshape(self.in_shape)
 
 
-def _output_size(op, sizes, kernel, stride, padding, output_size):
+def _output_size(op: str, sizes: tuple[int, ...], kernel: tuple[int, ...],
+                 stride: tuple[int, ...], padding: tuple[int, ...],
+                 output_size: Optional[Sequence[int]]) -> tuple[int, ...]:
     """torch's _unpool_output_size: (W - 1) S + F - 2P per axis, or ``output_size`` (its last
     ``dims`` entries when it also names N and C) within S of that."""
     dims = len(kernel)
@@ -114,11 +117,11 @@ def max_unpool(op: str, dims: int, input: Tensor, indices: Tensor, kernel_size: 
 class _EmptyUnpool(Function):
     """y = zeros of an empty output shape;  dL/dx = 0."""
 
-    def forward(self, x, out_shape):
+    def forward(self, x: np.ndarray, out_shape: tuple[int, ...]) -> np.ndarray:
         self.in_shape = x.shape
         return np.zeros(out_shape, x.dtype)
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> np.ndarray:
         return np.zeros(self.in_shape, g.dtype)
 
 
