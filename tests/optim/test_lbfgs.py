@@ -286,6 +286,8 @@ def test_lbfgs_rejects_bad_arguments():
         opt.step(closure)
     with pytest.raises(TypeError, match="closure"):
         opt.step(None)
+    with pytest.raises(TypeError, match="a closure that re-evaluates the loss is required"):
+        opt.step()  # closure defaults to None (the base's signature), named in the error
 
 
 def test_max_eval_defaults_to_five_quarters_of_max_iter():
