@@ -11,9 +11,12 @@ from __future__ import annotations
 import collections
 import operator
 from collections.abc import Iterable, Iterator, Mapping
-from typing import Any, Optional, Self, SupportsIndex, Union, cast, overload
+from typing import TYPE_CHECKING, Any, Optional, SupportsIndex, Union, cast, overload
 
 from .module import Module, _addindent
+
+if TYPE_CHECKING:
+    from typing import Self  # (Python 3.11; gradsheet runs on 3.10: read by checkers only)
 
 
 class _IndexedModules(Module):

@@ -23,7 +23,7 @@ import collections
 import collections.abc
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Optional, Self, cast
+from typing import TYPE_CHECKING, Any, Optional, cast
 
 import numpy as np
 
@@ -36,6 +36,8 @@ from ..autograd.tensor import Tensor
 from .parameter import Parameter
 
 if TYPE_CHECKING:
+    from typing import Self  # (Python 3.11; gradsheet runs on 3.10: read by checkers only)
+
     from .._typing import DeviceLike, DType
 
 # A gradient as the hooks' identity nodes pass it around (None: no gradient)

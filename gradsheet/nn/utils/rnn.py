@@ -15,7 +15,7 @@ d(pad)/d(data) the gather of the padded gradient at the packed positions.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING, Any, NamedTuple, Optional, Self, Union, cast
+from typing import TYPE_CHECKING, Any, NamedTuple, Optional, Union, cast
 
 import numpy as np
 
@@ -23,6 +23,8 @@ from ...autograd.function import Function
 from ...autograd.tensor import Tensor
 
 if TYPE_CHECKING:
+    from typing import Self  # (Python 3.11; gradsheet runs on 3.10: read by checkers only)
+
     from ..._typing import TensorLike
 
 # the lengths of a batch's sequences
