@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import warnings
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Callable
 
 import numpy as np
 
@@ -31,7 +31,7 @@ class Dropout(Function):
     as u ~ U[0, 1) in the input's dtype (float32 for float16) and kept where u >= p.
     """
 
-    def forward(self, x, p):
+    def forward(self, x: np.ndarray, p: float) -> np.ndarray:
         draw_dtype = x.dtype if x.dtype in (np.float32, np.float64) else np.dtype(np.float32)
         mask = backend.default_generator().random(x.shape, dtype=draw_dtype)
         keep = mask >= p  # P(u >= p) = 1 - p
@@ -40,11 +40,11 @@ class Dropout(Function):
         self.mask = mask.astype(x.dtype, copy=False)
         return x * self.mask
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> np.ndarray:
         return g * self.mask
 
 
-def _check_p(op, p):
+def _check_p(op: str, p: float) -> None:
     if not 0.0 <= p <= 1.0:
         raise ValueError(f"{op}: probability p must lie in [0, 1] (a unit is dropped with "
                          f"probability p), got p={p}")
@@ -66,7 +66,7 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool 
     return Dropout.apply(input, p=float(p))
 
 
-def _draw_keep(shape, dtype, p):
+def _draw_keep(shape: tuple[int, ...], dtype: np.dtype, p: float) -> np.ndarray:
     """A boolean mask of ``shape``, each entry True (kept) with probability 1 - p."""
     draw_dtype = dtype if dtype in (np.float32, np.float64) else np.dtype(np.float32)
     return backend.default_generator().random(shape, dtype=draw_dtype) >= p
@@ -77,13 +77,13 @@ class FeatureDropout(Function):
     positions (the mask has shape (N, C, 1, ..., 1)): whole channels are zeroed;
     dy/dx = m / (1 - p), the same scaled mask."""
 
-    def forward(self, x, p, mask_shape):
+    def forward(self, x: np.ndarray, p: float, mask_shape: tuple[int, ...]) -> np.ndarray:
         keep = _draw_keep(mask_shape, x.dtype, p)
         scale = 1.0 / (1.0 - p) if p < 1 else 0.0
         self.mask = (keep * scale).astype(x.dtype, copy=False)
         return x * self.mask
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> tuple[np.ndarray, None, None]:
         return g * self.mask, None, None
 
 
@@ -98,7 +98,7 @@ class AlphaDropout(Function):
     dy/dx = a m, the same scaled mask. p = 1 gives zeros (and a zero gradient), as torch.
     """
 
-    def forward(self, x, p, mask_shape):
+    def forward(self, x: np.ndarray, p: float, mask_shape: tuple[int, ...]) -> np.ndarray:
         keep = _draw_keep(mask_shape, x.dtype, p)
         if p < 1:
             a = 1.0 / math.sqrt((1.0 - p) * (1.0 + p * ALPHA_PRIME ** 2))
@@ -110,11 +110,11 @@ class AlphaDropout(Function):
             shift = self.mask
         return x * self.mask + shift
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> tuple[np.ndarray, None, None]:
         return g * self.mask, None, None
 
 
-def _channel_mask_shape(op, shape, batched):
+def _channel_mask_shape(op: str, shape: tuple[int, ...], batched: bool) -> tuple[int, ...]:
     """(N, C, 1, ..., 1) for a batched input of ``shape``, (C, 1, ..., 1) for an unbatched one."""
     lead = 2 if batched else 1
     if len(shape) < lead:
@@ -123,7 +123,8 @@ def _channel_mask_shape(op, shape, batched):
     return tuple(shape[:lead]) + (1,) * (len(shape) - lead)
 
 
-def _channel_dropout(op, input, p, training, inplace, batched, fn, alpha=False):
+def _channel_dropout(op: str, input: Tensor, p: float, training: bool, inplace: bool,
+                     batched: bool, fn: Callable[..., Tensor], alpha: bool = False) -> Tensor:
     """The shared path of the channel dropouts: identity, zeros at p = 1, else ``function``."""
     if not training or p == 0 or input.array.size == 0:
         return input
@@ -202,9 +203,9 @@ def dropout3d(input: Tensor, p: float = 0.5, training: bool = True, inplace: boo
                             input.ndim == 5, _quiet(dropout3d))
 
 
-def _quiet(function):
+def _quiet(function: Callable[..., Tensor]) -> Callable[..., Tensor]:
     """``function`` with its rank warnings silenced (the in-place path calls it a second time)."""
-    def call(*args, **kwargs):
+    def call(*args: Any, **kwargs: Any) -> Tensor:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             return function(*args, **kwargs)

@@ -27,7 +27,8 @@ if TYPE_CHECKING:
     from .._typing import ShapeLike
 
 
-def _standardize(x, axes, eps):
+def _standardize(x: np.ndarray, axes: tuple[int, ...], eps: float
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """(x_hat, 1/sigma, mu, sigma^2) with the statistics over ``axes`` (kept as size-1 dims)."""
     mean = x.mean(axis=axes, keepdims=True)
     centred = x - mean
@@ -36,7 +37,8 @@ def _standardize(x, axes, eps):
     return np.multiply(centred, invstd, out=centred), invstd, mean, var
 
 
-def _standardize_backward(dxhat, xhat, invstd, axes):
+def _standardize_backward(dxhat: np.ndarray, xhat: np.ndarray, invstd: np.ndarray,
+                          axes: tuple[int, ...]) -> np.ndarray:
     """dL/dx = (1/sigma) (dx_hat - mean(dx_hat) - x_hat mean(dx_hat x_hat)), means over ``axes``."""
     dx = xhat * (dxhat * xhat).mean(axis=axes, keepdims=True)
     np.subtract(dxhat, dx, out=dx)
@@ -45,7 +47,8 @@ def _standardize_backward(dxhat, xhat, invstd, axes):
     return dx
 
 
-def _affine(xhat, weight, bias, view):
+def _affine(xhat: np.ndarray, weight: Optional[np.ndarray], bias: Optional[np.ndarray],
+            view: tuple[int, ...]) -> np.ndarray:
     """y = gamma x_hat + beta with gamma, beta reshaped to ``view``; x_hat itself without them."""
     if weight is None and bias is None:
         return xhat
@@ -55,7 +58,8 @@ def _affine(xhat, weight, bias, view):
     return y
 
 
-def _affine_grads(node, g, xhat, axes, shape):
+def _affine_grads(node: Function, g: np.ndarray, xhat: np.ndarray, axes: tuple[int, ...],
+                  shape: tuple[int, ...]) -> tuple[Optional[np.ndarray], Optional[np.ndarray]]:
     """dL/dgamma = sum of g * x_hat and dL/dbeta = sum of g over ``axes``, in ``shape``."""
     grad_w = (g * xhat).sum(axis=axes).reshape(shape) if node.needs_grad(1) else None
     grad_b = g.sum(axis=axes).reshape(shape) if node.needs_grad(2) else None
@@ -78,7 +82,9 @@ class BatchNorm(Function):
     Shapes: x (N, C, *), gamma, beta, running_mean, running_var (C,).
     """
 
-    def forward(self, x, weight, bias, running_mean, running_var, training, momentum, eps):
+    def forward(self, x: np.ndarray, weight: Optional[np.ndarray], bias: Optional[np.ndarray],
+                running_mean: Optional[np.ndarray], running_var: Optional[np.ndarray],
+                training: bool, momentum: float, eps: float) -> np.ndarray:
         axes = (0,) + tuple(range(2, x.ndim))
         view = (x.shape[1],) + (1,) * (x.ndim - 2)
         if training:
@@ -86,16 +92,22 @@ class BatchNorm(Function):
             if running_mean is not None:
                 m = x.size // x.shape[1]
                 move_towards(running_mean, mean.reshape(-1), momentum)
-                move_towards(running_var, var.reshape(-1) * (m / (m - 1)), momentum)
+                # batch_norm gives both running statistics or neither
+                move_towards(running_var, var.reshape(-1) * (m / (m - 1)),  # type: ignore[arg-type]
+                             momentum)
         else:
-            invstd = (1.0 / np.sqrt(running_var + eps)).astype(x.dtype, copy=False).reshape(view)
-            xhat = x - running_mean.reshape(view).astype(x.dtype, copy=False)
+            # batch_norm passes the running statistics whenever training is False
+            invstd = (1.0 / np.sqrt(running_var + eps)  # type: ignore[operator]  # (above)
+                      ).astype(x.dtype, copy=False).reshape(view)
+            xhat = x - running_mean.reshape(view  # type: ignore[union-attr]  # (above)
+                                            ).astype(x.dtype, copy=False)
             xhat *= invstd
         self.xhat, self.invstd, self.weight = xhat, invstd, weight
         self.axes, self.view, self.training = axes, view, training
         return _affine(xhat, weight, bias, view)
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray
+                 ) -> tuple[Optional[np.ndarray], Optional[np.ndarray], Optional[np.ndarray]]:
         xhat, axes = self.xhat, self.axes
         grad_w, grad_b = _affine_grads(self, g, xhat, axes, (xhat.shape[1],))
         grad_x = None
@@ -128,13 +140,15 @@ class LayerNorm(Function):
     ``normalized_shape``. Backward: the module docstring's closed form with dx_hat = gamma g.
     """
 
-    def forward(self, x, weight, bias, n_axes, eps):
+    def forward(self, x: np.ndarray, weight: Optional[np.ndarray], bias: Optional[np.ndarray],
+                n_axes: int, eps: float) -> np.ndarray:
         self.axes = tuple(range(x.ndim - n_axes, x.ndim))
         self.xhat, self.invstd, _, _ = _standardize(x, self.axes, eps)
         self.weight = weight
         return _affine(self.xhat, weight, bias, self.xhat.shape[x.ndim - n_axes:])
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray
+                 ) -> tuple[Optional[np.ndarray], Optional[np.ndarray], Optional[np.ndarray]]:
         xhat, weight = self.xhat, self.weight
         batch_axes = tuple(range(xhat.ndim - len(self.axes)))
         grad_w, grad_b = _affine_grads(self, g, xhat, batch_axes, xhat.shape[len(batch_axes):])
@@ -153,15 +167,17 @@ class GroupNorm(Function):
     Shapes: x (N, C, *), gamma, beta (C,).
     """
 
-    def forward(self, x, weight, bias, num_groups, eps):
+    def forward(self, x: np.ndarray, weight: Optional[np.ndarray], bias: Optional[np.ndarray],
+                num_groups: int, eps: float) -> np.ndarray:
         grouped = x.reshape(x.shape[0], num_groups, int(np.prod(x.shape[1:])) // num_groups)
         xhat, self.invstd, _, _ = _standardize(grouped, (2,), eps)
-        self.xhat = xhat.reshape(x.shape)
+        self.xhat: np.ndarray = xhat.reshape(x.shape)  # (NumPy's stubs: reshape(tuple) is 0-d)
         self.weight = weight
         self.view = (x.shape[1],) + (1,) * (x.ndim - 2)
         return _affine(self.xhat, weight, bias, self.view)
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray
+                 ) -> tuple[Optional[np.ndarray], Optional[np.ndarray], Optional[np.ndarray]]:
         xhat, weight = self.xhat, self.weight
         axes = (0,) + tuple(range(2, xhat.ndim))
         grad_w, grad_b = _affine_grads(self, g, xhat, axes, (xhat.shape[1],))
@@ -175,11 +191,11 @@ class GroupNorm(Function):
         return grad_x, grad_w, grad_b
 
 
-def _shape(t):
+def _shape(t: Optional[Tensor]) -> Optional[tuple[int, ...]]:
     return None if t is None else tuple(t.shape)
 
 
-def _check_per_channel(op, input, **tensors):
+def _check_per_channel(op: str, input: Tensor, **tensors: Optional[Tensor]) -> None:
     """Each given tensor must hold one value per channel: shape (C,) with C = input.shape[1]."""
     channels = input.shape[1]
     for name, t in tensors.items():
@@ -189,7 +205,7 @@ def _check_per_channel(op, input, **tensors):
                              f"(expected ({channels},))")
 
 
-def _check_input(op, input, min_dims):
+def _check_input(op: str, input: Tensor, min_dims: int) -> None:
     if not isinstance(input, Tensor):
         raise TypeError(f"{op}: expected a Tensor, got {type(input).__name__}")
     if input.ndim < min_dims:

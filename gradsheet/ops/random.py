@@ -17,7 +17,7 @@ from __future__ import annotations
 import math
 import operator
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Optional, Union
+from typing import TYPE_CHECKING, Any, Callable, Optional, SupportsIndex, Union
 
 import numpy as np
 
@@ -63,7 +63,7 @@ def floating_only(op: str, dtype: DType, what: str = "tensor") -> None:
         raise RuntimeError(f"{op}: a continuous distribution needs a floating {what}, got {dtype}")
 
 
-def _number(op, name, value):
+def _number(op: str, name: str, value: object) -> float:
     """``value`` (a number or a one-element tensor) as a Python float."""
     if isinstance(value, Tensor):
         if value.numel() != 1:
@@ -74,7 +74,7 @@ def _number(op, name, value):
     return float(value)
 
 
-def _integer(op, name, value):
+def _integer(op: str, name: str, value: SupportsIndex) -> int:
     try:
         if isinstance(value, float):
             raise TypeError
@@ -90,11 +90,11 @@ class Sample(Function):
     parameters (no reparameterisation), so the result requires grad but passes back zeros.
     """
 
-    def forward(self, *arrays, draw):
+    def forward(self, *arrays: np.ndarray, draw: Callable[..., np.ndarray]) -> np.ndarray:
         self.inputs = [(np.shape(a), getattr(a, "dtype", None)) for a in arrays]
         return draw(*arrays)
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> tuple[Optional[np.ndarray], ...]:
         return tuple(np.zeros(shape, dtype or g.dtype) if self.needs_grad(i) else None
                      for i, (shape, dtype) in enumerate(self.inputs))
 
@@ -154,7 +154,7 @@ def normal(mean: Union[float, Tensor], std: Union[float, Tensor] = 1.0,
         raise RuntimeError(f"normal: the shape of mean {tuple(mean_shape)} and the shape of std "
                            f"{tuple(std_shape)} do not broadcast") from None
 
-    def draw(*arrays):
+    def draw(*arrays: np.ndarray) -> np.ndarray:
         m, s = (arrays[0], arrays[1]) if len(arrays) == 2 else \
             ((arrays[0], std) if isinstance(mean, Tensor) else (mean, arrays[0]))
         z = rng.standard_normal(shape, dtype=draw_dtype(out_dtype))
@@ -162,7 +162,7 @@ def normal(mean: Union[float, Tensor], std: Union[float, Tensor] = 1.0,
     return Sample.apply(*tensors, draw=draw)
 
 
-def _probabilities(op, p):
+def _probabilities(op: str, p: Union[float, Tensor]) -> Union[np.ndarray, float]:
     """p's values (a number, or a floating tensor's array) checked to lie in [0, 1]."""
     if isinstance(p, Tensor):
         floating_only(op, p.dtype, "p")
@@ -189,7 +189,7 @@ def bernoulli(input: Tensor, p: Optional[float] = None, *,
     if p is None:
         _probabilities("bernoulli", input)
 
-        def draw(probabilities):
+        def draw(probabilities: np.ndarray) -> np.ndarray:
             return (rng.random(probabilities.shape) < probabilities).astype(probabilities.dtype)
         return Sample.apply(input, draw=draw)
     value = _probabilities("bernoulli", p)
@@ -248,7 +248,8 @@ def multinomial(input: Tensor, num_samples: int, replacement: bool = False, *,
     return Tensor._wrap(out.reshape(input.shape[:-1] + (num_samples,)).astype(np.int64))
 
 
-def _with_replacement(rng, weights, totals, num_samples):
+def _with_replacement(rng: np.random.Generator, weights: np.ndarray, totals: np.ndarray,
+                      num_samples: int) -> np.ndarray:
     """Inverse-CDF draws for every row at once: row r's CDF shifted by r, one searchsorted."""
     rows, categories = weights.shape
     cdf = np.cumsum(weights / totals[:, None], axis=1)
@@ -279,18 +280,21 @@ def poisson(input: Tensor, generator: Optional[np.random.Generator] = None) -> T
 
 
 # ---------------------------------------------------------------- in-place fills
-def _fill(op, target, values, operands=()):
+def _fill(op: str, target: Tensor, values: Callable[[tuple[int, ...], np.dtype], np.ndarray],
+          operands: tuple[Tensor, ...] = ()) -> Tensor:
     """Write ``values(shape, dtype)`` into target under the in-place rules (a Sample node when
     recorded: zero gradient to the old value and the tensor operands)."""
     if not isinstance(target, Tensor):
         raise TypeError(f"{op}: expects a Tensor, got {type(target).__name__}")
 
-    def compute(source):
+    def compute(source: Tensor) -> Tensor:
         return Sample.apply(source, *operands, draw=lambda old, *rest: values(old.shape, old.dtype))
     return inplace.write(target, op, compute, list(operands))
 
 
-def _continuous(op, target, transform, generator):
+def _continuous(op: str, target: Tensor,
+                transform: Callable[[np.random.Generator, tuple[int, ...], np.dtype], np.ndarray],
+                generator: Optional[np.random.Generator]) -> Tensor:
     """Fill a floating target with transform(rng, shape, draw_dtype)."""
     if not isinstance(target, Tensor):
         raise TypeError(f"{op}: expects a Tensor, got {type(target).__name__}")
@@ -324,7 +328,7 @@ def uniform_(input: Tensor, *bounds: float, generator: Optional[np.random.Genera
         raise RuntimeError(f"uniform_: expects to return a [from, to) range, but found "
                            f"from={low} > to={high}")
 
-    def transform(rng, shape, dt):
+    def transform(rng: np.random.Generator, shape: tuple[int, ...], dt: np.dtype) -> np.ndarray:
         values = (low + (high - low) * rng.random(shape, dtype=dt)).astype(input.dtype)
         if low < high:  # rounding must not reach `to`
             top = np.nextafter(input.dtype.type(high), input.dtype.type(low))
@@ -333,7 +337,8 @@ def uniform_(input: Tensor, *bounds: float, generator: Optional[np.random.Genera
     return _continuous("uniform_", input, transform, generator)
 
 
-def _bounds(op, positional, names, keys, defaults):
+def _bounds(op: str, positional: tuple[Any, ...], names: dict[str, Any], keys: tuple[str, ...],
+            defaults: tuple[Any, ...]) -> list[Any]:
     """Positional and keyword arguments (keys may be Python keywords such as 'from')."""
     unknown = sorted(set(names) - set(keys))
     if unknown:
@@ -372,7 +377,7 @@ def log_normal_(input: Tensor, mean: float = 1.0, std: float = 2.0, *,
     if not std > 0.0:
         raise RuntimeError(f"log_normal_: expects std > 0.0, but found std={std}")
 
-    def transform(rng, shape, dt):
+    def transform(rng: np.random.Generator, shape: tuple[int, ...], dt: np.dtype) -> np.ndarray:
         with np.errstate(over="ignore"):
             return np.exp(mean + std * rng.standard_normal(shape, dtype=dt))
     return _continuous("log_normal_", input, transform, generator)
@@ -416,7 +421,7 @@ _FLOAT_LIMIT = {np.dtype(np.float16): 2 ** 11, np.dtype(np.float32): 2 ** 24,
                 np.dtype(np.float64): 2 ** 53}
 
 
-def _integer_range(op, dtype):
+def _integer_range(op: str, dtype: np.dtype) -> tuple[int, int]:
     """The (lowest, highest) integers a tensor of ``dtype`` takes from random_."""
     if dtype.kind == "b":
         return 0, 1
@@ -465,7 +470,7 @@ def random_(input: Tensor, *args: Optional[int], generator: Optional[np.random.G
                            f"above the dtype's limit {high_inclusive}")
     rng = generator_of("random_", generator)
 
-    def values(shape, dtype):
+    def values(shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
         kind = dtype if dtype.kind in "iu" else np.dtype(np.int64)
         return rng.integers(low, high_inclusive, size=shape, dtype=kind, endpoint=True).astype(dtype)
     return _fill("random_", input, values)
@@ -484,6 +489,6 @@ def geometric_(input: Tensor, p: float, *, generator: Optional[np.random.Generat
         raise RuntimeError("geometric_: not implemented for bool tensors")
     rng = generator_of("geometric_", generator)
 
-    def draw(shape, dtype):
+    def draw(shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
         return rng.geometric(p, shape).astype(dtype)
     return _fill("geometric_", input, draw)

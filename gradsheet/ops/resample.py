@@ -25,7 +25,10 @@ from ..autograd.function import Function
 from ..autograd.tensor import Tensor
 
 if TYPE_CHECKING:
-    from .._typing import DType, ShapeLike
+    from .._typing import DType, ShapeLike, TensorLike
+
+    # Resample's axes: (axis, index (out, taps), weight (out, taps) or None for a copy) each
+    _Axes = tuple[tuple[int, np.ndarray, Optional[np.ndarray]], ...]
 
 # torch's bicubic kernel constant (Keys' cubic convolution with A = -0.75)
 CUBIC_A = -0.75
@@ -74,7 +77,7 @@ class Resample(Function):
     Shapes: x (*) -> y (*) with axis a of size len(idx) for each (a, idx, w).
     """
 
-    def forward(self, x, axes=()):
+    def forward(self, x: np.ndarray, axes: _Axes = ()) -> np.ndarray:
         self.axes, self.shape = axes, x.shape
         sizes = []
         for axis, index, weight in axes:
@@ -83,14 +86,16 @@ class Resample(Function):
         self.sizes = sizes
         return np.ascontiguousarray(x) if axes else x.copy()
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> np.ndarray:
         for (axis, index, weight), size in zip(reversed(self.axes), reversed(self.sizes)):
             g = scatter_axis(g, axis, index, weight, size)
         return g
 
 
 # ---------------------------------------------------------------- source positions per mode
-def _scale(in_size, out_size, align_corners, scale_factor, dtype=np.float64):
+def _scale(in_size: int, out_size: int, align_corners: Optional[bool],
+           scale_factor: Optional[float], dtype: type[np.floating[Any]] = np.float64
+           ) -> np.floating[Any]:
     """PyTorch's area_pixel_compute_scale: input pixels per output pixel."""
     if align_corners:
         return dtype((in_size - 1) / (out_size - 1)) if out_size > 1 else dtype(0.0)
@@ -99,7 +104,8 @@ def _scale(in_size, out_size, align_corners, scale_factor, dtype=np.float64):
     return dtype(in_size) / dtype(out_size)
 
 
-def _source(in_size, out_size, align_corners, scale_factor, cubic=False):
+def _source(in_size: int, out_size: int, align_corners: Optional[bool],
+            scale_factor: Optional[float], cubic: bool = False) -> np.ndarray:
     """The (float64) input coordinate of each output position (torch's
     area_pixel_compute_source_index)."""
     scale = _scale(in_size, out_size, align_corners, scale_factor)
@@ -110,7 +116,7 @@ def _source(in_size, out_size, align_corners, scale_factor, cubic=False):
     return src if cubic else np.maximum(src, 0.0)
 
 
-def _guard(src, in_size):
+def _guard(src: np.ndarray, in_size: int) -> tuple[np.ndarray, np.ndarray]:
     """torch's guard_index_and_lambda: i0 = min(floor(src), in - 1), t = clip(src - i0, 0, 1)."""
     i0 = np.minimum(np.floor(src).astype(np.int64), in_size - 1)
     return i0, np.clip(src - i0, 0.0, 1.0)
@@ -152,10 +158,10 @@ def cubic_taps(in_size: int, out_size: int, align_corners: Optional[bool],
     i0, t = _guard(_source(in_size, out_size, align_corners, scale_factor, cubic=True), in_size)
     a = CUBIC_A
 
-    def near(d):  # |d| <= 1
+    def near(d: np.ndarray) -> np.ndarray:  # |d| <= 1
         return ((a + 2) * d - (a + 3)) * d * d + 1
 
-    def far(d):  # 1 < |d| < 2
+    def far(d: np.ndarray) -> np.ndarray:  # 1 < |d| < 2
         return ((a * d - 5 * a) * d + 8 * a) * d - 4 * a
 
     weight = np.stack([far(t + 1), near(t), near(1 - t), far(2 - t)], axis=1)
@@ -181,7 +187,7 @@ _MODES = {"nearest": None, "nearest-exact": None, "area": None,
           "linear": 3, "bilinear": 4, "bicubic": 4, "trilinear": 5}
 
 
-def _check_input(input, mode):
+def _check_input(input: TensorLike, mode: str) -> np.ndarray:
     x = input.array if isinstance(input, Tensor) else np.asarray(input)
     if mode not in _MODES:
         raise NotImplementedError(f"interpolate: unknown mode {mode!r}; expected one of "
@@ -201,8 +207,10 @@ def _check_input(input, mode):
     return x
 
 
-def _per_axis(op, name, value, dims, shape, kind):
-    """An int/float or a sequence of ``dims`` of them, as a list."""
+def _per_axis(op: str, name: str, value: Any, dims: int, shape: tuple[int, ...], kind: str
+              ) -> list[Any]:
+    """An int/float or a sequence of ``dims`` of them, as a list (of ints or of floats, by
+    ``kind``)."""
     if isinstance(value, (list, tuple)):
         if len(value) != dims:
             raise ValueError(f"{op}: input and {name} must have the same number of spatial "
@@ -301,15 +309,15 @@ class PixelShuffle(Function):
     Shapes: (*, C*r*r, H, W) -> (*, C, H*r, W*r) (unshuffle: the other way).
     """
 
-    def forward(self, x, r=1, unshuffle=False):
+    def forward(self, x: np.ndarray, r: int = 1, unshuffle: bool = False) -> np.ndarray:
         self.shape, self.r, self.unshuffle = x.shape, r, unshuffle
         return _unshuffle(x, r) if unshuffle else _shuffle(x, r)
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> np.ndarray:
         return _shuffle(g, self.r) if self.unshuffle else _unshuffle(g, self.r)
 
 
-def _shuffle(x, r):
+def _shuffle(x: np.ndarray, r: int) -> np.ndarray:
     *batch, c, h, w = x.shape
     c_out = c // (r * r)
     n = len(batch)
@@ -318,7 +326,7 @@ def _shuffle(x, r):
     return np.ascontiguousarray(y).reshape(*batch, c_out, h * r, w * r)
 
 
-def _unshuffle(x, r):
+def _unshuffle(x: np.ndarray, r: int) -> np.ndarray:
     *batch, c, h, w = x.shape
     n = len(batch)
     y = x.reshape(*batch, c, h // r, r, w // r, r)
@@ -326,7 +334,7 @@ def _unshuffle(x, r):
     return np.ascontiguousarray(y).reshape(*batch, c * r * r, h // r, w // r)
 
 
-def _check_factor(op, name, factor):
+def _check_factor(op: str, name: str, factor: object) -> int:
     if isinstance(factor, bool) or not isinstance(factor, (int, np.integer)):
         raise TypeError(f"{op}: {name} must be an int, got {factor!r}")
     if factor <= 0:
@@ -334,7 +342,7 @@ def _check_factor(op, name, factor):
     return int(factor)
 
 
-def _shape_of(input):
+def _shape_of(input: TensorLike) -> tuple[int, ...]:
     return tuple(input.shape) if isinstance(input, Tensor) else np.shape(input)
 
 

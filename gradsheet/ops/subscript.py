@@ -12,7 +12,8 @@ integers (a view), then the rest.
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any, Optional
 
 import numpy as np
 
@@ -51,7 +52,7 @@ def torch_index(index: Any, shape: tuple[int, ...]) -> tuple[Any, ...]:
     return tuple(first), rest
 
 
-def _part(p):
+def _part(p: Any) -> Any:
     """One index entry as NumPy takes it: Tensors and lists become arrays, 0-d integer
     arrays integers (PyTorch selects with them)."""
     if isinstance(p, Tensor):
@@ -69,23 +70,23 @@ def _part(p):
     return p
 
 
-def _select(array, steps):
+def _select(array: np.ndarray, steps: Iterable[Any]) -> np.ndarray:
     for step in steps:
         array = array[step]
     return array
 
 
-def _is_basic(step):
+def _is_basic(step: Any) -> bool:
     """Basic indexing (ints, slices, None, ...) gives a view and never picks an element twice."""
     parts = step if isinstance(step, tuple) else (step,)
     return all(p is None or p is Ellipsis or isinstance(p, (int, slice)) for p in parts)
 
 
-def _is_view(steps):
+def _is_view(steps: tuple[Any, ...]) -> bool:
     return all(_is_basic(step) for step in steps)
 
 
-def _select_or_raise(op, array, steps):
+def _select_or_raise(op: str, array: np.ndarray, steps: tuple[Any, ...]) -> np.ndarray:
     try:
         return _select(array, steps)
     except IndexError as error:
@@ -96,12 +97,12 @@ class GetItem(Function):
     """y = x[index];  dL/dx = zeros with dL/dy added at ``index`` (np.add.at when an element
     can be picked twice)."""
 
-    def forward(self, x, steps):
+    def forward(self, x: np.ndarray, steps: tuple[Any, ...]) -> np.ndarray:
         self.shape, self.steps = x.shape, steps
         self.view_of_input = _is_view(steps)  # y shares x's memory (autograd.inplace)
         return _select_or_raise("getitem", x, steps)
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> tuple[np.ndarray, None]:
         grad = np.zeros(self.shape, dtype=g.dtype)
         *lead, last = self.steps
         region = _select(grad, lead)
@@ -111,11 +112,11 @@ class GetItem(Function):
             np.add.at(region, last, g)
         return grad, None
 
-    def write_back(self, base, value):
+    def write_back(self, base: Tensor, value: TensorLike) -> None:
         """An in-place change to y = base[index]: ``base[index] = value``, recorded."""
         setitem(base, _Steps(self.steps), value)
 
-    def rebuild(self, base):
+    def rebuild(self, base: Tensor) -> Tensor:
         """y again, as ``base[index]`` of base's new value."""
         return GetItem.apply(base, self.steps)
 
@@ -124,13 +125,13 @@ class IndexPut(Function):
     """y = x with y[index] = v;  dL/dx = dL/dy with zeros at ``index``,
     dL/dv = dL/dy[index] (summed over the dimensions v was broadcast along)."""
 
-    def forward(self, x, v, steps):
+    def forward(self, x: np.ndarray, v: np.ndarray, steps: tuple[Any, ...]) -> np.ndarray:
         self.steps = steps
         out = x.copy()
         _assign(out, steps, v)
         return out
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> tuple[Optional[np.ndarray], Optional[np.ndarray], None]:
         grad_x = grad_v = None
         if self.needs_grad(0):
             grad_x = g.copy()
@@ -144,7 +145,7 @@ class _Steps(tuple):
     """An index already converted by ``torch_index`` (passed back in by GetItem.write_back)."""
 
 
-def _assign(array, steps, value):
+def _assign(array: np.ndarray, steps: tuple[Any, ...], value: Any) -> None:
     *lead, last = steps
     try:
         _select(array, lead)[last] = value
@@ -153,7 +154,7 @@ def _assign(array, steps, value):
                           f"{np.shape(value)})") from None
 
 
-def _steps(index, shape):
+def _steps(index: Any, shape: tuple[int, ...]) -> tuple[Any, ...]:
     return tuple(index) if isinstance(index, _Steps) else torch_index(index, shape)
 
 
@@ -173,7 +174,7 @@ def setitem(x: Tensor, index: Any, value: TensorLike) -> None:
     steps = _steps(index, x.shape)
     operand = value if isinstance(value, Tensor) else None
 
-    def put(source):
+    def put(source: Tensor) -> Tensor:
         if operand is None or not (operand.requires_grad or source.requires_grad):
             if source is x:  # not recorded: write straight into x's array
                 array = operand.array if operand is not None else value
