@@ -15,11 +15,15 @@ Every failure prints one line, ``gradsheet COMMAND: error: ...``, and exits non-
 warning one line, ``gradsheet COMMAND: warning: ...`` (NumPy's floating-point warnings are
 silenced: gradsheet checks the losses itself).
 """
+from __future__ import annotations
+
 import argparse
 import contextlib
 import os
 import sys
 import warnings
+from collections.abc import Iterator, Sequence
+from typing import Any, NoReturn, Optional, TextIO, Union
 
 import numpy as np
 
@@ -30,7 +34,7 @@ class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
     """argparse's help with "(default: X)" after each option's help, except where there is no
     default to show (None, or a flag's False)."""
 
-    def _get_help_string(self, action):
+    def _get_help_string(self, action: argparse.Action) -> Optional[str]:
         if action.default is None or action.default is False:
             return action.help
         return super()._get_help_string(action)
@@ -40,21 +44,21 @@ class _Parser(argparse.ArgumentParser):
     """argparse, but a usage error is one line (and exit code 2), as every other error, and
     the help shows defaults (``HelpFormatter``)."""
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("formatter_class", HelpFormatter)
         super().__init__(*args, **kwargs)
 
-    def error(self, message):
+    def error(self, message: str) -> NoReturn:
         self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
-def _run_tour(args):
+def _run_tour(args: argparse.Namespace) -> int:
     _tour.run(sections=args.section, quick=args.quick, seed=args.seed, out=args.out,
               verbose=0 if args.no_progress else 1, jobs=args.jobs)
     return 0
 
 
-def build_parser():
+def build_parser() -> argparse.ArgumentParser:
     """The ``gradsheet`` argument parser: the tour, train, evaluate, predict and rl commands,
     each with its options and the function that runs it as ``run``.
     """
@@ -84,7 +88,7 @@ def build_parser():
     return parser
 
 
-def main(argv=None):
+def main(argv: Optional[Sequence[object]] = None) -> int:
     """Run the ``gradsheet`` command on ``argv`` (sys.argv[1:] when None); returns the exit code.
 
     Any failure prints one line, ``gradsheet COMMAND: error: ...``, and returns 1 (130 on
@@ -107,7 +111,7 @@ def main(argv=None):
         return 1
 
 
-def one_line(error):
+def one_line(error: BaseException) -> str:
     """An exception as one line: its message with newlines folded (its type if it has none)."""
     text = " ".join(str(error).split()) if str(error).strip() else type(error).__name__
     if isinstance(error, OSError) and error.filename and str(error.filename) not in text:
@@ -119,11 +123,12 @@ _NUMPY_DIR = os.path.dirname(np.__file__)
 
 
 @contextlib.contextmanager
-def _one_line_warnings(command):
+def _one_line_warnings(command: str) -> Iterator[None]:
     """Print each distinct warning once, as one line; drop NumPy's own."""
-    seen = set()
+    seen: set[str] = set()
 
-    def show(message, category, filename, lineno, file=None, line=None):
+    def show(message: Union[Warning, str], category: type[Warning], filename: str, lineno: int,
+             file: Optional[TextIO] = None, line: Optional[str] = None) -> None:
         if str(filename).startswith(_NUMPY_DIR):
             return
         text = " ".join(str(message).split())

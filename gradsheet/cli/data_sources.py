@@ -14,9 +14,13 @@ a directory, FIFO or device is refused before it is opened; an empty file, ragge
 a cell that is not a number, a label that is not an integer class index in [0, C) (C the
 number of distinct labels, or the model's number of classes), float labels in an NPZ file.
 """
+from __future__ import annotations
+
 import collections
 import warnings
 import zipfile
+from collections.abc import Sequence
+from typing import Any, Optional, Union
 
 import numpy as np
 
@@ -29,22 +33,24 @@ class Table:
     """A data file's features and labels (or None), with where each row came from; a CSV
     file's ``header`` (its column names, or None) and ``label_index`` (the label's column)."""
 
-    def __init__(self, path, features, labels, lines=None, header=None, label_index=None):
+    def __init__(self, path: str, features: np.ndarray, labels: Optional[np.ndarray],
+                 lines: Optional[np.ndarray] = None, header: Optional[list[str]] = None,
+                 label_index: Optional[int] = None) -> None:
         self.path, self.features, self.labels, self.lines = path, features, labels, lines
         self.header, self.label_index = header, label_index
 
-    def where(self, row, array="y"):
+    def where(self, row: int, array: str = "y") -> str:
         """'line N' of a CSV file, 'y[i]' (or ``array``[i]) of an NPZ file: where row ``row``
         is in the file."""
         return f"line {self.lines[row]}" if self.lines is not None else f"{array}[{row}]"
 
 
-def _read(path, what):
+def _read(path: str, what: str) -> bytes:
     with open_regular(path, None, what) as f:
         return f.read()
 
 
-def _number(text):
+def _number(text: str) -> bool:
     try:
         float(text)
     except ValueError:
@@ -52,7 +58,8 @@ def _number(text):
     return True
 
 
-def read_csv_cells(path, what="data file"):
+def read_csv_cells(path: str, what: str = "data file"
+                   ) -> tuple[Optional[list[str]], list[list[str]], np.ndarray]:
     """(header names or None, the data rows as lists of stripped cells, each row's line number)
     of a CSV file with the same number of cells on every line.
 
@@ -82,7 +89,7 @@ def read_csv_cells(path, what="data file"):
     return header, [cells for _, cells in rows], np.array([number for number, _ in rows])
 
 
-def _is_header(rows):
+def _is_header(rows: list[list[str]]) -> bool:
     first, rest = rows[0], rows[1:]
     if not rest:
         return not any(_number(cell) for cell in first)
@@ -90,7 +97,8 @@ def _is_header(rows):
                for c in range(len(first)))
 
 
-def _numbers(path, cells, lines, columns):
+def _numbers(path: str, cells: list[list[str]], lines: np.ndarray,
+             columns: Sequence[int]) -> np.ndarray:
     """The ``columns`` of ``cells`` as a float64 (rows, len(columns)) array; a ValueError names
     the line and column (1-based) of the first cell that is not a number."""
     try:
@@ -107,7 +115,8 @@ def _numbers(path, cells, lines, columns):
         raise
 
 
-def _label_index(path, header, width, label_column):
+def _label_index(path: str, header: Optional[list[str]], width: int,
+                 label_column: Union[str, int, None]) -> int:
     """The 0-based index of the label column: the last when ``label_column`` is None, else a
     header name or an index (negative from the end), a ValueError naming the choices."""
     if label_column is None:
@@ -127,14 +136,14 @@ def _label_index(path, header, width, label_column):
     return index % width
 
 
-def read_csv(path, what="data file"):
+def read_csv(path: str, what: str = "data file") -> tuple[np.ndarray, np.ndarray]:
     """(rows as a float64 2-d array, the line number of each row) of a CSV file of numbers
     (a header line skipped)."""
     _, cells, lines = read_csv_cells(path, what)
     return _numbers(path, cells, lines, range(len(cells[0]))), lines
 
 
-def _read_npz(path):
+def _read_npz(path: str) -> Table:
     try:
         with open_regular(path, None, "data file") as f, \
                 np.load(f, allow_pickle=False) as arrays:
@@ -169,7 +178,7 @@ def _read_npz(path):
     return Table(path, features, labels)
 
 
-def load_table(path, label_column=None):
+def load_table(path: str, label_column: Union[str, int, None] = None) -> Table:
     """A ``Table`` (features, labels-or-None) from a CSV (labels in ``label_column``: the last
     by default, a header name or an index; numbers, or strings kept as strings) or NPZ (X, y)
     file."""
@@ -196,11 +205,13 @@ def load_table(path, label_column=None):
     raise ValueError(f"data file {path}: expected a .csv or .npz file")
 
 
-def encode_labels(table, classes=None):
+def encode_labels(table: Table, classes: Optional[Sequence[str]] = None
+                  ) -> tuple[np.ndarray, Optional[list[str]]]:
     """String labels as class indices: (int64 indices, the classes) with the classes in sorted
     order, or ``classes`` (a model's) when given; a label not among them is a ValueError
     naming the row. Numeric labels are left to ``check_labels``: (labels, None)."""
     labels = table.labels
+    assert labels is not None, "encode_labels: a table with labels"
     if labels.dtype.kind not in "US":
         if classes is not None:  # a model trained on string labels, numbers given now
             labels = np.array([f"{v:g}" if isinstance(v, float) else str(v) for v in labels])
@@ -215,13 +226,14 @@ def encode_labels(table, classes=None):
     return np.array([index[label] for label in labels.tolist()], dtype=np.int64), known
 
 
-def check_labels(table, num_classes=None):
+def check_labels(table: Table, num_classes: Optional[int] = None) -> tuple[np.ndarray, int]:
     """The labels of ``table`` as int64 class indices and the number of classes C.
 
     C is ``num_classes`` when given (a model's), else the number of distinct labels; every
     label must be an integer in [0, C): a ValueError names the file, the row and the label.
     """
     labels, path = table.labels, table.path
+    assert labels is not None, "check_labels: a table with labels"
     if labels.dtype.kind == "f":  # a CSV column
         bad = np.flatnonzero(~np.isfinite(labels) | (labels != np.round(labels)))
         if bad.size:
@@ -245,7 +257,7 @@ def check_labels(table, num_classes=None):
     return values.astype(np.int64), num_classes
 
 
-def token_ids(table, vocabulary):
+def token_ids(table: Table, vocabulary: int) -> np.ndarray:
     """The features of ``table`` as int64 token ids, for a model whose first layer is an
     Embedding of ``vocabulary`` rows: every value a whole number in [0, vocabulary), else a
     ValueError naming the file, the row and the value."""
@@ -269,7 +281,7 @@ def token_ids(table, vocabulary):
     return features.astype(np.int64)
 
 
-def _warn_non_finite(table):
+def _warn_non_finite(table: Table) -> None:
     """A one-line warning when the features hold NaN or inf (a validation split of them would
     log val_loss nan; a training one stops fit)."""
     features = table.features
@@ -283,7 +295,7 @@ def _warn_non_finite(table):
                       stacklevel=3)
 
 
-def _square_images(path, features):
+def _square_images(path: str, features: np.ndarray) -> np.ndarray:
     side = int(round(np.sqrt(features.shape[1])))
     if side * side != features.shape[1]:
         raise ValueError(f"{path}: a cnn needs square images; {features.shape[1]} features "
@@ -298,8 +310,10 @@ numeric labels) and a CSV file's ``layout`` (its column names or None, its width
 column; None for other sources), which ``load_inputs`` uses to drop the label column."""
 
 
-def load_source(source, image=False, num_classes=None, min_rows=1, vocabulary=None,
-                label_column=None, classes=None):
+def load_source(source: str, image: bool = False, num_classes: Optional[int] = None,
+                min_rows: int = 1, vocabulary: Optional[int] = None,
+                label_column: Union[str, int, None] = None,
+                classes: Optional[Sequence[str]] = None) -> Source:
     """A ``Source`` named by ``source`` (see the module doc): float32 inputs (int64 token ids
     with ``vocabulary``, a model whose first layer is an Embedding: ``token_ids``) and int64
     labels, checked with ``check_labels``; string labels are encoded (``encode_labels``, with
@@ -337,7 +351,7 @@ def load_source(source, image=False, num_classes=None, min_rows=1, vocabulary=No
         raise ValueError(f"{source}: only {len(table.features)} data row{where}; training needs "
                          f"at least {min_rows} (some held out for validation)")
     table.labels, classes = encode_labels(table, classes)
-    labels, count = check_labels(table, num_classes or (classes and len(classes)))
+    labels, count = check_labels(table, num_classes or (len(classes) if classes else None))
     layout = None if table.lines is None else {
         "header": table.header, "width": table.features.shape[1] + 1,
         "label_index": table.label_index}
@@ -352,7 +366,8 @@ def load_source(source, image=False, num_classes=None, min_rows=1, vocabulary=No
     return Source(TensorDataset(features, labels), count, classes, layout)
 
 
-def load_inputs(path, vocabulary=None, layout=None):
+def load_inputs(path: str, vocabulary: Optional[int] = None,
+                layout: Optional[dict[str, Any]] = None) -> np.ndarray:
     """The inputs to predict on: an NPZ's X, or the columns of a CSV file; with ``vocabulary``,
     as int64 token ids (``token_ids``). With the training CSV's ``layout`` (a ``Source``'s),
     the label column is left out when this file's header names it there, or when the file

@@ -15,10 +15,15 @@ GridWorld; not CartPole, whose episodes end when the pole falls).
 in all N with one batched forward pass per step and feeds its replay buffer from every one;
 the tabular learners update their table from all N. The greedy policy is evaluated on one env.
 """
+from __future__ import annotations
+
+import argparse
 import json
 import os
 import sys
 import time
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any, Optional
 
 import numpy as np
 
@@ -26,7 +31,13 @@ from .. import plotting
 from ..io.files import write_atomically
 from .runs import add_run_options, add_threads_option, next_version_dir, save_args
 
-ENVIRONMENTS = {"GridWorld": None, "FrozenLake": "FrozenLake-v1",
+if TYPE_CHECKING:
+    from ..rl import MDP
+    from ..rl.tabular import Evaluation
+
+Policy = Callable[[Any], Any]  # a greedy policy: observation -> action
+
+ENVIRONMENTS: dict[str, Optional[str]] = {"GridWorld": None, "FrozenLake": "FrozenLake-v1",
                 "FrozenLake8x8": "FrozenLake8x8-v1", "Taxi": "Taxi-v4",
                 "CliffWalking": "CliffWalking-v1", "CartPole": "CartPole-v1"}
 PLANNERS = ("value-iteration", "policy-iteration")
@@ -34,23 +45,26 @@ LEARNERS = ("q-learning", "sarsa", "dqn")
 TABULAR = ("q-learning", "sarsa")  # learners of a table: Discrete observations
 
 
-def make_env(name, gamma):
+def make_env(name: str, gamma: float) -> tuple[Any, Optional[MDP]]:
     """The environment and, where it publishes its model, its exact MDP (else None)."""
     from ..rl import MDP
     if name == "GridWorld":
         from ..rl.envs import GridWorld
-        env = GridWorld(gamma=gamma)
-        return env, env.mdp
+        world = GridWorld(gamma=gamma)
+        return world, world.mdp
     try:
         import gymnasium
     except ImportError:
         raise ImportError("gradsheet rl needs gymnasium: pip install gradsheet[rl]") from None
-    env = gymnasium.make(ENVIRONMENTS[name])
+    env_id = ENVIRONMENTS[name]
+    assert env_id is not None  # every env but GridWorld (made above) has a Gymnasium id
+    env = gymnasium.make(env_id)
     has_model = isinstance(getattr(env.unwrapped, "P", None), dict)
     return env, (MDP.from_gymnasium(env, gamma) if has_model else None)
 
 
-def _plan(args, env, mdp):
+def _plan(args: argparse.Namespace, env: Any, mdp: MDP
+          ) -> tuple[dict[str, Any], Policy, None]:
     from ..rl import policy_iteration, value_iteration
     if args.algo == "value-iteration":
         result = value_iteration(mdp, epsilon=args.epsilon)
@@ -62,7 +76,7 @@ def _plan(args, env, mdp):
             "iterations": int(result.iterations)}, (lambda s: int(policy[s])), None
 
 
-def _learners_for(env):
+def _learners_for(env: Any) -> str:
     """The --algo choices that can learn on ``env``: DQN for a Box observation, the tabular
     learners for a Discrete one."""
     if type(env.observation_space).__name__ == "Discrete":
@@ -71,7 +85,7 @@ def _learners_for(env):
            "learners need)"
 
 
-def _learning_env(args, env):
+def _learning_env(args: argparse.Namespace, env: Any) -> tuple[Any, str]:
     """The env to learn on: ``env`` itself, or with --n-envs a SyncVectorEnv of copies."""
     if args.n_envs is None:
         return env, ""
@@ -85,13 +99,14 @@ class _Progress:
     (by env steps for DQN, by episodes for a table) and records the episode's return, length
     and time for monitor.csv."""
 
-    def __init__(self, total, unit, show, step_of):
+    def __init__(self, total: int, unit: str, show: bool, step_of: Callable[[Any], int]) -> None:
         from tqdm import tqdm
         self.bar = tqdm(total=total, unit=unit, disable=not show, dynamic_ncols=True,
                         file=sys.stderr)
-        self.step_of, self.start, self.times, self.done = step_of, time.time(), [], 0
+        self.step_of, self.start, self.done = step_of, time.time(), 0
+        self.times: list[float] = []
 
-    def __call__(self, agent):
+    def __call__(self, agent: Any) -> bool:
         self.times.append(time.time() - self.start)
         done = self.step_of(agent)
         self.bar.update(done - self.done)
@@ -102,23 +117,23 @@ class _Progress:
         return True
 
 
-def _learn(args, env):
+def _learn(args: argparse.Namespace, env: Any
+           ) -> tuple[dict[str, Any], Policy, list[float], list[int], list[float], Any]:
     """Learn with ``args.algo``; (result, greedy policy, returns, lengths, times, agent)."""
     from ..rl import DQN, SARSA, LinearSchedule, QLearning
     learn_env, envs = _learning_env(args, env)
     show = not args.no_progress and sys.stderr.isatty()
     if args.algo == "dqn":
-        agent = DQN(learn_env, gamma=args.gamma, seed=args.seed)
+        dqn = DQN(learn_env, gamma=args.gamma, seed=args.seed)
         progress = _Progress(args.timesteps, "step", show, lambda a: a.num_timesteps)
         with progress.bar:
-            episodes = agent.learn(args.timesteps, max_steps=args.max_steps, callback=progress)
+            episodes = dqn.learn(args.timesteps, max_steps=args.max_steps, callback=progress)
         returns = list(map(float, episodes.returns))
-        print(f"dqn on {args.env}{envs}: {agent.num_timesteps} steps, {len(returns)} episodes")
-        result = {"episode_returns": returns}
+        print(f"dqn on {args.env}{envs}: {dqn.num_timesteps} steps, {len(returns)} episodes")
+        result: dict[str, Any] = {"episode_returns": returns}
         if args.n_envs is not None:
             result["episode_envs"] = episodes.envs.tolist()
-        return (result, agent._greedy, returns, episodes.lengths.tolist(), progress.times,
-                agent)
+        return (result, dqn._greedy, returns, episodes.lengths.tolist(), progress.times, dqn)
     learner = QLearning if args.algo == "q-learning" else SARSA
     agent = learner(alpha=args.alpha, gamma=args.gamma, seed=args.seed,
                     epsilon=LinearSchedule(1.0, 0.05, max(args.episodes // 2, 1)))
@@ -135,7 +150,7 @@ def _learn(args, env):
             progress.times, agent)
 
 
-def run(args):
+def run(args: argparse.Namespace) -> int:
     """``gradsheet rl``: plan (value/policy iteration) or learn (Q-learning, SARSA, DQN) on
     ``args.env``, print the result (V and the policy as grids for GridWorld), evaluate the
     greedy policy over ``args.eval_episodes`` episodes, and write the run directory (see the
@@ -160,7 +175,9 @@ def run(args):
     save_args(run_dir, args, RUN_OPTIONS)
     print(f"run directory: {run_dir}", flush=True)
     agent = None
+    returns: Optional[list[float]]
     if args.algo in PLANNERS:
+        assert mdp is not None  # checked above: a planner needs the env's model
         result, act, returns = _plan(args, env, mdp)
     else:
         result, act, returns, lengths, times, agent = _learn(args, env)
@@ -176,6 +193,7 @@ def run(args):
     write_atomically(os.path.join(run_dir, "result.json"),
                      json.dumps({"env": args.env, "algo": args.algo, **result}))
     if agent is not None:
+        assert returns is not None  # a learner's episodes
         agent.save(os.path.join(run_dir, "agent.safetensors"))
         _write_monitor(os.path.join(run_dir, "monitor.csv"), args.env, returns, lengths, times)
         _plot_returns(returns, os.path.join(run_dir, "learning_curve.png"))
@@ -183,7 +201,7 @@ def run(args):
     return 0
 
 
-def _evaluation_json(evaluation):
+def _evaluation_json(evaluation: Evaluation) -> dict[str, Any]:
     scores = {"mean_return": evaluation.mean_return, "std_return": evaluation.std_return,
               "episodes": len(evaluation.returns)}
     if evaluation.success_rate is not None:
@@ -191,14 +209,15 @@ def _evaluation_json(evaluation):
     return scores
 
 
-def _summary(evaluation):
+def _summary(evaluation: Evaluation) -> str:
     text = f"mean return {evaluation.mean_return:.4g} (std {evaluation.std_return:.3g})"
     if evaluation.success_rate is not None:  # only envs that define success
         text += f", success rate {evaluation.success_rate:.2%}"
     return text
 
 
-def _write_monitor(path, env, returns, lengths, times):
+def _write_monitor(path: str, env: str, returns: Sequence[float], lengths: Sequence[int],
+                   times: Sequence[float]) -> None:
     """monitor.csv as Stable-Baselines3's Monitor writes it: a JSON comment line, then r,l,t."""
     lines = [f"#{json.dumps({'t_start': time.time() - (times[-1] if times else 0.0), 'env_id': env})}",
              "r,l,t"]
@@ -206,7 +225,7 @@ def _write_monitor(path, env, returns, lengths, times):
     write_atomically(path, "\n".join(lines) + "\n")
 
 
-def evaluate_command(args):
+def evaluate_command(args: argparse.Namespace) -> int:
     """``gradsheet rl evaluate``: reload the agent saved in ``args.agent`` (a file, or a run
     directory holding agent.safetensors) and print the mean and std of its greedy policy's
     return over ``args.episodes`` episodes of the env it learned on (its run's args.json, or
@@ -231,7 +250,7 @@ def evaluate_command(args):
     return 0
 
 
-def _plot_returns(returns, path):
+def _plot_returns(returns: Sequence[float], path: str) -> None:
     try:
         from ..rl.render import plot_learning_curves
     except ImportError:
@@ -245,7 +264,7 @@ def _plot_returns(returns, path):
     plotting.save(ax.figure, path)
 
 
-def add_command(commands):
+def add_command(commands: argparse._SubParsersAction[Any]) -> None:
     """Add the ``rl`` subcommand (its options, and ``run``) and ``rl evaluate`` to
     ``commands``, an argparse subparsers object.
     """
@@ -300,21 +319,21 @@ RUN_OPTIONS = ("algo", "env", "gamma", "epsilon", "episodes", "alpha", "timestep
                "eval_episodes", "max_steps", "n_envs", "seed", "out", "name", "threads")
 
 
-def _unit_interval(text):
+def _unit_interval(text: str) -> float:
     value = float(text)
     if not 0 <= value <= 1:
         raise ValueError(f"expected a number in [0, 1], got {text}")
     return value
 
 
-def _positive_int(text):
+def _positive_int(text: str) -> int:
     value = int(text)
     if value <= 0:
         raise ValueError(f"expected a positive integer, got {text}")
     return value
 
 
-def _step_size(text):
+def _step_size(text: str) -> float:
     value = float(text)
     if not 0 < value <= 1:
         raise ValueError(f"expected a number in (0, 1], got {text}")

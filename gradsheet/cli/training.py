@@ -21,6 +21,8 @@ prints that command. Each process then finds itself under mpiexec (``PMI_SIZE`` 
 (``train.fit`` under a process group); rank 0 alone prints and writes the output folder. So
 ``mpiexec -n N gradsheet train ...`` (e.g. across a cluster with a hostfile) does the same.
 """
+from __future__ import annotations
+
 import argparse
 import importlib.util
 import re
@@ -30,6 +32,9 @@ import shlex
 import shutil
 import subprocess
 import sys
+from collections.abc import Mapping, Sequence
+from types import ModuleType
+from typing import TYPE_CHECKING, Any, NoReturn, Optional, Union
 
 import numpy as np
 
@@ -40,19 +45,25 @@ from ..train import evaluate, fit, predict
 from .data_sources import load_inputs, load_source
 from .runs import add_run_options, add_threads_option, load_args, next_version_dir, save_args
 
+if TYPE_CHECKING:
+    from ..data import Subset, TensorDataset
+    from ..models import Spec
+    from ..train.history import History
+    from .data_sources import Source
+
 MODELS = ("mlp", "cnn")  # built-in architectures; anything else names a JSON architecture file
 OPTIMIZERS = {"sgd": optim.SGD, "adam": optim.Adam, "adamw": optim.AdamW,
               "rmsprop": optim.RMSprop, "adagrad": optim.Adagrad}
 
 
-def _architecture(args, sample, num_classes):
+def _architecture(args: argparse.Namespace, sample: np.ndarray, num_classes: int) -> Spec:
     if args.model == "mlp":
         hidden = [int(h) for h in args.hidden.split(",")] if args.hidden else []
         return models.mlp_spec(int(np.prod(sample.shape)), hidden, num_classes, args.dropout)
     return models.cnn_spec(sample.shape[0], num_classes)
 
 
-def _architecture_file(args):
+def _architecture_file(args: argparse.Namespace) -> Optional[Spec]:
     """The architecture of a ``--model ARCH.json`` file (None for mlp and cnn), its size
     checked before anything is built."""
     if args.model in MODELS:
@@ -72,7 +83,8 @@ def _architecture_file(args):
     return spec
 
 
-def _split(dataset, fraction, seed, where):
+def _split(dataset: TensorDataset, fraction: float, seed: int, where: str
+           ) -> tuple[Subset[Any], Subset[Any]]:
     n = len(dataset)
     train_set, val_set = random_split(dataset, [1 - fraction, fraction],
                                       generator=np.random.default_rng(seed))
@@ -83,7 +95,7 @@ def _split(dataset, fraction, seed, where):
     return train_set, val_set
 
 
-def _check_resume(args, path):
+def _check_resume(args: argparse.Namespace, path: str) -> None:
     """A clear error before training when ``--resume`` names a checkpoint of another run."""
     checkpoint = io.load_checkpoint(path)
     saved = checkpoint.get("optimizer_class")
@@ -104,7 +116,7 @@ _WORLD_SIZE_VARIABLES = ("PMI_SIZE", "OMPI_COMM_WORLD_SIZE")
 _THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 
 
-def launched_world_size(environ=None):
+def launched_world_size(environ: Optional[Mapping[str, str]] = None) -> Optional[int]:
     """The number of processes of the mpiexec job this process belongs to, or None when it was
     not started by mpiexec (from the launcher's PMI_SIZE / OMPI_COMM_WORLD_SIZE)."""
     environ = os.environ if environ is None else environ
@@ -115,7 +127,7 @@ def launched_world_size(environ=None):
     return None
 
 
-def find_mpiexec(executable=None, path=None):
+def find_mpiexec(executable: Optional[str] = None, path: Optional[str] = None) -> str:
     """The mpiexec next to ``executable`` (default: the running python; the MPICH wheel puts it
     in the virtual environment's bin/), else the one on ``path`` (default PATH); FileNotFoundError
     naming the dist extra when there is none."""
@@ -131,9 +143,9 @@ def find_mpiexec(executable=None, path=None):
     return found
 
 
-def _child_arguments(args):
+def _child_arguments(args: argparse.Namespace) -> list[str]:
     """The ``gradsheet train`` options of ``args`` spelled out again, less --nproc."""
-    words = []
+    words: list[str] = []
     for flag, dest, is_flag in args.train_options:
         value = getattr(args, dest)
         if is_flag:
@@ -143,7 +155,7 @@ def _child_arguments(args):
     return words
 
 
-def _resumed_arguments(args):
+def _resumed_arguments(args: argparse.Namespace) -> argparse.Namespace:
     """``--resume RUN_DIR``: the run's saved arguments, overridden by the options given on this
     command line (argparse keeps a namespace's values for options not given)."""
     saved = {name: value for name, value in load_args(args.resume, "--resume").items()
@@ -154,7 +166,7 @@ def _resumed_arguments(args):
     return merged
 
 
-def _last_checkpoint(run_dir):
+def _last_checkpoint(run_dir: str) -> str:
     """The newest epoch checkpoint of a run directory (a ValueError when it has none)."""
     folder = os.path.join(run_dir, "checkpoints")
     names = sorted(n for n in (os.listdir(folder) if os.path.isdir(folder) else [])
@@ -164,20 +176,20 @@ def _last_checkpoint(run_dir):
     return os.path.join(folder, names[-1])
 
 
-def _default_name(args):
+def _default_name(args: argparse.Namespace) -> str:
     """MODEL-DATA from --model and --data (file names without folders and extensions)."""
-    def stem(text):
+    def stem(text: str) -> str:
         return os.path.splitext(os.path.basename(text.rstrip("/")))[0] or text
     data = "idx" if args.data.startswith("idx:") else stem(args.data)
     return re.sub(r"[^\w.-]+", "-", f"{stem(args.model)}-{data}")
 
 
-def _run_directory(args, rank, resume_dir):
+def _run_directory(args: argparse.Namespace, rank: Optional[int], resume_dir: Optional[str]) -> str:
     """The run's folder: ``resume_dir`` when continuing one, else a new version made by rank 0
     (or the only process) and sent to the other ranks."""
     if resume_dir is not None:
         return resume_dir
-    run_dir = None
+    run_dir: Optional[str] = None
     if rank is None or rank == 0:
         run_dir = next_version_dir(args.out, args.name or _default_name(args))
     if rank is not None:
@@ -185,10 +197,11 @@ def _run_directory(args, rank, resume_dir):
         shared = [run_dir]
         dist.broadcast_object_list(shared, src=0)
         run_dir = shared[0]
+    assert run_dir is not None  # made by rank 0 (or the only process), sent to the others
     return run_dir
 
 
-def launch(args):
+def launch(args: argparse.Namespace) -> int:
     """``gradsheet train --nproc N``: run the same command under ``mpiexec -n N`` (printing it);
     returns mpiexec's exit status. Each process gets cores / N BLAS threads unless
     OMP_NUM_THREADS / OPENBLAS_NUM_THREADS / MKL_NUM_THREADS are set."""
@@ -206,7 +219,7 @@ def launch(args):
     return 128 - status if status < 0 else status  # killed by signal s: 128 + s, as a shell
 
 
-def _abort_job(dist, rank, error):
+def _abort_job(dist: ModuleType, rank: int, error: BaseException) -> NoReturn:
     """One line naming this rank (only from the first rank to fail), then MPI_Abort: mpiexec
     ends every rank, so none waits for the failed one in a collective."""
     from ..distributed import faults
@@ -221,7 +234,7 @@ def _abort_job(dist, rank, error):
     os._exit(1)  # (MPICH's MPI_Abort may return once it told mpiexec)
 
 
-def train(args):
+def train(args: argparse.Namespace) -> int:
     """``gradsheet train``: fit the chosen model (mlp, cnn or a JSON architecture) with
     cross-entropy on ``args.data``, holding out ``args.val_fraction`` for validation; write
     model.safetensors, a checkpoint per epoch, history.json and training_curve.png to
@@ -254,7 +267,7 @@ def train(args):
         raise
 
 
-def _train(args, rank):
+def _train(args: argparse.Namespace, rank: Optional[int]) -> int:
     """The training itself; ``rank`` is None in a single process, else this process's rank."""
     writer = rank is None or rank == 0
     backend.manual_seed(args.seed)
@@ -263,7 +276,7 @@ def _train(args, rank):
     if resume_from is not None and writer:  # only rank 0 reads the checkpoint
         _check_resume(args, resume_from)
     spec = _architecture_file(args)
-    vocabulary = models.token_vocabulary(spec)
+    vocabulary = models.token_vocabulary(spec) if spec is not None else None
     if args.standardize and vocabulary is not None:
         raise ValueError("--standardize scales features; the model's first layer is an "
                          "Embedding, whose inputs are token ids: leave --standardize out")
@@ -275,7 +288,8 @@ def _train(args, rank):
     spec = spec or _architecture(args, dataset.tensors[0].array[0], num_classes)
     model = models.build_model(spec)
     if rank:  # each rank its own dropout stream (the weights come from rank 0's model)
-        backend.manual_seed([args.seed, rank])
+        # (backend.manual_seed is annotated int; it takes any NumPy seed, a list of ints too)
+        backend.manual_seed([args.seed, rank])  # type: ignore[arg-type]
     optimizer = OPTIMIZERS[args.optimizer](model.parameters(), lr=args.lr)
     run_dir = _run_directory(args, rank, resume_dir)
     checkpoints = os.path.join(run_dir, "checkpoints")
@@ -309,7 +323,8 @@ def _train(args, rank):
     return 0
 
 
-def _standardize(dataset, rows):
+def _standardize(dataset: TensorDataset, rows: Union[Sequence[int], np.ndarray]
+                 ) -> dict[str, list[float]]:
     """x <- (x - mean) / std in place, per feature, with the mean and std of the training
     ``rows`` (std 0 taken as 1); returns them as lists, for the model file."""
     features = dataset.tensors[0].array
@@ -322,7 +337,8 @@ def _standardize(dataset, rows):
     return {"mean": mean.tolist(), "std": std.tolist()}
 
 
-def _apply_standardization(inputs, metadata, where):
+def _apply_standardization(inputs: np.ndarray, metadata: Mapping[str, str], where: str
+                           ) -> np.ndarray:
     """The inputs scaled by the model's saved mean and std (unchanged without them)."""
     if "standardize" not in metadata:
         return inputs
@@ -335,7 +351,7 @@ def _apply_standardization(inputs, metadata, where):
     return scaled.astype(inputs.dtype).reshape(inputs.shape)
 
 
-def _data_reference(data):
+def _data_reference(data: str) -> str:
     """--data as the model file keeps it: files by absolute path (evaluate finds them again)."""
     if data == "digits":
         return data
@@ -344,7 +360,8 @@ def _data_reference(data):
     return os.path.abspath(data)
 
 
-def _model_metadata(args, source, rows, scaling):
+def _model_metadata(args: argparse.Namespace, source: Source, rows: int,
+                    scaling: Optional[dict[str, list[float]]]) -> dict[str, str]:
     """The model file's metadata: classes, data, split, and the CSV and scaling details."""
     metadata = {"num_classes": str(source.num_classes), "data": _data_reference(args.data),
                 "split": json.dumps({"seed": args.seed, "val_fraction": args.val_fraction,
@@ -358,7 +375,7 @@ def _model_metadata(args, source, rows, scaling):
     return metadata
 
 
-def _plot_history(history, path, title):
+def _plot_history(history: History, path: str, title: str) -> None:
     """The training-curve PNG: a panel per logged metric (loss, accuracy, ...; the learning
     rate left out), training and validation, on integer epochs (gradsheet.plotting)."""
     metrics = [name for name in history.history if not name.startswith("val_") and name != "lr"]
@@ -373,7 +390,7 @@ def _plot_history(history, path, title):
     plotting.save(figure, path)
 
 
-def evaluate_command(args):
+def evaluate_command(args: argparse.Namespace) -> int:
     """``gradsheet evaluate``: print the loss and accuracy of a saved model on ``args.data``
     (default: the data it was trained on, and then only its held-out validation rows unless
     ``--all-rows``), with its training's label encoding and standardization. Returns 0.
@@ -408,7 +425,7 @@ def evaluate_command(args):
     return 0
 
 
-def _num_classes(metadata, spec):
+def _num_classes(metadata: Mapping[str, str], spec: Spec) -> Optional[int]:
     """The model's number of classes: its metadata's, else its last Linear's out_features."""
     try:
         return int(metadata["num_classes"])
@@ -420,7 +437,7 @@ def _num_classes(metadata, spec):
     return None
 
 
-def predict_command(args):
+def predict_command(args: argparse.Namespace) -> int:
     """``gradsheet predict``: print (or write to ``args.out``) the predicted class of each row of
     ``args.input`` (its original label for a model trained on string labels), or with
     ``--proba`` a CSV of class probabilities (softmax of the logits; a header of the classes).
@@ -459,7 +476,7 @@ def predict_command(args):
     return 0
 
 
-def add_commands(commands):
+def add_commands(commands: argparse._SubParsersAction[Any]) -> None:
     """Add the ``train``, ``evaluate`` and ``predict`` subcommands to ``commands``, an argparse
     subparsers object.
     """
@@ -537,7 +554,7 @@ def add_commands(commands):
     predict_parser.set_defaults(run=predict_command)
 
 
-def _verbosity(text):
+def _verbosity(text: str) -> Union[str, int]:
     """--verbose: "auto" or one of the ints 0, 1, 2 (fit's verbose)."""
     return text if text == "auto" else int(text)
 
@@ -545,21 +562,21 @@ def _verbosity(text):
 _verbosity.__name__ = "verbosity"  # argparse names the converter in its messages
 
 
-def _positive_int(text):
+def _positive_int(text: str) -> int:
     value = int(text)
     if value <= 0:
         raise ValueError(f"expected a positive integer, got {text}")
     return value
 
 
-def _positive_float(text):
+def _positive_float(text: str) -> float:
     value = float(text)
     if not value > 0:
         raise ValueError(f"expected a positive number, got {text}")
     return value
 
 
-def _process_count(text):
+def _process_count(text: str) -> int:
     try:
         value = int(text)
     except ValueError:
@@ -570,7 +587,7 @@ def _process_count(text):
     return value
 
 
-def _fraction(text):
+def _fraction(text: str) -> float:
     value = float(text)
     if not 0 < value < 1:
         raise ValueError(f"expected a fraction in (0, 1), got {text}")
