@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import operator
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Optional, Union
 
 import numpy as np
@@ -26,11 +26,12 @@ if TYPE_CHECKING:
     from ._typing import DType, DeviceLike, Number, ShapeLike, TensorLike
 
 
-def _is_size(value):
+def _is_size(value: Any) -> bool:
     return isinstance(value, (tuple, list)) or type(value).__name__ == "Size"
 
 
-def _size(op, size, keywords=None, dtype=None):
+def _size(op: str, size: Sequence[Any], keywords: Optional[Mapping[str, Any]] = None,
+          dtype: Optional[np.dtype] = None) -> tuple[int, ...]:
     """The shape from ``size`` (the varargs: ints, or one tuple/list/Size) or ``size=``; TypeError
     for a non-int, ValueError for a negative dimension; with ``dtype``, RuntimeError for one no
     array of that dtype can hold (``backend.check_nbytes``)."""
@@ -46,7 +47,7 @@ def _size(op, size, keywords=None, dtype=None):
                         "tensor)")
     if len(size) == 1 and _is_size(size[0]):
         size = tuple(size[0])
-    shape = []
+    shape: list[int] = []
     for n in size:
         try:
             if isinstance(n, float):
@@ -62,7 +63,7 @@ def _size(op, size, keywords=None, dtype=None):
     return tuple(shape)
 
 
-def _new(op, array, requires_grad):
+def _new(op: str, array: np.ndarray, requires_grad: bool) -> Tensor:
     """A leaf holding ``array``; only a floating one may require grad (RuntimeError, as torch)."""
     out = Tensor._wrap(array)
     if requires_grad:
@@ -73,13 +74,13 @@ def _new(op, array, requires_grad):
     return out
 
 
-def _tensor_input(op, input):
+def _tensor_input(op: str, input: Any) -> Tensor:
     if not isinstance(input, Tensor):
         raise TypeError(f"{op}: expects a Tensor as input, got {type(input).__name__}")
     return input
 
 
-def _like_dtype(input, dtype):
+def _like_dtype(input: Tensor, dtype: Optional[DType]) -> np.dtype:
     return input.dtype if dtype is None else backend.as_dtype(dtype)
 
 
@@ -176,7 +177,7 @@ def empty(*size: ShapeLike, dtype: Optional[DType] = None, device: Optional[Devi
     return _new("empty", np.empty(_size("empty", size, size_keyword, dtype), dtype), requires_grad)
 
 
-def _fill_dtype(fill_value, dtype):
+def _fill_dtype(fill_value: Any, dtype: Optional[DType]) -> np.dtype:
     if dtype is None and isinstance(fill_value, (bool, np.bool_)):
         return np.dtype(np.bool_)
     if dtype is None and isinstance(fill_value, (int, np.integer)):
@@ -184,7 +185,7 @@ def _fill_dtype(fill_value, dtype):
     return backend.as_dtype(dtype)
 
 
-def _filled(op, shape, fill_value, dtype):
+def _filled(op: str, shape: tuple[int, ...], fill_value: Any, dtype: np.dtype) -> np.ndarray:
     if isinstance(fill_value, Tensor):
         if fill_value.numel() != 1:
             raise RuntimeError(f"{op}: fill_value must be a number or a one-element tensor, got "
@@ -307,10 +308,10 @@ def arange(start: Union[Number, Tensor], end: Union[Number, Tensor, None] = None
     return _new("arange", (start + ramp * step).astype(dtype), requires_grad)
 
 
-def _fused_multiply_add(a, b, c):
+def _fused_multiply_add(a: Any, b: np.ndarray, c: np.ndarray) -> np.ndarray:
     """a * b + c rounded once (as a fused multiply-add), for float64 arrays: the exact product as
     p + e (Veltkamp's split), the exact sum c + p as s + t, then s + (t + e)."""
-    def split(x):
+    def split(x: Any) -> tuple[Any, Any]:
         scaled = 134217729.0 * x  # 2**27 + 1
         high = scaled - (scaled - x)
         return high, x - high
@@ -325,7 +326,7 @@ def _fused_multiply_add(a, b, c):
     return np.where(np.isfinite(fused), fused, p + c)
 
 
-def _spaced(op, start, end, steps, dtype):
+def _spaced(op: str, start: Any, end: Any, steps: Any, dtype: np.dtype) -> np.ndarray:
     """PyTorch's linspace values: step = (end - start) / (steps - 1); the first half counts up
     from start (start + step * i), the second half down from end (end - step * (steps - 1 - i)),
     each a fused multiply-add as PyTorch's CPU kernel computes it. In ``dtype`` for floats
@@ -410,7 +411,7 @@ def logspace(start: Union[Number, Tensor], end: Union[Number, Tensor], steps: in
 
 
 # ---------------------------------------------------------------- random
-def _uniform01(rng, shape, dtype):
+def _uniform01(rng: np.random.Generator, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
     values = rng.random(shape, dtype=draw_dtype(dtype)).astype(dtype, copy=False)
     if dtype == np.float16:  # rounding float32 draws to float16 must not reach 1
         np.minimum(values, np.nextafter(np.float16(1), np.float16(0)), out=values)
@@ -460,7 +461,7 @@ def randn_like(input: Tensor, *, generator: Optional[np.random.Generator] = None
                  requires_grad=requires_grad)
 
 
-def _int_bound(op, name, value):
+def _int_bound(op: str, name: str, value: Any) -> int:
     try:
         if isinstance(value, (float, np.floating)):
             raise TypeError
@@ -469,7 +470,8 @@ def _int_bound(op, name, value):
         raise TypeError(f"{op}: {name} must be an int, got {type(value).__name__} {value!r}") from None
 
 
-def _low_high(op, args, low, high):
+def _low_high(op: str, args: Sequence[Any], low: Optional[Any], high: Optional[Any]
+              ) -> tuple[int, int]:
     """PyTorch's (low=0, high) from positional ``args`` and the keywords."""
     args = list(args)
     if len(args) > 2 - (high is not None) - (low is not None):
@@ -485,7 +487,8 @@ def _low_high(op, args, low, high):
     return low, _int_bound(op, "high", high)
 
 
-def _integers(op, rng, low, high, shape, dtype):
+def _integers(op: str, rng: np.random.Generator, low: int, high: int, shape: tuple[int, ...],
+              dtype: np.dtype) -> np.ndarray:
     """Integers uniform on [low, high) in ``dtype`` (whose range must hold low and high - 1)."""
     if low >= high:
         raise RuntimeError(f"{op}: expects 'low' to be less than 'high', but got low={low} >= "
@@ -610,7 +613,7 @@ class _TensorType(type):
         return Tensor(*args, dtype=cls.dtype)
 
 
-def _tensor_type(name, dtype):
+def _tensor_type(name: str, dtype: type) -> _TensorType:
     doc = (f"PyTorch's legacy {name} constructor: ``{name}(2, 3)`` is an uninitialised "
            f"{np.dtype(dtype)} tensor of shape (2, 3), ``{name}(data)`` copies data into "
            f"{np.dtype(dtype)}; ``isinstance(x, {name})`` tests that x is a {np.dtype(dtype)} "

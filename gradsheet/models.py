@@ -43,7 +43,7 @@ from __future__ import annotations
 import json
 import math
 import os
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Optional
 
 from safetensors import SafetensorError, safe_open
@@ -59,6 +59,8 @@ if TYPE_CHECKING:
     Spec = list[dict[str, Any]]
     # what a shape rule gives: parameter or buffer name -> its shape
     Shapes = dict[str, tuple[int, ...]]
+    # a shape rule: a layer's kwargs -> the shapes it allocates
+    Rule = Callable[[dict[str, Any]], Shapes]
 
 _ARCHITECTURE_KEY = "gradsheet.architecture"
 MAX_MODEL_BYTES = 4 * 2**30
@@ -85,7 +87,7 @@ before the layer, and checked by that layer's shape rule; anywhere else a dict s
 dict)."""
 
 
-def _build_layer(layer, where):
+def _build_layer(layer: Any, where: str) -> nn.Module:
     name = layer.get("type") if isinstance(layer, dict) else None
     cls = getattr(nn, name, None) if isinstance(name, str) else None
     if not (isinstance(cls, type) and issubclass(cls, nn.Module)):
@@ -156,20 +158,21 @@ def save_model(model: nn.Module, spec: Spec, path: PathLike,
                                              _ARCHITECTURE_KEY: json.dumps(spec)})
 
 
-def _int(value, what):
+def _int(value: Any, what: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
         raise ValueError(f"{what} must be a non-negative int, got {value!r}")
     return value
 
 
-def _ints(value, n, what):
+def _ints(value: Any, n: int, what: str) -> tuple[int, ...]:
     values = [value] * n if not isinstance(value, (list, tuple)) else list(value)
     if len(values) != n:
         raise ValueError(f"{what} must be an int or {n} ints, got {value!r}")
     return tuple(_int(v, what) for v in values)
 
 
-def _affine(shape, kwargs, flag="affine", bias_flag=None):
+def _affine(shape: tuple[int, ...], kwargs: dict[str, Any], flag: str = "affine",
+            bias_flag: Optional[str] = None) -> Shapes:
     shapes: Shapes = {}
     if kwargs.get(flag, True):
         shapes["weight"] = shape
@@ -178,7 +181,7 @@ def _affine(shape, kwargs, flag="affine", bias_flag=None):
     return shapes
 
 
-def _linear(k):
+def _linear(k: dict[str, Any]) -> Shapes:
     out = _int(k["out_features"], "out_features")
     shapes: Shapes = {"weight": (out, _int(k["in_features"], "in_features"))}
     if k.get("bias", True):
@@ -186,20 +189,20 @@ def _linear(k):
     return shapes
 
 
-def _conv(n, transposed):
-    def rule(k):
+def _conv(n: int, transposed: bool) -> Rule:
+    def rule(k: dict[str, Any]) -> Shapes:
         c_in, c_out = _int(k["in_channels"], "in_channels"), _int(k["out_channels"], "out_channels")
         groups = _int(k.get("groups", 1), "groups") or 1
         kernel = _ints(k["kernel_size"], n, "kernel_size")
         first, second = (c_in, c_out // groups) if transposed else (c_out, c_in // groups)
-        shapes = {"weight": (first, second, *kernel)}
+        shapes: Shapes = {"weight": (first, second, *kernel)}
         if k.get("bias", True):
             shapes["bias"] = (c_out,)
         return shapes
     return rule
 
 
-def _batch_norm(k):
+def _batch_norm(k: dict[str, Any]) -> Shapes:
     c = _int(k["num_features"], "num_features")
     shapes = _affine((c,), k)
     if k.get("track_running_stats", True):
@@ -207,14 +210,14 @@ def _batch_norm(k):
     return shapes
 
 
-def _layer_norm(k):
+def _layer_norm(k: dict[str, Any]) -> Shapes:
     shape = k["normalized_shape"]
     shape = (shape,) if not isinstance(shape, (list, tuple)) else tuple(shape)
     shape = tuple(_int(v, "normalized_shape") for v in shape)
     return _affine(shape, k, "elementwise_affine", "bias")
 
 
-def _count(value, what):
+def _count(value: Any, what: str) -> int:
     """A number of layers: bounded by MAX_LAYERS before any rule repeats a layer's shapes."""
     count = _int(value, what)
     if count > MAX_LAYERS:
@@ -222,11 +225,11 @@ def _count(value, what):
     return count
 
 
-def _prefixed(prefix, shapes):
+def _prefixed(prefix: str, shapes: Shapes) -> Shapes:
     return {f"{prefix}.{name}": shape for name, shape in shapes.items()}
 
 
-def _cell(gates, input_size, hidden, bias, suffix=""):
+def _cell(gates: int, input_size: int, hidden: int, bias: Any, suffix: str = "") -> Shapes:
     """One recurrent cell's weights: W_ih (gates * H, input_size), W_hh (gates * H, H), and
     the biases b_ih, b_hh (gates * H,)."""
     shapes: Shapes = {f"weight_ih{suffix}": (gates * hidden, input_size),
@@ -236,19 +239,19 @@ def _cell(gates, input_size, hidden, bias, suffix=""):
     return shapes
 
 
-def _recurrent_cell(gates):
+def _recurrent_cell(gates: int) -> Rule:
     return lambda k: _cell(gates, _int(k["input_size"], "input_size"),
                            _int(k["hidden_size"], "hidden_size"), k.get("bias", True))
 
 
-def _recurrent(gates):
+def _recurrent(gates: int) -> Rule:
     """RNN (1 gate), GRU (3) or LSTM (4): one cell per layer and direction, layer l > 0 taking
     the H * directions outputs of layer l - 1."""
-    def rule(k):
+    def rule(k: dict[str, Any]) -> Shapes:
         hidden = _int(k["hidden_size"], "hidden_size")
         width = _int(k["input_size"], "input_size")
         directions = ("", "_reverse") if k.get("bidirectional", False) else ("",)
-        shapes = {}
+        shapes: Shapes = {}
         for layer in range(_count(k.get("num_layers", 1), "num_layers")):
             for suffix in directions:
                 shapes.update(_cell(gates, width, hidden, k.get("bias", True),
@@ -258,7 +261,7 @@ def _recurrent(gates):
     return rule
 
 
-def _attention(k):
+def _attention(k: dict[str, Any]) -> Shapes:
     """MultiheadAttention: [W_Q; W_K; W_V] packed (3E, E), or three of them when kdim / vdim
     differ from E; their bias (3E,); bias_k, bias_v (1, 1, E); out_proj, a Linear(E, E)."""
     e = _int(k["embed_dim"], "embed_dim")
@@ -279,10 +282,10 @@ def _attention(k):
     return shapes
 
 
-def _transformer_layer(cross):
+def _transformer_layer(cross: bool) -> Rule:
     """A Transformer encoder layer (self_attn, linear1, linear2, norm1, norm2), or a decoder
     layer (cross=True: also multihead_attn and norm3)."""
-    def rule(k):
+    def rule(k: dict[str, Any]) -> Shapes:
         e, feedforward = _int(k["d_model"], "d_model"), k.get("dim_feedforward", 2048)
         feedforward = _int(feedforward, "dim_feedforward")
         bias = k.get("bias", True)
@@ -301,7 +304,7 @@ def _transformer_layer(cross):
     return rule
 
 
-def _nested(spec, argument, expected):
+def _nested(spec: Any, argument: str, expected: str) -> dict[str, Any]:
     """The kwargs of the layer spec given for ``argument``, which must be an ``expected``."""
     if not isinstance(spec, dict) or spec.get("type") != expected or \
             not isinstance(spec.get("kwargs", {}), dict):
@@ -310,10 +313,10 @@ def _nested(spec, argument, expected):
     return spec.get("kwargs", {})
 
 
-def _stack(layer_type, argument):
+def _stack(layer_type: str, argument: str) -> Rule:
     """TransformerEncoder / TransformerDecoder: num_layers copies of the layer spec given as
     ``argument`` (layers.0., layers.1., ...), then the optional LayerNorm ``norm``."""
-    def rule(k):
+    def rule(k: dict[str, Any]) -> Shapes:
         layer_kwargs = _nested(k[argument], argument, layer_type)
         try:
             one = SHAPE_RULES[layer_type](layer_kwargs)
@@ -328,7 +331,7 @@ def _stack(layer_type, argument):
     return rule
 
 
-def _transformer(k):
+def _transformer(k: dict[str, Any]) -> Shapes:
     """nn.Transformer: an encoder and a decoder stack of its layers, each ending in a
     LayerNorm (custom_encoder / custom_decoder are modules, which a model file cannot hold)."""
     for argument in ("custom_encoder", "custom_decoder"):
@@ -338,7 +341,7 @@ def _transformer(k):
              "dim_feedforward": k.get("dim_feedforward", 2048), "bias": k.get("bias", True)}
     norm = {"type": "LayerNorm", "kwargs": {"normalized_shape": layer["d_model"],
                                             "bias": layer["bias"]}}
-    shapes = {}
+    shapes: Shapes = {}
     for part, count, default in (("encoder", "num_encoder_layers", 6),
                                  ("decoder", "num_decoder_layers", 6)):
         layer_type = f"Transformer{part.title()}Layer"
@@ -350,11 +353,11 @@ def _transformer(k):
     return shapes
 
 
-def _positional(k):
+def _positional(k: dict[str, Any]) -> Shapes:
     return {"pe": (_int(k.get("max_len", 5000), "max_len"), 1, _int(k["d_model"], "d_model"))}
 
 
-SHAPE_RULES = {
+SHAPE_RULES: dict[str, Rule] = {
     "Linear": _linear,
     "Conv1d": _conv(1, False), "Conv2d": _conv(2, False),
     "ConvTranspose1d": _conv(1, True), "ConvTranspose2d": _conv(2, True),
@@ -379,7 +382,7 @@ computed from its arguments without allocating them (a stack's layers repeat at 
 MAX_LAYERS times)."""
 
 
-def _integers(value):
+def _integers(value: Any) -> Iterator[int]:
     if isinstance(value, bool):
         return
     if isinstance(value, int):
@@ -392,13 +395,13 @@ def _integers(value):
             yield from _integers(v)
 
 
-def _file_tensors(path):
+def _file_tensors(path: str) -> dict[str, tuple[tuple[int, ...], int]]:
     """{name: (shape, bytes)} of the file's tensors, read from its header alone."""
     sizes = {"BOOL": 1, "U8": 1, "I8": 1, "F8_E5M2": 1, "F8_E4M3": 1, "I16": 2, "U16": 2,
              "F16": 2, "BF16": 2, "I32": 4, "U32": 4, "F32": 4, "I64": 8, "U64": 8, "F64": 8}
     try:
         with safe_open(path, framework="np") as f:
-            tensors = {}
+            tensors: dict[str, tuple[tuple[int, ...], int]] = {}
             for name in f.keys():  # noqa: SIM118 (safe_open is not iterable)
                 view = f.get_slice(name)
                 shape = tuple(view.get_shape())
@@ -408,7 +411,7 @@ def _file_tensors(path):
         raise ValueError(f"load_model: {path} is not a valid safetensors file ({err})") from None
 
 
-def _layer_spec(i, layer, where):
+def _layer_spec(i: int, layer: Any, where: str) -> tuple[Any, Any]:
     """(type, kwargs) of the spec of layer ``i``; ValueError naming ``where`` when it is not
     one."""
     if not isinstance(layer, dict) or not isinstance(layer.get("kwargs", {}), dict):
@@ -417,7 +420,7 @@ def _layer_spec(i, layer, where):
     return layer.get("type"), layer.get("kwargs", {})
 
 
-def _rule_shapes(i, name, kwargs, where):
+def _rule_shapes(i: int, name: Any, kwargs: Any, where: str) -> Optional[Shapes]:
     """The shapes layer ``i`` allocates by its shape rule, or None when it has none."""
     rule = SHAPE_RULES.get(name) if isinstance(name, str) else None
     if rule is None:
@@ -431,7 +434,7 @@ def _rule_shapes(i, name, kwargs, where):
         raise ValueError(f"{where}: layer {i} ({name}): {err}") from None
 
 
-def _check_layers(spec, where):
+def _check_layers(spec: Any, where: str) -> None:
     if not isinstance(spec, list) or not spec or len(spec) > MAX_LAYERS:
         raise ValueError(f"{where}: an architecture is a list of 1 to {MAX_LAYERS} "
                          f"layer specs, got {type(spec).__name__}"
@@ -476,7 +479,7 @@ def check_architecture(spec: Spec, tensors: Mapping[str, tuple[Sequence[int], in
                              f"build it")
 
 
-def _brief(kwargs, limit=300):
+def _brief(kwargs: Any, limit: int = 300) -> str:
     """``kwargs`` as text, cut to ``limit`` characters (a nested layer spec can be long)."""
     text = str(kwargs)
     return text if len(text) <= limit else text[:limit] + "...}"

@@ -20,7 +20,8 @@ import os
 import pickle
 import time
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any, Optional, Union
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, Callable, Optional, Union
 
 import numpy as np
 
@@ -49,18 +50,20 @@ class Work:
     """A collective in flight (``async_op=True``): ``wait()`` blocks until it completes (or
     its timeout passes: DistBackendError) and writes its results; ``is_completed()`` tests."""
 
-    def __init__(self, group, op, requests, deadline, finish=None, result=()):
+    def __init__(self, group: ProcessGroup, op: str, requests: list[Any], deadline: float,
+                 finish: Optional[Callable[[], None]] = None,
+                 result: Sequence[TensorOrArray] = ()) -> None:
         self._group, self._op, self._requests = group, op, requests
         self._deadline, self._finish, self._result = deadline, finish, list(result)
         self._done = False
 
-    def _complete(self):
+    def _complete(self) -> None:
         self._done = True
         if self._finish is not None:
             finish, self._finish = self._finish, None
             finish()
 
-    def wait(self, timeout=None):
+    def wait(self, timeout: Optional[Union[timedelta, float]] = None) -> bool:
         """Block until the collective completes and its results are written; True. ``timeout``
         (timedelta or seconds) replaces the group's from now on."""
         if not self._done:
@@ -72,35 +75,35 @@ class Work:
             self._complete()
         return True
 
-    def is_completed(self):
+    def is_completed(self) -> bool:
         """True when the collective has completed (its results then written); never blocks."""
         if not self._done and self._group.MPI.Request.Testall(self._requests):
             self._complete()
         return self._done
 
-    def is_success(self):
+    def is_success(self) -> bool:
         """True when the collective completed without error."""
         return self._done
 
-    def exception(self):
+    def exception(self) -> Optional[BaseException]:
         """None: a failed collective raises from wait() instead."""
         return None
 
-    def synchronize(self):
+    def synchronize(self) -> None:
         """The same as wait() on the CPU."""
         self.wait()
 
-    def result(self):
+    def result(self) -> list[TensorOrArray]:
         """The collective's output tensors, once completed (PyTorch's Work.result)."""
         self.wait()
         return list(self._result)
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"<gradsheet.distributed.Work {self._op} {'done' if self._done else 'in flight'}>"
 
 
 # ---------------------------------------------------------------- buffers
-def _check_tensor(op, name, obj):
+def _check_tensor(op: str, name: str, obj: Any) -> tuple[Optional[Tensor], np.ndarray]:
     """(Tensor or None, ndarray) for a Tensor or array argument; TypeError otherwise."""
     if isinstance(obj, Tensor):
         return obj, obj.array
@@ -114,7 +117,8 @@ class _Io:
     (the tensor's own memory when it is contiguous and of the working dtype, else a copy), and
     ``done()``, which writes a copy back and marks a Tensor changed in place."""
 
-    def __init__(self, op, name, obj, write=False, dtype=None):
+    def __init__(self, op: str, name: str, obj: Any, write: bool = False,
+                 dtype: Optional[np.dtype] = None) -> None:
         self.op = op
         self.tensor, self.array = _check_tensor(op, name, obj)
         array = self.array
@@ -126,14 +130,14 @@ class _Io:
         else:
             self.buffer = np.array(array, dtype=dtype or array.dtype, order="C")
 
-    def done(self):
+    def done(self) -> None:
         if self.buffer is not self.array:
             np.copyto(self.array, self.buffer, casting="unsafe")
         if self.tensor is not None:
             inplace.note_change(self.tensor, self.op)
 
 
-def _write(op, obj, values):
+def _write(op: str, obj: TensorOrArray, values: np.ndarray) -> None:
     """Write ``values`` into a Tensor or array of the same size (a list collective's output)."""
     tensor, array = _check_tensor(op, "output", obj)
     np.copyto(array, values.reshape(array.shape), casting="unsafe")
@@ -141,7 +145,8 @@ def _write(op, obj, values):
         inplace.note_change(tensor, op)
 
 
-def _bytes(MPI, array, counts=None):
+def _bytes(MPI: Any, array: Optional[np.ndarray],
+           counts: Optional[tuple[list[int], list[int]]] = None) -> list[Any]:
     """An MPI buffer of array's raw bytes (data moves unchanged, whatever its dtype); mpi4py
     divides the bytes among the ranks in gather / scatter."""
     if counts is None:
@@ -149,7 +154,7 @@ def _bytes(MPI, array, counts=None):
     return [array, counts, MPI.BYTE]
 
 
-def _tensor_list(op, name, tensors, size, like):
+def _tensor_list(op: str, name: str, tensors: Any, size: int, like: np.ndarray) -> list[np.ndarray]:
     """The ndarrays of a list of ``size`` tensors each of like's shape and dtype."""
     if not isinstance(tensors, (list, tuple)):
         raise TypeError(f"{op}: {name} must be a list of Tensors, got {type(tensors).__name__}")
@@ -164,7 +169,7 @@ def _tensor_list(op, name, tensors, size, like):
     return arrays
 
 
-def _check_size(op, what, array, expected, other):
+def _check_size(op: str, what: str, array: np.ndarray, expected: int, other: np.ndarray) -> None:
     if array.size != expected or array.dtype != other.dtype:
         raise ValueError(f"{op}: {what} has shape {tuple(array.shape)} and dtype {array.dtype}; it "
                          f"must hold {expected} elements of dtype {other.dtype} (world size x the "
@@ -172,16 +177,16 @@ def _check_size(op, what, array, expected, other):
 
 
 # ---------------------------------------------------------------- reductions
-_TYPES = {}
+_TYPES: dict[str, Any] = {}  # numpy dtype name: MPI datatype
 
 
-def _mpi_type(MPI, dtype):
+def _mpi_type(MPI: Any, dtype: np.dtype) -> Any:
     if not _TYPES:
         _TYPES.update(_mpi_types(MPI))
     return _TYPES.get(dtype.name)
 
 
-def _mpi_types(MPI):
+def _mpi_types(MPI: Any) -> dict[str, Any]:
     return {"bool": MPI.C_BOOL, "int8": MPI.INT8_T, "int16": MPI.INT16_T, "int32": MPI.INT32_T,
             "int64": MPI.INT64_T, "uint8": MPI.UINT8_T, "uint16": MPI.UINT16_T,
             "uint32": MPI.UINT32_T, "uint64": MPI.UINT64_T, "float32": MPI.FLOAT,
@@ -189,7 +194,7 @@ def _mpi_types(MPI):
             "complex128": MPI.C_DOUBLE_COMPLEX}
 
 
-def _reduction(op, MPI, redop, dtype):
+def _reduction(op: str, MPI: Any, redop: Any, dtype: np.dtype) -> tuple[np.dtype, Any, Any, bool]:
     """(working dtype, MPI datatype, MPI op, whether to divide by the group size) for a
     reduction ``redop`` of ``dtype`` values."""
     if not isinstance(redop, ReduceOp.RedOpType):
@@ -221,7 +226,7 @@ def _reduction(op, MPI, redop, dtype):
     return work, mpi_type, mpi_op, redop is R.AVG
 
 
-def _average(buffer, n):
+def _average(buffer: np.ndarray, n: int) -> None:
     """buffer /= n in place; integers truncate towards zero (as C's division)."""
     if buffer.dtype.kind in "iu":
         quotient = np.abs(buffer) // n
@@ -231,12 +236,13 @@ def _average(buffer, n):
 
 
 # ---------------------------------------------------------------- the debug check
-def _debug_enabled():
+def _debug_enabled() -> bool:
     value = os.environ.get("GRADSHEET_DISTRIBUTED_DEBUG", "").strip().upper()
     return value not in ("", "0", "OFF", "FALSE", "NO")
 
 
-def _signature(op, array=None, redop=-1, root=-1, count=-1, shape=True):
+def _signature(op: str, array: Optional[np.ndarray] = None, redop: int = -1, root: int = -1,
+               count: int = -1, shape: bool = True) -> np.ndarray:
     sig = np.full(_SIG, -1, dtype=np.int64)
     sig[0], sig[1], sig[2], sig[5] = OPS.index(op), int(redop), root, count
     if array is not None:
@@ -247,14 +253,16 @@ def _signature(op, array=None, redop=-1, root=-1, count=-1, shape=True):
     return sig
 
 
-def _describe(sig, group):
+def _describe(sig: np.ndarray, group: ProcessGroup
+              ) -> tuple[str, Optional[str], Optional[int], str, tuple[int, ...]]:
     name = OPS[sig[0]] if 0 <= sig[0] < len(OPS) else "?"
     dtype = _DTYPES[sig[3]] if 0 <= sig[3] < len(_DTYPES) else "?"
     return name, ReduceOp.RedOpType(sig[1]).name if sig[1] >= 0 else None, \
         (group.ranks[sig[2]] if sig[2] >= 0 else None), dtype, tuple(int(d) for d in sig[6:6 + sig[4]])
 
 
-def _debug(op, group, signature, root_name="root"):
+def _debug(op: str, group: ProcessGroup, signature: Callable[[], np.ndarray],
+           root_name: str = "root") -> None:
     """Under GRADSHEET_DISTRIBUTED_DEBUG: gather every rank's ``signature()``; ValueError on
     every rank naming the first rank that differs from the group's rank 0, and how."""
     if not _debug_enabled():
@@ -284,7 +292,9 @@ def _debug(op, group, signature, root_name="root"):
 
 
 # ---------------------------------------------------------------- running a collective
-def _run(group, op, start, finish=None, result=(), async_op=False, timeout=None):
+def _run(group: ProcessGroup, op: str, start: Callable[[], list[Any]],
+         finish: Optional[Callable[[], None]] = None, result: Sequence[TensorOrArray] = (),
+         async_op: bool = False, timeout: Optional[float] = None) -> Optional[Work]:
     """Start a collective (``start()`` returns its requests) and wait for it, or hand back its
     Work when async_op."""
     deadline = group.start(op, timeout)
@@ -295,7 +305,8 @@ def _run(group, op, start, finish=None, result=(), async_op=False, timeout=None)
     return None
 
 
-def _root(op, group, rank, group_rank, name):
+def _root(op: str, group: ProcessGroup, rank: Optional[int], group_rank: Optional[int],
+          name: str) -> int:
     """The group rank of a collective's root, given as a global rank or a group rank."""
     if group_rank is not None:
         if rank is not None:
@@ -313,7 +324,7 @@ def _root(op, group, rank, group_rank, name):
     return group.ranks.index(int(rank))
 
 
-def _results(*objs):
+def _results(*objs: Any) -> list[Any]:
     return [o for o in objs if o is not None]
 
 
@@ -336,7 +347,7 @@ def all_reduce(tensor: TensorOrArray, op: ReduceOp.RedOpType = ReduceOp.SUM,
     _debug(name, pg, lambda: _signature(name, array, redop=op))
     size = pg.size()
 
-    def finish():
+    def finish() -> None:
         if average:
             _average(io.buffer, size)
         io.done()
@@ -379,7 +390,7 @@ def all_gather(tensor_list: list[TensorOrArray], tensor: TensorOrArray,
     MPI = pg.MPI
     every = np.empty((pg.size(),) + io.array.shape, dtype=io.array.dtype)
 
-    def finish():
+    def finish() -> None:
         for out, values in zip(tensor_list, every):
             _write(name, out, values)
 
@@ -425,12 +436,12 @@ def reduce(tensor: TensorOrArray, dst: Optional[int] = None, op: ReduceOp.RedOpT
     _debug(name, pg, lambda: _signature(name, array, redop=op, root=root), "dst")
     size = pg.size()
 
-    def start():
+    def start() -> list[Any]:
         if mine:
             return [pg.comm.Ireduce(MPI.IN_PLACE, [io.buffer, mpi_type], mpi_op, root=root)]
         return [pg.comm.Ireduce([io.buffer, mpi_type], None, mpi_op, root=root)]
 
-    def finish():
+    def finish() -> None:
         if average:
             _average(io.buffer, size)
         io.done()
@@ -438,7 +449,9 @@ def reduce(tensor: TensorOrArray, dst: Optional[int] = None, op: ReduceOp.RedOpT
     return _run(pg, name, start, finish if mine else None, [tensor], async_op)
 
 
-def _reduce_scatter(name, pg, output, stacked, op, async_op, result):
+def _reduce_scatter(name: str, pg: ProcessGroup, output: TensorOrArray, stacked: np.ndarray,
+                    op: ReduceOp.RedOpType, async_op: bool,
+                    result: Sequence[TensorOrArray]) -> Optional[Work]:
     """output = op over ranks of their stacked[r], on rank r (stacked: (N, *output.shape))."""
     MPI = pg.MPI
     array = output.array if isinstance(output, Tensor) else output
@@ -448,7 +461,7 @@ def _reduce_scatter(name, pg, output, stacked, op, async_op, result):
     _debug(name, pg, lambda: _signature(name, array, redop=op))
     size = pg.size()
 
-    def finish():
+    def finish() -> None:
         if average:
             _average(io.buffer, size)
         io.done()
@@ -513,7 +526,8 @@ def gather(tensor: TensorOrArray, gather_list: Optional[list[TensorOrArray]] = N
     MPI = pg.MPI
     every = np.empty((pg.size(),) + io.array.shape, dtype=io.array.dtype) if mine else None
 
-    def finish():
+    def finish() -> None:  # on the destination rank only
+        assert gather_list is not None and every is not None
         for out, values in zip(gather_list, every):
             _write(name, out, values)
 
@@ -548,7 +562,8 @@ def scatter(tensor: TensorOrArray, scatter_list: Optional[list[TensorOrArray]] =
                 io.done, [tensor], async_op)
 
 
-def _splits(op, name, sizes, array, n):
+def _splits(op: str, name: str, sizes: Optional[Sequence[int]], array: np.ndarray,
+            n: int) -> list[int]:
     """Rows of dim 0 going to (or coming from) each rank: given, or an even split."""
     rows = array.shape[0] if array.ndim else 1
     if sizes is None or len(sizes) == 0:
@@ -621,7 +636,7 @@ def all_to_all(output_tensor_list: list[TensorOrArray], input_tensor_list: list[
     _debug(name, pg, lambda: _signature(name, inputs[0] if inputs else None, shape=False, count=n))
     MPI = pg.MPI
 
-    def finish():
+    def finish() -> None:
         for out, a, offset, count in zip(output_tensor_list, outputs, rd, rc):
             _write(name, out, recv[offset:offset + count].view(a.dtype))
 
@@ -660,19 +675,20 @@ def monitored_barrier(group: Optional[ProcessGroup] = None,
     if timeout is not None:
         from .process_group import _seconds
         seconds = _seconds(name, timeout)
-    return _run(pg, name, lambda: [pg.comm.Ibarrier()], timeout=seconds)
+    _run(pg, name, lambda: [pg.comm.Ibarrier()], timeout=seconds)
+    return None
 
 
 # ---------------------------------------------------------------- objects (pickled)
-def _pickle(obj):
+def _pickle(obj: Any) -> np.ndarray:
     return np.frombuffer(pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL), dtype=np.uint8)
 
 
-def _wait(pg, op, request):
+def _wait(pg: ProcessGroup, op: str, request: Any) -> None:
     faults.wait(pg, [request], op, pg.start(op))
 
 
-def _offsets(sizes):
+def _offsets(sizes: np.ndarray) -> list[int]:
     return np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64).tolist()
 
 
@@ -746,16 +762,19 @@ def gather_object(obj: Any, object_gather_list: Optional[list[Any]] = None,
     _debug(name, pg, lambda: _signature(name, root=root), "dst")
     MPI = pg.MPI
     data = _pickle(obj)
-    sizes = np.empty(n, dtype=np.int64) if mine else None
+    sizes = np.empty(n, dtype=np.int64)  # read on the destination rank only
     _wait(pg, name, pg.comm.Igather([np.array([data.size], dtype=np.int64), MPI.INT64_T],
                                     [sizes, MPI.INT64_T] if mine else None, root=root))
-    every = np.empty(int(sizes.sum()), dtype=np.uint8) if mine else None
-    counts, offsets = (sizes.tolist(), _offsets(sizes)) if mine else (None, None)
-    _wait(pg, name, pg.comm.Igatherv([data, MPI.BYTE],
-                                     [every, (counts, offsets), MPI.BYTE] if mine else None, root=root))
-    if mine:
-        for r in range(n):
-            object_gather_list[r] = pickle.loads(every[offsets[r]:offsets[r] + counts[r]].tobytes())
+    if not mine:
+        _wait(pg, name, pg.comm.Igatherv([data, MPI.BYTE], None, root=root))
+        return None
+    assert object_gather_list is not None  # checked above on the destination rank
+    every = np.empty(int(sizes.sum()), dtype=np.uint8)
+    counts, offsets = sizes.tolist(), _offsets(sizes)
+    _wait(pg, name, pg.comm.Igatherv([data, MPI.BYTE], [every, (counts, offsets), MPI.BYTE],
+                                     root=root))
+    for r in range(n):
+        object_gather_list[r] = pickle.loads(every[offsets[r]:offsets[r] + counts[r]].tobytes())
 
 
 def scatter_object_list(scatter_object_output_list: list[Any],
@@ -778,19 +797,24 @@ def scatter_object_list(scatter_object_output_list: list[Any],
                          f"the source rank")
     _debug(name, pg, lambda: _signature(name, root=root), "src")
     MPI = pg.MPI
-    pieces = [_pickle(o) for o in scatter_object_input_list] if mine else []
-    sizes = np.array([p.size for p in pieces], dtype=np.int64) if mine else None
+    sizes: Optional[list[Any]] = None  # the send buffers: on the source rank only
+    send: Optional[list[Any]] = None
+    if mine:
+        assert scatter_object_input_list is not None  # checked above on the source rank
+        pieces = [_pickle(o) for o in scatter_object_input_list]
+        counts = np.array([p.size for p in pieces], dtype=np.int64)
+        sizes = [counts, MPI.INT64_T]
+        send = [np.concatenate(pieces), (counts.tolist(), _offsets(counts)), MPI.BYTE]
     size = np.empty(1, dtype=np.int64)
-    _wait(pg, name, pg.comm.Iscatter([sizes, MPI.INT64_T] if mine else None, [size, MPI.INT64_T],
-                                     root=root))
+    _wait(pg, name, pg.comm.Iscatter(sizes, [size, MPI.INT64_T], root=root))
     data = np.empty(int(size[0]), dtype=np.uint8)
-    send = [np.concatenate(pieces), (sizes.tolist(), _offsets(sizes)), MPI.BYTE] if mine else None
     _wait(pg, name, pg.comm.Iscatterv(send, [data, MPI.BYTE], root=root))
     scatter_object_output_list[0] = pickle.loads(data.tobytes())
 
 
 # ---------------------------------------------------------------- point to point
-def _peer(op, pg, rank, group_rank, name, any_ok=False):
+def _peer(op: str, pg: ProcessGroup, rank: Optional[int], group_rank: Optional[int], name: str,
+          any_ok: bool = False) -> Any:
     if rank is None and group_rank is None and any_ok:
         return pg.MPI.ANY_SOURCE
     peer = _root(op, pg, rank, group_rank, name)

@@ -17,6 +17,8 @@ Three mechanisms, all installed by ``init_process_group``:
   itself then ends the other ranks, naming only a PID; the first rank to fail claims a file
   named after the job so that the ranks the launcher ends afterwards stay silent.
 """
+from __future__ import annotations
+
 import atexit
 import os
 import socket
@@ -25,8 +27,13 @@ import sys
 import tempfile
 import time
 import traceback
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, Callable, Optional
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from .process_group import ProcessGroup
 
 __all__ = ["DistBackendError", "DistError", "DistNetworkError", "DistStoreError"]
 
@@ -55,7 +62,8 @@ class DistStoreError(DistError):
 
 
 # ---------------------------------------------------------------- waiting with a deadline
-def wait(group, requests, op, deadline, statuses=None):
+def wait(group: ProcessGroup, requests: list[Any], op: str, deadline: float,
+         statuses: Optional[list[Any]] = None) -> None:
     """Poll ``requests`` (mpi4py Requests of one collective on ``group``) until all complete
     (filling ``statuses``, a list of MPI.Status, when given); at ``deadline`` (time.monotonic)
     raise DistBackendError naming the missing ranks."""
@@ -69,7 +77,8 @@ def wait(group, requests, op, deadline, statuses=None):
         group.current = outer
 
 
-def _poll(group, requests, op, deadline, statuses):
+def _poll(group: ProcessGroup, requests: list[Any], op: str, deadline: float,
+          statuses: Optional[list[Any]]) -> None:
     MPI = group.MPI
     spin_until = time.monotonic() + SPIN_SECONDS
     delay = 5e-5
@@ -86,7 +95,7 @@ def _poll(group, requests, op, deadline, statuses):
         delay = min(MAX_SLEEP, delay * 2)
 
 
-def answer_queries(group):
+def answer_queries(group: ProcessGroup) -> None:
     """Answer every pending "where are you?" query of group's other ranks: (their query's
     sequence number, this rank's collective number, its name)."""
     MPI, diag = group.MPI, group.diag
@@ -101,7 +110,7 @@ def answer_queries(group):
         group.keep[:] = [(a, r) for a, r in group.keep if not r.Test()]
 
 
-def ask_peers(group, grace):
+def ask_peers(group: ProcessGroup, grace: float) -> dict[int, tuple[int, str]]:
     """{group rank: (collective number, collective name)} of the ranks that answer within
     ``grace`` seconds: the ranks waiting in some collective of this group."""
     MPI, diag = group.MPI, group.diag
@@ -111,7 +120,8 @@ def ask_peers(group, grace):
     others = [r for r in range(group.comm.Get_size()) if r != me]
     sends = [diag.Isend([query, MPI.INT64_T], dest=r, tag=QUERY_TAG) for r in others]
     group.keep.extend((query, s) for s in sends)
-    answers, status = {}, MPI.Status()
+    answers: dict[int, tuple[int, str]] = {}
+    status = MPI.Status()
     deadline = time.monotonic() + grace
     while len(answers) < len(others) and time.monotonic() < deadline:
         answer_queries(group)
@@ -125,7 +135,7 @@ def ask_peers(group, grace):
     return answers
 
 
-def timeout_message(group, op):
+def timeout_message(group: ProcessGroup, op: str) -> str:
     """What a collective that timed out says: the timeout, the collective, and the ranks that
     did not arrive (as far as this rank can tell)."""
     me = group.comm.Get_rank()
@@ -148,17 +158,19 @@ def timeout_message(group, op):
 # ---------------------------------------------------------------- the exception hook
 class _Hook:
     """The installed hook's state: the previous hook, the job's claim file, the MPI module."""
-    previous = None
-    MPI = None
-    rank = None
-    pid = None
-    claim = None
-    monitor = None
+    previous: Optional[Callable[[type[BaseException], BaseException, Optional[TracebackType]],
+                                Any]] = None
+    MPI: Any = None
+    rank: Optional[int] = None
+    pid: Optional[int] = None
+    claim: Optional[str] = None
+    monitor: Optional[subprocess.Popen[bytes]] = None
 
 
-def _claim():
+def _claim() -> bool:
     """True for the first rank of the job to fail (on this host): it creates the claim file."""
     try:
+        assert _Hook.claim is not None  # install() names the claim file
         with open(_Hook.claim, "x"):
             pass
         return True
@@ -166,14 +178,15 @@ def _claim():
         return False
 
 
-def _excepthook(kind, value, tb):
+def _excepthook(kind: type[BaseException], value: BaseException,
+                tb: Optional[TracebackType]) -> Any:
     """Print the traceback and ``gradsheet.distributed: rank R failed: ...``, then MPI_Abort."""
     if _Hook.MPI is None or os.getpid() != _Hook.pid:  # uninstalled, or a forked child
         return (_Hook.previous or sys.__excepthook__)(kind, value, tb)
     first = _claim() if _Hook.claim else True
     _goodbye("claimed" if first else "ok")
     try:
-        _Hook.previous(kind, value, tb)
+        (_Hook.previous or traceback.print_exception)(kind, value, tb)
     except Exception:
         traceback.print_exception(kind, value, tb)
     detail = "".join(traceback.format_exception_only(kind, value)).strip()
@@ -193,7 +206,7 @@ def _excepthook(kind, value, tb):
     _Hook.MPI.COMM_WORLD.Abort(1)
 
 
-def install(MPI, rank, token):
+def install(MPI: Any, rank: int, token: str) -> None:
     """Install the exception hook and start this rank's monitor (when there are other ranks)."""
     _Hook.MPI, _Hook.rank, _Hook.pid = MPI, rank, os.getpid()
     _Hook.claim = os.path.join(tempfile.gettempdir(), f"gradsheet-distributed-{token}.failed")
@@ -204,7 +217,7 @@ def install(MPI, rank, token):
         _Hook.monitor = _start_monitor(rank)
 
 
-def uninstall():
+def uninstall() -> None:
     """Restore the previous exception hook; tell the monitor that this rank ended well."""
     _goodbye()
     if sys.excepthook is _excepthook:
@@ -228,10 +241,11 @@ esac
 """
 
 
-def _start_monitor(rank):
+def _start_monitor(rank: int) -> Optional[subprocess.Popen[bytes]]:
     """A /bin/sh process, in a session of its own, that reports this rank's abrupt end."""
     if not os.path.exists("/bin/sh"):
         return None
+    assert _Hook.claim is not None  # install() names the claim file first
     try:
         monitor = subprocess.Popen(
             ["/bin/sh", "-c", _MONITOR, "gradsheet-monitor", str(rank), str(os.getpid()),
@@ -242,7 +256,7 @@ def _start_monitor(rank):
     return monitor
 
 
-def _goodbye(word="ok"):
+def _goodbye(word: str = "ok") -> None:
     """Tell the monitor that this rank ends in Python's hands (an exit or an exception)."""
     if os.getpid() != _Hook.pid:  # a forked child (a DataLoader worker) is not the rank
         return
@@ -250,6 +264,7 @@ def _goodbye(word="ok"):
     if monitor is None:
         return
     try:
+        assert monitor.stdin is not None  # started with stdin=PIPE
         monitor.stdin.write(word.encode() + b"\n")
         monitor.stdin.close()
         monitor.wait(timeout=5)

@@ -17,6 +17,7 @@ import numbers
 import os
 import time
 import uuid
+from collections.abc import Iterable
 from typing import Any, Optional, Union
 
 import numpy as np
@@ -65,7 +66,7 @@ class Backend(str):
     UCC = "ucc"
     MPI = "mpi"
 
-    def __new__(cls, name):
+    def __new__(cls, name: str) -> Backend:
         if not isinstance(name, str):
             raise ValueError(f"Backend constructor parameter must be string-ish, but got: "
                              f"{type(name).__name__}")
@@ -107,52 +108,53 @@ class ProcessGroup:
     ``rank()`` and ``size()`` are this process's rank in the group and the group's size.
     """
 
-    def __init__(self, MPI, comm, ranks, timeout, name):
+    def __init__(self, MPI: Any, comm: Any, ranks: Iterable[int], timeout: float,
+                 name: str) -> None:
         self.MPI, self.comm, self.ranks, self.timeout = MPI, comm, list(ranks), timeout
         self.diag = comm.Dup()
         self.group_name = name
         self.seq = 0  # collectives started on this group (the diagnosis reports it)
-        self.current = None  # the collective this rank is in, by code
-        self.keep = []  # (buffer, request) of diagnosis sends still in flight
+        self.current: Optional[int] = None  # the collective this rank is in, by code
+        self.keep: list[tuple[np.ndarray, Any]] = []  # (buffer, request) of diagnosis sends still in flight
 
-    def rank(self):
+    def rank(self) -> int:
         """This process's rank within the group."""
         return self.comm.Get_rank()
 
-    def size(self):
+    def size(self) -> int:
         """The number of ranks in the group."""
         return self.comm.Get_size()
 
-    def name(self):
+    def name(self) -> str:
         """The backend's name, "mpi"."""
         return Backend.MPI
 
-    def describe(self):
+    def describe(self) -> str:
         """The group in words, for messages."""
         if self is GroupMember.WORLD:
             return "the default group"
         return f"the group of ranks {self.ranks}"
 
-    def op_code(self):
+    def op_code(self) -> int:
         """The code of the collective this rank is in (-1: none)."""
         return -1 if self.current is None else self.current
 
     @staticmethod
-    def op_name(code):
+    def op_name(code: int) -> str:
         """A collective's name from its code."""
         return OPS[code] if 0 <= code < len(OPS) else "no collective"
 
     @staticmethod
-    def op_index(op):
+    def op_index(op: str) -> int:
         """A collective's code from its name."""
         return OPS.index(op)
 
-    def start(self, op, timeout=None):
+    def start(self, op: str, timeout: Optional[float] = None) -> float:
         """Note that collective ``op`` starts: a new sequence number; returns its deadline."""
         self.seq += 1
         return time.monotonic() + (self.timeout if timeout is None else timeout)
 
-    def free(self):
+    def free(self) -> None:
         """Free the communicators."""
         for comm in (self.diag, self.comm):
             try:
@@ -160,23 +162,23 @@ class ProcessGroup:
             except Exception:
                 pass
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"<gradsheet.distributed.ProcessGroup ranks={self.ranks} backend=mpi>"
 
 
 class GroupMember:
     """``WORLD``: the default group once ``init_process_group`` has run (None before);
     ``NON_GROUP_MEMBER``: what ``new_group`` returns on the ranks it leaves out."""
-    WORLD = None
-    NON_GROUP_MEMBER = object()
+    WORLD: Optional[ProcessGroup] = None
+    NON_GROUP_MEMBER: Any = object()
 
 
 group = GroupMember  # torch.distributed.group.WORLD
 
 
 class _State:
-    groups = []  # the groups made by new_group, freed with the default one
-    backend = None
+    groups: list[ProcessGroup] = []  # the groups made by new_group, freed with the default one
+    backend: Optional[Backend] = None
 
 
 # ---------------------------------------------------------------- availability and init
@@ -213,7 +215,7 @@ def is_initialized() -> bool:
     return GroupMember.WORLD is not None
 
 
-def _seconds(op, timeout):
+def _seconds(op: str, timeout: Optional[Union[datetime.timedelta, float]]) -> float:
     """A timeout in seconds: a datetime.timedelta (PyTorch's type) or a number; None: the
     default (GRADSHEET_DISTRIBUTED_TIMEOUT, else 300 s)."""
     if timeout is None:
@@ -230,12 +232,13 @@ def _seconds(op, timeout):
     if isinstance(timeout, bool) or not isinstance(timeout, numbers.Real):
         raise TypeError(f"{op}: timeout must be a datetime.timedelta or a number of seconds, got "
                         f"{type(timeout).__name__}")
-    if not timeout > 0:
+    seconds = float(timeout)
+    if not seconds > 0:
         raise ValueError(f"{op}: timeout must be positive, got {timeout} s")
-    return float(timeout)
+    return seconds
 
 
-def _check_env(name, value, actual, what):
+def _check_env(name: str, value: Optional[Union[int, str]], actual: int, what: str) -> None:
     """Check a launcher's rank or world size (argument or env:// variable) against MPI's."""
     if value is None or value == -1:
         return
@@ -274,7 +277,8 @@ def init_process_group(backend: Optional[str] = None, init_method: Optional[str]
         raise ValueError("trying to initialize the default process group twice!")
     name = Backend(Backend.MPI if backend is None else backend)
     if "," in name or ":" in name:  # "cpu:gloo,cuda:nccl": the CPU entry decides
-        parts = dict(p.split(":", 1) if ":" in p else ("cpu", p) for p in name.split(","))
+        parts = dict((kind, value) if sep else ("cpu", kind)
+                     for kind, sep, value in (p.partition(":") for p in name.split(",")))
         name = Backend(parts.get("cpu", "mpi"))
     if name not in (Backend.MPI, Backend.GLOO):
         raise ValueError(f"{op}: backend {name!r} is not available in gradsheet (CPU, over MPI): "
@@ -354,6 +358,7 @@ def get_backend(group: Optional[ProcessGroup] = None) -> Backend:
     pg = default_group("get_backend", group)
     if pg is None:
         raise ValueError("get_backend: invalid process group specified (this rank is not in it)")
+    assert _State.backend is not None  # set by init_process_group with the default group
     return _State.backend
 
 
@@ -392,6 +397,7 @@ def new_group(ranks: Optional[list[int]] = None,
     on which collectives do nothing."""
     op = "new_group"
     world = default_group(op)
+    assert world is not None  # the default group (default_group raises before init)
     size = world.size()
     members = list(range(size)) if ranks is None else [int(r) for r in ranks]
     bad = [r for r in members if not 0 <= r < size]

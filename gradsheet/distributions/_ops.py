@@ -12,12 +12,17 @@ beta functions, SciPy's ``gammainc`` and ``betainc``): it is taken by a Richards
 central difference in a (relative error about 1e-10), from the upper tail where F > 1/2 so
 that nothing cancels.
 """
+from __future__ import annotations
+
+from typing import Any, Callable, Optional
+
 import numpy as np
 
 from .. import backend
 from ..autograd.function import Function
 
-def _scipy():
+
+def _scipy() -> Any:
     """scipy.special, imported when first needed (Gamma and Beta only: importing it costs
     more than the rest of gradsheet)."""
     try:
@@ -33,7 +38,7 @@ class SolveLower(Function):
     """X = L^-1 B for lower-triangular L (only its lower triangle is read; batch dims
     broadcast);  dL = -tril(L^-T G X^T), dB = L^-T G."""
 
-    def forward(self, L, B):
+    def forward(self, L: np.ndarray, B: np.ndarray) -> np.ndarray:
         L = np.tril(L)
         batch = np.broadcast_shapes(L.shape[:-2], B.shape[:-2])
         Lb = np.broadcast_to(L, batch + L.shape[-2:])
@@ -43,14 +48,14 @@ class SolveLower(Function):
         self.L, self.X = Lb, X
         return X
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> tuple[Optional[np.ndarray], np.ndarray]:
         with np.errstate(all="ignore"):
             gB = _solve(np.swapaxes(self.L, -1, -2), g)
             gL = -np.tril(gB @ np.swapaxes(self.X, -1, -2)) if self.needs_grad(0) else None
         return gL, gB
 
 
-def _solve(A, B):
+def _solve(A: np.ndarray, B: np.ndarray) -> np.ndarray:
     """A^-1 B for a batch of triangular A; a matrix with a zero on its diagonal (singular)
     gives NaN rather than an error."""
     shape = np.broadcast_shapes(A.shape[:-2], B.shape[:-2]) + B.shape[-2:]
@@ -65,25 +70,27 @@ def _solve(A, B):
 
 
 # ------------------------------------------------------------ implicit gradients
-def _step(a):
+def _step(a: np.ndarray) -> np.ndarray:
     """The finite-difference step in a parameter: small against a and against sqrt(a), the
     scale on which the CDF changes."""
     return 1e-3 * np.minimum(a, np.sqrt(a))
 
 
-def _cdf_derivative(lower, upper, a, h):
+def _cdf_derivative(lower: Callable[[np.ndarray], np.ndarray],
+                    upper: Callable[[np.ndarray], np.ndarray], a: np.ndarray,
+                    h: np.ndarray) -> np.ndarray:
     """dF/da from F = ``lower(a)`` (or 1 - ``upper(a)`` where F > 1/2: the smaller tail),
     Richardson extrapolation of two central differences."""
     use_upper = lower(a) > 0.5
 
-    def f(t):
+    def f(t: np.ndarray) -> np.ndarray:
         return np.where(use_upper, -upper(t), lower(t))
     wide = (f(a + h) - f(a - h)) / (2 * h)
     narrow = (f(a + h / 2) - f(a - h / 2)) / h
     return (4 * narrow - wide) / 3
 
 
-def standard_gamma_grad(alpha, x):
+def standard_gamma_grad(alpha: np.ndarray, x: np.ndarray) -> np.ndarray:
     """dx/d(alpha) for a sample x of Gamma(alpha, 1): -(dP(alpha, x)/d alpha) / p(x; alpha),
     P the regularised lower incomplete gamma function (as ``torch._standard_gamma_grad``)."""
     sp = _scipy()
@@ -95,7 +102,7 @@ def standard_gamma_grad(alpha, x):
         return -dP / np.exp(log_density)
 
 
-def beta_grad(a, b, x):
+def beta_grad(a: np.ndarray, b: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(dx/da, dx/db) for a sample x of Beta(a, b): -(dI_x(a, b)/da) / p(x; a, b) and the same
     for b, I the regularised incomplete beta function (the gradient torch's Beta.rsample has)."""
     sp = _scipy()
@@ -110,7 +117,7 @@ def beta_grad(a, b, x):
         return -dIa / density, -dIb / density
 
 
-def _draw_gamma(alpha):
+def _draw_gamma(alpha: np.ndarray) -> np.ndarray:
     """Standard Gamma(alpha, 1) draws (float64) from gradsheet's generator."""
     rng = backend.default_generator()
     return np.asarray(rng.standard_gamma(np.asarray(alpha, np.float64)))
@@ -121,13 +128,13 @@ class StandardGamma(Function):
     normal number, as torch);  dx/d(alpha) = -(dP(alpha, x)/d alpha) / p(x; alpha) (implicit
     reparameterisation, ``standard_gamma_grad``)."""
 
-    def forward(self, alpha):
+    def forward(self, alpha: np.ndarray) -> np.ndarray:
         x = _draw_gamma(alpha).astype(alpha.dtype, copy=False)
         x = np.maximum(x, np.finfo(alpha.dtype).tiny)
         self.alpha, self.x = alpha, x
         return x
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> np.ndarray:
         slope = standard_gamma_grad(self.alpha, self.x)
         return (g * slope).astype(self.alpha.dtype, copy=False)
 
@@ -137,7 +144,7 @@ class BetaSample(Function):
     kept inside [tiny, 1 - eps];  dx/da, dx/db the implicit reparameterisation gradients
     -(dI_x(a, b)/da) / p(x; a, b) and likewise for b (``beta_grad``)."""
 
-    def forward(self, a, b):
+    def forward(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         a, b = np.broadcast_arrays(a, b)
         dtype = np.result_type(a, b)
         ga, gb = _draw_gamma(a), _draw_gamma(b)
@@ -153,7 +160,7 @@ class BetaSample(Function):
         self.a, self.b, self.x = a, b, x
         return x
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> tuple[Optional[np.ndarray], Optional[np.ndarray]]:
         da, db = beta_grad(self.a, self.b, self.x)
         dtype = self.x.dtype
         return ((g * da).astype(dtype, copy=False) if self.needs_grad(0) else None,

@@ -7,9 +7,16 @@ parameters against ``arg_constraints`` and, with validation on, the values given
 ``log_prob`` against ``support``. Constraints whose region depends on other parameters (a
 Uniform's support) are ``dependent``; they cannot be checked on their own.
 """
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Callable, Optional
+
 import numpy as np
 
 from ..autograd.tensor import Tensor
+
+if TYPE_CHECKING:
+    from .._typing import TensorLike
 
 __all__ = [
     "Constraint", "boolean", "dependent", "dependent_property", "greater_than", "greater_than_eq",
@@ -20,22 +27,22 @@ __all__ = [
 ]
 
 
-def _array(x):
+def _array(x: TensorLike) -> np.ndarray:
     """The NumPy values of a tensor or number (bounds may be either)."""
     return x.array if isinstance(x, Tensor) else np.asarray(x)
 
 
-def _result(mask):
+def _result(mask: Any) -> Tensor:
     return Tensor._wrap(np.asarray(mask, dtype=bool))
 
 
-def _all_last(mask, k):
+def _all_last(mask: Any, k: int) -> np.ndarray:
     """``mask`` reduced with ``all`` over its last ``k`` dimensions."""
     mask = np.asarray(mask)
     return np.all(mask, axis=tuple(range(mask.ndim - k, mask.ndim))) if k else mask
 
 
-def _bound_text(bound):
+def _bound_text(bound: TensorLike) -> str:
     """A bound as torch's f-strings print it: a 0-d tensor as its number."""
     if isinstance(bound, Tensor):
         return str(bound.item()) if bound.dim() == 0 else str(bound)
@@ -53,47 +60,50 @@ class Constraint:
     is_discrete = False
     event_dim = 0
 
-    def check(self, value):
+    def check(self, value: TensorLike) -> Tensor:
         """A bool tensor: which events of ``value`` satisfy the constraint."""
         raise NotImplementedError
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return type(self).__name__.lstrip("_") + "()"
 
 
 class _Dependent(Constraint):
     """A placeholder for a region that depends on other parameters: it cannot be checked."""
 
-    def __init__(self, *, is_discrete=NotImplemented, event_dim=NotImplemented):
+    def __init__(self, *, is_discrete: bool = NotImplemented,
+                 event_dim: int = NotImplemented) -> None:
         self._is_discrete = is_discrete
         self._event_dim = event_dim
 
+    # read-only properties over Constraint's class attributes (as torch's _Dependent does)
     @property
-    def is_discrete(self):
+    def is_discrete(self) -> bool:  # type: ignore[override]  # raises where not given
         """Whether discrete, where given; NotImplementedError otherwise."""
         if self._is_discrete is NotImplemented:
             raise NotImplementedError(".is_discrete cannot be determined statically")
         return self._is_discrete
 
     @property
-    def event_dim(self):
+    def event_dim(self) -> int:  # type: ignore[override]  # raises where not given
         """The event dimensions, where given; NotImplementedError otherwise."""
         if self._event_dim is NotImplemented:
             raise NotImplementedError(".event_dim cannot be determined statically")
         return self._event_dim
 
-    def __call__(self, *, is_discrete=NotImplemented, event_dim=NotImplemented):
+    def __call__(self, *, is_discrete: bool = NotImplemented,
+                 event_dim: int = NotImplemented) -> _Dependent:
         """A dependent constraint with the given static attributes."""
         return _Dependent(is_discrete=self._is_discrete if is_discrete is NotImplemented
                           else is_discrete,
                           event_dim=self._event_dim if event_dim is NotImplemented else event_dim)
 
-    def check(self, value):
+    def check(self, value: TensorLike) -> Tensor:
         """Always ValueError: a dependent region cannot be checked on its own."""
         raise ValueError("Cannot determine validity of dependent constraint")
 
 
-def is_dependent(constraint):
+def is_dependent(constraint: Any) -> bool:
     """Whether ``constraint`` is a dependent one (skipped by argument validation)."""
     return isinstance(constraint, _Dependent)
 
@@ -102,12 +112,14 @@ class _DependentProperty(property, _Dependent):
     """A property on instances (``Uniform(...).support`` is an interval) that reads as a
     dependent constraint on the class (``Uniform.support``)."""
 
-    def __init__(self, fn=None, *, is_discrete=NotImplemented, event_dim=NotImplemented):
+    def __init__(self, fn: Optional[Callable[[Any], Any]] = None, *,
+                 is_discrete: bool = NotImplemented, event_dim: int = NotImplemented) -> None:
         property.__init__(self, fn)
         self._is_discrete = is_discrete
         self._event_dim = event_dim
 
-    def __call__(self, fn):
+    # the decorator's call (torch's too) takes the function, not _Dependent's keywords
+    def __call__(self, fn: Callable[[Any], Any]) -> _DependentProperty:  # type: ignore[override]
         """Decorate ``fn``: ``@dependent_property(is_discrete=..., event_dim=...)``."""
         return _DependentProperty(fn, is_discrete=self._is_discrete, event_dim=self._event_dim)
 
@@ -116,7 +128,7 @@ class _IndependentConstraint(Constraint):
     """``base_constraint`` with its last ``reinterpreted_batch_ndims`` batch dimensions made
     part of the event: an event holds when every entry does."""
 
-    def __init__(self, base_constraint, reinterpreted_batch_ndims):
+    def __init__(self, base_constraint: Constraint, reinterpreted_batch_ndims: int) -> None:
         if not isinstance(base_constraint, Constraint):
             raise TypeError(f"independent: base_constraint must be a Constraint, got "
                             f"{type(base_constraint).__name__}")
@@ -128,16 +140,16 @@ class _IndependentConstraint(Constraint):
         self.reinterpreted_batch_ndims = reinterpreted_batch_ndims
 
     @property
-    def is_discrete(self):
+    def is_discrete(self) -> bool:  # type: ignore[override]  # read-only: the base's
         """The base constraint's."""
         return self.base_constraint.is_discrete
 
     @property
-    def event_dim(self):
+    def event_dim(self) -> int:  # type: ignore[override]  # read-only: from the base's
         """The base's event dimensions plus the reinterpreted ones."""
         return self.base_constraint.event_dim + self.reinterpreted_batch_ndims
 
-    def check(self, value):
+    def check(self, value: TensorLike) -> Tensor:
         """The base check, reduced with ``all`` over the reinterpreted dimensions."""
         result = self.base_constraint.check(value).array
         if result.ndim < self.reinterpreted_batch_ndims:
@@ -145,7 +157,7 @@ class _IndependentConstraint(Constraint):
                              f"{_array(value).ndim}")
         return _result(_all_last(result, self.reinterpreted_batch_ndims))
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"IndependentConstraint({self.base_constraint!r}, {self.reinterpreted_batch_ndims})"
 
 
@@ -154,7 +166,7 @@ class _Boolean(Constraint):
 
     is_discrete = True
 
-    def check(self, value):
+    def check(self, value: TensorLike) -> Tensor:
         """value == 0 or value == 1."""
         v = _array(value)
         return _result((v == 0) | (v == 1))
@@ -166,7 +178,7 @@ class _OneHot(Constraint):
     is_discrete = True
     event_dim = 1
 
-    def check(self, value):
+    def check(self, value: TensorLike) -> Tensor:
         """Every entry 0 or 1, and their sum 1."""
         v = _array(value)
         return _result(np.all((v == 0) | (v == 1), axis=-1) & (v.sum(-1) == 1))
@@ -177,17 +189,17 @@ class _IntegerInterval(Constraint):
 
     is_discrete = True
 
-    def __init__(self, lower_bound, upper_bound):
+    def __init__(self, lower_bound: TensorLike, upper_bound: TensorLike) -> None:
         self.lower_bound, self.upper_bound = lower_bound, upper_bound
 
-    def check(self, value):
+    def check(self, value: TensorLike) -> Tensor:
         """value is a whole number and lower_bound <= value <= upper_bound."""
         v = _array(value)
         with np.errstate(invalid="ignore"):
             return _result((v % 1 == 0) & (_array(self.lower_bound) <= v)
                            & (v <= _array(self.upper_bound)))
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"IntegerInterval(lower_bound={self.lower_bound}, upper_bound={self.upper_bound})"
 
 
@@ -196,23 +208,23 @@ class _IntegerGreaterThan(Constraint):
 
     is_discrete = True
 
-    def __init__(self, lower_bound):
+    def __init__(self, lower_bound: TensorLike) -> None:
         self.lower_bound = lower_bound
 
-    def check(self, value):
+    def check(self, value: TensorLike) -> Tensor:
         """value is a whole number and value >= lower_bound."""
         v = _array(value)
         with np.errstate(invalid="ignore"):
             return _result((v % 1 == 0) & (v >= _array(self.lower_bound)))
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"IntegerGreaterThan(lower_bound={self.lower_bound})"
 
 
 class _Real(Constraint):
     """The extended real line [-inf, inf]: anything but NaN."""
 
-    def check(self, value):
+    def check(self, value: TensorLike) -> Tensor:
         """value == value (False for NaN)."""
         v = _array(value)
         return _result(v == v)
@@ -221,57 +233,57 @@ class _Real(Constraint):
 class _GreaterThan(Constraint):
     """(lower_bound, inf]."""
 
-    def __init__(self, lower_bound):
+    def __init__(self, lower_bound: TensorLike) -> None:
         self.lower_bound = lower_bound
 
-    def check(self, value):
+    def check(self, value: TensorLike) -> Tensor:
         """lower_bound < value."""
         return _result(_array(self.lower_bound) < _array(value))
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"GreaterThan(lower_bound={_bound_text(self.lower_bound)})"
 
 
 class _GreaterThanEq(Constraint):
     """[lower_bound, inf)."""
 
-    def __init__(self, lower_bound):
+    def __init__(self, lower_bound: TensorLike) -> None:
         self.lower_bound = lower_bound
 
-    def check(self, value):
+    def check(self, value: TensorLike) -> Tensor:
         """lower_bound <= value."""
         return _result(_array(self.lower_bound) <= _array(value))
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"GreaterThanEq(lower_bound={_bound_text(self.lower_bound)})"
 
 
 class _LessThan(Constraint):
     """[-inf, upper_bound)."""
 
-    def __init__(self, upper_bound):
+    def __init__(self, upper_bound: TensorLike) -> None:
         self.upper_bound = upper_bound
 
-    def check(self, value):
+    def check(self, value: TensorLike) -> Tensor:
         """value < upper_bound."""
         return _result(_array(value) < _array(self.upper_bound))
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"LessThan(upper_bound={_bound_text(self.upper_bound)})"
 
 
 class _Interval(Constraint):
     """[lower_bound, upper_bound]."""
 
-    def __init__(self, lower_bound, upper_bound):
+    def __init__(self, lower_bound: TensorLike, upper_bound: TensorLike) -> None:
         self.lower_bound, self.upper_bound = lower_bound, upper_bound
 
-    def check(self, value):
+    def check(self, value: TensorLike) -> Tensor:
         """lower_bound <= value <= upper_bound."""
         v = _array(value)
         return _result((_array(self.lower_bound) <= v) & (v <= _array(self.upper_bound)))
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return (f"{type(self).__name__.lstrip('_')}(lower_bound={_bound_text(self.lower_bound)}, "
                 f"upper_bound={_bound_text(self.upper_bound)})")
 
@@ -279,7 +291,7 @@ class _Interval(Constraint):
 class _HalfOpenInterval(_Interval):
     """[lower_bound, upper_bound)."""
 
-    def check(self, value):
+    def check(self, value: TensorLike) -> Tensor:
         """lower_bound <= value < upper_bound."""
         v = _array(value)
         return _result((_array(self.lower_bound) <= v) & (v < _array(self.upper_bound)))
@@ -290,7 +302,7 @@ class _Simplex(Constraint):
 
     event_dim = 1
 
-    def check(self, value):
+    def check(self, value: TensorLike) -> Tensor:
         """All entries >= 0 and their sum within 1e-6 of 1."""
         v = _array(value)
         with np.errstate(invalid="ignore"):
@@ -302,7 +314,7 @@ class _LowerTriangular(Constraint):
 
     event_dim = 2
 
-    def check(self, value):
+    def check(self, value: TensorLike) -> Tensor:
         """value equals its lower triangle."""
         v = _array(value)
         return _result(_all_last(np.tril(v) == v, 2))
@@ -313,7 +325,7 @@ class _LowerCholesky(Constraint):
 
     event_dim = 2
 
-    def check(self, value):
+    def check(self, value: TensorLike) -> Tensor:
         """Lower triangular, and every diagonal entry > 0."""
         v = _array(value)
         diagonal = np.diagonal(v, axis1=-2, axis2=-1)
@@ -325,7 +337,7 @@ class _Square(Constraint):
 
     event_dim = 2
 
-    def check(self, value):
+    def check(self, value: TensorLike) -> Tensor:
         """Whether the last two sizes agree (one answer per matrix)."""
         v = _array(value)
         return _result(np.full(v.shape[:-2], v.shape[-2] == v.shape[-1]))
@@ -334,7 +346,7 @@ class _Square(Constraint):
 class _Symmetric(_Square):
     """Symmetric square matrices (to within an absolute 1e-6, as torch)."""
 
-    def check(self, value):
+    def check(self, value: TensorLike) -> Tensor:
         """Square, and value close to its transpose."""
         square = super().check(value)
         if not square.array.all():
@@ -347,7 +359,7 @@ class _Symmetric(_Square):
 class _PositiveSemidefinite(_Symmetric):
     """Symmetric matrices with eigenvalues >= 0."""
 
-    def check(self, value):
+    def check(self, value: TensorLike) -> Tensor:
         """Symmetric, and every eigenvalue >= 0."""
         symmetric = super().check(value)
         if not symmetric.array.all():
@@ -358,7 +370,7 @@ class _PositiveSemidefinite(_Symmetric):
 class _PositiveDefinite(_Symmetric):
     """Symmetric positive-definite matrices (a Cholesky factorization exists)."""
 
-    def check(self, value):
+    def check(self, value: TensorLike) -> Tensor:
         """Symmetric, and the Cholesky factorization succeeds."""
         symmetric = super().check(value)
         if not symmetric.array.all():

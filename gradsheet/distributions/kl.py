@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import warnings
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, Union
 
 import numpy as np
 
@@ -83,19 +83,19 @@ def kl_divergence(p: Distribution, q: Distribution) -> Tensor:
 
 
 # ------------------------------------------------------------ helpers
-def _infinite_like(t):
+def _infinite_like(t: Tensor) -> Tensor:
     return full_like(t, math.inf)
 
 
-def _x_log_x(t):
+def _x_log_x(t: Tensor) -> Tensor:
     return binary.xlogy(t, t)  # 0 at t = 0
 
 
-def _where(mask, value, t):
+def _where(mask: Tensor, value: float, t: Tensor) -> Tensor:
     return elementwise.where(mask, value, t)
 
 
-def _batch_trace_XXT(bmat):
+def _batch_trace_XXT(bmat: Tensor) -> Tensor:
     """trace(X X^T) = the sum of X's squared entries, per matrix."""
     n, m = bmat.shape[-1], bmat.shape[-2]
     return (bmat.reshape(-1, m * n) ** 2).sum(-1).reshape(bmat.shape[:-2])
@@ -103,7 +103,7 @@ def _batch_trace_XXT(bmat):
 
 # ------------------------------------------------------------ same families
 @register_kl(Bernoulli, Bernoulli)
-def _kl_bernoulli_bernoulli(p, q):
+def _kl_bernoulli_bernoulli(p: Bernoulli, q: Bernoulli) -> Tensor:
     softplus = activation.softplus
     t1 = p.probs * (softplus(-q.logits) - softplus(-p.logits))
     t1 = _where(p.probs == 0, 0.0, _where(q.probs == 0, math.inf, t1))
@@ -113,7 +113,7 @@ def _kl_bernoulli_bernoulli(p, q):
 
 
 @register_kl(Beta, Beta)
-def _kl_beta_beta(p, q):
+def _kl_beta_beta(p: Beta, q: Beta) -> Tensor:
     lgamma, digamma = unary.lgamma, unary.digamma
     sum_p = p.concentration1 + p.concentration0
     sum_q = q.concentration1 + q.concentration0
@@ -126,14 +126,14 @@ def _kl_beta_beta(p, q):
 
 
 @register_kl(Categorical, Categorical)
-def _kl_categorical_categorical(p, q):
+def _kl_categorical_categorical(p: Categorical, q: Categorical) -> Tensor:
     t = p.probs * (p.logits - q.logits)
     t = _where(p.probs == 0, 0.0, _where(q.probs == 0, math.inf, t))
     return reduce.sum(t, -1)
 
 
 @register_kl(ExponentialFamily, ExponentialFamily)
-def _kl_expfamily_expfamily(p, q):
+def _kl_expfamily_expfamily(p: ExponentialFamily, q: ExponentialFamily) -> Tensor:
     if type(p) is not type(q):
         raise NotImplementedError("The cross KL-divergence between different exponential "
                                   "families cannot be computed using Bregman divergences")
@@ -142,7 +142,7 @@ def _kl_expfamily_expfamily(p, q):
 
 
 @register_kl(Gamma, Gamma)
-def _kl_gamma_gamma(p, q):
+def _kl_gamma_gamma(p: Gamma, q: Gamma) -> Tensor:
     t1 = q.concentration * elementwise.log(p.rate / q.rate)
     t2 = unary.lgamma(q.concentration) - unary.lgamma(p.concentration)
     t3 = (p.concentration - q.concentration) * unary.digamma(p.concentration)
@@ -151,7 +151,8 @@ def _kl_gamma_gamma(p, q):
 
 
 @register_kl(MultivariateNormal, MultivariateNormal)
-def _kl_multivariatenormal_multivariatenormal(p, q):
+def _kl_multivariatenormal_multivariatenormal(p: MultivariateNormal,
+                                              q: MultivariateNormal) -> Tensor:
     if p.event_shape != q.event_shape:
         raise ValueError("KL-divergence between two Multivariate Normals with different event "
                          f"shapes cannot be computed: {p.event_shape} vs {q.event_shape}")
@@ -167,20 +168,20 @@ def _kl_multivariatenormal_multivariatenormal(p, q):
 
 
 @register_kl(Normal, Normal)
-def _kl_normal_normal(p, q):
+def _kl_normal_normal(p: Normal, q: Normal) -> Tensor:
     var_ratio = (p.scale / q.scale) ** 2
     t1 = ((p.loc - q.loc) / q.scale) ** 2
     return 0.5 * (var_ratio + t1 - 1 - elementwise.log(var_ratio))
 
 
 @register_kl(Uniform, Uniform)
-def _kl_uniform_uniform(p, q):
+def _kl_uniform_uniform(p: Uniform, q: Uniform) -> Tensor:
     result = elementwise.log((q.high - q.low) / (p.high - p.low))
     return _where((q.low > p.low) | (q.high < p.high), math.inf, result)
 
 
 @register_kl(Independent, Independent)
-def _kl_independent_independent(p, q):
+def _kl_independent_independent(p: Independent, q: Independent) -> Tensor:
     if p.reinterpreted_batch_ndims != q.reinterpreted_batch_ndims:
         raise NotImplementedError("KL between Independent distributions with different "
                                   "reinterpreted_batch_ndims "
@@ -191,7 +192,7 @@ def _kl_independent_independent(p, q):
 
 # ------------------------------------------------------------ different families
 @register_kl(Beta, Gamma)
-def _kl_beta_gamma(p, q):
+def _kl_beta_gamma(p: Beta, q: Gamma) -> Tensor:
     t1 = -p.entropy()
     t2 = unary.lgamma(q.concentration) - q.concentration * elementwise.log(q.rate)
     t3 = (q.concentration - 1) * (unary.digamma(p.concentration1)
@@ -201,7 +202,7 @@ def _kl_beta_gamma(p, q):
 
 
 @register_kl(Beta, Normal)
-def _kl_beta_normal(p, q):
+def _kl_beta_normal(p: Beta, q: Normal) -> Tensor:
     E_beta = p.concentration1 / (p.concentration1 + p.concentration0)
     var_normal = q.scale ** 2
     t1 = -p.entropy()
@@ -213,7 +214,7 @@ def _kl_beta_normal(p, q):
 
 
 @register_kl(Beta, Uniform)
-def _kl_beta_uniform(p, q):
+def _kl_beta_uniform(p: Beta, q: Uniform) -> Tensor:
     result = -p.entropy() + elementwise.log(q.high - q.low)
     return _where((q.low > p.support.lower_bound) | (q.high < p.support.upper_bound), math.inf,
                   result)
@@ -221,12 +222,12 @@ def _kl_beta_uniform(p, q):
 
 @register_kl(Gamma, Beta)
 @register_kl(Gamma, Uniform)
-def _kl_gamma_infinity(p, q):
+def _kl_gamma_infinity(p: Gamma, q: Union[Beta, Uniform]) -> Tensor:
     return _infinite_like(p.concentration)
 
 
 @register_kl(Gamma, Normal)
-def _kl_gamma_normal(p, q):
+def _kl_gamma_normal(p: Gamma, q: Normal) -> Tensor:
     var_normal = q.scale ** 2
     beta_sqr = p.rate ** 2
     t1 = (0.5 * elementwise.log(beta_sqr * var_normal * 2 * math.pi) - p.concentration
@@ -240,12 +241,12 @@ def _kl_gamma_normal(p, q):
 @register_kl(Normal, Beta)
 @register_kl(Normal, Gamma)
 @register_kl(Normal, Uniform)
-def _kl_normal_infinity(p, q):
+def _kl_normal_infinity(p: Normal, q: Union[Beta, Gamma, Uniform]) -> Tensor:
     return _infinite_like(p.loc)
 
 
 @register_kl(Uniform, Beta)
-def _kl_uniform_beta(p, q):
+def _kl_uniform_beta(p: Uniform, q: Beta) -> Tensor:
     width = p.high - p.low
     t1 = elementwise.log(width)
     t2 = (q.concentration1 - 1) * (_x_log_x(p.high) - _x_log_x(p.low) - width) / width
@@ -258,7 +259,7 @@ def _kl_uniform_beta(p, q):
 
 
 @register_kl(Uniform, Gamma)
-def _kl_uniform_gamma(p, q):
+def _kl_uniform_gamma(p: Uniform, q: Gamma) -> Tensor:
     width = p.high - p.low
     t1 = elementwise.log(width)
     t2 = unary.lgamma(q.concentration) - q.concentration * elementwise.log(q.rate)
@@ -268,7 +269,7 @@ def _kl_uniform_gamma(p, q):
 
 
 @register_kl(Uniform, Normal)
-def _kl_uniform_normal(p, q):
+def _kl_uniform_normal(p: Uniform, q: Normal) -> Tensor:
     width = p.high - p.low
     t1 = elementwise.log(math.sqrt(math.pi * 2) * q.scale / width)
     t2 = width ** 2 / 12

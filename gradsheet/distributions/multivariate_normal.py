@@ -24,21 +24,21 @@ if TYPE_CHECKING:
 __all__ = ["MultivariateNormal"]
 
 
-def _batch_mv(bmat, bvec):
+def _batch_mv(bmat: Tensor, bvec: Tensor) -> Tensor:
     """bmat @ bvec over broadcast batch dims."""
     return linalg.matmul(bmat, bvec.unsqueeze(-1)).squeeze(-1)
 
 
-def _batch_mahalanobis(L, x):
+def _batch_mahalanobis(L: Tensor, x: Tensor) -> Tensor:
     """x^T (L L^T)^-1 x = |L^-1 x|**2 over broadcast batch dims."""
     return reduce.sum(SolveLower.apply(L, x.unsqueeze(-1)).squeeze(-1) ** 2, -1)
 
 
-def _identity(n, like):
+def _identity(n: int, like: Tensor) -> Tensor:
     return eye(n, dtype=like.dtype)
 
 
-def _precision_to_scale_tril(P):
+def _precision_to_scale_tril(P: Tensor) -> Tensor:
     """The lower Cholesky factor of P^-1 without inverting P: with the flip J (reversed rows),
     chol(J P J) = J U J for P = U^T U upper-lower, so L = (J chol(J P J) J)^-T."""
     Lf = linalg.linalg_cholesky(P.flip(-2, -1))
@@ -96,6 +96,7 @@ class MultivariateNormal(Distribution):
         elif covariance_matrix is not None:
             self._unbroadcasted_scale_tril = linalg.linalg_cholesky(covariance_matrix)
         else:
+            assert precision_matrix is not None  # exactly one of the three is given (above)
             self._unbroadcasted_scale_tril = _precision_to_scale_tril(precision_matrix)
 
     def expand(self, batch_shape: Sequence[int], _instance: Any = None) -> MultivariateNormal:
@@ -110,7 +111,7 @@ class MultivariateNormal(Distribution):
                 setattr(new, name, self.__dict__[name].expand(batch_shape + (n, n)))
         return self._finish_expand(new, MultivariateNormal, batch_shape)
 
-    def _matrix_shape(self):
+    def _matrix_shape(self) -> tuple[int, ...]:
         return self._batch_shape + self._event_shape + self._event_shape
 
     @lazy_property
@@ -152,7 +153,7 @@ class MultivariateNormal(Distribution):
         eps = randn(self._extended_shape(sample_shape), dtype=self.loc.dtype)
         return self.loc + _batch_mv(self._unbroadcasted_scale_tril, eps)
 
-    def _half_log_det(self):
+    def _half_log_det(self) -> Tensor:
         L = self._unbroadcasted_scale_tril
         return reduce.sum(elementwise.log(L.diagonal(dim1=-2, dim2=-1)), -1)
 

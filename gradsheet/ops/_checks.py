@@ -11,16 +11,22 @@ rank, an int size) costs one ``isinstance`` or a tuple check.
     kernel = int_tuple("max_pool2d", "kernel_size", kernel_size, 2)
     check_rank("conv2d", "input", input, (3, 4))
 """
+from __future__ import annotations
+
 import functools
 import inspect
 import numbers
+from collections.abc import Sequence
+from typing import Any, Callable, Literal, Optional, TypeVar, Union, cast, overload
 
 import numpy as np
 
 from ..autograd.tensor import Tensor
 
+_F = TypeVar("_F", bound=Callable[..., Any])  # a function, returned with its own signature
 
-def _got(value):
+
+def _got(value: Any) -> str:
     """How an offending value is described: its type, and short values themselves."""
     name = type(value).__name__
     if value is None or isinstance(value, (bool, numbers.Number, str, bytes)):
@@ -33,7 +39,8 @@ def _got(value):
     return name
 
 
-def not_a_tensor(op, name, value, position=None, optional=False):
+def not_a_tensor(op: object, name: str, value: Any, position: Optional[int] = None,
+                 optional: bool = False) -> TypeError:
     """The TypeError for a non-Tensor ``value`` given as argument ``name`` of ``op``."""
     where = f" (position {position + 1})" if position is not None else ""
     wanted = "a Tensor or None" if optional else "a Tensor"
@@ -42,14 +49,20 @@ def not_a_tensor(op, name, value, position=None, optional=False):
     return TypeError(f"{op}: argument '{name}'{where} must be {wanted}, not {_got(value)}{hint}")
 
 
-def as_tensor_arg(op, name, value, optional=False):
+@overload
+def as_tensor_arg(op: object, name: str, value: Any, optional: Literal[False] = False) -> Tensor: ...
+@overload
+def as_tensor_arg(op: object, name: str, value: Any, optional: bool) -> Optional[Tensor]: ...
+
+
+def as_tensor_arg(op: object, name: str, value: Any, optional: bool = False) -> Optional[Tensor]:
     """``value`` if it is a Tensor (or None when ``optional``), else a TypeError naming it."""
     if isinstance(value, Tensor) or (optional and value is None):
         return value
     raise not_a_tensor(op, name, value, optional=optional)
 
 
-def _from_array(op, name, array):
+def _from_array(op: object, name: str, array: np.ndarray) -> Tensor:
     """A NumPy array given for a Tensor argument, as a Tensor of its dtype (no copy)."""
     if array.dtype.kind not in "biufc":
         raise TypeError(f"{op}: argument '{name}' must be a Tensor of numbers, got a NumPy array "
@@ -57,29 +70,29 @@ def _from_array(op, name, array):
     return Tensor._wrap(array)
 
 
-def tensor_args(*names, convert_arrays=True):
+def tensor_args(*names: str, convert_arrays: bool = True) -> Callable[[_F], _F]:
     """Decorator: the arguments ``names`` of the function must be Tensors (None too where the
     parameter's default is None, or the name ends in "?"), else TypeError "op: argument 'name'
     (position k) must be a Tensor, not list"; a NumPy array is taken as a constant Tensor of its
     dtype (``convert_arrays=False``: passed on as it is, for an op that refuses arrays itself).
     Put it outermost (above ``tensor_method``: a method's self is a Tensor already)."""
-    def wrap(function):
+    def wrap(function: _F) -> _F:
         signature = inspect.signature(function)
         order = list(signature.parameters)
-        spec = []
+        specs = []
         for name in names:
             optional = name.endswith("?")  # "running_mean?": None accepted without a None default
             name = name.rstrip("?")
             parameter = signature.parameters[name]
             positional = parameter.kind in (parameter.POSITIONAL_ONLY,
                                             parameter.POSITIONAL_OR_KEYWORD)
-            spec.append((name, order.index(name) if positional else 10 ** 6,
-                         optional or parameter.default is None))
-        spec = tuple(spec)
+            specs.append((name, order.index(name) if positional else 10 ** 6,
+                          optional or parameter.default is None))
+        spec = tuple(specs)
         op = function.__name__
 
         @functools.wraps(function)
-        def checked(*args, **kwargs):
+        def checked(*args: Any, **kwargs: Any) -> Any:
             count = len(args)
             for name, position, optional in spec:
                 if position < count:
@@ -101,12 +114,13 @@ def tensor_args(*names, convert_arrays=True):
                         raise not_a_tensor(op, name, value,
                                            position if position < count else None, optional)
             return function(*args, **kwargs)
-        checked.__wrapped_checks__ = spec
-        return checked
+        checked.__wrapped_checks__ = spec  # type: ignore[attr-defined]  # a function attribute
+        return cast(_F, checked)
     return wrap
 
 
-def check_rank(op, name, tensor, ranks, what=None):
+def check_rank(op: object, name: str, tensor: Tensor, ranks: Union[int, Sequence[int]],
+               what: Optional[str] = None) -> Tensor:
     """ValueError unless ``tensor.ndim`` is one of ``ranks`` (an int or a tuple of ints)."""
     ndim = tensor.array.ndim
     if ndim == ranks if isinstance(ranks, int) else ndim in ranks:
@@ -121,7 +135,8 @@ _KINDS = {"f": "floating point", "c": "complex", "i": "signed integer", "u": "un
           "b": "bool"}
 
 
-def check_dtype_kind(op, name, tensor, kinds, what=None):
+def check_dtype_kind(op: object, name: str, tensor: Tensor, kinds: str,
+                     what: Optional[str] = None) -> Tensor:
     """TypeError unless ``tensor``'s dtype kind (NumPy's: 'f', 'c', 'i', 'u', 'b') is in ``kinds``."""
     dtype = tensor.array.dtype
     if dtype.kind in kinds:
@@ -130,7 +145,7 @@ def check_dtype_kind(op, name, tensor, kinds, what=None):
     raise TypeError(f"{op}: argument '{name}' must be a {wanted} Tensor, got dtype {dtype}")
 
 
-def int_arg(op, name, value, minimum=None):
+def int_arg(op: object, name: str, value: Any, minimum: Optional[int] = None) -> int:
     """``value`` as an int (a Python or NumPy integer, not a bool), else TypeError naming it;
     ValueError when below ``minimum``."""
     if isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_)):
@@ -144,7 +159,8 @@ def int_arg(op, name, value, minimum=None):
     return value
 
 
-def int_tuple(op, name, value, n, minimum=None, what=None):
+def int_tuple(op: object, name: str, value: Any, n: int, minimum: Optional[int] = None,
+              what: Optional[str] = None) -> tuple[int, ...]:
     """An int or a length-``n`` sequence of ints as an ``n``-tuple of ints (torch's
     "tuple of ints" arguments: kernel_size, stride, padding, ...), else TypeError/ValueError
     naming ``op``, ``name`` and the value."""

@@ -142,7 +142,8 @@ def _attend_backward(g, q, k, v, PT, D, scale, needs, outs=(None, None, None)):
 
 # ---------------------------------------------------------------------------- threads
 _PARALLEL_MIN_SCORES = 1 << 18  # below this a part's work is too short to pay for a thread
-_pool = (None, None)  # (pid, ThreadPoolExecutor): a forked child makes its own
+# (pid, ThreadPoolExecutor): a forked child makes its own
+_pool: tuple[Optional[int], Optional[ThreadPoolExecutor]] = (None, None)
 _pool_lock = threading.Lock()
 
 
@@ -184,7 +185,7 @@ def _in_parallel(fn, items):
     global _pool
     with _pool_lock:
         pid, pool = _pool
-        if pid != os.getpid() or pool._max_workers < len(items) - 1:
+        if pool is None or pid != os.getpid() or pool._max_workers < len(items) - 1:
             pool = ThreadPoolExecutor(max(len(items) - 1, 1), thread_name_prefix="gs-attention")
             _pool = (os.getpid(), pool)
     with threads.small_gemms():
@@ -336,6 +337,7 @@ class ScaledDotProductAttention(Function):
             dv = None if dv is None else dv.sum(axis=-3)
             dm = None if dm is None else dm.reshape(dm.shape[:-4] + (-1,) + dm.shape[-2:])
         if dm is not None:
+            assert self.parents is not None  # a node in backward holds its inputs
             dm = dm.astype(self.parents[3].array.dtype, copy=False)
         return dq, dk, dv, dm
 
@@ -428,7 +430,9 @@ class AttentionWeights(Function):
         P = self.P
         dS = g * P
         np.subtract(dS, P * np.sum(dS, axis=-1, keepdims=True), out=dS)
-        dm = dS.astype(self.parents[2].array.dtype, copy=True) if self.needs_grad(2) else None
+        parents = self.parents
+        assert parents is not None  # a node in backward holds its inputs
+        dm = dS.astype(parents[2].array.dtype, copy=True) if self.needs_grad(2) else None
         if self.q.shape[-1] > 0:
             np.multiply(dS, self.scale, out=dS)
         dq = np.matmul(dS, self.k) if self.needs_grad(0) else None
@@ -479,30 +483,32 @@ class MultiheadAttentionCore(Function):
         (gh,) = _split_heads(g, 1, heads, batch_first)
         packed, kv_packed = self.layout
         needs = tuple(self.needs_grad(i) for i in range(4))
-        grads = [None, None, None]
-        outs = [None, None, None]
+        parents = self.parents
+        assert parents is not None  # a node in backward holds its inputs
+        grads: list[Optional[np.ndarray]] = [None, None, None]
+        outs: list[Optional[np.ndarray]] = [None, None, None]
         if packed:
             if needs[0]:
-                grads[0] = np.empty(self.parents[0].shape, dtype=g.dtype)
-                outs = tuple(_split_heads(grads[0], 3, heads, batch_first))
+                grads[0] = buffer = np.empty(parents[0].shape, dtype=g.dtype)
+                outs = list(_split_heads(buffer, 3, heads, batch_first))
             needs = (needs[0],) * 3 + (needs[3],)
         elif kv_packed:
             if needs[0]:
-                grads[0] = np.empty(self.parents[0].shape, dtype=g.dtype)
-                (outs[0],) = _split_heads(grads[0], 1, heads, batch_first)
+                grads[0] = buffer = np.empty(parents[0].shape, dtype=g.dtype)
+                (outs[0],) = _split_heads(buffer, 1, heads, batch_first)
             if needs[1]:
-                grads[1] = np.empty(self.parents[1].shape, dtype=g.dtype)
-                outs[1], outs[2] = _split_heads(grads[1], 2, heads, batch_first)
+                grads[1] = buffer = np.empty(parents[1].shape, dtype=g.dtype)
+                outs[1], outs[2] = _split_heads(buffer, 2, heads, batch_first)
             needs = (needs[0], needs[1], needs[1], needs[3])
         else:
             for i in range(3):
                 if needs[i]:
-                    grads[i] = np.empty(self.parents[i].shape, dtype=g.dtype)
-                    (outs[i],) = _split_heads(grads[i], 1, heads, batch_first)
+                    grads[i] = buffer = np.empty(parents[i].shape, dtype=g.dtype)
+                    (outs[i],) = _split_heads(buffer, 1, heads, batch_first)
         _, _, _, dm = _attend_backward_parts(gh, self.q, self.k, self.v, self.P, self.D,
                                              self.scale, needs, tuple(outs))
         if dm is not None:
-            dm = dm.astype(self.parents[3].array.dtype, copy=False)
+            dm = dm.astype(parents[3].array.dtype, copy=False)
         return grads[0], grads[1], grads[2], dm
 
 
@@ -659,6 +665,7 @@ def multi_head_attention(op: str, query: Tensor, key: Tensor, value: Tensor,
     if not use_separate_proj_weight:
         if in_proj_weight is None:
             raise ValueError(f"{op}: in_proj_weight is None but use_separate_proj_weight is False")
+        layout: tuple[Optional[Tensor], ...]  # [Q | K | V], (Q, [K | V]) or (Q, K, V), None-padded
         if query is key and key is value:
             layout = (linear(query, in_proj_weight, in_proj_bias), None, None)
         elif key is value:
@@ -673,14 +680,15 @@ def multi_head_attention(op: str, query: Tensor, key: Tensor, value: Tensor,
                 (in_proj_bias[:E], in_proj_bias[E:2 * E], in_proj_bias[2 * E:])
             layout = tuple(linear(x, w, b) for x, w, b in zip((query, key, value), ws, bs))
     else:
+        proj_weights = []
         for name, w in (("q_proj_weight", q_proj_weight), ("k_proj_weight", k_proj_weight),
                         ("v_proj_weight", v_proj_weight)):
             if w is None:
                 raise ValueError(f"{op}: use_separate_proj_weight is True but {name} is None")
+            proj_weights.append(w)
         bs = (None,) * 3 if in_proj_bias is None else \
             (in_proj_bias[:E], in_proj_bias[E:2 * E], in_proj_bias[2 * E:])
-        layout = tuple(linear(x, w, b) for x, w, b in
-                       zip((query, key, value), (q_proj_weight, k_proj_weight, v_proj_weight), bs))
+        layout = tuple(linear(x, w, b) for x, w, b in zip((query, key, value), proj_weights, bs))
 
     # ---- optional extra keys (bias_k/bias_v, static keys, the zero key): separate q, k, v
     seq_axis = 1 if batch_first else 0
@@ -691,6 +699,7 @@ def multi_head_attention(op: str, query: Tensor, key: Tensor, value: Tensor,
         if (bias_k is None) != (bias_v is None):
             raise ValueError(f"{op}: bias_k and bias_v must be given together")
         if bias_k is not None:
+            assert bias_v is not None  # given with bias_k (checked above)
             if static_k is not None or static_v is not None:
                 raise ValueError(f"{op}: bias_k/bias_v cannot be added to static keys or values")
             shape = (bsz, 1, E) if batch_first else (1, bsz, E)

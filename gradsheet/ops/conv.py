@@ -29,8 +29,7 @@ output (N, O, OH, OW); conv1d the same without H; conv_transpose2d weight
 """
 from __future__ import annotations
 
-import collections
-from typing import TYPE_CHECKING, Optional, Union
+from typing import TYPE_CHECKING, NamedTuple, Optional, Union
 
 import numpy as np
 
@@ -44,10 +43,23 @@ if TYPE_CHECKING:
     from .._typing import ShapeLike, Tensor
 
 
-# The checked arguments of one convolution, in the 2-D form forward works in
-# (1-D and unbatched calls are viewed as 2-D with H = 1 and N = 1).
-Geometry = collections.namedtuple(
-    "Geometry", "x_shape weight_shape out_shape kernel stride dilation pads out_size groups")
+class _GeometryFields(NamedTuple):
+    x_shape: tuple[int, ...]
+    weight_shape: tuple[int, ...]
+    out_shape: tuple[int, ...]
+    kernel: tuple[int, int]
+    stride: tuple[int, int]
+    dilation: tuple[int, int]
+    pads: tuple[int, int, int, int]  # (top, bottom, left, right)
+    out_size: tuple[int, int]
+    groups: int
+
+
+class Geometry(_GeometryFields):
+    """The checked arguments of one convolution, in the 2-D form forward works in (1-D and
+    unbatched calls are viewed as 2-D with H = 1 and N = 1)."""
+
+    __slots__ = ()
 
 
 def _paddings(padding, n, kernel, stride, dilation, op):

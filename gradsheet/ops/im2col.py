@@ -35,7 +35,7 @@ from __future__ import annotations
 
 import collections
 import threading
-from collections.abc import Iterator
+from collections.abc import Hashable, Iterator
 from typing import TYPE_CHECKING, Any, Optional
 
 import numpy as np
@@ -56,13 +56,14 @@ class ScratchPool:
     still be read.
     """
 
-    def __init__(self, max_bytes=512 << 20):
+    def __init__(self, max_bytes: int = 512 << 20) -> None:
         self.max_bytes = max_bytes
-        self._free = collections.OrderedDict()
+        self._free: collections.OrderedDict[Hashable, list[np.ndarray]] = collections.OrderedDict()
         self._bytes = 0
         self._lock = threading.Lock()
 
-    def take(self, key, shape, dtype, zeros=False):
+    def take(self, key: Hashable, shape: tuple[int, ...], dtype: DType,
+             zeros: bool = False) -> np.ndarray:
         """An array of ``shape`` and ``dtype``: a pooled one under ``key``, else a new one
         (zero-filled when ``zeros``; a pooled one holds whatever its last user left)."""
         with self._lock:
@@ -75,7 +76,7 @@ class ScratchPool:
                 return array
         return np.zeros(shape, dtype) if zeros else np.empty(shape, dtype)
 
-    def give(self, key, array):
+    def give(self, key: Hashable, array: np.ndarray) -> None:
         """Put ``array`` back under ``key``; drops the least recently returned keys while the pool
         holds more than ``max_bytes``.
         """
@@ -87,19 +88,19 @@ class ScratchPool:
                 _, dropped = self._free.popitem(last=False)
                 self._bytes -= sum(a.nbytes for a in dropped)
 
-    def lease(self, key, array):
+    def lease(self, key: Hashable, array: np.ndarray) -> Lease:
         """A Lease on ``array``, taken under ``key``: it returns to the pool when the lease is
         garbage-collected."""
         return Lease(self, key, array)
 
-    def clear(self):
+    def clear(self) -> None:
         """Drop every pooled array."""
         with self._lock:
             self._free.clear()
             self._bytes = 0
 
     @property
-    def nbytes(self):
+    def nbytes(self) -> int:
         """Bytes held by the pool now (arrays handed out are not counted)."""
         return self._bytes
 
@@ -109,10 +110,10 @@ class Lease:
 
     __slots__ = ("array", "_pool", "_key")
 
-    def __init__(self, pool, key, array):
+    def __init__(self, pool: ScratchPool, key: Hashable, array: np.ndarray) -> None:
         self.array, self._pool, self._key = array, pool, key
 
-    def __del__(self):
+    def __del__(self) -> None:
         self._pool.give(self._key, self.array)
 
 
@@ -194,7 +195,8 @@ def im2col(xpad: np.ndarray, kernel: tuple[int, int], stride: tuple[int, int], d
     return col
 
 
-def _valid_range(offset, step, n_out, n_in):
+def _valid_range(offset: int, step: int, n_out: int, n_in: int
+                 ) -> Optional[tuple[int, int, int]]:
     """The outputs o in [0, n_out) whose input o*step + offset lies in [0, n_in):
     (first o, how many, first input index), or None when there are none."""
     first = max(0, -(offset // step))          # ceil(-offset / step)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import collections
 import string
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, Optional, Union
+from typing import TYPE_CHECKING, Any, NamedTuple, Optional, Union
 
 import numpy as np
 
@@ -122,12 +122,12 @@ def _rows_matmul(a, matrix):
 
 
 @tensor_method("matmul", "__matmul__", reflected="__rmatmul__")
-def matmul(a: Tensor, b: Tensor) -> Tensor:
-    """y = a @ b with NumPy's (and torch.matmul's) rules: 1-d operands are a row / a column
-    vector, leading dimensions broadcast as batches. Gradients dL/da = dL/dy @ b^T and
-    dL/db = a^T @ dL/dy. Raises ValueError naming both shapes when they do not align.
+def matmul(input: Tensor, other: Tensor) -> Tensor:
+    """y = input @ other with NumPy's (and torch.matmul's) rules: 1-d operands are a row / a
+    column vector, leading dimensions broadcast as batches. Gradients dL/dinput = dL/dy @ other^T
+    and dL/dother = input^T @ dL/dy. Raises ValueError naming both shapes when they do not align.
     """
-    return MatMul.apply(*_operands(a, b))
+    return MatMul.apply(*_operands(input, other))
 
 
 @tensor_args("input", "weight", "bias")
@@ -168,10 +168,10 @@ def _T(x):
     return np.swapaxes(x, -1, -2)
 
 
-def _tensors(*xs):
+def _tensors(*operands: Any) -> list[Any]:
     """The operands as Tensors (lists and arrays converted) of one dtype, PyTorch's promotion
     (``promotion.result_type``) deciding it when they differ; None passes through."""
-    xs = [x if x is None or isinstance(x, Tensor) else as_tensor(_operand(x)) for x in xs]
+    xs = [x if x is None or isinstance(x, Tensor) else as_tensor(_operand(x)) for x in operands]
     if len({x.array.dtype for x in xs if x is not None}) > 1:
         target = promotion.result_type(*xs)
         xs = [None if x is None else _convert(x, target) for x in xs]
@@ -286,7 +286,7 @@ def _contract(a, sa, b, sb, out):
     shared but not kept the inner dimension (size-1 dimensions broadcast)."""
     a, sa = _reduce_operand(a, sa, set(sb) | set(out))
     b, sb = _reduce_operand(b, sb, set(sa) | set(out))
-    size = {}
+    size: dict[str, int] = {}
     for x, spec in ((a, sa), (b, sb)):
         for letter, n in zip(spec, x.shape):
             if size.get(letter, 1) == 1:
@@ -315,13 +315,13 @@ def _evaluate(specs, arrays, out):
     if len(arrays) == 1:
         x, spec = arrays[0], specs[0]
         return x if spec == out else np.einsum(f"{spec}->{out}", x)
-    size = {}
+    size: dict[str, int] = {}
     for x, spec in zip(arrays, specs):
         for letter, n in zip(spec, x.shape):
             if size.get(letter, 1) == 1:
                 size[letter] = n
     while len(arrays) > 2:
-        best = None
+        best: Optional[tuple[int, int, int, str]] = None
         for i in range(len(arrays)):
             for j in range(i + 1, len(arrays)):
                 needed = set(out).union(*(s for k, s in enumerate(specs) if k not in (i, j)))
@@ -329,6 +329,7 @@ def _evaluate(specs, arrays, out):
                 cost = int(np.prod([size[c] for c in result], dtype=np.int64))
                 if best is None or cost < best[0]:
                     best = (cost, i, j, result)
+        assert best is not None  # more than two arrays: some pair was tried
         _, i, j, result = best
         merged = _contract(arrays[i], specs[i], arrays[j], specs[j], result)
         for k in (j, i):
@@ -416,9 +417,9 @@ def _parse_einsum(equation, shapes):
         if repeated:
             raise ValueError(f"einsum: output subscript {repeated[0]!r} of {equation!r} "
                              "appears more than once")
-    sizes = {}
+    sizes: dict[str, tuple[int, int]] = {}  # subscript: (its size, the operand giving it)
     for i, (spec, shape) in enumerate(zip(specs, shapes)):
-        own = {}
+        own: dict[str, int] = {}
         for c, n in zip(spec, shape):
             if c in own and own[c] != n:
                 raise ValueError(f"einsum: subscript {c!r} is repeated for operand {i} of shape "
@@ -651,9 +652,11 @@ def tensordot(a: Tensor, b: Tensor, dims: Union[int, Sequence[Sequence[int]], Te
                              f"shapes {tuple(a.shape)} and {tuple(b.shape)}")
         dims_a, dims_b = list(range(a.ndim - n, a.ndim)), list(range(n))
     else:
-        dims_a, dims_b = dims
-        dims_a = [dims_a] if isinstance(dims_a, int) else list(dims_a)
-        dims_b = [dims_b] if isinstance(dims_b, int) else list(dims_b)
+        pair_a: Any  # an int or a list of ints each (rows of a Tensor: 0-d Tensors)
+        pair_b: Any
+        pair_a, pair_b = dims
+        dims_a = [pair_a] if isinstance(pair_a, int) else list(pair_a)
+        dims_b = [pair_b] if isinstance(pair_b, int) else list(pair_b)
         if len(dims_a) != len(dims_b):
             raise ValueError(f"tensordot: both lists of dims must have one length, got "
                              f"{dims_a} and {dims_b}")
@@ -991,7 +994,7 @@ class MatrixPower(Function):
         k, B = abs(self.n), self.B
         if k == 0:
             return np.zeros_like(g)
-        powers = [None, B]
+        powers: list[np.ndarray] = [B, B]  # powers[j] = B^j for j >= 1 (powers[0] is unused)
         for _ in range(2, k):
             powers.append(np.matmul(powers[-1], B))
         grad = np.zeros_like(g)
@@ -1041,16 +1044,17 @@ class MultiDot(Function):
             mats[-1] = mats[-1][:, None]
             g = g[..., None]
         n = len(mats)
-        suffix = [None] * n  # suffix[i] = M_{i+1} ... M_N
+        suffix: list[Optional[np.ndarray]] = [None] * n  # suffix[i] = M_{i+1} ... M_N
         for i in range(n - 2, -1, -1):
-            suffix[i] = mats[i + 1] if suffix[i + 1] is None else np.matmul(mats[i + 1],
-                                                                            suffix[i + 1])
+            after = suffix[i + 1]
+            suffix[i] = mats[i + 1] if after is None else np.matmul(mats[i + 1], after)
         grads, left = [], g  # left = (M_1 ... M_{i-1})^T g
         for i in range(n):
             if i:
                 left = np.matmul(mats[i - 1].T, left)
             if self.needs_grad(i):
-                grad = left if suffix[i] is None else np.matmul(left, suffix[i].T)
+                after = suffix[i]
+                grad = left if after is None else np.matmul(left, after.T)
                 if i == 0 and first:
                     grad = grad[0]
                 if i == n - 1 and last:
@@ -1130,14 +1134,51 @@ def vecdot(x: Tensor, y: Tensor, *, dim: int = -1) -> Tensor:
 # Decompositions and solvers (torch.linalg)
 # ----------------------------------------------------------------------------------------
 
-_SlogdetResult = collections.namedtuple("linalg_slogdet", ["sign", "logabsdet"])
-_QRResult = collections.namedtuple("linalg_qr", ["Q", "R"])
-_SVDResult = collections.namedtuple("linalg_svd", ["U", "S", "Vh"])
-_EighResult = collections.namedtuple("linalg_eigh", ["eigenvalues", "eigenvectors"])
-_LstsqResult = collections.namedtuple("linalg_lstsq",
-                                      ["solution", "residuals", "rank", "singular_values"])
-_InvExResult = collections.namedtuple("linalg_inv_ex", ["inverse", "info"])
-_CholeskyExResult = collections.namedtuple("linalg_cholesky_ex", ["L", "info"])
+# the named tuples of the results, named as torch.return_types' (their repr shows the name)
+class _SlogdetResult(NamedTuple):
+    sign: Tensor
+    logabsdet: Tensor
+
+
+class _QRResult(NamedTuple):
+    Q: Tensor
+    R: Tensor
+
+
+class _SVDResult(NamedTuple):
+    U: Tensor
+    S: Tensor
+    Vh: Tensor
+
+
+class _EighResult(NamedTuple):
+    eigenvalues: Tensor
+    eigenvectors: Tensor
+
+
+class _LstsqResult(NamedTuple):
+    solution: Tensor
+    residuals: Tensor
+    rank: Tensor
+    singular_values: Tensor
+
+
+class _InvExResult(NamedTuple):
+    inverse: Tensor
+    info: Tensor
+
+
+class _CholeskyExResult(NamedTuple):
+    L: Tensor
+    info: Tensor
+
+
+for _result, _name in ((_SlogdetResult, "linalg_slogdet"), (_QRResult, "linalg_qr"),
+                       (_SVDResult, "linalg_svd"), (_EighResult, "linalg_eigh"),
+                       (_LstsqResult, "linalg_lstsq"), (_InvExResult, "linalg_inv_ex"),
+                       (_CholeskyExResult, "linalg_cholesky_ex")):
+    _result.__name__ = _result.__qualname__ = _name
+del _result, _name
 
 
 class Inv(Function):
@@ -1830,7 +1871,7 @@ class MatrixNorm(Function):
         return np.sign(A) * share * g[..., None, None]
 
 
-def matrix_norm(A: Tensor, ord: Union[str, float] = "fro", dim: tuple[int, int] = (-2, -1),
+def matrix_norm(A: Tensor, ord: Union[str, float] = "fro", dim: Sequence[int] = (-2, -1),
                 keepdim: bool = False, *, dtype: Optional[DType] = None) -> Tensor:
     """y = ||A||_ord over the two dimensions ``dim``: 'fro' (default), 'nuc', 2, -2 (largest /
     smallest singular value), 1, -1 (largest / smallest column sum of |a|), inf, -inf (row
@@ -1878,14 +1919,16 @@ def norm(A: Tensor, ord: Union[str, float, None] = None, dim: Optional[DimLike] 
     """
     (A,) = _tensors(A)
     if isinstance(dim, int) or (dim is not None and len(dim) == 1):
-        return vector_norm(A, 2 if ord is None else ord, dim, keepdim, dtype=dtype)
+        # a str ord raises vector_norm's TypeError (ord must be a number)
+        return vector_norm(A, 2 if ord is None else ord, dim, keepdim,  # type: ignore[arg-type]
+                           dtype=dtype)
     if dim is None:
         if ord is None:
             flat = reshape(A, (-1,))
             y = vector_norm(flat, 2, None, False, dtype=dtype)
             return reshape(y, (1,) * A.ndim) if keepdim else y
-        if A.ndim == 1:
-            return vector_norm(A, ord, None, keepdim, dtype=dtype)
+        if A.ndim == 1:  # a str ord: vector_norm's TypeError
+            return vector_norm(A, ord, None, keepdim, dtype=dtype)  # type: ignore[arg-type]
         if A.ndim != 2:
             raise ValueError(f"linalg.norm: with ord={ord!r} and dim=None the input must be 1-D "
                              f"or 2-D, got shape {tuple(A.shape)}")

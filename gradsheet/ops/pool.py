@@ -165,8 +165,8 @@ class MaxPool(Function):
     def forward(self, x, geometry, return_indices):
         self.geometry = geometry
         xp = geometry.padded(x, -np.inf)
-        out = None
-        winner = None
+        out: Optional[np.ndarray] = None
+        winner: Optional[np.ndarray] = None
         for k, window in enumerate(geometry.windows):
             values = xp[window]
             if out is None:
@@ -177,6 +177,7 @@ class MaxPool(Function):
                     on_pad = None if real is None else np.broadcast_to(~real, out.shape).copy()
                 continue
             if return_indices:  # as torch: a larger value, or any NaN (so the last NaN) ...
+                assert winner is not None  # made at the first window
                 better = (values > out) | np.isnan(values)
                 real = geometry.real(k)
                 if on_pad is not None and real is not None:
@@ -185,6 +186,7 @@ class MaxPool(Function):
                     on_pad &= ~(better & real)
                 np.copyto(winner, k, where=better)
             np.maximum(out, values, out=out)
+        assert out is not None  # a pooling window has at least one position
         self.xp, self.out = xp, out
         if return_indices:
             self.indices = self._flat_indices(winner)
@@ -327,7 +329,7 @@ def max_pool(op: str, dims: int, input: Tensor, kernel_size: ShapeLike,
     if not return_indices:
         return out
     node = out._ctx
-    indices = node.indices if node is not None else _indices_without_graph(input, geometry)
+    indices = node.indices if isinstance(node, MaxPool) else _indices_without_graph(input, geometry)
     return out, Tensor._wrap(indices)
 
 

@@ -51,7 +51,7 @@ def _batch_order(lengths, T):
     sizes[t] = number of sequences longer than t (None when every sequence has length T)."""
     if lengths is None:
         return None, None
-    order = np.argsort(-lengths, kind="stable")
+    order: Optional[np.ndarray] = np.argsort(-lengths, kind="stable")
     if np.all(order == np.arange(len(lengths))):
         order = None
     sizes = np.count_nonzero(lengths[None, :] > np.arange(T)[:, None], axis=1).tolist()
@@ -102,7 +102,7 @@ class _Recurrence(Function):
     """
 
     states = 1  # number of state tensors: h (and c for the LSTM)
-    gate_order = (0,)  # PyTorch's gate blocks in the order the loop keeps them
+    gate_order: tuple[int, ...] = (0,)  # PyTorch's gate blocks in the order the loop keeps them
     sigmoid_gates = 0  # the first ones in that order go through a sigmoid
 
     def forward(self, x, h0, c0, w_ih, w_hh, b_ih, b_hh, reverse=False, lengths=None,
@@ -147,6 +147,20 @@ class _Recurrence(Function):
         """The biases that sit outside any product, folded into the input projection (G, 1, H)."""
         return (b_ih + b_hh).reshape(-1, 1, H)[gates]
 
+    def _steps(self, xw: np.ndarray, state: np.ndarray, whh_t: np.ndarray, steps: range,
+               sizes: Optional[list[int]], y: Optional[np.ndarray]) -> None:
+        """The loop over ``steps``: the gates (G, T, B, H) computed in place from the input
+        projection ``xw``, the state(s) updated, the outputs written into ``y`` (when given)."""
+        raise NotImplementedError
+
+    def _steps_back(self, gy: Optional[np.ndarray], state: np.ndarray
+                    ) -> tuple[Optional[np.ndarray], np.ndarray]:
+        """BPTT, the steps in reverse from dL/dy (``gy``, None when only the final state has a
+        gradient) and dL/d(final state) ``state`` (updated to dL/d(initial state)): the gate
+        gradients (G, T, B, H) of the input side (None when they equal the hidden side's) and
+        of the hidden side."""
+        raise NotImplementedError
+
     def backward(self, g):
         if g.ndim == 2:
             g = g[None]
@@ -160,7 +174,7 @@ class _Recurrence(Function):
         back = np.argsort(self.gate_order)  # to PyTorch's block order
         dh_flat = dh_gates.reshape(G, T * B, H)
         dx_flat = dh_flat if dx_gates is None else dx_gates.reshape(G, T * B, H)
-        grads = [None] * 7
+        grads: list[Optional[np.ndarray]] = [None] * 7
         if self.needs_grad(0):
             grads[0] = np.matmul(dx_flat, self.w_ih).sum(axis=0).reshape(T, B, self.w_ih.shape[-1])
         for i in (1, 2):
@@ -179,8 +193,9 @@ class _Recurrence(Function):
         if self.order is not None:
             inverse = np.argsort(self.order)
             for i in (0, 1, 2):
-                if grads[i] is not None:
-                    grads[i] = grads[i][:, inverse] if i == 0 else grads[i][inverse]
+                grad = grads[i]
+                if grad is not None:
+                    grads[i] = grad[:, inverse] if i == 0 else grad[inverse]
         return tuple(grads)
 
     def _zeros_or_empty(self, shape, dtype):
@@ -395,7 +410,7 @@ class LSTM(Function):
         first = T if self.sequence else 0
         dh = np.ascontiguousarray(g[first].T)  # dL/dh^T and dL/dc^T, carried back step by step
         dc = np.ascontiguousarray(g[first + 1].T)
-        gy = {}  # dL/dy_t^T (H, B) of the steps whose output has a gradient, by time
+        gy: dict[int, np.ndarray] = {}  # dL/dy_t^T (H, B) of the steps whose output has a gradient, by time
         if self.sequence:
             live = np.flatnonzero(g[:T].reshape(T, B * H).any(axis=1))
             gy = dict(zip(live.tolist(), np.ascontiguousarray(g[live].transpose(0, 2, 1))))
@@ -438,7 +453,7 @@ class LSTM(Function):
                     np.matmul(w_hh_t, dk, out=dhn)
         back = np.argsort(self.rows)  # gate rows back to PyTorch's order
         da = da.reshape(H4, T * B)
-        grads = [None] * 7
+        grads: list[Optional[np.ndarray]] = [None] * 7
         if self.needs_grad(0):
             grads[0] = np.matmul(da.T, self.w_ih[self.rows]).reshape(T, B, self.x.shape[2])
         if dh0:
@@ -454,13 +469,14 @@ class LSTM(Function):
             grads[3] = dw[:, :n_in]
             grads[4] = dw[:, n_in:]
             # (a GEMV: faster than a column of ones in the GEMM, whose odd width costs more)
-            grads[5] = np.matmul(da, np.ones(T * B, dtype=dt))[back]
-            grads[6] = grads[5].copy()
+            db = np.matmul(da, np.ones(T * B, dtype=dt))[back]
+            grads[5], grads[6] = db, db.copy()
         if self.order is not None:
             inverse = np.argsort(self.order)
             for i in (0, 1, 2):
-                if grads[i] is not None:
-                    grads[i] = grads[i][:, inverse] if i == 0 else grads[i][inverse]
+                grad = grads[i]
+                if grad is not None:
+                    grads[i] = grad[:, inverse] if i == 0 else grad[inverse]
         return tuple(grads)
 
 
@@ -559,7 +575,8 @@ class GRU(_Recurrence):
         return dx_gates, dh_gates
 
 
-_FUNCTIONS = {"rnn_tanh": RNNTanh, "rnn_relu": RNNReLU, "lstm": LSTM, "gru": GRU}
+_FUNCTIONS: dict[str, Union[type[_Recurrence], type[LSTM]]] = {
+    "rnn_tanh": RNNTanh, "rnn_relu": RNNReLU, "lstm": LSTM, "gru": GRU}
 
 
 # ------------------------------------------------------------------ validation

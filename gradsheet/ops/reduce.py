@@ -10,8 +10,7 @@ from __future__ import annotations
 import builtins
 import math
 import warnings
-from collections import namedtuple
-from typing import TYPE_CHECKING, Optional, Union
+from typing import TYPE_CHECKING, NamedTuple, Optional, Union
 
 import numpy as np
 
@@ -24,10 +23,26 @@ from . import elementwise
 if TYPE_CHECKING:
     from .._typing import DType, DimLike, TensorLike
 
-MaxMin = namedtuple("MaxMin", ["values", "indices"])
-MaxMin.__doc__ = "(values, indices): the result of max/min along a dim, as torch.return_types."
-AMinMax = namedtuple("AMinMax", ["min", "max"])
-AMinMax.__doc__ = "(min, max): the result of aminmax, as torch.return_types.aminmax."
+class _MaxMinFields(NamedTuple):
+    values: Tensor
+    indices: Tensor
+
+
+class MaxMin(_MaxMinFields):
+    """(values, indices): the result of max/min along a dim, as torch.return_types."""
+
+    __slots__ = ()
+
+
+class _AMinMaxFields(NamedTuple):
+    min: Tensor
+    max: Tensor
+
+
+class AMinMax(_AMinMaxFields):
+    """(min, max): the result of aminmax, as torch.return_types.aminmax."""
+
+    __slots__ = ()
 
 
 class EmptyReductionError(RuntimeError, ValueError):
@@ -456,8 +471,10 @@ def max(input: Tensor, dim: Union[int, Tensor, None] = None, keepdim: bool = Fal
     """Largest element (gradient shared among ties); with ``dim``, a (values, indices) pair as
     ``torch.max(x, dim)`` (the first largest; gradient to that index); with a tensor in place of
     ``dim`` (or ``other=``), the elementwise ``maximum`` (as ``torch.max(a, b)``)."""
-    if isinstance(dim, Tensor) or other is not None:
-        return elementwise.maximum(input, dim if other is None else other)
+    if other is not None:
+        return elementwise.maximum(input, other)
+    if isinstance(dim, Tensor):
+        return elementwise.maximum(input, dim)
     return _extreme("max", input, _dim("max", dim, axis), keepdim, True)
 
 
@@ -467,8 +484,10 @@ def min(input: Tensor, dim: Union[int, Tensor, None] = None, keepdim: bool = Fal
     """Smallest element (gradient shared among ties); with ``dim``, a (values, indices) pair as
     ``torch.min(x, dim)``; with a tensor in place of ``dim`` (or ``other=``), the elementwise
     ``minimum``."""
-    if isinstance(dim, Tensor) or other is not None:
-        return elementwise.minimum(input, dim if other is None else other)
+    if other is not None:
+        return elementwise.minimum(input, other)
+    if isinstance(dim, Tensor):
+        return elementwise.minimum(input, dim)
     return _extreme("min", input, _dim("min", dim, axis), keepdim, False)
 
 

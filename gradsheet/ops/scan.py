@@ -5,8 +5,7 @@ scans as a tensor of one element, as in PyTorch.
 """
 from __future__ import annotations
 
-from collections import namedtuple
-from typing import TYPE_CHECKING, Any, Optional
+from typing import TYPE_CHECKING, Any, NamedTuple, Optional
 
 import numpy as np
 
@@ -20,8 +19,15 @@ from .reduce import _check_dim, _dim, _input
 if TYPE_CHECKING:
     from .._typing import DType, TensorLike
 
-CumMax = namedtuple("CumMax", ["values", "indices"])
-CumMax.__doc__ = "(values, indices): the result of cummax/cummin, as torch.return_types."
+class _CumMaxFields(NamedTuple):
+    values: Tensor
+    indices: Tensor
+
+
+class CumMax(_CumMaxFields):
+    """(values, indices): the result of cummax/cummin, as torch.return_types."""
+
+    __slots__ = ()
 
 
 def _scan_dim(op, dim, axis, ndim):

@@ -8,8 +8,7 @@ picked value to the position it was picked from.
 """
 from __future__ import annotations
 
-from collections import namedtuple
-from typing import TYPE_CHECKING, Optional, Union
+from typing import TYPE_CHECKING, NamedTuple, Optional, Union
 
 import numpy as np
 
@@ -22,9 +21,16 @@ from .reduce import Select, _check_dim, _dim, _input
 if TYPE_CHECKING:
     from .._typing import TensorLike
 
-Sorted = namedtuple("Sorted", ["values", "indices"])
-Sorted.__doc__ = ("(values, indices): the result of sort, topk, kthvalue, median, nanmedian and "
-                  "mode, as torch.return_types.")
+class _SortedFields(NamedTuple):
+    values: Tensor
+    indices: Tensor
+
+
+class Sorted(_SortedFields):
+    """(values, indices): the result of sort, topk, kthvalue, median, nanmedian and
+    mode, as torch.return_types."""
+
+    __slots__ = ()
 
 
 def _axis(op, dim, axis, ndim):

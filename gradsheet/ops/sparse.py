@@ -25,8 +25,10 @@ subclass's reflected operators first, as Python gives a subclass's reflected met
 from __future__ import annotations
 
 import sys
+import typing
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, Optional
+from types import FrameType
+from typing import TYPE_CHECKING, Any, Callable, NoReturn, Optional, Union
 
 import numpy as np
 
@@ -49,13 +51,13 @@ class layout:
 
     __slots__ = ("name",)
 
-    def __init__(self, name):
+    def __init__(self, name: str) -> None:
         self.name = name
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"torch.{self.name}"
 
-    def __reduce__(self):
+    def __reduce__(self) -> tuple[Callable[[str], layout], tuple[str]]:
         return (_layout_named, (self.name,))
 
 
@@ -63,7 +65,7 @@ strided = layout("strided")
 sparse_coo = layout("sparse_coo")
 
 
-def _layout_named(name):
+def _layout_named(name: str) -> layout:
     return {"strided": strided, "sparse_coo": sparse_coo}[name]
 
 
@@ -77,12 +79,12 @@ _FRAME_NAMES = dict.fromkeys(["__getitem__", "getitem"], "indexing (x[...])") | 
     dict.fromkeys(["__setitem__", "setitem"], "index assignment (x[...] = v)")
 
 
-def _op_name(fallback):
+def _op_name(fallback: str) -> str:
     """The gradsheet op the user called that reached a sparse tensor's stand-in array: the
     outermost gradsheet frame of the current call (error path only; ``fallback``, NumPy's
     name, when none is found)."""
-    frame = sys._getframe(1)
-    name = None
+    frame: Optional[FrameType] = sys._getframe(1)
+    name: Optional[str] = None
     while frame is not None:
         module = frame.f_globals.get("__name__", "")
         if module != "gradsheet" and not module.startswith("gradsheet."):
@@ -107,19 +109,19 @@ class _DenseArrayRefused:
 
     __slots__ = ("shape", "dtype")
 
-    def __init__(self, shape, dtype):
+    def __init__(self, shape: Sequence[int], dtype: DType) -> None:
         self.shape = tuple(shape)
         self.dtype = np.dtype(dtype)
 
     @property
-    def ndim(self):
+    def ndim(self) -> int:
         return len(self.shape)
 
     @property
-    def size(self):
+    def size(self) -> int:
         return int(np.prod(self.shape, dtype=np.int64))
 
-    def _refuse(self, what):
+    def _refuse(self, what: str) -> NoReturn:
         op = _op_name(what)
         hint = "; for a dense @ sparse product use gs.mm(dense, sparse) or dense @ sparse" \
             if op in ("mm", "matmul", "bmm", "mv") else ""
@@ -128,50 +130,50 @@ class _DenseArrayRefused:
             f"call .to_dense() first for the dense op, or use the sparse ops (gs.sparse.mm, "
             f"gs.sparse.sum, gs.sparse.softmax, s.coalesce(), s.values()){hint}")
 
-    def __array__(self, dtype=None, copy=None):
+    def __array__(self, dtype: Any = None, copy: Optional[bool] = None) -> NoReturn:
         self._refuse("asarray")
 
-    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+    def __array_ufunc__(self, ufunc: Any, method: str, *inputs: Any, **kwargs: Any) -> NoReturn:
         self._refuse(ufunc.__name__)
 
-    def __array_function__(self, func, types, args, kwargs):
+    def __array_function__(self, func: Any, types: Any, args: Any, kwargs: Any) -> NoReturn:
         self._refuse(func.__name__)
 
-    def __getattr__(self, name):
+    def __getattr__(self, name: str) -> NoReturn:
         if name.startswith("__"):  # protocol probes (NumPy's, copy's, pickle's): not offered
             raise AttributeError(name)
         self._refuse(name)
 
-    def __getitem__(self, index):
+    def __getitem__(self, index: Any) -> NoReturn:
         self._refuse("__getitem__")
 
-    def __setitem__(self, index, value):
+    def __setitem__(self, index: Any, value: Any) -> NoReturn:
         self._refuse("__setitem__")
 
-    def __len__(self):
+    def __len__(self) -> NoReturn:
         self._refuse("len")
 
-    def __iter__(self):
+    def __iter__(self) -> NoReturn:
         self._refuse("iter")
 
-    def __bool__(self):
+    def __bool__(self) -> NoReturn:
         self._refuse("bool")
 
-    def __float__(self):
+    def __float__(self) -> NoReturn:
         self._refuse("float")
 
-    def __int__(self):
+    def __int__(self) -> NoReturn:
         self._refuse("int")
 
-    def __index__(self):
+    def __index__(self) -> NoReturn:
         self._refuse("index")
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"<the dense array of a sparse COO tensor of shape {self.shape}: none>"
 
 
-def _refusing_operator(name):
-    def refuse(self, *args):
+def _refusing_operator(name: str) -> Callable[..., NoReturn]:
+    def refuse(self: _DenseArrayRefused, *args: Any) -> NoReturn:
         self._refuse(name.strip("_"))
     refuse.__name__ = name
     return refuse
@@ -182,11 +184,11 @@ for _name in ("add", "radd", "sub", "rsub", "mul", "rmul", "truediv", "rtruediv"
               "or", "ror", "xor", "rxor", "lshift", "rshift", "neg", "pos", "abs", "invert",
               "lt", "le", "gt", "ge", "eq", "ne", "iadd", "isub", "imul", "itruediv"):
     setattr(_DenseArrayRefused, f"__{_name}__", _refusing_operator(f"__{_name}__"))
-_DenseArrayRefused.__hash__ = object.__hash__
+setattr(_DenseArrayRefused, "__hash__", object.__hash__)
 
 
 # ---------------------------------------------------------------------------- patterns
-def _unique_pattern(indices):
+def _unique_pattern(indices: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """The coalesced pattern of ``indices`` (sparse_dim, nnz): (unique indices in row-major
     order, order (a stable sort of the entries), starts (where each coordinate's run begins
     in that order), inverse (each entry's coordinate number))."""
@@ -207,7 +209,7 @@ def _unique_pattern(indices):
     return ordered[:, starts], order, starts, inverse
 
 
-def _flat(indices, sparse_shape):
+def _flat(indices: np.ndarray, sparse_shape: Sequence[int]) -> np.ndarray:
     """Row-major linear positions of the coordinates (sparse_dim, nnz) in sparse_shape."""
     if indices.shape[0] == 0:
         return np.zeros(indices.shape[1], np.int64)
@@ -218,10 +220,10 @@ def _flat(indices, sparse_shape):
 class _Alias(Function):
     """y = x, the same memory (a sparse tensor's values as a node of its own); dL/dx = dL/dy."""
 
-    def forward(self, x):
+    def forward(self, x: np.ndarray) -> np.ndarray:
         return x.view()
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> np.ndarray:
         return g
 
 
@@ -229,13 +231,14 @@ class Coalesce(Function):
     """y_u = sum of values_k over the entries k at coordinate u (duplicates summed, coordinates
     in row-major order);  dL/dvalues_k = dL/dy_u at k's coordinate u."""
 
-    def forward(self, values, order, starts, inverse):
+    def forward(self, values: np.ndarray, order: np.ndarray, starts: np.ndarray,
+                inverse: np.ndarray) -> np.ndarray:
         self.inverse = inverse
         if values.shape[0] == 0:
             return values.copy()
         return np.add.reduceat(values[order], starts, axis=0)
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> np.ndarray:
         return g[self.inverse]
 
 
@@ -243,7 +246,8 @@ class ToDense(Function):
     """y = the dense tensor of S: y[i] = sum of values_k over the entries k with indices_k = i
     (0 where none);  dL/dvalues_k = dL/dy[indices_k]."""
 
-    def forward(self, values, indices, shape, coalesced):
+    def forward(self, values: np.ndarray, indices: np.ndarray, shape: tuple[int, ...],
+                coalesced: bool) -> np.ndarray:
         sparse_shape, dense_shape = shape[:indices.shape[0]], shape[indices.shape[0]:]
         self.flat = flat = _flat(indices, sparse_shape)
         self.rows = rows = int(np.prod(sparse_shape, dtype=np.int64))
@@ -255,7 +259,7 @@ class ToDense(Function):
             np.add.at(out, flat, values)
         return out.reshape(shape)
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> np.ndarray:
         return g.reshape((self.rows,) + self.dense_shape)[self.flat]
 
 
@@ -263,11 +267,11 @@ class Take(Function):
     """values_k = x[indices_k] (the entries of a dense x that ``to_sparse`` keeps; indices
     distinct);  dL/dx = dL/dvalues_k at each indices_k, 0 elsewhere."""
 
-    def forward(self, x, indices):
+    def forward(self, x: np.ndarray, indices: np.ndarray) -> np.ndarray:
         self.shape, self.dtype, self.where = x.shape, x.dtype, tuple(indices)
         return x[self.where] if indices.shape[0] else x[None]
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> np.ndarray:
         if not self.where:
             return g[0]
         out = np.zeros(self.shape, g.dtype)
@@ -275,7 +279,8 @@ class Take(Function):
         return out
 
 
-def _csr(values, indices, shape):
+def _csr(values: np.ndarray, indices: Union[np.ndarray, Sequence[np.ndarray]],
+         shape: Sequence[int]) -> Any:
     """scipy's CSR matrix of a 2-D sparse tensor (duplicates summed)."""
     import scipy.sparse  # the rl extra's dependency, imported when a sparse product runs
     return scipy.sparse.coo_array((values, (indices[0], indices[1])), shape=shape).tocsr()
@@ -292,7 +297,8 @@ class SparseDenseMM(Function):
     D @ S:  dL/dD = G @ S^T,  dL/dvalues_k = sum_i D[i, r_k] G[i, c_k]  (D^T G at the nonzeros).
     """
 
-    def forward(self, values, dense, indices, shape, left):
+    def forward(self, values: np.ndarray, dense: np.ndarray, indices: np.ndarray,
+                shape: tuple[int, ...], left: bool) -> np.ndarray:
         self.dtype = dtype = values.dtype
         work = np.float32 if dtype in _SCIPY_UNSUPPORTED else dtype
         self.matrix = matrix = _csr(values.astype(work, copy=False), indices, shape)
@@ -301,11 +307,12 @@ class SparseDenseMM(Function):
         y = matrix @ d if left else (matrix.T @ d.T).T
         return np.ascontiguousarray(y, dtype=dtype)
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> tuple[Optional[np.ndarray], Optional[np.ndarray]]:
         matrix, dense, (rows, cols), left = self.matrix, self.dense, self.indices, self.left
         work = matrix.dtype
         gw = g.astype(work, copy=False)
-        grad_values = grad_dense = None
+        grad_values: Optional[np.ndarray] = None
+        grad_dense: Optional[np.ndarray] = None
         if self.needs_grad(1):
             grad_dense = (matrix.T @ gw) if left else (matrix @ gw.T).T
             grad_dense = np.ascontiguousarray(grad_dense, dtype=self.dtype)
@@ -321,7 +328,7 @@ class SparseDenseMM(Function):
         return grad_values, grad_dense
 
 
-def _sample(matrix, rows, cols):
+def _sample(matrix: Any, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
     """matrix[rows_k, cols_k] for a scipy sparse matrix (0 where it holds nothing)."""
     coo = matrix.tocoo()
     coo.sum_duplicates()
@@ -342,7 +349,9 @@ class SparseSparseMM(Function):
     G the sparse gradient at C's pattern.
     """
 
-    def forward(self, a, b, ia, shape_a, ib, shape_b, out_rows, out_cols):
+    def forward(self, a: np.ndarray, b: np.ndarray, ia: np.ndarray, shape_a: tuple[int, ...],
+                ib: np.ndarray, shape_b: tuple[int, ...], out_rows: np.ndarray,
+                out_cols: np.ndarray) -> np.ndarray:
         self.dtype = dtype = a.dtype
         work = np.float32 if dtype in _SCIPY_UNSUPPORTED else dtype
         self.A = _csr(a.astype(work, copy=False), ia, shape_a)
@@ -350,7 +359,7 @@ class SparseSparseMM(Function):
         self.ia, self.ib, self.out = ia, ib, (out_rows, out_cols)
         return _sample(self.A @ self.B, out_rows, out_cols).astype(dtype, copy=False)
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> tuple[Optional[np.ndarray], Optional[np.ndarray]]:
         rows, cols = self.out
         grad = _csr(g.astype(self.A.dtype, copy=False), (rows, cols),
                     (self.A.shape[0], self.B.shape[1]))
@@ -368,7 +377,8 @@ class SegmentSoftmax(Function):
     softmax: dL/dv = y * (G - sum_group(G * y));  log_softmax: dL/dv = G - e^y * sum_group(G).
     """
 
-    def forward(self, values, groups, count, log):
+    def forward(self, values: np.ndarray, groups: np.ndarray, count: int,
+                log: bool) -> np.ndarray:
         shape = (count,) + values.shape[1:]
         top = np.full(shape, -np.inf, values.dtype)
         np.maximum.at(top, groups, values)
@@ -381,12 +391,12 @@ class SegmentSoftmax(Function):
         self.y = shifted - np.log(total)[groups] if log else e / total[groups]
         return self.y
 
-    def _group_sum(self, x):
+    def _group_sum(self, x: np.ndarray) -> np.ndarray:
         total = np.zeros(self.shape, x.dtype)
         np.add.at(total, self.groups, x)
         return total[self.groups]
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> np.ndarray:
         y = self.y
         if self.log:
             return g - np.exp(y) * self._group_sum(g)
@@ -403,16 +413,24 @@ class SparseCooTensor(Tensor):
 
     __slots__ = ("_sparse_indices", "_sparse_values", "_is_coalesced")
 
+    _sparse_indices: np.ndarray  # (sparse_dim, nnz) int64
+    _sparse_values: Tensor  # (nnz, *dense_shape)
+    _is_coalesced: bool
+
     @classmethod
-    def _make(cls, indices, values, shape, coalesced):
+    def _make(cls, indices: np.ndarray, values: Tensor, shape: Sequence[int],
+              coalesced: bool) -> SparseCooTensor:
         out = cls.__new__(cls)
-        out.array = _DenseArrayRefused(shape, values.array.dtype)
+        # the stand-in has the dense array's shape and dtype, and refuses every other use
+        out.array = typing.cast(np.ndarray, _DenseArrayRefused(shape, values.array.dtype))
         out._sparse_indices, out._sparse_values = indices, values
         out._is_coalesced = bool(coalesced)
         out._ctx, out._hooks, out._version = None, None, 0
         return out
 
-    def _like(self, values, indices=None, shape=None, coalesced=None):
+    def _like(self, values: Tensor, indices: Optional[np.ndarray] = None,
+              shape: Optional[Sequence[int]] = None,
+              coalesced: Optional[bool] = None) -> SparseCooTensor:
         """A sparse tensor with new values (and indices, shape, coalesced flag if given)."""
         return SparseCooTensor._make(self._sparse_indices if indices is None else indices,
                                      values, self.shape if shape is None else tuple(shape),
@@ -420,16 +438,16 @@ class SparseCooTensor(Tensor):
 
     # ------------------------------------------------------------ autograd state
     @property
-    def requires_grad(self):
+    def requires_grad(self) -> bool:
         """Whether the values record operations for autograd."""
         return self._sparse_values.requires_grad
 
     @requires_grad.setter
-    def requires_grad(self, flag):
+    def requires_grad(self, flag: bool) -> None:
         self._sparse_values.requires_grad = bool(flag)
 
     @property
-    def grad(self):
+    def grad(self) -> Optional[SparseCooTensor]:
         """dL/dS as a sparse tensor on the coalesced pattern of S (None before backward): the
         values' gradient, one entry per coordinate."""
         g = self._sparse_values.grad
@@ -443,7 +461,7 @@ class SparseCooTensor(Tensor):
                                      True)
 
     @grad.setter
-    def grad(self, value):
+    def grad(self, value: Optional[TensorLike]) -> None:
         if value is None:
             self._sparse_values.grad = None
             return
@@ -457,47 +475,48 @@ class SparseCooTensor(Tensor):
             dense.reshape((rows,) + self.shape[self.sparse_dim():])[flat].astype(self.dtype))
 
     @property
-    def is_leaf(self):
+    def is_leaf(self) -> bool:
         """True when no op made the values (a user-created sparse tensor)."""
         return self._sparse_values._ctx is None
 
     @property
-    def grad_fn(self):
+    def grad_fn(self) -> Optional[Function]:
         """The Function node that produced the values, None for a leaf."""
         return self._sparse_values._ctx
 
     @property
-    def data(self):
+    def data(self) -> SparseCooTensor:
         """The same indices and values, cut from the graph."""
         return self.detach()
 
     @data.setter
-    def data(self, value):
+    def data(self, value: TensorLike) -> None:
         if not isinstance(value, SparseCooTensor):
             raise TypeError("data: a sparse tensor's data can only be set to a sparse tensor")
         self.array = value.array
         self._sparse_indices, self._sparse_values = value._sparse_indices, value._sparse_values
         self._is_coalesced = value._is_coalesced
 
-    def detach(self):
+    def detach(self) -> SparseCooTensor:
         """The same indices and values (shared), cut from the graph."""
         return self._like(Tensor._wrap(self._sparse_values.array))
 
-    def requires_grad_(self, requires_grad=True):
+    def requires_grad_(self, requires_grad: bool = True) -> SparseCooTensor:
         """Set whether the values record operations for autograd; returns self."""
         self._sparse_values.requires_grad_(requires_grad)
         return self
 
-    def retain_grad(self):
+    def retain_grad(self) -> None:
         """Keep dL/dS in ``.grad`` at the next backward, though S is not a leaf."""
         self._sparse_values.retain_grad()
 
-    def register_hook(self, hook):
+    def register_hook(self, hook: Callable[[Tensor], Optional[Tensor]]) -> NoReturn:
         """Not supported on a sparse tensor: hook ``s.values()`` (or ``s._values()``)."""
         raise NotImplementedError("register_hook: not supported for a sparse COO tensor; register "
                                   "the hook on s.coalesce().values() instead")
 
-    def backward(self, gradient=None, retain_graph=False):
+    def backward(self, gradient: Optional[TensorLike] = None,
+                 retain_graph: Optional[bool] = False) -> None:
         """Backpropagate dL/dS = ``gradient`` (sparse or dense, shaped like S; omitted only when
         S has one element) through the values."""
         if not self.requires_grad:
@@ -523,7 +542,7 @@ class SparseCooTensor(Tensor):
         self._sparse_values.backward(Tensor._wrap(g), retain_graph=retain_graph)
 
     # ------------------------------------------------------------ conversions and display
-    def __repr__(self):
+    def __repr__(self) -> str:
         indices = np.array2string(self._sparse_indices, separator=", ",
                                   prefix="tensor(indices=tensor(")
         values = np.array2string(self._sparse_values.array, separator=", ", precision=4,
@@ -539,27 +558,28 @@ class SparseCooTensor(Tensor):
         return (f"tensor(indices=tensor({indices}),\n       values=tensor({values}),\n       "
                 + ", ".join(extras) + ")")
 
-    def __array__(self, dtype=None, copy=None):
+    def __array__(self, dtype: Optional[DType] = None, copy: Optional[bool] = None) -> NoReturn:
         raise TypeError("can't convert a sparse layout tensor to a NumPy array: use "
                         "s.to_dense() first")
 
-    def numpy(self):
+    def numpy(self) -> NoReturn:
         """Raises: a sparse tensor has no dense array (``s.to_dense().numpy()``)."""
         raise TypeError("numpy: can't convert a sparse layout tensor to numpy; use "
                         "s.to_dense().numpy() (or s.coalesce().indices() / .values())")
 
-    def tolist(self):
+    def tolist(self) -> NoReturn:
         """Raises: a sparse tensor has no dense array (``s.to_dense().tolist()``)."""
         raise TypeError("tolist: can't convert a sparse layout tensor to lists; use "
                         "s.to_dense().tolist()")
 
-    def clone(self, *, memory_format=None):
+    def clone(self, *, memory_format: Any = None) -> SparseCooTensor:
         """A copy: the indices copied, the values cloned (differentiable)."""
         from .elementwise import clone
         return self._like(clone(self._sparse_values), indices=self._sparse_indices.copy())
 
-    def to(self, *args, dtype=None, device=None, non_blocking=False, copy=False,
-           memory_format=None):
+    def to(self, *args: Any, dtype: Optional[DType] = None, device: Optional[DeviceLike] = None,
+           non_blocking: bool = False, copy: bool = False,
+           memory_format: Any = None) -> SparseCooTensor:
         """S with its values in another dtype (``s.to(dtype)``; the CPU is the only device);
         differentiable between floating dtypes."""
         device, dtype = devices.to_arguments(args, device, dtype)
@@ -569,33 +589,37 @@ class SparseCooTensor(Tensor):
         return self._like(cast(self._sparse_values, backend.as_dtype(dtype)))
 
     # ------------------------------------------------------------ sparse ops as methods
-    def mm(self, mat2):
+    def mm(self, mat2: Tensor) -> Tensor:
         """S @ mat2 (``gs.sparse.mm``)."""
         return _product("mm", self, mat2)
 
-    def matmul(self, other):
+    def matmul(self, other: Tensor) -> Tensor:
         """S @ other (``gs.matmul`` with a sparse operand)."""
         return _product("matmul", self, other, vectors=True)
 
-    def __matmul__(self, other):
+    def __matmul__(self, other: Any) -> Tensor:
         return _product("matmul", self, other, vectors=True)
 
-    def __rmatmul__(self, other):
+    def __rmatmul__(self, other: Any) -> Tensor:
         return _product("matmul", other, self, vectors=True)
 
-    def sum(self, dim=None, keepdim=False, dtype=None):
-        """``gs.sparse.sum(s, dim, dtype)`` (``keepdim`` is not supported for sparse tensors)."""
+    def sum(self, dim: Optional[DimLike] = None, keepdim: bool = False,
+            dtype: Optional[DType] = None, *, axis: Optional[DimLike] = None) -> Tensor:
+        """``gs.sparse.sum(s, dim, dtype)`` (``keepdim`` is not supported for sparse tensors);
+        ``axis`` is an alias of ``dim``, as for a dense tensor."""
+        from .reduce import _dim
+        dim = _dim("sum", dim, axis)
         if keepdim:
             raise NotImplementedError("sum: keepdim=True is not supported for a sparse COO tensor")
         return sparse_sum(self, dim, dtype=dtype)
 
-    def t(self):
+    def t(self) -> SparseCooTensor:
         """The transpose of a 2-D sparse matrix (indices swapped; uncoalesced, as torch)."""
         if self.ndim > 2:
             raise ValueError(f"t: expects a tensor with <= 2 dimensions, got shape {self.shape}")
         return self.transpose(0, 1) if self.ndim == 2 else self
 
-    def transpose(self, dim0, dim1):
+    def transpose(self, dim0: int, dim1: int) -> SparseCooTensor:
         """S with dimensions dim0 and dim1 swapped (both sparse, or both dense)."""
         n = self.ndim
         for d in (dim0, dim1):
@@ -617,37 +641,37 @@ class SparseCooTensor(Tensor):
         raise NotImplementedError("transpose: swapping a sparse and a dense dimension is not "
                                   "supported for a sparse COO tensor")
 
-    def __add__(self, other):
+    def __add__(self, other: Any) -> SparseCooTensor:
         return _sparse_add("add", self, other, 1)
 
-    def __sub__(self, other):
+    def __sub__(self, other: Any) -> SparseCooTensor:
         return _sparse_add("sub", self, other, -1)
 
-    def __radd__(self, other):
+    def __radd__(self, other: Any) -> Tensor:
         from .elementwise import add
         return add(_dense_operand("add", other), to_dense(self))
 
-    def __rsub__(self, other):
+    def __rsub__(self, other: Any) -> Tensor:
         from .elementwise import sub
         return sub(_dense_operand("sub", other), to_dense(self))
 
-    def __mul__(self, other):
+    def __mul__(self, other: Any) -> SparseCooTensor:
         return self._like(_fresh_mul(self._sparse_values, _scalar("mul", other)))
 
-    def __rmul__(self, other):
+    def __rmul__(self, other: Any) -> SparseCooTensor:
         return self._like(_fresh_mul(self._sparse_values, _scalar("mul", other)))
 
-    def __truediv__(self, other):
+    def __truediv__(self, other: Any) -> SparseCooTensor:
         from .elementwise import div
         return self._like(div(self._sparse_values, _scalar("div", other)))
 
-    def __neg__(self):
+    def __neg__(self) -> SparseCooTensor:
         from .elementwise import neg
         return self._like(neg(self._sparse_values))
 
 
-def _conversion(name, dtype):
-    def convert(self):
+def _conversion(name: str, dtype: type) -> None:
+    def convert(self: SparseCooTensor) -> SparseCooTensor:
         return self.to(dtype)
     convert.__name__ = name
     convert.__doc__ = f"S with its values as {np.dtype(dtype)} (``s.to({np.dtype(dtype)})``)."
@@ -659,17 +683,17 @@ for _name, _dtype in (("float", np.float32), ("double", np.float64), ("half", np
     _conversion(_name, _dtype)
 
 
-def _fresh(values):
+def _fresh(values: Tensor) -> Tensor:
     """values as a node of its own when it records (a new sparse tensor is not a leaf)."""
     return _Alias.apply(values) if values.requires_grad else values
 
 
-def _fresh_mul(values, scalar):
+def _fresh_mul(values: Tensor, scalar: Any) -> Tensor:
     from .elementwise import mul
     return mul(values, scalar)
 
 
-def _scalar(op, other):
+def _scalar(op: str, other: Any) -> Any:
     if isinstance(other, SparseCooTensor) or (isinstance(other, Tensor) and other.ndim):
         raise NotImplementedError(f"{op}: a sparse COO tensor times a tensor of shape "
                                   f"{tuple(other.shape)} is not supported: multiply by a number "
@@ -680,14 +704,14 @@ def _scalar(op, other):
     return other
 
 
-def _dense_operand(op, other):
+def _dense_operand(op: str, other: Any) -> Tensor:
     if not isinstance(other, Tensor):
         raise TypeError(f"{op}: a number and a sparse COO tensor: unsupported; use "
                         "s.to_dense() first")
     return other
 
 
-def _sparse_add(op, a, b, sign):
+def _sparse_add(op: str, a: SparseCooTensor, b: Any, sign: int) -> SparseCooTensor:
     """a + sign * b for two sparse tensors of one shape: the entries side by side
     (uncoalesced, as torch)."""
     if not isinstance(b, SparseCooTensor):
@@ -709,7 +733,7 @@ def _sparse_add(op, a, b, sign):
 
 
 # ---------------------------------------------------------------------------- construction
-def _index_array(indices):
+def _index_array(indices: TensorLike) -> np.ndarray:
     if isinstance(indices, SparseCooTensor):
         raise TypeError("sparse_coo_tensor: indices must be a dense integer tensor, got a sparse "
                         "one")
@@ -803,12 +827,12 @@ def sparse_coo_tensor(indices: TensorLike, values: TensorLike,
 
 
 # ---------------------------------------------------------------------------- Tensor methods
-def _strided_error(op):
+def _strided_error(op: str) -> RuntimeError:
     return RuntimeError(f"{op} expected sparse coordinate tensor layout but got Strided (a dense "
                         "tensor): make one with x.to_sparse() or gs.sparse_coo_tensor")
 
 
-def _sparse(op, input):
+def _sparse(op: str, input: Any) -> SparseCooTensor:
     if not isinstance(input, SparseCooTensor):
         if isinstance(input, Tensor):
             raise _strided_error(op)
@@ -927,20 +951,20 @@ def values(input: SparseCooTensor) -> Tensor:
 
 
 @tensor_method("_indices")
-def _indices(input):
+def _indices(input: SparseCooTensor) -> Tensor:
     """The coordinates (sparse_dim, nnz) as stored, coalesced or not (torch's ``_indices``)."""
     return Tensor._wrap(_sparse("_indices", input)._sparse_indices)
 
 
 @tensor_method("_values")
-def _values(input):
+def _values(input: SparseCooTensor) -> Tensor:
     """The values as stored, coalesced or not (torch's ``_values``), sharing memory."""
     v = _sparse("_values", input)._sparse_values
     return _Alias.apply(v) if v.requires_grad else Tensor._wrap(v.array)
 
 
 @tensor_method("_nnz")
-def _nnz(input):
+def _nnz(input: SparseCooTensor) -> int:
     """The number of stored entries (duplicates counted)."""
     return int(_sparse("_nnz", input)._sparse_indices.shape[1])
 
@@ -960,14 +984,14 @@ def dense_dim(input: Tensor) -> int:
 
 
 # ---------------------------------------------------------------------------- products
-def _matrix(op, s):
+def _matrix(op: str, s: SparseCooTensor) -> None:
     if s.sparse_dim() != 2 or s.dense_dim() != 0:
         raise ValueError(f"{op}: a sparse operand must be a 2-D sparse matrix (sparse_dim 2, "
                          f"dense_dim 0), got shape {s.shape} with sparse_dim {s.sparse_dim()} "
                          f"and dense_dim {s.dense_dim()}")
 
 
-def _product(op, a, b, vectors=False):
+def _product(op: str, a: Any, b: Any, vectors: bool = False) -> Tensor:
     """a @ b with at least one sparse 2-D matrix (``vectors``: a 1-D dense operand allowed)."""
     for x in (a, b):
         if not isinstance(x, Tensor):
@@ -1044,9 +1068,9 @@ def sparse_mm(mat1: Tensor, mat2: Tensor, reduce: Optional[str] = None) -> Tenso
 
 
 # ---------------------------------------------------------------------------- reductions
-def _dims(op, dim, ndim):
+def _dims(op: str, dim: DimLike, ndim: int) -> list[int]:
     dims = (dim,) if isinstance(dim, (int, np.integer)) else tuple(dim)
-    out = []
+    out: list[int] = []
     for d in dims:
         if not -ndim <= d < ndim:
             raise IndexError(f"{op}: Dimension out of range (expected to be in range of "
@@ -1081,7 +1105,8 @@ def sparse_sum(input: SparseCooTensor, dim: Optional[DimLike] = None,
     return coalesce(SparseCooTensor._make(s._sparse_indices[kept], _fresh(vals), shape, False))
 
 
-def _softmax(op, input, dim, dtype, log):
+def _softmax(op: str, input: SparseCooTensor, dim: int, dtype: Optional[DType],
+             log: bool) -> SparseCooTensor:
     from .activation import log_softmax as dense_log_softmax, softmax as dense_softmax
     s = _sparse(op, input)
     if dtype is not None:

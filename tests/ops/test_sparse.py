@@ -419,6 +419,15 @@ def test_sparse_sum_and_softmax_dtypes_as_torch():
         gs.sparse.softmax(s, 0)
 
 
+def test_sparse_sum_method_takes_axis_as_a_dense_tensor_does():
+    """s.sum(axis=...) as x.sum(axis=...) (the method's signature is the dense one's)."""
+    s = gs.sparse_coo_tensor([[0, 1, 0], [0, 1, 2]], [1.0, 2.0, 3.0], (2, 3))
+    np.testing.assert_array_equal(s.sum(axis=0).to_dense().array, [1.0, 2.0, 3.0])
+    np.testing.assert_array_equal(s.sum(axis=(0, 1)).array, 6.0)
+    with pytest.raises(TypeError, match="sum: got both dim=0 and axis=1"):
+        s.sum(0, axis=1)
+
+
 # ---------------------------------------------------------------------------- arithmetic
 def test_arithmetic_and_transpose_as_torch():
     indices, values = np.array([[2, 0, 2, 1], [1, 2, 1, 0]]), np.array([1.0, 2.0, 3.0, 4.0])
