@@ -78,7 +78,11 @@ def cuda(input: Tensor, device: Optional[DeviceLike] = None, non_blocking: bool 
     devices.unavailable(wanted, "cuda")
 
 
-@tensor_method("type", as_method=lambda self, dtype=None: type_(self, dtype))
+def _type_method(self: Tensor, dtype: Optional[DType] = None) -> Union[str, Tensor]:
+    return type_(self, dtype)
+
+
+@tensor_method("type", as_method=_type_method)
 def type_(input: Tensor, dtype: Optional[DType] = None) -> Union[str, Tensor]:
     """With ``dtype``: input converted to it (``to``); without: the type's name, as PyTorch's
     ``x.type()`` ('torch.FloatTensor' for float32)."""

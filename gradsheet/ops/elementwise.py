@@ -10,7 +10,7 @@ stay float32), and an integer tensor meeting a float tensor becomes that float
 from __future__ import annotations
 
 import numpy as np
-from typing import TYPE_CHECKING, Any, Callable, Optional, Union
+from typing import TYPE_CHECKING, Any, Callable, Optional, Union, overload
 
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor, as_tensor
@@ -434,15 +434,25 @@ def minimum(a: TensorLike, b: TensorLike) -> Tensor:
     return Minimum.apply(*_operands(a, b))
 
 
-@tensor_method("where", as_method=lambda self, condition, y: where(condition, self, y))
+def _where_method(self: Tensor, condition: TensorLike, y: TensorLike) -> Tensor:
+    return where(condition, self, y)
+
+
+@overload
+def where(condition: TensorLike) -> tuple[Tensor, ...]: ...
+@overload
+def where(condition: TensorLike, a: TensorLike, b: TensorLike) -> Tensor: ...
+
+
+@tensor_method("where", as_method=_where_method)
 def where(condition: TensorLike, a: Optional[TensorLike] = None, b: Optional[TensorLike] = None
           ) -> Union[Tensor, tuple[Tensor, ...]]:
     """a where condition else b; numbers for both branches give the default dtype, as torch.
     With the condition alone, ``nonzero(condition, as_tuple=True)``: the indices where it holds.
     """
     if a is None and b is None:
-        cond = condition.array if isinstance(condition, Tensor) else np.asarray(condition)
-        return tuple(as_tensor(i) for i in np.nonzero(cond))
+        mask = condition.array if isinstance(condition, Tensor) else np.asarray(condition)
+        return tuple(as_tensor(i) for i in np.nonzero(mask))
     cond = condition.array if isinstance(condition, Tensor) else condition
     a, b = _operands(a, b)
     if not isinstance(a, (Tensor, np.ndarray)) and not isinstance(b, (Tensor, np.ndarray)):

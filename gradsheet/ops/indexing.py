@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import builtins
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, Optional, Union
+from typing import TYPE_CHECKING, Any, Literal, Optional, Union, overload
 
 import numpy as np
 
@@ -760,7 +760,19 @@ def masked_scatter(input: Tensor, mask: Tensor, source: Tensor) -> Tensor:
     return MaskedScatter.apply(input, source, mask)
 
 
-@tensor_method("nonzero", as_method=lambda self, *, as_tuple=False: nonzero(self, as_tuple=as_tuple))
+def _nonzero_method(self: Tensor, *, as_tuple: bool = False) -> Union[Tensor, tuple[Tensor, ...]]:
+    return nonzero(self, as_tuple=as_tuple)
+
+
+@overload
+def nonzero(input: Tensor, *, as_tuple: Literal[False] = False) -> Tensor: ...
+@overload
+def nonzero(input: Tensor, *, as_tuple: Literal[True]) -> tuple[Tensor, ...]: ...
+@overload
+def nonzero(input: Tensor, *, as_tuple: bool) -> Union[Tensor, tuple[Tensor, ...]]: ...
+
+
+@tensor_method("nonzero", as_method=_nonzero_method)
 def nonzero(input: Tensor, *, as_tuple: bool = False) -> Union[Tensor, tuple[Tensor, ...]]:
     """The indices of input's nonzero elements: an int64 tensor of shape (n, input.ndim), one
     row per element in row-major order, or with ``as_tuple=True`` one 1-d tensor per dimension

@@ -126,7 +126,11 @@ def _dim(op, dim, ndim):
     return dim % ndim
 
 
-@tensor_method("reshape", as_method=lambda self, *shape: reshape(self, _shape_args(shape)))
+def _reshape_method(self: Tensor, *shape: Any) -> Tensor:
+    return reshape(self, _shape_args(shape))
+
+
+@tensor_method("reshape", as_method=_reshape_method)
 def reshape(x: Tensor, shape: Sequence[int]) -> Tensor:
     """x with a new ``shape`` (same elements in row-major order; one size may be -1);
     the gradient is reshaped back. Raises ValueError naming both shapes when the sizes differ.
@@ -135,7 +139,11 @@ def reshape(x: Tensor, shape: Sequence[int]) -> Tensor:
 
 
 
-@tensor_method("view", as_method=lambda self, *shape: view(self, _shape_args(shape)))
+def _view_method(self: Tensor, *shape: Any) -> Tensor:
+    return view(self, _shape_args(shape))
+
+
+@tensor_method("view", as_method=_view_method)
 def view(x: Tensor, shape: Sequence[int]) -> Tensor:
     """x with a new ``shape``, as ``reshape`` (NumPy decides whether the result shares memory)."""
     return Reshape.apply(x, tuple(shape))
@@ -172,7 +180,11 @@ def t(x: Tensor) -> Tensor:
     return reversed_dims(x)
 
 
-@tensor_method("permute", as_method=lambda self, *dims: permute(self, _shape_args(dims)))
+def _permute_method(self: Tensor, *dims: Any) -> Tensor:
+    return permute(self, _shape_args(dims))
+
+
+@tensor_method("permute", as_method=_permute_method)
 def permute(x: Tensor, dims: Sequence[int]) -> Tensor:
     """x with its dimensions reordered: output dimension i is input dimension ``dims[i]``;
     the gradient is permuted back. Raises ValueError when ``dims`` is not a permutation.
@@ -222,7 +234,11 @@ def flatten(x: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
     return reshape(x, x.shape[:start] + (merged,) + x.shape[end + 1:])
 
 
-@tensor_method("expand", as_method=lambda self, *sizes: expand(self, _shape_args(sizes)))
+def _expand_method(self: Tensor, *sizes: Any) -> Tensor:
+    return expand(self, _shape_args(sizes))
+
+
+@tensor_method("expand", as_method=_expand_method)
 def expand(x: Tensor, shape: Sequence[int]) -> Tensor:
     """Broadcast to ``shape``; -1 keeps a dimension's size. Expanded dimensions share memory."""
     shape = tuple(shape)
@@ -446,7 +462,11 @@ class Flip(Function):
         return np.flip(g, self.dims), None
 
 
-@tensor_method("flip", as_method=lambda self, *dims: flip(self, _shape_args(dims)))
+def _flip_method(self: Tensor, *dims: Any) -> Tensor:
+    return flip(self, _shape_args(dims))
+
+
+@tensor_method("flip", as_method=_flip_method)
 def flip(input: Tensor, dims: Sequence[int]) -> Tensor:
     """y[..., i, ...] = input[..., n - 1 - i, ...] along each dimension in ``dims`` (a copy);
     the gradient is flipped back.
@@ -544,13 +564,17 @@ def repeat(input: Tensor, *sizes: ShapeLike) -> Tensor:
     return Repeat.apply(input, sizes)
 
 
-@tensor_method("tile", as_method=lambda self, *dims: tile(self, _shape_args(dims)))
+def _tile_method(self: Tensor, *dims: Any) -> Tensor:
+    return tile(self, _shape_args(dims))
+
+
+@tensor_method("tile", as_method=_tile_method)
 def tile(input: Tensor, dims: Sequence[int]) -> Tensor:
     """y = input tiled dims[i] times along each dimension i; fewer dims than input has are
     padded with leading 1s (``x.repeat`` otherwise); the gradient is summed over the copies.
     """
-    dims = _sizes("tile", (dims,) if isinstance(dims, (int, np.integer)) else tuple(dims))
-    return Repeat.apply(input, (1,) * (input.ndim - len(dims)) + dims)
+    reps = _sizes("tile", (dims,) if isinstance(dims, (int, np.integer)) else tuple(dims))
+    return Repeat.apply(input, (1,) * (input.ndim - len(reps)) + reps)
 
 
 class RepeatInterleave(Function):
@@ -766,7 +790,7 @@ def tensor_split(input: Tensor, indices_or_sections: Union[int, Sequence[int], T
         if cuts.dtype.kind not in "iu" or cuts.ndim > 1:
             raise ValueError(f"tensor_split: indices_or_sections must be an integer 0-d or 1-d "
                              f"tensor, got {cuts.dtype} of shape {cuts.shape}")
-        cuts = cuts.item() if cuts.ndim == 0 else cuts.tolist()
+        cuts = int(cuts.item()) if cuts.ndim == 0 else cuts.tolist()
     if isinstance(cuts, (int, np.integer)):
         sections = int(cuts)
         if sections <= 0:

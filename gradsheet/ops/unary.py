@@ -808,8 +808,11 @@ def _polygamma_order(n):
     return int(n)
 
 
-@tensor_method("polygamma", inplace="polygamma_",
-               as_method=lambda self, n: polygamma(n, self))
+def _polygamma_method(self: Tensor, n: int) -> Tensor:
+    return polygamma(n, self)
+
+
+@tensor_method("polygamma", inplace="polygamma_", as_method=_polygamma_method)
 def polygamma(n: int, input: Tensor) -> Tensor:
     """psi^(n)(x), the n-th derivative of digamma (n = 0: digamma itself), elementwise; gradient
     psi^(n+1)(x). ``x.polygamma(n)`` is the method form."""
