@@ -62,7 +62,9 @@ class Geometry(_GeometryFields):
     __slots__ = ()
 
 
-def _paddings(padding, n, kernel, stride, dilation, op):
+def _paddings(padding: Union[ShapeLike, str], n: int, kernel: tuple[int, ...],
+              stride: tuple[int, ...], dilation: tuple[int, ...], op: object
+              ) -> tuple[tuple[int, int], ...]:
     """(before, after) zero padding per spatial dim, from an int, a tuple, 'valid' or 'same'."""
     if not isinstance(padding, str):
         return tuple((p, p) for p in ints(op, "padding", padding, n, 0))
@@ -79,7 +81,7 @@ def _paddings(padding, n, kernel, stride, dilation, op):
     return tuple((t // 2, t - t // 2) for t in totals)
 
 
-def _check_rank(op, x, weight, spatial, weight_dims):
+def _check_rank(op: object, x: Tensor, weight: Tensor, spatial: int, weight_dims: str) -> None:
     if weight.ndim != spatial + 2:
         raise ValueError(f"{op}: weight of shape {weight.shape} must have {spatial + 2} "
                          f"dimensions {weight_dims}")
@@ -90,20 +92,20 @@ def _check_rank(op, x, weight, spatial, weight_dims):
         raise TypeError(f"{op}: input dtype {x.dtype} and weight dtype {weight.dtype} differ")
 
 
-def _check_groups(op, groups, channels, what):
+def _check_groups(op: object, groups: int, channels: int, what: str) -> None:
     if not is_int(groups) or groups < 1:
         raise ValueError(f"{op}: groups must be a positive integer, got {groups!r}")
     if channels % groups:
         raise ValueError(f"{op}: {what} {channels} is not divisible by groups={groups}")
 
 
-def _check_bias(op, bias, channels, weight):
+def _check_bias(op: object, bias: Optional[Tensor], channels: int, weight: Tensor) -> None:
     if bias is not None and tuple(bias.shape) != (channels,):
         raise ValueError(f"{op}: bias of shape {tuple(bias.shape)} does not match the "
                          f"{channels} output channels of weight {tuple(weight.shape)}")
 
 
-def _as_2d(x_shape, spatial):
+def _as_2d(x_shape: tuple[int, ...], spatial: int) -> tuple[int, ...]:
     """The (N, C, H, W) shape an input of ``x_shape`` is viewed as."""
     shape = tuple(x_shape) if len(x_shape) == spatial + 2 else (1,) + tuple(x_shape)
     return shape if spatial == 2 else shape[:2] + (1,) + shape[2:]
@@ -113,7 +115,9 @@ _SIZE = "N = floor((W + 2P - D(F-1) - 1)/S) + 1"
 _SIZE_T = "N = (W - 1)S - 2P + D(F-1) + output_padding + 1"
 
 
-def _too_small(op, x_shape, sizes, kernel, pads, stride, dilation, n_out, formula=_SIZE):
+def _too_small(op: object, x_shape: tuple[int, ...], sizes: tuple[int, ...], kernel: tuple[int, ...],
+               pads: tuple[tuple[int, int], ...], stride: tuple[int, ...], dilation: tuple[int, ...],
+               n_out: tuple[int, ...], formula: str = _SIZE) -> ValueError:
     names = ("height", "width")[-len(sizes):]
     bad = [f"{name}: W={w}, F={f}, P={p if p[0] != p[1] else p[0]}, S={s}, D={d} give N={n}"
            for name, w, f, p, s, d, n in zip(names, sizes, kernel, pads, stride, dilation, n_out)
@@ -150,15 +154,19 @@ def conv_geometry(op: object, x: Tensor, weight: Tensor, bias: Optional[Tensor],
                      groups, spatial)
 
 
-def _geometry(x_shape, w_shape, out_channels, n_out, kernel, stride, dilation, pads, groups,
-              spatial):
+def _geometry(x_shape: tuple[int, ...], w_shape: tuple[int, ...], out_channels: int,
+              n_out: tuple[int, ...], kernel: tuple[int, ...], stride: tuple[int, ...],
+              dilation: tuple[int, ...], pads: tuple[tuple[int, int], ...], groups: int,
+              spatial: int) -> Geometry:
     batch = x_shape[:1] if len(x_shape) == spatial + 2 else ()
     out_shape = batch + (out_channels,) + n_out
     if spatial == 1:  # viewed as 2-D with a height of 1
         kernel, stride, dilation, pads, n_out = ((1,) + kernel, (1,) + stride, (1,) + dilation,
                                                  ((0, 0),) + pads, (1,) + n_out)
-    return Geometry(_as_2d(x_shape, spatial), w_shape[:2] + kernel, out_shape, kernel, stride,
-                    dilation, pads[0] + pads[1], n_out, groups)
+    (kh, kw), (sh, sw), (dh, dw), (oh, ow) = kernel, stride, dilation, n_out  # 2-D now
+    (top, bottom), (left, right) = pads
+    return Geometry(_as_2d(x_shape, spatial), w_shape[:2] + kernel, out_shape, (kh, kw), (sh, sw),
+                    (dh, dw), (top, bottom, left, right), (oh, ow), groups)
 
 
 def conv_transpose_geometry(op: object, x: Tensor, weight: Tensor, bias: Optional[Tensor],
@@ -197,12 +205,12 @@ def conv_transpose_geometry(op: object, x: Tensor, weight: Tensor, bias: Optiona
                      groups, spatial)
 
 
-def _as_nchw(chwn, shape):
+def _as_nchw(chwn: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     """The (C, H, W, N) array ``chwn`` seen as (N, C, H, W), reshaped to ``shape`` (a view)."""
     return chwn.transpose(3, 0, 1, 2).reshape(shape)
 
 
-def _weight_grad(cols, g, groups):
+def _weight_grad(cols: np.ndarray, g: np.ndarray, groups: int) -> np.ndarray:
     """sum over positions of g (O, P) times cols (R, P), as (O, R) = g @ cols^T per group,
     returned transposed, (groups, R/groups, O/groups).
 
@@ -224,7 +232,8 @@ class Convolution(Function):
     skipped for a network's first layer, whose input needs none.
     """
 
-    def forward(self, x, weight, bias, geometry):
+    def forward(self, x: np.ndarray, weight: np.ndarray, bias: Optional[np.ndarray],
+                geometry: Geometry) -> np.ndarray:
         geo = self.geo = geometry
         out_channels, _, kh, kw = geo.weight_shape
         xpad, pad_key = padded_chwn(x.reshape(geo.x_shape), geo.pads)
@@ -247,7 +256,8 @@ class Convolution(Function):
         self.shapes = x.shape, weight.shape
         return _as_nchw(y, geo.out_shape)
 
-    def backward(self, grad):
+    def backward(self, grad: np.ndarray
+                 ) -> tuple[Optional[np.ndarray], Optional[np.ndarray], Optional[np.ndarray], None]:
         geo = self.geo
         n, channels, h, w = geo.x_shape
         out_channels, (oh, ow) = geo.weight_shape[0], geo.out_size
@@ -283,7 +293,8 @@ class ConvolutionTranspose(Function):
     docstring has the math), a block of input rows at a time as in Convolution; backward's
     dL/dx and dL/dW share each block's columns im2col(dL/dy)."""
 
-    def forward(self, x, weight, bias, geometry):
+    def forward(self, x: np.ndarray, weight: np.ndarray, bias: Optional[np.ndarray],
+                geometry: Geometry) -> np.ndarray:
         geo = self.geo = geometry
         in_channels, group_out, kh, kw = geo.weight_shape
         groups = geo.groups
@@ -304,7 +315,8 @@ class ConvolutionTranspose(Function):
         self.shapes = x.shape, weight.shape
         return _as_nchw(y, geo.out_shape)
 
-    def backward(self, grad):
+    def backward(self, grad: np.ndarray
+                 ) -> tuple[Optional[np.ndarray], Optional[np.ndarray], Optional[np.ndarray], None]:
         geo = self.geo
         n, in_channels, h, w = geo.x_shape
         _, group_out, kh, kw = geo.weight_shape
@@ -340,11 +352,12 @@ class EmptyBatch(Function):
     """A convolution of an input with no elements (a batch of 0): y has no elements either,
     and every gradient is 0."""
 
-    def forward(self, x, weight, bias, shape):
+    def forward(self, x: np.ndarray, weight: np.ndarray, bias: Optional[np.ndarray],
+                shape: tuple[int, ...]) -> np.ndarray:
         self.shapes = (x.shape, weight.shape, None if bias is None else bias.shape)
         return np.zeros(shape, dtype=x.dtype)
 
-    def backward(self, grad):
+    def backward(self, grad: np.ndarray) -> tuple[Optional[np.ndarray], ...]:
         return tuple(None if s is None else np.zeros(s, grad.dtype) for s in self.shapes) + (None,)
 
 

@@ -30,7 +30,7 @@ class CumMax(_CumMaxFields):
     __slots__ = ()
 
 
-def _scan_dim(op, dim, axis, ndim):
+def _scan_dim(op: str, dim: Optional[int], axis: Optional[int], ndim: int) -> int:
     dim = _dim(op, dim, axis)
     if dim is None:
         raise TypeError(f"{op}: missing the required argument dim (as torch.{op})")
@@ -39,12 +39,12 @@ def _scan_dim(op, dim, axis, ndim):
     return _check_dim(op, dim, ndim)
 
 
-def _flip_cumsum(g, axis):
+def _flip_cumsum(g: np.ndarray, axis: int) -> np.ndarray:
     """sum_{j >= i} g_j along ``axis`` (the reverse cumulative sum)."""
     return np.flip(np.cumsum(np.flip(g, axis), axis), axis)
 
 
-def _at_least_1d(x, axis):
+def _at_least_1d(x: np.ndarray, axis: int) -> tuple[np.ndarray, int]:
     """x as an array with at least one dimension (a 0-d x becomes shape (1,), axis 0)."""
     return (x.reshape(1), 0) if x.ndim == 0 else (x, axis)
 
@@ -52,14 +52,14 @@ def _at_least_1d(x, axis):
 class CumSum(Function):
     """y_j = sum_{i <= j} x_i along ``dim``;  dL/dx_i = sum_{j >= i} dL/dy_j."""
 
-    def forward(self, x, axis):
+    def forward(self, x: np.ndarray, axis: int) -> np.ndarray:
         self.axis = axis
         a, ax = _at_least_1d(x, axis)
         if a.dtype.kind in "biu":
             return np.cumsum(a, axis=ax, dtype=np.int64).reshape(x.shape)
         return np.cumsum(a, axis=ax).reshape(x.shape)
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> tuple[np.ndarray, None]:
         a, ax = _at_least_1d(g, self.axis)
         return _flip_cumsum(a, ax).reshape(g.shape), None
 
@@ -69,7 +69,7 @@ class CumProd(Function):
     x_i: sum_{j >= k} g_j y_j / x_k before a slice's first zero, y_{z-1} sum_{j >= z} g_j
     prod_{z < i <= j} x_i at its first zero z, 0 after it (as torch)."""
 
-    def forward(self, x, axis):
+    def forward(self, x: np.ndarray, axis: int) -> np.ndarray:
         a, ax = _at_least_1d(x, axis)
         if a.dtype.kind in "biu":
             return np.cumprod(a, axis=ax, dtype=np.int64).reshape(x.shape)
@@ -77,7 +77,7 @@ class CumProd(Function):
         self.y = np.cumprod(a, axis=ax)
         return self.y.reshape(x.shape)
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> tuple[np.ndarray, None]:
         shape = g.shape
         x, y, ax = self.x, self.y, self.axis
         g = g.reshape(x.shape)
@@ -102,16 +102,16 @@ class CumExtreme(Function):
     """y_j = max (or min) of x_0 .. x_j along ``dim``; the gradient of y_j goes to the index
     chosen for it (summed where several y_j chose the same index)."""
 
-    def forward(self, x, index, axis):
+    def forward(self, x: np.ndarray, index: np.ndarray, axis: int) -> np.ndarray:
         a, ax = _at_least_1d(x, axis)
         self.index, self.axis, self.shape = index.reshape(a.shape), ax, x.shape
         return np.take_along_axis(a, self.index, axis=ax).reshape(x.shape)
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> tuple[np.ndarray, None, None]:
         if g.size == 0:
             return np.zeros(self.shape, g.dtype), None, None
         g = g.reshape(self.index.shape)
-        moved_g = np.moveaxis(g, self.axis, -1)
+        moved_g: np.ndarray = np.moveaxis(g, self.axis, -1)
         moved_index = np.moveaxis(self.index, self.axis, -1)
         n = moved_g.shape[-1]
         flat = moved_g.reshape(-1, n)
@@ -127,14 +127,14 @@ class LogCumSumExp(Function):
     dL/dx_i = sum_{j >= i} g_j exp(x_i - y_j), computed as exp(x_i + L+_i) - exp(x_i + L-_i) with
     L+-_i = log sum_{j >= i} max(+-g_j, 0) exp(-y_j) (reverse running logaddexps)."""
 
-    def forward(self, x, axis):
+    def forward(self, x: np.ndarray, axis: int) -> np.ndarray:
         a, ax = _at_least_1d(x, axis)
         self.x, self.axis = a, ax
         with np.errstate(invalid="ignore"):
             self.y = np.logaddexp.accumulate(a, axis=ax)
         return self.y.reshape(x.shape)
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> tuple[np.ndarray, None]:
         shape = g.shape
         g = g.reshape(self.x.shape)
         ax = self.axis
@@ -152,7 +152,8 @@ class Diff(Function):
     [prepend, x, append]; the gradient of one difference is g_{i-1} - g_i (g zero outside),
     applied n times and split among the three inputs."""
 
-    def forward(self, x, prepend, append, n, axis, dtype):
+    def forward(self, x: np.ndarray, prepend: Optional[np.ndarray], append: Optional[np.ndarray],
+                n: int, axis: int, dtype: np.dtype) -> np.ndarray:
         parts = [np.asarray(p).astype(dtype, copy=False) for p in (prepend, x, append)
                  if p is not None]
         self.sizes = [np.shape(p)[axis] if p is not None else None for p in (prepend, x, append)]
@@ -164,7 +165,7 @@ class Diff(Function):
             a = np.diff(a, axis=axis)
         return a
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> tuple[Optional[np.ndarray], ...]:
         ax = self.axis
         for length in reversed(self.lengths):
             if g.shape[ax] == 0:
@@ -188,7 +189,7 @@ class Diff(Function):
         return grads[0], grads[1], grads[2], None, None, None
 
 
-def _with_dtype(x, dtype):
+def _with_dtype(x: Tensor, dtype: Optional[DType]) -> Tensor:
     return x if dtype is None else elementwise.cast(x, backend.as_dtype(dtype))
 
 
@@ -210,7 +211,8 @@ def cumprod(input: Tensor, dim: Optional[int] = None, *, dtype: Optional[DType] 
     return CumProd.apply(x, _scan_dim("cumprod", dim, axis, x.ndim))
 
 
-def _cum_extreme(op, x, dim, axis, largest):
+def _cum_extreme(op: str, x: Tensor, dim: Optional[int], axis: Optional[int],
+                largest: bool) -> CumMax:
     x = _input(op, x)
     ax = _scan_dim(op, dim, axis, x.ndim)
     a, a_ax = _at_least_1d(x.array, ax)

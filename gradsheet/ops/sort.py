@@ -8,7 +8,7 @@ picked value to the position it was picked from.
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, NamedTuple, Optional, Union
+from typing import TYPE_CHECKING, Any, NamedTuple, Optional, Union
 
 import numpy as np
 
@@ -33,14 +33,14 @@ class Sorted(_SortedFields):
     __slots__ = ()
 
 
-def _axis(op, dim, axis, ndim):
+def _axis(op: str, dim: Optional[int], axis: Optional[int], ndim: int) -> int:
     dim = _dim(op, dim, axis)
     if isinstance(dim, (tuple, list)) or dim is None:
         raise TypeError(f"{op}: dim must be one int, got {dim!r}")
     return _check_dim(op, dim, ndim)
 
 
-def _argsort(a, axis, descending):
+def _argsort(a: np.ndarray, axis: int, descending: bool) -> np.ndarray:
     """Stable argsort along ``axis``, NaN largest; descending keeps ties in their order."""
     if not descending:
         return np.argsort(a, axis=axis, kind="stable")
@@ -48,15 +48,17 @@ def _argsort(a, axis, descending):
     return a.shape[axis] - 1 - np.flip(flipped, axis)
 
 
-def _pick(op, x, index, axis, keepdim):
+def _pick(op: str, x: Tensor, index: Optional[np.ndarray], axis: Optional[int],
+          keepdim: bool) -> Sorted:
     """(values, indices) of the elements of x at ``index`` along ``axis`` (gradient to them)."""
     if x.ndim == 0:  # its one element, at index 0
         return Sorted(elementwise.clone(x), as_tensor(np.zeros((), np.int64)))
+    assert index is not None and axis is not None  # given for a tensor with dimensions
     values = Select.apply(x, index, axis, keepdim)
     return Sorted(values, as_tensor(index if keepdim else np.squeeze(index, axis)))
 
 
-def _nonempty(op, x, axis):
+def _nonempty(op: str, x: Tensor, axis: int) -> None:
     if x.ndim and x.shape[axis] == 0:
         raise IndexError(f"{op}: Expected reduction dim {axis} to have non-zero size (input "
                          f"shape {x.shape})")
@@ -135,16 +137,17 @@ class Distribute(Function):
     """y = the given value v of x (median over all elements); the gradient is shared evenly
     among the elements equal to v (among the NaNs when v is NaN), as torch."""
 
-    def forward(self, x, value):
+    def forward(self, x: np.ndarray, value: Any) -> np.ndarray:
         self.x, self.value = x, value
         return np.asarray(value, x.dtype)
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> tuple[np.ndarray, None]:
         mask = np.isnan(self.x) if np.isnan(self.value) else self.x == self.value
         return np.where(mask, g / max(int(mask.sum()), 1), 0).astype(g.dtype), None
 
 
-def _median(op, x, dim, keepdim, axis, ignore_nan):
+def _median(op: str, x: Tensor, dim: Optional[int], keepdim: bool, axis: Optional[int],
+            ignore_nan: bool) -> Union[Tensor, Sorted]:
     x = _input(op, x)
     dim = _dim(op, dim, axis)
     if dim is None:
@@ -219,7 +222,8 @@ def mode(input: Tensor, dim: int = -1, keepdim: bool = False, *,
 
 
 # ----------------------------------------------------------------------------- unique
-def _unique_result(values, inverse, counts, return_inverse, return_counts):
+def _unique_result(values: np.ndarray, inverse: Any, counts: Any, return_inverse: bool,
+                   return_counts: bool) -> Union[Tensor, tuple[Tensor, ...]]:
     out = [as_tensor(values)]
     if return_inverse:
         out.append(as_tensor(np.asarray(inverse, np.int64)))
@@ -286,7 +290,8 @@ def unique_consecutive(input: Tensor, return_inverse: bool = False, return_count
 
 
 # ----------------------------------------------------------------------------- searching
-def _bisect(boundaries, values, right, sorter):
+def _bisect(boundaries: np.ndarray, values: np.ndarray, right: bool,
+            sorter: Optional[np.ndarray]) -> np.ndarray:
     """torch's binary search, vectorised: for each row of ``values`` (B, M), the number of
     leading elements of its row of ``boundaries`` (B, N) that are < value (<= when ``right``),
     by the same comparisons as torch's (so NaN goes where torch puts it)."""
@@ -363,7 +368,7 @@ def bucketize(input: TensorLike, boundaries: Tensor, *, out_int32: bool = False,
 _MODES = ("linear", "lower", "higher", "midpoint", "nearest")
 
 
-def _lerp(start, end, weight):
+def _lerp(start: np.ndarray, end: np.ndarray, weight: np.ndarray) -> np.ndarray:
     """torch.lerp's formula (exact at both ends)."""
     with np.errstate(invalid="ignore", over="ignore"):
         return np.where(weight < 0.5, start + weight * (end - start),
@@ -376,7 +381,8 @@ class Quantile(Function):
     dy/dx = (1 - w) at the element sorted to lo, w at the one sorted to hi;
     dy/dq = (s_hi - s_lo) (n - 1) for linear interpolation, 0 for the others."""
 
-    def forward(self, x, q, axis, keepdim, mode, ignore_nan):
+    def forward(self, x: np.ndarray, q: np.ndarray, axis: Optional[int], keepdim: bool, mode: str,
+                ignore_nan: bool) -> np.ndarray:
         self.shape, self.axis = x.shape, axis
         moved = x.reshape(1, -1) if axis is None else np.moveaxis(x, axis, -1)
         self.moved_shape = moved.shape
@@ -406,7 +412,7 @@ class Quantile(Function):
         s_low, s_high = s[picked, low], s[picked, high]  # (Q, M)
         y = _lerp(s_low, s_high, weight).astype(x.dtype, copy=False)
         self.order, self.low, self.high, self.weight = order, low, high, weight
-        self.dq = None
+        self.dq: Optional[np.ndarray] = None
         if mode == "linear":  # the rank moves with q, except where it is pinned
             pinned = (span < 0)[None, :] if ignore_nan else nans[None, :]
             with np.errstate(invalid="ignore"):
@@ -421,7 +427,7 @@ class Quantile(Function):
         self.out_shape = out_shape
         return y.reshape(self.q_shape + out_shape)
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> tuple[Optional[np.ndarray], ...]:
         g2 = g.reshape(self.low.shape)  # (Q, M)
         m, n = self.order.shape
         rows = np.broadcast_to(np.arange(m), self.low.shape)
@@ -437,7 +443,8 @@ class Quantile(Function):
         return grad, grad_q, None, None, None, None
 
 
-def _quantile(op, x, q, dim, keepdim, interpolation, ignore_nan):
+def _quantile(op: str, x: Tensor, q: Union[float, Tensor], dim: Optional[int], keepdim: bool,
+              interpolation: str, ignore_nan: bool) -> Tensor:
     x = _input(op, x)
     if x.array.dtype not in (np.float32, np.float64):
         raise RuntimeError(f"{op}: input tensor must be either float or double dtype, got "
