@@ -7,8 +7,12 @@ one section gains little (the tour's matrix products are small). Each section's 
 are held until it ends and then printed in the tour's order; its figures are the same as in a
 run one after the other.
 """
+from __future__ import annotations
+
 import importlib
 import os
+from collections.abc import Iterable, Mapping
+from typing import Any, Optional
 
 from .report import Report
 
@@ -20,14 +24,14 @@ SECTIONS = {"nn": "neural_networks", "cnn": "convolutional", "rnn": "recurrent",
 COST = {"attention": 57, "rnn": 40, "cnn": 26, "rl": 22, "nn": 19}
 
 
-def default_jobs():
+def default_jobs() -> int:
     """Worker processes for the tour: the CPU cores this process may use, at most one per
     section."""
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     return max(1, min(cores or 1, len(SECTIONS)))
 
 
-def _module_name(name):
+def _module_name(name: str) -> str:
     """The module of section ``name``: ``SECTIONS[name]`` under gradsheet.tour (or a dotted
     name of its own)."""
     if name not in SECTIONS:
@@ -36,7 +40,8 @@ def _module_name(name):
     return module if "." in module else f"{__name__}.{module}"
 
 
-def run(sections=None, quick=False, seed=0, out="tour-report", verbose=1, jobs=1):
+def run(sections: Optional[Iterable[str]] = None, quick: bool = False, seed: int = 0,
+        out: Optional[str] = "tour-report", verbose: int = 1, jobs: int = 1) -> Report:
     """Run the named sections (all by default) and write the report; returns the Report.
 
     ``jobs``: worker processes (1: every section in this process, in order; more: see the
@@ -56,7 +61,7 @@ def run(sections=None, quick=False, seed=0, out="tour-report", verbose=1, jobs=1
     return report
 
 
-def _run_section(module, quick, seed, out):
+def _run_section(module: str, quick: bool, seed: int, out: Optional[str]) -> dict[str, Any]:
     """In a worker: the section in ``module`` on one BLAS thread, its lines kept, not printed;
     returns the section's recorded state (Report.section_state)."""
     from .. import threads
@@ -66,7 +71,8 @@ def _run_section(module, quick, seed, out):
     return report.section_state()
 
 
-def _run_parallel(report, modules, quick, seed, jobs):
+def _run_parallel(report: Report, modules: Mapping[str, str], quick: bool, seed: int,
+                  jobs: int) -> None:
     """Run the sections ``modules`` (name -> module) in ``jobs`` worker processes, the most
     costly first; adopt each one's report into ``report`` in the tour's order."""
     import multiprocessing

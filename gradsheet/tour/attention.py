@@ -10,8 +10,12 @@ and an LSTM of about the same parameter count are trained for the same number of
 T = 25, 50, 100, 200, and their test accuracies are compared; the trained readout's attention
 on the first token is measured and drawn.
 """
+from __future__ import annotations
+
 import math
 import time
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Optional, Union
 
 import numpy as np
 
@@ -24,6 +28,14 @@ from gradsheet.nn.positional import sinusoidal_table
 from gradsheet.plotting import curves
 from gradsheet.reference import attention as reference_attention
 
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike
+
+    from gradsheet import Tensor
+    from gradsheet.autograd.gradcheck import GradcheckResult
+
+    from .report import FormulaRow, Report
+
 N_SYMBOLS = 4
 D_MODEL, N_HEADS, D_FF = 32, 2, 64
 LSTM_EMBED, LSTM_HIDDEN = 8, 42
@@ -32,7 +44,8 @@ LENGTHS = (25, 50, 100, 200)
 QUICK_LENGTHS = (25, 50, 100)
 
 
-def multi_head_by_hand(mha, query, key, value, attn_mask=None):
+def multi_head_by_hand(mha: nn.MultiheadAttention, query: Tensor, key: Tensor, value: Tensor,
+                       attn_mask: Optional[Tensor] = None) -> Tensor:
     """MultiHead(Q, K, V) = Concat(head_1, ..., head_h) W_O + b_O,
     head_i = softmax(Q W_Q,i (K W_K,i)ᵀ / sqrt(d_k) + M) V W_V,i, written out for an
     ``nn.MultiheadAttention`` with batch_first=True (its packed in_proj_weight split in three,
@@ -40,6 +53,9 @@ def multi_head_by_hand(mha, query, key, value, attn_mask=None):
     """
     E, h = mha.embed_dim, mha.num_heads
     d_k = E // h
+    # the packed projection with biases: kdim = vdim = embed_dim and bias=True, the defaults
+    assert mha.in_proj_weight is not None and mha.in_proj_bias is not None
+    assert mha.out_proj.bias is not None
     W_Q, W_K, W_V = mha.in_proj_weight.chunk(3)
     b_Q, b_K, b_V = mha.in_proj_bias.chunk(3)
     heads = []
@@ -63,8 +79,8 @@ class RecallTransformer(nn.Module):
     readout finds the first token later (about 300 steps instead of 150 at T = 100).
     """
 
-    def __init__(self, n_symbols=N_SYMBOLS, d_model=D_MODEL, nhead=N_HEADS,
-                 dim_feedforward=D_FF, max_len=max(LENGTHS)):
+    def __init__(self, n_symbols: int = N_SYMBOLS, d_model: int = D_MODEL, nhead: int = N_HEADS,
+                 dim_feedforward: int = D_FF, max_len: int = max(LENGTHS)) -> None:
         super().__init__()
         self.embed = nn.Embedding(n_symbols, d_model)
         self.register_buffer("positions", gs.tensor(sinusoidal_table(max_len, d_model),
@@ -74,13 +90,13 @@ class RecallTransformer(nn.Module):
         self.encoder = nn.TransformerEncoder(layer, num_layers=1, enable_nested_tensor=False)
         self.head = nn.Linear(d_model, n_symbols)
 
-    def _inputs(self, x):
+    def _inputs(self, x: Tensor) -> Tensor:
         return self.embed(x) + self.positions[:x.shape[1]]
 
-    def forward(self, x):
+    def forward(self, x: Tensor) -> Tensor:
         return self.head(self.encoder(self._inputs(x))[:, -1])
 
-    def attention(self, x):
+    def attention(self, x: Tensor) -> Tensor:
         """α (N, h, T, T): the self-attention weights of the (pre-norm) layer, per head."""
         layer = self.encoder.layers[0]
         h = layer.norm1(self._inputs(x))
@@ -92,8 +108,8 @@ class RecallLSTM(nn.Module):
     ``forget_bias`` (the usual remedy for long memories, Jozefowicz et al. 2015): with
     PyTorch's default (zero) the LSTM stays at chance even at T = 25 in this budget."""
 
-    def __init__(self, n_symbols=N_SYMBOLS, embedding_dim=LSTM_EMBED, hidden_size=LSTM_HIDDEN,
-                 forget_bias=FORGET_BIAS):
+    def __init__(self, n_symbols: int = N_SYMBOLS, embedding_dim: int = LSTM_EMBED,
+                 hidden_size: int = LSTM_HIDDEN, forget_bias: float = FORGET_BIAS) -> None:
         super().__init__()
         self.embed = nn.Embedding(n_symbols, embedding_dim)
         self.lstm = nn.LSTM(embedding_dim, hidden_size, batch_first=True)
@@ -101,18 +117,18 @@ class RecallLSTM(nn.Module):
         with gs.no_grad():  # PyTorch's gate order i, f, g, o: the f block is the second
             self.lstm.bias_ih_l0[hidden_size:2 * hidden_size].fill_(forget_bias)
 
-    def forward(self, x):
+    def forward(self, x: Tensor) -> Tensor:
         output, _ = self.lstm(self.embed(x))
         return self.head(output[:, -1])
 
 
-def count_parameters(model):
+def count_parameters(model: nn.Module) -> int:
     """The number of trained scalars, Σ over parameters of numel."""
     return sum(p.numel() for p in model.parameters())
 
 
 # ------------------------------------------------------------------ the formulas, live
-def formulas():
+def formulas() -> list[FormulaRow]:
     """(formula, gradsheet call, live example, implementation) for the attention part.
 
     Random Q, K, V in float64; each step of softmax(Q Kᵀ / sqrt(d) + M) V is computed in NumPy
@@ -152,7 +168,7 @@ def formulas():
     pe = sinusoidal_table(64, 16, dtype="float64")
     dots = (pe[3] @ pe[8], pe[40] @ pe[45])
 
-    def err(a, b):
+    def err(a: ArrayLike, b: ArrayLike) -> str:
         return f"{np.abs(np.asarray(a) - np.asarray(b)).max():.1e}"
     return [
         ("S = Q Kᵀ / √d_k   (score of query i on key j)", "Q @ K.transpose(-2, -1) / math.sqrt(d)",
@@ -181,7 +197,7 @@ def formulas():
     ]
 
 
-def gradcheck_encoder_layer():
+def gradcheck_encoder_layer() -> GradcheckResult:
     """gradcheck of a TransformerEncoderLayer (E = 8, 2 heads, causal mask, float64) with
     respect to its input and its attention's projection weights."""
     gs.manual_seed(0)
@@ -195,7 +211,7 @@ def gradcheck_encoder_layer():
 
 
 # ------------------------------------------------------------------ the recall experiment
-def make_model(kind):
+def make_model(kind: str) -> Union[RecallTransformer, RecallLSTM]:
     """A fresh "transformer" (RecallTransformer) or "lstm" (RecallLSTM)."""
     if kind == "transformer":
         return RecallTransformer()
@@ -207,7 +223,8 @@ def make_model(kind):
 LEARNING_RATES = {"transformer": 3e-3, "lstm": 1e-2}
 
 
-def train_recall(kind, T, steps, seed, batch=32, n_test=512):
+def train_recall(kind: str, T: int, steps: int, seed: int, batch: int = 32, n_test: int = 512
+                 ) -> tuple[Union[RecallTransformer, RecallLSTM], float, float, Tensor]:
     """Train ``make_model(kind)`` on ``steps`` fresh batches of the recall task at length T
     with Adam and clip_grad_norm_(1.0); returns (model, test accuracy, seconds, test X)."""
     gs.manual_seed(seed)
@@ -229,14 +246,14 @@ def train_recall(kind, T, steps, seed, batch=32, n_test=512):
     return model, accuracy, seconds, X_test
 
 
-def attention_on_first(model, X):
+def attention_on_first(model: RecallTransformer, X: Tensor) -> list[float]:
     """Per head, the mean over sequences of α_{T,1}: the weight the readout (last) query puts
     on the first token, the one the answer is."""
     with gs.no_grad():
         return model.attention(X).array[:, :, -1, 0].mean(axis=0).tolist()
 
 
-def _recall_experiment(report, quick, seed):
+def _recall_experiment(report: Report, quick: bool, seed: int) -> None:
     lengths = QUICK_LENGTHS if quick else LENGTHS
     steps = 150 if quick else 300
     sizes = {kind: count_parameters(make_model(kind)) for kind in ("transformer", "lstm")}
@@ -251,15 +268,18 @@ def _recall_experiment(report, quick, seed):
     report.text(f"Both: {steps} steps of 32 fresh sequences, clip_grad_norm_(1.0); test accuracy "
                 "on 512 held-out sequences.")
     report.record("parameters", sizes)
-    accuracy = {"transformer": {}, "lstm": {}}
-    seconds = {"transformer": {}, "lstm": {}}
-    focus, heads, maps = {}, {}, {}
+    accuracy: dict[str, dict[int, float]] = {"transformer": {}, "lstm": {}}
+    seconds: dict[str, dict[int, float]] = {"transformer": {}, "lstm": {}}
+    focus: dict[int, float] = {}
+    heads: dict[int, list[float]] = {}
+    maps: dict[int, tuple[np.ndarray, int]] = {}
     report.text(f"  {'T':>4}  {'Transformer':>11}  {'LSTM':>6}  {'α on s_1':>8}  {'seconds':>13}")
     for T in lengths:
         for kind in ("transformer", "lstm"):
             model, acc, sec, X_test = train_recall(kind, T, steps, seed)
             accuracy[kind][T], seconds[kind][T] = acc, round(sec, 2)
             if kind == "transformer":
+                assert isinstance(model, RecallTransformer)
                 heads[T] = attention_on_first(model, X_test)
                 focus[T] = max(heads[T])
                 if T in (lengths[0], lengths[-1]):  # one test sequence's map, every head
@@ -303,7 +323,8 @@ def _recall_experiment(report, quick, seed):
 MODEL_COLORS = {"transformer": "C4", "lstm": "C2"}  # the LSTM as in the recurrent section
 
 
-def _accuracy_plot(lengths, accuracy, title):
+def _accuracy_plot(lengths: Sequence[int], accuracy: Mapping[str, Mapping[int, float]],
+                   title: str) -> Any:
     """Test accuracy against T, the Transformer's and the LSTM's, chance dotted; the Axes."""
     names = {"transformer": "Transformer encoder", "lstm": "LSTM"}
     ax = curves({names[kind]: [accuracy[kind][T] for T in lengths] for kind in names},
@@ -318,7 +339,7 @@ def _accuracy_plot(lengths, accuracy, title):
     return ax
 
 
-def _attention_plot(plt, maps, title):
+def _attention_plot(plt: Any, maps: Mapping[int, tuple[np.ndarray, int]], title: str) -> Any:
     """Left: α_ij at the shortest T in the head that finds s_1 (one test sequence); right: the
     readout row α_Tj of each head at the longest T, uniform attention (1/T) dotted."""
     ordered = sorted(maps.items())
@@ -345,7 +366,7 @@ def _attention_plot(plt, maps, title):
     return figure
 
 
-def run(report, quick=False, seed=0, verbose=1):
+def run(report: Report, quick: bool = False, seed: int = 0, verbose: int = 1) -> None:
     """Section 5, attention: the formulas (checked live), a gradient check of a Transformer
     encoder layer and the recall experiment (Transformer vs LSTM against T, the attention map).
 

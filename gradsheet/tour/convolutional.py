@@ -7,8 +7,12 @@ the two batch-norm claims as experiments: "allows higher learning rates" (the sa
 and without batch norm under plain SGD at a moderate and at a high learning rate) and
 "reduces the dependence on initialization" (conv weights scaled by 0.1, 1 and 10).
 """
+from __future__ import annotations
+
 import math
 import time
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Optional
 
 import numpy as np
 
@@ -25,6 +29,15 @@ from gradsheet.train.callbacks import Callback
 
 from gradsheet.plotting import curves, history_figure, median_band, paired
 
+if TYPE_CHECKING:
+    from gradsheet.data import Dataset
+    from gradsheet.train.history import History
+
+    from .report import FormulaRow, Report
+
+# one setting of a batch-norm experiment: (label, learning rate, init scale, seeds)
+Setting = tuple[str, float, float, Sequence[int]]
+
 # The learning-rate experiment: a rate where both nets train, and a high one. Found by a
 # sweep over 0.1, 0.3, 0.5, 0.7, 1.0 (seeds 0-2, 6 epochs): without batch norm the CNN trains
 # up to 0.5 and is stuck at chance (loss ln 10 = 2.30) from 0.7 on for every seed; with it,
@@ -39,19 +52,19 @@ INIT_EPOCHS = (3, 4)
 CHANCE_LOSS = math.log(10)
 
 
-def digits_cnn(batch_norm, width=16):
+def digits_cnn(batch_norm: bool, width: int = 16) -> nn.Sequential:
     """Three 3x3 conv blocks (conv, [BatchNorm2d], ReLU) of width, 2 width, 4 width channels,
     2x2 max pools after the second and third, and a linear classifier: 8x8 -> 10 classes.
     With batch norm the convs have no bias (BatchNorm's beta is one)."""
-    def block(c_in, c_out):
-        layers = [nn.Conv2d(c_in, c_out, 3, padding=1, bias=not batch_norm)]
+    def block(c_in: int, c_out: int) -> list[nn.Module]:
+        layers: list[nn.Module] = [nn.Conv2d(c_in, c_out, 3, padding=1, bias=not batch_norm)]
         return layers + ([nn.BatchNorm2d(c_out)] if batch_norm else []) + [nn.ReLU()]
     return nn.Sequential(*block(1, width), *block(width, 2 * width), nn.MaxPool2d(2),
                          *block(2 * width, 4 * width), nn.MaxPool2d(2),
                          nn.Flatten(), nn.Linear(4 * width * 2 * 2, 10))
 
 
-def formulas():
+def formulas() -> list[FormulaRow]:
     """(formula, gradsheet call, live example, implementation) for the cheat sheet's CNN part."""
     size = nn.conv_output_size
     try:
@@ -62,6 +75,7 @@ def formulas():
     layer = nn.Conv2d(1, 16, 5, padding=2)
     conv_out = layer(gs.zeros(1, 1, 28, 28)).shape
     pooled = F.max_pool2d(gs.tensor([[[[1.0, 2.0], [3.0, 4.0]]]]), 2)
+    assert isinstance(pooled, gs.Tensor)  # no return_indices: one tensor
     batch = gs.tensor([[1.0], [2.0], [3.0], [4.0]])
     normalized = F.batch_norm(batch, None, None, training=True, eps=0.0)
     return [
@@ -86,14 +100,16 @@ def formulas():
 class _EpochLosses(Callback):
     """Keeps each finished epoch's mean training loss (also when a later epoch diverges)."""
 
-    def __init__(self):
-        self.losses = []
+    def __init__(self) -> None:
+        self.losses: list[float] = []
 
-    def on_epoch_end(self, epoch, logs=None):
+    def on_epoch_end(self, epoch: int, logs: Optional[dict[str, Any]] = None) -> None:
+        assert logs is not None  # fit passes the epoch's logs
         self.losses.append(float(logs["loss"]))
 
 
-def _train(model, optimizer, data, epochs, verbose):
+def _train(model: nn.Module, optimizer: optim.Optimizer, data: Dataset[Any], epochs: int,
+           verbose: int) -> tuple[list[float], bool]:
     """Per-epoch losses and whether training diverged (fit raises on a NaN or inf loss)."""
     recorder = _EpochLosses()
     try:
@@ -104,7 +120,8 @@ def _train(model, optimizer, data, epochs, verbose):
     return recorder.losses, False
 
 
-def train_digits_cnn(model, train_set, test_set, epochs, verbose=0):
+def train_digits_cnn(model: nn.Module, train_set: Dataset[Any], test_set: Dataset[Any],
+                     epochs: int, verbose: int = 0) -> tuple[History, float, float]:
     """Adam(lr=2e-3), batch 32: returns the History, the held-out accuracy and the seconds."""
     start = time.perf_counter()
     history = fit(model, nn.CrossEntropyLoss(), optim.Adam(model.parameters(), lr=2e-3),
@@ -114,7 +131,7 @@ def train_digits_cnn(model, train_set, test_set, epochs, verbose=0):
     return history, accuracy["accuracy"], seconds
 
 
-def run(report, quick=False, seed=0, verbose=1):
+def run(report: Report, quick: bool = False, seed: int = 0, verbose: int = 1) -> None:
     """Section 2, convolutional networks: the size formula N = (W - F + 2P)/S + 1 on examples,
     the layer table, the digits CNN trained with batch norm, and the two batch-norm experiments
     (higher learning rates, less dependence on initialization).
@@ -159,16 +176,17 @@ def run(report, quick=False, seed=0, verbose=1):
     _initialization_experiment(report, train_set, quick, seed, verbose)
 
 
-def _median_final(runs):
+def _median_final(runs: Sequence[Mapping[str, Any]]) -> float:
     """The median final loss over seeds, a diverged run counting as infinite."""
     return float(np.median([math.inf if r["diverged"] else r["losses"][-1] for r in runs]))
 
 
-def _compare(report, train_set, settings, epochs, verbose):
+def _compare(report: Report, train_set: Dataset[Any], settings: Sequence[Setting], epochs: int,
+             verbose: int) -> dict[str, dict[str, dict[str, Any]]]:
     """Train the width-8 CNN without and with batch norm for each (label, lr, init scale,
     seeds), printing every per-epoch loss; returns {label: {"plain"/"bn": {"runs": [...],
     "median_final_loss": ...}}}."""
-    outcome = {}
+    outcome: dict[str, dict[str, dict[str, Any]]] = {}
     for label, lr, scale, seeds in settings:
         outcome[label] = {}
         for batch_norm in (False, True):
@@ -191,12 +209,16 @@ def _compare(report, train_set, settings, epochs, verbose):
     return outcome
 
 
-def batchnorm_curves(outcome, title):
+def batchnorm_curves(outcome: Mapping[str, Mapping[str, Mapping[str, Any]]], title: str) -> Any:
     """The training loss per epoch of each setting of ``_compare``'s outcome, in the setting's
     colour, with batch norm solid and without dashed: the median over the seeds (the quoted
     median final loss is its last point) in a band from the lowest to the highest seed; a
     dotted line at chance (ln 10). Returns the Axes."""
-    series, styles, bands = {}, {}, {}
+    # median_band's arrays (plotting.curves plots any sequence of numbers; NumPy arrays are
+    # not a typing Sequence)
+    series: dict[str, Any] = {}
+    styles: dict[str, dict[str, str]] = {}
+    bands: dict[str, Any] = {}
     for i, (label, pair) in enumerate(outcome.items()):
         for name, with_ in (("plain", False), ("bn", True)):
             runs = [run["losses"] for run in pair[name]["runs"]]
@@ -210,7 +232,8 @@ def batchnorm_curves(outcome, title):
                   bands=bands, references=[(CHANCE_LOSS, "chance (ln 10)")])
 
 
-def _learning_rate_experiment(report, train_set, quick, seed, verbose):
+def _learning_rate_experiment(report: Report, train_set: Dataset[Any], quick: bool, seed: int,
+                              verbose: int) -> None:
     epochs, seeds = LR_EPOCHS[0] if quick else LR_EPOCHS[1], [seed, seed + 1, seed + 2]
     moderate, high = LEARNING_RATES
     report.text(f"\nBatch-norm experiment 1, higher learning rates: the width-8 CNN with and "
@@ -238,7 +261,8 @@ def _learning_rate_experiment(report, train_set, quick, seed, verbose):
                  f"batch norm, {plain:.4f} without (chance is ln 10 = {CHANCE_LOSS:.4f})")
 
 
-def _initialization_experiment(report, train_set, quick, seed, verbose):
+def _initialization_experiment(report: Report, train_set: Dataset[Any], quick: bool, seed: int,
+                               verbose: int) -> None:
     epochs, lr = INIT_EPOCHS[0] if quick else INIT_EPOCHS[1], LEARNING_RATES[0]
     report.text(f"\nBatch-norm experiment 2, dependence on initialization: every conv weight "
                 f"scaled by {', '.join(f'{s:g}' for s in INIT_SCALES)} after the default "

@@ -3,10 +3,14 @@ no network), a section per part of the cheat sheet, under a header saying what p
 
 It fits any screen from a phone's 390 px up: the viewport tag, images that shrink to the
 column, and tables and code that scroll inside their own box, never the page."""
+from __future__ import annotations
+
 import base64
 import html
 import json
 import os
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 _STYLE = """
 body { font-family: system-ui, sans-serif; max-width: 70em; margin: 2em auto; padding: 0 1em;
@@ -28,28 +32,28 @@ dl.run dt { font-weight: bold; } dl.run dd { margin: 0; }
 """
 
 
-def _e(text):
+def _e(text: object) -> str:
     return html.escape(str(text))
 
 
-def _image(out_dir, name):
+def _image(out_dir: str, name: str) -> str:
     with open(os.path.join(out_dir, name), "rb") as f:
         return "data:image/png;base64," + base64.b64encode(f.read()).decode("ascii")
 
 
-def _anchor(name):
+def _anchor(name: str) -> str:
     """The page id of a fused op's source: ``fused-gradsheet-ops-recurrent-LSTM``."""
     return "fused-" + name.replace(".", "-")
 
 
-def _fused_note(row):
+def _fused_note(row: Mapping[str, Any]) -> str:
     """The pointer from a reference function to the fused op it mirrors, and how that differs."""
     return (f"<p>Reference code (<code>{_e(row['reference'])}</code>). Fused version: "
             f"<a href='#{_anchor(row['fused'])}'><code>{_e(row['fused'])}</code></a> "
             f"({_e(row['fused_where'])}): {_e(row['faster'])}.</p>")
 
 
-def _formulas(rows):
+def _formulas(rows: Sequence[Mapping[str, Any]]) -> str:
     if not rows:
         return ""
     body = []
@@ -64,10 +68,10 @@ def _formulas(rows):
             "<th>measured here</th></tr>" + "".join(body) + "</table></div>")
 
 
-def _fused_sources(sections):
+def _fused_sources(sections: Sequence[Mapping[str, Any]]) -> str:
     """Each fused op that a reference function in the tables mirrors, its source once, at the
     anchor the tables link to."""
-    seen = {}
+    seen: dict[str, Mapping[str, Any]] = {}
     for s in sections:
         for row in s["formulas"]:
             if row.get("fused") and row["fused"] not in seen:
@@ -83,7 +87,7 @@ def _fused_sources(sections):
             + "".join(items) + "</section>")
 
 
-def _claims(claims):
+def _claims(claims: Sequence[Mapping[str, Any]]) -> str:
     items = []
     for claim in claims:
         css, verdict = ("holds", "holds") if claim["holds"] else ("fails", "does not hold here")
@@ -92,12 +96,12 @@ def _claims(claims):
     return f"<h3>Claims, run as experiments</h3><ul>{''.join(items)}</ul>" if items else ""
 
 
-def _plots(plots, out_dir):
+def _plots(plots: Sequence[Mapping[str, Any]], out_dir: str) -> str:
     return "".join(f"<figure><img src='{_image(out_dir, p['file'])}' alt='{_e(p['title'])}'>"
                    f"<figcaption>{_e(p['title'])}</figcaption></figure>" for p in plots)
 
 
-def _run(run):
+def _run(run: Mapping[str, Any]) -> str:
     """The header: what produced the page (``results["run"]``, see ``report.run_info``)."""
     from .report import describe_machine
     rows = [("gradsheet", run["gradsheet"]), ("date", run["date"]), ("mode", run["mode"]),
@@ -106,7 +110,7 @@ def _run(run):
             + "</dl>")
 
 
-def render(sections, results, out_dir):
+def render(sections: Sequence[Mapping[str, Any]], results: Mapping[str, Any], out_dir: str) -> str:
     """The page for the recorded ``sections`` and the ``results`` dict."""
     nav = "".join(f"<a href='#{_e(s['key'])}'>{_e(s['title'].split(':')[0])}</a>"
                   for s in sections)

@@ -4,7 +4,11 @@ Prints each formula beside the gradsheet call that implements it (with a live
 example), gradient-checks a small network, trains an MLP with dropout and Adam
 on the 8x8 digits, and runs the dropout claim as an experiment.
 """
+from __future__ import annotations
+
 import time
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -20,12 +24,21 @@ from gradsheet.train import evaluate, fit, loop
 
 from gradsheet.plotting import HELD_OUT, TRAIN, curves, history_figure, paired
 
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike
 
-def _fmt(values):
+    from gradsheet import Tensor
+    from gradsheet.autograd.gradcheck import GradcheckResult
+    from gradsheet.data import Dataset, TensorDataset
+
+    from .report import FormulaRow, Report
+
+
+def _fmt(values: ArrayLike) -> str:
     return np.array2string(np.asarray(values), precision=4, separator=", ")
 
 
-def formulas():
+def formulas() -> list[FormulaRow]:
     """(formula, gradsheet call, live example, implementation) for each line of the cheat
     sheet's NN part: the implementation of a fused op is its readable twin in
     ``gradsheet.reference`` (the report names the fused version beside it)."""
@@ -40,6 +53,7 @@ def formulas():
 
     v = gs.tensor(0.5, requires_grad=True)
     gs.sigmoid(v * 2.0).backward()
+    assert v.grad is not None
     s = 1 / (1 + np.exp(-1.0))
 
     sgd_w = gs.tensor([1.0], requires_grad=True)
@@ -79,7 +93,7 @@ def formulas():
     ]
 
 
-def gradcheck_small_network():
+def gradcheck_small_network() -> GradcheckResult:
     """gradcheck of a 4-8-3 tanh MLP's cross-entropy with respect to all its weights."""
     rng = np.random.default_rng(0)
     x = gs.tensor(rng.standard_normal((5, 4)), dtype="float64")
@@ -87,12 +101,12 @@ def gradcheck_small_network():
     params = [gs.tensor(rng.standard_normal(s) * 0.5, dtype="float64", requires_grad=True)
               for s in [(8, 4), (8,), (3, 8), (3,)]]
 
-    def loss(w1, b1, w2, b2):
+    def loss(w1: Tensor, b1: Tensor, w2: Tensor, b2: Tensor) -> Tensor:
         return F.cross_entropy(F.linear(F.tanh(F.linear(x, w1, b1)), w2, b2), y)
     return gs.gradcheck(loss, params)
 
 
-def digits_mlp(dropout):
+def digits_mlp(dropout: float) -> nn.Sequential:
     """The tour's digits classifier: 64 -> 256 -> 128 -> 10 with ReLU and Dropout(``dropout``)
     after each hidden layer.
     """
@@ -102,7 +116,7 @@ def digits_mlp(dropout):
         nn.Linear(128, 10))
 
 
-def wide_mlp(dropout):
+def wide_mlp(dropout: float) -> nn.Sequential:
     """Dropout as in Srivastava et al. (2014): 0.2 on the inputs, ``dropout`` on hidden units."""
     return nn.Sequential(
         nn.Dropout(0.2 if dropout else 0.0), nn.Linear(64, 1024), nn.ReLU(), nn.Dropout(dropout),
@@ -110,11 +124,11 @@ def wide_mlp(dropout):
         nn.Linear(1024, 10))
 
 
-def _scores(model, data):
+def _scores(model: nn.Module, data: Dataset[Any]) -> dict[str, float]:
     return evaluate(model, nn.CrossEntropyLoss(), data, metrics=("accuracy",))
 
 
-def run(report, quick=False, seed=0, verbose=1):
+def run(report: Report, quick: bool = False, seed: int = 0, verbose: int = 1) -> None:
     """Section 1, neural networks: the formula table, a gradient check of a small MLP, the
     digits MLP trained with dropout and Adam, and the dropout experiment.
 
@@ -164,7 +178,8 @@ DROPOUT_EPOCHS = (45, 60)
 CURVE_SAMPLES = 300
 
 
-def _dropout_experiment(report, digits, quick, seed, verbose):
+def _dropout_experiment(report: Report, digits: TensorDataset, quick: bool, seed: int,
+                        verbose: int) -> None:
     n_small = 200
     rng = np.random.default_rng(seed + 1)
     order = rng.permutation(len(digits))
@@ -175,7 +190,8 @@ def _dropout_experiment(report, digits, quick, seed, verbose):
                 f"samples, Adam(lr=1e-3), {epochs} epochs, without dropout and with dropout "
                 f"(0.2 on inputs, 0.5 on hidden units); scored on the other {len(test)} samples "
                 f"(the per-epoch held-out curve on {CURVE_SAMPLES} of them)")
-    outcome, curves = {}, {}
+    outcome: dict[str, dict[str, float]] = {}
+    curves: dict[str, list[float]] = {}
     for p in (0.0, 0.5):
         gs.manual_seed(seed)
         model = wide_mlp(p)
@@ -209,7 +225,7 @@ def _dropout_experiment(report, digits, quick, seed, verbose):
 
 
 
-def dropout_curves(series, title):
+def dropout_curves(series: Mapping[str, Sequence[float]], title: str) -> Any:
     """The dropout experiment's ``{"train|held-out, with|without dropout": losses}``: train and
     held-out in their colours, solid with dropout, dashed without; returns the Axes."""
     styles = {name: paired(TRAIN if name.startswith("train") else HELD_OUT,

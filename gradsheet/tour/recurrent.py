@@ -7,7 +7,11 @@ the trivial baseline, and makes the vanishing gradient visible as the norm of dL
 t = 1..T; then trains a character-level LSTM language model on the bundled sonnets and
 samples from it.
 """
+from __future__ import annotations
+
 import time
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Optional
 
 import numpy as np
 
@@ -18,6 +22,13 @@ from gradsheet import optim, reference
 from gradsheet.data import DataLoader
 from gradsheet.data.datasets import CharDataset, adding_problem
 from gradsheet.plotting import curves, paired
+
+if TYPE_CHECKING:
+    from gradsheet import Tensor
+    from gradsheet.autograd.gradcheck import GradcheckResult
+    from gradsheet.data import TensorDataset
+
+    from .report import FormulaRow, Report
 
 
 ADDING_T = 50
@@ -35,13 +46,13 @@ CHAR_LM_LR = 1e-2
 class LastStep(nn.Module):
     """A recurrent layer read out by a linear head on its last hidden state: y = W h_T + b."""
 
-    def __init__(self, cell, input_size, hidden_size, output_size):
+    def __init__(self, cell: str, input_size: int, hidden_size: int, output_size: int) -> None:
         super().__init__()
         self.rnn = (nn.LSTM if cell == "lstm" else nn.RNN)(input_size, hidden_size,
                                                             batch_first=True)
         self.head = nn.Linear(hidden_size, output_size)
 
-    def forward(self, x):
+    def forward(self, x: Tensor) -> Tensor:
         output, _ = self.rnn(x)
         return self.head(output[:, -1])
 
@@ -49,19 +60,20 @@ class LastStep(nn.Module):
 class CharLSTM(nn.Module):
     """Embedding -> LSTM -> Linear: the logits of the next character at every step."""
 
-    def __init__(self, vocab_size, embedding_dim=32, hidden_size=128):
+    def __init__(self, vocab_size: int, embedding_dim: int = 32, hidden_size: int = 128) -> None:
         super().__init__()
         self.embed = nn.Embedding(vocab_size, embedding_dim)
         self.lstm = nn.LSTM(embedding_dim, hidden_size, batch_first=True)
         self.head = nn.Linear(hidden_size, vocab_size)
 
-    def forward(self, x, state=None):
+    def forward(self, x: Tensor, state: Optional[tuple[Tensor, Tensor]] = None
+                ) -> tuple[Tensor, tuple[Tensor, Tensor]]:
         output, state = self.lstm(self.embed(x), state)
         return self.head(output), state
 
 
 # ------------------------------------------------------------------ the formulas, live
-def formulas():
+def formulas() -> list[FormulaRow]:
     """(formula, gradsheet call, live example, implementation) for the cheat sheet's RNN part.
 
     One LSTMCell step on a random input; each gate is recomputed by hand from the cell's
@@ -72,6 +84,7 @@ def formulas():
     cell = nn.LSTMCell(3, 4, dtype="float64")
     x, h, c = (gs.tensor(rng.standard_normal(s), dtype="float64") for s in [(2, 3), (2, 4), (2, 4)])
     h1, c1 = cell(x, (h, c))
+    assert cell.bias_ih is not None and cell.bias_hh is not None  # bias=True, the default
     a = (x.array @ cell.weight_ih.array.T + cell.bias_ih.array + h.array @ cell.weight_hh.array.T
          + cell.bias_hh.array)
     i, f, g, o = (a[:, k * 4:(k + 1) * 4] for k in range(4))
@@ -80,12 +93,13 @@ def formulas():
     h_hand = o * np.tanh(c_hand)
 
     rnn_cell = nn.RNNCell(3, 4, dtype="float64")
+    assert rnn_cell.bias_ih is not None and rnn_cell.bias_hh is not None
     rnn_hand = np.tanh(x.array @ rnn_cell.weight_ih.array.T + rnn_cell.bias_ih.array
                        + h.array @ rnn_cell.weight_hh.array.T + rnn_cell.bias_hh.array)
     table = nn.Embedding(5, 2)
     grad_norm = _clip_example()
 
-    def span(v):
+    def span(v: np.ndarray) -> str:
         return f"in [{v.min():.2f}, {v.max():.2f}]"
     return [
         ("Γ_i = σ(W_ii x_t + W_hi h_{t-1} + b_i): write to the cell or not?",
@@ -110,14 +124,15 @@ def formulas():
     ]
 
 
-def _clip_example():
+def _clip_example() -> float:
     w = gs.tensor([0.0, 0.0], requires_grad=True)
     (w * gs.tensor([3.0, 4.0])).sum().backward()
     optim.clip_grad_norm_([w], 1.0)
+    assert w.grad is not None
     return float(np.linalg.norm(w.grad.array))
 
 
-def gradcheck_small_lstm():
+def gradcheck_small_lstm() -> GradcheckResult:
     """gradcheck of a 2-layer bidirectional LSTM's output with respect to its input, float64."""
     gs.manual_seed(0)
     lstm = nn.LSTM(2, 3, num_layers=2, bidirectional=True, dtype="float64")
@@ -127,7 +142,9 @@ def gradcheck_small_lstm():
 
 
 # ------------------------------------------------------------------ the adding problem
-def train_adding(cell, steps, seed, hidden=HIDDEN, T=ADDING_T, batch=64, lr=1e-2, n_curve=20):
+def train_adding(cell: str, steps: int, seed: int, hidden: int = HIDDEN, T: int = ADDING_T,
+                 batch: int = 64, lr: float = 1e-2, n_curve: int = 20
+                 ) -> tuple[LastStep, TensorDataset, list[tuple[int, float]]]:
     """Train ``LastStep(cell)`` on fresh adding-problem batches with Adam and gradient clipping.
 
     Returns (model, test set, [(step, test MSE)]); the test set has 1000 sequences.
@@ -139,7 +156,7 @@ def train_adding(cell, steps, seed, hidden=HIDDEN, T=ADDING_T, batch=64, lr=1e-2
     params = list(model.parameters())
     optimizer = optim.Adam(params, lr=lr)
     X, y = train.tensors
-    curve = []
+    curve: list[tuple[int, float]] = []
     every = max(steps // n_curve, 1)
     for step in range(steps):
         rows = slice(step * batch, (step + 1) * batch)
@@ -152,12 +169,12 @@ def train_adding(cell, steps, seed, hidden=HIDDEN, T=ADDING_T, batch=64, lr=1e-2
     return model, test, curve
 
 
-def _test_mse(model, test):
+def _test_mse(model: nn.Module, test: TensorDataset) -> float:
     with gs.no_grad():
         return F.mse_loss(model(test.tensors[0]), test.tensors[1]).item()
 
 
-def hidden_gradient_norms(model, x, y):
+def hidden_gradient_norms(model: LastStep, x: Tensor, y: Tensor) -> list[float]:
     """The mean over sequences of ||dl/dh_t|| for t = 1..T, l the sequence's squared error.
 
     The trained layer is unrolled as its cell (the same weights), and each h_t gets a zero
@@ -180,17 +197,22 @@ def hidden_gradient_norms(model, x, y):
         probes.append(probe)
         h = h + probe
     F.mse_loss(model.head(h), y, reduction="sum").backward()
-    return [float(np.linalg.norm(p.grad.array, axis=1).mean()) for p in probes]
+    norms = []
+    for p in probes:
+        assert p.grad is not None  # every probe is on the loss's graph
+        norms.append(float(np.linalg.norm(p.grad.array, axis=1).mean()))
+    return norms
 
 
-def _adding_experiment(report, quick, seed):
+def _adding_experiment(report: Report, quick: bool, seed: int) -> None:
     steps = ADDING_STEPS[0] if quick else ADDING_STEPS[1]
     report.text(f"\nThe adding problem, T = {ADDING_T}: x_t = (u_t, m_t), u_t ~ U[0, 1], two "
                 "steps marked (one in each half), y = the sum of the two marked u_t.")
     report.text(f"A vanilla RNN (tanh) and an LSTM, both hidden size {HIDDEN}, read out by a "
                 f"linear head on h_T; Adam(lr=1e-2), clip_grad_norm_(1.0), batch 64, {steps} "
                 "steps of fresh samples; test MSE on 1000 held-out sequences.")
-    results, norms = {}, {}
+    results: dict[str, dict[str, Any]] = {}
+    norms: dict[str, dict[str, list[float]]] = {}
     for cell in ("rnn", "lstm"):
         gs.manual_seed(seed)
         start = time.perf_counter()
@@ -242,7 +264,7 @@ def _adding_experiment(report, quick, seed):
 CELL_COLORS = {"rnn": "C3", "lstm": "C2"}  # the vanilla RNN and the LSTM in every plot
 
 
-def training_plot(results, baseline, title):
+def training_plot(results: Mapping[str, Mapping[str, Any]], baseline: float, title: str) -> Any:
     """Test MSE against the training step, the vanilla RNN's and the LSTM's, with the trivial
     baseline's MSE dotted; returns the Axes."""
     names = {"rnn": "vanilla RNN", "lstm": "LSTM"}
@@ -253,7 +275,7 @@ def training_plot(results, baseline, title):
                   references=[(baseline, "predict 1 (baseline)")])
 
 
-def norms_plot(norms, title):
+def norms_plot(norms: Mapping[str, Mapping[str, Sequence[float]]], title: str) -> Any:
     """||dl/dh_t|| against t for each cell, trained solid and at initialisation dashed in the
     cell's colour; returns the Axes."""
     series, styles = {}, {}
@@ -266,14 +288,15 @@ def norms_plot(norms, title):
 
 
 # ------------------------------------------------------------------ the language model
-def train_char_lm(steps, seed, seq_len=64, batch=32, lr=CHAR_LM_LR):
+def train_char_lm(steps: int, seed: int, seq_len: int = 64, batch: int = 32,
+                  lr: float = CHAR_LM_LR) -> tuple[CharLSTM, CharDataset, list[float]]:
     """A CharLSTM trained on the sonnets; returns (model, data, first loss, last losses' mean)."""
     gs.manual_seed(seed)
     data = CharDataset(seq_len=seq_len)
     model = CharLSTM(data.vocab_size)
     params = list(model.parameters())
     optimizer = optim.Adam(params, lr=lr)
-    losses = []
+    losses: list[float] = []
     while len(losses) < steps:
         for x, y in DataLoader(data, batch_size=batch, shuffle=True, drop_last=True):
             optimizer.zero_grad()
@@ -288,7 +311,8 @@ def train_char_lm(steps, seed, seq_len=64, batch=32, lr=CHAR_LM_LR):
     return model, data, losses
 
 
-def sample(model, data, prompt, length, temperature=0.8, seed=0):
+def sample(model: CharLSTM, data: CharDataset, prompt: str, length: int,
+           temperature: float = 0.8, seed: int = 0) -> str:
     """Continue ``prompt`` by ``length`` characters drawn from softmax(logits / temperature)."""
     rng = np.random.default_rng(seed)
     with gs.no_grad():
@@ -303,7 +327,7 @@ def sample(model, data, prompt, length, temperature=0.8, seed=0):
     return prompt + data.decode(out)
 
 
-def _language_model(report, quick, seed):
+def _language_model(report: Report, quick: bool, seed: int) -> None:
     steps = CHAR_LM_STEPS[0] if quick else CHAR_LM_STEPS[1]
     report.text(f"\nA character-level LSTM language model (Embedding 32 -> LSTM 128 -> Linear) "
                 f"on the bundled sonnets, windows of 64 characters, Adam(lr={CHAR_LM_LR:g}), "
@@ -326,7 +350,7 @@ def _language_model(report, quick, seed):
         report.text("    | " + line)
 
 
-def run(report, quick=False, seed=0, verbose=1):
+def run(report: Report, quick: bool = False, seed: int = 0, verbose: int = 1) -> None:
     """Section 3, recurrent networks: the LSTM gate equations (checked against LSTMCell), a
     gradient check of the LSTM, the adding problem (RNN vs LSTM, gradient norms over time) and
     the character language model.

@@ -6,13 +6,22 @@ and planning the same policy; Q-learning reaching pi* without a model. FrozenLak
 (slippery): the optimal success probability from the exact model, and the simulated success
 rates of that policy and of Q-learning's.
 """
+from __future__ import annotations
+
 import time
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from gradsheet.rl import (MDP, LinearSchedule, QLearning, estimate_mdp, explore,
                           policy_evaluation, policy_iteration, value_iteration)
 from gradsheet.rl.render import plot_learning_curves, plot_values, text_policy, text_values
+
+if TYPE_CHECKING:
+    from gradsheet.rl import PlanningResult
+    from gradsheet.rl.envs import GridWorld
+
+    from .report import FormulaRow, Report
 
 GAMMA = 0.9  # Berkeley CS188's GridWorld discount
 # Sizes (quick, full), checked over seeds 0-4: Q-learning's greedy policy is optimal in 9/9
@@ -25,7 +34,7 @@ FROZENLAKE_EPISODES = (1_000, 4_000)
 FROZENLAKE_Q_SIMULATED = (1_000, 2_000)
 
 
-def formulas():
+def formulas() -> list[FormulaRow]:
     """(formula, gradsheet call, live example, implementation) for each RL line of the sheet."""
     from gradsheet import reference
     from gradsheet.rl import mdp as mdp_module, model, planning, tabular
@@ -59,7 +68,7 @@ def formulas():
     ]
 
 
-def run(report, quick=False, seed=0, verbose=1):
+def run(report: Report, quick: bool = False, seed: int = 0, verbose: int = 1) -> None:
     """Section 4, reinforcement learning: value iteration on GridWorld, model estimation from a
     random walk, Q-learning, and FrozenLake 8x8.
 
@@ -78,7 +87,7 @@ def run(report, quick=False, seed=0, verbose=1):
     _frozenlake(report, quick, seed)
 
 
-def _gridworld_planning(report, world):
+def _gridworld_planning(report: Report, world: GridWorld) -> PlanningResult:
     report.text(f"\nGridWorld 4x3 (exits +1/-1, wall, living reward -0.04, slips 0.8/0.1/0.1), "
                 f"gamma={GAMMA}: value iteration from V_0 = 0 to epsilon = 1e-6")
     result = value_iteration(world.mdp, epsilon=1e-6)
@@ -108,7 +117,8 @@ def _gridworld_planning(report, world):
     return result
 
 
-def _model_estimation(report, world, optimum, quick, seed):
+def _model_estimation(report: Report, world: GridWorld, optimum: PlanningResult, quick: bool,
+                      seed: int) -> None:
     counts = (1_000, 10_000, 40_000) if quick else (1_000, 10_000, 40_000, 160_000)
     report.text(f"\nModel estimation from a random walk: P_sa(s') = #(s, a, s') / #(s, a), "
                 f"then value iteration on the estimate ({', '.join(map(str, counts))} steps)")
@@ -132,13 +142,15 @@ def _model_estimation(report, world, optimum, quick, seed):
                  f"{outcome[-1]['policy_agreement']}/{int(live.sum())} at {counts[-1]} steps")
 
 
-def _gridworld_q_learning(report, world, optimum, quick, seed):
+def _gridworld_q_learning(report: Report, world: GridWorld, optimum: PlanningResult,
+                          quick: bool, seed: int) -> None:
     episodes = Q_EPISODES[0] if quick else Q_EPISODES[1]
     # Q-learning is off-policy: a random behaviour (epsilon = 1) tries every (s, a) often, and
     # alpha = 1/N(s, a) meets the Robbins-Monro conditions of its convergence to Q*.
     report.text(f"\nQ-learning on GridWorld (no model): alpha = 1/N(s, a), gamma={GAMMA}, random "
                 f"behaviour (epsilon = 1: it learns Q* off-policy), {episodes} episodes")
-    agent = QLearning(alpha="visits", gamma=GAMMA, epsilon=1.0, seed=seed)
+    # (rl.tabular annotates alpha as a float; it takes "visits" too, as its docstring says)
+    agent = QLearning(alpha="visits", gamma=GAMMA, epsilon=1.0, seed=seed)  # type: ignore[arg-type]
     start = time.perf_counter()
     agent.learn(world, episodes)
     report.figure("q_learning_seconds", round(time.perf_counter() - start, 2), "time (s)", "{:.2f}")
@@ -157,9 +169,10 @@ def _gridworld_q_learning(report, world, optimum, quick, seed):
                  f"greedy policy optimal in {agree}/{int(live.sum())} states; value loss {loss:.4f}")
 
 
-def _frozenlake(report, quick, seed):
+def _frozenlake(report: Report, quick: bool, seed: int) -> None:
     import gymnasium as gym
     env = gym.make("FrozenLake8x8-v1")
+    assert env.spec is not None  # gym.make sets it
     horizon = env.spec.max_episode_steps
     gamma = 0.999
     mdp = MDP.from_gymnasium(env, gamma=gamma)
@@ -202,7 +215,7 @@ def _frozenlake(report, quick, seed):
                                                  references=optimum))
 
 
-def _success_rate(env, policy, episodes, seed):
+def _success_rate(env: Any, policy: np.ndarray, episodes: int, seed: int) -> float:
     successes, (state, _) = 0, env.reset(seed=seed)
     for _ in range(episodes):
         while True:
@@ -214,11 +227,11 @@ def _success_rate(env, policy, episodes, seed):
     return successes / episodes
 
 
-def _binomial_interval(p, n, z=2.576):
+def _binomial_interval(p: float, n: int, z: float = 2.576) -> tuple[float, float]:
     """The 99% interval of a success rate over n trials (normal approximation)."""
     half = z * np.sqrt(p * (1 - p) / n)
     return max(0.0, p - half), min(1.0, p + half)
 
 
-def _indent(text):
+def _indent(text: str) -> str:
     return "\n".join("    " + line for line in text.splitlines())

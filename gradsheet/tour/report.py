@@ -1,17 +1,26 @@
 """The tour's report: what it prints, it also records, and writes to results.json,
 with the plots as PNG files and a self-contained ``index.html`` (see ``html.py``)."""
+from __future__ import annotations
+
 import datetime
 import inspect
 import json
 import os
 import platform
 import time
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, Optional, Union
+
+import numpy as np
 
 from .. import plotting
 from ..io.files import write_atomically
 
+# a formula table's row: (formula, gradsheet call, live example[, implementing object])
+FormulaRow = Union[tuple[str, str, str], tuple[str, str, str, Any]]
 
-def source_of(obj):
+
+def source_of(obj: Any) -> str:
     """The source code of the class or function that implements a formula ('' if unavailable)."""
     try:
         return inspect.getsource(obj)
@@ -19,17 +28,19 @@ def source_of(obj):
         return ""
 
 
-def where_defined(obj):
+def where_defined(obj: Any) -> str:
     """``gradsheet/ops/recurrent.py:213``: the file (from the package root) and line of ``obj``."""
     try:
         path, line = inspect.getsourcefile(obj), inspect.getsourcelines(obj)[1]
     except (TypeError, OSError):
         return ""
+    if path is None:  # no source file
+        return ""
     root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     return f"{os.path.relpath(path, root)}:{line}"
 
 
-def implementation(obj):
+def implementation(obj: Any) -> dict[str, Any]:
     """What the report shows for a formula's implementing object: its code and, for a reference
     function (``gradsheet.reference``, marked by ``@mirrors``), the fused op it mirrors (name,
     place, source) and the sentence on what the fused version does differently."""
@@ -55,24 +66,25 @@ class Report:
     date, the mode (``quick`` or ``full``), the seed and the machine (see :func:`run_info`).
     """
 
-    def __init__(self, out_dir=None, stream=print, quick=False, seed=0):
+    def __init__(self, out_dir: Optional[str] = None, stream: Callable[[str], Any] = print,
+                 quick: bool = False, seed: int = 0) -> None:
         self.out_dir = out_dir
-        self.results = {"run": run_info(quick, seed)}
-        self.sections = []
-        self.section_name = None
+        self.results: dict[str, Any] = {"run": run_info(quick, seed)}
+        self.sections: list[dict[str, Any]] = []
+        self.section_name: Optional[str] = None
         self.stream = stream
         self.started = time.perf_counter()
         self.started_cpu = time.process_time()
         self.started_children_cpu = os.times().children_user + os.times().children_system
-        self.timing = {}  # section -> {"wall_s": ..., "cpu_s": ...}
+        self.timing: dict[str, dict[str, float]] = {}  # section -> {"wall_s": ..., "cpu_s": ...}
 
     # ------------------------------------------------------------ recording
     @property
-    def current(self):
+    def current(self) -> dict[str, Any]:
         """The section being written: its dict of lines, formulas, claims and plots."""
         return self.sections[-1]
 
-    def section(self, key, title):
+    def section(self, key: str, title: str) -> None:
         """Start section ``key`` with a printed ``title`` (ending the previous one, whose time is
         recorded as ``section_seconds``, wall clock, and ``section_cpu_seconds``).
         """
@@ -85,7 +97,7 @@ class Report:
                               "claims": [], "plots": []})
         self.say(f"\n{'=' * 78}\n{title}\n{'=' * 78}")
 
-    def _end_section(self):
+    def _end_section(self) -> None:
         """Record and print how long the section that is ending took: wall-clock seconds and the
         process's CPU seconds (``time.process_time``: every thread of the process, so BLAS
         threads count; on a shared machine the wall time grows, the CPU time much less)."""
@@ -97,28 +109,29 @@ class Report:
             self.timing[self.section_name] = {"wall_s": wall, "cpu_s": cpu}
             self.say(f"  section time: {wall:.1f} s wall clock, {cpu:.1f} s CPU")
 
-    def say(self, text):
+    def say(self, text: str) -> None:
         """Print ``text`` and keep it among the current section's lines."""
         self.stream(text)
         if self.sections:
             self.current["lines"].append(text)
 
-    def text(self, line=""):
+    def text(self, line: str = "") -> None:
         """Print one line (empty by default) and keep it: ``say`` for plain lines."""
         self.say(line)
 
-    def record(self, key, value):
+    def record(self, key: str, value: Any) -> None:
         """Store ``value`` as ``results[section][key]`` without printing it."""
+        assert self.section_name is not None, "Report.record: start a section first"
         self.results[self.section_name][key] = value
 
-    def figure(self, key, value, label, fmt="{}"):
+    def figure(self, key: str, value: Any, label: str, fmt: str = "{}") -> None:
         """Print ``label: value`` and record it."""
         self.record(key, value)
         self.say(f"  {label}: {fmt.format(value)}")
 
-    def formula_table(self, rows,
-                      heading="formula beside the gradsheet call that implements it, "
-                              "with a live example:"):
+    def formula_table(self, rows: Sequence[FormulaRow],
+                      heading: str = "formula beside the gradsheet call that implements it, "
+                                     "with a live example:") -> None:
         """Print ``heading``, then rows of (formula, gradsheet call, live example[,
         implementing object]) side by side. The report keeps each implementing object's code:
         for a fused op, its reference function (``gradsheet.reference``) stands in the row and
@@ -133,7 +146,7 @@ class Report:
                                              **implementation(row[3] if len(row) > 3 else None)})
         self.record("formulas", [{"formula": r[0], "call": r[1], "example": r[2]} for r in rows])
 
-    def claim(self, key, statement, holds, evidence):
+    def claim(self, key: str, statement: str, holds: Union[bool, np.bool_], evidence: str) -> None:
         """A cheat-sheet claim run as an experiment: print and record whether it held."""
         verdict = "HOLDS" if holds else "DOES NOT HOLD here"
         entry = {"claim": statement, "holds": bool(holds), "evidence": evidence}
@@ -141,7 +154,7 @@ class Report:
         self.current["claims"].append(entry)
         self.say(f"  claim: {statement}\n  verdict: {verdict} ({evidence})")
 
-    def plot(self, key, title, draw):
+    def plot(self, key: str, title: str, draw: Callable[[Any], Any]) -> Optional[str]:
         """Save ``draw(plt)`` (a figure or an Axes) as ``<out_dir>/<key>.png`` (needs
         matplotlib). ``title`` is the page's caption and, when the drawing set no title, the
         plot's own."""
@@ -159,17 +172,18 @@ class Report:
             figure.axes[0].set_title(title)
         path = plotting.save(figure, os.path.join(self.out_dir, f"{key}.png"))
         self.current["plots"].append({"file": f"{key}.png", "title": title})
+        assert self.section_name is not None, "Report.plot: start a section first"
         self.results[self.section_name].setdefault("plots", []).append(f"{key}.png")
         return path
 
     # ------------------------------------------------------------ sections run elsewhere
-    def section_state(self):
+    def section_state(self) -> dict[str, Any]:
         """What this report recorded (its sections ended): results, sections and timing, as
         plain data for another process's report to ``adopt_section``."""
         self._end_section()
         return {"results": self.results, "sections": self.sections, "timing": self.timing}
 
-    def adopt_section(self, state):
+    def adopt_section(self, state: Mapping[str, Any]) -> None:
         """Take in the sections another report recorded (``section_state``), printing their
         lines now, as if they had run here."""
         self._end_section()
@@ -183,7 +197,7 @@ class Report:
         self.timing.update(state["timing"])
 
     # ------------------------------------------------------------ output
-    def write(self):
+    def write(self) -> Optional[str]:
         """Write results.json and index.html into ``out_dir``; returns the folder."""
         self._end_section()
         self.results["elapsed_seconds"] = round(time.perf_counter() - self.started, 2)
@@ -206,7 +220,7 @@ class Report:
         return self.out_dir
 
 
-    def _print_timing(self):
+    def _print_timing(self) -> None:
         """Print the per-section times (wall and CPU) and the machine they were measured on."""
         if not self.timing:
             return
@@ -219,7 +233,7 @@ class Report:
         self.stream(f"({describe_machine(info)}; CPU s = time.process_time, all threads)")
 
 
-def run_info(quick, seed):
+def run_info(quick: bool, seed: int) -> dict[str, Any]:
     """What produced a report: ``{"gradsheet": version, "date": ISO 8601 UTC, "mode": "quick" or
     "full", "seed", "machine": machine()}``."""
     from .. import __version__
@@ -228,7 +242,7 @@ def run_info(quick, seed):
             "seed": seed, "machine": machine()}
 
 
-def describe_machine(info):
+def describe_machine(info: Mapping[str, Any]) -> str:
     """``machine()`` in one line: ``2 CPUs (AMD EPYC), BLAS: openblas 0.3.30 Haswell kernel,
     2 threads``."""
     blas = "; ".join(f"{b['internal_api']} {b['version']} {b['architecture']} kernel, "
@@ -236,7 +250,7 @@ def describe_machine(info):
     return f"{info['cpus']} CPUs ({info['processor']}), BLAS: {blas}"
 
 
-def machine():
+def machine() -> dict[str, Any]:
     """Where the times were measured: CPU count, processor (its model name where the system
     says it) and NumPy's BLAS (threadpoolctl's internal_api, version, kernel architecture and
     thread count; [] without threadpoolctl)."""
@@ -252,7 +266,7 @@ def machine():
     return {"cpus": os.cpu_count(), "processor": _processor(), "blas": blas}
 
 
-def _processor():
+def _processor() -> str:
     """The CPU's model name from /proc/cpuinfo on Linux (``platform.processor()`` is empty
     there), else platform's answer, else the architecture (``x86_64``)."""
     try:
