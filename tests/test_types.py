@@ -31,36 +31,7 @@ def test_the_typing_modules_are_not_imported_at_run_time():
 # Modules whose public API is not annotated yet (docs/guides/typing.md has the plan): every
 # other module of gradsheet has each public function, and each public method of its public
 # classes, annotated (arguments and return). The list only shrinks, to empty.
-NOT_YET_ANNOTATED = {
-    "gradsheet.cli",
-    "gradsheet.cli.data_sources",
-    "gradsheet.cli.reinforcement",
-    "gradsheet.cli.runs",
-    "gradsheet.cli.training",
-    "gradsheet.distributed.collectives",
-    "gradsheet.distributed.faults",
-    "gradsheet.distributed.process_group",
-    "gradsheet.distributions._ops",
-    "gradsheet.distributions.constraints",
-    "gradsheet.ops._checks",
-    "gradsheet.ops.conv",
-    "gradsheet.ops.im2col",
-    "gradsheet.ops.reduce",
-    "gradsheet.ops.scan",
-    "gradsheet.ops.sort",
-    "gradsheet.ops.sparse",
-    "gradsheet.rl.buffers",
-    "gradsheet.rl.dqn",
-    "gradsheet.rl.envs.gridworld",
-    "gradsheet.tour",
-    "gradsheet.tour.attention",
-    "gradsheet.tour.convolutional",
-    "gradsheet.tour.html",
-    "gradsheet.tour.neural_networks",
-    "gradsheet.tour.recurrent",
-    "gradsheet.tour.reinforcement",
-    "gradsheet.tour.report",
-}
+NOT_YET_ANNOTATED: set[str] = set()
 
 # Methods checked besides the public ones: those a user calls through syntax or a protocol
 _PROTOCOL_METHODS = {"__init__", "__call__", "__getitem__", "__setitem__", "__len__", "__iter__",
@@ -137,3 +108,21 @@ def test_every_public_function_and_method_is_annotated():
                          f"{not_done}"
     finished = sorted(NOT_YET_ANNOTATED - set(missing))
     assert not finished, f"annotated now: take these off NOT_YET_ANNOTATED: {finished}"
+
+
+def test_every_bound_tensor_method_is_declared_in_bound_methods():
+    """Each Tensor method the ops bind (autograd.methods.TABLE) has its declaration in
+    autograd._bound.BoundMethods (no __getattr__ fallback: an undeclared one would be an
+    error to a type checker), and the declarations are those the ops' annotations give now
+    (regenerate them with `python -m tests.bound_declarations`)."""
+    from tests import bound_declarations
+    _gradsheet_modules()  # every op module imported: every method bound
+    from gradsheet.autograd._bound import BoundMethods
+    from gradsheet.autograd.methods import TABLE
+    undeclared = sorted(name for name in TABLE if name not in vars(BoundMethods))
+    assert not undeclared, f"bound Tensor methods not declared in autograd/_bound.py: " \
+                           f"{undeclared}; run python -m tests.bound_declarations"
+    assert "__getattr__" not in vars(BoundMethods)
+    assert bound_declarations.BOUND.read_text() == bound_declarations.render(), \
+        "autograd/_bound.py is out of date with the ops' annotations: " \
+        "run python -m tests.bound_declarations"
