@@ -72,17 +72,18 @@ _MARKERS = ("array", "tensor", "scalar", "tuple", "items", "counter")
 class _Packer:
     """Nested dicts/lists/tuples of arrays, Tensors and numbers -> JSON values + named arrays."""
 
-    def __init__(self):
-        self.arrays = {}
+    def __init__(self) -> None:
+        self.arrays: dict[str, np.ndarray] = {}
 
-    def _store(self, array, where):
+    def _store(self, array: np.ndarray, where: str) -> str:
         name = where
         while name in self.arrays:  # a key holding '.' can spell another path
             name += "'"
         self.arrays[name] = array
         return name
 
-    def pack(self, value, where):
+    def pack(self, value: Any, where: str) -> Any:
+        """The JSON value for ``value`` (at the path ``where``), its arrays stored by name."""
         if isinstance(value, Tensor):
             return {"tensor": self._store(value.array, where)}
         if isinstance(value, np.ndarray):
@@ -107,7 +108,7 @@ class _Packer:
                         f"strings, None and lists/tuples/dicts of them (no pickle)")
 
 
-def _unpack(value, arrays):
+def _unpack(value: Any, arrays: dict[str, np.ndarray]) -> Any:
     if isinstance(value, list):
         return [_unpack(v, arrays) for v in value]
     if not isinstance(value, dict):
@@ -128,7 +129,7 @@ def _unpack(value, arrays):
     return {k: _unpack(v, arrays) for k, v in value.items()}
 
 
-def _digest(state_json, arrays):
+def _digest(state_json: str, arrays: dict[str, np.ndarray]) -> str:
     """SHA-256 over the JSON and every array (name, dtype, shape, bytes) in name order."""
     h = hashlib.sha256(state_json.encode())
     for name in sorted(arrays):
@@ -139,7 +140,7 @@ def _digest(state_json, arrays):
     return h.hexdigest()
 
 
-def _generator_states(generators):
+def _generator_states(generators: Iterable[np.random.Generator]) -> list[Mapping[str, Any]]:
     return [g.bit_generator.state for g in generators]
 
 
@@ -193,12 +194,12 @@ def save_checkpoint(path: PathLike, model: Union[Module, Mapping[str, Any]],
     save_arrays(packer.arrays, path, metadata=metadata)
 
 
-def _damaged(path, why):
+def _damaged(path: str, why: str) -> ValueError:
     return ValueError(f"load_checkpoint: {path} is damaged or not a gradsheet checkpoint ({why}); "
                       f"nothing was loaded")
 
 
-def _read(path):
+def _read(path: str) -> tuple[dict[str, str], dict[str, np.ndarray]]:
     """The metadata and arrays of the safetensors file at ``path``; ValueError if unreadable."""
     try:
         with safe_open(path, framework="np") as f:
@@ -213,14 +214,14 @@ REQUIRED_KEYS = ("epoch", "step", "model", "optimizer", "scheduler", "rng", "his
 MAX_EPOCH = 2**31  # no run trains more epochs; a larger number is damage
 
 
-def _count(path, state, key, limit):
+def _count(path: str, state: dict[str, Any], key: str, limit: int) -> int:
     value = state[key]
     if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= limit:
         raise _damaged(path, f"its {key!r} is {value!r}, not an integer in [0, {limit}]")
     return value
 
 
-def _validate(path, state):
+def _validate(path: str, state: Any) -> None:
     """Check a checkpoint's keys and counts, naming the file and the key that is wrong."""
     if not isinstance(state, dict):
         raise _damaged(path, f"its state is a {type(state).__name__}, not a JSON object")
@@ -301,7 +302,7 @@ def load_checkpoint(path: PathLike) -> dict[str, Any]:
     return state
 
 
-def _hyperparameters(group, scheduled):
+def _hyperparameters(group: dict[str, Any], scheduled: bool) -> dict[str, Any]:
     """A param group's hyperparameters, as comparable values (lr only when unscheduled)."""
     skip = {"params", "initial_lr"} | ({"lr"} if scheduled else set())
     values = {k: list(v) if isinstance(v, tuple) else v for k, v in group.items() if k not in skip}
@@ -310,7 +311,8 @@ def _hyperparameters(group, scheduled):
     return values
 
 
-def _check_optimizer(where, checkpoint, optimizer, scheduled):
+def _check_optimizer(where: str, checkpoint: dict[str, Any], optimizer: Optimizer,
+                     scheduled: bool) -> None:
     """Raise ValueError when the checkpoint's optimizer is not of ``optimizer``'s type or its
     hyperparameters differ from the run's."""
     saved_class, name = checkpoint.get("optimizer_class"), type(optimizer).__name__
@@ -339,26 +341,29 @@ def _check_optimizer(where, checkpoint, optimizer, scheduled):
 class _Rng:
     """Generators behind the state_dict interface, so restoring them can be undone too."""
 
-    def __init__(self, generators):
+    def __init__(self, generators: list[np.random.Generator]) -> None:
         self.generators = generators
 
-    def state_dict(self):
+    def state_dict(self) -> dict[str, Any]:
+        """gradsheet's generator state and each of ``generators``'."""
         return {"gradsheet": backend.get_rng_state(),
                 "generators": _generator_states(self.generators)}
 
-    def load_state_dict(self, state):
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Restore the states ``state_dict`` gave."""
         backend.set_rng_state(state["gradsheet"])
         for generator, saved in zip(self.generators, state["generators"]):
             generator.bit_generator.state = saved
 
 
-def _snapshot(obj):
+def _snapshot(obj: Any) -> Any:
     state = obj.state_dict()
     return {k: v.array.copy() for k, v in state.items()} if hasattr(obj, "named_modules") \
         else copy.deepcopy(state)
 
 
-def _callback_targets(where, saved, callbacks):
+def _callback_targets(where: str, saved: Optional[list[dict[str, Any]]],
+                      callbacks: list[_Stateful]) -> list[tuple[_Stateful, Any]]:
     """(callback, state) pairs restoring ``saved`` (the checkpoint's callback states) into
     ``callbacks``; none when the checkpoint holds no callback states."""
     if saved is None:

@@ -65,7 +65,7 @@ import struct
 import zipfile
 import zlib
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, Optional, TypeGuard, Union
+from typing import IO, TYPE_CHECKING, Any, Optional, Union
 
 import numpy as np
 import safetensors.numpy
@@ -80,6 +80,8 @@ from .torch_format import (ZIP_MAGIC, UnholdableDtypeError, is_legacy, read_lega
 from .unpickler import TORCH_DTYPES, FileDamaged, Refused, TorchDtype
 
 if TYPE_CHECKING:
+    from typing_extensions import TypeIs
+
     from .._typing import DeviceLike, FileLike, PathLike
 
     # load's map_location, as torch.load's: a device, {saved: wanted} names, or a function
@@ -93,12 +95,12 @@ CHECKSUM_KEY = "gradsheet.sha256"
 class _Encoder:
     """Nested Python values -> JSON nodes + named contiguous arrays."""
 
-    def __init__(self):
-        self.arrays = {}
-        self.objects = {}   # id(Tensor) -> its node
-        self.keep = []      # keeps the ids above valid
+    def __init__(self) -> None:
+        self.arrays: dict[str, np.ndarray] = {}
+        self.objects: dict[int, dict[str, Any]] = {}   # id(Tensor) -> its node
+        self.keep: list[Tensor] = []      # keeps the ids above valid
 
-    def _store(self, array, where):
+    def _store(self, array: np.ndarray, where: str) -> str:
         if array.dtype.kind not in "biufc" or array.dtype.name not in TORCH_DTYPES:
             raise TypeError(f"save: {where or 'the object'} is an array of dtype {array.dtype}, "
                             f"which a model file cannot hold")
@@ -112,15 +114,16 @@ class _Encoder:
         return name
 
     @staticmethod
-    def _float(value):
+    def _float(value: float) -> Union[float, dict[str, str]]:
         return value if math.isfinite(value) else {"float": repr(value)}
 
-    def encode(self, value, where):
+    def encode(self, value: Any, where: str) -> Any:
+        """The JSON node for ``value`` (at the path ``where``), its arrays stored by name."""
         from ..nn.parameter import Parameter
         if isinstance(value, Tensor):
             if id(value) in self.objects:  # one Tensor in two places: stored once
                 return self.objects[id(value)]
-            node = {"tensor": self._store(value.array, where)}
+            node: dict[str, Any] = {"tensor": self._store(value.array, where)}
             if isinstance(value, Parameter):
                 node["parameter"] = True
             if value.requires_grad:
@@ -175,18 +178,18 @@ class _Encoder:
                         f"(no pickle){hint}")
 
 
-def _float(node):
+def _float(node: Any) -> float:
     return float(node["float"]) if isinstance(node, dict) else node
 
 
 class _Decoder:
     """JSON nodes + named arrays -> the values saved."""
 
-    def __init__(self, arrays):
+    def __init__(self, arrays: dict[str, np.ndarray]) -> None:
         self.arrays = arrays
-        self.objects = {}
+        self.objects: dict[str, Tensor] = {}
 
-    def _tensor(self, node):
+    def _tensor(self, node: dict[str, Any]) -> Tensor:
         key = node["tensor"]
         if key not in self.objects:
             from ..nn.parameter import Parameter
@@ -196,7 +199,8 @@ class _Decoder:
                 if node.get("parameter") else as_tensor(array).requires_grad_(requires_grad)
         return self.objects[key]
 
-    def decode(self, node):
+    def decode(self, node: Any) -> Any:
+        """The value a JSON node (from ``_Encoder.encode``) stands for."""
         if isinstance(node, list):
             return [self.decode(v) for v in node]
         if not isinstance(node, dict):
@@ -231,7 +235,7 @@ class _Decoder:
         raise ValueError(f"unknown node {kind!r}")
 
 
-def _check_metadata(metadata):
+def _check_metadata(metadata: Optional[dict[str, str]]) -> dict[str, str]:
     if metadata is None:
         return {}
     if not isinstance(metadata, dict) or not all(
@@ -241,11 +245,11 @@ def _check_metadata(metadata):
             if k not in (STRUCTURE_KEY, CHECKSUM_KEY)}  # rewritten by save
 
 
-def _is_path(f: object) -> TypeGuard[PathLike]:
+def _is_path(f: object) -> TypeIs[PathLike]:  # (False: f is the file object)
     return isinstance(f, (str, os.PathLike))
 
 
-def _write(data, f, who):
+def _write(data: bytes, f: FileLike, who: str) -> None:
     if _is_path(f):
         write_atomically(os.fspath(f), data)
     elif hasattr(f, "write"):
@@ -255,7 +259,7 @@ def _write(data, f, who):
                         f"{type(f).__name__}")
 
 
-def _refuse_modules(obj, who):
+def _refuse_modules(obj: object, who: str) -> None:
     if hasattr(obj, "state_dict") and not isinstance(obj, dict):
         name = type(obj).__name__
         raise TypeError(f"{who}: got a {name}, not its state: save {name.lower()}.state_dict() "
@@ -300,7 +304,7 @@ def save(obj: object, f: FileLike, pickle_module: Any = None, pickle_protocol: i
     _write(data, f, "save")
 
 
-def _tensor_digest(name, array):
+def _tensor_digest(name: str, array: np.ndarray) -> str:
     """SHA-256 of one tensor: its name, dtype, shape and little-endian bytes."""
     h = hashlib.sha256(f"{name}\0{array.dtype.str}\0{list(array.shape)}\0".encode())
     # numpy's stubs give ndarray the buffer protocol (__buffer__) on Python >= 3.12 only
@@ -308,11 +312,11 @@ def _tensor_digest(name, array):
     return h.hexdigest()
 
 
-def _checksums(arrays):
+def _checksums(arrays: dict[str, np.ndarray]) -> dict[str, str]:
     return {name: _tensor_digest(name, array) for name, array in arrays.items()}
 
 
-def _verify(arrays, metadata, where):
+def _verify(arrays: dict[str, np.ndarray], metadata: dict[str, str], where: str) -> None:
     """Check the tensors against the SHA-256 digests ``save`` stored (if it stored them)."""
     stored = metadata.get(CHECKSUM_KEY)
     if stored is None:
@@ -365,15 +369,16 @@ def to_torch_file(obj: object, f: FileLike) -> None:
     _write(torch_file_bytes(obj, name, _where(f)), f, "to_torch_file")
 
 
-def _where(f):
+def _where(f: object) -> str:
     return os.fspath(f) if _is_path(f) else str(getattr(f, "name", None) or f"a {type(f).__name__}")
 
 
-def _damaged(where, why):
+def _damaged(where: str, why: object) -> ValueError:
     return ValueError(f"load: {where} is damaged or truncated ({why}); nothing was loaded")
 
 
-def _from_safetensors(where, data, path):
+def _from_safetensors(where: str, data: Optional[bytes], path: Optional[str]
+                      ) -> tuple[dict[str, np.ndarray], dict[str, str]]:
     """(tensors by name in file order, metadata) of a safetensors file (its bytes or path)."""
     try:
         if data is None:
@@ -388,7 +393,7 @@ def _from_safetensors(where, data, path):
                          f"({err})") from None
 
 
-def _structured(arrays, metadata, where):
+def _structured(arrays: dict[str, np.ndarray], metadata: dict[str, str], where: str) -> Any:
     header = metadata.get(STRUCTURE_KEY)
     if header is None:  # a plain safetensors file (safetensors.torch.save_file, older gradsheet)
         return collections.OrderedDict((name, as_tensor(a)) for name, a in arrays.items())
@@ -466,7 +471,7 @@ def load(f: FileLike, map_location: Optional[MapLocation] = None, pickle_module:
     return _load(f, where, None, pickle_load_args, mmap)
 
 
-def _check_map_location(map_location):
+def _check_map_location(map_location: Any) -> None:
     from ..devices import check
     if map_location is None or isinstance(map_location, dict) or callable(map_location):
         return
@@ -475,7 +480,8 @@ def _check_map_location(map_location):
     check(map_location, "load")
 
 
-def _load(file, where, path, pickle_load_args, mmap):
+def _load(file: IO[bytes], where: str, path: Optional[str], pickle_load_args: dict[str, Any],
+          mmap: Optional[bool]) -> Any:
     start = file.tell()
     head = file.read(64)
     file.seek(start)
