@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING, Any, Callable, Optional
 
 import numpy as np
 
@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from .._typing import DType
 
 
-def _stable_sigmoid(z, e=None):
+def _stable_sigmoid(z: np.ndarray, e: Optional[np.ndarray] = None) -> np.ndarray:
     """1 / (1 + e^-z) without overflow: e^-|z| never exceeds 1. The library's one sigmoid on
     arrays (the Sigmoid op, SiLU, GLU, the logit losses' gradients).
 
@@ -34,11 +34,11 @@ def _stable_sigmoid(z, e=None):
 class Sigmoid(Function):
     """g(z) = 1 / (1 + e^(-z));  g'(z) = g(z) (1 - g(z))."""
 
-    def forward(self, z):
+    def forward(self, z: np.ndarray) -> np.ndarray:
         self.y = _stable_sigmoid(z)
         return self.y
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> np.ndarray:
         y = self.y
         return g * y * (1 - y)
 
@@ -46,11 +46,11 @@ class Sigmoid(Function):
 class Tanh(Function):
     """g(z) = (e^z - e^(-z)) / (e^z + e^(-z));  g'(z) = 1 - g(z)**2."""
 
-    def forward(self, z):
+    def forward(self, z: np.ndarray) -> np.ndarray:
         self.y = np.tanh(z)
         return self.y
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> np.ndarray:
         y = self.y
         return g * (1 - y * y)
 
@@ -58,37 +58,37 @@ class Tanh(Function):
 class ReLU(Function):
     """g(z) = max(0, z);  g'(z) = 1 if z > 0 else 0."""
 
-    def forward(self, z):
+    def forward(self, z: np.ndarray) -> np.ndarray:
         y = np.maximum(z, 0)
         self.y = y
         return y
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> np.ndarray:
         return g * (self.y > 0)
 
 
 class LeakyReLU(Function):
     """g(z) = max(eps z, z) for eps << 1 (z if z > 0 else eps z);  g'(z) = 1 if z > 0 else eps."""
 
-    def forward(self, z, negative_slope):
+    def forward(self, z: np.ndarray, negative_slope: float) -> np.ndarray:
         self.positive = z > 0
         self.slope = negative_slope
         return np.where(self.positive, z, z * negative_slope)
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> tuple[np.ndarray, None]:
         return np.where(self.positive, g, g * self.slope), None
 
 
 class ELU(Function):
     """g(z) = z if z > 0 else alpha (e^z - 1);  g'(z) = 1 if z > 0 else alpha e^z."""
 
-    def forward(self, z, alpha):
+    def forward(self, z: np.ndarray, alpha: float) -> np.ndarray:
         self.positive = ~(z <= 0)  # NaN takes this branch, as torch
         self.negative_part = np.minimum(z, 0)
         self.alpha = alpha
         return np.where(self.positive, z, alpha * np.expm1(self.negative_part))
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> tuple[np.ndarray, None]:
         # alpha e^z, not g(z) + alpha: that sum cancels to 0 for z below about -17 (float32)
         with np.errstate(under="ignore"):
             slope = self.alpha * np.exp(self.negative_part)
@@ -98,7 +98,7 @@ class ELU(Function):
 class Softplus(Function):
     """g(z) = log(1 + e^(beta z)) / beta, linear above ``threshold``;  g'(z) = sigmoid(beta z)."""
 
-    def forward(self, z, beta, threshold):
+    def forward(self, z: np.ndarray, beta: float, threshold: float) -> np.ndarray:
         bz = z * beta
         self.linear = bz > threshold
         self.bz = bz
@@ -108,18 +108,18 @@ class Softplus(Function):
             soft = (np.maximum(bz, 0) + np.log1p(np.exp(-np.abs(bz)))) / beta
         return np.where(self.linear, z, soft)
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> tuple[np.ndarray, None, None]:
         return np.where(self.linear, g, g * _stable_sigmoid(self.bz)), None, None
 
 
 class SiLU(Function):
     """g(z) = z sigmoid(z);  g'(z) = s (1 + z (1 - s)) with s = sigmoid(z)."""
 
-    def forward(self, z):
+    def forward(self, z: np.ndarray) -> np.ndarray:
         self.z, self.s = z, _stable_sigmoid(z)
         return z * self.s
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> np.ndarray:
         s = self.s
         return g * s * (1 + self.z * (1 - s))
 
@@ -128,7 +128,7 @@ class GELU(Function):
     """g(z) = z Phi(z), Phi the standard normal CDF = (1 + erf(z / sqrt 2)) / 2
     (or its tanh approximation);  g'(z) = Phi(z) + z phi(z)."""
 
-    def forward(self, z, approximate):
+    def forward(self, z: np.ndarray, approximate: str) -> np.ndarray:
         self.z, self.approximate = z, approximate
         if approximate == "tanh":
             k = math.sqrt(2 / math.pi)
@@ -137,7 +137,7 @@ class GELU(Function):
         self.cdf = 0.5 * (1 + _erf(z / math.sqrt(2)))
         return z * self.cdf
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> tuple[np.ndarray, None]:
         z = self.z
         if self.approximate == "tanh":
             k = math.sqrt(2 / math.pi)
@@ -148,7 +148,7 @@ class GELU(Function):
         return g * (self.cdf + z * pdf), None
 
 
-def _erf(x):
+def _erf(x: np.ndarray) -> np.ndarray:
     """The error function, elementwise, in the input's dtype (SciPy's when installed)."""
     try:
         from scipy.special import erf
@@ -161,14 +161,14 @@ class Softmax(Function):
     """y_i = e^(z_i - max z) / sum_j e^(z_j - max z) (the shift cancels and prevents overflow);
     dL/dz = y * (dL/dy - sum_j dL/dy_j y_j)."""
 
-    def forward(self, z, dim):
+    def forward(self, z: np.ndarray, dim: int) -> np.ndarray:
         with np.errstate(under="ignore"):  # far-below-max logits get probability 0
             e = np.exp(z - np.max(z, axis=dim, keepdims=True, initial=-np.inf))
         e /= np.sum(e, axis=dim, keepdims=True)
         self.y, self.dim = e, dim
         return e
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> tuple[np.ndarray, None]:
         y = self.y
         return y * (g - np.sum(g * y, axis=self.dim, keepdims=True)), None
 
@@ -177,14 +177,14 @@ class LogSoftmax(Function):
     """y_i = z_i - log sum_j e^(z_j)  (computed as (z_i - m) - log sum_j e^(z_j - m));
     dL/dz = dL/dy - softmax(z) * sum_j dL/dy_j."""
 
-    def forward(self, z, dim):
+    def forward(self, z: np.ndarray, dim: int) -> np.ndarray:
         shifted = z - np.max(z, axis=dim, keepdims=True, initial=-np.inf)
         with np.errstate(under="ignore"):  # the max term contributes e^0 = 1, so the sum >= 1
             y = shifted - np.log(np.sum(np.exp(shifted), axis=dim, keepdims=True))
         self.y, self.dim = y, dim
         return y
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> tuple[np.ndarray, None]:
         with np.errstate(under="ignore"):
             return g - np.exp(self.y) * np.sum(g, axis=self.dim, keepdims=True), None
 
@@ -270,7 +270,7 @@ def gelu(input: Tensor, approximate: str = "none") -> Tensor:
     return GELU.apply(input, approximate)
 
 
-def _softmax_dim(op, input, dim):
+def _softmax_dim(op: str, input: Tensor, dim: Optional[int]) -> int:
     if dim is None:
         raise TypeError(f"{op}: pass dim= (the dimension that sums to one), as in PyTorch")
     if type(dim) is not int:
@@ -309,12 +309,12 @@ SELU_ALPHA = 1.6732632423543772848170429916717
 SELU_SCALE = 1.0507009873554804934193349852946
 
 
-def _write(input, op, function, *args):
+def _write(input: Tensor, op: str, function: Callable[..., Tensor], *args: Any) -> Tensor:
     """``function(input, *args)`` written into ``input`` (``F.relu(x, inplace=True)``, ``relu_``)."""
     return _inplace.assign(input, op, function, args, {})
 
 
-def _floating(op, input):
+def _floating(op: str, input: Tensor) -> Tensor:
     """Raise TypeError unless ``input`` is floating (torch has no integer kernel for ``op``)."""
     dtype = input.array.dtype if isinstance(input, Tensor) else np.asarray(input).dtype
     if dtype.kind != "f":
@@ -322,7 +322,7 @@ def _floating(op, input):
     return input
 
 
-def _promote_integer(input):
+def _promote_integer(input: Tensor) -> Tensor:
     """An integer or bool tensor as the default float dtype (torch's true division promotes)."""
     if isinstance(input, Tensor) and input.array.dtype.kind in "biu":
         from .elementwise import cast
@@ -334,12 +334,12 @@ class Hardtanh(Function):
     """g(z) = min(max(z, lo), hi);  g'(z) = 0 where z <= lo or z >= hi (the corners included,
     as torch), else 1."""
 
-    def forward(self, z, min_val, max_val):
+    def forward(self, z: np.ndarray, min_val: float, max_val: float) -> np.ndarray:
         self.outside = (z <= min_val) | (z >= max_val)
         y = np.minimum(np.maximum(z, min_val), max_val)
         return y.astype(z.dtype, copy=False) if z.dtype.kind != "f" else y
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> tuple[np.ndarray, None, None]:
         return np.where(self.outside, 0, g), None, None
 
 
@@ -347,12 +347,12 @@ class Hardswish(Function):
     """g(z) = z min(max(z + 3, 0), 6) / 6;  g'(z) = 0 for z <= -3, z / 3 + 1/2 for -3 < z < 3,
     1 for z >= 3 (torch's choice at the corners)."""
 
-    def forward(self, z):
+    def forward(self, z: np.ndarray) -> np.ndarray:
         self.z = z
         with np.errstate(invalid="ignore"):  # -inf * 0 = nan, as torch
             return z * np.minimum(np.maximum(z + 3, 0), 6) / 6
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> np.ndarray:
         z = self.z
         return g * np.where(z <= -3, 0, np.where(z < 3, z / 3 + 0.5, 1))
 
@@ -360,15 +360,15 @@ class Hardswish(Function):
 class Hardsigmoid(Function):
     """g(z) = min(max(z + 3, 0), 6) / 6;  g'(z) = 1/6 for -3 < z < 3, else 0."""
 
-    def forward(self, z):
+    def forward(self, z: np.ndarray) -> np.ndarray:
         self.inside = (z > -3) & (z < 3)
         return np.minimum(np.maximum(z + 3, 0), 6) / 6
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> np.ndarray:
         return np.where(self.inside, g / 6, 0)
 
 
-def _softplus(z):
+def _softplus(z: np.ndarray) -> np.ndarray:
     """log(1 + e^z) = max(z, 0) + log(1 + e^-|z|), without overflow."""
     with np.errstate(under="ignore"):
         return np.maximum(z, 0) + np.log1p(np.exp(-np.abs(z)))
@@ -377,12 +377,12 @@ def _softplus(z):
 class Mish(Function):
     """g(z) = z tanh(softplus(z));  g'(z) = t + z sigmoid(z) (1 - t**2), t = tanh(softplus(z))."""
 
-    def forward(self, z):
+    def forward(self, z: np.ndarray) -> np.ndarray:
         self.z, self.t = z, np.tanh(_softplus(z))
         with np.errstate(invalid="ignore"):  # nan at -inf (-inf * 0), as torch
             return z * self.t
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> np.ndarray:
         z, t = self.z, self.t
         with np.errstate(invalid="ignore"):  # nan at +-inf, as torch
             return g * (t + z * _stable_sigmoid(z) * (1 - t * t))
@@ -393,14 +393,15 @@ class ScaledELU(Function):
     (the z <= 0 branch at z = 0, the other one at NaN, as torch). SELU: a = 1.6733,
     s = 1.0507, k = 1; CELU(alpha): a = alpha, s = 1, k = 1 / alpha."""
 
-    def forward(self, z, alpha, scale, input_scale):
+    def forward(self, z: np.ndarray, alpha: float, scale: float, input_scale: float
+                ) -> np.ndarray:
         self.positive = ~(z <= 0)
         self.negative_part = np.minimum(z, 0) * input_scale
         self.coef = scale * alpha * input_scale
         self.scale = scale
         return np.where(self.positive, z * scale, (scale * alpha) * np.expm1(self.negative_part))
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> tuple[np.ndarray, None, None, None]:
         with np.errstate(under="ignore"):
             slope = self.coef * np.exp(self.negative_part)
         return np.where(self.positive, g * self.scale, g * slope), None, None, None
@@ -410,24 +411,24 @@ class LogSigmoid(Function):
     """g(z) = log sigmoid(z) = -softplus(-z) = min(z, 0) - log(1 + e^-|z|) (stable);
     g'(z) = 1 - sigmoid(z) = sigmoid(-z)."""
 
-    def forward(self, z):
+    def forward(self, z: np.ndarray) -> np.ndarray:
         self.z = z
         with np.errstate(under="ignore"):
             return np.minimum(z, 0) - np.log1p(np.exp(-np.abs(z)))
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> np.ndarray:
         return g * _stable_sigmoid(-self.z)
 
 
 class Softsign(Function):
     """g(z) = z / (1 + |z|);  g'(z) = 1 / (1 + |z|)**2."""
 
-    def forward(self, z):
+    def forward(self, z: np.ndarray) -> np.ndarray:
         self.d = 1 + np.abs(z)
         with np.errstate(invalid="ignore"):  # inf / inf = nan, as torch's z / (1 + |z|)
             return z / self.d
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> np.ndarray:
         # torch differentiates the quotient: nan at +-inf (inf / inf), 1 / (1 + |z|)**2 elsewhere
         return np.where(np.isinf(self.d), np.nan, g / (self.d * self.d))
 
@@ -436,10 +437,10 @@ class Softmin(Softmax):
     """y = softmax(-z) along dim: y_i = e^(-z_i) / sum_j e^(-z_j);
     dL/dz = -y * (dL/dy - sum_j dL/dy_j y_j)."""
 
-    def forward(self, z, dim):
+    def forward(self, z: np.ndarray, dim: int) -> np.ndarray:
         return Softmax.forward(self, -z, dim)
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> tuple[np.ndarray, None]:
         return -Softmax.backward(self, g)[0], None
 
 
@@ -447,12 +448,12 @@ class GLU(Function):
     """GLU(a, b) = a sigmoid(b), a and b the two halves of z along dim;
     dL/da = g sigmoid(b), dL/db = g a sigmoid(b) (1 - sigmoid(b))."""
 
-    def forward(self, z, dim):
+    def forward(self, z: np.ndarray, dim: int) -> np.ndarray:
         a, b = np.split(z, 2, axis=dim)
         self.a, self.s, self.dim = a, _stable_sigmoid(b), dim
         return a * self.s
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> tuple[np.ndarray, None]:
         s = self.s
         gs = g * s
         return np.concatenate([gs, gs * self.a * (1 - s)], axis=self.dim), None
@@ -463,13 +464,13 @@ class PReLU(Function):
     dg/dz = 1 if z > 0 else w (w at z = 0, as torch);  dL/dw_c = sum over channel c of
     dL/dy z where z <= 0."""
 
-    def forward(self, z, w):
+    def forward(self, z: np.ndarray, w: np.ndarray) -> np.ndarray:
         self.w_shape = w.shape
         self.w = w.reshape((-1,) + (1,) * (z.ndim - 2)) if w.size > 1 else w.reshape(())
         self.z, self.positive = z, z > 0
         return np.where(self.positive, z, self.w * z)
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> tuple[Optional[np.ndarray], Optional[np.ndarray]]:
         grad_z = grad_w = None
         if self.needs_grad(0):
             grad_z = np.where(self.positive, g, g * self.w)
@@ -487,23 +488,23 @@ class PReLU(Function):
 class Threshold(Function):
     """y = value where z <= threshold else z;  dy/dz = 0 where z <= threshold, else 1."""
 
-    def forward(self, z, threshold, value):
+    def forward(self, z: np.ndarray, threshold: float, value: float) -> np.ndarray:
         self.below = z <= threshold
         y = np.where(self.below, value, z)
         return y.astype(z.dtype, copy=False)
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> tuple[np.ndarray, None, None]:
         return np.where(self.below, 0, g), None, None
 
 
 class Tanhshrink(Function):
     """g(z) = z - tanh(z);  g'(z) = tanh(z)**2."""
 
-    def forward(self, z):
+    def forward(self, z: np.ndarray) -> np.ndarray:
         self.t = np.tanh(z)
         return z - self.t
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> np.ndarray:
         return g * self.t * self.t
 
 
@@ -511,22 +512,22 @@ class Softshrink(Function):
     """g(z) = z - lambd if z > lambd, z + lambd if z < -lambd, else 0;
     g'(z) = 1 where |z| > lambd, else 0 (NaN passes, as torch)."""
 
-    def forward(self, z, lambd):
+    def forward(self, z: np.ndarray, lambd: float) -> np.ndarray:
         self.kept = ~((z >= -lambd) & (z <= lambd))
         return np.where(self.kept, z - lambd * np.sign(z), 0)
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> tuple[np.ndarray, None]:
         return np.where(self.kept, g, 0), None
 
 
 class Hardshrink(Function):
     """g(z) = z where |z| > lambd, else 0;  g'(z) = 1 where |z| > lambd, else 0 (NaN passes)."""
 
-    def forward(self, z, lambd):
+    def forward(self, z: np.ndarray, lambd: float) -> np.ndarray:
         self.kept = ~((z >= -lambd) & (z <= lambd))
         return np.where(self.kept, z, 0)
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> tuple[np.ndarray, None]:
         return np.where(self.kept, g, 0), None
 
 
@@ -534,14 +535,14 @@ class RReLU(Function):
     """Training: g(z) = z if z > 0 else a z, a ~ U(lower, upper) drawn per element (for z <= 0);
     g'(z) = 1 if z > 0 else that same a."""
 
-    def forward(self, z, lower, upper):
+    def forward(self, z: np.ndarray, lower: float, upper: float) -> np.ndarray:
         draw_dtype = z.dtype if z.dtype in (np.float32, np.float64) else np.dtype(np.float32)
         u = backend.default_generator().random(z.shape, dtype=draw_dtype)
         slope = np.where(z > 0, 1, lower + (upper - lower) * u).astype(z.dtype, copy=False)
         self.slope = slope
         return z * slope
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> tuple[np.ndarray, None, None]:
         return g * self.slope, None, None
 
 

@@ -12,7 +12,7 @@ number is accepted for either operand (a constant).
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, NoReturn, Optional
 
 import numpy as np
 
@@ -29,16 +29,17 @@ if TYPE_CHECKING:
 _LN2 = math.log(2.0)
 
 
-def _quiet():
+def _quiet() -> np.errstate:
     """NumPy's floating-point warnings off: inf and NaN are the values torch gives, silently."""
     return np.errstate(all="ignore")
 
 
-def _array(x):
+def _array(x: Any) -> np.ndarray:
     return x.array if isinstance(x, Tensor) else np.asarray(x)
 
 
-def _prepare(op, a, b, floating=False, kinds="biufc"):
+def _prepare(op: str, a: TensorLike, b: TensorLike, floating: bool = False,
+             kinds: str = "biufc") -> tuple[Any, Any, np.dtype]:
     """Both operands in their common (PyTorch) dtype, checked: at least one is a Tensor and the
     dtype's kind is one of ``kinds`` (b bool, iu integer, f floating, c complex)."""
     if not isinstance(a, Tensor) and not isinstance(b, Tensor):
@@ -55,7 +56,7 @@ def _prepare(op, a, b, floating=False, kinds="biufc"):
     return a, b, dtype
 
 
-def _nonzero_divisor(op, b, dtype):
+def _nonzero_divisor(op: str, b: Any, dtype: np.dtype) -> None:
     """Integer division by zero raises, as torch's ZeroDivisionError (NumPy would give 0)."""
     if dtype.kind in "biu" and np.any(_array(b) == 0):
         raise RuntimeError(f"{op}: ZeroDivisionError (integer division by zero)")
@@ -64,18 +65,18 @@ def _nonzero_divisor(op, b, dtype):
 class _Quiet(_Binary):
     """``_Binary`` (errors name the op and both shapes) with NumPy's warnings off."""
 
-    def forward(self, a, b):
+    def forward(self, a: Any, b: Any) -> np.ndarray:
         with _quiet():
             return super().forward(a, b)
 
 
-def _floor_division(a, b):
+def _floor_division(a: Any, b: Any) -> np.ndarray:
     """floor(a / b) as torch's div(rounding_mode='floor'): exact for integers, and for floats
     Python's fmod-based quotient (a / b where b is 0)."""
     return np.floor_divide(a, b)
 
 
-def _trunc_division(a, b):
+def _trunc_division(a: Any, b: Any) -> np.ndarray:
     """a / b rounded towards zero (torch's rounding_mode='trunc'): C's integer division for
     integers, trunc(a / b) for floats."""
     if np.result_type(a, b).kind in "biu":
@@ -91,11 +92,11 @@ class Atan2(_Quiet):
 
     op = "atan2"
 
-    def compute(self, a, b):
+    def compute(self, a: Any, b: Any) -> np.ndarray:
         self.a, self.b = a, b
         return np.arctan2(a, b)
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> tuple[Optional[np.ndarray], Optional[np.ndarray]]:
         a, b = self.a, self.b
         with _quiet():
             denominator = a * a + b * b
@@ -109,11 +110,11 @@ class Fmod(_Quiet):
 
     op = "fmod"
 
-    def compute(self, a, b):
+    def compute(self, a: Any, b: Any) -> np.ndarray:
         self.a, self.b = a, b
         return np.fmod(a, b)
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> tuple[np.ndarray, Optional[np.ndarray]]:
         with _quiet():
             return g, (-g * np.trunc(self.a / self.b) if self.needs_grad(1) else None)
 
@@ -123,14 +124,14 @@ class Remainder(_Quiet):
 
     op = "remainder"
 
-    def compute(self, a, b):
+    def compute(self, a: Any, b: Any) -> np.ndarray:
         self.a, self.b = a, b
         if np.result_type(a, b).kind in "biu":
             return np.remainder(a, b)
         mod = np.fmod(a, b)
         return np.where((mod != 0) & ((np.asarray(b) < 0) != (mod < 0)), mod + b, mod)
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> tuple[np.ndarray, Optional[np.ndarray]]:
         with _quiet():
             return g, (-g * _floor_division(self.a, self.b) if self.needs_grad(1) else None)
 
@@ -141,10 +142,10 @@ class FloorDivide(_Quiet):
 
     op = "floor_divide"
 
-    def compute(self, a, b):
+    def compute(self, a: Any, b: Any) -> np.ndarray:
         return _floor_division(a, b)
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> NoReturn:
         raise RuntimeError("floor_divide: the derivative for floor_divide is not implemented "
                            "(as torch); div(a, b, rounding_mode='floor') has gradient 0")
 
@@ -153,7 +154,7 @@ class RoundedDivide(Function):
     """y = a / b rounded towards zero ('trunc') or down ('floor');  dy/da = dy/db = 0 (torch's
     div with a rounding_mode)."""
 
-    def forward(self, a, b, mode):
+    def forward(self, a: Any, b: Any, mode: str) -> np.ndarray:
         with _quiet():
             try:
                 return _trunc_division(a, b) if mode == "trunc" else _floor_division(a, b)
@@ -161,7 +162,7 @@ class RoundedDivide(Function):
                 elementwise._check_broadcast("div", a, b)
                 raise
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> tuple[np.ndarray, np.ndarray, None]:
         return np.zeros_like(g), np.zeros_like(g), None
 
 
@@ -170,12 +171,12 @@ class Hypot(_Quiet):
 
     op = "hypot"
 
-    def compute(self, a, b):
+    def compute(self, a: Any, b: Any) -> np.ndarray:
         self.a, self.b = a, b
         self.y = np.hypot(a, b)
         return self.y
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> tuple[Optional[np.ndarray], Optional[np.ndarray]]:
         with _quiet():
             return (g * self.a / self.y if self.needs_grad(0) else None,
                     g * self.b / self.y if self.needs_grad(1) else None)
@@ -185,7 +186,7 @@ class Lerp(Function):
     """y = a + w (b - a) (computed as b - (b - a)(1 - w) where |w| >= 1/2, as torch);
     dy/da = 1 - w, dy/db = w, dy/dw = b - a."""
 
-    def forward(self, a, b, w):
+    def forward(self, a: Any, b: Any, w: Any) -> np.ndarray:
         self.a, self.b, self.w = a, b, w
         with _quiet():
             try:
@@ -195,7 +196,8 @@ class Lerp(Function):
                 raise ValueError(f"lerp: shapes {shapes} do not broadcast (trailing dimensions "
                                  "must be equal or 1)") from None
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray
+                 ) -> tuple[Optional[np.ndarray], Optional[np.ndarray], Optional[np.ndarray]]:
         a, b, w = self.a, self.b, self.w
         with _quiet():
             return (g * (1 - w) if self.needs_grad(0) else None,
@@ -209,12 +211,12 @@ class LogAddExp(_Quiet):
 
     op = "logaddexp"
 
-    def compute(self, a, b):
+    def compute(self, a: Any, b: Any) -> np.ndarray:
         self.a, self.b = a, b
         m = np.maximum(a, b)
         return np.where(np.isinf(a) & (a == b), a, m + np.log1p(np.exp(-np.abs(a - b))))
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> tuple[Optional[np.ndarray], Optional[np.ndarray]]:
         a, b = self.a, self.b
         with _quiet():
             return (g / (1 + np.exp(b - a)) if self.needs_grad(0) else None,
@@ -227,20 +229,20 @@ class LogAddExp2(_Quiet):
 
     op = "logaddexp2"
 
-    def compute(self, a, b):
+    def compute(self, a: Any, b: Any) -> np.ndarray:
         self.a, self.b = a, b
         m = np.maximum(a, b)
         return np.where(np.isinf(a) & (a == b), a,
                         m + np.log1p(np.exp2(-np.abs(a - b))) * (1 / _LN2))
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> tuple[Optional[np.ndarray], Optional[np.ndarray]]:
         a, b = self.a, self.b
         with _quiet():
             return (g / (1 + np.exp2(b - a)) if self.needs_grad(0) else None,
                     g / (1 + np.exp2(a - b)) if self.needs_grad(1) else None)
 
 
-def _xlogy(x, y):
+def _xlogy(x: Any, y: Any) -> np.ndarray:
     """x log y, 0 where x == 0 (even at y = 0 or y = inf), NaN where y is NaN."""
     return np.where(np.isnan(y), np.nan, np.where(x == 0, 0, x * np.log(y)))
 
@@ -251,11 +253,11 @@ class Xlogy(_Quiet):
 
     op = "xlogy"
 
-    def compute(self, a, b):
+    def compute(self, a: Any, b: Any) -> np.ndarray:
         self.a, self.b = a, b
         return _xlogy(a, b).astype(np.result_type(a, b), copy=False)
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> tuple[Optional[np.ndarray], Optional[np.ndarray]]:
         a, b = self.a, self.b
         with _quiet():
             grad_a = grad_b = None
@@ -272,12 +274,12 @@ class Copysign(_Quiet):
 
     op = "copysign"
 
-    def compute(self, a, b):
+    def compute(self, a: Any, b: Any) -> np.ndarray:
         self.a = a
         self.y = np.copysign(a, b)
         return self.y
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> tuple[Optional[np.ndarray], Optional[np.ndarray]]:
         with _quiet():
             a = self.a
             grad_a = g * np.where(a == 0, 0, self.y / np.where(a == 0, 1, a)) \
@@ -291,11 +293,11 @@ class Fmax(_Quiet):
 
     op = "fmax"
 
-    def compute(self, a, b):
+    def compute(self, a: Any, b: Any) -> np.ndarray:
         self.to_a = (a >= b) | np.isnan(b)
         return np.where(self.to_a, a, b)  # not np.fmax: fmax(-0.0, 0.0) is -0.0 in torch
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         return np.where(self.to_a, g, 0), np.where(self.to_a, 0, g)
 
 
@@ -305,11 +307,11 @@ class Fmin(_Quiet):
 
     op = "fmin"
 
-    def compute(self, a, b):
+    def compute(self, a: Any, b: Any) -> np.ndarray:
         self.to_a = (a <= b) | np.isnan(b)
         return np.where(self.to_a, a, b)  # ties keep a's signed zero, as torch
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         return np.where(self.to_a, g, 0), np.where(self.to_a, 0, g)
 
 
@@ -441,14 +443,14 @@ def fmin(input: Tensor, other: TensorLike) -> Tensor:
     return Fmin.apply(a, b)
 
 
-def _double(x):
+def _double(x: TensorLike) -> Any:
     """x in float64 (complex128 for complex): a differentiable cast for tensors."""
     if isinstance(x, Tensor):
         return cast(x, np.complex128 if x.array.dtype.kind == "c" else np.float64)
-    x = _operand(x)
-    if isinstance(x, np.ndarray):
-        return x.astype(np.complex128 if x.dtype.kind == "c" else np.float64)
-    return x if isinstance(x, complex) else float(x)
+    value = _operand(x)
+    if isinstance(value, np.ndarray):
+        return value.astype(np.complex128 if value.dtype.kind == "c" else np.float64)
+    return value if isinstance(value, complex) else float(value)
 
 
 @tensor_method("float_power")

@@ -20,8 +20,12 @@ from . import promotion
 if TYPE_CHECKING:
     from .._typing import DType, TensorLike
 
+# Operands are typed Any: before a node, a Tensor, an array or a Python number; in a node's
+# forward, an array or a Python number (a constant). (Not an alias of Any: mypy picks NumPy's
+# overloads differently for one, np.where(c, a, b) becoming its one-argument form.)
 
-def _operand(x):
+
+def _operand(x: object) -> Any:
     """A Tensor passes through; a NumPy scalar becomes a Python number so it cannot promote dtype."""
     if isinstance(x, np.generic):  # first: np.float64 is also a float
         return x.item()
@@ -32,7 +36,7 @@ def _operand(x):
     raise TypeError(f"unsupported operand type {type(x).__name__}")
 
 
-def _operands(a, b, floating=False):
+def _operands(a: Any, b: Any, floating: bool = False) -> tuple[Any, Any]:
     """The operands of a binary op, converted to the dtype PyTorch gives the result
     (``promotion.result_type``; ``floating``: true division, an integer result becomes the
     default float dtype). Python numbers need no conversion (NumPy keeps an array's dtype
@@ -46,7 +50,7 @@ def _operands(a, b, floating=False):
     return _convert(a, target), _convert(b, target)
 
 
-def _fits(x, other):
+def _fits(x: Any, other: Any) -> bool:
     """x is a float tensor and ``other`` a Python number or a tensor of the same dtype."""
     if not isinstance(x, Tensor) or x.array.dtype.kind != "f":
         return False
@@ -54,7 +58,7 @@ def _fits(x, other):
                                                and other.array.dtype == x.array.dtype)
 
 
-def _convert(x, dtype):
+def _convert(x: Any, dtype: Optional[np.dtype]) -> Any:
     """A tensor or an array constant in ``dtype`` (between floats a differentiable cast);
     Python numbers are weak already."""
     if isinstance(x, Tensor):
@@ -64,7 +68,7 @@ def _convert(x, dtype):
     return x
 
 
-def _check_broadcast(op, a, b):
+def _check_broadcast(op: str, a: Any, b: Any) -> None:
     shape_a, shape_b = np.shape(a), np.shape(b)
     try:
         np.broadcast_shapes(shape_a, shape_b)
@@ -79,7 +83,7 @@ class _Binary(Function):
     op = ""
     compute: Callable[..., np.ndarray]  # each op's y = f(a, b) on arrays
 
-    def forward(self, a, b):
+    def forward(self, a: Any, b: Any) -> np.ndarray:
         try:
             return self.compute(a, b)
         except ValueError:
@@ -92,10 +96,10 @@ class Add(_Binary):
 
     op = "add"
 
-    def compute(self, a, b):
+    def compute(self, a: Any, b: Any) -> np.ndarray:
         return a + b
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         return g, g
 
 
@@ -104,10 +108,10 @@ class Sub(_Binary):
 
     op = "sub"
 
-    def compute(self, a, b):
+    def compute(self, a: Any, b: Any) -> np.ndarray:
         return a - b
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> tuple[np.ndarray, Optional[np.ndarray]]:
         return g, (-g if self.needs_grad(1) else None)
 
 
@@ -116,11 +120,11 @@ class Mul(_Binary):
 
     op = "mul"
 
-    def compute(self, a, b):
+    def compute(self, a: Any, b: Any) -> np.ndarray:
         self.a, self.b = a, b
         return a * b
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> tuple[Optional[np.ndarray], Optional[np.ndarray]]:
         return (g * self.b if self.needs_grad(0) else None,
                 g * self.a if self.needs_grad(1) else None)
 
@@ -130,11 +134,11 @@ class Div(_Binary):
 
     op = "div"
 
-    def compute(self, a, b):
+    def compute(self, a: Any, b: Any) -> np.ndarray:
         self.a, self.b = a, b
         return a / b
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> tuple[np.ndarray, Optional[np.ndarray]]:
         grad_a = g / self.b
         grad_b = -grad_a * self.a / self.b if self.needs_grad(1) else None
         return grad_a, grad_b
@@ -146,12 +150,12 @@ class Pow(_Binary):
 
     op = "pow"
 
-    def compute(self, a, p):
+    def compute(self, a: Any, p: Any) -> np.ndarray:
         self.a, self.p = a, p
         self.y = _power(a, p)
         return self.y
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> tuple[Optional[np.ndarray], Optional[np.ndarray]]:
         a, p = self.a, self.p
         grad_a = grad_p = None
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
@@ -163,7 +167,7 @@ class Pow(_Binary):
         return grad_a, grad_p
 
 
-def _power(a, p):
+def _power(a: Any, p: Any) -> np.ndarray:
     """a ** p as torch computes it: a number exponent of 0.5 or -0.5 is sqrt or 1 / sqrt (so
     (-inf) ** 0.5 is NaN and (-0.0) ** 0.5 is -0.0, where C's pow gives inf and 0.0)."""
     if isinstance(p, float) and (p == 0.5 or p == -0.5) and isinstance(a, np.ndarray):
@@ -176,54 +180,54 @@ def _power(a, p):
 class Neg(Function):
     """y = -x;  dy/dx = -1."""
 
-    def forward(self, x):
+    def forward(self, x: np.ndarray) -> np.ndarray:
         return -x
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> np.ndarray:
         return -g
 
 
 class Exp(Function):
     """y = e**x;  dy/dx = y."""
 
-    def forward(self, x):
+    def forward(self, x: np.ndarray) -> np.ndarray:
         self.y = np.exp(x)
         return self.y
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> np.ndarray:
         return g * self.y
 
 
 class Log(Function):
     """y = log(x) (natural);  dy/dx = 1 / x."""
 
-    def forward(self, x):
+    def forward(self, x: np.ndarray) -> np.ndarray:
         self.x = x
         return np.log(x)
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> np.ndarray:
         return g / self.x
 
 
 class Sqrt(Function):
     """y = sqrt(x);  dy/dx = 1 / (2 * y)."""
 
-    def forward(self, x):
+    def forward(self, x: np.ndarray) -> np.ndarray:
         self.y = np.sqrt(x)
         return self.y
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> np.ndarray:
         return g / (2 * self.y)
 
 
 class Abs(Function):
     """y = |x|;  dy/dx = sign(x) (0 at 0, as PyTorch)."""
 
-    def forward(self, x):
+    def forward(self, x: np.ndarray) -> np.ndarray:
         self.x = x
         return np.abs(x)
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> np.ndarray:
         return g * np.sign(self.x)
 
 
@@ -234,11 +238,12 @@ class Clip(Function):
     A tie x = lo or x = hi sends the gradient to x alone, and x < lo = hi sends it nowhere.
     """
 
-    def forward(self, x, lo, hi):
+    def forward(self, x: np.ndarray, lo: Any, hi: Any) -> np.ndarray:
         self.x, self.lo, self.hi = x, lo, hi
         return np.clip(x, lo, hi)
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray
+                 ) -> tuple[Optional[np.ndarray], Optional[np.ndarray], Optional[np.ndarray]]:
         x, lo, hi = self.x, self.lo, self.hi
         has_lo, has_hi = lo is not None, hi is not None
         zero = np.zeros((), dtype=g.dtype)
@@ -258,11 +263,11 @@ class Maximum(_Binary):
 
     op = "maximum"
 
-    def compute(self, a, b):
+    def compute(self, a: Any, b: Any) -> np.ndarray:
         self.a, self.b = a, b
         return np.maximum(a, b)
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         return _split_by_winner(g, self.a, self.b, np.greater)
 
 
@@ -271,15 +276,16 @@ class Minimum(_Binary):
 
     op = "minimum"
 
-    def compute(self, a, b):
+    def compute(self, a: Any, b: Any) -> np.ndarray:
         self.a, self.b = a, b
         return np.minimum(a, b)
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         return _split_by_winner(g, self.a, self.b, np.less)
 
 
-def _split_by_winner(g, a, b, wins):
+def _split_by_winner(g: np.ndarray, a: Any, b: Any, wins: np.ufunc
+                     ) -> tuple[np.ndarray, np.ndarray]:
     share_a = wins(a, b) + 0.5 * (a == b)
     return g * share_a.astype(g.dtype), g * (1 - share_a).astype(g.dtype)
 
@@ -287,11 +293,11 @@ def _split_by_winner(g, a, b, wins):
 class Where(Function):
     """y = a where cond else b;  dy/da = cond, dy/db = not cond."""
 
-    def forward(self, cond, a, b):
+    def forward(self, cond: Any, a: Any, b: Any) -> np.ndarray:
         self.cond = np.asarray(cond, dtype=bool)
         return np.where(self.cond, a, b)
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> tuple[None, Optional[np.ndarray], Optional[np.ndarray]]:
         zero = np.zeros((), dtype=g.dtype)
         return (None,
                 np.where(self.cond, g, zero) if self.needs_grad(1) else None,
@@ -301,21 +307,21 @@ class Where(Function):
 class Cast(Function):
     """y = x converted to another dtype;  the gradient is converted back."""
 
-    def forward(self, x, dtype):
+    def forward(self, x: np.ndarray, dtype: DType) -> np.ndarray:
         self.dtype = x.dtype
         return x.astype(dtype, copy=False)
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> tuple[np.ndarray, None]:
         return g.astype(self.dtype, copy=False), None
 
 
 class Clone(Function):
     """y = a copy of x;  dy/dx = 1."""
 
-    def forward(self, x):
+    def forward(self, x: np.ndarray) -> np.ndarray:
         return x.copy()
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> np.ndarray:
         return g
 
 

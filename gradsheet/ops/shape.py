@@ -32,15 +32,15 @@ class _View(Function):
 
     argument: Any  # what the view op was applied with (a shape, dims), set by its forward
 
-    def write_back(self, base, value):
+    def write_back(self, base: Tensor, value: Tensor) -> None:
         """Record ``base = inverse_view(value)``: the change made to the view, on its base."""
         inplace.write(base, "view", lambda source: self.inverse_view(value), [value])
 
-    def rebuild(self, base):
+    def rebuild(self, base: Tensor) -> Tensor:
         """The view again, of base's new value."""
         return type(self).apply(base, self.argument)
 
-    def inverse_view(self, value):
+    def inverse_view(self, value: Tensor) -> Tensor:
         """The base whose view is ``value`` (a Tensor, recorded): the view op undone."""
         raise NotImplementedError
 
@@ -48,7 +48,7 @@ class _View(Function):
 class Reshape(_View):
     """y = x with a new shape (same elements, row-major order);  dL/dx = reshape(dL/dy)."""
 
-    def forward(self, x, shape):
+    def forward(self, x: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
         self.shape, self.argument = x.shape, shape
         try:
             y = x.reshape(shape)
@@ -58,10 +58,10 @@ class Reshape(_View):
         self.view_of_input = y.base is not None and np.shares_memory(y, x)
         return y
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> tuple[np.ndarray, None]:
         return g.reshape(self.shape), None
 
-    def inverse_view(self, value):
+    def inverse_view(self, value: Tensor) -> Tensor:
         return reshape(value, self.shape)
 
 
@@ -70,14 +70,14 @@ class Permute(_View):
 
     view_of_input = True
 
-    def forward(self, x, dims):
+    def forward(self, x: np.ndarray, dims: tuple[int, ...]) -> np.ndarray:
         self.inverse, self.argument = tuple(np.argsort(dims)), dims
         return np.transpose(x, dims)
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> tuple[np.ndarray, None]:
         return np.transpose(g, self.inverse), None
 
-    def inverse_view(self, value):
+    def inverse_view(self, value: Tensor) -> Tensor:
         return Permute.apply(value, self.inverse)
 
 
@@ -85,10 +85,10 @@ class Expand(Function):
     """y = x broadcast to a larger shape;  dL/dx = dL/dy summed over the broadcast axes
     (the engine's unbroadcast does the sum)."""
 
-    def forward(self, x, shape):
+    def forward(self, x: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
         return np.broadcast_to(x, shape)
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> tuple[np.ndarray, None]:
         return g, None
 
 
@@ -97,13 +97,13 @@ class Concatenate(Function):
     (an empty 1-d x_k that ``skip`` names is left out, as torch.cat does, and gets an empty
     gradient)."""
 
-    def forward(self, *arrays, dim, skip=()):
+    def forward(self, *arrays: np.ndarray, dim: int, skip: tuple[int, ...] = ()) -> np.ndarray:
         self.dim, self.skip = dim, skip
         kept = [a for i, a in enumerate(arrays) if i not in skip]
         self.bounds = np.cumsum([a.shape[dim] for a in kept])[:-1]
         return np.concatenate(kept, axis=dim)
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> tuple[np.ndarray, ...]:
         pieces = iter(np.split(g, self.bounds, axis=self.dim))
         return tuple(np.zeros((0,), g.dtype) if i in self.skip else next(pieces)
                      for i in range(len(self.bounds) + 1 + len(self.skip)))
@@ -112,15 +112,15 @@ class Concatenate(Function):
 class Stack(Function):
     """y = [x_1, x_2, ...] stacked along a new ``dim``;  dL/dx_k = dL/dy[..., k, ...]."""
 
-    def forward(self, *arrays, dim):
+    def forward(self, *arrays: np.ndarray, dim: int) -> np.ndarray:
         self.dim = dim
         return np.stack(arrays, axis=dim)
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> tuple[np.ndarray, ...]:
         return tuple(np.moveaxis(g, self.dim, 0))
 
 
-def _dim(op, dim, ndim):
+def _dim(op: str, dim: int, ndim: int) -> int:
     if not -ndim <= dim < ndim:
         raise IndexError(f"{op}: dim {dim} is out of range for a tensor of {ndim} dimensions")
     return dim % ndim
@@ -257,7 +257,8 @@ def expand(x: Tensor, shape: Sequence[int]) -> Tensor:
     return Expand.apply(x, target)
 
 
-def _check_same_shapes(op, tensors, skip_dim=None):
+def _check_same_shapes(op: str, tensors: Sequence[Tensor], skip_dim: Optional[int] = None
+                       ) -> None:
     if not tensors:
         raise ValueError(f"{op}: expects a non-empty sequence of tensors")
     first = tensors[0].shape
@@ -269,7 +270,7 @@ def _check_same_shapes(op, tensors, skip_dim=None):
                              f"{'outside dim ' + str(skip_dim) if skip_dim is not None else ''}")
 
 
-def _promoted(tensors):
+def _promoted(tensors: Sequence[Tensor]) -> list[Tensor]:
     """The tensors converted to one dtype, PyTorch's promotion (int64 with float32 is
     float32), differentiably between floating dtypes."""
     dtype = tensors[0].dtype
@@ -278,13 +279,13 @@ def _promoted(tensors):
     return [t if t.dtype == dtype else cast(t, dtype) for t in tensors]
 
 
-def _tensors(op, tensors):
+def _tensors(op: str, tensors: Sequence[TensorLike]) -> list[Tensor]:
     if isinstance(tensors, Tensor):
         raise TypeError(f"{op}: expects a sequence of tensors, got a Tensor")
-    tensors = [t if isinstance(t, Tensor) else as_tensor(t) for t in tensors]
-    if not tensors:
+    converted = [t if isinstance(t, Tensor) else as_tensor(t) for t in tensors]
+    if not converted:
         raise ValueError(f"{op}: expects a non-empty sequence of tensors")
-    return tensors
+    return converted
 
 
 def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
@@ -362,7 +363,7 @@ def swapaxes(input: Tensor, axis0: int, axis1: int) -> Tensor:
     return transpose(input, axis0, axis1)
 
 
-def _dims_arg(op, dims, ndim):
+def _dims_arg(op: str, dims: DimLike, ndim: int) -> tuple[int, ...]:
     dims = (dims,) if isinstance(dims, (int, np.integer)) else tuple(dims)
     return tuple(_dim(op, d, builtins.max(ndim, 1)) for d in dims)
 
@@ -382,7 +383,7 @@ def movedim(input: Tensor, source: DimLike, destination: DimLike) -> Tensor:
             raise ValueError(f"movedim: repeated dim in {name} ({given})")
     if input.ndim == 0:
         return reshape(input, ())
-    order = [None] * input.ndim
+    order: list[Optional[int]] = [None] * input.ndim
     for s, d in zip(src, dst):
         order[d] = s
     rest = iter(d for d in range(input.ndim) if d not in src)
@@ -393,7 +394,7 @@ moveaxis = movedim
 
 
 # ---------------------------------------------------------------- picking along a dim
-def _start(op, start):
+def _start(op: str, start: Union[int, Tensor]) -> int:
     if isinstance(start, Tensor):
         if start.ndim or start.dtype.kind not in "iu":
             raise TypeError(f"{op}: start must be an int or a 0-d integer tensor, got a "
@@ -454,11 +455,11 @@ def unbind(input: Tensor, dim: int = 0) -> tuple[Tensor, ...]:
 class Flip(Function):
     """y = x with the order of the entries along ``dims`` reversed;  dL/dx = dL/dy flipped back."""
 
-    def forward(self, x, dims):
+    def forward(self, x: np.ndarray, dims: tuple[int, ...]) -> np.ndarray:
         self.dims = dims
         return np.flip(x, dims).copy()
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> tuple[np.ndarray, None]:
         return np.flip(g, self.dims), None
 
 
@@ -497,11 +498,12 @@ class Roll(Function):
     """y[..., (i + shift) mod n, ...] = x[..., i, ...] along each dim;  dL/dx = dL/dy rolled
     back by -shift."""
 
-    def forward(self, x, shifts, dims):
+    def forward(self, x: np.ndarray, shifts: tuple[int, ...], dims: tuple[int, ...]
+                ) -> np.ndarray:
         self.shifts, self.dims = shifts, dims
         return np.roll(x, shifts, dims)
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> tuple[np.ndarray, None, None]:
         return np.roll(g, tuple(-s for s in self.shifts), self.dims), None, None
 
 
@@ -528,18 +530,18 @@ class Repeat(Function):
     """y = x tiled ``sizes[i]`` times along each dimension i (x's shape padded with leading 1s);
     dL/dx = dL/dy summed over the copies."""
 
-    def forward(self, x, sizes):
+    def forward(self, x: np.ndarray, sizes: tuple[int, ...]) -> np.ndarray:
         self.shape = x.shape
         padded = (1,) * (len(sizes) - x.ndim) + x.shape
         self.split = tuple(n for pair in zip(sizes, padded) for n in pair)
         return np.tile(x.reshape(padded), sizes)
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> tuple[np.ndarray, None]:
         copies = tuple(range(0, len(self.split), 2))
         return g.reshape(self.split).sum(axis=copies).reshape(self.shape), None
 
 
-def _sizes(op, sizes):
+def _sizes(op: str, sizes: tuple[Any, ...]) -> tuple[int, ...]:
     sizes = _shape_args(sizes)
     if len(sizes) == 1 and type(sizes[0]).__name__ == "Size":
         sizes = tuple(sizes[0])
@@ -581,14 +583,15 @@ class RepeatInterleave(Function):
     """y = x with entry i along ``dim`` repeated repeats[i] times in place;  dL/dx_i = the sum
     of dL/dy over its copies."""
 
-    def forward(self, x, repeats, dim):
+    def forward(self, x: np.ndarray, repeats: Union[int, np.ndarray], dim: int) -> np.ndarray:
         self.shape, self.dim = x.shape, dim
         self.source = np.repeat(np.arange(x.shape[dim]), repeats)
         return np.take(x, self.source, axis=dim)
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> tuple[np.ndarray, None, None]:
         grad = np.zeros(self.shape, g.dtype)
-        np.add.at(grad, (slice(None),) * self.dim + (self.source,), g)
+        # NumPy's stubs take integer arrays for at()'s index, not a tuple with slices
+        np.add.at(grad, (slice(None),) * self.dim + (self.source,), g)  # type: ignore[arg-type]
         return grad, None, None
 
 
@@ -600,6 +603,7 @@ def repeat_interleave(input: Tensor, repeats: Union[int, Tensor, None] = None,
     input. ``repeat_interleave(counts)`` alone repeats 0, 1, 2, ... counts[i] times. The
     gradient of an entry is the sum over its copies.
     """
+    counts: Union[int, np.ndarray]  # one count for every entry, or one per entry
     if repeats is None:
         counts = _counts(input)
         return Tensor._wrap(np.repeat(np.arange(counts.size, dtype=counts.dtype), counts))
@@ -627,7 +631,7 @@ def repeat_interleave(input: Tensor, repeats: Union[int, Tensor, None] = None,
     return out
 
 
-def _counts(repeats):
+def _counts(repeats: Tensor) -> np.ndarray:
     counts = repeats.array
     if counts.dtype.kind not in "iu" or counts.ndim > 1:
         raise ValueError(f"repeat_interleave: repeats must be a 0-d or 1-d integer tensor, got "
@@ -707,7 +711,8 @@ def broadcast_tensors(*tensors: TensorLike) -> tuple[Tensor, ...]:
 
 
 # ---------------------------------------------------------------- at least n-d, stacking
-def _at_least(op, n, tensors):
+def _at_least(op: str, n: int, tensors: tuple[TensorLike, ...]
+              ) -> Union[Tensor, tuple[Tensor, ...]]:
     single = len(tensors) == 1 and isinstance(tensors[0], Tensor)
     if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
         tensors = tuple(tensors[0])
@@ -806,7 +811,8 @@ def tensor_split(input: Tensor, indices_or_sections: Union[int, Sequence[int], T
     return tuple(getitem(input, lead + (slice(a, b),)) for a, b in pairs)
 
 
-def _even_split(op, input, sections, dim, min_ndim):
+def _even_split(op: str, input: Tensor, sections: Union[int, Sequence[int], Tensor], dim: int,
+                min_ndim: int) -> tuple[Tensor, ...]:
     if input.ndim < min_ndim:
         raise ValueError(f"{op}: requires a tensor with at least {min_ndim} dimension"
                          f"{'s' if min_ndim > 1 else ''}, got shape {tuple(input.shape)}")

@@ -11,7 +11,7 @@ PyTorch's formulas evaluated there, so they are +-inf or NaN exactly where torch
 from __future__ import annotations
 
 import math
-from typing import Callable, Optional
+from typing import Any, Callable, Optional, Union
 
 import numpy as np
 
@@ -27,7 +27,7 @@ from .activation import _erf
 _scipy_special = ...  # ... until imported; then the module, or None without SciPy
 
 
-def _special():
+def _special() -> Any:
     """scipy.special, imported on the first call; None when SciPy is not installed."""
     global _scipy_special
     if _scipy_special is ...:
@@ -43,26 +43,26 @@ _TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
 _HALF_SQRT_PI = 0.5 * math.sqrt(math.pi)
 
 
-def _quiet():
+def _quiet() -> np.errstate:
     """NumPy's floating-point warnings off: inf and NaN are the values torch gives, silently."""
     return np.errstate(all="ignore")
 
 
 # ------------------------------------------------------------ special functions on arrays
-def _erfc(x):
+def _erfc(x: np.ndarray) -> np.ndarray:
     """1 - erf(x), accurate for large x (SciPy's when installed), in x's dtype."""
     if _special() is not None:
         return _special().erfc(x).astype(x.dtype, copy=False)
     return np.vectorize(math.erfc, otypes=[x.dtype])(x)
 
 
-def _erfinv(x):
+def _erfinv(x: np.ndarray) -> np.ndarray:
     """The inverse of erf on [-1, 1] (+-inf at +-1, NaN outside), in x's dtype."""
     y = _special().erfinv(x) if _special() is not None else _erfinv_fallback(x)
     return np.where(x == 0, x, y).astype(x.dtype, copy=False)  # erfinv(-0.0) = -0.0
 
 
-def _erfinv_fallback(x):
+def _erfinv_fallback(x: np.ndarray) -> np.ndarray:
     """erfinv without SciPy: Giles' single-precision approximation refined by three Newton
     steps on erf(y) = x (vectorised; float64 accuracy)."""
     x = np.asarray(x)
@@ -88,7 +88,7 @@ def _erfinv_fallback(x):
     return y.astype(x.dtype, copy=False)
 
 
-def _bessel_i0(x):
+def _bessel_i0(x: np.ndarray) -> np.ndarray:
     """The modified Bessel function I0, NaN at +-inf (as torch.i0), in x's dtype."""
     if _special() is not None:
         y = _special().i0(x)
@@ -97,7 +97,7 @@ def _bessel_i0(x):
     return np.where(np.isinf(x), np.nan, y).astype(x.dtype, copy=False)
 
 
-def _bessel_i1(x):
+def _bessel_i1(x: np.ndarray) -> np.ndarray:
     """The modified Bessel function I1 (dI0/dx), NaN at +-inf (as torch's gradient of i0)."""
     if _special() is not None:
         y = _special().i1(x)
@@ -106,7 +106,7 @@ def _bessel_i1(x):
     return np.where(np.isinf(x), np.nan, y).astype(x.dtype, copy=False)
 
 
-def _bessel_i1_fallback(x):
+def _bessel_i1_fallback(x: np.ndarray) -> np.ndarray:
     """I1 without SciPy: its power series sum_k (x/2)^(2k+1) / (k! (k+1)!) for |x| <= 15, the
     asymptotic series e^|x| / sqrt(2 pi |x|) sum_k (-1)^k a_k / |x|^k above (I1 is odd)."""
     x = np.asarray(x, dtype=np.float64)
@@ -128,13 +128,13 @@ def _bessel_i1_fallback(x):
 
 
 # ------------------------------------------------------------ input handling
-def _tensor(op, x):
+def _tensor(op: str, x: Tensor) -> Tensor:
     if not isinstance(x, Tensor):
         raise TypeError(f"{op}: argument 'input' must be a Tensor, not {type(x).__name__}")
     return x
 
 
-def _floating(op, x):
+def _floating(op: str, x: Tensor) -> Tensor:
     """x for a floating op: an integer or bool tensor becomes the default float dtype (a
     constant: such a tensor never requires grad)."""
     _tensor(op, x)
@@ -143,14 +143,14 @@ def _floating(op, x):
     return x
 
 
-def _no_bool(op, x):
+def _no_bool(op: str, x: Tensor) -> Tensor:
     _tensor(op, x)
     if x.array.dtype.kind == "b":
         raise TypeError(f"{op}: not implemented for bool tensors (as torch)")
     return x
 
 
-def _integral(x):
+def _integral(x: Tensor) -> bool:
     return x.array.dtype.kind in "biu"
 
 
@@ -160,7 +160,7 @@ class _Unary(Function):
 
     compute: Callable[..., np.ndarray]  # each op's y = f(x, *params) on arrays
 
-    def forward(self, x, *params):
+    def forward(self, x: np.ndarray, *params: Any) -> np.ndarray:
         with _quiet():
             return self.compute(x, *params)
 
@@ -168,44 +168,44 @@ class _Unary(Function):
 class Sin(_Unary):
     """y = sin x;  dy/dx = cos x."""
 
-    def compute(self, x):
+    def compute(self, x: np.ndarray) -> np.ndarray:
         self.x = x
         return np.sin(x)
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> np.ndarray:
         return g * np.cos(self.x)
 
 
 class Cos(_Unary):
     """y = cos x;  dy/dx = -sin x."""
 
-    def compute(self, x):
+    def compute(self, x: np.ndarray) -> np.ndarray:
         self.x = x
         return np.cos(x)
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> np.ndarray:
         return g * -np.sin(self.x)
 
 
 class Tan(_Unary):
     """y = tan x;  dy/dx = 1 + y**2."""
 
-    def compute(self, x):
+    def compute(self, x: np.ndarray) -> np.ndarray:
         self.y = np.tan(x)
         return self.y
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> np.ndarray:
         return g * (1 + self.y * self.y)
 
 
 class Asin(_Unary):
     """y = asin x;  dy/dx = 1 / sqrt(1 - x**2) (inf at +-1, NaN for |x| > 1)."""
 
-    def compute(self, x):
+    def compute(self, x: np.ndarray) -> np.ndarray:
         self.x = x
         return np.arcsin(x)
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> np.ndarray:
         with _quiet():
             return g / np.sqrt(1 - self.x * self.x)
 
@@ -213,11 +213,11 @@ class Asin(_Unary):
 class Acos(_Unary):
     """y = acos x;  dy/dx = -1 / sqrt(1 - x**2) (-inf at +-1, NaN for |x| > 1)."""
 
-    def compute(self, x):
+    def compute(self, x: np.ndarray) -> np.ndarray:
         self.x = x
         return np.arccos(x)
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> np.ndarray:
         with _quiet():
             return g * -(1 / np.sqrt(1 - self.x * self.x))
 
@@ -225,11 +225,11 @@ class Acos(_Unary):
 class Atan(_Unary):
     """y = atan x;  dy/dx = 1 / (1 + x**2)."""
 
-    def compute(self, x):
+    def compute(self, x: np.ndarray) -> np.ndarray:
         self.x = x
         return np.arctan(x)
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> np.ndarray:
         with _quiet():
             return g / (self.x * self.x + 1)
 
@@ -237,11 +237,11 @@ class Atan(_Unary):
 class Sinh(_Unary):
     """y = sinh x;  dy/dx = cosh x."""
 
-    def compute(self, x):
+    def compute(self, x: np.ndarray) -> np.ndarray:
         self.x = x
         return np.sinh(x)
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> np.ndarray:
         with _quiet():
             return g * np.cosh(self.x)
 
@@ -249,11 +249,11 @@ class Sinh(_Unary):
 class Cosh(_Unary):
     """y = cosh x;  dy/dx = sinh x."""
 
-    def compute(self, x):
+    def compute(self, x: np.ndarray) -> np.ndarray:
         self.x = x
         return np.cosh(x)
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> np.ndarray:
         with _quiet():
             return g * np.sinh(self.x)
 
@@ -261,11 +261,11 @@ class Cosh(_Unary):
 class Asinh(_Unary):
     """y = asinh x;  dy/dx = 1 / sqrt(x**2 + 1)."""
 
-    def compute(self, x):
+    def compute(self, x: np.ndarray) -> np.ndarray:
         self.x = x
         return np.arcsinh(x)
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> np.ndarray:
         with _quiet():
             return g / np.sqrt(self.x * self.x + 1)
 
@@ -273,11 +273,11 @@ class Asinh(_Unary):
 class Acosh(_Unary):
     """y = acosh x (NaN below 1);  dy/dx = 1 / sqrt(x**2 - 1) (as torch, also below -1)."""
 
-    def compute(self, x):
+    def compute(self, x: np.ndarray) -> np.ndarray:
         self.x = x
         return np.arccosh(x)
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> np.ndarray:
         with _quiet():
             return g / np.sqrt(self.x * self.x - 1)
 
@@ -285,11 +285,11 @@ class Acosh(_Unary):
 class Atanh(_Unary):
     """y = atanh x;  dy/dx = 1 / (1 - x**2) (inf at +-1)."""
 
-    def compute(self, x):
+    def compute(self, x: np.ndarray) -> np.ndarray:
         self.x = x
         return np.arctanh(x)
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> np.ndarray:
         with _quiet():
             return g / (1 - self.x * self.x)
 
@@ -297,11 +297,11 @@ class Atanh(_Unary):
 class Rsqrt(_Unary):
     """y = 1 / sqrt x;  dy/dx = -y**3 / 2."""
 
-    def compute(self, x):
+    def compute(self, x: np.ndarray) -> np.ndarray:
         self.y = 1 / np.sqrt(x)
         return self.y
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> np.ndarray:
         with _quiet():
             return -0.5 * g * self.y ** 3
 
@@ -309,11 +309,11 @@ class Rsqrt(_Unary):
 class Log1p(_Unary):
     """y = log(1 + x), accurate for small x;  dy/dx = 1 / (1 + x)."""
 
-    def compute(self, x):
+    def compute(self, x: np.ndarray) -> np.ndarray:
         self.x = x
         return np.log1p(x)
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> np.ndarray:
         with _quiet():
             return g / (self.x + 1)
 
@@ -321,11 +321,11 @@ class Log1p(_Unary):
 class Expm1(_Unary):
     """y = e**x - 1, accurate for small x;  dy/dx = y + 1."""
 
-    def compute(self, x):
+    def compute(self, x: np.ndarray) -> np.ndarray:
         self.y = np.expm1(x)
         return self.y
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> np.ndarray:
         with _quiet():
             return g * (self.y + 1)
 
@@ -333,11 +333,11 @@ class Expm1(_Unary):
 class Log2(_Unary):
     """y = log2 x;  dy/dx = 1 / (x log 2)."""
 
-    def compute(self, x):
+    def compute(self, x: np.ndarray) -> np.ndarray:
         self.x = x
         return np.log2(x)
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> np.ndarray:
         with _quiet():
             return g / (self.x * _LN2)
 
@@ -345,11 +345,11 @@ class Log2(_Unary):
 class Log10(_Unary):
     """y = log10 x;  dy/dx = 1 / (x log 10)."""
 
-    def compute(self, x):
+    def compute(self, x: np.ndarray) -> np.ndarray:
         self.x = x
         return np.log10(x)
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> np.ndarray:
         with _quiet():
             return g / (self.x * _LN10)
 
@@ -357,11 +357,11 @@ class Log10(_Unary):
 class Exp2(_Unary):
     """y = 2**x;  dy/dx = y log 2."""
 
-    def compute(self, x):
+    def compute(self, x: np.ndarray) -> np.ndarray:
         self.y = np.exp2(x)
         return self.y
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> np.ndarray:
         with _quiet():
             return g * self.y * _LN2
 
@@ -369,11 +369,11 @@ class Exp2(_Unary):
 class Erf(_Unary):
     """y = erf x = 2/sqrt(pi) int_0^x e^(-t**2) dt;  dy/dx = 2/sqrt(pi) e^(-x**2)."""
 
-    def compute(self, x):
+    def compute(self, x: np.ndarray) -> np.ndarray:
         self.x = x
         return _erf(x)
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> np.ndarray:
         with _quiet():
             return g * (_TWO_OVER_SQRT_PI * np.exp(-self.x * self.x))
 
@@ -381,11 +381,11 @@ class Erf(_Unary):
 class Erfc(_Unary):
     """y = erfc x = 1 - erf x;  dy/dx = -2/sqrt(pi) e^(-x**2)."""
 
-    def compute(self, x):
+    def compute(self, x: np.ndarray) -> np.ndarray:
         self.x = x
         return _erfc(x)
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> np.ndarray:
         with _quiet():
             return g * (-_TWO_OVER_SQRT_PI * np.exp(-self.x * self.x))
 
@@ -393,11 +393,11 @@ class Erfc(_Unary):
 class Erfinv(_Unary):
     """y = erfinv x (erf y = x);  dy/dx = sqrt(pi)/2 e^(y**2) (inf at +-1, NaN for |x| > 1)."""
 
-    def compute(self, x):
+    def compute(self, x: np.ndarray) -> np.ndarray:
         self.y = _erfinv(x)
         return self.y
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> np.ndarray:
         with _quiet():
             return g * (_HALF_SQRT_PI * np.exp(self.y * self.y))
 
@@ -405,21 +405,22 @@ class Erfinv(_Unary):
 class _Flat(_Unary):
     """A piecewise-constant op: its gradient is 0 everywhere (as torch), also at the jumps."""
 
-    def backward(self, g):
+    # (Round's gradient has a None for its decimals too)
+    def backward(self, g: np.ndarray) -> Union[np.ndarray, tuple[Optional[np.ndarray], ...]]:
         return np.zeros_like(g)
 
 
 class Sign(_Flat):
     """y = sign x (-1, 0 or 1; 0 for NaN, as torch);  dy/dx = 0."""
 
-    def compute(self, x):
+    def compute(self, x: np.ndarray) -> np.ndarray:
         return np.where(np.isnan(x), 0, np.sign(x)).astype(x.dtype, copy=False)
 
 
 class Sgn(_Flat):
     """y = x / |x| (0 at 0): sign x for real x;  dy/dx = 0 for real x."""
 
-    def compute(self, x):
+    def compute(self, x: np.ndarray) -> np.ndarray:
         if x.dtype.kind == "c":
             magnitude = np.abs(x)
             return np.where(magnitude == 0, 0, x / np.where(magnitude == 0, 1, magnitude))
@@ -429,52 +430,52 @@ class Sgn(_Flat):
 class Floor(_Flat):
     """y = floor x (the largest integer <= x);  dy/dx = 0."""
 
-    def compute(self, x):
+    def compute(self, x: np.ndarray) -> np.ndarray:
         return np.floor(x)
 
 
 class Ceil(_Flat):
     """y = ceil x (the smallest integer >= x);  dy/dx = 0."""
 
-    def compute(self, x):
+    def compute(self, x: np.ndarray) -> np.ndarray:
         return np.ceil(x)
 
 
 class Round(_Flat):
     """y = x rounded to ``decimals`` places, halves to even (round(2.5) = 2);  dy/dx = 0."""
 
-    def compute(self, x, decimals):
+    def compute(self, x: np.ndarray, decimals: int) -> np.ndarray:
         return np.round(x, decimals)
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> tuple[np.ndarray, None]:
         return np.zeros_like(g), None
 
 
 class Trunc(_Flat):
     """y = trunc x (x rounded towards 0);  dy/dx = 0."""
 
-    def compute(self, x):
+    def compute(self, x: np.ndarray) -> np.ndarray:
         return np.trunc(x)
 
 
 class Frac(_Unary):
     """y = x - trunc x (the fractional part, with x's sign);  dy/dx = 1."""
 
-    def compute(self, x):
+    def compute(self, x: np.ndarray) -> np.ndarray:
         return x - np.trunc(x)
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> np.ndarray:
         return g
 
 
 class Reciprocal(_Unary):
     """y = 1 / x;  dy/dx = -y**2."""
 
-    def compute(self, x):
+    def compute(self, x: np.ndarray) -> np.ndarray:
         self.y = 1 / x
         return self.y
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> np.ndarray:
         with _quiet():
             return -g * (self.y * self.y)
 
@@ -483,22 +484,23 @@ class NanToNum(_Unary):
     """y = x with NaN, +inf and -inf replaced by the given numbers;  dy/dx = 1 where x is
     finite, 0 where it was replaced."""
 
-    def compute(self, x, nan, posinf, neginf):
+    def compute(self, x: np.ndarray, nan: float, posinf: Optional[float],
+                neginf: Optional[float]) -> np.ndarray:
         self.finite = np.isfinite(x)
         return _nan_to_num(x, nan, posinf, neginf)
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> tuple[np.ndarray, None, None, None]:
         return np.where(self.finite, g, 0), None, None, None
 
 
 class Scale(_Unary):
     """y = c x for a constant c (deg2rad: c = pi/180, rad2deg: c = 180/pi);  dy/dx = c."""
 
-    def compute(self, x, c):
+    def compute(self, x: np.ndarray, c: float) -> np.ndarray:
         self.c = c
         return x * c
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> tuple[np.ndarray, None]:
         return g * self.c, None
 
 
@@ -506,13 +508,13 @@ class Sinc(_Unary):
     """y = sin(pi x) / (pi x), 1 at x = 0;  dy/dx = (pi x cos(pi x) - sin(pi x)) / (pi x**2),
     0 where pi x**2 is 0 (as torch: also where it underflows)."""
 
-    def compute(self, x):
+    def compute(self, x: np.ndarray) -> np.ndarray:
         self.x = x
         if x.dtype == np.float16:  # sin(pi x) needs more digits than half precision has (torch
             return np.sinc(x.astype(np.float32)).astype(np.float16)  # computes in float32 too)
         return np.sinc(x)
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> np.ndarray:
         x = self.x
         with _quiet():
             pi_x = math.pi * x
@@ -526,13 +528,13 @@ class Logit(_Unary):
     dy/dx = 1 / (x (1 - x)) -- with eps: 0 outside [eps, 1 - eps]; without: NaN outside
     [0, 1] and +-inf (the sign of the incoming gradient) at 0 and 1 (as torch)."""
 
-    def compute(self, x, eps):
+    def compute(self, x: np.ndarray, eps: Optional[float]) -> np.ndarray:
         self.x, self.eps = x, eps
         if eps is not None:
             x = np.where(x < eps, eps, np.where(x > 1 - eps, 1 - eps, x)).astype(x.dtype, copy=False)
         return np.log(x / (1 - x))
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> tuple[np.ndarray, None]:
         x, eps = self.x, self.eps
         with _quiet():
             slope = g / (x * (1 - x))
@@ -547,16 +549,16 @@ class I0(_Unary):
     """y = I0(x), the modified Bessel function of the first kind, order 0;  dy/dx = I1(x)
     (NaN at +-inf, as torch)."""
 
-    def compute(self, x):
+    def compute(self, x: np.ndarray) -> np.ndarray:
         self.x = x
         return _bessel_i0(x)
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> np.ndarray:
         with _quiet():
             return g * _bessel_i1(self.x)
 
 
-def _lgamma(x):
+def _lgamma(x: np.ndarray) -> np.ndarray:
     """log|Gamma(x)| (inf at 0, the negative integers and +-inf), in x's dtype."""
     if _special() is not None:
         y = _special().gammaln(x)
@@ -566,7 +568,7 @@ def _lgamma(x):
     return np.where(np.isneginf(x), np.inf, y).astype(x.dtype, copy=False)
 
 
-def _polygamma(n, x):
+def _polygamma(n: int, x: np.ndarray) -> np.ndarray:
     """The n-th derivative of digamma, psi^(n)(x), with torch's values at +-inf, in x's dtype."""
     if _special() is None:  # pragma: no cover - only without SciPy
         raise RuntimeError("digamma/polygamma need SciPy (pip install scipy)")
@@ -582,11 +584,11 @@ class Lgamma(_Unary):
     """y = log|Gamma(x)|;  dy/dx = digamma(x) = psi(x) (as torch: -inf at 0, NaN at the negative
     integers)."""
 
-    def compute(self, x):
+    def compute(self, x: np.ndarray) -> np.ndarray:
         self.x = x
         return _lgamma(x)
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> np.ndarray:
         with _quiet():
             return g * _polygamma(0, self.x)
 
@@ -595,16 +597,17 @@ class Polygamma(_Unary):
     """y = psi^(n)(x), the n-th derivative of digamma psi = (log Gamma)' (n = 0: digamma);
     dy/dx = psi^(n+1)(x)."""
 
-    def compute(self, x, n):
+    def compute(self, x: np.ndarray, n: int) -> np.ndarray:
         self.x, self.n = x, n
         return _polygamma(n, x)
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> tuple[np.ndarray, None]:
         with _quiet():
             return g * _polygamma(self.n + 1, self.x), None
 
 
-def _nan_to_num(x, nan, posinf, neginf):
+def _nan_to_num(x: np.ndarray, nan: Optional[float], posinf: Optional[float],
+                neginf: Optional[float]) -> np.ndarray:
     info = np.finfo(x.dtype)
     values = [np.asarray(info.max if posinf is None else posinf).astype(x.dtype),
               np.asarray(info.min if neginf is None else neginf).astype(x.dtype),
@@ -799,7 +802,7 @@ def digamma(input: Tensor) -> Tensor:
     return Polygamma.apply(_floating("digamma", input), 0)
 
 
-def _polygamma_order(n):
+def _polygamma_order(n: object) -> int:
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)):
         raise TypeError(f"polygamma: n must be an int, got {type(n).__name__} {n!r}")
     if n < 0:
@@ -821,7 +824,7 @@ def polygamma(n: int, input: Tensor) -> Tensor:
 
 
 # ------------------------------------------------------------ sign and rounding
-def _flat(op, cls, input, *params):
+def _flat(op: str, cls: type[Function], input: Tensor, *params: Any) -> Tensor:
     """A rounding op: an integer tensor is returned as a copy (torch keeps its dtype)."""
     _no_bool(op, input)
     if _integral(input):
@@ -901,7 +904,7 @@ def nan_to_num(input: Tensor, nan: float = 0.0, posinf: Optional[float] = None,
 
 
 # ------------------------------------------------------------ tests (bool, no gradient)
-def _test(op, fn, input):
+def _test(op: str, fn: Callable[[np.ndarray], Any], input: Tensor) -> Tensor:
     _tensor(op, input)
     return Tensor._wrap(np.asarray(fn(input.array)))
 
