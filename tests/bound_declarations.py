@@ -261,7 +261,7 @@ def declarations() -> tuple[list[str], list[str]]:
         method = inspect.unwrap(bound)
         twin = method is not bound  # an in-place twin: functools.wraps(method)
         returns = "Tensor" if twin else None
-        overloads = typing.get_overloads(method)
+        overloads = [] if twin else typing.get_overloads(method)  # (a twin returns the tensor)
         for variant in overloads:
             body += ["    @overload",
                      f"    def {name}{_signature(variant, imports, returns)}: ..."]
