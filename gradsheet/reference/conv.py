@@ -129,6 +129,7 @@ def avg_pool2d(x: Tensor, kernel_size: ShapeLike, stride: Optional[ShapeLike] = 
     padding = _pair(padding)
     cols, (N_h, N_w) = _windows(x, kernel, stride, padding, (1, 1), ceil_mode, 0.0)
     total = cols.sum(dim=2)
+    d: Union[int, Tensor]
     if divisor_override:
         d = divisor_override
     else:  # count the positions that take part: 1 on the input (and padding), 0 beyond

@@ -104,7 +104,9 @@ def rnn_cell(x_t: Tensor, h_prev: Optional[Tensor], W_ih: Tensor, W_hh: Tensor,
     g = gs.tanh if nonlinearity == "tanh" else gs.relu
     a = x_t @ W_ih.T + h_prev @ W_hh.T
     if b_ih is not None:
-        a = a + b_ih + b_hh
+        a = a + b_ih
+    if b_hh is not None:
+        a = a + b_hh
     return g(a)
 
 
