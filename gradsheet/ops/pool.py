@@ -11,7 +11,7 @@ backward writes each offset's share with a strided add (no np.add.at).
 """
 from __future__ import annotations
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Optional, Union
+from typing import TYPE_CHECKING, Any, Optional, Union
 
 import numpy as np
 
@@ -32,40 +32,40 @@ class _Axis:
 
     __slots__ = ("W", "F", "S", "P", "D", "N", "padded")
 
-    def __init__(self, W, F, S, P, D, N):
+    def __init__(self, W: int, F: int, S: int, P: int, D: int, N: int) -> None:
         self.W, self.F, self.S, self.P, self.D, self.N = W, F, S, P, D, N
         # ceil_mode's last window may run past the right padding: pad that far too
         self.padded = max(W + 2 * P, (N - 1) * S + D * (F - 1) + 1)
 
-    def offsets(self):
+    def offsets(self) -> list[slice]:
         """The slice of the padded axis that kernel offset a reads, for every a < F."""
         return [slice(a * self.D, a * self.D + self.S * (self.N - 1) + 1, self.S)
                 for a in range(self.F)]
 
     @property
-    def disjoint(self):
+    def disjoint(self) -> bool:
         """No input position lies in two windows (the span D(F-1)+1 fits in the stride)."""
         return self.D * (self.F - 1) + 1 <= self.S
 
     @property
-    def covers(self):
+    def covers(self) -> bool:
         """The windows tile the padded axis exactly: every position in exactly one window."""
         return (self.F == 1 or self.D == 1) and self.S == self.F and self.N * self.S == self.padded
 
 
-def _memory_order(a):
+def _memory_order(a: np.ndarray) -> list[int]:
     """a's axes from the slowest-varying in memory to the fastest."""
     return sorted(range(a.ndim), key=lambda i: -abs(a.strides[i]))
 
 
-def _allocate(shape, dtype, order):
+def _allocate(shape: Sequence[int], dtype: np.dtype[Any], order: Sequence[int]) -> np.ndarray:
     """An uninitialised array of ``shape`` whose axes lie in memory in ``order``: pooling keeps
     its input's layout (the convolutions hand out (N, C, H, W) views of (C, H, W, N) arrays),
     so neither it nor the next layer pays for a transposing copy."""
     return np.empty([shape[i] for i in order], dtype).transpose(np.argsort(order))
 
 
-def _laid_out(a, order):
+def _laid_out(a: np.ndarray, order: list[int]) -> np.ndarray:
     """``a`` with its axes in memory in ``order``: itself when they are, else a copy. Mixing
     layouts in one elementwise op (a gradient arriving (N, C, H, W)-contiguous from a Flatten
     against (C, H, W, N) windows) makes NumPy stride across memory: several times slower."""
@@ -80,7 +80,8 @@ class _Geometry:
     """Where the windows of a pooling lie: the input seen as (batch, C, H, W) and one _Axis
     per spatial axis (a 1-d pooling is a 2-d one over a height of 1)."""
 
-    def __init__(self, op, x, kernel_size, stride, padding, dilation, ceil_mode, dims):
+    def __init__(self, op: str, x: np.ndarray, kernel_size: ShapeLike, stride: Optional[ShapeLike],
+                 padding: ShapeLike, dilation: ShapeLike, ceil_mode: bool, dims: int) -> None:
         if x.ndim not in (dims + 1, dims + 2):
             layout = "(N, C, H, W)" if dims == 2 else "(N, C, L)"
             raise ValueError(f"{op}: expected a {dims + 1}-d (unbatched) or {dims + 2}-d "
@@ -115,7 +116,7 @@ class _Geometry:
         self.disjoint = self.h.disjoint and self.w.disjoint
         self.covers = self.h.covers and self.w.covers
 
-    def real(self, k):
+    def real(self, k: int) -> Optional[np.ndarray]:
         """Where kernel offset k reads the input itself, not padding: an (N_h, N_w) mask, or
         None when no window reaches into padding."""
         h, w = self.h, self.w
@@ -127,7 +128,7 @@ class _Geometry:
             masks.append((start >= 0) & (start < axis.W))
         return masks[0][:, None] & masks[1][None, :]
 
-    def padded(self, x, fill):
+    def padded(self, x: np.ndarray, fill: float) -> np.ndarray:
         """x as (batch, C, H, W) with P rows/columns of ``fill`` around (and ceil_mode's extra)."""
         x4 = x.reshape(self.shape4)
         h, w = self.h, self.w
@@ -138,7 +139,8 @@ class _Geometry:
         out[..., h.P:h.P + h.W, w.P:w.P + w.W] = x4
         return out
 
-    def gradient_buffer(self, padded_shape, dtype, order):
+    def gradient_buffer(self, padded_shape: tuple[int, ...], dtype: np.dtype[Any],
+                        order: list[int]) -> np.ndarray:
         """The array the backward writes the windows' gradients into, laid out in memory as
         the input: uninitialised only when the windows write every element exactly once."""
         out = _allocate(padded_shape, dtype, order)
@@ -146,7 +148,7 @@ class _Geometry:
             out.fill(0)
         return out
 
-    def unpad(self, grad):
+    def unpad(self, grad: np.ndarray) -> np.ndarray:
         """The gradient with respect to the unpadded input, in the input's shape."""
         h, w = self.h, self.w
         if grad.shape[-2:] != (h.W, w.W):
@@ -162,7 +164,7 @@ class MaxPool(Function):
     window's last NaN, as in PyTorch.
     """
 
-    def forward(self, x, geometry, return_indices):
+    def forward(self, x: np.ndarray, geometry: _Geometry, return_indices: bool) -> np.ndarray:
         self.geometry = geometry
         xp = geometry.padded(x, -np.inf)
         out: Optional[np.ndarray] = None
@@ -189,17 +191,18 @@ class MaxPool(Function):
         assert out is not None  # a pooling window has at least one position
         self.xp, self.out = xp, out
         if return_indices:
+            assert winner is not None  # made with out
             self.indices = self._flat_indices(winner)
         return out.reshape(geometry.out_shape)
 
-    def _flat_indices(self, winner):
+    def _flat_indices(self, winner: np.ndarray) -> np.ndarray:
         """PyTorch's indices: the row-major position in the unpadded H x W plane of each max."""
         h, w = self.geometry.h, self.geometry.w
         row = np.arange(h.N)[:, None] * h.S - h.P + (winner // w.F) * h.D
         col = np.arange(w.N)[None, :] * w.S - w.P + (winner % w.F) * w.D
         return (row * w.W + col).reshape(self.geometry.out_shape)
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> np.ndarray:
         geometry, xp, out = self.geometry, self.xp, self.out
         g = _laid_out(g.reshape(out.shape), _memory_order(out))
         grad = geometry.gradient_buffer(xp.shape, g.dtype, _memory_order(xp))
@@ -240,21 +243,24 @@ class AvgPool(Function):
     window (without it), or ``divisor_override``.
     """
 
-    def forward(self, x, geometry, count_include_pad, divisor_override):
+    def forward(self, x: np.ndarray, geometry: _Geometry, count_include_pad: bool,
+                divisor_override: Optional[int]) -> np.ndarray:
         self.geometry = geometry
         xp = geometry.padded(x, 0)
-        out = None
+        out: Optional[np.ndarray] = None
         for window in geometry.windows:
             if out is None:
                 out = xp[window].copy(order="K")
             else:
                 out += xp[window]
+        assert out is not None  # a pooling window has at least one position
         self.padded_shape, self.order = xp.shape, _memory_order(xp)
         self.scale = self._scale(count_include_pad, divisor_override, x.dtype)
         out *= self.scale
         return out.reshape(geometry.out_shape)
 
-    def _scale(self, count_include_pad, divisor_override, dtype):
+    def _scale(self, count_include_pad: bool, divisor_override: Optional[int],
+               dtype: np.dtype[Any]) -> Union[float, np.ndarray]:
         """1/d per output position (a Python float when it is the same everywhere)."""
         if divisor_override:
             return 1.0 / divisor_override
@@ -270,7 +276,7 @@ class AvgPool(Function):
             return 1.0 / int(divisor.flat[0])
         return (1.0 / divisor).astype(dtype)
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> np.ndarray:
         geometry = self.geometry
         g = g.reshape(geometry.shape4[:2] + (geometry.h.N, geometry.w.N))
         share = _laid_out(g, self.order) * self.scale
@@ -289,19 +295,20 @@ class AdaptiveAvgPool(Function):
     averaging matrix per axis;  dL/dx = A_h^T (dL/dy) A_w.
     """
 
-    def forward(self, x, out_hw, shape4, out_shape):
+    def forward(self, x: np.ndarray, out_hw: tuple[int, ...], shape4: tuple[int, ...],
+                out_shape: tuple[int, ...]) -> np.ndarray:
         self.in_shape, self.mid_shape = x.shape, shape4[:-2] + out_hw
         self.a_h = _averaging_matrix(shape4[-2], out_hw[0], x.dtype)
         self.a_w_t = _averaging_matrix(shape4[-1], out_hw[1], x.dtype).T
         y = np.matmul(np.matmul(self.a_h, x.reshape(shape4)), self.a_w_t)
         return y.reshape(out_shape)
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> np.ndarray:
         grad = np.matmul(np.matmul(self.a_h.T, g.reshape(self.mid_shape)), self.a_w_t.T)
         return grad.reshape(self.in_shape)
 
 
-def _averaging_matrix(size, out, dtype):
+def _averaging_matrix(size: int, out: int, dtype: np.dtype[Any]) -> np.ndarray:
     """(out, size) rows averaging x over PyTorch's adaptive windows
     [floor(i size / out), ceil((i + 1) size / out))."""
     i = np.arange(out)
@@ -312,7 +319,7 @@ def _averaging_matrix(size, out, dtype):
     return (inside / (end - start)[:, None]).astype(dtype)
 
 
-def _check_tensor(op, input):
+def _check_tensor(op: str, input: object) -> None:
     if not isinstance(input, Tensor):
         raise TypeError(f"{op}: expected a Tensor, got {type(input).__name__}")
 
@@ -333,7 +340,7 @@ def max_pool(op: str, dims: int, input: Tensor, kernel_size: ShapeLike,
     return out, Tensor._wrap(indices)
 
 
-def _indices_without_graph(input, geometry):
+def _indices_without_graph(input: Tensor, geometry: _Geometry) -> np.ndarray:
     node = MaxPool()
     node.forward(input.array, geometry, True)
     return node.indices
