@@ -38,13 +38,14 @@ class IndexOutOfRange(IndexError, RuntimeError):
 
 
 # ---------------------------------------------------------------------------- checks
-def _tensor(op, x, name="input"):
+def _tensor(op: str, x: object, name: str = "input") -> Tensor:
     if not isinstance(x, Tensor):
         raise TypeError(f"{op}: argument '{name}' must be a Tensor, not {type(x).__name__}")
     return x
 
 
-def _index(op, index, dtypes=("int64", "int32"), name="index"):
+def _index(op: str, index: object, dtypes: tuple[str, ...] = ("int64", "int32"),
+           name: str = "index") -> np.ndarray:
     """index's array, checked to be a Tensor of one of ``dtypes``."""
     array = _tensor(op, index, name).array
     if array.dtype.name not in dtypes:
@@ -53,7 +54,8 @@ def _index(op, index, dtypes=("int64", "int32"), name="index"):
     return array
 
 
-def _in_range(op, index, size, dim, negative=False):
+def _in_range(op: str, index: np.ndarray, size: int, dim: object, negative: bool = False
+              ) -> np.ndarray:
     """index with every entry checked to lie in [0, size) ([-size, size) when ``negative``,
     then wrapped to [0, size))."""
     if index.size:
@@ -68,7 +70,7 @@ def _in_range(op, index, size, dim, negative=False):
     return index
 
 
-def _dim(op, dim, ndim):
+def _dim(op: str, dim: object, ndim: int) -> int:
     """dim wrapped to [0, ndim); a 0-d tensor accepts dims 0 and -1, as in PyTorch."""
     n = builtins.max(ndim, 1)
     if not isinstance(dim, (int, np.integer)) or isinstance(dim, bool):
@@ -79,18 +81,19 @@ def _dim(op, dim, ndim):
     return int(dim) % n
 
 
-def _same_dtype(op, input, other, name):
+def _same_dtype(op: str, input: Tensor, other: Tensor, name: str) -> None:
     if input.dtype != other.dtype:
         raise RuntimeError(f"{op}: input ({input.dtype}) and {name} ({other.dtype}) must have the "
                            "same dtype")
 
 
-def _at_least_1d(array):
+def _at_least_1d(array: np.ndarray) -> np.ndarray:
     return array.reshape(1) if array.ndim == 0 else array
 
 
-def _value(op, value):
-    """A fill value: a number, or a 0-d tensor (which may get a gradient)."""
+def _value(op: str, value: object) -> Any:
+    """A fill value: a number, or a 0-d tensor (which may get a gradient); Any: a Tensor or a
+    Python number (complex too)."""
     if isinstance(value, Tensor):
         if value.ndim:
             raise RuntimeError(f"{op}: only a 0-d tensor or a number can be the value, got a "
@@ -103,15 +106,16 @@ def _value(op, value):
     return value
 
 
-def _grid(index, dim):
+def _grid(index: np.ndarray, dim: int) -> tuple[np.ndarray, ...]:
     """The advanced index picking, for each position p of ``index``, position p with its
     coordinate ``dim`` replaced by index[p]."""
-    grid = list(np.indices(index.shape, sparse=True))
+    grid: list[np.ndarray] = list(np.indices(index.shape, sparse=True))
     grid[dim] = index
     return tuple(grid)
 
 
-def _add_at(shape, grid, values):
+def _add_at(shape: tuple[int, ...], grid: tuple[np.ndarray, ...], values: np.ndarray
+            ) -> np.ndarray:
     """zeros(shape) with ``values`` added at the positions ``grid`` (a tuple of broadcasting
     integer arrays, one per dimension; repeats add up): one bincount over the flat positions,
     several times faster than np.add.at. Sums in float64, then back to values' dtype."""
@@ -122,11 +126,12 @@ def _add_at(shape, grid, values):
     return counts.astype(values.dtype, copy=False).reshape(shape)
 
 
-def _region(shape):
+def _region(shape: tuple[int, ...]) -> tuple[slice, ...]:
     return tuple(slice(0, n) for n in shape)
 
 
-def _check_scatter_shapes(op, input, index, dim, src=None):
+def _check_scatter_shapes(op: str, input: Tensor, index: np.ndarray, dim: int,
+                          src: Optional[Tensor] = None) -> None:
     """PyTorch's rule: index, input (and src) have one number of dimensions; index is no larger
     than src anywhere and no larger than input outside dim."""
     ndim = builtins.max(input.ndim, 1)
@@ -155,11 +160,11 @@ class Gather(Function):
     """y[p] = x[p with coordinate dim replaced by index[p]] (y has index's shape);
     dL/dx = zeros with dL/dy[p] added at each picked position (twice if picked twice)."""
 
-    def forward(self, x, index, dim):
+    def forward(self, x: np.ndarray, index: np.ndarray, dim: int) -> np.ndarray:
         self.shape, self.dim, self.index = x.shape, dim, index
         return _at_least_1d(x)[_grid(index, dim)]
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> tuple[np.ndarray, None, None]:
         shape = _at_least_1d(np.empty(self.shape, bool)).shape
         return _add_at(shape, _grid(self.index, self.dim), g).reshape(self.shape), None, None
 
@@ -185,7 +190,8 @@ class Scatter(Function):
     dL/dy[p with dim -> index[p]] (as PyTorch: every duplicate gets it). With ``reduce`` there
     is no gradient (as in PyTorch)."""
 
-    def forward(self, x, src, index, dim, reduce, value):
+    def forward(self, x: np.ndarray, src: Optional[np.ndarray], index: np.ndarray, dim: int,
+                reduce: Optional[str], value: Any) -> np.ndarray:
         self.index, self.dim, self.reduce = index, dim, reduce
         self.src_shape = None if src is None else src.shape
         out = _at_least_1d(x).copy()
@@ -200,7 +206,8 @@ class Scatter(Function):
             np.multiply.at(out, grid, np.broadcast_to(value, index.shape))
         return out.reshape(x.shape)
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray
+                 ) -> tuple[Optional[np.ndarray], Optional[np.ndarray], None, None, None, None]:
         if self.reduce is not None:
             raise RuntimeError(f"scatter: the derivative of scatter with reduce={self.reduce!r} is "
                                "not implemented (as in PyTorch); use scatter_add or "
@@ -214,13 +221,16 @@ class Scatter(Function):
             grad_x[grid] = 0
             grad_x = grad_x.reshape(shape)
         if self.needs_grad(1):
-            grad_src = np.zeros(_at_least_1d(np.empty(self.src_shape, bool)).shape, g.dtype)
+            # src, and so its shape, is given when its gradient is needed
+            grad_src = np.zeros(_at_least_1d(np.empty(self.src_shape, bool)  # type: ignore[arg-type]
+                                             ).shape, g.dtype)
             grad_src[_region(self.index.shape)] = g[grid]
             grad_src = grad_src.reshape(self.src_shape)
         return grad_x, grad_src, None, None, None, None
 
 
-def _scatter_args(op, input, dim, index, src):
+def _scatter_args(op: str, input: Tensor, dim: int, index: Tensor, src: object
+                  ) -> tuple[Tensor, int, np.ndarray]:
     input = _tensor(op, input)
     array = _index(op, index)
     dim = _dim(op, dim, input.ndim)
@@ -248,22 +258,23 @@ def scatter(input: Tensor, dim: int, index: Tensor, src: Union[Tensor, Number, N
     if src is None:
         value = _value("scatter", value)
         value = value.item() if isinstance(value, Tensor) else value
-    input, dim, index = _scatter_args("scatter", input, dim, index, src)
+    input, dim, positions = _scatter_args("scatter", input, dim, index, src)
     fill = np.asarray(value, dtype=input.dtype) if src is None else value
-    return Scatter.apply(input, src, index, dim, reduce, fill)
+    return Scatter.apply(input, src, positions, dim, reduce, fill)
 
 
 class ScatterAdd(Function):
     """y = x with src[p] added at (p with coordinate dim -> index[p]) (duplicates accumulate);
     dL/dx = dL/dy, dL/dsrc[p] = dL/dy[p with dim -> index[p]]."""
 
-    def forward(self, x, src, index, dim):
+    def forward(self, x: np.ndarray, src: np.ndarray, index: np.ndarray, dim: int
+                ) -> np.ndarray:
         self.index, self.dim, self.src_shape = index, dim, src.shape
         out = _at_least_1d(x).copy()
         np.add.at(out, _grid(index, dim), _at_least_1d(src)[_region(index.shape)])
         return out.reshape(x.shape)
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> tuple[np.ndarray, Optional[np.ndarray], None, None]:
         grad_src = None
         if self.needs_grad(1):
             grad_src = np.zeros(_at_least_1d(np.empty(self.src_shape, bool)).shape, g.dtype)
@@ -278,14 +289,15 @@ def scatter_add(input: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:
     duplicates accumulating; the gradient is dL/dy for input, dL/dy gathered by index for src.
     """
     src = _tensor("scatter_add", src, "src")
-    input, dim, index = _scatter_args("scatter_add", input, dim, index, src)
-    return ScatterAdd.apply(input, src, index, dim)
+    input, dim, positions = _scatter_args("scatter_add", input, dim, index, src)
+    return ScatterAdd.apply(input, src, positions, dim)
 
 
 _REDUCTIONS = ("sum", "prod", "mean", "amax", "amin")
 
 
-def _scatter_reduce(x, src, index, dim, reduce, include_self):
+def _scatter_reduce(x: np.ndarray, src: np.ndarray, index: np.ndarray, dim: int, reduce: str,
+                    include_self: bool) -> np.ndarray:
     """The forward of scatter_reduce on arrays (at least 1-d, src cut to index's shape)."""
     grid = _grid(index, dim)
     out = x.copy()
@@ -312,7 +324,7 @@ def _scatter_reduce(x, src, index, dim, reduce, include_self):
     return out
 
 
-def _identity(reduce, dtype):
+def _identity(reduce: str, dtype: np.dtype) -> Union[bool, int, float]:
     if reduce in ("sum", "mean"):
         return 0
     if reduce == "prod":
@@ -333,7 +345,8 @@ class ScatterReduce(Function):
     of the others);  amax/amin: dL/dy shared evenly among the values equal to the result.
     Without include_self, x gets no gradient where src was reduced into."""
 
-    def forward(self, x, src, index, dim, reduce, include_self):
+    def forward(self, x: np.ndarray, src: np.ndarray, index: np.ndarray, dim: int, reduce: str,
+                include_self: bool) -> np.ndarray:
         self.index, self.dim, self.reduce, self.include_self = index, dim, reduce, include_self
         self.x_shape, self.src_shape = x.shape, src.shape
         x1 = _at_least_1d(x)
@@ -343,7 +356,7 @@ class ScatterReduce(Function):
             self.x, self.src, self.out = x1, s1, out
         return out.reshape(x.shape)
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> tuple[np.ndarray, np.ndarray, None, None, None, None]:
         g = _at_least_1d(g)
         index, dim, reduce = self.index, self.dim, self.reduce
         grid = _grid(index, dim)
@@ -369,7 +382,8 @@ class ScatterReduce(Function):
         return (grad_x.reshape(self.x_shape), full_src.reshape(self.src_shape), None, None, None,
                 None)
 
-    def _prod_grads(self, g, grid):
+    def _prod_grads(self, g: np.ndarray, grid: tuple[np.ndarray, ...]
+                    ) -> tuple[np.ndarray, np.ndarray]:
         x, src, out = self.x, self.src, self.out
         # x's gradient: the product of everything else reduced there, computed without dividing
         # by a zero x
@@ -388,7 +402,8 @@ class ScatterReduce(Function):
                             (g * out)[grid] / np.where(src_zero, 1, src))
         return grad_x, grad_src
 
-    def _extreme_grads(self, g, grid):
+    def _extreme_grads(self, g: np.ndarray, grid: tuple[np.ndarray, ...]
+                       ) -> tuple[np.ndarray, np.ndarray]:
         x, src, out = self.x, self.src, self.out
         x_is = (x == out).astype(g.dtype)
         src_is = (src == out[grid]).astype(g.dtype)
@@ -410,19 +425,19 @@ def scatter_reduce(input: Tensor, dim: int, index: Tensor, src: Tensor, reduce: 
         raise RuntimeError(f"scatter_reduce: reduce argument must be either sum, prod, mean, amax "
                            f"or amin, got {reduce!r}")
     src = _tensor("scatter_reduce", src, "src")
-    input, dim, index = _scatter_args("scatter_reduce", input, dim, index, src)
-    return ScatterReduce.apply(input, src, index, dim, reduce, bool(include_self))
+    input, dim, positions = _scatter_args("scatter_reduce", input, dim, index, src)
+    return ScatterReduce.apply(input, src, positions, dim, reduce, bool(include_self))
 
 
 class TakeAlong(Function):
     """y[p] = x_flat[index[p]] (``take``: x read in row-major order);  dL/dx = zeros with
     dL/dy[p] added at x_flat[index[p]] (accumulating over duplicates)."""
 
-    def forward(self, x, index):
+    def forward(self, x: np.ndarray, index: np.ndarray) -> np.ndarray:
         self.shape, self.index = x.shape, index
         return x.reshape(-1)[index]
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> tuple[np.ndarray, None]:
         grad = np.zeros(int(np.prod(self.shape)), g.dtype)
         np.add.at(grad, self.index, g)
         return grad.reshape(self.shape), None
@@ -481,11 +496,13 @@ def take_along_dim(input: Tensor, indices: Tensor, dim: Optional[int] = None) ->
 
 
 # ---------------------------------------------------------------------------- index_*
-def _along(dim, index):
+def _along(dim: int, index: np.ndarray) -> tuple[Any, ...]:
     return (slice(None),) * dim + (index,)
 
 
-def _index_vector(op, input, dim, index, dtypes=("int64", "int32"), negative=False):
+def _index_vector(op: str, input: Tensor, dim: int, index: Tensor,
+                  dtypes: tuple[str, ...] = ("int64", "int32"), negative: bool = False
+                  ) -> tuple[int, np.ndarray]:
     """The checked 1-d index of an index_* op along ``dim`` (0-d counts as one entry)."""
     array = _index(op, index, dtypes)
     if array.ndim > 1:
@@ -500,11 +517,11 @@ class IndexSelect(Function):
     """y = x[..., index, ...] along ``dim`` (entries repeat as index repeats them);
     dL/dx = zeros with dL/dy added back along dim (accumulating over duplicates)."""
 
-    def forward(self, x, index, dim):
+    def forward(self, x: np.ndarray, index: np.ndarray, dim: int) -> np.ndarray:
         self.shape, self.index, self.dim = x.shape, index, dim
         return np.take(x, index, axis=dim)
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> tuple[np.ndarray, None, None]:
         grad = np.zeros(self.shape, g.dtype)
         np.add.at(grad, _along(self.dim, self.index), g)
         return grad, None, None
@@ -525,7 +542,7 @@ def index_select(input: Tensor, dim: int, index: Tensor) -> Tensor:
     return IndexSelect.apply(input, array, dim)
 
 
-def _check_source(op, input, dim, index, source):
+def _check_source(op: str, input: Tensor, dim: int, index: np.ndarray, source: Tensor) -> None:
     expected = list(_at_least_1d(input.array).shape)
     expected[dim] = index.size
     got = _at_least_1d(source.array).shape
@@ -541,14 +558,15 @@ class IndexAdd(Function):
     """y = x with alpha source added along ``dim`` at index (duplicates accumulate);
     dL/dx = dL/dy, dL/dsource = alpha dL/dy[..., index, ...]."""
 
-    def forward(self, x, source, index, dim, alpha):
+    def forward(self, x: np.ndarray, source: np.ndarray, index: np.ndarray, dim: int,
+                alpha: float) -> np.ndarray:
         self.index, self.dim, self.alpha, self.src_shape = index, dim, alpha, source.shape
         out = _at_least_1d(x).copy()
         add = _at_least_1d(source).reshape(np.take(out, index, axis=dim).shape)
         np.add.at(out, _along(dim, index), add if alpha == 1 else add * alpha)
         return out.reshape(x.shape)
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> tuple[np.ndarray, Optional[np.ndarray], None, None, None]:
         grad_src = None
         if self.needs_grad(1):
             grad_src = np.take(_at_least_1d(g), self.index, axis=self.dim)
@@ -576,13 +594,14 @@ class IndexCopy(Function):
     """y = x with y[..., index[i], ...] = source[..., i, ...] along ``dim``;
     dL/dx = dL/dy with zeros at index, dL/dsource = dL/dy[..., index, ...]."""
 
-    def forward(self, x, source, index, dim):
+    def forward(self, x: np.ndarray, source: np.ndarray, index: np.ndarray, dim: int
+                ) -> np.ndarray:
         self.index, self.dim, self.src_shape = index, dim, source.shape
         out = _at_least_1d(x).copy()
         out[_along(dim, index)] = _at_least_1d(source).reshape(np.take(out, index, axis=dim).shape)
         return out.reshape(x.shape)
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> tuple[Optional[np.ndarray], Optional[np.ndarray], None, None]:
         shape = g.shape
         g = _at_least_1d(g)
         grad_x = grad_src = None
@@ -611,14 +630,14 @@ class IndexFill(Function):
     """y = x with y[..., index, ...] = value along ``dim``;  dL/dx = dL/dy with zeros at index,
     dL/dvalue = the sum of dL/dy over the filled positions (each counted once)."""
 
-    def forward(self, x, value, index, dim):
+    def forward(self, x: np.ndarray, value: Any, index: np.ndarray, dim: int) -> np.ndarray:
         self.index, self.dim = index, dim
         self.value_dtype = getattr(value, "dtype", None)
         out = _at_least_1d(x).copy()
         out[_along(dim, index)] = value
         return out.reshape(x.shape)
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> tuple[Optional[np.ndarray], Optional[np.ndarray], None, None]:
         shape = g.shape
         g = _at_least_1d(g)
         where = _along(self.dim, np.unique(self.index))
@@ -652,7 +671,7 @@ def index_fill(input: Tensor, dim: int, index: Tensor, value: Union[Number, Tens
 
 
 # ---------------------------------------------------------------------------- masks
-def _mask(op, mask, shape):
+def _mask(op: str, mask: Tensor, shape: tuple[int, ...]) -> tuple[np.ndarray, tuple[int, ...]]:
     array = _tensor(op, mask, "mask").array
     if array.dtype != np.bool_:
         raise RuntimeError(f"{op}: only boolean masks are supported, but got a mask of dtype "
@@ -668,12 +687,12 @@ class MaskedFill(Function):
     """y = value where mask, x elsewhere (x and mask broadcast);  dL/dx = dL/dy where not mask,
     dL/dvalue = the sum of dL/dy where mask."""
 
-    def forward(self, x, value, mask):
+    def forward(self, x: np.ndarray, value: Any, mask: np.ndarray) -> np.ndarray:
         self.value_dtype = getattr(value, "dtype", None)
         self.mask = np.broadcast_to(mask, np.broadcast_shapes(x.shape, mask.shape))
         return np.where(self.mask, np.asarray(value, dtype=x.dtype), x)
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> tuple[Optional[np.ndarray], Optional[np.ndarray], None]:
         zero = np.zeros((), g.dtype)
         grad_x = np.where(self.mask, zero, g) if self.needs_grad(0) else None
         grad_value = np.asarray(np.where(self.mask, g, zero).sum(), dtype=self.value_dtype) \
@@ -688,23 +707,23 @@ def masked_fill(input: Tensor, mask: Tensor, value: Union[Number, Tensor]) -> Te
     """
     input = _tensor("masked_fill", input)
     value = _value("masked_fill", value)
-    mask, _ = _mask("masked_fill", mask, input.shape)
+    mask_array, _ = _mask("masked_fill", mask, input.shape)
     if isinstance(value, Tensor) and value.dtype != input.dtype:
         value = cast(value, input.dtype) if value.dtype.kind == "f" and input.dtype.kind == "f" \
             else value.detach()
-    return MaskedFill.apply(input, value, mask)
+    return MaskedFill.apply(input, value, mask_array)
 
 
 class MaskedSelect(Function):
     """y = the elements of x where mask is True, a 1-d tensor in row-major order (x and mask
     broadcast);  dL/dx = zeros with dL/dy put back where mask."""
 
-    def forward(self, x, mask):
+    def forward(self, x: np.ndarray, mask: np.ndarray) -> np.ndarray:
         shape = np.broadcast_shapes(x.shape, mask.shape)
         self.shape, self.mask = shape, np.broadcast_to(mask, shape)
         return np.broadcast_to(x, shape)[self.mask]
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> tuple[np.ndarray, None]:
         grad = np.zeros(self.shape, g.dtype)
         grad[self.mask] = g
         return grad, None
@@ -716,8 +735,8 @@ def masked_select(input: Tensor, mask: Tensor) -> Tensor:
     as a 1-d tensor; the gradient goes back to those elements.
     """
     input = _tensor("masked_select", input)
-    mask, _ = _mask("masked_select", mask, input.shape)
-    return MaskedSelect.apply(input, mask)
+    mask_array, _ = _mask("masked_select", mask, input.shape)
+    return MaskedSelect.apply(input, mask_array)
 
 
 class MaskedScatter(Function):
@@ -725,7 +744,7 @@ class MaskedScatter(Function):
     first elements;  dL/dx = dL/dy where not mask, dL/dsource = dL/dy[mask] in its first
     elements (zeros after)."""
 
-    def forward(self, x, source, mask):
+    def forward(self, x: np.ndarray, source: np.ndarray, mask: np.ndarray) -> np.ndarray:
         shape = np.broadcast_shapes(x.shape, mask.shape)
         self.mask, self.src_shape = np.broadcast_to(mask, shape), source.shape
         out = np.array(np.broadcast_to(x, shape))
@@ -733,7 +752,7 @@ class MaskedScatter(Function):
         out[self.mask] = source.reshape(-1)[:self.n]
         return out
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> tuple[Optional[np.ndarray], Optional[np.ndarray], None]:
         grad_x = np.where(self.mask, np.zeros((), g.dtype), g) if self.needs_grad(0) else None
         grad_src = None
         if self.needs_grad(1):
@@ -751,13 +770,13 @@ def masked_scatter(input: Tensor, mask: Tensor, source: Tensor) -> Tensor:
     """
     input = _tensor("masked_scatter", input)
     source = _tensor("masked_scatter", source, "source")
-    mask, shape = _mask("masked_scatter", mask, input.shape)
+    mask_array, shape = _mask("masked_scatter", mask, input.shape)
     _same_dtype("masked_scatter", input, source, "source")
-    needed = int(np.broadcast_to(mask, shape).sum())
+    needed = int(np.broadcast_to(mask_array, shape).sum())
     if source.array.size < needed:
         raise RuntimeError(f"masked_scatter: source has {source.array.size} elements (shape "
                            f"{tuple(source.shape)}) but the mask has {needed} True entries")
-    return MaskedScatter.apply(input, source, mask)
+    return MaskedScatter.apply(input, source, mask_array)
 
 
 def _nonzero_method(self: Tensor, *, as_tuple: bool = False) -> Union[Tensor, tuple[Tensor, ...]]:
@@ -793,7 +812,7 @@ def argwhere(input: Tensor) -> Tensor:
 
 
 # ---------------------------------------------------------------------------- diagonals
-def _diagonal_view(array, offset, dim1, dim2):
+def _diagonal_view(array: np.ndarray, offset: int, dim1: int, dim2: int) -> np.ndarray:
     """A writable view of the diagonal ``offset`` of the planes (dim1, dim2), appended as the
     last dimension (np.diagonal's, which NumPy makes read-only)."""
     index = [slice(None)] * array.ndim
@@ -813,13 +832,14 @@ class Diagonal(Function):
     """y = x's diagonal ``offset`` of the planes (dim1, dim2), as the last dimension (a view);
     dL/dx = zeros with dL/dy on that diagonal."""
 
-    def forward(self, x, offset, dim1, dim2, copy=False):
+    def forward(self, x: np.ndarray, offset: int, dim1: int, dim2: int, copy: bool = False
+                ) -> np.ndarray:
         self.shape, self.args = x.shape, (offset, dim1, dim2)
         self.view_of_input = not copy  # an in-place change to it raises while recorded
         view = _diagonal_view(x, offset, dim1, dim2)
         return view.copy() if copy else view
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> tuple[np.ndarray, None, None, None]:
         grad = np.zeros(self.shape, g.dtype)
         _diagonal_view(grad, *self.args)[...] = g
         return grad, None, None, None
@@ -829,7 +849,7 @@ class DiagEmbed(Function):
     """y = zeros with x's last dimension written on the diagonal ``offset`` of the planes
     (dim1, dim2) of y (one more dimension than x);  dL/dx = that diagonal of dL/dy."""
 
-    def forward(self, x, offset, dim1, dim2):
+    def forward(self, x: np.ndarray, offset: int, dim1: int, dim2: int) -> np.ndarray:
         self.args = (offset, dim1, dim2)
         n = x.shape[-1] + builtins.abs(offset)
         shape = list(x.shape[:-1])
@@ -840,7 +860,7 @@ class DiagEmbed(Function):
         _diagonal_view(out, offset, dim1, dim2)[...] = x
         return out
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> tuple[np.ndarray, None, None, None]:
         return _diagonal_view(g, *self.args).copy(), None, None, None
 
 
@@ -896,17 +916,17 @@ class Triangle(Function):
     """y = x on and below (tril) or above (triu) the diagonal ``diagonal`` of the last two
     dimensions, zeros elsewhere;  dL/dx = dL/dy with the same zeros."""
 
-    def forward(self, x, diagonal, upper):
+    def forward(self, x: np.ndarray, diagonal: int, upper: bool) -> np.ndarray:
         rows, cols = x.shape[-2:]
         keep = np.tri(rows, cols, diagonal - 1 if upper else diagonal, dtype=bool)
         self.keep = ~keep if upper else keep
         return np.where(self.keep, x, np.zeros((), x.dtype))
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> tuple[np.ndarray, None, None]:
         return np.where(self.keep, g, np.zeros((), g.dtype)), None, None
 
 
-def _triangle(op, input, diagonal, upper):
+def _triangle(op: str, input: Tensor, diagonal: int, upper: bool) -> Tensor:
     input = _tensor(op, input)
     if input.ndim < 2:
         raise RuntimeError(f"{op}: input tensor must have at least 2 dimensions, got shape "
@@ -931,12 +951,12 @@ def triu(input: Tensor, diagonal: int = 0) -> Tensor:
 
 
 # ---------------------------------------------------------------------------- factories
-def _leaf(array, requires_grad):
+def _leaf(array: np.ndarray, requires_grad: bool) -> Tensor:
     out = Tensor._wrap(array)
     return out.requires_grad_(True) if requires_grad else out
 
 
-def _count(op, name, n):
+def _count(op: str, name: str, n: object) -> int:
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)):
         raise TypeError(f"{op}: {name} must be an int, got {type(n).__name__}")
     if n < 0:
@@ -954,7 +974,8 @@ def eye(n: int, m: Optional[int] = None, *, dtype: Optional[DType] = None, requi
     return _leaf(np.eye(n, m, dtype=backend.as_dtype(dtype)), requires_grad)
 
 
-def _triangle_indices(op, row, col, offset, dtype, upper):
+def _triangle_indices(op: str, row: int, col: int, offset: int, dtype: Optional[DType],
+                      upper: bool) -> Tensor:
     row, col = _count(op, "row", row), _count(op, "col", col)
     rows, cols = np.nonzero(~np.tri(row, col, offset - 1, dtype=bool) if upper
                             else np.tri(row, col, offset, dtype=bool))
@@ -978,11 +999,11 @@ def triu_indices(row: int, col: int, offset: int = 0, *, dtype: Optional[DType] 
     return _triangle_indices("triu_indices", row, col, offset, dtype, True)
 
 
-def _new_dtype(self, dtype):
+def _new_dtype(self: Tensor, dtype: Optional[DType]) -> np.dtype:
     return self.dtype if dtype is None else backend.as_dtype(dtype)
 
 
-def _new_size(op, size):
+def _new_size(op: str, size: tuple[Any, ...]) -> tuple[int, ...]:
     size = _shape_args(size)
     if len(size) == 1 and type(size[0]).__name__ == "Size":
         size = tuple(size[0])

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import math
 import warnings
-from collections.abc import Callable
-from typing import Optional, Union
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any, Optional, Union
 
 import numpy as np
 
@@ -21,15 +21,18 @@ from ..autograd.function import Function
 from ..autograd.tensor import Tensor
 from .activation import _stable_sigmoid
 
+if TYPE_CHECKING:
+    from .._typing import TensorLike
+
 _REDUCTIONS = ("mean", "sum", "none")
 
 
-def _check_reduction(op, reduction):
+def _check_reduction(op: str, reduction: str) -> None:
     if reduction not in _REDUCTIONS:
         raise ValueError(f"{op}: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
 
 
-def _reduce(loss, reduction):
+def _reduce(loss: np.ndarray, reduction: str) -> np.ndarray:
     """The per-element ``loss`` reduced to its mean or sum, or as it is for 'none'."""
     if reduction == "none":
         return loss
@@ -40,13 +43,13 @@ def _reduce(loss, reduction):
     return np.asarray(total / loss.size if reduction == "mean" else total)
 
 
-def _upstream(g, reduction, n):
+def _upstream(g: np.ndarray, reduction: str, n: int) -> np.ndarray:
     """dL/dl for each of the n elements l of the loss: g / n for 'mean', else g (n = 0: no
     element gets it)."""
     return g / n if reduction == "mean" and n else g
 
 
-def _same_shape_target(op, x, target):
+def _same_shape_target(op: str, x: np.ndarray, target: np.ndarray) -> np.ndarray:
     """``target`` as an array of x's dtype, after checking that its shape is x's."""
     target = np.asarray(target)
     if target.shape != x.shape:
@@ -55,7 +58,8 @@ def _same_shape_target(op, x, target):
     return target.astype(x.dtype, copy=False)
 
 
-def _broadcast_weight(op, name, weight, shape, dtype):
+def _broadcast_weight(op: str, name: str, weight: Optional[np.ndarray], shape: tuple[int, ...],
+                      dtype: np.dtype) -> Optional[np.ndarray]:
     """``weight`` (None, or broadcastable to the input's ``shape``) as an array of ``dtype``."""
     if weight is None:
         return None
@@ -70,7 +74,7 @@ def _broadcast_weight(op, name, weight, shape, dtype):
     return weight
 
 
-def _check_unit_interval(op, name, values):
+def _check_unit_interval(op: str, name: str, values: np.ndarray) -> None:
     """Raise unless every value lies in [0, 1] (NaN included among the offenders)."""
     if values.size and not (values.min() >= 0 and values.max() <= 1):
         bad = values[~((values >= 0) & (values <= 1))]
@@ -82,12 +86,12 @@ def _check_unit_interval(op, name, values):
 class MSELoss(Function):
     """l = (x - y)**2;  dl/dx = 2 (x - y) = -dl/dy, so the mean's gradient is 2 (x - y) / n."""
 
-    def forward(self, x, y, reduction):
+    def forward(self, x: np.ndarray, y: np.ndarray, reduction: str) -> np.ndarray:
         self.d = x - _same_shape_target("mse_loss", x, y)
         self.reduction = reduction
         return _reduce(self.d * self.d, reduction)
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> tuple[np.ndarray, Optional[np.ndarray]]:
         grad = self.d * (2 * _upstream(g, self.reduction, self.d.size))
         return grad, (-grad if self.needs_grad(1) else None)
 
@@ -95,12 +99,12 @@ class MSELoss(Function):
 class L1Loss(Function):
     """l = |x - y|;  dl/dx = sign(x - y) = -dl/dy (0 where x = y, as in PyTorch)."""
 
-    def forward(self, x, y, reduction):
+    def forward(self, x: np.ndarray, y: np.ndarray, reduction: str) -> np.ndarray:
         self.d = x - _same_shape_target("l1_loss", x, y)
         self.reduction = reduction
         return _reduce(np.abs(self.d), reduction)
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> tuple[np.ndarray, Optional[np.ndarray]]:
         grad = np.sign(self.d) * _upstream(g, self.reduction, self.d.size)
         return grad, (-grad if self.needs_grad(1) else None)
 
@@ -112,7 +116,8 @@ class HuberLoss(Function):
     ``scale`` multiplies both: smooth_l1_loss with beta is huber_loss with delta = beta, / beta.
     """
 
-    def forward(self, x, y, reduction, delta, scale, op):
+    def forward(self, x: np.ndarray, y: np.ndarray, reduction: str, delta: float, scale: float,
+                op: str) -> np.ndarray:
         d = x - _same_shape_target(op, x, y)
         abs_d = np.abs(d)
         loss = np.where(abs_d < delta, 0.5 * d * d, delta * (abs_d - 0.5 * delta))
@@ -121,7 +126,7 @@ class HuberLoss(Function):
         self.d, self.delta, self.scale, self.reduction = d, delta, scale, reduction
         return _reduce(loss, reduction)
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> tuple[np.ndarray, Optional[np.ndarray]]:
         grad = np.clip(self.d, -self.delta, self.delta)
         grad *= self.scale * _upstream(g, self.reduction, self.d.size)
         return grad, (-grad if self.needs_grad(1) else None)
@@ -134,7 +139,8 @@ class BinaryCrossEntropy(Function):
     dL/dz = w (z - y) / max(z (1 - z), 1e-12),  dL/dy = w [log(1 - z) - log z] (logs clamped).
     """
 
-    def forward(self, z, y, weight, reduction):
+    def forward(self, z: np.ndarray, y: np.ndarray, weight: Optional[np.ndarray], reduction: str
+                ) -> np.ndarray:
         op = "binary_cross_entropy"
         y = _same_shape_target(op, z, y)
         _check_unit_interval(op, "input", z)
@@ -150,7 +156,7 @@ class BinaryCrossEntropy(Function):
         self.log_z, self.log_1mz = log_z, log_1mz
         return _reduce(loss, reduction)
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> tuple[Optional[np.ndarray], Optional[np.ndarray], None]:
         z, y, w = self.z, self.y, self.w
         u = _upstream(g, self.reduction, z.size)
         if w is not None:
@@ -174,7 +180,8 @@ class BinaryCrossEntropyWithLogits(Function):
     dL/dy = w [(p - 1) softplus(-x) - x].
     """
 
-    def forward(self, x, y, weight, pos_weight, reduction):
+    def forward(self, x: np.ndarray, y: np.ndarray, weight: Optional[np.ndarray],
+                pos_weight: Optional[np.ndarray], reduction: str) -> np.ndarray:
         op = "binary_cross_entropy_with_logits"
         y = _same_shape_target(op, x, y)
         w = _broadcast_weight(op, "weight", weight, x.shape, x.dtype)
@@ -191,7 +198,7 @@ class BinaryCrossEntropyWithLogits(Function):
         self.x, self.y, self.w, self.p, self.e, self.reduction = x, y, w, p, e, reduction
         return _reduce(loss, reduction)
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> tuple[Optional[np.ndarray], Optional[np.ndarray], None, None]:
         x, y, w, p, e = self.x, self.y, self.w, self.p, self.e
         u = _upstream(g, self.reduction, x.size)
         if w is not None:
@@ -207,19 +214,19 @@ class BinaryCrossEntropyWithLogits(Function):
 
 
 # ---------------------------------------------------------------- classification
-def _num_classes(op, x):
+def _num_classes(op: str, x: np.ndarray) -> int:
     if x.ndim == 0:
         raise ValueError(f"{op}: input must have a class dimension: (C,), (N, C) or "
                          "(N, C, d1, ...); got a 0-d input")
     return x.shape[1] if x.ndim >= 2 else x.shape[0]
 
 
-def _index_shape(x):
+def _index_shape(x: np.ndarray) -> tuple[int, ...]:
     """The shape of class-index targets for input x: x's shape without the class dim."""
     return x.shape[:1] + x.shape[2:] if x.ndim >= 2 else ()
 
 
-def _class_rows(x):
+def _class_rows(x: np.ndarray) -> np.ndarray:
     """x as rows (M, C), classes last: (C,) -> (1, C); (N, C) as it is;
     (N, C, d1, ...) -> (N d1 ..., C), one row per sample and position."""
     if x.ndim <= 2:
@@ -227,14 +234,15 @@ def _class_rows(x):
     return np.moveaxis(x, 1, -1).reshape(-1, x.shape[1])
 
 
-def _unrows(rows, shape):
+def _unrows(rows: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     """The inverse of _class_rows, for a gradient laid out as rows."""
     if len(shape) <= 2:
         return rows.reshape(shape)
     return np.moveaxis(rows.reshape(shape[:1] + shape[2:] + shape[1:2]), -1, 1)
 
 
-def _class_weight(op, weight, num_classes, dtype):
+def _class_weight(op: str, weight: Optional[np.ndarray], num_classes: int, dtype: np.dtype
+                  ) -> Optional[np.ndarray]:
     if weight is None:
         return None
     weight = np.asarray(weight).astype(dtype, copy=False)
@@ -244,7 +252,10 @@ def _class_weight(op, weight, num_classes, dtype):
     return weight
 
 
-def _index_targets(op, x, target, weight, ignore_index):
+def _index_targets(op: str, x: np.ndarray, target: np.ndarray, weight: Optional[np.ndarray],
+                   ignore_index: int
+                   ) -> tuple[np.ndarray, Optional[np.ndarray], Optional[np.ndarray],
+                              Optional[np.ndarray]]:
     """Check class-index targets against x; return them flat with what the loss needs.
 
     Returns (y, valid, w, w_y): y the M class indices, ignored entries replaced by 0 (a safe
@@ -278,7 +289,9 @@ def _index_targets(op, x, target, weight, ignore_index):
     return y, valid, w, w_y
 
 
-def _reduce_rows(loss, reduction, out_shape, valid, w_y):
+def _reduce_rows(loss: np.ndarray, reduction: str, out_shape: tuple[int, ...],
+                 valid: Optional[np.ndarray], w_y: Optional[np.ndarray]
+                 ) -> tuple[np.ndarray, Optional[float]]:
     """Reduce per-row losses (0 at ignored rows). 'mean' divides by the summed class weight
     of the kept targets, their count when unweighted, as torch's nll_loss does.
     Returns (output, normaliser)."""
@@ -295,7 +308,8 @@ def _reduce_rows(loss, reduction, out_shape, valid, w_y):
         return np.asarray(total / denominator), denominator
 
 
-def _row_scale(g, reduction, denominator, valid):
+def _row_scale(g: np.ndarray, reduction: str, denominator: Optional[float],
+               valid: Optional[np.ndarray]) -> np.ndarray:
     """dL/dl_i for each row loss l_i: g_i for 'none', g for 'sum', g / normaliser for 'mean';
     0 at ignored rows (even when the normaliser is 0)."""
     if reduction == "none":
@@ -324,7 +338,18 @@ class CrossEntropy(Function):
     or probabilities of x's shape; output () or, for 'none', the target's shape minus C.
     """
 
-    def forward(self, x, target, weight, ignore_index, reduction, label_smoothing):
+    # what backward needs, saved by forward and _indices or _probabilities: T (above) as
+    # coef = sum_c T_c per row (None: 1), onehot = T at c = y (1, or per row) and dense = T off
+    # c = y (None, eps / C, or per class or row); y the class indices (None for probabilities)
+    valid: Optional[np.ndarray]
+    y: Optional[np.ndarray]
+    target_grad: Optional[np.ndarray]
+    coef: Any
+    onehot: Any
+    dense: Any
+
+    def forward(self, x: np.ndarray, target: np.ndarray, weight: Optional[np.ndarray],
+                ignore_index: int, reduction: str, label_smoothing: float) -> np.ndarray:
         op = "cross_entropy"
         num_classes = _num_classes(op, x)
         target = np.asarray(target)
@@ -345,7 +370,8 @@ class CrossEntropy(Function):
         out, self.denominator = _reduce_rows(loss, reduction, _index_shape(x), self.valid, w_y)
         return out
 
-    def _indices(self, y, w, w_y, eps, num_classes, shifted):
+    def _indices(self, y: np.ndarray, w: Optional[np.ndarray], w_y: Optional[np.ndarray],
+                 eps: float, num_classes: int, shifted: np.ndarray) -> np.ndarray:
         """Per-row loss for class indices y, without materialising log p or a one-hot."""
         picked = shifted[np.arange(len(y)), y]  # x_y - m
         if eps:
@@ -366,11 +392,13 @@ class CrossEntropy(Function):
             loss = (1 - eps) * loss + (eps / num_classes) * (w_total * lse - weighted_sum)
             self.onehot = (1 - eps) * self.onehot
             self.dense = eps / num_classes if w is None else (eps / num_classes) * w
-            if w is not None:
-                self.coef = (1 - eps) * w_y + (eps / num_classes) * w_total
+            if w is not None:  # (and so w_y: _index_targets gives both or neither)
+                self.coef = (1 - eps) * w_y + (eps / num_classes) * w_total  # type: ignore[operator]
         return loss if self.valid is None else np.where(self.valid, loss, 0)
 
-    def _probabilities(self, op, x, target, weight, ignore_index, eps, shifted):
+    def _probabilities(self, op: str, x: np.ndarray, target: np.ndarray,
+                       weight: Optional[np.ndarray], ignore_index: int, eps: float,
+                       shifted: np.ndarray) -> np.ndarray:
         """Per-row loss for class-probability targets of x's shape."""
         if target.dtype.kind != "f":
             raise TypeError(f"{op}: a target of the input's shape {x.shape} holds class "
@@ -395,7 +423,7 @@ class CrossEntropy(Function):
             self.target_grad = (-(1 - eps)) * (log_p if w is None else log_p * w)
         return -np.einsum("mc,mc->m", wt, log_p)
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> tuple[np.ndarray, Optional[np.ndarray], None]:
         r = _row_scale(g, self.reduction, self.denominator, self.valid)
         r_col = r[:, None] if r.ndim else r
         coef = r if self.coef is None else r * self.coef
@@ -416,7 +444,8 @@ class NLLLoss(Function):
     the kept targets) as in CrossEntropy, which is this loss after log_softmax, fused.
     """
 
-    def forward(self, x, target, weight, ignore_index, reduction):
+    def forward(self, x: np.ndarray, target: np.ndarray, weight: Optional[np.ndarray],
+                ignore_index: int, reduction: str) -> np.ndarray:
         y, valid, _, w_y = _index_targets("nll_loss", x, np.asarray(target), weight,
                                           ignore_index)
         loss = -_class_rows(x)[np.arange(len(y)), y]
@@ -429,7 +458,7 @@ class NLLLoss(Function):
         out, self.denominator = _reduce_rows(loss, reduction, _index_shape(x), valid, w_y)
         return out
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> tuple[np.ndarray, None, None]:
         r = _row_scale(g, self.reduction, self.denominator, self.valid)
         y = self.y
         num_classes = self.shape[1] if len(self.shape) >= 2 else self.shape[0]
@@ -537,7 +566,8 @@ def nll_loss(input: Tensor, target: Tensor, weight: Optional[Tensor] = None,
 
 
 # ---------------------------------------------------------------- more losses (issue 10)
-def _legacy_reduction(op, size_average, reduce, reduction):
+def _legacy_reduction(op: str, size_average: Optional[bool], reduce: Optional[bool],
+                      reduction: str) -> str:
     """torch's deprecated ``size_average`` / ``reduce`` arguments mapped to a reduction."""
     if size_average is None and reduce is None:
         return reduction
@@ -549,16 +579,16 @@ def _legacy_reduction(op, size_average, reduce, reduction):
     return reduction
 
 
-def _array(x):
+def _array(x: TensorLike) -> np.ndarray:
     return x.array if isinstance(x, Tensor) else np.asarray(x)
 
 
-def _check_margin(op, margin):
+def _check_margin(op: str, margin: float) -> None:
     if not margin > 0:
         raise ValueError(f"{op}: margin must be greater than 0, got {margin}")
 
 
-def _broadcast_all(op, names, arrays):
+def _broadcast_all(op: str, names: Sequence[str], arrays: Sequence[Any]) -> tuple[int, ...]:
     """The common broadcast shape of ``arrays`` (same ranks, as torch), naming each shape when not."""
     shapes = [np.shape(a) for a in arrays]
     described = ", ".join(f"{n} {tuple(s)}" for n, s in zip(names, shapes))
@@ -578,7 +608,8 @@ class KLDiv(Function):
     'batchmean' divides the sum by the batch size (input.shape[0]); 'mean' by the element count.
     """
 
-    def forward(self, x, t, reduction, log_target):
+    def forward(self, x: np.ndarray, t: np.ndarray, reduction: str, log_target: bool
+                ) -> np.ndarray:
         t = _same_shape_target("kl_div", x, t)
         with np.errstate(divide="ignore", invalid="ignore"):
             if log_target:
@@ -597,7 +628,7 @@ class KLDiv(Function):
                 return np.asarray(total / x.shape[0])
         return _reduce(loss, reduction)
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> tuple[Optional[np.ndarray], Optional[np.ndarray]]:
         if self.reduction == "batchmean":
             u = g / self.x.shape[0] if self.x.ndim and self.x.shape[0] else g
         else:
@@ -625,7 +656,8 @@ class PoissonNLL(Function):
     full adds Stirling's t log t - t + log(2 pi t) / 2 where t > 1 (dl/dt += log t + 1 / (2 t)).
     """
 
-    def forward(self, x, t, log_input, full, eps, reduction):
+    def forward(self, x: np.ndarray, t: np.ndarray, log_input: bool, full: bool, eps: float,
+                reduction: str) -> np.ndarray:
         t = _same_shape_target("poisson_nll_loss", x, t)
         if log_input:
             self.ex = np.exp(x)
@@ -645,7 +677,7 @@ class PoissonNLL(Function):
         self.x, self.t, self.log_input, self.eps, self.reduction = x, t, log_input, eps, reduction
         return _reduce(loss, reduction)
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> tuple[Optional[np.ndarray], Optional[np.ndarray]]:
         u = _upstream(g, self.reduction, self.x.size)
         grad_x = grad_t = None
         if self.needs_grad(0):
@@ -666,7 +698,9 @@ class GaussianNLL(Function):
     input's shape, or one dimension of size 1 (or the last one missing): one variance shared.
     """
 
-    def forward(self, x, t, var, var_shape, full, eps, reduction):
+    def forward(self, x: np.ndarray, t: np.ndarray, var: Union[np.ndarray, float],
+                var_shape: tuple[int, ...], full: bool, eps: float, reduction: str
+                ) -> np.ndarray:
         t = _same_shape_target("gaussian_nll_loss", x, t)
         self.var_shape = np.shape(var)
         v = np.maximum(np.asarray(var, dtype=x.dtype).reshape(var_shape), eps)
@@ -677,7 +711,8 @@ class GaussianNLL(Function):
         self.d, self.v, self.reduction = d, v, reduction
         return _reduce(loss, reduction)
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray
+                 ) -> tuple[Optional[np.ndarray], Optional[np.ndarray], Optional[np.ndarray]]:
         u = _upstream(g, self.reduction, self.d.size)
         d, v = self.d, self.v
         grad_x = d / v * u
@@ -695,13 +730,14 @@ class MarginRanking(Function):
     with h = -y (x1 - x2) + margin and m = [h >= 0] (the gradient passes at h = 0, as torch):
     dl/dx1 = -y m, dl/dx2 = y m, dl/dy = -(x1 - x2) m. Inputs broadcast (same rank)."""
 
-    def forward(self, x1, x2, y, margin, reduction):
+    def forward(self, x1: np.ndarray, x2: np.ndarray, y: np.ndarray, margin: float,
+                reduction: str) -> np.ndarray:
         diff = x1 - x2
         h = -y * diff + margin
         self.m, self.diff, self.y, self.reduction = h >= 0, diff, y, reduction
         return _reduce(np.where(self.m, h, 0), reduction)
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> tuple[np.ndarray, np.ndarray, Optional[np.ndarray]]:
         u = _upstream(g, self.reduction, self.m.size) * self.m
         grad_y = -self.diff * u if self.needs_grad(2) else None
         yu = self.y * u
@@ -712,7 +748,8 @@ class HingeEmbedding(Function):
     """l = x where y = 1, max(0, margin - x) where y = -1 (both terms for any other y, as torch);
     dl/dx = [y != -1] - [y != 1] [margin - x >= 0]; the target gets no gradient."""
 
-    def forward(self, x, y, margin, reduction):
+    def forward(self, x: np.ndarray, y: np.ndarray, margin: float, reduction: str
+                ) -> np.ndarray:
         y = _same_shape_target("hinge_embedding_loss", x, y)
         h = margin - x
         self.in_margin = (y != 1) & (h >= 0)
@@ -721,7 +758,7 @@ class HingeEmbedding(Function):
         self.reduction, self.dtype = reduction, x.dtype
         return _reduce(loss, reduction)
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> tuple[np.ndarray, None]:
         u = _upstream(g, self.reduction, self.on_self.size)
         return (self.on_self.astype(self.dtype) - self.in_margin) * u, None
 
@@ -733,7 +770,8 @@ class CosineEmbedding(Function):
         dl/dc = -1 (y = 1), [c - margin >= 0] (y = -1). The target gets no gradient.
     """
 
-    def forward(self, x1, x2, y, margin, reduction):
+    def forward(self, x1: np.ndarray, x2: np.ndarray, y: np.ndarray, margin: float,
+                reduction: str) -> np.ndarray:
         axis = -1
         s = (x1 * x2).sum(axis)
         m1 = (x1 * x1).sum(axis) + 1e-12
@@ -747,7 +785,7 @@ class CosineEmbedding(Function):
         self.reduction = reduction
         return _reduce(loss, reduction)
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> tuple[Optional[np.ndarray], Optional[np.ndarray], None]:
         u = (_upstream(g, self.reduction, self.c.size) * self.dl_dc)[..., None]
         c, denom = self.c[..., None], self.denom[..., None]
         grad1 = grad2 = None
@@ -758,7 +796,7 @@ class CosineEmbedding(Function):
         return grad1, grad2, None
 
 
-def _norm(v, p):
+def _norm(v: np.ndarray, p: float) -> np.ndarray:
     """||v||_p over the last axis (p = 0 counts the nonzero entries, p = inf is max |v|)."""
     a = np.abs(v)
     if p == 2:
@@ -773,7 +811,7 @@ def _norm(v, p):
         return (a ** p).sum(-1) ** (1 / p)
 
 
-def _norm_grad(v, n, p):
+def _norm_grad(v: np.ndarray, n: np.ndarray, p: float) -> np.ndarray:
     """d ||v||_p / dv, given the norms n: sign(v) |v|**(p - 1) / n**(p - 1), 0 where n = 0 (as
     torch); p = inf shares it among the entries tied at the max; p = 0 has none."""
     n = n[..., None]
@@ -800,7 +838,8 @@ class TripletMargin(Function):
     dl/dn = w_an G(a - n) + w_pn G(p - n), G the norm's gradient, w the min's weights.
     """
 
-    def forward(self, a, p_, n, margin, p, eps, swap, reduction):
+    def forward(self, a: np.ndarray, p_: np.ndarray, n: np.ndarray, margin: float, p: float,
+                eps: float, swap: bool, reduction: str) -> np.ndarray:
         v_ap, v_an = a - p_ + eps, a - n + eps
         d_ap, d_an = _norm(v_ap, p), _norm(v_an, p)
         w_an = np.ones_like(d_an)
@@ -818,7 +857,7 @@ class TripletMargin(Function):
         self.p, self.reduction = p, reduction
         return _reduce(np.maximum(h, 0), reduction)  # NaN stays NaN, as torch's clamp_min
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         u = _upstream(g, self.reduction, self.active.size) * self.active
         g_ap = _norm_grad(self.v_ap, self.d_ap, self.p) * u[..., None]
         g_an = _norm_grad(self.v_an, self.d_an, self.p) * (u * self.w_an)[..., None]
@@ -835,7 +874,8 @@ class MultilabelSoftMargin(Function):
     the last dim), computed as (1 / C) sum_c w_c [softplus(-x_c) + (1 - y_c) x_c] (stable);
     dl/dx = w (sigmoid(x) - y) / C,  dl/dy = -w x / C."""
 
-    def forward(self, x, y, weight, reduction):
+    def forward(self, x: np.ndarray, y: np.ndarray, weight: Optional[np.ndarray], reduction: str
+                ) -> np.ndarray:
         op = "multilabel_soft_margin_loss"
         y = _same_shape_target(op, x, y)
         if x.ndim == 0:
@@ -851,7 +891,7 @@ class MultilabelSoftMargin(Function):
         self.x, self.y, self.w, self.c, self.reduction = x, y, w, num_classes, reduction
         return _reduce(loss, reduction)
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> tuple[Optional[np.ndarray], Optional[np.ndarray], None]:
         u = _upstream(g, self.reduction, self.x.size // max(self.c, 1))
         u = np.asarray(u)[..., None] / max(self.c, 1)
         if self.w is not None:
@@ -861,7 +901,7 @@ class MultilabelSoftMargin(Function):
         return grad_x, grad_y, None
 
 
-def _class_index_target(op, x, target):
+def _class_index_target(op: str, x: np.ndarray, target: np.ndarray) -> np.ndarray:
     """For (C,) or (N, C) inputs: the targets as an (N,) int array, checked."""
     if x.ndim not in (1, 2) or x.shape[-1] == 0:
         raise ValueError(f"{op}: expected a non-empty vector (C,) or matrix (N, C) input with an "
@@ -882,7 +922,8 @@ class MultiMargin(Function):
     with h_i = margin - x_y + x_i and active i (h_i > 0, strictly, as torch):
         dl/dx_i = w_y p h_i**(p - 1) / C,  dl/dx_y = -sum_i dl/dx_i."""
 
-    def forward(self, x, target, weight, p, margin, reduction):
+    def forward(self, x: np.ndarray, target: np.ndarray, weight: Optional[np.ndarray], p: int,
+                margin: float, reduction: str) -> np.ndarray:
         op = "multi_margin_loss"
         y = _class_index_target(op, x, target)
         rows = x.reshape(-1, x.shape[-1])
@@ -902,7 +943,7 @@ class MultiMargin(Function):
         self.y, self.shape, self.reduction = y, x.shape, reduction
         return _reduce(loss.reshape(x.shape[:-1]), reduction)
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> tuple[np.ndarray, None, None]:
         u = _upstream(g, self.reduction, len(self.y))
         u = np.asarray(u).reshape(-1, 1) if np.ndim(u) else u
         grad = self.slope * u
@@ -917,7 +958,7 @@ class MultilabelMargin(Function):
     with the active pairs A_ji = [1 - x_j + x_i > 0] (strictly, as torch) times j's count:
         dl/dx_i = sum_j A_ji / C (i not a target),  dl/dx_j = -sum_i A_ji / C."""
 
-    def forward(self, x, target, reduction):
+    def forward(self, x: np.ndarray, target: np.ndarray, reduction: str) -> np.ndarray:
         op = "multilabel_margin_loss"
         if x.ndim not in (1, 2) or x.shape[-1] == 0:
             raise ValueError(f"{op}: expected a non-empty vector (C,) or matrix (N, C) input with "
@@ -946,7 +987,7 @@ class MultilabelMargin(Function):
         self.pairs, self.c, self.shape, self.reduction = pairs, num_classes, x.shape, reduction
         return _reduce(loss.reshape(x.shape[:-1]), reduction)
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> tuple[np.ndarray, None]:
         u = _upstream(g, self.reduction, len(self.pairs))
         u = np.asarray(u).reshape(-1, 1) if np.ndim(u) else u
         pairs = self.pairs
@@ -958,7 +999,7 @@ class SoftMargin(Function):
     """l = log(1 + e^(-y x)) = softplus(-y x) (stable), for targets y = +-1;
     dl/dx = -y sigmoid(-y x). The target gets no gradient, as torch."""
 
-    def forward(self, x, y, reduction):
+    def forward(self, x: np.ndarray, y: np.ndarray, reduction: str) -> np.ndarray:
         y = _same_shape_target("soft_margin_loss", x, y)
         z = -y * x
         with np.errstate(under="ignore"):
@@ -966,7 +1007,7 @@ class SoftMargin(Function):
         self.z, self.y, self.reduction = z, y, reduction
         return _reduce(loss, reduction)
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> tuple[np.ndarray, None]:
         u = _upstream(g, self.reduction, self.z.size)
         return -self.y * _stable_sigmoid(self.z) * u, None
 
