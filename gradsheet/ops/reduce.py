@@ -10,7 +10,8 @@ from __future__ import annotations
 import builtins
 import math
 import warnings
-from typing import TYPE_CHECKING, NamedTuple, Optional, Union
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, NamedTuple, Optional, TypeVar, Union
 
 import numpy as np
 
@@ -22,6 +23,8 @@ from . import elementwise
 
 if TYPE_CHECKING:
     from .._typing import DType, DimLike, TensorLike
+
+_D = TypeVar("_D")
 
 class _MaxMinFields(NamedTuple):
     values: Tensor
@@ -50,13 +53,13 @@ class EmptyReductionError(RuntimeError, ValueError):
     raises RuntimeError; it is a ValueError too (a value the op cannot reduce)."""
 
 
-def _input(op, x):
+def _input(op: str, x: object) -> Tensor:
     if not isinstance(x, Tensor):
         raise TypeError(f"{op}: argument 'input' must be a Tensor, not {type(x).__name__}")
     return x
 
 
-def _dim(op, dim, axis):
+def _dim(op: str, dim: _D, axis: Optional[_D]) -> _D:
     """``dim``, or ``axis`` (PyTorch's alias) when only that is given."""
     if axis is None:
         return dim
@@ -65,7 +68,7 @@ def _dim(op, dim, axis):
     return axis
 
 
-def _check_dim(op, d, ndim):
+def _check_dim(op: str, d: object, ndim: int) -> int:
     if isinstance(d, bool) or not isinstance(d, (int, np.integer)):
         raise TypeError(f"{op}: dim must be an int or a tuple of ints, got {d!r}")
     size = builtins.max(ndim, 1)
@@ -75,7 +78,7 @@ def _check_dim(op, d, ndim):
     return int(d) % size
 
 
-def _axes(op, dim, ndim):
+def _axes(op: str, dim: Optional[DimLike], ndim: int) -> tuple[int, ...]:
     """Normalise ``dim`` to a sorted tuple of non-negative axes (None or (): all of them, as
     in PyTorch)."""
     if dim is None or (isinstance(dim, (tuple, list)) and not dim):
@@ -87,34 +90,34 @@ def _axes(op, dim, ndim):
     return tuple(sorted(axes)) if ndim else ()
 
 
-def _count(shape, axes):
+def _count(shape: tuple[int, ...], axes: tuple[int, ...]) -> int:
     return int(np.prod([shape[a] for a in axes])) if axes else 1
 
 
-def _expand_back(g, axes, keepdim, shape):
+def _expand_back(g: np.ndarray, axes: tuple[int, ...], keepdim: bool, shape: tuple[int, ...]) -> np.ndarray:
     """Broadcast a reduced gradient back to the input's ``shape``."""
     if not keepdim and axes:
         g = np.expand_dims(g, axes)
     return np.broadcast_to(g, shape)
 
 
-def _keep(g, axes, keepdim):
+def _keep(g: np.ndarray, axes: tuple[int, ...], keepdim: bool) -> np.ndarray:
     """The reduced gradient with the reduced dims back as size 1 (for broadcasting)."""
     return np.expand_dims(g, axes) if not keepdim and axes else g
 
 
-def _with_dtype(x, dtype):
+def _with_dtype(x: Tensor, dtype: Optional[DType]) -> Tensor:
     """x converted to ``dtype`` first (the ``dtype=`` argument of sum, mean, prod, ...)."""
     return x if dtype is None else elementwise.cast(x, backend.as_dtype(dtype))
 
 
-def _floating(op, x):
+def _floating(op: str, x: Tensor) -> None:
     if x.array.dtype.kind not in "fc":
         raise TypeError(f"{op}: needs a floating tensor, got {x.dtype} (as torch; pass dtype= or "
                         "convert with .double() / .float())")
 
 
-def _check_nonempty_dims(op, x, axes, full):
+def _check_nonempty_dims(op: str, x: Tensor, axes: tuple[int, ...], full: bool) -> None:
     """A reduction without identity (max, amax, ...): every reduced dim must be non-empty."""
     if x.array.size and not full:
         return
@@ -133,21 +136,23 @@ def _check_nonempty_dims(op, x, axes, full):
 class Sum(Function):
     """y = sum_i x_i over ``dim``;  dy/dx_i = 1."""
 
-    def forward(self, x, axes, keepdim):
+    def forward(self, x: np.ndarray, axes: tuple[int, ...], keepdim: bool) -> np.ndarray:
         self.shape, self.axes, self.keepdim = x.shape, axes, keepdim
         # np.add.reduce is np.sum without its Python wrapper (4 us of a small tensor's 7 here)
         if x.dtype.kind in "biu":
-            return np.add.reduce(x, axis=axes, keepdims=keepdim, dtype=np.int64)
-        return np.add.reduce(x, axis=axes, keepdims=keepdim)
+            return np.add.reduce(x, axis=axes, keepdims=keepdim,  # type: ignore[call-overload]
+                                 dtype=np.int64)  # (numpy's stubs take keepdims as a Literal only)
+        return np.add.reduce(x, axis=axes, keepdims=keepdim)  # type: ignore[call-overload]  # (above)
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> tuple[np.ndarray, None, None]:
         return _expand_back(g, self.axes, self.keepdim, self.shape), None, None
 
 
 class NanSum(Function):
     """y = sum_i x_i over ``dim``, NaN counted as 0;  dy/dx_i = 1 (0 where x_i is NaN)."""
 
-    def forward(self, x, axes, keepdim, mean):
+    def forward(self, x: np.ndarray, axes: tuple[int, ...], keepdim: bool, mean: bool
+                ) -> Union[np.ndarray, np.generic]:  # (a NumPy scalar over all axes: apply wraps it)
         self.nan = np.isnan(x) if x.dtype.kind in "fc" else None
         self.axes, self.keepdim, self.shape = axes, keepdim, x.shape
         if x.dtype.kind in "biu":
@@ -160,7 +165,7 @@ class NanSum(Function):
                 y = y / (self.n if keepdim else np.squeeze(self.n, axis=axes)).astype(x.dtype)
         return y
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> tuple[np.ndarray, None, None, None]:
         g = _keep(g, self.axes, self.keepdim)
         if self.n is not None:  # nanmean: (g / n) * [x is not NaN], NaN where n is 0 (as torch)
             with np.errstate(divide="ignore", invalid="ignore"):
@@ -173,7 +178,7 @@ class NanSum(Function):
 class Mean(Function):
     """y = (1/n) sum_i x_i over ``dim``;  dy/dx_i = 1/n."""
 
-    def forward(self, x, axes, keepdim):
+    def forward(self, x: np.ndarray, axes: tuple[int, ...], keepdim: bool) -> np.ndarray:
         self.shape, self.axes, self.keepdim = x.shape, axes, keepdim
         self.n = _count(x.shape, axes)
         if self.n == 0:  # NaN, as torch (0/0), without NumPy's warning
@@ -182,7 +187,7 @@ class Mean(Function):
         total = x.sum(axis=axes, keepdims=keepdim, dtype=np.float32 if x.dtype == np.float16 else None)
         return (total / self.n).astype(x.dtype, copy=False)
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> tuple[np.ndarray, None, None]:
         return _expand_back(g / builtins.max(self.n, 1), self.axes, self.keepdim, self.shape), \
             None, None
 
@@ -192,7 +197,7 @@ class Prod(Function):
     zero, else the product of the others (exclusive cumulative products from both sides, so
     right with zeros; a full product with several zeros has gradient 0), as torch."""
 
-    def forward(self, x, axes, keepdim):
+    def forward(self, x: np.ndarray, axes: tuple[int, ...], keepdim: bool) -> np.ndarray:
         self.x, self.axes, self.keepdim = x, axes, keepdim
         if x.dtype.kind in "biu":
             return np.prod(x, axis=axes, keepdims=keepdim, dtype=np.int64)
@@ -200,7 +205,7 @@ class Prod(Function):
         self.y = y
         return y if keepdim else np.squeeze(y, axis=axes)
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> tuple[np.ndarray, None, None]:
         g = _keep(g, self.axes, self.keepdim)
         x, y = self.x, self.y
         if x.ndim == 0:
@@ -216,7 +221,7 @@ class Prod(Function):
             return g * _others_product(x.reshape(-1), 0).reshape(x.shape), None, None
 
 
-def _others_product(x, axis):
+def _others_product(x: np.ndarray, axis: int) -> np.ndarray:
     """prod_{i != k} x_i along ``axis`` for each k, without division: the product of the
     elements before k times the product of those after it."""
     ones = np.ones_like(np.take(x, [0], axis=axis))
@@ -232,13 +237,14 @@ class Extreme(Function):
     evenly among ties (``amax``/``amin``: a slice with a NaN gets NaN gradients; a full
     ``max()``/``min()``/``median()``: a NaN result shares it among the NaNs, as torch)."""
 
-    def forward(self, x, axes, keepdim, largest, nan_shares=False):
+    def forward(self, x: np.ndarray, axes: tuple[int, ...], keepdim: bool, largest: bool,
+                nan_shares: bool = False) -> np.ndarray:
         self.x, self.axes, self.keepdim, self.nan_shares = x, axes, keepdim, nan_shares
         y = (np.max if largest else np.min)(x, axis=axes, keepdims=True)
         self.y = y
         return y if keepdim else np.squeeze(y, axis=axes)
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> tuple[np.ndarray, None, None, None, None]:
         g = _keep(g, self.axes, self.keepdim)
         hit = self.x == self.y
         if self.nan_shares:
@@ -252,12 +258,12 @@ class Select(Function):
     """y = x at one given index along ``dim`` (max/min/median/mode/kthvalue along a dim);
     the gradient goes to that index only (scattered back, as torch)."""
 
-    def forward(self, x, index, dim, keepdim):
+    def forward(self, x: np.ndarray, index: np.ndarray, dim: int, keepdim: bool) -> np.ndarray:
         self.shape, self.index, self.dim, self.keepdim = x.shape, index, dim, keepdim
         y = np.take_along_axis(x, index, axis=dim)
         return y if keepdim else np.squeeze(y, axis=dim)
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> tuple[np.ndarray, None, None, None]:
         if not self.keepdim:
             g = np.expand_dims(g, self.dim)
         grad = np.zeros(self.shape, dtype=g.dtype)
@@ -265,7 +271,7 @@ class Select(Function):
         return grad, None, None, None
 
 
-def _dof(op, n, correction):
+def _dof(op: str, n: int, correction: float) -> float:
     """n - correction, with torch's warning when it is <= 0 (the value is then inf or NaN; the
     gradient keeps n - correction, as torch's)."""
     dof = n - correction
@@ -280,7 +286,8 @@ class Var(Function):
     """y = sum_i (x_i - mean)**2 / max(n - correction, 0) (inf or NaN where that is 0);
     dy/dx_i = 2 (x_i - mean) / (n - correction) (unclamped, as torch)."""
 
-    def forward(self, x, axes, keepdim, dof, root=False):
+    def forward(self, x: np.ndarray, axes: tuple[int, ...], keepdim: bool, dof: float,
+                root: bool = False) -> np.ndarray:
         self.centered = x - np.mean(x, axis=axes, keepdims=True) if x.size else x
         self.dof, self.axes, self.keepdim, self.root = dof, axes, keepdim, root
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -290,7 +297,7 @@ class Var(Function):
         self.y = y
         return y if keepdim else np.squeeze(y, axis=axes)
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> tuple[np.ndarray, None, None, None, None]:
         g = _keep(g, self.axes, self.keepdim)
         with np.errstate(divide="ignore", invalid="ignore"):
             if self.root:  # std: the variance's gradient times 1 / (2 std), 0 where std is 0
@@ -303,7 +310,7 @@ class LogSumExp(Function):
     """y = log sum_i exp(x_i) = m + log sum_i exp(x_i - m) with m = max x (no overflow; -inf
     over an empty dim); dy/dx_i = exp(x_i - y) = softmax(x)_i."""
 
-    def forward(self, x, axes, keepdim):
+    def forward(self, x: np.ndarray, axes: tuple[int, ...], keepdim: bool) -> np.ndarray:
         # exp underflowing to 0 is exact here, and log(0) = -inf is the right answer for a
         # slice that is all -inf (or empty).
         with np.errstate(under="ignore", divide="ignore", invalid="ignore"):
@@ -313,7 +320,7 @@ class LogSumExp(Function):
         self.x, self.y, self.axes, self.keepdim = x, y, axes, keepdim
         return y if keepdim else np.squeeze(y, axis=axes)
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> tuple[np.ndarray, None, None]:
         g = _keep(g, self.axes, self.keepdim)
         with np.errstate(under="ignore", invalid="ignore"):
             return g * np.exp(self.x - self.y), None, None
@@ -325,7 +332,7 @@ class VectorNorm(Function):
     sgn(x_i); p = +-inf: sgn(x_i) shared among the |x_i| equal to y; p = 0: 0; 0 where y = 0,
     as torch)."""
 
-    def forward(self, x, p, axes, keepdim):
+    def forward(self, x: np.ndarray, p: float, axes: tuple[int, ...], keepdim: bool) -> np.ndarray:
         a = np.abs(x)
         self.x, self.p, self.axes, self.keepdim = x, p, axes, keepdim
         with np.errstate(divide="ignore", invalid="ignore", over="ignore", under="ignore"):
@@ -344,7 +351,7 @@ class VectorNorm(Function):
         self.y = y
         return y if keepdim else np.squeeze(y, axis=axes)
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> tuple[np.ndarray, None, None, None]:
         g = _keep(g, self.axes, self.keepdim)
         x, y, p = self.x, self.y, self.p
         sgn = np.where(np.isnan(x), 0, np.sign(x))  # torch's sgn: 0 at NaN
@@ -372,12 +379,12 @@ class NuclearNorm(Function):
     """y = sum of the singular values of the matrices over the last two dims;
     dy/dX = U V^T (X = U diag(s) V^T, the reduced SVD)."""
 
-    def forward(self, x):
+    def forward(self, x: np.ndarray) -> np.ndarray:
         u, s, vt = np.linalg.svd(x, full_matrices=False)
         self.u, self.vt = u, vt
         return s.sum(axis=-1)
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> np.ndarray:
         return g[..., None, None] * (self.u @ self.vt)
 
 
@@ -437,21 +444,22 @@ def prod(input: Tensor, dim: Optional[DimLike] = None, keepdim: bool = False, *,
     return Prod.apply(x, _axes("prod", _single("prod", dim), x.ndim), keepdim)
 
 
-def _single(op, dim):
+def _single(op: str, dim: object) -> int:
     if isinstance(dim, bool) or not isinstance(dim, (int, np.integer)):
         raise TypeError(f"{op}: dim must be one int, as in torch.{op}, got {dim!r}")
     return int(dim)
 
 
 # ----------------------------------------------------------------------------- extremes
-def _one_axis(op, dim, ndim):
+def _one_axis(op: str, dim: object, ndim: int) -> Optional[int]:
     """The axis of ``dim``, which must be one int (as in torch.max, torch.argmax); None when the
     tensor is 0-d (its one element is the answer, at index 0)."""
     axes = _axes(op, _single(op, dim), ndim)
     return axes[0] if axes else None
 
 
-def _extreme(op, x, dim, keepdim, largest):
+def _extreme(op: str, x: Tensor, dim: Optional[int], keepdim: bool,
+             largest: bool) -> Union[Tensor, MaxMin]:
     x = _input(op, x)
     if dim is None:
         _check_nonempty_dims(op, x, (), True)
@@ -491,7 +499,7 @@ def min(input: Tensor, dim: Union[int, Tensor, None] = None, keepdim: bool = Fal
     return _extreme("min", input, _dim("min", dim, axis), keepdim, False)
 
 
-def _amax(op, x, dim, keepdim, largest):
+def _amax(op: str, x: Tensor, dim: Optional[DimLike], keepdim: bool, largest: bool) -> Tensor:
     x = _input(op, x)
     axes = _axes(op, dim, x.ndim)
     _check_nonempty_dims(op, x, axes, dim is None or dim == () or dim == [])
@@ -526,7 +534,7 @@ def aminmax(input: Tensor, *, dim: Optional[int] = None, keepdim: bool = False,
                    _amax("aminmax", input, dim, keepdim, True))
 
 
-def _arg_extreme(op, x, dim, keepdim, largest):
+def _arg_extreme(op: str, x: Tensor, dim: Optional[int], keepdim: bool, largest: bool) -> Tensor:
     x = _input(op, x)
     find = np.argmax if largest else np.argmin
     if dim is None:
@@ -556,7 +564,8 @@ def argmin(input: Tensor, dim: Optional[int] = None, keepdim: bool = False, *,
 
 
 # ----------------------------------------------------------------------------- spread
-def _correction(op, dim, unbiased, correction):
+def _correction(op: str, dim: Optional[DimLike], unbiased: Optional[bool],
+                correction: Optional[float]) -> tuple[Optional[DimLike], float]:
     """torch's two signatures: var(x, dim, unbiased, keepdim) and var(x, dim, *, correction,
     keepdim); var(x, True) is var(x, unbiased=True)."""
     if isinstance(dim, bool):
@@ -570,7 +579,8 @@ def _correction(op, dim, unbiased, correction):
     return dim, correction
 
 
-def _spread(op, x, dim, unbiased, keepdim, correction, axis, root):
+def _spread(op: str, x: Tensor, dim: Optional[DimLike], unbiased: Optional[bool], keepdim: bool,
+            correction: Optional[float], axis: Optional[DimLike], root: bool) -> Tensor:
     x = _input(op, x)
     _floating(op, x)
     dim, correction = _correction(op, _dim(op, dim, axis), unbiased, correction)
@@ -633,7 +643,8 @@ def logsumexp(input: Tensor, dim: Optional[DimLike] = None, keepdim: bool = Fals
 
 
 # ----------------------------------------------------------------------------- logic and counts
-def _logical(op, x, dim, keepdim, reduce):
+def _logical(op: str, x: Tensor, dim: Optional[DimLike], keepdim: bool,
+             reduce: Callable[..., Any]) -> Tensor:
     x = _input(op, x)
     axes = _axes(op, dim, x.ndim)
     y = reduce(x.array, axis=axes, keepdims=keepdim)
