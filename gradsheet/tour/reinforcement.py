@@ -149,8 +149,7 @@ def _gridworld_q_learning(report: Report, world: GridWorld, optimum: PlanningRes
     # alpha = 1/N(s, a) meets the Robbins-Monro conditions of its convergence to Q*.
     report.text(f"\nQ-learning on GridWorld (no model): alpha = 1/N(s, a), gamma={GAMMA}, random "
                 f"behaviour (epsilon = 1: it learns Q* off-policy), {episodes} episodes")
-    # (rl.tabular annotates alpha as a float; it takes "visits" too, as its docstring says)
-    agent = QLearning(alpha="visits", gamma=GAMMA, epsilon=1.0, seed=seed)  # type: ignore[arg-type]
+    agent = QLearning(alpha="visits", gamma=GAMMA, epsilon=1.0, seed=seed)
     start = time.perf_counter()
     agent.learn(world, episodes)
     report.figure("q_learning_seconds", round(time.perf_counter() - start, 2), "time (s)", "{:.2f}")
