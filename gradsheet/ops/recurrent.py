@@ -32,7 +32,7 @@ siblings slice it into the tensors they return.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Optional, Union
+from typing import Any, Optional, Union
 
 import numpy as np
 
@@ -46,7 +46,8 @@ _Lengths = Union[Sequence[int], np.ndarray, Tensor, None]
 _GATES = {"rnn_tanh": 1, "rnn_relu": 1, "lstm": 4, "gru": 3}
 
 
-def _batch_order(lengths, T):
+def _batch_order(lengths: Optional[np.ndarray], T: int
+                 ) -> tuple[Optional[np.ndarray], Optional[list[int]]]:
     """(order, sizes): the longest-first permutation of the batch (None if already sorted) and
     sizes[t] = number of sequences longer than t (None when every sequence has length T)."""
     if lengths is None:
@@ -58,26 +59,26 @@ def _batch_order(lengths, T):
     return order, sizes
 
 
-def _transposed(w):
+def _transposed(w: np.ndarray) -> np.ndarray:
     """Each gate block of w (G, H, K) transposed, contiguous: NumPy's matmul is several times
     slower with a transposed view as its right operand (measured with OpenBLAS)."""
     return np.ascontiguousarray(w.transpose(0, 2, 1))
 
 
-def _gate_matmul(a, w, out):
+def _gate_matmul(a: np.ndarray, w: np.ndarray, out: np.ndarray) -> None:
     """out[k] = a @ w[k] for every gate block k: separate 2-D GEMMs, which beat one batched
     matmul and one (B, G*H) product for these sizes (measured with OpenBLAS)."""
     for k in range(len(w)):
         np.matmul(a, w[k], out=out[k])
 
 
-def _weight_grad(d, a):
+def _weight_grad(d: np.ndarray, a: np.ndarray) -> np.ndarray:
     """d[k]^T @ a for every gate block, summing over all steps at once: (G, N, H), (N, K) ->
     (G, H, K). 2-D products: a batched matmul of transposed views ran up to 20x slower."""
     return np.stack([np.matmul(d[k].T, a) for k in range(len(d))])
 
 
-def _back_matmul(d, w, scratch, out):
+def _back_matmul(d: np.ndarray, w: np.ndarray, scratch: np.ndarray, out: np.ndarray) -> None:
     """out = sum over gate blocks k of d[k] @ w[k]: dL/dh_{t-1} from the gate gradients."""
     for k in range(len(w)):
         np.matmul(d[k], w[k], out=scratch[k])
@@ -105,8 +106,10 @@ class _Recurrence(Function):
     gate_order: tuple[int, ...] = (0,)  # PyTorch's gate blocks in the order the loop keeps them
     sigmoid_gates = 0  # the first ones in that order go through a sigmoid
 
-    def forward(self, x, h0, c0, w_ih, w_hh, b_ih, b_hh, reverse=False, lengths=None,
-                sequence=True):
+    def forward(self, x: np.ndarray, h0: Optional[np.ndarray], c0: Optional[np.ndarray], w_ih: np.ndarray,
+                w_hh: np.ndarray, b_ih: Optional[np.ndarray], b_hh: Optional[np.ndarray],
+                reverse: bool = False, lengths: Optional[np.ndarray] = None,
+                sequence: bool = True) -> np.ndarray:
         if x.ndim == 2:  # a cell: one step (the engine sums dL/dx back over the added axis)
             x = x[None]
         T, B, n_in = x.shape
@@ -124,6 +127,7 @@ class _Recurrence(Function):
         xw = np.empty((G, T * B, H), dtype=x.dtype)
         _gate_matmul(x.reshape(T * B, n_in), _transposed(self.w_ih * scale), xw)
         if b_ih is not None:
+            assert b_hh is not None  # both biases or neither (_check_layer)
             xw += self._input_bias(b_ih, b_hh, H, gates) * scale
         xw = xw.reshape(G, T, B, H)
         whh_t = _transposed(self.w_hh * scale)
@@ -143,7 +147,8 @@ class _Recurrence(Function):
             out = out[:, np.argsort(order)]
         return out if sequence or self.states == 2 else out[0]
 
-    def _input_bias(self, b_ih, b_hh, H, gates):
+    def _input_bias(self, b_ih: np.ndarray, b_hh: np.ndarray, H: int, gates: list[int]
+                    ) -> np.ndarray:
         """The biases that sit outside any product, folded into the input projection (G, 1, H)."""
         return (b_ih + b_hh).reshape(-1, 1, H)[gates]
 
@@ -161,7 +166,7 @@ class _Recurrence(Function):
         of the hidden side."""
         raise NotImplementedError
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> tuple[Optional[np.ndarray], ...]:
         if g.ndim == 2:
             g = g[None]
         if self.order is not None:
@@ -198,7 +203,7 @@ class _Recurrence(Function):
                     grads[i] = grad[:, inverse] if i == 0 else grad[inverse]
         return tuple(grads)
 
-    def _zeros_or_empty(self, shape, dtype):
+    def _zeros_or_empty(self, shape: tuple[int, ...], dtype: np.dtype[Any]) -> np.ndarray:
         # rows of padded steps must read as 0 in the weight-gradient GEMMs
         return (np.empty if self.sizes is None else np.zeros)(shape, dtype=dtype)
 
@@ -210,15 +215,16 @@ class RNNTanh(_Recurrence):
     dL/dh_{t-1} = dL/da_t @ W_hh.
     """
 
-    def _activate(self, a):
+    def _activate(self, a: np.ndarray) -> None:
         np.tanh(a, out=a)
 
-    def _derivative(self, h, out):
+    def _derivative(self, h: np.ndarray, out: np.ndarray) -> None:
         """g'(a) written with the output h = g(a): 1 - h**2."""
         np.multiply(h, h, out=out)
         np.subtract(1, out, out=out)
 
-    def _steps(self, xw, state, whh_t, steps, sizes, y):
+    def _steps(self, xw: np.ndarray, state: np.ndarray, whh_t: np.ndarray, steps: range,
+               sizes: Optional[list[int]], y: Optional[np.ndarray]) -> None:
         h, whh_t, hprev, xw = state[0], whh_t[0], self.hprev, xw[0]  # one gate block
         hh = np.empty_like(h)
         B = h.shape[0]
@@ -235,7 +241,8 @@ class RNNTanh(_Recurrence):
             if y is not None:
                 y[t, :n] = a
 
-    def _steps_back(self, gy, state):
+    def _steps_back(self, gy: Optional[np.ndarray], state: np.ndarray
+                    ) -> tuple[Optional[np.ndarray], np.ndarray]:
         dh, hs, w_hh = state[0], self.gates[0], self.w_hh[0]
         T, B, H = hs.shape
         da = self._zeros_or_empty((1, T, B, H), hs.dtype)
@@ -259,10 +266,10 @@ class RNNReLU(RNNTanh):
     BPTT as for tanh, with relu'(a_t) = 1 where h_t > 0, else 0.
     """
 
-    def _activate(self, a):
+    def _activate(self, a: np.ndarray) -> None:
         np.maximum(a, 0, out=a)
 
-    def _derivative(self, h, out):
+    def _derivative(self, h: np.ndarray, out: np.ndarray) -> None:
         np.greater(h, 0, out=out)
 
 
@@ -299,8 +306,10 @@ class LSTM(Function):
     rows_order = (3, 0, 1, 2)  # PyTorch's gate blocks i, f, g, o as kept inside: o, i, f, g
     chunk = 8  # steps whose dh-independent backward factors are computed together
 
-    def forward(self, x, h0, c0, w_ih, w_hh, b_ih, b_hh, reverse=False, lengths=None,
-                sequence=True):
+    def forward(self, x: np.ndarray, h0: Optional[np.ndarray], c0: Optional[np.ndarray], w_ih: np.ndarray,
+                w_hh: np.ndarray, b_ih: Optional[np.ndarray], b_hh: Optional[np.ndarray],
+                reverse: bool = False, lengths: Optional[np.ndarray] = None,
+                sequence: bool = True) -> np.ndarray:
         if x.ndim == 2:  # a cell: one step (the engine sums dL/dx back over the added axis)
             x = x[None]
         T, B, n_in = x.shape
@@ -376,7 +385,7 @@ class LSTM(Function):
             out = out[:, np.argsort(order)]
         return out
 
-    def _factors(self, k0, k1, p, q):
+    def _factors(self, k0: int, k1: int, p: np.ndarray, q: np.ndarray) -> None:
         """The dh-independent factors of steps k0 .. k1-1 (run order), into p (k1-k0, 4H, B)
         (rows o, i, f, g: tanh(c) o (1 - o), g i (1 - i), c_{t-1} f (1 - f), i (1 - g**2))
         and q (k1-k0, H, B) = o (1 - tanh(c)**2)."""
@@ -398,7 +407,7 @@ class LSTM(Function):
         sub(one, q, q)
         mul(q, a[:, :H], q)
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> tuple[Optional[np.ndarray], ...]:
         if g.ndim == 2:
             g = g[None]
         if self.order is not None:
@@ -495,12 +504,14 @@ class GRU(_Recurrence):
     gate_order = (0, 1, 2)
     sigmoid_gates = 2
 
-    def _input_bias(self, b_ih, b_hh, H, gates):
+    def _input_bias(self, b_ih: np.ndarray, b_hh: np.ndarray, H: int, gates: list[int]
+                    ) -> np.ndarray:
         bias = b_ih.reshape(3, 1, H).copy()
         bias[:2] += b_hh.reshape(3, 1, H)[:2]  # b_hn stays inside r * (W_hn h + b_hn)
         return bias
 
-    def _steps(self, xw, state, whh_t, steps, sizes, y):
+    def _steps(self, xw: np.ndarray, state: np.ndarray, whh_t: np.ndarray, steps: range,
+               sizes: Optional[list[int]], y: Optional[np.ndarray]) -> None:
         h, hprev, b_hh = state[0], self.hprev, self.b_hh
         B, H = h.shape
         b_hn = None if b_hh is None else b_hh[2 * H:]
@@ -533,7 +544,8 @@ class GRU(_Recurrence):
             if y is not None:
                 y[t, :n] = hn
 
-    def _steps_back(self, gy, state):
+    def _steps_back(self, gy: Optional[np.ndarray], state: np.ndarray
+                    ) -> tuple[Optional[np.ndarray], np.ndarray]:
         dh, gates, w_hh = state[0], self.gates, self.w_hh
         _, T, B, H = gates.shape
         dx_gates = self._zeros_or_empty((3, T, B, H), gates.dtype)
@@ -580,7 +592,7 @@ _FUNCTIONS: dict[str, Union[type[_Recurrence], type[LSTM]]] = {
 
 
 # ------------------------------------------------------------------ validation
-def _data(x):
+def _data(x: object) -> np.ndarray:
     return x.array if isinstance(x, Tensor) else np.asarray(x)
 
 
@@ -603,9 +615,10 @@ def as_lengths(lengths: _Lengths, T: int, B: int, op: str) -> Optional[np.ndarra
     return array
 
 
-def _check_layer(op, x, states, w_ih, w_hh, b_ih, b_hh, gates):
+def _check_layer(op: str, x: Tensor, states: dict[str, Optional[Tensor]], w_ih: Tensor,
+                 w_hh: Tensor, b_ih: Optional[Tensor], b_hh: Optional[Tensor], gates: int) -> None:
     x_, wi, wh = _data(x), _data(w_ih), _data(w_hh)
-    H = wh.shape[-1] if wh.ndim == 2 else None
+    H = wh.shape[-1] if wh.ndim == 2 else 0  # (0: unused, the check below raises)
     if wi.ndim != 2 or wh.ndim != 2 or wh.shape != (gates * H, H) or wi.shape[0] != gates * H:
         raise ValueError(f"{op}: expects weight_ih of shape ({gates}*H, I) and weight_hh of shape "
                          f"({gates}*H, H), got {wi.shape} and {wh.shape}")
@@ -630,7 +643,10 @@ def _check_layer(op, x, states, w_ih, w_hh, b_ih, b_hh, gates):
                         f"{sorted(str(d) for d in dtypes)}")
 
 
-def _layer(kind, op, x, h0, c0, w_ih, w_hh, b_ih, b_hh, reverse, lengths):
+def _layer(kind: str, op: str, x: Tensor, h0: Optional[Tensor], c0: Optional[Tensor],
+           w_ih: Tensor, w_hh: Tensor, b_ih: Optional[Tensor], b_hh: Optional[Tensor],
+           reverse: bool, lengths: _Lengths) -> tuple[Tensor, ...]:
+    """(output, h_T) or, for the LSTM, (output, h_T, c_T): the node's output sliced."""
     x_ = _data(x)
     if x_.ndim != 3:
         raise ValueError(f"{op}: input must be 3-D (T, batch, input_size), got shape {x_.shape}")
@@ -655,8 +671,9 @@ def rnn_layer(input: Tensor, h0: Optional[Tensor], w_ih: Tensor, w_hh: Tensor,
     """
     if nonlinearity not in ("tanh", "relu"):
         raise ValueError(f"rnn_layer: unknown nonlinearity {nonlinearity!r}; use 'tanh' or 'relu'")
-    return _layer("rnn_" + nonlinearity, "rnn_layer", input, h0, None, w_ih, w_hh, b_ih, b_hh,
-                  reverse, lengths)
+    output, h = _layer("rnn_" + nonlinearity, "rnn_layer", input, h0, None, w_ih, w_hh, b_ih,
+                       b_hh, reverse, lengths)
+    return output, h
 
 
 def lstm_layer(input: Tensor, h0: Optional[Tensor], c0: Optional[Tensor], w_ih: Tensor,
@@ -667,7 +684,9 @@ def lstm_layer(input: Tensor, h0: Optional[Tensor], c0: Optional[Tensor], w_ih: 
 
     Shapes: input (T, B, I), h0 and c0 (B, H) or None -> (output (T, B, H), h_T, c_T (B, H)).
     """
-    return _layer("lstm", "lstm_layer", input, h0, c0, w_ih, w_hh, b_ih, b_hh, reverse, lengths)
+    output, h, c = _layer("lstm", "lstm_layer", input, h0, c0, w_ih, w_hh, b_ih, b_hh, reverse,
+                          lengths)
+    return output, h, c
 
 
 def gru_layer(input: Tensor, h0: Optional[Tensor], w_ih: Tensor, w_hh: Tensor,
@@ -677,11 +696,15 @@ def gru_layer(input: Tensor, h0: Optional[Tensor], w_ih: Tensor, w_hh: Tensor,
 
     Shapes: input (T, B, I), h0 (B, H) or None -> (output (T, B, H), h_T (B, H)).
     """
-    return _layer("gru", "gru_layer", input, h0, None, w_ih, w_hh, b_ih, b_hh, reverse, lengths)
+    output, h = _layer("gru", "gru_layer", input, h0, None, w_ih, w_hh, b_ih, b_hh, reverse,
+                       lengths)
+    return output, h
 
 
 # ------------------------------------------------------------------ cells
-def _cell(kind, op, input, hx, w_ih, w_hh, b_ih, b_hh):
+def _cell(kind: str, op: str, input: Tensor, hx: Any, w_ih: Tensor, w_hh: Tensor,
+          b_ih: Optional[Tensor], b_hh: Optional[Tensor]) -> Tensor:
+    """The node's output: h' (the LSTM's, whose ``hx`` is the pair (h, c): h' and c' stacked)."""
     x_ = _data(input)
     if x_.ndim != 2:
         raise ValueError(f"{op}: input must be 2-D (batch, input_size), got shape {x_.shape}")
@@ -689,7 +712,7 @@ def _cell(kind, op, input, hx, w_ih, w_hh, b_ih, b_hh):
     states = {"h": h0, "c": c0} if kind == "lstm" else {"hx": h0}
     _check_layer(op, input, states, w_ih, w_hh, b_ih, b_hh, _GATES[kind])
     out = _FUNCTIONS[kind].apply(input, h0, c0, w_ih, w_hh, b_ih, b_hh, sequence=False)
-    return (out[0], out[1]) if kind == "lstm" else out
+    return out
 
 
 def rnn_tanh_cell(input: Tensor, hx: Optional[Tensor], w_ih: Tensor, w_hh: Tensor,
@@ -708,7 +731,8 @@ def lstm_cell(input: Tensor, hx: tuple[Optional[Tensor], Optional[Tensor]], w_ih
               w_hh: Tensor, b_ih: Optional[Tensor] = None, b_hh: Optional[Tensor] = None
               ) -> tuple[Tensor, Tensor]:
     """One LSTM step, one node: hx = (h, c) -> (h', c'), c' = f * c + i * g, h' = o * tanh(c')."""
-    return _cell("lstm", "lstm_cell", input, hx, w_ih, w_hh, b_ih, b_hh)
+    out = _cell("lstm", "lstm_cell", input, hx, w_ih, w_hh, b_ih, b_hh)
+    return out[0], out[1]
 
 
 def gru_cell(input: Tensor, hx: Optional[Tensor], w_ih: Tensor, w_hh: Tensor,
