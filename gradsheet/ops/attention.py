@@ -6,8 +6,6 @@ part, False = -inf) or a causal mask (query i sees keys j <= i, upper-left align
 broadcast to the scores' (..., L, S). Each row of P = softmax(S) is computed in place with its
 max subtracted (no overflow); a row whose every key is masked gives P = 0 and an output of
 zeros, as torch 2.13 does. Dropout, when asked, drops weights of P (inverted dropout, drawn
-from __future__ import annotations
-
 from gradsheet's seeded generator).
 
 The backward is the softmax-Jacobian product, all batched GEMMs (np.matmul on the arrays as
@@ -29,12 +27,15 @@ copy and no extra node. ``AttentionWeights`` is P alone (for ``need_weights=True
 
 Reference: Vaswani et al., "Attention Is All You Need", NeurIPS 2017.
 """
+from __future__ import annotations
+
 import math
 import os
 import threading
 import warnings
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import Optional, Union
+from typing import Any, Optional, TypeVar, Union, cast
 
 import numpy as np
 
@@ -47,9 +48,14 @@ from .linalg import linear, matmul
 from .padding import pad
 from .reduce import mean
 
+# P as _attend_parts keeps it: the softmax weights P^T, or one (rows of axis 0, their P^T) per thread
+_Weights = Union[np.ndarray, list[tuple[slice, np.ndarray]]]
+_Item = TypeVar("_Item")
+_Result = TypeVar("_Result")
+
 
 # ---------------------------------------------------------------------------- the core
-def _softmax_(s, axis, safe):
+def _softmax_(s: np.ndarray, axis: int, safe: bool) -> np.ndarray:
     """softmax of ``s`` along ``axis``, in place, each slice's max subtracted first. ``safe``: a
     slice that is -inf throughout (every key masked) gives zeros instead of NaN (0/0)."""
     if s.size == 0:
@@ -67,12 +73,14 @@ def _softmax_(s, axis, safe):
     return s
 
 
-def _T(x):
+def _T(x: np.ndarray) -> np.ndarray:
     """The last two axes swapped (a view)."""
     return np.swapaxes(x, -1, -2)
 
 
-def _attend(q, k, v, mask, scale, dropout_p, causal, out=None, safe=True):
+def _attend(q: np.ndarray, k: np.ndarray, v: np.ndarray, mask: Optional[np.ndarray], scale: float, dropout_p: float,
+            causal: bool, out: Optional[np.ndarray] = None, safe: bool = True
+            ) -> tuple[np.ndarray, np.ndarray, Optional[np.ndarray]]:
     """O = dropout(softmax(q k^T scale + mask)) v for arrays whose leading dims broadcast.
 
     ``mask``: None or an additive float array broadcasting to the scores (..., L, S);
@@ -109,7 +117,10 @@ def _attend(q, k, v, mask, scale, dropout_p, causal, out=None, safe=True):
     return out, PT, D
 
 
-def _attend_backward(g, q, k, v, PT, D, scale, needs, outs=(None, None, None)):
+def _attend_backward(g: np.ndarray, q: np.ndarray, k: np.ndarray, v: np.ndarray, PT: np.ndarray, D: Optional[np.ndarray],
+                     scale: float, needs: Sequence[bool],
+                     outs: Sequence[Optional[np.ndarray]] = (None, None, None)
+                     ) -> tuple[Optional[np.ndarray], Optional[np.ndarray], Optional[np.ndarray], Optional[np.ndarray]]:
     """(dQ, dK, dV, dM) of ``_attend`` for the upstream gradient ``g`` (``needs``: four flags;
     ``outs``: arrays to write dQ, dK, dV into, or None), all in ``_attend``'s transposed layout:
     dP^T = V dO^T, dS^T = P^T * (dP^T - colsum(dP^T * P^T)), dQ = (dS^T)^T K scale,
@@ -147,11 +158,12 @@ _pool: tuple[Optional[int], Optional[ThreadPoolExecutor]] = (None, None)
 _pool_lock = threading.Lock()
 
 
-def _blas_threads():
+def _blas_threads() -> int:
     return threads.get_num_threads()
 
 
-def _parts(q, k, v, mask, dropout_p):
+def _parts(q: np.ndarray, k: np.ndarray, v: np.ndarray, mask: Optional[np.ndarray], dropout_p: float
+           ) -> Optional[list[slice]]:
     """The slices of axis 0 to compute on separate threads, or None (one call on this thread):
     only for batched inputs sharing axis 0, without dropout (one generator, drawn in order),
     when BLAS may use several threads and there are at least _PARALLEL_MIN_SCORES scores."""
@@ -172,14 +184,14 @@ def _parts(q, k, v, mask, dropout_p):
     return [slice(a, b) for a, b in zip(bounds[:-1], bounds[1:])]
 
 
-def _part(x, sl, ndim):
+def _part(x: Optional[np.ndarray], sl: slice, ndim: int) -> Optional[np.ndarray]:
     """x's rows ``sl`` of axis 0 when it has that axis at full size, else x (it broadcasts)."""
     if x is None or x.ndim < ndim or x.shape[0] == 1:
         return x
     return x[sl]
 
 
-def _in_parallel(fn, items):
+def _in_parallel(fn: Callable[[_Item], _Result], items: Sequence[_Item]) -> list[_Result]:
     """[fn(item) for item in items], the first on this thread and the others on pool threads,
     with BLAS single-threaded meanwhile (process-wide; restored after)."""
     global _pool
@@ -199,7 +211,9 @@ def _in_parallel(fn, items):
                 f.exception()
 
 
-def _attend_parts(q, k, v, mask, scale, dropout_p, causal, out=None, safe=True):
+def _attend_parts(q: np.ndarray, k: np.ndarray, v: np.ndarray, mask: Optional[np.ndarray], scale: float,
+                  dropout_p: float, causal: bool, out: Optional[np.ndarray] = None, safe: bool = True
+                  ) -> tuple[np.ndarray, _Weights, Optional[np.ndarray]]:
     """``_attend``, split along axis 0 over threads when ``_parts`` says so; P is then a list of
     (slice, P part) for ``_attend_backward_parts``."""
     parts = _parts(q, k, v, mask, dropout_p)
@@ -209,14 +223,17 @@ def _attend_parts(q, k, v, mask, scale, dropout_p, causal, out=None, safe=True):
         batch = np.broadcast_shapes(q.shape[:-2], k.shape[:-2], v.shape[:-2])
         out = np.empty(batch + (q.shape[-2], v.shape[-1]), dtype=np.result_type(q, k, v))
 
-    def run(sl):
+    def run(sl: slice) -> np.ndarray:
         return _attend(q[sl], k[sl], v[sl], _part(mask, sl, q.ndim), scale, 0.0, causal,
                        out=out[sl], safe=safe)[1]
 
     return out, list(zip(parts, _in_parallel(run, parts))), None
 
 
-def _attend_backward_parts(g, q, k, v, P, D, scale, needs, outs=(None, None, None)):
+def _attend_backward_parts(g: np.ndarray, q: np.ndarray, k: np.ndarray, v: np.ndarray, P: _Weights,
+                           D: Optional[np.ndarray], scale: float, needs: Sequence[bool],
+                           outs: Sequence[Optional[np.ndarray]] = (None, None, None)
+                           ) -> tuple[Optional[np.ndarray], Optional[np.ndarray], Optional[np.ndarray], Optional[np.ndarray]]:
     """``_attend_backward`` for ``_attend_parts``' P: each part on its own thread, writing into
     the rows of whole gradients (dM joined along axis 0)."""
     if not isinstance(P, list):
@@ -227,22 +244,24 @@ def _attend_backward_parts(g, q, k, v, P, D, scale, needs, outs=(None, None, Non
     grads = [None if not need else out if out is not None else np.empty(shape, dtype)
              for need, out, shape in zip(needs, outs, shapes)]
 
-    def run(item):
+    def run(item: tuple[slice, np.ndarray]) -> Optional[np.ndarray]:
         sl, p = item
         part_outs = tuple(None if x is None else x[sl] for x in grads)
         return _attend_backward(g[sl], q[sl], k[sl], v[sl], p, None, scale, needs, part_outs)[3]
 
     dms = _in_parallel(run, P)
-    dm = np.concatenate(dms) if needs[3] else None
+    # (each part's dM is an array when needs[3])
+    dm = np.concatenate(cast("list[np.ndarray]", dms)) if needs[3] else None
     return grads[0], grads[1], grads[2], dm
 
 
 # ---------------------------------------------------------------------------- checks
-def _name(x):
+def _name(x: np.ndarray) -> str:
     return "a bool" if x.dtype == np.bool_ else str(x.dtype)
 
 
-def _batch(op, q, k, v):
+def _batch(op: str, q: Union[Tensor, _Shape], k: Union[Tensor, _Shape],
+           v: Union[Tensor, _Shape]) -> tuple[int, ...]:
     try:
         return tuple(np.broadcast_shapes(q.shape[:-2], k.shape[:-2], v.shape[:-2]))
     except ValueError:
@@ -251,7 +270,7 @@ def _batch(op, q, k, v):
                          "the last two dimensions must broadcast together)") from None
 
 
-def _check_qkv(op, q, k, v):
+def _check_qkv(op: str, q: Tensor, k: Tensor, v: Tensor) -> None:
     for name, x in (("query", q), ("key", k), ("value", v)):
         if not isinstance(x, Tensor):
             raise TypeError(f"{op}: {name} must be a Tensor, got {type(x).__name__}")
@@ -273,7 +292,9 @@ def _check_qkv(op, q, k, v):
                          f"{v.shape[-2]}")
 
 
-def _mask_input(op, mask, dtype, scores_shape, name="attn_mask", true_means="takes part"):
+def _mask_input(op: str, mask: Optional[Tensor], dtype: np.dtype[Any], scores_shape: tuple[int, ...],
+                name: str = "attn_mask", true_means: str = "takes part"
+                ) -> Union[np.ndarray, Tensor, None]:
     """The mask as what ``_attend`` adds: a float Tensor (kept, it may want a gradient) or an
     additive ndarray made from a bool one (False -> -inf when True ``takes part``)."""
     if mask is None:
@@ -308,7 +329,8 @@ class ScaledDotProductAttention(Function):
     (..., Hkv, G, L, E) against K, V of (..., Hkv, 1, S, E), and dK, dV sum over G.
     """
 
-    def forward(self, q, k, v, mask, scale, dropout_p, causal, groups):
+    def forward(self, q: np.ndarray, k: np.ndarray, v: np.ndarray, mask: Optional[np.ndarray], scale: float,
+                dropout_p: float, causal: bool, groups: int) -> np.ndarray:
         if groups > 1:
             hkv, L = k.shape[-3], q.shape[-2]
             q = q.reshape(q.shape[:-3] + (hkv, groups, L, q.shape[-1]))
@@ -324,7 +346,7 @@ class ScaledDotProductAttention(Function):
             out = out.reshape(out.shape[:-4] + (-1,) + out.shape[-2:])
         return out
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> tuple[Optional[np.ndarray], ...]:
         groups = self.groups
         if groups > 1:
             g = g.reshape(g.shape[:-3] + (self.k.shape[-4], groups) + g.shape[-2:])
@@ -396,18 +418,18 @@ class _NoScores(Function):
     query.shape[:-1] + (Ev,), the query's batch dimensions as they are (not broadcast with
     the key's, and the mask, causality and dropout unused), every gradient zero."""
 
-    def forward(self, q, k, v):
+    def forward(self, q: np.ndarray, k: np.ndarray, v: np.ndarray) -> np.ndarray:
         self.inputs = q, k, v
         return np.zeros(q.shape[:-1] + v.shape[-1:], dtype=q.dtype)
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> tuple[np.ndarray, ...]:
         return tuple(np.zeros_like(x) for x in self.inputs)
 
 
 class _Shape:
     """Something with a shape (for the batch check of grouped-query attention)."""
 
-    def __init__(self, shape):
+    def __init__(self, shape: Sequence[int]) -> None:
         self.shape = tuple(shape)
 
 
@@ -416,7 +438,7 @@ class AttentionWeights(Function):
     ``need_weights=True`` path);  dS = P * (dP - rowsum(dP * P)), dQ = dS K scale,
     dK = dS^T Q scale, dM = dS."""
 
-    def forward(self, q, k, mask, scale):
+    def forward(self, q: np.ndarray, k: np.ndarray, mask: Optional[np.ndarray], scale: float) -> np.ndarray:
         s = np.matmul(q, np.swapaxes(k, -1, -2))
         if q.shape[-1] > 0:
             np.multiply(s, scale, out=s)
@@ -426,7 +448,7 @@ class AttentionWeights(Function):
         self.q, self.k, self.scale = q, k, scale
         return self.P
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> tuple[Optional[np.ndarray], Optional[np.ndarray], Optional[np.ndarray]]:
         P = self.P
         dS = g * P
         np.subtract(dS, P * np.sum(dS, axis=-1, keepdims=True), out=dS)
@@ -440,7 +462,7 @@ class AttentionWeights(Function):
         return dq, dk, dm
 
 
-def _split_heads(x, chunks, heads, batch_first):
+def _split_heads(x: np.ndarray, chunks: int, heads: int, batch_first: bool) -> np.ndarray:
     """The (chunks, N, H, T, hd) view of a projection laid out (T, N, chunks*E) (or (N, T, ...)
     when ``batch_first``): no copy."""
     if batch_first:
@@ -460,7 +482,8 @@ class MultiheadAttentionCore(Function):
     projections' gradients (one buffer for a packed projection).
     """
 
-    def forward(self, a, b, c, mask, heads, batch_first, dropout_p, causal):
+    def forward(self, a: np.ndarray, b: Optional[np.ndarray], c: Optional[np.ndarray], mask: Optional[np.ndarray], heads: int,
+                batch_first: bool, dropout_p: float, causal: bool) -> np.ndarray:
         if b is None:
             q, k, v = _split_heads(a, 3, heads, batch_first)
         elif c is None:
@@ -478,7 +501,7 @@ class MultiheadAttentionCore(Function):
         self.heads, self.batch_first, self.layout = heads, batch_first, (b is None, c is None)
         return out.reshape(shape[:2] + (-1,))
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> tuple[Optional[np.ndarray], ...]:
         heads, batch_first = self.heads, self.batch_first
         (gh,) = _split_heads(g, 1, heads, batch_first)
         packed, kv_packed = self.layout
@@ -513,11 +536,11 @@ class MultiheadAttentionCore(Function):
 
 
 # ---------------------------------------------------------------------------- multi-head attention
-def _dtype(x):
+def _dtype(x: object) -> np.dtype[Any]:
     return x.array.dtype if isinstance(x, Tensor) else np.asarray(x).dtype
 
 
-def _mask_kind(op, mask, name):
+def _mask_kind(op: str, mask: Optional[Tensor], name: str) -> Optional[Tensor]:
     """None, or the mask as a Tensor after checking it is bool or floating."""
     if mask is None:
         return None
@@ -530,7 +553,8 @@ def _mask_kind(op, mask, name):
     return mask
 
 
-def _check_float_mask(op, mask, name, dtype, need_weights):
+def _check_float_mask(op: str, mask: Optional[Tensor], name: str, dtype: np.dtype[Any],
+                      need_weights: bool) -> None:
     """A float mask must have the query's dtype (or be float32 when need_weights=False, as
     scaled_dot_product_attention accepts)."""
     if mask is None or mask.array.dtype == np.bool_:
@@ -544,7 +568,7 @@ def _check_float_mask(op, mask, name, dtype, need_weights):
                         "a bool mask)")
 
 
-def _additive(mask, dtype, shape):
+def _additive(mask: Tensor, dtype: np.dtype[Any], shape: tuple[int, ...]) -> Union[np.ndarray, Tensor]:
     """The mask as an additive array or Tensor of ``shape`` (a view): True (a bool mask's
     'do not attend') becomes -inf, False 0; a float mask is kept (it may want a gradient)."""
     if mask.array.dtype == np.bool_:
@@ -552,7 +576,7 @@ def _additive(mask, dtype, shape):
     return shape_ops.reshape(mask, shape) if tuple(mask.shape) != tuple(shape) else mask
 
 
-def _pad_key(mask):
+def _pad_key(mask: Optional[Tensor]) -> Optional[Tensor]:
     """One more key (bias_k or the zero key) that every query may attend: a 0 / False column."""
     if mask is None:
         return None
@@ -561,7 +585,9 @@ def _pad_key(mask):
     return pad(mask, (0, 1))
 
 
-def _shape_check(op, query, key, value, key_padding_mask, attn_mask, num_heads):
+def _shape_check(op: str, query: Tensor, key: Tensor, value: Tensor,
+                 key_padding_mask: Optional[Tensor], attn_mask: Optional[Tensor],
+                 num_heads: int) -> bool:
     """Whether the input is batched, after PyTorch's checks of the dimensions."""
     if query.ndim == 3:
         if key.ndim != 3 or value.ndim != 3:
@@ -593,7 +619,7 @@ def _shape_check(op, query, key, value, key_padding_mask, attn_mask, num_heads):
     return batched
 
 
-def _heads(x, heads, batch_first):
+def _heads(x: Tensor, heads: int, batch_first: bool) -> Tensor:
     """(T, N, E) (or (N, T, E)) -> (N, H, T, E / H), as Tensor ops (the need_weights path)."""
     if batch_first:
         N, T, E = x.shape
@@ -774,9 +800,10 @@ def multi_head_attention(op: str, query: Tensor, key: Tensor, value: Tensor,
     return output, None
 
 
-def _unpack(layout, E):
+def _unpack(layout: tuple[Optional[Tensor], ...], E: int) -> tuple[Tensor, Tensor, Tensor]:
     """Separate q, k, v projections from a packed layout (slices: views in the graph)."""
     a, b, c = layout
+    assert a is not None  # (the query's projection, packed or not: always there)
     if b is None:
         return a[..., :E], a[..., E:2 * E], a[..., 2 * E:]
     if c is None:
@@ -784,7 +811,8 @@ def _unpack(layout, E):
     return a, b, c
 
 
-def _static(op, static, projected, bsz, heads, head_dim, batch_first, name):
+def _static(op: str, static: Optional[Tensor], projected: Tensor, bsz: int, heads: int,
+            head_dim: int, batch_first: bool, name: str) -> Tensor:
     """A static key/value (batch * heads, S, head_dim) in the projection's layout."""
     if static is None:
         return projected
