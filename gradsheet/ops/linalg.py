@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import collections
 import string
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, NamedTuple, Optional, Union
+from collections.abc import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple, NoReturn, Optional, Union
 
 import numpy as np
 
@@ -30,8 +30,12 @@ from .subscript import getitem
 if TYPE_CHECKING:
     from .._typing import DType, DimLike, Number
 
+# pinv's and matrix_rank's atol / rtol: a number or a Tensor (as the Pinv node gets them: it is
+# a parameter, not an input), or its array
+_Tolerance = Union[float, Tensor, np.ndarray, None]
 
-def _matmul_error(a, b):
+
+def _matmul_error(a: np.ndarray, b: np.ndarray) -> ValueError:
     ka = a.shape[-1] if a.ndim else None
     kb = b.shape[-2] if b.ndim >= 2 else (b.shape[0] if b.ndim else None)
     if a.ndim == 0 or b.ndim == 0:
@@ -51,7 +55,7 @@ class MatMul(Function):
     dL/da = dL/dy @ b^T,  dL/db = a^T @ dL/dy  (vectors are treated as a row / a column).
     """
 
-    def forward(self, a, b):
+    def forward(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         a, b = np.asarray(a), np.asarray(b)
         self.a, self.b = a, b
         try:
@@ -59,7 +63,7 @@ class MatMul(Function):
         except ValueError:
             raise _matmul_error(a, b) from None
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> tuple[Optional[np.ndarray], Optional[np.ndarray]]:
         a, b = self.a, self.b
         if a.ndim == 1 and b.ndim == 1:
             return g * b, g * a
@@ -90,7 +94,7 @@ class Linear(Function):
     dL/dx = dL/dy @ W,  dL/dW = dL/dy^T @ x,  dL/db = sum over rows of dL/dy.
     """
 
-    def forward(self, x, weight, bias):
+    def forward(self, x: np.ndarray, weight: np.ndarray, bias: Optional[np.ndarray]) -> np.ndarray:
         if x.ndim == 0 or x.shape[-1] != weight.shape[1]:
             raise ValueError(f"linear: input of shape {x.shape} has "
                              f"{x.shape[-1] if x.ndim else 'no'} features, but weight of shape "
@@ -101,7 +105,8 @@ class Linear(Function):
             y += bias
         return y
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray
+                 ) -> tuple[Optional[np.ndarray], Optional[np.ndarray], Optional[np.ndarray]]:
         x, weight = self.x, self.weight
         grad_x = _rows_matmul(g, weight) if self.needs_grad(0) else None
         g2 = g.reshape(-1, g.shape[-1]) if g.ndim != 2 else g
@@ -110,7 +115,7 @@ class Linear(Function):
         return grad_x, grad_w, grad_b
 
 
-def _rows_matmul(a, matrix):
+def _rows_matmul(a: np.ndarray, matrix: np.ndarray) -> np.ndarray:
     """a (*, k) @ matrix (k, n) -> (*, n) as ONE 2-d GEMM over all rows of ``a``.
 
     NumPy's matmul treats a (B, T, k) operand as a stack and runs B small GEMMs (for a
@@ -139,7 +144,7 @@ def linear(input: Tensor, weight: Tensor, bias: Optional[Tensor] = None) -> Tens
     return Linear.apply(input, weight, bias)
 
 
-def _linear_vector(input, weight, bias):
+def _linear_vector(input: Tensor, weight: Tensor, bias: Optional[Tensor]) -> Tensor:
     """linear with a 1-d weight (a dot product over the last axis, as torch); other ranks refused."""
     ndims = tuple(np.ndim(x.array if isinstance(x, Tensor) else x) for x in (input, weight))
     if ndims[1] != 1 or ndims[0] == 0:
@@ -163,7 +168,7 @@ class LinAlgError(RuntimeError):
     positive definite): ``torch.linalg.LinAlgError``, a RuntimeError as in PyTorch."""
 
 
-def _T(x):
+def _T(x: np.ndarray) -> np.ndarray:
     """The batched transpose: the last two axes swapped (a view)."""
     return np.swapaxes(x, -1, -2)
 
@@ -178,17 +183,17 @@ def _tensors(*operands: Any) -> list[Any]:
     return xs
 
 
-def _shape_text(shape):
+def _shape_text(shape: Sequence[int]) -> str:
     return str(tuple(shape))
 
 
-def _floating(op, *xs):
+def _floating(op: str, *xs: Tensor) -> None:
     for x in xs:
         if x.array.dtype.kind != "f":
             raise TypeError(f"{op}: expected a floating-point tensor, got dtype {x.array.dtype}")
 
 
-def _matrices(op, A, square=False, name="A"):
+def _matrices(op: str, A: Tensor, square: bool = False, name: str = "A") -> Tensor:
     """A as a floating Tensor of shape (*, m, n) (square when asked), or a ValueError."""
     (A,) = _tensors(A)
     _floating(op, A)
@@ -201,7 +206,7 @@ def _matrices(op, A, square=False, name="A"):
     return A
 
 
-def _pack(batch, *arrays):
+def _pack(batch: Sequence[int], *arrays: np.ndarray) -> np.ndarray:
     """Several outputs sharing the leading ``batch`` dims, flattened side by side on one last
     axis (a node has one output; ``_unpack_outputs`` hands them back as Tensors)."""
     batch = tuple(batch)
@@ -210,7 +215,8 @@ def _pack(batch, *arrays):
                            for a in arrays], axis=-1)
 
 
-def _split(g, batch, shapes):
+def _split(g: np.ndarray, batch: tuple[int, ...], shapes: Sequence[Sequence[int]]
+           ) -> list[np.ndarray]:
     """The per-output pieces of a packed gradient (the inverse of ``_pack``)."""
     pieces, start = [], 0
     for shape in shapes:
@@ -220,7 +226,8 @@ def _split(g, batch, shapes):
     return pieces
 
 
-def _unpack_outputs(packed, batch, shapes):
+def _unpack_outputs(packed: Tensor, batch: Sequence[int], shapes: Sequence[Sequence[int]]
+                    ) -> list[Tensor]:
     """The outputs of a packed node as Tensors (differentiable slices of it)."""
     pieces, start = [], 0
     for shape in shapes:
@@ -231,7 +238,7 @@ def _unpack_outputs(packed, batch, shapes):
     return pieces
 
 
-def _inverse_transpose(A):
+def _inverse_transpose(A: np.ndarray) -> np.ndarray:
     """A^{-T} (the pseudo-inverse's transpose when A is singular)."""
     try:
         return _T(np.linalg.inv(A))
@@ -239,19 +246,19 @@ def _inverse_transpose(A):
         return _T(np.linalg.pinv(A))
 
 
-def _solve(A, B):
+def _solve(A: np.ndarray, B: np.ndarray) -> np.ndarray:
     """A^{-1} B for matrices B (batch dims broadcast)."""
     batch = np.broadcast_shapes(A.shape[:-2], B.shape[:-2])
     return np.linalg.solve(np.broadcast_to(A, batch + A.shape[-2:]),
                            np.broadcast_to(B, batch + B.shape[-2:]))
 
 
-def _right_solve(X, A):
+def _right_solve(X: np.ndarray, A: np.ndarray) -> np.ndarray:
     """X A^{-1}."""
     return _T(_solve(_T(A), _T(X)))
 
 
-def _eye_like(A):
+def _eye_like(A: np.ndarray) -> np.ndarray:
     return np.broadcast_to(np.eye(A.shape[-1], dtype=A.dtype), A.shape)
 
 
@@ -262,11 +269,11 @@ def _eye_like(A):
 _LETTERS = string.ascii_uppercase + string.ascii_lowercase  # torch's subscript order
 
 
-def _unique(spec):
+def _unique(spec: str) -> str:
     return "".join(dict.fromkeys(spec))
 
 
-def _reduce_operand(x, spec, keep):
+def _reduce_operand(x: np.ndarray, spec: str, keep: set[str]) -> tuple[np.ndarray, str]:
     """x with repeated subscripts taken on their diagonal and those not in ``keep`` summed."""
     new = "".join(letter for letter in _unique(spec) if letter in keep)
     if new != spec:
@@ -274,13 +281,13 @@ def _reduce_operand(x, spec, keep):
     return x, new
 
 
-def _arrange(x, spec, order, size):
+def _arrange(x: np.ndarray, spec: str, order: list[str], size: dict[str, int]) -> np.ndarray:
     x = x.transpose([spec.index(letter) for letter in order])
     shape = tuple(size[letter] for letter in order)
     return x if x.shape == shape else np.broadcast_to(x, shape)
 
 
-def _contract(a, sa, b, sb, out):
+def _contract(a: np.ndarray, sa: str, b: np.ndarray, sb: str, out: str) -> np.ndarray:
     """einsum(f"{sa},{sb}->{out}", a, b) as ONE matmul: the subscripts of both operands kept in
     the output are the batch, those only in a the rows, those only in b the columns, and those
     shared but not kept the inner dimension (size-1 dimensions broadcast)."""
@@ -296,7 +303,7 @@ def _contract(a, sa, b, sb, out):
     left = [c for c in sa if c not in sb]
     right = [c for c in sb if c not in sa]
 
-    def count(letters):
+    def count(letters: list[str]) -> int:
         return int(np.prod([size[c] for c in letters], dtype=np.int64))
 
     nb, nl, nc, nr = count(batch), count(left), count(inner), count(right)
@@ -308,7 +315,7 @@ def _contract(a, sa, b, sb, out):
     return C.transpose([order.index(c) for c in out])
 
 
-def _evaluate(specs, arrays, out):
+def _evaluate(specs: Sequence[str], arrays: Sequence[np.ndarray], out: str) -> np.ndarray:
     """einsum of any number of operands: pairwise GEMM contractions, each step taking the
     pair whose result is smallest (a greedy path)."""
     specs, arrays = list(specs), list(arrays)
@@ -339,7 +346,8 @@ def _evaluate(specs, arrays, out):
     return _contract(arrays[0], specs[0], arrays[1], specs[1], out)
 
 
-def _einsum_grad(g, out, specs, arrays, k):
+def _einsum_grad(g: np.ndarray, out: str, specs: Sequence[str], arrays: Sequence[np.ndarray],
+                 k: int) -> np.ndarray:
     """dL/d(operand k) of einsum(specs -> out): itself an einsum of dL/dy with the other
     operands, broadcast over the subscripts summed in the forward, summed over this operand's
     broadcast size-1 dimensions and put on the diagonal for a repeated subscript."""
@@ -366,7 +374,7 @@ def _einsum_grad(g, out, specs, arrays, k):
     return full
 
 
-def _parse_einsum(equation, shapes):
+def _parse_einsum(equation: str, shapes: Sequence[Sequence[int]]) -> tuple[list[str], str]:
     """(subscripts per operand, output subscripts) with ``...`` spelled out in letters of its
     own and the implicit output (the subscripts used once, in order) made explicit."""
     eq = equation.replace(" ", "")
@@ -378,8 +386,8 @@ def _parse_einsum(equation, shapes):
         raise ValueError(f"einsum: the equation {equation!r} names {len(terms)} operands, but "
                          f"{len(shapes)} were given")
     for term in terms + ([rhs] if rhs is not None else []):
-        named = term.replace("...", "")
-        bad = [c for c in named if c not in _LETTERS]
+        plain = term.replace("...", "")
+        bad = [c for c in plain if c not in _LETTERS]
         if bad:
             raise ValueError(f"einsum: invalid subscript {bad[0]!r} in {equation!r} (subscripts "
                              "are letters a-z, A-Z and '...')")
@@ -437,18 +445,18 @@ def _parse_einsum(equation, shapes):
     return specs, out
 
 
-def _display(c, ellipsis):
+def _display(c: str, ellipsis: str) -> str:
     return "'...'" if c in ellipsis else repr(c)
 
 
-def _sublist_equation(args):
+def _sublist_equation(args: Sequence[Any]) -> tuple[str, list[Any]]:
     """torch.einsum(op1, [0, 1], op2, [1, 2], [0, 2]): the operands and their equation."""
     operands, subscripts = list(args[0::2]), list(args[1::2])
     output = None
     if len(args) % 2:
         output = operands.pop()
 
-    def letters(sublist):
+    def letters(sublist: Iterable[Any]) -> str:
         text = ""
         for s in sublist:
             if s is Ellipsis:
@@ -475,11 +483,11 @@ class Einsum(Function):
     (a repeated subscript puts it on the diagonal).
     """
 
-    def forward(self, *arrays, specs, out):
+    def forward(self, *arrays: np.ndarray, specs: Sequence[str], out: str) -> np.ndarray:
         self.arrays, self.specs, self.out = arrays, specs, out
         return _evaluate(specs, arrays, out)
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> tuple[Optional[np.ndarray], ...]:
         return tuple(_einsum_grad(g, self.out, self.specs, self.arrays, k)
                      if self.needs_grad(k) else None for k in range(len(self.arrays)))
 
@@ -510,13 +518,13 @@ def einsum(*args: Any) -> Tensor:
 # Products
 # ----------------------------------------------------------------------------------------
 
-def _inner_check(op, a, b, ka, kb, symbol="@"):
+def _inner_check(op: str, a: Tensor, b: Tensor, ka: int, kb: int, symbol: str = "@") -> None:
     if ka != kb:
         raise ValueError(f"{op}: {tuple(a.shape)} {symbol} {tuple(b.shape)}: inner dimensions "
                          f"{ka} and {kb} differ")
 
 
-def _check_mm(op, a, b):
+def _check_mm(op: str, a: Tensor, b: Tensor) -> tuple[int, int]:
     if a.ndim != 2 or b.ndim != 2:
         raise ValueError(f"{op}: expected two 2-D matrices, got shapes {tuple(a.shape)} and "
                          f"{tuple(b.shape)}")
@@ -524,7 +532,7 @@ def _check_mm(op, a, b):
     return (a.shape[0], b.shape[1])
 
 
-def _check_bmm(op, a, b):
+def _check_bmm(op: str, a: Tensor, b: Tensor) -> tuple[int, int, int]:
     if a.ndim != 3 or b.ndim != 3:
         raise ValueError(f"{op}: expected two 3-D batches of matrices, got shapes "
                          f"{tuple(a.shape)} and {tuple(b.shape)}")
@@ -535,7 +543,7 @@ def _check_bmm(op, a, b):
     return (a.shape[0], a.shape[1], b.shape[2])
 
 
-def _check_mv(op, a, b):
+def _check_mv(op: str, a: Tensor, b: Tensor) -> tuple[int]:
     if a.ndim != 2 or b.ndim != 1:
         raise ValueError(f"{op}: expected a 2-D matrix and a 1-D vector, got shapes "
                          f"{tuple(a.shape)} and {tuple(b.shape)}")
@@ -543,14 +551,14 @@ def _check_mv(op, a, b):
     return (a.shape[0],)
 
 
-def _check_outer(op, a, b):
+def _check_outer(op: str, a: Tensor, b: Tensor) -> tuple[int, int]:
     if a.ndim != 1 or b.ndim != 1:
         raise ValueError(f"{op}: expected two 1-D vectors, got shapes {tuple(a.shape)} and "
                          f"{tuple(b.shape)}")
     return (a.shape[0], b.shape[0])
 
 
-def _check_dot(op, a, b):
+def _check_dot(op: str, a: Tensor, b: Tensor) -> None:
     if a.ndim != 1 or b.ndim != 1:
         raise ValueError(f"{op}: expected two 1-D vectors, got shapes {tuple(a.shape)} and "
                          f"{tuple(b.shape)}")
@@ -605,7 +613,7 @@ def vdot(input: Tensor, other: Tensor) -> Tensor:
     return MatMul.apply(a, b)
 
 
-def _letters(n, start=0):
+def _letters(n: int, start: int = 0) -> str:
     return _LETTERS[start:start + n]
 
 
@@ -688,7 +696,8 @@ class AddProduct(Function):
     With beta = 0 the input is ignored (NaN in it does not propagate), as in PyTorch.
     """
 
-    def forward(self, input, a, b, spec, beta, alpha):
+    def forward(self, input: np.ndarray, a: np.ndarray, b: np.ndarray, spec: tuple[str, str, str],
+                beta: Number, alpha: Number) -> np.ndarray:
         self.a, self.b, self.spec, self.beta, self.alpha = a, b, spec, beta, alpha
         y = _contract(a, spec[0], b, spec[1], spec[2])
         if alpha != 1:
@@ -697,9 +706,9 @@ class AddProduct(Function):
             return np.ascontiguousarray(y)
         return y + (input if beta == 1 else beta * input)
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> tuple[Optional[np.ndarray], ...]:
         sa, sb, out = self.spec
-        grads = [None, None, None]
+        grads: list[Optional[np.ndarray]] = [None, None, None]
         if self.needs_grad(0):
             grads[0] = g * self.beta if self.beta != 1 else g
         if self.alpha != 1:
@@ -710,7 +719,9 @@ class AddProduct(Function):
         return tuple(grads)
 
 
-def _add_product(op, check, spec, input, a, b, beta, alpha):
+def _add_product(op: str, check: Callable[[str, Tensor, Tensor], tuple[int, ...]],
+                 spec: tuple[str, str, str], input: Tensor, a: Tensor, b: Tensor, beta: Number,
+                 alpha: Number) -> Tensor:
     input, a, b = _tensors(input, a, b)
     shape = check(op, a, b)
     if op == "addbmm":
@@ -775,7 +786,7 @@ class Kron(Function):
     gradient viewed as (a0, b0, a1, b1, ...).
     """
 
-    def forward(self, a, b):
+    def forward(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         nd = max(a.ndim, b.ndim)
         a = a.reshape((1,) * (nd - a.ndim) + a.shape)
         b = b.reshape((1,) * (nd - b.ndim) + b.shape)
@@ -785,7 +796,7 @@ class Kron(Function):
         y = _contract(a, self.sa, b, self.sb, self.out)
         return y.reshape(tuple(m * n for m, n in zip(a.shape, b.shape)))
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> tuple[Optional[np.ndarray], Optional[np.ndarray]]:
         a, b = self.a, self.b
         g = g.reshape(tuple(n for pair in zip(a.shape, b.shape) for n in pair))
         grad_a = _contract(g, self.out, b, self.sb, self.sa) if self.needs_grad(0) else None
@@ -805,17 +816,17 @@ def kron(input: Tensor, other: Tensor) -> Tensor:
 class Cross(Function):
     """y = a x b along ``dim`` (of size 3), broadcast;  dL/da = b x g,  dL/db = g x a."""
 
-    def forward(self, a, b, dim):
+    def forward(self, a: np.ndarray, b: np.ndarray, dim: int) -> np.ndarray:
         self.a, self.b, self.dim = a, b, dim
         return np.cross(a, b, axis=dim)
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> tuple[Optional[np.ndarray], Optional[np.ndarray]]:
         d = self.dim
         return (np.cross(self.b, g, axis=d) if self.needs_grad(0) else None,
                 np.cross(g, self.a, axis=d) if self.needs_grad(1) else None)
 
 
-def _cross(op, input, other, dim):
+def _cross(op: str, input: Tensor, other: Tensor, dim: Optional[int]) -> Tensor:
     a, b = _tensors(input, other)
     if a.ndim != b.ndim:
         raise ValueError(f"{op}: inputs must have the same number of dimensions, got shapes "
@@ -862,7 +873,7 @@ class Cdist(Function):
     none.
     """
 
-    def forward(self, x1, x2, p):
+    def forward(self, x1: np.ndarray, x2: np.ndarray, p: float) -> np.ndarray:
         batch = np.broadcast_shapes(x1.shape[:-2], x2.shape[:-2])
         x1 = np.broadcast_to(x1, batch + x1.shape[-2:])
         x2 = np.broadcast_to(x2, batch + x2.shape[-2:])
@@ -883,7 +894,7 @@ class Cdist(Function):
         return y
 
     @staticmethod
-    def _euclidean(x1, x2):
+    def _euclidean(x1: np.ndarray, x2: np.ndarray) -> np.ndarray:
         n1 = np.einsum("...ik,...ik->...i", x1, x1)
         n2 = np.einsum("...jk,...jk->...j", x2, x2)
         d2 = n1[..., :, None] + n2[..., None, :] - 2 * np.matmul(x1, _T(x2))
@@ -895,7 +906,7 @@ class Cdist(Function):
             d2[index] = np.einsum("nk,nk->n", rows, rows)
         return np.sqrt(np.maximum(d2, 0, out=d2), out=d2)
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         x1, x2, p, y = self.x1, self.x2, self.p, self.y
         if p == 0:
             return np.zeros_like(x1), np.zeros_like(x2)
@@ -949,12 +960,12 @@ def cdist(x1: Tensor, x2: Tensor, p: float = 2.0,
 class Trace(Function):
     """y = sum_i x[i, i] of a 2-D matrix;  dL/dx = g * I."""
 
-    def forward(self, x):
+    def forward(self, x: np.ndarray) -> np.ndarray:
         self.shape = x.shape
         y = np.trace(x)
         return y.astype(np.int64) if x.dtype.kind in "biu" else y
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> np.ndarray:
         grad = np.zeros(self.shape, dtype=g.dtype)
         np.fill_diagonal(grad, g)
         return grad
@@ -976,7 +987,7 @@ class MatrixPower(Function):
     n < 0 dL/dA = -A^{-T} dL/dB A^{-T}.
     """
 
-    def forward(self, A, n):
+    def forward(self, A: np.ndarray, n: int) -> np.ndarray:
         self.n = n
         if n < 0:
             try:
@@ -990,7 +1001,7 @@ class MatrixPower(Function):
             return np.array(_eye_like(A))
         return np.linalg.matrix_power(self.B, abs(n))
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> np.ndarray:
         k, B = abs(self.n), self.B
         if k == 0:
             return np.zeros_like(g)
@@ -1030,11 +1041,11 @@ class MultiDot(Function):
     dL/dM_i = (M_1 ... M_{i-1})^T g (M_{i+1} ... M_N)^T.
     """
 
-    def forward(self, *mats):
+    def forward(self, *mats: np.ndarray) -> np.ndarray:
         self.mats = mats
         return np.linalg.multi_dot(mats)
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> tuple[Optional[np.ndarray], ...]:
         mats = list(self.mats)
         first, last = mats[0].ndim == 1, mats[-1].ndim == 1
         if first:
@@ -1065,7 +1076,7 @@ class MultiDot(Function):
         return tuple(grads)
 
 
-def _multi_dot(op, tensors, vectors):
+def _multi_dot(op: str, tensors: Sequence[Tensor], vectors: bool) -> Tensor:
     tensors = _tensors(*tensors)
     for i, x in enumerate(tensors):
         allowed = (1, 2) if vectors and i in (0, len(tensors) - 1) else (2,)
@@ -1184,19 +1195,19 @@ del _result, _name
 class Inv(Function):
     """Y = A^{-1} (batched);  dL/dA = -Y^T g Y^T."""
 
-    def forward(self, A):
+    def forward(self, A: np.ndarray) -> np.ndarray:
         try:
             self.Y = np.linalg.inv(A)
         except np.linalg.LinAlgError:
             raise LinAlgError(_singular_message("linalg.inv", A)) from None
         return self.Y
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> np.ndarray:
         Yt = _T(self.Y)
         return -np.matmul(np.matmul(Yt, g), Yt)
 
 
-def _singular_message(op, A):
+def _singular_message(op: str, A: np.ndarray) -> str:
     batch = A.shape[:-2]
     which = ""
     if batch:
@@ -1246,12 +1257,12 @@ class Det(Function):
     """y = det(A) (batched);  dL/dA = g det(A) A^{-T}, and 0 where det(A) is exactly 0 (as
     PyTorch's)."""
 
-    def forward(self, A):
+    def forward(self, A: np.ndarray) -> np.ndarray:
         self.A = A
         self.y = np.linalg.det(A)
         return self.y
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> np.ndarray:
         A, y = self.A, self.y
         singular = (y == 0)[..., None, None]
         inverse = np.linalg.inv(np.where(singular, _eye_like(A), A))
@@ -1271,12 +1282,12 @@ class Slogdet(Function):
     """(sign, log|det A|) packed on one last axis;  dL/dA = g_logabsdet * A^{-T} (the sign has
     no gradient)."""
 
-    def forward(self, A):
+    def forward(self, A: np.ndarray) -> np.ndarray:
         self.A = A
         sign, logabs = np.linalg.slogdet(A)
         return _pack(A.shape[:-2], sign, logabs)
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> np.ndarray:
         if self.A.size == 0:
             return np.zeros_like(self.A)
         return g[..., 1, None, None] * _inverse_transpose(self.A)
@@ -1295,12 +1306,12 @@ def slogdet(A: Tensor) -> _SlogdetResult:
 class LogDet(Function):
     """y = log det(A): NaN where det(A) < 0, -inf where it is 0;  dL/dA = g * A^{-T}."""
 
-    def forward(self, A):
+    def forward(self, A: np.ndarray) -> np.ndarray:
         self.A = A
         sign, logabs = np.linalg.slogdet(A)
         return np.where(sign < 0, np.nan, logabs)
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> np.ndarray:
         if self.A.size == 0:
             return np.zeros_like(self.A)
         return g[..., None, None] * _inverse_transpose(self.A)
@@ -1321,7 +1332,7 @@ class Solve(Function):
     left:  dL/dB = A^{-T} g,  dL/dA = -dL/dB X^T.   right:  dL/dB = g A^{-T},  dL/dA = -X^T dL/dB.
     """
 
-    def forward(self, A, B, left, vector):
+    def forward(self, A: np.ndarray, B: np.ndarray, left: bool, vector: bool) -> np.ndarray:
         if vector:
             B = B[..., None] if left else B[..., None, :]
         try:
@@ -1334,7 +1345,7 @@ class Solve(Function):
             return X[..., 0] if left else X[..., 0, :]
         return X
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> tuple[Optional[np.ndarray], Optional[np.ndarray]]:
         A, X, left = self.A, self.X, self.left
         if self.vector:
             g = g[..., None] if left else g[..., None, :]
@@ -1374,7 +1385,7 @@ def solve(A: Tensor, B: Tensor, *, left: bool = True) -> Tensor:
     return Solve.apply(A, B, left=left, vector=vector)
 
 
-def _cholesky_info(A):
+def _cholesky_info(A: np.ndarray) -> np.ndarray:
     """Per matrix the order of the first leading minor that is not positive definite (0: none),
     as LAPACK's potrf reports it."""
     n = A.shape[-1]
@@ -1392,7 +1403,7 @@ class Cholesky(Function):
     halved and sym(X) = (X + X^T) / 2.
     """
 
-    def forward(self, A, upper):
+    def forward(self, A: np.ndarray, upper: bool) -> np.ndarray:
         try:
             L = np.linalg.cholesky(A)
         except np.linalg.LinAlgError:
@@ -1400,7 +1411,7 @@ class Cholesky(Function):
         self.L, self.upper = L, upper
         return _T(L).copy() if upper else L
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> np.ndarray:
         L = self.L
         gL = _T(g) if self.upper else g
         P = np.tril(np.matmul(_T(L), gL))
@@ -1409,7 +1420,7 @@ class Cholesky(Function):
         return 0.5 * (S + _T(S))
 
 
-def _not_positive_definite(op, A):
+def _not_positive_definite(op: str, A: np.ndarray) -> str:
     info = _cholesky_info(A)
     first = np.argwhere(info > 0)
     where_ = tuple(int(i) for i in first[0]) if len(first) else ()
@@ -1467,13 +1478,13 @@ class QR(Function):
     dL/dA_Y = Q gY.  Not differentiable for mode='complete' with m > n (as in PyTorch).
     """
 
-    def forward(self, A, mode):
+    def forward(self, A: np.ndarray, mode: Literal["reduced", "complete"]) -> np.ndarray:
         Q, R = np.linalg.qr(A, mode=mode)
         self.Q, self.R, self.mode = Q, R, mode
         self.shapes = (Q.shape[-2:], R.shape[-2:])
         return _pack(A.shape[:-2], Q, R)
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> np.ndarray:
         Q, R = self.Q, self.R
         m, n = Q.shape[-2], R.shape[-1]
         if self.mode == "complete" and m > n:
@@ -1487,7 +1498,7 @@ class QR(Function):
         return np.concatenate([_qr_square_grad(Q, X, gQ, gX), np.matmul(Q, gY)], axis=-1)
 
 
-def _qr_square_grad(Q, R, gQ, gR):
+def _qr_square_grad(Q: np.ndarray, R: np.ndarray, gQ: np.ndarray, gR: np.ndarray) -> np.ndarray:
     M = np.matmul(R, _T(gR)) - np.matmul(_T(gQ), Q)
     lower = np.tril(M, -1)
     sym = lower + _T(lower) + M * np.eye(M.shape[-1], dtype=M.dtype)
@@ -1497,10 +1508,10 @@ def _qr_square_grad(Q, R, gQ, gR):
 class QROnlyR(Function):
     """R of A = Q R without Q (mode='r'): not differentiable, as in PyTorch (backward raises)."""
 
-    def forward(self, A):
-        return np.linalg.qr(A, mode="r")
+    def forward(self, A: np.ndarray) -> np.ndarray:
+        return np.linalg.qr(A, mode="r")  # type: ignore[return-value]  # R alone (numpy's stubs: a QRResult)
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> NoReturn:
         raise RuntimeError("linalg.qr: the derivative of linalg.qr depends on Q, which is not "
                            "computed when mode='r'; use linalg.qr(A, mode='reduced') to "
                            "differentiate through it")
@@ -1522,7 +1533,8 @@ def qr(A: Tensor, mode: str = "reduced") -> _QRResult:
     return _QRResult(Q, R)
 
 
-def _svd_grad(U, S, Vh, gU, gS, gVh):
+def _svd_grad(U: np.ndarray, S: np.ndarray, Vh: np.ndarray, gU: Optional[np.ndarray],
+              gS: Optional[np.ndarray], gVh: Optional[np.ndarray]) -> np.ndarray:
     """dL/dA of the reduced SVD A = U diag(S) Vh (k = min(m, n) columns; None = no gradient):
 
     U [(F o (J - J^T)) S + S (F o (K - K^T)) + diag(gS)] Vh + (I - U U^T) gU S^{-1} Vh
@@ -1558,13 +1570,13 @@ class SVD(Function):
     defined when the singular values are distinct and nonzero.
     """
 
-    def forward(self, A, full_matrices):
+    def forward(self, A: np.ndarray, full_matrices: bool) -> np.ndarray:
         U, S, Vh = np.linalg.svd(A, full_matrices=full_matrices)
         self.U, self.S, self.Vh = U, S, Vh
         self.shapes = (U.shape[-2:], S.shape[-1:], Vh.shape[-2:])
         return _pack(A.shape[:-2], U, S, Vh)
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> np.ndarray:
         U, S, Vh = self.U, self.S, self.Vh
         gU, gS, gVh = _split(g, S.shape[:-1], self.shapes)
         k = S.shape[-1]
@@ -1589,13 +1601,13 @@ def svd(A: Tensor, full_matrices: bool = True, *, driver: Optional[str] = None) 
 class SVDVals(Function):
     """S = the singular values of A, descending;  dL/dA = U diag(g) Vh."""
 
-    def forward(self, A):
+    def forward(self, A: np.ndarray) -> np.ndarray:
         if self.needs_grad(0):
             self.U, S, self.Vh = np.linalg.svd(A, full_matrices=False)
             return S
         return np.linalg.svd(A, compute_uv=False)
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> np.ndarray:
         return np.matmul(self.U * g[..., None, :], self.Vh)
 
 
@@ -1615,12 +1627,12 @@ class Eigh(Function):
     eigenvectors' signs.
     """
 
-    def forward(self, A, UPLO):
+    def forward(self, A: np.ndarray, UPLO: Literal["L", "U"]) -> np.ndarray:
         L, Q = np.linalg.eigh(A, UPLO=UPLO)
         self.L, self.Q = L, Q
         return _pack(A.shape[:-2], L, Q)
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> np.ndarray:
         L, Q = self.L, self.Q
         n = L.shape[-1]
         gL, gQ = _split(g, L.shape[:-1], [(n,), (n, n)])
@@ -1633,7 +1645,7 @@ class Eigh(Function):
         return np.matmul(np.matmul(Q, inner), _T(Q))
 
 
-def _check_uplo(op, UPLO):
+def _check_uplo(op: str, UPLO: str) -> None:
     if UPLO not in ("L", "U"):
         raise ValueError(f"{op}: UPLO must be 'L' or 'U', got {UPLO!r}")
 
@@ -1653,13 +1665,13 @@ def eigh(A: Tensor, UPLO: str = "L") -> _EighResult:
 class EigvalsH(Function):
     """L = the eigenvalues of symmetric A, ascending;  dL/dA = Q diag(g) Q^T."""
 
-    def forward(self, A, UPLO):
+    def forward(self, A: np.ndarray, UPLO: Literal["L", "U"]) -> np.ndarray:
         if self.needs_grad(0):
             L, self.Q = np.linalg.eigh(A, UPLO=UPLO)
             return L
         return np.linalg.eigvalsh(A, UPLO=UPLO)
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> np.ndarray:
         return np.matmul(self.Q * g[..., None, :], _T(self.Q))
 
 
@@ -1672,7 +1684,7 @@ def eigvalsh(A: Tensor, UPLO: str = "L") -> Tensor:
     return EigvalsH.apply(A, UPLO=UPLO)
 
 
-def _tolerance(S, m, n, atol, rtol):
+def _tolerance(S: np.ndarray, m: int, n: int, atol: _Tolerance, rtol: _Tolerance) -> np.ndarray:
     """max(atol, rtol * largest singular value): PyTorch's default rtol is eps * max(m, n)
     when neither is given, 0 when only atol is."""
     value = lambda t: t.array if isinstance(t, Tensor) else t  # noqa: E731
@@ -1685,7 +1697,7 @@ def _tolerance(S, m, n, atol, rtol):
     return np.maximum(np.asarray(atol, dtype=S.dtype), np.asarray(rtol, dtype=S.dtype) * top)
 
 
-def _pinv_grad(A, P, g):
+def _pinv_grad(A: np.ndarray, P: np.ndarray, g: np.ndarray) -> np.ndarray:
     """dL/dA of P = pinv(A) (A of constant rank):
     -P^T g P^T + (I - A P) g^T P P^T + P^T P g^T (I - P A)."""
     Pt, gt = _T(P), _T(g)
@@ -1697,7 +1709,7 @@ def _pinv_grad(A, P, g):
     return first + second + third
 
 
-def _pinv_array(A, atol, rtol, hermitian):
+def _pinv_array(A: np.ndarray, atol: _Tolerance, rtol: _Tolerance, hermitian: bool) -> np.ndarray:
     m, n = A.shape[-2:]
     if hermitian:
         L, Q = np.linalg.eigh(A)
@@ -1716,12 +1728,13 @@ class Pinv(Function):
     """P = pinv(A), the Moore-Penrose pseudo-inverse from the SVD (singular values below the
     tolerance dropped); the gradient is ``_pinv_grad`` (A's rank held fixed)."""
 
-    def forward(self, A, atol, rtol, hermitian):
+    def forward(self, A: np.ndarray, atol: _Tolerance, rtol: _Tolerance, hermitian: bool
+                ) -> np.ndarray:
         self.A = A
         self.P = _pinv_array(A, atol, rtol, hermitian)
         return self.P
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> np.ndarray:
         return _pinv_grad(self.A, self.P, g)
 
 
@@ -1765,7 +1778,7 @@ class Lstsq(Function):
     dL/dB = pinv(A)^T g,  dL/dA = the pseudo-inverse's gradient for dL/dpinv(A) = g B^T.
     """
 
-    def forward(self, A, B, rcond, vector):
+    def forward(self, A: np.ndarray, B: np.ndarray, rcond: float, vector: bool) -> np.ndarray:
         if vector:
             B = B[..., None]
         m, n = A.shape[-2:]
@@ -1774,7 +1787,7 @@ class Lstsq(Function):
         X = np.matmul(self.P, B)
         return X[..., 0] if vector else X
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> tuple[Optional[np.ndarray], Optional[np.ndarray]]:
         if self.vector:
             g = g[..., None]
         grad_a = _pinv_grad(self.A, self.P, np.matmul(g, _T(self.B))) if self.needs_grad(0) \
@@ -1837,7 +1850,7 @@ class MatrixNorm(Function):
     (+-2), sign(A) on the extreme columns / rows (shared equally among ties, as amax's).
     """
 
-    def forward(self, A, ord):
+    def forward(self, A: np.ndarray, ord: Union[str, float]) -> np.ndarray:
         self.A, self.ord = A, ord
         if ord == "fro":
             y = np.sqrt(np.einsum("...ij,...ij->...", A, A))
@@ -1849,11 +1862,12 @@ class MatrixNorm(Function):
             axis = -2 if ord in (1, -1) else -1
             sums = np.abs(A).sum(axis=axis)
             self.sums = sums
+            assert not isinstance(ord, str)  # ('fro' and 'nuc' are above)
             y = sums.max(axis=-1) if ord > 0 else sums.min(axis=-1)
         self.y = y
         return y
 
-    def backward(self, g):
+    def backward(self, g: np.ndarray) -> np.ndarray:
         A, ord, y = self.A, self.ord, self.y
         if ord == "fro":
             with np.errstate(divide="ignore", invalid="ignore"):
@@ -1906,7 +1920,7 @@ def matrix_norm(A: Tensor, ord: Union[str, float] = "fro", dim: Sequence[int] = 
     return y
 
 
-def _move_last(A, d0, d1):
+def _move_last(A: Tensor, d0: int, d1: int) -> Tensor:
     rest = [d for d in range(A.ndim) if d not in (d0, d1)]
     return permute(A, rest + [d0, d1])
 
