@@ -14,7 +14,7 @@ Tensor does not have is an error to a type checker, as at run time.
 # (the bodies are declarations: this module is never imported at run time)
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Union
+from typing import TYPE_CHECKING, Any, Union, overload
 
 if TYPE_CHECKING:
     # generated imports (tests.bound_declarations)
@@ -717,6 +717,17 @@ class BoundMethods:
     def matrix_power(self, n: _int) -> Tensor:
         """y = input^n for (batches of) square matrices: n > 0 repeated products, 0 the identity, n < 0 powers
         of the inverse; gradient sum_j (A^j)^T g (A^(n-1-j))^T."""
+    @overload
+    def max(self, dim: None = None, keepdim: _bool = False, *, other: None = None,
+            axis: None = None) -> Tensor: ...
+    @overload
+    def max(self, dim: _int, keepdim: _bool = False, *, other: None = None, axis: None = None) -> MaxMin: ...
+    @overload
+    def max(self, dim: None = None, keepdim: _bool = False, *, other: None = None, axis: _int) -> MaxMin: ...
+    @overload
+    def max(self, dim: Tensor) -> Tensor: ...
+    @overload
+    def max(self, *, other: TensorLike) -> Tensor: ...
     def max(self, dim: Union[_int, Tensor, None] = None, keepdim: _bool = False, *,
             other: Optional[TensorLike] = None, axis: Optional[_int] = None) -> Union[Tensor, MaxMin]:
         """Largest element (gradient shared among ties); with ``dim``, a (values, indices) pair as
@@ -735,6 +746,17 @@ class BoundMethods:
         """The lower median: the ((n - 1) // 2)-th smallest element, NaN if there is a NaN. Without ``dim``, a
         tensor (gradient shared among the elements equal to it, as torch); with ``dim``, (values, indices)
         along it, the gradient to those positions."""
+    @overload
+    def min(self, dim: None = None, keepdim: _bool = False, *, other: None = None,
+            axis: None = None) -> Tensor: ...
+    @overload
+    def min(self, dim: _int, keepdim: _bool = False, *, other: None = None, axis: None = None) -> MaxMin: ...
+    @overload
+    def min(self, dim: None = None, keepdim: _bool = False, *, other: None = None, axis: _int) -> MaxMin: ...
+    @overload
+    def min(self, dim: Tensor) -> Tensor: ...
+    @overload
+    def min(self, *, other: TensorLike) -> Tensor: ...
     def min(self, dim: Union[_int, Tensor, None] = None, keepdim: _bool = False, *,
             other: Optional[TensorLike] = None, axis: Optional[_int] = None) -> Union[Tensor, MaxMin]:
         """Smallest element (gradient shared among ties); with ``dim``, a (values, indices) pair as

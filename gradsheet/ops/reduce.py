@@ -11,7 +11,7 @@ import builtins
 import math
 import warnings
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, NamedTuple, Optional, TypeVar, Union
+from typing import TYPE_CHECKING, Any, NamedTuple, Optional, TypeVar, Union, overload
 
 import numpy as np
 
@@ -473,6 +473,22 @@ def _extreme(op: str, x: Tensor, dim: Optional[int], keepdim: bool,
     return MaxMin(values, as_tensor(index if keepdim else np.squeeze(index, axis)))
 
 
+# as torch's: the extreme (a Tensor), (values, indices) along a dim, or the elementwise maximum
+@overload
+def max(input: Tensor, dim: None = None, keepdim: bool = False, *, other: None = None,
+        axis: None = None) -> Tensor: ...
+@overload
+def max(input: Tensor, dim: int, keepdim: bool = False, *, other: None = None,
+        axis: None = None) -> MaxMin: ...
+@overload
+def max(input: Tensor, dim: None = None, keepdim: bool = False, *, other: None = None,
+        axis: int) -> MaxMin: ...
+@overload
+def max(input: Tensor, dim: Tensor) -> Tensor: ...
+@overload
+def max(input: Tensor, *, other: TensorLike) -> Tensor: ...
+
+
 @tensor_method("max")
 def max(input: Tensor, dim: Union[int, Tensor, None] = None, keepdim: bool = False, *,
         other: Optional[TensorLike] = None, axis: Optional[int] = None) -> Union[Tensor, MaxMin]:
@@ -484,6 +500,22 @@ def max(input: Tensor, dim: Union[int, Tensor, None] = None, keepdim: bool = Fal
     if isinstance(dim, Tensor):
         return elementwise.maximum(input, dim)
     return _extreme("max", input, _dim("max", dim, axis), keepdim, True)
+
+
+# as torch's: the extreme (a Tensor), (values, indices) along a dim, or the elementwise minimum
+@overload
+def min(input: Tensor, dim: None = None, keepdim: bool = False, *, other: None = None,
+        axis: None = None) -> Tensor: ...
+@overload
+def min(input: Tensor, dim: int, keepdim: bool = False, *, other: None = None,
+        axis: None = None) -> MaxMin: ...
+@overload
+def min(input: Tensor, dim: None = None, keepdim: bool = False, *, other: None = None,
+        axis: int) -> MaxMin: ...
+@overload
+def min(input: Tensor, dim: Tensor) -> Tensor: ...
+@overload
+def min(input: Tensor, *, other: TensorLike) -> Tensor: ...
 
 
 @tensor_method("min")
