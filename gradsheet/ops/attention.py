@@ -50,6 +50,8 @@ from .reduce import mean
 
 # P as _attend_parts keeps it: the softmax weights P^T, or one (rows of axis 0, their P^T) per thread
 _Weights = Union[np.ndarray, list[tuple[slice, np.ndarray]]]
+# (dQ, dK, dV, dM), None where not needed
+_Grads = tuple[Optional[np.ndarray], Optional[np.ndarray], Optional[np.ndarray], Optional[np.ndarray]]
 _Item = TypeVar("_Item")
 _Result = TypeVar("_Result")
 
@@ -78,8 +80,8 @@ def _T(x: np.ndarray) -> np.ndarray:
     return np.swapaxes(x, -1, -2)
 
 
-def _attend(q: np.ndarray, k: np.ndarray, v: np.ndarray, mask: Optional[np.ndarray], scale: float, dropout_p: float,
-            causal: bool, out: Optional[np.ndarray] = None, safe: bool = True
+def _attend(q: np.ndarray, k: np.ndarray, v: np.ndarray, mask: Optional[np.ndarray], scale: float,
+            dropout_p: float, causal: bool, out: Optional[np.ndarray] = None, safe: bool = True
             ) -> tuple[np.ndarray, np.ndarray, Optional[np.ndarray]]:
     """O = dropout(softmax(q k^T scale + mask)) v for arrays whose leading dims broadcast.
 
@@ -117,10 +119,10 @@ def _attend(q: np.ndarray, k: np.ndarray, v: np.ndarray, mask: Optional[np.ndarr
     return out, PT, D
 
 
-def _attend_backward(g: np.ndarray, q: np.ndarray, k: np.ndarray, v: np.ndarray, PT: np.ndarray, D: Optional[np.ndarray],
-                     scale: float, needs: Sequence[bool],
+def _attend_backward(g: np.ndarray, q: np.ndarray, k: np.ndarray, v: np.ndarray, PT: np.ndarray,
+                     D: Optional[np.ndarray], scale: float, needs: Sequence[bool],
                      outs: Sequence[Optional[np.ndarray]] = (None, None, None)
-                     ) -> tuple[Optional[np.ndarray], Optional[np.ndarray], Optional[np.ndarray], Optional[np.ndarray]]:
+                     ) -> _Grads:
     """(dQ, dK, dV, dM) of ``_attend`` for the upstream gradient ``g`` (``needs``: four flags;
     ``outs``: arrays to write dQ, dK, dV into, or None), all in ``_attend``'s transposed layout:
     dP^T = V dO^T, dS^T = P^T * (dP^T - colsum(dP^T * P^T)), dQ = (dS^T)^T K scale,
@@ -233,7 +235,7 @@ def _attend_parts(q: np.ndarray, k: np.ndarray, v: np.ndarray, mask: Optional[np
 def _attend_backward_parts(g: np.ndarray, q: np.ndarray, k: np.ndarray, v: np.ndarray, P: _Weights,
                            D: Optional[np.ndarray], scale: float, needs: Sequence[bool],
                            outs: Sequence[Optional[np.ndarray]] = (None, None, None)
-                           ) -> tuple[Optional[np.ndarray], Optional[np.ndarray], Optional[np.ndarray], Optional[np.ndarray]]:
+                           ) -> _Grads:
     """``_attend_backward`` for ``_attend_parts``' P: each part on its own thread, writing into
     the rows of whole gradients (dM joined along axis 0)."""
     if not isinstance(P, list):
@@ -448,7 +450,8 @@ class AttentionWeights(Function):
         self.q, self.k, self.scale = q, k, scale
         return self.P
 
-    def backward(self, g: np.ndarray) -> tuple[Optional[np.ndarray], Optional[np.ndarray], Optional[np.ndarray]]:
+    def backward(self, g: np.ndarray
+                 ) -> tuple[Optional[np.ndarray], Optional[np.ndarray], Optional[np.ndarray]]:
         P = self.P
         dS = g * P
         np.subtract(dS, P * np.sum(dS, axis=-1, keepdims=True), out=dS)
@@ -482,8 +485,9 @@ class MultiheadAttentionCore(Function):
     projections' gradients (one buffer for a packed projection).
     """
 
-    def forward(self, a: np.ndarray, b: Optional[np.ndarray], c: Optional[np.ndarray], mask: Optional[np.ndarray], heads: int,
-                batch_first: bool, dropout_p: float, causal: bool) -> np.ndarray:
+    def forward(self, a: np.ndarray, b: Optional[np.ndarray], c: Optional[np.ndarray],
+                mask: Optional[np.ndarray], heads: int, batch_first: bool, dropout_p: float,
+                causal: bool) -> np.ndarray:
         if b is None:
             q, k, v = _split_heads(a, 3, heads, batch_first)
         elif c is None:
