@@ -17,7 +17,7 @@ Reference: Glorot & Bengio, 2010; He et al., "Delving Deep into Rectifiers", 201
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING, Optional, Union
 
 import numpy as np
 
@@ -53,7 +53,7 @@ def calculate_gain(nonlinearity: str, param: Optional[float] = None) -> float:
     raise ValueError(f"calculate_gain: unsupported nonlinearity {nonlinearity!r}")
 
 
-def _calculate_fan_in_and_fan_out(tensor):
+def _calculate_fan_in_and_fan_out(tensor: Tensor) -> tuple[int, int]:
     """(fan_in, fan_out) = (size(1), size(0)) times the product of dims 2+."""
     shape = tensor.shape
     if len(shape) < 2:
@@ -63,7 +63,7 @@ def _calculate_fan_in_and_fan_out(tensor):
     return shape[1] * receptive_field, shape[0] * receptive_field
 
 
-def _calculate_correct_fan(tensor, mode):
+def _calculate_correct_fan(tensor: Tensor, mode: str) -> int:
     mode = mode.lower()
     if mode not in ("fan_in", "fan_out"):
         raise ValueError(f"mode {mode!r} is not supported; use 'fan_in' or 'fan_out'")
@@ -71,12 +71,13 @@ def _calculate_correct_fan(tensor, mode):
     return fan_in if mode == "fan_in" else fan_out
 
 
-def _fill(tensor, values):
+def _fill(tensor: Tensor, values: Union[np.ndarray, float]) -> Tensor:
     tensor.array[...] = values
     return tensor
 
 
-def _uniform(tensor, low, high, generator):
+def _uniform(tensor: Tensor, low: float, high: float,
+             generator: Optional[np.random.Generator]) -> Tensor:
     """U(low, high) in the tensor's dtype: Generator.random draws float32 directly."""
     rng = generator or backend.default_generator()
     dtype = tensor.array.dtype if tensor.array.dtype.kind == "f" else np.float64
@@ -84,7 +85,8 @@ def _uniform(tensor, low, high, generator):
     return _fill(tensor, draws * (high - low) + low)
 
 
-def _normal(tensor, mean, std, generator):
+def _normal(tensor: Tensor, mean: float, std: float,
+            generator: Optional[np.random.Generator]) -> Tensor:
     rng = generator or backend.default_generator()
     dtype = tensor.array.dtype if tensor.array.dtype.kind == "f" else np.float64
     draws = rng.standard_normal(tensor.shape, dtype=dtype)
@@ -165,7 +167,7 @@ def xavier_normal_(tensor: Tensor, gain: float = 1.0,
     return _normal(tensor, 0.0, std, generator)
 
 
-def _kaiming_std(tensor, a, mode, nonlinearity):
+def _kaiming_std(tensor: Tensor, a: float, mode: str, nonlinearity: str) -> float:
     return calculate_gain(nonlinearity, a) / math.sqrt(_calculate_correct_fan(tensor, mode))
 
 

@@ -16,15 +16,18 @@ Reference: Puterman, Markov Decision Processes (1994), ch. 2 and 6.
 """
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 import numpy as np
 from numpy.typing import ArrayLike
 
+if TYPE_CHECKING:
+    from types import ModuleType
+
 _ROW_TOLERANCE = 1e-8
 
 
-def _sparse_module():
+def _sparse_module() -> ModuleType:
     try:
         import scipy.sparse
     except ImportError as error:  # pragma: no cover - scipy is in the rl extra
@@ -32,7 +35,7 @@ def _sparse_module():
     return scipy.sparse
 
 
-def _is_sparse(matrix):
+def _is_sparse(matrix: Any) -> bool:
     return hasattr(matrix, "tocsr") and not isinstance(matrix, np.ndarray)
 
 
@@ -183,7 +186,8 @@ class MDP:
         return cls(P, reward, gamma, terminal=terminal)
 
 
-def _reachable(src, dst, ends, n_states, start_distribution):
+def _reachable(src: np.ndarray, dst: np.ndarray, ends: np.ndarray, n_states: int,
+               start_distribution: Optional[ArrayLike]) -> np.ndarray:
     """States an episode can visit: from the start states along transitions that do not end it
     (every state when the start distribution is unknown)."""
     if start_distribution is None:
@@ -197,8 +201,12 @@ def _reachable(src, dst, ends, n_states, start_distribution):
         reached = more
 
 
-def _validate_transitions(P):
-    """Dense float64 (A, S, S) or a list of CSR float64 matrices; rows are distributions."""
+def _validate_transitions(P: Any) -> tuple[Any, bool]:
+    """Dense float64 (A, S, S) or a list of CSR float64 matrices; rows are distributions.
+
+    The first of the pair is Any: an array or a list of CSR matrices, told apart by the second
+    (``sparse``), so MDP.P reads as either without a narrowing at each use.
+    """
     if isinstance(P, (list, tuple)) and P and all(_is_sparse(Pa) for Pa in P):
         matrices = [Pa.tocsr().astype(np.float64) for Pa in P]
         shape = matrices[0].shape
@@ -218,7 +226,7 @@ def _validate_transitions(P):
     return P, False
 
 
-def _check_rows(a, smallest, Pa, sums):
+def _check_rows(a: int, smallest: float, Pa: Any, sums: np.ndarray) -> None:
     if not np.isfinite(sums).all() or smallest < 0:
         values = Pa.toarray() if _is_sparse(Pa) else Pa
         s, t = np.argwhere(~(values >= 0))[0]
@@ -232,7 +240,7 @@ def _check_rows(a, smallest, Pa, sums):
                          f"(action {a}, state {s}; {bad.size} such rows for action {a})")
 
 
-def _validate_terminal(terminal, n_states):
+def _validate_terminal(terminal: Optional[ArrayLike], n_states: int) -> np.ndarray:
     mask = np.zeros(n_states, dtype=bool)
     if terminal is None:
         return mask
@@ -253,7 +261,8 @@ def _validate_terminal(terminal, n_states):
     return mask
 
 
-def _expected_reward(R, P, sparse, n_states, n_actions):
+def _expected_reward(R: Any, P: Any, sparse: bool, n_states: int, n_actions: int
+                     ) -> np.ndarray:
     """R(s, a) as a float64 (S, A) array from R(s), R(s, a) or R(s, a, s')."""
     if isinstance(R, (list, tuple)) and R and all(_is_sparse(Ra) for Ra in R):
         if len(R) != n_actions or any(Ra.shape != (n_states, n_states) for Ra in R):

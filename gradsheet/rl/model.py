@@ -161,7 +161,7 @@ def model_based_agent(env: Any, rounds: int = 20, steps_per_round: int = 500, ga
     return AgentResult(policy, model, returns)
 
 
-def _indices(column, n, name):
+def _indices(column: np.ndarray, n: int, name: str) -> np.ndarray:
     values = column.astype(np.int64)
     bad = np.flatnonzero((values != column) | (values < 0) | (values >= n))
     if bad.size:

@@ -30,12 +30,14 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 import numpy as np
 from numpy.typing import ArrayLike
 
 if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable
+
     from .mdp import MDP
 
 _EXACT_MAX_STATES = 2000
@@ -213,7 +215,9 @@ def modified_policy_iteration(mdp: MDP, m: int = 20, epsilon: float = 1e-6,
     return _result(mdp, V, len(residuals), residuals, bound, False)
 
 
-def _iterate(backup, mdp, gamma, weights, epsilon, max_iter):
+def _iterate(backup: Callable[[np.ndarray], np.ndarray], mdp: MDP, gamma: float,
+             weights: Optional[np.ndarray], epsilon: float, max_iter: int
+             ) -> tuple[np.ndarray, list[float], float, bool]:
     """V <- backup(V) from V = 0 until the error bound is <= epsilon.
 
     Returns (V, residuals, bound, converged)."""
@@ -228,7 +232,8 @@ def _iterate(backup, mdp, gamma, weights, epsilon, max_iter):
     return V, residuals, bound, False
 
 
-def _error_bound(mdp, gamma, weights, new, old):
+def _error_bound(mdp: MDP, gamma: float, weights: Optional[np.ndarray], new: np.ndarray,
+                 old: np.ndarray) -> tuple[float, np.ndarray]:
     """(bound on max |V - V*|, V) after the backup new = T old (module docstring)."""
     diff = new - old
     if weights is not None:
@@ -242,12 +247,12 @@ def _error_bound(mdp, gamma, weights, new, old):
     return float(scale * (high - low) / 2), corrected
 
 
-def _warn_unconverged(name, epsilon, max_iter, bound):
+def _warn_unconverged(name: str, epsilon: float, max_iter: int, bound: float) -> None:
     warnings.warn(f"{name}: not within epsilon={epsilon} after {max_iter} sweeps "
                   f"(error bound {bound:.3g})", RuntimeWarning, stacklevel=3)
 
 
-def _termination_weights(mdp, matrices):
+def _termination_weights(mdp: MDP, matrices: Iterable[Any]) -> np.ndarray:
     """xi >= 1 with xi(s) >= 1 + max_a sum_s' P_sa(s') xi(s') at non-terminal s (certified).
 
     n_{k+1} = 1 + max_a P_a n_k rises to the worst expected time to termination (+1); once
@@ -263,7 +268,7 @@ def _termination_weights(mdp, matrices):
         n = nxt
 
 
-def _improve(Q, policy):
+def _improve(Q: np.ndarray, policy: np.ndarray) -> np.ndarray:
     best = Q.argmax(axis=1)
     current = Q[np.arange(len(policy)), policy]
     # Keep the current action unless another is better by more than rounding: avoids cycling
@@ -272,7 +277,8 @@ def _improve(Q, policy):
     return np.where(Q.max(axis=1) > current + tolerance, best, policy)
 
 
-def _solve_linear(P_pi, r_pi, continuation, sparse):
+def _solve_linear(P_pi: Any, r_pi: np.ndarray, continuation: np.ndarray, sparse: bool
+                  ) -> np.ndarray:
     n = len(r_pi)
     if sparse:
         import scipy.sparse
@@ -283,12 +289,13 @@ def _solve_linear(P_pi, r_pi, continuation, sparse):
     return np.linalg.solve(A, r_pi)
 
 
-def _result(mdp, V, iterations, residuals, bound, converged):
+def _result(mdp: MDP, V: np.ndarray, iterations: int, residuals: list[float], bound: float,
+            converged: bool) -> PlanningResult:
     Q = mdp.q_values(V)
     return PlanningResult(V, Q.argmax(axis=1), Q, iterations, residuals, bound, converged)
 
 
-def _check_mdp(name, mdp):
+def _check_mdp(name: str, mdp: object) -> None:
     """TypeError naming ``name`` unless ``mdp`` is an MDP (gradsheet.rl.MDP, or anything with
     its interface: P, reward, gamma, n_states, q_values)."""
     from .mdp import MDP
@@ -302,14 +309,14 @@ def _check_mdp(name, mdp):
                         f"{', '.join(missing)})")
 
 
-def _check_values(mdp, V):
+def _check_values(mdp: MDP, V: ArrayLike) -> np.ndarray:
     V = np.asarray(V, dtype=np.float64)
     if V.shape != (mdp.n_states,):
         raise ValueError(f"V must have shape (S,) = ({mdp.n_states},), got {V.shape}")
     return V
 
 
-def _check_epsilon(name, epsilon, max_iter):
+def _check_epsilon(name: str, epsilon: float, max_iter: int) -> None:
     if not isinstance(epsilon, (int, float, np.integer, np.floating)) or isinstance(epsilon, bool):
         raise TypeError(f"{name}: epsilon must be a number, not {type(epsilon).__name__}")
     if not isinstance(max_iter, (int, float, np.integer, np.floating)) or isinstance(max_iter, bool) \

@@ -43,11 +43,13 @@ import collections
 import itertools
 import json
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, Optional, Union
+from typing import TYPE_CHECKING, Any, Literal, Optional, Union
 
 import numpy as np
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
     from .._typing import PathLike
 
 DEFAULT_MAX_STEPS = 1000
@@ -191,7 +193,7 @@ def run_policy(env: Any, policy: Callable[[Any], Any], episodes: int = 100,
     return Evaluation(float(returns.mean()), rate, returns, lengths)
 
 
-def _as_schedule(epsilon):
+def _as_schedule(epsilon: Union[float, Callable[[int], float]]) -> Callable[[int], float]:
     if callable(epsilon):
         return epsilon
     if isinstance(epsilon, bool) or not isinstance(epsilon, (int, float)) or not 0 <= epsilon <= 1:
@@ -200,7 +202,7 @@ def _as_schedule(epsilon):
     return ConstantSchedule(epsilon)
 
 
-def _check_alpha(alpha):
+def _check_alpha(alpha: Union[float, Literal["visits"]]) -> Union[float, Literal["visits"]]:
     if alpha == "visits":
         return alpha
     if isinstance(alpha, bool) or not isinstance(alpha, (int, float)) or not 0 < alpha <= 1:
@@ -209,7 +211,7 @@ def _check_alpha(alpha):
     return float(alpha)
 
 
-def _discrete_size(space, what):
+def _discrete_size(space: Any, what: str) -> int:
     """n of a ``Discrete(n)`` space (starting at 0), else a ValueError naming the space."""
     from gymnasium.spaces import Discrete
     if not isinstance(space, Discrete) or int(space.start) != 0:
@@ -248,7 +250,7 @@ class TabularAgent:
 
     _BLOCK = 4096  # random numbers drawn per refill
 
-    def __init__(self, alpha: float = 0.1, gamma: float = 0.99,
+    def __init__(self, alpha: Union[float, Literal["visits"]] = 0.1, gamma: float = 0.99,
                  epsilon: Union[float, Callable[[int], float]] = 0.1,
                  seed: Optional[Union[int, np.random.Generator]] = None) -> None:
         self.alpha = _check_alpha(alpha)
@@ -265,7 +267,7 @@ class TabularAgent:
         self.episode_lengths = np.zeros(0, dtype=np.int64)
         self._uniform = itertools.chain.from_iterable(self._blocks()).__next__
 
-    def _blocks(self):
+    def _blocks(self) -> Iterator[list[float]]:
         while True:
             yield self.rng.random(self._BLOCK).tolist()
 
@@ -274,7 +276,7 @@ class TabularAgent:
                 f"epsilon={self.epsilon!r})")
 
     # ------------------------------------------------------------ acting
-    def _greedy(self, s):
+    def _greedy(self, s: int) -> int:
         """argmax_a Q(s, a), a tie broken uniformly: the k-th tied maximum replaces the
         choice with probability 1/k (reservoir sampling), one plain loop over the actions."""
         q = self._q
@@ -289,12 +291,12 @@ class TabularAgent:
                     action = a
         return action
 
-    def _act(self, s, epsilon):
+    def _act(self, s: int, epsilon: float) -> int:
         if self._uniform() < epsilon:
             return int(self._uniform() * self._n_actions)
         return self._greedy(s)
 
-    def _max_q(self, s):
+    def _max_q(self, s: int) -> float:
         q = self._q
         best = q(s, 0)
         for a in range(1, self._n_actions):
@@ -303,11 +305,11 @@ class TabularAgent:
                 best = value
         return best
 
-    def _bootstrap(self, s, epsilon):
+    def _bootstrap(self, s: int, epsilon: float) -> tuple[float, int]:
         raise NotImplementedError
 
     # ------------------------------------------------------------ learning
-    def _prepare(self, env, vector=False):
+    def _prepare(self, env: Any, vector: bool = False) -> None:
         obs_space = env.single_observation_space if vector else env.observation_space
         action_space = env.single_action_space if vector else env.action_space
         n_states = _discrete_size(obs_space, "observation")
@@ -321,7 +323,7 @@ class TabularAgent:
         self._n_actions = n_actions
         self._q = self.Q.item
 
-    def _epsilon_at(self, episode):
+    def _epsilon_at(self, episode: int) -> float:
         epsilon = self.epsilon(episode)
         if not 0 <= epsilon <= 1:
             raise ValueError(f"the epsilon schedule gave epsilon={epsilon!r} at episode "
@@ -395,7 +397,8 @@ class TabularAgent:
         self.episode_lengths = np.asarray(lengths, dtype=np.int64)
         return returns
 
-    def _learn_vector(self, env, episodes, max_steps, callback=None):
+    def _learn_vector(self, env: Any, episodes: int, max_steps: Optional[int],
+                      callback: Optional[Callable[[TabularAgent], Any]] = None) -> np.ndarray:
         """``learn`` on a vector env: all sub-envs step together; each transition updates the
         table as in the single-env loop, in sub-env order."""
         from .buffers import VectorRunner, vector_step_limit
@@ -453,7 +456,7 @@ class TabularAgent:
         return np.asarray(returns, dtype=np.float64)
 
     # ------------------------------------------------------------ reading the result
-    def _check_learned(self, what):
+    def _check_learned(self, what: str) -> None:
         if self.Q is None:
             raise RuntimeError(f"{type(self).__name__}.{what}: nothing learned yet; "
                                f"call learn(env, episodes) first")
@@ -534,7 +537,7 @@ _SCHEDULES = {"ConstantSchedule": ("value",), "LinearSchedule": ("start", "end",
               "ExponentialSchedule": ("start", "end", "decay")}
 
 
-def _schedule_spec(schedule):
+def _schedule_spec(schedule: Callable[[int], float]) -> Optional[dict[str, Any]]:
     """A JSON-able spec of one of this module's schedules, None for another callable."""
     names = _SCHEDULES.get(type(schedule).__name__)
     if names is None or type(schedule) not in (ConstantSchedule, LinearSchedule,
@@ -543,7 +546,7 @@ def _schedule_spec(schedule):
     return {"type": type(schedule).__name__, **{n: getattr(schedule, n) for n in names}}
 
 
-def _schedule(spec):
+def _schedule(spec: Optional[dict[str, Any]]) -> Union[float, Callable[[int], float]]:
     """The schedule of a spec written by ``_schedule_spec`` (None: the default ε, 0.1)."""
     if spec is None:
         return 0.1
@@ -558,7 +561,7 @@ class QLearning(TabularAgent):
     See ``TabularAgent`` for the arguments.
     """
 
-    def _bootstrap(self, s, epsilon):
+    def _bootstrap(self, s: int, epsilon: float) -> tuple[float, int]:
         return self._max_q(s), -1
 
 
@@ -569,7 +572,7 @@ class SARSA(TabularAgent):
     Reference: Rummery & Niranjan, 1994; Sutton & Barto (2018), 6.4.
     """
 
-    def _bootstrap(self, s, epsilon):
+    def _bootstrap(self, s: int, epsilon: float) -> tuple[float, int]:
         a = self._act(s, epsilon)
         return self._q(s, a), a
 
@@ -581,7 +584,7 @@ class ExpectedSARSA(TabularAgent):
     Reference: van Seijen et al., "A Theoretical and Empirical Analysis of Expected Sarsa", 2009.
     """
 
-    def _bootstrap(self, s, epsilon):
+    def _bootstrap(self, s: int, epsilon: float) -> tuple[float, int]:
         q = self._q
         mean = sum([q(s, a) for a in range(self._n_actions)]) / self._n_actions
         return (1.0 - epsilon) * self._max_q(s) + epsilon * mean, -1

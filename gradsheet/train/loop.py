@@ -20,7 +20,7 @@ import math
 import os
 import sys
 import warnings
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence, Sized
 from typing import TYPE_CHECKING, Any, Optional, Union
 
 import numpy as np
@@ -43,6 +43,7 @@ if TYPE_CHECKING:
     from ..nn import Module
     from ..optim import Optimizer
     from .callbacks import Callback
+    from .metrics import MetricFn
 
     # fit's data: a Dataset, a DataLoader or an (inputs, targets) pair
     DataLike = Union[Dataset, DataLoader, Sequence[Union[Tensor, np.ndarray]]]
@@ -50,7 +51,8 @@ if TYPE_CHECKING:
     MetricLike = Union[str, Callable[[np.ndarray, np.ndarray], float]]
 
 
-def _loader(data, batch_size, shuffle, who, sampler=None):
+def _loader(data: Any, batch_size: int, shuffle: bool, who: str,
+            sampler: Optional[Callable[[Any], Sampler[int]]] = None) -> DataLoader[Any]:
     """A DataLoader for ``data``: a DataLoader (used as is), a Dataset, or an (X, y) pair;
     ``sampler(dataset)``, when given, makes the sampler of a loader built here."""
     if isinstance(data, DataLoader):
@@ -65,20 +67,21 @@ def _loader(data, batch_size, shuffle, who, sampler=None):
     return DataLoader(data, batch_size=batch_size, shuffle=shuffle)
 
 
-def _expects_probabilities(loss_fn):
+def _expects_probabilities(loss_fn: Callable[[Tensor, Tensor], Tensor]) -> bool:
     """Whether the loss takes probabilities (BCELoss) rather than logits: sets the binary
     accuracy threshold to 0.5 instead of 0."""
     return isinstance(loss_fn, nn.BCELoss) or loss_fn is F.binary_cross_entropy
 
 
-def _metrics(metrics, loss_fn):
+def _metrics(metrics: Iterable[MetricLike], loss_fn: Callable[[Tensor, Tensor], Tensor]
+             ) -> dict[str, MetricFn]:
     named = dict(get_metric(m) for m in metrics)
     if named.get("accuracy") is accuracy and _expects_probabilities(loss_fn):
         named["accuracy"] = lambda output, target: accuracy(output, target, threshold=0.5)
     return named
 
 
-def _split(batch, who):
+def _split(batch: Any, who: str) -> Sequence[Any]:
     if not isinstance(batch, (tuple, list)) or len(batch) != 2:
         got = f"a {type(batch).__name__} of {len(batch)}" if isinstance(batch, (tuple, list)) \
             else f"a {type(batch).__name__}"
@@ -89,18 +92,19 @@ def _split(batch, who):
 class _Running:
     """Means over the samples seen so far (each batch weighted by its size)."""
 
-    def __init__(self):
-        self.sums, self.count = {}, 0
+    def __init__(self) -> None:
+        self.sums: dict[str, float] = {}
+        self.count = 0
 
-    def add(self, n, values):
+    def add(self, n: int, values: dict[str, float]) -> None:
         self.count += n
         for name, value in values.items():
             self.sums[name] = self.sums.get(name, 0.0) + value * n
 
-    def means(self, prefix=""):
+    def means(self, prefix: str = "") -> dict[str, float]:
         return {prefix + name: total / self.count for name, total in self.sums.items()}
 
-    def combine(self, ranks, names):
+    def combine(self, ranks: _Ranks, names: Sequence[str]) -> _Running:
         """The sums and count over every rank (``names`` in order; each rank adds the same
         numbers in rank order, so every rank gets the same bits)."""
         every = ranks.gather([self.count] + [self.sums.get(name, 0.0) for name in names])
@@ -110,14 +114,16 @@ class _Running:
         return self
 
 
-def _batch_logs(loss, output, target, metric_fns):
+def _batch_logs(loss: float, output: Tensor, target: Tensor, metric_fns: dict[str, MetricFn]
+                ) -> dict[str, float]:
     logs = {"loss": loss}
     for name, fn in metric_fns.items():
         logs[name] = fn(output.array, target.array)
     return logs
 
 
-def _check_finite(loss, epoch, epochs, step, steps, ranks=None):
+def _check_finite(loss: float, epoch: int, epochs: int, step: int, steps: int,
+                  ranks: Optional[_Ranks] = None) -> None:
     if not math.isfinite(loss):
         where = "" if ranks is None else ranks.non_finite_text()
         raise FloatingPointError(
@@ -136,11 +142,11 @@ _ON_DIVERGENCE = (None, "raise", "warn")
 class _Divergence:
     """The running minimum of the batch losses, and what to do when a loss outgrows it."""
 
-    def __init__(self, mode, quiet=False):
+    def __init__(self, mode: str, quiet: bool = False) -> None:
         # quiet: a rank other than 0, which checks (to raise with the others) but never warns
         self.mode, self.minimum, self.warned = mode, math.inf, quiet
 
-    def check(self, loss, epoch, epochs, step, steps):
+    def check(self, loss: float, epoch: int, epochs: int, step: int, steps: int) -> None:
         """Raise (mode "raise") or warn once (mode "warn") when ``loss`` diverged."""
         scale = max(self.minimum, DIVERGENCE_FLOOR)
         if self.minimum < math.inf and loss > DIVERGENCE_FACTOR * scale:
@@ -156,7 +162,8 @@ class _Divergence:
         self.minimum = min(self.minimum, loss)
 
 
-def _warn_non_finite(logs, epoch, epochs, who="fit"):
+def _warn_non_finite(logs: dict[str, float], epoch: Optional[int], epochs: Optional[int],
+                     who: str = "fit") -> None:
     """A RuntimeWarning for each validation metric that is NaN or infinite."""
     for name, value in logs.items():
         if isinstance(value, (float, int, np.floating)) and not math.isfinite(value):
@@ -165,8 +172,11 @@ def _warn_non_finite(logs, epoch, epochs, who="fit"):
                           f"inf, or the model's outputs overflow", RuntimeWarning, stacklevel=3)
 
 
-def _train_epoch(model, loss_fn, optimizer, loader, metric_fns, callbacks, epoch, epochs,
-                 divergence=None, ranks=None):
+def _train_epoch(model: Module, loss_fn: Callable[[Tensor, Tensor], Tensor], optimizer: Optimizer,
+                 loader: DataLoader[Any], metric_fns: dict[str, MetricFn],
+                 callbacks: Sequence[Callback], epoch: int, epochs: int,
+                 divergence: Optional[_Divergence] = None, ranks: Optional[_Ranks] = None
+                 ) -> dict[str, float]:
     model.train()
     running = _Running()
     steps = len(loader)
@@ -198,7 +208,9 @@ def _train_epoch(model, loss_fn, optimizer, loader, metric_fns, callbacks, epoch
     return running.means()
 
 
-def _evaluate(model, loss_fn, loader, metric_fns, prefix="", ranks=None):
+def _evaluate(model: Module, loss_fn: Callable[[Tensor, Tensor], Tensor], loader: DataLoader[Any],
+              metric_fns: dict[str, MetricFn], prefix: str = "", ranks: Optional[_Ranks] = None
+              ) -> dict[str, float]:
     was_training = model.training
     model.eval()
     running = _Running()
@@ -217,7 +229,7 @@ def _evaluate(model, loss_fn, loader, metric_fns, prefix="", ranks=None):
     return running.means(prefix)
 
 
-def _step_scheduler(scheduler, logs):
+def _step_scheduler(scheduler: Scheduler, logs: dict[str, float]) -> None:
     if isinstance(scheduler, lr_scheduler.ReduceLROnPlateau):
         scheduler.step(logs.get("val_loss", logs["loss"]))
     else:
@@ -228,13 +240,13 @@ class _Shard(Sampler):
     """Rank r's validation samples: indices r, r + N, r + 2N, ... (N ranks), no padding, so
     that the ranks' shares together hold every sample exactly once."""
 
-    def __init__(self, dataset, rank, world):
+    def __init__(self, dataset: Sized, rank: int, world: int) -> None:
         self.n, self.rank, self.world = len(dataset), rank, world
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[int]:
         return iter(range(self.rank, self.n, self.world))
 
-    def __len__(self):
+    def __len__(self) -> int:
         return len(range(self.rank, self.n, self.world))
 
 
@@ -242,39 +254,39 @@ class _Ranks:
     """What ``fit`` does differently under an initialised process group: the rank and world
     size, and the few collectives it needs besides DistributedDataParallel's."""
 
-    def __init__(self, dist):
+    def __init__(self, dist: Any) -> None:
         self.dist = dist
         self.rank, self.world = dist.get_rank(), dist.get_world_size()
         self.writer = self.rank == 0  # rank 0 alone prints, warns and writes files
-        self._losses = None
-        self.seed = None  # the DistributedSampler's seed, when fit made the sampler
+        self._losses: Optional[np.ndarray] = None
+        self.seed: Optional[int] = None  # the DistributedSampler's seed, when fit made the sampler
 
-    def gather(self, values):
+    def gather(self, values: Sequence[float]) -> np.ndarray:
         """(world, k) float64: every rank's ``values`` (k numbers), the same array on every rank."""
         mine = np.asarray(values, dtype=np.float64).ravel()
         every = np.empty(self.world * mine.size)
         self.dist.all_gather_into_tensor(every, mine)
         return every.reshape(self.world, mine.size)
 
-    def step_loss(self, loss, n):
+    def step_loss(self, loss: float, n: int) -> float:
         """The step's loss over all ranks' batches (the mean weighted by the batch sizes)."""
         self._losses = self.gather([loss * n, n])
         return float(self._losses[:, 0].sum() / self._losses[:, 1].sum())
 
-    def non_finite_text(self):
+    def non_finite_text(self) -> str:
         """" on rank(s) ..." naming the ranks whose loss of the last step was not finite."""
         if self._losses is None:
             return ""
         bad = [r for r in range(self.world) if not math.isfinite(self._losses[r, 0])]
         return f" on rank{'s' if len(bad) > 1 else ''} {', '.join(map(str, bad))}" if bad else ""
 
-    def objects(self, obj):
+    def objects(self, obj: Any) -> list[Any]:
         """Every rank's ``obj`` (pickled), in rank order."""
         every = [None] * self.world
         self.dist.all_gather_object(every, obj)
         return every
 
-    def from_zero(self, what, fn):
+    def from_zero(self, what: str, fn: Callable[[], Any]) -> Any:
         """``fn()`` run on rank 0 and its result sent to every rank; when it raises there, every
         rank raises (rank 0 the error itself, the others a RuntimeError quoting it)."""
         result: list[Any] = [None, None]
@@ -292,7 +304,7 @@ class _Ranks:
                                f"{failure}")
         return value
 
-    def wrap(self, model):
+    def wrap(self, model: Module) -> tuple[Module, Module]:
         """(the model to train, the plain module): ``model`` wrapped in DistributedDataParallel
         (which copies rank 0's parameters and buffers to every rank) unless it already is."""
         from ..nn.parallel import DistributedDataParallel
@@ -300,20 +312,20 @@ class _Ranks:
             return model, model.module
         return DistributedDataParallel(model), model
 
-    def sampler(self, shuffle):
+    def sampler(self, shuffle: bool) -> Callable[[Sized], Sampler[int]]:
         """A DistributedSampler maker, seeded from rank 0's gradsheet generator."""
         from ..data.distributed import DistributedSampler
         seeds = [int(backend.default_generator().integers(2**31))]
         self.dist.broadcast_object_list(seeds, src=0)
-        self.seed = seeds[0]
+        seed = self.seed = seeds[0]  # the maker is called at once (by _loader): the same seed
         return lambda data: DistributedSampler(data, num_replicas=self.world, rank=self.rank,
-                                               shuffle=shuffle, seed=self.seed)
+                                               shuffle=shuffle, seed=seed)
 
-    def shard(self, data):
+    def shard(self, data: Sized) -> _Shard:
         return _Shard(data, self.rank, self.world)
 
 
-def _distributed():
+def _distributed() -> Optional[_Ranks]:
     """A ``_Ranks`` when an initialised process group is there, else None (no MPI imported)."""
     dist = sys.modules.get("gradsheet.distributed")
     if dist is None or not dist.is_initialized():
@@ -321,7 +333,9 @@ def _distributed():
     return _Ranks(dist)
 
 
-def _restore_ranks(ranks, checkpoint, generators, epoch_sampler, where):
+def _restore_ranks(ranks: _Ranks, checkpoint: dict[str, Any],
+                   generators: Sequence[np.random.Generator], epoch_sampler: Any,
+                   where: PathLike) -> None:
     """After ``restore_checkpoint`` (which set rank 0's random state on every rank): each rank's
     own random state and the sampler's seed, from a checkpoint of a run on as many ranks."""
     extra = checkpoint.get("extra")
@@ -343,7 +357,7 @@ def _restore_ranks(ranks, checkpoint, generators, epoch_sampler, where):
         ranks.seed = epoch_sampler.seed = saved["sampler_seed"]
 
 
-def _rank_states(generators):
+def _rank_states(generators: Iterable[np.random.Generator]) -> dict[str, Any]:
     """This rank's random state: gradsheet's generator and ``generators``."""
     return {"gradsheet": backend.get_rng_state(),
             "generators": [g.bit_generator.state for g in generators]}
@@ -524,7 +538,8 @@ def fit(model: Module, loss_fn: Callable[[Tensor, Tensor], Tensor], optimizer: O
                 extra = {"distributed": {"world_size": ranks.world, "sampler_seed": ranks.seed,
                                          "ranks": ranks.objects(_rank_states(generators))}}
 
-            def save(path=path, epoch=epoch, extra=extra):
+            def save(path: str = path, epoch: int = epoch,
+                     extra: Optional[dict[str, Any]] = extra) -> None:
                 os.makedirs(checkpoint_dir, exist_ok=True)
                 io.save_checkpoint(path, module, optimizer, scheduler, epoch=epoch + 1,
                                    step=step, history=history, generators=generators,
