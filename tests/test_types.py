@@ -28,11 +28,6 @@ def test_the_typing_modules_are_not_imported_at_run_time():
     assert out == "[]", out
 
 
-# Modules whose public API is not annotated yet (docs/guides/typing.md has the plan): every
-# other module of gradsheet has each public function, and each public method of its public
-# classes, annotated (arguments and return). The list only shrinks, to empty.
-NOT_YET_ANNOTATED: set[str] = set()
-
 # Methods checked besides the public ones: those a user calls through syntax or a protocol
 _PROTOCOL_METHODS = {"__init__", "__call__", "__getitem__", "__setitem__", "__len__", "__iter__",
                      "__next__", "__contains__", "__enter__", "__exit__", "__getstate__",
@@ -102,12 +97,11 @@ def _unannotated_public_api():
 
 
 def test_every_public_function_and_method_is_annotated():
+    """As imported (what a user's checker and ``inspect.signature`` see, functions made at run
+    time included): every public function and public method of gradsheet is annotated."""
     missing = _unannotated_public_api()
-    not_done = {name: found for name, found in missing.items() if name not in NOT_YET_ANNOTATED}
-    assert not not_done, f"public functions and methods with unannotated arguments or return: " \
-                         f"{not_done}"
-    finished = sorted(NOT_YET_ANNOTATED - set(missing))
-    assert not finished, f"annotated now: take these off NOT_YET_ANNOTATED: {finished}"
+    assert not missing, f"public functions and methods with unannotated arguments or return: " \
+                        f"{missing}"
 
 
 def test_every_bound_tensor_method_is_declared_in_bound_methods():
@@ -126,3 +120,16 @@ def test_every_bound_tensor_method_is_declared_in_bound_methods():
     assert bound_declarations.BOUND.read_text() == bound_declarations.render(), \
         "autograd/_bound.py is out of date with the ops' annotations: " \
         "run python -m tests.bound_declarations"
+
+
+def test_the_stated_strictness_holds_for_the_whole_package():
+    """pyproject.toml's [tool.mypy] is the strictness docs/guides/typing.md states, for every
+    module: no override relaxes it (the only overrides are third-party imports without types)."""
+    import tomllib
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["mypy"]
+    for setting in ("disallow_untyped_defs", "disallow_incomplete_defs", "check_untyped_defs",
+                    "no_implicit_optional", "strict_equality", "warn_unused_ignores"):
+        assert config.get(setting) is True, setting
+    for override in config.get("overrides", []):
+        assert set(override) == {"module", "ignore_missing_imports"}, override
+        assert not any(name.startswith("gradsheet") for name in override["module"]), override
