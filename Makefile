@@ -59,6 +59,7 @@ define run-benchmarks
 		--json $(1)/dataloader_workers.json
 	$(BENCH_ENV) $(BIN)/python benchmarks/rl_vector.py $(7) --json $(1)/rl_vector.json
 	$(BENCH_ENV) $(BIN)/python benchmarks/op_overhead.py $(8) --json $(1)/op_overhead.json
+	$(BENCH_ENV) $(BIN)/python benchmarks/lstm_profile.py --rounds 5
 endef
 
 bench: $(VENV)/.installed-dev
