@@ -30,3 +30,22 @@ def test_missing_sklearn_says_how_to_install(monkeypatch):
     monkeypatch.setitem(sys.modules, "sklearn", None)  # makes `import sklearn` fail
     with pytest.raises(ImportError, match=r"pip install gradsheet\[data\]"):
         load_digits()
+
+
+def test_reads_the_bundled_file_without_importing_sklearn():
+    pytest.importorskip("sklearn")
+    import subprocess
+    code = ("import sys; from gradsheet.data.datasets import load_digits; X, y = load_digits()"
+            ".tensors; print(X.shape[0], int(y.array.sum()), 'sklearn' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["1797", str(int(load_digits().tensors[1].array.sum())), "False"]
+
+
+def test_falls_back_to_sklearns_loader_when_the_file_is_elsewhere(monkeypatch):
+    pytest.importorskip("sklearn")
+    from gradsheet.data.datasets import digits
+    expected = load_digits().tensors
+    monkeypatch.setattr(digits.os.path, "isfile", lambda path: False)
+    X, y = load_digits().tensors
+    np.testing.assert_array_equal(X.array, expected[0].array)
+    np.testing.assert_array_equal(y.array, expected[1].array)
