@@ -19,9 +19,11 @@ from .report import Report
 # section name -> module (each has run(report, quick, seed, verbose))
 SECTIONS = {"nn": "neural_networks", "cnn": "convolutional", "rnn": "recurrent",
             "rl": "reinforcement", "attention": "attention"}
-# relative cost of each section (CPU seconds of a full run at one thread), to start the longest
-# first when they run in parallel: longest-processing-time-first keeps the workers evenly busy
-COST = {"attention": 57, "rnn": 40, "cnn": 26, "rl": 22, "nn": 19}
+# relative cost of each section (its CPU seconds at one thread, full and --quick mode, measured
+# on a 2-core AMD EPYC, SkylakeX kernel), to start the longest first when they run in parallel:
+# longest-processing-time-first keeps the workers evenly busy. The two modes order differently.
+COST = {"attention": 26, "rnn": 20, "cnn": 14, "nn": 10, "rl": 8}
+QUICK_COST = {"rnn": 9, "nn": 7.5, "cnn": 6.5, "attention": 6, "rl": 4}
 
 
 def default_jobs() -> int:
@@ -81,8 +83,9 @@ def _run_parallel(report: Report, modules: Mapping[str, str], quick: bool, seed:
     report.stream(f"(running {len(modules)} sections in {jobs} processes, one BLAS thread each; "
                   "each section prints when it ends)")
     context = multiprocessing.get_context("spawn")  # a fresh interpreter: no forked BLAS state
+    costs = QUICK_COST if quick else COST
     with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
         futures = {name: pool.submit(_run_section, modules[name], quick, seed, report.out_dir)
-                   for name in sorted(modules, key=lambda n: -COST.get(n, 0))}
+                   for name in sorted(modules, key=lambda n: -costs.get(n, 0))}
         for name in modules:  # in the tour's order, each as soon as it and those before it end
             report.adopt_section(futures[name].result())
