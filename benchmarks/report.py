@@ -108,7 +108,15 @@ def kind(data):
         return "planning"
     if any(k in data for k in ("qlearning", "dqn", "dataloader_workers")) or _vector_rows(data):
         return "other"
+    if _op_rows(data):
+        return "op_overhead"
     return None
+
+
+def _op_rows(data):
+    """op_overhead's rows: {op: {contender: us per call}}, in the file's order."""
+    return {op: row["us_per_call"] for op, row in data.items()
+            if isinstance(row, dict) and isinstance(row.get("us_per_call"), dict)}
 
 
 def ms(value):
@@ -201,6 +209,24 @@ def memory_table(files):
         cells = [f"{v:.0f}" if v is not None else "-" for v in mb.values()]
         lines.append(f"| {case} | {' | '.join(cells)} | {share} |")
     return lines if len(lines) > 2 else []
+
+
+def op_overhead_table(files):
+    """The fixed cost of one op (benchmarks/op_overhead.py): a list of Markdown lines (or [])."""
+    lines = []
+    for data in (d for d in files.values() if kind(d) == "op_overhead"):
+        meta = data.get("meta", {})
+        lines += [f"1-element float32 tensors, µs per call, median of {meta.get('rounds', '?')} "
+                  f"rounds of {meta.get('calls', '?'):,} calls, 1 thread:", "",
+                  "| op | gradsheet µs | PyTorch µs | NumPy µs | gradsheet / PyTorch |",
+                  "|---|---|---|---|---|"]
+        for op, us in _op_rows(data).items():
+            mine, theirs = us.get("gradsheet"), us.get("pytorch")
+            share = ratio(mine / theirs, bold=True) if mine and theirs else ""
+            cells = [f"{us[who]:.2f}" if us.get(who) is not None else "-"
+                     for who in ("gradsheet", "pytorch", "numpy")]
+            lines.append(f"| {_escape(op)} | {' | '.join(cells)} | {share} |")
+    return lines
 
 
 def _escape(text):
@@ -382,6 +408,9 @@ def render(files, source="benchmarks/results"):
         out += ["", "## Planning, reinforcement learning, data loading", ""] + rl
         if out[-1] == "":
             out.pop()
+    overhead = op_overhead_table(files)
+    if overhead:
+        out += ["", "## The fixed cost of one op", ""] + overhead
     skipped = [name for name, data in files.items() if kind(data) is None]
     out += ["", "## Where and how each file was measured", ""] + machine_table(files)
     if skipped:

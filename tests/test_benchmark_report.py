@@ -277,3 +277,18 @@ def test_make_bench_and_bench_quick_run_every_benchmark_script():
         assert scripts <= ran, (target, scripts - ran)
         assert "benchmarks/report.py" in plan
         assert ("--readme README.md" in plan) == (target == "bench")
+
+
+def test_op_overhead_is_rendered_with_its_ratio_to_pytorch(tmp_path):
+    _fake_results(tmp_path / "results")
+    overhead = {"add": {"us_per_call": {"gradsheet": 2.2, "pytorch": 1.1, "numpy": 0.34}},
+                "add, requires_grad": {"us_per_call": {"gradsheet": 2.8, "pytorch": 3.5}},
+                "meta": dict(META, threads=[1], rounds=7, calls=20000)}
+    (tmp_path / "results" / "op_overhead.json").write_text(json.dumps(overhead))
+    _run_report("--results", tmp_path / "results", "--out", tmp_path / "RESULTS.md")
+    text = (tmp_path / "RESULTS.md").read_text()
+    section = text.split("## The fixed cost of one op")[1].split("##")[0]
+    assert "median of 7 rounds of 20,000 calls" in section
+    assert _table_row(section, "add") == ["2.20", "1.10", "0.34", "**2.00x**"]
+    assert _table_row(section, "add, requires_grad") == ["2.80", "3.50", "-", "**0.80x**"]
+    assert "op_overhead.json" not in text.split("Not rendered")[-1]
