@@ -12,7 +12,7 @@ PyTorch's kernel works on blocks of them.
 
 Usage: python benchmarks/attention_long.py [--threads 1 2] [--rounds N]
        python benchmarks/attention_long.py --check (the contenders' gradients agree)
-       python benchmarks/attention_long.py --alone {gradsheet,pytorch,numpy}
+       python benchmarks/attention_long.py --alone {gradsheet,pytorch,numpy} [--alone-threads N]
            (that contender alone in this process: its ms/step and peak RSS in MB)
 """
 import math

@@ -8,7 +8,7 @@ Contenders: gradsheet, PyTorch, and a hand-written NumPy forward/backward of the
 alternation (see common.py).
 
 Usage: python benchmarks/batchnorm_mlp.py [--threads 1 2] [--rounds N] [--json FILE]
-       python benchmarks/batchnorm_mlp.py --alone {gradsheet,pytorch,numpy}
+       python benchmarks/batchnorm_mlp.py --alone {gradsheet,pytorch,numpy} [--alone-threads N]
            (that contender alone in this process: its ms/step and peak RSS in MB)
 """
 import os

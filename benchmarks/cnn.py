@@ -11,7 +11,7 @@ it builds the columns a cache-sized block of output rows at a time (gradsheet/op
 
 Usage: python benchmarks/cnn.py [--threads 1 2] [--rounds N]
        python benchmarks/cnn.py --check (the contenders agree after 3 steps)
-       python benchmarks/cnn.py --alone {gradsheet,pytorch,numpy}
+       python benchmarks/cnn.py --alone {gradsheet,pytorch,numpy} [--alone-threads N]
            (that contender alone in this process: its ms/step and peak RSS in MB)
 """
 import os

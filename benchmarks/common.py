@@ -127,15 +127,16 @@ def time_alone(step, seconds=0.5, warmup=5):
     return (time.perf_counter() - start) * 1e3 / calls
 
 
-def run_alone(script, contenders, rounds, extra_args=()):
-    """Each contender alone in a fresh process (``script --alone WHO``), ``rounds`` times in
-    alternation; returns {who: {"ms", "peak_rss_mb"}} (medians) plus "vs_pytorch" and
-    "vs_numpy" (the median per-round ratios)."""
+def run_alone(script, contenders, rounds, threads=1, extra_args=()):
+    """Each contender alone in a fresh process (``script --alone WHO --alone-threads N``),
+    ``rounds`` times in alternation; returns {who: {"ms", "peak_rss_mb"}} (medians) plus
+    "vs_pytorch" and "vs_numpy" (the median per-round ratios)."""
     runs = {who: [] for who in contenders}
     for _ in range(rounds):
         for who in contenders:
-            out = subprocess.run([sys.executable, script, "--alone", who, *extra_args], check=True,
-                                 capture_output=True, text=True)
+            out = subprocess.run([sys.executable, script, "--alone", who, "--alone-threads",
+                                  str(threads), *extra_args], check=True, capture_output=True,
+                                 text=True)
             ms, rss = map(float, out.stdout.split()[-2:])
             runs[who].append((ms, rss))
     rows = {who: {"ms": statistics.median(ms for ms, _ in series),
@@ -188,9 +189,10 @@ def benchmark_main(script, description, cases, alone_case, alone_rounds=3, befor
 
     ``cases`` maps a case name to (steps per round, {contender: a factory returning its step
     function}). Each case is timed interleaved in one process (``compare``), at each thread
-    count. Then ``alone_case`` runs each contender alone in fresh processes at 1 thread, as a
-    user would run it: its ms/step there (no other library's memory habits in the process)
-    and its peak resident memory. ``before()`` runs once before timing (e.g. a check that the
+    count. Then ``alone_case`` runs each contender alone in fresh processes at each thread
+    count, as a user would run it: its ms/step there (no other library's memory habits or
+    idle OpenMP threads in the process) and its peak resident memory; the 1-thread rows are
+    "alone", the others "alone_N_threads". ``before()`` runs once before timing (e.g. a check that the
     contenders agree). ``--quick`` (``make bench-quick``) runs the same cases with fewer
     rounds (3 unless ``--rounds`` says otherwise) of half the steps after one warm-up call,
     and each contender alone once.
@@ -205,8 +207,10 @@ def benchmark_main(script, description, cases, alone_case, alone_rounds=3, befor
     parser.add_argument("--only", nargs="+", choices=list(cases), default=list(cases))
     contenders = list(cases[alone_case][1])
     parser.add_argument("--alone", choices=contenders,
-                        help=f"run {alone_case} with only this contender in the process, at 1 "
-                             "thread; print its ms/step and peak RSS (MB)")
+                        help=f"run {alone_case} with only this contender in the process; print "
+                             "its ms/step and peak RSS (MB)")
+    parser.add_argument("--alone-threads", type=int, default=1,
+                        help="the BLAS threads of an --alone run (default 1)")
     parser.add_argument("--json", help="write the results here")
     args = parser.parse_args()
     if args.rounds is None:
@@ -217,7 +221,7 @@ def benchmark_main(script, description, cases, alone_case, alone_rounds=3, befor
         alone_rounds = 1
     if args.alone:
         step = cases[alone_case][1][args.alone]()
-        limiter = set_threads(1)
+        limiter = set_threads(args.alone_threads)
         ms = time_alone(step, seconds=0.25, warmup=2) if args.quick else time_alone(step)
         print(f"{ms:.4f} {peak_rss_mb():.1f}")
         del limiter
@@ -235,20 +239,22 @@ def benchmark_main(script, description, cases, alone_case, alone_rounds=3, befor
                           steps[name], n_steps[name], args.rounds, warmup=warmup)
             for name in args.only}
         del limiter
-    alone = run_alone(script, contenders, alone_rounds, ["--quick"] if args.quick else [])
-    print(f"\n{alone_case}, each contender alone in a fresh process, 1 thread, median of "
-          f"{alone_rounds} runs")
-    print(f"  {'contender':<12} {'ms/step':>9} {'vs pytorch':>12} {'peak RSS MB':>12}")
-    for who, row in alone.items():
-        ratio = f"{row['vs_pytorch']:.2f}x" if "vs_pytorch" in row else "-"
-        print(f"  {who:<12} {row['ms']:>9.3f} {ratio:>12} {row['peak_rss_mb']:>12.0f}")
-    if "pytorch" in alone:
-        print("  peak RSS gradsheet / pytorch: "
-              f"{alone['gradsheet']['peak_rss_mb'] / alone['pytorch']['peak_rss_mb']:.2f}x")
-    results["alone"] = alone
+    for threads in args.threads:
+        alone = run_alone(script, contenders, alone_rounds, threads,
+                          ["--quick"] if args.quick else [])
+        print(f"\n{alone_case}, each contender alone in a fresh process, {threads} thread(s), "
+              f"median of {alone_rounds} runs")
+        print(f"  {'contender':<12} {'ms/step':>9} {'vs pytorch':>12} {'peak RSS MB':>12}")
+        for who, row in alone.items():
+            ratio = f"{row['vs_pytorch']:.2f}x" if "vs_pytorch" in row else "-"
+            print(f"  {who:<12} {row['ms']:>9.3f} {ratio:>12} {row['peak_rss_mb']:>12.0f}")
+        if "pytorch" in alone:
+            print("  peak RSS gradsheet / pytorch: "
+                  f"{alone['gradsheet']['peak_rss_mb'] / alone['pytorch']['peak_rss_mb']:.2f}x")
+        results["alone" if threads == 1 else f"alone_{threads}_threads"] = alone
     write_json(args.json, results, meta={
         "description": description, "quick": args.quick, "rounds": args.rounds,
-        "alone_case": alone_case, "alone_rounds": alone_rounds, "alone_threads": 1,
+        "alone_case": alone_case, "alone_rounds": alone_rounds, "alone_threads": args.threads,
         "warmup": warmup, "steps_per_round": {name: n_steps[name] for name in args.only}})
     return results
 

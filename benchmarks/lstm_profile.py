@@ -59,7 +59,7 @@ def time_gemm(shape, rounds):
 def time_node(cfg, rounds):
     """CPU ms of the LSTM node's forward and backward at the benchmark's shapes."""
     from gradsheet.ops.recurrent import LSTM
-    T, B, n_in, H = cfg["T"], cfg["B"], cfg["I"], cfg["H"]
+    T, B, H = cfg["T"], cfg["B"], cfg["H"]
     x, _ = rnn.make_batch(cfg)
     w_ih, w_hh, b_ih, b_hh = rnn.init_weights(cfg)[:4]
     nodes = []

@@ -8,7 +8,7 @@ the autograd tax).
     mlp_small: 8-64-64-1, tanh, MSE, batch 32   (Python overhead dominates)
 
 Usage: python benchmarks/mlp.py [--threads 1 2] [--rounds N]
-       python benchmarks/mlp.py --alone {gradsheet,pytorch}
+       python benchmarks/mlp.py --alone {gradsheet,pytorch} [--alone-threads N]
            (that contender alone in this process: its ms/step and peak RSS in MB)
 """
 import functools

@@ -79,6 +79,14 @@ def load(results_dir):
     return files
 
 
+def alone_keys(data):
+    """{N: key} of a side-by-side file's alone rows: "alone" (1 thread), "alone_N_threads"."""
+    keys = {int(k.split("_")[1]): k for k in data if re.fullmatch(r"alone_\d+_threads", k)}
+    if "alone" in data:
+        keys[1] = "alone"
+    return dict(sorted(keys.items()))
+
+
 def thread_keys(data):
     """The "N_threads" keys of a side-by-side file, by N."""
     keys = [k for k in data if re.fullmatch(r"\d+_threads", k)]
@@ -153,7 +161,7 @@ def verdict(case, row):
 
 
 def cases_of(files):
-    """{case: {"threads": {n: {contender: row}}, "alone": {contender: row} or None, "file"}} in
+    """{case: {"threads": {n: {contender: row}}, "alone": {n: {contender: row}}, "file"}} in
     DESCRIPTIONS' order, then the others by name."""
     cases = {}
     for name, data in files.items():
@@ -164,10 +172,10 @@ def cases_of(files):
         alone_case = meta.get("alone_case") or next(iter(data[keys[0]]), None)
         for key in keys:
             for case, rows in data[key].items():
-                entry = cases.setdefault(case, {"threads": {}, "alone": None, "file": name})
+                entry = cases.setdefault(case, {"threads": {}, "alone": {}, "file": name})
                 entry["threads"][int(key.split("_")[0])] = rows
-        if "alone" in data and alone_case in cases:
-            cases[alone_case]["alone"] = data["alone"]
+        if alone_case in cases:
+            cases[alone_case]["alone"] = {n: data[k] for n, k in alone_keys(data).items()}
     order = list(DESCRIPTIONS) + sorted(set(cases) - set(DESCRIPTIONS))
     return {case: cases[case] for case in order if case in cases}
 
@@ -187,11 +195,10 @@ def main_table(files):
                 f"{ratio(mine.get('vs_pytorch'), bold=True)} | {ratio(mine.get('vs_numpy'))} | "
                 f"{verdict(case, mine)} |")
             label = case
-        alone = entry["alone"]
-        if alone:
+        for threads, alone in entry["alone"].items():
             mine = alone.get("gradsheet", {})
             lines.append(
-                f"| {case} alone | 1 | {ms(mine.get('ms'))} | "
+                f"| {case} alone | {threads} | {ms(mine.get('ms'))} | "
                 f"{ms(alone.get('pytorch', {}).get('ms'))} | {ms(alone.get('numpy', {}).get('ms'))} | "
                 f"{ratio(mine.get('vs_pytorch'), bold=True)} | {ratio(mine.get('vs_numpy'))} | |")
     return lines
@@ -201,7 +208,7 @@ def memory_table(files):
     lines = ["| benchmark (alone, fresh process, 1 thread) | gradsheet MB | PyTorch MB | NumPy MB "
              "| gradsheet / PyTorch |", "|---|---|---|---|---|"]
     for case, entry in cases_of(files).items():
-        alone = entry["alone"]
+        alone = entry["alone"].get(1)
         if not alone:
             continue
         mb = {who: alone.get(who, {}).get("peak_rss_mb") for who in ("gradsheet", "pytorch", "numpy")}
@@ -330,8 +337,8 @@ def _threads(data, meta):
     threads = [int(k.split("_")[0]) for k in thread_keys(data)] or meta.get("threads") or []
     default = ", ".join(str(p.get("threads")) for p in meta.get("blas") or [])
     text = ", ".join(map(str, threads)) if threads else (f"default ({default})" if default else "-")
-    if "alone" in data:
-        text += "; alone: 1"
+    if alone_keys(data):
+        text += "; alone: " + ", ".join(map(str, alone_keys(data)))
     return text
 
 
@@ -397,7 +404,8 @@ def render(files, source="benchmarks/results"):
            "One step = forward, backward, SGD update, float32. Each benchmark times its "
            "contenders in alternation in one process and gives the median ms/step and the "
            "median of the per-round ratios; the *alone* rows run each contender alone in a "
-           "fresh process at 1 thread. Targets: `TARGETS` in `benchmarks/report.py`.", "",
+           "fresh process at each thread count (peak memory: at 1 thread). "
+           "Targets: `TARGETS` in `benchmarks/report.py`.", "",
            "## Training steps, side by side", ""]
     out += main_table(files)
     memory = memory_table(files)

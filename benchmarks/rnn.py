@@ -7,7 +7,7 @@ Contenders: gradsheet (nn.LSTM / nn.GRU, fused), PyTorch, and a hand-written Num
 forward/BPTT of the same network (buffers reused across steps).
 
 Usage: python benchmarks/rnn.py [--threads 1 2] [--rounds N] [--only lstm gru]
-       python benchmarks/rnn.py --alone {gradsheet,pytorch,numpy}
+       python benchmarks/rnn.py --alone {gradsheet,pytorch,numpy} [--alone-threads N]
            (that contender alone in this process: its ms/step and peak RSS in MB)
 """
 import functools

@@ -12,7 +12,7 @@ the scores, the softmax-Jacobian product by hand, LayerNorm's backward by its fo
 
 Usage: python benchmarks/transformer.py [--threads 1 2] [--rounds N]
        python benchmarks/transformer.py --check (the contenders agree after 3 steps)
-       python benchmarks/transformer.py --alone {gradsheet,pytorch,numpy}
+       python benchmarks/transformer.py --alone {gradsheet,pytorch,numpy} [--alone-threads N]
            (that contender alone in this process: its ms/step and peak RSS in MB)
 """
 import math

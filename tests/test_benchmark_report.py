@@ -62,6 +62,10 @@ def _fake_results(folder, quick=False):
                                    "vs_numpy": 1.0234},
                      "pytorch": {"ms": 3.1502, "peak_rss_mb": 308.8, "vs_pytorch": 1.0, "vs_numpy": 1.9},
                      "numpy": {"ms": 1.6703, "peak_rss_mb": 42.7, "vs_pytorch": 0.53, "vs_numpy": 1.0}},
+           "alone_2_threads": {
+               "gradsheet": {"ms": 1.2101, "peak_rss_mb": 49.9, "vs_pytorch": 0.4444, "vs_numpy": 0.9},
+               "pytorch": {"ms": 2.7502, "peak_rss_mb": 310.1, "vs_pytorch": 1.0, "vs_numpy": 2.0},
+               "numpy": {"ms": 1.3333, "peak_rss_mb": 43.1, "vs_pytorch": 0.5, "vs_numpy": 1.0}},
            "meta": meta}
     rnn = {"1_threads": {"lstm": _rows(7.0912, 5.0301, 8.2199, 1.4093, 0.8627),
                          "gru": _rows(5.7111, 11.5222, 7.3133, 0.4956, 0.7809)},
@@ -87,8 +91,11 @@ def _fake_results(folder, quick=False):
     return {"mlp": mlp, "rnn": rnn}
 
 
-def _table_row(text, first_cell):
-    rows = [line for line in text.splitlines() if line.startswith(f"| {first_cell} |")]
+def _table_row(text, first_cell, threads=None):
+    """The cells after the first of the one row that starts with first_cell (and, given
+    threads, whose second cell is that thread count)."""
+    rows = [line for line in text.splitlines() if line.startswith(f"| {first_cell} |")
+            and (threads is None or line.split("|")[2].strip() == str(threads))]
     assert len(rows) == 1, (first_cell, rows)
     return [cell.strip() for cell in rows[0].strip("|").split("|")][1:]
 
@@ -111,7 +118,8 @@ def test_main_table_has_both_ratios_each_thread_count_the_alone_row_and_verdicts
     assert first == ["1", "1.76", "3.22", "1.69", "**0.55x**", "1.04x",
                      _verdict("mlp_large", data["mlp"]["1_threads"]["mlp_large"]["gradsheet"])]
     assert _table_row(text, "mlp_large")[:6] == ["2", "1.12", "4.46", "1.44", "**0.25x**", "0.78x"]
-    assert _table_row(text, "mlp_large alone") == ["1", "1.71", "3.15", "1.67", "**0.54x**", "1.02x", ""]
+    assert _table_row(text, "mlp_large alone", 1) == ["1", "1.71", "3.15", "1.67", "**0.54x**", "1.02x", ""]
+    assert _table_row(text, "mlp_large alone", 2) == ["2", "1.21", "2.75", "1.33", "**0.44x**", "0.90x", ""]
     # mlp_small's bounds (0.3x PyTorch, 1.5x NumPy) sit between the two thread counts' ratios
     for threads, label in [("1_threads", report.DESCRIPTIONS["mlp_small"]), ("2_threads", "mlp_small")]:
         row = data["mlp"][threads]["mlp_small"]["gradsheet"]
@@ -136,7 +144,7 @@ def test_results_record_kernel_cpu_date_threads_and_the_other_benchmarks(tmp_pat
     text = (tmp_path / "RESULTS.md").read_text()
     mlp = _table_row(text, "mlp.json")
     assert mlp[:6] == ["2026-12-01 10:20 UTC", "Fake CPU 9000 @ 3.1GHz (2 CPUs)",
-                       "openblas 0.3.31, Haswell kernel (OPENBLAS_CORETYPE=Haswell)", "1, 2; alone: 1",
+                       "openblas 0.3.31, Haswell kernel (OPENBLAS_CORETYPE=Haswell)", "1, 2; alone: 1, 2",
                        "15 (alone: 3)", "python 3.12.0, numpy 2.3.0, torch 2.13.0"]
     assert mlp[6] == "`benchmarks/mlp.py --json benchmarks/results/mlp.json`"
     assert _table_row(text, "rnn.json")[:2] == ["not recorded", "not recorded"]
