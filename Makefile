@@ -35,7 +35,7 @@ test: $(VENV)/.installed-dev
 	$(BIN)/python -m pytest $(ARGS)
 
 # Benchmarks measure with OpenBLAS's own kernel choice: the two variables are unset here only.
-# `make bench` writes benchmarks/results/*.json (about 10 minutes in all, pymdptoolbox's sparse
+# `make bench` writes benchmarks/results/*.json (about 14 minutes in all, pymdptoolbox's sparse
 # solve being most of it), then benchmarks/report.py renders them as benchmarks/RESULTS.md and
 # rewrites the README's benchmark table (between its two marker comments) from it.
 # `make bench-quick` runs the same rows with fewer rounds and steps (3 rounds of half the steps,
