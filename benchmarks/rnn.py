@@ -1,12 +1,13 @@
-"""lstm and gru: one full training step (forward, BPTT, SGD update) of a one-layer recurrent
-classifier, float32.
+"""lstm, gru and rnn: one full training step (forward, BPTT, SGD update) of a one-layer
+recurrent classifier, float32.
 
-    input (T=50, B=32, I=32) -> LSTM or GRU (H=128) -> Linear(128, 10) on h_T -> cross-entropy
+    input (T=50, B=32, I=32) -> LSTM, GRU or tanh RNN (H=128) -> Linear(128, 10) on h_T
+    -> cross-entropy
 
-Contenders: gradsheet (nn.LSTM / nn.GRU, fused), PyTorch, and a hand-written NumPy
+Contenders: gradsheet (nn.LSTM / nn.GRU / nn.RNN, fused), PyTorch, and a hand-written NumPy
 forward/BPTT of the same network (buffers reused across steps).
 
-Usage: python benchmarks/rnn.py [--threads 1 2] [--rounds N] [--only lstm gru]
+Usage: python benchmarks/rnn.py [--threads 1 2] [--rounds N] [--only lstm gru rnn]
        python benchmarks/rnn.py --alone {gradsheet,pytorch,numpy} [--alone-threads N]
            (that contender alone in this process: its ms/step and peak RSS in MB)
 """
@@ -20,7 +21,9 @@ sys.path.insert(0, os.path.dirname(__file__))
 import common  # noqa: E402
 
 SHAPES = dict(T=50, B=32, I=32, H=128, classes=10)
-CONFIGS = {"lstm": dict(gates=4, steps=10, **SHAPES), "gru": dict(gates=3, steps=10, **SHAPES)}
+CONFIGS = {"lstm": dict(gates=4, steps=10, **SHAPES), "gru": dict(gates=3, steps=10, **SHAPES),
+           "rnn": dict(gates=1, steps=20, **SHAPES)}
+LAYERS = {"lstm": "LSTM", "gru": "GRU", "rnn": "RNN"}  # the layer's class, in either library
 LR = 0.01
 
 
@@ -45,7 +48,7 @@ def gradsheet_step(name, cfg):
     import gradsheet as gs
     import gradsheet.nn as nn
     import gradsheet.nn.functional as F
-    rnn = (nn.LSTM if name == "lstm" else nn.GRU)(cfg["I"], cfg["H"])
+    rnn = getattr(nn, LAYERS[name])(cfg["I"], cfg["H"])
     head = nn.Linear(cfg["H"], cfg["classes"])
     for p, w in zip(list(rnn.parameters()) + list(head.parameters()), init_weights(cfg)):
         p.array[...] = w
@@ -64,7 +67,7 @@ def gradsheet_step(name, cfg):
 
 def pytorch_step(name, cfg):
     import torch
-    rnn = (torch.nn.LSTM if name == "lstm" else torch.nn.GRU)(cfg["I"], cfg["H"])
+    rnn = getattr(torch.nn, LAYERS[name])(cfg["I"], cfg["H"])
     head = torch.nn.Linear(cfg["H"], cfg["classes"])
     params = list(rnn.parameters()) + list(head.parameters())
     with torch.no_grad():
@@ -223,7 +226,43 @@ def numpy_gru_step(cfg):
     return step
 
 
-NUMPY_STEPS = {"lstm": numpy_lstm_step, "gru": numpy_gru_step}
+def numpy_rnn_step(cfg):
+    """tanh RNN forward and BPTT by hand: h_t = tanh(W_ih x_t + b_ih + W_hh h_{t-1} + b_hh),
+    dL/da_t = (dL/dh_t) (1 - h_t^2), dL/dh_{t-1} = dL/da_t W_hh."""
+    params = init_weights(cfg)
+    w_ih, w_hh, b_ih, b_hh, w_out, b_out = params
+    x, y = make_batch(cfg)
+    T, B, n_in, H = cfg["T"], cfg["B"], cfg["I"], cfg["H"]
+    hs = np.empty((T + 1, B, H), np.float32)
+    da = np.empty((T, B, H), np.float32)
+    hh = np.empty((B, H), np.float32)
+
+    def step():
+        a = hs[1:]
+        np.matmul(x.reshape(T * B, n_in), w_ih.T, out=a.reshape(T * B, H))
+        np.add(a, b_ih + b_hh, out=a)
+        hs[0] = 0
+        for t in range(T):
+            np.matmul(hs[t], w_hh.T, out=hh)
+            np.add(hs[t + 1], hh, out=hs[t + 1])
+            np.tanh(hs[t + 1], out=hs[t + 1])
+        grad_w_out, grad_b_out, dh = _head_backward(hs[T], w_out, b_out, y)
+        for t in range(T - 1, -1, -1):
+            d = da[t]
+            np.multiply(hs[t + 1], hs[t + 1], out=d)
+            np.subtract(1, d, out=d)
+            d *= dh
+            dh = d @ w_hh
+        flat = da.reshape(T * B, H)
+        grads = [flat.T @ x.reshape(T * B, n_in), flat.T @ hs[:T].reshape(T * B, H),
+                 flat.sum(axis=0)]
+        grads += [grads[2], grad_w_out, grad_b_out]
+        for param, g in zip(params, grads):
+            param -= LR * g
+    return step
+
+
+NUMPY_STEPS = {"lstm": numpy_lstm_step, "gru": numpy_gru_step, "rnn": numpy_rnn_step}
 CASES = {name: (cfg["steps"], {"gradsheet": functools.partial(gradsheet_step, name, cfg),
                                "pytorch": functools.partial(pytorch_step, name, cfg),
                                "numpy": functools.partial(NUMPY_STEPS[name], cfg)})
