@@ -8,6 +8,7 @@ Contenders: gradsheet (nn.LSTM / nn.GRU / nn.RNN, fused), PyTorch, and a hand-wr
 forward/BPTT of the same network (buffers reused across steps).
 
 Usage: python benchmarks/rnn.py [--threads 1 2] [--rounds N] [--only lstm gru rnn]
+       python benchmarks/rnn.py --check (the contenders agree after 3 steps)
        python benchmarks/rnn.py --alone {gradsheet,pytorch,numpy} [--alone-threads N]
            (that contender alone in this process: its ms/step and peak RSS in MB)
 """
@@ -62,6 +63,7 @@ def gradsheet_step(name, cfg):
         loss = F.cross_entropy(head(output[-1]), y)
         loss.backward()
         optimizer.step()
+    step.weights = lambda: [p.array for p in list(rnn.parameters()) + list(head.parameters())]
     return step
 
 
@@ -83,6 +85,7 @@ def pytorch_step(name, cfg):
         loss = torch.nn.functional.cross_entropy(head(output[-1]), y)
         loss.backward()
         optimizer.step()
+    step.weights = lambda: [p.detach().numpy() for p in params]
     return step
 
 
@@ -162,6 +165,7 @@ def numpy_lstm_step(cfg):
         grads.append(grads[2])
         for p, g in zip(params, grads + [grad_w_out, grad_b_out]):
             p -= LR * g
+    step.weights = lambda: params
     return step
 
 
@@ -223,6 +227,7 @@ def numpy_gru_step(cfg):
                  fh.sum(axis=0), grad_w_out, grad_b_out]
         for param, g in zip(params, grads):
             param -= LR * g
+    step.weights = lambda: params
     return step
 
 
@@ -259,6 +264,7 @@ def numpy_rnn_step(cfg):
         grads += [grads[2], grad_w_out, grad_b_out]
         for param, g in zip(params, grads):
             param -= LR * g
+    step.weights = lambda: params
     return step
 
 
@@ -269,5 +275,22 @@ CASES = {name: (cfg["steps"], {"gradsheet": functools.partial(gradsheet_step, na
          for name, cfg in CONFIGS.items()}
 
 
+def check(n_steps=3):
+    """Each case's contenders train the same network: equal weights after a few steps."""
+    for name, (_, makers) in CASES.items():
+        steps = {who: make() for who, make in makers.items()}
+        for step in steps.values():
+            for _ in range(n_steps):
+                step()
+        reference = steps["pytorch"].weights()
+        for who in ("gradsheet", "numpy"):
+            for a, b in zip(steps[who].weights(), reference, strict=True):
+                np.testing.assert_allclose(a, b, rtol=1e-3, atol=1e-5, err_msg=f"{name}: {who}")
+    print(f"check: gradsheet, numpy and pytorch agree after {n_steps} steps ({', '.join(CASES)})")
+
+
 if __name__ == "__main__":
-    common.benchmark_main(__file__, __doc__.splitlines()[0], CASES, "lstm")
+    if "--check" in sys.argv[1:]:
+        check()
+    else:
+        common.benchmark_main(__file__, __doc__.splitlines()[0], CASES, "lstm", before=check)
