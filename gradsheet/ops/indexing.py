@@ -17,6 +17,7 @@ the dimension and its size. The factories ``eye``, ``tril_indices`` and ``triu_i
 from __future__ import annotations
 
 import builtins
+import math
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Literal, Optional, Union, overload
 
@@ -122,7 +123,7 @@ def _add_at(shape: tuple[int, ...], grid: tuple[np.ndarray, ...], values: np.nda
     steps = np.cumprod((shape[1:] + (1,))[::-1])[::-1]
     flat = sum(coordinate * step for coordinate, step in zip(grid, steps))
     counts = np.bincount(np.broadcast_to(flat, values.shape).ravel(), weights=values.ravel(),
-                         minlength=int(np.prod(shape)))
+                         minlength=math.prod(shape))
     return counts.astype(values.dtype, copy=False).reshape(shape)
 
 
