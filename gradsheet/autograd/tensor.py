@@ -261,7 +261,7 @@ class Tensor(_BoundMethods):
             if self.array.size != 1:
                 raise RuntimeError(f"backward: grad can be implicitly created only for a one-element "
                                    f"tensor; this one has shape {self.shape}: pass gradient=")
-            gradient = np.ones_like(self.array)
+            gradient = np.ones(self.array.shape, self.array.dtype)  # (np.ones_like: 1 us more)
         else:
             gradient = _to_array(gradient, self.array.dtype)
             if gradient.shape != self.array.shape:

@@ -110,8 +110,10 @@ class Linear(Function):
         x, weight = self.x, self.weight
         grad_x = _rows_matmul(g, weight) if self.needs_grad(0) else None
         g2 = g.reshape(-1, g.shape[-1]) if g.ndim != 2 else g
-        grad_w = np.matmul(g2.T, x.reshape(-1, x.shape[-1])) if self.needs_grad(1) else None
-        grad_b = g2.sum(axis=0) if self.needs_grad(2) else None
+        x2 = x.reshape(-1, x.shape[-1]) if x.ndim != 2 else x
+        grad_w = np.matmul(g2.T, x2) if self.needs_grad(1) else None
+        # (np.add.reduce: ndarray.sum's Python wrapper costs 1 us, a tenth of a small layer's backward)
+        grad_b = np.add.reduce(g2, axis=0) if self.needs_grad(2) else None
         return grad_x, grad_w, grad_b
 
 
