@@ -105,7 +105,7 @@ def _keep(g: np.ndarray, axes: tuple[int, ...], keepdim: bool) -> np.ndarray:
     reduction's backward."""
     if keepdim or not axes:
         return g
-    dims = list(np.shape(g))
+    dims = list(g.shape)  # (g may be a NumPy scalar: it has .shape too)
     for axis in axes:
         dims.insert(axis, 1)
     return g.reshape(dims)

@@ -40,8 +40,8 @@ def _scan_dim(op: str, dim: Optional[int], axis: Optional[int], ndim: int) -> in
 
 
 def _flip_cumsum(g: np.ndarray, axis: int) -> np.ndarray:
-    """sum_{j >= i} g_j along ``axis`` (the reverse cumulative sum). The reversal is a slice,
-    as in np.flip, without its Python wrapper (2 us a call)."""
+    """sum_{j >= i} g_j along ``axis`` (non-negative: the reverse cumulative sum). The reversal
+    is a slice, as in np.flip, without its Python wrapper (2 us a call)."""
     reverse = (slice(None),) * axis + (slice(None, None, -1),)
     return np.cumsum(g[reverse], axis)[reverse]
 
