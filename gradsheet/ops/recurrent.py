@@ -88,23 +88,28 @@ def _back_matmul(d: np.ndarray, w: np.ndarray, scratch: np.ndarray, out: np.ndar
 class _Recurrence(Function):
     """One layer, one direction, all T steps in one node (see the module docstring).
 
-    Inputs: x (T, B, I), h0 (B, H) or None (zeros), c0 (B, H) or None (LSTM only),
+    Inputs: x (T, B, I), h0 (B, H) or None (zeros), c0 (None: the LSTM's slot, unused here),
     W_ih (G*H, I), W_hh (G*H, H), b_ih and b_hh (G*H,) or None.
-    Output: [y (T, B, H) if ``sequence``, h_T, c_T (LSTM)] stacked on the first axis; a single
-    (B, H) state when ``sequence`` is False and there is one state (the cells).
+    Output: [y (T, B, H) if ``sequence``, h_T] stacked on the first axis; the (B, H) state alone
+    when ``sequence`` is False (the cells).
 
     Inside, the gates are kept gate-major, (G, T, B, H), so that every gate of a step is a
     contiguous (B, H) block: NumPy runs an elementwise op on a strided column block of a
     (B, G*H) array about 4x slower. The GEMMs run per gate block. The blocks
     are reordered so that the sigmoid gates come first (``gate_order``), and their weights are
     halved: one tanh over all G blocks then gives sigma(a) = 0.5 + 0.5 tanh(a / 2) for those
-    (halving is exact in binary floating point). Subclasses write the step loop (``_steps``)
-    and its reverse (``_steps_back``).
+    (halving is exact in binary floating point). The states live in one (T+1, B, H) array in
+    time order with h_0 in the extra slot (first, or last for a reverse layer), so that the
+    states before and after the steps, ``self.hprev`` and ``self.hcur``, are contiguous (T, B, H)
+    views of it: a step reads hprev[t] and writes hcur[t], nothing is copied step by step, and
+    dW_hh's GEMM reads hprev as it is. Subclasses write the step loop (``_steps``) and its
+    reverse (``_steps_back``).
     """
 
-    states = 1  # number of state tensors: h (and c for the LSTM)
+    states = 1  # number of state tensors: h
     gate_order: tuple[int, ...] = (0,)  # PyTorch's gate blocks in the order the loop keeps them
     sigmoid_gates = 0  # the first ones in that order go through a sigmoid
+    gates_are_states = False  # the one gate's activation is h_t (RNN): hcur holds the gates
 
     def forward(self, x: np.ndarray, h0: Optional[np.ndarray], c0: Optional[np.ndarray], w_ih: np.ndarray,
                 w_hh: np.ndarray, b_ih: Optional[np.ndarray], b_hh: Optional[np.ndarray],
@@ -123,40 +128,50 @@ class _Recurrence(Function):
         scale = np.ones((G, 1, 1), dtype=x.dtype)
         scale[:self.sigmoid_gates] = 0.5
         self.w_ih, self.w_hh = w_ih.reshape(G, H, n_in)[gates], w_hh.reshape(G, H, H)[gates]
+        hs = np.empty((T + 1, B, H), dtype=x.dtype)  # h_0 and h_1 .. h_T (see the class docstring)
+        hs[T if reverse else 0] = 0 if h0 is None else h0
+        self.hprev, self.hcur = (hs[1:], hs[:T]) if reverse else (hs[:T], hs[1:])
         # one GEMM per gate block for the input projection of all steps; it becomes the gates
-        xw = np.empty((G, T * B, H), dtype=x.dtype)
-        _gate_matmul(x.reshape(T * B, n_in), _transposed(self.w_ih * scale), xw)
+        xw = self.hcur[None] if self.gates_are_states else np.empty((G, T, B, H), dtype=x.dtype)
+        rows = xw.reshape(G, T * B, H)  # (a view: both are contiguous)
+        _gate_matmul(x.reshape(T * B, n_in), _transposed(self.w_ih * scale), rows)
         if b_ih is not None:
             assert b_hh is not None  # both biases or neither (_check_layer)
-            xw += self._input_bias(b_ih, b_hh, H, gates) * scale
-        xw = xw.reshape(G, T, B, H)
+            rows += self._input_bias(b_ih, b_hh, H, gates) * scale
         whh_t = _transposed(self.w_hh * scale)
-        first = T if sequence else 0
-        alloc = np.empty if sizes is None else np.zeros  # padded outputs stay 0
-        out = alloc((first + self.states, B, H), dtype=x.dtype)
-        out[first] = 0 if h0 is None else h0
-        if self.states == 2:
-            out[first + 1] = 0 if c0 is None else c0
         steps = range(T - 1, -1, -1) if reverse else range(T)
-        self.hprev = np.empty((T, B, H), dtype=x.dtype)
         self.b_hh = b_hh
-        self._steps(xw, out[first:], whh_t, steps, sizes, out[:T] if sequence else None)
+        self._steps(xw, whh_t, steps, sizes, h0 is None)
+        first = T if sequence else 0
+        out = np.empty((first + 1, B, H), dtype=x.dtype)
+        if sequence:
+            out[:T] = self.hcur
+            if sizes is not None:  # padded outputs are 0
+                out[:T] *= np.arange(B)[None, :, None] < np.asarray(sizes)[:, None, None]
+        # the last step run's state (a finished sequence's rows carry its last state); h_0 if none
+        out[first] = self.hcur[steps[-1]] if T else hs[0]
         self.x, self.gates = x, xw
         self.order, self.sizes, self.steps, self.sequence = order, sizes, steps, sequence
         if order is not None:
             out = out[:, np.argsort(order)]
-        return out if sequence or self.states == 2 else out[0]
+        return out if sequence else out[0]
 
     def _input_bias(self, b_ih: np.ndarray, b_hh: np.ndarray, H: int, gates: list[int]
                     ) -> np.ndarray:
         """The biases that sit outside any product, folded into the input projection (G, 1, H)."""
         return (b_ih + b_hh).reshape(-1, 1, H)[gates]
 
-    def _steps(self, xw: np.ndarray, state: np.ndarray, whh_t: np.ndarray, steps: range,
-               sizes: Optional[list[int]], y: Optional[np.ndarray]) -> None:
+    def _steps(self, xw: np.ndarray, whh_t: np.ndarray, steps: range,
+               sizes: Optional[list[int]], zero_h0: bool) -> None:
         """The loop over ``steps``: the gates (G, T, B, H) computed in place from the input
-        projection ``xw``, the state(s) updated, the outputs written into ``y`` (when given)."""
+        projection ``xw``, each step reading ``self.hprev[t]`` and writing ``self.hcur[t]``
+        (the rows of finished sequences copied over unchanged; ``zero_h0``: h_0 = 0, so the
+        first step's W_hh h_0 is 0)."""
         raise NotImplementedError
+
+    def _carry(self, t: int, n: int) -> None:
+        """Rows n: of step t belong to sequences not running at t: their state passes through."""
+        self.hcur[t, n:] = self.hprev[t, n:]
 
     def _steps_back(self, gy: Optional[np.ndarray], state: np.ndarray
                     ) -> tuple[Optional[np.ndarray], np.ndarray]:
@@ -182,9 +197,8 @@ class _Recurrence(Function):
         grads: list[Optional[np.ndarray]] = [None] * 7
         if self.needs_grad(0):
             grads[0] = np.matmul(dx_flat, self.w_ih).sum(axis=0).reshape(T, B, self.w_ih.shape[-1])
-        for i in (1, 2):
-            if i <= self.states and self.needs_grad(i):
-                grads[i] = state[i - 1]
+        if self.needs_grad(1):
+            grads[1] = state[0]
         if self.needs_grad(3):
             x_flat = self.x.reshape(T * B, self.x.shape[-1])
             grads[3] = _weight_grad(dx_flat, x_flat)[back].reshape(G * H, self.x.shape[-1])
@@ -223,23 +237,24 @@ class RNNTanh(_Recurrence):
         np.multiply(h, h, out=out)
         np.subtract(1, out, out=out)
 
-    def _steps(self, xw: np.ndarray, state: np.ndarray, whh_t: np.ndarray, steps: range,
-               sizes: Optional[list[int]], y: Optional[np.ndarray]) -> None:
-        h, whh_t, hprev, xw = state[0], whh_t[0], self.hprev, xw[0]  # one gate block
-        hh = np.empty_like(h)
-        B = h.shape[0]
-        for t in steps:
-            hprev[t] = h
+    gates_are_states = True
+
+    def _steps(self, xw: np.ndarray, whh_t: np.ndarray, steps: range,
+               sizes: Optional[list[int]], zero_h0: bool) -> None:
+        whh_t, hprev, hcur = whh_t[0], self.hprev, self.hcur  # one gate block; xw[0] is hcur
+        T, B, H = hcur.shape
+        hh = np.empty((B, H), dtype=hcur.dtype)
+        for k, t in enumerate(steps):
             n = B if sizes is None else sizes[t]
-            if n == 0:
-                continue
-            a = xw[t, :n]
-            np.matmul(h[:n], whh_t, out=hh[:n])
-            a += hh[:n]
+            if n < B:
+                self._carry(t, n)
+                if n == 0:
+                    continue
+            a = hcur[t, :n]
+            if k or not zero_h0:
+                np.dot(hprev[t, :n], whh_t, out=hh[:n])
+                a += hh[:n]
             self._activate(a)
-            h[:n] = a
-            if y is not None:
-                y[t, :n] = a
 
     def _steps_back(self, gy: Optional[np.ndarray], state: np.ndarray
                     ) -> tuple[Optional[np.ndarray], np.ndarray]:
@@ -510,21 +525,26 @@ class GRU(_Recurrence):
         bias[:2] += b_hh.reshape(3, 1, H)[:2]  # b_hn stays inside r * (W_hn h + b_hn)
         return bias
 
-    def _steps(self, xw: np.ndarray, state: np.ndarray, whh_t: np.ndarray, steps: range,
-               sizes: Optional[list[int]], y: Optional[np.ndarray]) -> None:
-        h, hprev, b_hh = state[0], self.hprev, self.b_hh
-        B, H = h.shape
+    def _steps(self, xw: np.ndarray, whh_t: np.ndarray, steps: range,
+               sizes: Optional[list[int]], zero_h0: bool) -> None:
+        hprev, hcur, b_hh = self.hprev, self.hcur, self.b_hh
+        T, B, H = hcur.shape
         b_hn = None if b_hh is None else b_hh[2 * H:]
         self.m = m_saved = np.empty_like(hprev)
-        hh = np.empty((3, B, H), dtype=h.dtype)
-        s = np.empty((B, H), dtype=h.dtype)
-        for t in steps:
-            hprev[t] = h
+        hh = np.empty((3, B, H), dtype=hcur.dtype)
+        s = np.empty((B, H), dtype=hcur.dtype)
+        for k, t in enumerate(steps):
             n = B if sizes is None else sizes[t]
-            if n == 0:
-                continue
-            a, u, sn, hn, m = xw[:, t, :n], hh[:, :n], s[:n], h[:n], m_saved[t, :n]
-            _gate_matmul(hn, whh_t, u)
+            if n < B:
+                self._carry(t, n)
+                if n == 0:
+                    continue
+            a, u, sn, hp, hn, m = xw[:, t, :n], hh[:, :n], s[:n], hprev[t, :n], hcur[t, :n], \
+                m_saved[t, :n]
+            if k or not zero_h0:
+                _gate_matmul(hp, whh_t, u)
+            else:  # W_hh h_0 = 0
+                u[...] = 0
             if b_hn is None:
                 m[...] = u[2]
             else:
@@ -538,11 +558,9 @@ class GRU(_Recurrence):
             np.multiply(r, m, out=sn)
             new += sn
             np.tanh(new, out=new)
-            np.subtract(hn, new, out=sn)
+            np.subtract(hp, new, out=sn)
             sn *= z
             np.add(new, sn, out=hn)
-            if y is not None:
-                y[t, :n] = hn
 
     def _steps_back(self, gy: Optional[np.ndarray], state: np.ndarray
                     ) -> tuple[Optional[np.ndarray], np.ndarray]:
