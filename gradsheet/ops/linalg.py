@@ -111,15 +111,16 @@ class Linear(Function):
         grad_x = _rows_matmul(g, weight) if self.needs_grad(0) else None
         g2 = g.reshape(-1, g.shape[-1]) if g.ndim != 2 else g
         x2 = x.reshape(-1, x.shape[-1]) if x.ndim != 2 else x
-        grad_w = np.dot(g2.T, x2) if self.needs_grad(1) else None
+        grad_w = _product(g2.T, x2) if self.needs_grad(1) else None
         # (np.add.reduce: ndarray.sum's Python wrapper costs 1 us, a tenth of a small layer's backward)
         grad_b = np.add.reduce(g2, axis=0) if self.needs_grad(2) else None
         return grad_x, grad_w, grad_b
 
 
 def _product(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """np.matmul(a, b), by np.dot when both are 1-d or 2-d (the same product there; see
-    ``_rows_matmul`` for why it is faster)."""
+    """np.matmul(a, b), by np.dot when both are 1-d or 2-d: the same product there, but np.dot
+    skips the ufunc machinery (0.3 us a call) and calls BLAS for an outer product (k = 1),
+    which np.matmul runs in its own loop, 3x slower for a (32, 1) @ (1, 64)."""
     if 1 <= a.ndim <= 2 and 1 <= b.ndim <= 2:
         return np.dot(a, b)
     return np.matmul(a, b)
@@ -130,15 +131,10 @@ def _rows_matmul(a: np.ndarray, matrix: np.ndarray) -> np.ndarray:
 
     NumPy's matmul treats a (B, T, k) operand as a stack and runs B small GEMMs (for a
     Transformer's (32, 64, 128) activations that is 32 GEMMs of 64 rows, each too small for
-    BLAS to reach its speed); the rows of a C-contiguous ``a`` are one (B*T, k) matrix. The 2-d
-    products go through np.dot, the same product as np.matmul for 2-d operands: it skips the
-    ufunc machinery (0.3 us a call) and calls BLAS for an outer product (k = 1), which
-    np.matmul runs in its own loop, 3x slower for a (32, 1) @ (1, 64)."""
-    if a.ndim <= 2:
-        return np.dot(a, matrix)
-    if not a.flags.c_contiguous:
-        return np.matmul(a, matrix)
-    return np.dot(a.reshape(-1, a.shape[-1]), matrix).reshape(*a.shape[:-1], matrix.shape[1])
+    BLAS to reach its speed); the rows of a C-contiguous ``a`` are one (B*T, k) matrix."""
+    if a.ndim <= 2 or not a.flags.c_contiguous:
+        return _product(a, matrix)
+    return _product(a.reshape(-1, a.shape[-1]), matrix).reshape(*a.shape[:-1], matrix.shape[1])
 
 
 @tensor_method("matmul", "__matmul__", reflected="__rmatmul__")

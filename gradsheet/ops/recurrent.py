@@ -59,6 +59,13 @@ def _batch_order(lengths: Optional[np.ndarray], T: int
     return order, sizes
 
 
+def _zero_padded(y: np.ndarray, sizes: list[int]) -> None:
+    """Zero, in place, the outputs y (T, B, H) of the steps a sequence did not run: row b of
+    step t when b >= sizes[t] (as ``pad_packed_sequence`` pads)."""
+    B = y.shape[1]
+    y *= np.arange(B)[None, :, None] < np.asarray(sizes)[:, None, None]
+
+
 def _transposed(w: np.ndarray) -> np.ndarray:
     """Each gate block of w (G, H, K) transposed, contiguous: NumPy's matmul is several times
     slower with a transposed view as its right operand (measured with OpenBLAS)."""
@@ -146,8 +153,8 @@ class _Recurrence(Function):
         out = np.empty((first + 1, B, H), dtype=x.dtype)
         if sequence:
             out[:T] = self.hcur
-            if sizes is not None:  # padded outputs are 0
-                out[:T] *= np.arange(B)[None, :, None] < np.asarray(sizes)[:, None, None]
+            if sizes is not None:
+                _zero_padded(out[:T], sizes)
         # the last step run's state (a finished sequence's rows carry its last state); h_0 if none
         out[first] = self.hcur[steps[-1]] if T else hs[0]
         self.x, self.gates = x, xw
@@ -242,7 +249,7 @@ class RNNTanh(_Recurrence):
     def _steps(self, xw: np.ndarray, whh_t: np.ndarray, steps: range,
                sizes: Optional[list[int]], zero_h0: bool) -> None:
         whh_t, hprev, hcur = whh_t[0], self.hprev, self.hcur  # one gate block; xw[0] is hcur
-        T, B, H = hcur.shape
+        B, H = hcur.shape[1:]
         hh = np.empty((B, H), dtype=hcur.dtype)
         for k, t in enumerate(steps):
             n = B if sizes is None else sizes[t]
@@ -389,8 +396,8 @@ class LSTM(Function):
         out = np.empty((first + 2, B, H), dtype=dt)
         if sequence:
             out[:T][run] = hs[1:].transpose(0, 2, 1)
-            if sizes is not None:  # padded outputs are 0
-                out[:T] *= np.arange(B)[None, :, None] < np.asarray(sizes)[:, None, None]
+            if sizes is not None:
+                _zero_padded(out[:T], sizes)
         out[first] = hs[T].T
         out[first + 1] = cs[T].T
         self.x, self.gates, self.hs, self.cs, self.tanh_c = x, gates, hs, cs, tanh_c
@@ -528,7 +535,7 @@ class GRU(_Recurrence):
     def _steps(self, xw: np.ndarray, whh_t: np.ndarray, steps: range,
                sizes: Optional[list[int]], zero_h0: bool) -> None:
         hprev, hcur, b_hh = self.hprev, self.hcur, self.b_hh
-        T, B, H = hcur.shape
+        B, H = hcur.shape[1:]
         b_hn = None if b_hh is None else b_hh[2 * H:]
         self.m = m_saved = np.empty_like(hprev)
         hh = np.empty((3, B, H), dtype=hcur.dtype)
